@@ -1,0 +1,477 @@
+/*
+ * ca.c - opening a CA home, its authorities, and certificate records.
+ */
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ca/ca_int.h"
+#include "util/fs.h"
+
+#define MASTER_KEY_MAX 256
+
+static int home_path(const char *home, const char *rel, char *out, size_t cap, sertel_err *err)
+{
+    if (rel[0] == '/') {
+        if (strlen(rel) >= cap)
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "path too long: %s", rel);
+        memcpy(out, rel, strlen(rel) + 1);
+        return SERTEL_OK;
+    }
+    if ((size_t)snprintf(out, cap, "%s/%s", home, rel) >= cap)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "path too long under %s", home);
+    return SERTEL_OK;
+}
+
+int ca_check_base_url(const char *url, sertel_err *err)
+{
+    const char *p, *host;
+
+    if (strncmp(url, "http://", 7) == 0)
+        host = url + 7;
+    else if (strncmp(url, "https://", 8) == 0)
+        host = url + 8;
+    else
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "base URL '%s' must start with http:// or https://", url);
+    if (strlen(url) >= CA_URL_MAX - 32)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "base URL is longer than %d characters",
+                              CA_URL_MAX - 32);
+    if (*host == '\0' || *host == '/' || *host == ':')
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "base URL '%s' has no host name", url);
+    for (p = url; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7f || strchr(",;\"'<>\\{}|^`#?@", c) != NULL)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "base URL '%s' contains '%c', which is not allowed: give "
+                                  "scheme, host, optional port and path only",
+                                  url, c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    if (url[strlen(url) - 1] == '/')
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "base URL '%s' must not end with '/'", url);
+    return SERTEL_OK;
+}
+
+int ca_open_keystore(const char *home, const conf *c, keystore **out, sertel_err *err)
+{
+    const char *backend = conf_get_default(c, "keystore", "backend", "software");
+    char path[4096], dir[4096];
+    unsigned char *secret = NULL;
+    size_t len = 0;
+    char *pin = NULL;
+    int rc;
+
+    *out = NULL;
+    if (strcmp(backend, "software") == 0) {
+        rc = home_path(home, conf_get_default(c, "keystore", "secret_file", "private/master.key"),
+                       path, sizeof(path), err);
+        if (rc == SERTEL_OK)
+            rc = home_path(home, conf_get_default(c, "keystore", "directory", "keys"), dir,
+                           sizeof(dir), err);
+        if (rc != SERTEL_OK)
+            return rc;
+        rc = fs_read_file(path, MASTER_KEY_MAX, &secret, &len, err);
+        if (rc != SERTEL_OK) {
+            sertel_err_prefix(err, "reading the keystore secret");
+            return rc;
+        }
+        while (len > 0 && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
+            len--;
+        if (len < 32) {
+            rc = sertel_err_set(err, SERTEL_ERR_CONFIG,
+                                "the keystore secret %s is shorter than 32 bytes: the home is "
+                                "damaged; restore it from a backup",
+                                path);
+        } else {
+            rc = ks_open_soft(dir, secret, len, 0, out, err);
+        }
+        sodium_memzero(secret, len);
+        free(secret);
+        return rc;
+    }
+    if (strcmp(backend, "pkcs11") == 0) {
+        const char *module = conf_get(c, "keystore", "module");
+        const char *token = conf_get(c, "keystore", "token");
+        if (module == NULL || token == NULL)
+            return sertel_err_set(err, SERTEL_ERR_CONFIG,
+                                  "[keystore] backend = pkcs11 needs module and token");
+        rc = home_path(home, conf_get_default(c, "keystore", "pin_file", "private/pkcs11.pin"),
+                       path, sizeof(path), err);
+        if (rc == SERTEL_OK)
+            rc = secret_read_file(path, &pin, err);
+        if (rc == SERTEL_OK)
+            rc = ks_open_pkcs11(module, token, pin, out, err);
+        secret_free(pin);
+        return rc;
+    }
+    return sertel_err_set(err, SERTEL_ERR_CONFIG,
+                          "[keystore] backend = '%s' is unknown: use software or pkcs11",
+                          backend);
+}
+
+static int load_authority_cert(store *st, const char *name, X509 **out, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    const unsigned char *p;
+    size_t len;
+    int rc;
+
+    *out = NULL;
+    rc = store_prepare(st,
+                       "SELECT c.der FROM authorities a JOIN certificates c ON c.serial = "
+                       "a.cert_serial WHERE a.name = ?",
+                       &s, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 1, name, err);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW) {
+            p = store_col_blob(s, 0, &len);
+            *out = p ? d2i_X509(NULL, &p, (long)len) : NULL;
+            rc = *out ? SERTEL_OK
+                      : sertel_err_set(err, SERTEL_ERR_STORE,
+                                       "the %s CA certificate in the database is damaged", name);
+        } else if (rc == STORE_DONE) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                                "the database has no %s certificate: the home is incomplete",
+                                name);
+        }
+    }
+    store_finalize(s);
+    return rc;
+}
+
+int ca_authority_cert(ca_ctx *ca, const char *name, X509 **out, sertel_err *err)
+{
+    return load_authority_cert(ca->st, name, out, err);
+}
+
+int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err)
+{
+    ca_ctx *ca = NULL;
+    char path[4096];
+    const char *v;
+    struct stat stb;
+    int rc, version;
+
+    *out = NULL;
+    if (stat(home, &stb) != 0 || !S_ISDIR(stb.st_mode))
+        return sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                              "no sertel home at %s: create one with 'sertel --home %s init', or "
+                              "give --home / SERTEL_HOME",
+                              home, home);
+    ca = calloc(1, sizeof(*ca));
+    if (ca == NULL || (ca->home = strdup(home)) == NULL) {
+        free(ca);
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    }
+    snprintf(path, sizeof(path), "%s/sertel.conf", home);
+    rc = conf_load(path, &ca->conf, err);
+    if (rc != SERTEL_OK) {
+        if (rc == SERTEL_ERR_NOTFOUND)
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                                "%s has no sertel.conf: it is not a sertel home, or it is "
+                                "damaged; run 'sertel init' for a new one",
+                                home);
+        goto fail;
+    }
+    v = conf_get_default(ca->conf, "ca", "base_url", CA_DEFAULT_BASE_URL);
+    if ((rc = ca_check_base_url(v, err)) != SERTEL_OK) {
+        sertel_err_prefix(err, "%s: [ca] base_url", path);
+        goto fail;
+    }
+    memcpy(ca->base_url, v, strlen(v) + 1);
+    rc = home_path(home, conf_get_default(ca->conf, "store", "database", "sertel.db"), path,
+                   sizeof(path), err);
+    if (rc != SERTEL_OK)
+        goto fail;
+    rc = store_open(path, (flags & CA_OPEN_READONLY) ? STORE_OPEN_READONLY : 0, &ca->st, err);
+    if (rc != SERTEL_OK)
+        goto fail;
+    rc = store_schema_version(ca->st, &version, err);
+    if (rc != SERTEL_OK)
+        goto fail;
+    if (version == 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_STORE,
+                            "%s is empty: the home was not initialised completely; remove it "
+                            "and run 'sertel init' again",
+                            path);
+        goto fail;
+    }
+    if (!(flags & CA_OPEN_READONLY) && (rc = store_migrate(ca->st, err)) != SERTEL_OK)
+        goto fail;
+    if ((rc = load_authority_cert(ca->st, "root", &ca->root, err)) != SERTEL_OK ||
+        (rc = load_authority_cert(ca->st, "issuing", &ca->issuing, err)) != SERTEL_OK)
+        goto fail;
+    rc = home_path(home, conf_get_default(ca->conf, "audit", "head_file", "audit.head"),
+                   ca->head_path, sizeof(ca->head_path), err);
+    if (rc != SERTEL_OK)
+        goto fail;
+    if (!(flags & CA_OPEN_READONLY)) {
+        rc = ca_open_keystore(home, ca->conf, &ca->ks, err);
+        if (rc == SERTEL_OK)
+            rc = ks_load(ca->ks, "issuing", &ca->issuing_key, err);
+        if (rc == SERTEL_OK)
+            rc = ks_load(ca->ks, "audit", &ca->audit_key, err);
+        if (rc == SERTEL_OK)
+            rc = audit_open(ca->st, ks_key_get0_pkey(ca->audit_key), ca->head_path, &ca->audit,
+                            err);
+        if (rc != SERTEL_OK)
+            goto fail;
+        if (X509_check_private_key(ca->issuing, ks_key_get0_pkey(ca->issuing_key)) != 1 &&
+            strcmp(ks_backend(ca->ks), "software") == 0) {
+            rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO,
+                                    "the issuing key does not match the issuing CA certificate: "
+                                    "the home is damaged");
+            goto fail;
+        }
+    }
+    *out = ca;
+    return SERTEL_OK;
+fail:
+    ca_close(ca);
+    return rc;
+}
+
+void ca_close(ca_ctx *ca)
+{
+    if (ca == NULL)
+        return;
+    audit_close(ca->audit);
+    ks_key_free(ca->issuing_key);
+    ks_key_free(ca->audit_key);
+    ks_close(ca->ks);
+    store_close(ca->st);
+    conf_free(ca->conf);
+    X509_free(ca->root);
+    X509_free(ca->issuing);
+    free(ca->home);
+    free(ca);
+}
+
+store *ca_get0_store(ca_ctx *ca)
+{
+    return ca->st;
+}
+
+const conf *ca_get0_conf(const ca_ctx *ca)
+{
+    return ca->conf;
+}
+
+const char *ca_get0_home(const ca_ctx *ca)
+{
+    return ca->home;
+}
+
+X509 *ca_get0_root_cert(ca_ctx *ca)
+{
+    return ca->root;
+}
+
+X509 *ca_get0_issuing_cert(ca_ctx *ca)
+{
+    return ca->issuing;
+}
+
+audit *ca_get0_audit(ca_ctx *ca)
+{
+    return ca->audit;
+}
+
+int ca_audit_public_key(ca_ctx *ca, EVP_PKEY **out, sertel_err *err)
+{
+    keystore *ks = NULL;
+    ks_key *k = NULL;
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    int len, rc;
+
+    *out = NULL;
+    if (ca->audit_key != NULL) {
+        k = ca->audit_key;
+    } else {
+        rc = ca_open_keystore(ca->home, ca->conf, &ks, err);
+        if (rc == SERTEL_OK)
+            rc = ks_load(ks, "audit", &k, err);
+        if (rc != SERTEL_OK)
+            goto out;
+    }
+    len = i2d_PUBKEY(ks_key_get0_pkey(k), &der);
+    p = der;
+    if (len <= 0 || (*out = d2i_PUBKEY(NULL, &p, len)) == NULL)
+        rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "cannot read the audit public key");
+    else
+        rc = SERTEL_OK;
+out:
+    OPENSSL_free(der);
+    if (k != ca->audit_key)
+        ks_key_free(k);
+    ks_close(ks);
+    return rc;
+}
+
+void ca_cert_record_clear(ca_cert_record *r)
+{
+    if (r == NULL)
+        return;
+    free(r->subject);
+    free(r->email);
+    free(r->der);
+    r->subject = r->email = NULL;
+    r->der = NULL;
+}
+
+#define CERT_COLUMNS                                                                               \
+    "serial, issuer, profile, subject, email, not_before, not_after, status, revoked_at, "        \
+    "revocation_reason, sha256, der"
+
+static int copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= cap)
+        return SERTEL_ERR_STORE;
+    memcpy(dst, src, n + 1);
+    return SERTEL_OK;
+}
+
+static int read_record(store_stmt *s, ca_cert_record *r, sertel_err *err)
+{
+    const void *der;
+    size_t len;
+
+    memset(r, 0, sizeof(*r));
+    if (copy_text(r->serial, sizeof(r->serial), store_col_text(s, 0)) != SERTEL_OK ||
+        copy_text(r->issuer, sizeof(r->issuer), store_col_text(s, 1)) != SERTEL_OK ||
+        copy_text(r->profile, sizeof(r->profile), store_col_text(s, 2)) != SERTEL_OK ||
+        copy_text(r->status, sizeof(r->status), store_col_text(s, 7)) != SERTEL_OK ||
+        copy_text(r->sha256, sizeof(r->sha256), store_col_text(s, 10)) != SERTEL_OK)
+        return sertel_err_set(err, SERTEL_ERR_STORE, "a certificate record is damaged");
+    r->subject = strdup(store_col_text(s, 3));
+    r->email = store_col_is_null(s, 4) ? NULL : strdup(store_col_text(s, 4));
+    r->not_before = store_col_int64(s, 5);
+    r->not_after = store_col_int64(s, 6);
+    r->revoked_at = store_col_is_null(s, 8) ? 0 : store_col_int64(s, 8);
+    r->revocation_reason = store_col_is_null(s, 9) ? -1 : (int)store_col_int64(s, 9);
+    der = store_col_blob(s, 11, &len);
+    r->der = malloc(len ? len : 1);
+    if (r->subject == NULL || r->der == NULL || (!store_col_is_null(s, 4) && r->email == NULL)) {
+        ca_cert_record_clear(r);
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    }
+    if (len)
+        memcpy(r->der, der, len);
+    r->der_len = len;
+    return SERTEL_OK;
+}
+
+int ca_cert_get(ca_ctx *ca, const char *serial, ca_cert_record *out, sertel_err *err)
+{
+    char norm[64];
+    store_stmt *s = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (ca_serial_normalize(serial, norm, sizeof(norm)) != SERTEL_OK || strlen(norm) > 40)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "'%.80s' is not a serial number: give it in hex, as 'sertel cert "
+                              "list' prints it",
+                              serial);
+    rc = store_prepare(ca->st, "SELECT " CERT_COLUMNS " FROM certificates WHERE serial = ?", &s,
+                       err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 1, norm, err);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW)
+            rc = read_record(s, out, err);
+        else if (rc == STORE_DONE)
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                                "no certificate with serial %s was issued by this CA", norm);
+    }
+    store_finalize(s);
+    return rc;
+}
+
+int ca_cert_list(ca_ctx *ca, ca_cert_fn fn, void *arg, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    ca_cert_record r;
+    int rc;
+
+    rc = store_prepare(ca->st,
+                       "SELECT " CERT_COLUMNS " FROM certificates ORDER BY created_at DESC, "
+                       "serial",
+                       &s, err);
+    while (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_DONE) {
+            rc = SERTEL_OK;
+            break;
+        }
+        if (rc < 0)
+            break;
+        rc = read_record(s, &r, err);
+        if (rc != SERTEL_OK)
+            break;
+        rc = fn(&r, arg);
+        ca_cert_record_clear(&r);
+    }
+    store_finalize(s);
+    return rc;
+}
+
+int ca_account_create(store *st, audit *a, const char *role, const char *email, const char *name,
+                      const char *password, sertel_err *err)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    store_stmt *s = NULL;
+    int64_t id = 0;
+    int rc;
+
+    if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory hashing the password");
+    rc = store_prepare(st, "SELECT coalesce(max(id), 0) + 1 FROM accounts", &s, err);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        id = store_col_int64(s, 0);
+        rc = SERTEL_OK;
+    }
+    store_finalize(s);
+    s = NULL;
+    if (rc == SERTEL_OK)
+        rc = store_prepare(st,
+                           "INSERT INTO accounts (id, email, name, role, password_hash, "
+                           "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           &s, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_int64(s, 1, id, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 2, email, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 3, name, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 4, role, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 5, hash, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_int64(s, 6, (int64_t)time(NULL), err);
+    if (rc == SERTEL_OK)
+        rc = store_run(s, err);
+    store_finalize(s);
+    sodium_memzero(hash, sizeof(hash));
+    if (rc == SERTEL_ERR_EXISTS)
+        return sertel_err_set(err, rc, "an account with e-mail %s already exists", email);
+    if (rc == SERTEL_OK) {
+        char details[128];
+        snprintf(details, sizeof(details), "{\"role\":\"%s\"}", role);
+        rc = audit_append(a, "system", "account.created", email, details, NULL, err);
+    }
+    return rc;
+}

@@ -1,0 +1,192 @@
+/*
+ * ca.h - the certificate-authority core: a CA home, issuance, and the
+ * certificate records.
+ *
+ * A home is a directory holding everything one CA needs:
+ *
+ *   sertel.conf          configuration, profiles included (conf.h, profile.h)
+ *   sertel.db            the store (SQLite), 0600
+ *   keys/                software keystore (encrypted PKCS#8), 0700
+ *   private/master.key   key-encryption secret of the software keystore, 0600
+ *   private/pkcs11.pin   the token PIN when keys are in a PKCS#11 token, 0600
+ *   audit.head           the newest signed audit checkpoint (audit.h)
+ *   certs/NAME.pem       public copies of the CA certificates
+ *
+ * Issuance (ca_issue, ca_issue_batch) follows one order, always:
+ *   build the to-be-signed certificate from the profile -> lint it
+ *   (lint.h) -> sign -> insert its row (serial, status, subject, SHA-256
+ *   of the DER, the DER) and the audit event in one transaction -> commit
+ *   durably -> only then hand the certificate to the caller.
+ * A certificate the database does not know therefore never leaves the
+ * library. Serial numbers are 16 bytes from the CSPRNG, positive, unique
+ * by a database constraint (a collision is retried with a new serial).
+ *
+ * Ownership: ca_open returns a ca_ctx the caller frees with ca_close.
+ * X509 objects returned by ca_issue* are the caller's (X509_free).
+ * Thread safety: one ca_ctx per thread; several processes may share a home.
+ */
+#ifndef SERTEL_CA_H
+#define SERTEL_CA_H
+
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "audit/audit.h"
+#include "ca/profile.h"
+#include "conf/conf.h"
+#include "keystore/keystore.h"
+#include "store/store.h"
+#include "util/err.h"
+
+typedef struct ca_ctx ca_ctx;
+
+/* What ca_init needs. Strings are borrowed for the call. */
+typedef struct ca_init_opts {
+    const char *home;         /* directory to create (must not exist, or be empty) */
+    const char *org;          /* organisation name for the CA certificates */
+    ks_keytype key_type;      /* type of every CA key */
+    const char *base_url;     /* http(s) URL the services will be reachable at */
+    const char *policy_oid;   /* certificatePolicies OID; NULL for the default */
+    const char *pkcs11_module; /* NULL for software keys */
+    const char *pkcs11_token;
+    const char *pkcs11_pin;
+    const char *admin_email;  /* first administrator */
+    const char *admin_name;
+    const char *admin_password; /* secret; never logged or stored in clear */
+} ca_init_opts;
+
+/* The default base URL of `sertel init`. */
+#define CA_DEFAULT_BASE_URL "http://127.0.0.1:8080"
+/* Placeholder policy OID; an operator sets the CA's registered OID. */
+#define CA_DEFAULT_POLICY_OID "1.3.6.1.4.1.57264.1.1.1"
+
+/*
+ * Create a home: configuration, database, keys, the self-signed root CA
+ * (20 years), the issuing CA (10 years), the OCSP-signing and time-stamping
+ * certificates, the audit key and the first admin account, all recorded
+ * and audited. Built in a temporary directory beside the home and renamed
+ * into place at the end: on any failure nothing is left behind (keys made
+ * in a PKCS#11 token are destroyed again). An existing non-empty home is
+ * refused with SERTEL_ERR_EXISTS and left untouched.
+ */
+int ca_init(const ca_init_opts *opts, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/* Flags for ca_open. */
+#define CA_OPEN_READONLY 0x1 /* no keys, read-only store (show, list, export) */
+
+/*
+ * Open an existing home. With CA_OPEN_READONLY the keystore is not
+ * opened; issuing is then refused. A missing or damaged home gives a
+ * message that says so and what to do.
+ */
+int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3);
+void ca_close(ca_ctx *ca);
+
+/* Borrowed accessors. */
+store *ca_get0_store(ca_ctx *ca) SERTEL_NONNULL(1);
+const conf *ca_get0_conf(const ca_ctx *ca) SERTEL_NONNULL(1);
+const char *ca_get0_home(const ca_ctx *ca) SERTEL_NONNULL(1);
+X509 *ca_get0_root_cert(ca_ctx *ca) SERTEL_NONNULL(1);
+X509 *ca_get0_issuing_cert(ca_ctx *ca) SERTEL_NONNULL(1);
+/* The audit log handle; NULL when opened read-only. */
+audit *ca_get0_audit(ca_ctx *ca) SERTEL_NONNULL(1);
+
+/*
+ * Load one of the CA's own certificates by authority name ("root",
+ * "issuing", "ocsp", "tsa"). *out is the caller's.
+ */
+int ca_authority_cert(ca_ctx *ca, const char *name, X509 **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* The audit key's public key, for audit verification. Caller frees. */
+int ca_audit_public_key(ca_ctx *ca, EVP_PKEY **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/* The subject of a certificate to issue. Strings borrowed, UTF-8. */
+typedef struct ca_subject {
+    const char *country; /* C; NULL: the profile's country */
+    const char *org;     /* O */
+    const char *unit;    /* OU, may be NULL */
+    const char *name;    /* CN */
+    const char *email;   /* rfc822Name in subjectAltName, may be NULL */
+} ca_subject;
+
+/* One issuance request. */
+typedef struct ca_issue_req {
+    const char *profile; /* profile name, e.g. "document-signing" */
+    EVP_PKEY *pubkey;    /* the subject's public key (borrowed) */
+    ca_subject subject;
+    const char *actor; /* who asked, for the audit log; NULL: "system" */
+} ca_issue_req;
+
+/*
+ * Issue one certificate from the issuing CA. On success *out is the
+ * certificate, already durably recorded and audited.
+ */
+int ca_issue(ca_ctx *ca, const ca_issue_req *req, X509 **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * Issue n certificates in one transaction (group commit): all are
+ * recorded or none is. out must have room for n pointers; on failure none
+ * is returned. n is at most CA_BATCH_MAX.
+ */
+#define CA_BATCH_MAX 1024
+int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out, sertel_err *err)
+    SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/*
+ * Parse a PKCS#10 request (PEM or DER, at most 64 KiB), check its
+ * self-signature and key type, and issue it under profile. The subject
+ * comes from the request (C, O, OU, CN; anything else is refused) and the
+ * email from its subjectAltName or emailAddress attribute.
+ */
+int ca_issue_csr(ca_ctx *ca, const unsigned char *csr, size_t len, const char *profile,
+                 const char *actor, X509 **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 4, 6);
+
+/* A certificate's record. Strings are owned by the record. */
+typedef struct ca_cert_record {
+    char serial[41];  /* lower-case hex */
+    char issuer[16];  /* authority name */
+    char profile[PROFILE_NAME_MAX];
+    char *subject;    /* RFC 2253 */
+    char *email;      /* may be NULL */
+    int64_t not_before, not_after;
+    char status[16];  /* "valid" | "revoked" */
+    int64_t revoked_at; /* 0 when not revoked */
+    int revocation_reason; /* -1 when not revoked */
+    char sha256[65];
+    unsigned char *der;
+    size_t der_len;
+} ca_cert_record;
+
+/* Free the strings of a record (not the record). NULL-safe. */
+void ca_cert_record_clear(ca_cert_record *r);
+
+/*
+ * Look up a certificate by serial (hex, any case, optional ':' separators
+ * and leading zeros as printed by openssl). SERTEL_ERR_NOTFOUND when none.
+ */
+int ca_cert_get(ca_ctx *ca, const char *serial, ca_cert_record *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * Call fn for every certificate, newest first. fn returns 0 to go on,
+ * non-zero to stop (that value is returned). The record is valid only
+ * during the call.
+ */
+typedef int (*ca_cert_fn)(const ca_cert_record *r, void *arg);
+int ca_cert_list(ca_ctx *ca, ca_cert_fn fn, void *arg, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/* Normalise a serial given by a user into lower-case hex without leading zeros. */
+int ca_serial_normalize(const char *in, char *out, size_t cap) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* Hex of a certificate's serial, normalised (cap >= 41). */
+int ca_serial_hex(const X509 *x, char *out, size_t cap) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+#endif

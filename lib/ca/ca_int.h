@@ -1,0 +1,64 @@
+/*
+ * ca_int.h - internals shared by the files of the CA module. Callers
+ * outside lib/ca use ca.h.
+ */
+#ifndef SERTEL_CA_INT_H
+#define SERTEL_CA_INT_H
+
+#include "ca/ca.h"
+
+#define CA_URL_MAX 256
+
+struct ca_ctx {
+    char *home;
+    conf *conf;
+    store *st;
+    keystore *ks;           /* NULL when read-only */
+    audit *audit;           /* NULL when read-only */
+    ks_key *issuing_key;    /* NULL when read-only */
+    ks_key *audit_key;      /* NULL when read-only */
+    X509 *root;
+    X509 *issuing;
+    char base_url[CA_URL_MAX];
+    ca_profile profile_cache; /* the last profile loaded */
+    int profile_cached;
+    char head_path[4096];
+};
+
+/* Who signs a certificate being built. */
+typedef struct ca_signer {
+    const char *name; /* authority name: "root" or "issuing" */
+    X509 *cert;       /* NULL when the certificate is self-signed */
+    EVP_PKEY *key;    /* the private key that signs */
+    ks_keytype type;  /* its type (decides the digest) */
+} ca_signer;
+
+/*
+ * Build, lint and sign a certificate for pub under profile p. now is the
+ * notBefore; notAfter is now + validity_days, never past the issuer's
+ * notAfter. *out is the caller's.
+ */
+int ca_build_cert(const ca_profile *p, const ca_subject *subj, EVP_PKEY *pub, const ca_signer *s,
+                  const char *base_url, time_t now, X509 **out, sertel_err *err) SERTEL_WUR;
+
+/*
+ * Record a signed certificate and its audit event inside the open
+ * transaction of st. SERTEL_ERR_EXISTS when its serial is taken.
+ */
+int ca_record_cert(store *st, audit *a, X509 *x, const char *issuer, const char *profile,
+                   const char *email, const char *actor, sertel_err *err) SERTEL_WUR;
+
+/* Fresh positive 16-byte serial from the CSPRNG. Caller frees. */
+ASN1_INTEGER *ca_new_serial(void);
+
+/* Build the keystore named in the configuration (software or PKCS#11). */
+int ca_open_keystore(const char *home, const conf *c, keystore **out, sertel_err *err) SERTEL_WUR;
+
+/* Create the first admin account (Argon2id password hash) inside a transaction. */
+int ca_account_create(store *st, audit *a, const char *role, const char *email,
+                      const char *name, const char *password, sertel_err *err) SERTEL_WUR;
+
+/* Validate a base URL: http(s), host, no spaces/commas/quotes, < CA_URL_MAX. */
+int ca_check_base_url(const char *url, sertel_err *err) SERTEL_WUR;
+
+#endif

@@ -1,0 +1,457 @@
+/*
+ * init.c - creating a CA home (`sertel init`).
+ *
+ * Everything is built in a temporary directory beside the home and renamed
+ * into place only when complete, so a failure at any step (a full disk, a
+ * token error, a lint failure) leaves nothing behind: the temporary
+ * directory is removed and keys already generated in a PKCS#11 token are
+ * destroyed again.
+ *
+ * Validity periods: root 20 years, issuing CA 10 years (RFC 5280 leaves
+ * them to policy; these are the issue's and BSrE's choices), OCSP-signing
+ * and time-stamping certificates from their profiles.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ca/ca_int.h"
+#include "util/fs.h"
+
+static const char *const authority_labels[] = {"root", "issuing", "ocsp", "tsa", "audit"};
+#define N_AUTHORITIES (sizeof(authority_labels) / sizeof(authority_labels[0]))
+
+/* The configuration a new home starts with. %s: org, base_url, key type,
+ * keystore section, policy OID (x2 for the two subscriber-facing profiles). */
+static const char conf_template[] =
+    "# sertel.conf - configuration of this sertel home.\n"
+    "# Paths are relative to the home directory. Profiles are data: edit them\n"
+    "# here; every certificate is linted against its profile before signing.\n"
+    "\n"
+    "[ca]\n"
+    "org = %s\n"
+    "base_url = %s\n"
+    "key_type = %s\n"
+    "\n"
+    "[store]\n"
+    "database = sertel.db\n"
+    "\n"
+    "[keystore]\n"
+    "%s"
+    "\n"
+    "[audit]\n"
+    "head_file = audit.head\n"
+    "\n"
+    "[profile root-ca]\n"
+    "validity_days = 7305\n"
+    "ca = true\n"
+    "key_usage = keyCertSign, cRLSign\n"
+    "subject_required = C, O, CN\n"
+    "country = ID\n"
+    "\n"
+    "[profile issuing-ca]\n"
+    "validity_days = 3653\n"
+    "ca = true\n"
+    "path_len = 0\n"
+    "key_usage = keyCertSign, cRLSign\n"
+    "subject_required = C, O, CN\n"
+    "country = ID\n"
+    "crl_dp = true\n"
+    "\n"
+    "[profile ocsp-signing]\n"
+    "validity_days = 730\n"
+    "key_usage = digitalSignature\n"
+    "extended_key_usage = OCSPSigning\n"
+    "ocsp_nocheck = true\n"
+    "subject_required = C, O, CN\n"
+    "country = ID\n"
+    "\n"
+    "[profile time-stamping]\n"
+    "validity_days = 1826\n"
+    "key_usage = digitalSignature, nonRepudiation\n"
+    "extended_key_usage = timeStamping\n"
+    "eku_critical = true\n"
+    "subject_required = C, O, CN\n"
+    "country = ID\n"
+    "aia = true\n"
+    "crl_dp = true\n"
+    "\n"
+    "# Subscriber certificates for signing documents (BSrE-style: 2 years,\n"
+    "# CN = full name, O = agency, OU = work unit, e-mail in subjectAltName).\n"
+    "[profile document-signing]\n"
+    "validity_days = 730\n"
+    "key_usage = digitalSignature, nonRepudiation\n"
+    "key_usage_critical = true\n"
+    "extended_key_usage = 1.3.6.1.5.5.7.3.36, emailProtection\n"
+    "subject_required = C, O, CN\n"
+    "subject_optional = OU\n"
+    "country = ID\n"
+    "san_email = required\n"
+    "policy_oid = %s\n"
+    "cps_uri = %s/cps\n"
+    "aia = true\n"
+    "crl_dp = true\n"
+    "key_types = ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096\n";
+
+static int check_text(const char *what, const char *v, size_t max, sertel_err *err)
+{
+    const unsigned char *p;
+
+    if (v == NULL || *v == '\0')
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s must not be empty", what);
+    if (strlen(v) > max)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is longer than %zu characters", what,
+                              max);
+    for (p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "%s contains a control character", what);
+    return SERTEL_OK;
+}
+
+/* The directory does not exist, or exists and is empty. */
+static int home_is_free(const char *home, sertel_err *err)
+{
+    struct stat st;
+    char probe[PATH_MAX];
+
+    if (lstat(home, &st) != 0) {
+        if (errno == ENOENT)
+            return SERTEL_OK;
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot inspect %s: %s", home, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return sertel_err_set(err, SERTEL_ERR_EXISTS,
+                              "%s exists and is not a directory: choose another --home", home);
+    snprintf(probe, sizeof(probe), "%s/sertel.conf", home);
+    if (fs_exists(probe))
+        return sertel_err_set(err, SERTEL_ERR_EXISTS,
+                              "%s is already a sertel home: refusing to overwrite it (nothing "
+                              "was changed); use another --home, or remove it first",
+                              home);
+    if (rmdir(home) == 0) {
+        /* It was empty; we take its place at the end. Recreate so a failure
+         * leaves things as they were. */
+        if (mkdir(home, st.st_mode & 07777) != 0)
+            return sertel_err_set(err, SERTEL_ERR_IO, "cannot recreate %s: %s", home,
+                                  strerror(errno));
+        return SERTEL_OK;
+    }
+    return sertel_err_set(err, SERTEL_ERR_EXISTS,
+                          "%s exists and is not empty: refusing to use it (nothing was "
+                          "changed); give a new or empty directory",
+                          home);
+}
+
+static int write_pem_cert(const char *dir, const char *name, X509 *x, sertel_err *err)
+{
+    char path[PATH_MAX];
+    BIO *b = BIO_new(BIO_s_mem());
+    BUF_MEM *bm;
+    int rc;
+
+    if (b == NULL || !PEM_write_bio_X509(b, x)) {
+        BIO_free(b);
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    }
+    BIO_get_mem_ptr(b, &bm);
+    snprintf(path, sizeof(path), "%s/certs/%s.pem", dir, name);
+    rc = fs_create_excl(path, bm->data, bm->length, 0644, err);
+    BIO_free(b);
+    return rc;
+}
+
+static int record_authority(store *st, audit *a, const char *name, ks_keytype kt,
+                            const char *serial, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc;
+
+    rc = store_prepare(st,
+                       "INSERT INTO authorities (name, key_label, key_type, cert_serial, "
+                       "created_at) VALUES (?, ?, ?, ?, ?)",
+                       &s, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 1, name, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 2, name, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 3, ks_keytype_name(kt), err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 4, serial, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_int64(s, 5, (int64_t)time(NULL), err);
+    if (rc == SERTEL_OK)
+        rc = store_run(s, err);
+    store_finalize(s);
+    if (rc == SERTEL_OK) {
+        char details[96];
+        snprintf(details, sizeof(details), "{\"key_type\":\"%s\"}", ks_keytype_name(kt));
+        rc = audit_append(a, "system", "key.created", name, details, NULL, err);
+    }
+    return rc;
+}
+
+int ca_init(const ca_init_opts *o, sertel_err *err)
+{
+    char tmp[PATH_MAX], path[PATH_MAX], parent[PATH_MAX], ksconf[1024], serial[41];
+    char *conftext = NULL;
+    conf *c = NULL;
+    store *st = NULL;
+    keystore *ks = NULL;
+    audit *a = NULL;
+    ks_key *keys[N_AUTHORITIES] = {0};
+    int generated[N_AUTHORITIES] = {0};
+    X509 *certs[4] = {0}; /* root, issuing, ocsp, tsa */
+    unsigned char secret[32];
+    char secret_hex[65];
+    const char *base_url = o->base_url ? o->base_url : CA_DEFAULT_BASE_URL;
+    const char *policy = o->policy_oid ? o->policy_oid : CA_DEFAULT_POLICY_OID;
+    int rc, made_tmp = 0, pkcs11 = o->pkcs11_module != NULL;
+    size_t i, n;
+    time_t now = time(NULL);
+
+    /* Validate everything before touching the disk. */
+    if ((rc = check_text("the organisation (--org)", o->org, 64, err)) != SERTEL_OK ||
+        (rc = ca_check_base_url(base_url, err)) != SERTEL_OK ||
+        (rc = check_text("the admin e-mail", o->admin_email, 254, err)) != SERTEL_OK ||
+        (rc = check_text("the admin name", o->admin_name, 64, err)) != SERTEL_OK)
+        return rc;
+    if (strchr(o->admin_email, '@') == NULL)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "admin e-mail '%s' has no '@'",
+                              o->admin_email);
+    if (o->admin_password == NULL || strlen(o->admin_password) < 12)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "the admin password must have at least 12 characters");
+    if (ks_keytype_name(o->key_type) == NULL)
+        return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "unsupported CA key type");
+    {
+        ASN1_OBJECT *ob = OBJ_txt2obj(policy, 1);
+        ASN1_OBJECT_free(ob);
+        if (ob == NULL)
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "policy OID '%s' is not a dotted OID",
+                                  policy);
+    }
+    if (pkcs11 && (o->pkcs11_token == NULL || o->pkcs11_pin == NULL))
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "a PKCS#11 module needs --pkcs11-token and --pkcs11-pin-file");
+    if (strlen(o->home) >= PATH_MAX - 64)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "home path too long");
+    if ((rc = home_is_free(o->home, err)) != SERTEL_OK)
+        return rc;
+
+    snprintf(path, sizeof(path), "%s", o->home);
+    snprintf(parent, sizeof(parent), "%s", dirname(path));
+    snprintf(path, sizeof(path), "%s", o->home);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.init-XXXXXX", parent, basename(path));
+    if (mkdtemp(tmp) == NULL)
+        return sertel_err_set(err, SERTEL_ERR_IO,
+                              "cannot create a directory in %s: %s (is the disk writable?)",
+                              parent, strerror(errno));
+    made_tmp = 1;
+    if (chmod(tmp, 0700) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot set permissions on %s: %s", tmp,
+                            strerror(errno));
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/private", tmp);
+    if (mkdir(path, 0700) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/certs", tmp);
+    if (mkdir(path, 0755) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+        goto out;
+    }
+
+    /* Keystore secret or PIN, then the configuration. */
+    if (pkcs11) {
+        snprintf(path, sizeof(path), "%s/private/pkcs11.pin", tmp);
+        rc = fs_create_excl(path, o->pkcs11_pin, strlen(o->pkcs11_pin), 0600, err);
+        snprintf(ksconf, sizeof(ksconf),
+                 "backend = pkcs11\nmodule = %s\ntoken = %s\npin_file = private/pkcs11.pin\n",
+                 o->pkcs11_module, o->pkcs11_token);
+    } else {
+        if (RAND_priv_bytes(secret, sizeof(secret)) != 1) {
+            rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "the random generator failed");
+            goto out;
+        }
+        hex_encode(secret, sizeof(secret), secret_hex);
+        snprintf(path, sizeof(path), "%s/private/master.key", tmp);
+        rc = fs_create_excl(path, secret_hex, 64, 0600, err);
+        snprintf(ksconf, sizeof(ksconf),
+                 "backend = software\ndirectory = keys\nsecret_file = private/master.key\n");
+    }
+    if (rc != SERTEL_OK)
+        goto out;
+    n = sizeof(conf_template) + strlen(o->org) + 2 * strlen(base_url) + strlen(ksconf) +
+        strlen(policy) + 64;
+    conftext = malloc(n);
+    if (conftext == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(conftext, n, conf_template, o->org, base_url, ks_keytype_name(o->key_type), ksconf,
+             policy, base_url);
+    rc = conf_parse(conftext, "sertel.conf", &c, err);
+    if (rc != SERTEL_OK) {
+        sertel_err_prefix(err, "the values given make an invalid configuration");
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/sertel.conf", tmp);
+    if ((rc = fs_create_excl(path, conftext, strlen(conftext), 0644, err)) != SERTEL_OK)
+        goto out;
+
+    /* Store. */
+    snprintf(path, sizeof(path), "%s/sertel.db", tmp);
+    if ((rc = store_open(path, STORE_OPEN_CREATE, &st, err)) != SERTEL_OK ||
+        (rc = store_migrate(st, err)) != SERTEL_OK)
+        goto out;
+
+    /* Keys. */
+    if (pkcs11) {
+        rc = ks_open_pkcs11(o->pkcs11_module, o->pkcs11_token, o->pkcs11_pin, &ks, err);
+    } else {
+        snprintf(path, sizeof(path), "%s/keys", tmp);
+        rc = ks_open_soft(path, (unsigned char *)secret_hex, 64, 1, &ks, err);
+    }
+    if (rc != SERTEL_OK)
+        goto out;
+    for (i = 0; i < N_AUTHORITIES; i++) {
+        if (ks_exists(ks, authority_labels[i])) {
+            rc = sertel_err_set(err, SERTEL_ERR_EXISTS,
+                                "the key store already holds a key labelled '%s': use a fresh "
+                                "token (or delete that key) so a new CA does not reuse old keys",
+                                authority_labels[i]);
+            goto out;
+        }
+    }
+    for (i = 0; i < N_AUTHORITIES; i++) {
+        rc = ks_generate(ks, authority_labels[i], o->key_type, &keys[i], err);
+        if (rc != SERTEL_OK) {
+            sertel_err_prefix(err, "generating the %s key", authority_labels[i]);
+            goto out;
+        }
+        generated[i] = 1;
+    }
+
+    /* Certificates: root (self-signed), issuing (by root), OCSP and TSA (by issuing). */
+    {
+        static const char *const profiles[4] = {"root-ca", "issuing-ca", "ocsp-signing",
+                                                "time-stamping"};
+        static const char *const cns[4] = {"Root CA", "Issuing CA", "OCSP Responder",
+                                           "Time-Stamping Authority"};
+        char cn[256];
+        ca_profile p;
+        ca_signer sg;
+        ca_subject subj;
+        EVP_PKEY *pub;
+
+        for (i = 0; i < 4; i++) {
+            if ((rc = profile_load(c, profiles[i], &p, err)) != SERTEL_OK)
+                goto out;
+            snprintf(cn, sizeof(cn), "%s %s", o->org, cns[i]);
+            if (strlen(cn) > 64)
+                snprintf(cn, sizeof(cn), "sertel %s", cns[i]);
+            memset(&subj, 0, sizeof(subj));
+            subj.org = o->org;
+            subj.name = cn;
+            sg.name = i == 0 || i == 1 ? "root" : "issuing";
+            sg.cert = i == 0 ? NULL : i == 1 ? certs[0] : certs[1];
+            sg.key = ks_key_get0_pkey(i <= 1 ? keys[0] : keys[1]);
+            sg.type = o->key_type;
+            pub = ks_key_get0_pkey(keys[i]);
+            rc = ca_build_cert(&p, &subj, pub, &sg, base_url, now, &certs[i], err);
+            if (rc != SERTEL_OK) {
+                sertel_err_prefix(err, "creating the %s certificate", profiles[i]);
+                goto out;
+            }
+        }
+    }
+
+    /* Record it all in one transaction, audited. */
+    rc = audit_open(st, ks_key_get0_pkey(keys[4]), NULL, &a, err);
+    if (rc != SERTEL_OK)
+        goto out;
+    if ((rc = store_begin(st, err)) != SERTEL_OK)
+        goto out;
+    {
+        char details[512];
+        snprintf(details, sizeof(details),
+                 "{\"key_type\":\"%s\",\"keystore\":\"%s\",\"schema\":%d}",
+                 ks_keytype_name(o->key_type), ks_backend(ks), store_schema_latest());
+        rc = audit_append(a, "system", "ca.created", o->org, details, NULL, err);
+    }
+    for (i = 0; i < 4 && rc == SERTEL_OK; i++) {
+        static const char *const profiles[4] = {"root-ca", "issuing-ca", "ocsp-signing",
+                                                "time-stamping"};
+        rc = ca_record_cert(st, a, certs[i], i <= 1 ? "root" : "issuing", profiles[i], NULL,
+                            "system", err);
+        if (rc == SERTEL_OK && (rc = ca_serial_hex(certs[i], serial, sizeof(serial))) == SERTEL_OK)
+            rc = record_authority(st, a, authority_labels[i], o->key_type, serial, err);
+    }
+    if (rc == SERTEL_OK)
+        rc = record_authority(st, a, "audit", o->key_type, NULL, err);
+    if (rc == SERTEL_OK)
+        rc = store_meta_set(st, "ca.org", o->org, err);
+    if (rc == SERTEL_OK)
+        rc = ca_account_create(st, a, "admin", o->admin_email, o->admin_name, o->admin_password,
+                               err);
+    if (rc == SERTEL_OK)
+        rc = audit_checkpoint(a, err);
+    if (rc != SERTEL_OK) {
+        store_rollback(st);
+        goto out;
+    }
+    if ((rc = store_commit(st, err)) != SERTEL_OK)
+        goto out;
+    audit_close(a);
+    a = NULL;
+    snprintf(path, sizeof(path), "%s/audit.head", tmp);
+    if ((rc = audit_open(st, ks_key_get0_pkey(keys[4]), path, &a, err)) != SERTEL_OK ||
+        (rc = audit_write_head(a, err)) != SERTEL_OK)
+        goto out;
+    for (i = 0; i < 4; i++)
+        if ((rc = write_pem_cert(tmp, authority_labels[i], certs[i], err)) != SERTEL_OK)
+            goto out;
+    audit_close(a);
+    a = NULL;
+    store_close(st);
+    st = NULL;
+
+    /* Into place. An empty existing home is replaced (rename allows it). */
+    if (rename(tmp, o->home) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot move the new home into %s: %s", o->home,
+                            strerror(errno));
+        goto out;
+    }
+    made_tmp = 0;
+    rc = fs_sync_dir(parent, err);
+out:
+    audit_close(a);
+    store_close(st);
+    for (i = 0; i < 4; i++)
+        X509_free(certs[i]);
+    for (i = 0; i < N_AUTHORITIES; i++) {
+        ks_key_free(keys[i]);
+        if (rc != SERTEL_OK && generated[i] && ks != NULL && pkcs11)
+            (void)ks_destroy(ks, authority_labels[i], NULL);
+    }
+    ks_close(ks);
+    conf_free(c);
+    free(conftext);
+    sodium_memzero(secret, sizeof(secret));
+    sodium_memzero(secret_hex, sizeof(secret_hex));
+    if (made_tmp)
+        fs_rmtree(tmp);
+    return rc;
+}

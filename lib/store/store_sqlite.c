@@ -1,0 +1,300 @@
+/*
+ * store_sqlite.c - the embedded SQLite back end of the store interface.
+ *
+ * Settings: WAL journal, synchronous=FULL (a commit is on disk when it
+ * returns), foreign keys on, busy timeout 10 s, secure_delete on (freed
+ * pages are zeroed, so deleted key material and tokens do not linger in the
+ * file), trusted_schema off. The database file is created 0600.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+typedef struct sq_store {
+    struct store base;
+    sqlite3 *db;
+} sq_store;
+
+typedef struct sq_stmt {
+    struct store_stmt base;
+    sqlite3_stmt *st;
+} sq_stmt;
+
+static const struct store_ops sq_ops;
+
+static int sq_error(sqlite3 *db, int sqrc, sertel_err *err, const char *what)
+{
+    int prim = sqrc & 0xff;
+    int code = SERTEL_ERR_STORE;
+
+    if (prim == SQLITE_CONSTRAINT &&
+        (sqrc == SQLITE_CONSTRAINT_UNIQUE || sqrc == SQLITE_CONSTRAINT_PRIMARYKEY))
+        code = SERTEL_ERR_EXISTS;
+    else if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+        code = SERTEL_ERR_BUSY;
+    else if (prim == SQLITE_NOMEM)
+        code = SERTEL_ERR_NOMEM;
+    else if (prim == SQLITE_READONLY || prim == SQLITE_IOERR || prim == SQLITE_FULL ||
+             prim == SQLITE_CANTOPEN)
+        code = SERTEL_ERR_IO;
+    if (prim == SQLITE_READONLY)
+        return sertel_err_set(err, code,
+                              "%s: the database is read-only (%s): check that the home "
+                              "directory and sertel.db are writable",
+                              what, sqlite3_errmsg(db));
+    if (prim == SQLITE_FULL)
+        return sertel_err_set(err, code, "%s: the disk is full: free space and retry", what);
+    if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+        return sertel_err_set(err, SERTEL_ERR_STORE,
+                              "%s: the database file is corrupt or not a sertel database (%s): "
+                              "restore it from a backup",
+                              what, sqlite3_errmsg(db));
+    return sertel_err_set(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(sqrc));
+}
+
+static int sq_exec(store *st, const char *sql, sertel_err *err)
+{
+    sq_store *s = (sq_store *)st;
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+    sqlite3_free(msg);
+    if (rc != SQLITE_OK)
+        return sq_error(s->db, sqlite3_extended_errcode(s->db), err, "database statement failed");
+    return SERTEL_OK;
+}
+
+static int sq_prepare(store *st, const char *sql, store_stmt **out, sertel_err *err)
+{
+    sq_store *s = (sq_store *)st;
+    sq_stmt *q;
+    int rc;
+
+    q = calloc(1, sizeof(*q));
+    if (q == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    rc = sqlite3_prepare_v2(s->db, sql, -1, &q->st, NULL);
+    if (rc != SQLITE_OK) {
+        free(q);
+        return sq_error(s->db, sqlite3_extended_errcode(s->db), err, "preparing a query");
+    }
+    q->base.ops = &sq_ops;
+    q->base.st = st;
+    *out = &q->base;
+    return SERTEL_OK;
+}
+
+static int bind_rc(store_stmt *s, int rc, sertel_err *err)
+{
+    if (rc == SQLITE_OK)
+        return SERTEL_OK;
+    return sq_error(((sq_store *)s->st)->db, rc, err, "binding a query parameter");
+}
+
+static int sq_bind_text(store_stmt *s, int idx, const char *v, sertel_err *err)
+{
+    return bind_rc(s, sqlite3_bind_text(((sq_stmt *)s)->st, idx, v, -1, SQLITE_TRANSIENT), err);
+}
+
+static int sq_bind_int64(store_stmt *s, int idx, int64_t v, sertel_err *err)
+{
+    return bind_rc(s, sqlite3_bind_int64(((sq_stmt *)s)->st, idx, v), err);
+}
+
+static int sq_bind_blob(store_stmt *s, int idx, const void *v, size_t len, sertel_err *err)
+{
+    return bind_rc(s, sqlite3_bind_blob64(((sq_stmt *)s)->st, idx, v, len, SQLITE_TRANSIENT),
+                   err);
+}
+
+static int sq_bind_null(store_stmt *s, int idx, sertel_err *err)
+{
+    return bind_rc(s, sqlite3_bind_null(((sq_stmt *)s)->st, idx), err);
+}
+
+static int sq_step(store_stmt *s, sertel_err *err)
+{
+    sq_stmt *q = (sq_stmt *)s;
+    int rc = sqlite3_step(q->st);
+
+    if (rc == SQLITE_ROW)
+        return STORE_ROW;
+    if (rc == SQLITE_DONE)
+        return STORE_DONE;
+    rc = sqlite3_extended_errcode(((sq_store *)s->st)->db);
+    sqlite3_reset(q->st);
+    return sq_error(((sq_store *)s->st)->db, rc, err, "database query failed");
+}
+
+static int sq_col_is_null(store_stmt *s, int col)
+{
+    return sqlite3_column_type(((sq_stmt *)s)->st, col) == SQLITE_NULL;
+}
+
+static int64_t sq_col_int64(store_stmt *s, int col)
+{
+    return sqlite3_column_int64(((sq_stmt *)s)->st, col);
+}
+
+static const char *sq_col_text(store_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(((sq_stmt *)s)->st, col);
+    return t ? (const char *)t : "";
+}
+
+static const void *sq_col_blob(store_stmt *s, int col, size_t *len)
+{
+    sqlite3_stmt *st = ((sq_stmt *)s)->st;
+    const void *b = sqlite3_column_blob(st, col);
+
+    *len = (size_t)sqlite3_column_bytes(st, col);
+    return b;
+}
+
+static void sq_reset(store_stmt *s)
+{
+    sqlite3_reset(((sq_stmt *)s)->st);
+    sqlite3_clear_bindings(((sq_stmt *)s)->st);
+}
+
+static void sq_finalize(store_stmt *s)
+{
+    sqlite3_finalize(((sq_stmt *)s)->st);
+    free(s);
+}
+
+static int64_t sq_changes(store *st)
+{
+    return sqlite3_changes64(((sq_store *)st)->db);
+}
+
+static int sq_has_table(store *st, const char *name, sertel_err *err)
+{
+    sq_store *s = (sq_store *)st;
+    sqlite3_stmt *q = NULL;
+    int rc;
+
+    rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return sq_error(s->db, sqlite3_extended_errcode(s->db), err, "reading the schema");
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return sq_error(s->db, rc, err, "reading the schema");
+}
+
+static int sq_begin(store *st, sertel_err *err)
+{
+    return sq_exec(st, "BEGIN IMMEDIATE", err);
+}
+
+static int sq_commit(store *st, sertel_err *err)
+{
+    return sq_exec(st, "COMMIT", err);
+}
+
+static void sq_rollback(store *st)
+{
+    sqlite3_exec(((sq_store *)st)->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void sq_close(store *st)
+{
+    sq_store *s = (sq_store *)st;
+
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+static const struct store_ops sq_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .exec = sq_exec,
+    .prepare = sq_prepare,
+    .bind_text = sq_bind_text,
+    .bind_int64 = sq_bind_int64,
+    .bind_blob = sq_bind_blob,
+    .bind_null = sq_bind_null,
+    .step = sq_step,
+    .col_is_null = sq_col_is_null,
+    .col_int64 = sq_col_int64,
+    .col_text = sq_col_text,
+    .col_blob = sq_col_blob,
+    .reset = sq_reset,
+    .finalize = sq_finalize,
+    .changes = sq_changes,
+    .has_table = sq_has_table,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+};
+
+int store_sqlite_open(const char *path, int flags, store **out, sertel_err *err)
+{
+    sq_store *s = NULL;
+    int oflags, rc, fd;
+    struct stat stb;
+
+    *out = NULL;
+    if (!(flags & STORE_OPEN_CREATE) && stat(path, &stb) != 0)
+        return sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                              "database %s does not exist: run 'sertel init' to create a home",
+                              path);
+    if ((flags & STORE_OPEN_CREATE) && stat(path, &stb) != 0) {
+        /* Create the file ourselves so it is 0600 from the first byte. */
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return sertel_err_set(err, SERTEL_ERR_IO, "cannot create database %s: %s", path,
+                                  strerror(errno));
+        close(fd);
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    s->base.ops = &sq_ops;
+    s->base.readonly = (flags & STORE_OPEN_READONLY) != 0;
+    oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
+    oflags |= s->base.readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        sq_error(s->db, rc, err, "opening the database");
+        sertel_err_prefix(err, "%s", path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* A read-only connection cannot switch journal mode; the file already has WAL. */
+    if (!s->base.readonly && sq_exec(&s->base, "PRAGMA journal_mode = WAL", err) != SERTEL_OK)
+        goto fail_ctx;
+    if (sq_exec(&s->base,
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                "PRAGMA secure_delete = ON; PRAGMA trusted_schema = OFF",
+                err) != SERTEL_OK)
+        goto fail_ctx;
+    /* Touch the schema now so "not a database" is reported at open. */
+    rc = sq_has_table(&s->base, "meta", err);
+    if (rc < 0)
+        goto fail_ctx;
+    *out = &s->base;
+    return SERTEL_OK;
+fail_ctx:
+    sertel_err_prefix(err, "%s", path);
+fail:
+    rc = err ? err->code : SERTEL_ERR_STORE;
+    sqlite3_close_v2(s->db);
+    free(s);
+    return rc;
+}

@@ -1,0 +1,322 @@
+/*
+ * fs.c - careful file-system helpers (see fs.h).
+ *
+ * Secret files follow OpenBSD signify: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600.
+ * Replacement follows the write-temp, fsync, rename, fsync-dir pattern so a
+ * crash leaves either the old or the new content, never a mix.
+ */
+
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SECRET_MAX 4096
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int fs_read_file(const char *path, size_t max, unsigned char **out, size_t *len, sertel_err *err)
+{
+    int fd = -1, rc = SERTEL_OK;
+    struct stat st;
+    unsigned char *buf = NULL;
+    size_t cap, used = 0;
+
+    *out = NULL;
+    *len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = sertel_err_set(err, errno == ENOENT ? SERTEL_ERR_NOTFOUND : SERTEL_ERR_IO,
+                            "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%s is not a regular file", path);
+        goto out;
+    }
+    if ((unsigned long long)st.st_size > max) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                            "%s is too large (%lld bytes, the limit is %zu)", path,
+                            (long long)st.st_size, max);
+        goto out;
+    }
+    cap = (size_t)st.st_size + 1;
+    buf = malloc(cap);
+    if (buf == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory reading %s", path);
+        goto out;
+    }
+    for (;;) {
+        ssize_t n;
+        if (used + 1 >= cap) {
+            /* file grew since fstat: allow up to max */
+            unsigned char *nb;
+            if (cap > max) {
+                rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%s is larger than %zu bytes",
+                                    path, max);
+                goto out;
+            }
+            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            nb = realloc(buf, cap + 1);
+            if (nb == NULL) {
+                rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory reading %s", path);
+                goto out;
+            }
+            buf = nb;
+        }
+        n = read(fd, buf + used, cap - used - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot read %s: %s", path,
+                                strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    buf[used] = '\0';
+    *out = buf;
+    *len = used;
+    buf = NULL;
+out:
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int fs_sync_dir(const char *dir, sertel_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot open directory %s: %s", dir,
+                              strerror(errno));
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        int e = errno;
+        close(fd);
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot sync directory %s: %s", dir,
+                              strerror(e));
+    }
+    close(fd);
+    return SERTEL_OK;
+}
+
+static int dir_of(const char *path, char *out, size_t cap)
+{
+    char tmp[PATH_MAX];
+
+    if (strlen(path) >= sizeof(tmp))
+        return -1;
+    strcpy(tmp, path); /* length checked above */
+    if ((size_t)snprintf(out, cap, "%s", dirname(tmp)) >= cap)
+        return -1;
+    return 0;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, sertel_err *err)
+{
+    char tmp[PATH_MAX], dir[PATH_MAX];
+    int fd = -1, rc = SERTEL_OK;
+
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= sizeof(tmp) ||
+        dir_of(path, dir, sizeof(dir)) != 0)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "path too long: %s", path);
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create a file next to %s: %s", path,
+                              strerror(errno));
+    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    return fs_sync_dir(dir, err);
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    return rc;
+}
+
+int fs_create_excl(const char *path, const void *data, size_t len, mode_t mode, sertel_err *err)
+{
+    int fd;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return sertel_err_set(err, errno == EEXIST ? SERTEL_ERR_EXISTS : SERTEL_ERR_IO,
+                              "cannot create %s: %s", path, strerror(errno));
+    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(e));
+    }
+    if (close(fd) != 0) {
+        int e = errno;
+        unlink(path);
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(e));
+    }
+    return SERTEL_OK;
+}
+
+int fs_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+void fs_rmtree(const char *path)
+{
+    DIR *d;
+    struct dirent *de;
+    struct stat st;
+    char child[PATH_MAX];
+
+    if (lstat(path, &st) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode)) {
+        unlink(path);
+        return;
+    }
+    d = opendir(path);
+    if (d != NULL) {
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, de->d_name) <
+                sizeof(child))
+                fs_rmtree(child);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+int secret_read_file(const char *path, char **out, sertel_err *err)
+{
+    unsigned char *raw = NULL;
+    size_t len = 0, n;
+    char *s = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = fs_read_file(path, SECRET_MAX, &raw, &len, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    for (n = 0; n < len && raw[n] != '\n' && raw[n] != '\r'; n++)
+        ;
+    if (n == 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                            "secret file %s is empty: write the secret on its first line", path);
+        goto out;
+    }
+    if (memchr(raw, '\0', n) != NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                            "secret file %s contains a NUL byte: write plain text", path);
+        goto out;
+    }
+    s = sodium_malloc(n + 1);
+    if (s == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of secure memory");
+        goto out;
+    }
+    memcpy(s, raw, n);
+    s[n] = '\0';
+    *out = s;
+out:
+    sodium_memzero(raw, len);
+    free(raw);
+    return rc;
+}
+
+char *secret_dup(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = sodium_malloc(n + 1);
+
+    if (d != NULL)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+void secret_free(char *s)
+{
+    if (s != NULL)
+        sodium_free(s); /* sodium_free wipes before releasing */
+}
+
+void hex_encode(const unsigned char *in, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int hex_decode(const char *in, unsigned char *out, size_t outcap, size_t *outlen)
+{
+    size_t n = strlen(in), i;
+
+    if (n % 2 != 0 || n / 2 > outcap)
+        return SERTEL_ERR_INVALID;
+    for (i = 0; i < n / 2; i++) {
+        int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return SERTEL_ERR_INVALID;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *outlen = n / 2;
+    return SERTEL_OK;
+}

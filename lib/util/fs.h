@@ -1,0 +1,71 @@
+/*
+ * fs.h - careful file-system helpers: bounded reads, atomic replacement,
+ * exclusive creation of secret files.
+ *
+ * Every function returns SERTEL_OK or a negative sertel_rc with detail in
+ * err. No function leaves a half-written file behind: writes go to a
+ * temporary file in the same directory, are fsync'ed, then renamed.
+ */
+#ifndef SERTEL_UTIL_FS_H
+#define SERTEL_UTIL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+/*
+ * Read at most max bytes of path into a new buffer (NUL-terminated for
+ * convenience; *len excludes the NUL). A larger file is refused with
+ * SERTEL_ERR_INVALID. The caller frees *out with free() (or with
+ * fs_free_secret() when secret was non-zero: the buffer is then wiped).
+ */
+int fs_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
+                 sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
+
+/*
+ * Atomically replace path with data: write to "path.tmp-XXXXXX", fsync,
+ * rename, fsync the directory. mode is applied to the new file. On failure
+ * the old file (if any) is untouched and no temporary file remains.
+ */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/*
+ * Create path exclusively (O_CREAT|O_EXCL|O_NOFOLLOW) with the given mode,
+ * write data and fsync. Fails with SERTEL_ERR_EXISTS when path exists. On a
+ * write failure the partial file is removed.
+ */
+int fs_create_excl(const char *path, const void *data, size_t len, mode_t mode,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/* fsync a directory so a rename or create in it is durable. */
+int fs_sync_dir(const char *dir, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/* 1 when path exists (any type), 0 otherwise. */
+int fs_exists(const char *path) SERTEL_NONNULL(1);
+
+/* Remove a directory tree (used to undo a failed init). Best effort. */
+void fs_rmtree(const char *path) SERTEL_NONNULL(1);
+
+/*
+ * Read a secret (password, PIN, passphrase) from the first line of a file.
+ * Trailing CR/LF are dropped. An empty first line is refused with a message
+ * that names the file. *out is sodium_malloc'ed; free with secret_free().
+ */
+int secret_read_file(const char *path, char **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/* Allocate a wiped-on-free secure string copy of s (sodium_malloc). */
+char *secret_dup(const char *s);
+
+/* Wipe and free a secret from secret_read_file/secret_dup. NULL-safe. */
+void secret_free(char *s);
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void hex_encode(const unsigned char *in, size_t len, char *out);
+
+/* Decode hex (either case); fails on odd length, bad digit or overflow. */
+int hex_decode(const char *in, unsigned char *out, size_t outcap, size_t *outlen);
+
+#endif

@@ -1,0 +1,52 @@
+#!/bin/sh
+# install-deps.sh - install every Debian 12 package sertel needs to build,
+# test and run. Idempotent: packages already present are not touched, and
+# apt-get is only called when something is missing. Nothing is fetched
+# from anywhere but Debian's archive.
+#
+# Usage: scripts/install-deps.sh        (as root, or with sudo available)
+set -eu
+
+PKGS="
+build-essential cmake pkg-config ca-certificates
+openssl libssl-dev
+libsqlite3-dev sqlite3
+libsodium-dev
+libjansson-dev
+zlib1g-dev
+libp11-dev libengine-pkcs11-openssl softhsm2 opensc
+libmicrohttpd-dev
+libcurl4-openssl-dev
+libqrencode-dev
+libcmocka-dev
+poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux
+"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    else
+        echo "install-deps: missing packages:$missing" >&2
+        echo "install-deps: run this script as root (or install sudo) to install them" >&2
+        exit 2
+    fi
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

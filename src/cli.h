@@ -1,0 +1,37 @@
+/*
+ * cli.h - shared pieces of the `sertel` command. The command is a thin
+ * layer over the library: it parses options, calls one library function,
+ * and prints. It holds no rules of its own.
+ *
+ * Exit codes: 0 success; 1 a negative answer (not valid, tampered);
+ * 2 usage or runtime error. Errors go to stderr as "sertel: message".
+ */
+#ifndef SERTEL_CLI_H
+#define SERTEL_CLI_H
+
+#include "util/err.h"
+
+#define EXIT_OK 0
+#define EXIT_NEGATIVE 1
+#define EXIT_ERROR 2
+
+/* Global options, parsed by main before the command. */
+typedef struct cli_global {
+    const char *home; /* --home, else $SERTEL_HOME, else ./sertel-home */
+} cli_global;
+
+/* Print "sertel: <err->msg>" to stderr and return EXIT_ERROR. */
+int cli_fail(const sertel_err *err);
+
+/* Print a formatted message to stderr and return EXIT_ERROR. */
+int cli_usage_error(const char *fmt, ...) SERTEL_PRINTF(1, 2);
+
+/* 1 when argv holds -h or --help before any "--". */
+int cli_wants_help(int argc, char **argv);
+
+int cmd_init(const cli_global *g, int argc, char **argv);
+int cmd_ca(const cli_global *g, int argc, char **argv);
+int cmd_cert(const cli_global *g, int argc, char **argv);
+int cmd_audit(const cli_global *g, int argc, char **argv);
+
+#endif

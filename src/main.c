@@ -1,0 +1,114 @@
+/*
+ * main.c - the `sertel` command: global options and command dispatch.
+ */
+#include <openssl/crypto.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: sertel [--home DIR] COMMAND [OPTIONS]\n"
+    "\n"
+    "sertel is a certificate authority and electronic-signature service.\n"
+    "\n"
+    "Commands:\n"
+    "  init           create a new CA home (root, issuing CA, OCSP, TSA, audit key, admin)\n"
+    "  ca show        print the CA certificates and settings\n"
+    "  ca export      print the root or issuing CA certificate as PEM\n"
+    "  cert issue     issue a certificate for a PKCS#10 request\n"
+    "  cert list      list issued certificates\n"
+    "  cert show      print one certificate and its record\n"
+    "  audit verify   check the audit log's hash chain and signed checkpoints\n"
+    "\n"
+    "Global options:\n"
+    "  --home DIR     the CA home (default: $SERTEL_HOME, else ./sertel-home)\n"
+    "  -h, --help     this help; 'sertel COMMAND --help' for a command\n"
+    "  --version      print the version\n"
+    "\n"
+    "Exit status: 0 success, 1 negative answer (e.g. tampered), 2 error.\n";
+
+int cli_fail(const sertel_err *err)
+{
+    fprintf(stderr, "sertel: %s\n", err->msg[0] ? err->msg : sertel_rc_name(err->code));
+    return EXIT_ERROR;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("sertel: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_ERROR;
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli_global g = {0};
+    int i = 1;
+
+    if (sodium_init() < 0) {
+        fputs("sertel: libsodium failed to initialise\n", stderr);
+        return EXIT_ERROR;
+    }
+    while (i < argc && argv[i][0] == '-') {
+        if (strcmp(argv[i], "--home") == 0) {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0')
+                return cli_usage_error("--home needs a directory");
+            g.home = argv[i + 1];
+            i += 2;
+        } else if (strncmp(argv[i], "--home=", 7) == 0) {
+            g.home = argv[i] + 7;
+            i++;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("sertel 0.1.0 (%s)\n", OpenSSL_version(OPENSSL_VERSION));
+            return EXIT_OK;
+        } else {
+            fputs(usage, stderr);
+            return cli_usage_error("unknown option %s", argv[i]);
+        }
+    }
+    if (g.home == NULL || *g.home == '\0')
+        g.home = getenv("SERTEL_HOME");
+    if (g.home == NULL || *g.home == '\0')
+        g.home = "./sertel-home";
+    if (i >= argc) {
+        fputs(usage, stderr);
+        return EXIT_ERROR;
+    }
+    argc -= i;
+    argv += i;
+    if (strcmp(argv[0], "init") == 0)
+        return cmd_init(&g, argc, argv);
+    if (strcmp(argv[0], "ca") == 0)
+        return cmd_ca(&g, argc, argv);
+    if (strcmp(argv[0], "cert") == 0)
+        return cmd_cert(&g, argc, argv);
+    if (strcmp(argv[0], "audit") == 0)
+        return cmd_audit(&g, argc, argv);
+    fputs(usage, stderr);
+    return cli_usage_error("unknown command '%s'", argv[0]);
+}

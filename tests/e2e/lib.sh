@@ -1,0 +1,70 @@
+# lib.sh - helpers for the end-to-end tests: each test runs the real
+# `sertel` binary ($SERTEL, set by ctest) and checks its output with
+# independent tools (openssl, sqlite3, jq).
+set -u
+
+: "${SERTEL:?run through ctest, which sets SERTEL}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/sertel-e2e-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+FAILS=0
+PASSES=0
+
+pass() { PASSES=$((PASSES + 1)); echo "ok - $*"; }
+fail() { FAILS=$((FAILS + 1)); echo "NOT OK - $*"; }
+
+# expect_exit CODE DESCRIPTION -- command...: run, compare exit status.
+# The command's stdout/stderr are kept in $T/out and $T/err.
+expect_exit() {
+    local want=$1 desc=$2
+    shift 3
+    "$@" >"$T/out" 2>"$T/err"
+    local got=$?
+    if [ "$got" = "$want" ]; then
+        pass "$desc (exit $got)"
+    else
+        fail "$desc: exit $got, wanted $want; stderr: $(head -c 600 "$T/err")"
+    fi
+}
+
+# expect_grep PATTERN FILE DESCRIPTION
+expect_grep() {
+    if grep -Eq -- "$1" "$2"; then pass "$3"; else fail "$3: /$1/ not in $(head -c 600 "$2")"; fi
+}
+
+expect_no_grep() {
+    if grep -Eq -- "$1" "$2"; then fail "$3: /$1/ found"; else pass "$3"; fi
+}
+
+# new_home DIR [extra init options]: a fresh home with a known admin password.
+new_home() {
+    local h=$1
+    shift
+    printf 'correct horse battery staple\n' >"$T/adminpw"
+    "$SERTEL" --home "$h" init --admin-password-file "$T/adminpw" "$@" </dev/null >"$T/init.out" 2>"$T/init.err" ||
+        { echo "init failed: $(cat "$T/init.err")"; exit 1; }
+}
+
+# make_csr KEYTYPE NAME OUT [subject] : key + CSR with e-mail SAN.
+make_csr() {
+    local kt=$1 name=$2 out=$3
+    local subj=${4:-"/C=ID/O=Kementerian Contoh/OU=Biro Umum/CN=$name"}
+    case $kt in
+    ec-p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out.key" 2>/dev/null ;;
+    ec-p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$out.key" 2>/dev/null ;;
+    rsa-*) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:${kt#rsa-} -out "$out.key" 2>/dev/null ;;
+    ed25519) openssl genpkey -algorithm ED25519 -out "$out.key" 2>/dev/null ;;
+    esac
+    openssl req -new -key "$out.key" -out "$out.csr" -subj "$subj" \
+        -addext "subjectAltName=email:$(echo "$name" | tr 'A-Z ' 'a-z.')@contoh.go.id" 2>/dev/null
+}
+
+# Snapshot of a home's durable content (certificates and audit entries).
+home_state() {
+    sqlite3 "file:$1/sertel.db?mode=ro" \
+        "SELECT count(*), coalesce(max(seq),0) FROM audit_log; SELECT count(*) FROM certificates;" 2>&1 | tr '\n' ' '
+}
+
+finish() {
+    echo "$PASSES passed, $FAILS failed"
+    [ "$FAILS" = 0 ]
+}
