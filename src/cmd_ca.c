@@ -43,9 +43,9 @@ static json_t *cert_json(const char *role, X509 *x)
     time_str(X509_get0_notAfter(x), na, sizeof(na));
     subj = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
     iss = X509_NAME_oneline(X509_get_issuer_name(x), NULL, 0);
-    o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "role", role, "subject",
-                  subj ? subj : "?", "issuer", iss ? iss : "?", "serial", serial, "not_before",
-                  nb, "not_after", na, "sha256", fp);
+    o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "role", role, "subject", subj ? subj : "?",
+                  "issuer", iss ? iss : "?", "serial", serial, "not_before", nb, "not_after", na,
+                  "sha256", fp);
     OPENSSL_free(subj);
     OPENSSL_free(iss);
     return o;
@@ -91,13 +91,13 @@ static int ca_show(ca_ctx *ca, int as_json)
         printf("key type:      %s\n", json_string_value(json_object_get(root, "key_type")));
         printf("keystore:      %s\n", json_string_value(json_object_get(root, "keystore")));
         printf("store:         %s\n", json_string_value(json_object_get(root, "store")));
-        json_array_foreach(certs, i, v) {
+        json_array_foreach(certs, i, v)
+        {
             printf("\n%s certificate\n", json_string_value(json_object_get(v, "role")));
             printf("  subject:     %s\n", json_string_value(json_object_get(v, "subject")));
             printf("  issuer:      %s\n", json_string_value(json_object_get(v, "issuer")));
             printf("  serial:      %s\n", json_string_value(json_object_get(v, "serial")));
-            printf("  valid:       %s .. %s\n",
-                   json_string_value(json_object_get(v, "not_before")),
+            printf("  valid:       %s .. %s\n", json_string_value(json_object_get(v, "not_before")),
                    json_string_value(json_object_get(v, "not_after")));
             printf("  SHA-256:     %s\n", json_string_value(json_object_get(v, "sha256")));
         }
@@ -111,10 +111,10 @@ out:
 int cmd_ca(const cli_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},   {"root", no_argument, NULL, 'r'},
+        {"json", no_argument, NULL, 'j'},    {"root", no_argument, NULL, 'r'},
         {"issuing", no_argument, NULL, 'i'}, {"ocsp", no_argument, NULL, 'o'},
-        {"tsa", no_argument, NULL, 't'},    {"der", no_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},   {NULL, 0, NULL, 0},
+        {"tsa", no_argument, NULL, 't'},     {"der", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},    {NULL, 0, NULL, 0},
     };
     const char *sub, *which = NULL;
     int c, as_json = 0, der = 0, rc;
@@ -130,13 +130,26 @@ int cmd_ca(const cli_global *g, int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'j': as_json = 1; break;
-        case 'r': which = "root"; break;
-        case 'i': which = "issuing"; break;
-        case 'o': which = "ocsp"; break;
-        case 't': which = "tsa"; break;
-        case 'd': der = 1; break;
-        default: return cli_usage_error("ca: unknown option %s", argv[optind - 1]);
+        case 'j':
+            as_json = 1;
+            break;
+        case 'r':
+            which = "root";
+            break;
+        case 'i':
+            which = "issuing";
+            break;
+        case 'o':
+            which = "ocsp";
+            break;
+        case 't':
+            which = "tsa";
+            break;
+        case 'd':
+            der = 1;
+            break;
+        default:
+            return cli_usage_error("ca: unknown option %s", argv[optind - 1]);
         }
     }
     if (optind != argc)

@@ -43,10 +43,9 @@ static json_t *record_json(const ca_cert_record *r)
 
     fmt_time(r->not_before, nb, sizeof(nb));
     fmt_time(r->not_after, na, sizeof(na));
-    o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:s}", "serial", r->serial,
-                  "status", r->status, "profile", r->profile, "subject", r->subject, "email",
-                  r->email, "issuer", r->issuer, "not_before", nb, "not_after", na, "sha256",
-                  r->sha256);
+    o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:s}", "serial", r->serial, "status",
+                  r->status, "profile", r->profile, "subject", r->subject, "email", r->email,
+                  "issuer", r->issuer, "not_before", nb, "not_after", na, "sha256", r->sha256);
     if (o != NULL && r->revoked_at) {
         fmt_time(r->revoked_at, ra, sizeof(ra));
         json_object_set_new(o, "revoked_at", json_string(ra));
@@ -100,8 +99,9 @@ static int cert_issue(const cli_global *g, const char *csr_path, const char *pro
     }
     if (PEM_write_X509(stdout, x) != 1 || fflush(stdout) != 0) {
         /* The certificate is recorded; say so, so it can be fetched with show. */
-        char serial[41] = "?";
-        (void)ca_serial_hex(x, serial, sizeof(serial));
+        char serial[41];
+        if (ca_serial_hex(x, serial, sizeof(serial)) != SERTEL_OK)
+            snprintf(serial, sizeof(serial), "?");
         rc = cli_usage_error("certificate %s was issued and recorded, but writing it to stdout "
                              "failed: get it with 'sertel cert show %s --pem'",
                              serial, serial);
@@ -136,11 +136,20 @@ int cmd_cert(const cli_global *g, int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': csr = optarg; break;
-        case 'p': profile = optarg; break;
-        case 'j': as_json = 1; break;
-        case 'P': pem = 1; break;
-        default: return cli_usage_error("cert: unknown or incomplete option %s", argv[optind - 1]);
+        case 'c':
+            csr = optarg;
+            break;
+        case 'p':
+            profile = optarg;
+            break;
+        case 'j':
+            as_json = 1;
+            break;
+        case 'P':
+            pem = 1;
+            break;
+        default:
+            return cli_usage_error("cert: unknown or incomplete option %s", argv[optind - 1]);
         }
     }
     if (strcmp(sub, "issue") == 0) {
@@ -209,8 +218,8 @@ int cmd_cert(const cli_global *g, int argc, char **argv)
                 fmt_time(r.not_after, na, sizeof(na));
                 printf("serial:   %s\nstatus:   %s\nprofile:  %s\nsubject:  %s\nemail:    %s\n"
                        "issuer:   %s CA\nvalid:    %s .. %s\nSHA-256:  %s\n\n",
-                       r.serial, r.status, r.profile, r.subject, r.email ? r.email : "-",
-                       r.issuer, nb, na, r.sha256);
+                       r.serial, r.status, r.profile, r.subject, r.email ? r.email : "-", r.issuer,
+                       nb, na, r.sha256);
                 X509_print_fp(stdout, x);
             }
             X509_free(x);

@@ -114,17 +114,39 @@ int cmd_init(const cli_global *g, int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': o.org = optarg; break;
-        case 'k': key_type = optarg; break;
-        case 'b': o.base_url = optarg; break;
-        case 'P': o.policy_oid = optarg; break;
-        case 'm': o.pkcs11_module = optarg; break;
-        case 't': o.pkcs11_token = optarg; break;
-        case 'p': pin_file = optarg; break;
-        case 'e': o.admin_email = optarg; break;
-        case 'n': o.admin_name = optarg; break;
-        case 'a': pw_file = optarg; break;
-        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'o':
+            o.org = optarg;
+            break;
+        case 'k':
+            key_type = optarg;
+            break;
+        case 'b':
+            o.base_url = optarg;
+            break;
+        case 'P':
+            o.policy_oid = optarg;
+            break;
+        case 'm':
+            o.pkcs11_module = optarg;
+            break;
+        case 't':
+            o.pkcs11_token = optarg;
+            break;
+        case 'p':
+            pin_file = optarg;
+            break;
+        case 'e':
+            o.admin_email = optarg;
+            break;
+        case 'n':
+            o.admin_name = optarg;
+            break;
+        case 'a':
+            pw_file = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return EXIT_OK;
         default:
             fputs(usage, stderr);
             return cli_usage_error("init: unknown or incomplete option %s", argv[optind - 1]);

@@ -50,8 +50,8 @@ typedef struct audit audit;
  * Open the audit log on st. signer may be NULL for a read-only handle
  * (audit_checkpoint then fails). head_path may be NULL to skip the file.
  */
-int audit_open(store *st, EVP_PKEY *signer, const char *head_path, audit **out, sertel_err *err)
-    SERTEL_WUR SERTEL_NONNULL(1, 4);
+int audit_open(store *st, EVP_PKEY *signer, const char *head_path, audit **out,
+               sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
 void audit_close(audit *a);
 
 /*
@@ -73,10 +73,10 @@ int audit_write_head(audit *a, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 
 /* Result of a verification. */
 typedef struct audit_report {
-    int64_t entries;        /* entries read */
-    int64_t checkpoints;    /* checkpoints whose signatures verified */
-    int64_t first_bad_seq;  /* first entry found wrong, 0 when intact */
-    char what[512];         /* "entry 17 was altered", ... */
+    int64_t entries;       /* entries read */
+    int64_t checkpoints;   /* checkpoints whose signatures verified */
+    int64_t first_bad_seq; /* first entry found wrong, 0 when intact */
+    char what[512];        /* "entry 17 was altered", ... */
 } audit_report;
 
 /*

@@ -44,15 +44,15 @@ typedef struct ca_ctx ca_ctx;
 
 /* What ca_init needs. Strings are borrowed for the call. */
 typedef struct ca_init_opts {
-    const char *home;         /* directory to create (must not exist, or be empty) */
-    const char *org;          /* organisation name for the CA certificates */
-    ks_keytype key_type;      /* type of every CA key */
-    const char *base_url;     /* http(s) URL the services will be reachable at */
-    const char *policy_oid;   /* certificatePolicies OID; NULL for the default */
+    const char *home;          /* directory to create (must not exist, or be empty) */
+    const char *org;           /* organisation name for the CA certificates */
+    ks_keytype key_type;       /* type of every CA key */
+    const char *base_url;      /* http(s) URL the services will be reachable at */
+    const char *policy_oid;    /* certificatePolicies OID; NULL for the default */
     const char *pkcs11_module; /* NULL for software keys */
     const char *pkcs11_token;
     const char *pkcs11_pin;
-    const char *admin_email;  /* first administrator */
+    const char *admin_email; /* first administrator */
     const char *admin_name;
     const char *admin_password; /* secret; never logged or stored in clear */
 } ca_init_opts;
@@ -135,8 +135,8 @@ int ca_issue(ca_ctx *ca, const ca_issue_req *req, X509 **out, sertel_err *err) S
  * is returned. n is at most CA_BATCH_MAX.
  */
 #define CA_BATCH_MAX 1024
-int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out, sertel_err *err)
-    SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 
 /*
  * Parse a PKCS#10 request (PEM or DER, at most 64 KiB), check its
@@ -150,14 +150,14 @@ int ca_issue_csr(ca_ctx *ca, const unsigned char *csr, size_t len, const char *p
 
 /* A certificate's record. Strings are owned by the record. */
 typedef struct ca_cert_record {
-    char serial[41];  /* lower-case hex */
-    char issuer[16];  /* authority name */
+    char serial[41]; /* lower-case hex */
+    char issuer[16]; /* authority name */
     char profile[PROFILE_NAME_MAX];
-    char *subject;    /* RFC 2253 */
-    char *email;      /* may be NULL */
+    char *subject; /* RFC 2253 */
+    char *email;   /* may be NULL */
     int64_t not_before, not_after;
-    char status[16];  /* "valid" | "revoked" */
-    int64_t revoked_at; /* 0 when not revoked */
+    char status[16];       /* "valid" | "revoked" */
+    int64_t revoked_at;    /* 0 when not revoked */
     int revocation_reason; /* -1 when not revoked */
     char sha256[65];
     unsigned char *der;

@@ -13,10 +13,10 @@ struct ca_ctx {
     char *home;
     conf *conf;
     store *st;
-    keystore *ks;           /* NULL when read-only */
-    audit *audit;           /* NULL when read-only */
-    ks_key *issuing_key;    /* NULL when read-only */
-    ks_key *audit_key;      /* NULL when read-only */
+    keystore *ks;        /* NULL when read-only */
+    audit *audit;        /* NULL when read-only */
+    ks_key *issuing_key; /* NULL when read-only */
+    ks_key *audit_key;   /* NULL when read-only */
     X509 *root;
     X509 *issuing;
     char base_url[CA_URL_MAX];
@@ -55,10 +55,10 @@ ASN1_INTEGER *ca_new_serial(void);
 int ca_open_keystore(const char *home, const conf *c, keystore **out, sertel_err *err) SERTEL_WUR;
 
 /* Create the first admin account (Argon2id password hash) inside a transaction. */
-int ca_account_create(store *st, audit *a, const char *role, const char *email,
-                      const char *name, const char *password, sertel_err *err) SERTEL_WUR;
+int ca_account_create(store *st, audit *a, const char *role, const char *email, const char *name,
+                      const char *password, sertel_err *err) SERTEL_WUR;
 
-/* Validate a base URL: http(s), host, no spaces/commas/quotes, < CA_URL_MAX. */
+/* Validate a base URL: http, host, no spaces/commas/quotes, < CA_URL_MAX. */
 int ca_check_base_url(const char *url, sertel_err *err) SERTEL_WUR;
 
 #endif

@@ -112,8 +112,7 @@ static int check_text(const char *what, const char *v, size_t max, sertel_err *e
                               max);
     for (p = (const unsigned char *)v; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
-            return sertel_err_set(err, SERTEL_ERR_INVALID,
-                                  "%s contains a control character", what);
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "%s contains a control character", what);
     return SERTEL_OK;
 }
 
@@ -131,7 +130,8 @@ static int home_is_free(const char *home, sertel_err *err)
     if (!S_ISDIR(st.st_mode))
         return sertel_err_set(err, SERTEL_ERR_EXISTS,
                               "%s exists and is not a directory: choose another --home", home);
-    snprintf(probe, sizeof(probe), "%s/sertel.conf", home);
+    if (fs_path_join(probe, sizeof(probe), home, "sertel.conf", err) != SERTEL_OK)
+        return SERTEL_ERR_INVALID;
     if (fs_exists(probe))
         return sertel_err_set(err, SERTEL_ERR_EXISTS,
                               "%s is already a sertel home: refusing to overwrite it (nothing "
@@ -163,8 +163,10 @@ static int write_pem_cert(const char *dir, const char *name, X509 *x, sertel_err
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     }
     BIO_get_mem_ptr(b, &bm);
-    snprintf(path, sizeof(path), "%s/certs/%s.pem", dir, name);
-    rc = fs_create_excl(path, bm->data, bm->length, 0644, err);
+    if ((size_t)snprintf(path, sizeof(path), "%s/certs/%s.pem", dir, name) >= sizeof(path))
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "path too long under %s", dir);
+    else
+        rc = fs_create_excl(path, bm->data, bm->length, 0644, err);
     BIO_free(b);
     return rc;
 }
@@ -251,23 +253,27 @@ int ca_init(const ca_init_opts *o, sertel_err *err)
     snprintf(path, sizeof(path), "%s", o->home);
     snprintf(parent, sizeof(parent), "%s", dirname(path));
     snprintf(path, sizeof(path), "%s", o->home);
-    snprintf(tmp, sizeof(tmp), "%s/.%s.init-XXXXXX", parent, basename(path));
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.init-XXXXXX", parent, basename(path)) >=
+        sizeof(tmp))
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "home path too long");
     if (mkdtemp(tmp) == NULL)
         return sertel_err_set(err, SERTEL_ERR_IO,
-                              "cannot create a directory in %s: %s (is the disk writable?)",
-                              parent, strerror(errno));
+                              "cannot create a directory in %s: %s (is the disk writable?)", parent,
+                              strerror(errno));
     made_tmp = 1;
     if (chmod(tmp, 0700) != 0) {
         rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot set permissions on %s: %s", tmp,
                             strerror(errno));
         goto out;
     }
-    snprintf(path, sizeof(path), "%s/private", tmp);
+    if ((rc = fs_path_join(path, sizeof(path), tmp, "private", err)) != SERTEL_OK)
+        goto out;
     if (mkdir(path, 0700) != 0) {
         rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", path, strerror(errno));
         goto out;
     }
-    snprintf(path, sizeof(path), "%s/certs", tmp);
+    if ((rc = fs_path_join(path, sizeof(path), tmp, "certs", err)) != SERTEL_OK)
+        goto out;
     if (mkdir(path, 0755) != 0) {
         rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", path, strerror(errno));
         goto out;
@@ -275,7 +281,8 @@ int ca_init(const ca_init_opts *o, sertel_err *err)
 
     /* Keystore secret or PIN, then the configuration. */
     if (pkcs11) {
-        snprintf(path, sizeof(path), "%s/private/pkcs11.pin", tmp);
+        if ((rc = fs_path_join(path, sizeof(path), tmp, "private/pkcs11.pin", err)) != SERTEL_OK)
+            goto out;
         rc = fs_create_excl(path, o->pkcs11_pin, strlen(o->pkcs11_pin), 0600, err);
         snprintf(ksconf, sizeof(ksconf),
                  "backend = pkcs11\nmodule = %s\ntoken = %s\npin_file = private/pkcs11.pin\n",
@@ -286,7 +293,8 @@ int ca_init(const ca_init_opts *o, sertel_err *err)
             goto out;
         }
         hex_encode(secret, sizeof(secret), secret_hex);
-        snprintf(path, sizeof(path), "%s/private/master.key", tmp);
+        if ((rc = fs_path_join(path, sizeof(path), tmp, "private/master.key", err)) != SERTEL_OK)
+            goto out;
         rc = fs_create_excl(path, secret_hex, 64, 0600, err);
         snprintf(ksconf, sizeof(ksconf),
                  "backend = software\ndirectory = keys\nsecret_file = private/master.key\n");
@@ -307,12 +315,14 @@ int ca_init(const ca_init_opts *o, sertel_err *err)
         sertel_err_prefix(err, "the values given make an invalid configuration");
         goto out;
     }
-    snprintf(path, sizeof(path), "%s/sertel.conf", tmp);
+    if ((rc = fs_path_join(path, sizeof(path), tmp, "sertel.conf", err)) != SERTEL_OK)
+        goto out;
     if ((rc = fs_create_excl(path, conftext, strlen(conftext), 0644, err)) != SERTEL_OK)
         goto out;
 
     /* Store. */
-    snprintf(path, sizeof(path), "%s/sertel.db", tmp);
+    if ((rc = fs_path_join(path, sizeof(path), tmp, "sertel.db", err)) != SERTEL_OK)
+        goto out;
     if ((rc = store_open(path, STORE_OPEN_CREATE, &st, err)) != SERTEL_OK ||
         (rc = store_migrate(st, err)) != SERTEL_OK)
         goto out;
@@ -321,7 +331,8 @@ int ca_init(const ca_init_opts *o, sertel_err *err)
     if (pkcs11) {
         rc = ks_open_pkcs11(o->pkcs11_module, o->pkcs11_token, o->pkcs11_pin, &ks, err);
     } else {
-        snprintf(path, sizeof(path), "%s/keys", tmp);
+        if ((rc = fs_path_join(path, sizeof(path), tmp, "keys", err)) != SERTEL_OK)
+            goto out;
         rc = ks_open_soft(path, (unsigned char *)secret_hex, 64, 1, &ks, err);
     }
     if (rc != SERTEL_OK)
@@ -369,8 +380,14 @@ int ca_init(const ca_init_opts *o, sertel_err *err)
             sg.cert = i == 0 ? NULL : i == 1 ? certs[0] : certs[1];
             sg.key = ks_key_get0_pkey(i <= 1 ? keys[0] : keys[1]);
             sg.type = o->key_type;
-            pub = ks_key_get0_pkey(keys[i]);
+            pub = ks_key_get1_public(keys[i]);
+            if (pub == NULL) {
+                rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "cannot read the %s public key",
+                                        authority_labels[i]);
+                goto out;
+            }
             rc = ca_build_cert(&p, &subj, pub, &sg, base_url, now, &certs[i], err);
+            EVP_PKEY_free(pub);
             if (rc != SERTEL_OK) {
                 sertel_err_prefix(err, "creating the %s certificate", profiles[i]);
                 goto out;
@@ -416,7 +433,8 @@ int ca_init(const ca_init_opts *o, sertel_err *err)
         goto out;
     audit_close(a);
     a = NULL;
-    snprintf(path, sizeof(path), "%s/audit.head", tmp);
+    if ((rc = fs_path_join(path, sizeof(path), tmp, "audit.head", err)) != SERTEL_OK)
+        goto out;
     if ((rc = audit_open(st, ks_key_get0_pkey(keys[4]), path, &a, err)) != SERTEL_OK ||
         (rc = audit_write_head(a, err)) != SERTEL_OK)
         goto out;
@@ -444,7 +462,11 @@ out:
     for (i = 0; i < N_AUTHORITIES; i++) {
         ks_key_free(keys[i]);
         if (rc != SERTEL_OK && generated[i] && ks != NULL && pkcs11)
-            (void)ks_destroy(ks, authority_labels[i], NULL);
+            if (ks_destroy(ks, authority_labels[i], NULL) != SERTEL_OK)
+                fprintf(stderr,
+                        "sertel: warning: could not remove key '%s' from the token "
+                        "after the failure: remove it by hand\n",
+                        authority_labels[i]);
     }
     ks_close(ks);
     conf_free(c);

@@ -50,8 +50,7 @@ int ca_serial_hex(const X509 *x, char *out, size_t cap)
 {
     BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
     char *hex;
-    size_t i, n;
-    int rc = SERTEL_ERR_INVALID;
+    int rc;
 
     if (bn == NULL)
         return SERTEL_ERR_NOMEM;
@@ -59,12 +58,8 @@ int ca_serial_hex(const X509 *x, char *out, size_t cap)
     BN_free(bn);
     if (hex == NULL)
         return SERTEL_ERR_NOMEM;
-    n = strlen(hex);
-    if (n < cap) {
-        for (i = 0; i <= n; i++)
-            out[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] - 'A' + 'a' : hex[i]);
-        rc = SERTEL_OK;
-    }
+    /* Stored and compared in one form: lower case, no leading zeros. */
+    rc = ca_serial_normalize(hex, out, cap);
     OPENSSL_free(hex);
     return rc;
 }
@@ -274,8 +269,8 @@ static int add_eku(X509 *x, const ca_profile *p, sertel_err *err)
     return rc;
 }
 
-static int add_extensions(X509 *x, const ca_profile *p, const ca_subject *subj,
-                          const ca_signer *s, const char *base_url, sertel_err *err)
+static int add_extensions(X509 *x, const ca_profile *p, const ca_subject *subj, const ca_signer *s,
+                          const char *base_url, sertel_err *err)
 {
     X509V3_CTX ctx;
     char v[CA_URL_MAX * 2 + 64];
@@ -298,9 +293,8 @@ static int add_extensions(X509 *x, const ca_profile *p, const ca_subject *subj,
         return rc;
     if ((rc = add_ext_conf(x, &ctx, NID_subject_key_identifier, "hash", err)) != SERTEL_OK)
         return rc;
-    if (s->cert != NULL &&
-        (rc = add_ext_conf(x, &ctx, NID_authority_key_identifier, "keyid:always", err)) !=
-            SERTEL_OK)
+    if (s->cert != NULL && (rc = add_ext_conf(x, &ctx, NID_authority_key_identifier, "keyid:always",
+                                              err)) != SERTEL_OK)
         return rc;
     if (subj->email != NULL && *subj->email != '\0' && p->san_email != PROFILE_SAN_NONE &&
         (rc = add_san_email(x, subj->email, err)) != SERTEL_OK)
@@ -348,8 +342,8 @@ int ca_build_cert(const ca_profile *p, const ca_subject *subj, EVP_PKEY *pub, co
     if (rc != SERTEL_OK)
         return rc;
     if (!profile_allows_key(p, kt))
-        return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
-                              "profile %s does not allow %s keys", p->name, ks_keytype_name(kt));
+        return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "profile %s does not allow %s keys",
+                              p->name, ks_keytype_name(kt));
     x = X509_new();
     serial = ca_new_serial();
     if (x == NULL || serial == NULL) {
@@ -393,8 +387,9 @@ int ca_build_cert(const ca_profile *p, const ca_subject *subj, EVP_PKEY *pub, co
     if (rc != SERTEL_OK)
         goto out;
     if (X509_sign(x, s->key, md) <= 0) {
-        rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "signing the certificate with the %s key "
-                                                        "failed",
+        rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO,
+                                "signing the certificate with the %s key "
+                                "failed",
                                 s->name);
         goto out;
     }
@@ -431,7 +426,8 @@ int ca_record_cert(store *st, audit *a, X509 *x, const char *issuer, const char 
     }
     bio = BIO_new(BIO_s_mem());
     if (bio == NULL ||
-        X509_NAME_print_ex(bio, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
+        X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
         BIO_write(bio, "", 1) != 1) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto out;
@@ -504,7 +500,7 @@ static int get_profile(ca_ctx *ca, const char *name, const ca_profile **out, ser
 int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out, sertel_err *err)
 {
     X509 **certs = NULL;
-    const ca_profile *p;
+    const ca_profile *p = NULL;
     ca_signer signer;
     size_t i;
     int rc = SERTEL_OK, attempt;
@@ -530,8 +526,8 @@ int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out, s
             certs[i] = NULL;
             rc = get_profile(ca, reqs[i].profile, &p, err);
             if (rc == SERTEL_OK)
-                rc = ca_build_cert(p, &reqs[i].subject, reqs[i].pubkey, &signer, ca->base_url,
-                                   now, &certs[i], err);
+                rc = ca_build_cert(p, &reqs[i].subject, reqs[i].pubkey, &signer, ca->base_url, now,
+                                   &certs[i], err);
             if (rc != SERTEL_OK)
                 goto out;
         }
@@ -558,7 +554,9 @@ int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out, s
         goto out;
     /* The head file is a mirror; the commit is what counts. A failure to
      * update it is reported by `audit verify` as a stale head, not lost. */
-    (void)audit_write_head(ca->audit, NULL);
+    if (audit_write_head(ca->audit, NULL) != SERTEL_OK) {
+        /* reported later by `audit verify` as a head behind the log */
+    }
     for (i = 0; i < n; i++) {
         out[i] = certs[i];
         certs[i] = NULL;
@@ -665,8 +663,7 @@ int ca_issue_csr(ca_ctx *ca, const unsigned char *csr, size_t len, const char *p
     if (len == 0)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "the CSR is empty");
     if (len > CSR_MAX)
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "the CSR is larger than %d bytes",
-                              CSR_MAX);
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "the CSR is larger than %d bytes", CSR_MAX);
     bio = BIO_new_mem_buf(csr, (int)len);
     if (bio == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");

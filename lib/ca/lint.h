@@ -8,10 +8,9 @@
  * CA/Browser-Forum-style hygiene rules that apply to any CA, and the
  * certificate's profile.
  *
- * The certificate passed in is complete except for its signature: the
- * signature algorithm field must already be set for the sigalg rule (the
- * caller sets it with X509_set1_signature_algo or by the md it will sign
- * with; see lint_input).
+ * The certificate passed in is complete except for its signature; the
+ * digest it will be signed with is given in lint_input.md (and, if the
+ * signature-algorithm field is already filled in, it must agree).
  */
 #ifndef SERTEL_CA_LINT_H
 #define SERTEL_CA_LINT_H

@@ -134,8 +134,8 @@ static int copy_str(char *dst, size_t cap, const char *v, const char *sec, const
                     sertel_err *err)
 {
     if (strlen(v) >= cap)
-        return sertel_err_set(err, SERTEL_ERR_CONFIG, "[%s] %s is longer than %zu characters",
-                              sec, key, cap - 1);
+        return sertel_err_set(err, SERTEL_ERR_CONFIG, "[%s] %s is longer than %zu characters", sec,
+                              key, cap - 1);
     memcpy(dst, v, strlen(v) + 1);
     return SERTEL_OK;
 }
@@ -168,8 +168,7 @@ int profile_load(const conf *c, const char *name, ca_profile *p, sertel_err *err
 
     memset(p, 0, sizeof(*p));
     if (strlen(name) >= PROFILE_NAME_MAX)
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "profile name '%.64s...' is too long",
-                              name);
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "profile name '%.64s...' is too long", name);
     snprintf(sec, sizeof(sec), "profile %s", name);
     if (conf_section_count(c) == 0 || conf_get(c, sec, "validity_days") == NULL) {
         if (list_profiles(c, names, sizeof(names)) == 0)
@@ -257,8 +256,7 @@ int profile_load(const conf *c, const char *name, ca_profile *p, sertel_err *err
         goto fail;
     }
     if (!p->is_ca && (p->key_usage & (X509v3_KU_KEY_CERT_SIGN | X509v3_KU_CRL_SIGN))) {
-        rc = sertel_err_set(err, SERTEL_ERR_CONFIG,
-                            "[%s] keyCertSign/cRLSign need ca = true", sec);
+        rc = sertel_err_set(err, SERTEL_ERR_CONFIG, "[%s] keyCertSign/cRLSign need ca = true", sec);
         goto fail;
     }
     if (p->is_ca && !(p->key_usage & X509v3_KU_KEY_CERT_SIGN)) {

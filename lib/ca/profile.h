@@ -56,7 +56,7 @@ typedef struct ca_profile {
     char name[PROFILE_NAME_MAX];
     int64_t validity_days;
     int is_ca;
-    int path_len; /* -1: no pathLenConstraint */
+    int path_len;       /* -1: no pathLenConstraint */
     unsigned key_usage; /* X509v3_KU_* bits from <openssl/x509v3.h> */
     int key_usage_critical;
     char eku[PROFILE_EKU_MAX][PROFILE_OID_MAX]; /* dotted OIDs */

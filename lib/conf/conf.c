@@ -135,8 +135,8 @@ int conf_parse(const char *text, const char *name, conf **out, sertel_err *err)
         if (*s == '[') {
             char *e = strchr(s, ']');
             if (e == NULL || *trim(e + 1) != '\0') {
-                rc = sertel_err_set(err, SERTEL_ERR_CONFIG,
-                                    "%s:%d: section header must be [name]", name, lineno);
+                rc = sertel_err_set(err, SERTEL_ERR_CONFIG, "%s:%d: section header must be [name]",
+                                    name, lineno);
                 goto out;
             }
             *e = '\0';
@@ -151,8 +151,8 @@ int conf_parse(const char *text, const char *name, conf **out, sertel_err *err)
             cur = find_section(c, s);
             if (cur >= 0) {
                 rc = sertel_err_set(err, SERTEL_ERR_CONFIG,
-                                    "%s:%d: section [%s] appears twice: merge them", name,
-                                    lineno, s);
+                                    "%s:%d: section [%s] appears twice: merge them", name, lineno,
+                                    s);
                 goto out;
             }
             if ((cur = add_section(c, s)) < 0) {
@@ -172,15 +172,15 @@ int conf_parse(const char *text, const char *name, conf **out, sertel_err *err)
         k = trim(s);
         v = trim(eq + 1);
         if (!valid_name(k) || strchr(k, ' ') != NULL) {
-            rc = sertel_err_set(err, SERTEL_ERR_CONFIG, "%s:%d: bad key name '%s'", name, lineno,
-                                k);
+            rc =
+                sertel_err_set(err, SERTEL_ERR_CONFIG, "%s:%d: bad key name '%s'", name, lineno, k);
             goto out;
         }
         for (i = 0; i < c->nentries; i++) {
             if (c->entries[i].section == cur && strcmp(c->entries[i].key, k) == 0) {
                 rc = sertel_err_set(err, SERTEL_ERR_CONFIG,
-                                    "%s:%d: key '%s' is set twice in [%s]: keep one", name,
-                                    lineno, k, c->sections[cur]);
+                                    "%s:%d: key '%s' is set twice in [%s]: keep one", name, lineno,
+                                    k, c->sections[cur]);
                 goto out;
             }
         }
@@ -222,8 +222,9 @@ int conf_load(const char *path, conf **out, sertel_err *err)
     if (rc != SERTEL_OK)
         return rc;
     if (strlen((char *)buf) != len)
-        rc = sertel_err_set(err, SERTEL_ERR_CONFIG, "%s contains a NUL byte: it is not a text "
-                                                    "configuration file",
+        rc = sertel_err_set(err, SERTEL_ERR_CONFIG,
+                            "%s contains a NUL byte: it is not a text "
+                            "configuration file",
                             path);
     else
         rc = conf_parse((char *)buf, path, out, err);
@@ -294,8 +295,8 @@ int conf_get_bool(const conf *c, const char *section, const char *key, int def, 
     else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0"))
         *out = 0;
     else
-        return sertel_err_set(err, SERTEL_ERR_CONFIG,
-                              "[%s] %s = '%s' must be true or false", section, key, v);
+        return sertel_err_set(err, SERTEL_ERR_CONFIG, "[%s] %s = '%s' must be true or false",
+                              section, key, v);
     return SERTEL_OK;
 }
 

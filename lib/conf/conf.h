@@ -29,8 +29,8 @@ void conf_free(conf *c);
 const char *conf_get(const conf *c, const char *section, const char *key) SERTEL_NONNULL(1, 2, 3);
 
 /* Value or def when absent. */
-const char *conf_get_default(const conf *c, const char *section, const char *key,
-                             const char *def) SERTEL_NONNULL(1, 2, 3);
+const char *conf_get_default(const conf *c, const char *section, const char *key, const char *def)
+    SERTEL_NONNULL(1, 2, 3);
 
 /*
  * Integer value in [min, max]; def when absent. A value that is not a whole

@@ -13,6 +13,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
 #include <stdlib.h>
@@ -224,6 +225,22 @@ int ks_exists(keystore *ks, const char *label)
 EVP_PKEY *ks_key_get0_pkey(const ks_key *k)
 {
     return k->pkey;
+}
+
+EVP_PKEY *ks_key_get1_public(const ks_key *k)
+{
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    EVP_PKEY *pub = NULL;
+    int len;
+
+    len = i2d_PUBKEY(ks_key_get0_pkey(k), &der);
+    if (len > 0) {
+        p = der;
+        pub = d2i_PUBKEY(NULL, &p, len);
+    }
+    OPENSSL_free(der);
+    return pub;
 }
 
 ks_keytype ks_key_type(const ks_key *k)

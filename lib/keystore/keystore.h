@@ -80,8 +80,8 @@ int ks_open_soft(const char *dir, const unsigned char *secret, size_t secret_len
  * a Cryptoki library is initialised once per process and closing the
  * keystore finalises it.
  */
-int ks_open_pkcs11(const char *module, const char *token_label, const char *pin,
-                   keystore **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+int ks_open_pkcs11(const char *module, const char *token_label, const char *pin, keystore **out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* Close and wipe. NULL-safe. */
 void ks_close(keystore *ks);
@@ -113,6 +113,13 @@ int ks_exists(keystore *ks, const char *label) SERTEL_NONNULL(1, 2);
  * EC yields libp11's placeholder scalar of zero - never write it out).
  */
 EVP_PKEY *ks_key_get0_pkey(const ks_key *k) SERTEL_NONNULL(1);
+
+/*
+ * A new EVP_PKEY holding only the public half of k (for certificates and
+ * verification; a PKCS#11 key handle is not a plain public key). Caller
+ * frees. NULL on failure.
+ */
+EVP_PKEY *ks_key_get1_public(const ks_key *k) SERTEL_NONNULL(1);
 
 /* The key's type. */
 ks_keytype ks_key_type(const ks_key *k) SERTEL_NONNULL(1);

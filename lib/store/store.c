@@ -209,8 +209,8 @@ int store_migrate(store *st, sertel_err *err)
             return rc;
         rc = store_exec(st, m->sql, err);
         if (rc == SERTEL_OK)
-            rc = store_prepare(st, "INSERT INTO schema_version (version, description) VALUES (?, ?)",
-                               &s, err);
+            rc = store_prepare(
+                st, "INSERT INTO schema_version (version, description) VALUES (?, ?)", &s, err);
         if (rc == SERTEL_OK)
             rc = store_bind_int64(s, 1, m->version, err);
         if (rc == SERTEL_OK)
@@ -224,8 +224,7 @@ int store_migrate(store *st, sertel_err *err)
         else
             store_rollback(st);
         if (rc != SERTEL_OK) {
-            sertel_err_prefix(err, "applying schema migration %d (%s)", m->version,
-                              m->description);
+            sertel_err_prefix(err, "applying schema migration %d (%s)", m->version, m->description);
             return rc;
         }
     }

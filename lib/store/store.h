@@ -64,8 +64,7 @@ int store_migrate(store *st, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
  * The schema version in the database. A database newer than this build
  * (*version > store_schema_latest()) must not be written to.
  */
-int store_schema_version(store *st, int *version, sertel_err *err) SERTEL_WUR
-    SERTEL_NONNULL(1, 2);
+int store_schema_version(store *st, int *version, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 int store_schema_latest(void);
 
 /* Name of the back end ("sqlite"). */

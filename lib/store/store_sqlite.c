@@ -50,6 +50,12 @@ static int sq_error(sqlite3 *db, int sqrc, sertel_err *err, const char *what)
                               "%s: the database is read-only (%s): check that the home "
                               "directory and sertel.db are writable",
                               what, sqlite3_errmsg(db));
+    if (prim == SQLITE_CANTOPEN)
+        return sertel_err_set(err, code,
+                              "%s: cannot open the database file or its journal (%s): check that "
+                              "the home directory is writable and on a writable (not read-only) "
+                              "disk",
+                              what, sqlite3_errmsg(db));
     if (prim == SQLITE_FULL)
         return sertel_err_set(err, code, "%s: the disk is full: free space and retry", what);
     if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
@@ -57,7 +63,8 @@ static int sq_error(sqlite3 *db, int sqrc, sertel_err *err, const char *what)
                               "%s: the database file is corrupt or not a sertel database (%s): "
                               "restore it from a backup",
                               what, sqlite3_errmsg(db));
-    return sertel_err_set(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(sqrc));
+    return sertel_err_set(err, code, "%s: %s", what,
+                          db ? sqlite3_errmsg(db) : sqlite3_errstr(sqrc));
 }
 
 static int sq_exec(store *st, const char *sql, sertel_err *err)
@@ -111,8 +118,7 @@ static int sq_bind_int64(store_stmt *s, int idx, int64_t v, sertel_err *err)
 
 static int sq_bind_blob(store_stmt *s, int idx, const void *v, size_t len, sertel_err *err)
 {
-    return bind_rc(s, sqlite3_bind_blob64(((sq_stmt *)s)->st, idx, v, len, SQLITE_TRANSIENT),
-                   err);
+    return bind_rc(s, sqlite3_bind_blob64(((sq_stmt *)s)->st, idx, v, len, SQLITE_TRANSIENT), err);
 }
 
 static int sq_bind_null(store_stmt *s, int idx, sertel_err *err)

@@ -85,23 +85,40 @@ void sertel_err_clear(sertel_err *err)
 const char *sertel_rc_name(int code)
 {
     switch (code) {
-    case SERTEL_OK: return "ok";
-    case SERTEL_ERR_NOMEM: return "nomem";
-    case SERTEL_ERR_INVALID: return "invalid";
-    case SERTEL_ERR_IO: return "io";
-    case SERTEL_ERR_CRYPTO: return "crypto";
-    case SERTEL_ERR_STORE: return "store";
-    case SERTEL_ERR_NOTFOUND: return "notfound";
-    case SERTEL_ERR_EXISTS: return "exists";
-    case SERTEL_ERR_LINT: return "lint";
-    case SERTEL_ERR_TAMPERED: return "tampered";
-    case SERTEL_ERR_DENIED: return "denied";
-    case SERTEL_ERR_UNSUPPORTED: return "unsupported";
-    case SERTEL_ERR_BUSY: return "busy";
-    case SERTEL_ERR_INTERNAL: return "internal";
-    case SERTEL_ERR_TOKEN: return "token";
-    case SERTEL_ERR_CONFIG: return "config";
-    case SERTEL_ERR_STATE: return "state";
+    case SERTEL_OK:
+        return "ok";
+    case SERTEL_ERR_NOMEM:
+        return "nomem";
+    case SERTEL_ERR_INVALID:
+        return "invalid";
+    case SERTEL_ERR_IO:
+        return "io";
+    case SERTEL_ERR_CRYPTO:
+        return "crypto";
+    case SERTEL_ERR_STORE:
+        return "store";
+    case SERTEL_ERR_NOTFOUND:
+        return "notfound";
+    case SERTEL_ERR_EXISTS:
+        return "exists";
+    case SERTEL_ERR_LINT:
+        return "lint";
+    case SERTEL_ERR_TAMPERED:
+        return "tampered";
+    case SERTEL_ERR_DENIED:
+        return "denied";
+    case SERTEL_ERR_UNSUPPORTED:
+        return "unsupported";
+    case SERTEL_ERR_BUSY:
+        return "busy";
+    case SERTEL_ERR_INTERNAL:
+        return "internal";
+    case SERTEL_ERR_TOKEN:
+        return "token";
+    case SERTEL_ERR_CONFIG:
+        return "config";
+    case SERTEL_ERR_STATE:
+        return "state";
     }
     return "unknown";
 }

@@ -21,22 +21,22 @@
 
 typedef enum sertel_rc {
     SERTEL_OK = 0,
-    SERTEL_ERR_NOMEM = -1,       /* allocation failed */
-    SERTEL_ERR_INVALID = -2,     /* input (file, option, request) is malformed */
-    SERTEL_ERR_IO = -3,          /* file system or device error */
-    SERTEL_ERR_CRYPTO = -4,      /* a cryptographic operation failed */
-    SERTEL_ERR_STORE = -5,       /* the database failed */
-    SERTEL_ERR_NOTFOUND = -6,    /* the named thing does not exist */
-    SERTEL_ERR_EXISTS = -7,      /* the thing already exists (unique constraint) */
-    SERTEL_ERR_LINT = -8,        /* a certificate failed a lint rule */
-    SERTEL_ERR_TAMPERED = -9,    /* integrity check failed (audit log, signature) */
-    SERTEL_ERR_DENIED = -10,     /* the actor may not do this */
+    SERTEL_ERR_NOMEM = -1,        /* allocation failed */
+    SERTEL_ERR_INVALID = -2,      /* input (file, option, request) is malformed */
+    SERTEL_ERR_IO = -3,           /* file system or device error */
+    SERTEL_ERR_CRYPTO = -4,       /* a cryptographic operation failed */
+    SERTEL_ERR_STORE = -5,        /* the database failed */
+    SERTEL_ERR_NOTFOUND = -6,     /* the named thing does not exist */
+    SERTEL_ERR_EXISTS = -7,       /* the thing already exists (unique constraint) */
+    SERTEL_ERR_LINT = -8,         /* a certificate failed a lint rule */
+    SERTEL_ERR_TAMPERED = -9,     /* integrity check failed (audit log, signature) */
+    SERTEL_ERR_DENIED = -10,      /* the actor may not do this */
     SERTEL_ERR_UNSUPPORTED = -11, /* valid but not supported (key type, format) */
-    SERTEL_ERR_BUSY = -12,       /* resource locked, try again */
-    SERTEL_ERR_INTERNAL = -13,   /* a bug in sertel: report it */
-    SERTEL_ERR_TOKEN = -14,      /* PKCS#11 token or module error */
-    SERTEL_ERR_CONFIG = -15,     /* configuration file or value is wrong */
-    SERTEL_ERR_STATE = -16,      /* operation not allowed in the current state */
+    SERTEL_ERR_BUSY = -12,        /* resource locked, try again */
+    SERTEL_ERR_INTERNAL = -13,    /* a bug in sertel: report it */
+    SERTEL_ERR_TOKEN = -14,       /* PKCS#11 token or module error */
+    SERTEL_ERR_CONFIG = -15,      /* configuration file or value is wrong */
+    SERTEL_ERR_STATE = -16,       /* operation not allowed in the current state */
 } sertel_rc;
 
 #define SERTEL_ERR_MSG_MAX 1024

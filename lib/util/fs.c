@@ -76,8 +76,8 @@ int fs_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
             /* file grew since fstat: allow up to max */
             unsigned char *nb;
             if (cap > max) {
-                rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%s is larger than %zu bytes",
-                                    path, max);
+                rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%s is larger than %zu bytes", path,
+                                    max);
                 goto out;
             }
             cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
@@ -92,8 +92,7 @@ int fs_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot read %s: %s", path,
-                                strerror(errno));
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot read %s: %s", path, strerror(errno));
             goto out;
         }
         if (n == 0)
@@ -121,8 +120,7 @@ int fs_sync_dir(const char *dir, sertel_err *err)
     if (fsync(fd) != 0 && errno != EINVAL) {
         int e = errno;
         close(fd);
-        return sertel_err_set(err, SERTEL_ERR_IO, "cannot sync directory %s: %s", dir,
-                              strerror(e));
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot sync directory %s: %s", dir, strerror(e));
     }
     close(fd);
     return SERTEL_OK;
@@ -220,8 +218,7 @@ void fs_rmtree(const char *path)
         while ((de = readdir(d)) != NULL) {
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                 continue;
-            if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, de->d_name) <
-                sizeof(child))
+            if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, de->d_name) < sizeof(child))
                 fs_rmtree(child);
         }
         closedir(d);
@@ -280,6 +277,15 @@ void secret_free(char *s)
 {
     if (s != NULL)
         sodium_free(s); /* sodium_free wipes before releasing */
+}
+
+int fs_path_join(char *out, size_t cap, const char *dir, const char *name, sertel_err *err)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+
+    if (n < 0 || (size_t)n >= cap)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "path too long under %s", dir);
+    return SERTEL_OK;
 }
 
 void hex_encode(const unsigned char *in, size_t len, char *out)

@@ -53,14 +53,20 @@ void fs_rmtree(const char *path) SERTEL_NONNULL(1);
  * Trailing CR/LF are dropped. An empty first line is refused with a message
  * that names the file. *out is sodium_malloc'ed; free with secret_free().
  */
-int secret_read_file(const char *path, char **out, sertel_err *err) SERTEL_WUR
-    SERTEL_NONNULL(1, 2);
+int secret_read_file(const char *path, char **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
 /* Allocate a wiped-on-free secure string copy of s (sodium_malloc). */
 char *secret_dup(const char *s);
 
 /* Wipe and free a secret from secret_read_file/secret_dup. NULL-safe. */
 void secret_free(char *s);
+
+/*
+ * out = dir + "/" + name. SERTEL_ERR_INVALID (message naming dir) when the
+ * result would not fit in cap bytes.
+ */
+int fs_path_join(char *out, size_t cap, const char *dir, const char *name,
+                 sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
 
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void hex_encode(const unsigned char *in, size_t len, char *out);

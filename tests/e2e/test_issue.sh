@@ -84,10 +84,12 @@ serial=$(openssl x509 -in "$T/ec-p256.pem" -noout -serial | cut -d= -f2)
 
 # A base URL given to init ends up in the certificates.
 H2=$T/home2
-new_home "$H2" --base-url https://pki.contoh.go.id --key-type ec-p384
+new_home "$H2" --base-url http://pki.contoh.go.id --key-type ec-p384
 "$SERTEL" --home "$H2" cert issue --csr "$T/ec-p256.csr" --profile document-signing >"$T/h2.pem"
 openssl x509 -in "$T/h2.pem" -noout -text >"$T/h2.txt"
-expect_grep "OCSP - URI:https://pki\.contoh\.go\.id/ocsp" "$T/h2.txt" "custom base URL in AIA"
+expect_grep "OCSP - URI:http://pki\.contoh\.go\.id/ocsp" "$T/h2.txt" "custom base URL in AIA"
+expect_exit 2 "https base URL refused" -- "$SERTEL" --home "$T/https" init --base-url https://pki.contoh.go.id
+expect_grep "must start with http://" "$T/err" "https base URL message"
 expect_grep "ecdsa-with-SHA384" "$T/h2.txt" "P-384 CA signs with SHA-384"
 
 # list / show
@@ -99,7 +101,8 @@ n=$(jq length "$T/out")
 expect_exit 0 "cert show" -- "$SERTEL" --home "$H" cert show "$serial"
 expect_grep "status: +valid" "$T/out" "show prints status"
 expect_exit 0 "cert show --pem" -- "$SERTEL" --home "$H" cert show "$serial" --pem
-expect_exit 0 "shown PEM is the issued certificate" -- cmp "$T/out" "$T/ec-p256.pem"
+cp "$T/out" "$T/shown.pem"
+expect_exit 0 "shown PEM is the issued certificate" -- cmp "$T/shown.pem" "$T/ec-p256.pem"
 expect_exit 2 "cert show of an unknown serial" -- "$SERTEL" --home "$H" cert show 0123456789abcdef
 expect_grep "no certificate with serial" "$T/err" "unknown serial message"
 expect_exit 0 "ca show" -- "$SERTEL" --home "$H" ca show

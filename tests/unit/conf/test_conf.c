@@ -30,13 +30,13 @@ static void test_values(void **state)
     assert_string_equal(conf_get(c, "ca", "org"), "Kementerian  Contoh");
     assert_null(conf_get(c, "ca", "missing"));
     assert_string_equal(conf_get_default(c, "ca", "missing", "d"), "d");
-    assert_int_equal(conf_get_int(c, "profile document-signing", "validity_days", 0, 1, 1000, &n,
-                                  &err),
-                     SERTEL_OK);
+    assert_int_equal(
+        conf_get_int(c, "profile document-signing", "validity_days", 0, 1, 1000, &n, &err),
+        SERTEL_OK);
     assert_int_equal(n, 730);
-    assert_int_equal(conf_get_int(c, "profile document-signing", "validity_days", 0, 1, 100, &n,
-                                  &err),
-                     SERTEL_ERR_CONFIG);
+    assert_int_equal(
+        conf_get_int(c, "profile document-signing", "validity_days", 0, 1, 100, &n, &err),
+        SERTEL_ERR_CONFIG);
     assert_non_null(strstr(err.msg, "from 1 to 100"));
     assert_int_equal(conf_get_bool(c, "profile document-signing", "ca", 1, &b, &err), SERTEL_OK);
     assert_int_equal(b, 0);
