@@ -33,5 +33,8 @@ int cmd_init(const cli_global *g, int argc, char **argv);
 int cmd_ca(const cli_global *g, int argc, char **argv);
 int cmd_cert(const cli_global *g, int argc, char **argv);
 int cmd_audit(const cli_global *g, int argc, char **argv);
+/* Registration-authority commands; returns -1 when argv[0] is not one of them. */
+int cmd_ra(const cli_global *g, int argc, char **argv);
+int cmd_cert_revoke(const cli_global *g, int argc, char **argv);
 
 #endif

@@ -20,12 +20,15 @@ static const char usage[] =
     "usage: sertel [--home DIR] cert issue --csr FILE --profile NAME\n"
     "       sertel [--home DIR] cert list [--json]\n"
     "       sertel [--home DIR] cert show SERIAL [--json] [--pem]\n"
+    "       sertel [--home DIR] cert revoke SERIAL --reason REASON [--by EMAIL]\n"
     "\n"
     "issue  sign a PKCS#10 request (PEM or DER) under a profile from sertel.conf\n"
     "       (e.g. document-signing); the certificate is recorded durably, audited,\n"
     "       then printed as PEM on stdout\n"
     "list   every certificate the CA issued, newest first\n"
-    "show   one certificate by serial (hex, as 'cert list' prints it)\n";
+    "show   one certificate by serial (hex, as 'cert list' prints it)\n"
+    "revoke revoke (or suspend with certificateHold) a certificate; its key, when\n"
+    "       sertel holds it, is destroyed. Without --by: the local administrator\n";
 
 static void fmt_time(int64_t t, char *out, size_t cap)
 {
@@ -132,6 +135,8 @@ int cmd_cert(const cli_global *g, int argc, char **argv)
         return argc < 2 ? EXIT_ERROR : EXIT_OK;
     }
     sub = argv[1];
+    if (strcmp(sub, "revoke") == 0)
+        return cmd_cert_revoke(g, argc, argv);
     optind = 2;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

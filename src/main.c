@@ -22,7 +22,12 @@ static const char usage[] =
     "  cert issue     issue a certificate for a PKCS#10 request\n"
     "  cert list      list issued certificates\n"
     "  cert show      print one certificate and its record\n"
+    "  cert revoke    revoke or suspend a certificate (verifier or admin)\n"
     "  audit verify   check the audit log's hash chain and signed checkpoints\n"
+    "\n"
+    "Registration and lifecycle (sertel register --help for all of them):\n"
+    "  agency add, account add, register, email confirm, apply, review,\n"
+    "  passphrase create, authorize, totp enroll, otp send, unlock, status, notify\n"
     "\n"
     "Global options:\n"
     "  --home DIR     the CA home (default: $SERTEL_HOME, else ./sertel-home)\n"
@@ -109,6 +114,11 @@ int main(int argc, char **argv)
         return cmd_cert(&g, argc, argv);
     if (strcmp(argv[0], "audit") == 0)
         return cmd_audit(&g, argc, argv);
+    {
+        int rc = cmd_ra(&g, argc, argv);
+        if (rc >= 0)
+            return rc;
+    }
     fputs(usage, stderr);
     return cli_usage_error("unknown command '%s'", argv[0]);
 }

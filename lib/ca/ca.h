@@ -119,7 +119,8 @@ typedef struct ca_issue_req {
     const char *profile; /* profile name, e.g. "document-signing" */
     EVP_PKEY *pubkey;    /* the subject's public key (borrowed) */
     ca_subject subject;
-    const char *actor; /* who asked, for the audit log; NULL: "system" */
+    const char *actor;  /* who asked, for the audit log; NULL: "system" */
+    int64_t account_id; /* the owner's account, 0 when none */
 } ca_issue_req;
 
 /*
@@ -147,6 +148,59 @@ int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out,
 int ca_issue_csr(ca_ctx *ca, const unsigned char *csr, size_t len, const char *profile,
                  const char *actor, X509 **out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 4, 6);
+
+/*
+ * Building blocks for callers that issue or revoke as one step of a larger
+ * change (the registration authority: "passphrase created, key stored,
+ * certificate issued, application completed" is one transaction).
+ *
+ *   ca_txn_begin -> ca_sign_cert -> ca_record_issued ... -> ca_txn_commit
+ *
+ * ca_txn_commit signs the audit checkpoint, commits durably, then mirrors
+ * the audit head. ca_txn_rollback undoes everything since ca_txn_begin.
+ * A certificate returned by ca_sign_cert must not leave the caller before
+ * ca_txn_commit has succeeded.
+ */
+int ca_txn_begin(ca_ctx *ca, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+int ca_txn_commit(ca_ctx *ca, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+void ca_txn_rollback(ca_ctx *ca) SERTEL_NONNULL(1);
+
+/* Build, lint and sign one certificate (nothing recorded). */
+int ca_sign_cert(ca_ctx *ca, const ca_issue_req *req, X509 **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* Record a certificate from ca_sign_cert and audit it, inside ca_txn_begin. */
+int ca_record_issued(ca_ctx *ca, X509 *x, const ca_issue_req *req, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* RFC 5280 §5.3.1 reason codes sertel accepts. */
+#define CA_REASON_UNSPECIFIED 0
+#define CA_REASON_KEY_COMPROMISE 1
+#define CA_REASON_AFFILIATION_CHANGED 3
+#define CA_REASON_SUPERSEDED 4
+#define CA_REASON_CESSATION_OF_OPERATION 5
+#define CA_REASON_CERTIFICATE_HOLD 6
+#define CA_REASON_PRIVILEGE_WITHDRAWN 9
+
+/* Parse a reason name ("keyCompromise", "superseded", ... or the number). */
+int ca_reason_parse(const char *s, int *out) SERTEL_WUR SERTEL_NONNULL(1, 2);
+const char *ca_reason_name(int reason);
+
+/*
+ * Revoke (or, with CA_REASON_CERTIFICATE_HOLD, suspend) a certificate
+ * inside ca_txn_begin. A held certificate may be revoked for good (its
+ * revocation time is kept) or released with ca_unhold_in_txn; a revoked
+ * one cannot change. SERTEL_ERR_NOTFOUND for an unknown serial,
+ * SERTEL_ERR_STATE when already revoked.
+ */
+int ca_revoke_in_txn(ca_ctx *ca, const char *serial, int reason, const char *actor,
+                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+int ca_unhold_in_txn(ca_ctx *ca, const char *serial, const char *actor, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/* ca_revoke_in_txn in its own transaction. */
+int ca_revoke(ca_ctx *ca, const char *serial, int reason, const char *actor,
+              sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
 /* A certificate's record. Strings are owned by the record. */
 typedef struct ca_cert_record {

@@ -50,6 +50,35 @@ static const char conf_template[] =
     "[audit]\n"
     "head_file = audit.head\n"
     "\n"
+    "# Registration authority (sertel register / apply / review ...).\n"
+    "[ra]\n"
+    "upload_max = 5242880\n"
+    "token_ttl_hours = 24\n"
+    "renewal_window_days = 30\n"
+    "secret_file = private/subscriber.secret\n"
+    "uploads = uploads\n"
+    "\n"
+    "# Unlocking an owner's key to sign. PP 71/2019 art. 63-64: when the\n"
+    "# provider holds the key, two factors: the passphrase and a one-time code\n"
+    "# (second_factor = email or totp). argon2_*: the passphrase's key\n"
+    "# derivation (at least 19456 KiB and 2 passes).\n"
+    "[signing]\n"
+    "second_factor = email\n"
+    "argon2_memory_kib = 65536\n"
+    "argon2_passes = 3\n"
+    "key_type = ec-p256\n"
+    "lockout_after = 5\n"
+    "lockout_hard_after = 10\n"
+    "lockout_minutes = 30\n"
+    "\n"
+    "# Outgoing mail: written to the outbox directory unless smtp_url is set.\n"
+    "[mail]\n"
+    "from = sertel <noreply@localhost>\n"
+    "outbox = outbox\n"
+    "# smtp_url = smtp://mail.example.go.id:587\n"
+    "# smtp_user = sertel\n"
+    "# smtp_password_file = private/smtp.password\n"
+    "\n"
     "[profile root-ca]\n"
     "validity_days = 7305\n"
     "ca = true\n"
@@ -296,11 +325,27 @@ int ca_init(const ca_init_opts *o, sertel_err *err)
         if ((rc = fs_path_join(path, sizeof(path), tmp, "private/master.key", err)) != SERTEL_OK)
             goto out;
         rc = fs_create_excl(path, secret_hex, 64, 0600, err);
+        if (rc != SERTEL_OK)
+            goto out;
         snprintf(ksconf, sizeof(ksconf),
                  "backend = software\ndirectory = keys\nsecret_file = private/master.key\n");
     }
     if (rc != SERTEL_OK)
         goto out;
+    /* The server-held secret that, with each owner's passphrase, protects owners' keys. */
+    {
+        unsigned char sub[32];
+        if (RAND_priv_bytes(sub, sizeof(sub)) != 1) {
+            rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "the random generator failed");
+            goto out;
+        }
+        if ((rc = fs_path_join(path, sizeof(path), tmp, "private/subscriber.secret", err)) ==
+            SERTEL_OK)
+            rc = fs_create_excl(path, sub, sizeof(sub), 0600, err);
+        sodium_memzero(sub, sizeof(sub));
+        if (rc != SERTEL_OK)
+            goto out;
+    }
     n = sizeof(conf_template) + strlen(o->org) + 2 * strlen(base_url) + strlen(ksconf) +
         strlen(policy) + 64;
     conftext = malloc(n);

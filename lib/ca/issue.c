@@ -497,6 +497,87 @@ static int get_profile(ca_ctx *ca, const char *name, const ca_profile **out, ser
     return SERTEL_OK;
 }
 
+static int record_req(ca_ctx *ca, X509 *x, const ca_issue_req *req, sertel_err *err)
+{
+    char serial[41];
+    store_stmt *s = NULL;
+    int rc;
+
+    rc = ca_record_cert(ca->st, ca->audit, x, "issuing", req->profile, req->subject.email,
+                        req->actor, err);
+    if (rc != SERTEL_OK || req->account_id == 0)
+        return rc;
+    if (ca_serial_hex(x, serial, sizeof(serial)) != SERTEL_OK)
+        return sertel_err_set(err, SERTEL_ERR_INTERNAL, "cannot read the serial back");
+    rc = store_prepare(ca->st, "UPDATE certificates SET account_id = ? WHERE serial = ?", &s, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_int64(s, 1, req->account_id, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_text(s, 2, serial, err);
+    if (rc == SERTEL_OK)
+        rc = store_run(s, err);
+    store_finalize(s);
+    return rc;
+}
+
+int ca_txn_begin(ca_ctx *ca, sertel_err *err)
+{
+    if (ca->issuing_key == NULL)
+        return sertel_err_set(err, SERTEL_ERR_STATE,
+                              "the CA was opened read-only: it cannot change anything");
+    return store_begin(ca->st, err);
+}
+
+int ca_txn_commit(ca_ctx *ca, sertel_err *err)
+{
+    int rc = audit_checkpoint(ca->audit, err);
+
+    if (rc != SERTEL_OK) {
+        store_rollback(ca->st);
+        return rc;
+    }
+    rc = store_commit(ca->st, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    if (audit_write_head(ca->audit, NULL) != SERTEL_OK) {
+        /* reported later by `audit verify` as a head behind the log */
+    }
+    return SERTEL_OK;
+}
+
+void ca_txn_rollback(ca_ctx *ca)
+{
+    store_rollback(ca->st);
+}
+
+int ca_sign_cert(ca_ctx *ca, const ca_issue_req *req, X509 **out, sertel_err *err)
+{
+    const ca_profile *p = NULL;
+    ca_signer signer;
+    int rc;
+
+    *out = NULL;
+    if (ca->issuing_key == NULL)
+        return sertel_err_set(err, SERTEL_ERR_STATE,
+                              "the CA was opened read-only: it cannot issue");
+    rc = get_profile(ca, req->profile, &p, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    signer.name = "issuing";
+    signer.cert = ca->issuing;
+    signer.key = ks_key_get0_pkey(ca->issuing_key);
+    signer.type = ks_key_type(ca->issuing_key);
+    return ca_build_cert(p, &req->subject, req->pubkey, &signer, ca->base_url, time(NULL), out,
+                         err);
+}
+
+int ca_record_issued(ca_ctx *ca, X509 *x, const ca_issue_req *req, sertel_err *err)
+{
+    if (!store_in_transaction(ca->st))
+        return sertel_err_set(err, SERTEL_ERR_STATE, "ca_record_issued needs ca_txn_begin");
+    return record_req(ca, x, req, err);
+}
+
 int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out, sertel_err *err)
 {
     X509 **certs = NULL;
@@ -535,8 +616,7 @@ int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out, s
         if (rc != SERTEL_OK)
             goto out;
         for (i = 0; i < n && rc == SERTEL_OK; i++)
-            rc = ca_record_cert(ca->st, ca->audit, certs[i], "issuing", reqs[i].profile,
-                                reqs[i].subject.email, reqs[i].actor, err);
+            rc = record_req(ca, certs[i], &reqs[i], err);
         if (rc == SERTEL_OK)
             rc = audit_checkpoint(ca->audit, err);
         if (rc == SERTEL_OK) {

@@ -69,6 +69,87 @@ const struct store_migration store_migrations[] = {
      "  hash BLOB NOT NULL,"
      "  ts BIGINT NOT NULL,"
      "  signature BLOB NOT NULL);"},
+
+    {2, "registration authority: agencies, subscribers, tokens, applications, uploads, keys",
+     "CREATE TABLE agencies ("
+     "  id BIGINT NOT NULL PRIMARY KEY,"
+     "  name TEXT NOT NULL UNIQUE,"
+     "  created_at BIGINT NOT NULL);"
+
+     "CREATE TABLE agency_domains ("
+     "  domain TEXT NOT NULL PRIMARY KEY,"
+     "  agency_id BIGINT NOT NULL REFERENCES agencies (id));"
+
+     /* The person behind an account: identity data and signing-lock state. */
+     "CREATE TABLE subscribers ("
+     "  account_id BIGINT NOT NULL PRIMARY KEY REFERENCES accounts (id),"
+     "  nik TEXT NOT NULL UNIQUE,"
+     "  unit TEXT NOT NULL,"
+     "  position TEXT NOT NULL,"
+     "  email_confirmed_at BIGINT,"
+     "  failed_attempts BIGINT NOT NULL DEFAULT 0,"
+     "  locked_until BIGINT NOT NULL DEFAULT 0,"
+     "  hard_locked BIGINT NOT NULL DEFAULT 0,"
+     "  totp_secret BLOB,"
+     "  totp_last_step BIGINT NOT NULL DEFAULT 0,"
+     "  created_at BIGINT NOT NULL);"
+
+     /* Single-use tokens: only their SHA-256 is stored. */
+     "CREATE TABLE tokens ("
+     "  hash TEXT NOT NULL PRIMARY KEY,"
+     "  purpose TEXT NOT NULL CHECK (purpose IN ('email_confirm', 'passphrase', 'email_otp')),"
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  application_id BIGINT,"
+     "  expires_at BIGINT NOT NULL,"
+     "  used_at BIGINT,"
+     "  created_at BIGINT NOT NULL);"
+
+     "CREATE TABLE uploads ("
+     "  sha256 TEXT NOT NULL PRIMARY KEY,"
+     "  kind TEXT NOT NULL,"
+     "  size BIGINT NOT NULL,"
+     "  created_at BIGINT NOT NULL);"
+
+     "CREATE TABLE applications ("
+     "  id BIGINT NOT NULL PRIMARY KEY,"
+     "  kind TEXT NOT NULL CHECK (kind IN ('issuance', 'renewal', 'revocation')),"
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  agency_id BIGINT NOT NULL REFERENCES agencies (id),"
+     "  state TEXT NOT NULL CHECK (state IN ('pending', 'returned', 'approved', 'rejected',"
+     "                                       'withdrawn', 'completed')),"
+     "  letter_sha256 TEXT REFERENCES uploads (sha256),"
+     "  ktp_sha256 TEXT REFERENCES uploads (sha256),"
+     "  cert_serial TEXT REFERENCES certificates (serial),"
+     "  reason BIGINT,"
+     "  note TEXT,"
+     "  decided_by BIGINT,"
+     "  decided_at BIGINT,"
+     "  created_at BIGINT NOT NULL,"
+     "  updated_at BIGINT NOT NULL);"
+     "CREATE INDEX applications_agency_state ON applications (agency_id, state);"
+     "CREATE INDEX applications_account ON applications (account_id);"
+
+     /* Owners' private keys, encrypted (ra/keys.c). */
+     "CREATE TABLE subscriber_keys ("
+     "  id BIGINT NOT NULL PRIMARY KEY,"
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  cert_serial TEXT NOT NULL UNIQUE REFERENCES certificates (serial),"
+     "  key_type TEXT NOT NULL,"
+     "  salt BLOB NOT NULL,"
+     "  nonce BLOB NOT NULL,"
+     "  ciphertext BLOB NOT NULL,"
+     "  opslimit BIGINT NOT NULL,"
+     "  memlimit BIGINT NOT NULL,"
+     "  created_at BIGINT NOT NULL);"
+
+     "ALTER TABLE certificates ADD COLUMN account_id BIGINT REFERENCES accounts (id);"
+     "CREATE INDEX certificates_account ON certificates (account_id);"
+
+     "CREATE TABLE reminders ("
+     "  cert_serial TEXT NOT NULL,"
+     "  days BIGINT NOT NULL,"
+     "  sent_at BIGINT NOT NULL,"
+     "  PRIMARY KEY (cert_serial, days));"},
 };
 
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

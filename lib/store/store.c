@@ -4,6 +4,7 @@
  */
 #include "store/store.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,5 +279,73 @@ int store_meta_set(store *st, const char *key, const char *value, sertel_err *er
             rc = store_run(s, err);
         store_finalize(s);
     }
+    return rc;
+}
+
+static int bind_va(store_stmt *s, const char *types, va_list ap, sertel_err *err)
+{
+    int i, rc = SERTEL_OK;
+
+    for (i = 0; types[i] != '\0' && rc == SERTEL_OK; i++) {
+        switch (types[i]) {
+        case 't':
+            rc = store_bind_text(s, i + 1, va_arg(ap, const char *), err);
+            break;
+        case 'i':
+            rc = store_bind_int64(s, i + 1, va_arg(ap, int64_t), err);
+            break;
+        case 'b': {
+            const void *p = va_arg(ap, const void *);
+            size_t len = va_arg(ap, size_t);
+            rc = store_bind_blob(s, i + 1, p, len, err);
+            break;
+        }
+        case 'n':
+            rc = store_bind_null(s, i + 1, err);
+            break;
+        default:
+            rc = sertel_err_set(err, SERTEL_ERR_INTERNAL, "bad parameter type '%c'", types[i]);
+        }
+    }
+    return rc;
+}
+
+int store_queryf(store *st, store_stmt **out, sertel_err *err, const char *sql, const char *types,
+                 ...)
+{
+    store_stmt *s = NULL;
+    va_list ap;
+    int rc;
+
+    *out = NULL;
+    rc = store_prepare(st, sql, &s, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    va_start(ap, types);
+    rc = bind_va(s, types, ap, err);
+    va_end(ap);
+    if (rc != SERTEL_OK) {
+        store_finalize(s);
+        return rc;
+    }
+    *out = s;
+    return SERTEL_OK;
+}
+
+int store_execf(store *st, sertel_err *err, const char *sql, const char *types, ...)
+{
+    store_stmt *s = NULL;
+    va_list ap;
+    int rc;
+
+    rc = store_prepare(st, sql, &s, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    va_start(ap, types);
+    rc = bind_va(s, types, ap, err);
+    va_end(ap);
+    if (rc == SERTEL_OK)
+        rc = store_run(s, err);
+    store_finalize(s);
     return rc;
 }

@@ -111,6 +111,19 @@ int store_step(store_stmt *s, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
  */
 int store_run(store_stmt *s, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 
+/*
+ * Prepare sql and bind its parameters from a type string, one letter per
+ * parameter: 't' const char * (NULL binds NULL), 'i' int64_t, 'b' a blob
+ * as (const void *, size_t), 'n' NULL (no argument). Returns the bound
+ * statement in *out for stepping.
+ */
+int store_queryf(store *st, store_stmt **out, sertel_err *err, const char *sql, const char *types,
+                 ...) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+
+/* store_queryf + store_run + finalize, for statements without results. */
+int store_execf(store *st, sertel_err *err, const char *sql, const char *types, ...) SERTEL_WUR
+    SERTEL_NONNULL(1, 3, 4);
+
 /* Column accessors for the current row (0-based, as SQL result columns). */
 int store_col_is_null(store_stmt *s, int col) SERTEL_NONNULL(1);
 int64_t store_col_int64(store_stmt *s, int col) SERTEL_NONNULL(1);

@@ -1,0 +1,672 @@
+/*
+ * ra.c - the registration authority's foundation: opening, settings,
+ * actors and roles, agencies, staff accounts, registration of a person and
+ * confirmation of the official e-mail, single-use tokens.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ra/nik.h"
+#include "ra/ra_int.h"
+#include "util/fs.h"
+
+#define MIN_ARGON_MEM_KIB 19456
+#define MIN_ARGON_OPS 2
+
+void ra_json_escape(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    for (; *s && o + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+}
+
+static int load_secret(ra *r, sertel_err *err)
+{
+    char path[4096];
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    rc = fs_path_join(path, sizeof(path), r->home,
+                      conf_get_default(r->conf, "ra", "secret_file", "private/subscriber.secret"),
+                      err);
+    if (rc != SERTEL_OK)
+        return rc;
+    r->secret = sodium_malloc(RA_SECRET_LEN);
+    if (r->secret == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of secure memory");
+    if (!fs_exists(path)) {
+        /* Homes made before the registration authority existed get theirs now. */
+        unsigned char fresh[RA_SECRET_LEN];
+        randombytes_buf(fresh, sizeof(fresh));
+        rc = fs_create_excl(path, fresh, sizeof(fresh), 0600, err);
+        sodium_memzero(fresh, sizeof(fresh));
+        if (rc != SERTEL_OK && rc != SERTEL_ERR_EXISTS)
+            return rc;
+    }
+    rc = fs_read_file(path, 4096, &buf, &len, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    if (len != RA_SECRET_LEN)
+        rc = sertel_err_set(err, SERTEL_ERR_CONFIG,
+                            "the server secret %s is damaged (%zu bytes, expected %d): restore "
+                            "it from a backup; without it no owner's key can be unlocked",
+                            path, len, RA_SECRET_LEN);
+    else
+        memcpy(r->secret, buf, RA_SECRET_LEN);
+    sodium_memzero(buf, len);
+    free(buf);
+    return rc;
+}
+
+static int load_settings(ra *r, sertel_err *err)
+{
+    const conf *c = r->conf;
+    const char *v;
+    int64_t kib;
+    ks_keytype kt;
+    int rc;
+
+    if ((rc = conf_get_int(c, "ra", "upload_max", 5 * 1024 * 1024, 1024, 64 * 1024 * 1024,
+                           &r->upload_max, err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "ra", "token_ttl_hours", 24, 1, 24 * 14, &r->token_ttl, err)) !=
+            SERTEL_OK ||
+        (rc = conf_get_int(c, "ra", "renewal_window_days", 30, 1, 3650, &r->renewal_window, err)) !=
+            SERTEL_OK ||
+        (rc = conf_get_int(c, "signing", "argon2_passes", 3, MIN_ARGON_OPS, 20, &r->argon_ops,
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "signing", "argon2_memory_kib", 65536, MIN_ARGON_MEM_KIB,
+                           4 * 1024 * 1024, &kib, err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "signing", "lockout_after", 5, 1, 100, &r->lock_soft, err)) !=
+            SERTEL_OK ||
+        (rc = conf_get_int(c, "signing", "lockout_hard_after", 10, 2, 1000, &r->lock_hard, err)) !=
+            SERTEL_OK ||
+        (rc = conf_get_int(c, "signing", "lockout_minutes", 30, 1, 24 * 60, &r->lock_seconds,
+                           err)) != SERTEL_OK)
+        return rc;
+    r->token_ttl *= 3600;
+    r->renewal_window *= 86400;
+    r->lock_seconds *= 60;
+    r->argon_mem = kib * 1024;
+    v = conf_get_default(c, "signing", "second_factor", "off");
+    if (strcmp(v, "off") != 0 && strcmp(v, "totp") != 0 && strcmp(v, "email") != 0)
+        return sertel_err_set(err, SERTEL_ERR_CONFIG,
+                              "[signing] second_factor = '%s' must be totp, email or off", v);
+    snprintf(r->second_factor, sizeof(r->second_factor), "%s", v);
+    v = conf_get_default(c, "signing", "key_type", "ec-p256");
+    if (ks_keytype_parse(v, &kt) != SERTEL_OK)
+        return sertel_err_set(err, SERTEL_ERR_CONFIG,
+                              "[signing] key_type = '%s' is not a key type sertel supports", v);
+    snprintf(r->subscriber_key_type, sizeof(r->subscriber_key_type), "%s", v);
+    snprintf(r->base_url, sizeof(r->base_url), "%s",
+             conf_get_default(c, "ca", "base_url", CA_DEFAULT_BASE_URL));
+    return SERTEL_OK;
+}
+
+int ra_open(const char *home, ra **out, sertel_err *err)
+{
+    ra *r;
+    int rc;
+
+    *out = NULL;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    snprintf(r->home, sizeof(r->home), "%s", home);
+    rc = ca_open(home, 0, &r->ca, err);
+    if (rc != SERTEL_OK)
+        goto fail;
+    r->st = ca_get0_store(r->ca);
+    r->aud = ca_get0_audit(r->ca);
+    r->conf = ca_get0_conf(r->ca);
+    if ((rc = load_settings(r, err)) != SERTEL_OK || (rc = load_secret(r, err)) != SERTEL_OK)
+        goto fail;
+    rc = fs_path_join(r->uploads, sizeof(r->uploads), home,
+                      conf_get_default(r->conf, "ra", "uploads", "uploads"), err);
+    if (rc == SERTEL_OK)
+        rc = mailer_open(r->conf, home, &r->mail, err);
+    if (rc != SERTEL_OK)
+        goto fail;
+    *out = r;
+    return SERTEL_OK;
+fail:
+    ra_close(r);
+    return rc;
+}
+
+void ra_close(ra *r)
+{
+    if (r == NULL)
+        return;
+    mailer_close(r->mail);
+    ca_close(r->ca);
+    if (r->secret != NULL)
+        sodium_free(r->secret);
+    free(r);
+}
+
+ca_ctx *ra_get0_ca(ra *r)
+{
+    return r->ca;
+}
+
+int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err)
+{
+    char sql[128];
+    store_stmt *s = NULL;
+    int rc;
+
+    snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) + 1 FROM %s", table);
+    rc = store_prepare(r->st, sql, &s, err);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW) {
+            *out = store_col_int64(s, 0);
+            rc = SERTEL_OK;
+        } else if (rc == STORE_DONE) {
+            rc = sertel_err_set(err, SERTEL_ERR_INTERNAL, "no id for %s", table);
+        }
+    }
+    store_finalize(s);
+    return rc;
+}
+
+int ra_audit(ra *r, const char *actor, const char *event, const char *object, const char *details,
+             sertel_err *err)
+{
+    return audit_append(r->aud, actor, event, object, details, NULL, err);
+}
+
+int ra_mail(ra *r, const char *to, const char *subject, const char *body, sertel_err *err)
+{
+    int rc = mailer_send(r->mail, to, subject, body, err);
+
+    if (rc != SERTEL_OK)
+        sertel_err_prefix(err, "the mail to %s could not be sent, so nothing was changed", to);
+    return rc;
+}
+
+static void token_hash(const char *token, char out[65])
+{
+    unsigned char md[32];
+
+    EVP_Digest(token, strlen(token), md, NULL, EVP_sha256(), NULL);
+    hex_encode(md, sizeof(md), out);
+}
+
+int ra_token_create(ra *r, const char *purpose, int64_t account_id, int64_t app_id, int64_t ttl,
+                    char token_out[2 * RA_TOKEN_BYTES + 1], sertel_err *err)
+{
+    unsigned char raw[RA_TOKEN_BYTES];
+    char hash[65];
+    int64_t now = (int64_t)time(NULL);
+    int rc;
+
+    randombytes_buf(raw, sizeof(raw));
+    hex_encode(raw, sizeof(raw), token_out);
+    sodium_memzero(raw, sizeof(raw));
+    token_hash(token_out, hash);
+    rc = store_execf(r->st, err,
+                     "INSERT INTO tokens (hash, purpose, account_id, application_id, expires_at, "
+                     "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                     "ttiiii", hash, purpose, account_id, app_id, now + ttl, now);
+    if (rc != SERTEL_OK)
+        sodium_memzero(token_out, 2 * RA_TOKEN_BYTES + 1);
+    return rc;
+}
+
+int ra_token_consume(ra *r, const char *purpose, const char *token, int64_t *account_id,
+                     int64_t *app_id, sertel_err *err)
+{
+    char hash[65];
+    store_stmt *s = NULL;
+    int64_t now = (int64_t)time(NULL), expires = 0, used = 0;
+    int rc, found = 0;
+    size_t n = strlen(token);
+
+    *account_id = 0;
+    if (app_id)
+        *app_id = 0;
+    if (n != 2 * RA_TOKEN_BYTES || strspn(token, "0123456789abcdef") != n)
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "the token is not valid: copy it exactly from the mail");
+    token_hash(token, hash);
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT account_id, application_id, expires_at, used_at FROM tokens "
+                      "WHERE hash = ? AND purpose = ?",
+                      "tt", hash, purpose);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW) {
+            found = 1;
+            *account_id = store_col_int64(s, 0);
+            if (app_id)
+                *app_id = store_col_is_null(s, 1) ? 0 : store_col_int64(s, 1);
+            expires = store_col_int64(s, 2);
+            used = store_col_is_null(s, 3) ? 0 : store_col_int64(s, 3);
+            rc = SERTEL_OK;
+        } else if (rc == STORE_DONE) {
+            rc = SERTEL_OK;
+        }
+    }
+    store_finalize(s);
+    if (rc != SERTEL_OK)
+        return rc;
+    if (!found)
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "the token is not valid: copy it exactly from the latest mail");
+    if (used)
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "the token was already used: each link works once");
+    if (expires <= now)
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "the token has expired: ask for a new one (links are valid for a "
+                              "limited time)");
+    return store_execf(r->st, err, "UPDATE tokens SET used_at = ? WHERE hash = ?", "it", now, hash);
+}
+
+/* --- actors --- */
+
+void ra_actor_local_admin(ra_actor *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->role, sizeof(out->role), "%s", RA_ROLE_ADMIN);
+    snprintf(out->email, sizeof(out->email), "local administrator");
+}
+
+int ra_actor_by_email(ra *r, const char *email, ra_actor *out, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store_queryf(r->st, &s, err, "SELECT id, role, agency_id FROM accounts WHERE email = ?",
+                      "t", email);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW) {
+            out->account_id = store_col_int64(s, 0);
+            snprintf(out->role, sizeof(out->role), "%s", store_col_text(s, 1));
+            out->agency_id = store_col_is_null(s, 2) ? 0 : store_col_int64(s, 2);
+            snprintf(out->email, sizeof(out->email), "%s", email);
+            rc = SERTEL_OK;
+        } else if (rc == STORE_DONE) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no account with e-mail %s", email);
+        }
+    }
+    store_finalize(s);
+    return rc;
+}
+
+static int is_admin(const ra_actor *a)
+{
+    return strcmp(a->role, RA_ROLE_ADMIN) == 0;
+}
+
+/* --- validation helpers --- */
+
+static int check_field(const char *what, const char *v, size_t max, sertel_err *err)
+{
+    const unsigned char *p;
+
+    if (v == NULL || *v == '\0')
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is required", what);
+    if (strlen(v) > max)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is longer than %zu characters", what,
+                              max);
+    for (p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "%s contains a control character", what);
+    return SERTEL_OK;
+}
+
+static int check_email(const char *email, sertel_err *err)
+{
+    const char *at = strchr(email, '@'), *p;
+
+    if (strlen(email) > 254 || at == NULL || at == email || strchr(at + 1, '@') != NULL ||
+        strchr(at + 1, '.') == NULL || at[1] == '.' || email[strlen(email) - 1] == '.')
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "'%.260s' is not an e-mail address (name@agency.go.id)", email);
+    for (p = email; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("<>()[],;:\\\"", *p))
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "e-mail address '%.260s' contains '%c', which is not allowed",
+                                  email, *p > 0x20 && *p < 0x7f ? *p : '?');
+    return SERTEL_OK;
+}
+
+static void lower(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+/* Which agency owns the domain of email (0 when none). */
+static int domain_agency(ra *r, const char *email, int64_t *agency, sertel_err *err)
+{
+    char dom[256];
+    store_stmt *s = NULL;
+    int rc;
+
+    *agency = 0;
+    snprintf(dom, sizeof(dom), "%s", strchr(email, '@') + 1);
+    lower(dom);
+    rc = store_queryf(r->st, &s, err, "SELECT agency_id FROM agency_domains WHERE domain = ?", "t",
+                      dom);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW)
+            *agency = store_col_int64(s, 0);
+        rc = rc < 0 ? rc : SERTEL_OK;
+    }
+    store_finalize(s);
+    return rc;
+}
+
+static int agency_exists(ra *r, int64_t id, char *name, size_t cap, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc;
+
+    rc = store_queryf(r->st, &s, err, "SELECT name FROM agencies WHERE id = ?", "i", id);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW) {
+            snprintf(name, cap, "%s", store_col_text(s, 0));
+            rc = SERTEL_OK;
+        } else if (rc == STORE_DONE) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                                "no agency with id %lld: list them with 'sertel agency list'",
+                                (long long)id);
+        }
+    }
+    store_finalize(s);
+    return rc;
+}
+
+/* --- agencies and accounts --- */
+
+int ra_agency_add(ra *r, const ra_actor *by, const char *name, const char *const *domains,
+                  size_t ndomains, int64_t *id, sertel_err *err)
+{
+    char details[1024], esc[512], dom[256];
+    int64_t nid = 0;
+    size_t i;
+    int rc;
+
+    if (!is_admin(by))
+        return sertel_err_set(err, SERTEL_ERR_DENIED, "only an administrator registers agencies");
+    if ((rc = check_field("the agency name", name, 128, err)) != SERTEL_OK)
+        return rc;
+    if (ndomains == 0)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "an agency needs at least one official e-mail domain (--domain)");
+    for (i = 0; i < ndomains; i++) {
+        const char *d = domains[i], *p;
+        if (strlen(d) < 3 || strlen(d) > 253 || strchr(d, '.') == NULL || d[0] == '.' ||
+            d[0] == '-')
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "'%.260s' is not a domain name", d);
+        for (p = d; *p; p++)
+            if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+                return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                      "domain '%.260s' contains '%c': give a plain domain such "
+                                      "as contoh.go.id",
+                                      d, *p);
+    }
+    rc = store_begin(r->st, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = ra_next_id(r, "agencies", &nid, err);
+    if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err, "INSERT INTO agencies (id, name, created_at) VALUES (?, ?, ?)",
+                         "iti", nid, name, (int64_t)time(NULL));
+    if (rc == SERTEL_ERR_EXISTS)
+        rc = sertel_err_set(err, rc, "an agency named '%s' already exists", name);
+    for (i = 0; i < ndomains && rc == SERTEL_OK; i++) {
+        snprintf(dom, sizeof(dom), "%s", domains[i]);
+        lower(dom);
+        rc = store_execf(r->st, err, "INSERT INTO agency_domains (domain, agency_id) VALUES (?, ?)",
+                         "ti", dom, nid);
+        if (rc == SERTEL_ERR_EXISTS)
+            rc = sertel_err_set(err, rc, "domain %s already belongs to an agency", dom);
+    }
+    if (rc == SERTEL_OK) {
+        ra_json_escape(name, esc, sizeof(esc));
+        snprintf(details, sizeof(details), "{\"name\":\"%s\",\"domains\":%zu}", esc, ndomains);
+        snprintf(dom, sizeof(dom), "agency:%lld", (long long)nid);
+        rc = ra_audit(r, by->email, "agency.created", dom, details, err);
+    }
+    if (rc == SERTEL_OK)
+        rc = ca_txn_commit(r->ca, err);
+    else
+        store_rollback(r->st);
+    if (rc == SERTEL_OK && id)
+        *id = nid;
+    return rc;
+}
+
+int ra_account_add(ra *r, const ra_actor *by, const char *role, int64_t agency_id,
+                   const char *email, const char *name, int64_t *id, sertel_err *err)
+{
+    char agency_name[256], details[256], mail[256];
+    int64_t nid = 0, dom_agency = 0;
+    int rc;
+
+    if (!is_admin(by))
+        return sertel_err_set(err, SERTEL_ERR_DENIED, "only an administrator adds staff accounts");
+    if (strcmp(role, RA_ROLE_VERIFIER) != 0 && strcmp(role, RA_ROLE_ADMIN) != 0 &&
+        strcmp(role, RA_ROLE_AUDITOR) != 0)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "role '%.32s' is not a staff role: use verifier, admin or auditor",
+                              role);
+    if ((rc = check_email(email, err)) != SERTEL_OK ||
+        (rc = check_field("the name", name, 128, err)) != SERTEL_OK)
+        return rc;
+    snprintf(mail, sizeof(mail), "%s", email);
+    lower(mail);
+    rc = store_begin(r->st, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    if (strcmp(role, RA_ROLE_VERIFIER) == 0) {
+        if (agency_id <= 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                                "a verifier belongs to one agency: give --agency ID");
+            goto out;
+        }
+        if ((rc = agency_exists(r, agency_id, agency_name, sizeof(agency_name), err)) !=
+                SERTEL_OK ||
+            (rc = domain_agency(r, mail, &dom_agency, err)) != SERTEL_OK)
+            goto out;
+        if (dom_agency != agency_id) {
+            rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                                "%s is not an official address of %s: a verifier uses the "
+                                "agency's own e-mail domain",
+                                mail, agency_name);
+            goto out;
+        }
+    } else if (agency_id != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "only verifiers belong to an agency");
+        goto out;
+    }
+    rc = ra_next_id(r, "accounts", &nid, err);
+    if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err,
+                         "INSERT INTO accounts (id, email, name, role, agency_id, created_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         "itttii", nid, mail, name, role, agency_id, (int64_t)time(NULL));
+    if (rc == SERTEL_ERR_EXISTS)
+        rc = sertel_err_set(err, rc, "an account with e-mail %s already exists", mail);
+    if (rc == SERTEL_OK && agency_id == 0)
+        rc = store_execf(r->st, err, "UPDATE accounts SET agency_id = NULL WHERE id = ?", "i", nid);
+    if (rc == SERTEL_OK) {
+        snprintf(details, sizeof(details), "{\"role\":\"%s\",\"agency\":%lld}", role,
+                 (long long)agency_id);
+        rc = ra_audit(r, by->email, "account.created", mail, details, err);
+    }
+out:
+    if (rc == SERTEL_OK)
+        rc = ca_txn_commit(r->ca, err);
+    else
+        store_rollback(r->st);
+    if (rc == SERTEL_OK && id)
+        *id = nid;
+    return rc;
+}
+
+/* --- registration --- */
+
+int ra_register(ra *r, const ra_actor *by, const ra_registration *reg, int64_t *account_id,
+                sertel_err *err)
+{
+    char mail[256], agency_name[256], token[2 * RA_TOKEN_BYTES + 1], body[2048], details[256];
+    int64_t dom_agency = 0, id = 0, existing = 0;
+    nik_info ni;
+    store_stmt *s = NULL;
+    int rc;
+
+    if (by != NULL && !is_admin(by) &&
+        !(strcmp(by->role, RA_ROLE_VERIFIER) == 0 && by->agency_id == reg->agency_id))
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "only an administrator or a verifier of that agency registers "
+                              "people for it");
+    if ((rc = check_field("the full name", reg->name, 64, err)) != SERTEL_OK ||
+        (rc = check_field("the work unit", reg->unit, 64, err)) != SERTEL_OK ||
+        (rc = check_field("the position", reg->position, 128, err)) != SERTEL_OK ||
+        (rc = check_field("the NIK", reg->nik, 16, err)) != SERTEL_OK ||
+        (rc = check_email(reg->email, err)) != SERTEL_OK)
+        return rc;
+    if ((rc = nik_check(reg->nik, &ni, err)) != SERTEL_OK)
+        return rc;
+    snprintf(mail, sizeof(mail), "%s", reg->email);
+    lower(mail);
+    rc = store_begin(r->st, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    if ((rc = agency_exists(r, reg->agency_id, agency_name, sizeof(agency_name), err)) !=
+            SERTEL_OK ||
+        (rc = domain_agency(r, mail, &dom_agency, err)) != SERTEL_OK)
+        goto out;
+    if (dom_agency != reg->agency_id) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                            "%s is not an official e-mail address of %s: register with the "
+                            "agency's e-mail domain (email dinas)",
+                            mail, agency_name);
+        goto out;
+    }
+    /* A staff member (e.g. a verifier) may also hold a certificate: same account. */
+    rc = store_queryf(r->st, &s, err, "SELECT id, role FROM accounts WHERE email = ?", "t", mail);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW)
+        existing = store_col_int64(s, 0);
+    store_finalize(s);
+    s = NULL;
+    if (rc < 0)
+        goto out;
+    if (existing) {
+        id = existing;
+    } else {
+        rc = ra_next_id(r, "accounts", &id, err);
+        if (rc == SERTEL_OK)
+            rc = store_execf(r->st, err,
+                             "INSERT INTO accounts (id, email, name, role, agency_id, created_at) "
+                             "VALUES (?, ?, ?, 'applicant', ?, ?)",
+                             "ittii", id, mail, reg->name, reg->agency_id, (int64_t)time(NULL));
+        if (rc != SERTEL_OK)
+            goto out;
+    }
+    rc = store_execf(r->st, err,
+                     "INSERT INTO subscribers (account_id, nik, unit, position, created_at) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     "ittti", id, reg->nik, reg->unit, reg->position, (int64_t)time(NULL));
+    if (rc == SERTEL_ERR_EXISTS) {
+        rc = sertel_err_set(err, rc,
+                            "NIK %s or e-mail %s is already registered (NIK sudah terdaftar)",
+                            reg->nik, mail);
+        goto out;
+    }
+    if (rc != SERTEL_OK)
+        goto out;
+    rc = ra_token_create(r, "email_confirm", id, 0, r->token_ttl, token, err);
+    if (rc != SERTEL_OK)
+        goto out;
+    snprintf(details, sizeof(details), "{\"agency\":%lld}", (long long)reg->agency_id);
+    rc = ra_audit(r, by ? by->email : mail, "subscriber.registered", mail, details, err);
+    if (rc != SERTEL_OK)
+        goto out;
+    snprintf(body, sizeof(body),
+             "Yth. %s,\r\n\r\n"
+             "Anda telah didaftarkan untuk sertifikat elektronik %s.\r\n"
+             "Konfirmasi alamat email dinas Anda dengan token berikut (berlaku %lld jam):\r\n\r\n"
+             "  %s\r\n\r\n"
+             "  sertel email confirm --token %s\r\n  %s/confirm?token=%s\r\n\r\n"
+             "You have been registered for an electronic certificate. Confirm your e-mail "
+             "address with the token above.\r\n",
+             reg->name, agency_name, (long long)(r->token_ttl / 3600), token, token, r->base_url,
+             token);
+    rc = ra_mail(r, mail, "Konfirmasi email - sertifikat elektronik", body, err);
+out:
+    sodium_memzero(token, sizeof(token));
+    if (rc == SERTEL_OK)
+        rc = ca_txn_commit(r->ca, err);
+    else
+        store_rollback(r->st);
+    if (rc == SERTEL_OK && account_id)
+        *account_id = id;
+    return rc;
+}
+
+int ra_email_confirm(ra *r, const char *token, sertel_err *err)
+{
+    int64_t account = 0;
+    char email[256] = "";
+    store_stmt *s = NULL;
+    int rc;
+
+    rc = store_begin(r->st, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = ra_token_consume(r, "email_confirm", token, &account, NULL, err);
+    if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err,
+                         "UPDATE subscribers SET email_confirmed_at = ? WHERE account_id = ?", "ii",
+                         (int64_t)time(NULL), account);
+    if (rc == SERTEL_OK &&
+        (rc = store_queryf(r->st, &s, err, "SELECT email FROM accounts WHERE id = ?", "i",
+                           account)) == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW) {
+            snprintf(email, sizeof(email), "%s", store_col_text(s, 0));
+            rc = SERTEL_OK;
+        } else if (rc == STORE_DONE) {
+            rc = sertel_err_set(err, SERTEL_ERR_INTERNAL, "token without account");
+        }
+    }
+    store_finalize(s);
+    if (rc == SERTEL_OK)
+        rc = ra_audit(r, email, "subscriber.email_confirmed", email, NULL, err);
+    if (rc == SERTEL_OK)
+        rc = ca_txn_commit(r->ca, err);
+    else
+        store_rollback(r->st);
+    return rc;
+}

@@ -1,0 +1,201 @@
+#!/bin/bash
+# End-to-end: the BSrE process through the real `sertel` binary: agencies,
+# verifiers, registration with NIK and official e-mail, confirmation,
+# application with letter and e-KTP, verifier decisions (and the refused
+# ones), passphrase creation, signing authorization with an e-mailed code,
+# lockout and unlock, revocation (keyCompromise suspends at once), renewal,
+# direct revocation, key destruction, status in BSrE's words, audit intact.
+. "$(dirname "$0")/lib.sh"
+D=${SERTEL_TEST_DATA:?}
+
+H=$T/home
+new_home "$H"
+# Cheaper key derivation for the test (still at the documented minimum).
+sed -i 's/^argon2_memory_kib = .*/argon2_memory_kib = 19456/; s/^argon2_passes = .*/argon2_passes = 2/' "$H/sertel.conf"
+S() { "$SERTEL" --home "$H" "$@"; }
+# newest mail to an address
+mail_to() { grep -l "^To: $1" $(ls -r "$H"/outbox/*.eml) 2>/dev/null | head -1; }
+token_in() { grep -ho '^  [0-9a-f]\{64\}' "$1" | head -1 | tr -d ' '; }
+
+expect_exit 0 "agency add" -- S agency add --name "Kementerian Contoh" --domain contoh.go.id --domain kemcontoh.go.id
+A1=$(cat "$T/out")
+expect_exit 0 "second agency" -- S agency add --name "Dinas Lain" --domain lain.go.id
+A2=$(cat "$T/out")
+expect_exit 2 "duplicate domain refused" -- S agency add --name "Dup" --domain contoh.go.id
+expect_exit 0 "verifier for agency 1" -- S account add --role verifier --agency "$A1" --email verif@contoh.go.id --name "Verifikator Satu"
+expect_exit 0 "verifier for agency 2" -- S account add --role verifier --agency "$A2" --email verif@lain.go.id --name "Verifikator Dua"
+expect_exit 2 "verifier outside the agency's domain refused" -- S account add --role verifier --agency "$A1" --email x@gmail.com --name X
+expect_grep "not an official address" "$T/err" "domain message"
+expect_exit 0 "auditor" -- S account add --role auditor --email audit@bssn.go.id --name Auditor
+
+NIK=6271015201900001
+expect_exit 2 "bad NIK refused" -- S register --agency "$A1" --name "Siti Rahayu" --nik 6271013201900001 --email siti@contoh.go.id --unit "Biro Umum" --position Analis
+expect_grep "NIK" "$T/err" "NIK message names the NIK"
+expect_exit 2 "private e-mail refused" -- S register --agency "$A1" --name "Siti Rahayu" --nik $NIK --email siti@gmail.com --unit "Biro Umum" --position Analis
+expect_exit 2 "verifier of another agency may not register" -- S register --by verif@lain.go.id --agency "$A1" --name "Siti Rahayu" --nik $NIK --email siti@contoh.go.id --unit "Biro Umum" --position Analis
+expect_exit 0 "register by the verifier" -- S register --by verif@contoh.go.id --agency "$A1" --name "Siti Rahayu" --nik $NIK --email siti@contoh.go.id --unit "Biro Umum" --position "Analis Kebijakan"
+expect_exit 2 "NIK registered twice refused" -- S register --agency "$A1" --name "Siti Lain" --nik $NIK --email siti2@contoh.go.id --unit U --position P
+expect_exit 0 "status NO_CERTIFICATE" -- S status --nik $NIK
+expect_grep "^NO_CERTIFICATE$" "$T/out" "registered, nothing applied"
+expect_exit 0 "status of an unknown NIK" -- S status --nik 3171010101900001 --json
+expect_grep '"status_code":1110,"status":"NOT_REGISTERED"' "$T/out" "NOT_REGISTERED in BSrE's JSON"
+
+expect_exit 2 "apply before confirming the e-mail" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg"
+expect_grep "confirmed" "$T/err" "confirm-first message"
+M=$(mail_to siti@contoh.go.id)
+[ -n "$M" ] && pass "confirmation mail in the outbox" || fail "no confirmation mail"
+[ "$(stat -c %a "$M")" = 600 ] && pass "outbox mail is 0600" || fail "outbox mail mode"
+TOK=$(token_in "$M")
+expect_exit 2 "wrong token refused" -- S email confirm --token "$(echo "$TOK" | tr 0-9a-f 1-9a-f0)"
+expect_exit 0 "email confirm" -- S email confirm --token "$TOK"
+expect_exit 2 "replayed token refused" -- S email confirm --token "$TOK"
+expect_grep "already used" "$T/err" "replay message"
+
+# Bad uploads: refused with a clear message, nothing stored.
+printf '<!DOCTYPE html><html><body>Surat</body></html>' >"$T/fake.pdf"
+head -c 1500 "$D/ktp.jpg" >"$T/trunc.jpg"
+head -c $((6 * 1024 * 1024)) /dev/zero >"$T/big.pdf"
+printf 'PK\003\004\024\000\000\000\010\000' >"$T/bomb.pdf"; head -c 4096 /dev/zero | gzip -9 >>"$T/bomb.pdf"
+expect_exit 2 "HTML posing as PDF refused" -- S apply issuance --email siti@contoh.go.id --letter "$T/fake.pdf" --ktp "$D/ktp.jpg"
+expect_grep "HTML" "$T/err" "HTML named"
+expect_exit 2 "truncated JPEG refused" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$T/trunc.jpg"
+expect_grep "truncated" "$T/err" "truncation named"
+expect_exit 2 "6 MiB file refused" -- S apply issuance --email siti@contoh.go.id --letter "$T/big.pdf" --ktp "$D/ktp.jpg"
+expect_grep "limit" "$T/err" "size limit named"
+expect_exit 2 "zip renamed .pdf refused" -- S apply issuance --email siti@contoh.go.id --letter "$T/bomb.pdf" --ktp "$D/ktp.jpg"
+expect_grep "ZIP|zip" "$T/err" "zip named"
+n=$(find "$H/uploads" -type f 2>/dev/null | wc -l)
+[ "$n" = 0 ] && pass "nothing stored for bad uploads" || fail "$n files stored"
+[ "$(sqlite3 "$H/sertel.db" 'SELECT count(*) FROM applications')" = 0 ] && pass "no application recorded" || fail "application recorded"
+
+expect_exit 0 "apply issuance" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg"
+APP=$(cat "$T/out")
+[ -f "$H/uploads/$(sha256sum "$D/letter.pdf" | cut -c1-2)/$(sha256sum "$D/letter.pdf" | cut -d' ' -f1)" ] && pass "letter stored content-addressed" || fail "letter not stored by hash"
+[ "$(sqlite3 "$H/sertel.db" "SELECT letter_sha256 FROM applications WHERE id = $APP")" = "$(sha256sum "$D/letter.pdf" | cut -d' ' -f1)" ] && pass "letter SHA-256 recorded" || fail "letter hash not recorded"
+expect_exit 2 "second application refused" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.png"
+expect_exit 0 "status WAITING_FOR_VERIFICATION" -- S status --nik $NIK
+expect_grep "^WAITING_FOR_VERIFICATION$" "$T/out" "waiting"
+
+expect_exit 0 "other agency's verifier sees an empty queue" -- S review list --verifier verif@lain.go.id
+expect_no_grep "siti@contoh" "$T/out" "queue is per agency"
+expect_exit 2 "cross-agency approval refused" -- S review approve "$APP" --verifier verif@lain.go.id
+expect_grep "another agency" "$T/err" "cross-agency message"
+expect_exit 2 "auditor may not decide" -- S review approve "$APP" --verifier audit@bssn.go.id
+expect_exit 2 "reject without a reason refused" -- S review reject "$APP" --verifier verif@contoh.go.id
+expect_exit 0 "return for revision" -- S review return "$APP" --verifier verif@contoh.go.id --reason "Surat belum ditandatangani"
+expect_grep "Surat belum ditandatangani" "$(mail_to siti@contoh.go.id)" "applicant told the note"
+expect_exit 2 "approve after return refused" -- S review approve "$APP" --verifier verif@contoh.go.id
+expect_exit 0 "resubmit" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.png"
+[ "$(cat "$T/out")" = "$APP" ] && pass "resubmission keeps the application id" || fail "new id on resubmission"
+expect_exit 0 "queue shows it" -- S review list --verifier verif@contoh.go.id
+expect_grep "siti@contoh.go.id" "$T/out" "pending application listed"
+expect_exit 0 "approve" -- S review approve "$APP" --verifier verif@contoh.go.id
+expect_exit 2 "double approval refused" -- S review approve "$APP" --verifier verif@contoh.go.id
+expect_grep "final" "$T/err" "decisions are final"
+expect_exit 2 "reject after approval refused" -- S review reject "$APP" --verifier verif@contoh.go.id --reason x
+expect_exit 0 "status NEW" -- S status --nik $NIK
+expect_grep "^NEW$" "$T/out" "approved, no passphrase yet"
+
+PTOK=$(token_in "$(mail_to siti@contoh.go.id)")
+printf 'rahasia siti 2026\n' >"$T/pass"
+printf 'short\n' >"$T/short"
+expect_exit 2 "too short passphrase" -- S passphrase create --token "$PTOK" --passphrase-file "$T/short"
+expect_exit 0 "passphrase create" -- S passphrase create --token "$PTOK" --passphrase-file "$T/pass"
+SERIAL=$(sed -n 's/^certificate issued: //p' "$T/out")
+expect_exit 2 "passphrase token replay refused" -- S passphrase create --token "$PTOK" --passphrase-file "$T/pass"
+expect_exit 0 "status ISSUE" -- S status --nik $NIK --json
+expect_grep '"status_code":1111,"status":"ISSUE"' "$T/out" "ISSUE"
+if grep -rq "rahasia siti" "$H" 2>/dev/null; then fail "passphrase found in the home"; else pass "passphrase stored nowhere in clear"; fi
+S cert show "$SERIAL" --pem >"$T/siti.pem"
+S ca export --root >"$T/root.pem"; S ca export --issuing >"$T/issuing.pem"
+expect_exit 0 "openssl verify accepts the issued certificate" -- openssl verify -CAfile "$T/root.pem" -untrusted "$T/issuing.pem" "$T/siti.pem"
+openssl x509 -in "$T/siti.pem" -noout -subject -ext subjectAltName >"$T/subj"
+expect_grep "O = Kementerian Contoh, OU = Biro Umum, CN = Siti Rahayu" "$T/subj" "subject from the registration"
+expect_grep "siti@contoh.go.id" "$T/subj" "official e-mail in SAN"
+
+# Signing authorization: passphrase + e-mailed one-time code.
+expect_exit 1 "authorize without the second factor" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
+expect_exit 0 "otp send" -- S otp send --email siti@contoh.go.id
+CODE=$(grep -ho 'elektronik: [0-9]\{8\}' "$(mail_to siti@contoh.go.id)" | grep -o '[0-9]\{8\}')
+expect_exit 0 "authorize with passphrase and code" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass" --otp "$CODE"
+expect_exit 1 "the code works once" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass" --otp "$CODE"
+sed -i 's/^second_factor = .*/second_factor = off/' "$H/sertel.conf"
+printf 'salah sekali\n' >"$T/wrong"
+expect_exit 1 "unknown account denied" -- S authorize --email nobody@contoh.go.id --passphrase-file "$T/pass"
+cp "$T/err" "$T/err.unknown"
+expect_exit 1 "wrong passphrase denied" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/wrong"
+[ "$(sed 's/nobody@contoh.go.id//' "$T/err.unknown")" = "$(cat "$T/err")" ] && pass "unknown account and wrong passphrase answer the same" || fail "different answers: $(cat "$T/err.unknown") / $(cat "$T/err")"
+for i in 2 3 4 5; do S authorize --email siti@contoh.go.id --passphrase-file "$T/wrong" >/dev/null 2>&1; done
+expect_exit 1 "locked after 5 wrong passphrases, even with the right one" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
+expect_grep "locked for" "$T/err" "temporary lock message"
+# The 30 minutes pass (clock simulated in the database), five more wrong ones: locked for good.
+sqlite3 "$H/sertel.db" "UPDATE subscribers SET locked_until = 0"
+for i in 6 7 8 9 10; do S authorize --email siti@contoh.go.id --passphrase-file "$T/wrong" >/dev/null 2>&1; done
+sqlite3 "$H/sertel.db" "UPDATE subscribers SET locked_until = 0"
+expect_exit 1 "locked after 10 until a verifier unlocks" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
+expect_grep "verifier to unlock" "$T/err" "hard lock message"
+expect_exit 2 "other agency's verifier may not unlock" -- S unlock --email siti@contoh.go.id --verifier verif@lain.go.id
+expect_exit 0 "verifier unlocks" -- S unlock --email siti@contoh.go.id --verifier verif@contoh.go.id
+expect_exit 0 "authorized again" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
+n=$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM audit_log WHERE event IN ('sign.denied','sign.authorized')")
+[ "$n" -ge 14 ] && pass "every attempt audited ($n)" || fail "only $n attempts audited"
+
+# Self-approval: the verifier registers as a subscriber and applies.
+expect_exit 0 "verifier registers as a subscriber" -- S register --agency "$A1" --name "Verifikator Satu" --nik 6271010505850002 --email verif@contoh.go.id --unit "Biro TI" --position Verifikator
+S email confirm --token "$(token_in "$(mail_to verif@contoh.go.id)")" >/dev/null
+VAPP=$(S apply issuance --email verif@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg")
+expect_exit 2 "self-approval refused" -- S review approve "$VAPP" --verifier verif@contoh.go.id
+expect_grep "your own" "$T/err" "self-approval message"
+expect_exit 0 "admin rejects with a reason" -- S review reject "$VAPP" --reason "Tidak memenuhi syarat"
+expect_grep "Tidak memenuhi syarat" "$(mail_to verif@contoh.go.id)" "rejection mailed with the reason"
+
+# Renewal (window widened so the fresh certificate qualifies).
+expect_exit 2 "renewal refused outside the window" -- S apply renewal --email siti@contoh.go.id
+expect_grep "renewed from 30 days" "$T/err" "window message"
+sed -i 's/^renewal_window_days = .*/renewal_window_days = 731/' "$H/sertel.conf"
+expect_exit 0 "apply renewal" -- S apply renewal --email siti@contoh.go.id
+RAPP=$(cat "$T/out")
+expect_exit 0 "status RENEW" -- S status --nik $NIK
+expect_grep "^RENEW$" "$T/out" "RENEW"
+expect_exit 0 "approve renewal" -- S review approve "$RAPP" --verifier verif@contoh.go.id
+printf 'rahasia baru 2028\n' >"$T/pass2"
+expect_exit 0 "passphrase for the new key" -- S passphrase create --token "$(token_in "$(mail_to siti@contoh.go.id)")" --passphrase-file "$T/pass2"
+SERIAL2=$(sed -n 's/^certificate issued: //p' "$T/out")
+expect_exit 0 "old certificate" -- S cert show "$SERIAL" --json
+expect_grep '"status": "revoked"' "$T/out" "old certificate revoked"
+expect_grep '"revocation_reason": 4' "$T/out" "with reason superseded"
+[ "$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM subscriber_keys WHERE cert_serial = '$SERIAL'")" = 0 ] && pass "old key destroyed" || fail "old key still stored"
+expect_exit 1 "old passphrase no longer works" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
+expect_exit 0 "new passphrase works" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass2"
+
+# Revocation by the owner: keyCompromise suspends at once.
+expect_exit 0 "apply revocation (keyCompromise)" -- S apply revocation --email siti@contoh.go.id --reason keyCompromise
+VREV=$(cat "$T/out")
+expect_exit 0 "status SUSPEND" -- S status --nik $NIK
+expect_grep "^SUSPEND$" "$T/out" "suspended at once"
+expect_exit 1 "no signing while suspended" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass2"
+expect_grep "SUSPEND" "$T/err" "suspension named"
+expect_exit 0 "verifier approves the revocation" -- S review approve "$VREV" --verifier verif@contoh.go.id
+expect_exit 0 "status REVOKE" -- S status --nik $NIK
+expect_grep "^REVOKE$" "$T/out" "revoked"
+[ "$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM subscriber_keys WHERE cert_serial = '$SERIAL2'")" = 0 ] && pass "key destroyed on revocation" || fail "key kept after revocation"
+[ "$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM audit_log WHERE event = 'key.destroyed' AND object = '$SERIAL2'")" = 1 ] && pass "destruction audited" || fail "destruction not audited"
+expect_exit 1 "no signing while revoked" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass2"
+S cert show "$SERIAL2" --json >"$T/rev.json"
+expect_grep '"revocation_reason": 1' "$T/rev.json" "reason keyCompromise recorded"
+
+# Direct revocation by a verifier.
+S register --agency "$A1" --name "Budi Santoso" --nik 6271011203880003 --email budi@contoh.go.id --unit "Biro Hukum" --position Analis >/dev/null
+S email confirm --token "$(token_in "$(mail_to budi@contoh.go.id)")" >/dev/null
+BAPP=$(S apply issuance --email budi@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg")
+S review approve "$BAPP" --verifier verif@contoh.go.id
+S passphrase create --token "$(token_in "$(mail_to budi@contoh.go.id)")" --passphrase-file "$T/pass" >"$T/out"
+BSER=$(sed -n 's/^certificate issued: //p' "$T/out")
+expect_exit 2 "other agency's verifier may not revoke" -- S cert revoke "$BSER" --reason affiliationChanged --by verif@lain.go.id
+expect_exit 0 "verifier revokes directly" -- S cert revoke "$BSER" --reason affiliationChanged --by verif@contoh.go.id
+expect_exit 2 "revoking twice refused" -- S cert revoke "$BSER" --reason affiliationChanged
+expect_grep "already revoked" "$T/err" "already revoked message"
+
+expect_exit 0 "notify runs" -- S notify
+expect_exit 0 "audit log intact after the whole lifecycle" -- S audit verify
+finish
