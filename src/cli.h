@@ -36,5 +36,7 @@ int cmd_audit(const cli_global *g, int argc, char **argv);
 /* Registration-authority commands; returns -1 when argv[0] is not one of them. */
 int cmd_ra(const cli_global *g, int argc, char **argv);
 int cmd_cert_revoke(const cli_global *g, int argc, char **argv);
+int cmd_crl(const cli_global *g, int argc, char **argv);
+int cmd_timestamp(const cli_global *g, int argc, char **argv);
 
 #endif

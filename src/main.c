@@ -24,6 +24,8 @@ static const char usage[] =
     "  cert show      print one certificate and its record\n"
     "  cert revoke    revoke or suspend a certificate (verifier or admin)\n"
     "  audit verify   check the audit log's hash chain and signed checkpoints\n"
+    "  crl            issue and write a CRL\n"
+    "  timestamp      time-stamp a file (RFC 3161)\n"
     "\n"
     "Registration and lifecycle (sertel register --help for all of them):\n"
     "  agency add, account add, register, email confirm, apply, review,\n"
@@ -114,6 +116,10 @@ int main(int argc, char **argv)
         return cmd_cert(&g, argc, argv);
     if (strcmp(argv[0], "audit") == 0)
         return cmd_audit(&g, argc, argv);
+    if (strcmp(argv[0], "crl") == 0)
+        return cmd_crl(&g, argc, argv);
+    if (strcmp(argv[0], "timestamp") == 0)
+        return cmd_timestamp(&g, argc, argv);
     {
         int rc = cmd_ra(&g, argc, argv);
         if (rc >= 0)

@@ -245,6 +245,9 @@ void ca_close(ca_ctx *ca)
     if (ca == NULL)
         return;
     audit_close(ca->audit);
+    ks_key_free(ca->root_key);
+    ks_key_free(ca->ocsp_key);
+    ks_key_free(ca->tsa_key);
     ks_key_free(ca->issuing_key);
     ks_key_free(ca->audit_key);
     ks_close(ca->ks);

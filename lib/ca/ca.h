@@ -202,6 +202,37 @@ int ca_unhold_in_txn(ca_ctx *ca, const char *serial, const char *actor, sertel_e
 int ca_revoke(ca_ctx *ca, const char *serial, int reason, const char *actor,
               sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
+/*
+ * CRLs (RFC 5280 §5). ca_crl_generate issues a new full CRL for issuer
+ * ("issuing" or "root"): the CRL number is taken from the database and
+ * always grows (it is persisted with each CRL; never run two CAs from
+ * copies of one home: they would publish the same numbers), entries are the issuer's revoked
+ * certificates that have not yet expired, with reason codes (absent for
+ * unspecified, RFC 5280 §5.3.1) and invalidity dates. nextUpdate is
+ * [crl] next_update_hours (24) after thisUpdate. Audited as crl.issued.
+ * Revocations through ca_revoke_in_txn regenerate the CRL right after
+ * ca_txn_commit.
+ */
+int ca_crl_generate(ca_ctx *ca, const char *issuer, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/* The current CRL of issuer (DER, caller frees *der) and its metadata. */
+typedef struct ca_crl_info {
+    int64_t number;
+    int64_t this_update;
+    int64_t next_update;
+    int64_t epoch; /* revocation epoch it reflects */
+} ca_crl_info;
+int ca_crl_current(ca_ctx *ca, const char *issuer, unsigned char **der, size_t *len,
+                   ca_crl_info *info, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/* The revocation epoch: a counter bumped by every revocation or release. */
+int ca_revocation_epoch(ca_ctx *ca, int64_t *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* Borrowed: the key store and a loaded authority key ("ocsp", "tsa", "root", ...). */
+int ca_authority_key(ca_ctx *ca, const char *name, ks_key **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
 /* A certificate's record. Strings are owned by the record. */
 typedef struct ca_cert_record {
     char serial[41]; /* lower-case hex */

@@ -23,7 +23,14 @@ struct ca_ctx {
     ca_profile profile_cache; /* the last profile loaded */
     int profile_cached;
     char head_path[4096];
+    ks_key *root_key; /* loaded on first use (root CRL) */
+    ks_key *ocsp_key; /* loaded on first use (OCSP responder) */
+    ks_key *tsa_key;  /* loaded on first use (time-stamping) */
+    int crl_dirty;    /* bit 1: issuing, bit 2: root; set by revocations in the open txn */
 };
+
+/* Bump the revocation epoch (inside a transaction). */
+int ca_bump_revocation_epoch(ca_ctx *ca, sertel_err *err);
 
 /* Who signs a certificate being built. */
 typedef struct ca_signer {

@@ -231,7 +231,7 @@ static int record_authority(store *st, audit *a, const char *name, ks_keytype kt
     return rc;
 }
 
-int ca_init(const ca_init_opts *o, sertel_err *err)
+static int init_home(const ca_init_opts *o, sertel_err *err)
 {
     char tmp[PATH_MAX], path[PATH_MAX], parent[PATH_MAX], ksconf[1024], serial[41];
     char *conftext = NULL;
@@ -520,5 +520,27 @@ out:
     sodium_memzero(secret_hex, sizeof(secret_hex));
     if (made_tmp)
         fs_rmtree(tmp);
+    return rc;
+}
+
+int ca_init(const ca_init_opts *o, sertel_err *err)
+{
+    ca_ctx *ca = NULL;
+    int rc = init_home(o, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    /* The first CRLs, so the distribution points answer from the start. */
+    rc = ca_open(o->home, 0, &ca, err);
+    if (rc == SERTEL_OK)
+        rc = ca_crl_generate(ca, "root", err);
+    if (rc == SERTEL_OK)
+        rc = ca_crl_generate(ca, "issuing", err);
+    ca_close(ca);
+    if (rc != SERTEL_OK)
+        sertel_err_prefix(err,
+                          "the home %s was created, but its first CRLs were not (run "
+                          "'sertel crl' to issue them)",
+                          o->home);
     return rc;
 }

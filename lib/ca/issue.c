@@ -537,17 +537,27 @@ int ca_txn_commit(ca_ctx *ca, sertel_err *err)
         return rc;
     }
     rc = store_commit(ca->st, err);
-    if (rc != SERTEL_OK)
+    if (rc != SERTEL_OK) {
+        ca->crl_dirty = 0;
         return rc;
+    }
     if (audit_write_head(ca->audit, NULL) != SERTEL_OK) {
         /* reported later by `audit verify` as a head behind the log */
     }
+    /* A revocation is published at once. If this fails the revocation still
+     * stands, and the server's refresh issues the CRL on its next tick. */
+    if (ca->crl_dirty & 1)
+        (void)!ca_crl_generate(ca, "issuing", NULL);
+    if (ca->crl_dirty & 2)
+        (void)!ca_crl_generate(ca, "root", NULL);
+    ca->crl_dirty = 0;
     return SERTEL_OK;
 }
 
 void ca_txn_rollback(ca_ctx *ca)
 {
     store_rollback(ca->st);
+    ca->crl_dirty = 0;
 }
 
 int ca_sign_cert(ca_ctx *ca, const ca_issue_req *req, X509 **out, sertel_err *err)

@@ -147,6 +147,9 @@ int ca_revoke_in_txn(ca_ctx *ca, const char *serial_in, int reason, const char *
                     serial, (int64_t)time(NULL), reason, 2, err);
     if (rc != SERTEL_OK)
         return rc;
+    if ((rc = ca_bump_revocation_epoch(ca, err)) != SERTEL_OK)
+        return rc;
+    ca->crl_dirty |= strcmp(issuer, "root") == 0 ? 2 : 1;
     snprintf(details, sizeof(details), "{\"reason\":\"%s\",\"issuer\":\"%s\"}",
              ca_reason_name(reason), issuer);
     return audit_append(ca->audit, actor ? actor : "system",
@@ -175,8 +178,11 @@ int ca_unhold_in_txn(ca_ctx *ca, const char *serial_in, const char *actor, serte
                 "UPDATE certificates SET status = 'valid', revoked_at = NULL, "
                 "revocation_reason = NULL WHERE serial = ?",
                 serial, 0, 0, 0, err);
+    if (rc == SERTEL_OK)
+        rc = ca_bump_revocation_epoch(ca, err);
     if (rc != SERTEL_OK)
         return rc;
+    ca->crl_dirty |= strcmp(issuer, "root") == 0 ? 2 : 1;
     return audit_append(ca->audit, actor ? actor : "system", "cert.released", serial,
                         "{\"reason\":\"removeFromCRL\"}", NULL, err);
 }

@@ -129,6 +129,8 @@ int ra_open(const char *home, ra **out, sertel_err *err)
     int rc;
 
     *out = NULL;
+    if (sodium_init() < 0)
+        return sertel_err_set(err, SERTEL_ERR_CRYPTO, "libsodium failed to initialise");
     r = calloc(1, sizeof(*r));
     if (r == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");

@@ -150,6 +150,16 @@ const struct store_migration store_migrations[] = {
      "  days BIGINT NOT NULL,"
      "  sent_at BIGINT NOT NULL,"
      "  PRIMARY KEY (cert_serial, days));"},
+
+    {3, "CRLs: the current CRL per issuing authority, its number and revocation epoch",
+     "CREATE TABLE crls ("
+     "  issuer TEXT NOT NULL PRIMARY KEY,"
+     "  number BIGINT NOT NULL,"
+     "  this_update BIGINT NOT NULL,"
+     "  next_update BIGINT NOT NULL,"
+     "  epoch BIGINT NOT NULL,"
+     "  der BLOB NOT NULL);"
+     "INSERT INTO meta (key, value) VALUES ('revocation.epoch', '0');"},
 };
 
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

@@ -76,8 +76,18 @@ int fs_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
             /* file grew since fstat: allow up to max */
             unsigned char *nb;
             if (cap > max) {
-                rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%s is larger than %zu bytes", path,
-                                    max);
+                /* Exactly max bytes so far: fine if this is the end. */
+                unsigned char probe;
+                ssize_t pn;
+                do {
+                    pn = read(fd, &probe, 1);
+                } while (pn < 0 && errno == EINTR);
+                if (pn == 0)
+                    break;
+                rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                                    "%s is too large (the limit is %zu "
+                                    "bytes)",
+                                    path, max);
                 goto out;
             }
             cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
@@ -249,7 +259,7 @@ int secret_read_file(const char *path, char **out, sertel_err *err)
                             "secret file %s contains a NUL byte: write plain text", path);
         goto out;
     }
-    s = sodium_malloc(n + 1);
+    s = sodium_init() < 0 ? NULL : sodium_malloc(n + 1);
     if (s == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of secure memory");
         goto out;
@@ -266,7 +276,7 @@ out:
 char *secret_dup(const char *s)
 {
     size_t n = strlen(s);
-    char *d = sodium_malloc(n + 1);
+    char *d = sodium_init() < 0 ? NULL : sodium_malloc(n + 1);
 
     if (d != NULL)
         memcpy(d, s, n + 1);

@@ -1,0 +1,96 @@
+/*
+ * pki.h - the CA's public services, independent of transport: the
+ * repository (CA certificates), CRLs (RFC 5280 §5), the OCSP responder
+ * (RFC 6960, RFC 5019) and the time-stamping authority (RFC 3161). The HTTP
+ * server (lib/http, `sertel serve`) maps URLs to these calls and adds
+ * nothing but transport.
+ *
+ * Every answer is a pki_blob: bytes, a content type and HTTP caching
+ * metadata. Protocol errors are answered in the protocol (an OCSP
+ * malformedRequest, a time-stamp rejection), never by failing the call: a
+ * call fails only on an internal error (the server then answers 500).
+ *
+ * Freshness: pki_refresh() (the server calls it about once a second)
+ * notices revocations made by any process on the same home (a revocation
+ * epoch in the database) and half-life of the CRLs; it regenerates the
+ * CRLs and drops cached OCSP responses at once when something changed.
+ *
+ * Thread safety: after pki_open, every function may be called from many
+ * threads at once (the HTTP thread pool). Cached OCSP answers are served
+ * without touching the database or the signing key.
+ *
+ * Ownership: pki_open returns a pki freed with pki_close. pki_blob data
+ * is the caller's: free with pki_blob_clear.
+ */
+#ifndef SERTEL_PKI_H
+#define SERTEL_PKI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+typedef struct pki pki;
+
+typedef struct pki_blob {
+    unsigned char *data;
+    size_t len;
+    int http_status;       /* 200, 404, 405, ... */
+    char content_type[64]; /* application/ocsp-response, application/pkix-crl, ... */
+    int64_t last_modified; /* Unix seconds, 0 when not applicable */
+    int64_t expires;       /* Unix seconds, 0 when not cacheable */
+    int64_t max_age;       /* seconds for Cache-Control: max-age, 0 = no-cache */
+    char etag[72];         /* quoted strong ETag, "" when none */
+} pki_blob;
+
+void pki_blob_clear(pki_blob *b);
+
+/* Counters for /metrics (monotonic since pki_open). */
+typedef struct pki_stats {
+    uint64_t ocsp_requests;
+    uint64_t ocsp_cache_hits;
+    uint64_t ocsp_malformed;
+    uint64_t ocsp_signed; /* responses signed (cache fills and nonces) */
+    uint64_t tsa_requests;
+    uint64_t tsa_granted;
+    uint64_t tsa_rejected;
+    int64_t crl_this_update; /* of the issuing CA's current CRL */
+    int64_t crl_number;
+} pki_stats;
+
+/* Open the services of a home (CA keys for CRL, OCSP and TSA signing). */
+int pki_open(const char *home, pki **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+void pki_close(pki *p);
+
+/* The base URL certificates carry ([ca] base_url). */
+const char *pki_base_url(const pki *p) SERTEL_NONNULL(1);
+
+/*
+ * Notice revocations and CRL half-life; regenerate CRLs and invalidate
+ * OCSP caches as needed. Cheap when nothing changed.
+ */
+int pki_refresh(pki *p, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/*
+ * Answer an OCSP request (DER, from a POST body or a decoded GET path).
+ * Always fills out with an OCSP response (successful, malformedRequest,
+ * unauthorized, internalError ...) unless the call itself fails.
+ */
+int pki_ocsp(pki *p, const unsigned char *req, size_t len, pki_blob *out,
+             sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
+
+/* Answer an RFC 3161 TimeStampReq (DER). Always a TimeStampResp unless the call fails. */
+int pki_tsa(pki *p, const unsigned char *req, size_t len, pki_blob *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 4);
+
+/* The current CRL of "issuing" or "root" (DER). 404 blob for another name. */
+int pki_crl(pki *p, const char *issuer, pki_blob *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* A CA certificate: name "root" or "issuing"; der 1 for DER, 0 for PEM. */
+int pki_ca_cert(pki *p, const char *name, int der, pki_blob *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 4);
+
+void pki_get_stats(pki *p, pki_stats *out) SERTEL_NONNULL(1, 2);
+
+#endif

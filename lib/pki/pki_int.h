@@ -1,0 +1,68 @@
+/*
+ * pki_int.h - internals shared by the files of the services module.
+ */
+#ifndef SERTEL_PKI_INT_H
+#define SERTEL_PKI_INT_H
+
+#include <openssl/ocsp.h>
+#include <openssl/ts.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "ca/ca.h"
+#include "pki/pki.h"
+
+/* One cached OCSP answer, keyed by the exact request bytes. */
+typedef struct ocsp_entry {
+    unsigned char *req;
+    size_t req_len;
+    uint64_t hash;
+    pki_blob resp;
+    int64_t refresh_at; /* re-sign after this (half of the validity) */
+    uint64_t generation;
+    struct ocsp_entry *next;
+} ocsp_entry;
+
+#define OCSP_BUCKETS 4096
+#define OCSP_CACHE_MAX 200000
+
+struct pki {
+    ca_ctx *ca;           /* database and keys: only under lock */
+    pthread_mutex_t lock; /* serialises database access and signing */
+    char base_url[256];
+    /* OCSP */
+    X509 *ocsp_cert;
+    X509 *issuing;
+    EVP_PKEY *ocsp_key;         /* borrowed from ca */
+    OCSP_CERTID *issuer_ids[4]; /* SHA-1, SHA-256, SHA-384, SHA-512 */
+    int64_t ocsp_validity;      /* seconds */
+    unsigned char *malformed;   /* pre-encoded malformedRequest response */
+    size_t malformed_len;
+    unsigned char *unauthorized;
+    size_t unauthorized_len;
+    unsigned char *internal_error;
+    size_t internal_error_len;
+    pthread_rwlock_t cache_lock;
+    ocsp_entry *buckets[OCSP_BUCKETS];
+    size_t cache_count;
+    _Atomic uint64_t generation;
+    /* TSA */
+    TS_RESP_CTX *ts; /* under lock */
+    /* CRL */
+    int64_t epoch; /* the revocation epoch the caches reflect */
+    /* stats */
+    _Atomic uint64_t ocsp_requests, ocsp_hits, ocsp_malformed, ocsp_signed;
+    _Atomic uint64_t tsa_requests, tsa_granted, tsa_rejected;
+    _Atomic int64_t crl_this_update, crl_number;
+};
+
+int pki_ocsp_init(pki *p, sertel_err *err);
+void pki_ocsp_free(pki *p);
+void pki_ocsp_flush(pki *p);
+int pki_tsa_init(pki *p, sertel_err *err);
+void pki_tsa_free(pki *p);
+
+/* Copy bytes into a blob. */
+int pki_blob_set(pki_blob *b, const unsigned char *data, size_t len, const char *type);
+
+#endif
