@@ -43,6 +43,30 @@ $S --home "$H" ca export --issuing > "$W/issuing.pem"
 openssl verify -CAfile "$W/root.pem" -untrusted "$W/issuing.pem" "$W/siti.pem"
 
 echo
+echo "== the BSrE process: agency, verifier, registration, application, approval, passphrase"
+# Cheaper key derivation for the demo; the shipped default is 64 MiB / 3 passes.
+sed -i 's/^argon2_memory_kib = .*/argon2_memory_kib = 19456/; s/^argon2_passes = .*/argon2_passes = 2/' "$H/sertel.conf"
+token() { grep -l "^To: $1" $(ls -r "$H"/outbox/*.eml) | head -1 | xargs grep -ho '^  [0-9a-f]\{64\}' | head -1 | tr -d ' '; }
+AG=$($S --home "$H" agency add --name "Kementerian Contoh" --domain contoh.go.id)
+$S --home "$H" account add --role verifier --agency "$AG" --email verifikator@contoh.go.id --name "Verifikator Biro Umum" >/dev/null
+$S --home "$H" register --by verifikator@contoh.go.id --agency "$AG" --name "Budi Santoso" \
+    --nik 6271011203880003 --email budi.santoso@contoh.go.id --unit "Biro Hukum" --position "Analis Hukum" >/dev/null
+echo "registered Budi Santoso; status: $($S --home "$H" status --nik 6271011203880003)"
+$S --home "$H" email confirm --token "$(token budi.santoso@contoh.go.id)"
+APP=$($S --home "$H" apply issuance --email budi.santoso@contoh.go.id --letter tests/data/letter.pdf --ktp tests/data/ktp.jpg)
+echo "application #$APP submitted; status: $($S --home "$H" status --nik 6271011203880003)"
+$S --home "$H" review list --verifier verifikator@contoh.go.id
+$S --home "$H" review approve "$APP" --verifier verifikator@contoh.go.id
+echo "approved; status: $($S --home "$H" status --nik 6271011203880003)"
+printf 'passphrase rahasia Budi\n' >"$W/budi.pass"
+$S --home "$H" passphrase create --token "$(token budi.santoso@contoh.go.id)" --passphrase-file "$W/budi.pass"
+echo "status: $($S --home "$H" status --nik 6271011203880003 --json)"
+$S --home "$H" otp send --email budi.santoso@contoh.go.id
+CODE=$(grep -l "^To: budi.santoso" $(ls -r "$H"/outbox/*.eml) | head -1 | xargs grep -ho 'elektronik: [0-9]\{8\}' | grep -o '[0-9]\{8\}')
+$S --home "$H" authorize --email budi.santoso@contoh.go.id --passphrase-file "$W/budi.pass" --otp "$CODE"
+echo "mail sent so far (the outbox): $(ls "$H"/outbox | wc -l) messages in $H/outbox"
+
+echo
 echo "== sertel cert list"
 $S --home "$H" cert list
 
