@@ -25,6 +25,7 @@
 
 #include "ca/ca_int.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 static const char *const authority_labels[] = {"root", "issuing", "ocsp", "tsa", "audit"};
 #define N_AUTHORITIES (sizeof(authority_labels) / sizeof(authority_labels[0]))
@@ -129,21 +130,6 @@ static const char conf_template[] =
     "aia = true\n"
     "crl_dp = true\n"
     "key_types = ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096\n";
-
-static int check_text(const char *what, const char *v, size_t max, sertel_err *err)
-{
-    const unsigned char *p;
-
-    if (v == NULL || *v == '\0')
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s must not be empty", what);
-    if (strlen(v) > max)
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is longer than %zu characters", what,
-                              max);
-    for (p = (const unsigned char *)v; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return sertel_err_set(err, SERTEL_ERR_INVALID, "%s contains a control character", what);
-    return SERTEL_OK;
-}
 
 /* The directory does not exist, or exists and is empty. */
 static int home_is_free(const char *home, sertel_err *err)
@@ -251,10 +237,10 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
     time_t now = time(NULL);
 
     /* Validate everything before touching the disk. */
-    if ((rc = check_text("the organisation (--org)", o->org, 64, err)) != SERTEL_OK ||
+    if ((rc = text_check_field("the organisation (--org)", o->org, 64, err)) != SERTEL_OK ||
         (rc = ca_check_base_url(base_url, err)) != SERTEL_OK ||
-        (rc = check_text("the admin e-mail", o->admin_email, 254, err)) != SERTEL_OK ||
-        (rc = check_text("the admin name", o->admin_name, 64, err)) != SERTEL_OK)
+        (rc = text_check_field("the admin e-mail", o->admin_email, 254, err)) != SERTEL_OK ||
+        (rc = text_check_field("the admin name", o->admin_name, 64, err)) != SERTEL_OK)
         return rc;
     if (strchr(o->admin_email, '@') == NULL)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "admin e-mail '%s' has no '@'",

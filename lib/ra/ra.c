@@ -18,6 +18,7 @@
 #include "ra/nik.h"
 #include "ra/ra_int.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 #define MIN_ARGON_MEM_KIB 19456
 #define MIN_ARGON_OPS 2
@@ -327,21 +328,6 @@ static int is_admin(const ra_actor *a)
 
 /* --- validation helpers --- */
 
-static int check_field(const char *what, const char *v, size_t max, sertel_err *err)
-{
-    const unsigned char *p;
-
-    if (v == NULL || *v == '\0')
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is required", what);
-    if (strlen(v) > max)
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is longer than %zu characters", what,
-                              max);
-    for (p = (const unsigned char *)v; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return sertel_err_set(err, SERTEL_ERR_INVALID, "%s contains a control character", what);
-    return SERTEL_OK;
-}
-
 static int check_email(const char *email, sertel_err *err)
 {
     const char *at = strchr(email, '@'), *p;
@@ -419,7 +405,7 @@ int ra_agency_add(ra *r, const ra_actor *by, const char *name, const char *const
 
     if (!is_admin(by))
         return sertel_err_set(err, SERTEL_ERR_DENIED, "only an administrator registers agencies");
-    if ((rc = check_field("the agency name", name, 128, err)) != SERTEL_OK)
+    if ((rc = text_check_field("the agency name", name, 128, err)) != SERTEL_OK)
         return rc;
     if (ndomains == 0)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
@@ -483,7 +469,7 @@ int ra_account_add(ra *r, const ra_actor *by, const char *role, int64_t agency_i
                               "role '%.32s' is not a staff role: use verifier, admin or auditor",
                               role);
     if ((rc = check_email(email, err)) != SERTEL_OK ||
-        (rc = check_field("the name", name, 128, err)) != SERTEL_OK)
+        (rc = text_check_field("the name", name, 128, err)) != SERTEL_OK)
         return rc;
     snprintf(mail, sizeof(mail), "%s", email);
     lower(mail);
@@ -552,10 +538,10 @@ int ra_register(ra *r, const ra_actor *by, const ra_registration *reg, int64_t *
         return sertel_err_set(err, SERTEL_ERR_DENIED,
                               "only an administrator or a verifier of that agency registers "
                               "people for it");
-    if ((rc = check_field("the full name", reg->name, 64, err)) != SERTEL_OK ||
-        (rc = check_field("the work unit", reg->unit, 64, err)) != SERTEL_OK ||
-        (rc = check_field("the position", reg->position, 128, err)) != SERTEL_OK ||
-        (rc = check_field("the NIK", reg->nik, 16, err)) != SERTEL_OK ||
+    if ((rc = text_check_field("the full name", reg->name, 64, err)) != SERTEL_OK ||
+        (rc = text_check_field("the work unit", reg->unit, 64, err)) != SERTEL_OK ||
+        (rc = text_check_field("the position", reg->position, 128, err)) != SERTEL_OK ||
+        (rc = text_check_field("the NIK", reg->nik, 16, err)) != SERTEL_OK ||
         (rc = check_email(reg->email, err)) != SERTEL_OK)
         return rc;
     if ((rc = nik_check(reg->nik, &ni, err)) != SERTEL_OK)
