@@ -19,7 +19,7 @@ libmicrohttpd-dev
 libcurl4-openssl-dev
 libqrencode-dev
 libcmocka-dev
-poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux
+poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl
 "
 
 missing=""

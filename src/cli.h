@@ -38,5 +38,7 @@ int cmd_ra(const cli_global *g, int argc, char **argv);
 int cmd_cert_revoke(const cli_global *g, int argc, char **argv);
 int cmd_crl(const cli_global *g, int argc, char **argv);
 int cmd_timestamp(const cli_global *g, int argc, char **argv);
+int cmd_serve(const cli_global *g, int argc, char **argv);
+int cmd_sign(const cli_global *g, int argc, char **argv);
 
 #endif

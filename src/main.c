@@ -26,6 +26,8 @@ static const char usage[] =
     "  audit verify   check the audit log's hash chain and signed checkpoints\n"
     "  crl            issue and write a CRL\n"
     "  timestamp      time-stamp a file (RFC 3161)\n"
+    "  sign           sign a PDF (PAdES B-B, B-T) or any file (detached CAdES .p7s)\n"
+    "  serve          run the HTTP services: OCSP, time-stamping, CRLs, CA certificates\n"
     "\n"
     "Registration and lifecycle (sertel register --help for all of them):\n"
     "  agency add, account add, register, email confirm, apply, review,\n"
@@ -120,6 +122,10 @@ int main(int argc, char **argv)
         return cmd_crl(&g, argc, argv);
     if (strcmp(argv[0], "timestamp") == 0)
         return cmd_timestamp(&g, argc, argv);
+    if (strcmp(argv[0], "sign") == 0)
+        return cmd_sign(&g, argc, argv);
+    if (strcmp(argv[0], "serve") == 0)
+        return cmd_serve(&g, argc, argv);
     {
         int rc = cmd_ra(&g, argc, argv);
         if (rc >= 0)

@@ -38,7 +38,7 @@ const char *conf_get_default(const conf *c, const char *section, const char *key
  * the allowed range.
  */
 int conf_get_int(const conf *c, const char *section, const char *key, int64_t def, int64_t min,
-                 int64_t max, int64_t *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 8);
+                 int64_t max, int64_t *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 7);
 
 /* Boolean: true/false/yes/no/on/off/1/0; def when absent. */
 int conf_get_bool(const conf *c, const char *section, const char *key, int def, int *out,

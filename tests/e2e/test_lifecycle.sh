@@ -137,6 +137,17 @@ expect_grep "verifier to unlock" "$T/err" "hard lock message"
 expect_exit 2 "other agency's verifier may not unlock" -- S unlock --email siti@contoh.go.id --verifier verif@lain.go.id
 expect_exit 0 "verifier unlocks" -- S unlock --email siti@contoh.go.id --verifier verif@contoh.go.id
 expect_exit 0 "authorized again" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
+
+# The owner signs a PDF with the key sertel holds (passphrase unlocks it), checked by poppler.
+expect_exit 0 "sign a PDF as the owner (B-T, the home's TSA)" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-T --reason "Menyetujui" "$D/letter.pdf" "$T/siti-signed.pdf"
+mkdir -p "$T/nss" && certutil -N -d "sql:$T/nss" --empty-password && certutil -A -d "sql:$T/nss" -n root -t "CT,C,C" -i "$T/root.pem"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-signed.pdf" >"$T/pdfsig.txt" 2>&1
+expect_grep "Common Name: Siti Rahayu" "$T/pdfsig.txt" "pdfsig: signed by the owner"
+expect_grep "Signature is Valid" "$T/pdfsig.txt" "pdfsig: signature valid"
+expect_grep "Certificate is Trusted" "$T/pdfsig.txt" "pdfsig: certificate trusted"
+expect_grep "Total document signed" "$T/pdfsig.txt" "pdfsig: whole document signed"
+expect_exit 2 "signing with a wrong passphrase refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/wrong" "$D/letter.pdf" "$T/nope.pdf"
+[ ! -e "$T/nope.pdf" ] && pass "no output after a refused signing" || fail "output written"
 n=$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM audit_log WHERE event IN ('sign.denied','sign.authorized')")
 [ "$n" -ge 14 ] && pass "every attempt audited ($n)" || fail "only $n attempts audited"
 

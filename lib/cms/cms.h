@@ -1,0 +1,86 @@
+/*
+ * cms.h - CAdES signatures (ETSI EN 319 122-1) as PAdES needs them:
+ * detached CMS SignedData (RFC 5652) whose signed attributes are exactly
+ * content-type, message-digest and signing-certificate-v2 (no
+ * signing-time: ETSI EN 319 142-1 §6.3 puts the claimed time in the PDF's
+ * /M), optionally with a signature-time-stamp (RFC 3161) as unsigned
+ * attribute (B-T).
+ *
+ * The signed attributes are DER-encoded and signed through EVP_DigestSign,
+ * so any EVP_PKEY works: software keys, PKCS#11 keys through an ENGINE,
+ * or a remote signer wrapped in an EVP_PKEY.
+ *
+ * Time-stamps come through a callback (cms_tsa_fn) that carries a DER
+ * TimeStampReq to a TSA and returns its TimeStampResp: sertel's own TSA
+ * in-process (pki_tsa) or an HTTP TSA (cms_tsa_http).
+ *
+ * Ownership: output buffers are the caller's, freed with OPENSSL_free.
+ * Thread safety: no shared state; one call per thread per signer.
+ */
+#ifndef SERTEL_CMS_H
+#define SERTEL_CMS_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+/* Largest TimeStampResp accepted from a TSA. */
+#define CMS_TSA_RESP_MAX (256 * 1024)
+
+/*
+ * Send a DER TimeStampReq to a TSA; on success *resp is a malloc'ed DER
+ * TimeStampResp of *resp_len bytes (caller frees with free()).
+ */
+typedef int (*cms_tsa_fn)(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
+                          size_t *resp_len, sertel_err *err);
+
+/* Who signs: borrowed pointers, the key may be a PKCS#11 or remote key. */
+typedef struct cms_signer {
+    EVP_PKEY *key;
+    X509 *cert;
+    STACK_OF(X509) * chain; /* issuing CA(s), root; may be NULL */
+} cms_signer;
+
+/* Optional signature-time-stamp (B-T): tsa NULL means B-B. */
+typedef struct cms_tsa {
+    cms_tsa_fn fn;
+    void *arg;
+} cms_tsa;
+
+/*
+ * Build a detached CAdES signature over content whose SHA-256 is
+ * digest[32]. With tsa->fn set, a signature-time-stamp over the signature
+ * value is added (id-aa-signatureTimeStampToken). *der (OPENSSL_free) and
+ * *der_len receive the DER ContentInfo.
+ */
+int cms_sign_digest(const cms_signer *s, const unsigned char digest[32], const cms_tsa *tsa,
+                    unsigned char **der, size_t *der_len, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 4, 5);
+
+/*
+ * Detached CAdES over a whole file, read in 1 MiB blocks (bounded
+ * memory), written atomically to out_path (DER, .p7s).
+ */
+int cms_sign_file(const char *in_path, const char *out_path, const cms_signer *s,
+                  const cms_tsa *tsa, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * Ask a TSA for a token over SHA-256(data): builds a request with a nonce
+ * and certReq, checks the response is granted and answers this request
+ * (imprint, nonce). *token (OPENSSL_free) receives the DER TimeStampToken
+ * (a ContentInfo).
+ */
+int cms_timestamp(const cms_tsa *tsa, const unsigned char *data, size_t len, unsigned char **token,
+                  size_t *token_len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+
+/*
+ * cms_tsa_fn for an HTTP(S) TSA: arg is the URL (const char *). POSTs
+ * application/timestamp-query, 30 s timeout, response at most
+ * CMS_TSA_RESP_MAX bytes, HTTP 200 and application/timestamp-reply needed.
+ */
+int cms_tsa_http(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
+                 size_t *resp_len, sertel_err *err);
+
+#endif

@@ -1,0 +1,1023 @@
+/*
+ * http.c - the HTTP/1.1 server behind `sertel serve`, on GNU libmicrohttpd
+ * (0.9.75 in Debian 12): a pool of epoll threads, a route table, per-route
+ * body caps and content types, caching headers and conditional GET
+ * (RFC 9110 §8.8, §13.1.2: If-None-Match, weak comparison), a JSON access
+ * log, Prometheus metrics (text exposition format 0.0.4) and a graceful
+ * shutdown. See http.h for the contract.
+ *
+ * Per-request state lives in a context that belongs to the connection
+ * (libmicrohttpd handles one request at a time per connection), so a
+ * request costs no allocation here beyond libmicrohttpd's own response
+ * object; the request-body buffer is kept for the connection's next
+ * request unless it grew large.
+ */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_TIMEOUT_S 15
+#define DEFAULT_HEADER_MEMORY (16 * 1024)
+#define LISTEN_BACKLOG 1024
+#define LOG_PATH_MAX 256
+#define BODY_KEEP_MAX (8 * 1024) /* body buffers larger than this are freed after use */
+#define BODY_INITIAL 2048
+/* With no request in progress, connections that stayed idle this long
+ * during a shutdown are idle keep-alive connections: closing them loses
+ * nothing. */
+#define DRAIN_IDLE_NS (500LL * 1000 * 1000)
+
+/* Latency histogram bucket bounds (upper, inclusive) in microseconds. */
+static const int64_t bucket_us[] = {100,   250,   500,    1000,   2500,   5000,
+                                    10000, 25000, 100000, 250000, 1000000};
+static const char *const bucket_le[] = {"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005",
+                                        "0.01",   "0.025",   "0.1",    "0.25",  "1",      "+Inf"};
+#define NBUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]) + 1)
+
+typedef struct route_stats {
+    atomic_uint_fast64_t by_class[5]; /* 1xx .. 5xx */
+    atomic_uint_fast64_t buckets[NBUCKETS];
+    atomic_uint_fast64_t sum_us;
+} route_stats;
+
+/* Slots: the routes, then "none" for requests that matched no route. */
+#define MAX_SLOTS (HTTP_MAX_ROUTES + 3)
+
+struct http_server {
+    struct MHD_Daemon *d;
+    int lfd; /* ours until MHD owns it */
+    http_route routes[HTTP_MAX_ROUTES + 2];
+    size_t nroutes;
+    route_stats stats[MAX_SLOTS];
+    atomic_int draining;
+    atomic_long in_flight;
+    atomic_long connections;
+    atomic_int_fast64_t last_activity_ns;
+    atomic_int_fast64_t log_window; /* rate limit of libmicrohttpd's messages */
+    atomic_long log_count, log_dropped;
+    FILE *access_log;
+    FILE *error_log;
+    http_metrics_fn metrics;
+    void *metrics_arg;
+    char url[80];
+    unsigned port;
+};
+
+/* One per connection; describes the request in progress on it. */
+typedef struct conn_ctx {
+    http_server *s;
+    size_t slot;             /* index into s->stats; s->nroutes: no route */
+    const http_route *route; /* NULL: no route matched */
+    int64_t t0_ns;
+    unsigned char *buf;
+    size_t cap, len;
+    bool too_big;
+    bool responded;
+    int status;
+    size_t bytes;
+    /* for the access log, copied only when it is on */
+    char method[20];
+    char path[LOG_PATH_MAX + 1];
+    bool path_cut;
+} conn_ctx;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- listen */
+
+int http_parse_listen(const char *s, void *out, unsigned *outlen, sertel_err *err)
+{
+    struct sockaddr_storage *ss = out;
+    char host[INET6_ADDRSTRLEN + 1];
+    const char *port, *end;
+    size_t hlen;
+    char *pend = NULL;
+    unsigned long pv;
+
+    memset(ss, 0, sizeof(*ss));
+    if (s[0] == '[') {
+        end = strchr(s, ']');
+        if (end == NULL || end[1] != ':')
+            goto bad;
+        hlen = (size_t)(end - (s + 1));
+        if (hlen == 0 || hlen >= sizeof(host))
+            goto bad;
+        memcpy(host, s + 1, hlen);
+        port = end + 2;
+    } else {
+        end = strchr(s, ':');
+        if (end == NULL || strchr(end + 1, ':') != NULL)
+            goto bad;
+        hlen = (size_t)(end - s);
+        if (hlen == 0 || hlen >= sizeof(host))
+            goto bad;
+        memcpy(host, s, hlen);
+        port = end + 1;
+    }
+    host[hlen] = '\0';
+    if (port[0] < '0' || port[0] > '9' || strlen(port) > 5)
+        goto bad;
+    errno = 0;
+    pv = strtoul(port, &pend, 10);
+    if (errno != 0 || *pend != '\0' || pv > 65535)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "listen address '%s': port %s is not between 0 and 65535", s, port);
+    if (s[0] == '[') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "listen address '%s': '%s' is not an IPv6 address", s, host);
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)pv);
+        *outlen = sizeof(*a6);
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "listen address '%s': '%s' is not an IPv4 address (host "
+                                  "names are not resolved; IPv6 goes in brackets: [::1]:8080)",
+                                  s, host);
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)pv);
+        *outlen = sizeof(*a4);
+    }
+    return SERTEL_OK;
+bad:
+    return sertel_err_set(err, SERTEL_ERR_INVALID,
+                          "listen address '%s' is not ADDR:PORT: give an IPv4 address and a "
+                          "port (127.0.0.1:8080) or an IPv6 address in brackets ([::1]:8080)",
+                          s);
+}
+
+static int open_listener(const char *listen_s, int *fd_out, unsigned *port_out, char *url,
+                         size_t urlcap, sertel_err *err)
+{
+    struct sockaddr_storage ss;
+    unsigned sslen = 0;
+    socklen_t len;
+    char host[INET6_ADDRSTRLEN];
+    int fd = -1, one = 1, rc;
+
+    if ((rc = http_parse_listen(listen_s, &ss, &sslen, err)) != SERTEL_OK)
+        return rc;
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create a socket for %s: %s", listen_s,
+                              strerror(errno));
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        (ss.ss_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot set socket options for %s: %s", listen_s,
+                            strerror(errno));
+        goto fail;
+    }
+    if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) != 0) {
+        int e = errno;
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot listen on %s: %s%s", listen_s, strerror(e),
+                            e == EADDRINUSE      ? " (another server is using the port: stop it or "
+                                                   "give another one with --listen)"
+                            : e == EADDRNOTAVAIL ? " (the address is not one of this machine's)"
+                            : e == EACCES        ? " (ports below 1024 need privileges)"
+                                                 : "");
+        goto fail;
+    }
+    if (listen(fd, LISTEN_BACKLOG) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot listen on %s: %s", listen_s,
+                            strerror(errno));
+        goto fail;
+    }
+    len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "getsockname: %s", strerror(errno));
+        goto fail;
+    }
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
+        *port_out = ntohs(a6->sin6_port);
+        snprintf(url, urlcap, "http://[%s]:%u", host, *port_out);
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a4->sin_addr, host, sizeof(host));
+        *port_out = ntohs(a4->sin_port);
+        snprintf(url, urlcap, "http://%s:%u", host, *port_out);
+    }
+    *fd_out = fd;
+    return SERTEL_OK;
+fail:
+    close(fd);
+    return rc;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* IMF-fixdate (RFC 9110 §5.6.7), independent of the locale. */
+static void http_date(int64_t t, char *out, size_t cap)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char mons[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (gmtime_r(&tt, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+        tm.tm_mon > 11) {
+        snprintf(out, cap, "Thu, 01 Jan 1970 00:00:00 GMT");
+        return;
+    }
+    snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+             mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* "type/subtype" of a Content-Type value equals want (case-insensitive). */
+static bool media_type_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, want, n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+/* If-None-Match (RFC 9110 §13.1.2) lists etag, by weak comparison, or is "*". */
+static bool etag_matches(const char *inm, const char *etag)
+{
+    const char *p = inm, *tag = etag;
+    size_t tlen;
+
+    if (strncmp(tag, "W/", 2) == 0)
+        tag += 2;
+    tlen = strlen(tag);
+    while (*p) {
+        const char *start, *end;
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '\0')
+            break;
+        if (*p == '*')
+            return true;
+        start = p;
+        if (strncmp(start, "W/", 2) == 0)
+            start += 2;
+        end = start;
+        if (*end == '"') {
+            end = strchr(end + 1, '"');
+            if (end == NULL)
+                return false;
+            end++;
+        } else {
+            while (*end && *end != ',')
+                end++;
+        }
+        if ((size_t)(end - start) == tlen && memcmp(start, tag, tlen) == 0)
+            return true;
+        p = end;
+    }
+    return false;
+}
+
+static void log_error(http_server *s, const char *fmt, ...) SERTEL_PRINTF(2, 3);
+static void log_error(http_server *s, const char *fmt, ...)
+{
+    char line[1200];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof(line) - 2)
+        n = (int)sizeof(line) - 2;
+    line[n] = '\n';
+    fwrite(line, 1, (size_t)n + 1, s->error_log);
+}
+
+/* libmicrohttpd's own messages. Hostile clients can cause one per request
+ * (oversized headers, broken framing), so at most LOG_BURST a second get
+ * through and the rest are counted. */
+#define LOG_BURST 5
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    http_server *s = cls;
+    int64_t sec = mono_ns() / 1000000000LL;
+    int64_t win = atomic_load_explicit(&s->log_window, memory_order_relaxed);
+    char msg[512];
+    size_t n;
+    long dropped = 0;
+
+    if (win != sec && atomic_compare_exchange_strong(&s->log_window, &win, sec)) {
+        atomic_store(&s->log_count, 0);
+        dropped = atomic_exchange(&s->log_dropped, 0);
+    }
+    if (atomic_fetch_add(&s->log_count, 1) >= LOG_BURST) {
+        atomic_fetch_add(&s->log_dropped, 1);
+        return;
+    }
+    if (dropped > 0)
+        log_error(s, "sertel: http: (%ld similar messages suppressed)", dropped);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_error(s, "sertel: http: %s", msg);
+}
+
+/* ------------------------------------------------------------ responses */
+
+static enum MHD_Result queue(conn_ctx *cx, struct MHD_Connection *c, const http_response *r,
+                             const char *allow, bool with_body)
+{
+    http_server *s = cx->s;
+    struct MHD_Response *resp;
+    size_t len = with_body ? r->len : 0;
+    char v[96];
+    enum MHD_Result ret;
+
+    if (len > 0 && r->body_free != NULL)
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            len, (void *)r->body, r->body_free, (void *)r->body);
+    else
+        resp = MHD_create_response_from_buffer(len, (void *)r->body, MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL) {
+        if (r->body_free != NULL)
+            r->body_free((void *)r->body);
+        return MHD_NO;
+    }
+    if (len == 0 && r->body_free != NULL)
+        r->body_free((void *)r->body); /* not handed to MHD */
+    if (r->content_type[0] && r->status != 304)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (r->max_age > 0) {
+        snprintf(v, sizeof(v), "max-age=%lld, public, no-transform, must-revalidate",
+                 (long long)r->max_age);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, v);
+    } else if (r->max_age == 0) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    }
+    if (r->etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->last_modified > 0) {
+        http_date(r->last_modified, v, sizeof(v));
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, v);
+    }
+    if (r->expires > 0) {
+        http_date(r->expires, v, sizeof(v));
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_EXPIRES, v);
+    }
+    if (allow != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (atomic_load_explicit(&s->draining, memory_order_relaxed))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    if (ret == MHD_YES) {
+        cx->responded = true;
+        cx->status = r->status;
+        cx->bytes = len;
+    }
+    return ret;
+}
+
+/* A plain-text answer for errors the server decides itself. */
+static enum MHD_Result reply_text(conn_ctx *cx, struct MHD_Connection *c, int status,
+                                  const char *allow, const char *fmt, ...) SERTEL_PRINTF(5, 6);
+static enum MHD_Result reply_text(conn_ctx *cx, struct MHD_Connection *c, int status,
+                                  const char *allow, const char *fmt, ...)
+{
+    http_response r = {0};
+    char *text = NULL;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return MHD_NO;
+    r.status = status;
+    snprintf(r.content_type, sizeof(r.content_type), "text/plain; charset=utf-8");
+    r.body = (const unsigned char *)text;
+    r.len = (size_t)n;
+    r.body_free = free;
+    r.max_age = 0;
+    return queue(cx, c, &r, allow, true);
+}
+
+/* --------------------------------------------------- built-in handlers */
+
+static int handle_healthz(const http_request *req, http_response *resp, sertel_err *err)
+{
+    http_server *s = req->arg;
+
+    (void)err;
+    snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; charset=utf-8");
+    if (atomic_load_explicit(&s->draining, memory_order_relaxed)) {
+        resp->status = 503;
+        resp->body = (const unsigned char *)"shutting down\n";
+        resp->len = 14;
+    } else {
+        resp->body = (const unsigned char *)"ok\n";
+        resp->len = 3;
+    }
+    return SERTEL_OK;
+}
+
+static void write_metrics(http_server *s, FILE *f)
+{
+    static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    size_t i, k;
+
+    fputs("# HELP sertel_http_requests_total HTTP requests answered, by route and status "
+          "class.\n# TYPE sertel_http_requests_total counter\n",
+          f);
+    for (i = 0; i <= s->nroutes; i++) {
+        const char *name = i < s->nroutes ? s->routes[i].name : "none";
+        for (k = 0; k < 5; k++) {
+            uint64_t n = atomic_load_explicit(&s->stats[i].by_class[k], memory_order_relaxed);
+            if (n > 0 || k == 1)
+                fprintf(f, "sertel_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n", name,
+                        cls[k], (unsigned long long)n);
+        }
+    }
+    fputs("# HELP sertel_http_request_duration_seconds Time from a request's headers to the "
+          "last byte of its answer.\n# TYPE sertel_http_request_duration_seconds histogram\n",
+          f);
+    for (i = 0; i <= s->nroutes; i++) {
+        const char *name = i < s->nroutes ? s->routes[i].name : "none";
+        uint64_t cum = 0;
+        for (k = 0; k < NBUCKETS; k++) {
+            cum += atomic_load_explicit(&s->stats[i].buckets[k], memory_order_relaxed);
+            fprintf(f, "sertel_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %llu\n",
+                    name, bucket_le[k], (unsigned long long)cum);
+        }
+        fprintf(f, "sertel_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
+                (double)atomic_load_explicit(&s->stats[i].sum_us, memory_order_relaxed) / 1e6);
+        fprintf(f, "sertel_http_request_duration_seconds_count{route=\"%s\"} %llu\n", name,
+                (unsigned long long)cum);
+    }
+    fprintf(f,
+            "# HELP sertel_http_requests_in_flight Requests being received, handled or sent.\n"
+            "# TYPE sertel_http_requests_in_flight gauge\nsertel_http_requests_in_flight %ld\n"
+            "# HELP sertel_http_connections_open Open client connections.\n"
+            "# TYPE sertel_http_connections_open gauge\nsertel_http_connections_open %ld\n",
+            atomic_load(&s->in_flight), atomic_load(&s->connections));
+}
+
+static int handle_metrics(const http_request *req, http_response *resp, sertel_err *err)
+{
+    http_server *s = req->arg;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    if (f == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "metrics: open_memstream failed");
+    write_metrics(s, f);
+    if (s->metrics != NULL)
+        s->metrics(s->metrics_arg, f);
+    if (fclose(f) != 0) {
+        free(text);
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "metrics: out of memory");
+    }
+    snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
+    resp->body = (const unsigned char *)text;
+    resp->len = len;
+    resp->body_free = free;
+    return SERTEL_OK;
+}
+
+/* ------------------------------------------------------- request flow */
+
+static bool method_is(const char *m, const char *route_m)
+{
+    return strcmp(m, route_m) == 0 ||
+           (strcmp(route_m, "GET") == 0 && strcmp(m, MHD_HTTP_METHOD_HEAD) == 0);
+}
+
+static bool path_matches(const http_route *r, const char *url)
+{
+    if (r->prefix)
+        return strncmp(url, r->path, strlen(r->path)) == 0;
+    return strcmp(url, r->path) == 0;
+}
+
+/* Find the route; on a path match with another method, fill allow. */
+static const http_route *find_route(http_server *s, const char *url, const char *method,
+                                    size_t *slot, char *allow, size_t allowcap, bool *path_found)
+{
+    size_t i, used = 0;
+
+    *path_found = false;
+    allow[0] = '\0';
+    for (i = 0; i < s->nroutes; i++) {
+        const http_route *r = &s->routes[i];
+        if (!path_matches(r, url))
+            continue;
+        if (method_is(method, r->method)) {
+            *slot = i;
+            return r;
+        }
+        if (!*path_found)
+            *slot = i;
+        *path_found = true;
+        if (strstr(allow, r->method) == NULL) {
+            int n = snprintf(allow + used, allowcap - used, "%s%s%s", used ? ", " : "", r->method,
+                             strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
+            if (n > 0 && (size_t)n < allowcap - used)
+                used += (size_t)n;
+        }
+    }
+    if (!*path_found)
+        *slot = s->nroutes;
+    return NULL;
+}
+
+/* The first call for a request: route it and check what can be checked
+ * before the body arrives. Returns MHD_YES to go on reading the body. */
+static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, const char *url,
+                                     const char *method)
+{
+    http_server *s = cx->s;
+    char allow[128];
+    bool path_found;
+    const char *cl, *ct;
+    const http_route *r;
+
+    cx->t0_ns = mono_ns();
+    cx->len = 0;
+    cx->too_big = false;
+    cx->responded = false;
+    cx->status = 0;
+    cx->bytes = 0;
+    atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->last_activity_ns, cx->t0_ns, memory_order_relaxed);
+    if (s->access_log != NULL) {
+        size_t ml = strnlen(method, sizeof(cx->method) - 1), pl = strnlen(url, LOG_PATH_MAX + 1);
+        memcpy(cx->method, method, ml);
+        cx->method[ml] = '\0';
+        cx->path_cut = pl > LOG_PATH_MAX;
+        if (cx->path_cut)
+            pl = LOG_PATH_MAX;
+        memcpy(cx->path, url, pl);
+        cx->path[pl] = '\0';
+    }
+
+    r = find_route(s, url, method, &cx->slot, allow, sizeof(allow), &path_found);
+    cx->route = r;
+    if (r == NULL && !path_found)
+        return reply_text(cx, c, 404, NULL, "not found: no resource at this path\n");
+    if (r == NULL)
+        return reply_text(cx, c, 405, allow, "method %s is not allowed here: use %s\n",
+                          strlen(method) <= 16 ? method : "(long)", allow);
+    cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl != NULL) {
+        char *end = NULL;
+        unsigned long long v;
+        errno = 0;
+        v = strtoull(cl, &end, 10);
+        /* libmicrohttpd refuses malformed lengths itself; be safe anyway. */
+        if (errno == 0 && end != cl && v > r->max_body)
+            return reply_text(cx, c, 413, NULL,
+                              "request body too large: %llu bytes, the limit here is %zu\n", v,
+                              r->max_body);
+    }
+    if (r->content_type != NULL && strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+        ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!media_type_is(ct, r->content_type))
+            return reply_text(cx, c, 415, NULL, "unsupported content type %s%s%s: send %s\n",
+                              ct ? "'" : "", ct ? (strlen(ct) <= 64 ? ct : "(long)") : "(none)",
+                              ct ? "'" : "", r->content_type);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result take_body(conn_ctx *cx, const char *data, size_t n)
+{
+    size_t max = cx->route->max_body;
+
+    if (cx->too_big || n > max - cx->len) {
+        cx->too_big = true;
+        return MHD_YES; /* discard; answered with 413 at the end */
+    }
+    if (cx->len + n > cx->cap) {
+        size_t ncap = cx->cap ? cx->cap : BODY_INITIAL;
+        unsigned char *nb;
+        while (ncap < cx->len + n)
+            ncap *= 2;
+        if (ncap > max)
+            ncap = max;
+        nb = realloc(cx->buf, ncap);
+        if (nb == NULL)
+            return MHD_NO;
+        cx->buf = nb;
+        cx->cap = ncap;
+    }
+    memcpy(cx->buf + cx->len, data, n);
+    cx->len += n;
+    return MHD_YES;
+}
+
+static enum MHD_Result finish_request(conn_ctx *cx, struct MHD_Connection *c, const char *url,
+                                      const char *method)
+{
+    http_server *s = cx->s;
+    const http_route *r = cx->route;
+    http_request req;
+    http_response resp;
+    sertel_err err = {0};
+    bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    int rc;
+
+    if (cx->too_big)
+        return reply_text(cx, c, 413, NULL, "request body too large: the limit here is %zu bytes\n",
+                          r->max_body);
+    req.method = method;
+    req.path = url;
+    req.rest = r->prefix ? url + strlen(r->path) : "";
+    req.content_type =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    req.body = cx->len ? cx->buf : (const unsigned char *)"";
+    req.body_len = cx->len;
+    req.arg = r->arg;
+    memset(&resp, 0, sizeof(resp));
+    resp.status = 200;
+    memcpy(resp.content_type, "application/octet-stream", sizeof("application/octet-stream"));
+
+    rc = r->fn(&req, &resp, &err);
+    if (rc != SERTEL_OK) {
+        if (resp.body_free != NULL && resp.body != NULL)
+            resp.body_free((void *)resp.body);
+        log_error(s, "sertel: serve: %s %s: %s", method, r->name,
+                  err.msg[0] ? err.msg : sertel_rc_name(rc));
+        return reply_text(cx, c, 500, NULL, "internal error: see the server's log\n");
+    }
+    if (resp.status < 100 || resp.status > 599)
+        resp.status = 500;
+    if (resp.status == 200 && resp.etag[0] && (head || strcmp(method, MHD_HTTP_METHOD_GET) == 0)) {
+        const char *inm =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        if (inm != NULL && etag_matches(inm, resp.etag))
+            resp.status = 304;
+    }
+    return queue(cx, c, &resp, NULL, resp.status != 304);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    conn_ctx *cx = *req_cls;
+
+    (void)cls;
+    (void)version;
+    if (cx == NULL) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci == NULL || ci->socket_context == NULL)
+            return MHD_NO;
+        cx = ci->socket_context;
+        *req_cls = cx;
+        return begin_request(cx, c, url, method);
+    }
+    if (cx->responded) {
+        *upload_data_size = 0; /* answered early: ignore the rest */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        enum MHD_Result ret = take_body(cx, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return ret;
+    }
+    return finish_request(cx, c, url, method);
+}
+
+/* Append s as JSON string content: quotes, backslashes, control and
+ * non-ASCII bytes escaped (bytes, not characters: the log stays valid JSON
+ * whatever a client sends). */
+static void append_json_str(char *out, size_t cap, size_t *pos, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; s[i] && *pos + 8 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\') {
+            out[(*pos)++] = '\\';
+            out[(*pos)++] = (char)ch;
+        } else if (ch < 0x20 || ch >= 0x7f) {
+            memcpy(out + *pos, "\\u00", 4);
+            out[*pos + 4] = hex[ch >> 4];
+            out[*pos + 5] = hex[ch & 15];
+            *pos += 6;
+        } else {
+            out[(*pos)++] = (char)ch;
+        }
+    }
+}
+
+static void client_ip(struct MHD_Connection *c, char *ip, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+    snprintf(ip, cap, "-");
+    if (sa != NULL && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
+                  (socklen_t)cap);
+    else if (sa != NULL && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+                  (socklen_t)cap);
+}
+
+/* One JSON line: ts, ip, method, path (at most LOG_PATH_MAX bytes), route,
+ * status, bytes, duration_us. Bodies are never logged. */
+static void write_access_log(http_server *s, struct MHD_Connection *c, const conn_ctx *cx,
+                             int64_t dur_us, enum MHD_RequestTerminationCode toe)
+{
+    char ip[INET6_ADDRSTRLEN + 1], ts[48], line[2048];
+    struct timespec now;
+    struct tm tm;
+    size_t pos;
+    int n;
+
+    client_ip(c, ip, sizeof(ip));
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    n = (int)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + n, sizeof(ts) - (size_t)n, ".%03dZ", (int)(now.tv_nsec / 1000000));
+    pos =
+        (size_t)snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"ip\":\"%s\",\"method\":\"", ts, ip);
+    append_json_str(line, sizeof(line), &pos, cx->method);
+    memcpy(line + pos, "\",\"path\":\"", 10);
+    pos += 10;
+    append_json_str(line, sizeof(line), &pos, cx->path);
+    if (cx->path_cut) {
+        memcpy(line + pos, "...", 3);
+        pos += 3;
+    }
+    n = snprintf(line + pos, sizeof(line) - pos,
+                 "\",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,\"duration_us\":%lld%s}\n",
+                 cx->route ? cx->route->name : "none", cx->status, cx->bytes, (long long)dur_us,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ",\"completed\":false");
+    if (n < 0 || (size_t)n >= sizeof(line) - pos)
+        return;
+    pos += (size_t)n;
+    fwrite(line, 1, pos, s->access_log);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    http_server *s = cls;
+    conn_ctx *cx = *req_cls;
+    int64_t now, dur_us;
+    route_stats *st;
+    size_t b;
+
+    if (cx == NULL)
+        return;
+    *req_cls = NULL;
+    now = mono_ns();
+    dur_us = (now - cx->t0_ns) / 1000;
+    st = &s->stats[cx->slot];
+    if (cx->status >= 100 && cx->status <= 599) {
+        atomic_fetch_add_explicit(&st->by_class[cx->status / 100 - 1], 1, memory_order_relaxed);
+        for (b = 0; b + 1 < NBUCKETS && dur_us > bucket_us[b]; b++)
+            ;
+        atomic_fetch_add_explicit(&st->buckets[b], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&st->sum_us, (uint_fast64_t)dur_us, memory_order_relaxed);
+    }
+    if (s->access_log != NULL)
+        write_access_log(s, c, cx, dur_us, toe);
+    if (cx->cap > BODY_KEEP_MAX) {
+        free(cx->buf);
+        cx->buf = NULL;
+        cx->cap = 0;
+    }
+    atomic_store_explicit(&s->last_activity_ns, now, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_relaxed);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *s = cls;
+    conn_ctx *cx;
+
+    (void)c;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        cx = calloc(1, sizeof(*cx));
+        if (cx != NULL)
+            cx->s = s;
+        *socket_context = cx; /* NULL: on_request refuses the connection */
+        atomic_fetch_add_explicit(&s->connections, 1, memory_order_relaxed);
+        return;
+    }
+    cx = *socket_context;
+    if (cx != NULL) {
+        free(cx->buf);
+        free(cx);
+    }
+    *socket_context = NULL;
+    atomic_fetch_sub_explicit(&s->connections, 1, memory_order_relaxed);
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+static int check_routes(const http_route *routes, size_t n, sertel_err *err)
+{
+    size_t i;
+
+    if (n > HTTP_MAX_ROUTES)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "too many routes (%zu, at most %d)", n,
+                              HTTP_MAX_ROUTES);
+    for (i = 0; i < n; i++) {
+        const http_route *r = &routes[i];
+        if (r->method == NULL || r->path == NULL || r->path[0] != '/' || r->fn == NULL ||
+            r->name == NULL)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "route %zu needs a method, a path starting with '/', a name "
+                                  "and a handler",
+                                  i);
+    }
+    return SERTEL_OK;
+}
+
+static bool has_path(const http_route *routes, size_t n, const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (path_matches(&routes[i], path))
+            return true;
+    return false;
+}
+
+int http_server_start(const http_config *cfg, const http_route *routes, size_t nroutes,
+                      http_server **out, sertel_err *err)
+{
+    http_server *s = NULL;
+    unsigned threads = cfg->threads;
+    unsigned flags;
+    long cores;
+    int rc;
+
+    *out = NULL;
+    if (nroutes > 0 && routes == NULL)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "routes missing");
+    if ((rc = check_routes(routes, nroutes, err)) != SERTEL_OK)
+        return rc;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    s->lfd = -1;
+    if (nroutes > 0)
+        memcpy(s->routes, routes, nroutes * sizeof(*routes));
+    s->nroutes = nroutes;
+    if (!has_path(routes, nroutes, "/healthz"))
+        s->routes[s->nroutes++] =
+            (http_route){"GET", "/healthz", 0, NULL, 0, "healthz", handle_healthz, s};
+    if (!has_path(routes, nroutes, "/metrics"))
+        s->routes[s->nroutes++] =
+            (http_route){"GET", "/metrics", 0, NULL, 0, "metrics", handle_metrics, s};
+    s->access_log = cfg->access_log;
+    s->error_log = cfg->error_log ? cfg->error_log : stderr;
+    s->metrics = cfg->metrics;
+    s->metrics_arg = cfg->metrics_arg;
+    atomic_init(&s->draining, 0);
+    atomic_init(&s->in_flight, 0);
+    atomic_init(&s->connections, 0);
+    atomic_init(&s->last_activity_ns, mono_ns());
+
+    if ((rc = open_listener(cfg->listen ? cfg->listen : "127.0.0.1:8080", &s->lfd, &s->port, s->url,
+                            sizeof(s->url), err)) != SERTEL_OK)
+        goto fail;
+    if (threads == 0) {
+        cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 && cores < 1024 ? (unsigned)cores : 2;
+    }
+    /* epoll in internal threads; ITC so the daemon can be quiesced;
+     * turbo for fewer system calls per request. */
+    flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)(threads > 1 ? threads : 0), MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)(cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)(cfg->timeout_s ? cfg->timeout_s : DEFAULT_TIMEOUT_S),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(cfg->header_memory ? cfg->header_memory : DEFAULT_HEADER_MEMORY),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_END);
+    if (s->d == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO,
+                            "cannot start the HTTP server on %s (libmicrohttpd refused the "
+                            "settings: see the messages above)",
+                            s->url);
+        goto fail;
+    }
+    s->lfd = -1; /* libmicrohttpd owns it now */
+    *out = s;
+    return SERTEL_OK;
+fail:
+    if (s->lfd >= 0)
+        close(s->lfd);
+    free(s);
+    return rc;
+}
+
+const char *http_server_url(const http_server *s)
+{
+    return s->url;
+}
+
+unsigned http_server_port(const http_server *s)
+{
+    return s->port;
+}
+
+void http_server_flush_log(http_server *s)
+{
+    if (s->access_log != NULL)
+        fflush(s->access_log);
+}
+
+int http_server_shutdown(http_server *s, unsigned wait_ms, sertel_err *err)
+{
+    int64_t start = mono_ns(), limit = (int64_t)wait_ms * 1000000LL;
+    struct timespec tick = {0, 5 * 1000 * 1000};
+    int rc = SERTEL_OK;
+    MHD_socket fd;
+
+    if (s->d == NULL)
+        return SERTEL_OK;
+    atomic_store(&s->draining, 1);
+    /* Stop accepting: libmicrohttpd hands the listening socket back. */
+    fd = MHD_quiesce_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    for (;;) {
+        int64_t now = mono_ns();
+        long conns = atomic_load(&s->connections);
+        long busy = atomic_load(&s->in_flight);
+        if (conns == 0)
+            break;
+        if (busy == 0 && now - atomic_load(&s->last_activity_ns) >= DRAIN_IDLE_NS)
+            break; /* only idle keep-alive connections are left */
+        if (now - start >= limit) {
+            rc = sertel_err_set(err, SERTEL_ERR_BUSY,
+                                "%ld connection(s) with %ld request(s) in progress were still "
+                                "open after %u ms: closed them",
+                                conns, busy, wait_ms);
+            break;
+        }
+        nanosleep(&tick, NULL);
+    }
+    MHD_stop_daemon(s->d);
+    s->d = NULL;
+    http_server_flush_log(s);
+    return rc;
+}
+
+void http_server_free(http_server *s)
+{
+    if (s == NULL)
+        return;
+    if (s->d != NULL)
+        MHD_stop_daemon(s->d);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    http_server_flush_log(s);
+    free(s);
+}

@@ -1,0 +1,204 @@
+/*
+ * pdf.h - a bounded PDF reader (ISO 32000-1 §7), an incremental-update
+ * writer (§7.5.6) and PAdES signing (ETSI EN 319 142-1) on top of them.
+ *
+ * Reader: the file is mapped read-only; only the pages the structure
+ * touches are read (the cross-reference, the catalog, the page tree, the
+ * AcroForm), so memory follows the PDF's structure, not its size. Every
+ * input is hostile: lengths, offsets, counts and nesting are bounded, the
+ * /Prev chain is loop-checked, decompression is capped, and there is no
+ * recursion without a depth limit. A damaged cross-reference falls back to
+ * a scan for "N G obj" headers; what cannot be recovered is refused.
+ * Encrypted files are refused for now.
+ *
+ * Objects live in an arena owned by the pdf_doc and are valid until
+ * pdf_close. Thread safety: a pdf_doc is used by one thread at a time.
+ */
+#ifndef SERTEL_PDF_H
+#define SERTEL_PDF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cms/cms.h"
+#include "util/err.h"
+
+/* Limits on untrusted input. */
+#define PDF_MAX_DEPTH 64                  /* nesting of arrays/dicts, page tree depth */
+#define PDF_MAX_OBJECTS (1u << 23)        /* highest object number + 1 */
+#define PDF_MAX_CONTAINER (1u << 20)      /* elements in one array or dict */
+#define PDF_MAX_STREAM (64u << 20)        /* decoded xref/object stream */
+#define PDF_MAX_ARENA ((size_t)512 << 20) /* all parsed objects of one document */
+#define PDF_MAX_SECTIONS 4096             /* cross-reference sections (/Prev chain) */
+
+typedef enum pdf_type {
+    PDF_NULL,
+    PDF_BOOL,
+    PDF_INT,
+    PDF_REAL,
+    PDF_STRING,
+    PDF_NAME,
+    PDF_ARRAY,
+    PDF_DICT,
+    PDF_REF,
+    PDF_STREAM
+} pdf_type;
+
+typedef struct pdf_obj pdf_obj;
+
+struct pdf_obj {
+    pdf_type type;
+    union {
+        int boolean;
+        int64_t integer;
+        struct {
+            const char *p; /* STRING: decoded bytes; NAME: decoded, NUL-terminated without '/';
+                              REAL: the token as written */
+            size_t len;
+        } str;
+        struct {
+            pdf_obj **items;
+            size_t n;
+        } arr;
+        struct { /* DICT and STREAM */
+            const char **keys;
+            pdf_obj **vals;
+            size_t n;
+            uint64_t data_off; /* STREAM: file offset of the data (or in its container) */
+            uint64_t data_len;
+        } dict;
+        struct {
+            uint32_t num;
+            uint16_t gen;
+        } ref;
+    } u;
+};
+
+typedef struct pdf_doc pdf_doc;
+
+/* How the newest cross-reference section of a file is written. */
+typedef enum pdf_xref_kind { PDF_XREF_TABLE, PDF_XREF_STREAM } pdf_xref_kind;
+
+/*
+ * Open a PDF for reading. On success *out is freed with pdf_close. Errors:
+ * SERTEL_ERR_INVALID (not a PDF, truncated, damaged beyond recovery),
+ * SERTEL_ERR_UNSUPPORTED (encrypted), SERTEL_ERR_IO.
+ */
+int pdf_open_file(const char *path, pdf_doc **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* The same over a memory buffer (borrowed: must outlive the doc). For tests and fuzzing. */
+int pdf_open_mem(const unsigned char *data, size_t len, pdf_doc **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(3);
+
+void pdf_close(pdf_doc *d);
+
+/* Facts about the opened file. */
+size_t pdf_file_size(const pdf_doc *d) SERTEL_NONNULL(1);
+uint64_t pdf_startxref(const pdf_doc *d) SERTEL_NONNULL(1);
+pdf_xref_kind pdf_xref_form(const pdf_doc *d) SERTEL_NONNULL(1);
+int pdf_was_recovered(const pdf_doc *d) SERTEL_NONNULL(1);
+int pdf_is_encrypted(const pdf_doc *d) SERTEL_NONNULL(1);
+/* Header version times ten (14 for %PDF-1.4), raised by the catalog's /Version. */
+int pdf_version(pdf_doc *d) SERTEL_NONNULL(1);
+/* One more than the highest object number in use (the next free number). */
+uint32_t pdf_next_objnum(const pdf_doc *d) SERTEL_NONNULL(1);
+/* Number of cross-reference sections read (revisions, counting hybrid streams). */
+unsigned pdf_section_count(const pdf_doc *d) SERTEL_NONNULL(1);
+
+/* The merged trailer dictionary (/Root /Info /ID /Size ...). */
+const pdf_obj *pdf_trailer(const pdf_doc *d) SERTEL_NONNULL(1);
+
+/*
+ * Load indirect object num (newest revision). *out is borrowed from the
+ * doc's arena. SERTEL_ERR_NOTFOUND for free or absent objects.
+ */
+int pdf_load(pdf_doc *d, uint32_t num, const pdf_obj **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3);
+
+/* Follow a reference (if o is one); NULL objects resolve to NULL. */
+const pdf_obj *pdf_resolve(pdf_doc *d, const pdf_obj *o) SERTEL_NONNULL(1);
+
+/* Dictionary (or stream dictionary) lookup by key without '/'; NULL if absent. */
+const pdf_obj *pdf_dict_get(const pdf_obj *dict, const char *key) SERTEL_NONNULL(2);
+
+/* 1 when o is the name n. */
+int pdf_is_name(const pdf_obj *o, const char *n) SERTEL_NONNULL(2);
+
+/* The catalog (/Root), resolved. */
+int pdf_catalog(pdf_doc *d, const pdf_obj **out, uint32_t *num, uint16_t *gen,
+                sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* Number of pages (/Count of the root page tree node, checked). */
+int pdf_page_count(pdf_doc *d, size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* A page found by number, with the attributes it inherits (§7.7.3.4). */
+typedef struct pdf_page {
+    uint32_t num; /* object number of the page dictionary */
+    uint16_t gen;
+    const pdf_obj *dict;
+    const pdf_obj *mediabox;  /* inherited, may be NULL */
+    const pdf_obj *resources; /* inherited, may be NULL */
+    const pdf_obj *rotate;    /* inherited, may be NULL */
+} pdf_page;
+
+/* Page index (1-based) by walking /Kids with /Count, depth-limited. */
+int pdf_page_get(pdf_doc *d, size_t index, pdf_page *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3);
+
+/* Decode a stream (no filter or FlateDecode with PNG predictors), at most max bytes.
+ * *out is malloc'ed (caller frees). */
+int pdf_stream_decode(pdf_doc *d, const pdf_obj *stream, size_t max, unsigned char **out,
+                      size_t *out_len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+
+/* Serialise an object in PDF syntax (for writing updates). Appends to a growing buffer. */
+typedef struct pdf_buf {
+    char *p;
+    size_t len, cap;
+    int failed; /* set when an allocation failed or the cap was exceeded */
+} pdf_buf;
+
+void pdf_buf_put(pdf_buf *b, const void *s, size_t n) SERTEL_NONNULL(1);
+void pdf_buf_printf(pdf_buf *b, const char *fmt, ...) SERTEL_PRINTF(2, 3) SERTEL_NONNULL(1);
+void pdf_buf_obj(pdf_buf *b, const pdf_obj *o) SERTEL_NONNULL(1);
+void pdf_buf_free(pdf_buf *b);
+
+/* --- PAdES signing (sign.c) --- */
+
+typedef enum pdf_level { PDF_LEVEL_BB = 0, PDF_LEVEL_BT = 1 } pdf_level;
+
+typedef struct pdf_sign_opts {
+    cms_signer signer;
+    pdf_level level;
+    cms_tsa tsa;        /* needed for B-T */
+    const char *reason; /* optional, UTF-8 */
+    const char *location;
+    const char *contact;
+    const char *name;
+    const char *field; /* field name; NULL: "Signature<n>", unique */
+    size_t page;       /* 1-based page of the (invisible) widget; 0 means 1 */
+    time_t when;       /* claimed signing time for /M; 0 means now */
+} pdf_sign_opts;
+
+/*
+ * Sign in_path into out_path as a new incremental revision (PAdES B-B or
+ * B-T, invisible signature). The original bytes are copied unchanged and
+ * hashed while they are copied; the output is written to a temporary file
+ * in out_path's directory, fsync'ed and renamed: on any failure no output
+ * file exists. in_path and out_path must differ.
+ */
+int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts *o,
+                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * Build the incremental update that appends a signature to d (used by
+ * pdf_sign_file and by the tests). *update receives the bytes to append
+ * after the original file (malloc'ed), with the /ByteRange already filled
+ * and /Contents all zeros; *contents_off is the offset in the whole output
+ * file of the '<' of /Contents, *contents_hex the number of hex digits.
+ */
+int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex,
+                         unsigned char **update, size_t *update_len, uint64_t *contents_off,
+                         sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5, 6);
+
+#endif

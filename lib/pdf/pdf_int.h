@@ -1,0 +1,107 @@
+/*
+ * pdf_int.h - internals of the PDF reader shared by its files: the
+ * document, the arena, the lexer/parser and the cross-reference.
+ * Callers include only pdf.h.
+ */
+#ifndef SERTEL_PDF_INT_H
+#define SERTEL_PDF_INT_H
+
+#include "pdf/pdf.h"
+
+typedef struct arena_chunk arena_chunk;
+
+typedef struct xref_entry {
+    uint64_t off;     /* type 1: file offset; type 2: object stream number */
+    uint32_t idx;     /* type 1: generation; type 2: index in the object stream */
+    uint8_t type;     /* 0 free / absent, 1 in use, 2 compressed */
+    uint8_t set;      /* already decided by a newer section */
+    uint16_t section; /* which section set it (hybrid-file override) */
+} xref_entry;
+
+#define OBJSTM_CACHE 4
+
+typedef struct objstm_cache {
+    uint32_t num;
+    unsigned char *data;
+    size_t len;
+    size_t first;
+    size_t n;
+    uint64_t *offs; /* n pairs: object number, offset */
+    unsigned long used;
+} objstm_cache;
+
+struct pdf_doc {
+    const unsigned char *buf; /* the whole file (mapped) */
+    size_t len;
+    void *map; /* non-NULL when mapped by pdf_open_file */
+    int fd;
+    arena_chunk *arena;
+    size_t arena_total;
+    xref_entry *xref;
+    uint32_t nxref;   /* entries allocated */
+    uint32_t maxnum;  /* highest object number seen + 1 */
+    pdf_obj *trailer; /* the newest trailer (or xref stream dictionary) */
+    /* Trailer keys, each from the newest section that has it. */
+    const pdf_obj *t_root, *t_info, *t_id, *t_encrypt;
+    int64_t t_size;
+    pdf_obj **objcache; /* loaded objects by number (nxref entries) */
+    uint64_t startxref;
+    pdf_xref_kind kind;
+    int recovered;
+    int encrypted;
+    int header_version;
+    unsigned nsections;
+    unsigned load_depth;
+    size_t inflated_total; /* decompression budget */
+    objstm_cache cache[OBJSTM_CACHE];
+    unsigned long tick;
+};
+
+/* Arena allocation (zeroed); NULL when out of memory or over PDF_MAX_ARENA. */
+void *pdf_arena_alloc(pdf_doc *d, size_t n);
+
+/* A lexer over buf[0..len), positions relative to buf; base is added to report offsets. */
+typedef struct pdf_lexer {
+    const unsigned char *buf;
+    size_t len;
+    size_t pos;
+} pdf_lexer;
+
+/*
+ * Parse one direct object at lx->pos (references as PDF_REF). depth counts
+ * nesting; more than PDF_MAX_DEPTH is refused.
+ */
+int pdf_parse_obj(pdf_doc *d, pdf_lexer *lx, int depth, pdf_obj **out, sertel_err *err) SERTEL_WUR;
+
+/*
+ * Parse "num gen obj <object> [stream...]" at lx->pos: the indirect object
+ * header must name num (any num when want_num is UINT32_MAX). Streams get
+ * their data offset (relative to lx->buf) and length.
+ */
+int pdf_parse_indirect(pdf_doc *d, pdf_lexer *lx, uint32_t want_num, pdf_obj **out,
+                       uint32_t *num_out, uint16_t *gen_out, sertel_err *err) SERTEL_WUR;
+
+void pdf_skip_ws(pdf_lexer *lx);
+/* Read a keyword/regular token at lx->pos; returns its length (0 if none). */
+size_t pdf_lex_word(pdf_lexer *lx, const unsigned char **w);
+/* Checked non-negative integer token; 0 on success. */
+int pdf_lex_uint(pdf_lexer *lx, uint64_t *v);
+
+int pdf_is_ws(int c);
+int pdf_is_delim(int c);
+
+/* Read the cross-reference of d (xref.c); falls back to recovery. */
+int pdf_read_xref(pdf_doc *d, sertel_err *err) SERTEL_WUR;
+
+/* Inflate with an output cap (filter.c). */
+int pdf_flate(pdf_doc *d, const unsigned char *in, size_t in_len, size_t max, unsigned char **out,
+              size_t *out_len, sertel_err *err) SERTEL_WUR;
+
+/* PNG predictor undo, in place into a new buffer (filter.c). */
+int pdf_png_unpredict(const unsigned char *in, size_t in_len, size_t columns, size_t bpp,
+                      unsigned char **out, size_t *out_len, sertel_err *err) SERTEL_WUR;
+
+/* A direct integer value (no reference following); 0 when o is an integer. */
+int pdf_get_int(const pdf_obj *o, int64_t *v);
+
+#endif

@@ -1,0 +1,654 @@
+/*
+ * sign.c - PAdES signing by incremental update (ISO 32000-1 §7.5.6,
+ * §12.7.4.5 signature fields, §12.8 digital signatures; ETSI EN 319 142-1
+ * baseline B-B and B-T; ../shared/docs/PDF-SIGNING.md).
+ *
+ * The new revision holds: the signature dictionary (/ByteRange with a
+ * fixed 64-character placeholder, wide enough for any 64-bit offset, and
+ * /Contents sized by a dry run), a merged field/widget annotation, a new
+ * version of the page (or of its /Annots array) and of the catalog (or of
+ * its /AcroForm) and a cross-reference section in the form of the file's
+ * newest one (table or stream) chained by /Prev with /ID kept.
+ *
+ * Streaming: the original bytes are copied to a temporary file in 1 MiB
+ * blocks and hashed as they pass; only the update is held in memory. The
+ * output is fsync'ed and renamed into place: a failure leaves no file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pdf/pdf_int.h"
+#include "util/fs.h"
+
+#define BR_WIDTH 64 /* "0 a b c" with three 20-digit numbers fits in 63 */
+
+typedef struct xent {
+    uint32_t num;
+    uint16_t gen;
+    uint64_t off; /* type 1: offset; type 2: object stream */
+    uint32_t idx;
+    int type;
+} xent;
+
+typedef struct update {
+    pdf_buf b;
+    uint64_t base; /* file offset of b.p[0] */
+    xent *ents;
+    size_t n, cap;
+} update;
+
+static int add_ent(update *u, uint32_t num, uint16_t gen, int type, uint64_t off, uint32_t idx)
+{
+    if (u->n == u->cap) {
+        size_t nc = u->cap ? u->cap * 2 : 16;
+        xent *ne = realloc(u->ents, nc * sizeof(*ne));
+        if (ne == NULL)
+            return -1;
+        u->ents = ne;
+        u->cap = nc;
+    }
+    u->ents[u->n].num = num;
+    u->ents[u->n].gen = gen;
+    u->ents[u->n].type = type;
+    u->ents[u->n].off = off;
+    u->ents[u->n].idx = idx;
+    u->n++;
+    return 0;
+}
+
+static int begin_obj(update *u, uint32_t num, uint16_t gen)
+{
+    if (add_ent(u, num, gen, 1, u->base + u->b.len, 0) != 0)
+        return -1;
+    pdf_buf_printf(&u->b, "%u %u obj\n", num, (unsigned)gen);
+    return 0;
+}
+
+static void end_obj(update *u)
+{
+    pdf_buf_put(&u->b, "\nendobj\n", 8);
+}
+
+/* A text string (§7.9.2.2): ASCII literal, else UTF-16BE with BOM. */
+static int put_text(pdf_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    int ascii = 1;
+
+    for (; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            ascii = 0;
+    if (ascii) {
+        pdf_buf_put(b, "(", 1);
+        for (p = (const unsigned char *)s; *p; p++) {
+            if (*p == '(' || *p == ')' || *p == '\\')
+                pdf_buf_put(b, "\\", 1);
+            pdf_buf_put(b, p, 1);
+        }
+        pdf_buf_put(b, ")", 1);
+        return 0;
+    }
+    pdf_buf_put(b, "<FEFF", 5);
+    for (p = (const unsigned char *)s; *p;) {
+        uint32_t cp;
+        int k, i;
+        if (*p < 0x80) {
+            cp = *p;
+            k = 0;
+        } else if ((*p & 0xe0) == 0xc0) {
+            cp = *p & 0x1f;
+            k = 1;
+        } else if ((*p & 0xf0) == 0xe0) {
+            cp = *p & 0x0f;
+            k = 2;
+        } else if ((*p & 0xf8) == 0xf0) {
+            cp = *p & 0x07;
+            k = 3;
+        } else {
+            return -1;
+        }
+        p++;
+        for (i = 0; i < k; i++, p++) {
+            if ((*p & 0xc0) != 0x80)
+                return -1;
+            cp = cp << 6 | (*p & 0x3f);
+        }
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return -1;
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            pdf_buf_printf(b, "%04X%04X", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+        } else {
+            pdf_buf_printf(b, "%04X", cp);
+        }
+    }
+    pdf_buf_put(b, ">", 1);
+    return 0;
+}
+
+/* Items of an array that may be given by reference; NULL-safe. */
+static const pdf_obj *as_array(pdf_doc *d, const pdf_obj *o)
+{
+    o = pdf_resolve(d, o);
+    return o != NULL && o->type == PDF_ARRAY ? o : NULL;
+}
+
+static void put_items_plus(pdf_buf *b, const pdf_obj *arr, uint32_t extra)
+{
+    size_t i;
+
+    pdf_buf_put(b, "[", 1);
+    for (i = 0; arr != NULL && i < arr->u.arr.n; i++) {
+        pdf_buf_obj(b, arr->u.arr.items[i]);
+        pdf_buf_put(b, " ", 1);
+    }
+    pdf_buf_printf(b, "%u 0 R]", extra);
+}
+
+/* A dictionary's entries except the named keys (written without << >>). */
+static void put_dict_except(pdf_buf *b, const pdf_obj *dict, const char *const *skip)
+{
+    size_t i, k;
+
+    for (i = 0; dict != NULL && i < dict->u.dict.n; i++) {
+        int drop = 0;
+        for (k = 0; skip[k]; k++)
+            if (strcmp(dict->u.dict.keys[i], skip[k]) == 0)
+                drop = 1;
+        if (drop)
+            continue;
+        {
+            pdf_obj name = {.type = PDF_NAME};
+            name.u.str.p = dict->u.dict.keys[i];
+            name.u.str.len = strlen(dict->u.dict.keys[i]);
+            pdf_buf_obj(b, &name);
+        }
+        pdf_buf_put(b, " ", 1);
+        pdf_buf_obj(b, dict->u.dict.vals[i]);
+        pdf_buf_put(b, "\n", 1);
+    }
+}
+
+static int field_name_taken(pdf_doc *d, const pdf_obj *fields, const char *name)
+{
+    size_t i, n = strlen(name);
+
+    for (i = 0; fields != NULL && i < fields->u.arr.n; i++) {
+        const pdf_obj *f = pdf_resolve(d, fields->u.arr.items[i]);
+        const pdf_obj *t = pdf_resolve(d, pdf_dict_get(f, "T"));
+        if (t != NULL && t->type == PDF_STRING && t->u.str.len == n &&
+            memcmp(t->u.str.p, name, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void put_cmp_ents(xent *e, size_t n)
+{
+    size_t i, j;
+
+    /* insertion sort: the update lists a handful of objects (or, after recovery, sorted input) */
+    for (i = 1; i < n; i++) {
+        xent x = e[i];
+        for (j = i; j > 0 && e[j - 1].num > x.num; j--)
+            e[j] = e[j - 1];
+        e[j] = x;
+    }
+}
+
+static void trailer_keys(pdf_doc *d, pdf_buf *b, uint32_t size, int with_prev)
+{
+    pdf_buf_printf(b, "/Size %u /Root ", size);
+    pdf_buf_obj(b, d->t_root);
+    if (d->t_info != NULL) {
+        pdf_buf_put(b, " /Info ", 7);
+        pdf_buf_obj(b, d->t_info);
+    }
+    if (d->t_id != NULL) {
+        pdf_buf_put(b, " /ID ", 5);
+        pdf_buf_obj(b, pdf_resolve(d, d->t_id));
+    }
+    if (with_prev)
+        pdf_buf_printf(b, " /Prev %llu", (unsigned long long)d->startxref);
+}
+
+static void write_table(pdf_doc *d, update *u, uint32_t size)
+{
+    uint64_t off = u->base + u->b.len;
+    size_t i = 0, j;
+
+    put_cmp_ents(u->ents, u->n);
+    pdf_buf_put(&u->b, "xref\n", 5);
+    if (d->recovered)
+        pdf_buf_put(&u->b, "0 1\n0000000000 65535 f\r\n", 24);
+    while (i < u->n) {
+        j = i;
+        while (j + 1 < u->n && u->ents[j + 1].num == u->ents[j].num + 1)
+            j++;
+        pdf_buf_printf(&u->b, "%u %zu\n", u->ents[i].num, j - i + 1);
+        for (; i <= j; i++)
+            pdf_buf_printf(&u->b, "%010llu %05u n\r\n", (unsigned long long)u->ents[i].off,
+                           (unsigned)u->ents[i].gen);
+    }
+    pdf_buf_put(&u->b, "trailer\n<<", 10);
+    trailer_keys(d, &u->b, size, !d->recovered);
+    pdf_buf_printf(&u->b, ">>\nstartxref\n%llu\n%%%%EOF\n", (unsigned long long)off);
+}
+
+static void write_stream(pdf_doc *d, update *u, uint32_t xnum, uint32_t size)
+{
+    uint64_t off = u->base + u->b.len, maxoff = off;
+    size_t i = 0, j, k;
+    int w2 = 1, w3 = 2;
+
+    if (d->recovered && add_ent(u, 0, 65535, 0, 0, 0) != 0) {
+        u->b.failed = 1;
+        return;
+    }
+    if (add_ent(u, xnum, 0, 1, off, 0) != 0) {
+        u->b.failed = 1;
+        return;
+    }
+    put_cmp_ents(u->ents, u->n);
+    for (k = 0; k < u->n; k++) {
+        if (u->ents[k].off > maxoff)
+            maxoff = u->ents[k].off;
+        if (u->ents[k].type == 2 && u->ents[k].idx > 0xffff)
+            w3 = 4;
+    }
+    while (w2 < 8 && (maxoff >> (8 * w2)) != 0)
+        w2++;
+    pdf_buf_printf(&u->b, "%u 0 obj\n<</Type /XRef ", xnum);
+    trailer_keys(d, &u->b, size, !d->recovered);
+    pdf_buf_printf(&u->b, " /W [1 %d %d] /Index [", w2, w3);
+    while (i < u->n) {
+        j = i;
+        while (j + 1 < u->n && u->ents[j + 1].num == u->ents[j].num + 1)
+            j++;
+        pdf_buf_printf(&u->b, "%s%u %zu", i ? " " : "", u->ents[i].num, j - i + 1);
+        i = j + 1;
+    }
+    pdf_buf_printf(&u->b, "] /Length %zu>>\nstream\n", u->n * (size_t)(1 + w2 + w3));
+    for (k = 0; k < u->n; k++) {
+        unsigned char row[13];
+        int x, p = 0;
+        uint64_t f3 = u->ents[k].type == 2 ? u->ents[k].idx : u->ents[k].gen;
+        row[p++] = (unsigned char)u->ents[k].type;
+        for (x = w2 - 1; x >= 0; x--)
+            row[p++] = (unsigned char)(u->ents[k].off >> (8 * x));
+        for (x = w3 - 1; x >= 0; x--)
+            row[p++] = (unsigned char)(f3 >> (8 * x));
+        pdf_buf_put(&u->b, row, (size_t)p);
+    }
+    pdf_buf_printf(&u->b, "\nendstream\nendobj\nstartxref\n%llu\n%%%%EOF\n",
+                   (unsigned long long)off);
+}
+
+static void pdf_date(time_t t, char out[64])
+{
+    struct tm tm;
+    time_t w = t + 7 * 3600; /* WIB */
+
+    gmtime_r(&w, &tm);
+    snprintf(out, 64, "D:%04d%02d%02d%02d%02d%02d+07'00'", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex,
+                         unsigned char **update_out, size_t *update_len, uint64_t *contents_off,
+                         sertel_err *err)
+{
+    update u = {0};
+    const pdf_obj *cat, *af_ref, *af, *fields, *annots, *ext;
+    pdf_page page;
+    uint32_t catnum, next, sig_num, wid_num, xnum = 0, size, i;
+    uint16_t catgen;
+    size_t br_pos, lt_pos;
+    char name[64], date[64], brs[BR_WIDTH + 1];
+    int rc, af_indirect;
+
+    if (d->encrypted)
+        return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "encrypted PDFs are not supported yet");
+    rc = pdf_catalog(d, &cat, &catnum, &catgen, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = pdf_page_get(d, o->page ? o->page : 1, &page, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    next = pdf_next_objnum(d);
+    if (next + 3 >= PDF_MAX_OBJECTS)
+        return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "too many objects in the PDF");
+    sig_num = next++;
+    wid_num = next++;
+    if (d->kind == PDF_XREF_STREAM)
+        xnum = next++;
+    af_ref = pdf_dict_get(cat, "AcroForm");
+    af = pdf_resolve(d, af_ref);
+    if (af != NULL && af->type != PDF_DICT)
+        af = NULL;
+    af_indirect = af != NULL && af_ref->type == PDF_REF;
+    fields = as_array(d, pdf_dict_get(af, "Fields"));
+    if (o->field != NULL) {
+        if (strlen(o->field) >= sizeof(name) || strchr(o->field, '.') != NULL)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "field name must be under 64 bytes and contain no '.'");
+        if (field_name_taken(d, fields, o->field))
+            return sertel_err_set(err, SERTEL_ERR_EXISTS,
+                                  "the document already has a field named %s", o->field);
+        snprintf(name, sizeof(name), "%s", o->field);
+    } else {
+        unsigned k = 1;
+        do {
+            snprintf(name, sizeof(name), "Signature%u", k);
+        } while (field_name_taken(d, fields, name) && ++k < 1000);
+    }
+
+    u.base = d->len;
+    if (d->len > 0 && d->buf[d->len - 1] != '\n' && d->buf[d->len - 1] != '\r') {
+        pdf_buf_put(&u.b, "\n", 1);
+    }
+    /* The signature dictionary. */
+    pdf_date(o->when ? o->when : time(NULL), date);
+    if (begin_obj(&u, sig_num, 0) != 0)
+        goto nomem;
+    pdf_buf_printf(&u.b, "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n"
+                         "/ByteRange [");
+    br_pos = u.b.len;
+    for (i = 0; i < BR_WIDTH; i++)
+        pdf_buf_put(&u.b, " ", 1);
+    pdf_buf_put(&u.b, "]\n/Contents ", 11);
+    lt_pos = u.b.len;
+    pdf_buf_put(&u.b, "<", 1);
+    for (i = 0; i < contents_hex; i++)
+        pdf_buf_put(&u.b, "0", 1);
+    pdf_buf_put(&u.b, ">", 1);
+    pdf_buf_printf(&u.b, "\n/M (%s)", date);
+    {
+        const char *keys[] = {"Reason", "Location", "ContactInfo", "Name"};
+        const char *vals[] = {o->reason, o->location, o->contact, o->name};
+        for (i = 0; i < 4; i++) {
+            if (vals[i] == NULL)
+                continue;
+            if (strlen(vals[i]) > 4096)
+                return sertel_err_set(err, SERTEL_ERR_INVALID, "/%s is longer than 4096 bytes",
+                                      keys[i]);
+            pdf_buf_printf(&u.b, " /%s ", keys[i]);
+            if (put_text(&u.b, vals[i]) != 0) {
+                pdf_buf_free(&u.b);
+                free(u.ents);
+                return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is not valid UTF-8", keys[i]);
+            }
+        }
+    }
+    pdf_buf_put(&u.b, ">>", 2);
+    end_obj(&u);
+
+    /* The field, merged with its widget (§12.5.6.19, §12.7.4.5). Invisible: empty /Rect. */
+    if (begin_obj(&u, wid_num, 0) != 0)
+        goto nomem;
+    pdf_buf_printf(&u.b, "<</Type /Annot /Subtype /Widget /FT /Sig /T ");
+    (void)put_text(&u.b, name);
+    pdf_buf_printf(&u.b, " /V %u 0 R /F 132 /P %u %u R /Rect [0 0 0 0]>>", sig_num, page.num,
+                   (unsigned)page.gen);
+    end_obj(&u);
+
+    /* The page's /Annots: a new version of the array object, or of the page. */
+    annots = pdf_dict_get(page.dict, "Annots");
+    if (annots != NULL && annots->type == PDF_REF && as_array(d, annots) != NULL &&
+        annots->u.ref.num != catnum && annots->u.ref.num != page.num) {
+        if (begin_obj(&u, annots->u.ref.num, annots->u.ref.gen) != 0)
+            goto nomem;
+        put_items_plus(&u.b, as_array(d, annots), wid_num);
+        end_obj(&u);
+    } else {
+        static const char *const skip[] = {"Annots", NULL};
+        if (begin_obj(&u, page.num, page.gen) != 0)
+            goto nomem;
+        pdf_buf_put(&u.b, "<<", 2);
+        put_dict_except(&u.b, page.dict, skip);
+        pdf_buf_put(&u.b, "/Annots ", 8);
+        put_items_plus(&u.b, as_array(d, annots), wid_num);
+        pdf_buf_put(&u.b, ">>", 2);
+        end_obj(&u);
+    }
+
+    /* The AcroForm: its own new version when indirect, else inline in the catalog. */
+    if (af_indirect) {
+        static const char *const skip[] = {"Fields", "SigFlags", NULL};
+        if (af_ref->u.ref.num == catnum || af_ref->u.ref.num == page.num)
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: bad /AcroForm");
+        if (begin_obj(&u, af_ref->u.ref.num, af_ref->u.ref.gen) != 0)
+            goto nomem;
+        pdf_buf_put(&u.b, "<<", 2);
+        put_dict_except(&u.b, af, skip);
+        pdf_buf_put(&u.b, "/Fields ", 8);
+        put_items_plus(&u.b, fields, wid_num);
+        pdf_buf_put(&u.b, " /SigFlags 3>>", 14);
+        end_obj(&u);
+    }
+    /* The catalog. */
+    if (begin_obj(&u, catnum, catgen) != 0)
+        goto nomem;
+    {
+        static const char *const skip[] = {"AcroForm", "Extensions", NULL};
+        pdf_buf_put(&u.b, "<<", 2);
+        put_dict_except(&u.b, cat, af_indirect ? (const char *const[]){"Extensions", NULL} : skip);
+        if (!af_indirect) {
+            static const char *const afskip[] = {"Fields", "SigFlags", NULL};
+            pdf_buf_put(&u.b, "/AcroForm <<", 12);
+            put_dict_except(&u.b, af, afskip);
+            pdf_buf_put(&u.b, "/Fields ", 8);
+            put_items_plus(&u.b, fields, wid_num);
+            pdf_buf_put(&u.b, " /SigFlags 3>>\n", 15);
+        }
+        ext = pdf_resolve(d, pdf_dict_get(cat, "Extensions"));
+        if (ext != NULL && ext->type != PDF_DICT)
+            ext = NULL;
+        if (pdf_version(d) < 20 && pdf_dict_get(ext, "ESIC") == NULL) {
+            static const char *const eskip[] = {"ESIC", NULL};
+            pdf_buf_put(&u.b, "/Extensions <<", 14);
+            put_dict_except(&u.b, ext, eskip);
+            pdf_buf_put(&u.b, "/ESIC <</BaseVersion /1.7 /ExtensionLevel 1>>>>", 47);
+        } else if (pdf_dict_get(cat, "Extensions") != NULL) {
+            pdf_buf_put(&u.b, "/Extensions ", 12);
+            pdf_buf_obj(&u.b, pdf_dict_get(cat, "Extensions"));
+        }
+        pdf_buf_put(&u.b, ">>", 2);
+    }
+    end_obj(&u);
+
+    /* After recovery the new section lists every object (no /Prev to trust). */
+    if (d->recovered) {
+        int has_compressed = 0;
+        for (i = 1; i < d->nxref && i < d->maxnum; i++) {
+            size_t k;
+            int mine = 0;
+            if (d->xref[i].type == 0)
+                continue;
+            for (k = 0; k < u.n; k++)
+                if (u.ents[k].num == i)
+                    mine = 1;
+            if (mine)
+                continue;
+            if (d->xref[i].type == 2)
+                has_compressed = 1;
+            if (add_ent(&u, i, d->xref[i].type == 1 ? (uint16_t)d->xref[i].idx : 0, d->xref[i].type,
+                        d->xref[i].off, d->xref[i].type == 2 ? d->xref[i].idx : 0) != 0)
+                goto nomem;
+        }
+        if (has_compressed)
+            xnum = next++;
+    }
+    size = next;
+    if (xnum != 0)
+        write_stream(d, &u, xnum, size);
+    else
+        write_table(d, &u, size);
+    if (u.b.failed)
+        goto nomem;
+
+    /* Fill /ByteRange: everything but the /Contents hex string, angle brackets included. */
+    {
+        uint64_t lt = u.base + lt_pos, gt_end = lt + contents_hex + 2, total = u.base + u.b.len;
+        int n = snprintf(brs, sizeof(brs), "0 %llu %llu %llu", (unsigned long long)lt,
+                         (unsigned long long)gt_end, (unsigned long long)(total - gt_end));
+        if (n < 0 || n > BR_WIDTH)
+            goto nomem;
+        memcpy(u.b.p + br_pos, brs, (size_t)n);
+        *contents_off = lt;
+    }
+    free(u.ents);
+    *update_out = (unsigned char *)u.b.p;
+    *update_len = u.b.len;
+    return SERTEL_OK;
+nomem:
+    pdf_buf_free(&u.b);
+    free(u.ents);
+    return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory building the update");
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts *o,
+                  sertel_err *err)
+{
+    pdf_doc *d = NULL;
+    unsigned char zero[32] = {0}, dig[32], *upd = NULL, *der = NULL, *blk = NULL;
+    size_t upd_len = 0, der_len = 0, hexlen, margin, k;
+    uint64_t lt = 0, off;
+    char *tmp = NULL, *dircopy = NULL;
+    int fd = -1, rc, renamed = 0;
+    EVP_MD_CTX *md = NULL;
+    const cms_tsa *tsa = o->level == PDF_LEVEL_BT ? &o->tsa : NULL;
+    struct stat si, so;
+
+    if (o->level == PDF_LEVEL_BT && o->tsa.fn == NULL)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "B-T needs a time-stamping authority (--tsa URL or a home)");
+    if (stat(in_path, &si) == 0 && stat(out_path, &so) == 0 && si.st_dev == so.st_dev &&
+        si.st_ino == so.st_ino)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "the output must be a new file, not the input itself");
+    rc = pdf_open_file(in_path, &d, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    /* Dry run: a real signature (and time-stamp) over a dummy digest measures /Contents. */
+    rc = cms_sign_digest(&o->signer, zero, tsa, &der, &der_len, err);
+    if (rc != SERTEL_OK)
+        goto out;
+    OPENSSL_free(der);
+    der = NULL;
+    margin = 64 + (tsa ? 1024 : 0);
+    hexlen = 2 * (der_len + margin);
+    rc = pdf_build_sig_update(d, o, hexlen, &upd, &upd_len, &lt, err);
+    if (rc != SERTEL_OK)
+        goto out;
+
+    tmp = malloc(strlen(out_path) + 16);
+    blk = malloc(1 << 20);
+    md = EVP_MD_CTX_new();
+    if (tmp == NULL || blk == NULL || md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(tmp, strlen(out_path) + 16, "%s.tmp-XXXXXX", out_path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create the output next to %s: %s", out_path,
+                            strerror(errno));
+        free(tmp);
+        tmp = NULL;
+        goto out;
+    }
+    (void)fchmod(fd, 0644);
+    /* Copy and hash the original revision(s): all of it lies before /Contents. */
+    for (off = 0; off < d->len;) {
+        size_t n = d->len - off > (1u << 20) ? (1u << 20) : (size_t)(d->len - off);
+        ssize_t r = pread(d->fd, blk, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "reading %s: %s", in_path,
+                                r < 0 ? strerror(errno) : "file shrank while signing");
+            goto out;
+        }
+        EVP_DigestUpdate(md, blk, (size_t)r);
+        if (write_all(fd, blk, (size_t)r) != 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", tmp, strerror(errno));
+            goto out;
+        }
+        off += (uint64_t)r;
+    }
+    k = (size_t)(lt - d->len);
+    EVP_DigestUpdate(md, upd, k);
+    EVP_DigestUpdate(md, upd + k + hexlen + 2, upd_len - (k + hexlen + 2));
+    EVP_DigestFinal_ex(md, dig, NULL);
+    rc = cms_sign_digest(&o->signer, dig, tsa, &der, &der_len, err);
+    if (rc != SERTEL_OK)
+        goto out;
+    if (2 * der_len > hexlen) {
+        rc = sertel_err_set(err, SERTEL_ERR_INTERNAL,
+                            "the signature (%zu bytes) outgrew the space the dry run reserved "
+                            "(%zu bytes): a bug, please report it",
+                            der_len, hexlen / 2);
+        goto out;
+    }
+    hex_encode(der, der_len, (char *)blk);
+    memcpy(upd + k + 1, blk, 2 * der_len);
+    if (write_all(fd, upd, upd_len) != 0 || fsync(fd) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, out_path) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", out_path, strerror(errno));
+        goto out;
+    }
+    renamed = 1;
+    dircopy = strdup(out_path);
+    if (dircopy != NULL)
+        if (fs_sync_dir(dirname(dircopy), NULL) != SERTEL_OK) {
+            /* the file is in place; only its durability across a crash is unsure */
+        }
+    rc = SERTEL_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp != NULL && !renamed)
+        unlink(tmp);
+    free(tmp);
+    free(dircopy);
+    free(blk);
+    free(upd);
+    OPENSSL_free(der);
+    EVP_MD_CTX_free(md);
+    pdf_close(d);
+    return rc;
+}

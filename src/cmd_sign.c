@@ -1,0 +1,243 @@
+/*
+ * cmd_sign.c - `sertel sign`: PAdES signatures on PDFs (B-B, B-T) and
+ * detached CAdES (.p7s) for any file. The key comes from a PKCS#12 file
+ * (no home needed) or from an owner's signing authorization in a home
+ * (--email, --passphrase-file, --otp). Time-stamps come from --tsa URL or,
+ * without it, from the home's own TSA in-process.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/pkcs12.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cms/cms.h"
+#include "pdf/pdf.h"
+#include "pki/pki.h"
+#include "ra/ra.h"
+#include "util/fs.h"
+
+static const char sign_usage[] =
+    "usage: sertel [--home H] sign (--p12 FILE --p12-password-file F |\n"
+    "                              --email E --passphrase-file F [--otp CODE])\n"
+    "                  [--level B-B|B-T] [--tsa URL] [--reason R] [--location L]\n"
+    "                  [--contact C] [--name N] [--field NAME] [--page N] IN.pdf OUT.pdf\n"
+    "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
+    "                  FILE OUT.p7s\n"
+    "\n"
+    "Signs IN.pdf as a new incremental revision (PAdES baseline, invisible\n"
+    "signature) into OUT.pdf, or writes a detached CAdES signature of FILE.\n"
+    "B-T adds a signature time-stamp from --tsa URL, or from the home's TSA.\n"
+    "The output is written atomically: on any error no output file exists.\n";
+
+/* cms_tsa_fn over the home's own time-stamping authority, in-process. */
+static int home_tsa(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
+                    size_t *resp_len, sertel_err *err)
+{
+    pki_blob b = {0};
+    int rc = pki_tsa(arg, req, req_len, &b, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    *resp = b.data;
+    *resp_len = b.len;
+    b.data = NULL;
+    pki_blob_clear(&b);
+    return SERTEL_OK;
+}
+
+static int load_p12(const char *file, const char *pwfile, cms_signer *s, sertel_err *err)
+{
+    unsigned char *der = NULL;
+    const unsigned char *q;
+    size_t len = 0;
+    char *pw = NULL;
+    PKCS12 *p12 = NULL;
+    int rc;
+
+    rc = fs_read_file(file, 1 << 20, &der, &len, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = secret_read_file(pwfile, &pw, err);
+    if (rc != SERTEL_OK)
+        goto out;
+    q = der;
+    p12 = d2i_PKCS12(NULL, &q, (long)len);
+    if (p12 == NULL) {
+        rc = sertel_err_openssl(err, SERTEL_ERR_INVALID, "%s is not a PKCS#12 file", file);
+        goto out;
+    }
+    if (!PKCS12_parse(p12, pw, &s->key, &s->cert, &s->chain) || s->key == NULL || s->cert == NULL) {
+        rc = sertel_err_openssl(err, SERTEL_ERR_DENIED,
+                                "cannot open %s (wrong password, or no key and certificate in it)",
+                                file);
+        goto out;
+    }
+    rc = SERTEL_OK;
+out:
+    PKCS12_free(p12);
+    secret_free(pw);
+    free(der);
+    return rc;
+}
+
+int cmd_sign(const cli_global *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"p12", required_argument, NULL, 'p'},
+        {"p12-password-file", required_argument, NULL, 'P'},
+        {"email", required_argument, NULL, 'e'},
+        {"passphrase-file", required_argument, NULL, 'f'},
+        {"otp", required_argument, NULL, 'o'},
+        {"level", required_argument, NULL, 'l'},
+        {"tsa", required_argument, NULL, 't'},
+        {"reason", required_argument, NULL, 'r'},
+        {"location", required_argument, NULL, 'L'},
+        {"contact", required_argument, NULL, 'c'},
+        {"name", required_argument, NULL, 'n'},
+        {"field", required_argument, NULL, 'F'},
+        {"page", required_argument, NULL, 'g'},
+        {"detached", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *p12 = NULL, *p12pw = NULL, *email = NULL, *ppfile = NULL, *otp = NULL,
+               *tsa_url = NULL;
+    pdf_sign_opts so;
+    cms_signer *s = &so.signer;
+    int c, detached = 0, rc = EXIT_ERROR;
+    char *pass = NULL, *end;
+    ra *r = NULL;
+    ra_signer *rs = NULL;
+    pki *p = NULL;
+    sertel_err err = {0};
+
+    memset(&so, 0, sizeof(so));
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            p12 = optarg;
+            break;
+        case 'P':
+            p12pw = optarg;
+            break;
+        case 'e':
+            email = optarg;
+            break;
+        case 'f':
+            ppfile = optarg;
+            break;
+        case 'o':
+            otp = optarg;
+            break;
+        case 't':
+            tsa_url = optarg;
+            break;
+        case 'r':
+            so.reason = optarg;
+            break;
+        case 'L':
+            so.location = optarg;
+            break;
+        case 'c':
+            so.contact = optarg;
+            break;
+        case 'n':
+            so.name = optarg;
+            break;
+        case 'F':
+            so.field = optarg;
+            break;
+        case 'd':
+            detached = 1;
+            break;
+        case 'l':
+            if (strcmp(optarg, "B-B") == 0)
+                so.level = PDF_LEVEL_BB;
+            else if (strcmp(optarg, "B-T") == 0)
+                so.level = PDF_LEVEL_BT;
+            else if (strcmp(optarg, "B-LT") == 0 || strcmp(optarg, "B-LTA") == 0)
+                return cli_usage_error("sign: level %s is not implemented yet; use B-B or B-T",
+                                       optarg);
+            else
+                return cli_usage_error("sign: --level must be B-B or B-T");
+            break;
+        case 'g': {
+            unsigned long long v;
+            errno = 0;
+            v = strtoull(optarg, &end, 10);
+            if (errno || *end || v == 0 || v > 10000000)
+                return cli_usage_error("sign: --page needs a page number from 1");
+            so.page = (size_t)v;
+            break;
+        }
+        case 'h':
+            fputs(sign_usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage_error("sign: unknown or incomplete option %s", argv[optind - 1]);
+        }
+    }
+    if (optind + 2 != argc)
+        return cli_usage_error("sign: give the input and the output file (see sertel sign --help)");
+    if ((p12 != NULL) == (email != NULL))
+        return cli_usage_error("sign: give either --p12 FILE or --email E (not both)");
+    if (p12 != NULL && p12pw == NULL)
+        return cli_usage_error("sign: --p12 needs --p12-password-file F");
+    if (email != NULL && ppfile == NULL)
+        return cli_usage_error("sign: --email needs --passphrase-file F");
+
+    if (p12 != NULL) {
+        if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
+            goto fail;
+    } else {
+        if (secret_read_file(ppfile, &pass, &err) != SERTEL_OK ||
+            ra_open(g->home, &r, &err) != SERTEL_OK ||
+            ra_sign_authorize(r, email, pass, otp, &rs, &err) != SERTEL_OK)
+            goto fail;
+        s->key = rs->key;
+        s->cert = rs->cert;
+        s->chain = rs->chain;
+    }
+    if (so.level == PDF_LEVEL_BT) {
+        if (tsa_url != NULL) {
+            so.tsa.fn = cms_tsa_http;
+            so.tsa.arg = (void *)tsa_url;
+        } else {
+            if (pki_open(g->home, &p, &err) != SERTEL_OK) {
+                sertel_err_prefix(&err, "B-T without --tsa URL uses the home TSA");
+                goto fail;
+            }
+            so.tsa.fn = home_tsa;
+            so.tsa.arg = p;
+        }
+    }
+    if (detached)
+        rc = cms_sign_file(argv[optind], argv[optind + 1], s,
+                           so.level == PDF_LEVEL_BT ? &so.tsa : NULL, &err);
+    else
+        rc = pdf_sign_file(argv[optind], argv[optind + 1], &so, &err);
+    if (rc != SERTEL_OK)
+        goto fail;
+    printf("signed %s -> %s (%s%s)\n", argv[optind], argv[optind + 1],
+           detached ? "CAdES " : "PAdES ", so.level == PDF_LEVEL_BT ? "B-T" : "B-B");
+    rc = EXIT_OK;
+    goto out;
+fail:
+    rc = cli_fail(&err);
+out:
+    if (p12 != NULL) {
+        EVP_PKEY_free(s->key);
+        X509_free(s->cert);
+        sk_X509_pop_free(s->chain, X509_free);
+    }
+    ra_signer_free(rs);
+    ra_close(r);
+    pki_close(p);
+    secret_free(pass);
+    return rc;
+}

@@ -1,0 +1,405 @@
+/*
+ * test_http.c - the HTTP server on its own, with toy handlers, over raw
+ * loopback sockets: listen-address parsing, routing (exact and prefix,
+ * 404, 405 with Allow), body caps (413 by Content-Length and while a
+ * chunked body streams), content types (415), handler bodies and failures
+ * (500, message only in the error log), caching headers and If-None-Match,
+ * HEAD, keep-alive, /healthz, /metrics with the application's text, the
+ * JSON access log, and a graceful shutdown that refuses new connections.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "http/http.h"
+
+static int echo_handler(const http_request *req, http_response *resp, sertel_err *err)
+{
+    unsigned char *copy = malloc(req->body_len + 1);
+
+    (void)err;
+    if (copy == NULL)
+        return SERTEL_ERR_NOMEM;
+    memcpy(copy, req->body, req->body_len);
+    snprintf(resp->content_type, sizeof(resp->content_type), "application/x-echo");
+    resp->body = copy;
+    resp->len = req->body_len;
+    resp->body_free = free;
+    return SERTEL_OK;
+}
+
+static int rest_handler(const http_request *req, http_response *resp, sertel_err *err)
+{
+    char *s = NULL;
+    int n = asprintf(&s, "rest=%s", req->rest);
+
+    (void)err;
+    if (n < 0)
+        return SERTEL_ERR_NOMEM;
+    resp->body = (const unsigned char *)s;
+    resp->len = (size_t)n;
+    resp->body_free = free;
+    resp->max_age = 600;
+    resp->last_modified = 784111777; /* Sun, 06 Nov 1994 08:49:37 GMT */
+    resp->expires = 784111777 + 600;
+    snprintf(resp->etag, sizeof(resp->etag), "\"v1\"");
+    return SERTEL_OK;
+}
+
+static int failing_handler(const http_request *req, http_response *resp, sertel_err *err)
+{
+    (void)req;
+    (void)resp;
+    return sertel_err_set(err, SERTEL_ERR_STORE, "database is locked (secret detail)");
+}
+
+static void app_metrics(void *arg, FILE *out)
+{
+    fprintf(out, "app_things_total %d\n", *(int *)arg);
+}
+
+typedef struct fixture {
+    http_server *s;
+    FILE *access, *errors;
+    int metric;
+} fixture;
+
+static const http_route routes[] = {
+    {"POST", "/echo", 0, "application/x-test", 100, "echo", echo_handler, NULL},
+    {"GET", "/get/", 1, NULL, 0, "get", rest_handler, NULL},
+    {"GET", "/fail", 0, NULL, 0, "fail", failing_handler, NULL},
+};
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    http_config cfg = {0};
+    sertel_err err = {0};
+
+    assert_non_null(f);
+    f->access = tmpfile();
+    f->errors = tmpfile();
+    f->metric = 42;
+    cfg.listen = "127.0.0.1:0";
+    cfg.threads = 2;
+    cfg.access_log = f->access;
+    cfg.error_log = f->errors;
+    cfg.metrics = app_metrics;
+    cfg.metrics_arg = &f->metric;
+    assert_int_equal(http_server_start(&cfg, routes, 3, &f->s, &err), SERTEL_OK);
+    assert_true(http_server_port(f->s) > 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+
+    http_server_free(f->s);
+    fclose(f->access);
+    fclose(f->errors);
+    free(f);
+    return 0;
+}
+
+static int dial(unsigned port)
+{
+    struct sockaddr_in a;
+    struct timeval tv = {10, 0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Send raw bytes, read one response (headers + Content-Length body) into out. */
+static int exchange(int fd, const char *req, size_t reqlen, char *out, size_t cap)
+{
+    size_t have = 0, need = 0;
+    char *end, *cl;
+
+    if (reqlen && send(fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen)
+        return -1;
+    for (;;) {
+        ssize_t n = recv(fd, out + have, cap - 1 - have, 0);
+        if (n <= 0)
+            return -1;
+        have += (size_t)n;
+        out[have] = '\0';
+        end = strstr(out, "\r\n\r\n");
+        if (end == NULL)
+            continue;
+        cl = strstr(out, "Content-Length: ");
+        need = (size_t)(end + 4 - out) + (cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0);
+        if (strncmp(req, "HEAD", 4) == 0 || strstr(out, " 304 ") != NULL)
+            need = (size_t)(end + 4 - out);
+        if (have >= need)
+            return (int)have;
+    }
+}
+
+static char *ask(fixture *f, const char *req, size_t len)
+{
+    static char buf[64 * 1024];
+    int fd = dial(http_server_port(f->s));
+
+    assert_true(fd >= 0);
+    assert_true(exchange(fd, req, len, buf, sizeof(buf)) > 0);
+    close(fd);
+    return buf;
+}
+
+#define ASK(f, s) ask(f, s, strlen(s))
+
+static void test_parse_listen(void **state)
+{
+    struct sockaddr_storage ss;
+    unsigned len = 0;
+    sertel_err err = {0};
+
+    (void)state;
+    assert_int_equal(http_parse_listen("127.0.0.1:8080", &ss, &len, &err), SERTEL_OK);
+    assert_int_equal(ss.ss_family, AF_INET);
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8080);
+    assert_int_equal(http_parse_listen("[::1]:443", &ss, &len, &err), SERTEL_OK);
+    assert_int_equal(ss.ss_family, AF_INET6);
+    assert_int_equal(http_parse_listen("0.0.0.0:0", &ss, &len, &err), SERTEL_OK);
+    assert_int_equal(http_parse_listen("127.0.0.1", &ss, &len, &err), SERTEL_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "ADDR:PORT"));
+    assert_int_equal(http_parse_listen("127.0.0.1:65536", &ss, &len, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(http_parse_listen("127.0.0.1:-1", &ss, &len, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(http_parse_listen("127.0.0.1:80x", &ss, &len, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(http_parse_listen("localhost:80", &ss, &len, &err), SERTEL_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "not an IPv4 address"));
+    assert_int_equal(http_parse_listen("::1:80", &ss, &len, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(http_parse_listen("[::1]80", &ss, &len, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(http_parse_listen("[zz]:80", &ss, &len, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(http_parse_listen(":80", &ss, &len, &err), SERTEL_ERR_INVALID);
+}
+
+static void test_routing(void **state)
+{
+    fixture *f = *state;
+    char *r;
+
+    r = ASK(f, "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 404"));
+    r = ASK(f, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 405"));
+    assert_non_null(strstr(r, "Allow: POST"));
+    r = ASK(f, "POST /get/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 405"));
+    assert_non_null(strstr(r, "Allow: GET, HEAD"));
+    r = ASK(f, "GET /get/a%2Fb%3D HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 200"));
+    assert_non_null(strstr(r, "rest=a/b="));
+    r = ASK(f, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "\r\n\r\nok\n"));
+}
+
+static void test_bodies(void **state)
+{
+    fixture *f = *state;
+    char req[512], *r;
+    int n;
+
+    r = ASK(f, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-test\r\n"
+               "Content-Length: 5\r\n\r\nhello");
+    assert_non_null(strstr(r, "HTTP/1.1 200"));
+    assert_non_null(strstr(r, "Content-Type: application/x-echo"));
+    assert_non_null(strstr(r, "\r\n\r\nhello"));
+    r = ASK(f, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: Application/X-Test; a=b\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+    assert_non_null(strstr(r, "\r\n\r\nabcde"));
+    r = ASK(f, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+               "Content-Length: 5\r\n\r\nhello");
+    assert_non_null(strstr(r, "HTTP/1.1 415"));
+    assert_non_null(strstr(r, "application/x-test"));
+    r = ASK(f, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-test\r\n"
+               "Content-Length: 101\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 413"));
+    /* chunked: the cap holds while the body streams */
+    n = snprintf(req, sizeof(req),
+                 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-test\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n64\r\n%0100d\r\n1\r\nX\r\n0\r\n\r\n",
+                 0);
+    r = ask(f, req, (size_t)n);
+    assert_non_null(strstr(r, "HTTP/1.1 413"));
+    /* exactly at the cap */
+    n = snprintf(req, sizeof(req),
+                 "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-test\r\n"
+                 "Content-Length: 100\r\n\r\n%0100d",
+                 0);
+    r = ask(f, req, (size_t)n);
+    assert_non_null(strstr(r, "HTTP/1.1 200"));
+}
+
+static void test_failure_and_logs(void **state)
+{
+    fixture *f = *state;
+    char line[4096];
+    char *r;
+    int found = 0;
+
+    r = ASK(f, "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 500"));
+    assert_null(strstr(r, "secret detail"));
+    fflush(f->errors);
+    rewind(f->errors);
+    while (fgets(line, sizeof(line), f->errors))
+        if (strstr(line, "database is locked") && strstr(line, "fail"))
+            found = 1;
+    assert_true(found);
+
+    http_server_flush_log(f->s);
+    rewind(f->access);
+    found = 0;
+    while (fgets(line, sizeof(line), f->access)) {
+        assert_int_equal(line[0], '{');
+        assert_non_null(strstr(line, "}\n"));
+        if (strstr(line, "\"method\":\"GET\",\"path\":\"/fail\",\"route\":\"fail\",\"status\":500"))
+            found = 1;
+        assert_null(strstr(line, "hello")); /* bodies are never logged */
+    }
+    assert_true(found);
+}
+
+static void test_access_log_escaping(void **state)
+{
+    fixture *f = *state;
+    char req[1200], line[4096];
+    int n, found = 0;
+
+    n = snprintf(req, sizeof(req), "GET /x%%22%%5C%%01%0600d HTTP/1.1\r\nHost: x\r\n\r\n", 7);
+    (void)ask(f, req, (size_t)n);
+    http_server_flush_log(f->s);
+    rewind(f->access);
+    while (fgets(line, sizeof(line), f->access)) {
+        char *p = strstr(line, "\"path\":\"/x\\\"\\\\\\u0001");
+        if (p != NULL) {
+            char *e = strstr(p, "...\",\"route\"");
+            assert_non_null(e); /* cut, and marked */
+            assert_true(e - (p + 8) <= 256 + 8);
+            found = 1;
+        }
+    }
+    assert_true(found);
+}
+
+static void test_caching(void **state)
+{
+    fixture *f = *state;
+    char *r;
+
+    r = ASK(f, "GET /get/c HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "Cache-Control: max-age=600, public, no-transform, must-revalidate"));
+    assert_non_null(strstr(r, "ETag: \"v1\""));
+    assert_non_null(strstr(r, "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT"));
+    assert_non_null(strstr(r, "Expires: Sun, 06 Nov 1994 08:59:37 GMT"));
+    r = ASK(f, "GET /get/c HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"x\", W/\"v1\"\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 304"));
+    assert_non_null(strstr(r, "ETag: \"v1\""));
+    assert_null(strstr(r, "rest="));
+    r = ASK(f, "GET /get/c HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v2\"\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 200"));
+    r = ASK(f, "HEAD /get/c HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 200"));
+    assert_null(strstr(r, "rest="));
+    r = ASK(f, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "Cache-Control: no-cache"));
+}
+
+static void test_keepalive_and_metrics(void **state)
+{
+    fixture *f = *state;
+    static char buf[128 * 1024];
+    const char *req = "GET /get/k HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = dial(http_server_port(f->s)), i;
+
+    assert_true(fd >= 0);
+    for (i = 0; i < 3; i++) {
+        assert_true(exchange(fd, req, strlen(req), buf, sizeof(buf)) > 0);
+        assert_non_null(strstr(buf, "rest=k"));
+    }
+    req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_true(exchange(fd, req, strlen(req), buf, sizeof(buf)) > 0);
+    close(fd);
+    assert_non_null(strstr(buf, "sertel_http_requests_total{route=\"get\",code=\"2xx\"} 3"));
+    assert_non_null(strstr(buf, "sertel_http_request_duration_seconds_count{route=\"get\"} 3"));
+    assert_non_null(strstr(buf, "sertel_http_requests_in_flight 1")); /* this one */
+    assert_non_null(strstr(buf, "sertel_http_connections_open "));
+    assert_non_null(strstr(buf, "app_things_total 42\n"));
+}
+
+static void test_shutdown(void **state)
+{
+    fixture *f = *state;
+    sertel_err err = {0};
+    unsigned port = http_server_port(f->s);
+    char buf[4096];
+    const char *req = "GET /get/s HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = dial(port), fd2;
+
+    /* An open keep-alive connection, idle at the moment of shutdown. */
+    assert_true(fd >= 0);
+    assert_true(exchange(fd, req, strlen(req), buf, sizeof(buf)) > 0);
+    assert_int_equal(http_server_shutdown(f->s, 5000, &err), SERTEL_OK);
+    fd2 = dial(port);
+    assert_true(fd2 < 0); /* nothing listens any more */
+    close(fd);
+}
+
+static void test_bad_config(void **state)
+{
+    http_config cfg = {0};
+    http_server *s = NULL;
+    sertel_err err = {0};
+    http_route bad = {"GET", "nopath", 0, NULL, 0, "bad", rest_handler, NULL};
+
+    (void)state;
+    cfg.listen = "127.0.0.1:0";
+    assert_int_equal(http_server_start(&cfg, &bad, 1, &s, &err), SERTEL_ERR_INVALID);
+    cfg.listen = "1.2.3.4.5:80";
+    assert_int_equal(http_server_start(&cfg, routes, 3, &s, &err), SERTEL_ERR_INVALID);
+    cfg.listen = "192.0.2.1:8080"; /* not an address of this machine */
+    assert_int_equal(http_server_start(&cfg, routes, 3, &s, &err), SERTEL_ERR_IO);
+    assert_non_null(strstr(err.msg, "cannot listen"));
+    assert_null(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_listen),
+        cmocka_unit_test(test_bad_config),
+        cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bodies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_and_logs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_access_log_escaping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caching, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keepalive_and_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

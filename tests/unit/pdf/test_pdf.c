@@ -1,0 +1,788 @@
+/*
+ * test_pdf.c - the PDF reader, the incremental-update writer and CAdES on
+ * hand-made files: classic tables, cross-reference streams with PNG
+ * predictors, object streams, hybrid files, revisions chained by /Prev,
+ * damaged cross-references (recovery), hostile nesting and counts, and
+ * a full signature checked with OpenSSL's CMS verifier over the ByteRange.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <openssl/cms.h>
+#include <openssl/ec.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "pdf/pdf.h"
+#include "util/fs.h"
+#include "testutil.h"
+
+typedef struct sb {
+    char *p;
+    size_t len, cap;
+} sb;
+
+static void sb_put(sb *b, const void *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        assert_non_null(b->p);
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void sb_printf(sb *b, const char *fmt, ...)
+{
+    char *tmp = NULL;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vasprintf(&tmp, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    sb_put(b, tmp, (size_t)n);
+    free(tmp);
+}
+
+static const char *const base_objs[] = {
+    "<</Type /Catalog /Pages 2 0 R>>",
+    "<</Type /Pages /Kids [3 0 R 4 0 R] /Count 2 /MediaBox [0 0 612 792]>>",
+    "<</Type /Page /Parent 2 0 R /Contents 5 0 R>>",
+    "<</Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Annots [6 0 R]>>",
+    "<</Length 8>>\nstream\nBT ET q\nendstream",
+    "<</Type /Annot /Subtype /Text /Rect [0 0 10 10]>>",
+};
+#define NBASE 6
+
+/* A classic PDF: objects 1..n, one table, trailer with /ID. Offsets in offs. */
+static void build_classic(sb *b, const char *const *objs, int n, uint64_t *offs)
+{
+    int i;
+    size_t x;
+
+    sb_put(b, "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", 15);
+    for (i = 0; i < n; i++) {
+        offs[i + 1] = b->len;
+        sb_printf(b, "%d 0 obj\n%s\nendobj\n", i + 1, objs[i]);
+    }
+    x = b->len;
+    sb_printf(b, "xref\n0 %d\n0000000000 65535 f\r\n", n + 1);
+    for (i = 1; i <= n; i++)
+        sb_printf(b, "%010llu 00000 n\r\n", (unsigned long long)offs[i]);
+    sb_printf(b, "trailer\n<</Size %d /Root 1 0 R /ID [<0102> <0304>]>>\nstartxref\n%zu\n%%%%EOF\n",
+              n + 1, x);
+}
+
+static void open_ok(sb *b, pdf_doc **d)
+{
+    sertel_err err = {0};
+    int rc = pdf_open_mem((unsigned char *)b->p, b->len, d, &err);
+    if (rc != SERTEL_OK)
+        fail_msg("open: %s", err.msg);
+}
+
+static void check_two_pages(pdf_doc *d)
+{
+    pdf_page pg;
+    size_t n = 0;
+    sertel_err err = {0};
+    const pdf_obj *mb;
+
+    assert_int_equal(pdf_page_count(d, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(pdf_page_get(d, 1, &pg, &err), SERTEL_OK);
+    assert_int_equal(pg.num, 3);
+    mb = pdf_resolve(d, pg.mediabox); /* inherited from the Pages node */
+    assert_non_null(mb);
+    assert_int_equal(mb->type, PDF_ARRAY);
+    assert_int_equal(mb->u.arr.items[2]->u.integer, 612);
+    assert_int_equal(pdf_page_get(d, 2, &pg, &err), SERTEL_OK);
+    assert_int_equal(pg.num, 4);
+    mb = pdf_resolve(d, pg.mediabox); /* its own */
+    assert_int_equal(mb->u.arr.items[2]->u.integer, 100);
+    assert_int_equal(pdf_page_get(d, 3, &pg, &err), SERTEL_ERR_NOTFOUND);
+    assert_non_null(strstr(err.msg, "page 3"));
+}
+
+static void test_classic(void **state)
+{
+    sb b = {0};
+    uint64_t offs[16];
+    pdf_doc *d = NULL;
+    const pdf_obj *o;
+    sertel_err err = {0};
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    open_ok(&b, &d);
+    assert_int_equal(pdf_xref_form(d), PDF_XREF_TABLE);
+    assert_false(pdf_was_recovered(d));
+    assert_int_equal(pdf_next_objnum(d), 7);
+    assert_int_equal(pdf_version(d), 14);
+    check_two_pages(d);
+    assert_int_equal(pdf_load(d, 5, &o, &err), SERTEL_OK);
+    assert_int_equal(o->type, PDF_STREAM);
+    assert_int_equal(o->u.dict.data_len, 8);
+    assert_memory_equal(b.p + o->u.dict.data_off, "BT ET q\n", 8);
+    assert_int_equal(pdf_load(d, 9, &o, &err), SERTEL_ERR_NOTFOUND);
+    pdf_close(d);
+    free(b.p);
+}
+
+static void test_lexer_values(void **state)
+{
+    static const char *const objs[] = {
+        "<</Type /Catalog /Pages 2 0 R /S (a\\(b\\)\\n\\101\\\nc) /H <41 42 4> /N /A#20B /R -1.5"
+        " /B true /Z null /E [] /D <<>>>>",
+        "<</Type /Pages /Kids [3 0 R] /Count 1>>",
+        "<</Type /Page /Parent 2 0 R>>",
+    };
+    sb b = {0};
+    uint64_t offs[8];
+    pdf_doc *d = NULL;
+    const pdf_obj *c, *v;
+    sertel_err err = {0};
+    pdf_buf out = {0};
+
+    (void)state;
+    build_classic(&b, objs, 3, offs);
+    open_ok(&b, &d);
+    assert_int_equal(pdf_catalog(d, &c, NULL, NULL, &err), SERTEL_OK);
+    v = pdf_dict_get(c, "S");
+    assert_int_equal(v->type, PDF_STRING);
+    assert_int_equal(v->u.str.len, 7);
+    assert_memory_equal(v->u.str.p, "a(b)\nAc", 7);
+    v = pdf_dict_get(c, "H");
+    assert_int_equal(v->u.str.len, 3);
+    assert_memory_equal(v->u.str.p, "AB@", 3);
+    assert_true(pdf_is_name(pdf_dict_get(c, "N"), "A B"));
+    assert_int_equal(pdf_dict_get(c, "R")->type, PDF_REAL);
+    assert_int_equal(pdf_dict_get(c, "B")->u.boolean, 1);
+    assert_int_equal(pdf_dict_get(c, "Z")->type, PDF_NULL);
+    pdf_buf_obj(&out, c);
+    assert_false(out.failed);
+    assert_non_null(strstr(out.p, "/N /A#20B"));
+    assert_non_null(strstr(out.p, "/R -1.5"));
+    assert_non_null(strstr(out.p, "/Pages 2 0 R"));
+    pdf_buf_free(&out);
+    pdf_close(d);
+    free(b.p);
+}
+
+/* zlib-compress with the PNG "Up" predictor over rows of `cols` bytes. */
+static void deflate_png(const unsigned char *in, size_t len, size_t cols, sb *out)
+{
+    size_t rows = len / cols, r, i;
+    unsigned char *pred = malloc(rows * (cols + 1)), *z;
+    uLongf zl;
+
+    for (r = 0; r < rows; r++) {
+        pred[r * (cols + 1)] = 2;
+        for (i = 0; i < cols; i++)
+            pred[r * (cols + 1) + 1 + i] =
+                (unsigned char)(in[r * cols + i] - (r ? in[(r - 1) * cols + i] : 0));
+    }
+    zl = compressBound(rows * (cols + 1));
+    z = malloc(zl);
+    assert_int_equal(compress(z, &zl, pred, rows * (cols + 1)), Z_OK);
+    sb_put(out, z, zl);
+    free(pred);
+    free(z);
+}
+
+static void row(unsigned char *p, int type, uint32_t f2, uint16_t f3)
+{
+    p[0] = (unsigned char)type;
+    p[1] = (unsigned char)(f2 >> 24);
+    p[2] = (unsigned char)(f2 >> 16);
+    p[3] = (unsigned char)(f2 >> 8);
+    p[4] = (unsigned char)f2;
+    p[5] = (unsigned char)(f3 >> 8);
+    p[6] = (unsigned char)f3;
+}
+
+/*
+ * PDF 1.5 style: objects 1-4 and 6 in object stream 7, 5 top level, the
+ * xref stream 8 compressed with /Predictor 12. hybrid: additionally a
+ * classic table that lists only 5, 7 and 8 and points at the stream with
+ * /XRefStm (the table marks 1-4 and 6 free).
+ */
+static void build_objstm(sb *b, int hybrid)
+{
+    sb os = {0}, hdr = {0}, body = {0}, xs = {0};
+    uint64_t off5, off7, off8, offt = 0;
+    unsigned char rows[9 * 7];
+    int nums[] = {1, 2, 3, 4, 6}, i;
+    uLongf zl;
+    unsigned char *z;
+
+    for (i = 0; i < 5; i++) {
+        sb_printf(&hdr, "%d %zu ", nums[i], body.len);
+        sb_printf(&body, "%s\n", base_objs[nums[i] - 1]);
+    }
+    sb_put(&os, hdr.p, hdr.len);
+    sb_put(&os, body.p, body.len);
+    zl = compressBound(os.len);
+    z = malloc(zl);
+    assert_int_equal(compress(z, &zl, (unsigned char *)os.p, os.len), Z_OK);
+    sb_put(b, "%PDF-1.5\n", 9);
+    off5 = b->len;
+    sb_printf(b, "5 0 obj\n%s\nendobj\n", base_objs[4]);
+    off7 = b->len;
+    sb_printf(
+        b, "7 0 obj\n<</Type /ObjStm /N 5 /First %zu /Filter /FlateDecode /Length %lu>>\nstream\n",
+        hdr.len, (unsigned long)zl);
+    sb_put(b, z, zl);
+    sb_put(b, "\nendstream\nendobj\n", 18);
+    off8 = b->len;
+    row(rows, 0, 0, 65535);
+    for (i = 0; i < 5; i++)
+        row(rows + 7 * nums[i], 2, 7, (uint16_t)i);
+    row(rows + 7 * 5, 1, (uint32_t)off5, 0);
+    row(rows + 7 * 7, 1, (uint32_t)off7, 0);
+    row(rows + 7 * 8, 1, (uint32_t)off8, 0);
+    deflate_png(rows, sizeof(rows), 7, &xs);
+    sb_printf(b,
+              "8 0 obj\n<</Type /XRef /Size 9 /W [1 4 2] /Root 1 0 R /ID [<01> <02>] "
+              "/Filter /FlateDecode /DecodeParms <</Predictor 12 /Columns 7>> /Length %zu>>\n"
+              "stream\n",
+              xs.len);
+    sb_put(b, xs.p, xs.len);
+    sb_put(b, "\nendstream\nendobj\n", 18);
+    if (hybrid) {
+        offt = b->len;
+        sb_printf(b, "xref\n0 9\n0000000000 65535 f\r\n");
+        for (i = 1; i <= 8; i++) {
+            uint64_t o = i == 5 ? off5 : i == 7 ? off7 : i == 8 ? off8 : 0;
+            sb_printf(b, "%010llu 00000 %c\r\n", (unsigned long long)o, o ? 'n' : 'f');
+        }
+        sb_printf(b, "trailer\n<</Size 9 /Root 1 0 R /XRefStm %llu>>\n", (unsigned long long)off8);
+    }
+    sb_printf(b, "startxref\n%llu\n%%%%EOF\n", (unsigned long long)(hybrid ? offt : off8));
+    free(z);
+    free(os.p);
+    free(hdr.p);
+    free(body.p);
+    free(xs.p);
+}
+
+static void test_xref_stream_objstm(void **state)
+{
+    sb b = {0};
+    pdf_doc *d = NULL;
+
+    (void)state;
+    build_objstm(&b, 0);
+    open_ok(&b, &d);
+    assert_int_equal(pdf_xref_form(d), PDF_XREF_STREAM);
+    assert_int_equal(pdf_next_objnum(d), 9);
+    check_two_pages(d);
+    pdf_close(d);
+    free(b.p);
+}
+
+static void test_hybrid(void **state)
+{
+    sb b = {0};
+    pdf_doc *d = NULL;
+
+    (void)state;
+    build_objstm(&b, 1);
+    open_ok(&b, &d);
+    assert_int_equal(pdf_xref_form(d), PDF_XREF_TABLE); /* the newest section is a table */
+    assert_int_equal(pdf_section_count(d), 2);
+    check_two_pages(d);
+    pdf_close(d);
+    free(b.p);
+}
+
+/* Revision 2 redefines page 3; /Prev chains to revision 1. */
+static void test_revisions(void **state)
+{
+    sb b = {0};
+    uint64_t offs[16], x2, p3;
+    pdf_doc *d = NULL;
+    const pdf_obj *o;
+    sertel_err err = {0};
+    const char *s;
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    s = strstr(b.p, "startxref\n") + 10;
+    p3 = b.len;
+    sb_printf(&b, "3 0 obj\n<</Type /Page /Parent 2 0 R /Rotate 90>>\nendobj\n");
+    x2 = b.len;
+    sb_printf(&b,
+              "xref\n3 1\n%010llu 00000 n\r\ntrailer\n<</Size 7 /Root 1 0 R /Prev %ld>>\n"
+              "startxref\n%llu\n%%%%EOF\n",
+              (unsigned long long)p3, strtol(s, NULL, 10), (unsigned long long)x2);
+    open_ok(&b, &d);
+    assert_int_equal(pdf_section_count(d), 2);
+    assert_int_equal(pdf_load(d, 3, &o, &err), SERTEL_OK);
+    assert_non_null(pdf_dict_get(o, "Rotate"));
+    check_two_pages(d);
+    assert_non_null(pdf_trailer(d));
+    pdf_close(d);
+    free(b.p);
+}
+
+/* A /Prev that points at itself must not loop; the file is then recovered. */
+static void test_prev_loop(void **state)
+{
+    sb b = {0};
+    uint64_t offs[16];
+    pdf_doc *d = NULL;
+    char *t;
+    size_t x;
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    x = (size_t)strtoul(strstr(b.p, "startxref\n") + 10, NULL, 10);
+    t = strstr(b.p, "/ID");
+    /* same length: replace "/ID [<0102> <0304>]" with "/Prev <offset>" padded */
+    {
+        char rep[32];
+        size_t idlen = strlen("/ID [<0102> <0304>]");
+        snprintf(rep, sizeof(rep), "/Prev %-*zu", (int)(idlen - 6), x);
+        memcpy(t, rep, idlen);
+    }
+    open_ok(&b, &d);
+    assert_true(pdf_was_recovered(d));
+    check_two_pages(d);
+    pdf_close(d);
+    free(b.p);
+}
+
+static void test_broken_xref_recovery(void **state)
+{
+    sb b = {0};
+    uint64_t offs[16];
+    pdf_doc *d = NULL;
+    char *t;
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    t = strstr(b.p, "xref\n0 7");
+    memcpy(t, "xrXf", 4); /* the table is gone */
+    open_ok(&b, &d);
+    assert_true(pdf_was_recovered(d));
+    check_two_pages(d);
+    pdf_close(d);
+    free(b.p);
+}
+
+static void expect_open_fails(const char *data, size_t len, int code, const char *msg)
+{
+    pdf_doc *d = NULL;
+    sertel_err err = {0};
+    int rc = pdf_open_mem((const unsigned char *)data, len, &d, &err);
+
+    if (rc == SERTEL_OK)
+        pdf_close(d);
+    assert_int_equal(rc, code);
+    if (strstr(err.msg, msg) == NULL)
+        fail_msg("message \"%s\" lacks \"%s\"", err.msg, msg);
+}
+
+static void test_bad_inputs(void **state)
+{
+    sb b = {0};
+    uint64_t offs[16];
+    static const char *const enc[] = {
+        "<</Type /Catalog /Pages 2 0 R>>",
+        "<</Type /Pages /Kids [3 0 R] /Count 1>>",
+        "<</Type /Page /Parent 2 0 R>>",
+        "<</Filter /Standard /V 5 /R 6>>",
+    };
+
+    (void)state;
+    expect_open_fails("", 0, SERTEL_ERR_INVALID, "not a PDF");
+    expect_open_fails("hello world", 11, SERTEL_ERR_INVALID, "not a PDF");
+    expect_open_fails("%PDF-1.4\n1 0 obj\n<</Type", 24, SERTEL_ERR_INVALID, "truncated");
+    expect_open_fails("%PDF-1.4\n%%EOF\n", 15, SERTEL_ERR_INVALID, "beyond recovery");
+    build_classic(&b, enc, 4, offs);
+    {
+        char *t = strstr(b.p, "/ID");
+        memcpy(t, "/Encrypt 4 0 R ", 15); /* overwrites "/ID [<0102> <0" */
+        memcpy(t + 15, "    ", 4);
+    }
+    expect_open_fails(b.p, b.len, SERTEL_ERR_UNSUPPORTED, "encrypted PDFs are not supported yet");
+    free(b.p);
+}
+
+static void test_deep_nesting(void **state)
+{
+    sb deep = {0}, b = {0};
+    uint64_t offs[8];
+    const char *objs[3];
+    pdf_doc *d = NULL;
+    const pdf_obj *o;
+    sertel_err err = {0};
+    int i;
+
+    (void)state;
+    for (i = 0; i < 100000; i++)
+        sb_put(&deep, "[", 1);
+    for (i = 0; i < 100000; i++)
+        sb_put(&deep, "]", 1);
+    objs[0] = "<</Type /Catalog /Pages 2 0 R /Deep 3 0 R>>";
+    objs[1] = "<</Type /Pages /Kids [] /Count 0>>";
+    objs[2] = deep.p;
+    build_classic(&b, objs, 3, offs);
+    open_ok(&b, &d);
+    assert_int_equal(pdf_load(d, 3, &o, &err), SERTEL_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "nested too deeply"));
+    pdf_close(d);
+    free(b.p);
+    free(deep.p);
+}
+
+/* Page tree that points at itself: depth-limited, not a hang. */
+static void test_page_tree_cycle(void **state)
+{
+    static const char *const objs[] = {
+        "<</Type /Catalog /Pages 2 0 R>>",
+        "<</Type /Pages /Kids [2 0 R] /Count 5>>",
+    };
+    sb b = {0};
+    uint64_t offs[8];
+    pdf_doc *d = NULL;
+    pdf_page pg;
+    sertel_err err = {0};
+
+    (void)state;
+    build_classic(&b, objs, 2, offs);
+    open_ok(&b, &d);
+    assert_int_not_equal(pdf_page_get(d, 1, &pg, &err), SERTEL_OK);
+    pdf_close(d);
+    free(b.p);
+}
+
+/* Counts that claim far more than the file holds. */
+static void test_huge_counts(void **state)
+{
+    sb b = {0};
+    uint64_t offs[16];
+    pdf_doc *d = NULL;
+    sertel_err err = {0};
+    char *t;
+    int rc;
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    t = strstr(b.p, "xref\n0 7");
+    memcpy(t + 5, "0 9", 3); /* claims 9 entries with 7 present: broken, then recovered */
+    rc = pdf_open_mem((unsigned char *)b.p, b.len, &d, &err);
+    assert_int_equal(rc, SERTEL_OK);
+    assert_true(pdf_was_recovered(d));
+    pdf_close(d);
+    free(b.p);
+    memset(&b, 0, sizeof(b));
+    sb_printf(&b, "%%PDF-1.4\n1 0 obj\n<</Type /Catalog /Pages 2 0 R>>\nendobj\n"
+                  "2 0 obj\n<</Type /Pages /Kids [] /Count 0>>\nendobj\n");
+    {
+        size_t x = b.len;
+        sb_printf(&b,
+                  "xref\n0 4000000000\n0000000000 65535 f\r\ntrailer\n<</Size 4000000000 "
+                  "/Root 1 0 R>>\nstartxref\n%zu\n%%%%EOF\n",
+                  x);
+    }
+    rc = pdf_open_mem((unsigned char *)b.p, b.len, &d, &err);
+    assert_int_equal(rc, SERTEL_OK); /* the lie is refused, the scan finds both objects */
+    assert_true(pdf_was_recovered(d));
+    assert_int_equal(pdf_next_objnum(d), 3);
+    pdf_close(d);
+    free(b.p);
+}
+
+/* --- writer and signing --- */
+
+static void make_signer(cms_signer *s)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    X509 *c = X509_new();
+    X509_NAME *n = X509_NAME_new();
+
+    assert_non_null(k);
+    X509_set_version(c, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(c), 7);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"Uji Tanda Tangan",
+                               -1, -1, 0);
+    X509_set_subject_name(c, n);
+    X509_set_issuer_name(c, n);
+    X509_gmtime_adj(X509_getm_notBefore(c), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(c), 86400);
+    X509_set_pubkey(c, k);
+    assert_true(X509_sign(c, k, EVP_sha256()) > 0);
+    X509_NAME_free(n);
+    s->key = k;
+    s->cert = c;
+    s->chain = NULL;
+}
+
+static void free_signer(cms_signer *s)
+{
+    EVP_PKEY_free(s->key);
+    X509_free(s->cert);
+}
+
+/* The signed attributes are exactly content-type, message-digest, signing-certificate-v2. */
+static void check_cms(const unsigned char *der, size_t len, const unsigned char *content,
+                      size_t clen, X509 *cert)
+{
+    const unsigned char *q = der;
+    CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &q, (long)len);
+    STACK_OF(CMS_SignerInfo) * sis;
+    CMS_SignerInfo *si;
+    BIO *in = BIO_new_mem_buf(content, (int)clen);
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    int i, seen[3] = {0};
+
+    assert_non_null(cms);
+    sis = CMS_get0_SignerInfos(cms);
+    assert_int_equal(sk_CMS_SignerInfo_num(sis), 1);
+    si = sk_CMS_SignerInfo_value(sis, 0);
+    assert_int_equal(CMS_signed_get_attr_count(si), 3);
+    for (i = 0; i < 3; i++) {
+        int nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(CMS_signed_get_attr(si, i)));
+        if (nid == NID_pkcs9_contentType)
+            seen[0] = 1;
+        else if (nid == NID_pkcs9_messageDigest)
+            seen[1] = 1;
+        else if (nid == NID_id_smime_aa_signingCertificateV2)
+            seen[2] = 1;
+        else
+            fail_msg("unexpected signed attribute %d", nid);
+    }
+    assert_true(seen[0] && seen[1] && seen[2]);
+    assert_int_equal(CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1), -1);
+    sk_X509_push(certs, cert);
+    assert_int_equal(CMS_verify(cms, certs, NULL, in, NULL,
+                                CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY | CMS_NOINTERN),
+                     1);
+    sk_X509_free(certs);
+    BIO_free(in);
+    CMS_ContentInfo_free(cms);
+}
+
+static void test_cms_attrs(void **state)
+{
+    cms_signer s;
+    unsigned char dig[32], *der = NULL;
+    size_t len = 0;
+    sertel_err err = {0};
+    static const char msg[] = "surat keputusan";
+
+    (void)state;
+    make_signer(&s);
+    EVP_Digest(msg, sizeof(msg) - 1, dig, NULL, EVP_sha256(), NULL);
+    assert_int_equal(cms_sign_digest(&s, dig, NULL, &der, &len, &err), SERTEL_OK);
+    check_cms(der, len, (const unsigned char *)msg, sizeof(msg) - 1, s.cert);
+    OPENSSL_free(der);
+    free_signer(&s);
+}
+
+/* Parse "/ByteRange [a b c d]" of the last signature in buf. */
+static void byterange(const char *buf, size_t len, uint64_t br[4])
+{
+    const char *p = NULL, *q = buf;
+
+    while ((q = memmem(q, len - (size_t)(q - buf), "/ByteRange [", 12)) != NULL) {
+        p = q;
+        q += 12;
+    }
+    assert_non_null(p);
+    assert_int_equal(sscanf(p + 12, "%lu %lu %lu %lu", &br[0], &br[1], &br[2], &br[3]), 4);
+}
+
+static void sign_and_check(sb *in, pdf_xref_kind want_kind, int nsig)
+{
+    char *dir = tu_mkdtemp();
+    const char *ip, *op;
+    unsigned char *out = NULL, *der, *signed_bytes;
+    size_t olen = 0, hexlen, k;
+    uint64_t br[4];
+    pdf_sign_opts o;
+    pdf_doc *d = NULL;
+    const pdf_obj *cat, *af, *fields;
+    sertel_err err = {0};
+    FILE *f;
+
+    memset(&o, 0, sizeof(o));
+    make_signer(&o.signer);
+    o.reason = "Menyetujui isi surat";
+    o.location = "Jakarta Pusat";
+    ip = strdup(tu_path(dir, "in.pdf"));
+    op = strdup(tu_path(dir, "out.pdf"));
+    f = fopen(ip, "wb");
+    fwrite(in->p, 1, in->len, f);
+    fclose(f);
+    if (pdf_sign_file(ip, op, &o, &err) != SERTEL_OK)
+        fail_msg("sign: %s", err.msg);
+    f = fopen(op, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    olen = (size_t)ftell(f);
+    rewind(f);
+    out = malloc(olen + 1);
+    assert_int_equal(fread(out, 1, olen, f), olen);
+    out[olen] = 0;
+    fclose(f);
+    /* The original bytes are untouched. */
+    assert_memory_equal(out, in->p, in->len);
+    byterange((char *)out, olen, br);
+    assert_int_equal(br[0], 0);
+    assert_int_equal(br[2] + br[3], olen);
+    assert_int_equal(out[br[1]], '<');
+    assert_int_equal(out[br[2] - 1], '>');
+    hexlen = (size_t)(br[2] - br[1] - 2);
+    der = malloc(hexlen / 2 + 1);
+    {
+        char *hex = strndup((char *)out + br[1] + 1, hexlen);
+        size_t dl = 0, total;
+        assert_int_equal(hex_decode(hex, der, hexlen / 2 + 1, &dl), 0);
+        free(hex);
+        /* DER length of the ContentInfo; the rest is zero padding */
+        assert_int_equal(der[0], 0x30);
+        if (der[1] < 0x80) {
+            total = 2 + der[1];
+        } else {
+            size_t nb = der[1] & 0x7f, i;
+            total = 0;
+            for (i = 0; i < nb; i++)
+                total = total << 8 | der[2 + i];
+            total += 2 + nb;
+        }
+        assert_true(total <= dl);
+        for (k = total; k < dl; k++)
+            assert_int_equal(der[k], 0);
+        signed_bytes = malloc((size_t)(br[1] + br[3]));
+        memcpy(signed_bytes, out, (size_t)br[1]);
+        memcpy(signed_bytes + br[1], out + br[2], (size_t)br[3]);
+        check_cms(der, total, signed_bytes, (size_t)(br[1] + br[3]), o.signer.cert);
+        free(signed_bytes);
+    }
+    free(der);
+    /* Reopen: the new revision is read and holds the field. */
+    assert_int_equal(pdf_open_mem(out, olen, &d, &err), SERTEL_OK);
+    assert_int_equal(pdf_xref_form(d), want_kind);
+    assert_int_equal(pdf_catalog(d, &cat, NULL, NULL, &err), SERTEL_OK);
+    af = pdf_resolve(d, pdf_dict_get(cat, "AcroForm"));
+    assert_non_null(af);
+    assert_int_equal(pdf_dict_get(af, "SigFlags")->u.integer, 3);
+    fields = pdf_resolve(d, pdf_dict_get(af, "Fields"));
+    assert_int_equal(fields->u.arr.n, (size_t)nsig);
+    assert_non_null(pdf_dict_get(pdf_resolve(d, pdf_dict_get(cat, "Extensions")), "ESIC"));
+    pdf_close(d);
+    free(in->p);
+    in->p = (char *)out;
+    in->len = in->cap = olen;
+    free_signer(&o.signer);
+    free((char *)ip);
+    free((char *)op);
+    tu_rmtree(dir);
+}
+
+static void test_sign_classic_twice(void **state)
+{
+    sb b = {0};
+    uint64_t offs[16];
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    sign_and_check(&b, PDF_XREF_TABLE, 1);
+    sign_and_check(&b, PDF_XREF_TABLE, 2);
+    free(b.p);
+}
+
+static void test_sign_xref_stream(void **state)
+{
+    sb b = {0};
+
+    (void)state;
+    build_objstm(&b, 0);
+    sign_and_check(&b, PDF_XREF_STREAM, 1);
+    sign_and_check(&b, PDF_XREF_STREAM, 2);
+    free(b.p);
+}
+
+static void test_sign_hybrid(void **state)
+{
+    sb b = {0};
+
+    (void)state;
+    build_objstm(&b, 1);
+    sign_and_check(&b, PDF_XREF_TABLE, 1);
+    free(b.p);
+}
+
+static void test_sign_recovered(void **state)
+{
+    sb b = {0};
+    uint64_t offs[16];
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    memcpy(strstr(b.p, "xref\n0 7"), "xrXf", 4);
+    sign_and_check(&b, PDF_XREF_TABLE, 1); /* a full table, no /Prev */
+    assert_null(memmem(b.p + b.len - 400, 400, "/Prev", 5));
+    free(b.p);
+}
+
+/* A failing signature leaves no output file. */
+static void test_sign_failure_no_output(void **state)
+{
+    char *dir = tu_mkdtemp();
+    pdf_sign_opts o;
+    sertel_err err = {0};
+    FILE *f;
+    const char *ip = strdup(tu_path(dir, "in.pdf"));
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    make_signer(&o.signer);
+    f = fopen(ip, "wb");
+    fputs("%PDF-1.4\nnot really\n", f);
+    fclose(f);
+    assert_int_equal(pdf_sign_file(ip, tu_path(dir, "out.pdf"), &o, &err), SERTEL_ERR_INVALID);
+    assert_false(access(tu_path(dir, "out.pdf"), F_OK) == 0);
+    o.level = PDF_LEVEL_BT; /* B-T without a TSA */
+    assert_int_equal(pdf_sign_file(ip, tu_path(dir, "out.pdf"), &o, &err), SERTEL_ERR_INVALID);
+    free_signer(&o.signer);
+    free((char *)ip);
+    tu_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_classic),
+        cmocka_unit_test(test_lexer_values),
+        cmocka_unit_test(test_xref_stream_objstm),
+        cmocka_unit_test(test_hybrid),
+        cmocka_unit_test(test_revisions),
+        cmocka_unit_test(test_prev_loop),
+        cmocka_unit_test(test_broken_xref_recovery),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_page_tree_cycle),
+        cmocka_unit_test(test_huge_counts),
+        cmocka_unit_test(test_cms_attrs),
+        cmocka_unit_test(test_sign_classic_twice),
+        cmocka_unit_test(test_sign_xref_stream),
+        cmocka_unit_test(test_sign_hybrid),
+        cmocka_unit_test(test_sign_recovered),
+        cmocka_unit_test(test_sign_failure_no_output),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
