@@ -236,7 +236,7 @@ static void test_kill_during_approval(void **state)
         window = 2 * calibrate(now_ms() - t0);
     }
     ra_close(r0);
-    for (i = 0; i < 16; i++) {
+    for (i = 0; i < 24 && !(i >= 16 && before > 0 && after > 0); i++) {
         ra *r = NULL;
         int64_t app;
         pid_t pid;
@@ -278,6 +278,13 @@ static void test_kill_during_approval(void **state)
             after += (int)approved;
         }
         ra_close(r);
+        /* A loaded machine (sanitizers, parallel tests) stretches the step:
+         * widen the window while every kill lands before it, narrow it while
+         * every kill lands after it. */
+        if (after == 0 && before >= 3)
+            window *= 2;
+        else if (before == 0 && after >= 3 && window > 2000)
+            window /= 2;
     }
     print_message("approval killed in a %d us window: %d before the step, %d after\n", window,
                   before, after);
@@ -300,7 +307,7 @@ static void test_kill_during_issuance(void **state)
     t0 = now_ms();
     (void)issue_for(f, email, sizeof(email), "kata sandi rahasia");
     window = calibrate(now_ms() - t0); /* includes setup: an upper bound of the step */
-    for (i = 0; i < 16; i++) {
+    for (i = 0; i < 24 && !(i >= 16 && before > 0 && after > 0); i++) {
         ra *r = NULL;
         ra_actor admin;
         int64_t app, acct;
@@ -358,6 +365,13 @@ static void test_kill_during_issuance(void **state)
             after += (int)done;
         }
         ra_close(r);
+        /* A loaded machine (sanitizers, parallel tests) stretches the step:
+         * widen the window while every kill lands before it, narrow it while
+         * every kill lands after it. */
+        if (after == 0 && before >= 3)
+            window *= 2;
+        else if (before == 0 && after >= 3 && window > 2000)
+            window /= 2;
     }
     print_message("issuance killed in a %d us window: %d before the step, %d after\n", window,
                   before, after);
