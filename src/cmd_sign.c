@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "conf/conf.h"
 #include "cms/cms.h"
 #include "pdf/pdf.h"
 #include "pki/pki.h"
@@ -23,12 +24,17 @@ static const char sign_usage[] =
     "usage: sertel [--home H] sign (--p12 FILE --p12-password-file F |\n"
     "                              --email E --passphrase-file F [--otp CODE])\n"
     "                  [--level B-B|B-T] [--tsa URL] [--reason R] [--location L]\n"
-    "                  [--contact C] [--name N] [--field NAME] [--page N] IN.pdf OUT.pdf\n"
+    "                  [--contact C] [--name N] [--field NAME] [--page N]\n"
+    "                  [--visible --rect X,Y,W,H [--qr TEXT] [--footer]] IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
     "                  FILE OUT.p7s\n"
     "\n"
-    "Signs IN.pdf as a new incremental revision (PAdES baseline, invisible\n"
-    "signature) into OUT.pdf, or writes a detached CAdES signature of FILE.\n"
+    "Signs IN.pdf as a new incremental revision (PAdES baseline) into OUT.pdf, or\n"
+    "writes a detached CAdES signature of FILE. --visible draws a stamp on --page\n"
+    "in --rect (points from the page's lower left): a QR code of --qr (the\n"
+    "document's verification URL; default <base URL>/verify with --home), the\n"
+    "signer, organisation, date and time in WIB and the reason; --footer adds\n"
+    "the Indonesian statement naming the issuing CA.\n"
     "B-T adds a signature time-stamp from --tsa URL, or from the home's TSA.\n"
     "The output is written atomically: on any error no output file exists.\n";
 
@@ -100,6 +106,10 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"field", required_argument, NULL, 'F'},
         {"page", required_argument, NULL, 'g'},
         {"detached", no_argument, NULL, 'd'},
+        {"visible", no_argument, NULL, 'V'},
+        {"rect", required_argument, NULL, 'R'},
+        {"qr", required_argument, NULL, 'Q'},
+        {"footer", no_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -108,7 +118,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     pdf_sign_opts so;
     cms_signer *s = &so.signer;
     int c, detached = 0, rc = EXIT_ERROR;
-    char *pass = NULL, *end;
+    char *pass = NULL, *end, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
     pki *p = NULL;
@@ -155,6 +165,29 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         case 'd':
             detached = 1;
             break;
+        case 'V':
+            so.visible = 1;
+            break;
+        case 'O':
+            so.footer = 1;
+            break;
+        case 'Q':
+            so.qr_text = optarg;
+            break;
+        case 'R': {
+            char *q = optarg;
+            int k;
+            for (k = 0; k < 4; k++) {
+                errno = 0;
+                so.rect[k] = strtod(q, &end);
+                if (errno || end == q || (k < 3 && *end != ',') || (k == 3 && *end != '\0') ||
+                    so.rect[k] < 0 || so.rect[k] > 14400)
+                    return cli_usage_error("sign: --rect is X,Y,WIDTH,HEIGHT in points, e.g. "
+                                           "350,60,220,80");
+                q = end + 1;
+            }
+            break;
+        }
         case 'l':
             if (strcmp(optarg, "B-B") == 0)
                 so.level = PDF_LEVEL_BB;
@@ -190,6 +223,13 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         return cli_usage_error("sign: --p12 needs --p12-password-file F");
     if (email != NULL && ppfile == NULL)
         return cli_usage_error("sign: --email needs --passphrase-file F");
+    if (so.visible && (so.rect[2] <= 0 || so.rect[3] <= 0))
+        return cli_usage_error("sign: --visible needs --rect X,Y,WIDTH,HEIGHT (points), e.g. "
+                               "--rect 350,60,220,80");
+    if (!so.visible && (so.rect[2] > 0 || so.qr_text != NULL || so.footer))
+        return cli_usage_error("sign: --rect, --qr and --footer go with --visible");
+    if (so.visible && detached)
+        return cli_usage_error("sign: a detached signature has no visible stamp");
 
     if (p12 != NULL) {
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
@@ -202,6 +242,13 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         s->key = rs->key;
         s->cert = rs->cert;
         s->chain = rs->chain;
+        if (so.visible && so.qr_text == NULL) {
+            /* The home's verification page, for the QR code. */
+            snprintf(qrbuf, sizeof(qrbuf), "%s/verify",
+                     conf_get_default(ca_get0_conf(ra_get0_ca(r)), "ca", "base_url",
+                                      CA_DEFAULT_BASE_URL));
+            so.qr_text = qrbuf;
+        }
     }
     if (so.level == PDF_LEVEL_BT) {
         if (tsa_url != NULL) {

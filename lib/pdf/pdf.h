@@ -176,9 +176,45 @@ typedef struct pdf_sign_opts {
     const char *contact;
     const char *name;
     const char *field; /* field name; NULL: "Signature<n>", unique */
-    size_t page;       /* 1-based page of the (invisible) widget; 0 means 1 */
+    size_t page;       /* 1-based page of the widget; 0 means 1 */
     time_t when;       /* claimed signing time for /M; 0 means now */
+    /*
+     * Visible signature (stamp.c): when visible is non-zero a stamp is drawn
+     * at rect = {x, y, width, height} in PDF points (origin at the page's
+     * lower left): a QR code of qr_text (the document's verification URL),
+     * "Ditandatangani secara elektronik oleh", the signer's name and
+     * organisation (from the certificate), the date and time in WIB, the
+     * reason, and with footer the statement that the document was signed
+     * with a certificate issued by the issuer (from the certificate).
+     */
+    int visible;
+    double rect[4];
+    const char *qr_text; /* NULL: no QR code */
+    int footer;
 } pdf_sign_opts;
+
+/* What a stamp shows; filled by the signer from the options and certificate. */
+typedef struct pdf_stamp {
+    double w, h;
+    const char *name;
+    const char *org;
+    const char *issuer;
+    const char *reason;
+    const char *qr_text;
+    time_t when;
+    int footer;
+} pdf_stamp;
+
+/*
+ * Build a stamp's appearance: the content stream (content), and, when
+ * qr_text is set, the QR code as an 8-bit gray image of *qr_n x *qr_n
+ * samples (quiet zone included; *qr_pixels malloc'ed, caller frees). The
+ * content refers to fonts /F1 (Helvetica), /F2 (Helvetica-Bold) and the
+ * image /QR. Text is written in WinAnsiEncoding; characters outside it
+ * become '?'.
+ */
+int pdf_stamp_build(const pdf_stamp *s, pdf_buf *content, unsigned char **qr_pixels, int *qr_n,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /*
  * Sign in_path into out_path as a new incremental revision (PAdES B-B or

@@ -20,7 +20,9 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <openssl/x509.h>
 #include <string.h>
+#include <zlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -301,6 +303,104 @@ static void pdf_date(time_t t, char out[64])
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* A name attribute of a certificate name as UTF-8 (into out; "" when absent). */
+static void name_attr(const X509_NAME *nm, int nid, char *out, size_t cap)
+{
+    int idx = X509_NAME_get_index_by_NID(nm, nid, -1);
+    unsigned char *utf8 = NULL;
+    int len;
+
+    out[0] = '\0';
+    if (idx < 0)
+        return;
+    len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, idx)));
+    if (len > 0)
+        snprintf(out, cap, "%.*s", len, (const char *)utf8);
+    OPENSSL_free(utf8);
+}
+
+/* The visible stamp: its QR image and its appearance (form XObject). */
+static int put_stamp(update *u, const pdf_sign_opts *o, time_t now, uint32_t ap_num,
+                     uint32_t img_num, sertel_err *err)
+{
+    pdf_stamp st;
+    pdf_buf content = {0};
+    unsigned char *px = NULL, *z = NULL;
+    uLongf zlen;
+    int qn = 0, rc;
+    char cn[256], org[256], issuer[256];
+
+    if (o->signer.cert == NULL)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "a visible signature needs the signer's "
+                              "certificate");
+    if (o->rect[2] <= 0 || o->rect[3] <= 0)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "give the stamp's rectangle as X,Y,WIDTH,HEIGHT in points");
+    name_attr(X509_get_subject_name(o->signer.cert), NID_commonName, cn, sizeof(cn));
+    name_attr(X509_get_subject_name(o->signer.cert), NID_organizationName, org, sizeof(org));
+    name_attr(X509_get_issuer_name(o->signer.cert), NID_organizationName, issuer, sizeof(issuer));
+    memset(&st, 0, sizeof(st));
+    st.w = o->rect[2];
+    st.h = o->rect[3];
+    st.name = cn;
+    st.org = org;
+    st.issuer = issuer;
+    st.reason = o->reason;
+    st.qr_text = o->qr_text;
+    st.when = now;
+    st.footer = o->footer;
+    rc = pdf_stamp_build(&st, &content, &px, &qn, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    /* The QR image, deflated (or a 1x1 white one when there is no QR code). */
+    if (px == NULL) {
+        px = malloc(1);
+        if (px == NULL) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        px[0] = 0xff;
+        qn = 1;
+    }
+    zlen = compressBound((uLong)qn * (uLong)qn);
+    z = malloc(zlen);
+    if (z == NULL || compress2(z, &zlen, px, (uLong)qn * (uLong)qn, 9) != Z_OK) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot compress the QR code");
+        goto out;
+    }
+    if (begin_obj(u, img_num, 0) != 0)
+        goto nomem;
+    pdf_buf_printf(&u->b,
+                   "<</Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace "
+                   "/DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %lu>>\nstream\n",
+                   qn, qn, (unsigned long)zlen);
+    pdf_buf_put(&u->b, z, zlen);
+    pdf_buf_put(&u->b, "\nendstream", 10);
+    end_obj(u);
+    if (begin_obj(u, ap_num, 0) != 0)
+        goto nomem;
+    pdf_buf_printf(&u->b,
+                   "<</Type /XObject /Subtype /Form /BBox [0 0 %.2f %.2f] /Resources <</Font "
+                   "<</F1 <</Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding "
+                   "/WinAnsiEncoding>> /F2 <</Type /Font /Subtype /Type1 /BaseFont "
+                   "/Helvetica-Bold /Encoding /WinAnsiEncoding>>>> /XObject <</QR %u 0 R>>>> "
+                   "/Length %zu>>\nstream\n",
+                   st.w, st.h, img_num, content.len);
+    pdf_buf_put(&u->b, content.p, content.len);
+    pdf_buf_put(&u->b, "\nendstream", 10);
+    end_obj(u);
+    rc = u->b.failed ? sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory") : SERTEL_OK;
+    goto out;
+nomem:
+    rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+out:
+    pdf_buf_free(&content);
+    free(px);
+    free(z);
+    return rc;
+}
+
 int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex,
                          unsigned char **update_out, size_t *update_len, uint64_t *contents_off,
                          sertel_err *err)
@@ -308,7 +408,8 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
     update u = {0};
     const pdf_obj *cat, *af_ref, *af, *fields, *annots, *ext;
     pdf_page page;
-    uint32_t catnum, next, sig_num, wid_num, xnum = 0, size, i;
+    uint32_t catnum, next, sig_num, wid_num, ap_num = 0, img_num = 0, xnum = 0, size, i;
+    time_t now = o->when ? o->when : time(NULL);
     uint16_t catgen;
     size_t br_pos, lt_pos;
     char name[64], date[64], brs[BR_WIDTH + 1];
@@ -327,6 +428,10 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
         return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "too many objects in the PDF");
     sig_num = next++;
     wid_num = next++;
+    if (o->visible) {
+        ap_num = next++;
+        img_num = next++;
+    }
     if (d->kind == PDF_XREF_STREAM)
         xnum = next++;
     af_ref = pdf_dict_get(cat, "AcroForm");
@@ -355,7 +460,7 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
         pdf_buf_put(&u.b, "\n", 1);
     }
     /* The signature dictionary. */
-    pdf_date(o->when ? o->when : time(NULL), date);
+    pdf_date(now, date);
     if (begin_obj(&u, sig_num, 0) != 0)
         goto nomem;
     pdf_buf_printf(&u.b, "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n"
@@ -395,9 +500,23 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
         goto nomem;
     pdf_buf_printf(&u.b, "<</Type /Annot /Subtype /Widget /FT /Sig /T ");
     (void)put_text(&u.b, name);
-    pdf_buf_printf(&u.b, " /V %u 0 R /F 132 /P %u %u R /Rect [0 0 0 0]>>", sig_num, page.num,
-                   (unsigned)page.gen);
-    end_obj(&u);
+    if (o->visible) {
+        pdf_buf_printf(
+            &u.b, " /V %u 0 R /F 132 /P %u %u R /Rect [%.2f %.2f %.2f %.2f] /AP <</N %u 0 R>>>>",
+            sig_num, page.num, (unsigned)page.gen, o->rect[0], o->rect[1], o->rect[0] + o->rect[2],
+            o->rect[1] + o->rect[3], ap_num);
+        end_obj(&u);
+        rc = put_stamp(&u, o, now, ap_num, img_num, err);
+        if (rc != SERTEL_OK) {
+            pdf_buf_free(&u.b);
+            free(u.ents);
+            return rc;
+        }
+    } else {
+        pdf_buf_printf(&u.b, " /V %u 0 R /F 132 /P %u %u R /Rect [0 0 0 0]>>", sig_num, page.num,
+                       (unsigned)page.gen);
+        end_obj(&u);
+    }
 
     /* The page's /Annots: a new version of the array object, or of the page. */
     annots = pdf_dict_get(page.dict, "Annots");

@@ -146,6 +146,20 @@ expect_grep "Common Name: Siti Rahayu" "$T/pdfsig.txt" "pdfsig: signed by the ow
 expect_grep "Signature is Valid" "$T/pdfsig.txt" "pdfsig: signature valid"
 expect_grep "Certificate is Trusted" "$T/pdfsig.txt" "pdfsig: certificate trusted"
 expect_grep "Total document signed" "$T/pdfsig.txt" "pdfsig: whole document signed"
+# A visible stamp: QR code, signer, agency, date and time in WIB, reason, footer.
+expect_exit 0 "visible signature with QR code and footer" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --reason "Menyetujui" --visible --page 1 --rect 330,60,240,90 --footer "$D/letter.pdf" "$T/siti-visible.pdf"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-visible.pdf" >"$T/pdfsig2.txt" 2>&1
+expect_grep "Signature is Valid" "$T/pdfsig2.txt" "pdfsig: visible signature valid"
+expect_grep "Certificate is Trusted" "$T/pdfsig2.txt" "pdfsig: visible signature trusted"
+pdftotext "$T/siti-visible.pdf" "$T/visible.txt"
+expect_grep "Ditandatangani secara elektronik oleh" "$T/visible.txt" "stamp text rendered by poppler"
+expect_grep "Siti Rahayu" "$T/visible.txt" "stamp names the signer"
+expect_grep "Kementerian Contoh" "$T/visible.txt" "stamp names the agency"
+expect_grep "Tanggal: [0-9]{2}-[0-9]{2}-[0-9]{4} [0-9:]{8} WIB" "$T/visible.txt" "stamp shows the time in WIB"
+expect_grep "diterbitkan oleh" "$T/visible.txt" "footer statement"
+expect_exit 0 "qpdf --check on the stamped file" -- qpdf --check "$T/siti-visible.pdf"
+expect_exit 0 "the stamped page renders" -- pdftoppm -png -r 40 -f 1 -l 1 "$T/siti-visible.pdf" "$T/page"
+expect_exit 2 "--visible without --rect refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --visible "$D/letter.pdf" "$T/nope2.pdf"
 expect_exit 2 "signing with a wrong passphrase refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/wrong" "$D/letter.pdf" "$T/nope.pdf"
 [ ! -e "$T/nope.pdf" ] && pass "no output after a refused signing" || fail "output written"
 n=$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM audit_log WHERE event IN ('sign.denied','sign.authorized')")
