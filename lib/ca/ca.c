@@ -1,6 +1,7 @@
 /*
  * ca.c - opening a CA home, its authorities, and certificate records.
  */
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sodium.h>
@@ -153,6 +154,59 @@ int ca_authority_cert(ca_ctx *ca, const char *name, X509 **out, sertel_err *err)
     return load_authority_cert(ca->st, name, out, err);
 }
 
+/*
+ * Configuration changes are security events: the first writer to open the
+ * home after sertel.conf changed records the old and new SHA-256 in the
+ * audit log (the file is edited by hand, so this is where it is noticed).
+ */
+static int audit_config(ca_ctx *ca, sertel_err *err)
+{
+    char path[4096], hex[65], *old = NULL, details[200];
+    unsigned char *text = NULL, md[32];
+    size_t len = 0;
+    int rc;
+
+    if ((rc = fs_path_join(path, sizeof(path), ca->home, "sertel.conf", err)) != SERTEL_OK ||
+        (rc = fs_read_file(path, 1024 * 1024, &text, &len, err)) != SERTEL_OK)
+        return rc;
+    EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL);
+    free(text);
+    hex_encode(md, sizeof(md), hex);
+    rc = store_meta_get(ca->st, "config.sha256", &old, err);
+    if (rc == SERTEL_OK && strcmp(old, hex) == 0) {
+        free(old);
+        return SERTEL_OK;
+    }
+    if (rc != SERTEL_OK && rc != SERTEL_ERR_NOTFOUND) {
+        free(old);
+        return rc;
+    }
+    sertel_err_clear(err);
+    snprintf(details, sizeof(details), "{\"old_sha256\":\"%s\",\"new_sha256\":\"%s\"}",
+             old ? old : "", hex);
+    free(old);
+    rc = store_begin(ca->st, err);
+    if (rc == SERTEL_OK)
+        rc = store_meta_set(ca->st, "config.sha256", hex, err);
+    if (rc == SERTEL_OK)
+        rc = audit_append(ca->audit, "system", "config.changed", "sertel.conf", details, NULL, err);
+    if (rc == SERTEL_OK)
+        rc = audit_checkpoint(ca->audit, err);
+    if (rc == SERTEL_OK)
+        rc = store_commit(ca->st, err);
+    else
+        store_rollback(ca->st);
+    if (rc == SERTEL_OK && audit_write_head(ca->audit, NULL) != SERTEL_OK) {
+        /* a head behind the log is reported by audit verify */
+    }
+    if (rc == SERTEL_ERR_BUSY) {
+        /* Another process holds the lock and will record it; not fatal. */
+        sertel_err_clear(err);
+        return SERTEL_OK;
+    }
+    return rc;
+}
+
 int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err)
 {
     ca_ctx *ca = NULL;
@@ -232,6 +286,8 @@ int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err)
                                     "the home is damaged");
             goto fail;
         }
+        if ((rc = audit_config(ca, err)) != SERTEL_OK)
+            goto fail;
     }
     *out = ca;
     return SERTEL_OK;

@@ -9,6 +9,14 @@ for i in 1 2 3 4; do
     make_csr ec-p256 "Pegawai $i" "$T/p$i"
     "$SERTEL" --home "$H" cert issue --csr "$T/p$i.csr" --profile document-signing >/dev/null || fail "issue $i"
 done
+# A hand edit of the configuration is audited by the next process that writes.
+c0=$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM audit_log WHERE event = 'config.changed'")
+printf '\n# edited by the operator\n' >>"$H/sertel.conf"
+"$SERTEL" --home "$H" cert list >/dev/null
+[ "$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM audit_log WHERE event = 'config.changed'")" = "$c0" ] && pass "a read-only command records nothing" || fail "read-only command wrote"
+make_csr ec-p256 "Pegawai 5" "$T/p5"
+"$SERTEL" --home "$H" cert issue --csr "$T/p5.csr" --profile document-signing >/dev/null || fail "issue 5"
+[ "$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM audit_log WHERE event = 'config.changed'")" = "$((c0 + 1))" ] && pass "configuration change audited" || fail "configuration change not audited"
 expect_exit 0 "intact log verifies" -- "$SERTEL" --home "$H" audit verify
 n=$(sqlite3 "$H/sertel.db" "SELECT max(seq) FROM audit_log")
 [ "$n" -ge 10 ] && pass "log has $n entries" || fail "log has only $n entries"
