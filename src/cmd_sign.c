@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "conf/conf.h"
@@ -23,7 +24,7 @@
 static const char sign_usage[] =
     "usage: sertel [--home H] sign (--p12 FILE --p12-password-file F |\n"
     "                              --email E --passphrase-file F [--otp CODE])\n"
-    "                  [--level B-B|B-T] [--tsa URL] [--reason R] [--location L]\n"
+    "                  [--level B-B|B-T|B-LT] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N]\n"
     "                  [--visible --rect X,Y,W,H [--qr TEXT] [--footer]] IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
@@ -35,6 +36,8 @@ static const char sign_usage[] =
     "document's verification URL; default <base URL>/verify with --home), the\n"
     "signer, organisation, date and time in WIB and the reason; --footer adds\n"
     "the Indonesian statement naming the issuing CA.\n"
+    "B-LT (needs the home, no --tsa) adds a revision with a Document Security\n"
+    "Store: the signer's and the TSA's chains, OCSP responses and CRLs.\n"
     "B-T adds a signature time-stamp from --tsa URL, or from the home's TSA.\n"
     "The output is written atomically: on any error no output file exists.\n";
 
@@ -89,6 +92,74 @@ out:
     return rc;
 }
 
+/*
+ * B-LT: sign at B-T into a temporary file, then append a revision with the
+ * Document Security Store: the signer's and the TSA's certificates with
+ * their chain, OCSP responses for both, and the CRLs, all from this home.
+ */
+static int sign_lt(pki *p, const pdf_sign_opts *so, const char *in, const char *out,
+                   sertel_err *err)
+{
+    char *tmp = NULL;
+    X509 *tsa = NULL, *certs[8];
+    pki_blob *ocsps = NULL, *crls = NULL;
+    size_t nocsps = 0, ncrls = 0, ncerts = 0, i;
+    pdf_bytes cb[8], ob[8], rb[2];
+    unsigned char *ders[8] = {0};
+    int rc, fd;
+
+    tmp = malloc(strlen(out) + 16);
+    if (tmp == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    snprintf(tmp, strlen(out) + 16, "%s.bt-XXXXXX", out);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        free(tmp);
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create a file next to %s", out);
+    }
+    close(fd);
+    rc = pdf_sign_file(in, tmp, so, err);
+    if (rc != SERTEL_OK)
+        goto done;
+    if ((rc = pki_authority_cert(p, "tsa", &tsa, err)) != SERTEL_OK)
+        goto done;
+    certs[ncerts++] = so->signer.cert;
+    certs[ncerts++] = tsa;
+    for (i = 0; so->signer.chain != NULL && i < (size_t)sk_X509_num(so->signer.chain) && ncerts < 8;
+         i++)
+        certs[ncerts++] = sk_X509_value(so->signer.chain, (int)i);
+    rc = pki_validation_data(p, certs, 2, &ocsps, &nocsps, &crls, &ncrls, err);
+    if (rc != SERTEL_OK)
+        goto done;
+    for (i = 0; i < ncerts; i++) {
+        int len = i2d_X509(certs[i], &ders[i]);
+        if (len <= 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_CRYPTO, "cannot encode a certificate");
+            goto done;
+        }
+        cb[i].p = ders[i];
+        cb[i].len = (size_t)len;
+    }
+    for (i = 0; i < nocsps && i < 8; i++) {
+        ob[i].p = ocsps[i].data;
+        ob[i].len = ocsps[i].len;
+    }
+    for (i = 0; i < ncrls && i < 2; i++) {
+        rb[i].p = crls[i].data;
+        rb[i].len = crls[i].len;
+    }
+    rc = pdf_add_dss_file(tmp, out, cb, ncerts, ob, nocsps, rb, ncrls, err);
+done:
+    unlink(tmp);
+    free(tmp);
+    for (i = 0; i < 8; i++)
+        OPENSSL_free(ders[i]);
+    X509_free(tsa);
+    pki_blobs_free(ocsps, nocsps);
+    pki_blobs_free(crls, ncrls);
+    return rc;
+}
+
 int cmd_sign(const cli_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -117,7 +188,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                *tsa_url = NULL;
     pdf_sign_opts so;
     cms_signer *s = &so.signer;
-    int c, detached = 0, rc = EXIT_ERROR;
+    int c, detached = 0, lt = 0, rc = EXIT_ERROR;
     char *pass = NULL, *end, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
@@ -193,11 +264,14 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                 so.level = PDF_LEVEL_BB;
             else if (strcmp(optarg, "B-T") == 0)
                 so.level = PDF_LEVEL_BT;
-            else if (strcmp(optarg, "B-LT") == 0 || strcmp(optarg, "B-LTA") == 0)
-                return cli_usage_error("sign: level %s is not implemented yet; use B-B or B-T",
-                                       optarg);
+            else if (strcmp(optarg, "B-LT") == 0) {
+                so.level = PDF_LEVEL_BT;
+                lt = 1;
+            } else if (strcmp(optarg, "B-LTA") == 0)
+                return cli_usage_error("sign: level B-LTA is not implemented yet; use B-B, B-T "
+                                       "or B-LT");
             else
-                return cli_usage_error("sign: --level must be B-B or B-T");
+                return cli_usage_error("sign: --level must be B-B, B-T or B-LT");
             break;
         case 'g': {
             unsigned long long v;
@@ -230,6 +304,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         return cli_usage_error("sign: --rect, --qr and --footer go with --visible");
     if (so.visible && detached)
         return cli_usage_error("sign: a detached signature has no visible stamp");
+    if (lt && (detached || tsa_url != NULL))
+        return cli_usage_error("sign: B-LT uses the home's own time-stamping authority, CRLs and "
+                               "OCSP responder (give --home, no --tsa) and applies to PDFs");
 
     if (p12 != NULL) {
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
@@ -266,12 +343,17 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (detached)
         rc = cms_sign_file(argv[optind], argv[optind + 1], s,
                            so.level == PDF_LEVEL_BT ? &so.tsa : NULL, &err);
+    else if (lt)
+        rc = sign_lt(p, &so, argv[optind], argv[optind + 1], &err);
     else
         rc = pdf_sign_file(argv[optind], argv[optind + 1], &so, &err);
     if (rc != SERTEL_OK)
         goto fail;
     printf("signed %s -> %s (%s%s)\n", argv[optind], argv[optind + 1],
-           detached ? "CAdES " : "PAdES ", so.level == PDF_LEVEL_BT ? "B-T" : "B-B");
+           detached ? "CAdES " : "PAdES ",
+           lt                         ? "B-LT"
+           : so.level == PDF_LEVEL_BT ? "B-T"
+                                      : "B-B");
     rc = EXIT_OK;
     goto out;
 fail:

@@ -193,6 +193,23 @@ typedef struct pdf_sign_opts {
     int footer;
 } pdf_sign_opts;
 
+/* A DER item for the Document Security Store. */
+typedef struct pdf_bytes {
+    const unsigned char *p;
+    size_t len;
+} pdf_bytes;
+
+/*
+ * PAdES B-LT (ETSI EN 319 142-1 §5.4; ISO 32000-2 §12.8.4.3): append a
+ * revision to in_path, written atomically to out_path, whose catalog has a
+ * /DSS with the given certificates, OCSP responses and CRLs (each an
+ * uncompressed stream), merged with any /DSS already there. The signatures
+ * before it stay valid: nothing they cover changes.
+ */
+int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes *certs,
+                     size_t ncerts, const pdf_bytes *ocsps, size_t nocsps, const pdf_bytes *crls,
+                     size_t ncrls, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
 /* What a stamp shows; filled by the signer from the options and certificate. */
 typedef struct pdf_stamp {
     double w, h;

@@ -771,3 +771,156 @@ out:
     pdf_close(d);
     return rc;
 }
+
+/* Write one DSS array: the old items (when the file had a /DSS) and the new refs. */
+static void put_dss_array(pdf_buf *b, const char *key, const pdf_obj *old, uint32_t first, size_t n)
+{
+    size_t i;
+
+    if ((old == NULL || old->u.arr.n == 0) && n == 0)
+        return;
+    pdf_buf_printf(b, " /%s [", key);
+    for (i = 0; old != NULL && i < old->u.arr.n; i++) {
+        pdf_buf_obj(b, old->u.arr.items[i]);
+        pdf_buf_put(b, " ", 1);
+    }
+    for (i = 0; i < n; i++)
+        pdf_buf_printf(b, "%u 0 R ", first + (uint32_t)i);
+    pdf_buf_put(b, "]", 1);
+}
+
+int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes *certs,
+                     size_t ncerts, const pdf_bytes *ocsps, size_t nocsps, const pdf_bytes *crls,
+                     size_t ncrls, sertel_err *err)
+{
+    static const char *const groups[3] = {"Certs", "OCSPs", "CRLs"};
+    const pdf_bytes *items[3] = {certs, ocsps, crls};
+    size_t counts[3] = {ncerts, nocsps, ncrls}, g, i;
+    uint32_t first[3], next, catnum, dss_num, xnum = 0, size;
+    uint16_t catgen;
+    const pdf_obj *cat, *dss;
+    pdf_doc *d = NULL;
+    update u = {0};
+    unsigned char *blk = NULL;
+    char *tmp = NULL;
+    uint64_t off;
+    int fd = -1, rc;
+
+    rc = pdf_open_file(in_path, &d, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    if (d->encrypted || d->recovered) {
+        rc = sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
+                            "a Document Security Store is only added to an intact, unencrypted "
+                            "PDF");
+        goto out;
+    }
+    if ((rc = pdf_catalog(d, &cat, &catnum, &catgen, err)) != SERTEL_OK)
+        goto out;
+    dss = pdf_resolve(d, pdf_dict_get(cat, "DSS"));
+    if (dss != NULL && dss->type != PDF_DICT)
+        dss = NULL;
+    next = pdf_next_objnum(d);
+    u.base = d->len;
+    if (d->len > 0 && d->buf[d->len - 1] != '\n' && d->buf[d->len - 1] != '\r')
+        pdf_buf_put(&u.b, "\n", 1);
+    for (g = 0; g < 3; g++) {
+        first[g] = next;
+        for (i = 0; i < counts[g]; i++) {
+            if (items[g][i].len == 0 || items[g][i].len > (64u << 20)) {
+                rc = sertel_err_set(err, SERTEL_ERR_INVALID, "a DSS item has a bad size");
+                goto out;
+            }
+            if (begin_obj(&u, next++, 0) != 0)
+                goto nomem;
+            pdf_buf_printf(&u.b, "<</Length %zu>>\nstream\n", items[g][i].len);
+            pdf_buf_put(&u.b, items[g][i].p, items[g][i].len);
+            pdf_buf_put(&u.b, "\nendstream", 10);
+            end_obj(&u);
+        }
+    }
+    dss_num = next++;
+    if (begin_obj(&u, dss_num, 0) != 0)
+        goto nomem;
+    pdf_buf_put(&u.b, "<<", 2);
+    for (g = 0; g < 3; g++) {
+        const pdf_obj *old = dss ? pdf_resolve(d, pdf_dict_get(dss, groups[g])) : NULL;
+        put_dss_array(&u.b, groups[g], old && old->type == PDF_ARRAY ? old : NULL, first[g],
+                      counts[g]);
+    }
+    pdf_buf_put(&u.b, ">>", 2);
+    end_obj(&u);
+    if (begin_obj(&u, catnum, catgen) != 0)
+        goto nomem;
+    {
+        static const char *const skip[] = {"DSS", NULL};
+        pdf_buf_put(&u.b, "<<", 2);
+        put_dict_except(&u.b, cat, skip);
+        pdf_buf_printf(&u.b, "/DSS %u 0 R>>", dss_num);
+    }
+    end_obj(&u);
+    if (d->kind == PDF_XREF_STREAM)
+        xnum = next++;
+    size = next;
+    if (xnum != 0)
+        write_stream(d, &u, xnum, size);
+    else
+        write_table(d, &u, size);
+    if (u.b.failed)
+        goto nomem;
+
+    /* Original bytes, then the update: to a temporary file, then renamed. */
+    tmp = malloc(strlen(out_path) + 16);
+    blk = malloc(1 << 20);
+    if (tmp == NULL || blk == NULL)
+        goto nomem;
+    snprintf(tmp, strlen(out_path) + 16, "%s.tmp-XXXXXX", out_path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create the output next to %s: %s", out_path,
+                            strerror(errno));
+        free(tmp);
+        tmp = NULL;
+        goto out;
+    }
+    (void)fchmod(fd, 0644);
+    for (off = 0; off < d->len;) {
+        size_t n = d->len - off > (1u << 20) ? (1u << 20) : (size_t)(d->len - off);
+        ssize_t r = pread(d->fd, blk, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || write_all(fd, blk, (size_t)r) != 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "copying %s failed", in_path);
+            goto out;
+        }
+        off += (uint64_t)r;
+    }
+    if (write_all(fd, u.b.p, u.b.len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
+        fd = -1;
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, out_path) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", out_path, strerror(errno));
+        goto out;
+    }
+    free(tmp);
+    tmp = NULL;
+    rc = SERTEL_OK;
+    goto out;
+nomem:
+    rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory building the DSS revision");
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp != NULL) {
+        unlink(tmp);
+        free(tmp);
+    }
+    free(blk);
+    pdf_buf_free(&u.b);
+    free(u.ents);
+    pdf_close(d);
+    return rc;
+}

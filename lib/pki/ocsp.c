@@ -406,3 +406,82 @@ malformed:
     rc = status_blob(out, p->malformed, p->malformed_len);
     return rc == SERTEL_OK ? SERTEL_OK : sertel_err_set(err, rc, "out of memory");
 }
+
+void pki_blobs_free(pki_blob *b, size_t n)
+{
+    size_t i;
+
+    if (b == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        pki_blob_clear(&b[i]);
+    free(b);
+}
+
+int pki_authority_cert(pki *p, const char *name, X509 **out, sertel_err *err)
+{
+    int rc;
+
+    pthread_mutex_lock(&p->lock);
+    rc = ca_authority_cert(p->ca, name, out, err);
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+int pki_validation_data(pki *p, X509 *const *certs, size_t ncerts, pki_blob **ocsps, size_t *nocsps,
+                        pki_blob **crls, size_t *ncrls, sertel_err *err)
+{
+    size_t i, n = 0;
+    int rc = SERTEL_OK;
+
+    *ocsps = calloc(ncerts ? ncerts : 1, sizeof(pki_blob));
+    *crls = calloc(2, sizeof(pki_blob));
+    *nocsps = *ncrls = 0;
+    if (*ocsps == NULL || *crls == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < ncerts; i++) {
+        OCSP_REQUEST *req;
+        OCSP_CERTID *id;
+        unsigned char *der = NULL;
+        int len;
+
+        if (certs[i] == NULL || X509_check_issued(p->issuing, certs[i]) != X509_V_OK)
+            continue;
+        req = OCSP_REQUEST_new();
+        id = OCSP_cert_to_id(NULL, certs[i], p->issuing);
+        if (req == NULL || id == NULL || OCSP_request_add0_id(req, id) == NULL) {
+            OCSP_CERTID_free(id);
+            OCSP_REQUEST_free(req);
+            rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        len = i2d_OCSP_REQUEST(req, &der);
+        OCSP_REQUEST_free(req);
+        if (len <= 0) {
+            rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "cannot encode an OCSP request");
+            goto out;
+        }
+        rc = pki_ocsp(p, der, (size_t)len, &(*ocsps)[n], err);
+        OPENSSL_free(der);
+        if (rc != SERTEL_OK)
+            goto out;
+        n++;
+    }
+    *nocsps = n;
+    if ((rc = pki_crl(p, "issuing", &(*crls)[0], err)) != SERTEL_OK)
+        goto out;
+    *ncrls = 1;
+    if ((rc = pki_crl(p, "root", &(*crls)[1], err)) != SERTEL_OK)
+        goto out;
+    *ncrls = 2;
+out:
+    if (rc != SERTEL_OK) {
+        pki_blobs_free(*ocsps, n);
+        pki_blobs_free(*crls, *ncrls);
+        *ocsps = *crls = NULL;
+        *nocsps = *ncrls = 0;
+    }
+    return rc;
+}

@@ -25,6 +25,7 @@
 #ifndef SERTEL_PKI_H
 #define SERTEL_PKI_H
 
+#include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,5 +93,20 @@ int pki_ca_cert(pki *p, const char *name, int der, pki_blob *out, sertel_err *er
     SERTEL_NONNULL(1, 2, 4);
 
 void pki_get_stats(pki *p, pki_stats *out) SERTEL_NONNULL(1, 2);
+
+/*
+ * Validation data for long-term signatures (PAdES B-LT): an OCSP response
+ * for each of certs that this CA's issuing authority issued (others are
+ * skipped), and the current issuing and root CRLs. *ocsps and *crls are
+ * arrays of blobs the caller frees with pki_blobs_free.
+ */
+int pki_validation_data(pki *p, X509 *const *certs, size_t ncerts, pki_blob **ocsps, size_t *nocsps,
+                        pki_blob **crls, size_t *ncrls, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 4, 5, 6, 7);
+void pki_blobs_free(pki_blob *b, size_t n);
+
+/* The CA certificates of this home's authorities (root, issuing, ocsp, tsa); caller frees. */
+int pki_authority_cert(pki *p, const char *name, X509 **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
 
 #endif

@@ -146,6 +146,25 @@ expect_grep "Common Name: Siti Rahayu" "$T/pdfsig.txt" "pdfsig: signed by the ow
 expect_grep "Signature is Valid" "$T/pdfsig.txt" "pdfsig: signature valid"
 expect_grep "Certificate is Trusted" "$T/pdfsig.txt" "pdfsig: certificate trusted"
 expect_grep "Total document signed" "$T/pdfsig.txt" "pdfsig: whole document signed"
+# B-LT: a Document Security Store with the chains, OCSP responses and CRLs.
+expect_exit 0 "sign B-LT as the owner" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-LT "$D/letter.pdf" "$T/siti-lt.pdf"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-lt.pdf" >"$T/pdfsig-lt.txt" 2>&1
+expect_grep "Signature is Valid" "$T/pdfsig-lt.txt" "pdfsig: B-LT signature still valid after the DSS revision"
+expect_exit 0 "qpdf --check on the B-LT file" -- qpdf --check "$T/siti-lt.pdf"
+mutool show "$T/siti-lt.pdf" trailer/Root/DSS >"$T/dss.txt" 2>&1
+expect_grep "/Certs" "$T/dss.txt" "DSS has certificates"
+expect_grep "/OCSPs" "$T/dss.txt" "DSS has OCSP responses"
+expect_grep "/CRLs" "$T/dss.txt" "DSS has CRLs"
+cat "$T/root.pem" "$T/issuing.pem" >"$T/chain.pem"
+ocsp1=$(sed -n 's/.*\/OCSPs \[ \([0-9]*\) 0 R.*/\1/p' "$T/dss.txt")
+crl1=$(sed -n 's/.*\/CRLs \[ \([0-9]*\) 0 R.*/\1/p' "$T/dss.txt")
+mutool show -b "$T/siti-lt.pdf" "$ocsp1" >"$T/dss-ocsp.der" 2>/dev/null
+openssl ocsp -respin "$T/dss-ocsp.der" -CAfile "$T/chain.pem" -resp_text >"$T/dss-ocsp.txt" 2>&1
+expect_grep "Response verify OK" "$T/dss-ocsp.txt" "embedded OCSP response verifies (openssl)"
+expect_grep "Cert Status: good" "$T/dss-ocsp.txt" "embedded OCSP says good"
+mutool show -b "$T/siti-lt.pdf" "$crl1" >"$T/dss-crl.der" 2>/dev/null
+expect_exit 0 "embedded CRL verifies (openssl)" -- openssl crl -inform DER -in "$T/dss-crl.der" -CAfile "$T/chain.pem" -noout
+
 # A visible stamp: QR code, signer, agency, date and time in WIB, reason, footer.
 expect_exit 0 "visible signature with QR code and footer" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --reason "Menyetujui" --visible --page 1 --rect 330,60,240,90 --footer "$D/letter.pdf" "$T/siti-visible.pdf"
 pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-visible.pdf" >"$T/pdfsig2.txt" 2>&1
