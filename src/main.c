@@ -27,6 +27,7 @@ static const char usage[] =
     "  crl            issue and write a CRL\n"
     "  timestamp      time-stamp a file (RFC 3161)\n"
     "  sign           sign a PDF (PAdES B-B, B-T) or any file (detached CAdES .p7s)\n"
+    "  verify         validate the signatures of a PDF or a detached .p7s (ETSI TS 119 102-1)\n"
     "  serve          run the HTTP services: OCSP, time-stamping, CRLs, CA certificates\n"
     "\n"
     "Registration and lifecycle (sertel register --help for all of them):\n"
@@ -124,6 +125,8 @@ int main(int argc, char **argv)
         return cmd_timestamp(&g, argc, argv);
     if (strcmp(argv[0], "sign") == 0)
         return cmd_sign(&g, argc, argv);
+    if (strcmp(argv[0], "verify") == 0)
+        return cmd_verify(&g, argc, argv);
     if (strcmp(argv[0], "serve") == 0)
         return cmd_serve(&g, argc, argv);
     {

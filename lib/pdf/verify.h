@@ -1,0 +1,140 @@
+/*
+ * verify.h - validation of PAdES / PDF signatures and of detached CMS
+ * (CAdES) signatures, with conclusions after ETSI TS 119 102-1.
+ *
+ * For every signature of a PDF (signature fields with a /V, document
+ * time-stamps): the /ByteRange is checked to be exactly four integers from
+ * 0 whose gap is the /Contents hex string and whose end is the end of a
+ * revision (an %%EOF) or of the file; the CMS is decoded (bounded), the
+ * message-digest is compared with the digest over the ByteRange (read once,
+ * streaming), the signature value is verified over the signed attributes,
+ * the signer's chain is built to the given trust anchors at the proven
+ * signing time (the signature time-stamp's genTime) or else now, key usage
+ * and EKU are checked, and the PAdES level reached is reported. Each later
+ * revision is compared with the signed one: harmless additions
+ * (signatures into empty fields, DSS, document time-stamps, AcroForm
+ * /Fields additions) are accepted, anything else marks the signature
+ * modified_after_signing with the change named. Duplicate object numbers
+ * within one revision fail the document.
+ *
+ * Revocation: only data embedded in the CMS (CRLs) is used in this step;
+ * without it certificate_status is "unknown" with the reason "revocation
+ * not checked (offline)". OCSP/CRL fetching is a later step.
+ *
+ * Every input is hostile: any parse error is a failure of that signature,
+ * never a pass. Results are owned by the report (vfy_report_free).
+ * Thread safety: no shared state.
+ */
+#ifndef SERTEL_PDF_VERIFY_H
+#define SERTEL_PDF_VERIFY_H
+
+#include <jansson.h>
+#include <openssl/x509.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "pdf/pdf.h"
+#include "util/err.h"
+
+/* Largest /Contents (decoded CMS) accepted. */
+#define VFY_MAX_CMS (1u << 20)
+/* Most signatures and changes reported per document. */
+#define VFY_MAX_SIGS 256
+#define VFY_MAX_CHANGES 64
+
+/* ETSI TS 119 102-1 main indications, ordered from best to worst. */
+typedef enum vfy_conclusion {
+    VFY_TOTAL_PASSED = 0,
+    VFY_INDETERMINATE = 1,
+    VFY_TOTAL_FAILED = 2,
+} vfy_conclusion;
+
+typedef struct vfy_opts {
+    STACK_OF(X509) * trust; /* trust anchors (borrowed); NULL or empty: nothing is trusted */
+    int offline;            /* do not fetch revocation data (always so in this step) */
+    time_t now;             /* 0: time(NULL) */
+} vfy_opts;
+
+typedef struct vfy_sig {
+    char field[256];    /* field name (/T), UTF-8 as far as ASCII; "" for detached */
+    char subfilter[64]; /* ETSI.CAdES.detached, adbe.pkcs7.detached, ETSI.RFC3161 */
+    int doc_timestamp;  /* 1 for a document time-stamp (/Type /DocTimeStamp) */
+    vfy_conclusion conclusion;
+    char sub_indication[48]; /* "" when TOTAL_PASSED */
+    int integrity;           /* 1: digest and signature value verify */
+    int covers_whole_document;
+    int modified_after_signing;
+    char **changes; /* what later revisions changed (not harmless), n_changes entries */
+    size_t n_changes;
+    char **harmless; /* later changes accepted as harmless */
+    size_t n_harmless;
+    char signer_name[256]; /* CN */
+    char signer_subject[512];
+    char signer_issuer[512];
+    char signer_serial[80];      /* hex */
+    char claimed_time[40];       /* /M or signing-time, ISO 8601 UTC; "" if none */
+    int has_timestamp;           /* a valid signature time-stamp */
+    char timestamp_time[40];     /* its genTime, ISO 8601 UTC */
+    char timestamp_tsa[512];     /* its signer's subject */
+    char level[16];              /* "B-B", "B-T", "PKCS7" (not PAdES), "" (none) */
+    char certificate_status[24]; /* "valid", "expired", "revoked", "untrusted", "unknown" */
+    char revocation[48];         /* "good", "revoked", "not checked (offline)" */
+    char reason[256];            /* /Reason, /Location */
+    char location[256];
+    char **reasons; /* why it is not TOTAL_PASSED, and notes */
+    size_t n_reasons;
+    uint64_t byterange[4];
+    uint64_t revision_end; /* c + d */
+} vfy_sig;
+
+typedef struct vfy_report {
+    vfy_conclusion conclusion; /* worst of the signatures; TOTAL_FAILED when none */
+    char sub_indication[48];
+    vfy_sig *sigs;
+    size_t n_sigs;
+    unsigned n_revisions;
+    int detached;
+    char **notes; /* document-level findings (duplicate objects ...) */
+    size_t n_notes;
+} vfy_report;
+
+/*
+ * Verify every signature of the PDF at path. A file that is not a readable
+ * PDF is an error (SERTEL_ERR_INVALID / SERTEL_ERR_IO / SERTEL_ERR_UNSUPPORTED);
+ * everything about the signatures is in *out (vfy_report_free).
+ */
+int pdf_verify_file(const char *path, const vfy_opts *o, vfy_report **out,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* The same over a buffer (borrowed during the call). For tests and fuzzing. */
+int pdf_verify_mem(const unsigned char *data, size_t len, const vfy_opts *o, vfy_report **out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(3, 4);
+
+/* Verify a detached CMS signature (DER or PEM .p7s) over the file data_path. */
+int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opts *o,
+                      vfy_report **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+void vfy_report_free(vfy_report *r);
+
+/*
+ * Check a /ByteRange against the file buf[0..len): exactly four
+ * non-negative integers a b c d with a == 0, 0 < b < c, c + d <= len, the gap
+ * buf[b..c) is '<' hex digits '>' only (an even count), and c + d is the
+ * end of the file or just after an %%EOF marker (with its end-of-line).
+ * On success out[4] holds the numbers. On failure *why names the problem.
+ */
+int vfy_check_byterange(const unsigned char *buf, size_t len, const pdf_obj *byterange,
+                        uint64_t out[4], const char **why) SERTEL_NONNULL(1, 4, 5);
+
+/* Names for reports. */
+const char *vfy_conclusion_name(vfy_conclusion c);
+
+/* The report as JSON (docs/verify-json.md); NULL when out of memory. */
+json_t *vfy_report_json(const vfy_report *r, const char *file);
+
+/* The human-readable report, lang "id" (default) or "en". */
+void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FILE *f)
+    SERTEL_NONNULL(1, 4);
+
+#endif

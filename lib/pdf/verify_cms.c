@@ -1,0 +1,624 @@
+/*
+ * verify_cms.c - the CMS half of signature validation: the SignedData is
+ * decoded (bounded), the message-digest compared with a digest computed by
+ * the caller's source (the PDF's ByteRange or a detached file, streamed),
+ * the signature value verified over the signed attributes, the signature
+ * time-stamp (RFC 3161) checked over the signature value, and the signer's
+ * chain built at the proven time. Results go into a vfy_sig.
+ */
+#include <openssl/bn.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/ess.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
+#include <openssl/x509v3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdf/verify_int.h"
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+static void push(char ***arr, size_t *n, const char *fmt, va_list ap)
+{
+    char tmp[512];
+    char **na;
+
+    if (*n >= VFY_MAX_CHANGES)
+        return;
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    na = realloc(*arr, (*n + 1) * sizeof(*na));
+    if (na == NULL)
+        return;
+    *arr = na;
+    na[*n] = xstrdup(tmp);
+    if (na[*n] != NULL)
+        (*n)++;
+}
+
+void vfy_note(vfy_sig *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    push(&s->reasons, &s->n_reasons, fmt, ap);
+    va_end(ap);
+}
+
+void vfy_change(vfy_sig *s, int harmless, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (harmless) {
+        push(&s->harmless, &s->n_harmless, fmt, ap);
+    } else {
+        push(&s->changes, &s->n_changes, fmt, ap);
+        s->modified_after_signing = 1;
+    }
+    va_end(ap);
+}
+
+void vfy_report_note(vfy_report *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    push(&r->notes, &r->n_notes, fmt, ap);
+    va_end(ap);
+}
+
+void vfy_set(vfy_sig *s, vfy_conclusion c, const char *sub, const char *fmt, ...)
+{
+    va_list ap;
+    int first = 0;
+
+    if (c > s->conclusion || (c == s->conclusion && s->sub_indication[0] == '\0')) {
+        s->conclusion = c;
+        snprintf(s->sub_indication, sizeof(s->sub_indication), "%s", sub);
+        first = 1;
+    }
+    va_start(ap, fmt);
+    push(&s->reasons, &s->n_reasons, fmt, ap);
+    va_end(ap);
+    if (first && s->n_reasons > 1) { /* the deciding reason comes first */
+        char *last = s->reasons[s->n_reasons - 1];
+        memmove(s->reasons + 1, s->reasons, (s->n_reasons - 1) * sizeof(*s->reasons));
+        s->reasons[0] = last;
+    }
+}
+
+void vfy_iso_time(time_t t, char out[40])
+{
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        out[0] = '\0';
+}
+
+static void name_str(const X509_NAME *n, char *out, size_t cap)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *p;
+    long len;
+
+    out[0] = '\0';
+    if (b == NULL)
+        return;
+    if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        len = BIO_get_mem_data(b, &p);
+        if (len > 0) {
+            size_t l = (size_t)len < cap - 1 ? (size_t)len : cap - 1;
+            memcpy(out, p, l);
+            out[l] = '\0';
+        }
+    }
+    BIO_free(b);
+}
+
+static void cn_str(const X509_NAME *n, char *out, size_t cap)
+{
+    int i = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
+    unsigned char *u = NULL;
+    int l;
+
+    out[0] = '\0';
+    if (i < 0)
+        return;
+    l = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i)));
+    if (l > 0)
+        snprintf(out, cap, "%.*s", l, (const char *)u);
+    OPENSSL_free(u);
+}
+
+static void describe_signer(X509 *x, vfy_sig *s)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+
+    cn_str(X509_get_subject_name(x), s->signer_name, sizeof(s->signer_name));
+    name_str(X509_get_subject_name(x), s->signer_subject, sizeof(s->signer_subject));
+    name_str(X509_get_issuer_name(x), s->signer_issuer, sizeof(s->signer_issuer));
+    if (hex != NULL)
+        snprintf(s->signer_serial, sizeof(s->signer_serial), "%s", hex);
+    OPENSSL_free(hex);
+    BN_free(bn);
+}
+
+static int asn1_time_t(const ASN1_TIME *t, time_t *out)
+{
+    struct tm tm;
+
+    if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+        return -1;
+    *out = timegm(&tm);
+    return 0;
+}
+
+/* Key usage fit for signing documents; EKU, when present, must allow it. */
+static void check_usage(X509 *x, vfy_sig *s)
+{
+    uint32_t fl = X509_get_extension_flags(x);
+    EXTENDED_KEY_USAGE *eku;
+    int ok = 0, i;
+
+    if ((fl & EXFLAG_KUSAGE) &&
+        !(X509_get_key_usage(x) & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION))) {
+        vfy_set(s, VFY_INDETERMINATE, "CHAIN_CONSTRAINTS_FAILURE",
+                "the signer's certificate does not allow digital signatures (key usage)");
+        return;
+    }
+    if (!(fl & EXFLAG_XKUSAGE))
+        return;
+    eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    for (i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++) {
+        char oid[80];
+        ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+        int nid = OBJ_obj2nid(o);
+        OBJ_obj2txt(oid, sizeof(oid), o, 1);
+        if (nid == NID_email_protect || nid == NID_anyExtendedKeyUsage || nid == NID_code_sign ||
+            strcmp(oid, "1.3.6.1.5.5.7.3.36") == 0 ||      /* id-kp-documentSigning */
+            strcmp(oid, "1.3.6.1.4.1.311.10.3.12") == 0 || /* MS document signing */
+            strcmp(oid, "1.2.840.113583.1.1.5") == 0)      /* Adobe authentic documents */
+            ok = 1;
+    }
+    EXTENDED_KEY_USAGE_free(eku);
+    if (!ok)
+        vfy_set(s, VFY_INDETERMINATE, "CHAIN_CONSTRAINTS_FAILURE",
+                "the signer's certificate is not for document signing (extended key usage)");
+}
+
+static X509_STORE *make_store(const vfy_opts *o)
+{
+    X509_STORE *st = X509_STORE_new();
+    int i;
+
+    if (st == NULL)
+        return NULL;
+    for (i = 0; o->trust != NULL && i < sk_X509_num(o->trust); i++)
+        X509_STORE_add_cert(st, sk_X509_value(o->trust, i));
+    return st;
+}
+
+/* The signature time-stamp: a TimeStampToken whose imprint is over the signature value. */
+static int check_tst(const ASN1_STRING *seq, const ASN1_OCTET_STRING *sigval, X509_STORE *st,
+                     STACK_OF(X509) * extra, vfy_sig *s, time_t *gen)
+{
+    const unsigned char *p = ASN1_STRING_get0_data(seq);
+    PKCS7 *p7 = d2i_PKCS7(NULL, &p, ASN1_STRING_length(seq));
+    TS_VERIFY_CTX *vc = NULL;
+    TS_TST_INFO *ti = NULL;
+    STACK_OF(X509) *certs = NULL;
+    BIO *data = NULL;
+    int ok = 0;
+
+    if (p7 == NULL || p != ASN1_STRING_get0_data(seq) + ASN1_STRING_length(seq)) {
+        vfy_note(s, "the signature time-stamp is not a DER TimeStampToken");
+        goto out;
+    }
+    ti = PKCS7_to_TS_TST_INFO(p7);
+    vc = TS_VERIFY_CTX_new();
+    data = BIO_new_mem_buf(ASN1_STRING_get0_data(sigval), ASN1_STRING_length(sigval));
+    certs = extra != NULL ? X509_chain_up_ref(extra) : sk_X509_new_null();
+    if (ti == NULL || vc == NULL || data == NULL || certs == NULL || !X509_STORE_up_ref(st)) {
+        vfy_note(s, "the signature time-stamp cannot be read");
+        goto out;
+    }
+    TS_VERIFY_CTX_set_flags(vc, TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_DATA);
+    TS_VERIFY_CTX_set_store(vc, st);
+    TS_VERIFY_CTX_set_certs(vc, certs);
+    certs = NULL;
+    TS_VERIFY_CTX_set_data(vc, data);
+    data = NULL;
+    if (TS_RESP_verify_token(vc, p7) != 1) {
+        unsigned long e = ERR_peek_last_error();
+        vfy_note(s, "the signature time-stamp does not verify (%s)",
+                 e ? ERR_reason_error_string(e) : "unknown");
+        ERR_clear_error();
+        goto out;
+    }
+    if (asn1_time_t(TS_TST_INFO_get_time(ti), gen) != 0) {
+        vfy_note(s, "the signature time-stamp has no readable time");
+        goto out;
+    }
+    {
+        STACK_OF(PKCS7_SIGNER_INFO) *sis = PKCS7_get_signer_info(p7);
+        PKCS7_SIGNER_INFO *psi = sis != NULL ? sk_PKCS7_SIGNER_INFO_value(sis, 0) : NULL;
+        STACK_OF(X509) *pc = PKCS7_type_is_signed(p7) ? p7->d.sign->cert : NULL;
+        X509 *tsa = NULL;
+        if (psi != NULL && pc != NULL)
+            tsa = X509_find_by_issuer_and_serial(pc, psi->issuer_and_serial->issuer,
+                                                 psi->issuer_and_serial->serial);
+        if (tsa == NULL && psi != NULL && extra != NULL)
+            tsa = X509_find_by_issuer_and_serial(extra, psi->issuer_and_serial->issuer,
+                                                 psi->issuer_and_serial->serial);
+        if (tsa != NULL)
+            name_str(X509_get_subject_name(tsa), s->timestamp_tsa, sizeof(s->timestamp_tsa));
+    }
+    ok = 1;
+out:
+    sk_X509_pop_free(certs, X509_free);
+    BIO_free(data);
+    TS_VERIFY_CTX_free(vc);
+    TS_TST_INFO_free(ti);
+    PKCS7_free(p7);
+    return ok;
+}
+
+/* Map an X509_verify_cert error to a conclusion. */
+static void chain_error(vfy_sig *s, int e, int have_tst)
+{
+    const char *what = X509_verify_cert_error_string(e);
+
+    switch (e) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        snprintf(s->certificate_status, sizeof(s->certificate_status), "untrusted");
+        vfy_set(s, VFY_INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND",
+                "no chain to a trust anchor (%s); give the issuer with --trust or --home", what);
+        break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        snprintf(s->certificate_status, sizeof(s->certificate_status), "expired");
+        vfy_set(s, VFY_INDETERMINATE,
+                have_tst ? "OUT_OF_BOUNDS_NOT_REVOKED" : "OUT_OF_BOUNDS_NO_POE",
+                "a certificate of the chain was not valid at the %s (%s)",
+                have_tst ? "time-stamped signing time" : "validation time (no time-stamp)", what);
+        break;
+    case X509_V_ERR_CERT_REVOKED:
+        snprintf(s->certificate_status, sizeof(s->certificate_status), "revoked");
+        snprintf(s->revocation, sizeof(s->revocation), "revoked");
+        vfy_set(s, VFY_INDETERMINATE, "REVOKED_NO_POE",
+                "a certificate of the chain is revoked (embedded CRL)");
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+        vfy_set(s, VFY_INDETERMINATE, "TRY_LATER", "no embedded CRL for the chain (%s)", what);
+        break;
+    default:
+        snprintf(s->certificate_status, sizeof(s->certificate_status), "invalid");
+        vfy_set(s, VFY_INDETERMINATE, "CHAIN_CONSTRAINTS_FAILURE",
+                "the certificate chain does not verify (%s)", what);
+    }
+}
+
+static int has_signed_attr(CMS_SignerInfo *si, int nid)
+{
+    return CMS_signed_get_attr_by_NID(si, nid, -1) >= 0;
+}
+
+static void check_signing_cert_v2(CMS_SignerInfo *si, X509 *signer, vfy_sig *s)
+{
+    int idx = CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1);
+    X509_ATTRIBUTE *a;
+    ASN1_TYPE *t;
+    ESS_SIGNING_CERT_V2 *v2 = NULL;
+    STACK_OF(X509) *chain = NULL;
+    const unsigned char *p;
+
+    if (idx < 0)
+        return;
+    a = CMS_signed_get_attr(si, idx);
+    t = X509_ATTRIBUTE_count(a) == 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+    if (t == NULL || t->type != V_ASN1_SEQUENCE) {
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                "malformed signing-certificate-v2 attribute");
+        return;
+    }
+    p = t->value.sequence->data;
+    v2 = d2i_ESS_SIGNING_CERT_V2(NULL, &p, t->value.sequence->length);
+    chain = sk_X509_new_null();
+    if (v2 == NULL || chain == NULL || !sk_X509_push(chain, signer) ||
+        OSSL_ESS_check_signing_certs(NULL, v2, chain, 1) <= 0) {
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                "the signing-certificate-v2 attribute does not name the signer's certificate");
+        ERR_clear_error();
+    }
+    sk_X509_free(chain);
+    ESS_SIGNING_CERT_V2_free(v2);
+}
+
+int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
+                  const vfy_opts *o, vfy_sig *s)
+{
+    const unsigned char *p = der;
+    CMS_ContentInfo *cms = NULL;
+    STACK_OF(CMS_SignerInfo) * sis;
+    CMS_SignerInfo *si;
+    STACK_OF(X509) *certs = NULL;
+    STACK_OF(X509_CRL) *crls = NULL;
+    X509 *signer = NULL;
+    X509_ALGOR *dalg = NULL;
+    const EVP_MD *md;
+    unsigned char dig[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    X509_STORE *st = NULL;
+    X509_STORE_CTX *xc = NULL;
+    time_t when = o->now ? o->now : time(NULL), gen = 0;
+    int i, idx, have_tst = 0;
+    ASN1_OCTET_STRING **content;
+
+    snprintf(s->certificate_status, sizeof(s->certificate_status), "unknown");
+    if (len == 0 || len > VFY_MAX_CMS) {
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE", "the signature is empty or too large");
+        return 0;
+    }
+    cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+    if (cms == NULL || p != der + len) {
+        ERR_clear_error();
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE", "the signature is not a DER CMS structure");
+        goto out;
+    }
+    if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE", "the CMS is not SignedData");
+        goto out;
+    }
+    content = CMS_get0_content(cms);
+    if (content != NULL && *content != NULL) {
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                "the CMS carries its content (not a detached signature)");
+        goto out;
+    }
+    sis = CMS_get0_SignerInfos(cms);
+    if (sis == NULL || sk_CMS_SignerInfo_num(sis) != 1) {
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                "the CMS must have exactly one signer (has %d)",
+                sis != NULL ? sk_CMS_SignerInfo_num(sis) : 0);
+        goto out;
+    }
+    si = sk_CMS_SignerInfo_value(sis, 0);
+    certs = CMS_get1_certs(cms);
+    for (i = 0; certs != NULL && i < sk_X509_num(certs); i++)
+        if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0) {
+            signer = sk_X509_value(certs, i);
+            break;
+        }
+    if (signer == NULL) {
+        vfy_set(s, VFY_INDETERMINATE, "NO_SIGNING_CERTIFICATE_FOUND",
+                "the signer's certificate is not in the signature");
+        goto out;
+    }
+    describe_signer(signer, s);
+
+    /* Integrity: message-digest over the signed bytes, then the signature value. */
+    CMS_SignerInfo_get0_algs(si, NULL, NULL, &dalg, NULL);
+    md = dalg != NULL ? EVP_get_digestbyobj(dalg->algorithm) : NULL;
+    if (md == NULL || EVP_MD_get_size(md) < 32) {
+        vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
+                "the digest algorithm is unknown or too weak (SHA-256 or stronger needed)");
+        goto out;
+    }
+    if (CMS_signed_get_attr_count(si) <= 0) {
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                "the signature has no signed attributes (not supported)");
+        goto out;
+    }
+    idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_messageDigest, -1);
+    {
+        X509_ATTRIBUTE *a = idx >= 0 ? CMS_signed_get_attr(si, idx) : NULL;
+        ASN1_TYPE *t =
+            a != NULL && X509_ATTRIBUTE_count(a) == 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+        if (t == NULL || t->type != V_ASN1_OCTET_STRING ||
+            CMS_signed_get_attr_by_NID(si, NID_pkcs9_messageDigest, idx) >= 0) {
+            vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                    "the signed attributes need exactly one message-digest");
+            goto out;
+        }
+        if (dfn(darg, md, dig, &dlen) != 0) {
+            vfy_set(s, VFY_INDETERMINATE, "SIGNED_DATA_NOT_FOUND",
+                    "the signed data cannot be read");
+            goto out;
+        }
+        if ((int)dlen != ASN1_STRING_length(t->value.octet_string) ||
+            memcmp(dig, ASN1_STRING_get0_data(t->value.octet_string), dlen) != 0) {
+            vfy_set(s, VFY_TOTAL_FAILED, "HASH_FAILURE",
+                    "the document's digest does not match the signed message-digest: the "
+                    "signed bytes were changed");
+            goto out;
+        }
+    }
+    CMS_SignerInfo_set1_signer_cert(si, signer);
+    if (CMS_SignerInfo_verify(si) != 1) {
+        ERR_clear_error();
+        vfy_set(s, VFY_TOTAL_FAILED, "SIG_CRYPTO_FAILURE",
+                "the signature value does not verify with the signer's public key");
+        goto out;
+    }
+    s->integrity = 1;
+    {
+        int ct = CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1);
+        if (ct < 0)
+            vfy_note(s, "no content-type signed attribute");
+    }
+    check_signing_cert_v2(si, signer, s);
+    if (has_signed_attr(si, NID_pkcs9_signingTime)) {
+        X509_ATTRIBUTE *a =
+            CMS_signed_get_attr(si, CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1));
+        ASN1_TYPE *t = X509_ATTRIBUTE_count(a) == 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+        time_t ct;
+        if (s->claimed_time[0] == '\0' && t != NULL &&
+            (t->type == V_ASN1_UTCTIME || t->type == V_ASN1_GENERALIZEDTIME) &&
+            asn1_time_t((const ASN1_TIME *)t->value.asn1_string, &ct) == 0)
+            vfy_iso_time(ct, s->claimed_time);
+    }
+
+    st = make_store(o);
+    if (st == NULL) {
+        vfy_set(s, VFY_INDETERMINATE, "TRY_LATER", "out of memory");
+        goto out;
+    }
+    /* Signature time-stamp (unsigned attribute). */
+    idx = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+    if (idx >= 0) {
+        X509_ATTRIBUTE *a = CMS_unsigned_get_attr(si, idx);
+        ASN1_TYPE *t = X509_ATTRIBUTE_count(a) >= 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+        ASN1_OCTET_STRING *sv = CMS_SignerInfo_get0_signature(si);
+        if (t != NULL && t->type == V_ASN1_SEQUENCE && sv != NULL &&
+            check_tst(t->value.sequence, sv, st, certs, s, &gen)) {
+            have_tst = 1;
+            s->has_timestamp = 1;
+            vfy_iso_time(gen, s->timestamp_time);
+            when = gen;
+        } else if (t == NULL || t->type != V_ASN1_SEQUENCE) {
+            vfy_note(s, "the signature time-stamp attribute is malformed");
+        }
+    }
+    if (!have_tst)
+        vfy_note(s, "no valid signature time-stamp: the signing time is only claimed; the "
+                    "certificate was checked at the validation time");
+
+    /* The chain, at the proven time (else now). */
+    xc = X509_STORE_CTX_new();
+    if (xc == NULL || !X509_STORE_CTX_init(xc, st, signer, certs)) {
+        vfy_set(s, VFY_INDETERMINATE, "TRY_LATER", "out of memory");
+        goto out;
+    }
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(xc), when);
+    crls = CMS_get1_crls(cms);
+    if (crls != NULL && sk_X509_CRL_num(crls) > 0) {
+        X509_STORE_CTX_set0_crls(xc, crls);
+        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(xc), X509_V_FLAG_CRL_CHECK);
+    }
+    if (X509_verify_cert(xc) == 1) {
+        snprintf(s->certificate_status, sizeof(s->certificate_status), "valid");
+        if (crls != NULL && sk_X509_CRL_num(crls) > 0)
+            snprintf(s->revocation, sizeof(s->revocation), "good (embedded CRL)");
+    } else {
+        chain_error(s, X509_STORE_CTX_get_error(xc), have_tst);
+    }
+    ERR_clear_error();
+    if (s->revocation[0] == '\0') {
+        snprintf(s->revocation, sizeof(s->revocation), "not checked (offline)");
+        vfy_note(s, "revocation not checked (offline): no revocation data embedded");
+    }
+    check_usage(signer, s);
+
+    /* Level (ETSI EN 319 142-1): B-B needs signing-certificate-v2 and no signing-time. */
+    if (has_signed_attr(si, NID_id_smime_aa_signingCertificateV2) ||
+        has_signed_attr(si, NID_id_smime_aa_signingCertificate)) {
+        if (has_signed_attr(si, NID_pkcs9_signingTime) &&
+            strcmp(s->subfilter, "ETSI.CAdES.detached") == 0) {
+            vfy_note(s, "signing-time is a signed attribute: not PAdES baseline");
+            snprintf(s->level, sizeof(s->level), "PKCS7");
+        } else {
+            snprintf(s->level, sizeof(s->level), have_tst ? "B-T" : "B-B");
+        }
+    } else {
+        snprintf(s->level, sizeof(s->level), "PKCS7");
+    }
+out:
+    X509_STORE_CTX_free(xc);
+    X509_STORE_free(st);
+    sk_X509_CRL_pop_free(crls, X509_CRL_free);
+    sk_X509_pop_free(certs, X509_free);
+    CMS_ContentInfo_free(cms);
+    return s->integrity;
+}
+
+/* A document time-stamp (ETSI.RFC3161): the token's imprint is over the ByteRange. */
+int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
+                      const vfy_opts *o, vfy_sig *s)
+{
+    const unsigned char *p = der;
+    PKCS7 *p7 = NULL;
+    TS_TST_INFO *ti = NULL;
+    TS_VERIFY_CTX *vc = NULL;
+    X509_STORE *st = NULL;
+    const EVP_MD *md;
+    unsigned char dig[EVP_MAX_MD_SIZE], *imp = NULL;
+    unsigned int dlen = 0;
+    time_t gen;
+
+    snprintf(s->certificate_status, sizeof(s->certificate_status), "unknown");
+    snprintf(s->revocation, sizeof(s->revocation), "not checked (offline)");
+    p7 = len > 0 && len <= VFY_MAX_CMS ? d2i_PKCS7(NULL, &p, (long)len) : NULL;
+    ti = p7 != NULL ? PKCS7_to_TS_TST_INFO(p7) : NULL;
+    if (ti == NULL) {
+        ERR_clear_error();
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                "the document time-stamp is not a TimeStampToken");
+        goto out;
+    }
+    md = EVP_get_digestbyobj(TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(ti))->algorithm);
+    if (md == NULL || dfn(darg, md, dig, &dlen) != 0) {
+        vfy_set(s, VFY_INDETERMINATE, "SIGNED_DATA_NOT_FOUND",
+                "the time-stamped data cannot be read");
+        goto out;
+    }
+    {
+        ASN1_OCTET_STRING *mi = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(ti));
+        if ((int)dlen != ASN1_STRING_length(mi) ||
+            memcmp(dig, ASN1_STRING_get0_data(mi), dlen) != 0) {
+            vfy_set(s, VFY_TOTAL_FAILED, "HASH_FAILURE",
+                    "the document time-stamp's imprint does not match the document");
+            goto out;
+        }
+    }
+    st = make_store(o);
+    vc = TS_VERIFY_CTX_new();
+    imp = OPENSSL_memdup(dig, dlen);
+    if (st == NULL || vc == NULL || imp == NULL) {
+        vfy_set(s, VFY_INDETERMINATE, "TRY_LATER", "out of memory");
+        goto out;
+    }
+    TS_VERIFY_CTX_set_flags(vc, TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_IMPRINT);
+    TS_VERIFY_CTX_set_store(vc, st);
+    st = NULL;
+    TS_VERIFY_CTX_set_imprint(vc, imp, dlen);
+    imp = NULL;
+    s->integrity = 1;
+    if (TS_RESP_verify_token(vc, p7) != 1) {
+        unsigned long e = ERR_peek_last_error();
+        vfy_set(s, VFY_INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND",
+                "the document time-stamp's signature or TSA chain does not verify (%s)",
+                e ? ERR_reason_error_string(e) : "unknown");
+        ERR_clear_error();
+    } else {
+        snprintf(s->certificate_status, sizeof(s->certificate_status), "valid");
+    }
+    if (asn1_time_t(TS_TST_INFO_get_time(ti), &gen) == 0) {
+        vfy_iso_time(gen, s->timestamp_time);
+        s->has_timestamp = s->conclusion == VFY_TOTAL_PASSED;
+    }
+    snprintf(s->level, sizeof(s->level), "DocTimeStamp");
+out:
+    OPENSSL_free(imp);
+    X509_STORE_free(st);
+    TS_VERIFY_CTX_free(vc);
+    TS_TST_INFO_free(ti);
+    PKCS7_free(p7);
+    return s->integrity;
+}

@@ -1,0 +1,253 @@
+/*
+ * verify_report.c - the validation report as JSON (docs/verify-json.md)
+ * and as text, Indonesian by default, English with lang "en".
+ */
+#include <string.h>
+
+#include "pdf/verify_int.h"
+
+static json_t *str_or_null(const char *s)
+{
+    return s != NULL && s[0] ? json_string(s) : json_null();
+}
+
+static json_t *strs(char **a, size_t n)
+{
+    json_t *arr = json_array();
+    size_t i;
+
+    for (i = 0; arr != NULL && i < n; i++)
+        json_array_append_new(arr, json_string(a[i]));
+    return arr;
+}
+
+static const char *integrity_name(const vfy_sig *s)
+{
+    if (s->integrity)
+        return s->modified_after_signing ? "modified" : "valid";
+    return strcmp(s->sub_indication, "HASH_FAILURE") == 0         ? "hash_mismatch"
+           : strcmp(s->sub_indication, "SIG_CRYPTO_FAILURE") == 0 ? "signature_invalid"
+                                                                  : "not_checked";
+}
+
+json_t *vfy_report_json(const vfy_report *r, const char *file)
+{
+    json_t *root = json_object(), *sigs = json_array(), *details = json_array();
+    size_t i;
+    int all_ok = r->conclusion == VFY_TOTAL_PASSED;
+
+    if (root == NULL || sigs == NULL || details == NULL) {
+        json_decref(root);
+        json_decref(sigs);
+        json_decref(details);
+        return NULL;
+    }
+    json_object_set_new(root, "schema", json_string("sertel-verify/1"));
+    json_object_set_new(root, "file", str_or_null(file));
+    json_object_set_new(root, "type", json_string(r->detached ? "cms-detached" : "pdf"));
+    json_object_set_new(root, "conclusion", json_string(vfy_conclusion_name(r->conclusion)));
+    json_object_set_new(root, "sub_indication", str_or_null(r->sub_indication));
+    json_object_set_new(root, "revisions", json_integer((json_int_t)r->n_revisions));
+    json_object_set_new(root, "document_notes", strs(r->notes, r->n_notes));
+    for (i = 0; i < r->n_sigs; i++) {
+        const vfy_sig *s = &r->sigs[i];
+        json_t *o = json_object(), *signer = json_object(), *ts, *br = json_array(),
+               *d = json_object();
+        json_t *is = json_object(), *sd = json_object();
+        size_t k;
+
+        json_object_set_new(o, "index", json_integer((json_int_t)(i + 1)));
+        json_object_set_new(o, "field", str_or_null(s->field));
+        json_object_set_new(o, "subfilter", str_or_null(s->subfilter));
+        json_object_set_new(o, "document_timestamp", json_boolean(s->doc_timestamp));
+        json_object_set_new(o, "conclusion", json_string(vfy_conclusion_name(s->conclusion)));
+        json_object_set_new(o, "sub_indication", str_or_null(s->sub_indication));
+        json_object_set_new(o, "integrity", json_string(integrity_name(s)));
+        json_object_set_new(o, "covers_whole_document", json_boolean(s->covers_whole_document));
+        json_object_set_new(o, "modified_after_signing", json_boolean(s->modified_after_signing));
+        json_object_set_new(o, "changes", strs(s->changes, s->n_changes));
+        json_object_set_new(o, "harmless_changes", strs(s->harmless, s->n_harmless));
+        json_object_set_new(signer, "name", str_or_null(s->signer_name));
+        json_object_set_new(signer, "subject", str_or_null(s->signer_subject));
+        json_object_set_new(signer, "issuer", str_or_null(s->signer_issuer));
+        json_object_set_new(signer, "serial", str_or_null(s->signer_serial));
+        json_object_set_new(o, "signer", signer);
+        json_object_set_new(o, "claimed_signing_time", str_or_null(s->claimed_time));
+        if (s->has_timestamp) {
+            ts = json_object();
+            json_object_set_new(ts, "time", json_string(s->timestamp_time));
+            json_object_set_new(ts, "tsa", str_or_null(s->timestamp_tsa));
+        } else {
+            ts = json_null();
+        }
+        json_object_set_new(o, "timestamp", ts);
+        json_object_set_new(o, "level", str_or_null(s->level));
+        json_object_set_new(o, "certificate_status", str_or_null(s->certificate_status));
+        json_object_set_new(o, "revocation", str_or_null(s->revocation));
+        json_object_set_new(o, "reason", str_or_null(s->reason));
+        json_object_set_new(o, "location", str_or_null(s->location));
+        for (k = 0; k < 4 && s->revision_end > 0; k++)
+            json_array_append_new(br, json_integer((json_int_t)s->byterange[k]));
+        json_object_set_new(o, "byte_range", br);
+        json_object_set_new(o, "reasons", strs(s->reasons, s->n_reasons));
+        json_array_append_new(sigs, o);
+
+        /* BSrE-compatible detail. */
+        json_object_set_new(d, "signature_field", str_or_null(s->field));
+        json_object_set_new(is, "signer_name", str_or_null(s->signer_name));
+        json_object_set_new(is, "signer_dn", str_or_null(s->signer_subject));
+        json_object_set_new(is, "issuer_dn", str_or_null(s->signer_issuer));
+        json_object_set_new(is, "serial", str_or_null(s->signer_serial));
+        json_object_set_new(is, "cert_user_certified",
+                            json_boolean(strcmp(s->certificate_status, "valid") == 0));
+        json_object_set_new(d, "info_signer", is);
+        json_object_set_new(sd, "signed_in",
+                            str_or_null(s->has_timestamp ? s->timestamp_time : s->claimed_time));
+        json_object_set_new(sd, "signed_using_tsa", json_boolean(s->has_timestamp));
+        json_object_set_new(sd, "document_integrity",
+                            json_boolean(s->integrity && !s->modified_after_signing));
+        json_object_set_new(sd, "signature_valid", json_boolean(s->conclusion == VFY_TOTAL_PASSED));
+        json_object_set_new(sd, "reason", str_or_null(s->reason));
+        json_object_set_new(sd, "location", str_or_null(s->location));
+        json_object_set_new(d, "signature_document", sd);
+        json_array_append_new(details, d);
+    }
+    json_object_set_new(root, "signatures", sigs);
+    json_object_set_new(root, "summary",
+                        json_string(all_ok ? "DOCUMENT VALID !!!" : "DOCUMENT NOT VALID !!!"));
+    json_object_set_new(
+        root, "notes",
+        json_string(r->n_sigs == 0 ? "Dokumen tidak memiliki tanda tangan elektronik"
+                    : all_ok       ? "Dokumen valid, tanda tangan elektronik terverifikasi"
+                                   : "Dokumen tidak valid atau tanda tangan tidak dapat "
+                                     "diverifikasi"));
+    json_object_set_new(root, "jumlah_signature", json_integer((json_int_t)r->n_sigs));
+    json_object_set_new(root, "details", details);
+    return root;
+}
+
+typedef struct words {
+    const char *sig, *valid, *invalid, *indet, *signer, *issuer, *serial, *claimed, *tstamp, *none,
+        *level, *cert, *revoc, *unchanged, *changed, *changes, *harmless, *why, *doc, *nosig,
+        *reason, *location, *partial, *field;
+} words;
+
+static const words ID = {
+    "Tanda tangan",
+    "VALID",
+    "TIDAK VALID",
+    "TIDAK DAPAT DIPASTIKAN",
+    "Penanda tangan",
+    "Penerbit sertifikat",
+    "Nomor seri",
+    "Waktu penandatanganan (klaim)",
+    "Stempel waktu",
+    "tidak ada",
+    "Level",
+    "Status sertifikat",
+    "Pencabutan",
+    "Dokumen tidak berubah sejak ditandatangani",
+    "Dokumen DIUBAH setelah ditandatangani",
+    "Perubahan",
+    "Perubahan yang diizinkan",
+    "Keterangan",
+    "Kesimpulan dokumen",
+    "Dokumen tidak memiliki tanda tangan",
+    "Alasan penandatanganan",
+    "Lokasi",
+    "Tanda tangan ini mencakup revisi sebelumnya; revisi berikutnya hanya berisi perubahan yang "
+    "diizinkan",
+    "Kolom"};
+static const words EN = {
+    "Signature",
+    "VALID",
+    "NOT VALID",
+    "INDETERMINATE",
+    "Signer",
+    "Issuer",
+    "Serial",
+    "Signing time (claimed)",
+    "Time-stamp",
+    "none",
+    "Level",
+    "Certificate status",
+    "Revocation",
+    "The document has not changed since it was signed",
+    "The document was CHANGED after signing",
+    "Changes",
+    "Allowed changes",
+    "Notes",
+    "Document conclusion",
+    "The document has no signatures",
+    "Reason",
+    "Location",
+    "This signature covers an earlier revision; later revisions hold only allowed changes",
+    "Field"};
+
+void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FILE *f)
+{
+    const words *w = lang != NULL && strcmp(lang, "en") == 0 ? &EN : &ID;
+    size_t i, k;
+
+    if (file != NULL)
+        fprintf(f, "%s\n", file);
+    for (i = 0; i < r->n_notes; i++)
+        fprintf(f, "! %s\n", r->notes[i]);
+    if (r->n_sigs == 0)
+        fprintf(f, "%s\n", w->nosig);
+    for (i = 0; i < r->n_sigs; i++) {
+        const vfy_sig *s = &r->sigs[i];
+        const char *v = s->conclusion == VFY_TOTAL_PASSED    ? w->valid
+                        : s->conclusion == VFY_INDETERMINATE ? w->indet
+                                                             : w->invalid;
+        fprintf(f, "\n%s %zu: %s (%s%s%s)\n", w->sig, i + 1, v, vfy_conclusion_name(s->conclusion),
+                s->sub_indication[0] ? " / " : "", s->sub_indication);
+        if (s->field[0])
+            fprintf(f, "  %s: %s%s\n", w->field, s->field,
+                    s->doc_timestamp ? " (DocTimeStamp)" : "");
+        if (s->signer_name[0] || s->signer_subject[0])
+            fprintf(f, "  %s: %s\n    %s\n", w->signer, s->signer_name, s->signer_subject);
+        if (s->signer_issuer[0])
+            fprintf(f, "  %s: %s\n", w->issuer, s->signer_issuer);
+        if (s->signer_serial[0])
+            fprintf(f, "  %s: %s\n", w->serial, s->signer_serial);
+        fprintf(f, "  %s: %s\n", w->claimed, s->claimed_time[0] ? s->claimed_time : w->none);
+        if (s->has_timestamp)
+            fprintf(f, "  %s: %s (%s)\n", w->tstamp, s->timestamp_time, s->timestamp_tsa);
+        else
+            fprintf(f, "  %s: %s\n", w->tstamp, w->none);
+        if (s->reason[0])
+            fprintf(f, "  %s: %s\n", w->reason, s->reason);
+        if (s->location[0])
+            fprintf(f, "  %s: %s\n", w->location, s->location);
+        fprintf(f, "  %s: %s\n", w->level, s->level[0] ? s->level : "-");
+        fprintf(f, "  %s: %s\n", w->cert, s->certificate_status);
+        if (s->revocation[0])
+            fprintf(f, "  %s: %s\n", w->revoc, s->revocation);
+        if (s->integrity && !s->modified_after_signing)
+            fprintf(f, "  %s\n", s->covers_whole_document ? w->unchanged : w->partial);
+        if (s->modified_after_signing)
+            fprintf(f, "  %s\n", w->changed);
+        if (s->n_changes) {
+            fprintf(f, "  %s:\n", w->changes);
+            for (k = 0; k < s->n_changes; k++)
+                fprintf(f, "    - %s\n", s->changes[k]);
+        }
+        if (s->n_harmless) {
+            fprintf(f, "  %s:\n", w->harmless);
+            for (k = 0; k < s->n_harmless; k++)
+                fprintf(f, "    - %s\n", s->harmless[k]);
+        }
+        if (s->n_reasons) {
+            fprintf(f, "  %s:\n", w->why);
+            for (k = 0; k < s->n_reasons; k++)
+                fprintf(f, "    - %s\n", s->reasons[k]);
+        }
+    }
+    fprintf(f, "\n%s: %s (%s%s%s)\n", w->doc,
+            r->conclusion == VFY_TOTAL_PASSED    ? w->valid
+            : r->conclusion == VFY_INDETERMINATE ? w->indet
+                                                 : w->invalid,
+            vfy_conclusion_name(r->conclusion), r->sub_indication[0] ? " / " : "",
+            r->sub_indication);
+}

@@ -1,0 +1,137 @@
+#!/bin/bash
+# End-to-end: `sertel verify` on PDFs signed by `sertel sign` (B-B, B-T,
+# twice) and on attacked copies built by the test from a correctly signed
+# file (byte flip, Universal Signature Forgery variants, incremental
+# saving, a new annotation, duplicate objects); detached .p7s; trust from
+# --home / --trust only; JSON checked with jq; exit codes 0/1/2.
+. "$(dirname "$0")/lib.sh"
+D=$SERTEL_TEST_DATA
+ATK="python3 $D/pdf/pdf_attack.py"
+for tool in python3 jq openssl; do
+    command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
+done
+
+H=$T/home
+new_home "$H"
+"$SERTEL" --home "$H" ca export --root >"$T/root.pem"
+"$SERTEL" --home "$H" ca export --issuing >"$T/issuing.pem"
+printf 'p12 secret\n' >"$T/p12pw"
+make_csr ec-p256 budi "$T/budi"
+"$SERTEL" --home "$H" cert issue --csr "$T/budi.csr" --profile document-signing >"$T/budi.crt" ||
+    { echo "issue failed"; exit 1; }
+cat "$T/issuing.pem" "$T/root.pem" >"$T/chain.pem"
+openssl pkcs12 -export -inkey "$T/budi.key" -in "$T/budi.crt" -certfile "$T/chain.pem" \
+    -passout file:"$T/p12pw" -out "$T/budi.p12"
+
+sign() { # sign IN OUT [extra options]
+    local in=$1 out=$2
+    shift 2
+    "$SERTEL" --home "$H" sign --p12 "$T/budi.p12" --p12-password-file "$T/p12pw" "$@" "$in" "$out" >/dev/null
+}
+V() { "$SERTEL" --home "$H" verify "$@"; }
+# jqt FILE FILTER DESCRIPTION: the jq filter must yield true.
+jqt() {
+    if [ "$(jq -r "$2" "$1" 2>/dev/null)" = true ]; then pass "$3"; else fail "$3: $(jq -c "$2" "$1" 2>&1 | head -c 300) in $(head -c 1500 "$1")"; fi
+}
+
+L=$D/letter.pdf
+sign "$L" "$T/bb.pdf" --reason Persetujuan --location Jakarta || fail "sign B-B"
+sign "$L" "$T/bt.pdf" --level B-T || fail "sign B-T"
+sign "$T/bb.pdf" "$T/twice.pdf" --level B-T || fail "sign twice"
+
+# Valid signatures.
+expect_exit 0 "B-B verifies" -- V "$T/bb.pdf"
+expect_grep "Tanda tangan 1: VALID" "$T/out" "B-B: Indonesian report says VALID"
+expect_grep "Dokumen tidak berubah sejak ditandatangani" "$T/out" "B-B: document unchanged"
+expect_grep "Penanda tangan: budi" "$T/out" "B-B: signer named"
+expect_grep "Waktu penandatanganan \(klaim\)" "$T/out" "B-B: claimed time reported as claimed"
+expect_exit 0 "B-T verifies" -- V --json "$T/bt.pdf"
+cp "$T/out" "$T/bt.json"
+jqt "$T/bt.json" '.conclusion == "TOTAL_PASSED" and (.signatures|length) == 1' "B-T: TOTAL_PASSED"
+jqt "$T/bt.json" '.signatures[0].level == "B-T" and (.signatures[0].timestamp.time|test("^20[0-9-]+T"))' "B-T: level B-T with a time-stamp time"
+jqt "$T/bt.json" '.signatures[0] | has("conclusion") and has("sub_indication") and has("integrity") and has("covers_whole_document") and has("modified_after_signing") and has("changes") and has("signer") and has("claimed_signing_time") and has("timestamp") and has("level") and has("certificate_status") and has("reasons")' "JSON: per-signature fields present"
+jqt "$T/bt.json" '.signatures[0].signer | has("name") and has("subject") and has("issuer") and has("serial")' "JSON: signer fields present"
+jqt "$T/bt.json" '.signatures[0].covers_whole_document == true and .signatures[0].modified_after_signing == false and .signatures[0].integrity == "valid"' "JSON: covers the whole document, not modified"
+jqt "$T/bt.json" '.summary == "DOCUMENT VALID !!!" and .jumlah_signature == 1 and (.details[0].info_signer.signer_name == "budi") and .details[0].signature_document.signed_using_tsa == true and .details[0].signature_document.document_integrity == true' "JSON: BSrE-compatible fields"
+jqt "$T/bt.json" '.signatures[0].timestamp.tsa|test("Time-Stamping")' "JSON: TSA named"
+jqt "$T/bt.json" '.signatures[0].revocation == "not checked (offline)"' "JSON: revocation reported as not checked (offline)"
+
+expect_exit 0 "signed twice verifies" -- V --json "$T/twice.pdf"
+cp "$T/out" "$T/twice.json"
+jqt "$T/twice.json" '(.signatures|length) == 2 and .signatures[0].level == "B-B" and .signatures[1].level == "B-T"' "twice: B-B then B-T"
+jqt "$T/twice.json" '.signatures[0].covers_whole_document == false and .signatures[0].modified_after_signing == false and (.signatures[0].harmless_changes|length) > 0 and .signatures[1].covers_whole_document == true' "twice: first signature covers a revision, later changes harmless"
+jqt "$T/twice.json" '.signatures[0].reason == "Persetujuan" and .signatures[0].location == "Jakarta"' "twice: reason and location"
+expect_exit 0 "English report" -- V --lang en "$T/twice.pdf"
+expect_grep "Signature 1: VALID" "$T/out" "English: Signature 1: VALID"
+expect_grep "Document conclusion: VALID" "$T/out" "English: document conclusion"
+
+# Trust: nothing trusted without the home or --trust.
+mkdir -p "$T/elsewhere"
+( cd "$T/elsewhere" && SERTEL_HOME= "$SERTEL" verify --json "$T/bt.pdf" >"$T/notrust.json" 2>"$T/err"; echo $? >"$T/rc" )
+[ "$(cat "$T/rc")" = 1 ] && pass "no trust anchor: exit 1" || fail "no trust anchor: exit $(cat "$T/rc")"
+jqt "$T/notrust.json" '.conclusion == "INDETERMINATE" and .signatures[0].sub_indication == "NO_CERTIFICATE_CHAIN_FOUND"' "no trust anchor: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND"
+( cd "$T/elsewhere" && SERTEL_HOME= "$SERTEL" verify --trust "$T/root.pem" "$T/bt.pdf" >/dev/null 2>&1; echo $? >"$T/rc" )
+[ "$(cat "$T/rc")" = 0 ] && pass "--trust root.pem: exit 0" || fail "--trust root.pem: exit $(cat "$T/rc")"
+
+# Integrity: one byte flipped inside the signed range.
+$ATK flip "$T/bt.pdf" "$T/flip.pdf"
+expect_exit 1 "flipped byte: not valid" -- V --json "$T/flip.pdf"
+cp "$T/out" "$T/flip.json"
+jqt "$T/flip.json" '.signatures[0].conclusion == "TOTAL_FAILED" and .signatures[0].sub_indication == "HASH_FAILURE"' "flipped byte: TOTAL_FAILED / HASH_FAILURE"
+
+# Incremental saving: new page content after signing; a new annotation.
+for m in append-content:"content of page 1 changed" append-annot:"page 1: annotations changed"; do
+    mode=${m%%:*} msg=${m#*:}
+    $ATK "$mode" "$T/bt.pdf" "$T/$mode.pdf"
+    expect_exit 1 "$mode: not valid" -- V --json "$T/$mode.pdf"
+    cp "$T/out" "$T/$mode.json"
+    jqt "$T/$mode.json" '.signatures[0].modified_after_signing == true and .signatures[0].conclusion != "TOTAL_PASSED" and .signatures[0].integrity == "modified"' "$mode: modified_after_signing, not passed"
+    jqt "$T/$mode.json" ".signatures[0].changes | map(test(\"$msg\")) | any" "$mode: change named '$msg'"
+    jqt "$T/$mode.json" '.summary == "DOCUMENT NOT VALID !!!"' "$mode: BSrE summary NOT VALID"
+done
+expect_exit 1 "append-content: Indonesian text names the change" -- V "$T/append-content.pdf"
+expect_grep "Dokumen DIUBAH setelah ditandatangani" "$T/out" "append-content: text says changed"
+
+# Universal Signature Forgery variants: a clear failure, never a pass or a crash.
+for m in usf-empty:"gap of /ByteRange is not the /Contents" usf-null:"gap of /ByteRange is not the /Contents" \
+    usf-nocontents:"no /Contents" usf-br3:"exactly 4 numbers" usf-beyond:"beyond the end of the file" \
+    usf-nobr:"no /ByteRange"; do
+    mode=${m%%:*} msg=${m#*:}
+    $ATK "$mode" "$T/bt.pdf" "$T/$mode.pdf"
+    expect_exit 1 "$mode: not valid" -- V --json "$T/$mode.pdf"
+    cp "$T/out" "$T/$mode.json"
+    jqt "$T/$mode.json" ".conclusion == \"TOTAL_FAILED\" and .signatures[0].sub_indication == \"FORMAT_FAILURE\" and (.signatures[0].reasons[0]|test(\"$msg\"))" "$mode: TOTAL_FAILED / FORMAT_FAILURE, '$msg'"
+done
+
+# Duplicate object numbers within one revision (signed afterwards).
+$ATK dup "$L" "$T/dup0.pdf"
+sign "$T/dup0.pdf" "$T/dup.pdf" || fail "sign dup"
+expect_exit 1 "duplicate objects: not valid" -- V --json "$T/dup.pdf"
+cp "$T/out" "$T/dup.json"
+jqt "$T/dup.json" '.conclusion == "TOTAL_FAILED" and (.signatures[0].reasons|map(test("defined twice"))|any)' "duplicate objects: TOTAL_FAILED, named"
+
+# Unsigned PDF: exit 1; garbage / missing file: exit 2.
+expect_exit 1 "unsigned PDF: exit 1" -- V "$L"
+echo "not a pdf" >"$T/np.pdf"
+expect_exit 2 "garbage file: exit 2" -- V "$T/np.pdf"
+expect_exit 2 "missing file: exit 2" -- V "$T/nope.pdf"
+expect_exit 2 "usage error: exit 2" -- V
+expect_exit 2 "bad --lang: exit 2" -- V --lang fr "$T/bt.pdf"
+
+# Detached CMS.
+head -c 300000 /dev/urandom >"$T/blob.bin"
+"$SERTEL" --home "$H" sign --detached --p12 "$T/budi.p12" --p12-password-file "$T/p12pw" --level B-T \
+    "$T/blob.bin" "$T/blob.p7s" >/dev/null || fail "sign detached"
+expect_exit 0 "detached: verifies" -- V --json --detached "$T/blob.p7s" "$T/blob.bin"
+cp "$T/out" "$T/det.json"
+jqt "$T/det.json" '.conclusion == "TOTAL_PASSED" and .type == "cms-detached" and .signatures[0].level == "B-T"' "detached: TOTAL_PASSED, B-T"
+openssl cms -sign -binary -in "$T/blob.bin" -signer "$T/budi.crt" -inkey "$T/budi.key" -certfile "$T/issuing.pem" \
+    -outform DER -out "$T/ossl.p7s" -md sha256 2>/dev/null
+expect_exit 0 "detached by openssl cms -sign: verifies" -- V --detached "$T/ossl.p7s" "$T/blob.bin"
+printf 'x' >>"$T/blob.bin"
+expect_exit 1 "detached: altered data fails" -- V --json --detached "$T/blob.p7s" "$T/blob.bin"
+cp "$T/out" "$T/det2.json"
+jqt "$T/det2.json" '.signatures[0].sub_indication == "HASH_FAILURE"' "detached: HASH_FAILURE"
+expect_exit 1 "detached: a garbage signature file fails" -- V --json --detached "$T/np.pdf" "$T/blob.bin"
+jqt "$T/out" '.signatures[0].sub_indication == "FORMAT_FAILURE"' "detached: garbage signature is FORMAT_FAILURE"
+finish
