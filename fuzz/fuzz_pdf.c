@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (counted)
         for (i = 1; i <= n && i <= 64; i++)
-            (void)pdf_page_get(d, i, &pg, &err);
+            if (pdf_page_get(d, i, &pg, &err) != SERTEL_OK)
+                break;
     memset(&o, 0, sizeof(o));
     o.when = 1700000000;
     if (pdf_build_sig_update(d, &o, 64, &upd, &ulen, &coff, &err) == SERTEL_OK) {
