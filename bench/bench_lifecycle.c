@@ -30,7 +30,7 @@ static double now_s(void)
 
 static void set_argon(const char *home, int kib, int passes)
 {
-    char path[4096], *line;
+    char path[4096], *line, *save = NULL;
     unsigned char *text = NULL;
     size_t len;
     FILE *fp;
@@ -39,7 +39,9 @@ static void set_argon(const char *home, int kib, int passes)
         fs_read_file(path, 1 << 20, &text, &len, NULL) != SERTEL_OK)
         exit(2);
     fp = fopen(path, "w");
-    for (line = strtok((char *)text, "\n"); line; line = strtok(NULL, "\n")) {
+    if (fp == NULL)
+        exit(2);
+    for (line = strtok_r((char *)text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (strncmp(line, "argon2_memory_kib", 17) == 0)
             fprintf(fp, "argon2_memory_kib = %d\n", kib);
         else if (strncmp(line, "argon2_passes", 13) == 0)
@@ -111,7 +113,11 @@ int main(int argc, char **argv)
         return 2;
     }
     if (argc >= 4 && strcmp(argv[2], "--people") == 0)
-        people = atoi(argv[3]);
+        people = (int)strtol(argv[3], NULL, 10);
+    if (people < 1 || people > 9999) {
+        fputs("bench_lifecycle: --people is 1..9999\n", stderr);
+        return 2;
+    }
     if (sodium_init() < 0 || mkdtemp(tmpl) == NULL)
         return 2;
     snprintf(path, sizeof(path), "%s/letter.pdf", argv[1]);

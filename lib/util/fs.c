@@ -140,9 +140,11 @@ static int dir_of(const char *path, char *out, size_t cap)
 {
     char tmp[PATH_MAX];
 
-    if (strlen(path) >= sizeof(tmp))
+    size_t n = strlen(path);
+
+    if (n >= sizeof(tmp))
         return -1;
-    strcpy(tmp, path); /* length checked above */
+    memcpy(tmp, path, n + 1);
     if ((size_t)snprintf(out, cap, "%s", dirname(tmp)) >= cap)
         return -1;
     return 0;

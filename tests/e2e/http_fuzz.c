@@ -199,7 +199,7 @@ static int read_response(int fd, int head_only, response *r, char *errbuf, size_
         snprintf(errbuf, errcap, "not an HTTP response");
         goto out;
     }
-    r->status = atoi(head + 9);
+    r->status = (int)strtol(head + 9, NULL, 10); /* 3 digits after "HTTP/1.x " */
     end[2] = '\0';
     have = hlen - (size_t)(end + 4 - head);
     if ((v = find_header(head, "Content-Type")) != NULL)
@@ -465,7 +465,7 @@ static void build(fuzz_ctx *f, enum kind k, outreq *o)
             abort();
         memset(chunk, 'A', sizeof(chunk));
         for (i = 0; i < 7; i++) {
-            pos += (size_t)sprintf((char *)o->body + pos, "%zx\r\n", sizeof(chunk));
+            pos += (size_t)snprintf((char *)o->body + pos, 16, "%zx\r\n", sizeof(chunk));
             memcpy(o->body + pos, chunk, sizeof(chunk));
             pos += sizeof(chunk);
             memcpy(o->body + pos, "\r\n", 2);
@@ -534,7 +534,8 @@ static void build(fuzz_ctx *f, enum kind k, outreq *o)
         o->head = realloc(o->head, o->head_len + 20 * 1024 + 16);
         if (o->head == NULL)
             abort();
-        o->head_len += (size_t)sprintf(o->head + o->head_len, "X-Big: %s\r\n", big);
+        o->head_len +=
+            (size_t)snprintf(o->head + o->head_len, 20 * 1024 + 16, "X-Big: %s\r\n", big);
         free(big);
         o->service = 2;
         break;

@@ -86,7 +86,9 @@ static int setup(void **state)
         fs_read_file(cpath, 1 << 20, &text, &len, NULL) != SERTEL_OK)
         return -1;
     fp = fopen(cpath, "w");
-    for (char *line = strtok((char *)text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r((char *)text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         if (strncmp(line, "argon2_memory_kib", 17) == 0)
             fputs("argon2_memory_kib = 19456\n", fp);
         else if (strncmp(line, "argon2_passes", 13) == 0)
