@@ -1,5 +1,5 @@
 /*
- * cmd_sign.c - `sertel sign`: PAdES signatures on PDFs (B-B, B-T) and
+ * cmd_sign.c - `sertel sign`: PAdES signatures on PDFs (B-B to B-LTA) and
  * detached CAdES (.p7s) for any file. The key comes from a PKCS#12 file
  * (no home needed) or from an owner's signing authorization in a home
  * (--email, --passphrase-file, --otp). Time-stamps come from --tsa URL or,
@@ -24,8 +24,8 @@
 static const char sign_usage[] =
     "usage: sertel [--home H] sign (--p12 FILE --p12-password-file F |\n"
     "                              --email E --passphrase-file F [--otp CODE])\n"
-    "                  [--level B-B|B-T|B-LT] [--tsa URL] [--reason R] [--location L]\n"
-    "                  [--contact C] [--name N] [--field NAME] [--page N]\n"
+    "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
+    "                  [--contact C] [--name N] [--field NAME] [--page N] [--certify 1|2|3]\n"
     "                  [--visible --rect X,Y,W,H [--qr TEXT] [--footer]] IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
     "                  FILE OUT.p7s\n"
@@ -38,6 +38,10 @@ static const char sign_usage[] =
     "the Indonesian statement naming the issuing CA.\n"
     "B-LT (needs the home, no --tsa) adds a revision with a Document Security\n"
     "Store: the signer's and the TSA's chains, OCSP responses and CRLs.\n"
+    "B-LTA (the home, no --tsa) adds after that a document time-stamp revision.\n"
+    "--certify P makes a certification signature (DocMDP), only as the first\n"
+    "signature: P=1 no changes allowed, 2 form filling and signing, 3 also\n"
+    "annotations.\n"
     "B-T adds a signature time-stamp from --tsa URL, or from the home's TSA.\n"
     "The output is written atomically: on any error no output file exists.\n";
 
@@ -97,6 +101,37 @@ out:
  * Document Security Store: the signer's and the TSA's certificates with
  * their chain, OCSP responses for both, and the CRLs, all from this home.
  */
+static int sign_lt(pki *p, const pdf_sign_opts *so, const char *in, const char *out,
+                   sertel_err *err);
+
+/*
+ * B-LTA: B-LT into a temporary file, then a document time-stamp revision
+ * from the home's TSA. The TSA's chain and revocation data are already in
+ * the DSS (the same TSA stamped the signature).
+ */
+static int sign_lta(pki *p, const pdf_sign_opts *so, const char *in, const char *out,
+                    sertel_err *err)
+{
+    char *tmp = malloc(strlen(out) + 16);
+    int rc, fd;
+
+    if (tmp == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    snprintf(tmp, strlen(out) + 16, "%s.lt-XXXXXX", out);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        free(tmp);
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create a file next to %s", out);
+    }
+    close(fd);
+    rc = sign_lt(p, so, in, tmp, err);
+    if (rc == SERTEL_OK)
+        rc = pdf_timestamp_file(tmp, out, &so->tsa, err);
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
 static int sign_lt(pki *p, const pdf_sign_opts *so, const char *in, const char *out,
                    sertel_err *err)
 {
@@ -181,6 +216,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"rect", required_argument, NULL, 'R'},
         {"qr", required_argument, NULL, 'Q'},
         {"footer", no_argument, NULL, 'O'},
+        {"certify", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -188,7 +224,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                *tsa_url = NULL;
     pdf_sign_opts so;
     cms_signer *s = &so.signer;
-    int c, detached = 0, lt = 0, rc = EXIT_ERROR;
+    int c, detached = 0, lt = 0, lta = 0, rc = EXIT_ERROR;
     char *pass = NULL, *end, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
@@ -245,6 +281,13 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         case 'Q':
             so.qr_text = optarg;
             break;
+        case 'C':
+            if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '3')
+                return cli_usage_error("sign: --certify takes the DocMDP permission 1, 2 or 3 "
+                                       "(1: no changes, 2: form filling and signing, 3: also "
+                                       "annotations)");
+            so.certify = optarg[0] - '0';
+            break;
         case 'R': {
             char *q = optarg;
             int k;
@@ -267,11 +310,11 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             else if (strcmp(optarg, "B-LT") == 0) {
                 so.level = PDF_LEVEL_BT;
                 lt = 1;
-            } else if (strcmp(optarg, "B-LTA") == 0)
-                return cli_usage_error("sign: level B-LTA is not implemented yet; use B-B, B-T "
-                                       "or B-LT");
-            else
-                return cli_usage_error("sign: --level must be B-B, B-T or B-LT");
+            } else if (strcmp(optarg, "B-LTA") == 0) {
+                so.level = PDF_LEVEL_BT;
+                lt = lta = 1;
+            } else
+                return cli_usage_error("sign: --level must be B-B, B-T, B-LT or B-LTA");
             break;
         case 'g': {
             unsigned long long v;
@@ -305,8 +348,11 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (so.visible && detached)
         return cli_usage_error("sign: a detached signature has no visible stamp");
     if (lt && (detached || tsa_url != NULL))
-        return cli_usage_error("sign: B-LT uses the home's own time-stamping authority, CRLs and "
-                               "OCSP responder (give --home, no --tsa) and applies to PDFs");
+        return cli_usage_error("sign: %s uses the home's own time-stamping authority, CRLs and "
+                               "OCSP responder (give --home, no --tsa) and applies to PDFs",
+                               lta ? "B-LTA" : "B-LT");
+    if (so.certify != 0 && detached)
+        return cli_usage_error("sign: --certify applies to PDFs, not detached signatures");
 
     if (p12 != NULL) {
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
@@ -343,17 +389,24 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (detached)
         rc = cms_sign_file(argv[optind], argv[optind + 1], s,
                            so.level == PDF_LEVEL_BT ? &so.tsa : NULL, &err);
+    else if (lta)
+        rc = sign_lta(p, &so, argv[optind], argv[optind + 1], &err);
     else if (lt)
         rc = sign_lt(p, &so, argv[optind], argv[optind + 1], &err);
     else
         rc = pdf_sign_file(argv[optind], argv[optind + 1], &so, &err);
     if (rc != SERTEL_OK)
         goto fail;
-    printf("signed %s -> %s (%s%s)\n", argv[optind], argv[optind + 1],
+    printf("signed %s -> %s (%s%s%s)\n", argv[optind], argv[optind + 1],
            detached ? "CAdES " : "PAdES ",
-           lt                         ? "B-LT"
+           lta                        ? "B-LTA"
+           : lt                       ? "B-LT"
            : so.level == PDF_LEVEL_BT ? "B-T"
-                                      : "B-B");
+                                      : "B-B",
+           so.certify == 1   ? ", certified: no changes allowed"
+           : so.certify == 2 ? ", certified: form filling and signing allowed"
+           : so.certify == 3 ? ", certified: forms, signing and annotations allowed"
+                             : "");
     rc = EXIT_OK;
     goto out;
 fail:

@@ -26,8 +26,10 @@ static const char verify_usage[] =
     "Validates every signature of FILE.pdf (integrity, ByteRange, certificate\n"
     "chain, time-stamp, changes made after signing) or a detached CMS signature\n"
     "of DATA, with conclusions after ETSI TS 119 102-1. Trusted: the home's root\n"
-    "CA and the certificates in each --trust file. Revocation is taken only from\n"
-    "data embedded in the signature for now (OCSP/CRL fetching comes later).\n"
+    "CA and the certificates in each --trust file. Revocation of the signer's and\n"
+    "the TSA's chains: from the PDF's /DSS and the signature's CRLs, then OCSP\n"
+    "(AIA URL) or the CRL (CDP URL) fetched online; --offline fetches nothing\n"
+    "(no embedded status: INDETERMINATE / TRY_LATER).\n"
     "\n"
     "Exit status: 0 every signature TOTAL_PASSED; 1 any signature not (or none);\n"
     "2 error (unreadable file, not a PDF).\n";
@@ -142,7 +144,6 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     }
     add_home_root(g->home, trust);
     o.trust = trust;
-    o.offline = 1; /* only embedded revocation data in this version */
     if (detached)
         rc = vfy_detached_file(argv[optind], argv[optind + 1], &o, &r, &err);
     else

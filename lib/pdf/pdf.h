@@ -191,6 +191,14 @@ typedef struct pdf_sign_opts {
     double rect[4];
     const char *qr_text; /* NULL: no QR code */
     int footer;
+    /*
+     * Certification signature (ISO 32000-1 §12.8.2.2, DocMDP): 0 none, or
+     * the permitted changes P: 1 none, 2 filling forms and signing, 3 also
+     * annotations. Only on a document without signatures and without
+     * /Perms /DocMDP. Any signature is refused on a document certified
+     * with P=1 (document time-stamps and DSS revisions stay allowed).
+     */
+    int certify;
 } pdf_sign_opts;
 
 /* A DER item for the Document Security Store. */
@@ -253,5 +261,24 @@ int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts
 int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex,
                          unsigned char **update, size_t *update_len, uint64_t *contents_off,
                          sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5, 6);
+
+/*
+ * PAdES B-LTA (ETSI EN 319 142-1 §5.5; ISO 32000-2 §12.8.5): append a
+ * revision with a document time-stamp: a /Type /DocTimeStamp signature
+ * dictionary (/SubFilter /ETSI.RFC3161) whose /Contents is an RFC 3161
+ * TimeStampToken over SHA-256 of its /ByteRange, with an invisible field
+ * and widget on page 1. /Contents is sized by asking the TSA once over a
+ * dummy digest. Streaming and atomic like pdf_sign_file.
+ */
+int pdf_timestamp_file(const char *in_path, const char *out_path, const cms_tsa *tsa,
+                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* The update of pdf_timestamp_file, like pdf_build_sig_update (for tests). */
+int pdf_build_ts_update(pdf_doc *d, size_t contents_hex, unsigned char **update, size_t *update_len,
+                        uint64_t *contents_off, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3, 4, 5);
+
+/* The DocMDP permission P (1-3) of a certified document; 0 when not certified. */
+int pdf_docmdp(pdf_doc *d) SERTEL_NONNULL(1);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * sign.c - PAdES signing by incremental update (ISO 32000-1 §7.5.6,
  * §12.7.4.5 signature fields, §12.8 digital signatures; ETSI EN 319 142-1
- * baseline B-B and B-T; ../shared/docs/PDF-SIGNING.md).
+ * baseline B-B and B-T, the DSS of B-LT and the document time-stamp of
+ * B-LTA; certification signatures with DocMDP, §12.8.2.2;
+ * ../shared/docs/PDF-SIGNING.md).
  *
  * The new revision holds: the signature dictionary (/ByteRange with a
  * fixed 64-character placeholder, wide enough for any 64-bit offset, and
@@ -18,6 +20,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ts.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <openssl/x509.h>
@@ -401,9 +405,73 @@ out:
     return rc;
 }
 
-int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex,
-                         unsigned char **update_out, size_t *update_len, uint64_t *contents_off,
-                         sertel_err *err)
+int pdf_docmdp(pdf_doc *d)
+{
+    const pdf_obj *cat, *perms, *sig, *refs;
+    uint32_t catnum;
+    uint16_t catgen;
+    sertel_err e = {0};
+    size_t i;
+
+    if (pdf_catalog(d, &cat, &catnum, &catgen, &e) != SERTEL_OK)
+        return 0;
+    perms = pdf_resolve(d, pdf_dict_get(cat, "Perms"));
+    if (perms == NULL || perms->type != PDF_DICT)
+        return 0;
+    sig = pdf_dict_get(perms, "DocMDP");
+    if (sig == NULL)
+        return 0;
+    sig = pdf_resolve(d, sig);
+    if (sig == NULL || sig->type != PDF_DICT)
+        return 1; /* damaged: assume the strictest */
+    refs = as_array(d, pdf_dict_get(sig, "Reference"));
+    for (i = 0; refs != NULL && i < refs->u.arr.n; i++) {
+        const pdf_obj *r = pdf_resolve(d, refs->u.arr.items[i]), *tp, *pv;
+        if (r == NULL || r->type != PDF_DICT ||
+            !pdf_is_name(pdf_dict_get(r, "TransformMethod"), "DocMDP"))
+            continue;
+        tp = pdf_resolve(d, pdf_dict_get(r, "TransformParams"));
+        pv = tp != NULL && tp->type == PDF_DICT ? pdf_resolve(d, pdf_dict_get(tp, "P")) : NULL;
+        if (pv == NULL)
+            return 2; /* the default (§12.8.2.2.2) */
+        if (pv->type != PDF_INT || pv->u.integer < 1 || pv->u.integer > 3)
+            return 1;
+        return (int)pv->u.integer;
+    }
+    return 2;
+}
+
+/* 1 when a field (or a kid of one) is a signature field with a value. */
+static int has_signature(pdf_doc *d, const pdf_obj *fields)
+{
+    size_t i, k;
+
+    for (i = 0; fields != NULL && i < fields->u.arr.n; i++) {
+        const pdf_obj *f = pdf_resolve(d, fields->u.arr.items[i]), *kids;
+        if (f == NULL || f->type != PDF_DICT)
+            continue;
+        if (pdf_is_name(pdf_dict_get(f, "FT"), "Sig") && pdf_dict_get(f, "V") != NULL)
+            return 1;
+        kids = as_array(d, pdf_dict_get(f, "Kids"));
+        for (k = 0; kids != NULL && k < kids->u.arr.n; k++) {
+            const pdf_obj *c = pdf_resolve(d, kids->u.arr.items[k]);
+            if (c != NULL && c->type == PDF_DICT && pdf_dict_get(c, "V") != NULL &&
+                (pdf_is_name(pdf_dict_get(c, "FT"), "Sig") ||
+                 pdf_is_name(pdf_dict_get(f, "FT"), "Sig")))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The update of a signature (doc_ts == 0) or of a document time-stamp
+ * (doc_ts != 0: /Type /DocTimeStamp /SubFilter /ETSI.RFC3161, invisible,
+ * no /M: the time is the token's).
+ */
+static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t contents_hex,
+                        unsigned char **update_out, size_t *update_len, uint64_t *contents_off,
+                        sertel_err *err)
 {
     update u = {0};
     const pdf_obj *cat, *af_ref, *af, *fields, *annots, *ext;
@@ -423,6 +491,13 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
     rc = pdf_page_get(d, o->page ? o->page : 1, &page, err);
     if (rc != SERTEL_OK)
         return rc;
+    if (o->certify < 0 || o->certify > 3)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "certification permission must be 1, 2 or 3 (DocMDP P)");
+    if (!doc_ts && pdf_docmdp(d) == 1)
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "the document is certified with no changes allowed (DocMDP P=1): "
+                              "another signature would break its certification");
     next = pdf_next_objnum(d);
     if (next + 3 >= PDF_MAX_OBJECTS)
         return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "too many objects in the PDF");
@@ -440,6 +515,10 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
         af = NULL;
     af_indirect = af != NULL && af_ref->type == PDF_REF;
     fields = as_array(d, pdf_dict_get(af, "Fields"));
+    if (o->certify != 0 && (pdf_docmdp(d) != 0 || has_signature(d, fields)))
+        return sertel_err_set(err, SERTEL_ERR_STATE,
+                              "the document is already signed or certified: a certification "
+                              "signature (--certify) must be the first signature");
     if (o->field != NULL) {
         if (strlen(o->field) >= sizeof(name) || strchr(o->field, '.') != NULL)
             return sertel_err_set(err, SERTEL_ERR_INVALID,
@@ -451,7 +530,7 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
     } else {
         unsigned k = 1;
         do {
-            snprintf(name, sizeof(name), "Signature%u", k);
+            snprintf(name, sizeof(name), "%s%u", doc_ts ? "DocTimeStamp" : "Signature", k);
         } while (field_name_taken(d, fields, name) && ++k < 1000);
     }
 
@@ -463,8 +542,12 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
     pdf_date(now, date);
     if (begin_obj(&u, sig_num, 0) != 0)
         goto nomem;
-    pdf_buf_printf(&u.b, "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n"
-                         "/ByteRange [");
+    if (doc_ts)
+        pdf_buf_printf(&u.b, "<</Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter "
+                             "/ETSI.RFC3161\n/ByteRange [");
+    else
+        pdf_buf_printf(&u.b, "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter "
+                             "/ETSI.CAdES.detached\n/ByteRange [");
     br_pos = u.b.len;
     for (i = 0; i < BR_WIDTH; i++)
         pdf_buf_put(&u.b, " ", 1);
@@ -474,16 +557,25 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
     for (i = 0; i < contents_hex; i++)
         pdf_buf_put(&u.b, "0", 1);
     pdf_buf_put(&u.b, ">", 1);
-    pdf_buf_printf(&u.b, "\n/M (%s)", date);
+    if (!doc_ts)
+        pdf_buf_printf(&u.b, "\n/M (%s)", date);
+    if (o->certify != 0)
+        pdf_buf_printf(&u.b,
+                       "\n/Reference [<</Type /SigRef /TransformMethod /DocMDP /TransformParams "
+                       "<</Type /TransformParams /P %d /V /1.2>>>>]",
+                       o->certify);
     {
         const char *keys[] = {"Reason", "Location", "ContactInfo", "Name"};
         const char *vals[] = {o->reason, o->location, o->contact, o->name};
         for (i = 0; i < 4; i++) {
             if (vals[i] == NULL)
                 continue;
-            if (strlen(vals[i]) > 4096)
+            if (strlen(vals[i]) > 4096) {
+                pdf_buf_free(&u.b);
+                free(u.ents);
                 return sertel_err_set(err, SERTEL_ERR_INVALID, "/%s is longer than 4096 bytes",
                                       keys[i]);
+            }
             pdf_buf_printf(&u.b, " /%s ", keys[i]);
             if (put_text(&u.b, vals[i]) != 0) {
                 pdf_buf_free(&u.b);
@@ -556,9 +648,21 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
     if (begin_obj(&u, catnum, catgen) != 0)
         goto nomem;
     {
-        static const char *const skip[] = {"AcroForm", "Extensions", NULL};
+        static const char *const skip[] = {"AcroForm", "Extensions", "Perms", NULL};
         pdf_buf_put(&u.b, "<<", 2);
-        put_dict_except(&u.b, cat, af_indirect ? (const char *const[]){"Extensions", NULL} : skip);
+        put_dict_except(&u.b, cat,
+                        af_indirect ? (const char *const[]){"Extensions", "Perms", NULL} : skip);
+        if (o->certify != 0) {
+            static const char *const pskip[] = {"DocMDP", NULL};
+            const pdf_obj *perms = pdf_resolve(d, pdf_dict_get(cat, "Perms"));
+            pdf_buf_put(&u.b, "/Perms <<", 9);
+            put_dict_except(&u.b, perms != NULL && perms->type == PDF_DICT ? perms : NULL, pskip);
+            pdf_buf_printf(&u.b, "/DocMDP %u 0 R>>\n", sig_num);
+        } else if (pdf_dict_get(cat, "Perms") != NULL) {
+            pdf_buf_put(&u.b, "/Perms ", 7);
+            pdf_buf_obj(&u.b, pdf_dict_get(cat, "Perms"));
+            pdf_buf_put(&u.b, "\n", 1);
+        }
         if (!af_indirect) {
             static const char *const afskip[] = {"Fields", "SigFlags", NULL};
             pdf_buf_put(&u.b, "/AcroForm <<", 12);
@@ -633,6 +737,108 @@ nomem:
     return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory building the update");
 }
 
+int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex,
+                         unsigned char **update_out, size_t *update_len, uint64_t *contents_off,
+                         sertel_err *err)
+{
+    return build_update(d, o, 0, contents_hex, update_out, update_len, contents_off, err);
+}
+
+int pdf_build_ts_update(pdf_doc *d, size_t contents_hex, unsigned char **update_out,
+                        size_t *update_len, uint64_t *contents_off, sertel_err *err)
+{
+    pdf_sign_opts none;
+
+    memset(&none, 0, sizeof(none));
+    return build_update(d, &none, 1, contents_hex, update_out, update_len, contents_off, err);
+}
+
+/*
+ * An RFC 3161 token over a SHA-256 digest (cms_timestamp hashes data it
+ * is given; here the ByteRange was hashed while it streamed past). The
+ * request carries a nonce and certReq; the answer must be granted and
+ * match the imprint and nonce. *token is OPENSSL_malloc'ed.
+ */
+static int ts_digest(const cms_tsa *tsa, const unsigned char dig[32], unsigned char **token,
+                     size_t *token_len, sertel_err *err)
+{
+    unsigned char nb[8], *reqder = NULL, *resp = NULL, *tok = NULL;
+    const unsigned char *q;
+    size_t resp_len = 0;
+    int reqlen, rc, l;
+    TS_REQ *req = TS_REQ_new();
+    TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
+    X509_ALGOR *alg = X509_ALGOR_new();
+    BIGNUM *bn = NULL;
+    ASN1_INTEGER *nonce = NULL;
+    TS_RESP *r = NULL;
+    TS_TST_INFO *tst;
+    long status;
+
+    if (tsa->fn == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "no time-stamping authority configured");
+        goto out;
+    }
+    if (RAND_bytes(nb, sizeof(nb)) != 1 || (bn = BN_bin2bn(nb, sizeof(nb), NULL)) == NULL ||
+        (nonce = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || req == NULL || mi == NULL ||
+        alg == NULL || !TS_REQ_set_version(req, 1) ||
+        !X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) ||
+        !TS_MSG_IMPRINT_set_algo(mi, alg) ||
+        !TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)(uintptr_t)dig, 32) ||
+        !TS_REQ_set_msg_imprint(req, mi) || !TS_REQ_set_nonce(req, nonce) ||
+        !TS_REQ_set_cert_req(req, 1) || (reqlen = i2d_TS_REQ(req, &reqder)) <= 0) {
+        rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "building the time-stamp request");
+        goto out;
+    }
+    rc = tsa->fn(tsa->arg, reqder, (size_t)reqlen, &resp, &resp_len, err);
+    if (rc != SERTEL_OK) {
+        sertel_err_prefix(err, "document time-stamp");
+        goto out;
+    }
+    q = resp;
+    if (resp_len > CMS_TSA_RESP_MAX || (r = d2i_TS_RESP(NULL, &q, (long)resp_len)) == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                            "the time-stamping authority's answer is not an RFC 3161 response");
+        goto out;
+    }
+    status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(r)));
+    tst = TS_RESP_get_tst_info(r);
+    if ((status != 0 && status != 1) || tst == NULL || TS_RESP_get_token(r) == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_DENIED,
+                            "the time-stamping authority refused the request (status %ld)", status);
+        goto out;
+    }
+    {
+        ASN1_OCTET_STRING *m = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(tst));
+        const ASN1_INTEGER *rn = TS_TST_INFO_get_nonce(tst);
+        if (ASN1_STRING_length(m) != 32 || memcmp(ASN1_STRING_get0_data(m), dig, 32) != 0 ||
+            rn == NULL || ASN1_INTEGER_cmp(rn, nonce) != 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                                "the time-stamp token does not answer our request "
+                                "(imprint or nonce differs)");
+            goto out;
+        }
+    }
+    l = i2d_PKCS7(TS_RESP_get_token(r), &tok);
+    if (l <= 0) {
+        rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "encoding the time-stamp token");
+        goto out;
+    }
+    *token = tok;
+    *token_len = (size_t)l;
+    rc = SERTEL_OK;
+out:
+    free(resp);
+    OPENSSL_free(reqder);
+    TS_RESP_free(r);
+    TS_REQ_free(req);
+    TS_MSG_IMPRINT_free(mi);
+    X509_ALGOR_free(alg);
+    ASN1_INTEGER_free(nonce);
+    BN_free(bn);
+    return rc;
+}
+
 static int write_all(int fd, const void *p, size_t n)
 {
     const unsigned char *c = p;
@@ -650,8 +856,19 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts *o,
-                  sertel_err *err)
+/* /Contents: a CAdES signature, or (docts set) a time-stamp token, over digest. */
+static int make_contents(const pdf_sign_opts *o, const cms_tsa *docts, const unsigned char dig[32],
+                         unsigned char **der, size_t *der_len, sertel_err *err)
+{
+    if (docts != NULL)
+        return ts_digest(docts, dig, der, der_len, err);
+    return cms_sign_digest(&o->signer, dig, o->level == PDF_LEVEL_BT ? &o->tsa : NULL, der, der_len,
+                           err);
+}
+
+/* Sign (docts NULL) or add a document time-stamp from docts, streaming and atomically. */
+static int sign_file(const char *in_path, const char *out_path, const pdf_sign_opts *o,
+                     const cms_tsa *docts, sertel_err *err)
 {
     pdf_doc *d = NULL;
     unsigned char zero[32] = {0}, dig[32], *upd = NULL, *der = NULL, *blk = NULL;
@@ -660,10 +877,13 @@ int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts
     char *tmp = NULL, *dircopy = NULL;
     int fd = -1, rc, renamed = 0;
     EVP_MD_CTX *md = NULL;
-    const cms_tsa *tsa = o->level == PDF_LEVEL_BT ? &o->tsa : NULL;
+    int with_ts = docts != NULL || o->level == PDF_LEVEL_BT;
     struct stat si, so;
 
-    if (o->level == PDF_LEVEL_BT && o->tsa.fn == NULL)
+    if (docts != NULL && docts->fn == NULL)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "a document time-stamp needs a time-stamping authority");
+    if (docts == NULL && o->level == PDF_LEVEL_BT && o->tsa.fn == NULL)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "B-T needs a time-stamping authority (--tsa URL or a home)");
     if (stat(in_path, &si) == 0 && stat(out_path, &so) == 0 && si.st_dev == so.st_dev &&
@@ -674,14 +894,14 @@ int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts
     if (rc != SERTEL_OK)
         return rc;
     /* Dry run: a real signature (and time-stamp) over a dummy digest measures /Contents. */
-    rc = cms_sign_digest(&o->signer, zero, tsa, &der, &der_len, err);
+    rc = make_contents(o, docts, zero, &der, &der_len, err);
     if (rc != SERTEL_OK)
         goto out;
     OPENSSL_free(der);
     der = NULL;
-    margin = 64 + (tsa ? 1024 : 0);
+    margin = 64 + (docts ? 192 : with_ts ? 1024 : 0);
     hexlen = 2 * (der_len + margin);
-    rc = pdf_build_sig_update(d, o, hexlen, &upd, &upd_len, &lt, err);
+    rc = build_update(d, o, docts != NULL, hexlen, &upd, &upd_len, &lt, err);
     if (rc != SERTEL_OK)
         goto out;
 
@@ -724,7 +944,7 @@ int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts
     EVP_DigestUpdate(md, upd, k);
     EVP_DigestUpdate(md, upd + k + hexlen + 2, upd_len - (k + hexlen + 2));
     EVP_DigestFinal_ex(md, dig, NULL);
-    rc = cms_sign_digest(&o->signer, dig, tsa, &der, &der_len, err);
+    rc = make_contents(o, docts, dig, &der, &der_len, err);
     if (rc != SERTEL_OK)
         goto out;
     if (2 * der_len > hexlen) {
@@ -770,6 +990,21 @@ out:
     EVP_MD_CTX_free(md);
     pdf_close(d);
     return rc;
+}
+
+int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts *o,
+                  sertel_err *err)
+{
+    return sign_file(in_path, out_path, o, NULL, err);
+}
+
+int pdf_timestamp_file(const char *in_path, const char *out_path, const cms_tsa *tsa,
+                       sertel_err *err)
+{
+    pdf_sign_opts none;
+
+    memset(&none, 0, sizeof(none));
+    return sign_file(in_path, out_path, &none, tsa, err);
 }
 
 /* Write one DSS array: the old items (when the file had a /DSS) and the new refs. */

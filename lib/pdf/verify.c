@@ -379,6 +379,7 @@ typedef struct vctx {
     size_t len;
     const vfy_opts *o;
     vfy_report *r;
+    vfy_revdata rd; /* the document's /DSS */
 } vctx;
 
 /* Offsets just after each %%EOF marker (with its end-of-line). */
@@ -883,9 +884,9 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
     rg.buf = c->buf;
     memcpy(rg.br, s->byterange, sizeof(rg.br));
     if (s->doc_timestamp)
-        vfy_check_doc_tst(der, total, digest_ranges, &rg, c->o, s);
+        vfy_check_doc_tst(der, total, digest_ranges, &rg, c->o, &c->rd, s);
     else
-        (void)vfy_check_cms(der, total, digest_ranges, &rg, c->o, s);
+        (void)vfy_check_cms(der, total, digest_ranges, &rg, c->o, &c->rd, s);
 out:
     free(der);
 }
@@ -908,7 +909,7 @@ static int only_ws(const unsigned char *p, size_t n)
 
 static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_err *err)
 {
-    vctx c = {d, d->buf, d->len, o, NULL};
+    vctx c = {d, d->buf, d->len, o, NULL, {0}};
     finder f = {d, NULL, 0, 0};
     const pdf_obj *cat, *af;
     uint32_t cnum;
@@ -925,6 +926,7 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
         vfy_report_free(c.r);
         return err->code ? err->code : SERTEL_ERR_INVALID;
     }
+    vfy_revdata_load_dss(d, cat, &c.rd);
     if (pdf_was_recovered(d))
         vfy_report_note(c.r, "the cross-reference is damaged and was recovered by scanning");
     af = pdf_resolve(d, pdf_dict_get(cat, "AcroForm"));
@@ -967,8 +969,22 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
             vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
                     "the document was changed after this signature: %s", s->changes[0]);
     }
+    /* B-LTA: B-LT and a valid document time-stamp in a later revision. */
+    for (i = 0; i < c.r->n_sigs; i++) {
+        vfy_sig *s = &c.r->sigs[i];
+        size_t k;
+        if (strcmp(s->level, "B-LT") != 0)
+            continue;
+        for (k = i + 1; k < c.r->n_sigs; k++)
+            if (c.r->sigs[k].doc_timestamp && c.r->sigs[k].conclusion == VFY_TOTAL_PASSED &&
+                c.r->sigs[k].revision_end > s->revision_end) {
+                snprintf(s->level, sizeof(s->level), "B-LTA");
+                break;
+            }
+    }
     if (c.r->n_sigs == 0)
         vfy_report_note(c.r, "the document has no signatures");
+    vfy_revdata_free(&c.rd);
     finish_report(c.r);
     free(eofs);
     free(f.refs);
@@ -1074,7 +1090,7 @@ int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opt
     if (s != NULL) {
         snprintf(s->subfilter, sizeof(s->subfilter), "CAdES-detached");
         s->covers_whole_document = 1;
-        (void)vfy_check_cms(der, derlen, digest_file, &fs, o, s);
+        (void)vfy_check_cms(der, derlen, digest_file, &fs, o, NULL, s);
         if (strcmp(s->level, "PKCS7") == 0)
             snprintf(s->level, sizeof(s->level), "CMS");
     }

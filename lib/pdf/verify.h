@@ -17,9 +17,15 @@
  * modified_after_signing with the change named. Duplicate object numbers
  * within one revision fail the document.
  *
- * Revocation: only data embedded in the CMS (CRLs) is used in this step;
- * without it certificate_status is "unknown" with the reason "revocation
- * not checked (offline)". OCSP/CRL fetching is a later step.
+ * Revocation (verify_rev.c) of every certificate of the signer's and the
+ * TSA's chains but the trust anchor: the /DSS OCSP responses and CRLs,
+ * the CMS's CRLs, then (unless offline) OCSP at the AIA URL, else the CRL
+ * at the CDP URL. The signer's certificate revoked before the time-stamp's
+ * time is TOTAL_FAILED/REVOKED; revoked after it passes with a note
+ * (ETSI EN 319 102-1 past signature validation: the time-stamp is proof of
+ * existence before the revocation, whatever the reason); revoked without a
+ * time-stamp is INDETERMINATE/REVOKED_NO_POE; no status obtainable is
+ * INDETERMINATE/TRY_LATER unless the certificate has ocsp-nocheck.
  *
  * Every input is hostile: any parse error is a failure of that signature,
  * never a pass. Results are owned by the report (vfy_report_free).
@@ -52,9 +58,21 @@ typedef enum vfy_conclusion {
 
 typedef struct vfy_opts {
     STACK_OF(X509) * trust; /* trust anchors (borrowed); NULL or empty: nothing is trusted */
-    int offline;            /* do not fetch revocation data (always so in this step) */
+    int offline;            /* do not fetch revocation data (OCSP, CRL) online */
     time_t now;             /* 0: time(NULL) */
 } vfy_opts;
+
+/* Revocation status of one certificate of the signer's or the TSA's chain. */
+typedef struct vfy_certrev {
+    char role[8];      /* "signer", "ca", "tsa", "tsa-ca" */
+    char subject[256]; /* RFC 2253 */
+    char status[16];   /* "good", "revoked", "unknown", "not needed" (ocsp-nocheck) */
+    char source[32];   /* "DSS OCSP", "DSS CRL", "CMS CRL", "online OCSP", "online CRL", "" */
+    char time[40];     /* revocation time when revoked */
+    char reason[32];   /* CRLReason name when revoked */
+} vfy_certrev;
+
+#define VFY_MAX_CHAIN_REV 16
 
 typedef struct vfy_sig {
     char field[256];    /* field name (/T), UTF-8 as far as ASCII; "" for detached */
@@ -77,10 +95,15 @@ typedef struct vfy_sig {
     int has_timestamp;           /* a valid signature time-stamp */
     char timestamp_time[40];     /* its genTime, ISO 8601 UTC */
     char timestamp_tsa[512];     /* its signer's subject */
-    char level[16];              /* "B-B", "B-T", "PKCS7" (not PAdES), "" (none) */
+    char level[16];              /* "B-B", "B-T", "B-LT", "B-LTA", "PKCS7" (not PAdES), "" (none) */
     char certificate_status[24]; /* "valid", "expired", "revoked", "untrusted", "unknown" */
-    char revocation[48];         /* "good", "revoked", "not checked (offline)" */
-    char reason[256];            /* /Reason, /Location */
+    char revocation[48];         /* "good", "revoked", "unknown", "not checked (offline)" */
+    char revocation_source[32];  /* of the signer's status: "DSS OCSP", "online OCSP", ... */
+    char revocation_time[40];    /* when the signer's certificate was revoked */
+    char revocation_reason[32];
+    vfy_certrev chain_rev[VFY_MAX_CHAIN_REV]; /* signer's chain, then the TSA's */
+    size_t n_chain_rev;
+    char reason[256]; /* /Reason, /Location */
     char location[256];
     char **reasons; /* why it is not TOTAL_PASSED, and notes */
     size_t n_reasons;

@@ -213,7 +213,7 @@ static X509_STORE *make_store(const vfy_opts *o)
 
 /* The signature time-stamp: a TimeStampToken whose imprint is over the signature value. */
 static int check_tst(const ASN1_STRING *seq, const ASN1_OCTET_STRING *sigval, X509_STORE *st,
-                     STACK_OF(X509) * extra, vfy_sig *s, time_t *gen)
+                     STACK_OF(X509) * extra, vfy_sig *s, time_t *gen, X509 **tsa_out)
 {
     const unsigned char *p = ASN1_STRING_get0_data(seq);
     PKCS7 *p7 = d2i_PKCS7(NULL, &p, ASN1_STRING_length(seq));
@@ -263,8 +263,11 @@ static int check_tst(const ASN1_STRING *seq, const ASN1_OCTET_STRING *sigval, X5
         if (tsa == NULL && psi != NULL && extra != NULL)
             tsa = X509_find_by_issuer_and_serial(extra, psi->issuer_and_serial->issuer,
                                                  psi->issuer_and_serial->serial);
-        if (tsa != NULL)
+        if (tsa != NULL) {
             name_str(X509_get_subject_name(tsa), s->timestamp_tsa, sizeof(s->timestamp_tsa));
+            if (X509_up_ref(tsa))
+                *tsa_out = tsa;
+        }
     }
     ok = 1;
 out:
@@ -351,8 +354,133 @@ static void check_signing_cert_v2(CMS_SignerInfo *si, X509 *signer, vfy_sig *s)
     ESS_SIGNING_CERT_V2_free(v2);
 }
 
+typedef struct chain_rev {
+    int unknown;      /* certificates without status (and without ocsp-nocheck) */
+    int all_embedded; /* every status came from the DSS or the CMS */
+    vfy_rev_result leaf;
+    time_t ca_revoked; /* earliest revocation of a CA of the chain, 0: none */
+    char unknown_why[200];
+} chain_rev;
+
+/* Revocation of every certificate of chain but the last (the trust anchor). */
+static void check_chain_rev(const vfy_opts *o, const vfy_revdata *rd, STACK_OF(X509_CRL) * crls,
+                            STACK_OF(X509) * pool, STACK_OF(X509) * chain, int tsa, time_t now,
+                            vfy_sig *s, chain_rev *cr)
+{
+    int i, n = sk_X509_num(chain);
+
+    memset(cr, 0, sizeof(*cr));
+    cr->all_embedded = 1;
+    for (i = 0; i + 1 < n; i++) {
+        X509 *x = sk_X509_value(chain, i);
+        vfy_rev_result r;
+        vfy_certrev *e =
+            s->n_chain_rev < VFY_MAX_CHAIN_REV ? &s->chain_rev[s->n_chain_rev++] : NULL;
+
+        vfy_rev_check(rd, crls, pool, x, sk_X509_value(chain, i + 1), o->offline, now, &r);
+        if (i == 0)
+            cr->leaf = r;
+        if (e != NULL) {
+            memset(e, 0, sizeof(*e));
+            snprintf(e->role, sizeof(e->role), "%s",
+                     tsa ? (i ? "tsa-ca" : "tsa") : (i ? "ca" : "signer"));
+            name_str(X509_get_subject_name(x), e->subject, sizeof(e->subject));
+            snprintf(e->source, sizeof(e->source), "%s", r.source);
+            snprintf(e->status, sizeof(e->status), "%s",
+                     r.status == VFY_REV_GOOD      ? "good"
+                     : r.status == VFY_REV_REVOKED ? "revoked"
+                     : r.nocheck                   ? "not needed"
+                                                   : "unknown");
+            if (r.status == VFY_REV_REVOKED) {
+                vfy_iso_time(r.rev_time, e->time);
+                snprintf(e->reason, sizeof(e->reason), "%s", vfy_rev_reason_name(r.reason));
+            }
+        }
+        if (r.status == VFY_REV_UNKNOWN && !r.nocheck) {
+            cr->unknown++;
+            if (!cr->unknown_why[0])
+                snprintf(cr->unknown_why, sizeof(cr->unknown_why), "%s", r.why);
+        }
+        if (!r.embedded && !(r.status == VFY_REV_UNKNOWN && r.nocheck))
+            cr->all_embedded = 0;
+        if (i > 0 && r.status == VFY_REV_REVOKED &&
+            (cr->ca_revoked == 0 || r.rev_time < cr->ca_revoked))
+            cr->ca_revoked = r.rev_time ? r.rev_time : 1;
+    }
+}
+
+/* The chain of x at time t from the store and the pool; NULL when it does not verify. */
+static STACK_OF(X509) * build_chain(X509_STORE *st, X509 *x, STACK_OF(X509) * pool, time_t t)
+{
+    X509_STORE_CTX *xc = X509_STORE_CTX_new();
+    STACK_OF(X509) *chain = NULL;
+
+    if (xc != NULL && X509_STORE_CTX_init(xc, st, x, pool)) {
+        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(xc), t);
+        if (X509_verify_cert(xc) == 1)
+            chain = X509_STORE_CTX_get1_chain(xc);
+    }
+    ERR_clear_error();
+    X509_STORE_CTX_free(xc);
+    return chain;
+}
+
+/* The signer's chain: revocation and its conclusion (see verify.h). */
+static void check_signer_rev(const vfy_opts *o, const vfy_revdata *rd, STACK_OF(X509_CRL) * crls,
+                             STACK_OF(X509) * pool, STACK_OF(X509) * chain, int have_tst,
+                             time_t gen, time_t now, vfy_sig *s, int *lt)
+{
+    chain_rev cr;
+    const vfy_rev_result *l = &cr.leaf;
+    char rt[40] = "";
+
+    check_chain_rev(o, rd, crls, pool, chain, 0, now, s, &cr);
+    if (!cr.all_embedded || cr.unknown > 0)
+        *lt = 0;
+    snprintf(s->revocation_source, sizeof(s->revocation_source), "%s", l->source);
+    if (l->status == VFY_REV_REVOKED) {
+        vfy_iso_time(l->rev_time, rt);
+        snprintf(s->revocation_time, sizeof(s->revocation_time), "%s", rt);
+        snprintf(s->revocation_reason, sizeof(s->revocation_reason), "%s",
+                 vfy_rev_reason_name(l->reason));
+        snprintf(s->revocation, sizeof(s->revocation), "revoked");
+        snprintf(s->certificate_status, sizeof(s->certificate_status), "revoked");
+        if (have_tst && l->rev_time > gen)
+            vfy_note(s,
+                     "the signer's certificate was revoked at %s (%s, %s), after the "
+                     "time-stamped signing time: the signature was made before the revocation",
+                     rt, s->revocation_reason, l->source);
+        else if (have_tst)
+            vfy_set(s, VFY_TOTAL_FAILED, "REVOKED",
+                    "the signer's certificate was revoked at %s (%s, %s), before the "
+                    "time-stamped signing time",
+                    rt, s->revocation_reason, l->source);
+        else
+            vfy_set(s, VFY_INDETERMINATE, "REVOKED_NO_POE",
+                    "the signer's certificate was revoked at %s (%s, %s) and no time-stamp "
+                    "proves the signature existed before",
+                    rt, s->revocation_reason, l->source);
+    } else if (l->status == VFY_REV_GOOD) {
+        snprintf(s->revocation, sizeof(s->revocation), "good");
+    } else if (l->nocheck) {
+        snprintf(s->revocation, sizeof(s->revocation), "not needed (ocsp-nocheck)");
+    } else {
+        snprintf(s->revocation, sizeof(s->revocation),
+                 o->offline ? "not checked (offline)" : "unknown");
+    }
+    if (cr.ca_revoked != 0 && (!have_tst || cr.ca_revoked <= gen))
+        vfy_set(s, VFY_INDETERMINATE, "REVOKED_CA_NO_POE",
+                "a CA of the signer's chain was revoked before the signing time was proven");
+    else if (cr.ca_revoked != 0)
+        vfy_note(s, "a CA of the signer's chain was revoked after the time-stamped signing time");
+    if (cr.unknown > 0)
+        vfy_set(s, VFY_INDETERMINATE, "TRY_LATER",
+                "no revocation status for the signer's chain%s: %s", o->offline ? " (offline)" : "",
+                cr.unknown_why);
+}
+
 int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
-                  const vfy_opts *o, vfy_sig *s)
+                  const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s)
 {
     const unsigned char *p = der;
     CMS_ContentInfo *cms = NULL;
@@ -367,9 +495,12 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     unsigned int dlen = 0;
     X509_STORE *st = NULL;
     X509_STORE_CTX *xc = NULL;
-    time_t when = o->now ? o->now : time(NULL), gen = 0;
-    int i, idx, have_tst = 0;
+    time_t now = o->now ? o->now : time(NULL), when = now, gen = 0;
+    int i, idx, have_tst = 0, lt = 1;
     ASN1_OCTET_STRING **content;
+    X509 *tsa = NULL;
+    STACK_OF(X509) *chain = NULL;
+    chain_rev cr;
 
     snprintf(s->certificate_status, sizeof(s->certificate_status), "unknown");
     if (len == 0 || len > VFY_MAX_CMS) {
@@ -401,6 +532,8 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     }
     si = sk_CMS_SignerInfo_value(sis, 0);
     certs = CMS_get1_certs(cms);
+    if (certs == NULL)
+        certs = sk_X509_new_null();
     for (i = 0; certs != NULL && i < sk_X509_num(certs); i++)
         if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0) {
             signer = sk_X509_value(certs, i);
@@ -476,10 +609,17 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     }
 
     st = make_store(o);
-    if (st == NULL) {
+    if (st == NULL || certs == NULL) {
         vfy_set(s, VFY_INDETERMINATE, "TRY_LATER", "out of memory");
         goto out;
     }
+    /* The DSS's certificates help to build chains (untrusted). */
+    for (i = 0; rd != NULL && rd->certs != NULL && i < sk_X509_num(rd->certs); i++) {
+        X509 *x = sk_X509_value(rd->certs, i);
+        if (X509_up_ref(x) && !sk_X509_push(certs, x))
+            X509_free(x);
+    }
+    crls = CMS_get1_crls(cms);
     /* Signature time-stamp (unsigned attribute). */
     idx = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
     if (idx >= 0) {
@@ -487,11 +627,32 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
         ASN1_TYPE *t = X509_ATTRIBUTE_count(a) >= 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
         ASN1_OCTET_STRING *sv = CMS_SignerInfo_get0_signature(si);
         if (t != NULL && t->type == V_ASN1_SEQUENCE && sv != NULL &&
-            check_tst(t->value.sequence, sv, st, certs, s, &gen)) {
+            check_tst(t->value.sequence, sv, st, certs, s, &gen, &tsa)) {
             have_tst = 1;
             s->has_timestamp = 1;
             vfy_iso_time(gen, s->timestamp_time);
             when = gen;
+            /* The TSA's chain and its revocation. */
+            chain = tsa != NULL ? build_chain(st, tsa, certs, gen) : NULL;
+            if (chain != NULL) {
+                check_chain_rev(o, rd, crls, certs, chain, 1, now, s, &cr);
+                lt = cr.all_embedded && cr.unknown == 0;
+                if (cr.leaf.status == VFY_REV_REVOKED && cr.leaf.rev_time <= gen) {
+                    vfy_note(s, "the TSA's certificate was revoked before the time-stamp: the "
+                                "signing time is not proven");
+                    have_tst = 0;
+                    s->has_timestamp = 0;
+                    when = now;
+                } else if (cr.unknown > 0) {
+                    vfy_set(s, VFY_INDETERMINATE, "TRY_LATER",
+                            "no revocation status for the TSA's chain: %s", cr.unknown_why);
+                } else if (cr.ca_revoked != 0 && cr.ca_revoked <= gen) {
+                    vfy_set(s, VFY_INDETERMINATE, "REVOKED_CA_NO_POE",
+                            "a CA of the TSA's chain was revoked before the time-stamp");
+                }
+                sk_X509_pop_free(chain, X509_free);
+                chain = NULL;
+            }
         } else if (t == NULL || t->type != V_ASN1_SEQUENCE) {
             vfy_note(s, "the signature time-stamp attribute is malformed");
         }
@@ -507,23 +668,18 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
         goto out;
     }
     X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(xc), when);
-    crls = CMS_get1_crls(cms);
-    if (crls != NULL && sk_X509_CRL_num(crls) > 0) {
-        X509_STORE_CTX_set0_crls(xc, crls);
-        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(xc), X509_V_FLAG_CRL_CHECK);
-    }
     if (X509_verify_cert(xc) == 1) {
         snprintf(s->certificate_status, sizeof(s->certificate_status), "valid");
-        if (crls != NULL && sk_X509_CRL_num(crls) > 0)
-            snprintf(s->revocation, sizeof(s->revocation), "good (embedded CRL)");
+        chain = X509_STORE_CTX_get1_chain(xc);
     } else {
         chain_error(s, X509_STORE_CTX_get_error(xc), have_tst);
+        lt = 0;
     }
     ERR_clear_error();
-    if (s->revocation[0] == '\0') {
-        snprintf(s->revocation, sizeof(s->revocation), "not checked (offline)");
-        vfy_note(s, "revocation not checked (offline): no revocation data embedded");
-    }
+    if (chain != NULL)
+        check_signer_rev(o, rd, crls, certs, chain, have_tst, gen, now, s, &lt);
+    if (s->revocation[0] == '\0')
+        snprintf(s->revocation, sizeof(s->revocation), "not checked");
     check_usage(signer, s);
 
     /* Level (ETSI EN 319 142-1): B-B needs signing-certificate-v2 and no signing-time. */
@@ -534,12 +690,14 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
             vfy_note(s, "signing-time is a signed attribute: not PAdES baseline");
             snprintf(s->level, sizeof(s->level), "PKCS7");
         } else {
-            snprintf(s->level, sizeof(s->level), have_tst ? "B-T" : "B-B");
+            snprintf(s->level, sizeof(s->level), have_tst ? (lt ? "B-LT" : "B-T") : "B-B");
         }
     } else {
         snprintf(s->level, sizeof(s->level), "PKCS7");
     }
 out:
+    sk_X509_pop_free(chain, X509_free);
+    X509_free(tsa);
     X509_STORE_CTX_free(xc);
     X509_STORE_free(st);
     sk_X509_CRL_pop_free(crls, X509_CRL_free);
@@ -550,8 +708,9 @@ out:
 
 /* A document time-stamp (ETSI.RFC3161): the token's imprint is over the ByteRange. */
 int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
-                      const vfy_opts *o, vfy_sig *s)
+                      const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s)
 {
+    (void)rd; /* the TSA chain of a document time-stamp: not checked for revocation yet */
     const unsigned char *p = der;
     PKCS7 *p7 = NULL;
     TS_TST_INFO *ti = NULL;

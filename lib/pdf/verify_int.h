@@ -5,6 +5,8 @@
 #define SERTEL_PDF_VERIFY_INT_H
 
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509.h>
 
 #include "pdf/verify.h"
 
@@ -18,11 +20,40 @@ void vfy_set(vfy_sig *s, vfy_conclusion c, const char *sub, const char *fmt, ...
 void vfy_report_note(vfy_report *r, const char *fmt, ...) SERTEL_PRINTF(2, 3);
 void vfy_iso_time(time_t t, char out[40]);
 
-/* CAdES / PKCS#7 signature (returns integrity). */
+/* Validation data of the document (its /DSS); all members may be empty. */
+typedef struct vfy_revdata {
+    STACK_OF(X509) * certs; /* /Certs: untrusted, for chain building */
+    OCSP_BASICRESP **ocsps;
+    size_t n_ocsps;
+    STACK_OF(X509_CRL) * crls;
+    int have_dss;
+} vfy_revdata;
+
+typedef enum vfy_rev_status { VFY_REV_UNKNOWN, VFY_REV_GOOD, VFY_REV_REVOKED } vfy_rev_status;
+
+typedef struct vfy_rev_result {
+    vfy_rev_status status;
+    time_t rev_time; /* when revoked */
+    int reason;      /* CRLReason when revoked */
+    int nocheck;     /* the certificate carries id-pkix-ocsp-nocheck */
+    int embedded;    /* from the DSS or the CMS */
+    char source[32]; /* "DSS OCSP", "DSS CRL", "CMS CRL", "online OCSP", "online CRL" */
+    char produced[40];
+    char why[160]; /* why unknown */
+} vfy_rev_result;
+
+void vfy_revdata_load_dss(pdf_doc *d, const pdf_obj *catalog, vfy_revdata *rd);
+void vfy_revdata_free(vfy_revdata *rd);
+const char *vfy_rev_reason_name(int reason);
+/* Status of cert (issued by issuer) at validation time now; see verify_rev.c. */
+void vfy_rev_check(const vfy_revdata *rd, STACK_OF(X509_CRL) * cms_crls, STACK_OF(X509) * pool,
+                   X509 *cert, X509 *issuer, int offline, time_t now, vfy_rev_result *out);
+
+/* CAdES / PKCS#7 signature (returns integrity); rd: the document's DSS or NULL. */
 int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
-                  const vfy_opts *o, vfy_sig *s);
+                  const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s);
 /* Document time-stamp (ETSI.RFC3161). */
 int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
-                      const vfy_opts *o, vfy_sig *s);
+                      const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s);
 
 #endif

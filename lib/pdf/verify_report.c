@@ -84,6 +84,27 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(o, "level", str_or_null(s->level));
         json_object_set_new(o, "certificate_status", str_or_null(s->certificate_status));
         json_object_set_new(o, "revocation", str_or_null(s->revocation));
+        json_object_set_new(o, "revocation_source", str_or_null(s->revocation_source));
+        json_object_set_new(o, "revocation_time", str_or_null(s->revocation_time));
+        json_object_set_new(o, "revocation_reason", str_or_null(s->revocation_reason));
+        {
+            json_t *cr = json_array();
+            size_t j;
+            for (j = 0; cr != NULL && j < s->n_chain_rev; j++) {
+                const vfy_certrev *e = &s->chain_rev[j];
+                json_t *x = json_object();
+                if (x == NULL)
+                    break;
+                json_object_set_new(x, "role", json_string(e->role));
+                json_object_set_new(x, "subject", str_or_null(e->subject));
+                json_object_set_new(x, "status", json_string(e->status));
+                json_object_set_new(x, "source", str_or_null(e->source));
+                json_object_set_new(x, "revocation_time", str_or_null(e->time));
+                json_object_set_new(x, "revocation_reason", str_or_null(e->reason));
+                json_array_append_new(cr, x);
+            }
+            json_object_set_new(o, "chain_revocation", cr != NULL ? cr : json_null());
+        }
         json_object_set_new(o, "reason", str_or_null(s->reason));
         json_object_set_new(o, "location", str_or_null(s->location));
         for (k = 0; k < 4 && s->revision_end > 0; k++)
@@ -222,8 +243,27 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
             fprintf(f, "  %s: %s\n", w->location, s->location);
         fprintf(f, "  %s: %s\n", w->level, s->level[0] ? s->level : "-");
         fprintf(f, "  %s: %s\n", w->cert, s->certificate_status);
-        if (s->revocation[0])
-            fprintf(f, "  %s: %s\n", w->revoc, s->revocation);
+        if (s->revocation[0]) {
+            const char *src = s->revocation_source;
+            int en = w == &EN;
+            if (strncmp(src, "DSS", 3) == 0)
+                src = en ? "embedded in the document (DSS)" : "tertanam dalam dokumen (DSS)";
+            else if (strncmp(src, "online", 6) == 0)
+                src = en ? src : strcmp(src, "online OCSP") == 0 ? "OCSP daring" : "CRL daring";
+            else if (strcmp(src, "CMS CRL") == 0)
+                src = en ? "CRL in the signature" : "CRL dalam tanda tangan";
+            fprintf(f, "  %s: %s%s%s%s\n", w->revoc,
+                    strcmp(s->revocation, "good") == 0      ? (en ? "good" : "baik (tidak dicabut)")
+                    : strcmp(s->revocation, "revoked") == 0 ? (en ? "REVOKED" : "DICABUT")
+                    : strcmp(s->revocation, "unknown") == 0 ? (en ? "unknown" : "tidak diketahui")
+                    : strncmp(s->revocation, "not checked", 11) == 0
+                        ? (en ? "not checked (offline)" : "tidak diperiksa (luring)")
+                        : s->revocation,
+                    src[0] ? " (" : "", src, src[0] ? ")" : "");
+            if (s->revocation_time[0])
+                fprintf(f, "  %s: %s (%s)\n", en ? "Revoked at" : "Dicabut pada",
+                        s->revocation_time, s->revocation_reason);
+        }
         if (s->integrity && !s->modified_after_signing)
             fprintf(f, "  %s\n", s->covers_whole_document ? w->unchanged : w->partial);
         if (s->modified_after_signing)

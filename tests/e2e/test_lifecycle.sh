@@ -165,6 +165,71 @@ expect_grep "Cert Status: good" "$T/dss-ocsp.txt" "embedded OCSP says good"
 mutool show -b "$T/siti-lt.pdf" "$crl1" >"$T/dss-crl.der" 2>/dev/null
 expect_exit 0 "embedded CRL verifies (openssl)" -- openssl crl -inform DER -in "$T/dss-crl.der" -CAfile "$T/chain.pem" -noout
 
+# B-LTA: after B-LT a revision with a document time-stamp (/Type /DocTimeStamp,
+# /SubFilter /ETSI.RFC3161) whose token covers the whole file before it.
+expect_exit 0 "sign B-LTA as the owner" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-LTA "$D/letter.pdf" "$T/siti-lta.pdf"
+expect_grep "B-LTA" "$T/out" "B-LTA named in the output"
+ls "$T"/siti-lta.pdf.* >/dev/null 2>&1 && fail "B-LTA left temporary files" || pass "B-LTA leaves no temporary files"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-lta.pdf" >"$T/pdfsig-lta.txt" 2>&1
+# poppler 22.12 lists the document time-stamp as a second "signature" it cannot
+# validate ("Signature Type: unknown", "not yet been verified"); the CAdES one stays valid.
+[ "$(grep -c '^Signature #' "$T/pdfsig-lta.txt")" = 2 ] && pass "pdfsig: B-LTA lists 2 signatures" ||
+    fail "pdfsig: B-LTA: $(cat "$T/pdfsig-lta.txt")"
+[ "$(grep -c 'Signature is Valid' "$T/pdfsig-lta.txt")" = 1 ] && pass "pdfsig: B-LTA signature valid" ||
+    fail "pdfsig: B-LTA signature: $(cat "$T/pdfsig-lta.txt")"
+expect_grep "Signer Certificate Common Name: Siti Rahayu" "$T/pdfsig-lta.txt" "pdfsig: B-LTA first is Siti's"
+expect_grep "Signature Field Name: DocTimeStamp1" "$T/pdfsig-lta.txt" "pdfsig: second is the document time-stamp field"
+expect_grep "Common Name: sertel Demo Time-Stamping Authority" "$T/pdfsig-lta.txt" "pdfsig: document time-stamp by the home's TSA"
+[ "$(grep -c 'Total document signed' "$T/pdfsig-lta.txt")" = 1 ] && pass "pdfsig: the document time-stamp covers the whole file" ||
+    fail "pdfsig: total document: $(cat "$T/pdfsig-lta.txt")"
+expect_exit 0 "qpdf --check on the B-LTA file" -- qpdf --check "$T/siti-lta.pdf"
+expect_exit 0 "mutool opens the B-LTA file" -- mutool show "$T/siti-lta.pdf" trailer/Root/DSS
+expect_grep "/Certs" "$T/out" "B-LTA keeps the DSS"
+dts=$(grep -c '/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161' "$T/siti-lta.pdf")
+[ "$dts" = 1 ] && pass "one /DocTimeStamp /ETSI.RFC3161 dictionary" || fail "DocTimeStamp dictionaries: $dts"
+python3 "$D/pdf/extract_sig.py" "$T/siti-lta.pdf" 2 "$T/dts" >"$T/dts.txt" 2>&1
+expect_grep "^2 True$" "$T/dts.txt" "document time-stamp is the second of 2 and ends the file"
+expect_exit 0 "document time-stamp token verifies over its ByteRange (openssl ts)" -- \
+    openssl ts -verify -data "$T/dts.signed" -in "$T/dts.p7s" -token_in -CAfile "$T/chain.pem"
+head -c 100 "$T/dts.signed" >"$T/dts.short"
+expect_exit 1 "the token does not verify over other bytes" -- \
+    openssl ts -verify -data "$T/dts.short" -in "$T/dts.p7s" -token_in -CAfile "$T/chain.pem"
+expect_exit 0 "sertel verify accepts the B-LTA file" -- S verify "$T/siti-lta.pdf"
+expect_grep "DocTimeStamp" "$T/out" "sertel verify sees the document time-stamp"
+expect_exit 2 "B-LTA with --tsa refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-LTA --tsa http://127.0.0.1:9/ "$D/letter.pdf" "$T/nope-lta.pdf"
+[ ! -e "$T/nope-lta.pdf" ] && pass "no B-LTA output after a refusal" || fail "B-LTA output written"
+
+# Certification signatures (DocMDP) only as the first signature.
+expect_exit 0 "certify with P=2" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 2 "$D/letter.pdf" "$T/siti-cert2.pdf"
+expect_grep "certified" "$T/out" "certification named in the output"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-cert2.pdf" >"$T/pdfsig-cert2.txt" 2>&1
+expect_grep "Signature is Valid" "$T/pdfsig-cert2.txt" "pdfsig: certification signature valid"
+expect_exit 0 "qpdf --check on the certified file" -- qpdf --check "$T/siti-cert2.pdf"
+mutool show "$T/siti-cert2.pdf" trailer/Root/Perms >"$T/perms.txt" 2>&1
+expect_grep "/DocMDP [0-9]+ 0 R" "$T/perms.txt" "catalog has /Perms /DocMDP"
+expect_grep "/TransformMethod /DocMDP" "$T/siti-cert2.pdf" "signature has a DocMDP /Reference"
+expect_grep "/P 2 /V /1.2" "$T/siti-cert2.pdf" "DocMDP /P 2"
+expect_exit 0 "second signature on a P=2 document" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" "$T/siti-cert2.pdf" "$T/siti-cert2b.pdf"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-cert2b.pdf" >"$T/pdfsig-cert2b.txt" 2>&1
+[ "$(grep -c 'Signature is Valid' "$T/pdfsig-cert2b.txt")" = 2 ] && pass "pdfsig: both signatures valid after signing a P=2 document" ||
+    fail "pdfsig: $(cat "$T/pdfsig-cert2b.txt")"
+mutool show "$T/siti-cert2b.pdf" trailer/Root/Perms >"$T/perms2.txt" 2>&1
+cmp -s "$T/perms.txt" "$T/perms2.txt" && pass "/Perms kept by the second signature" || fail "/Perms changed: $(cat "$T/perms2.txt")"
+expect_exit 2 "--certify on a signed document refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 2 "$T/siti-cert2.pdf" "$T/nope-cert.pdf"
+expect_grep "first signature" "$T/err" "certify refusal says why"
+[ ! -e "$T/nope-cert.pdf" ] && pass "no output after the certify refusal" || fail "output written"
+expect_exit 2 "--certify on a B-LT file refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 3 "$T/siti-lt.pdf" "$T/nope-cert.pdf"
+expect_exit 0 "certify with P=1" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 1 "$D/letter.pdf" "$T/siti-cert1.pdf"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-cert1.pdf" >"$T/pdfsig-cert1.txt" 2>&1
+expect_grep "Signature is Valid" "$T/pdfsig-cert1.txt" "pdfsig: P=1 certification valid"
+expect_exit 2 "signing a P=1 certified document refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" "$T/siti-cert1.pdf" "$T/nope-cert1.pdf"
+expect_grep "no changes allowed" "$T/err" "P=1 refusal says why"
+[ ! -e "$T/nope-cert1.pdf" ] && pass "no output after the P=1 refusal" || fail "output written"
+expect_exit 2 "--certify 4 refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 4 "$D/letter.pdf" "$T/nope-cert.pdf"
+expect_exit 0 "certified (P=1) and B-LTA: DSS and document time-stamp are allowed" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 1 --level B-LTA "$D/letter.pdf" "$T/siti-cert1-lta.pdf"
+expect_exit 0 "qpdf --check on the certified B-LTA file" -- qpdf --check "$T/siti-cert1-lta.pdf"
+expect_exit 0 "sertel verify accepts the certified B-LTA file" -- S verify "$T/siti-cert1-lta.pdf"
+
 # A visible stamp: QR code, signer, agency, date and time in WIB, reason, footer.
 expect_exit 0 "visible signature with QR code and footer" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --reason "Menyetujui" --visible --page 1 --rect 330,60,240,90 --footer "$D/letter.pdf" "$T/siti-visible.pdf"
 pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-visible.pdf" >"$T/pdfsig2.txt" 2>&1

@@ -155,6 +155,25 @@ echo x >>"$T/blob.bin"
 expect_exit 4 "detached: a changed file fails openssl cms -verify" -- openssl cms -verify -binary \
     -inform DER -in "$T/blob-B-B.p7s" -content "$T/blob.bin" -CAfile "$T/root.pem" -out /dev/null
 
+# Certification (DocMDP) on the qpdf variants: the certifying signature first,
+# then an approval signature by the other signer (P=2 and P=3 allow it).
+for cv in objstm:2 linear:3 multirev:2 broken:2; do
+    v=${cv%%:*} p=${cv#*:}
+    expect_exit 0 "certify $v (P=$p)" -- sign budi "$T/$v.pdf" "$T/$v-c.pdf" --certify "$p"
+    [ -f "$T/$v-c.pdf" ] && check_pdf "$T/$v-c.pdf" 1 "$v certified"
+    mutool show "$T/$v-c.pdf" trailer/Root/Perms >"$T/perms.out" 2>&1
+    expect_grep "/DocMDP [0-9]+ 0 R" "$T/perms.out" "$v certified: /Perms /DocMDP in the catalog"
+    expect_exit 0 "approval signature on certified $v" -- sign siti "$T/$v-c.pdf" "$T/$v-c2.pdf" --level B-T
+    [ -f "$T/$v-c2.pdf" ] && check_pdf "$T/$v-c2.pdf" 2 "$v certified, then signed"
+    expect_exit 2 "certify the signed $v refused" -- sign siti "$T/$v-c.pdf" "$T/$v-c3.pdf" --certify 2
+    [ ! -e "$T/$v-c3.pdf" ] && pass "$v: no output after the refused certification" || fail "$v: output written"
+done
+expect_exit 0 "certify plain (P=1)" -- sign budi "$T/plain.pdf" "$T/plain-c1.pdf" --certify 1
+expect_exit 2 "signing a P=1 certified file refused" -- sign siti "$T/plain-c1.pdf" "$T/plain-c1b.pdf"
+expect_grep "DocMDP P=1" "$T/err" "P=1 refusal names DocMDP"
+[ ! -e "$T/plain-c1b.pdf" ] && pass "P=1: no output" || fail "P=1: output written"
+expect_exit 2 "--certify with --detached refused" -- sign budi "$T/plain.pdf" "$T/x.p7s" --detached --certify 2
+
 # Bad input: clear error, exit 2, no output.
 echo "not a pdf" >"$T/np.pdf"
 head -c 400 "$L" >"$T/trunc.pdf"

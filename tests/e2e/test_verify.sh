@@ -11,8 +11,27 @@ for tool in python3 jq openssl; do
     command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
 done
 
+FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
+[ -x "$FUZZ" ] || { echo "missing $FUZZ: build the http_fuzz target"; exit 1; }
+# The home's OCSP responder and CRLs are served on a loopback port (online
+# revocation checks); the server is killed whatever happens to the test.
+SPID=""
+cleanup() {
+    [ -n "$SPID" ] && { kill -KILL "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
+    rm -rf "$T"
+}
+trap cleanup EXIT
+PORT=$("$FUZZ" free-port)
+URL=http://127.0.0.1:$PORT
 H=$T/home
-new_home "$H"
+new_home "$H" --base-url "$URL"
+"$SERTEL" --home "$H" serve --listen "127.0.0.1:$PORT" >"$T/serve.out" 2>"$T/serve.err" &
+SPID=$!
+for i in $(seq 150); do
+    grep -q '^listening on http://' "$T/serve.out" && break
+    kill -0 "$SPID" 2>/dev/null || { echo "server did not start: $(cat "$T/serve.err")"; exit 1; }
+    sleep 0.1
+done
 "$SERTEL" --home "$H" ca export --root >"$T/root.pem"
 "$SERTEL" --home "$H" ca export --issuing >"$T/issuing.pem"
 printf 'p12 secret\n' >"$T/p12pw"
@@ -54,7 +73,9 @@ jqt "$T/bt.json" '.signatures[0].signer | has("name") and has("subject") and has
 jqt "$T/bt.json" '.signatures[0].covers_whole_document == true and .signatures[0].modified_after_signing == false and .signatures[0].integrity == "valid"' "JSON: covers the whole document, not modified"
 jqt "$T/bt.json" '.summary == "DOCUMENT VALID !!!" and .jumlah_signature == 1 and (.details[0].info_signer.signer_name == "budi") and .details[0].signature_document.signed_using_tsa == true and .details[0].signature_document.document_integrity == true' "JSON: BSrE-compatible fields"
 jqt "$T/bt.json" '.signatures[0].timestamp.tsa|test("Time-Stamping")' "JSON: TSA named"
-jqt "$T/bt.json" '.signatures[0].revocation == "not checked (offline)"' "JSON: revocation reported as not checked (offline)"
+jqt "$T/bt.json" '.signatures[0].revocation == "good" and .signatures[0].revocation_source == "online OCSP"' "B-T: revocation good from online OCSP"
+jqt "$T/bt.json" '[.signatures[0].chain_revocation[] | .role] == ["signer","ca","tsa"] or ([.signatures[0].chain_revocation[] | .status] | all(. == "good"))' "B-T: the signer's and the TSA's chains checked"
+jqt "$T/bt.json" '[.signatures[0].chain_revocation[] | .status == "good"] | all' "B-T: every certificate of both chains good"
 
 expect_exit 0 "signed twice verifies" -- V --json "$T/twice.pdf"
 cp "$T/out" "$T/twice.json"
@@ -134,4 +155,62 @@ cp "$T/out" "$T/det2.json"
 jqt "$T/det2.json" '.signatures[0].sub_indication == "HASH_FAILURE"' "detached: HASH_FAILURE"
 expect_exit 1 "detached: a garbage signature file fails" -- V --json --detached "$T/np.pdf" "$T/blob.bin"
 jqt "$T/out" '.signatures[0].sub_indication == "FORMAT_FAILURE"' "detached: garbage signature is FORMAT_FAILURE"
+# Signature Wrapping: the gap must be exactly the /Contents string, the ranges must not overlap.
+for m in wrap-gap:"gap of /ByteRange is not the /Contents" wrap-overlap:"out of order, overlap"; do
+    mode=${m%%:*} msg=${m#*:}
+    $ATK "$mode" "$T/bt.pdf" "$T/$mode.pdf"
+    expect_exit 1 "$mode: not valid" -- V --json "$T/$mode.pdf"
+    jqt "$T/out" ".conclusion == \"TOTAL_FAILED\" and .signatures[0].sub_indication == \"FORMAT_FAILURE\" and (.signatures[0].reasons[0]|test(\"$msg\"))" "$mode: TOTAL_FAILED / FORMAT_FAILURE, '$msg'"
+done
+# Shadow attacks: hide-and-replace (a hidden stream in the signed revision switched on
+# later), replace (an object in use redefined), and a page added.
+$ATK shadow-prep "$L" "$T/shadow0.pdf"
+sign "$T/shadow0.pdf" "$T/shadow1.pdf" --level B-T || fail "sign shadow"
+expect_exit 0 "shadow: the signed file with a hidden object verifies" -- V "$T/shadow1.pdf"
+$ATK shadow-switch "$T/shadow1.pdf" "$T/shadow-switch.pdf"
+$ATK replace-font "$T/bt.pdf" "$T/replace-font.pdf"
+$ATK add-page "$T/bt.pdf" "$T/add-page.pdf"
+for m in shadow-switch:"page 1 changed: /Contents" replace-font:"Font changed" add-page:"page count changed from 1 to 2"; do
+    mode=${m%%:*} msg=${m#*:}
+    expect_exit 1 "$mode: not valid" -- V --json "$T/$mode.pdf"
+    cp "$T/out" "$T/$mode.json"
+    jqt "$T/$mode.json" '.signatures[0].modified_after_signing == true and .signatures[0].conclusion == "TOTAL_FAILED"' "$mode: modified_after_signing, TOTAL_FAILED"
+    jqt "$T/$mode.json" ".signatures[0].changes | map(test(\"$msg\")) | any" "$mode: change named '$msg'"
+done
+
+# Revocation. --offline on a B-T file without embedded data: not checked.
+expect_exit 1 "B-T --offline: not passed" -- V --json --offline "$T/bt.pdf"
+cp "$T/out" "$T/off.json"
+jqt "$T/off.json" '.signatures[0].conclusion == "INDETERMINATE" and .signatures[0].sub_indication == "TRY_LATER" and .signatures[0].revocation == "not checked (offline)"' "B-T --offline: INDETERMINATE / TRY_LATER, not checked (offline)"
+# B-LT: the DSS holds the status of both chains, enough offline.
+sign "$L" "$T/blt.pdf" --level B-LT || fail "sign B-LT with --p12 and --home"
+expect_exit 0 "B-LT --offline verifies" -- V --json --offline "$T/blt.pdf"
+cp "$T/out" "$T/blt.json"
+jqt "$T/blt.json" '.signatures[0].level == "B-LT" and .signatures[0].revocation == "good" and (.signatures[0].revocation_source|test("^DSS"))' "B-LT: level B-LT, good from the DSS"
+jqt "$T/blt.json" '[.signatures[0].chain_revocation[] | (.status == "good" and (.source|test("^DSS")))] | all' "B-LT: both chains good from the DSS"
+jqt "$T/blt.json" '[.signatures[0].chain_revocation[] | .role] | (index("signer") != null and index("tsa") != null)' "B-LT: signer's and TSA's chains listed"
+# B-LTA: a document time-stamp revision over the DSS.
+if sign "$L" "$T/blta.pdf" --level B-LTA 2>/dev/null; then
+    expect_exit 0 "B-LTA --offline verifies" -- V --json --offline "$T/blta.pdf"
+    jqt "$T/out" '(.signatures|length) == 2 and .signatures[0].level == "B-LTA" and .signatures[1].level == "DocTimeStamp" and .conclusion == "TOTAL_PASSED"' "B-LTA: level B-LTA, then the document time-stamp"
+else
+    echo "# sign --level B-LTA not available: B-LTA level not tested"
+fi
+expect_exit 0 "B-LT: text report" -- V --offline "$T/blt.pdf"
+expect_grep "Pencabutan: baik \(tidak dicabut\) \(tertanam dalam dokumen \(DSS\)\)" "$T/out" "B-LT: Indonesian text names the DSS"
+expect_exit 0 "B-T: English text" -- V --lang en "$T/bt.pdf"
+expect_grep "Revocation.*: good \(online OCSP\)" "$T/out" "B-T: English text names online OCSP"
+# Revoke the signer after signing: the time-stamp proves the signature came first.
+serial=$(openssl x509 -in "$T/budi.crt" -noout -serial | cut -d= -f2)
+"$SERTEL" --home "$H" cert revoke "$serial" --reason keyCompromise >/dev/null 2>"$T/err" || fail "revoke: $(cat "$T/err")"
+sleep 2
+expect_exit 0 "revoked after the time-stamp: B-T still passes" -- V --json "$T/bt.pdf"
+cp "$T/out" "$T/rev.json"
+jqt "$T/rev.json" '.signatures[0].revocation == "revoked" and .signatures[0].revocation_source == "online OCSP" and .signatures[0].revocation_reason == "keyCompromise" and (.signatures[0].reasons|map(test("before the revocation"))|any)' "revoked after signing: revoked, online OCSP, keyCompromise, noted"
+expect_exit 1 "revoked: B-B (claimed time only) not passed" -- V --json "$T/bb.pdf"
+jqt "$T/out" '.signatures[0].conclusion == "INDETERMINATE" and .signatures[0].sub_indication == "REVOKED_NO_POE"' "revoked, no time-stamp: INDETERMINATE / REVOKED_NO_POE"
+sign "$L" "$T/late.pdf" --level B-T && {
+    expect_exit 1 "signed after revocation: fails" -- V --json "$T/late.pdf"
+    jqt "$T/out" '.signatures[0].conclusion == "TOTAL_FAILED" and .signatures[0].sub_indication == "REVOKED"' "signed after revocation: TOTAL_FAILED / REVOKED"
+} || pass "signing with a revoked certificate refused"
 finish

