@@ -236,11 +236,21 @@ out:
     return rc;
 }
 
-/* RFC 3161 §2.4: request a token over SHA-256(data) and check the answer is for us. */
 int cms_timestamp(const cms_tsa *tsa, const unsigned char *data, size_t len, unsigned char **token,
                   size_t *token_len, sertel_err *err)
 {
-    unsigned char dig[32], nb[8], *reqder = NULL, *resp = NULL, *tok = NULL;
+    unsigned char dig[32];
+
+    if (!EVP_Digest(data, len, dig, NULL, EVP_sha256(), NULL))
+        return sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "hashing for the time-stamp");
+    return cms_timestamp_digest(tsa, dig, token, token_len, err);
+}
+
+/* RFC 3161 §2.4: request a token over a SHA-256 digest and check the answer is for us. */
+int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsigned char **token,
+                         size_t *token_len, sertel_err *err)
+{
+    unsigned char nb[8], *reqder = NULL, *resp = NULL, *tok = NULL, imprint[32];
     const unsigned char *q;
     size_t resp_len = 0;
     int reqlen, rc = SERTEL_ERR_CRYPTO, l;
@@ -253,16 +263,16 @@ int cms_timestamp(const cms_tsa *tsa, const unsigned char *data, size_t len, uns
     TS_TST_INFO *tst;
     long status;
 
+    memcpy(imprint, dig, sizeof(imprint)); /* OpenSSL's setter takes a non-const buffer */
     if (tsa->fn == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_INVALID, "no time-stamping authority configured");
         goto out;
     }
     if (RAND_bytes(nb, sizeof(nb)) != 1 || (bn = BN_bin2bn(nb, sizeof(nb), NULL)) == NULL ||
         (nonce = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || req == NULL || mi == NULL ||
-        alg == NULL || !EVP_Digest(data, len, dig, NULL, EVP_sha256(), NULL) ||
-        !TS_REQ_set_version(req, 1) ||
+        alg == NULL || !TS_REQ_set_version(req, 1) ||
         !X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) ||
-        !TS_MSG_IMPRINT_set_algo(mi, alg) || !TS_MSG_IMPRINT_set_msg(mi, dig, 32) ||
+        !TS_MSG_IMPRINT_set_algo(mi, alg) || !TS_MSG_IMPRINT_set_msg(mi, imprint, 32) ||
         !TS_REQ_set_msg_imprint(req, mi) || !TS_REQ_set_nonce(req, nonce) ||
         !TS_REQ_set_cert_req(req, 1) || (reqlen = i2d_TS_REQ(req, &reqder)) <= 0) {
         rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "building the time-stamp request");

@@ -76,6 +76,25 @@ int cms_timestamp(const cms_tsa *tsa, const unsigned char *data, size_t len, uns
                   size_t *token_len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
 
 /*
+ * As cms_timestamp, over a SHA-256 digest the caller computed (e.g. while
+ * streaming a large file's ByteRange).
+ */
+int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsigned char **token,
+                         size_t *token_len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/*
+ * One HTTP exchange with a PKI service (TSA, OCSP responder, CRL server):
+ * POST req with content_type, or GET when content_type is NULL. Only
+ * http/https, no redirects, at most max response bytes, timeout seconds in
+ * all. SERTEL_OK only for HTTP 200; *resp is malloc'ed (caller frees);
+ * ctype (may be NULL) receives the response's Content-Type.
+ */
+int cms_http_fetch(const char *url, const char *content_type, const unsigned char *req,
+                   size_t req_len, size_t max, long timeout, unsigned char **resp, size_t *resp_len,
+                   char *ctype, size_t ctype_cap, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 7, 8);
+
+/*
  * cms_tsa_fn for an HTTP(S) TSA: arg is the URL (const char *). POSTs
  * application/timestamp-query, 30 s timeout, response at most
  * CMS_TSA_RESP_MAX bytes, HTTP 200 and application/timestamp-reply needed.

@@ -753,92 +753,6 @@ int pdf_build_ts_update(pdf_doc *d, size_t contents_hex, unsigned char **update_
     return build_update(d, &none, 1, contents_hex, update_out, update_len, contents_off, err);
 }
 
-/*
- * An RFC 3161 token over a SHA-256 digest (cms_timestamp hashes data it
- * is given; here the ByteRange was hashed while it streamed past). The
- * request carries a nonce and certReq; the answer must be granted and
- * match the imprint and nonce. *token is OPENSSL_malloc'ed.
- */
-static int ts_digest(const cms_tsa *tsa, const unsigned char dig[32], unsigned char **token,
-                     size_t *token_len, sertel_err *err)
-{
-    unsigned char nb[8], *reqder = NULL, *resp = NULL, *tok = NULL;
-    const unsigned char *q;
-    size_t resp_len = 0;
-    int reqlen, rc, l;
-    TS_REQ *req = TS_REQ_new();
-    TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
-    X509_ALGOR *alg = X509_ALGOR_new();
-    BIGNUM *bn = NULL;
-    ASN1_INTEGER *nonce = NULL;
-    TS_RESP *r = NULL;
-    TS_TST_INFO *tst;
-    long status;
-
-    if (tsa->fn == NULL) {
-        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "no time-stamping authority configured");
-        goto out;
-    }
-    if (RAND_bytes(nb, sizeof(nb)) != 1 || (bn = BN_bin2bn(nb, sizeof(nb), NULL)) == NULL ||
-        (nonce = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || req == NULL || mi == NULL ||
-        alg == NULL || !TS_REQ_set_version(req, 1) ||
-        !X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) ||
-        !TS_MSG_IMPRINT_set_algo(mi, alg) ||
-        !TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)(uintptr_t)dig, 32) ||
-        !TS_REQ_set_msg_imprint(req, mi) || !TS_REQ_set_nonce(req, nonce) ||
-        !TS_REQ_set_cert_req(req, 1) || (reqlen = i2d_TS_REQ(req, &reqder)) <= 0) {
-        rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "building the time-stamp request");
-        goto out;
-    }
-    rc = tsa->fn(tsa->arg, reqder, (size_t)reqlen, &resp, &resp_len, err);
-    if (rc != SERTEL_OK) {
-        sertel_err_prefix(err, "document time-stamp");
-        goto out;
-    }
-    q = resp;
-    if (resp_len > CMS_TSA_RESP_MAX || (r = d2i_TS_RESP(NULL, &q, (long)resp_len)) == NULL) {
-        rc = sertel_err_set(err, SERTEL_ERR_INVALID,
-                            "the time-stamping authority's answer is not an RFC 3161 response");
-        goto out;
-    }
-    status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(r)));
-    tst = TS_RESP_get_tst_info(r);
-    if ((status != 0 && status != 1) || tst == NULL || TS_RESP_get_token(r) == NULL) {
-        rc = sertel_err_set(err, SERTEL_ERR_DENIED,
-                            "the time-stamping authority refused the request (status %ld)", status);
-        goto out;
-    }
-    {
-        ASN1_OCTET_STRING *m = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(tst));
-        const ASN1_INTEGER *rn = TS_TST_INFO_get_nonce(tst);
-        if (ASN1_STRING_length(m) != 32 || memcmp(ASN1_STRING_get0_data(m), dig, 32) != 0 ||
-            rn == NULL || ASN1_INTEGER_cmp(rn, nonce) != 0) {
-            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
-                                "the time-stamp token does not answer our request "
-                                "(imprint or nonce differs)");
-            goto out;
-        }
-    }
-    l = i2d_PKCS7(TS_RESP_get_token(r), &tok);
-    if (l <= 0) {
-        rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "encoding the time-stamp token");
-        goto out;
-    }
-    *token = tok;
-    *token_len = (size_t)l;
-    rc = SERTEL_OK;
-out:
-    free(resp);
-    OPENSSL_free(reqder);
-    TS_RESP_free(r);
-    TS_REQ_free(req);
-    TS_MSG_IMPRINT_free(mi);
-    X509_ALGOR_free(alg);
-    ASN1_INTEGER_free(nonce);
-    BN_free(bn);
-    return rc;
-}
-
 static int write_all(int fd, const void *p, size_t n)
 {
     const unsigned char *c = p;
@@ -861,7 +775,7 @@ static int make_contents(const pdf_sign_opts *o, const cms_tsa *docts, const uns
                          unsigned char **der, size_t *der_len, sertel_err *err)
 {
     if (docts != NULL)
-        return ts_digest(docts, dig, der, der_len, err);
+        return cms_timestamp_digest(docts, dig, der, der_len, err);
     return cms_sign_digest(&o->signer, dig, o->level == PDF_LEVEL_BT ? &o->tsa : NULL, der, der_len,
                            err);
 }

@@ -14,7 +14,6 @@
  * expired by more than VFY_REV_CRL_SLACK. Embedded data is historical
  * evidence: it is accepted after its nextUpdate (that is what B-LT keeps).
  */
-#include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
@@ -22,6 +21,7 @@
 #include <string.h>
 
 #include "pdf/pdf_int.h"
+#include "cms/cms.h"
 #include "pdf/verify_int.h"
 
 #define VFY_REV_MAX_BODY (1u << 20)
@@ -267,61 +267,15 @@ static int crl_status(X509_CRL *crl, X509 *cert, X509 *issuer, time_t now, int f
 typedef struct body {
     unsigned char *p;
     size_t len;
-    int toobig;
 } body;
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-    body *b = arg;
-    size_t n = size * nmemb;
-    unsigned char *np;
-
-    if (n > VFY_REV_MAX_BODY || b->len + n > VFY_REV_MAX_BODY) {
-        b->toobig = 1;
-        return 0;
-    }
-    np = realloc(b->p, b->len + n + 1);
-    if (np == NULL)
-        return 0;
-    memcpy(np + b->len, ptr, n);
-    b->p = np;
-    b->len += n;
-    return n;
-}
 
 /* GET (req NULL) or POST an OCSP request; 0 and the body on HTTP 200. */
 static int http_fetch(const char *url, const unsigned char *req, size_t req_len, body *b)
 {
-    CURL *c;
-    struct curl_slist *h = NULL;
-    long status = 0;
-    CURLcode cc;
-
-    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        return -1;
-    c = curl_easy_init();
-    if (c == NULL)
-        return -1;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    if (req != NULL) {
-        h = curl_slist_append(NULL, "Content-Type: application/ocsp-request");
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req_len);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    }
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)VFY_REV_MAX_BODY);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-    cc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return cc == CURLE_OK && !b->toobig && status == 200 ? 0 : -1;
+    return cms_http_fetch(url, req ? "application/ocsp-request" : NULL, req, req_len,
+                          VFY_REV_MAX_BODY, 10L, &b->p, &b->len, NULL, 0, NULL) == SERTEL_OK
+               ? 0
+               : -1;
 }
 
 static int fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, time_t now,
