@@ -40,6 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (i = 1; i <= n && i <= 64; i++)
             if (pdf_page_get(d, i, &pg, &err) != SERTEL_OK)
                 break;
+    if (counted && n > 0) {
+        /* The marker search parses content streams: fuzz it too. */
+        size_t mp;
+        double mx, my;
+        if (pdf_find_marker(d, "#ttd#", 0, &mp, &mx, &my, &err) != SERTEL_OK)
+            sertel_err_clear(&err);
+    }
     memset(&o, 0, sizeof(o));
     o.when = 1700000000;
     if (pdf_build_sig_update(d, &o, 64, &upd, &ulen, &coff, &err) == SERTEL_OK) {

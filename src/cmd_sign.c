@@ -26,7 +26,8 @@ static const char sign_usage[] =
     "                              --email E --passphrase-file F [--otp CODE])\n"
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N] [--certify 1|2|3]\n"
-    "                  [--visible --rect X,Y,W,H [--qr TEXT] [--footer]] IN.pdf OUT.pdf\n"
+    "                  [--visible (--rect X,Y,W,H | --marker TEXT [--size W,H])\n                  "
+    " [--qr TEXT] [--footer]] IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
     "                  FILE OUT.p7s\n"
     "\n"
@@ -35,7 +36,9 @@ static const char sign_usage[] =
     "in --rect (points from the page's lower left): a QR code of --qr (the\n"
     "document's verification URL; default <base URL>/verify with --home), the\n"
     "signer, organisation, date and time in WIB and the reason; --footer adds\n"
-    "the Indonesian statement naming the issuing CA.\n"
+    "the Indonesian statement naming the issuing CA. --marker TEXT places the\n"
+    "stamp's lower left at TEXT in the page (e.g. #ttd#; simple-font text), on\n"
+    "--page N or the first page that has it; --size W,H (default 220,80).\n"
     "B-LT (needs the home, no --tsa) adds a revision with a Document Security\n"
     "Store: the signer's and the TSA's chains, OCSP responses and CRLs.\n"
     "B-LTA (the home, no --tsa) adds after that a document time-stamp revision.\n"
@@ -214,6 +217,8 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"detached", no_argument, NULL, 'd'},
         {"visible", no_argument, NULL, 'V'},
         {"rect", required_argument, NULL, 'R'},
+        {"marker", required_argument, NULL, 'M'},
+        {"size", required_argument, NULL, 'S'},
         {"qr", required_argument, NULL, 'Q'},
         {"footer", no_argument, NULL, 'O'},
         {"certify", required_argument, NULL, 'C'},
@@ -224,7 +229,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                *tsa_url = NULL;
     pdf_sign_opts so;
     cms_signer *s = &so.signer;
-    int c, detached = 0, lt = 0, lta = 0, rc = EXIT_ERROR;
+    int c, detached = 0, lt = 0, lta = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0;
     char *pass = NULL, *end, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
@@ -288,9 +293,30 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                                        "annotations)");
             so.certify = optarg[0] - '0';
             break;
+        case 'M':
+            if (optarg[0] == '\0' || strlen(optarg) > 128)
+                return cli_usage_error("sign: --marker takes the text to look for (1 to 128 "
+                                       "bytes), e.g. #ttd#");
+            so.marker = optarg;
+            break;
+        case 'S': {
+            char *q = optarg;
+            int k;
+            has_size = 1;
+            for (k = 2; k < 4; k++) {
+                errno = 0;
+                so.rect[k] = strtod(q, &end);
+                if (errno || end == q || (k == 2 && *end != ',') || (k == 3 && *end != '\0') ||
+                    so.rect[k] <= 0 || so.rect[k] > 14400)
+                    return cli_usage_error("sign: --size is WIDTH,HEIGHT in points, e.g. 220,80");
+                q = end + 1;
+            }
+            break;
+        }
         case 'R': {
             char *q = optarg;
             int k;
+            has_rect = 1;
             for (k = 0; k < 4; k++) {
                 errno = 0;
                 so.rect[k] = strtod(q, &end);
@@ -340,9 +366,15 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         return cli_usage_error("sign: --p12 needs --p12-password-file F");
     if (email != NULL && ppfile == NULL)
         return cli_usage_error("sign: --email needs --passphrase-file F");
-    if (so.visible && (so.rect[2] <= 0 || so.rect[3] <= 0))
+    if (so.marker != NULL && has_rect)
+        return cli_usage_error("sign: give either --rect or --marker, not both");
+    if (has_size && so.marker == NULL)
+        return cli_usage_error("sign: --size goes with --marker (--rect has its own size)");
+    if (so.marker != NULL)
+        so.visible = 1; /* --marker implies --visible */
+    if (so.visible && so.marker == NULL && (so.rect[2] <= 0 || so.rect[3] <= 0))
         return cli_usage_error("sign: --visible needs --rect X,Y,WIDTH,HEIGHT (points), e.g. "
-                               "--rect 350,60,220,80");
+                               "--rect 350,60,220,80, or --marker TEXT");
     if (!so.visible && (so.rect[2] > 0 || so.qr_text != NULL || so.footer))
         return cli_usage_error("sign: --rect, --qr and --footer go with --visible");
     if (so.visible && detached)

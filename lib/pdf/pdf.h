@@ -189,6 +189,14 @@ typedef struct pdf_sign_opts {
      */
     int visible;
     double rect[4];
+    /*
+     * With visible: place the stamp at a marker text instead (BSrE's
+     * tag_koordinat, e.g. "#ttd#"): the rectangle's lower left goes to the
+     * marker's first glyph, found by pdf_find_marker on page (0: the first
+     * page that has it); rect[2], rect[3] give the size (0: 220x80) and
+     * rect[0], rect[1] are ignored.
+     */
+    const char *marker;
     const char *qr_text; /* NULL: no QR code */
     int footer;
     /*
@@ -277,6 +285,18 @@ int pdf_timestamp_file(const char *in_path, const char *out_path, const cms_tsa 
 int pdf_build_ts_update(pdf_doc *d, size_t contents_hex, unsigned char **update, size_t *update_len,
                         uint64_t *contents_off, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 3, 4, 5);
+
+/*
+ * Find marker text (bytes, at most 128) in the content streams of page
+ * (1-based), or of every page in order when page is 0 (marker.c). Text is
+ * followed for simple fonts (each byte a glyph), not in Type0 fonts or
+ * form XObjects; positions are approximate (glyph widths from /Widths or
+ * Helvetica's). On success *page_out is the page and (*x, *y) the origin
+ * of the marker's first glyph in the page's default user space.
+ * SERTEL_ERR_NOTFOUND when the marker is not there.
+ */
+int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_out, double *x,
+                    double *y, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4, 5, 6);
 
 /* The DocMDP permission P (1-3) of a certified document; 0 when not certified. */
 int pdf_docmdp(pdf_doc *d) SERTEL_NONNULL(1);

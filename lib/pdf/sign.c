@@ -474,6 +474,7 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
                         sertel_err *err)
 {
     update u = {0};
+    pdf_sign_opts oc;
     const pdf_obj *cat, *af_ref, *af, *fields, *annots, *ext;
     pdf_page page;
     uint32_t catnum, next, sig_num, wid_num, ap_num = 0, img_num = 0, xnum = 0, size, i;
@@ -488,6 +489,23 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     rc = pdf_catalog(d, &cat, &catnum, &catgen, err);
     if (rc != SERTEL_OK)
         return rc;
+    if (o->visible && o->marker != NULL && !doc_ts) {
+        /* The stamp at the marker: its page and the rectangle's lower left. */
+        size_t mpage = 0;
+        double mx = 0, my = 0;
+        rc = pdf_find_marker(d, o->marker, o->page, &mpage, &mx, &my, err);
+        if (rc != SERTEL_OK)
+            return rc;
+        oc = *o;
+        oc.page = mpage;
+        oc.rect[0] = mx;
+        oc.rect[1] = my;
+        if (oc.rect[2] <= 0 || oc.rect[3] <= 0) {
+            oc.rect[2] = 220;
+            oc.rect[3] = 80;
+        }
+        o = &oc;
+    }
     rc = pdf_page_get(d, o->page ? o->page : 1, &page, err);
     if (rc != SERTEL_OK)
         return rc;

@@ -20,6 +20,7 @@
 #define MAX_FIELDS 10000
 #define MAX_FIELD_DEPTH 16
 #define MAX_PAGES_NAMED 4096
+#define MAX_ARRAY_COMPARE 4096 /* /Annots or /Fields items compared (quadratic) */
 
 const char *vfy_conclusion_name(vfy_conclusion c)
 {
@@ -379,7 +380,11 @@ typedef struct vctx {
     size_t len;
     const vfy_opts *o;
     vfy_report *r;
-    vfy_revdata rd; /* the document's /DSS */
+    vfy_revdata rd;    /* the document's /DSS */
+    int cert_p;        /* DocMDP P of the certification signature, 0: not certified */
+    uint64_t cert_end; /* end of the certification signature's revision */
+    int cur_p;         /* P applying to the changes being analysed, 0: none */
+    char whybuf[240];  /* why an addition is refused */
 } vctx;
 
 /* Offsets just after each %%EOF marker (with its end-of-line). */
@@ -545,36 +550,208 @@ static int dict_eq_except(const pdf_obj *a, const pdf_obj *b, const char *const 
     return 1;
 }
 
-/* A new signature field or widget (visible ones too: no certification/DocMDP check yet). */
-static int harmless_sig_item(pdf_doc *d, const pdf_obj *item, const char **why)
+/* --- DocMDP (certification) permissions --- */
+
+static double num_val(const pdf_obj *o)
 {
-    const pdf_obj *o = pdf_resolve(d, item), *ft, *par;
+    char t[64];
+
+    if (o == NULL)
+        return 0;
+    if (o->type == PDF_INT)
+        return (double)o->u.integer;
+    if (o->type == PDF_REAL && o->u.str.len < sizeof(t)) {
+        memcpy(t, o->u.str.p, o->u.str.len);
+        t[o->u.str.len] = '\0';
+        return strtod(t, NULL);
+    }
+    return 0;
+}
+
+/*
+ * A widget that draws on the page: a /Rect of non-zero area, a normal
+ * appearance (/AP /N) and neither the Hidden (2) nor the NoView (32) flag.
+ */
+static int widget_visible(pdf_doc *d, const pdf_obj *w, double r[4])
+{
+    const pdf_obj *rect = pdf_resolve(d, pdf_dict_get(w, "Rect")), *ap, *f, *n;
+    size_t i;
+
+    r[0] = r[1] = r[2] = r[3] = 0;
+    if (rect == NULL || rect->type != PDF_ARRAY || rect->u.arr.n != 4)
+        return 0;
+    for (i = 0; i < 4; i++)
+        r[i] = num_val(pdf_resolve(d, rect->u.arr.items[i]));
+    if (r[2] - r[0] == 0 || r[3] - r[1] == 0)
+        return 0;
+    ap = pdf_resolve(d, pdf_dict_get(w, "AP"));
+    if (ap == NULL || ap->type != PDF_DICT || pdf_dict_get(ap, "N") == NULL)
+        return 0;
+    n = pdf_resolve(d, pdf_dict_get(ap, "N"));
+    if (n != NULL && n->type == PDF_STREAM && n->u.dict.data_len == 0)
+        return 0; /* an empty appearance draws nothing */
+    f = pdf_resolve(d, pdf_dict_get(w, "F"));
+    if (f != NULL && f->type == PDF_INT && (f->u.integer & (2 | 32)))
+        return 0;
+    return 1;
+}
+
+/* Annotation subtypes that do not draw over page content (comments, markup of text). */
+static int comment_subtype(const pdf_obj *st)
+{
+    static const char *const ok[] = {"Text",     "Highlight", "Underline", "StrikeOut",
+                                     "Squiggly", "Popup",     NULL};
+    size_t i;
+
+    for (i = 0; ok[i]; i++)
+        if (pdf_is_name(st, ok[i]))
+            return 1;
+    return 0;
+}
+
+/*
+ * A new item of a page's /Annots or of the AcroForm's /Fields that later
+ * revisions may add. Signature fields and their widgets always (for
+ * certified documents: not with a visible appearance, Sneaky Signature;
+ * with P=1 only for document time-stamps); with P=3 also comment
+ * annotations (comment_subtype). *why names a refusal; desc gets a
+ * description of an accepted visible signature widget with its rectangle.
+ */
+static int harmless_item(vctx *c, int p, const pdf_obj *item, const char **why, char *desc,
+                         size_t cap)
+{
+    pdf_doc *d = c->d;
+    const pdf_obj *o = pdf_resolve(d, item), *ft, *par, *field, *v, *st, *kids;
+    char *buf = c->whybuf;
+    double r[4];
+    size_t i;
+    uint32_t num = item != NULL && item->type == PDF_REF ? item->u.ref.num : 0;
 
     *why = "an object that is not a signature field";
     if (o == NULL || o->type != PDF_DICT)
         return 0;
     ft = pdf_resolve(d, pdf_dict_get(o, "FT"));
     par = pdf_resolve(d, pdf_dict_get(o, "Parent"));
-    if (!(pdf_is_name(ft, "Sig") ||
-          (par != NULL && pdf_is_name(pdf_resolve(d, pdf_dict_get(par, "FT")), "Sig"))))
+    st = pdf_resolve(d, pdf_dict_get(o, "Subtype"));
+    field = o;
+    if (!pdf_is_name(ft, "Sig")) {
+        if (par != NULL && par->type == PDF_DICT &&
+            pdf_is_name(pdf_resolve(d, pdf_dict_get(par, "FT")), "Sig")) {
+            field = par;
+        } else {
+            if (p == 3 && comment_subtype(st) && ft == NULL)
+                return 1;
+            if (st != NULL && st->type == PDF_NAME && !pdf_is_name(st, "Widget")) {
+                snprintf(buf, sizeof(c->whybuf),
+                         p == 3 ? "a %.40s annotation (object %u) that can cover page content "
+                                  "(Evil Annotation: only comment annotations are allowed)"
+                                : "a %.40s annotation (object %u)",
+                         st->u.str.p, num);
+                *why = buf;
+            }
+            return 0;
+        }
+    }
+    v = pdf_resolve(d, pdf_dict_get(field, "V"));
+    if (p == 1 && (v == NULL || v->type != PDF_DICT ||
+                   !pdf_is_name(pdf_dict_get(v, "Type"), "DocTimeStamp"))) {
+        snprintf(buf, sizeof(c->whybuf),
+                 "a signature field (object %u) that is not a document time-stamp", num);
+        *why = buf;
         return 0;
+    }
+    /* The widgets: the item itself when it is one, else the field's /Kids. */
+    kids = pdf_resolve(d, pdf_dict_get(o, "Kids"));
+    for (i = 0; i < (kids != NULL && kids->type == PDF_ARRAY ? kids->u.arr.n : 1) && i < 64; i++) {
+        const pdf_obj *w =
+            kids != NULL && kids->type == PDF_ARRAY ? pdf_resolve(d, kids->u.arr.items[i]) : o;
+        if (w == NULL || w->type != PDF_DICT || !widget_visible(d, w, r))
+            continue;
+        if (p > 0) {
+            snprintf(buf, sizeof(c->whybuf),
+                     "a new signature field (object %u) with a visible appearance at "
+                     "[%.0f %.0f %.0f %.0f] (Sneaky Signature: only existing empty signature "
+                     "fields may be filled)",
+                     num, r[0], r[1], r[2], r[3]);
+            *why = buf;
+            return 0;
+        }
+        if (v == NULL) {
+            snprintf(buf, sizeof(c->whybuf),
+                     "a new unsigned signature field (object %u) whose visible appearance at "
+                     "[%.0f %.0f %.0f %.0f] draws over the page without being signed",
+                     num, r[0], r[1], r[2], r[3]);
+            *why = buf;
+            return 0;
+        }
+        if (desc != NULL && cap > 0 && desc[0] == '\0')
+            snprintf(desc, cap, "visible signature widget (object %u) at [%.0f %.0f %.0f %.0f]",
+                     num, r[0], r[1], r[2], r[3]);
+    }
     return 1;
 }
 
-/* New array is the old one plus signature fields/widgets at the end. */
-static int array_grows_by_sigs(pdf_doc *nd, const pdf_obj *a, const pdf_obj *b, const char **why)
+static int item_in(const pdf_obj *x, const pdf_obj *arr)
 {
     size_t i;
 
-    *why = "items were removed or replaced";
-    if (a == NULL || b == NULL || a->type != PDF_ARRAY || b->type != PDF_ARRAY ||
-        b->u.arr.n < a->u.arr.n)
+    for (i = 0; arr != NULL && arr->type == PDF_ARRAY && i < arr->u.arr.n; i++) {
+        const pdf_obj *y = arr->u.arr.items[i];
+        if (x->type == PDF_REF && y->type == PDF_REF) {
+            if (x->u.ref.num == y->u.ref.num && x->u.ref.gen == y->u.ref.gen)
+                return 1;
+        } else if (ser_eq(x, y)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The new array is allowed from the old one: the old items kept in order
+ * and new ones at the end that harmless_item accepts; with P=3 items may
+ * also be removed (except signature fields/widgets) and added anywhere.
+ */
+static int array_grows_ok(vctx *c, pdf_doc *od, const pdf_obj *a, const pdf_obj *b,
+                          const char **why, char *desc, size_t cap)
+{
+    size_t i;
+
+    *why = "items were removed";
+    if (desc != NULL && cap > 0)
+        desc[0] = '\0';
+    if (a == NULL || b == NULL || a->type != PDF_ARRAY || b->type != PDF_ARRAY)
+        return 0;
+    if (a->u.arr.n > MAX_ARRAY_COMPARE || b->u.arr.n > MAX_ARRAY_COMPARE) {
+        *why = "too many items to compare";
+        return 0;
+    }
+    if (c->cur_p == 3) {
+        for (i = 0; i < a->u.arr.n; i++)
+            if (!item_in(a->u.arr.items[i], b)) {
+                const pdf_obj *o = pdf_resolve(od, a->u.arr.items[i]);
+                if (o == NULL || o->type != PDF_DICT || pdf_dict_get(o, "FT") != NULL ||
+                    pdf_is_name(pdf_resolve(od, pdf_dict_get(o, "Subtype")), "Widget"))
+                    return 0;
+            }
+        for (i = 0; i < b->u.arr.n; i++)
+            if (!item_in(b->u.arr.items[i], a) &&
+                !harmless_item(c, 3, b->u.arr.items[i], why, desc, cap))
+                return 0;
+        return 1;
+    }
+    for (i = 0; i < a->u.arr.n; i++)
+        if (!item_in(a->u.arr.items[i], b))
+            return 0;
+    for (i = 0; i < b->u.arr.n; i++)
+        if (!item_in(b->u.arr.items[i], a) &&
+            !harmless_item(c, c->cur_p, b->u.arr.items[i], why, desc, cap))
+            return 0;
+    *why = "items were reordered";
+    if (b->u.arr.n < a->u.arr.n)
         return 0;
     for (i = 0; i < a->u.arr.n; i++)
         if (!ser_eq(a->u.arr.items[i], b->u.arr.items[i]))
-            return 0;
-    for (; i < b->u.arr.n; i++)
-        if (!harmless_sig_item(nd, b->u.arr.items[i], why))
             return 0;
     return 1;
 }
@@ -656,16 +833,19 @@ static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, ui
     for (i = 0; i < pm->npage; i++)
         if (pm->page[i] == num) {
             static const char *const skip[] = {"Annots", NULL};
-            if (dict_eq_except(a, b, skip, &key) &&
-                array_grows_by_sigs(c->d, pdf_resolve(od, pdf_dict_get(a, "Annots")),
-                                    pdf_resolve(c->d, pdf_dict_get(b, "Annots")), &why)) {
-                vfy_change(s, 1, "page %zu: signature widget added (object %u)", i + 1, num);
-            } else if (key != NULL) {
-                vfy_change(s, 0, "page %zu changed: /%s (object %u)", i + 1, key, num);
-            } else if (pdf_dict_get(a, "Annots") == NULL && pdf_dict_get(b, "Annots") != NULL &&
-                       array_grows_by_sigs(c->d, &(pdf_obj){.type = PDF_ARRAY},
-                                           pdf_resolve(c->d, pdf_dict_get(b, "Annots")), &why)) {
-                vfy_change(s, 1, "page %zu: signature widget added (object %u)", i + 1, num);
+            char desc[160];
+            const pdf_obj *oa = pdf_resolve(od, pdf_dict_get(a, "Annots"));
+            if (oa == NULL && pdf_dict_get(a, "Annots") == NULL)
+                oa = &(pdf_obj){.type = PDF_ARRAY};
+            if (!dict_eq_except(a, b, skip, &key)) {
+                vfy_change(s, 0, "page %zu changed: /%s (object %u)", i + 1, key ? key : "?", num);
+            } else if (array_grows_ok(c, od, oa, pdf_resolve(c->d, pdf_dict_get(b, "Annots")), &why,
+                                      desc, sizeof(desc))) {
+                vfy_change(s, 1, "page %zu: %s (object %u)", i + 1,
+                           desc[0]         ? desc
+                           : c->cur_p == 3 ? "signature widgets or comment annotations changed"
+                                           : "signature widget added",
+                           num);
             } else {
                 vfy_change(s, 0, "page %zu: annotations changed: %s (object %u)", i + 1,
                            why ? why : "changed", num);
@@ -684,9 +864,10 @@ static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, ui
             static const char *const afskip[] = {"Fields", "SigFlags", NULL};
             if (af != NULL && af->type == PDF_DICT) { /* inline AcroForm */
                 if (bf == NULL || bf->type != PDF_DICT || !dict_eq_except(af, bf, afskip, &key) ||
-                    !array_grows_by_sigs(c->d, pdf_resolve(od, pdf_dict_get(af, "Fields")),
-                                         pdf_resolve(c->d, pdf_dict_get(bf, "Fields")), &why)) {
-                    vfy_change(s, 0, "form (AcroForm) changed beyond new signature fields");
+                    !array_grows_ok(c, od, pdf_resolve(od, pdf_dict_get(af, "Fields")),
+                                    pdf_resolve(c->d, pdf_dict_get(bf, "Fields")), &why, NULL, 0)) {
+                    vfy_change(s, 0, "form (AcroForm) changed beyond new signature fields: %s",
+                               key ? key : why);
                     return;
                 }
             }
@@ -699,8 +880,8 @@ static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, ui
     if (num == acroform) {
         static const char *const skip[] = {"Fields", "SigFlags", NULL};
         if (dict_eq_except(a, b, skip, &key) &&
-            array_grows_by_sigs(c->d, pdf_resolve(od, pdf_dict_get(a, "Fields")),
-                                pdf_resolve(c->d, pdf_dict_get(b, "Fields")), &why))
+            array_grows_ok(c, od, pdf_resolve(od, pdf_dict_get(a, "Fields")),
+                           pdf_resolve(c->d, pdf_dict_get(b, "Fields")), &why, NULL, 0))
             vfy_change(s, 1, "form: signature field added (object %u)", num);
         else
             vfy_change(s, 0, "form (AcroForm) changed: %s (object %u)", key ? key : why, num);
@@ -714,15 +895,39 @@ static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, ui
         vfy_change(s, 1, "DSS updated (object %u)", num);
         return;
     }
-    if (a->type == PDF_ARRAY && array_grows_by_sigs(c->d, a, b, &why)) {
-        vfy_change(s, 1, "signature field added to array (object %u)", num);
+    if (a->type == PDF_ARRAY) {
+        char desc[160];
+        if (array_grows_ok(c, od, a, b, &why, desc, sizeof(desc)))
+            vfy_change(s, 1, "%s (array object %u)",
+                       desc[0] ? desc : "signature field added to an array", num);
+        else
+            vfy_change(s, 0, "array changed: %s (object %u)", why, num);
+        return;
+    }
+    /* P=3: comment annotations may be modified, but not into ones that cover content. */
+    if (c->cur_p == 3 && a->type == PDF_DICT && b->type == PDF_DICT &&
+        comment_subtype(pdf_resolve(od, pdf_dict_get(a, "Subtype"))) &&
+        pdf_dict_get(a, "FT") == NULL) {
+        const pdf_obj *bst = pdf_resolve(c->d, pdf_dict_get(b, "Subtype"));
+        if (comment_subtype(bst) && pdf_dict_get(b, "FT") == NULL)
+            vfy_change(s, 1, "comment annotation modified (object %u)", num);
+        else
+            vfy_change(s, 0,
+                       "comment annotation turned into %s (object %u), which can cover page "
+                       "content (Evil Annotation)",
+                       bst != NULL && bst->type == PDF_NAME ? bst->u.str.p : "something else", num);
         return;
     }
     if (a->type == PDF_DICT && pdf_is_name(pdf_resolve(od, pdf_dict_get(a, "FT")), "Sig") &&
         pdf_dict_get(a, "V") == NULL) {
         static const char *const skip[] = {"V", NULL};
         if (dict_eq_except(a, b, skip, &key)) {
-            vfy_change(s, 1, "empty signature field filled (object %u)", num);
+            const pdf_obj *v = pdf_resolve(c->d, pdf_dict_get(b, "V"));
+            if (c->cur_p == 1 && (v == NULL || v->type != PDF_DICT ||
+                                  !pdf_is_name(pdf_dict_get(v, "Type"), "DocTimeStamp")))
+                vfy_change(s, 0, "signature field signed (object %u)", num);
+            else
+                vfy_change(s, 1, "empty signature field filled (object %u)", num);
             return;
         }
     }
@@ -891,6 +1096,46 @@ out:
     free(der);
 }
 
+/* --- certification --- */
+
+/* DocMDP P of the signature dictionary v (its /Reference DocMDP transform), 0: none. */
+static int docmdp_p(pdf_doc *d, const pdf_obj *v)
+{
+    const pdf_obj *refs = pdf_resolve(d, pdf_dict_get(v, "Reference"));
+    size_t i;
+
+    for (i = 0; refs != NULL && refs->type == PDF_ARRAY && i < refs->u.arr.n && i < 16; i++) {
+        const pdf_obj *r = pdf_resolve(d, refs->u.arr.items[i]), *tp, *pv;
+        if (r == NULL || r->type != PDF_DICT ||
+            !pdf_is_name(pdf_resolve(d, pdf_dict_get(r, "TransformMethod")), "DocMDP"))
+            continue;
+        tp = pdf_resolve(d, pdf_dict_get(r, "TransformParams"));
+        pv = tp != NULL && tp->type == PDF_DICT ? pdf_resolve(d, pdf_dict_get(tp, "P")) : NULL;
+        if (pv == NULL)
+            return 2; /* ISO 32000-1 Table 254: default 2 */
+        if (pv->type != PDF_INT || pv->u.integer < 1 || pv->u.integer > 3)
+            return 1; /* an invalid P is read as the strictest */
+        return (int)pv->u.integer;
+    }
+    return 0;
+}
+
+/* Prefix every change of s with the DocMDP rule that forbids it. */
+static void name_docmdp(vfy_sig *s, int p)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_changes; i++) {
+        size_t n = strlen(s->changes[i]) + 64;
+        char *x = malloc(n);
+        if (x == NULL)
+            continue;
+        snprintf(x, n, "not permitted by the certification (DocMDP P=%d): %s", p, s->changes[i]);
+        free(s->changes[i]);
+        s->changes[i] = x;
+    }
+}
+
 static int cmp_sig(const void *a, const void *b)
 {
     const vfy_sig *x = a, *y = b;
@@ -909,7 +1154,7 @@ static int only_ws(const unsigned char *p, size_t n)
 
 static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_err *err)
 {
-    vctx c = {d, d->buf, d->len, o, NULL, {0}};
+    vctx c = {d, d->buf, d->len, o, NULL, {0}, 0, 0, 0, ""};
     finder f = {d, NULL, 0, 0};
     const pdf_obj *cat, *af;
     uint32_t cnum;
@@ -944,11 +1189,34 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
     if (dup_found)
         vfy_report_note(c.r, "object %u is defined twice in one revision (object collision)", dup);
 
-    for (i = 0; i < f.n; i++) {
-        vfy_sig *s = new_sig(c.r);
-        if (s == NULL)
-            break;
-        verify_one(&c, &f.refs[i], s);
+    {
+        const pdf_obj *perms = pdf_resolve(d, pdf_dict_get(cat, "Perms"));
+        const pdf_obj *mdp =
+            perms != NULL && perms->type == PDF_DICT ? pdf_dict_get(perms, "DocMDP") : NULL;
+        int found = 0;
+        for (i = 0; i < f.n; i++) {
+            vfy_sig *s = new_sig(c.r);
+            if (s == NULL)
+                break;
+            verify_one(&c, &f.refs[i], s);
+            if (mdp != NULL && mdp->type == PDF_REF && f.refs[i].v->type == PDF_REF &&
+                f.refs[i].v->u.ref.num == mdp->u.ref.num && !found) {
+                const pdf_obj *v = pdf_resolve(d, f.refs[i].v);
+                found = 1;
+                s->certification = v != NULL && v->type == PDF_DICT ? docmdp_p(d, v) : 0;
+                if (s->certification == 0)
+                    vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                            "/Perms /DocMDP names this signature, but it has no DocMDP "
+                            "/Reference");
+                c.r->certification = s->certification;
+                if (s->certification != 0 && s->revision_end > 0) {
+                    c.cert_p = s->certification;
+                    c.cert_end = s->revision_end;
+                }
+            }
+        }
+        if (mdp != NULL && !found)
+            vfy_report_note(c.r, "/Perms /DocMDP does not name a signature of the document");
     }
     if (c.r->n_sigs > 1)
         qsort(c.r->sigs, c.r->n_sigs, sizeof(*c.r->sigs), cmp_sig);
@@ -963,8 +1231,14 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
             continue;
         s->covers_whole_document =
             s->revision_end == c.len || only_ws(c.buf + s->revision_end, c.len - s->revision_end);
+        c.cur_p = c.cert_p && s->revision_end >= c.cert_end ? c.cert_p : 0;
+        if (c.cert_p && s->revision_end < c.cert_end && !s->doc_timestamp)
+            vfy_note(s, "a signature before the certification signature: a certification "
+                        "signature must be the first signature of the document");
         if (!s->covers_whole_document)
             analyse_changes(&c, s);
+        if (c.cur_p)
+            name_docmdp(s, c.cur_p);
         if (s->modified_after_signing)
             vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
                     "the document was changed after this signature: %s", s->changes[0]);

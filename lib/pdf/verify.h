@@ -15,7 +15,12 @@
  * (signatures into empty fields, DSS, document time-stamps, AcroForm
  * /Fields additions) are accepted, anything else marks the signature
  * modified_after_signing with the change named. Duplicate object numbers
- * within one revision fail the document.
+ * within one revision fail the document. A certified document (/Perms
+ * /DocMDP naming a signature with a DocMDP /Reference) has its
+ * permissions P applied to every later revision (P=1: DSS and document
+ * time-stamps only; P=2: signing; P=3: plus comment annotations; new
+ * visible signature fields are refused: Sneaky Signature; annotations
+ * that can cover content are refused: Evil Annotation).
  *
  * Revocation (verify_rev.c) of every certificate of the signer's and the
  * TSA's chains but the trust anchor: the /DSS OCSP responses and CRLs,
@@ -78,6 +83,7 @@ typedef struct vfy_sig {
     char field[256];    /* field name (/T), UTF-8 as far as ASCII; "" for detached */
     char subfilter[64]; /* ETSI.CAdES.detached, adbe.pkcs7.detached, ETSI.RFC3161 */
     int doc_timestamp;  /* 1 for a document time-stamp (/Type /DocTimeStamp) */
+    int certification;  /* DocMDP permissions P (1-3) of the certification signature, else 0 */
     vfy_conclusion conclusion;
     char sub_indication[48]; /* "" when TOTAL_PASSED */
     int integrity;           /* 1: digest and signature value verify */
@@ -117,6 +123,7 @@ typedef struct vfy_report {
     vfy_sig *sigs;
     size_t n_sigs;
     unsigned n_revisions;
+    int certification; /* DocMDP P of the document's certification signature, 0: none */
     int detached;
     char **notes; /* document-level findings (duplicate objects ...) */
     size_t n_notes;

@@ -48,6 +48,13 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
     json_object_set_new(root, "conclusion", json_string(vfy_conclusion_name(r->conclusion)));
     json_object_set_new(root, "sub_indication", str_or_null(r->sub_indication));
     json_object_set_new(root, "revisions", json_integer((json_int_t)r->n_revisions));
+    if (r->certification) {
+        json_t *cj = json_object();
+        json_object_set_new(cj, "permissions", json_integer(r->certification));
+        json_object_set_new(root, "certification", cj);
+    } else {
+        json_object_set_new(root, "certification", json_null());
+    }
     json_object_set_new(root, "document_notes", strs(r->notes, r->n_notes));
     for (i = 0; i < r->n_sigs; i++) {
         const vfy_sig *s = &r->sigs[i];
@@ -60,6 +67,13 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(o, "field", str_or_null(s->field));
         json_object_set_new(o, "subfilter", str_or_null(s->subfilter));
         json_object_set_new(o, "document_timestamp", json_boolean(s->doc_timestamp));
+        if (s->certification) {
+            json_t *cj = json_object();
+            json_object_set_new(cj, "permissions", json_integer(s->certification));
+            json_object_set_new(o, "certification", cj);
+        } else {
+            json_object_set_new(o, "certification", json_null());
+        }
         json_object_set_new(o, "conclusion", json_string(vfy_conclusion_name(s->conclusion)));
         json_object_set_new(o, "sub_indication", str_or_null(s->sub_indication));
         json_object_set_new(o, "integrity", json_string(integrity_name(s)));
@@ -226,6 +240,21 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
         if (s->field[0])
             fprintf(f, "  %s: %s%s\n", w->field, s->field,
                     s->doc_timestamp ? " (DocTimeStamp)" : "");
+        if (s->certification) {
+            static const char *const id[] = {
+                "", "tidak ada perubahan yang diizinkan",
+                "hanya pengisian formulir dan penandatanganan yang diizinkan",
+                "pengisian formulir, penandatanganan dan komentar (anotasi) yang diizinkan"};
+            static const char *const en[] = {
+                "", "no changes allowed", "only form filling and signing allowed",
+                "form filling, signing and comments (annotations) allowed"};
+            if (w == &EN)
+                fprintf(f, "  Certification signature (DocMDP P=%d): %s\n", s->certification,
+                        en[s->certification & 3]);
+            else
+                fprintf(f, "  Tanda tangan sertifikasi (DocMDP P=%d): %s\n", s->certification,
+                        id[s->certification & 3]);
+        }
         if (s->signer_name[0] || s->signer_subject[0])
             fprintf(f, "  %s: %s\n    %s\n", w->signer, s->signer_name, s->signer_subject);
         if (s->signer_issuer[0])

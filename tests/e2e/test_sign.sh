@@ -174,6 +174,92 @@ expect_grep "DocMDP P=1" "$T/err" "P=1 refusal names DocMDP"
 [ ! -e "$T/plain-c1b.pdf" ] && pass "P=1: no output" || fail "P=1: output written"
 expect_exit 2 "--certify with --detached refused" -- sign budi "$T/plain.pdf" "$T/x.p7s" --detached --certify 2
 
+# Visible signature at a marker text (BSrE's tag_koordinat): a hand-made two-page
+# PDF (FlateDecode content, cm, Tm, T*, ' and a TJ that splits the marker) and a
+# qpdf rewrite with object streams; the stamp lands with its lower left on the
+# marker, as pdftotext -bbox sees both.
+python3 - "$T/marker.pdf" <<'PY'
+import sys, zlib
+p1 = b"BT /F1 12 Tf 72 770 Td (Halaman satu, tanpa penanda) Tj ET\n"
+p2 = (b"q 1 0 0 1 10 20 cm\nBT /F1 11 Tf 14 TL 1 0 0 1 62 400 Tm (Jakarta, 25 November 2026) Tj"
+      b" T* (Kepala Biro Umum,) ' [(Tanda tangan: ) -250 (#t) 20 (td#)] TJ ET Q\n"
+      b"BT /F2 10 Tf 72 100 Td <4c616d706972616e> Tj ET\n")
+res = b"/Resources << /Font << /F1 7 0 R /F2 8 0 R >> >>"
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + res + b" /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + res + b" /Contents [6 0 R] >>"]
+for c in (p1, p2):
+    z = zlib.compress(c)
+    objs.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(z) + z + b"\nendstream")
+objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding >>")
+d = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+offs = []
+for i, o in enumerate(objs):
+    offs.append(len(d))
+    d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+x = len(d)
+d += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+d += b"".join(b"%010d 00000 n \n" % o for o in offs)
+d += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
+open(sys.argv[1], "wb").write(d)
+PY
+qpdf --object-streams=generate "$T/marker.pdf" "$T/marker-os.pdf"
+# near WORD MARKER FILE PAGE W H: WORD (the stamp's first line) lies in the W x H box whose
+# lower left is MARKER's baseline start; pdftotext -bbox has y from the top.
+near() {
+    pdftotext -bbox -f "$4" -l "$4" "$3" - | python3 -c '
+import re, sys
+word, mark, w, h = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+t = sys.stdin.read()
+H = float(re.search(r"<page width=\"[\d.]+\" height=\"([\d.]+)\"", t).group(1))
+def box(s):
+    m = re.findall(r"xMin=\"([\d.]+)\" yMin=\"([\d.]+)\" xMax=\"([\d.]+)\" yMax=\"([\d.]+)\">" + re.escape(s) + "<", t)
+    if not m: sys.exit("no word %s" % s)
+    return [float(v) for v in m[-1]]  # the last: the newest stamp
+mx0, my0, mx1, my1 = box(mark)
+sx0, sy0, sx1, sy1 = box(word)
+# The marker baseline (PDF y) lies a little above the bottom of its box (descent).
+base = H - my1
+ok = mx0 - 2 <= sx0 <= mx0 + 0.3 * w and base - 4 <= H - sy1 and H - sy0 <= base + h + 4
+print("marker %.1f,%.1f stamp word %.1f..%.1f,%.1f..%.1f" % (mx0, base, sx0, sx1, H - sy1, H - sy0), file=sys.stderr)
+sys.exit(0 if ok else 1)' "$1" "$2" "$5" "$6"
+}
+for v in marker marker-os; do
+    expect_exit 0 "sign $v at marker #ttd#" -- sign budi "$T/$v.pdf" "$T/$v-1.pdf" --visible \
+        --marker "#ttd#" --reason "Persetujuan"
+    [ -f "$T/$v-1.pdf" ] && check_pdf "$T/$v-1.pdf" 1 "$v at marker"
+    expect_exit 0 "$v: the stamp is drawn at the marker on page 2 (pdftotext -bbox)" -- \
+        near Ditandatangani "#ttd#" "$T/$v-1.pdf" 2 220 80
+    grep -aq '/Rect \[24[0-9.]* 392\.00 46[0-9.]* 472\.00\]' "$T/$v-1.pdf" &&
+        pass "$v: widget /Rect starts at the marker (x ~244, baseline 392), 220x80" ||
+        fail "$v: widget /Rect $(grep -ao '/Rect \[[^]]*\]' "$T/$v-1.pdf" | tail -1)"
+    mutool draw -q -F txt -o "$T/mudraw.txt" "$T/$v-1.pdf" 2 2>"$T/mudraw.err" &&
+        pass "$v: mutool renders the stamped page" || fail "$v: mutool draw: $(cat "$T/mudraw.err")"
+    # A second signer, B-T, at another marker with --size: both signatures stay valid.
+    expect_exit 0 "sign $v again at marker Lampiran (B-T, --size 150,50)" -- sign siti \
+        "$T/$v-1.pdf" "$T/$v-2.pdf" --marker Lampiran --size 150,50 --level B-T
+    [ -f "$T/$v-2.pdf" ] && check_pdf "$T/$v-2.pdf" 2 "$v at two markers"
+    expect_exit 0 "$v: second stamp at Lampiran (pdftotext -bbox)" -- \
+        near Ditandatangani Lampiran "$T/$v-2.pdf" 2 150 50
+done
+expect_exit 2 "missing marker refused" -- sign budi "$T/marker.pdf" "$T/mk-x.pdf" --marker "#nope#"
+expect_grep "marker '#nope#' not found on any page; markers are found in simple-font text only" \
+    "$T/err" "missing marker: clear message"
+[ ! -e "$T/mk-x.pdf" ] && pass "missing marker: no output file" || fail "missing marker left output"
+expect_exit 2 "marker not on the given --page refused" -- sign budi "$T/marker.pdf" "$T/mk-p1.pdf" \
+    --marker "#ttd#" --page 1
+expect_grep "not found on page 1" "$T/err" "marker on another page: message names the page"
+[ ! -e "$T/mk-p1.pdf" ] && pass "marker not on page: no output file" || fail "marker not on page left output"
+expect_exit 2 "marker with an out-of-range page refused" -- sign budi "$T/marker.pdf" "$T/mk-p9.pdf" \
+    --marker "#ttd#" --page 9
+[ ! -e "$T/mk-p9.pdf" ] && pass "marker, page 9: no output file" || fail "marker, page 9 left output"
+expect_exit 2 "--marker with --rect refused" -- sign budi "$T/marker.pdf" "$T/mk-r.pdf" \
+    --marker "#ttd#" --rect 1,1,220,80
+expect_exit 2 "--size without --marker refused" -- sign budi "$T/marker.pdf" "$T/mk-s.pdf" \
+    --visible --rect 1,1,220,80 --size 100,40
+
 # Bad input: clear error, exit 2, no output.
 echo "not a pdf" >"$T/np.pdf"
 head -c 400 "$L" >"$T/trunc.pdf"

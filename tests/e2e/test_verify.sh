@@ -178,6 +178,57 @@ for m in shadow-switch:"page 1 changed: /Contents" replace-font:"Font changed" a
     jqt "$T/$mode.json" ".signatures[0].changes | map(test(\"$msg\")) | any" "$mode: change named '$msg'"
 done
 
+# Certification (DocMDP): the permissions P apply to every later revision.
+for p in 1 2 3; do sign "$L" "$T/cert$p.pdf" --certify $p || fail "sign --certify $p"; done
+expect_exit 0 "certified P=2 verifies" -- V --json "$T/cert2.pdf"
+jqt "$T/out" '.certification.permissions == 2 and .signatures[0].certification.permissions == 2' "certified: certification.permissions in JSON"
+expect_exit 0 "certified P=1: Indonesian text" -- V "$T/cert1.pdf"
+expect_grep "Tanda tangan sertifikasi \(DocMDP P=1\): tidak ada perubahan" "$T/out" "certified: Indonesian certification line"
+expect_exit 0 "certified P=3: English text" -- V --lang en "$T/cert3.pdf"
+expect_grep "Certification signature \(DocMDP P=3\)" "$T/out" "certified: English certification line"
+expect_exit 0 "not certified: certification null" -- V --json "$T/bb.pdf"
+jqt "$T/out" '.certification == null and .signatures[0].certification == null' "not certified: certification null"
+# P=2 then a second signature by sertel sign: signing is permitted.
+sign "$T/cert2.pdf" "$T/cert2-signed.pdf" || fail "sign a P=2 certified file"
+expect_exit 0 "P=2 then a second signature: verifies" -- V --json "$T/cert2-signed.pdf"
+jqt "$T/out" '(.signatures|length) == 2 and .signatures[0].certification.permissions == 2 and .signatures[0].modified_after_signing == false and (.signatures[0].harmless_changes|length) > 0' "P=2 then signed: certification kept, changes permitted"
+# P=1 at B-LTA: the DSS and document time-stamp revisions are tolerated.
+if sign "$L" "$T/cert1-lta.pdf" --certify 1 --level B-LTA 2>/dev/null; then
+    expect_exit 0 "P=1 B-LTA (DSS + document time-stamp after certification): verifies" -- V --json --offline "$T/cert1-lta.pdf"
+    jqt "$T/out" '.certification.permissions == 1 and .signatures[0].level == "B-LTA" and .signatures[0].modified_after_signing == false' "P=1 B-LTA: DSS and document time-stamp permitted"
+else
+    fail "sign --certify 1 --level B-LTA"
+fi
+# P=3 then a sticky note (Text annotation): permitted.
+$ATK annot-text "$T/cert3.pdf" "$T/cert3-text.pdf"
+expect_exit 0 "P=3 then a Text annotation: verifies" -- V --json "$T/cert3-text.pdf"
+jqt "$T/out" '.signatures[0].modified_after_signing == false and (.signatures[0].harmless_changes|map(test("comment annotations"))|any)' "P=3 then a Text annotation: listed as permitted"
+# Violations: the certification signature fails with the change named.
+$ATK append-annot "$T/cert1.pdf" "$T/cert1-annot.pdf"
+$ATK append-annot "$T/cert2.pdf" "$T/cert2-freetext.pdf"
+$ATK annot-text "$T/cert2.pdf" "$T/cert2-text.pdf"
+$ATK append-annot "$T/cert3.pdf" "$T/cert3-freetext.pdf"
+$ATK annot-stamp "$T/cert3.pdf" "$T/cert3-stamp.pdf"
+$ATK sneaky-sig "$T/cert2.pdf" "$T/cert2-sneaky.pdf"
+for m in cert1-annot:"DocMDP P=1.*FreeText annotation" cert2-freetext:"DocMDP P=2.*FreeText annotation" \
+    cert2-text:"DocMDP P=2.*Text annotation" cert3-freetext:"DocMDP P=3.*FreeText annotation.*Evil Annotation" \
+    cert3-stamp:"DocMDP P=3.*Stamp annotation.*Evil Annotation" \
+    cert2-sneaky:"DocMDP P=2.*new signature field.*visible appearance at \\\\[50 600 550 800\\\\].*Sneaky Signature"; do
+    mode=${m%%:*} msg=${m#*:}
+    expect_exit 1 "$mode: not valid" -- V --json "$T/$mode.pdf"
+    cp "$T/out" "$T/$mode.json"
+    jqt "$T/$mode.json" '.conclusion == "TOTAL_FAILED" and .signatures[0].conclusion == "TOTAL_FAILED" and .signatures[0].modified_after_signing == true and .signatures[0].certification != null' "$mode: certification TOTAL_FAILED"
+    jqt "$T/$mode.json" ".signatures[0].changes | map(test(\"$msg\")) | any" "$mode: change named '$msg'"
+done
+# Not certified: a visible signature added later is accepted and named with its rectangle;
+# a new visible signature field that nobody signed is not.
+sign "$T/bb.pdf" "$T/vis.pdf" --visible --rect 100,100,200,50 || fail "sign visible"
+expect_exit 0 "visible second signature: verifies" -- V --json "$T/vis.pdf"
+jqt "$T/out" '.signatures[0].harmless_changes | map(test("visible signature widget .* at \\[100 100 300 150\\]")) | any' "visible second signature: named with its rectangle"
+$ATK sneaky-sig "$T/bb.pdf" "$T/sneaky.pdf"
+expect_exit 1 "unsigned visible signature field added: not valid" -- V --json "$T/sneaky.pdf"
+jqt "$T/out" '.signatures[0].changes | map(test("unsigned signature field .* at \\[50 600 550 800\\]")) | any' "unsigned visible signature field: named with its rectangle"
+
 # Revocation. --offline on a B-T file without embedded data: not checked.
 expect_exit 1 "B-T --offline: not passed" -- V --json --offline "$T/bt.pdf"
 cp "$T/out" "$T/off.json"

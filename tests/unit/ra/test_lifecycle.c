@@ -492,8 +492,10 @@ static void test_timing_unknown_vs_wrong(void **state)
     mu = tu[4];
     mw = tw[4];
     print_message("median: unknown account %.1f ms, wrong passphrase %.1f ms\n", mu, mw);
-    /* The Argon2id work dominates both; allow 30% for scheduling noise. */
-    assert_true(mu > 0.7 * mw && mw > 0.7 * mu);
+    /* The Argon2id work dominates both; a path that skipped it for unknown
+     * accounts would be 10-100x faster. Allow 2x for scheduling noise on a
+     * loaded machine (parallel tests, sanitizers). */
+    assert_true(mu > 0.5 * mw && mw > 0.5 * mu);
     ra_close(r);
 }
 
