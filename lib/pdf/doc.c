@@ -209,7 +209,7 @@ static int is_leaf(const pdf_obj *n)
 
 int pdf_page_count(pdf_doc *d, size_t *count, sertel_err *err)
 {
-    const pdf_obj *cat, *pages;
+    const pdf_obj *cat = NULL, *pages;
     int64_t n;
     int rc = pdf_catalog(d, &cat, NULL, NULL, err);
 
@@ -227,7 +227,7 @@ int pdf_page_count(pdf_doc *d, size_t *count, sertel_err *err)
 /* Walk from the root with /Count, descending only into the subtree that holds the page. */
 int pdf_page_get(pdf_doc *d, size_t index, pdf_page *out, sertel_err *err)
 {
-    const pdf_obj *cat, *node, *ref;
+    const pdf_obj *cat = NULL, *node, *ref;
     size_t remaining, depth;
     int rc = pdf_catalog(d, &cat, NULL, NULL, err);
 

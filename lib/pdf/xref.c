@@ -582,7 +582,7 @@ int pdf_load(pdf_doc *d, uint32_t num, const pdf_obj **out, sertel_err *err)
 
 const pdf_obj *pdf_resolve(pdf_doc *d, const pdf_obj *o)
 {
-    const pdf_obj *r;
+    const pdf_obj *r = NULL;
     sertel_err ignore = {0};
 
     if (o == NULL || o->type != PDF_REF)
