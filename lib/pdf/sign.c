@@ -788,6 +788,84 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
+/*
+ * Output is written next to out_path as "out_path.tmp-XXXXXX" and renamed
+ * into place only when complete (no partial file on any failure).
+ */
+static int temp_open(const char *out_path, char **tmp, int *fd, sertel_err *err)
+{
+    size_t n = strlen(out_path) + 16;
+
+    *fd = -1;
+    *tmp = malloc(n);
+    if (*tmp == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    snprintf(*tmp, n, "%s.tmp-XXXXXX", out_path);
+    *fd = mkstemp(*tmp);
+    if (*fd < 0) {
+        int e = errno;
+        free(*tmp);
+        *tmp = NULL;
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create the output next to %s: %s",
+                              out_path, strerror(e));
+    }
+    (void)fchmod(*fd, 0644);
+    return SERTEL_OK;
+}
+
+/* Copy the original file into fd in 1 MiB blocks, hashing it when md is set. */
+static int copy_original(pdf_doc *d, const char *in_path, int fd, EVP_MD_CTX *md,
+                         unsigned char *blk, sertel_err *err)
+{
+    uint64_t off;
+
+    for (off = 0; off < d->len;) {
+        size_t n = d->len - off > (1u << 20) ? (1u << 20) : (size_t)(d->len - off);
+        ssize_t r = pread(d->fd, blk, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return sertel_err_set(err, SERTEL_ERR_IO, "reading %s: %s", in_path,
+                                  r < 0 ? strerror(errno) : "the file shrank while being read");
+        if (md != NULL)
+            EVP_DigestUpdate(md, blk, (size_t)r);
+        if (write_all(fd, blk, (size_t)r) != 0)
+            return sertel_err_set(err, SERTEL_ERR_IO, "writing the output: %s", strerror(errno));
+        off += (uint64_t)r;
+    }
+    return SERTEL_OK;
+}
+
+/*
+ * Append the update, fsync, close (*fd becomes -1), rename into place and
+ * sync the directory. On success *tmp is freed and NULL.
+ */
+static int temp_finish(int *fd, char **tmp, const char *out_path, const void *upd, size_t len,
+                       sertel_err *err)
+{
+    char *dircopy;
+    int rc = SERTEL_OK;
+
+    if (write_all(*fd, upd, len) != 0 || fsync(*fd) != 0)
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
+    if (close(*fd) != 0 && rc == SERTEL_OK)
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
+    *fd = -1;
+    if (rc != SERTEL_OK)
+        return rc;
+    if (rename(*tmp, out_path) != 0)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", out_path,
+                              strerror(errno));
+    free(*tmp);
+    *tmp = NULL;
+    dircopy = strdup(out_path);
+    if (dircopy != NULL && fs_sync_dir(dirname(dircopy), NULL) != SERTEL_OK) {
+        /* the file is in place; only its durability across a crash is unsure */
+    }
+    free(dircopy);
+    return SERTEL_OK;
+}
+
 /* /Contents: a CAdES signature, or (docts set) a time-stamp token, over digest. */
 static int make_contents(const pdf_sign_opts *o, const cms_tsa *docts, const unsigned char dig[32],
                          unsigned char **der, size_t *der_len, sertel_err *err)
@@ -805,9 +883,9 @@ static int sign_file(const char *in_path, const char *out_path, const pdf_sign_o
     pdf_doc *d = NULL;
     unsigned char zero[32] = {0}, dig[32], *upd = NULL, *der = NULL, *blk = NULL;
     size_t upd_len = 0, der_len = 0, hexlen, margin, k;
-    uint64_t lt = 0, off;
-    char *tmp = NULL, *dircopy = NULL;
-    int fd = -1, rc, renamed = 0;
+    uint64_t lt = 0;
+    char *tmp = NULL;
+    int fd = -1, rc;
     EVP_MD_CTX *md = NULL;
     int with_ts = docts != NULL || o->level == PDF_LEVEL_BT;
     struct stat si, so;
@@ -837,41 +915,17 @@ static int sign_file(const char *in_path, const char *out_path, const pdf_sign_o
     if (rc != SERTEL_OK)
         goto out;
 
-    tmp = malloc(strlen(out_path) + 16);
     blk = malloc(1 << 20);
     md = EVP_MD_CTX_new();
-    if (tmp == NULL || blk == NULL || md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+    if (blk == NULL || md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto out;
     }
-    snprintf(tmp, strlen(out_path) + 16, "%s.tmp-XXXXXX", out_path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create the output next to %s: %s", out_path,
-                            strerror(errno));
-        free(tmp);
-        tmp = NULL;
+    if ((rc = temp_open(out_path, &tmp, &fd, err)) != SERTEL_OK)
         goto out;
-    }
-    (void)fchmod(fd, 0644);
     /* Copy and hash the original revision(s): all of it lies before /Contents. */
-    for (off = 0; off < d->len;) {
-        size_t n = d->len - off > (1u << 20) ? (1u << 20) : (size_t)(d->len - off);
-        ssize_t r = pread(d->fd, blk, n, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            rc = sertel_err_set(err, SERTEL_ERR_IO, "reading %s: %s", in_path,
-                                r < 0 ? strerror(errno) : "file shrank while signing");
-            goto out;
-        }
-        EVP_DigestUpdate(md, blk, (size_t)r);
-        if (write_all(fd, blk, (size_t)r) != 0) {
-            rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", tmp, strerror(errno));
-            goto out;
-        }
-        off += (uint64_t)r;
-    }
+    if ((rc = copy_original(d, in_path, fd, md, blk, err)) != SERTEL_OK)
+        goto out;
     k = (size_t)(lt - d->len);
     EVP_DigestUpdate(md, upd, k);
     EVP_DigestUpdate(md, upd + k + hexlen + 2, upd_len - (k + hexlen + 2));
@@ -888,34 +942,16 @@ static int sign_file(const char *in_path, const char *out_path, const pdf_sign_o
     }
     hex_encode(der, der_len, (char *)blk);
     memcpy(upd + k + 1, blk, 2 * der_len);
-    if (write_all(fd, upd, upd_len) != 0 || fsync(fd) != 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
+    rc = temp_finish(&fd, &tmp, out_path, upd, upd_len, err);
+    if (rc != SERTEL_OK)
         goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, out_path) != 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", out_path, strerror(errno));
-        goto out;
-    }
-    renamed = 1;
-    dircopy = strdup(out_path);
-    if (dircopy != NULL)
-        if (fs_sync_dir(dirname(dircopy), NULL) != SERTEL_OK) {
-            /* the file is in place; only its durability across a crash is unsure */
-        }
     rc = SERTEL_OK;
 out:
     if (fd >= 0)
         close(fd);
-    if (tmp != NULL && !renamed)
+    if (tmp != NULL)
         unlink(tmp);
     free(tmp);
-    free(dircopy);
     free(blk);
     free(upd);
     OPENSSL_free(der);
@@ -970,7 +1006,6 @@ int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes 
     update u = {0};
     unsigned char *blk = NULL;
     char *tmp = NULL;
-    uint64_t off;
     int fd = -1, rc;
 
     rc = pdf_open_file(in_path, &d, err);
@@ -1037,43 +1072,13 @@ int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes 
         goto nomem;
 
     /* Original bytes, then the update: to a temporary file, then renamed. */
-    tmp = malloc(strlen(out_path) + 16);
     blk = malloc(1 << 20);
-    if (tmp == NULL || blk == NULL)
+    if (blk == NULL)
         goto nomem;
-    snprintf(tmp, strlen(out_path) + 16, "%s.tmp-XXXXXX", out_path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create the output next to %s: %s", out_path,
-                            strerror(errno));
-        free(tmp);
-        tmp = NULL;
+    if ((rc = temp_open(out_path, &tmp, &fd, err)) != SERTEL_OK ||
+        (rc = copy_original(d, in_path, fd, NULL, blk, err)) != SERTEL_OK ||
+        (rc = temp_finish(&fd, &tmp, out_path, u.b.p, u.b.len, err)) != SERTEL_OK)
         goto out;
-    }
-    (void)fchmod(fd, 0644);
-    for (off = 0; off < d->len;) {
-        size_t n = d->len - off > (1u << 20) ? (1u << 20) : (size_t)(d->len - off);
-        ssize_t r = pread(d->fd, blk, n, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0 || write_all(fd, blk, (size_t)r) != 0) {
-            rc = sertel_err_set(err, SERTEL_ERR_IO, "copying %s failed", in_path);
-            goto out;
-        }
-        off += (uint64_t)r;
-    }
-    if (write_all(fd, u.b.p, u.b.len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, out_path) != 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", out_path, strerror(errno));
-        goto out;
-    }
-    free(tmp);
-    tmp = NULL;
     rc = SERTEL_OK;
     goto out;
 nomem:
