@@ -7,6 +7,8 @@
  * CMS entry point.
  */
 #include <fcntl.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdlib.h>
@@ -1074,6 +1076,16 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
                 total = 2 + k + l;
             }
         }
+    }
+    if (derlen >= 2 && der[0] == 0x30 && der[1] == 0x80) {
+        /* BER indefinite length (NSS, hence poppler's and Firefox's signers,
+         * write it): the parser tells where the structure ends. */
+        const unsigned char *p = der;
+        CMS_ContentInfo *ci = d2i_CMS_ContentInfo(NULL, &p, (long)derlen);
+        if (ci != NULL)
+            total = (size_t)(p - der);
+        CMS_ContentInfo_free(ci);
+        ERR_clear_error();
     }
     if (total == 0 || total > derlen) {
         vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
