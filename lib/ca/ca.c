@@ -191,14 +191,9 @@ static int audit_config(ca_ctx *ca, sertel_err *err)
     if (rc == SERTEL_OK)
         rc = audit_append(ca->audit, "system", "config.changed", "sertel.conf", details, NULL, err);
     if (rc == SERTEL_OK)
-        rc = audit_checkpoint(ca->audit, err);
-    if (rc == SERTEL_OK)
-        rc = store_commit(ca->st, err);
+        rc = ca_txn_commit(ca, err);
     else
-        store_rollback(ca->st);
-    if (rc == SERTEL_OK && audit_write_head(ca->audit, NULL) != SERTEL_OK) {
-        /* a head behind the log is reported by audit verify */
-    }
+        ca_txn_rollback(ca);
     if (rc == SERTEL_ERR_BUSY) {
         /* Another process holds the lock and will record it; not fatal. */
         sertel_err_clear(err);

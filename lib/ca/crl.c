@@ -205,18 +205,10 @@ int ca_crl_generate(ca_ctx *ca, const char *issuer, sertel_err *err)
         rc = audit_append(ca->audit, "system", "crl.issued", issuer, details, NULL, err);
     }
 out:
-    if (rc == SERTEL_OK) {
-        rc = audit_checkpoint(ca->audit, err);
-        if (rc == SERTEL_OK)
-            rc = store_commit(ca->st, err);
-        else
-            store_rollback(ca->st);
-        if (rc == SERTEL_OK && audit_write_head(ca->audit, NULL) != SERTEL_OK) {
-            /* a head behind the log is reported by audit verify */
-        }
-    } else {
-        store_rollback(ca->st);
-    }
+    if (rc == SERTEL_OK)
+        rc = ca_txn_commit(ca, err);
+    else
+        ca_txn_rollback(ca);
     OPENSSL_free(der);
     X509_EXTENSION_free(aki);
     ASN1_INTEGER_free(num);

@@ -530,27 +530,25 @@ int ca_txn_begin(ca_ctx *ca, sertel_err *err)
 
 int ca_txn_commit(ca_ctx *ca, sertel_err *err)
 {
-    int rc = audit_checkpoint(ca->audit, err);
+    int rc = audit_checkpoint(ca->audit, err), dirty = ca->crl_dirty;
 
+    ca->crl_dirty = 0; /* before any CRL below: it commits through here too */
     if (rc != SERTEL_OK) {
         store_rollback(ca->st);
         return rc;
     }
     rc = store_commit(ca->st, err);
-    if (rc != SERTEL_OK) {
-        ca->crl_dirty = 0;
+    if (rc != SERTEL_OK)
         return rc;
-    }
     if (audit_write_head(ca->audit, NULL) != SERTEL_OK) {
         /* reported later by `audit verify` as a head behind the log */
     }
     /* A revocation is published at once. If this fails the revocation still
      * stands, and the server's refresh issues the CRL on its next tick. */
-    if (ca->crl_dirty & 1)
+    if (dirty & 1)
         (void)!ca_crl_generate(ca, "issuing", NULL);
-    if (ca->crl_dirty & 2)
+    if (dirty & 2)
         (void)!ca_crl_generate(ca, "root", NULL);
-    ca->crl_dirty = 0;
     return SERTEL_OK;
 }
 
@@ -591,62 +589,38 @@ int ca_record_issued(ca_ctx *ca, X509 *x, const ca_issue_req *req, sertel_err *e
 int ca_issue_batch(ca_ctx *ca, const ca_issue_req *reqs, size_t n, X509 **out, sertel_err *err)
 {
     X509 **certs = NULL;
-    const ca_profile *p = NULL;
-    ca_signer signer;
     size_t i;
     int rc = SERTEL_OK, attempt;
-    time_t now = time(NULL);
 
-    if (ca->issuing_key == NULL)
-        return sertel_err_set(err, SERTEL_ERR_STATE,
-                              "the CA was opened read-only: it cannot issue");
     if (n == 0 || n > CA_BATCH_MAX)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "a batch holds 1 to %d requests",
                               CA_BATCH_MAX);
     certs = calloc(n, sizeof(*certs));
     if (certs == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    signer.name = "issuing";
-    signer.cert = ca->issuing;
-    signer.key = ks_key_get0_pkey(ca->issuing_key);
-    signer.type = ks_key_type(ca->issuing_key);
-
     for (attempt = 0; attempt < SERIAL_RETRIES; attempt++) {
         for (i = 0; i < n; i++) {
             X509_free(certs[i]);
             certs[i] = NULL;
-            rc = get_profile(ca, reqs[i].profile, &p, err);
-            if (rc == SERTEL_OK)
-                rc = ca_build_cert(p, &reqs[i].subject, reqs[i].pubkey, &signer, ca->base_url, now,
-                                   &certs[i], err);
-            if (rc != SERTEL_OK)
+            if ((rc = ca_sign_cert(ca, &reqs[i], &certs[i], err)) != SERTEL_OK)
                 goto out;
         }
-        rc = store_begin(ca->st, err);
-        if (rc != SERTEL_OK)
+        /* One transaction, one checkpoint signature and one fsync for the batch. */
+        if ((rc = ca_txn_begin(ca, err)) != SERTEL_OK)
             goto out;
         for (i = 0; i < n && rc == SERTEL_OK; i++)
             rc = record_req(ca, certs[i], &reqs[i], err);
-        if (rc == SERTEL_OK)
-            rc = audit_checkpoint(ca->audit, err);
         if (rc == SERTEL_OK) {
-            rc = store_commit(ca->st, err);
-            if (rc != SERTEL_OK)
-                goto out;
+            rc = ca_txn_commit(ca, err);
             break;
         }
-        store_rollback(ca->st);
+        ca_txn_rollback(ca);
         if (rc != SERTEL_ERR_EXISTS)
             goto out;
         /* A serial collided with an existing one: new serials, sign again. */
     }
     if (rc != SERTEL_OK)
         goto out;
-    /* The head file is a mirror; the commit is what counts. A failure to
-     * update it is reported by `audit verify` as a stale head, not lost. */
-    if (audit_write_head(ca->audit, NULL) != SERTEL_OK) {
-        /* reported later by `audit verify` as a head behind the log */
-    }
     for (i = 0; i < n; i++) {
         out[i] = certs[i];
         certs[i] = NULL;

@@ -544,7 +544,6 @@ static void test_expiry_destroys_key(void **state)
     ra *r = NULL;
     int64_t acct;
     int sent = 0;
-    ra_status st;
     sertel_err err = {0};
 
     acct = issue_for(f, email, sizeof(email), "passphrase yang benar");
@@ -567,7 +566,6 @@ static void test_expiry_destroys_key(void **state)
                            "object = ? AND details LIKE '%expired%'",
                            serial, 0),
                      1);
-    (void)st;
     ra_close(r);
 }
 
