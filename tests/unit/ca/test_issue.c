@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ca/ca.h"
+#include "testhome.h"
 #include "testutil.h"
 #include "util/fs.h"
 
@@ -31,21 +32,12 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    ca_init_opts o = {0};
     sertel_err err = {0};
 
     f->dir = tu_mkdtemp();
     snprintf(f->home, sizeof(f->home), "%s/home", f->dir);
-    o.home = f->home;
-    o.org = "Kementerian Uji";
-    o.key_type = KS_KEY_EC_P256;
-    o.admin_email = "admin@uji.go.id";
-    o.admin_name = "Admin Uji";
-    o.admin_password = "a long enough password";
-    if (ca_init(&o, &err) != SERTEL_OK) {
-        print_error("ca_init: %s\n", err.msg);
+    if (tu_home_init(f->home, 0) != 0)
         return -1;
-    }
     if (ca_open(f->home, 0, &f->ca, &err) != SERTEL_OK) {
         print_error("ca_open: %s\n", err.msg);
         return -1;

@@ -21,6 +21,7 @@
 
 #include "ca/ca.h"
 #include "pki/pki.h"
+#include "testhome.h"
 #include "testutil.h"
 
 struct fx {
@@ -33,7 +34,6 @@ struct fx {
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    ca_init_opts o = {0};
     ca_ctx *ca = NULL;
     ca_issue_req r;
     EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -41,13 +41,9 @@ static int setup(void **state)
 
     f->dir = tu_mkdtemp();
     snprintf(f->home, sizeof(f->home), "%s/home", f->dir);
-    o.home = f->home;
-    o.org = "Kementerian Uji";
-    o.key_type = KS_KEY_EC_P256;
-    o.admin_email = "admin@uji.go.id";
-    o.admin_name = "Admin";
-    o.admin_password = "a long enough password";
-    if (ca_init(&o, &err) != SERTEL_OK || ca_open(f->home, 0, &ca, &err) != SERTEL_OK) {
+    if (tu_home_init(f->home, 0) != 0)
+        return -1;
+    if (ca_open(f->home, 0, &ca, &err) != SERTEL_OK) {
         print_error("%s\n", err.msg);
         return -1;
     }

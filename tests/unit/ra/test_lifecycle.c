@@ -25,6 +25,7 @@
 
 #include "ra/ra.h"
 #include "ra/ra_int.h"
+#include "testhome.h"
 #include "testutil.h"
 #include "util/fs.h"
 
@@ -59,47 +60,15 @@ static void load_data(void)
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    ca_init_opts o = {0};
     sertel_err err = {0};
-    char cpath[4096];
-    unsigned char *text = NULL;
-    size_t len;
-    FILE *fp;
     ra *r = NULL;
     ra_actor admin;
     const char *doms[] = {"uji.go.id"};
 
     f->dir = tu_mkdtemp();
     snprintf(f->home, sizeof(f->home), "%s/home", f->dir);
-    o.home = f->home;
-    o.org = "Kementerian Uji";
-    o.key_type = KS_KEY_EC_P256;
-    o.admin_email = "admin@uji.go.id";
-    o.admin_name = "Admin";
-    o.admin_password = "a long enough password";
-    if (ca_init(&o, &err) != SERTEL_OK) {
-        print_error("%s\n", err.msg);
+    if (tu_home_init(f->home, 1) != 0)
         return -1;
-    }
-    /* Minimum key-derivation cost and no second factor, to keep the test fast. */
-    if (fs_path_join(cpath, sizeof(cpath), f->home, "sertel.conf", NULL) != SERTEL_OK ||
-        fs_read_file(cpath, 1 << 20, &text, &len, NULL) != SERTEL_OK)
-        return -1;
-    fp = fopen(cpath, "w");
-    char *save = NULL;
-    for (char *line = strtok_r((char *)text, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, "argon2_memory_kib", 17) == 0)
-            fputs("argon2_memory_kib = 19456\n", fp);
-        else if (strncmp(line, "argon2_passes", 13) == 0)
-            fputs("argon2_passes = 2\n", fp);
-        else if (strncmp(line, "second_factor", 13) == 0)
-            fputs("second_factor = off\n", fp);
-        else
-            fprintf(fp, "%s\n", line);
-    }
-    fclose(fp);
-    free(text);
     if (ra_open(f->home, &r, &err) != SERTEL_OK) {
         print_error("%s\n", err.msg);
         return -1;
