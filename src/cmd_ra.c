@@ -120,10 +120,31 @@ static int actor(ra *r, const char *email, ra_actor *a)
     return EXIT_OK;
 }
 
+/* Open the home's RA and resolve the acting account (see actor); on failure nothing stays open. */
+static int open_as(const cli_global *g, const char *email, ra **r, ra_actor *a)
+{
+    int rc = open_ra(g, r);
+
+    if (rc == EXIT_OK && (rc = actor(*r, email, a)) != EXIT_OK) {
+        ra_close(*r);
+        *r = NULL;
+    }
+    return rc;
+}
+
+/* Close the RA and turn rc into an exit status (printing the error). */
 static int done(ra *r, int rc, sertel_err *err)
 {
     ra_close(r);
     return rc == SERTEL_OK ? EXIT_OK : cli_fail(err);
+}
+
+/* done, printing the new record's id on success. */
+static int done_id(ra *r, int rc, int64_t id, sertel_err *err)
+{
+    if (rc == SERTEL_OK)
+        printf("%lld\n", (long long)id);
+    return done(r, rc, err);
 }
 
 static const char ra_usage[] =
@@ -167,16 +188,10 @@ static int cmd_agency(const cli_global *g, int argc, char **argv)
         return rc;
     if (o.ndomains == 0)
         return cli_usage_error("agency add: give the official e-mail domain with --domain");
-    if ((rc = open_ra(g, &r)) != EXIT_OK)
+    if ((rc = open_as(g, get(&o, "by"), &r, &a)) != EXIT_OK)
         return rc;
-    if ((rc = actor(r, get(&o, "by"), &a)) != EXIT_OK) {
-        ra_close(r);
-        return rc;
-    }
     rc = ra_agency_add(r, &a, name, o.domains, (size_t)o.ndomains, &id, &err);
-    if (rc == SERTEL_OK)
-        printf("%lld\n", (long long)id);
-    return done(r, rc, &err);
+    return done_id(r, rc, id, &err);
 }
 
 static int cmd_account(const cli_global *g, int argc, char **argv)
@@ -199,16 +214,10 @@ static int cmd_account(const cli_global *g, int argc, char **argv)
         return rc;
     if ((ag = get(&o, "agency")) != NULL && (rc = parse_id(ag, &agency, "--agency")) != EXIT_OK)
         return rc;
-    if ((rc = open_ra(g, &r)) != EXIT_OK)
+    if ((rc = open_as(g, get(&o, "by"), &r, &a)) != EXIT_OK)
         return rc;
-    if ((rc = actor(r, get(&o, "by"), &a)) != EXIT_OK) {
-        ra_close(r);
-        return rc;
-    }
     rc = ra_account_add(r, &a, role, agency, email, name, &id, &err);
-    if (rc == SERTEL_OK)
-        printf("%lld\n", (long long)id);
-    return done(r, rc, &err);
+    return done_id(r, rc, id, &err);
 }
 
 static int cmd_register(const cli_global *g, int argc, char **argv)
@@ -233,16 +242,10 @@ static int cmd_register(const cli_global *g, int argc, char **argv)
         (rc = need(&o, "unit", &reg.unit, "register")) != EXIT_OK ||
         (rc = need(&o, "position", &reg.position, "register")) != EXIT_OK)
         return rc;
-    if ((rc = open_ra(g, &r)) != EXIT_OK)
+    if ((rc = open_as(g, get(&o, "by"), &r, &a)) != EXIT_OK)
         return rc;
-    if ((rc = actor(r, get(&o, "by"), &a)) != EXIT_OK) {
-        ra_close(r);
-        return rc;
-    }
     rc = ra_register(r, &a, &reg, &id, &err);
-    if (rc == SERTEL_OK)
-        printf("%lld\n", (long long)id);
-    return done(r, rc, &err);
+    return done_id(r, rc, id, &err);
 }
 
 static int read_upload(const char *path, unsigned char **buf, size_t *len, const char *what)
@@ -286,9 +289,7 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
         }
         if ((rc = open_ra(g, &r)) == EXIT_OK) {
             rc = ra_apply_issuance(r, email, letter, ll, ktp, kl, &id, &err);
-            if (rc == SERTEL_OK)
-                printf("%lld\n", (long long)id);
-            rc = done(r, rc, &err);
+            rc = done_id(r, rc, id, &err);
         }
         free(letter);
         free(ktp);
@@ -298,9 +299,7 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
         if ((rc = open_ra(g, &r)) != EXIT_OK)
             return rc;
         rc = ra_apply_renewal(r, email, &id, &err);
-        if (rc == SERTEL_OK)
-            printf("%lld\n", (long long)id);
-        return done(r, rc, &err);
+        return done_id(r, rc, id, &err);
     }
     if (strcmp(kind, "revocation") == 0) {
         const char *rs;
@@ -315,9 +314,7 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
         if ((rc = open_ra(g, &r)) != EXIT_OK)
             return rc;
         rc = ra_apply_revocation(r, email, reason, &id, &err);
-        if (rc == SERTEL_OK)
-            printf("%lld\n", (long long)id);
-        return done(r, rc, &err);
+        return done_id(r, rc, id, &err);
     }
     if (strcmp(kind, "withdraw") == 0) {
         if (o.npos != 1)
@@ -366,12 +363,8 @@ static int cmd_review(const cli_global *g, int argc, char **argv)
         return rc;
     ver = get(&o, "verifier");
     if (strcmp(sub, "list") == 0) {
-        if ((rc = open_ra(g, &r)) != EXIT_OK)
+        if ((rc = open_as(g, ver, &r, &a)) != EXIT_OK)
             return rc;
-        if ((rc = actor(r, ver, &a)) != EXIT_OK) {
-            ra_close(r);
-            return rc;
-        }
         printf("%-6s %-10s %-8s %-16s %-32s %s\n", "ID", "KIND", "STATE", "NIK", "EMAIL",
                "SUBMITTED (UTC)");
         rc = ra_review_list(r, &a, print_app, NULL, &err);
@@ -389,12 +382,8 @@ static int cmd_review(const cli_global *g, int argc, char **argv)
         return cli_usage_error("review %s: give the application id", sub);
     if ((rc = parse_id(o.pos[0], &id, "the application id")) != EXIT_OK)
         return rc;
-    if ((rc = open_ra(g, &r)) != EXIT_OK)
+    if ((rc = open_as(g, ver, &r, &a)) != EXIT_OK)
         return rc;
-    if ((rc = actor(r, ver, &a)) != EXIT_OK) {
-        ra_close(r);
-        return rc;
-    }
     rc = ra_review_decide(r, &a, id, d, get(&o, "reason"), &err);
     return done(r, rc, &err);
 }
@@ -551,12 +540,8 @@ static int cmd_unlock(const cli_global *g, int argc, char **argv)
     if ((rc = parse(argc, argv, 1, " email verifier ", " ", &o)) != EXIT_OK ||
         (rc = need(&o, "email", &email, "unlock")) != EXIT_OK)
         return rc;
-    if ((rc = open_ra(g, &r)) != EXIT_OK)
+    if ((rc = open_as(g, get(&o, "verifier"), &r, &a)) != EXIT_OK)
         return rc;
-    if ((rc = actor(r, get(&o, "verifier"), &a)) != EXIT_OK) {
-        ra_close(r);
-        return rc;
-    }
     rc = ra_unlock(r, &a, email, &err);
     if (rc == SERTEL_OK)
         printf("signing unlocked for %s\n", email);
@@ -659,12 +644,8 @@ int cmd_cert_revoke(const cli_global *g, int argc, char **argv)
                                "keyCompromise, affiliationChanged, superseded, "
                                "cessationOfOperation, certificateHold or privilegeWithdrawn",
                                rs);
-    if ((rc = open_ra(g, &r)) != EXIT_OK)
+    if ((rc = open_as(g, get(&o, "by"), &r, &a)) != EXIT_OK)
         return rc;
-    if ((rc = actor(r, get(&o, "by"), &a)) != EXIT_OK) {
-        ra_close(r);
-        return rc;
-    }
     rc = ra_cert_revoke(r, &a, o.pos[0], reason, &err);
     if (rc == SERTEL_OK)
         printf("certificate %s %s (%s)\n", o.pos[0],
