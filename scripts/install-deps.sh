@@ -20,6 +20,7 @@ libcurl4-openssl-dev
 libqrencode-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl
+ghostscript
 "
 
 missing=""

@@ -836,9 +836,15 @@ static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, ui
         if (pm->page[i] == num) {
             static const char *const skip[] = {"Annots", NULL};
             char desc[160];
+            /* A page without /Annots in the signed revision compares as an empty
+             * array. (Not a compound literal inside the if: its lifetime ended
+             * with that statement, and at -O2 the storage was reused, so a page
+             * that first got /Annots from a later signature was reported as
+             * "annotations changed: items were removed".) */
+            pdf_obj no_annots = {.type = PDF_ARRAY};
             const pdf_obj *oa = pdf_resolve(od, pdf_dict_get(a, "Annots"));
             if (oa == NULL && pdf_dict_get(a, "Annots") == NULL)
-                oa = &(pdf_obj){.type = PDF_ARRAY};
+                oa = &no_annots;
             if (!dict_eq_except(a, b, skip, &key)) {
                 vfy_change(s, 0, "page %zu changed: /%s (object %u)", i + 1, key ? key : "?", num);
             } else if (array_grows_ok(c, od, oa, pdf_resolve(c->d, pdf_dict_get(b, "Annots")), &why,
