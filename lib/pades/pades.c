@@ -238,14 +238,18 @@ static int gather_online(const cms_signer *s, const unsigned char *ts, size_t ts
         ERR_clear_error();
         iss = find_issuer(v, i);
         if (iss == NULL) {
-            rc = cms_fetch_issuer(c, &fetched, err);
+            sertel_err e = {0};
+            rc = cms_fetch_issuer(c, &fetched, &e);
             if (rc == SERTEL_OK)
-                rc = vdata_add_cert(v, fetched, err);
+                rc = vdata_add_cert(v, fetched, &e);
             iss = fetched;
             X509_free(fetched); /* v holds a reference now */
             if (rc != SERTEL_OK) {
                 cms_cert_name(c, name, sizeof(name));
-                sertel_err_prefix(err, "the issuer of %.200s", name);
+                rc = sertel_err_set(err, rc,
+                                    "cannot find the issuer of %.200s (%.400s): put the whole "
+                                    "chain up to the root into the PKCS#12",
+                                    name, e.msg);
                 break;
             }
         }
