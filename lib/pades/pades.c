@@ -6,6 +6,7 @@
  * time-stamp revision (§12.8.5). See pades.h for where the validation data
  * comes from and the guarantees on the output.
  */
+#include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "cms/cms.h"
 #include "pades/pades.h"
+#include "util/fs.h"
 
 /* Validation data for one DSS revision; everything here is owned. */
 typedef struct vdata {
@@ -210,26 +212,16 @@ out:
     return rc;
 }
 
-static int gather_online(const cms_signer *s, const unsigned char *ts, size_t ts_len, vdata *v,
-                         sertel_err *err)
+/*
+ * Revocation data for v->certs[from..] (and for issuers fetched on the
+ * way, appended to v->certs and checked in turn). Roots need none.
+ */
+static int gather_from(vdata *v, size_t from, sertel_err *err)
 {
-    STACK_OF(X509) *tsa = NULL;
     size_t i;
-    int k, rc;
+    int rc = SERTEL_OK;
 
-    if (ts == NULL)
-        return sertel_err_set(err, SERTEL_ERR_INTERNAL, "the signature has no time-stamp to read");
-    if ((rc = cms_tst_certs(ts, ts_len, &tsa, err)) != SERTEL_OK) {
-        sertel_err_prefix(err, "reading the signature-time-stamp");
-        return rc;
-    }
-    rc = vdata_add_cert(v, s->cert, err);
-    for (k = 0; rc == SERTEL_OK && s->chain != NULL && k < sk_X509_num(s->chain); k++)
-        rc = vdata_add_cert(v, sk_X509_value(s->chain, k), err);
-    for (k = 0; rc == SERTEL_OK && k < sk_X509_num(tsa); k++)
-        rc = vdata_add_cert(v, sk_X509_value(tsa, k), err);
-    /* v->certs grows while issuers are fetched; each new one is checked in turn. */
-    for (i = 0; rc == SERTEL_OK && i < v->ncerts; i++) {
+    for (i = from; rc == SERTEL_OK && i < v->ncerts; i++) {
         X509 *c = v->certs[i], *iss, *fetched = NULL;
         char name[256];
 
@@ -246,17 +238,45 @@ static int gather_online(const cms_signer *s, const unsigned char *ts, size_t ts
             X509_free(fetched); /* v holds a reference now */
             if (rc != SERTEL_OK) {
                 cms_cert_name(c, name, sizeof(name));
-                rc = sertel_err_set(err, rc,
-                                    "cannot find the issuer of %.200s (%.400s): put the whole "
-                                    "chain up to the root into the PKCS#12",
-                                    name, e.msg);
-                break;
+                return sertel_err_set(err, rc,
+                                      "cannot find the issuer of %.200s (%.400s): put the whole "
+                                      "chain up to the root into the PKCS#12",
+                                      name, e.msg);
             }
         }
         rc = fetch_status(v, c, iss, err);
     }
+    return rc;
+}
+
+/* Add the certificates of a time-stamp response (what a tsa_watch saw) to v. */
+static int add_tst_certs(vdata *v, const tsa_watch *w, const char *what, sertel_err *err)
+{
+    STACK_OF(X509) *tsa = NULL;
+    int k, rc;
+
+    if (w->last == NULL)
+        return sertel_err_set(err, SERTEL_ERR_INTERNAL, "the %s was not seen", what);
+    if ((rc = cms_tst_certs(w->last, w->last_len, &tsa, err)) != SERTEL_OK) {
+        sertel_err_prefix(err, "reading the %s", what);
+        return rc;
+    }
+    for (k = 0; rc == SERTEL_OK && k < sk_X509_num(tsa); k++)
+        rc = vdata_add_cert(v, sk_X509_value(tsa, k), err);
     sk_X509_pop_free(tsa, X509_free);
     return rc;
+}
+
+static int gather_online(const cms_signer *s, const tsa_watch *w, vdata *v, sertel_err *err)
+{
+    int k, rc;
+
+    rc = vdata_add_cert(v, s->cert, err);
+    for (k = 0; rc == SERTEL_OK && s->chain != NULL && k < sk_X509_num(s->chain); k++)
+        rc = vdata_add_cert(v, sk_X509_value(s->chain, k), err);
+    if (rc == SERTEL_OK)
+        rc = add_tst_certs(v, w, "signature-time-stamp", err);
+    return rc == SERTEL_OK ? gather_from(v, 0, err) : rc;
 }
 
 /* --- files --- */
@@ -285,14 +305,19 @@ static int temp_next_to(const char *out, const char *tag, char **path, sertel_er
     return SERTEL_OK;
 }
 
-static int write_dss(const char *in, const char *out, const vdata *v, sertel_err *err)
+/* Where one DSS revision's items start in a vdata (the rest are for it). */
+typedef struct vmark {
+    size_t certs, ocsps, crls;
+} vmark;
+
+static int write_dss(const char *in, const char *out, const vdata *v, vmark m, sertel_err *err)
 {
     pdf_bytes certs[PADES_MAX_CERTS];
     unsigned char *ders[PADES_MAX_CERTS] = {0};
     size_t i;
     int rc = SERTEL_OK;
 
-    for (i = 0; i < v->ncerts; i++) {
+    for (i = m.certs; i < v->ncerts; i++) {
         int len = i2d_X509(v->certs[i], &ders[i]);
         if (len <= 0) {
             rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "cannot encode a certificate");
@@ -301,10 +326,35 @@ static int write_dss(const char *in, const char *out, const vdata *v, sertel_err
         certs[i].p = ders[i];
         certs[i].len = (size_t)len;
     }
-    rc = pdf_add_dss_file(in, out, certs, v->ncerts, v->ocsps, v->nocsps, v->crls, v->ncrls, err);
+    rc = pdf_add_dss_file(in, out, certs + m.certs, v->ncerts - m.certs, v->ocsps + m.ocsps,
+                          v->nocsps - m.ocsps, v->crls + m.crls, v->ncrls - m.crls, err);
 out:
     for (i = 0; i < v->ncerts; i++)
         OPENSSL_free(ders[i]);
+    return rc;
+}
+
+/* Rename a finished temporary file (already fsync'ed) onto out, then sync the directory. */
+static int publish(const char *tmp, const char *out, sertel_err *err)
+{
+    char *dir = strdup(out), *slash;
+    int rc;
+
+    if (dir == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    if (rename(tmp, out) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot rename %s to %s: %s", tmp, out,
+                            strerror(errno));
+        goto out;
+    }
+    slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash != NULL)
+        *slash = '\0';
+    rc = fs_sync_dir(slash != NULL ? dir : ".", err);
+out:
+    free(dir);
     return rc;
 }
 
@@ -319,9 +369,11 @@ static int same_file(const char *a, const char *b)
 int pades_sign_file(const char *in_path, const char *out_path, const pades_opts *o, sertel_err *err)
 {
     pdf_sign_opts so = o->sign;
-    tsa_watch w = {0};
+    tsa_watch w = {0}, wd = {0};
+    cms_tsa docts;
     vdata v = {0};
-    char *t_sig = NULL, *t_dss = NULL;
+    vmark all = {0, 0, 0}, m2;
+    char *t_sig = NULL, *t_dss = NULL, *t_ts = NULL;
     int rc;
 
     if (o->level < PADES_B_B || o->level > PADES_B_LTA)
@@ -344,25 +396,58 @@ int pades_sign_file(const char *in_path, const char *out_path, const pades_opts 
         (rc = pdf_sign_file(in_path, t_sig, &so, err)) != SERTEL_OK)
         goto out;
     rc = o->home != NULL ? gather_home(o->home, &so.signer, &v, err)
-                         : gather_online(&so.signer, w.last, w.last_len, &v, err);
+                         : gather_online(&so.signer, &w, &v, err);
     if (rc != SERTEL_OK)
         goto out;
     if (o->level == PADES_B_LT) {
-        rc = write_dss(t_sig, out_path, &v, err);
+        rc = write_dss(t_sig, out_path, &v, all, err);
         goto out;
     }
     if ((rc = temp_next_to(out_path, "lt", &t_dss, err)) != SERTEL_OK ||
-        (rc = write_dss(t_sig, t_dss, &v, err)) != SERTEL_OK)
+        (rc = write_dss(t_sig, t_dss, &v, all, err)) != SERTEL_OK)
         goto out;
-    rc = pdf_timestamp_file(t_dss, out_path, &o->sign.tsa, err);
+    if (o->home != NULL) { /* the home's TSA: its data is in the DSS already */
+        rc = pdf_timestamp_file(t_dss, out_path, &o->sign.tsa, err);
+        goto out;
+    }
+    /*
+     * Online: when the TSA signed the document time-stamp with a
+     * certificate not in the DSS yet, a second DSS revision follows with
+     * the validation data of the new certificates.
+     */
+    wd.inner = o->sign.tsa;
+    docts.fn = tsa_watch_fn;
+    docts.arg = &wd;
+    m2.certs = v.ncerts;
+    m2.ocsps = v.nocsps;
+    m2.crls = v.ncrls;
+    if ((rc = temp_next_to(out_path, "lta", &t_ts, err)) != SERTEL_OK ||
+        (rc = pdf_timestamp_file(t_dss, t_ts, &docts, err)) != SERTEL_OK ||
+        (rc = add_tst_certs(&v, &wd, "document time-stamp", err)) != SERTEL_OK)
+        goto out;
+    if (v.ncerts == m2.certs) { /* the same TSA certificate: the DSS has its data */
+        rc = publish(t_ts, out_path, err);
+        if (rc == SERTEL_OK) {
+            free(t_ts);
+            t_ts = NULL; /* renamed: nothing to remove */
+        }
+        goto out;
+    }
+    if ((rc = gather_from(&v, m2.certs, err)) != SERTEL_OK)
+        goto out;
+    rc = write_dss(t_ts, out_path, &v, m2, err);
 out:
     if (t_sig != NULL)
         unlink(t_sig);
     if (t_dss != NULL)
         unlink(t_dss);
+    if (t_ts != NULL)
+        unlink(t_ts);
     free(t_sig);
     free(t_dss);
+    free(t_ts);
     free(w.last);
+    free(wd.last);
     vdata_free(&v);
     return rc;
 }

@@ -19,10 +19,11 @@
  *
  * The DSS of B-LTA is written before the document time-stamp, so the data
  * for the document time-stamp's TSA is already there when it is the same
- * TSA certificate as the signature-time-stamp's (one TSA URL for both). A
- * TSA that switches certificates between the two calls is not covered by a
- * second DSS revision (a later validator fetches its data or a later
- * B-LTA renewal adds it).
+ * TSA certificate as the signature-time-stamp's (one TSA URL for both).
+ * Online, when the TSA signed the document time-stamp with a certificate
+ * not in the DSS yet, a second DSS revision after the document time-stamp
+ * adds that certificate, its chain and their revocation data. (From a
+ * home the TSA is always the home's.)
  *
  * Output is atomic: intermediate revisions go to temporary files next to
  * out (removed on every path); out appears only when everything succeeded.

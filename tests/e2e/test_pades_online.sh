@@ -142,7 +142,7 @@ for lvl in B-LT B-LTA; do
     expect_exit 0 "$lvl: qpdf --check clean" -- qpdf --check "$o"
     "$SERTEL" verify --trust "$T/root.pem" --offline --json "$o" >"$T/v.json" 2>"$T/v.err"
     [ $? = 0 ] && pass "$lvl: sertel verify --offline passes" || fail "$lvl: verify: $(cat "$T/v.err") $(head -c 1500 "$T/v.json")"
-    [ "$(jq -r --arg l $lvl '.signatures[0].level == $l and .signatures[0].revocation == "good" and (.signatures[0].revocation_source|test("^DSS"))' "$T/v.json")" = true ] &&
+    [ "$(jq -r --arg l $lvl '.signatures[0].level == $l and .signatures[0].certificate_status == "valid" and .signatures[0].revocation == "good" and (.signatures[0].revocation_source|test("^DSS"))' "$T/v.json")" = true ] &&
         pass "$lvl: verify: level $lvl, signer good from the DSS" || fail "$lvl: verify JSON: $(head -c 1500 "$T/v.json")"
     [ "$(jq -r '.signatures[0].modified_after_signing == false and .conclusion == "TOTAL_PASSED"' "$T/v.json")" = true ] &&
         pass "$lvl: verify: nothing but DSS / time-stamp after the signature, TOTAL_PASSED" || fail "$lvl: verify: $(head -c 1500 "$T/v.json")"
@@ -208,6 +208,67 @@ done
 [ "$(jq -r '.signatures[0].level == "B-LTA" and ([.signatures[0].chain_revocation[] | (.status == "good" and (.source|test("^DSS")))] | all) and .conclusion == "TOTAL_PASSED"' "$T/v.json")" = true ] &&
     pass "other TSA: sertel verify --offline: B-LTA, both chains good from the DSS" ||
     fail "other TSA: verify: $(cat "$T/v.err") $(head -c 1500 "$T/v.json")"
+
+# A TSA that changes certificates between the signature-time-stamp and the
+# document time-stamp (a relay: requests 1-2, the dry run and the real
+# signature-time-stamp, go to the first CA's TSA, later ones to the
+# second's): a second DSS revision after the document time-stamp carries
+# the new TSA's chain and status.
+PORT3=$("$FUZZ" free-port)
+python3 - "$PORT3" "$URL/tsa" "$URL2/tsa" >"$T/relay.out" 2>"$T/relay.err" <<'PY' &
+import http.server, sys, urllib.request
+port, first, second = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+n = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        n[0] += 1
+        url = first if n[0] <= 2 else second
+        req = urllib.request.Request(url, data=body, headers={'Content-Type': 'application/timestamp-query'})
+        data = urllib.request.urlopen(req, timeout=20).read()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/timestamp-reply')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(('127.0.0.1', port), H)
+print('listening', flush=True)
+s.serve_forever()
+PY
+RPID=$!
+trap 'kill -KILL $SPID2 $RPID 2>/dev/null; cleanup' EXIT
+for i in $(seq 100); do grep -q listening "$T/relay.out" && break; sleep 0.1; done
+expect_exit 0 "B-LTA, the TSA changes certificates before the document time-stamp" -- \
+    env -u SERTEL_HOME "$SERTEL" sign --p12 "$T/budi-full.p12" --p12-password-file "$T/p12pw" \
+    --tsa "http://127.0.0.1:$PORT3/tsa" --level B-LTA "$L" "$T/switch.pdf"
+kill -KILL $RPID 2>/dev/null
+f=$(openssl x509 -in "$T/tsa2.pem" -noout -fingerprint -sha256)
+nc=$(dss_items "$T/switch.pdf" Certs "$T/cert-sw")
+found=0
+for k in $(seq 0 $((nc - 1))); do
+    [ "$(openssl x509 -inform DER -in "$T/cert-sw.$k.der" -noout -fingerprint -sha256)" = "$f" ] && found=1
+done
+[ $found = 1 ] && pass "TSA switch: the second TSA's certificate is in the final DSS" || fail "TSA switch: second TSA not in the DSS"
+[ "$(grep -ac '/DSS' "$T/switch.pdf")" -ge 2 ] && pass "TSA switch: two DSS revisions" || fail "TSA switch: one DSS revision"
+n=$(dss_items "$T/switch.pdf" OCSPs "$T/ocsp-sw")
+good=0
+for k in $(seq 0 $((n - 1))); do
+    openssl ocsp -respin "$T/ocsp-sw.$k.der" -CAfile "$T/root2.pem" -issuer "$T/issuing2.pem" \
+        -cert "$T/tsa2.pem" -resp_text >"$T/ocsp.txt" 2>&1 || true
+    grep -q "Response verify OK" "$T/ocsp.txt" && grep -Eq "tsa2.pem: good" "$T/ocsp.txt" && good=1
+done
+[ $good = 1 ] && pass "TSA switch: the second TSA's OCSP response (good, verifies) is in the final DSS" ||
+    fail "TSA switch: no good OCSP response for the second TSA"
+"$SERTEL" verify --trust "$T/root.pem" --trust "$T/root2.pem" --offline --json "$T/switch.pdf" >"$T/v.json" 2>"$T/v.err"
+[ "$(jq -r '.signatures[0].level == "B-LTA" and .signatures[1].level == "DocTimeStamp" and .conclusion == "TOTAL_PASSED"' "$T/v.json")" = true ] &&
+    pass "TSA switch: sertel verify --offline: B-LTA, then the document time-stamp, TOTAL_PASSED" ||
+    fail "TSA switch: verify: $(cat "$T/v.err") $(head -c 2000 "$T/v.json")"
+expect_exit 0 "TSA switch: qpdf --check clean" -- qpdf --check "$T/switch.pdf"
+pdfsig -nssdir sql:"$NSS" -no-ocsp "$T/switch.pdf" >"$T/pdfsig.out" 2>&1
+[ "$(grep -c 'Signature Validation: Signature is Valid' "$T/pdfsig.out")" = 1 ] &&
+    pass "TSA switch: pdfsig: the PAdES signature is valid" || fail "TSA switch: pdfsig: $(cat "$T/pdfsig.out")"
 
 # The signer's CA gone, the TSA still there: B-LT promises the data, so it
 # fails, naming the certificate and the unreachable URLs; no file is left.

@@ -2,7 +2,8 @@
  * test_pades.c - pades_sign_file without a network or a home: level names;
  * B-T without a TSA refused; B-LT and B-LTA with an in-process TSA and
  * self-signed certificates (nothing to fetch: the DSS holds both
- * certificates, no OCSP, no CRL); a signer whose OCSP and CRL URLs point at
+ * certificates, no OCSP, no CRL); a TSA that changes certificates before
+ * the document time-stamp (a second DSS revision); a signer whose OCSP and CRL URLs point at
  * a closed port (the error names the certificate and both URLs); a chain
  * missing its root without caIssuers. Every failure leaves the directory
  * as it was: no output, no temporary file.
@@ -77,6 +78,11 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *icert, EVP_PKEY *ike
 typedef struct fake_tsa {
     EVP_PKEY *key;
     X509 *cert;
+    int calls;
+    /* From call switch_at on (when set), sign with key2/cert2: a TSA that changed certificates. */
+    int switch_at;
+    EVP_PKEY *key2;
+    X509 *cert2;
 } fake_tsa;
 
 static int fake_tsa_fn(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
@@ -90,9 +96,11 @@ static int fake_tsa_fn(void *arg, const unsigned char *req, size_t req_len, unsi
     unsigned char *der = NULL;
     int l;
 
+    int second = t->switch_at > 0 && ++t->calls >= t->switch_at;
+
     (void)err;
-    assert_true(TS_RESP_CTX_set_signer_cert(ctx, t->cert));
-    assert_true(TS_RESP_CTX_set_signer_key(ctx, t->key));
+    assert_true(TS_RESP_CTX_set_signer_cert(ctx, second ? t->cert2 : t->cert));
+    assert_true(TS_RESP_CTX_set_signer_key(ctx, second ? t->key2 : t->key));
     assert_true(TS_RESP_CTX_set_def_policy(ctx, pol));
     assert_true(TS_RESP_CTX_add_md(ctx, EVP_sha256()));
     assert_true(TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()));
@@ -254,6 +262,45 @@ static void test_lt_lta_self_signed(void **state)
     assert_int_equal(unlink(tu_path(f->dir, "lta.pdf")), 0);
 }
 
+/*
+ * B-LTA where the TSA signs the document time-stamp with another
+ * certificate (calls 1-2: the signature-time-stamp, dry run and real; 3-4:
+ * the document time-stamp): a second DSS revision adds it.
+ */
+static void test_lta_tsa_changes(void **state)
+{
+    fx *f = *state;
+    pades_opts o;
+    sertel_err err = {0};
+    const char *out = tu_path(f->dir, "lta2.pdf");
+    pdf_doc *d = NULL;
+    unsigned sections;
+
+    f->tsa.key2 = EVP_EC_gen("P-256");
+    f->tsa.cert2 =
+        make_cert("Uji TSA Baru", f->tsa.key2, NULL, NULL, 0, NULL, NULL, "critical,timeStamping");
+    f->tsa.switch_at = 3;
+    opts(f, &o, PADES_B_LTA, f->self_key, f->self, NULL);
+    assert_int_equal(pades_sign_file(letter(), out, &o, &err), SERTEL_OK);
+    assert_int_equal(f->tsa.calls, 4);
+    assert_int_equal(dss_count(out, "Certs"), 3);
+    assert_int_equal(count_files(f->dir), 1);
+    /* The same TSA throughout: no second DSS revision (one section fewer). */
+    assert_int_equal(pdf_open_file(out, &d, &err), SERTEL_OK);
+    sections = pdf_section_count(d);
+    pdf_close(d);
+    f->tsa.switch_at = 0;
+    assert_int_equal(unlink(out), 0);
+    assert_int_equal(pades_sign_file(letter(), out, &o, &err), SERTEL_OK);
+    assert_int_equal(dss_count(out, "Certs"), 2);
+    assert_int_equal(pdf_open_file(out, &d, &err), SERTEL_OK);
+    assert_int_equal(pdf_section_count(d), sections - 1);
+    pdf_close(d);
+    assert_int_equal(unlink(out), 0);
+    EVP_PKEY_free(f->tsa.key2);
+    X509_free(f->tsa.cert2);
+}
+
 /* OCSP and CRL unreachable: the message names the certificate and both URLs; no output. */
 static void test_unreachable(void **state)
 {
@@ -297,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_level_names),
         cmocka_unit_test_setup_teardown(test_no_tsa, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lt_lta_self_signed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lta_tsa_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_issuer, setup, teardown),
     };
