@@ -3,7 +3,9 @@
  * detached CAdES (.p7s) for any file. The key comes from a PKCS#12 file
  * (no home needed) or from an owner's signing authorization in a home
  * (--email, --passphrase-file, --otp). Time-stamps come from --tsa URL or,
- * without it, from the home's own TSA in-process.
+ * without it, from the home's own TSA in-process. The PAdES levels, B-LT
+ * and B-LTA included, are one library call (pades_sign_file); detached
+ * signatures are cms_sign_file.
  */
 #include <errno.h>
 #include <getopt.h>
