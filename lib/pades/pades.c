@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cms/cms.h"
@@ -218,6 +219,7 @@ out:
  */
 static int gather_from(vdata *v, size_t from, sertel_err *err)
 {
+    time_t start = time(NULL);
     size_t i;
     int rc = SERTEL_OK;
 
@@ -227,6 +229,13 @@ static int gather_from(vdata *v, size_t from, sertel_err *err)
 
         if (X509_self_signed(c, 1) == 1)
             continue; /* a root: trusted as such, no revocation data */
+        if (time(NULL) - start > PADES_FETCH_BUDGET) {
+            cms_cert_name(c, name, sizeof(name));
+            return sertel_err_set(err, SERTEL_ERR_IO,
+                                  "gathering validation data took more than %d s; stopped "
+                                  "before %.200s: the CA's services are too slow",
+                                  PADES_FETCH_BUDGET, name);
+        }
         ERR_clear_error();
         iss = find_issuer(v, i);
         if (iss == NULL) {

@@ -40,6 +40,12 @@
 
 /* Limits on what one B-LT revision gathers online. */
 #define PADES_MAX_CERTS 16 /* signer chain + TSA chain, issuers fetched included */
+/*
+ * Seconds of fetching before no further certificate is started (each
+ * HTTP exchange has its own CMS_REV_TIMEOUT; one certificate tries at
+ * most 4 OCSP and 4 CRL URLs).
+ */
+#define PADES_FETCH_BUDGET 120
 
 typedef enum pades_level {
     PADES_B_B = 0, /* signature only */
