@@ -3,7 +3,9 @@
  * detached CAdES (.p7s) for any file. The key comes from a PKCS#12 file
  * (no home needed) or from an owner's signing authorization in a home
  * (--email, --passphrase-file, --otp). Time-stamps come from --tsa URL or,
- * without it, from the home's own TSA in-process.
+ * without it, from the home's own TSA in-process. The PAdES levels, B-LT
+ * and B-LTA included, are one library call (pades_sign_file); detached
+ * signatures are cms_sign_file.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +18,7 @@
 #include "cli.h"
 #include "conf/conf.h"
 #include "cms/cms.h"
+#include "pades/pades.h"
 #include "pdf/pdf.h"
 #include "pki/pki.h"
 #include "ra/ra.h"
@@ -39,9 +42,12 @@ static const char sign_usage[] =
     "the Indonesian statement naming the issuing CA. --marker TEXT places the\n"
     "stamp's lower left at TEXT in the page (e.g. #ttd#; simple-font text), on\n"
     "--page N or the first page that has it; --size W,H (default 220,80).\n"
-    "B-LT (needs the home, no --tsa) adds a revision with a Document Security\n"
-    "Store: the signer's and the TSA's chains, OCSP responses and CRLs.\n"
-    "B-LTA (the home, no --tsa) adds after that a document time-stamp revision.\n"
+    "B-LT adds a revision with a Document Security Store: the signer's and the\n"
+    "TSA's chains, OCSP responses and CRLs. With --tsa URL they are fetched\n"
+    "online from the OCSP, CRL and caIssuers URLs the certificates carry (no home\n"
+    "needed; a certificate without reachable revocation data fails the signing);\n"
+    "without --tsa they come from the home's own TSA, OCSP responder and CRLs.\n"
+    "B-LTA adds after that a document time-stamp revision from the same TSA.\n"
     "--certify P makes a certification signature (DocMDP), only as the first\n"
     "signature: P=1 no changes allowed, 2 form filling and signing, 3 also\n"
     "annotations.\n"
@@ -99,105 +105,6 @@ out:
     return rc;
 }
 
-/*
- * B-LT: sign at B-T into a temporary file, then append a revision with the
- * Document Security Store: the signer's and the TSA's certificates with
- * their chain, OCSP responses for both, and the CRLs, all from this home.
- */
-static int sign_lt(pki *p, const pdf_sign_opts *so, const char *in, const char *out,
-                   sertel_err *err);
-
-/*
- * B-LTA: B-LT into a temporary file, then a document time-stamp revision
- * from the home's TSA. The TSA's chain and revocation data are already in
- * the DSS (the same TSA stamped the signature).
- */
-static int sign_lta(pki *p, const pdf_sign_opts *so, const char *in, const char *out,
-                    sertel_err *err)
-{
-    char *tmp = malloc(strlen(out) + 16);
-    int rc, fd;
-
-    if (tmp == NULL)
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    snprintf(tmp, strlen(out) + 16, "%s.lt-XXXXXX", out);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create a file next to %s", out);
-    }
-    close(fd);
-    rc = sign_lt(p, so, in, tmp, err);
-    if (rc == SERTEL_OK)
-        rc = pdf_timestamp_file(tmp, out, &so->tsa, err);
-    unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
-static int sign_lt(pki *p, const pdf_sign_opts *so, const char *in, const char *out,
-                   sertel_err *err)
-{
-    char *tmp = NULL;
-    X509 *tsa = NULL, *certs[8];
-    pki_blob *ocsps = NULL, *crls = NULL;
-    size_t nocsps = 0, ncrls = 0, ncerts = 0, i;
-    pdf_bytes cb[8], ob[8], rb[2];
-    unsigned char *ders[8] = {0};
-    int rc, fd;
-
-    tmp = malloc(strlen(out) + 16);
-    if (tmp == NULL)
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    snprintf(tmp, strlen(out) + 16, "%s.bt-XXXXXX", out);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create a file next to %s", out);
-    }
-    close(fd);
-    rc = pdf_sign_file(in, tmp, so, err);
-    if (rc != SERTEL_OK)
-        goto done;
-    if ((rc = pki_authority_cert(p, "tsa", &tsa, err)) != SERTEL_OK)
-        goto done;
-    certs[ncerts++] = so->signer.cert;
-    certs[ncerts++] = tsa;
-    for (i = 0; so->signer.chain != NULL && i < (size_t)sk_X509_num(so->signer.chain) && ncerts < 8;
-         i++)
-        certs[ncerts++] = sk_X509_value(so->signer.chain, (int)i);
-    rc = pki_validation_data(p, certs, 2, &ocsps, &nocsps, &crls, &ncrls, err);
-    if (rc != SERTEL_OK)
-        goto done;
-    for (i = 0; i < ncerts; i++) {
-        int len = i2d_X509(certs[i], &ders[i]);
-        if (len <= 0) {
-            rc = sertel_err_set(err, SERTEL_ERR_CRYPTO, "cannot encode a certificate");
-            goto done;
-        }
-        cb[i].p = ders[i];
-        cb[i].len = (size_t)len;
-    }
-    for (i = 0; i < nocsps && i < 8; i++) {
-        ob[i].p = ocsps[i].data;
-        ob[i].len = ocsps[i].len;
-    }
-    for (i = 0; i < ncrls && i < 2; i++) {
-        rb[i].p = crls[i].data;
-        rb[i].len = crls[i].len;
-    }
-    rc = pdf_add_dss_file(tmp, out, cb, ncerts, ob, nocsps, rb, ncrls, err);
-done:
-    unlink(tmp);
-    free(tmp);
-    for (i = 0; i < 8; i++)
-        OPENSSL_free(ders[i]);
-    X509_free(tsa);
-    pki_blobs_free(ocsps, nocsps);
-    pki_blobs_free(crls, ncrls);
-    return rc;
-}
-
 int cmd_sign(const cli_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -227,16 +134,17 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     };
     const char *p12 = NULL, *p12pw = NULL, *email = NULL, *ppfile = NULL, *otp = NULL,
                *tsa_url = NULL;
-    pdf_sign_opts so;
-    cms_signer *s = &so.signer;
-    int c, detached = 0, lt = 0, lta = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0;
+    pades_opts po;
+    pdf_sign_opts *sop = &po.sign;
+    cms_signer *s = &po.sign.signer;
+    int c, detached = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0;
     char *pass = NULL, *end, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
     pki *p = NULL;
     sertel_err err = {0};
 
-    memset(&so, 0, sizeof(so));
+    memset(&po, 0, sizeof(po));
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -260,44 +168,44 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             tsa_url = optarg;
             break;
         case 'r':
-            so.reason = optarg;
+            sop->reason = optarg;
             break;
         case 'L':
-            so.location = optarg;
+            sop->location = optarg;
             break;
         case 'c':
-            so.contact = optarg;
+            sop->contact = optarg;
             break;
         case 'n':
-            so.name = optarg;
+            sop->name = optarg;
             break;
         case 'F':
-            so.field = optarg;
+            sop->field = optarg;
             break;
         case 'd':
             detached = 1;
             break;
         case 'V':
-            so.visible = 1;
+            sop->visible = 1;
             break;
         case 'O':
-            so.footer = 1;
+            sop->footer = 1;
             break;
         case 'Q':
-            so.qr_text = optarg;
+            sop->qr_text = optarg;
             break;
         case 'C':
             if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '3')
                 return cli_usage_error("sign: --certify takes the DocMDP permission 1, 2 or 3 "
                                        "(1: no changes, 2: form filling and signing, 3: also "
                                        "annotations)");
-            so.certify = optarg[0] - '0';
+            sop->certify = optarg[0] - '0';
             break;
         case 'M':
             if (optarg[0] == '\0' || strlen(optarg) > 128)
                 return cli_usage_error("sign: --marker takes the text to look for (1 to 128 "
                                        "bytes), e.g. #ttd#");
-            so.marker = optarg;
+            sop->marker = optarg;
             break;
         case 'S': {
             char *q = optarg;
@@ -305,9 +213,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             has_size = 1;
             for (k = 2; k < 4; k++) {
                 errno = 0;
-                so.rect[k] = strtod(q, &end);
+                sop->rect[k] = strtod(q, &end);
                 if (errno || end == q || (k == 2 && *end != ',') || (k == 3 && *end != '\0') ||
-                    so.rect[k] <= 0 || so.rect[k] > 14400)
+                    sop->rect[k] <= 0 || sop->rect[k] > 14400)
                     return cli_usage_error("sign: --size is WIDTH,HEIGHT in points, e.g. 220,80");
                 q = end + 1;
             }
@@ -319,9 +227,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             has_rect = 1;
             for (k = 0; k < 4; k++) {
                 errno = 0;
-                so.rect[k] = strtod(q, &end);
+                sop->rect[k] = strtod(q, &end);
                 if (errno || end == q || (k < 3 && *end != ',') || (k == 3 && *end != '\0') ||
-                    so.rect[k] < 0 || so.rect[k] > 14400)
+                    sop->rect[k] < 0 || sop->rect[k] > 14400)
                     return cli_usage_error("sign: --rect is X,Y,WIDTH,HEIGHT in points, e.g. "
                                            "350,60,220,80");
                 q = end + 1;
@@ -329,17 +237,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         }
         case 'l':
-            if (strcmp(optarg, "B-B") == 0)
-                so.level = PDF_LEVEL_BB;
-            else if (strcmp(optarg, "B-T") == 0)
-                so.level = PDF_LEVEL_BT;
-            else if (strcmp(optarg, "B-LT") == 0) {
-                so.level = PDF_LEVEL_BT;
-                lt = 1;
-            } else if (strcmp(optarg, "B-LTA") == 0) {
-                so.level = PDF_LEVEL_BT;
-                lt = lta = 1;
-            } else
+            if (pades_level_parse(optarg, &po.level) != 0)
                 return cli_usage_error("sign: --level must be B-B, B-T, B-LT or B-LTA");
             break;
         case 'g': {
@@ -348,7 +246,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             v = strtoull(optarg, &end, 10);
             if (errno || *end || v == 0 || v > 10000000)
                 return cli_usage_error("sign: --page needs a page number from 1");
-            so.page = (size_t)v;
+            sop->page = (size_t)v;
             break;
         }
         case 'h':
@@ -366,24 +264,23 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         return cli_usage_error("sign: --p12 needs --p12-password-file F");
     if (email != NULL && ppfile == NULL)
         return cli_usage_error("sign: --email needs --passphrase-file F");
-    if (so.marker != NULL && has_rect)
+    if (sop->marker != NULL && has_rect)
         return cli_usage_error("sign: give either --rect or --marker, not both");
-    if (has_size && so.marker == NULL)
+    if (has_size && sop->marker == NULL)
         return cli_usage_error("sign: --size goes with --marker (--rect has its own size)");
-    if (so.marker != NULL)
-        so.visible = 1; /* --marker implies --visible */
-    if (so.visible && so.marker == NULL && (so.rect[2] <= 0 || so.rect[3] <= 0))
+    if (sop->marker != NULL)
+        sop->visible = 1; /* --marker implies --visible */
+    if (sop->visible && sop->marker == NULL && (sop->rect[2] <= 0 || sop->rect[3] <= 0))
         return cli_usage_error("sign: --visible needs --rect X,Y,WIDTH,HEIGHT (points), e.g. "
                                "--rect 350,60,220,80, or --marker TEXT");
-    if (!so.visible && (so.rect[2] > 0 || so.qr_text != NULL || so.footer))
+    if (!sop->visible && (sop->rect[2] > 0 || sop->qr_text != NULL || sop->footer))
         return cli_usage_error("sign: --rect, --qr and --footer go with --visible");
-    if (so.visible && detached)
+    if (sop->visible && detached)
         return cli_usage_error("sign: a detached signature has no visible stamp");
-    if (lt && (detached || tsa_url != NULL))
-        return cli_usage_error("sign: %s uses the home's own time-stamping authority, CRLs and "
-                               "OCSP responder (give --home, no --tsa) and applies to PDFs",
-                               lta ? "B-LTA" : "B-LT");
-    if (so.certify != 0 && detached)
+    if (po.level >= PADES_B_LT && detached)
+        return cli_usage_error("sign: %s applies to PDFs; a detached signature goes up to B-T",
+                               pades_level_name(po.level));
+    if (sop->certify != 0 && detached)
         return cli_usage_error("sign: --certify applies to PDFs, not detached signatures");
 
     if (p12 != NULL) {
@@ -397,48 +294,43 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         s->key = rs->key;
         s->cert = rs->cert;
         s->chain = rs->chain;
-        if (so.visible && so.qr_text == NULL) {
+        if (sop->visible && sop->qr_text == NULL) {
             /* The home's verification page, for the QR code. */
             snprintf(qrbuf, sizeof(qrbuf), "%s/verify",
                      conf_get_default(ca_get0_conf(ra_get0_ca(r)), "ca", "base_url",
                                       CA_DEFAULT_BASE_URL));
-            so.qr_text = qrbuf;
+            sop->qr_text = qrbuf;
         }
     }
-    if (so.level == PDF_LEVEL_BT) {
+    if (po.level >= PADES_B_T) {
         if (tsa_url != NULL) {
-            so.tsa.fn = cms_tsa_http;
-            so.tsa.arg = (void *)tsa_url;
+            /* An external TSA: B-LT/B-LTA data is fetched online from the certificates' URLs. */
+            sop->tsa.fn = cms_tsa_http;
+            sop->tsa.arg = (void *)tsa_url;
         } else {
             if (pki_open(g->home, &p, &err) != SERTEL_OK) {
-                sertel_err_prefix(&err, "B-T without --tsa URL uses the home TSA");
+                sertel_err_prefix(&err, "%s without --tsa URL uses the home's TSA",
+                                  pades_level_name(po.level));
                 goto fail;
             }
-            so.tsa.fn = home_tsa;
-            so.tsa.arg = p;
+            sop->tsa.fn = home_tsa;
+            sop->tsa.arg = p;
+            po.home = p;
         }
     }
     if (detached)
         rc = cms_sign_file(argv[optind], argv[optind + 1], s,
-                           so.level == PDF_LEVEL_BT ? &so.tsa : NULL, &err);
-    else if (lta)
-        rc = sign_lta(p, &so, argv[optind], argv[optind + 1], &err);
-    else if (lt)
-        rc = sign_lt(p, &so, argv[optind], argv[optind + 1], &err);
+                           po.level == PADES_B_T ? &sop->tsa : NULL, &err);
     else
-        rc = pdf_sign_file(argv[optind], argv[optind + 1], &so, &err);
+        rc = pades_sign_file(argv[optind], argv[optind + 1], &po, &err);
     if (rc != SERTEL_OK)
         goto fail;
     printf("signed %s -> %s (%s%s%s)\n", argv[optind], argv[optind + 1],
-           detached ? "CAdES " : "PAdES ",
-           lta                        ? "B-LTA"
-           : lt                       ? "B-LT"
-           : so.level == PDF_LEVEL_BT ? "B-T"
-                                      : "B-B",
-           so.certify == 1   ? ", certified: no changes allowed"
-           : so.certify == 2 ? ", certified: form filling and signing allowed"
-           : so.certify == 3 ? ", certified: forms, signing and annotations allowed"
-                             : "");
+           detached ? "CAdES " : "PAdES ", pades_level_name(po.level),
+           sop->certify == 1   ? ", certified: no changes allowed"
+           : sop->certify == 2 ? ", certified: form filling and signing allowed"
+           : sop->certify == 3 ? ", certified: forms, signing and annotations allowed"
+                               : "");
     rc = EXIT_OK;
     goto out;
 fail:

@@ -102,4 +102,54 @@ int cms_http_fetch(const char *url, const char *content_type, const unsigned cha
 int cms_tsa_http(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
                  size_t *resp_len, sertel_err *err);
 
+/* --- revocation data and certificates fetched online (revfetch.c) --- */
+
+#define CMS_REV_MAX_BODY (1u << 20) /* largest OCSP response, CRL or certificate fetched */
+#define CMS_REV_TIMEOUT 15L         /* seconds for one whole HTTP exchange */
+
+/*
+ * An OCSP response (RFC 6960) for cert from the OCSP URLs of its AIA
+ * extension (POST, SHA-1 CertID, no nonce), tried in order until one
+ * answers. It is accepted only when successful, signed by issuer or by a
+ * responder issuer certified for id-kp-OCSPSigning (looked up in the
+ * response and in pool, which may be NULL), current (thisUpdate not in the
+ * future, nextUpdate not past, 5 minutes' skew) and giving good or revoked
+ * for cert (unknown is refused). On success *der (free()) holds the
+ * OCSPResponse as received and *status (may be NULL) V_OCSP_CERTSTATUS_GOOD
+ * or _REVOKED. On failure err names the URL and what was wrong;
+ * SERTEL_ERR_NOTFOUND when cert names no responder.
+ */
+int cms_fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, unsigned char **der,
+                   size_t *len, int *status, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+
+/*
+ * The CRL (RFC 5280, DER) of cert from the http(s) URIs of its CRL
+ * distribution points. Accepted when issued and signed by issuer and not
+ * more than an hour past its nextUpdate. *der (free()) is the CRL as
+ * received; *status (may be NULL) is V_OCSP_CERTSTATUS_REVOKED when cert is
+ * listed, else V_OCSP_CERTSTATUS_GOOD. SERTEL_ERR_NOTFOUND when cert names
+ * no distribution point.
+ */
+int cms_fetch_crl(X509 *cert, X509 *issuer, unsigned char **der, size_t *len, int *status,
+                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/*
+ * The issuer of cert from its AIA caIssuers URL (a DER or PEM
+ * certificate), accepted only when cert's signature verifies with it.
+ * *issuer is the caller's (X509_free).
+ */
+int cms_fetch_issuer(X509 *cert, X509 **issuer, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/*
+ * The certificates in an RFC 3161 time-stamp: der is a TimeStampResp or a
+ * TimeStampToken (ContentInfo). *certs (sk_X509_pop_free) starts with the
+ * TSA's certificate (the token's signer), then the others it carries.
+ * SERTEL_ERR_INVALID when the token lacks the TSA's certificate.
+ */
+int cms_tst_certs(const unsigned char *der, size_t len, STACK_OF(X509) * *certs,
+                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3);
+
+/* The subject of cert in OpenSSL's one-line form, for messages (cut at cap). */
+void cms_cert_name(X509 *cert, char *buf, size_t cap) SERTEL_NONNULL(2);
+
 #endif

@@ -3,8 +3,9 @@
  *
  * Sources, in order: OCSP responses and CRLs of the PDF's /DSS, CRLs in
  * the CMS, then (unless offline) an OCSP request to the certificate's AIA
- * OCSP URL, else the CRL at its CDP URL, both through libcurl (http and
- * https only, 10 s, bodies capped at VFY_REV_MAX_BODY, no redirects).
+ * OCSP URL, else the CRL at its CDP URL, both fetched and checked by
+ * cms_fetch_ocsp / cms_fetch_crl (lib/cms revfetch.c: http and https only,
+ * CMS_REV_TIMEOUT, bodies capped at CMS_REV_MAX_BODY, no redirects).
  *
  * An OCSP response counts only when its signature verifies with the
  * issuing CA itself or with a delegated responder certified by that CA
@@ -262,90 +263,59 @@ static int crl_status(X509_CRL *crl, X509 *cert, X509 *issuer, time_t now, int f
     return 1;
 }
 
-/* --- fetching --- */
+/* --- fetching (lib/cms revfetch.c), then this validator's own checks --- */
 
-typedef struct body {
-    unsigned char *p;
-    size_t len;
-} body;
-
-/* GET (req NULL) or POST an OCSP request; 0 and the body on HTTP 200. */
-static int http_fetch(const char *url, const unsigned char *req, size_t req_len, body *b)
+/* Keep why from a failed fetch, unless the certificate simply names no such source. */
+static void fetch_why(const sertel_err *e, vfy_rev_result *out)
 {
-    return cms_http_fetch(url, req ? "application/ocsp-request" : NULL, req, req_len,
-                          VFY_REV_MAX_BODY, 10L, &b->p, &b->len, NULL, 0, NULL) == SERTEL_OK
-               ? 0
-               : -1;
+    size_t n = strnlen(e->msg, sizeof(out->why) - 1);
+
+    if (e->code != SERTEL_ERR_NOTFOUND && !out->why[0]) {
+        memcpy(out->why, e->msg, n); /* cut to fit */
+        out->why[n] = '\0';
+    }
 }
 
 static int fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, time_t now,
                       vfy_rev_result *out)
 {
-    STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(cert);
-    int i, done = 0;
+    unsigned char *der = NULL;
+    size_t len = 0;
+    vfy_revdata one = {0};
+    sertel_err e = {0};
+    int done = 0;
 
-    for (i = 0; urls != NULL && i < sk_OPENSSL_STRING_num(urls) && !done; i++) {
-        const char *url = sk_OPENSSL_STRING_value(urls, i);
-        OCSP_REQUEST *rq = OCSP_REQUEST_new();
-        OCSP_CERTID *id = OCSP_cert_to_id(NULL, cert, issuer);
-        unsigned char *der = NULL;
-        int dlen = -1;
-        body b = {0};
-
-        if (rq != NULL && id != NULL && OCSP_request_add0_id(rq, id) != NULL)
-            id = NULL, dlen = i2d_OCSP_REQUEST(rq, &der);
-        if (dlen > 0 && http_fetch(url, der, (size_t)dlen, &b) == 0) {
-            vfy_revdata one = {0};
-            add_ocsp_der(&one, b.p, b.len);
-            if (one.n_ocsps == 1 && ocsp_status(one.ocsps[0], cert, issuer, pool, now, 1, out))
-                done = 1;
-            vfy_revdata_free(&one);
-        } else if (!out->why[0]) {
-            snprintf(out->why, sizeof(out->why), "the OCSP responder %.100s did not answer", url);
-        }
-        free(b.p);
-        OPENSSL_free(der);
-        OCSP_CERTID_free(id);
-        OCSP_REQUEST_free(rq);
+    if (cms_fetch_ocsp(cert, issuer, pool, &der, &len, NULL, &e) != SERTEL_OK) {
+        fetch_why(&e, out);
+        return 0;
     }
-    X509_email_free(urls);
-    ERR_clear_error();
+    add_ocsp_der(&one, der, len);
+    if (one.n_ocsps == 1 && ocsp_status(one.ocsps[0], cert, issuer, pool, now, 1, out))
+        done = 1;
+    vfy_revdata_free(&one);
+    free(der);
     return done;
 }
 
 static int fetch_crl(X509 *cert, X509 *issuer, time_t now, vfy_rev_result *out)
 {
-    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
-    int i, j, done = 0;
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    size_t len = 0;
+    X509_CRL *crl = NULL;
+    sertel_err e = {0};
+    int done = 0;
 
-    for (i = 0; dps != NULL && i < sk_DIST_POINT_num(dps) && !done; i++) {
-        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-        if (dp->distpoint == NULL || dp->distpoint->type != 0)
-            continue;
-        for (j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname) && !done; j++) {
-            GENERAL_NAME *gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
-            char url[512];
-            body b = {0};
-            if (gn->type != GEN_URI ||
-                ASN1_STRING_length(gn->d.uniformResourceIdentifier) >= (int)sizeof(url))
-                continue;
-            snprintf(url, sizeof(url), "%.*s", ASN1_STRING_length(gn->d.uniformResourceIdentifier),
-                     (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier));
-            if (strlen(url) != (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier))
-                continue;
-            if (http_fetch(url, NULL, 0, &b) == 0) {
-                const unsigned char *p = b.p;
-                X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)b.len);
-                if (crl != NULL && crl_status(crl, cert, issuer, now, 1, out))
-                    done = 1;
-                X509_CRL_free(crl);
-            } else if (!out->why[0]) {
-                snprintf(out->why, sizeof(out->why), "the CRL at %.100s cannot be fetched", url);
-            }
-            free(b.p);
-        }
+    if (cms_fetch_crl(cert, issuer, &der, &len, NULL, &e) != SERTEL_OK) {
+        fetch_why(&e, out);
+        return 0;
     }
-    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    p = der;
+    crl = d2i_X509_CRL(NULL, &p, (long)len);
+    if (crl != NULL && crl_status(crl, cert, issuer, now, 1, out))
+        done = 1;
+    X509_CRL_free(crl);
+    free(der);
     ERR_clear_error();
     return done;
 }

@@ -196,8 +196,9 @@ expect_exit 1 "the token does not verify over other bytes" -- \
     openssl ts -verify -data "$T/dts.short" -in "$T/dts.p7s" -token_in -CAfile "$T/chain.pem"
 expect_exit 0 "sertel verify accepts the B-LTA file" -- S verify "$T/siti-lta.pdf"
 expect_grep "DocTimeStamp" "$T/out" "sertel verify sees the document time-stamp"
-expect_exit 2 "B-LTA with --tsa refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-LTA --tsa http://127.0.0.1:9/ "$D/letter.pdf" "$T/nope-lta.pdf"
-[ ! -e "$T/nope-lta.pdf" ] && pass "no B-LTA output after a refusal" || fail "B-LTA output written"
+expect_exit 2 "B-LTA with an unreachable --tsa fails" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-LTA --tsa http://127.0.0.1:9/ "$D/letter.pdf" "$T/nope-lta.pdf"
+expect_grep "127\.0\.0\.1:9/" "$T/err" "the failure names the TSA URL"
+[ ! -e "$T/nope-lta.pdf" ] && pass "no B-LTA output after the failure" || fail "B-LTA output written"
 
 # Certification signatures (DocMDP) only as the first signature.
 expect_exit 0 "certify with P=2" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 2 "$D/letter.pdf" "$T/siti-cert2.pdf"

@@ -1,0 +1,91 @@
+/*
+ * pades.h - PAdES baseline signatures end to end (ETSI EN 319 142-1):
+ * B-B and B-T are one signature revision (pdf_sign_file); B-LT adds a
+ * revision with the Document Security Store (pdf_add_dss_file) holding the
+ * certificates, OCSP responses and CRLs of the signer's chain and of the
+ * signature-time-stamp's TSA chain; B-LTA adds after it a document
+ * time-stamp revision (pdf_timestamp_file) from the same TSA.
+ *
+ * Validation data comes from one of two sources:
+ *  - a home (pades_opts.home): this CA's own OCSP responder, CRLs and TSA
+ *    certificate, in-process (pki_validation_data);
+ *  - online (home NULL): for each certificate of the signer's chain and of
+ *    the TSA's chain (the certificates in the time-stamp token just
+ *    received), up to a self-signed root, an OCSP response from its AIA
+ *    OCSP URL, else the CRL from its CRL distribution point; issuers that
+ *    are missing are fetched from AIA caIssuers (lib/cms revfetch.c).
+ *    A certificate without reachable, valid revocation data, or a revoked
+ *    one, fails the signing with a message naming it and the URL.
+ *
+ * The DSS of B-LTA is written before the document time-stamp, so the data
+ * for the document time-stamp's TSA is already there when it is the same
+ * TSA certificate as the signature-time-stamp's (one TSA URL for both).
+ * Online, when the TSA signed the document time-stamp with a certificate
+ * not in the DSS yet, a second DSS revision after the document time-stamp
+ * adds that certificate, its chain and their revocation data. (From a
+ * home the TSA is always the home's.)
+ *
+ * Output is atomic: intermediate revisions go to temporary files next to
+ * out (removed on every path); out appears only when everything succeeded.
+ *
+ * Thread safety: no shared state; one call per thread (the pki may be
+ * shared, it is thread-safe).
+ */
+#ifndef SERTEL_PADES_H
+#define SERTEL_PADES_H
+
+#include "pdf/pdf.h"
+#include "pki/pki.h"
+#include "util/err.h"
+
+/* Limits on what one B-LT revision gathers online. */
+#define PADES_MAX_CERTS 16 /* signer chain + TSA chain, issuers fetched included */
+/*
+ * Seconds of fetching before no further certificate is started (each
+ * HTTP exchange has its own CMS_REV_TIMEOUT; one certificate tries at
+ * most 4 OCSP and 4 CRL URLs).
+ */
+#define PADES_FETCH_BUDGET 120
+
+typedef enum pades_level {
+    PADES_B_B = 0, /* signature only */
+    PADES_B_T,     /* with a signature-time-stamp */
+    PADES_B_LT,    /* and a DSS revision with validation data */
+    PADES_B_LTA    /* and a document time-stamp over it */
+} pades_level;
+
+typedef struct pades_opts {
+    /*
+     * The signature: signer, appearance, certification and, for B-T and
+     * above, the TSA (sign.tsa, also used for B-LTA's document
+     * time-stamp). sign.level is ignored: level decides.
+     */
+    pdf_sign_opts sign;
+    pades_level level;
+    /*
+     * Source of B-LT/B-LTA validation data: a home's services
+     * (borrowed), or NULL to fetch it online from the URLs the
+     * certificates carry.
+     */
+    pki *home;
+} pades_opts;
+
+/*
+ * Sign in_path into out_path at o->level. in_path and out_path must
+ * differ; out_path's directory must be writable (temporary files live
+ * there). Errors: those of pdf_sign_file, SERTEL_ERR_INVALID (B-T and
+ * above without a TSA), SERTEL_ERR_NOTFOUND / SERTEL_ERR_IO (no reachable
+ * revocation data for a certificate, named in err), SERTEL_ERR_DENIED (a
+ * certificate in either chain is revoked), SERTEL_ERR_UNSUPPORTED (more
+ * than PADES_MAX_CERTS certificates). On any error no output file exists.
+ */
+int pades_sign_file(const char *in_path, const char *out_path, const pades_opts *o,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* "B-B", "B-T", "B-LT", "B-LTA" (NULL for other values). */
+const char *pades_level_name(pades_level l);
+
+/* Parse a level name as above; -1 when it is none of them. */
+int pades_level_parse(const char *s, pades_level *out) SERTEL_NONNULL(1, 2);
+
+#endif
