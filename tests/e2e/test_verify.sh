@@ -113,6 +113,14 @@ for m in append-content:"content of page 1 changed" append-annot:"page 1: annota
 done
 expect_exit 1 "append-content: Indonesian text names the change" -- V "$T/append-content.pdf"
 expect_grep "Dokumen DIUBAH setelah ditandatangani" "$T/out" "append-content: text says changed"
+# Findings in the report's language: Indonesian by default, English with --lang en; JSON both.
+expect_grep "^    - isi halaman 1 diubah \(objek [0-9]+\)" "$T/out" "append-content: the change in Indonesian"
+expect_grep "^    - dokumen diubah setelah tanda tangan ini: isi halaman 1 diubah" "$T/out" "append-content: the reason in Indonesian"
+expect_no_grep "content of page|the document was changed" "$T/out" "append-content: no English finding in the Indonesian report"
+expect_exit 1 "append-content: English text" -- V --lang en "$T/append-content.pdf"
+expect_grep "^    - content of page 1 changed \(object [0-9]+\)" "$T/out" "append-content: the change in English"
+expect_no_grep "isi halaman" "$T/out" "append-content: no Indonesian finding in the English report"
+jqt "$T/append-content.json" '(.signatures[0].changes[0]|test("^content of page 1 changed")) and (.signatures[0].changes_id[0]|test("^isi halaman 1 diubah")) and (.signatures[0].reasons|length) == (.signatures[0].reasons_id|length) and (.signatures[0].harmless_changes_id|length) == (.signatures[0].harmless_changes|length)' "append-content: JSON changes in English, changes_id / reasons_id in Indonesian"
 
 # Universal Signature Forgery variants: a clear failure, never a pass or a crash.
 for m in usf-empty:"gap of /ByteRange is not the /Contents" usf-null:"gap of /ByteRange is not the /Contents" \
@@ -201,6 +209,8 @@ for m in wrap-gap:"gap of /ByteRange is not the /Contents" wrap-overlap:"out of 
     expect_exit 1 "$mode: not valid" -- V --json "$T/$mode.pdf"
     jqt "$T/out" ".conclusion == \"TOTAL_FAILED\" and .signatures[0].sub_indication == \"FORMAT_FAILURE\" and (.signatures[0].reasons[0]|test(\"$msg\"))" "$mode: TOTAL_FAILED / FORMAT_FAILURE, '$msg'"
 done
+expect_exit 1 "wrap-move: Indonesian text" -- V "$T/wrap-move.pdf"
+expect_grep "bita yang ditandatangani dipindahkan .*\(Signature Wrapping\)" "$T/out" "wrap-move: the reason in Indonesian"
 # Shadow attacks: hide-and-replace (a hidden stream in the signed revision switched on
 # later), replace (an object in use redefined), and a page added.
 $ATK shadow-prep "$L" "$T/shadow0.pdf"
