@@ -60,9 +60,9 @@ static int add_pem(STACK_OF(X509) * st, const char *file, sertel_err *err)
  * The home's root CA certificate as a trust anchor. It is read from the
  * file that `sertel init` writes next to the database (certs/root.pem):
  * validation needs nothing else from the home, and opening it as a CA
- * (pki_open: the database, the keystore's OCSP and TSA keys, CRL refresh)
- * cost about three times the validation itself (docs/benchmarks.md). A
- * home without that file is opened the old way.
+ * (pki_open: the database, the keystore's OCSP and TSA keys decrypted
+ * with PBKDF2, a CRL refresh that may write) cost more than the validation
+ * itself. A home without that file is opened the old way.
  */
 static void add_home_root(const char *home, STACK_OF(X509) * st)
 {

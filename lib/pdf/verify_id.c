@@ -44,7 +44,7 @@ static const tr TR[] = {
     {"the /Contents hex string has an odd number of digits",
      "string heksadesimal /Contents memiliki jumlah digit ganjil"},
     {"/ByteRange does not end at the end of a revision (%%%%EOF) or of the file",
-     "/ByteRange tidak berakhir di akhir sebuah revisi (%%EOF) atau di akhir berkas"},
+     "/ByteRange tidak berakhir di akhir sebuah revisi (%%%%EOF) atau di akhir berkas"},
     {"the signature field's /V is not a signature dictionary",
      "/V kolom tanda tangan bukan kamus tanda tangan"},
     {"the signature has no /Contents", "tanda tangan tidak memiliki /Contents"},
