@@ -980,6 +980,14 @@ static int classify_form_field(vctx *c, pdf_doc *od, uint32_t num, const pdf_obj
     }
     if (!dict_eq_except(a, b, skip, &key))
         return 0;
+    if (strcmp(ft, "Btn") == 0) {
+        /* a push button (field flag 17) holds no value: a new look is no filling in */
+        const pdf_obj *ff = pdf_resolve(od, pdf_dict_get(a, "Ff"));
+        if (ff == NULL && pdf_dict_get(a, "Parent") != NULL)
+            ff = pdf_resolve(od, pdf_dict_get(pdf_resolve(od, pdf_dict_get(a, "Parent")), "Ff"));
+        if (ff != NULL && ff->type == PDF_INT && (ff->u.integer & (1 << 16)))
+            return 0;
+    }
     vfy_change(s, c->cur_p == 1 ? 0 : 1, "form field %s filled in (object %u)",
                name[0] ? name : "(unnamed)", num);
     return 1;

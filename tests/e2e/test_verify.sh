@@ -330,6 +330,14 @@ new_home "$H2"
 cat "$H2/certs/issuing.pem" "$H2/certs/root.pem" >"$T/chain2.pem"
 openssl pkcs12 -export -inkey "$T/budi.key" -in "$T/budi2.crt" -certfile "$T/chain2.pem" \
     -passout file:"$T/p12pw" -out "$T/budi2.p12"
+# A document time-stamp from another TSA (home2's) added to the B-LT file: its DSS holds
+# nothing for that TSA, so offline its chain's status is unknown.
+$FORM doctst-prepare "$T/blt.pdf" "$T/dts.part" "$T/dts.data"
+"$SERTEL" --home "$H2" timestamp "$T/dts.data" --out "$T/dts.tsr" >/dev/null || fail "home2 timestamp"
+openssl ts -reply -in "$T/dts.tsr" -token_out -out "$T/dts.tok" 2>/dev/null || fail "token out of the TimeStampResp"
+$FORM doctst-finish "$T/dts.part" "$T/dts.tok" "$T/dts.pdf"
+expect_exit 1 "document time-stamp without revocation data, offline: not passed" -- V --json --offline --trust "$H2/certs/root.pem" "$T/dts.pdf"
+jqt "$T/out" '.signatures[0].conclusion == "TOTAL_PASSED" and .signatures[1].document_timestamp and .signatures[1].conclusion == "INDETERMINATE" and .signatures[1].sub_indication == "TRY_LATER" and .signatures[1].revocation == "not checked (offline)" and ([.signatures[1].chain_revocation[] | .role + ":" + .status] == ["tsa:unknown","tsa-ca:unknown"]) and (.signatures[1].reasons[0]|test("no revocation status for the document time-stamp.s TSA chain \\(offline\\)"))' "document time-stamp, offline, no DSS data for its TSA: INDETERMINATE / TRY_LATER, unknown"
 tsaserial=$(openssl x509 -in "$H2/certs/tsa.pem" -noout -serial | cut -d= -f2)
 "$SERTEL" --home "$H2" cert revoke "$tsaserial" --reason keyCompromise >/dev/null || fail "revoke the TSA"
 sleep 1

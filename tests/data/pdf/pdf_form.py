@@ -15,6 +15,12 @@ locked file is signed with `openssl cms -sign`.
       an incremental update that fills in the field NAME as a form filler
       does: the field's /V and its widget's /AP (a new appearance stream),
       and the AcroForm's /NeedAppearances
+  pdf_form.py doctst-prepare IN OUT.part DATA
+      an incremental update adding a document time-stamp field (/Type
+      /DocTimeStamp, ETSI.RFC3161) with an empty /Contents; DATA gets the
+      bytes its /ByteRange covers, for any RFC 3161 TSA to stamp
+  pdf_form.py doctst-finish OUT.part TOKEN.der OUT
+      the token written into /Contents
 """
 import re, subprocess, sys, tempfile, os
 
@@ -124,12 +130,66 @@ def fill(src, dst, name, value):
     open(dst, 'wb').write(d)
 
 
+def doctst_prepare(src, dst, data):
+    d = bytearray(open(src, 'rb').read())
+    sx = int(re.findall(rb'startxref\s+(\d+)', d)[-1])
+    tr = re.findall(rb'trailer\s*(<<.*?>>)\s*startxref', d, re.S)[-1]
+    size = int(re.search(rb'/Size\s+(\d+)', tr).group(1))
+    root = re.search(rb'/Root\s+(\d+ \d+ R)', tr).group(1)
+
+    def last_def(num):
+        return list(re.finditer(rb'(?<![0-9])%d 0 obj(.*?)endobj' % num, d, re.S))[-1].group(1).strip()
+
+    rnum = int(root.split()[0])
+    cat = last_def(rnum)
+    objs = [(size, b'<< /FT /Sig /T (DocTS) /Type /Annot /Subtype /Widget /F 132 /Rect [0 0 0 0] /V %d 0 R >>' % (size + 1))]
+    width = 16384
+    objs.append((size + 1, b'<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 '
+                 b'/ByteRange [0 0000000000 0000000000 0000000000] /Contents <' + b'0' * width + b'> >>'))
+    am = re.search(rb'/AcroForm\s+(\d+)\s+0\s+R', cat)
+    if am:
+        af = last_def(int(am.group(1)))
+        objs.append((int(am.group(1)), re.sub(rb'(/Fields\s*\[[^\]]*)\]', rb'\1 %d 0 R]' % size, af, count=1)))
+    else:
+        objs.append((rnum, re.sub(rb'(/AcroForm\s*<<[^>]*?/Fields\s*\[[^\]]*)\]', rb'\1 %d 0 R]' % size, cat, count=1)))
+    if not d.endswith(b'\n'):
+        d += b'\n'
+    body, offs = b'', {}
+    for num, text in objs:
+        offs[num] = len(d) + len(body)
+        body += b'%d 0 obj\n' % num + text + b'\nendobj\n'
+    x = len(d) + len(body)
+    xref = b'xref\n' + b''.join(b'%d 1\n%010d 00000 n \n' % (n, offs[n]) for n in sorted(offs))
+    d += body + xref + b'trailer\n<< /Size %d /Root %s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (
+        size + 2, root, sx, x)
+    b = d.rindex(b'/Contents <') + len(b'/Contents ')
+    c = b + width + 2
+    br = b'[0 %010d %010d %010d]' % (b, c, len(d) - c)
+    k = d.rindex(b'[0 0000000000 0000000000 0000000000]')
+    d[k:k + len(br)] = br
+    open(dst, 'wb').write(d)
+    open(data, 'wb').write(bytes(d[:b] + d[c:]))
+
+
+def doctst_finish(part, token, dst):
+    d = bytearray(open(part, 'rb').read())
+    tok = open(token, 'rb').read().hex().encode()
+    b = d.rindex(b'/Contents <') + len(b'/Contents ')
+    assert len(tok) <= 16384
+    d[b + 1:b + 1 + len(tok)] = tok
+    open(dst, 'wb').write(d)
+
+
 if __name__ == '__main__':
     m = sys.argv[1]
     if m == 'form':
         open(sys.argv[2], 'wb').write(write(base()))
     elif m == 'locked':
         locked(*sys.argv[2:6])
+    elif m == 'doctst-prepare':
+        doctst_prepare(*sys.argv[2:5])
+    elif m == 'doctst-finish':
+        doctst_finish(*sys.argv[2:5])
     elif m == 'fill':
         fill(sys.argv[2], sys.argv[3], sys.argv[4].encode(), sys.argv[5].encode())
     else:
