@@ -2,8 +2,12 @@
 # End-to-end: `sertel verify` on PDFs signed by `sertel sign` (B-B, B-T,
 # twice) and on attacked copies built by the test from a correctly signed
 # file (byte flip, Universal Signature Forgery variants, incremental
-# saving, a new annotation, duplicate objects); detached .p7s; trust from
-# --home / --trust only; JSON checked with jq; exit codes 0/1/2.
+# saving, a new annotation, duplicate objects, signature wrapping with the
+# second range moved); form fields filled in under DocMDP P=1/2/3 and
+# FieldMDP locks (tests/data/pdf/pdf_form.py); the revocation of a document
+# time-stamp's TSA (good, revoked, unknown); findings in Indonesian and
+# English; detached .p7s; trust from --home / --trust only; JSON checked
+# with jq; exit codes 0/1/2.
 . "$(dirname "$0")/lib.sh"
 D=$SERTEL_TEST_DATA
 ATK="python3 $D/pdf/pdf_attack.py"
@@ -280,12 +284,20 @@ for p in 2 3; do
     expect_exit 0 "P=$p then a form field filled in: verifies" -- V --json "$T/form-fill$p.pdf"
     jqt "$T/out" '.conclusion == "TOTAL_PASSED" and .signatures[0].modified_after_signing == false and (.signatures[0].harmless_changes|map(test("form field nama filled in"))|any)' "P=$p: the filled field is named as permitted"
 done
+expect_exit 0 "P=2 then a form field filled in: Indonesian text" -- V "$T/form-fill2.pdf"
+expect_grep "^    - kolom formulir nama diisi \(objek [0-9]+\)" "$T/out" "P=2: the filled field named in Indonesian"
+if command -v qpdf >/dev/null; then
+    for f in form form-fill2; do
+        qpdf --check "$T/$f.pdf" >"$T/qpdf.txt" 2>&1 && pass "qpdf --check: $f.pdf is well formed" || fail "qpdf --check $f.pdf: $(cat "$T/qpdf.txt")"
+    done
+fi
 expect_exit 1 "P=1 then a form field filled in: not valid" -- V --json "$T/form-fill1.pdf"
 jqt "$T/out" '.conclusion == "TOTAL_FAILED" and .signatures[0].modified_after_signing == true and (.signatures[0].changes|map(test("DocMDP P=1.*form field nama filled in"))|any)' "P=1: TOTAL_FAILED, the filled field named"
 # FieldMDP: a signature (made by openssl cms over a file the test writes) whose field /Lock
 # and FieldMDP /Reference lock "nama"; filling "nama" fails it, filling "catatan" does not.
 $FORM locked "$T/locked.pdf" "$T/budi.crt" "$T/budi.key" "$T/issuing.pem" || fail "build the locked-field file"
 expect_exit 0 "FieldMDP: the signed file with a locked field verifies" -- V --json "$T/locked.pdf"
+command -v qpdf >/dev/null && { qpdf --check "$T/locked.pdf" >"$T/qpdf.txt" 2>&1 && pass "qpdf --check: locked.pdf is well formed" || fail "qpdf --check locked.pdf: $(cat "$T/qpdf.txt")"; }
 $FORM fill "$T/locked.pdf" "$T/locked-nama.pdf" nama "Orang lain"
 $FORM fill "$T/locked.pdf" "$T/locked-catatan.pdf" catatan "Setuju"
 expect_exit 1 "FieldMDP: the locked field changed: not valid" -- V --json "$T/locked-nama.pdf"
