@@ -99,6 +99,14 @@ jqt "$T/notrust.json" '.conclusion == "INDETERMINATE" and .signatures[0].sub_ind
 ( cd "$T/elsewhere" && SERTEL_HOME= "$SERTEL" verify --trust "$T/root.pem" "$T/bt.pdf" >/dev/null 2>&1; echo $? >"$T/rc" )
 [ "$(cat "$T/rc")" = 0 ] && pass "--trust root.pem: exit 0" || fail "--trust root.pem: exit $(cat "$T/rc")"
 
+# The home's root is read from certs/root.pem alone: no database, keys or audit log opened.
+mkdir -p "$T/thin/certs" && cp "$H/certs/root.pem" "$T/thin/certs/"
+expect_exit 0 "a home holding only certs/root.pem is the trust anchor" -- "$SERTEL" --home "$T/thin" verify --json "$T/bt.pdf"
+cp "$T/out" "$T/thin.json"
+V --json "$T/bt.pdf" >"$T/full.json" 2>/dev/null
+jq -S 'del(.file)' "$T/thin.json" >"$T/a.json"; jq -S 'del(.file)' "$T/full.json" >"$T/b.json"
+cmp -s "$T/a.json" "$T/b.json" && pass "the same report as with the whole home" || fail "reports differ: $(diff "$T/a.json" "$T/b.json" | head -5)"
+
 # Integrity: one byte flipped inside the signed range.
 $ATK flip "$T/bt.pdf" "$T/flip.pdf"
 expect_exit 1 "flipped byte: not valid" -- V --json "$T/flip.pdf"
