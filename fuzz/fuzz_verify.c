@@ -10,7 +10,9 @@
  *     lib/pdf/[a-z]*.c lib/cms/[a-z]*.c lib/util/err.c lib/util/fs.c \
  *     -lcrypto -lcurl -lsodium -lz -ljansson -lqrencode -o /tmp/fuzz_verify
  *   /tmp/fuzz_verify -max_total_time=60 -max_len=262144 fuzz/corpus/verify
- * Seeds: fuzz/corpus/verify (signed letters, B-B and B-T, and attacked copies).
+ * Seeds: fuzz/corpus/verify (signed letters, B-B, B-T and B-LTA, attacked
+ * copies, form fields filled in under DocMDP P=1 and P=2, a FieldMDP-locked
+ * field changed, the second ByteRange range moved).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     devnull = fopen("/dev/null", "w");
     if (devnull != NULL) {
         vfy_report_text(r, "fuzz", "en", devnull);
+        vfy_report_text(r, "fuzz", "id", devnull); /* the translation of every finding */
         fclose(devnull);
     }
     vfy_report_free(r);

@@ -46,6 +46,16 @@ static int hexv(int c)
     return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
+static int blank(const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!pdf_is_ws(p[i]))
+            return 0;
+    return 1;
+}
+
 /* End of the %%EOF marker (with its end-of-line) ending exactly at e, or 0. */
 static int eof_ends_at(const unsigned char *buf, size_t e)
 {
@@ -96,15 +106,29 @@ int vfy_check_byterange(const unsigned char *buf, size_t len, const pdf_obj *br,
         *why = "/ByteRange points beyond the end of the file";
         return -1;
     }
-    if (v[2] - v[1] < 2 || buf[v[1]] != '<' || buf[v[2] - 1] != '>') {
+    if (v[2] - v[1] < 2 || buf[v[1]] != '<') {
         *why = "the gap of /ByteRange is not the /Contents hex string";
         return -1;
     }
-    for (i = (size_t)v[1] + 1; i < v[2] - 1; i++)
-        if (!is_hex(buf[i])) {
-            *why = "the gap of /ByteRange holds more than the /Contents hex string";
-            return -1;
-        }
+    for (i = (size_t)v[1] + 1; i < v[2] && is_hex(buf[i]); i++)
+        ;
+    if (i < v[2] && buf[i] == '>' && i + 1 < v[2] && !blank(buf + i + 1, (size_t)v[2] - i - 1)) {
+        /* '<' hex '>' and more bytes before the second range: it was moved
+         * away from the signature value and unsigned bytes were put in
+         * between (Signature Wrapping, Mladenov et al. 2019). */
+        *why = "unsigned bytes lie between the signature value (/Contents) and the second "
+               "signed range: the signed bytes were moved and unsigned content was put in "
+               "their place (Signature Wrapping)";
+        return -1;
+    }
+    if (buf[v[2] - 1] != '>') {
+        *why = "the gap of /ByteRange is not the /Contents hex string";
+        return -1;
+    }
+    if (i != v[2] - 1) {
+        *why = "the gap of /ByteRange holds more than the /Contents hex string";
+        return -1;
+    }
     if ((v[2] - v[1] - 2) % 2 != 0) {
         *why = "the /Contents hex string has an odd number of digits";
         return -1;
@@ -316,8 +340,9 @@ static void pdf_date_iso(const pdf_obj *o, char out[40])
 
 typedef struct sigref {
     char name[256];
-    const pdf_obj *v; /* the /V value as written (maybe a reference) */
-    uint32_t holder;  /* object holding the signature dictionary */
+    const pdf_obj *v;     /* the /V value as written (maybe a reference) */
+    const pdf_obj *field; /* the signature field dictionary (its /Lock) */
+    uint32_t holder;      /* object holding the signature dictionary */
 } sigref;
 
 typedef struct finder {
@@ -364,6 +389,7 @@ static void walk_fields(finder *f, const pdf_obj *arr, const char *prefix, int i
                 f->refs = nr;
                 snprintf(nr[f->n].name, sizeof(nr[f->n].name), "%s", name);
                 nr[f->n].v = v;
+                nr[f->n].field = fd;
                 nr[f->n].holder = v->type == PDF_REF ? v->u.ref.num : holder;
                 f->n++;
             }
@@ -376,17 +402,30 @@ static void walk_fields(finder *f, const pdf_obj *arr, const char *prefix, int i
 
 /* --- revisions --- */
 
+/*
+ * A FieldMDP lock (ISO 32000-1 §12.8.2.4, Table 233 /Lock, Table 254
+ * /TransformParams): /Action /All, /Include or /Exclude with /Fields.
+ */
+typedef struct field_lock {
+    const char *action;    /* "All", "Include", "Exclude" */
+    const pdf_obj *fields; /* array of field names (text strings) */
+} field_lock;
+
+#define VFY_MAX_LOCKS 8
+
 typedef struct vctx {
     pdf_doc *d;
     const unsigned char *buf;
     size_t len;
     const vfy_opts *o;
     vfy_report *r;
-    vfy_revdata rd;    /* the document's /DSS */
-    int cert_p;        /* DocMDP P of the certification signature, 0: not certified */
-    uint64_t cert_end; /* end of the certification signature's revision */
-    int cur_p;         /* P applying to the changes being analysed, 0: none */
-    char whybuf[240];  /* why an addition is refused */
+    vfy_revdata rd;                  /* the document's /DSS */
+    int cert_p;                      /* DocMDP P of the certification signature, 0: not certified */
+    uint64_t cert_end;               /* end of the certification signature's revision */
+    int cur_p;                       /* P applying to the changes being analysed, 0: none */
+    char whybuf[240];                /* why an addition is refused */
+    field_lock locks[VFY_MAX_LOCKS]; /* FieldMDP locks of the signature being analysed */
+    size_t nlocks;
 } vctx;
 
 /* Offsets just after each %%EOF marker (with its end-of-line). */
@@ -819,6 +858,150 @@ static const char *type_name(const pdf_obj *o)
     return o->type == PDF_STREAM ? "stream" : o->type == PDF_ARRAY ? "array" : "object";
 }
 
+/* --- form fields: filling in (DocMDP P=2, 3) and FieldMDP locks --- */
+
+/*
+ * The form field that o (a field or a widget of one) belongs to: its fully
+ * qualified name (ISO 32000-1 §12.7.3.2, the /T of o and its ancestors
+ * joined by '.') into name and its (inheritable) field type, or NULL when
+ * o is no form field.
+ */
+static const char *form_field(pdf_doc *d, const pdf_obj *o, char *name, size_t cap)
+{
+    const char *ft = NULL;
+    char part[200], tmp[256];
+    int depth;
+
+    name[0] = '\0';
+    if (o == NULL || o->type != PDF_DICT)
+        return NULL;
+    if (pdf_dict_get(o, "T") == NULL && pdf_dict_get(o, "FT") == NULL &&
+        !pdf_is_name(pdf_resolve(d, pdf_dict_get(o, "Subtype")), "Widget"))
+        return NULL;
+    for (depth = 0; o != NULL && o->type == PDF_DICT && depth < MAX_FIELD_DEPTH; depth++) {
+        const pdf_obj *t = pdf_resolve(d, pdf_dict_get(o, "FT"));
+        if (ft == NULL && t != NULL && t->type == PDF_NAME)
+            ft = t->u.str.p;
+        pdf_text(pdf_resolve(d, pdf_dict_get(o, "T")), part, sizeof(part));
+        if (part[0]) {
+            snprintf(tmp, sizeof(tmp), "%s%s%.120s", part, name[0] ? "." : "", name);
+            snprintf(name, cap, "%s", tmp);
+        }
+        o = pdf_resolve(d, pdf_dict_get(o, "Parent"));
+    }
+    return ft;
+}
+
+/* The lock of c's current signature that covers the field name, or NULL. */
+static const field_lock *locked_by(vctx *c, const char *name)
+{
+    size_t i, k;
+
+    for (i = 0; i < c->nlocks; i++) {
+        const field_lock *l = &c->locks[i];
+        const pdf_obj *fs = pdf_resolve(c->d, l->fields);
+        int listed = 0;
+        if (strcmp(l->action, "All") == 0)
+            return l;
+        for (k = 0; fs != NULL && fs->type == PDF_ARRAY && k < fs->u.arr.n && k < 1024; k++) {
+            char n[256];
+            size_t nl;
+            pdf_text(pdf_resolve(c->d, fs->u.arr.items[k]), n, sizeof(n));
+            nl = strlen(n);
+            /* a name covers the field and its descendants */
+            if (nl > 0 && strncmp(name, n, nl) == 0 && (name[nl] == '\0' || name[nl] == '.'))
+                listed = 1;
+        }
+        if ((strcmp(l->action, "Include") == 0) == listed)
+            return l;
+    }
+    return NULL;
+}
+
+static void add_lock(vctx *c, const pdf_obj *lk)
+{
+    const pdf_obj *a = pdf_resolve(c->d, pdf_dict_get(lk, "Action"));
+    const char *act = pdf_is_name(a, "All")       ? "All"
+                      : pdf_is_name(a, "Include") ? "Include"
+                      : pdf_is_name(a, "Exclude") ? "Exclude"
+                                                  : "All"; /* unreadable: the strictest */
+    if (c->nlocks < VFY_MAX_LOCKS) {
+        c->locks[c->nlocks].action = act;
+        c->locks[c->nlocks].fields = pdf_dict_get(lk, "Fields");
+        c->nlocks++;
+    }
+}
+
+/* The FieldMDP locks of a signature: its field's /Lock and its FieldMDP /Reference entries. */
+static void load_locks(vctx *c, const sigref *ref)
+{
+    const pdf_obj *v = pdf_resolve(c->d, ref->v), *lk, *refs;
+    size_t i;
+
+    c->nlocks = 0;
+    lk = ref->field != NULL ? pdf_resolve(c->d, pdf_dict_get(ref->field, "Lock")) : NULL;
+    if (lk != NULL && lk->type == PDF_DICT)
+        add_lock(c, lk);
+    refs =
+        v != NULL && v->type == PDF_DICT ? pdf_resolve(c->d, pdf_dict_get(v, "Reference")) : NULL;
+    for (i = 0; refs != NULL && refs->type == PDF_ARRAY && i < refs->u.arr.n && i < 16; i++) {
+        const pdf_obj *r = pdf_resolve(c->d, refs->u.arr.items[i]), *tp;
+        if (r == NULL || r->type != PDF_DICT ||
+            !pdf_is_name(pdf_resolve(c->d, pdf_dict_get(r, "TransformMethod")), "FieldMDP"))
+            continue;
+        tp = pdf_resolve(c->d, pdf_dict_get(r, "TransformParams"));
+        if (tp != NULL && tp->type == PDF_DICT)
+            add_lock(c, tp);
+    }
+}
+
+/*
+ * A redefined form field or widget: filling in (a new /V, appearance /AP,
+ * appearance state /AS, nothing else) is allowed except under DocMDP P=1;
+ * any change to a field locked by the signature (FieldMDP) is not.
+ * 0: not a form field (the caller goes on).
+ */
+static int classify_form_field(vctx *c, pdf_doc *od, uint32_t num, const pdf_obj *a,
+                               const pdf_obj *b, vfy_sig *s)
+{
+    static const char *const skip[] = {"V", "AP", "AS", NULL};
+    char name[256];
+    const char *ft = form_field(od, a, name, sizeof(name)), *key = NULL;
+    const field_lock *lk;
+
+    if (ft == NULL || strcmp(ft, "Sig") == 0 || b == NULL || b->type != PDF_DICT)
+        return 0;
+    if ((lk = locked_by(c, name)) != NULL) {
+        vfy_change(s, 0,
+                   "form field %s was changed, but this signature locks it (FieldMDP /Action "
+                   "/%s) (object %u)",
+                   name[0] ? name : "(unnamed)", lk->action, num);
+        return 1;
+    }
+    if (!dict_eq_except(a, b, skip, &key))
+        return 0;
+    if (strcmp(ft, "Btn") == 0) {
+        /* a push button (field flag 17) holds no value: a new look is no filling in */
+        const pdf_obj *ff = pdf_resolve(od, pdf_dict_get(a, "Ff"));
+        if (ff == NULL && pdf_dict_get(a, "Parent") != NULL)
+            ff = pdf_resolve(od, pdf_dict_get(pdf_resolve(od, pdf_dict_get(a, "Parent")), "Ff"));
+        if (ff != NULL && ff->type == PDF_INT && (ff->u.integer & (1 << 16)))
+            return 0;
+    }
+    vfy_change(s, c->cur_p == 1 ? 0 : 1, "form field %s filled in (object %u)",
+               name[0] ? name : "(unnamed)", num);
+    return 1;
+}
+
+/* /NeedAppearances of an AcroForm changed: part of filling in a form. */
+static void need_appearances(vctx *c, const pdf_obj *af, const pdf_obj *bf, uint32_t num,
+                             vfy_sig *s)
+{
+    if (ser_eq(pdf_dict_get(af, "NeedAppearances"), pdf_dict_get(bf, "NeedAppearances")))
+        return;
+    vfy_change(s, c->cur_p == 1 ? 0 : 1, "form: /NeedAppearances changed (object %u)", num);
+}
+
 /* Classify one object that a later revision redefined. */
 static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, uint32_t acroform,
                      uint32_t info, vfy_sig *s)
@@ -869,7 +1052,7 @@ static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, ui
         static const char *const skip[] = {"AcroForm", "DSS", "Perms", "Extensions", NULL};
         if (dict_eq_except(a, b, skip, &key)) {
             const pdf_obj *af = pdf_dict_get(a, "AcroForm"), *bf = pdf_dict_get(b, "AcroForm");
-            static const char *const afskip[] = {"Fields", "SigFlags", NULL};
+            static const char *const afskip[] = {"Fields", "SigFlags", "NeedAppearances", NULL};
             if (af != NULL && af->type == PDF_DICT) { /* inline AcroForm */
                 if (bf == NULL || bf->type != PDF_DICT || !dict_eq_except(af, bf, afskip, &key) ||
                     !array_grows_ok(c, od, pdf_resolve(od, pdf_dict_get(af, "Fields")),
@@ -878,6 +1061,7 @@ static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, ui
                                key ? key : why);
                     return;
                 }
+                need_appearances(c, af, bf, num, s);
             }
             vfy_change(s, 1, "catalog: AcroForm/DSS/Extensions updated (object %u)", num);
         } else {
@@ -886,12 +1070,14 @@ static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, ui
         return;
     }
     if (num == acroform) {
-        static const char *const skip[] = {"Fields", "SigFlags", NULL};
+        static const char *const skip[] = {"Fields", "SigFlags", "NeedAppearances", NULL};
         if (dict_eq_except(a, b, skip, &key) &&
             array_grows_ok(c, od, pdf_resolve(od, pdf_dict_get(a, "Fields")),
-                           pdf_resolve(c->d, pdf_dict_get(b, "Fields")), &why, NULL, 0))
-            vfy_change(s, 1, "form: signature field added (object %u)", num);
-        else
+                           pdf_resolve(c->d, pdf_dict_get(b, "Fields")), &why, NULL, 0)) {
+            need_appearances(c, a, b, num, s);
+            if (!ser_eq(pdf_dict_get(a, "Fields"), pdf_dict_get(b, "Fields")))
+                vfy_change(s, 1, "form: signature field added (object %u)", num);
+        } else
             vfy_change(s, 0, "form (AcroForm) changed: %s (object %u)", key ? key : why, num);
         return;
     }
@@ -926,6 +1112,8 @@ static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, ui
                        bst != NULL && bst->type == PDF_NAME ? bst->u.str.p : "something else", num);
         return;
     }
+    if (classify_form_field(c, od, num, a, b, s))
+        return;
     if (a->type == PDF_DICT && pdf_is_name(pdf_resolve(od, pdf_dict_get(a, "FT")), "Sig") &&
         pdf_dict_get(a, "V") == NULL) {
         static const char *const skip[] = {"V", NULL};
@@ -1145,7 +1333,10 @@ static void name_docmdp(vfy_sig *s, int p)
 
     for (i = 0; i < s->n_changes; i++) {
         size_t n = strlen(s->changes[i]) + 64;
-        char *x = malloc(n);
+        char *x;
+        if (strstr(s->changes[i], "(FieldMDP") != NULL)
+            continue; /* forbidden by the signature's own lock, whatever P says */
+        x = malloc(n);
         if (x == NULL)
             continue;
         snprintf(x, n, "not permitted by the certification (DocMDP P=%d): %s", p, s->changes[i]);
@@ -1172,7 +1363,7 @@ static int only_ws(const unsigned char *p, size_t n)
 
 static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_err *err)
 {
-    vctx c = {d, d->buf, d->len, o, NULL, {0}, 0, 0, 0, ""};
+    vctx c;
     finder f = {d, NULL, 0, 0};
     const pdf_obj *cat, *af;
     uint32_t cnum;
@@ -1182,6 +1373,11 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
     uint32_t dup = 0;
     int dup_found = 0;
 
+    memset(&c, 0, sizeof(c));
+    c.d = d;
+    c.buf = d->buf;
+    c.len = d->len;
+    c.o = o;
     c.r = calloc(1, sizeof(*c.r));
     if (c.r == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
@@ -1253,8 +1449,16 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
         if (c.cert_p && s->revision_end < c.cert_end && !s->doc_timestamp)
             vfy_note(s, "a signature before the certification signature: a certification "
                         "signature must be the first signature of the document");
-        if (!s->covers_whole_document)
+        if (!s->covers_whole_document) {
+            size_t k;
+            c.nlocks = 0;
+            for (k = 0; k < f.n; k++)
+                if (strcmp(f.refs[k].name, s->field) == 0) {
+                    load_locks(&c, &f.refs[k]);
+                    break;
+                }
             analyse_changes(&c, s);
+        }
         if (c.cur_p)
             name_docmdp(s, c.cur_p);
         if (s->modified_after_signing)

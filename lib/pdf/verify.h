@@ -18,9 +18,16 @@
  * within one revision fail the document. A certified document (/Perms
  * /DocMDP naming a signature with a DocMDP /Reference) has its
  * permissions P applied to every later revision (P=1: DSS and document
- * time-stamps only; P=2: signing; P=3: plus comment annotations; new
- * visible signature fields are refused: Sneaky Signature; annotations
- * that can cover content are refused: Evil Annotation).
+ * time-stamps only; P=2: signing and filling in form fields; P=3: plus
+ * comment annotations; new visible signature fields are refused: Sneaky
+ * Signature; annotations that can cover content are refused: Evil
+ * Annotation). Filling in a form field (its /V, its widget's /AP and /AS,
+ * the AcroForm's /NeedAppearances) is accepted and named unless P=1. A
+ * signature's FieldMDP locks (ISO 32000-1 §12.8.2.4: its field's /Lock and
+ * FieldMDP /Reference entries, /Action /All, /Include or /Exclude) make any
+ * later change to a locked field fail that signature, the field named.
+ * A /ByteRange whose second range was moved away from /Contents with
+ * unsigned bytes in between (Signature Wrapping) is named as such.
  *
  * Revocation (verify_rev.c) of every certificate of the signer's and the
  * TSA's chains but the trust anchor: the /DSS OCSP responses and CRLs,
@@ -30,7 +37,10 @@
  * (ETSI EN 319 102-1 past signature validation: the time-stamp is proof of
  * existence before the revocation, whatever the reason); revoked without a
  * time-stamp is INDETERMINATE/REVOKED_NO_POE; no status obtainable is
- * INDETERMINATE/TRY_LATER unless the certificate has ocsp-nocheck.
+ * INDETERMINATE/TRY_LATER unless the certificate has ocsp-nocheck. A
+ * document time-stamp's TSA chain is checked the same way: its TSA
+ * revoked before the time-stamp's time is TOTAL_FAILED/REVOKED, no status
+ * INDETERMINATE/TRY_LATER; its revocation fields describe the TSA.
  *
  * Every input is hostile: any parse error is a failure of that signature,
  * never a pass. Results are owned by the report (vfy_report_free).

@@ -706,11 +706,87 @@ out:
     return s->integrity;
 }
 
+/*
+ * The revocation of a document time-stamp's TSA chain, like a signature
+ * time-stamp's (the DSS, then online unless offline); the TSA's status is
+ * the time-stamp's revocation / certificate_status.
+ */
+static void check_doc_tst_rev(PKCS7 *p7, const vfy_opts *o, const vfy_revdata *rd, time_t gen,
+                              vfy_sig *s)
+{
+    STACK_OF(PKCS7_SIGNER_INFO) *sis = PKCS7_get_signer_info(p7);
+    PKCS7_SIGNER_INFO *psi = sis != NULL ? sk_PKCS7_SIGNER_INFO_value(sis, 0) : NULL;
+    STACK_OF(X509) *pc = PKCS7_type_is_signed(p7) ? p7->d.sign->cert : NULL;
+    STACK_OF(X509) *pool = sk_X509_new_null(), *chain = NULL;
+    X509_STORE *st = make_store(o);
+    X509 *tsa = NULL;
+    time_t now = o->now ? o->now : time(NULL);
+    chain_rev cr;
+    const vfy_rev_result *l = &cr.leaf;
+    char rt[40] = "";
+    int i;
+
+    if (pool == NULL || st == NULL || psi == NULL)
+        goto out;
+    for (i = 0; pc != NULL && i < sk_X509_num(pc); i++)
+        if (X509_up_ref(sk_X509_value(pc, i)) && !sk_X509_push(pool, sk_X509_value(pc, i)))
+            X509_free(sk_X509_value(pc, i));
+    for (i = 0; rd != NULL && rd->certs != NULL && i < sk_X509_num(rd->certs); i++)
+        if (X509_up_ref(sk_X509_value(rd->certs, i)) &&
+            !sk_X509_push(pool, sk_X509_value(rd->certs, i)))
+            X509_free(sk_X509_value(rd->certs, i));
+    tsa = X509_find_by_issuer_and_serial(pool, psi->issuer_and_serial->issuer,
+                                         psi->issuer_and_serial->serial);
+    if (tsa == NULL)
+        goto out;
+    name_str(X509_get_subject_name(tsa), s->timestamp_tsa, sizeof(s->timestamp_tsa));
+    chain = build_chain(st, tsa, pool, gen);
+    if (chain == NULL)
+        goto out;
+    check_chain_rev(o, rd, NULL, pool, chain, 1, now, s, &cr);
+    snprintf(s->revocation_source, sizeof(s->revocation_source), "%s", l->source);
+    if (l->status == VFY_REV_REVOKED) {
+        vfy_iso_time(l->rev_time, rt);
+        snprintf(s->revocation_time, sizeof(s->revocation_time), "%s", rt);
+        snprintf(s->revocation_reason, sizeof(s->revocation_reason), "%s",
+                 vfy_rev_reason_name(l->reason));
+        snprintf(s->revocation, sizeof(s->revocation), "revoked");
+        snprintf(s->certificate_status, sizeof(s->certificate_status), "revoked");
+        if (l->rev_time > gen)
+            vfy_note(s,
+                     "the TSA's certificate was revoked at %s (%s, %s), after the document "
+                     "time-stamp's time",
+                     rt, s->revocation_reason, l->source);
+        else
+            vfy_set(s, VFY_TOTAL_FAILED, "REVOKED",
+                    "the TSA's certificate was revoked at %s (%s, %s), before the document "
+                    "time-stamp's time",
+                    rt, s->revocation_reason, l->source);
+    } else if (l->status == VFY_REV_GOOD) {
+        snprintf(s->revocation, sizeof(s->revocation), "good");
+    } else if (l->nocheck) {
+        snprintf(s->revocation, sizeof(s->revocation), "not needed (ocsp-nocheck)");
+    } else {
+        snprintf(s->revocation, sizeof(s->revocation),
+                 o->offline ? "not checked (offline)" : "unknown");
+    }
+    if (cr.ca_revoked != 0 && cr.ca_revoked <= gen)
+        vfy_set(s, VFY_INDETERMINATE, "REVOKED_CA_NO_POE",
+                "a CA of the document time-stamp's TSA chain was revoked before its time");
+    if (cr.unknown > 0)
+        vfy_set(s, VFY_INDETERMINATE, "TRY_LATER",
+                "no revocation status for the document time-stamp's TSA chain%s: %s",
+                o->offline ? " (offline)" : "", cr.unknown_why);
+out:
+    sk_X509_pop_free(chain, X509_free);
+    sk_X509_pop_free(pool, X509_free);
+    X509_STORE_free(st);
+}
+
 /* A document time-stamp (ETSI.RFC3161): the token's imprint is over the ByteRange. */
 int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
                       const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s)
 {
-    (void)rd; /* the TSA chain of a document time-stamp: not checked for revocation yet */
     const unsigned char *p = der;
     PKCS7 *p7 = NULL;
     TS_TST_INFO *ti = NULL;
@@ -722,7 +798,7 @@ int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, v
     time_t gen;
 
     snprintf(s->certificate_status, sizeof(s->certificate_status), "unknown");
-    snprintf(s->revocation, sizeof(s->revocation), "not checked (offline)");
+    snprintf(s->revocation, sizeof(s->revocation), "not checked");
     p7 = len > 0 && len <= VFY_MAX_CMS ? d2i_PKCS7(NULL, &p, (long)len) : NULL;
     ti = p7 != NULL ? PKCS7_to_TS_TST_INFO(p7) : NULL;
     if (ti == NULL) {
@@ -770,6 +846,8 @@ int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, v
     }
     if (asn1_time_t(TS_TST_INFO_get_time(ti), &gen) == 0) {
         vfy_iso_time(gen, s->timestamp_time);
+        if (s->conclusion == VFY_TOTAL_PASSED)
+            check_doc_tst_rev(p7, o, rd, gen, s);
         s->has_timestamp = s->conclusion == VFY_TOTAL_PASSED;
     }
     snprintf(s->level, sizeof(s->level), "DocTimeStamp");

@@ -19,6 +19,11 @@ void vfy_set(vfy_sig *s, vfy_conclusion c, const char *sub, const char *fmt, ...
     SERTEL_PRINTF(4, 5);
 void vfy_report_note(vfy_report *r, const char *fmt, ...) SERTEL_PRINTF(2, 3);
 void vfy_iso_time(time_t t, char out[40]);
+/*
+ * The Indonesian form of an English finding (a reason, change or note) into
+ * out (verify_id.c); the English itself when there is none. Returns out.
+ */
+const char *vfy_text_id(const char *en, char *out, size_t cap) SERTEL_NONNULL(1, 2);
 
 /* Validation data of the document (its /DSS); all members may be empty. */
 typedef struct vfy_revdata {

@@ -21,6 +21,18 @@ static json_t *strs(char **a, size_t n)
     return arr;
 }
 
+/* The same strings in Indonesian (verify_id.c). */
+static json_t *strs_id(char **a, size_t n)
+{
+    json_t *arr = json_array();
+    char t[1024];
+    size_t i;
+
+    for (i = 0; arr != NULL && i < n; i++)
+        json_array_append_new(arr, json_string(vfy_text_id(a[i], t, sizeof(t))));
+    return arr;
+}
+
 static const char *integrity_name(const vfy_sig *s)
 {
     if (s->integrity)
@@ -56,6 +68,7 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(root, "certification", json_null());
     }
     json_object_set_new(root, "document_notes", strs(r->notes, r->n_notes));
+    json_object_set_new(root, "document_notes_id", strs_id(r->notes, r->n_notes));
     for (i = 0; i < r->n_sigs; i++) {
         const vfy_sig *s = &r->sigs[i];
         json_t *o = json_object(), *signer = json_object(), *ts, *br = json_array(),
@@ -80,7 +93,9 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(o, "covers_whole_document", json_boolean(s->covers_whole_document));
         json_object_set_new(o, "modified_after_signing", json_boolean(s->modified_after_signing));
         json_object_set_new(o, "changes", strs(s->changes, s->n_changes));
+        json_object_set_new(o, "changes_id", strs_id(s->changes, s->n_changes));
         json_object_set_new(o, "harmless_changes", strs(s->harmless, s->n_harmless));
+        json_object_set_new(o, "harmless_changes_id", strs_id(s->harmless, s->n_harmless));
         json_object_set_new(signer, "name", str_or_null(s->signer_name));
         json_object_set_new(signer, "subject", str_or_null(s->signer_subject));
         json_object_set_new(signer, "issuer", str_or_null(s->signer_issuer));
@@ -125,6 +140,7 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
             json_array_append_new(br, json_integer((json_int_t)s->byterange[k]));
         json_object_set_new(o, "byte_range", br);
         json_object_set_new(o, "reasons", strs(s->reasons, s->n_reasons));
+        json_object_set_new(o, "reasons_id", strs_id(s->reasons, s->n_reasons));
         json_array_append_new(sigs, o);
 
         /* BSrE-compatible detail. */
@@ -219,15 +235,37 @@ static const words EN = {
     "This signature covers an earlier revision; later revisions hold only allowed changes",
     "Field"};
 
+/* A finding in the report's language. */
+static const char *say(const words *w, const char *en, char *buf, size_t cap)
+{
+    return w == &EN ? en : vfy_text_id(en, buf, cap);
+}
+
+static const char *cert_status_id(const char *s)
+{
+    static const char *const map[][2] = {
+        {"valid", "valid"},         {"expired", "kedaluwarsa"},
+        {"revoked", "DICABUT"},     {"untrusted", "tidak tepercaya"},
+        {"invalid", "tidak valid"}, {"unknown", "tidak diketahui"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(s, map[i][0]) == 0)
+            return map[i][1];
+    return s;
+}
+
 void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FILE *f)
 {
     const words *w = lang != NULL && strcmp(lang, "en") == 0 ? &EN : &ID;
     size_t i, k;
+    char t[1024];
 
     if (file != NULL)
         fprintf(f, "%s\n", file);
     for (i = 0; i < r->n_notes; i++)
-        fprintf(f, "! %s\n", r->notes[i]);
+        fprintf(f, "! %s\n", say(w, r->notes[i], t, sizeof(t)));
     if (r->n_sigs == 0)
         fprintf(f, "%s\n", w->nosig);
     for (i = 0; i < r->n_sigs; i++) {
@@ -271,7 +309,8 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
         if (s->location[0])
             fprintf(f, "  %s: %s\n", w->location, s->location);
         fprintf(f, "  %s: %s\n", w->level, s->level[0] ? s->level : "-");
-        fprintf(f, "  %s: %s\n", w->cert, s->certificate_status);
+        fprintf(f, "  %s: %s\n", w->cert,
+                w == &EN ? s->certificate_status : cert_status_id(s->certificate_status));
         if (s->revocation[0]) {
             const char *src = s->revocation_source;
             int en = w == &EN;
@@ -285,8 +324,12 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
                     strcmp(s->revocation, "good") == 0      ? (en ? "good" : "baik (tidak dicabut)")
                     : strcmp(s->revocation, "revoked") == 0 ? (en ? "REVOKED" : "DICABUT")
                     : strcmp(s->revocation, "unknown") == 0 ? (en ? "unknown" : "tidak diketahui")
-                    : strncmp(s->revocation, "not checked", 11) == 0
+                    : strcmp(s->revocation, "not checked (offline)") == 0
                         ? (en ? "not checked (offline)" : "tidak diperiksa (luring)")
+                    : strcmp(s->revocation, "not checked") == 0
+                        ? (en ? "not checked" : "tidak diperiksa")
+                    : strcmp(s->revocation, "not needed (ocsp-nocheck)") == 0
+                        ? (en ? "not needed (ocsp-nocheck)" : "tidak diperlukan (ocsp-nocheck)")
                         : s->revocation,
                     src[0] ? " (" : "", src, src[0] ? ")" : "");
             if (s->revocation_time[0])
@@ -300,17 +343,17 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
         if (s->n_changes) {
             fprintf(f, "  %s:\n", w->changes);
             for (k = 0; k < s->n_changes; k++)
-                fprintf(f, "    - %s\n", s->changes[k]);
+                fprintf(f, "    - %s\n", say(w, s->changes[k], t, sizeof(t)));
         }
         if (s->n_harmless) {
             fprintf(f, "  %s:\n", w->harmless);
             for (k = 0; k < s->n_harmless; k++)
-                fprintf(f, "    - %s\n", s->harmless[k]);
+                fprintf(f, "    - %s\n", say(w, s->harmless[k], t, sizeof(t)));
         }
         if (s->n_reasons) {
             fprintf(f, "  %s:\n", w->why);
             for (k = 0; k < s->n_reasons; k++)
-                fprintf(f, "    - %s\n", s->reasons[k]);
+                fprintf(f, "    - %s\n", say(w, s->reasons[k], t, sizeof(t)));
         }
     }
     fprintf(f, "\n%s: %s (%s%s%s)\n", w->doc,

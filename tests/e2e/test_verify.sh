@@ -2,11 +2,16 @@
 # End-to-end: `sertel verify` on PDFs signed by `sertel sign` (B-B, B-T,
 # twice) and on attacked copies built by the test from a correctly signed
 # file (byte flip, Universal Signature Forgery variants, incremental
-# saving, a new annotation, duplicate objects); detached .p7s; trust from
-# --home / --trust only; JSON checked with jq; exit codes 0/1/2.
+# saving, a new annotation, duplicate objects, signature wrapping with the
+# second range moved); form fields filled in under DocMDP P=1/2/3 and
+# FieldMDP locks (tests/data/pdf/pdf_form.py); the revocation of a document
+# time-stamp's TSA (good, revoked, unknown); findings in Indonesian and
+# English; detached .p7s; trust from --home / --trust only; JSON checked
+# with jq; exit codes 0/1/2.
 . "$(dirname "$0")/lib.sh"
 D=$SERTEL_TEST_DATA
 ATK="python3 $D/pdf/pdf_attack.py"
+FORM="python3 $D/pdf/pdf_form.py"
 for tool in python3 jq openssl; do
     command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
 done
@@ -94,6 +99,14 @@ jqt "$T/notrust.json" '.conclusion == "INDETERMINATE" and .signatures[0].sub_ind
 ( cd "$T/elsewhere" && SERTEL_HOME= "$SERTEL" verify --trust "$T/root.pem" "$T/bt.pdf" >/dev/null 2>&1; echo $? >"$T/rc" )
 [ "$(cat "$T/rc")" = 0 ] && pass "--trust root.pem: exit 0" || fail "--trust root.pem: exit $(cat "$T/rc")"
 
+# The home's root is read from certs/root.pem alone: no database, keys or audit log opened.
+mkdir -p "$T/thin/certs" && cp "$H/certs/root.pem" "$T/thin/certs/"
+expect_exit 0 "a home holding only certs/root.pem is the trust anchor" -- "$SERTEL" --home "$T/thin" verify --json "$T/bt.pdf"
+cp "$T/out" "$T/thin.json"
+V --json "$T/bt.pdf" >"$T/full.json" 2>/dev/null
+jq -S 'del(.file)' "$T/thin.json" >"$T/a.json"; jq -S 'del(.file)' "$T/full.json" >"$T/b.json"
+cmp -s "$T/a.json" "$T/b.json" && pass "the same report as with the whole home" || fail "reports differ: $(diff "$T/a.json" "$T/b.json" | head -5)"
+
 # Integrity: one byte flipped inside the signed range.
 $ATK flip "$T/bt.pdf" "$T/flip.pdf"
 expect_exit 1 "flipped byte: not valid" -- V --json "$T/flip.pdf"
@@ -112,6 +125,14 @@ for m in append-content:"content of page 1 changed" append-annot:"page 1: annota
 done
 expect_exit 1 "append-content: Indonesian text names the change" -- V "$T/append-content.pdf"
 expect_grep "Dokumen DIUBAH setelah ditandatangani" "$T/out" "append-content: text says changed"
+# Findings in the report's language: Indonesian by default, English with --lang en; JSON both.
+expect_grep "^    - isi halaman 1 diubah \(objek [0-9]+\)" "$T/out" "append-content: the change in Indonesian"
+expect_grep "^    - dokumen diubah setelah tanda tangan ini: isi halaman 1 diubah" "$T/out" "append-content: the reason in Indonesian"
+expect_no_grep "content of page|the document was changed" "$T/out" "append-content: no English finding in the Indonesian report"
+expect_exit 1 "append-content: English text" -- V --lang en "$T/append-content.pdf"
+expect_grep "^    - content of page 1 changed \(object [0-9]+\)" "$T/out" "append-content: the change in English"
+expect_no_grep "isi halaman" "$T/out" "append-content: no Indonesian finding in the English report"
+jqt "$T/append-content.json" '(.signatures[0].changes[0]|test("^content of page 1 changed")) and (.signatures[0].changes_id[0]|test("^isi halaman 1 diubah")) and (.signatures[0].reasons|length) == (.signatures[0].reasons_id|length) and (.signatures[0].harmless_changes_id|length) == (.signatures[0].harmless_changes|length)' "append-content: JSON changes in English, changes_id / reasons_id in Indonesian"
 
 # Universal Signature Forgery variants: a clear failure, never a pass or a crash.
 for m in usf-empty:"gap of /ByteRange is not the /Contents" usf-null:"gap of /ByteRange is not the /Contents" \
@@ -192,12 +213,16 @@ jqt "$T/det2.json" '.signatures[0].sub_indication == "HASH_FAILURE"' "detached: 
 expect_exit 1 "detached: a garbage signature file fails" -- V --json --detached "$T/np.pdf" "$T/blob.bin"
 jqt "$T/out" '.signatures[0].sub_indication == "FORMAT_FAILURE"' "detached: garbage signature is FORMAT_FAILURE"
 # Signature Wrapping: the gap must be exactly the /Contents string, the ranges must not overlap.
-for m in wrap-gap:"gap of /ByteRange is not the /Contents" wrap-overlap:"out of order, overlap"; do
+# wrap-move: the second signed range relocated, unsigned objects in between (Mladenov et al. 2019).
+for m in wrap-gap:"gap of /ByteRange is not the /Contents" wrap-overlap:"out of order, overlap" \
+    wrap-move:"unsigned bytes lie between the signature value .* the signed bytes were moved .*Signature Wrapping"; do
     mode=${m%%:*} msg=${m#*:}
     $ATK "$mode" "$T/bt.pdf" "$T/$mode.pdf"
     expect_exit 1 "$mode: not valid" -- V --json "$T/$mode.pdf"
     jqt "$T/out" ".conclusion == \"TOTAL_FAILED\" and .signatures[0].sub_indication == \"FORMAT_FAILURE\" and (.signatures[0].reasons[0]|test(\"$msg\"))" "$mode: TOTAL_FAILED / FORMAT_FAILURE, '$msg'"
 done
+expect_exit 1 "wrap-move: Indonesian text" -- V "$T/wrap-move.pdf"
+expect_grep "bita yang ditandatangani dipindahkan .*\(Signature Wrapping\)" "$T/out" "wrap-move: the reason in Indonesian"
 # Shadow attacks: hide-and-replace (a hidden stream in the signed revision switched on
 # later), replace (an object in use redefined), and a page added.
 $ATK shadow-prep "$L" "$T/shadow0.pdf"
@@ -256,6 +281,38 @@ for m in cert1-annot:"DocMDP P=1.*FreeText annotation" cert2-freetext:"DocMDP P=
     jqt "$T/$mode.json" '.conclusion == "TOTAL_FAILED" and .signatures[0].conclusion == "TOTAL_FAILED" and .signatures[0].modified_after_signing == true and .signatures[0].certification != null' "$mode: certification TOTAL_FAILED"
     jqt "$T/$mode.json" ".signatures[0].changes | map(test(\"$msg\")) | any" "$mode: change named '$msg'"
 done
+# Form filling (ISO 32000-1 §12.8.2.2): a PDF with text fields, written by the test, certified
+# by sertel, then filled in as a form filler does (/V, the widget's /AP, /NeedAppearances).
+$FORM form "$T/form.pdf"
+for p in 1 2 3; do
+    sign "$T/form.pdf" "$T/form-cert$p.pdf" --certify $p || fail "sign the form --certify $p"
+    $FORM fill "$T/form-cert$p.pdf" "$T/form-fill$p.pdf" nama "Budi Santoso"
+done
+for p in 2 3; do
+    expect_exit 0 "P=$p then a form field filled in: verifies" -- V --json "$T/form-fill$p.pdf"
+    jqt "$T/out" '.conclusion == "TOTAL_PASSED" and .signatures[0].modified_after_signing == false and (.signatures[0].harmless_changes|map(test("form field nama filled in"))|any)' "P=$p: the filled field is named as permitted"
+done
+expect_exit 0 "P=2 then a form field filled in: Indonesian text" -- V "$T/form-fill2.pdf"
+expect_grep "^    - kolom formulir nama diisi \(objek [0-9]+\)" "$T/out" "P=2: the filled field named in Indonesian"
+if command -v qpdf >/dev/null; then
+    for f in form form-fill2; do
+        qpdf --check "$T/$f.pdf" >"$T/qpdf.txt" 2>&1 && pass "qpdf --check: $f.pdf is well formed" || fail "qpdf --check $f.pdf: $(cat "$T/qpdf.txt")"
+    done
+fi
+expect_exit 1 "P=1 then a form field filled in: not valid" -- V --json "$T/form-fill1.pdf"
+jqt "$T/out" '.conclusion == "TOTAL_FAILED" and .signatures[0].modified_after_signing == true and (.signatures[0].changes|map(test("DocMDP P=1.*form field nama filled in"))|any)' "P=1: TOTAL_FAILED, the filled field named"
+# FieldMDP: a signature (made by openssl cms over a file the test writes) whose field /Lock
+# and FieldMDP /Reference lock "nama"; filling "nama" fails it, filling "catatan" does not.
+$FORM locked "$T/locked.pdf" "$T/budi.crt" "$T/budi.key" "$T/issuing.pem" || fail "build the locked-field file"
+expect_exit 0 "FieldMDP: the signed file with a locked field verifies" -- V --json "$T/locked.pdf"
+command -v qpdf >/dev/null && { qpdf --check "$T/locked.pdf" >"$T/qpdf.txt" 2>&1 && pass "qpdf --check: locked.pdf is well formed" || fail "qpdf --check locked.pdf: $(cat "$T/qpdf.txt")"; }
+$FORM fill "$T/locked.pdf" "$T/locked-nama.pdf" nama "Orang lain"
+$FORM fill "$T/locked.pdf" "$T/locked-catatan.pdf" catatan "Setuju"
+expect_exit 1 "FieldMDP: the locked field changed: not valid" -- V --json "$T/locked-nama.pdf"
+jqt "$T/out" '.signatures[0].conclusion == "TOTAL_FAILED" and (.signatures[0].changes|map(test("form field nama was changed, but this signature locks it \\(FieldMDP /Action /Include\\)"))|any)' "FieldMDP: the locked field named"
+expect_exit 0 "FieldMDP: an unlocked field filled in: verifies" -- V --json "$T/locked-catatan.pdf"
+jqt "$T/out" '.signatures[0].harmless_changes|map(test("form field catatan filled in"))|any' "FieldMDP: the unlocked field named as filled in"
+
 # Not certified: a visible signature added later is accepted and named with its rectangle;
 # a new visible signature field that nobody signed is not.
 sign "$T/bb.pdf" "$T/vis.pdf" --visible --rect 100,100,200,50 || fail "sign visible"
@@ -280,8 +337,35 @@ jqt "$T/blt.json" '[.signatures[0].chain_revocation[] | .role] | (index("signer"
 if sign "$L" "$T/blta.pdf" --level B-LTA 2>/dev/null; then
     expect_exit 0 "B-LTA --offline verifies" -- V --json --offline "$T/blta.pdf"
     jqt "$T/out" '(.signatures|length) == 2 and .signatures[0].level == "B-LTA" and .signatures[1].level == "DocTimeStamp" and .conclusion == "TOTAL_PASSED"' "B-LTA: level B-LTA, then the document time-stamp"
+    jqt "$T/out" '.signatures[1].revocation == "good" and (.signatures[1].revocation_source|test("^DSS")) and .signatures[1].certificate_status == "valid" and ([.signatures[1].chain_revocation[] | .role] == ["tsa","tsa-ca"]) and ([.signatures[1].chain_revocation[] | .status == "good"] | all)' "B-LTA: the document time-stamp's TSA chain good from the DSS"
+    expect_exit 0 "B-LTA: English text" -- V --lang en --offline "$T/blta.pdf"
+    [ "$(grep -c 'Revocation.*: good (embedded in the document (DSS))' "$T/out")" = 2 ] && pass "B-LTA text: revocation of the signature and of the document time-stamp" || fail "B-LTA text: $(cat "$T/out")"
 else
     echo "# sign --level B-LTA not available: B-LTA level not tested"
+fi
+# A home whose TSA certificate is revoked before the document time-stamp: the DSS says so.
+H2=$T/home2
+new_home "$H2"
+"$SERTEL" --home "$H2" cert issue --csr "$T/budi.csr" --profile document-signing >"$T/budi2.crt"
+cat "$H2/certs/issuing.pem" "$H2/certs/root.pem" >"$T/chain2.pem"
+openssl pkcs12 -export -inkey "$T/budi.key" -in "$T/budi2.crt" -certfile "$T/chain2.pem" \
+    -passout file:"$T/p12pw" -out "$T/budi2.p12"
+# A document time-stamp from another TSA (home2's) added to the B-LT file: its DSS holds
+# nothing for that TSA, so offline its chain's status is unknown.
+$FORM doctst-prepare "$T/blt.pdf" "$T/dts.part" "$T/dts.data"
+"$SERTEL" --home "$H2" timestamp "$T/dts.data" --out "$T/dts.tsr" >/dev/null || fail "home2 timestamp"
+openssl ts -reply -in "$T/dts.tsr" -token_out -out "$T/dts.tok" 2>/dev/null || fail "token out of the TimeStampResp"
+$FORM doctst-finish "$T/dts.part" "$T/dts.tok" "$T/dts.pdf"
+expect_exit 1 "document time-stamp without revocation data, offline: not passed" -- V --json --offline --trust "$H2/certs/root.pem" "$T/dts.pdf"
+jqt "$T/out" '.signatures[0].conclusion == "TOTAL_PASSED" and .signatures[1].document_timestamp and .signatures[1].conclusion == "INDETERMINATE" and .signatures[1].sub_indication == "TRY_LATER" and .signatures[1].revocation == "not checked (offline)" and ([.signatures[1].chain_revocation[] | .role + ":" + .status] == ["tsa:unknown","tsa-ca:unknown"]) and (.signatures[1].reasons[0]|test("no revocation status for the document time-stamp.s TSA chain \\(offline\\)"))' "document time-stamp, offline, no DSS data for its TSA: INDETERMINATE / TRY_LATER, unknown"
+tsaserial=$(openssl x509 -in "$H2/certs/tsa.pem" -noout -serial | cut -d= -f2)
+"$SERTEL" --home "$H2" cert revoke "$tsaserial" --reason keyCompromise >/dev/null || fail "revoke the TSA"
+sleep 1
+if "$SERTEL" --home "$H2" sign --p12 "$T/budi2.p12" --p12-password-file "$T/p12pw" --level B-LTA "$L" "$T/blta-tsarev.pdf" >/dev/null 2>&1; then
+    expect_exit 1 "TSA revoked: B-LTA not valid" -- "$SERTEL" --home "$H2" verify --json --offline "$T/blta-tsarev.pdf"
+    jqt "$T/out" '.signatures[1].document_timestamp and .signatures[1].conclusion == "TOTAL_FAILED" and .signatures[1].sub_indication == "REVOKED" and .signatures[1].certificate_status == "revoked" and .signatures[1].revocation_source == "DSS OCSP" and .signatures[1].revocation_reason == "keyCompromise" and (.signatures[1].reasons[0]|test("TSA.s certificate was revoked .* before the document time-stamp"))' "TSA revoked: the document time-stamp fails, revoked in the DSS"
+else
+    fail "sign B-LTA with a revoked TSA"
 fi
 expect_exit 0 "B-LT: text report" -- V --offline "$T/blt.pdf"
 expect_grep "Pencabutan: baik \(tidak dicabut\) \(tertanam dalam dokumen \(DSS\)\)" "$T/out" "B-LT: Indonesian text names the DSS"

