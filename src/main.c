@@ -26,7 +26,7 @@ static const char usage[] =
     "  audit verify   check the audit log's hash chain and signed checkpoints\n"
     "  crl            issue and write a CRL\n"
     "  timestamp      time-stamp a file (RFC 3161)\n"
-    "  sign           sign a PDF (PAdES B-B, B-T) or any file (detached CAdES .p7s)\n"
+    "  sign           sign a PDF (PAdES B-B to B-LTA) or any file (detached CAdES .p7s)\n"
     "  verify         validate the signatures of a PDF or a detached .p7s (ETSI TS 119 102-1)\n"
     "  serve          run the HTTP services: OCSP, time-stamping, CRLs, CA certificates\n"
     "\n"

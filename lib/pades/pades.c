@@ -7,6 +7,7 @@
  * comes from and the guarantees on the output.
  */
 #include <errno.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <stdio.h>
@@ -125,6 +126,45 @@ static int tsa_watch_fn(void *arg, const unsigned char *req, size_t req_len, uns
 
 /* --- validation data from a home, in-process --- */
 
+/*
+ * Refuse when an OCSP response of the home says a certificate is revoked:
+ * B-LT would otherwise embed proof that the signature (or its time-stamp)
+ * is not to be trusted, as the online path refuses too.
+ */
+static int refuse_revoked(const pki_blob *ocsps, size_t n, sertel_err *err)
+{
+    size_t i;
+    int k, rc = SERTEL_OK;
+
+    for (i = 0; i < n && rc == SERTEL_OK; i++) {
+        const unsigned char *q = ocsps[i].data;
+        OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &q, (long)ocsps[i].len);
+        OCSP_BASICRESP *b = r != NULL ? OCSP_response_get1_basic(r) : NULL;
+        for (k = 0; b != NULL && k < OCSP_resp_count(b) && rc == SERTEL_OK; k++) {
+            OCSP_SINGLERESP *one = OCSP_resp_get0(b, k);
+            const OCSP_CERTID *id = OCSP_SINGLERESP_get0_id(one);
+            ASN1_INTEGER *serial = NULL;
+            if (OCSP_single_get0_status(one, NULL, NULL, NULL, NULL) != V_OCSP_CERTSTATUS_REVOKED)
+                continue;
+            (void)OCSP_id_get0_info(NULL, NULL, NULL, &serial, (OCSP_CERTID *)id);
+            {
+                BIGNUM *bn = serial != NULL ? ASN1_INTEGER_to_BN(serial, NULL) : NULL;
+                char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+                rc = sertel_err_set(err, SERTEL_ERR_DENIED,
+                                    "the certificate with serial %s is revoked (this home's OCSP "
+                                    "responder says so): a B-LT signature cannot rest on it",
+                                    hex != NULL ? hex : "?");
+                OPENSSL_free(hex);
+                BN_free(bn);
+            }
+        }
+        OCSP_BASICRESP_free(b);
+        OCSP_RESPONSE_free(r);
+    }
+    ERR_clear_error();
+    return rc;
+}
+
 static int gather_home(pki *p, const cms_signer *s, vdata *v, sertel_err *err)
 {
     X509 *tsa = NULL;
@@ -142,6 +182,8 @@ static int gather_home(pki *p, const cms_signer *s, vdata *v, sertel_err *err)
             goto out;
     /* OCSP for the two end-entity certificates; the CRLs cover the CAs. */
     rc = pki_validation_data(p, v->certs, 2, &ocsps, &nocsps, &crls, &ncrls, err);
+    if (rc == SERTEL_OK)
+        rc = refuse_revoked(ocsps, nocsps, err);
     for (i = 0; rc == SERTEL_OK && i < nocsps; i++)
         rc = vdata_copy(v->ocsps, &v->nocsps, ocsps[i].data, ocsps[i].len, 0, err);
     for (i = 0; rc == SERTEL_OK && i < ncrls; i++)

@@ -21,8 +21,10 @@ FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
 # The home's OCSP responder and CRLs are served on a loopback port (online
 # revocation checks); the server is killed whatever happens to the test.
 SPID=""
+SPID2=""
 cleanup() {
     [ -n "$SPID" ] && { kill -KILL "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
+    [ -n "$SPID2" ] && { kill -KILL "$SPID2" 2>/dev/null; wait "$SPID2" 2>/dev/null; }
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -343,9 +345,17 @@ if sign "$L" "$T/blta.pdf" --level B-LTA 2>/dev/null; then
 else
     echo "# sign --level B-LTA not available: B-LTA level not tested"
 fi
-# A home whose TSA certificate is revoked before the document time-stamp: the DSS says so.
+# A second home, whose TSA certificate gets revoked; its services run on a second port.
 H2=$T/home2
-new_home "$H2"
+PORT2=$("$FUZZ" free-port)
+new_home "$H2" --base-url "http://127.0.0.1:$PORT2"
+"$SERTEL" --home "$H2" serve --listen "127.0.0.1:$PORT2" >"$T/serve2.out" 2>"$T/serve2.err" &
+SPID2=$!
+for i in $(seq 150); do
+    grep -q '^listening on http://' "$T/serve2.out" && break
+    kill -0 "$SPID2" 2>/dev/null || { echo "second server did not start: $(cat "$T/serve2.err")"; exit 1; }
+    sleep 0.1
+done
 "$SERTEL" --home "$H2" cert issue --csr "$T/budi.csr" --profile document-signing >"$T/budi2.crt"
 cat "$H2/certs/issuing.pem" "$H2/certs/root.pem" >"$T/chain2.pem"
 openssl pkcs12 -export -inkey "$T/budi.key" -in "$T/budi2.crt" -certfile "$T/chain2.pem" \
@@ -361,12 +371,19 @@ jqt "$T/out" '.signatures[0].conclusion == "TOTAL_PASSED" and .signatures[1].doc
 tsaserial=$(openssl x509 -in "$H2/certs/tsa.pem" -noout -serial | cut -d= -f2)
 "$SERTEL" --home "$H2" cert revoke "$tsaserial" --reason keyCompromise >/dev/null || fail "revoke the TSA"
 sleep 1
-if "$SERTEL" --home "$H2" sign --p12 "$T/budi2.p12" --p12-password-file "$T/p12pw" --level B-LTA "$L" "$T/blta-tsarev.pdf" >/dev/null 2>&1; then
-    expect_exit 1 "TSA revoked: B-LTA not valid" -- "$SERTEL" --home "$H2" verify --json --offline "$T/blta-tsarev.pdf"
-    jqt "$T/out" '.signatures[1].document_timestamp and .signatures[1].conclusion == "TOTAL_FAILED" and .signatures[1].sub_indication == "REVOKED" and .signatures[1].certificate_status == "revoked" and .signatures[1].revocation_source == "DSS OCSP" and .signatures[1].revocation_reason == "keyCompromise" and (.signatures[1].reasons[0]|test("TSA.s certificate was revoked .* before the document time-stamp"))' "TSA revoked: the document time-stamp fails, revoked in the DSS"
-else
-    fail "sign B-LTA with a revoked TSA"
-fi
+# Signing B-LTA on a revoked TSA is refused: the DSS would prove the time-stamp worthless.
+expect_exit 2 "B-LTA with a revoked TSA certificate: refused" -- \
+    "$SERTEL" --home "$H2" sign --p12 "$T/budi2.p12" --p12-password-file "$T/p12pw" --level B-LTA "$L" "$T/blta-tsarev.pdf"
+expect_grep "is revoked" "$T/err" "B-LTA with a revoked TSA: the refusal says why"
+[ ! -e "$T/blta-tsarev.pdf" ] && pass "B-LTA with a revoked TSA: no output" || fail "B-LTA with a revoked TSA: output left"
+# A document time-stamp made by the revoked TSA anyway (the raw time-stamp service still
+# answers): online, the TSA's OCSP responder says revoked before the time-stamp.
+$FORM doctst-prepare "$T/blt.pdf" "$T/dtr.part" "$T/dtr.data"
+"$SERTEL" --home "$H2" timestamp "$T/dtr.data" --out "$T/dtr.tsr" >/dev/null || fail "home2 timestamp after revocation"
+openssl ts -reply -in "$T/dtr.tsr" -token_out -out "$T/dtr.tok" 2>/dev/null || fail "token out of the TimeStampResp"
+$FORM doctst-finish "$T/dtr.part" "$T/dtr.tok" "$T/dtr.pdf"
+expect_exit 1 "TSA revoked: the document time-stamp not valid" -- V --json --trust "$H2/certs/root.pem" "$T/dtr.pdf"
+jqt "$T/out" '.signatures[1].document_timestamp and .signatures[1].conclusion == "TOTAL_FAILED" and .signatures[1].sub_indication == "REVOKED" and .signatures[1].certificate_status == "revoked" and .signatures[1].revocation_source == "online OCSP" and .signatures[1].revocation_reason == "keyCompromise" and (.signatures[1].reasons[0]|test("TSA.s certificate was revoked .* before the document time-stamp"))' "TSA revoked: the document time-stamp fails, revoked per the TSA's OCSP responder"
 expect_exit 0 "B-LT: text report" -- V --offline "$T/blt.pdf"
 expect_grep "Pencabutan: baik \(tidak dicabut\) \(tertanam dalam dokumen \(DSS\)\)" "$T/out" "B-LT: Indonesian text names the DSS"
 expect_exit 0 "B-T: English text" -- V --lang en "$T/bt.pdf"
