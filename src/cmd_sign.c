@@ -27,7 +27,7 @@ static const char sign_usage[] =
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N] [--certify 1|2|3]\n"
     "                  [--visible (--rect X,Y,W,H | --marker TEXT [--size W,H])\n                  "
-    " [--qr TEXT] [--footer]] IN.pdf OUT.pdf\n"
+    " [--qr TEXT] [--footer]] [--pdf-password-file F] IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
     "                  FILE OUT.p7s\n"
     "\n"
@@ -46,6 +46,9 @@ static const char sign_usage[] =
     "signature: P=1 no changes allowed, 2 form filling and signing, 3 also\n"
     "annotations.\n"
     "B-T adds a signature time-stamp from --tsa URL, or from the home's TSA.\n"
+    "An encrypted IN.pdf is opened with the password in --pdf-password-file F\n"
+    "(user or owner password), else with the empty user password; the new\n"
+    "revision is encrypted like the file.\n"
     "The output is written atomically: on any error no output file exists.\n";
 
 /* cms_tsa_fn over the home's own time-stamping authority, in-process. */
@@ -129,7 +132,7 @@ static int sign_lta(pki *p, const pdf_sign_opts *so, const char *in, const char 
     close(fd);
     rc = sign_lt(p, so, in, tmp, err);
     if (rc == SERTEL_OK)
-        rc = pdf_timestamp_file(tmp, out, &so->tsa, err);
+        rc = pdf_timestamp_file_pw(tmp, out, so->password, &so->tsa, err);
     unlink(tmp);
     free(tmp);
     return rc;
@@ -186,7 +189,7 @@ static int sign_lt(pki *p, const pdf_sign_opts *so, const char *in, const char *
         rb[i].p = crls[i].data;
         rb[i].len = crls[i].len;
     }
-    rc = pdf_add_dss_file(tmp, out, cb, ncerts, ob, nocsps, rb, ncrls, err);
+    rc = pdf_add_dss_file_pw(tmp, out, so->password, cb, ncerts, ob, nocsps, rb, ncrls, err);
 done:
     unlink(tmp);
     free(tmp);
@@ -222,15 +225,16 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"qr", required_argument, NULL, 'Q'},
         {"footer", no_argument, NULL, 'O'},
         {"certify", required_argument, NULL, 'C'},
+        {"pdf-password-file", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *p12 = NULL, *p12pw = NULL, *email = NULL, *ppfile = NULL, *otp = NULL,
-               *tsa_url = NULL;
+               *tsa_url = NULL, *pdfpw_file = NULL;
     pdf_sign_opts so;
     cms_signer *s = &so.signer;
     int c, detached = 0, lt = 0, lta = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0;
-    char *pass = NULL, *end, qrbuf[300];
+    char *pass = NULL, *pdfpw = NULL, *end, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
     pki *p = NULL;
@@ -285,6 +289,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         case 'Q':
             so.qr_text = optarg;
+            break;
+        case 'W':
+            pdfpw_file = optarg;
             break;
         case 'C':
             if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '3')
@@ -386,6 +393,13 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (so.certify != 0 && detached)
         return cli_usage_error("sign: --certify applies to PDFs, not detached signatures");
 
+    if (pdfpw_file != NULL) {
+        if (detached)
+            return cli_usage_error("sign: --pdf-password-file applies to PDFs");
+        if (secret_read_file(pdfpw_file, &pdfpw, &err) != SERTEL_OK)
+            goto fail;
+        so.password = pdfpw;
+    }
     if (p12 != NULL) {
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
             goto fail;
@@ -453,5 +467,6 @@ out:
     ra_close(r);
     pki_close(p);
     secret_free(pass);
+    secret_free(pdfpw);
     return rc;
 }
