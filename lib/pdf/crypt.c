@@ -247,9 +247,11 @@ static int hash_r56(int r, const unsigned char *pw, size_t pwlen, const unsigned
         size_t one = pwlen + klen + udlen;
         len = 64 * one;
         for (i = 0; i < 64; i++) {
-            memcpy(k1 + i * one, pw, pwlen);
+            if (pwlen > 0)
+                memcpy(k1 + i * one, pw, pwlen);
             memcpy(k1 + i * one + pwlen, k, klen);
-            memcpy(k1 + i * one + pwlen + klen, udata, udlen);
+            if (udlen > 0)
+                memcpy(k1 + i * one + pwlen + klen, udata, udlen);
         }
         if (aes_raw(EVP_aes_128_cbc(), 1, k, k + 16, k1, len, e) != 0)
             goto out;
@@ -294,11 +296,13 @@ static int auth_r56(const sh_params *sp, const unsigned char *pw, size_t pwlen,
         pwlen = 127;
     for (owner = 1; owner >= 0; owner--) {
         const unsigned char *hs = owner ? sp->o : sp->u;
-        if (hash_r56(sp->r, pw, pwlen, hs + 32, owner ? sp->u : NULL, owner ? 48 : 0, h) != 0)
+        if (hash_r56(sp->r, pw, pwlen, hs + 32, owner ? sp->u : (const unsigned char *)"",
+                     owner ? 48 : 0, h) != 0)
             return sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "hashing the password failed");
         if (CRYPTO_memcmp(h, hs, 32) != 0)
             continue;
-        if (hash_r56(sp->r, pw, pwlen, hs + 40, owner ? sp->u : NULL, owner ? 48 : 0, h) != 0 ||
+        if (hash_r56(sp->r, pw, pwlen, hs + 40, owner ? sp->u : (const unsigned char *)"",
+                     owner ? 48 : 0, h) != 0 ||
             aes_raw(EVP_aes_256_cbc(), 0, h, zero, owner ? sp->oe : sp->ue, 32, key) != 0) {
             OPENSSL_cleanse(h, sizeof(h));
             return sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "deriving the file key failed");
@@ -522,6 +526,8 @@ int pdf_crypt_open(pdf_doc *d, const char *password, sertel_err *err)
         free(d->cache[i].offs);
         memset(&d->cache[i], 0, sizeof(d->cache[i]));
     }
+    if (d->recovered)
+        pdf_recover_objstms(d);
     return SERTEL_OK;
 fail:
     pdf_crypt_free(c);

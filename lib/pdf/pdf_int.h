@@ -108,6 +108,12 @@ int pdf_is_delim(int c);
 /* Read the cross-reference of d (xref.c); falls back to recovery. */
 int pdf_read_xref(pdf_doc *d, sertel_err *err) SERTEL_WUR;
 
+/*
+ * After recovery: register the objects of every object stream found (again,
+ * once the file is decrypted: the first pass could not read encrypted ones).
+ */
+void pdf_recover_objstms(pdf_doc *d);
+
 /* Inflate with an output cap (filter.c). */
 int pdf_flate(pdf_doc *d, const unsigned char *in, size_t in_len, size_t max, unsigned char **out,
               size_t *out_len, sertel_err *err) SERTEL_WUR;

@@ -388,6 +388,19 @@ int pdf_objstm_index(pdf_doc *d, uint32_t stm, sertel_err *err)
     return SERTEL_OK;
 }
 
+void pdf_recover_objstms(pdf_doc *d)
+{
+    uint32_t i;
+
+    for (i = 0; i < d->maxnum && i < d->nxref; i++) {
+        const pdf_obj *o;
+        sertel_err ignore = {0};
+        if (d->xref[i].type == 1 && pdf_load(d, i, &o, &ignore) == SERTEL_OK &&
+            o->type == PDF_STREAM && pdf_is_name(pdf_dict_get(o, "Type"), "ObjStm"))
+            (void)pdf_objstm_index(d, i, &ignore);
+    }
+}
+
 /* Scan the whole file for "N G obj" and "trailer" (last definition wins). */
 static int recover(pdf_doc *d, sertel_err *err)
 {

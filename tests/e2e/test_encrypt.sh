@@ -44,7 +44,7 @@ sign() { # sign SIGNER IN OUT [extra options]
 # The variants: name, user password ("" or rahasia), qpdf options.
 L=$D/letter.pdf
 W=--allow-weak-crypto
-VARIANTS="r2 r3 r4 r4meta r5 r6 r6objstm r4user r6user"
+VARIANTS="r2 r3 r4 r4meta r5 r6 r6objstm r6broken r4user r6user"
 mk() { # mk NAME USERPW QPDF-ENCRYPT-ARGS...
     local name=$1 upw=$2
     shift 2
@@ -58,6 +58,12 @@ mk r4meta "" 128 --use-aes=y --cleartext-metadata
 mk r5 "" 256 --force-R5
 mk r6 "" 256
 qpdf --object-streams=generate --encrypt "" pemilik 256 -- "$L" "$T/r6objstm.pdf"
+# A damaged cross-reference: recovery, then the object streams are decrypted and indexed.
+python3 - "$T/r6objstm.pdf" "$T/r6broken.pdf" <<'PY'
+import re, sys
+d = open(sys.argv[1], 'rb').read()
+open(sys.argv[2], 'wb').write(re.sub(rb'startxref\s+\d+', b'startxref\n123456', d))
+PY
 mk r4user rahasia 128 --use-aes=y
 mk r6user rahasia 256
 for v in r2 r3 r4 r5 r6; do
