@@ -507,8 +507,7 @@ int pdf_crypt_open(pdf_doc *d, const char *password, sertel_err *err)
     if (rc == SERTEL_ERR_DENIED) {
         if (password == NULL)
             sertel_err_set(err, SERTEL_ERR_DENIED,
-                           "the PDF is encrypted with a password: give its password (sertel "
-                           "--pdf-password-file F)");
+                           "the PDF is encrypted: give its password with --pdf-password-file F");
         else
             sertel_err_set(err, SERTEL_ERR_DENIED, "wrong password for the encrypted PDF");
         goto fail;

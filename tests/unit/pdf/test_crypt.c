@@ -29,6 +29,9 @@ static const kat kats[] = {
     {"enc-r4.pdf", "e2875d7db3a7223a56e573fd68dff6e4"},
     {"enc-r5.pdf", "890b2bad57f14c32e774c8d95a413235df145162c0cb3f7ad7f53a659094dd8d"},
     {"enc-r6.pdf", "cf98d194cfefcae9f9920f9ea5282cda950a540b4c6053b6a89cf797f25bce73"},
+    /* a one-page letter with XMP metadata, --cleartext-metadata (/EncryptMetadata false) */
+    {"enc-r4-meta.pdf", "f03592045a73ad538edf3e4535627e04"},
+    {"enc-r6-meta.pdf", "f90edc1847252537f296b52e1b052d2df580e2ac3387430834b1ddd7dddcd069"},
 };
 
 static unsigned char *load(const char *name, size_t *len)
@@ -71,6 +74,25 @@ static void check_content(pdf_doc *d)
     free(data);
 }
 
+/* /EncryptMetadata false: the catalog's /Metadata stream is read in the clear. */
+static void check_metadata(pdf_doc *d)
+{
+    const pdf_obj *cat, *m;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    sertel_err err = {0};
+
+    assert_int_equal(pdf_catalog(d, &cat, NULL, NULL, &err), SERTEL_OK);
+    assert_int_equal(d->crypt->encrypt_metadata, 0);
+    m = pdf_resolve(d, pdf_dict_get(cat, "Metadata"));
+    assert_non_null(m);
+    assert_int_equal(m->type, PDF_STREAM);
+    assert_int_equal(m->u.dict.crypt, 0);
+    assert_int_equal(pdf_stream_decode(d, m, 1 << 20, &data, &len, &err), SERTEL_OK);
+    assert_non_null(memmem(data, len, "<x:xmpmeta", 10));
+    free(data);
+}
+
 static void test_known_keys(void **state)
 {
     size_t i;
@@ -93,6 +115,8 @@ static void test_known_keys(void **state)
                 fail_msg("%s (%s): key %s, qpdf says %s", kats[i].file, pws[k], got,
                          kats[i].key_hex);
             check_content(d);
+            if (strstr(kats[i].file, "meta") != NULL)
+                check_metadata(d);
             pdf_close(d);
         }
         {
