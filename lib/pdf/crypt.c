@@ -349,18 +349,19 @@ static const unsigned char *str_of(pdf_doc *d, const pdf_obj *dict, const char *
     return (const unsigned char *)o->u.str.p;
 }
 
-/* The method of crypt filter name (V4/V5 /CF). */
-static int crypt_filter(pdf_doc *d, const pdf_obj *enc, const char *which, pdf_cm *cm,
-                        sertel_err *err)
+/* The method of the crypt filter called name (V4/V5 /CF; /Identity is none). */
+static int cf_method(pdf_doc *d, const pdf_obj *enc, const pdf_obj *name, const char *which,
+                     pdf_cm *cm, sertel_err *err)
 {
-    const pdf_obj *name = pdf_resolve(d, pdf_dict_get(enc, which)), *cf, *f, *cfm;
+    const pdf_obj *cf, *f, *cfm;
 
     if (name == NULL || pdf_is_name(name, "Identity")) {
         *cm = PDF_CM_NONE;
         return SERTEL_OK;
     }
     if (name->type != PDF_NAME)
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: bad /%s in /Encrypt", which);
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: bad crypt filter name in %s",
+                              which);
     cf = pdf_resolve(d, pdf_dict_get(enc, "CF"));
     f = cf != NULL && cf->type == PDF_DICT ? pdf_resolve(d, pdf_dict_get(cf, name->u.str.p)) : NULL;
     if (f == NULL || f->type != PDF_DICT)
@@ -380,6 +381,45 @@ static int crypt_filter(pdf_doc *d, const pdf_obj *enc, const char *which, pdf_c
                               "the encrypted PDF uses crypt filter method /%s, which is not "
                               "supported",
                               cfm->type == PDF_NAME ? cfm->u.str.p : "?");
+    return SERTEL_OK;
+}
+
+/* /StrF or /StmF of the encryption dictionary. */
+static int crypt_filter(pdf_doc *d, const pdf_obj *enc, const char *which, pdf_cm *cm,
+                        sertel_err *err)
+{
+    return cf_method(d, enc, pdf_resolve(d, pdf_dict_get(enc, which)), which, cm, err);
+}
+
+/*
+ * The method of a stream's data: /StmF, unless the stream names its own
+ * crypt filter (ISO 32000-2 §7.4.10: /Crypt first in /Filter, /Name in its
+ * /DecodeParms, /Identity when absent), or it is the document's metadata
+ * under /EncryptMetadata false.
+ */
+static int stream_method(pdf_doc *d, const pdf_obj *s, pdf_cm *cm, sertel_err *err)
+{
+    const pdf_crypt *c = d->crypt;
+    const pdf_obj *f = pdf_resolve(d, pdf_dict_get(s, "Filter"));
+    const pdf_obj *dp = pdf_resolve(d, pdf_dict_get(s, "DecodeParms"));
+
+    *cm = c->stm_cm;
+    if (f != NULL && f->type == PDF_ARRAY) {
+        f = f->u.arr.n > 0 ? pdf_resolve(d, f->u.arr.items[0]) : NULL;
+        dp = dp != NULL && dp->type == PDF_ARRAY && dp->u.arr.n > 0
+                 ? pdf_resolve(d, dp->u.arr.items[0])
+                 : NULL;
+    }
+    if (pdf_is_name(f, "Crypt")) {
+        const pdf_obj *name =
+            dp != NULL && dp->type == PDF_DICT ? pdf_resolve(d, pdf_dict_get(dp, "Name")) : NULL;
+        if (c->r < 4) /* crypt filters exist from V4 on */
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "damaged PDF: a /Crypt filter in a file of revision %d", c->r);
+        return cf_method(d, c->encrypt, name, "a stream's /Crypt filter", cm, err);
+    }
+    if (!c->encrypt_metadata && pdf_is_name(pdf_dict_get(s, "Type"), "Metadata"))
+        *cm = PDF_CM_NONE;
     return SERTEL_OK;
 }
 
@@ -700,9 +740,14 @@ int pdf_crypt_loaded(pdf_doc *d, pdf_obj *o, uint32_t num, uint16_t gen, sertel_
             return rc;
         }
     }
-    if (o->type == PDF_STREAM && c->stm_cm != PDF_CM_NONE &&
-        !(!c->encrypt_metadata && pdf_is_name(pdf_dict_get(o, "Type"), "Metadata"))) {
-        o->u.dict.crypt = 1;
+    if (o->type == PDF_STREAM) {
+        pdf_cm cm = PDF_CM_NONE;
+        rc = stream_method(d, o, &cm, err);
+        if (rc != SERTEL_OK) {
+            sertel_err_prefix(err, "object %u", num);
+            return rc;
+        }
+        o->u.dict.crypt = (uint8_t)cm;
         o->u.dict.crypt_num = num;
         o->u.dict.crypt_gen = gen;
     }
@@ -717,8 +762,8 @@ int pdf_crypt_stream(pdf_doc *d, const pdf_obj *s, const unsigned char *raw, siz
 
     if (p == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    rc = pdf_crypt_buf(d->crypt, d->crypt->stm_cm, s->u.dict.crypt_num, s->u.dict.crypt_gen, 0, raw,
-                       len, p, out_len, err);
+    rc = pdf_crypt_buf(d->crypt, (pdf_cm)s->u.dict.crypt, s->u.dict.crypt_num, s->u.dict.crypt_gen,
+                       0, raw, len, p, out_len, err);
     if (rc != SERTEL_OK) {
         free(p);
         return rc;

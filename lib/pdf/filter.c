@@ -163,6 +163,21 @@ static int decode_raw(pdf_doc *d, const pdf_obj *s, const unsigned char *raw, si
     int64_t pred = 1, cols = 1, colors = 1, bpc = 8;
     int rc;
 
+    /* A /Crypt filter (§7.4.10) comes first; crypt.c has applied it. */
+    if (pdf_is_name(f, "Crypt")) {
+        f = NULL;
+        dp = NULL;
+    } else if (f != NULL && f->type == PDF_ARRAY && f->u.arr.n == 2 &&
+               pdf_is_name(pdf_resolve(d, f->u.arr.items[0]), "Crypt")) {
+        f = pdf_resolve(d, f->u.arr.items[1]);
+        dp = dp != NULL && dp->type == PDF_ARRAY && dp->u.arr.n == 2
+                 ? pdf_resolve(d, dp->u.arr.items[1])
+                 : NULL;
+    } else if (f != NULL && f->type == PDF_ARRAY && f->u.arr.n == 1 &&
+               pdf_is_name(pdf_resolve(d, f->u.arr.items[0]), "Crypt")) {
+        f = NULL;
+        dp = NULL;
+    }
     if (f != NULL && f->type == PDF_ARRAY && f->u.arr.n == 1) {
         f = pdf_resolve(d, f->u.arr.items[0]);
         if (dp != NULL && dp->type == PDF_ARRAY)

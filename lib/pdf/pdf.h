@@ -76,7 +76,7 @@ struct pdf_obj {
             uint64_t data_len;
             uint32_t crypt_num; /* STREAM with crypt set: the data is encrypted with the key */
             uint16_t crypt_gen; /* of object crypt_num, generation crypt_gen (reader only) */
-            uint8_t crypt;
+            uint8_t crypt;      /* 0: in the clear, else the method (crypt.c's pdf_cm) */
         } dict;
         struct {
             uint32_t num;

@@ -301,12 +301,91 @@ static void test_update_roundtrip(void **state)
     }
 }
 
+/*
+ * A stream with its own crypt filter (ISO 32000-2 §7.4.10): an update to
+ * the qpdf-made R4 file replaces the page content by a stream with
+ * /Filter [/Crypt] naming /Identity (data in the clear), then /StdCF (the
+ * file's AES filter, data encrypted here).
+ */
+static void test_stream_crypt_filter(void **state)
+{
+    static const char text[] = "BT /F1 12 Tf 72 700 Td (Surat baru) Tj ET";
+    size_t len = 0, k;
+    unsigned char *buf = load("enc-r4.pdf", &len);
+
+    (void)state;
+    for (k = 0; k < 2; k++) {
+        pdf_doc *d = NULL, *d2 = NULL;
+        pdf_page pg;
+        const pdf_obj *c, *t = NULL;
+        pdf_buf u = {0};
+        unsigned char data[128];
+        size_t dlen = 0;
+        uint64_t xoff;
+        uint32_t num;
+        sertel_err err = {0};
+
+        assert_int_equal(pdf_open_mem_pw(buf, len, "rahasia", &d, &err), SERTEL_OK);
+        assert_int_equal(pdf_page_get(d, 1, &pg, &err), SERTEL_OK);
+        c = pdf_dict_get(pg.dict, "Contents");
+        assert_non_null(c);
+        assert_int_equal(c->type, PDF_REF);
+        num = c->u.ref.num;
+        if (k == 0) {
+            memcpy(data, text, sizeof(text) - 1);
+            dlen = sizeof(text) - 1;
+        } else {
+            assert_int_equal(pdf_crypt_buf(d->crypt, PDF_CM_AESV2, num, 0, 1,
+                                           (const unsigned char *)text, sizeof(text) - 1, data,
+                                           &dlen, &err),
+                             SERTEL_OK);
+        }
+        pdf_buf_put(&u, buf, len);
+        pdf_buf_printf(&u,
+                       "%u 0 obj\n<</Length %zu /Filter [/Crypt] /DecodeParms [<</Type "
+                       "/CryptFilterDecodeParms /Name /%s>>]>>\nstream\n",
+                       num, dlen, k == 0 ? "Identity" : "StdCF");
+        pdf_buf_put(&u, data, dlen);
+        pdf_buf_put(&u, "\nendstream\nendobj\n", 18);
+        xoff = u.len;
+        pdf_buf_printf(&u, "xref\n%u 1\n%010zu 00000 n \ntrailer\n<</Size %u /Root ", num, len,
+                       pdf_next_objnum(d));
+        t = pdf_trailer(d);
+        pdf_buf_obj(&u, pdf_dict_get(t, "Root"));
+        pdf_buf_put(&u, " /Encrypt ", 10);
+        pdf_buf_obj(&u, pdf_dict_get(t, "Encrypt"));
+        pdf_buf_put(&u, " /ID ", 5);
+        pdf_buf_obj(&u, pdf_dict_get(t, "ID"));
+        pdf_buf_printf(&u, " /Prev %llu>>\nstartxref\n%llu\n%%%%EOF\n",
+                       (unsigned long long)pdf_startxref(d), (unsigned long long)xoff);
+        assert_false(u.failed);
+        assert_int_equal(pdf_open_mem_pw((unsigned char *)u.p, u.len, "rahasia", &d2, &err),
+                         SERTEL_OK);
+        assert_int_equal(pdf_page_get(d2, 1, &pg, &err), SERTEL_OK);
+        c = pdf_resolve(d2, pdf_dict_get(pg.dict, "Contents"));
+        assert_non_null(c);
+        {
+            unsigned char *out = NULL;
+            size_t olen = 0;
+            if (pdf_stream_decode(d2, c, 1 << 20, &out, &olen, &err) != SERTEL_OK)
+                fail_msg("crypt filter %zu: %s", k, err.msg);
+            assert_int_equal(olen, sizeof(text) - 1);
+            assert_memory_equal(out, text, olen);
+            free(out);
+        }
+        pdf_close(d2);
+        pdf_close(d);
+        pdf_buf_free(&u);
+    }
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_keys),       cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_bad_aes),          cmocka_unit_test(test_other_handlers),
-        cmocka_unit_test(test_update_roundtrip),
+        cmocka_unit_test(test_update_roundtrip), cmocka_unit_test(test_stream_crypt_filter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
