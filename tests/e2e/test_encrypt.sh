@@ -169,6 +169,20 @@ expect_exit 0 "sign r4user with the owner password" -- sign budi "$T/r4user.pdf"
     --pdf-password-file "$T/pw-owner"
 [ -f "$T/r4owner.pdf" ] && check_pdf "$T/r4owner.pdf" 1 "r4user (owner password)" rahasia
 
+# B-LTA (DSS and a document time-stamp, both encrypted revisions): verifies offline.
+expect_exit 0 "sign r6user (B-LTA)" -- sign budi "$T/r6user.pdf" "$T/r6user-lta.pdf" \
+    --pdf-password-file "$T/pw-user" --level B-LTA
+expect_exit 0 "r6user B-LTA: sertel verify --offline passes (signature and document time-stamp)" -- \
+    "$SERTEL" verify --trust "$T/root.pem" --offline --pdf-password-file "$T/pw-user" "$T/r6user-lta.pdf"
+qpdf --check --password=rahasia "$T/r6user-lta.pdf" >"$T/qpdf.out" 2>&1 &&
+    pass "r6user B-LTA: qpdf --check clean" || fail "r6user B-LTA: qpdf --check: $(tail -3 "$T/qpdf.out")"
+
+# Another security handler than the standard one: refused as unsupported.
+sed 's|/Filter /Standard|/Filter /FooBarXY|' "$T/r6.pdf" >"$T/other.pdf"
+expect_exit 2 "another security handler refused" -- sign budi "$T/other.pdf" "$T/other-out.pdf"
+expect_grep "only the standard \(password\) security handler" "$T/err" "another handler: says only the standard one is supported"
+[ ! -e "$T/other-out.pdf" ] && pass "another handler: no output" || fail "another handler left output"
+
 # Refusals: a user-password file without a password, or with a wrong one.
 for v in r4user r6user; do
     expect_exit 2 "$v without a password refused" -- sign budi "$T/$v.pdf" "$T/$v-nopw.pdf"
