@@ -97,7 +97,8 @@ typedef enum pdf_xref_kind { PDF_XREF_TABLE, PDF_XREF_STREAM } pdf_xref_kind;
  * password when password is NULL. Errors: SERTEL_ERR_INVALID (not a PDF,
  * truncated, damaged beyond recovery), SERTEL_ERR_DENIED (encrypted and no
  * or a wrong password), SERTEL_ERR_UNSUPPORTED (a security handler other
- * than the standard one, or an unknown revision), SERTEL_ERR_IO.
+ * than the standard one, or an unknown revision), SERTEL_ERR_TAMPERED (R6:
+ * the encrypted /Perms do not match /P), SERTEL_ERR_IO.
  */
 int pdf_open_file_pw(const char *path, const char *password, pdf_doc **out,
                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3);
