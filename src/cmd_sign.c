@@ -30,7 +30,7 @@ static const char sign_usage[] =
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N] [--certify 1|2|3]\n"
     "                  [--visible (--rect X,Y,W,H | --marker TEXT [--size W,H])\n                  "
-    " [--qr TEXT] [--footer]] IN.pdf OUT.pdf\n"
+    " [--qr TEXT] [--footer]] [--pdf-password-file F] IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
     "                  FILE OUT.p7s\n"
     "\n"
@@ -52,6 +52,9 @@ static const char sign_usage[] =
     "signature: P=1 no changes allowed, 2 form filling and signing, 3 also\n"
     "annotations.\n"
     "B-T adds a signature time-stamp from --tsa URL, or from the home's TSA.\n"
+    "An encrypted IN.pdf is opened with the password in --pdf-password-file F\n"
+    "(user or owner password), else with the empty user password; the new\n"
+    "revision is encrypted like the file.\n"
     "The output is written atomically: on any error no output file exists.\n";
 
 /* cms_tsa_fn over the home's own time-stamping authority, in-process. */
@@ -129,16 +132,17 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"qr", required_argument, NULL, 'Q'},
         {"footer", no_argument, NULL, 'O'},
         {"certify", required_argument, NULL, 'C'},
+        {"pdf-password-file", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *p12 = NULL, *p12pw = NULL, *email = NULL, *ppfile = NULL, *otp = NULL,
-               *tsa_url = NULL;
+               *tsa_url = NULL, *pdfpw_file = NULL;
     pades_opts po;
     pdf_sign_opts *sop = &po.sign;
     cms_signer *s = &po.sign.signer;
     int c, detached = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0;
-    char *pass = NULL, *end, qrbuf[300];
+    char *pass = NULL, *pdfpw = NULL, *end, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
     pki *p = NULL;
@@ -193,6 +197,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         case 'Q':
             sop->qr_text = optarg;
+            break;
+        case 'W':
+            pdfpw_file = optarg;
             break;
         case 'C':
             if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '3')
@@ -283,6 +290,13 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (sop->certify != 0 && detached)
         return cli_usage_error("sign: --certify applies to PDFs, not detached signatures");
 
+    if (pdfpw_file != NULL) {
+        if (detached)
+            return cli_usage_error("sign: --pdf-password-file applies to PDFs");
+        if (secret_read_file(pdfpw_file, &pdfpw, &err) != SERTEL_OK)
+            goto fail;
+        sop->password = pdfpw;
+    }
     if (p12 != NULL) {
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
             goto fail;
@@ -345,5 +359,6 @@ out:
     ra_close(r);
     pki_close(p);
     secret_free(pass);
+    secret_free(pdfpw);
     return rc;
 }

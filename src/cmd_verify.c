@@ -16,10 +16,11 @@
 #include "cli.h"
 #include "pdf/verify.h"
 #include "pki/pki.h"
+#include "util/fs.h"
 
 static const char verify_usage[] =
     "usage: sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
-    "                                FILE.pdf\n"
+    "                                [--pdf-password-file F] FILE.pdf\n"
     "       sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]...\n"
     "                                --detached SIG.p7s DATA\n"
     "\n"
@@ -29,7 +30,8 @@ static const char verify_usage[] =
     "CA and the certificates in each --trust file. Revocation of the signer's and\n"
     "the TSA's chains: from the PDF's /DSS and the signature's CRLs, then OCSP\n"
     "(AIA URL) or the CRL (CDP URL) fetched online; --offline fetches nothing\n"
-    "(no embedded status: INDETERMINATE / TRY_LATER).\n"
+    "(no embedded status: INDETERMINATE / TRY_LATER). An encrypted FILE.pdf is\n"
+    "opened with the password in --pdf-password-file F, else with the empty one.\n"
     "\n"
     "Exit status: 0 every signature TOTAL_PASSED; 1 any signature not (or none);\n"
     "2 error (unreadable file, not a PDF).\n";
@@ -114,10 +116,12 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         {"trust", required_argument, NULL, 't'},
         {"offline", no_argument, NULL, 'o'},
         {"detached", no_argument, NULL, 'd'},
+        {"pdf-password-file", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *lang = "id";
+    const char *lang = "id", *pdfpw_file = NULL;
+    char *pdfpw = NULL;
     int c, json = 0, detached = 0, rc = EXIT_ERROR;
     STACK_OF(X509) *trust = sk_X509_new_null();
     vfy_opts o;
@@ -153,6 +157,9 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         case 'd':
             detached = 1;
             break;
+        case 'W':
+            pdfpw_file = optarg;
+            break;
         case 'h':
             fputs(verify_usage, stdout);
             rc = EXIT_OK;
@@ -166,6 +173,13 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         rc = cli_usage_error(detached ? "verify: --detached needs SIG.p7s and the DATA file"
                                       : "verify: give one PDF file (see sertel verify --help)");
         goto out;
+    }
+    if (pdfpw_file != NULL) {
+        if (secret_read_file(pdfpw_file, &pdfpw, &err) != SERTEL_OK) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        o.password = pdfpw;
     }
     add_home_root(g->home, trust);
     o.trust = trust;
@@ -194,5 +208,6 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
 out:
     vfy_report_free(r);
     sk_X509_pop_free(trust, X509_free);
+    secret_free(pdfpw);
     return rc;
 }

@@ -361,7 +361,8 @@ typedef struct vmark {
     size_t certs, ocsps, crls;
 } vmark;
 
-static int write_dss(const char *in, const char *out, const vdata *v, vmark m, sertel_err *err)
+static int write_dss(const char *in, const char *out, const char *password, const vdata *v, vmark m,
+                     sertel_err *err)
 {
     pdf_bytes certs[PADES_MAX_CERTS];
     unsigned char *ders[PADES_MAX_CERTS] = {0};
@@ -377,8 +378,9 @@ static int write_dss(const char *in, const char *out, const vdata *v, vmark m, s
         certs[i].p = ders[i];
         certs[i].len = (size_t)len;
     }
-    rc = pdf_add_dss_file(in, out, certs + m.certs, v->ncerts - m.certs, v->ocsps + m.ocsps,
-                          v->nocsps - m.ocsps, v->crls + m.crls, v->ncrls - m.crls, err);
+    rc = pdf_add_dss_file_pw(in, out, password, certs + m.certs, v->ncerts - m.certs,
+                             v->ocsps + m.ocsps, v->nocsps - m.ocsps, v->crls + m.crls,
+                             v->ncrls - m.crls, err);
 out:
     for (i = 0; i < v->ncerts; i++)
         OPENSSL_free(ders[i]);
@@ -451,14 +453,14 @@ int pades_sign_file(const char *in_path, const char *out_path, const pades_opts 
     if (rc != SERTEL_OK)
         goto out;
     if (o->level == PADES_B_LT) {
-        rc = write_dss(t_sig, out_path, &v, all, err);
+        rc = write_dss(t_sig, out_path, o->sign.password, &v, all, err);
         goto out;
     }
     if ((rc = temp_next_to(out_path, "lt", &t_dss, err)) != SERTEL_OK ||
-        (rc = write_dss(t_sig, t_dss, &v, all, err)) != SERTEL_OK)
+        (rc = write_dss(t_sig, t_dss, o->sign.password, &v, all, err)) != SERTEL_OK)
         goto out;
     if (o->home != NULL) { /* the home's TSA: its data is in the DSS already */
-        rc = pdf_timestamp_file(t_dss, out_path, &o->sign.tsa, err);
+        rc = pdf_timestamp_file_pw(t_dss, out_path, o->sign.password, &o->sign.tsa, err);
         goto out;
     }
     /*
@@ -473,7 +475,7 @@ int pades_sign_file(const char *in_path, const char *out_path, const pades_opts 
     m2.ocsps = v.nocsps;
     m2.crls = v.ncrls;
     if ((rc = temp_next_to(out_path, "lta", &t_ts, err)) != SERTEL_OK ||
-        (rc = pdf_timestamp_file(t_dss, t_ts, &docts, err)) != SERTEL_OK ||
+        (rc = pdf_timestamp_file_pw(t_dss, t_ts, o->sign.password, &docts, err)) != SERTEL_OK ||
         (rc = add_tst_certs(&v, &wd, "document time-stamp", err)) != SERTEL_OK)
         goto out;
     if (v.ncerts == m2.certs) { /* the same TSA certificate: the DSS has its data */
@@ -486,7 +488,7 @@ int pades_sign_file(const char *in_path, const char *out_path, const pades_opts 
     }
     if ((rc = gather_from(&v, m2.certs, err)) != SERTEL_OK)
         goto out;
-    rc = write_dss(t_ts, out_path, &v, m2, err);
+    rc = write_dss(t_ts, out_path, o->sign.password, &v, m2, err);
 out:
     if (t_sig != NULL)
         unlink(t_sig);

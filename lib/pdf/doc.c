@@ -18,7 +18,7 @@
 
 void pdf_arena_free_all(pdf_doc *d);
 
-static int open_common(pdf_doc *d, sertel_err *err)
+static int open_common(pdf_doc *d, const char *password, sertel_err *err)
 {
     int rc;
 
@@ -35,15 +35,18 @@ static int open_common(pdf_doc *d, sertel_err *err)
         return rc;
     if (d->t_encrypt != NULL) {
         d->encrypted = 1;
-        return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
-                              "encrypted PDFs are not supported yet: the file has an /Encrypt "
-                              "dictionary; decrypt it first (qpdf --decrypt IN OUT) and sign the "
-                              "result");
+        return pdf_crypt_open(d, password, err);
     }
     return SERTEL_OK;
 }
 
 int pdf_open_mem(const unsigned char *data, size_t len, pdf_doc **out, sertel_err *err)
+{
+    return pdf_open_mem_pw(data, len, NULL, out, err);
+}
+
+int pdf_open_mem_pw(const unsigned char *data, size_t len, const char *password, pdf_doc **out,
+                    sertel_err *err)
 {
     pdf_doc *d = calloc(1, sizeof(*d));
     int rc;
@@ -53,7 +56,7 @@ int pdf_open_mem(const unsigned char *data, size_t len, pdf_doc **out, sertel_er
     d->fd = -1;
     d->buf = data;
     d->len = data ? len : 0;
-    rc = open_common(d, err);
+    rc = open_common(d, password, err);
     if (rc != SERTEL_OK) {
         pdf_close(d);
         return rc;
@@ -63,6 +66,11 @@ int pdf_open_mem(const unsigned char *data, size_t len, pdf_doc **out, sertel_er
 }
 
 int pdf_open_file(const char *path, pdf_doc **out, sertel_err *err)
+{
+    return pdf_open_file_pw(path, NULL, out, err);
+}
+
+int pdf_open_file_pw(const char *path, const char *password, pdf_doc **out, sertel_err *err)
 {
     pdf_doc *d = NULL;
     struct stat st;
@@ -91,7 +99,7 @@ int pdf_open_file(const char *path, pdf_doc **out, sertel_err *err)
         }
         d->buf = d->map;
     }
-    rc = open_common(d, err);
+    rc = open_common(d, password, err);
     if (rc != SERTEL_OK) {
         sertel_err_prefix(err, "%s", path);
         goto fail;
@@ -115,6 +123,7 @@ void pdf_close(pdf_doc *d)
     }
     free(d->xref);
     free(d->objcache);
+    pdf_crypt_free(d->crypt);
     pdf_arena_free_all(d);
     if (d->map)
         munmap(d->map, d->len);

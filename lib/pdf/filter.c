@@ -4,6 +4,7 @@
  * decompression budget (no zip bombs), and the PNG predictors of
  * §7.4.4.4 (Predictor >= 10: a filter-type byte per row).
  */
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -152,41 +153,51 @@ int pdf_png_unpredict(const unsigned char *in, size_t in_len, size_t columns, si
     return SERTEL_OK;
 }
 
-int pdf_stream_decode(pdf_doc *d, const pdf_obj *s, size_t max, unsigned char **out,
-                      size_t *out_len, sertel_err *err)
+static int decode_raw(pdf_doc *d, const pdf_obj *s, const unsigned char *raw, size_t raw_len,
+                      size_t max, unsigned char **out, size_t *out_len, sertel_err *err)
 {
     const pdf_obj *f = pdf_resolve(d, pdf_dict_get(s, "Filter"));
     const pdf_obj *dp = pdf_resolve(d, pdf_dict_get(s, "DecodeParms"));
-    const unsigned char *raw;
     unsigned char *dec = NULL, *un = NULL;
     size_t dec_len = 0;
     int64_t pred = 1, cols = 1, colors = 1, bpc = 8;
     int rc;
 
-    if (s->type != PDF_STREAM || s->u.dict.data_off > d->len ||
-        s->u.dict.data_len > d->len - s->u.dict.data_off)
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: stream outside the file");
-    raw = d->buf + s->u.dict.data_off;
+    /* A /Crypt filter (§7.4.10) comes first; crypt.c has applied it. */
+    if (pdf_is_name(f, "Crypt")) {
+        f = NULL;
+        dp = NULL;
+    } else if (f != NULL && f->type == PDF_ARRAY && f->u.arr.n == 2 &&
+               pdf_is_name(pdf_resolve(d, f->u.arr.items[0]), "Crypt")) {
+        f = pdf_resolve(d, f->u.arr.items[1]);
+        dp = dp != NULL && dp->type == PDF_ARRAY && dp->u.arr.n == 2
+                 ? pdf_resolve(d, dp->u.arr.items[1])
+                 : NULL;
+    } else if (f != NULL && f->type == PDF_ARRAY && f->u.arr.n == 1 &&
+               pdf_is_name(pdf_resolve(d, f->u.arr.items[0]), "Crypt")) {
+        f = NULL;
+        dp = NULL;
+    }
     if (f != NULL && f->type == PDF_ARRAY && f->u.arr.n == 1) {
         f = pdf_resolve(d, f->u.arr.items[0]);
         if (dp != NULL && dp->type == PDF_ARRAY)
             dp = dp->u.arr.n == 1 ? pdf_resolve(d, dp->u.arr.items[0]) : NULL;
     }
     if (f == NULL || (f->type == PDF_ARRAY && f->u.arr.n == 0)) {
-        if (s->u.dict.data_len > max)
+        if (raw_len > max)
             return sertel_err_set(err, SERTEL_ERR_INVALID, "stream larger than %zu bytes", max);
-        dec = malloc((size_t)s->u.dict.data_len + 1);
+        dec = malloc(raw_len + 1);
         if (dec == NULL)
             return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-        memcpy(dec, raw, (size_t)s->u.dict.data_len);
+        memcpy(dec, raw, raw_len);
         *out = dec;
-        *out_len = (size_t)s->u.dict.data_len;
+        *out_len = raw_len;
         return SERTEL_OK;
     }
     if (!pdf_is_name(f, "FlateDecode") && !pdf_is_name(f, "Fl"))
         return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
                               "a structural stream uses a filter other than FlateDecode");
-    rc = pdf_flate(d, raw, (size_t)s->u.dict.data_len, max, &dec, &dec_len, err);
+    rc = pdf_flate(d, raw, raw_len, max, &dec, &dec_len, err);
     if (rc != SERTEL_OK)
         return rc;
     if (dp != NULL && dp->type == PDF_DICT) {
@@ -216,4 +227,34 @@ int pdf_stream_decode(pdf_doc *d, const pdf_obj *s, size_t max, unsigned char **
     *out = dec;
     *out_len = dec_len;
     return SERTEL_OK;
+}
+
+int pdf_stream_decode(pdf_doc *d, const pdf_obj *s, size_t max, unsigned char **out,
+                      size_t *out_len, sertel_err *err)
+{
+    const unsigned char *raw;
+    unsigned char *plain = NULL;
+    size_t raw_len;
+    int rc;
+
+    if (s->type != PDF_STREAM || s->u.dict.data_off > d->len ||
+        s->u.dict.data_len > d->len - s->u.dict.data_off)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: stream outside the file");
+    raw = d->buf + s->u.dict.data_off;
+    raw_len = (size_t)s->u.dict.data_len;
+    if (s->u.dict.crypt && d->crypt != NULL) {
+        /* Encrypted data (§7.6.2): decrypted before the filters. */
+        if (raw_len > max + 1024 && raw_len > PDF_MAX_STREAM)
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "stream larger than %zu bytes", max);
+        rc = pdf_crypt_stream(d, s, raw, raw_len, &plain, &raw_len, err);
+        if (rc != SERTEL_OK)
+            return rc;
+        raw = plain;
+    }
+    rc = decode_raw(d, s, raw, raw_len, max, out, out_len, err);
+    if (plain != NULL) {
+        OPENSSL_cleanse(plain, raw_len);
+        free(plain);
+    }
+    return rc;
 }

@@ -9,7 +9,14 @@
  * /Prev chain is loop-checked, decompression is capped, and there is no
  * recursion without a depth limit. A damaged cross-reference falls back to
  * a scan for "N G obj" headers; what cannot be recovered is refused.
- * Encrypted files are refused for now.
+ *
+ * Encrypted files (ISO 32000-2 §7.6, the standard security handler,
+ * revisions 2 to 6: RC4 40 to 128 bits, AES-128, AES-256) are read with
+ * the user or the owner password (crypt.c): strings are decrypted when an
+ * object is loaded, stream data when it is decoded; a signature's
+ * /Contents is never encrypted. Updates written to such a file are
+ * encrypted with the same key. Other security handlers (public-key) are
+ * refused.
  *
  * Objects live in an arena owned by the pdf_doc and are valid until
  * pdf_close. Thread safety: a pdf_doc is used by one thread at a time.
@@ -67,6 +74,9 @@ struct pdf_obj {
             size_t n;
             uint64_t data_off; /* STREAM: file offset of the data (or in its container) */
             uint64_t data_len;
+            uint32_t crypt_num; /* STREAM with crypt set: the data is encrypted with the key */
+            uint16_t crypt_gen; /* of object crypt_num, generation crypt_gen (reader only) */
+            uint8_t crypt;      /* 0: in the clear, else the method (crypt.c's pdf_cm) */
         } dict;
         struct {
             uint32_t num;
@@ -81,13 +91,24 @@ typedef struct pdf_doc pdf_doc;
 typedef enum pdf_xref_kind { PDF_XREF_TABLE, PDF_XREF_STREAM } pdf_xref_kind;
 
 /*
- * Open a PDF for reading. On success *out is freed with pdf_close. Errors:
- * SERTEL_ERR_INVALID (not a PDF, truncated, damaged beyond recovery),
- * SERTEL_ERR_UNSUPPORTED (encrypted), SERTEL_ERR_IO.
+ * Open a PDF for reading. On success *out is freed with pdf_close. An
+ * encrypted file is opened with password (UTF-8, NUL-terminated, borrowed
+ * for the call only; the user's or the owner's), or with the empty user
+ * password when password is NULL. Errors: SERTEL_ERR_INVALID (not a PDF,
+ * truncated, damaged beyond recovery), SERTEL_ERR_DENIED (encrypted and no
+ * or a wrong password), SERTEL_ERR_UNSUPPORTED (a security handler other
+ * than the standard one, or an unknown revision), SERTEL_ERR_TAMPERED (R6:
+ * the encrypted /Perms do not match /P), SERTEL_ERR_IO.
  */
+int pdf_open_file_pw(const char *path, const char *password, pdf_doc **out,
+                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3);
+
+/* pdf_open_file_pw with a NULL password. */
 int pdf_open_file(const char *path, pdf_doc **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
 /* The same over a memory buffer (borrowed: must outlive the doc). For tests and fuzzing. */
+int pdf_open_mem_pw(const unsigned char *data, size_t len, const char *password, pdf_doc **out,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(4);
 int pdf_open_mem(const unsigned char *data, size_t len, pdf_doc **out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(3);
 
@@ -207,6 +228,12 @@ typedef struct pdf_sign_opts {
      * with P=1 (document time-stamps and DSS revisions stay allowed).
      */
     int certify;
+    /*
+     * Password of an encrypted input (user or owner, UTF-8; borrowed).
+     * NULL: the empty user password is tried. The new revision is
+     * encrypted like the file.
+     */
+    const char *password;
 } pdf_sign_opts;
 
 /* A DER item for the Document Security Store. */
@@ -225,6 +252,12 @@ typedef struct pdf_bytes {
 int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes *certs,
                      size_t ncerts, const pdf_bytes *ocsps, size_t nocsps, const pdf_bytes *crls,
                      size_t ncrls, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* pdf_add_dss_file for an encrypted input opened with password (NULL: the empty one). */
+int pdf_add_dss_file_pw(const char *in_path, const char *out_path, const char *password,
+                        const pdf_bytes *certs, size_t ncerts, const pdf_bytes *ocsps,
+                        size_t nocsps, const pdf_bytes *crls, size_t ncrls,
+                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
 /* What a stamp shows; filled by the signer from the options and certificate. */
 typedef struct pdf_stamp {
@@ -280,6 +313,10 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
  */
 int pdf_timestamp_file(const char *in_path, const char *out_path, const cms_tsa *tsa,
                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* pdf_timestamp_file for an encrypted input opened with password (NULL: the empty one). */
+int pdf_timestamp_file_pw(const char *in_path, const char *out_path, const char *password,
+                          const cms_tsa *tsa, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 
 /* The update of pdf_timestamp_file, like pdf_build_sig_update (for tests). */
 int pdf_build_ts_update(pdf_doc *d, size_t contents_hex, unsigned char **update, size_t *update_len,

@@ -10,6 +10,20 @@
 
 typedef struct arena_chunk arena_chunk;
 
+/* How strings or streams are encrypted (crypt filter methods, ISO 32000-2 §7.6.6). */
+typedef enum pdf_cm { PDF_CM_NONE = 0, PDF_CM_RC4, PDF_CM_AESV2, PDF_CM_AESV3 } pdf_cm;
+
+/* The standard security handler of an opened encrypted file (crypt.c). */
+typedef struct pdf_crypt {
+    int r;                 /* revision 2-6 */
+    pdf_cm str_cm, stm_cm; /* methods of strings and streams */
+    int encrypt_metadata;  /* 0: /Metadata streams are in the clear */
+    unsigned char key[32]; /* the file encryption key (wiped by pdf_crypt_free) */
+    size_t keylen;
+    const pdf_obj *encrypt; /* the /Encrypt dictionary, never decrypted */
+    uint32_t encrypt_num;   /* its object number when indirect, else 0 */
+} pdf_crypt;
+
 typedef struct xref_entry {
     uint64_t off;     /* type 1: file offset; type 2: object stream number */
     uint32_t idx;     /* type 1: generation; type 2: index in the object stream */
@@ -49,6 +63,7 @@ struct pdf_doc {
     pdf_xref_kind kind;
     int recovered;
     int encrypted;
+    pdf_crypt *crypt; /* non-NULL when encrypted and authenticated */
     int header_version;
     unsigned nsections;
     unsigned load_depth;
@@ -93,6 +108,12 @@ int pdf_is_delim(int c);
 /* Read the cross-reference of d (xref.c); falls back to recovery. */
 int pdf_read_xref(pdf_doc *d, sertel_err *err) SERTEL_WUR;
 
+/*
+ * After recovery: register the objects of every object stream found (again,
+ * once the file is decrypted: the first pass could not read encrypted ones).
+ */
+void pdf_recover_objstms(pdf_doc *d);
+
 /* Inflate with an output cap (filter.c). */
 int pdf_flate(pdf_doc *d, const unsigned char *in, size_t in_len, size_t max, unsigned char **out,
               size_t *out_len, sertel_err *err) SERTEL_WUR;
@@ -100,6 +121,43 @@ int pdf_flate(pdf_doc *d, const unsigned char *in, size_t in_len, size_t max, un
 /* PNG predictor undo, in place into a new buffer (filter.c). */
 int pdf_png_unpredict(const unsigned char *in, size_t in_len, size_t columns, size_t bpp,
                       unsigned char **out, size_t *out_len, sertel_err *err) SERTEL_WUR;
+
+/*
+ * Encryption (crypt.c). pdf_crypt_open authenticates password (NULL: the
+ * empty user password) against the trailer's /Encrypt and sets d->crypt;
+ * objects already loaded are dropped so they are read again decrypted.
+ */
+int pdf_crypt_open(pdf_doc *d, const char *password, sertel_err *err) SERTEL_WUR;
+void pdf_crypt_free(pdf_crypt *c);
+
+/*
+ * Encrypt (enc != 0) or decrypt in_len bytes of object num/gen with method
+ * cm into out, which has room for in_len + 32 bytes (in and out may be the
+ * same for RC4 and NONE). AES encryption writes a random IV first and
+ * PKCS#7 padding; AES decryption refuses bad lengths and bad padding.
+ */
+int pdf_crypt_buf(const pdf_crypt *c, pdf_cm cm, uint32_t num, uint16_t gen, int enc,
+                  const unsigned char *in, size_t in_len, unsigned char *out, size_t *out_len,
+                  sertel_err *err) SERTEL_WUR;
+
+/* Decrypt the strings of a top-level object just parsed, and mark its stream data. */
+int pdf_crypt_loaded(pdf_doc *d, pdf_obj *o, uint32_t num, uint16_t gen,
+                     sertel_err *err) SERTEL_WUR;
+
+/* Decrypt stream data raw[0..len) of s (s->u.dict.crypt set); *out malloc'ed. */
+int pdf_crypt_stream(pdf_doc *d, const pdf_obj *s, const unsigned char *raw, size_t len,
+                     unsigned char **out, size_t *out_len, sertel_err *err) SERTEL_WUR;
+
+/*
+ * Writer: encrypt the object text b->p[start..b->len) (its body, after
+ * "num gen obj", before "endobj") for object num/gen: every string but a
+ * signature dictionary's /Contents becomes an encrypted hex string, and a
+ * stream's data (with a direct /Length) is encrypted and its /Length
+ * updated. Offsets *track[i] into b are moved with the text (at most 4).
+ * No-op when d is not encrypted.
+ */
+int pdf_crypt_object(pdf_doc *d, pdf_buf *b, size_t start, uint32_t num, uint16_t gen,
+                     size_t *const *track, size_t ntrack, sertel_err *err) SERTEL_WUR;
 
 /* A direct integer value (no reference following); 0 when o is an integer. */
 int pdf_get_int(const pdf_obj *o, int64_t *v);

@@ -48,6 +48,15 @@ typedef struct update {
     uint64_t base; /* file offset of b.p[0] */
     xent *ents;
     size_t n, cap;
+    /* Encryption: every object goes through end_obj, which encrypts it when d is encrypted. */
+    pdf_doc *d;
+    size_t obj_start; /* offset in b of the current object's body */
+    uint32_t cur_num;
+    uint16_t cur_gen;
+    size_t *track[2]; /* offsets into the current object to keep pointing at the same text */
+    size_t ntrack;
+    int rc; /* first failure of end_obj (detail in err) */
+    sertel_err *err;
 } update;
 
 static int add_ent(update *u, uint32_t num, uint16_t gen, int type, uint64_t off, uint32_t idx)
@@ -74,11 +83,28 @@ static int begin_obj(update *u, uint32_t num, uint16_t gen)
     if (add_ent(u, num, gen, 1, u->base + u->b.len, 0) != 0)
         return -1;
     pdf_buf_printf(&u->b, "%u %u obj\n", num, (unsigned)gen);
+    u->obj_start = u->b.len;
+    u->cur_num = num;
+    u->cur_gen = gen;
     return 0;
 }
 
+/*
+ * The one place where an object of the update ends: in an encrypted file
+ * its strings and stream data are encrypted here (ISO 32000-2 §7.6.2),
+ * all but a signature's /Contents.
+ */
 static void end_obj(update *u)
 {
+    if (u->d != NULL && u->d->crypt != NULL && u->rc == SERTEL_OK && !u->b.failed) {
+        int rc = pdf_crypt_object(u->d, &u->b, u->obj_start, u->cur_num, u->cur_gen, u->track,
+                                  u->ntrack, u->err);
+        if (rc != SERTEL_OK) {
+            u->rc = rc;
+            u->b.failed = 1;
+        }
+    }
+    u->ntrack = 0;
     pdf_buf_put(&u->b, "\nendobj\n", 8);
 }
 
@@ -220,6 +246,11 @@ static void trailer_keys(pdf_doc *d, pdf_buf *b, uint32_t size, int with_prev)
     if (d->t_id != NULL) {
         pdf_buf_put(b, " /ID ", 5);
         pdf_buf_obj(b, pdf_resolve(d, d->t_id));
+    }
+    if (d->t_encrypt != NULL) {
+        /* the same reference (or the same direct dictionary, never decrypted) */
+        pdf_buf_put(b, " /Encrypt ", 10);
+        pdf_buf_obj(b, d->t_encrypt);
     }
     if (with_prev)
         pdf_buf_printf(b, " /Prev %llu", (unsigned long long)d->startxref);
@@ -484,8 +515,8 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     char name[64], date[64], brs[BR_WIDTH + 1];
     int rc, af_indirect;
 
-    if (d->encrypted)
-        return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "encrypted PDFs are not supported yet");
+    if (d->encrypted && d->crypt == NULL)
+        return sertel_err_set(err, SERTEL_ERR_DENIED, "the PDF is encrypted and was not opened");
     rc = pdf_catalog(d, &cat, &catnum, &catgen, err);
     if (rc != SERTEL_OK)
         return rc;
@@ -553,6 +584,8 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     }
 
     u.base = d->len;
+    u.d = d;
+    u.err = err;
     if (d->len > 0 && d->buf[d->len - 1] != '\n' && d->buf[d->len - 1] != '\r') {
         pdf_buf_put(&u.b, "\n", 1);
     }
@@ -603,6 +636,9 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
         }
     }
     pdf_buf_put(&u.b, ">>", 2);
+    u.track[0] = &br_pos;
+    u.track[1] = &lt_pos;
+    u.ntrack = 2;
     end_obj(&u);
 
     /* The field, merged with its widget (§12.5.6.19, §12.7.4.5). Invisible: empty /Rect. */
@@ -617,6 +653,8 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
             o->rect[1] + o->rect[3], ap_num);
         end_obj(&u);
         rc = put_stamp(&u, o, now, ap_num, img_num, err);
+        if (u.rc != SERTEL_OK)
+            rc = u.rc; /* encryption failed (detail in err) */
         if (rc != SERTEL_OK) {
             pdf_buf_free(&u.b);
             free(u.ents);
@@ -752,6 +790,8 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
 nomem:
     pdf_buf_free(&u.b);
     free(u.ents);
+    if (u.rc != SERTEL_OK)
+        return u.rc;
     return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory building the update");
 }
 
@@ -900,7 +940,7 @@ static int sign_file(const char *in_path, const char *out_path, const pdf_sign_o
         si.st_ino == so.st_ino)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "the output must be a new file, not the input itself");
-    rc = pdf_open_file(in_path, &d, err);
+    rc = pdf_open_file_pw(in_path, o->password, &d, err);
     if (rc != SERTEL_OK)
         return rc;
     /* Dry run: a real signature (and time-stamp) over a dummy digest measures /Contents. */
@@ -969,9 +1009,16 @@ int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts
 int pdf_timestamp_file(const char *in_path, const char *out_path, const cms_tsa *tsa,
                        sertel_err *err)
 {
+    return pdf_timestamp_file_pw(in_path, out_path, NULL, tsa, err);
+}
+
+int pdf_timestamp_file_pw(const char *in_path, const char *out_path, const char *password,
+                          const cms_tsa *tsa, sertel_err *err)
+{
     pdf_sign_opts none;
 
     memset(&none, 0, sizeof(none));
+    none.password = password;
     return sign_file(in_path, out_path, &none, tsa, err);
 }
 
@@ -996,6 +1043,14 @@ int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes 
                      size_t ncerts, const pdf_bytes *ocsps, size_t nocsps, const pdf_bytes *crls,
                      size_t ncrls, sertel_err *err)
 {
+    return pdf_add_dss_file_pw(in_path, out_path, NULL, certs, ncerts, ocsps, nocsps, crls, ncrls,
+                               err);
+}
+
+int pdf_add_dss_file_pw(const char *in_path, const char *out_path, const char *password,
+                        const pdf_bytes *certs, size_t ncerts, const pdf_bytes *ocsps,
+                        size_t nocsps, const pdf_bytes *crls, size_t ncrls, sertel_err *err)
+{
     static const char *const groups[3] = {"Certs", "OCSPs", "CRLs"};
     const pdf_bytes *items[3] = {certs, ocsps, crls};
     size_t counts[3] = {ncerts, nocsps, ncrls}, g, i;
@@ -1008,13 +1063,12 @@ int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes 
     char *tmp = NULL;
     int fd = -1, rc;
 
-    rc = pdf_open_file(in_path, &d, err);
+    rc = pdf_open_file_pw(in_path, password, &d, err);
     if (rc != SERTEL_OK)
         return rc;
-    if (d->encrypted || d->recovered) {
+    if (d->recovered) {
         rc = sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
-                            "a Document Security Store is only added to an intact, unencrypted "
-                            "PDF");
+                            "a Document Security Store is only added to an intact PDF");
         goto out;
     }
     if ((rc = pdf_catalog(d, &cat, &catnum, &catgen, err)) != SERTEL_OK)
@@ -1024,6 +1078,8 @@ int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes 
         dss = NULL;
     next = pdf_next_objnum(d);
     u.base = d->len;
+    u.d = d;
+    u.err = err;
     if (d->len > 0 && d->buf[d->len - 1] != '\n' && d->buf[d->len - 1] != '\r')
         pdf_buf_put(&u.b, "\n", 1);
     for (g = 0; g < 3; g++) {
@@ -1082,7 +1138,9 @@ int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes 
     rc = SERTEL_OK;
     goto out;
 nomem:
-    rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory building the DSS revision");
+    rc = u.rc != SERTEL_OK
+             ? u.rc
+             : sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory building the DSS revision");
 out:
     if (fd >= 0)
         close(fd);

@@ -1139,7 +1139,7 @@ static void analyse_changes(vctx *c, vfy_sig *s)
     uint16_t g;
     pages_map pm;
 
-    if (pdf_open_mem(c->buf, (size_t)s->revision_end, &od, &e) != SERTEL_OK) {
+    if (pdf_open_mem_pw(c->buf, (size_t)s->revision_end, c->o->password, &od, &e) != SERTEL_OK) {
         vfy_change(s, 0, "the signed revision cannot be read on its own: %s", e.msg);
         return;
     }
@@ -1491,7 +1491,7 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
 int pdf_verify_file(const char *path, const vfy_opts *o, vfy_report **out, sertel_err *err)
 {
     pdf_doc *d = NULL;
-    int rc = pdf_open_file(path, &d, err);
+    int rc = pdf_open_file_pw(path, o->password, &d, err);
 
     if (rc != SERTEL_OK)
         return rc;
@@ -1504,7 +1504,7 @@ int pdf_verify_mem(const unsigned char *data, size_t len, const vfy_opts *o, vfy
                    sertel_err *err)
 {
     pdf_doc *d = NULL;
-    int rc = pdf_open_mem(data, len, &d, err);
+    int rc = pdf_open_mem_pw(data, len, o->password, &d, err);
 
     if (rc != SERTEL_OK)
         return rc;

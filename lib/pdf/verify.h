@@ -75,6 +75,8 @@ typedef struct vfy_opts {
     STACK_OF(X509) * trust; /* trust anchors (borrowed); NULL or empty: nothing is trusted */
     int offline;            /* do not fetch revocation data (OCSP, CRL) online */
     time_t now;             /* 0: time(NULL) */
+    const char *password;   /* of an encrypted PDF (user or owner, UTF-8; borrowed); NULL: the
+                               empty user password is tried */
 } vfy_opts;
 
 /* Revocation status of one certificate of the signer's or the TSA's chain. */

@@ -388,6 +388,19 @@ int pdf_objstm_index(pdf_doc *d, uint32_t stm, sertel_err *err)
     return SERTEL_OK;
 }
 
+void pdf_recover_objstms(pdf_doc *d)
+{
+    uint32_t i;
+
+    for (i = 0; i < d->maxnum && i < d->nxref; i++) {
+        const pdf_obj *o;
+        sertel_err ignore = {0};
+        if (d->xref[i].type == 1 && pdf_load(d, i, &o, &ignore) == SERTEL_OK &&
+            o->type == PDF_STREAM && pdf_is_name(pdf_dict_get(o, "Type"), "ObjStm"))
+            (void)pdf_objstm_index(d, i, &ignore);
+    }
+}
+
 /* Scan the whole file for "N G obj" and "trailer" (last definition wins). */
 static int recover(pdf_doc *d, sertel_err *err)
 {
@@ -547,11 +560,15 @@ int pdf_load(pdf_doc *d, uint32_t num, const pdf_obj **out, sertel_err *err)
     e = &d->xref[num];
     if (e->type == 1) {
         pdf_lexer lx = {d->buf, d->len, (size_t)e->off};
+        uint16_t gen = 0;
         if (e->off >= d->len)
             rc = sertel_err_set(err, SERTEL_ERR_INVALID,
                                 "damaged PDF: object %u lies beyond the end of the file", num);
         else
-            rc = pdf_parse_indirect(d, &lx, num, &o, NULL, NULL, err);
+            rc = pdf_parse_indirect(d, &lx, num, &o, NULL, &gen, err);
+        /* Objects inside object streams are not decrypted again: their container was. */
+        if (rc == SERTEL_OK && d->crypt != NULL)
+            rc = pdf_crypt_loaded(d, o, num, gen, err);
     } else {
         objstm_cache *c = objstm_get(d, (uint32_t)e->off, err);
         rc = SERTEL_ERR_INVALID;

@@ -263,9 +263,9 @@ expect_exit 2 "--size without --marker refused" -- sign budi "$T/marker.pdf" "$T
 # Bad input: clear error, exit 2, no output.
 echo "not a pdf" >"$T/np.pdf"
 head -c 400 "$L" >"$T/trunc.pdf"
-qpdf --encrypt "" owner 256 -- "$L" "$T/enc.pdf"
+qpdf --encrypt user owner 256 -- "$L" "$T/enc.pdf"
 printf '%%PDF-1.4\n1 0 obj\n<</Type /Foo>>\nendobj\n%%%%EOF\n' >"$T/nocat.pdf"
-for b in np:"not a PDF" trunc:"truncated" enc:"encrypted PDFs are not supported yet" nocat:"beyond recovery"; do
+for b in np:"not a PDF" trunc:"truncated" enc:"the PDF is encrypted" nocat:"beyond recovery"; do
     f=${b%%:*} msg=${b#*:}
     expect_exit 2 "bad input $f refused" -- sign budi "$T/$f.pdf" "$T/$f-out.pdf"
     expect_grep "$msg" "$T/err" "bad input $f: message says '$msg'"
