@@ -27,7 +27,7 @@ static const char sign_usage[] =
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N] [--certify 1|2|3]\n"
     "                  [--visible (--rect X,Y,W,H | --marker TEXT [--size W,H])\n                  "
-    " [--qr TEXT] [--footer]] IN.pdf OUT.pdf\n"
+    " [--qr TEXT] [--footer] [--image FILE]] IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
     "                  FILE OUT.p7s\n"
     "\n"
@@ -36,7 +36,9 @@ static const char sign_usage[] =
     "in --rect (points from the page's lower left): a QR code of --qr (the\n"
     "document's verification URL; default <base URL>/verify with --home), the\n"
     "signer, organisation, date and time in WIB and the reason; --footer adds\n"
-    "the Indonesian statement naming the issuing CA. --marker TEXT places the\n"
+    "the Indonesian statement naming the issuing CA; --image FILE (PNG or JPEG,\n"
+    "at most 4 MiB and 4096x4096 pixels) adds the signer's handwritten signature\n"
+    "above the text, transparency kept. --marker TEXT places the\n"
     "stamp's lower left at TEXT in the page (e.g. #ttd#; simple-font text), on\n"
     "--page N or the first page that has it; --size W,H (default 220,80).\n"
     "B-LT (needs the home, no --tsa) adds a revision with a Document Security\n"
@@ -221,13 +223,15 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"size", required_argument, NULL, 'S'},
         {"qr", required_argument, NULL, 'Q'},
         {"footer", no_argument, NULL, 'O'},
+        {"image", required_argument, NULL, 'I'},
         {"certify", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *p12 = NULL, *p12pw = NULL, *email = NULL, *ppfile = NULL, *otp = NULL,
-               *tsa_url = NULL;
+               *tsa_url = NULL, *image = NULL;
     pdf_sign_opts so;
+    pdf_image img;
     cms_signer *s = &so.signer;
     int c, detached = 0, lt = 0, lta = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0;
     char *pass = NULL, *end, qrbuf[300];
@@ -237,6 +241,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     sertel_err err = {0};
 
     memset(&so, 0, sizeof(so));
+    memset(&img, 0, sizeof(img));
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -285,6 +290,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         case 'Q':
             so.qr_text = optarg;
+            break;
+        case 'I':
+            image = optarg;
             break;
         case 'C':
             if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '3')
@@ -375,8 +383,8 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (so.visible && so.marker == NULL && (so.rect[2] <= 0 || so.rect[3] <= 0))
         return cli_usage_error("sign: --visible needs --rect X,Y,WIDTH,HEIGHT (points), e.g. "
                                "--rect 350,60,220,80, or --marker TEXT");
-    if (!so.visible && (so.rect[2] > 0 || so.qr_text != NULL || so.footer))
-        return cli_usage_error("sign: --rect, --qr and --footer go with --visible");
+    if (!so.visible && (so.rect[2] > 0 || so.qr_text != NULL || so.footer || image != NULL))
+        return cli_usage_error("sign: --rect, --qr, --footer and --image go with --visible");
     if (so.visible && detached)
         return cli_usage_error("sign: a detached signature has no visible stamp");
     if (lt && (detached || tsa_url != NULL))
@@ -386,6 +394,17 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (so.certify != 0 && detached)
         return cli_usage_error("sign: --certify applies to PDFs, not detached signatures");
 
+    if (image != NULL) {
+        /* Checked before the key is opened: a bad image costs no passphrase attempt. */
+        if (pdf_image_load_file(image, &img, &err) != SERTEL_OK) {
+            if (err.code == SERTEL_ERR_INVALID)
+                sertel_err_prefix(&err, "--image must be a PNG or JPEG file: %s", image);
+            else
+                sertel_err_prefix(&err, "--image %s", image);
+            goto fail;
+        }
+        so.image = &img;
+    }
     if (p12 != NULL) {
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
             goto fail;
@@ -453,5 +472,6 @@ out:
     ra_close(r);
     pki_close(p);
     secret_free(pass);
+    pdf_image_free(&img);
     return rc;
 }
