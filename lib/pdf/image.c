@@ -56,7 +56,7 @@ typedef struct png_job {
     char msg[IMG_MSG];
     unsigned width, height;
     int channels;       /* after the transforms: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
-    int dims_bad;       /* set when the header's size is out of bounds (err already set) */
+    int dims_rc;        /* dims_ok's code when the header's size is out of bounds */
     unsigned char *pix; /* width * height * channels */
     png_bytep *rows;
     sertel_err *err;
@@ -102,10 +102,8 @@ static int png_decode(png_structp png, png_infop info, png_job *j)
     png_read_info(png, info);
     if (!png_get_IHDR(png, info, &w, &h, &depth, &ctype, &interlace, NULL, NULL))
         png_error(png, "no image header");
-    if (dims_ok(w, h, j->err) != SERTEL_OK) {
-        j->dims_bad = 1;
+    if ((j->dims_rc = dims_ok(w, h, j->err)) != SERTEL_OK)
         return -1;
-    }
     /* To 8-bit gray or RGB, with an alpha channel when there is transparency. */
     if (ctype == PNG_COLOR_TYPE_PALETTE)
         png_set_palette_to_rgb(png);
@@ -154,9 +152,12 @@ static int load_png(const unsigned char *data, size_t len, pdf_image *out, serte
         goto out;
     }
     if (png_decode(png, info, &j) != 0) {
-        rc = j.dims_bad ? err->code
-                        : sertel_err_set(err, SERTEL_ERR_INVALID,
-                                         "the PNG is damaged or truncated (%s)", j.msg);
+        rc = j.dims_rc != SERTEL_OK
+                 ? j.dims_rc
+                 : sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "the PNG is damaged or truncated (%s): re-save it "
+                                  "with an image editor",
+                                  j.msg);
         goto out;
     }
     npx = (size_t)j.width * j.height;
@@ -204,7 +205,7 @@ typedef struct jpeg_job {
     struct jpeg_progress_mgr progress;
     char msg[JMSG_LENGTH_MAX];
     int warned;
-    int dims_bad;
+    int dims_rc;
     unsigned char *row; /* one output row, for the full decode */
     sertel_err *err;
 } jpeg_job;
@@ -256,10 +257,8 @@ static int jpeg_decode(struct jpeg_decompress_struct *c, jpeg_job *j, const unsi
         snprintf(j->msg, sizeof(j->msg), "no image in it");
         return -1;
     }
-    if (dims_ok(c->image_width, c->image_height, j->err) != SERTEL_OK) {
-        j->dims_bad = 1;
+    if ((j->dims_rc = dims_ok(c->image_width, c->image_height, j->err)) != SERTEL_OK)
         return -1;
-    }
     if (c->data_precision != 8 || c->arith_code) {
         snprintf(j->msg, sizeof(j->msg), "%s JPEG is not supported in PDF",
                  c->arith_code ? "an arithmetic-coded" : "a 12-bit");
@@ -310,11 +309,12 @@ static int load_jpeg(const unsigned char *data, size_t len, pdf_image *out, sert
     j.pub.output_message = jpeg_output_fn;
     j.progress.progress_monitor = jpeg_progress_fn;
     if (jpeg_decode(&c, &j, data, len) != 0) {
-        rc = j.dims_bad ? err->code
-                        : sertel_err_set(err, SERTEL_ERR_INVALID,
-                                         "the JPEG is damaged or truncated (%s): re-save it with "
-                                         "an image editor",
-                                         j.msg[0] ? j.msg : "unreadable");
+        rc = j.dims_rc != SERTEL_OK
+                 ? j.dims_rc
+                 : sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "the JPEG is damaged or truncated (%s): re-save it with "
+                                  "an image editor",
+                                  j.msg[0] ? j.msg : "unreadable");
         goto out;
     }
     out->data = malloc(len);

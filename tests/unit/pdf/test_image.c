@@ -522,6 +522,10 @@ static void test_hostile(void **state)
     expect_invalid(buf, n, "PNG claiming 100000x100000");
     assert_int_equal(pdf_image_load(buf, n, &img, &err), SERTEL_ERR_INVALID);
     assert_non_null(strstr(err.msg, "more than sertel accepts"));
+    /* err may be NULL: the detail is dropped, the code stays. */
+    assert_int_equal(pdf_image_load(buf, n, &img, NULL), SERTEL_ERR_INVALID);
+    assert_int_equal(pdf_image_load(gif, sizeof(gif) - 1, &img, NULL), SERTEL_ERR_INVALID);
+    assert_int_equal(pdf_image_load(png.p, png.len / 2, &img, NULL), SERTEL_ERR_INVALID);
     n = png_claiming(buf, 5000, 10);
     expect_invalid(buf, n, "PNG 5000 wide");
     n = png_claiming(buf, 4096, 4096); /* within each side, over the pixel budget */
