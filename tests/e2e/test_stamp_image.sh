@@ -204,6 +204,34 @@ RECT=40,50,240,110 expect_exit 0 "CMYK JPEG: blue ink on white, colours not inve
     ink "$T/cmyk.pdf" cmyk
 cat "$T/out"
 
+# At a marker text (--marker implies --visible): the image comes with the stamp.
+python3 - "$T/marker.pdf" <<'PY'
+import sys
+c = b"BT /F1 11 Tf 72 700 Td (Jakarta, 25 November 2026) Tj 0 -90 Td (Tanda tangan: #ttd#) Tj ET"
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
+d = b"%PDF-1.4\n"
+offs = []
+for i, o in enumerate(objs):
+    offs.append(len(d))
+    d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+x = len(d)
+d += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offs)
+d += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % x
+open(sys.argv[1], "wb").write(d)
+PY
+expect_exit 0 "sign at marker #ttd# with --image" -- sign "$T/marker.pdf" "$T/marker-1.pdf" --marker "#ttd#" \
+    --size 240,100 --image "$T/ttd.png"
+[ -f "$T/marker-1.pdf" ] && check_signed "$T/marker-1.pdf" "marker stamp"
+pdfimages -list "$T/marker-1.pdf" >"$T/list" 2>&1
+expect_grep "smask +300 +100 +gray" "$T/list" "marker stamp: image with its soft mask"
+# The stamp's lower left is the marker's baseline start, about (150, 610).
+x=$(grep -ao '/Rect \[[0-9.]* 610\.00 ' "$T/marker-1.pdf" | head -1 | sed 's/.*\[\([0-9]*\).*/\1/')
+[ -n "$x" ] && pass "marker stamp: widget at the marker (x $x, y 610)" || fail "marker stamp: /Rect $(grep -ao '/Rect \[[^]]*\]' "$T/marker-1.pdf" | tail -1)"
+[ -n "$x" ] && RECT=$x,610,240,100 expect_exit 0 "marker stamp: blue ink inside the stamp (pdftoppm)" -- ink "$T/marker-1.pdf" blue
+
 # Bad images: exit 2, a clear message, no output file.
 head -c 300 "$T/ttd.png" >"$T/trunc.png"
 head -c 900 "$T/ttd.jpg" >"$T/trunc.jpg"
