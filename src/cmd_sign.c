@@ -30,7 +30,7 @@ static const char sign_usage[] =
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N] [--certify 1|2|3]\n"
     "                  [--visible (--rect X,Y,W,H | --marker TEXT [--size W,H])\n                  "
-    " [--qr TEXT] [--footer]] [--pdf-password-file F] IN.pdf OUT.pdf\n"
+    " [--qr TEXT] [--footer] [--image FILE]] [--pdf-password-file F] IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
     "                  FILE OUT.p7s\n"
     "\n"
@@ -39,7 +39,9 @@ static const char sign_usage[] =
     "in --rect (points from the page's lower left): a QR code of --qr (the\n"
     "document's verification URL; default <base URL>/verify with --home), the\n"
     "signer, organisation, date and time in WIB and the reason; --footer adds\n"
-    "the Indonesian statement naming the issuing CA. --marker TEXT places the\n"
+    "the Indonesian statement naming the issuing CA; --image FILE (PNG or JPEG,\n"
+    "at most 4 MiB and 4096x4096 pixels) adds the signer's handwritten signature\n"
+    "above the text, transparency kept. --marker TEXT places the\n"
     "stamp's lower left at TEXT in the page (e.g. #ttd#; simple-font text), on\n"
     "--page N or the first page that has it; --size W,H (default 220,80).\n"
     "B-LT adds a revision with a Document Security Store: the signer's and the\n"
@@ -131,15 +133,17 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"size", required_argument, NULL, 'S'},
         {"qr", required_argument, NULL, 'Q'},
         {"footer", no_argument, NULL, 'O'},
+        {"image", required_argument, NULL, 'I'},
         {"certify", required_argument, NULL, 'C'},
         {"pdf-password-file", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *p12 = NULL, *p12pw = NULL, *email = NULL, *ppfile = NULL, *otp = NULL,
-               *tsa_url = NULL, *pdfpw_file = NULL;
+               *tsa_url = NULL, *pdfpw_file = NULL, *image = NULL;
     pades_opts po;
     pdf_sign_opts *sop = &po.sign;
+    pdf_image img;
     cms_signer *s = &po.sign.signer;
     int c, detached = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0;
     char *pass = NULL, *pdfpw = NULL, *end, qrbuf[300];
@@ -149,6 +153,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     sertel_err err = {0};
 
     memset(&po, 0, sizeof(po));
+    memset(&img, 0, sizeof(img));
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -200,6 +205,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         case 'W':
             pdfpw_file = optarg;
+            break;
+        case 'I':
+            image = optarg;
             break;
         case 'C':
             if (strlen(optarg) != 1 || optarg[0] < '1' || optarg[0] > '3')
@@ -280,8 +288,8 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (sop->visible && sop->marker == NULL && (sop->rect[2] <= 0 || sop->rect[3] <= 0))
         return cli_usage_error("sign: --visible needs --rect X,Y,WIDTH,HEIGHT (points), e.g. "
                                "--rect 350,60,220,80, or --marker TEXT");
-    if (!sop->visible && (sop->rect[2] > 0 || sop->qr_text != NULL || sop->footer))
-        return cli_usage_error("sign: --rect, --qr and --footer go with --visible");
+    if (!sop->visible && (sop->rect[2] > 0 || sop->qr_text != NULL || sop->footer || image != NULL))
+        return cli_usage_error("sign: --rect, --qr, --footer and --image go with --visible");
     if (sop->visible && detached)
         return cli_usage_error("sign: a detached signature has no visible stamp");
     if (po.level >= PADES_B_LT && detached)
@@ -296,6 +304,17 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         if (secret_read_file(pdfpw_file, &pdfpw, &err) != SERTEL_OK)
             goto fail;
         sop->password = pdfpw;
+    }
+    if (image != NULL) {
+        /* Checked before the key is opened: a bad image costs no passphrase attempt. */
+        if (pdf_image_load_file(image, &img, &err) != SERTEL_OK) {
+            if (err.code == SERTEL_ERR_INVALID)
+                sertel_err_prefix(&err, "--image must be a PNG or JPEG file: %s", image);
+            else
+                sertel_err_prefix(&err, "--image %s", image);
+            goto fail;
+        }
+        sop->image = &img;
     }
     if (p12 != NULL) {
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
@@ -360,5 +379,6 @@ out:
     pki_close(p);
     secret_free(pass);
     secret_free(pdfpw);
+    pdf_image_free(&img);
     return rc;
 }

@@ -184,6 +184,59 @@ void pdf_buf_printf(pdf_buf *b, const char *fmt, ...) SERTEL_PRINTF(2, 3) SERTEL
 void pdf_buf_obj(pdf_buf *b, const pdf_obj *o) SERTEL_NONNULL(1);
 void pdf_buf_free(pdf_buf *b);
 
+/* --- The signer's handwritten-signature image for a stamp (image.c) --- */
+
+#define PDF_IMAGE_MAX_FILE ((size_t)4 << 20) /* bytes of a PNG or JPEG file */
+#define PDF_IMAGE_MAX_SIDE 4096u             /* pixels in either direction */
+#define PDF_IMAGE_MAX_PIXELS (8u << 20)      /* width x height */
+
+typedef enum pdf_image_kind { PDF_IMAGE_NONE = 0, PDF_IMAGE_PNG, PDF_IMAGE_JPEG } pdf_image_kind;
+
+/*
+ * A checked image, ready to be written as an image XObject (ISO 32000-1
+ * §8.9.5). PNG: data holds the decoded samples, 8 bits each, row by row
+ * from the top, ncomp per pixel (1 gray, 3 RGB), no padding; alpha, when
+ * the PNG has transparency (an alpha channel or tRNS with a pixel not fully
+ * opaque), width x height 8-bit values for an /SMask, else NULL. JPEG: data
+ * holds the original file bytes for /Filter /DCTDecode; ncomp is 1 (gray),
+ * 3 (RGB) or 4 (CMYK); color_transform is DCTDecode's /ColorTransform
+ * (1 for YCbCr and YCCK data) and adobe_inverted asks for /Decode
+ * [1 0 1 0 1 0 1 0] (CMYK written inverted by Adobe software). Both
+ * buffers are owned by the pdf_image: free with pdf_image_free.
+ */
+typedef struct pdf_image {
+    pdf_image_kind kind;
+    unsigned width, height;
+    int ncomp;
+    int color_transform;
+    int adobe_inverted;
+    unsigned char *data;
+    size_t len;
+    unsigned char *alpha;
+} pdf_image;
+
+/*
+ * Check and prepare a PNG (any colour type and bit depth, interlaced or
+ * not) or a JPEG (baseline or progressive, 8-bit, gray, RGB/YCbCr or CMYK)
+ * from data (borrowed; len bytes, at most PDF_IMAGE_MAX_FILE). PNG is
+ * decoded with libpng into gray or RGB plus alpha; JPEG is decoded once
+ * with libjpeg to prove it complete and its bytes are kept. Nothing is
+ * printed and the process never exits on bad input. Errors:
+ * SERTEL_ERR_INVALID (empty, neither PNG nor JPEG, damaged or truncated,
+ * larger than PDF_IMAGE_MAX_SIDE or PDF_IMAGE_MAX_PIXELS, a JPEG kind PDF
+ * cannot show), SERTEL_ERR_NOMEM. On success free *out with
+ * pdf_image_free; on failure *out is empty. Thread-safe (no shared state).
+ */
+int pdf_image_load(const unsigned char *data, size_t len, pdf_image *out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(3);
+
+/* The same from a file of at most PDF_IMAGE_MAX_FILE bytes (else SERTEL_ERR_INVALID). */
+int pdf_image_load_file(const char *path, pdf_image *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/* Free the buffers of an image and empty it. NULL-safe. */
+void pdf_image_free(pdf_image *img);
+
 /* --- PAdES signing (sign.c) --- */
 
 typedef enum pdf_level { PDF_LEVEL_BB = 0, PDF_LEVEL_BT = 1 } pdf_level;
@@ -220,6 +273,12 @@ typedef struct pdf_sign_opts {
     const char *marker;
     const char *qr_text; /* NULL: no QR code */
     int footer;
+    /*
+     * With visible: the signer's handwritten signature (pdf_image_load),
+     * drawn in the stamp above the text, scaled to fit with its aspect
+     * ratio kept; NULL for none. Borrowed: it must outlive the call.
+     */
+    const pdf_image *image;
     /*
      * Certification signature (ISO 32000-1 §12.8.2.2, DocMDP): 0 none, or
      * the permitted changes P: 1 none, 2 filling forms and signing, 3 also
@@ -269,15 +328,18 @@ typedef struct pdf_stamp {
     const char *qr_text;
     time_t when;
     int footer;
+    unsigned image_w, image_h; /* the signature image's size in pixels; 0: no image */
 } pdf_stamp;
 
 /*
  * Build a stamp's appearance: the content stream (content), and, when
  * qr_text is set, the QR code as an 8-bit gray image of *qr_n x *qr_n
  * samples (quiet zone included; *qr_pixels malloc'ed, caller frees). The
- * content refers to fonts /F1 (Helvetica), /F2 (Helvetica-Bold) and the
- * image /QR. Text is written in WinAnsiEncoding; characters outside it
- * become '?'.
+ * content refers to fonts /F1 (Helvetica), /F2 (Helvetica-Bold), the
+ * image /QR and, when image_w and image_h are set, the signature image
+ * /Img: drawn at the top of the text column (about two fifths of its
+ * height), as large as fits with its aspect ratio kept, the text below. Text is written in
+ * WinAnsiEncoding; characters outside it become '?'.
  */
 int pdf_stamp_build(const pdf_stamp *s, pdf_buf *content, unsigned char **qr_pixels, int *qr_n,
                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);

@@ -354,9 +354,93 @@ static void name_attr(const X509_NAME *nm, int nid, char *out, size_t cap)
     OPENSSL_free(utf8);
 }
 
-/* The visible stamp: its QR image and its appearance (form XObject). */
+/* Deflated copy of n bytes (malloc'ed) for a /FlateDecode image stream; NULL when out of memory. */
+static unsigned char *deflate_copy(const unsigned char *p, size_t n, size_t *zlen)
+{
+    uLongf zl = compressBound((uLong)n);
+    unsigned char *z = malloc(zl);
+
+    if (z == NULL || compress2(z, &zl, p, (uLong)n, 6) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    *zlen = zl;
+    return z;
+}
+
+/*
+ * The signer's handwritten-signature image as an image XObject (ISO 32000-1
+ * §8.9.5), written the way the /QR image is: a PNG's samples deflated, with
+ * its alpha plane as a soft mask (§11.6.5.3) in smask_num; a JPEG's own
+ * bytes with /DCTDecode (§7.4.8).
+ */
+static int put_sig_image(update *u, const pdf_image *im, uint32_t num, uint32_t smask_num,
+                         sertel_err *err)
+{
+    static const char *const cs[5] = {NULL, "DeviceGray", NULL, "DeviceRGB", "DeviceCMYK"};
+    unsigned char *z = NULL;
+    size_t zlen = 0, npx = (size_t)im->width * im->height;
+
+    if (im->ncomp < 1 || im->ncomp > 4 || cs[im->ncomp] == NULL || im->data == NULL ||
+        (im->kind == PDF_IMAGE_PNG && (im->ncomp == 4 || im->len != npx * (size_t)im->ncomp)) ||
+        (im->kind != PDF_IMAGE_PNG && im->kind != PDF_IMAGE_JPEG))
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "the signature image is not one pdf_image_load prepared");
+    if (im->kind == PDF_IMAGE_PNG && im->alpha != NULL) {
+        if ((z = deflate_copy(im->alpha, npx, &zlen)) == NULL)
+            return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot compress the signature image");
+        if (begin_obj(u, smask_num, 0) != 0) {
+            free(z);
+            return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        }
+        pdf_buf_printf(&u->b,
+                       "<</Type /XObject /Subtype /Image /Width %u /Height %u /ColorSpace "
+                       "/DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %zu>>\n"
+                       "stream\n",
+                       im->width, im->height, zlen);
+        pdf_buf_put(&u->b, z, zlen);
+        pdf_buf_put(&u->b, "\nendstream", 10);
+        end_obj(u);
+        free(z);
+        z = NULL;
+    }
+    if (begin_obj(u, num, 0) != 0)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    pdf_buf_printf(&u->b,
+                   "<</Type /XObject /Subtype /Image /Width %u /Height %u /ColorSpace /%s "
+                   "/BitsPerComponent 8",
+                   im->width, im->height, cs[im->ncomp]);
+    if (im->kind == PDF_IMAGE_JPEG) {
+        pdf_buf_put(&u->b, " /Filter /DCTDecode", 19);
+        if (im->ncomp >= 3)
+            pdf_buf_printf(&u->b, " /DecodeParms <</ColorTransform %d>>",
+                           im->color_transform ? 1 : 0);
+        if (im->ncomp == 4 && im->adobe_inverted)
+            pdf_buf_put(&u->b, " /Decode [1 0 1 0 1 0 1 0]", 26);
+        pdf_buf_printf(&u->b, " /Length %zu>>\nstream\n", im->len);
+        pdf_buf_put(&u->b, im->data, im->len);
+    } else {
+        if ((z = deflate_copy(im->data, im->len, &zlen)) == NULL)
+            return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot compress the signature image");
+        pdf_buf_put(&u->b, " /Filter /FlateDecode", 21);
+        if (im->alpha != NULL)
+            pdf_buf_printf(&u->b, " /SMask %u 0 R", smask_num);
+        pdf_buf_printf(&u->b, " /Length %zu>>\nstream\n", zlen);
+        pdf_buf_put(&u->b, z, zlen);
+        free(z);
+    }
+    pdf_buf_put(&u->b, "\nendstream", 10);
+    end_obj(u);
+    return u->b.failed ? sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory") : SERTEL_OK;
+}
+
+/*
+ * The visible stamp: its QR image, the signature image (when o->image is
+ * set: objects sig_img_num and, for its transparency, smask_num) and its
+ * appearance (form XObject).
+ */
 static int put_stamp(update *u, const pdf_sign_opts *o, time_t now, uint32_t ap_num,
-                     uint32_t img_num, sertel_err *err)
+                     uint32_t img_num, uint32_t sig_img_num, uint32_t smask_num, sertel_err *err)
 {
     pdf_stamp st;
     pdf_buf content = {0};
@@ -385,6 +469,10 @@ static int put_stamp(update *u, const pdf_sign_opts *o, time_t now, uint32_t ap_
     st.qr_text = o->qr_text;
     st.when = now;
     st.footer = o->footer;
+    if (o->image != NULL) {
+        st.image_w = o->image->width;
+        st.image_h = o->image->height;
+    }
     rc = pdf_stamp_build(&st, &content, &px, &qn, err);
     if (rc != SERTEL_OK)
         return rc;
@@ -413,15 +501,20 @@ static int put_stamp(update *u, const pdf_sign_opts *o, time_t now, uint32_t ap_
     pdf_buf_put(&u->b, z, zlen);
     pdf_buf_put(&u->b, "\nendstream", 10);
     end_obj(u);
+    if (o->image != NULL &&
+        (rc = put_sig_image(u, o->image, sig_img_num, smask_num, err)) != SERTEL_OK)
+        goto out;
     if (begin_obj(u, ap_num, 0) != 0)
         goto nomem;
     pdf_buf_printf(&u->b,
                    "<</Type /XObject /Subtype /Form /BBox [0 0 %.2f %.2f] /Resources <</Font "
                    "<</F1 <</Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding "
                    "/WinAnsiEncoding>> /F2 <</Type /Font /Subtype /Type1 /BaseFont "
-                   "/Helvetica-Bold /Encoding /WinAnsiEncoding>>>> /XObject <</QR %u 0 R>>>> "
-                   "/Length %zu>>\nstream\n",
-                   st.w, st.h, img_num, content.len);
+                   "/Helvetica-Bold /Encoding /WinAnsiEncoding>>>> /XObject <</QR %u 0 R",
+                   st.w, st.h, img_num);
+    if (o->image != NULL)
+        pdf_buf_printf(&u->b, " /Img %u 0 R", sig_img_num);
+    pdf_buf_printf(&u->b, ">>>> /Length %zu>>\nstream\n", content.len);
     pdf_buf_put(&u->b, content.p, content.len);
     pdf_buf_put(&u->b, "\nendstream", 10);
     end_obj(u);
@@ -508,7 +601,8 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     pdf_sign_opts oc;
     const pdf_obj *cat, *af_ref, *af, *fields, *annots, *ext;
     pdf_page page;
-    uint32_t catnum, next, sig_num, wid_num, ap_num = 0, img_num = 0, xnum = 0, size, i;
+    uint32_t catnum, next, sig_num, wid_num, ap_num = 0, img_num = 0, sig_img_num = 0,
+                                             smask_num = 0, xnum = 0, size, i;
     time_t now = o->when ? o->when : time(NULL);
     uint16_t catgen;
     size_t br_pos, lt_pos;
@@ -548,13 +642,18 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
                               "the document is certified with no changes allowed (DocMDP P=1): "
                               "another signature would break its certification");
     next = pdf_next_objnum(d);
-    if (next + 3 >= PDF_MAX_OBJECTS)
+    if (next + 5 >= PDF_MAX_OBJECTS)
         return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "too many objects in the PDF");
     sig_num = next++;
     wid_num = next++;
     if (o->visible) {
         ap_num = next++;
         img_num = next++;
+        if (o->image != NULL) {
+            sig_img_num = next++;
+            if (o->image->alpha != NULL)
+                smask_num = next++;
+        }
     }
     if (d->kind == PDF_XREF_STREAM)
         xnum = next++;
@@ -652,8 +751,8 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
             sig_num, page.num, (unsigned)page.gen, o->rect[0], o->rect[1], o->rect[0] + o->rect[2],
             o->rect[1] + o->rect[3], ap_num);
         end_obj(&u);
-        rc = put_stamp(&u, o, now, ap_num, img_num, err);
-        if (u.rc != SERTEL_OK)
+        rc = put_stamp(&u, o, now, ap_num, img_num, sig_img_num, smask_num, err);
+        if (rc == SERTEL_OK && u.rc != SERTEL_OK)
             rc = u.rc; /* encryption failed (detail in err) */
         if (rc != SERTEL_OK) {
             pdf_buf_free(&u.b);

@@ -4,8 +4,9 @@
  * Indonesian e-signature stamps: a QR code (libqrencode) of the document's
  * verification URL on the left, and on the right "Ditandatangani secara
  * elektronik oleh", the signer, the organisation, the date and time in WIB
- * (UTC+7) and the reason; optionally a footer stating that the document
- * was signed with a certificate from the named CA.
+ * (UTC+7) and the reason; optionally the signer's handwritten signature
+ * (an image, image.c) above that text, and a footer stating that the
+ * document was signed with a certificate from the named CA.
  *
  * Only the standard 14 fonts are used (Helvetica, Helvetica-Bold with
  * WinAnsiEncoding), so nothing is embedded; sizes shrink to fit the box.
@@ -177,7 +178,7 @@ int pdf_stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, i
     }
     {
         double top = s->h - pad, bottom = pad + (nf ? nf * ffs * 1.15 + pad * 0.5 : 0);
-        double box = top - bottom;
+        double box = top - bottom, tbox = box, iw = 0, ih = 0, iy = 0;
         if (s->qr_text != NULL) {
             int rc = make_qr(s->qr_text, qr_pixels, qr_n, err);
             if (rc != SERTEL_OK)
@@ -186,8 +187,18 @@ int pdf_stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, i
         }
         tx = pad + (qs > 0 ? qs + pad : 0);
         avail_w = s->w - tx - pad;
+        if (s->image_w > 0 && s->image_h > 0) {
+            /* The signature image: the top of the text column, the text below it. */
+            double band = box * 0.4, sc = avail_w / s->image_w;
+            if (band / s->image_h < sc)
+                sc = band / s->image_h;
+            iw = s->image_w * sc;
+            ih = s->image_h * sc;
+            iy = top - band + (band - ih) / 2;
+            tbox = box - band - pad * 0.5;
+        }
         /* The largest size at which the lines fit both ways. */
-        fs = box / ((double)n * 1.2);
+        fs = tbox / ((double)n * 1.2);
         for (i = 0; i < n; i++) {
             double wi = text_width(lines[i], bold[i]);
             if (wi * fs > avail_w)
@@ -207,7 +218,9 @@ int pdf_stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, i
         if (qs > 0)
             pdf_buf_printf(c, "q %.2f 0 0 %.2f %.2f %.2f cm /QR Do Q\n", qs, qs, pad,
                            bottom + (box - qs) / 2);
-        y = bottom + (box + (double)n * lead) / 2 - fs;
+        if (iw > 0)
+            pdf_buf_printf(c, "q %.3f 0 0 %.3f %.2f %.2f cm /Img Do Q\n", iw, ih, tx, iy);
+        y = bottom + (tbox + (double)n * lead) / 2 - fs;
         pdf_buf_printf(c, "BT 0 0 0 rg\n");
         for (i = 0; i < n; i++) {
             pdf_buf_printf(c, "/%s %.2f Tf 1 0 0 1 %.2f %.2f Tm ", bold[i] ? "F2" : "F1", fs, tx,

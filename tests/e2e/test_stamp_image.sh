@@ -1,0 +1,293 @@
+#!/bin/bash
+# End-to-end: a visible stamp with the signer's handwritten-signature image
+# (--image): a PNG with transparency (blue strokes on a transparent ground),
+# an RGB and a CMYK JPEG made by poppler's pdftoppm, signed with a PKCS#12
+# key and as an owner (--email); checked with pdfsig (NSS trusting the test
+# root), qpdf --check, mutool, pdfimages -list (the image, its soft mask)
+# and a pdftoppm rendering (blue ink inside the stamp, the transparent
+# ground not drawn black). Damaged, truncated and non-image files: exit 2,
+# a clear message and no output.
+. "$(dirname "$0")/lib.sh"
+D=$SERTEL_TEST_DATA
+for tool in pdfsig qpdf mutool certutil pdfimages pdftoppm python3 sqlite3; do
+    command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
+done
+
+H=$T/home
+new_home "$H"
+sed -i 's/^argon2_memory_kib = .*/argon2_memory_kib = 19456/; s/^argon2_passes = .*/argon2_passes = 2/' "$H/sertel.conf"
+S() { "$SERTEL" --home "$H" "$@"; }
+S ca export --root >"$T/root.pem"
+S ca export --issuing >"$T/issuing.pem"
+printf 'p12 secret\n' >"$T/p12pw"
+make_csr ec-p256 budi "$T/budi"
+S cert issue --csr "$T/budi.csr" --profile document-signing >"$T/budi.crt" || { echo "issue failed"; exit 1; }
+cat "$T/issuing.pem" "$T/root.pem" >"$T/chain.pem"
+openssl pkcs12 -export -inkey "$T/budi.key" -in "$T/budi.crt" -certfile "$T/chain.pem" \
+    -passout file:"$T/p12pw" -out "$T/budi.p12"
+NSS=$T/nss
+mkdir "$NSS"
+certutil -N -d sql:"$NSS" --empty-password
+certutil -A -d sql:"$NSS" -n root -t "CT,C,C" -i "$T/root.pem"
+PDFSIG="pdfsig -nssdir sql:$NSS -no-ocsp"
+L=$D/letter.pdf
+RECT=300,50,260,120
+
+sign() { # sign IN OUT [extra options]
+    local in=$1 out=$2
+    shift 2
+    S sign --p12 "$T/budi.p12" --p12-password-file "$T/p12pw" "$@" "$in" "$out"
+}
+
+# The handwritten signature: pure blue strokes on a transparent ground whose
+# colour samples are black (drawn black if a viewer ignored the soft mask).
+python3 - "$T/ttd.png" <<'PY'
+import math, struct, sys, zlib
+W, H = 300, 100
+pts = [(10 + i * 2, 50 + 30 * math.sin(i / 9.0) * math.cos(i / 31.0)) for i in range(140)]
+rows = []
+for y in range(H):
+    row = bytearray([0])  # filter: none
+    for x in range(W):
+        ink = any(abs(px - x) <= 3 and abs(py - y) <= 3 for px, py in pts[max(0, (x - 10) // 2 - 3):(x - 10) // 2 + 4])
+        row += bytes([0, 0, 255, 255]) if ink else bytes([0, 0, 0, 0])
+    rows.append(bytes(row))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", W, H, 8, 6, 0, 0, 0))
+png += chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+# The same strokes as a JPEG (opaque, white ground): a PDF drawn by pdftoppm.
+python3 - "$T/ttd-src.pdf" <<'PY'
+import sys
+c = b"1 1 1 rg 0 0 240 80 re f 0 0 1 RG 6 w 1 J 10 20 m 60 70 l 110 15 l 160 65 l 230 30 l S"
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 240 80] /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream"]
+d = b"%PDF-1.4\n"
+offs = []
+for i, o in enumerate(objs):
+    offs.append(len(d))
+    d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+x = len(d)
+d += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offs)
+d += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % x
+open(sys.argv[1], "wb").write(d)
+PY
+pdftoppm -jpeg -r 72 -singlefile "$T/ttd-src.pdf" "$T/ttd" &&
+    pdftoppm -jpegcmyk -r 72 -singlefile "$T/ttd-src.pdf" "$T/ttd-cmyk" ||
+    { echo "pdftoppm -jpeg failed"; exit 1; }
+head -c 3 "$T/ttd.jpg" | od -An -tx1 | grep -q "ff d8 ff" && pass "pdftoppm wrote a JPEG" || fail "no JPEG"
+
+# check_signed FILE DESC: the independent tools accept the file.
+check_signed() {
+    local f=$1 desc=$2
+    $PDFSIG "$f" >"$T/pdfsig.out" 2>&1
+    expect_grep "Signature is Valid\." "$T/pdfsig.out" "$desc: pdfsig: signature valid"
+    expect_grep "Certificate is Trusted\." "$T/pdfsig.out" "$desc: pdfsig: certificate trusted"
+    expect_grep "Total document signed" "$T/pdfsig.out" "$desc: pdfsig: total document signed"
+    qpdf --check "$f" >"$T/qpdf.out" 2>&1 && pass "$desc: qpdf --check clean" ||
+        fail "$desc: qpdf --check: $(tail -3 "$T/qpdf.out")"
+    mutool draw -q -r 72 -o "$T/mu.png" "$f" 1 2>"$T/mu.err" && [ -s "$T/mu.png" ] &&
+        ! grep -qi "error" "$T/mu.err" && pass "$desc: mutool renders the page" ||
+        fail "$desc: mutool draw: $(cat "$T/mu.err")"
+    mutool sign -v "$f" >"$T/mutool.out" 2>&1
+    expect_grep "document is unchanged since signing" "$T/mutool.out" "$desc: mutool: signature covers the document"
+}
+
+# ink FILE.pdf MODE: render page 1 at 72 dpi (1 pixel = 1 point) and look in
+# the stamp's rectangle $RECT. MODE blue: pure-blue ink inside the stamp,
+# none outside it, and no black where the image's transparent ground is (the
+# bounding box of the ink), in the upper part of the stamp. MODE cmyk: the
+# same for CMYK blue as poppler draws it; blue elsewhere on the page (an
+# earlier stamp) is allowed.
+ink() {
+    pdftoppm -r 72 -png -singlefile "$1" "$T/page" || return 1
+    python3 - "$T/page.png" "$2" "$RECT" <<'PY'
+import struct, sys, zlib
+path, mode, rect = sys.argv[1], sys.argv[2], [float(v) for v in sys.argv[3].split(",")]
+d = open(path, "rb").read()
+assert d[:8] == b"\x89PNG\r\n\x1a\n"
+pos, idat = 8, b""
+while pos < len(d):
+    n = struct.unpack(">I", d[pos:pos + 4])[0]
+    t = d[pos + 4:pos + 8]
+    body = d[pos + 8:pos + 8 + n]
+    if t == b"IHDR":
+        W, H, depth, ctype = struct.unpack(">IIBB", body[:10])
+    elif t == b"IDAT":
+        idat += body
+    pos += 12 + n
+assert depth == 8 and ctype in (2, 6), (depth, ctype)
+bpp = 3 if ctype == 2 else 4
+raw = zlib.decompress(idat)
+stride = W * bpp
+px, prev = [], bytearray(stride)
+for y in range(H):
+    f = raw[y * (stride + 1)]
+    line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b = prev[i]
+        c = prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    px.append(line)
+    prev = line
+def rgb(x, y):
+    o = x * bpp
+    return px[y][o], px[y][o + 1], px[y][o + 2]
+x0, x1 = int(rect[0]), int(rect[0] + rect[2])
+y0, y1 = H - int(rect[1] + rect[3]), H - int(rect[1])  # rows from the top
+inside = lambda x, y: x0 <= x < x1 and y0 <= y < y1
+# Pure blue (RGB ink); poppler draws DeviceCMYK blue as about (46, 49, 140):
+# that one must not be the stamp frame's (13, 64, 140).
+isblue = ((lambda r, g, b: b > 200 and r < 90 and g < 90) if mode == "blue" else
+          (lambda r, g, b: b > 110 and b - r > 60 and abs(r - g) < 15))
+blue = [(x, y) for y in range(H) for x in range(W) if isblue(*rgb(x, y))]
+bin_ = [p for p in blue if inside(*p)]
+bout = [p for p in blue if not inside(*p)]
+if len(bin_) < 100 or (bout and mode == "blue"):
+    sys.exit("blue pixels: %d inside the stamp, %d outside" % (len(bin_), len(bout)))
+bx0, bx1 = min(x for x, _ in bin_), max(x for x, _ in bin_)
+by0, by1 = min(y for _, y in bin_), max(y for _, y in bin_)
+black = sum(1 for y in range(by0, by1 + 1) for x in range(bx0, bx1 + 1) if max(rgb(x, y)) < 60)
+# The image sits in the upper part of the stamp, text below it.
+if black or by1 > y0 + 0.6 * (y1 - y0):
+    sys.exit("ink box x %d..%d y %d..%d: %d black pixels" % (bx0, bx1, by0, by1, black))
+print("blue ink: %d pixels inside the stamp, box x %d..%d y %d..%d, no black" % (len(bin_), bx0, bx1, by0, by1))
+PY
+}
+
+# A page without a stamp has no blue at all (so the checks above can fail).
+if ink "$L" blue >"$T/ink.out" 2>&1; then fail "the unsigned letter has blue ink"; else pass "the unsigned letter has no blue ink"; fi
+
+# PNG with transparency.
+expect_exit 0 "sign with --image PNG (RGBA)" -- sign "$L" "$T/png.pdf" --visible --rect $RECT \
+    --image "$T/ttd.png" --reason "Menyetujui" --qr "https://contoh.go.id/verify"
+[ -f "$T/png.pdf" ] && check_signed "$T/png.pdf" "PNG stamp"
+pdfimages -list "$T/png.pdf" >"$T/list" 2>&1
+expect_grep "image +300 +100 +rgb +3 +8 +image" "$T/list" "PNG stamp: pdfimages lists the 300x100 RGB image"
+expect_grep "smask +300 +100 +gray +1 +8 +image" "$T/list" "PNG stamp: pdfimages lists its soft mask"
+expect_exit 0 "PNG stamp: blue ink inside the stamp, transparent ground not black (pdftoppm)" -- ink "$T/png.pdf" blue
+cat "$T/out"
+
+# RGB JPEG, embedded as it is (DCTDecode).
+expect_exit 0 "sign with --image JPEG (RGB)" -- sign "$L" "$T/jpg.pdf" --visible --rect $RECT \
+    --image "$T/ttd.jpg" --level B-T
+[ -f "$T/jpg.pdf" ] && check_signed "$T/jpg.pdf" "JPEG stamp"
+pdfimages -list "$T/jpg.pdf" >"$T/list" 2>&1
+expect_grep "image +240 +80 +rgb +3 +8 +jpeg" "$T/list" "JPEG stamp: pdfimages lists the 240x80 JPEG"
+expect_no_grep "smask" "$T/list" "JPEG stamp: no soft mask"
+pdfimages -j "$T/jpg.pdf" "$T/x" && cmp -s "$T/ttd.jpg" "$(ls "$T"/x-*.jpg | head -1)" &&
+    pass "JPEG stamp: the embedded JPEG is the file, byte for byte" || fail "JPEG stamp: JPEG bytes differ"
+expect_exit 0 "JPEG stamp: blue ink inside the stamp (pdftoppm)" -- ink "$T/jpg.pdf" blue
+cat "$T/out"
+
+# CMYK JPEG (pdftoppm writes Adobe's inverted YCCK), on a file already signed once.
+expect_exit 0 "sign the JPEG-stamped file again with a CMYK JPEG" -- sign "$T/jpg.pdf" "$T/cmyk.pdf" \
+    --visible --rect 40,50,240,110 --image "$T/ttd-cmyk.jpg"
+pdfimages -list "$T/cmyk.pdf" >"$T/list" 2>&1
+expect_grep "image +240 +80 +cmyk +4 +8 +jpeg" "$T/list" "CMYK JPEG stamp: pdfimages lists a CMYK JPEG"
+$PDFSIG "$T/cmyk.pdf" >"$T/pdfsig.out" 2>&1
+[ "$(grep -c "Signature is Valid\." "$T/pdfsig.out")" = 2 ] && pass "CMYK JPEG: both signatures valid" ||
+    fail "CMYK JPEG: $(cat "$T/pdfsig.out")"
+qpdf --check "$T/cmyk.pdf" >/dev/null 2>&1 && pass "CMYK JPEG: qpdf --check clean" || fail "CMYK JPEG: qpdf --check"
+# Blue strokes on white, not inverted: the first stamp's blue lies outside this rectangle.
+RECT=40,50,240,110 expect_exit 0 "CMYK JPEG: blue ink on white, colours not inverted (pdftoppm)" -- \
+    ink "$T/cmyk.pdf" cmyk
+cat "$T/out"
+
+# At a marker text (--marker implies --visible): the image comes with the stamp.
+python3 - "$T/marker.pdf" <<'PY'
+import sys
+c = b"BT /F1 11 Tf 72 700 Td (Jakarta, 25 November 2026) Tj 0 -90 Td (Tanda tangan: #ttd#) Tj ET"
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
+d = b"%PDF-1.4\n"
+offs = []
+for i, o in enumerate(objs):
+    offs.append(len(d))
+    d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+x = len(d)
+d += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offs)
+d += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % x
+open(sys.argv[1], "wb").write(d)
+PY
+expect_exit 0 "sign at marker #ttd# with --image" -- sign "$T/marker.pdf" "$T/marker-1.pdf" --marker "#ttd#" \
+    --size 240,100 --image "$T/ttd.png"
+[ -f "$T/marker-1.pdf" ] && check_signed "$T/marker-1.pdf" "marker stamp"
+pdfimages -list "$T/marker-1.pdf" >"$T/list" 2>&1
+expect_grep "smask +300 +100 +gray" "$T/list" "marker stamp: image with its soft mask"
+# The stamp's lower left is the marker's baseline start, about (150, 610).
+x=$(grep -ao '/Rect \[[0-9.]* 610\.00 ' "$T/marker-1.pdf" | head -1 | sed 's/.*\[\([0-9]*\).*/\1/')
+[ -n "$x" ] && pass "marker stamp: widget at the marker (x $x, y 610)" || fail "marker stamp: /Rect $(grep -ao '/Rect \[[^]]*\]' "$T/marker-1.pdf" | tail -1)"
+[ -n "$x" ] && RECT=$x,610,240,100 expect_exit 0 "marker stamp: blue ink inside the stamp (pdftoppm)" -- ink "$T/marker-1.pdf" blue
+
+# Bad images: exit 2, a clear message, no output file.
+head -c 300 "$T/ttd.png" >"$T/trunc.png"
+head -c 900 "$T/ttd.jpg" >"$T/trunc.jpg"
+cp "$T/ttd.png" "$T/crc.png"
+printf '\x00\x00\x00\x00' | dd of="$T/crc.png" bs=1 seek=200 conv=notrunc 2>/dev/null
+head -c 2000 /dev/urandom >"$T/noise.png"
+printf 'GIF89a\001\000\001\000\200\000\000' >"$T/sig.gif"
+: >"$T/empty.png"
+python3 - "$T/huge.png" <<'PY'
+import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 6, 0, 0, 0))
+png += chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+head -c $((5 * 1024 * 1024)) /dev/zero >"$T/big.png"
+for b in trunc.png:"truncated" trunc.jpg:"truncated|Premature" crc.png:"damaged" \
+    noise.png:"neither the PNG nor the JPEG" sig.gif:"neither the PNG nor the JPEG" \
+    empty.png:"empty" huge.png:"60000x60000 pixels, more than sertel accepts" big.png:"too large"; do
+    f=${b%%:*} msg=${b#*:}
+    expect_exit 2 "--image $f refused" -- sign "$L" "$T/bad-$f.pdf" --visible --rect $RECT --image "$T/$f"
+    expect_grep "^sertel: --image must be a PNG or JPEG file: .*$f" "$T/err" "--image $f: says it must be a PNG or JPEG"
+    expect_grep "$msg" "$T/err" "--image $f: message says '$msg'"
+    [ ! -e "$T/bad-$f.pdf" ] && pass "--image $f: no output file" || fail "--image $f left output"
+done
+expect_exit 2 "--image of a missing file refused" -- sign "$L" "$T/bad-missing.pdf" --visible --rect $RECT \
+    --image "$T/none.png"
+[ ! -e "$T/bad-missing.pdf" ] && pass "missing image: no output file" || fail "missing image left output"
+expect_exit 2 "--image without --visible refused" -- sign "$L" "$T/bad-novis.pdf" --image "$T/ttd.png"
+expect_grep "go with --visible" "$T/err" "--image without --visible: usage message"
+expect_exit 2 "--image with --detached refused" -- sign "$L" "$T/bad.p7s" --detached --image "$T/ttd.png"
+[ ! -e "$T/bad-novis.pdf" ] && [ ! -e "$T/bad.p7s" ] && pass "usage errors: no output" || fail "usage errors left output"
+
+# An owner's key (--email): the stamp with the image and the home's QR code.
+S agency add --name "Kementerian Contoh" --domain contoh.go.id >"$T/agency" || { echo "agency add failed"; exit 1; }
+S account add --role verifier --agency "$(cat "$T/agency")" --email verif@contoh.go.id --name Verifikator >/dev/null
+S register --agency "$(cat "$T/agency")" --name "Siti Rahayu" --nik 6271015201900001 --email siti@contoh.go.id \
+    --unit "Biro Umum" --position Analis >/dev/null || { echo "register failed"; exit 1; }
+mail_to() { grep -l "^To: $1" $(ls -r "$H"/outbox/*.eml) 2>/dev/null | head -1; }
+token_in() { grep -ho '^  [0-9a-f]\{64\}' "$1" | head -1 | tr -d ' '; }
+S email confirm --token "$(token_in "$(mail_to siti@contoh.go.id)")" >/dev/null
+APP=$(S apply issuance --email siti@contoh.go.id --letter "$L" --ktp "$D/ktp.jpg")
+S review approve "$APP" --verifier verif@contoh.go.id >/dev/null || { echo "approve failed"; exit 1; }
+printf 'rahasia siti 2026\n' >"$T/pass"
+S passphrase create --token "$(token_in "$(mail_to siti@contoh.go.id)")" --passphrase-file "$T/pass" >/dev/null ||
+    { echo "passphrase create failed"; exit 1; }
+sed -i 's/^second_factor = .*/second_factor = off/' "$H/sertel.conf"
+expect_exit 0 "owner signs with --email and --image (B-T)" -- S sign --email siti@contoh.go.id \
+    --passphrase-file "$T/pass" --level B-T --visible --rect $RECT --image "$T/ttd.png" --footer "$L" "$T/owner.pdf"
+[ -f "$T/owner.pdf" ] && check_signed "$T/owner.pdf" "owner stamp"
+pdfimages -list "$T/owner.pdf" >"$T/list" 2>&1
+expect_grep "smask +300 +100 +gray" "$T/list" "owner stamp: image with its soft mask"
+expect_exit 0 "owner stamp: blue ink inside the stamp (pdftoppm)" -- ink "$T/owner.pdf" blue
+expect_exit 2 "owner: a damaged --image refused before the key is used" -- S sign --email siti@contoh.go.id \
+    --passphrase-file "$T/pass" --visible --rect $RECT --image "$T/crc.png" "$L" "$T/owner-bad.pdf"
+[ ! -e "$T/owner-bad.pdf" ] && pass "owner, damaged image: no output" || fail "owner, damaged image left output"
+[ -z "$(ls "$T" | grep '\.tmp-')" ] && pass "no temporary files left" || fail "temporary files left"
+finish
