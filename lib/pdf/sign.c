@@ -1024,7 +1024,7 @@ static int sign_file(const char *in_path, const char *out_path, const pdf_sign_o
     size_t upd_len = 0, der_len = 0, hexlen, margin, k;
     uint64_t lt = 0;
     char *tmp = NULL;
-    int fd = -1, rc;
+    int fd = -1, rc, attempt;
     EVP_MD_CTX *md = NULL;
     int with_ts = docts != NULL || o->level == PDF_LEVEL_BT;
     struct stat si, so;
@@ -1048,36 +1048,61 @@ static int sign_file(const char *in_path, const char *out_path, const pdf_sign_o
         goto out;
     OPENSSL_free(der);
     der = NULL;
-    margin = 64 + (docts ? 192 : with_ts ? 1024 : 0);
+    /*
+     * The margin covers what varies between two signatures (an ECDSA value,
+     * a time-stamp's serial and time). Should the real one still outgrow
+     * the space (a TSA that answers with more certificates the second time),
+     * the update is built again around its real size, once.
+     */
+    margin = 64 + (with_ts ? 192 : 0);
     hexlen = 2 * (der_len + margin);
-    rc = build_update(d, o, docts != NULL, hexlen, &upd, &upd_len, &lt, err);
-    if (rc != SERTEL_OK)
-        goto out;
-
     blk = malloc(1 << 20);
     md = EVP_MD_CTX_new();
-    if (blk == NULL || md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+    if (blk == NULL || md == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = temp_open(out_path, &tmp, &fd, err)) != SERTEL_OK)
-        goto out;
-    /* Copy and hash the original revision(s): all of it lies before /Contents. */
-    if ((rc = copy_original(d, in_path, fd, md, blk, err)) != SERTEL_OK)
-        goto out;
-    k = (size_t)(lt - d->len);
-    EVP_DigestUpdate(md, upd, k);
-    EVP_DigestUpdate(md, upd + k + hexlen + 2, upd_len - (k + hexlen + 2));
-    EVP_DigestFinal_ex(md, dig, NULL);
-    rc = make_contents(o, docts, dig, &der, &der_len, err);
-    if (rc != SERTEL_OK)
-        goto out;
-    if (2 * der_len > hexlen) {
-        rc = sertel_err_set(err, SERTEL_ERR_INTERNAL,
-                            "the signature (%zu bytes) outgrew the space the dry run reserved "
-                            "(%zu bytes): a bug, please report it",
-                            der_len, hexlen / 2);
-        goto out;
+    for (attempt = 0;; attempt++) {
+        rc = build_update(d, o, docts != NULL, hexlen, &upd, &upd_len, &lt, err);
+        if (rc != SERTEL_OK)
+            goto out;
+        if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+            rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "cannot hash the document");
+            goto out;
+        }
+        if ((rc = temp_open(out_path, &tmp, &fd, err)) != SERTEL_OK)
+            goto out;
+        /* Copy and hash the original revision(s): all of it lies before /Contents. */
+        if ((rc = copy_original(d, in_path, fd, md, blk, err)) != SERTEL_OK)
+            goto out;
+        k = (size_t)(lt - d->len);
+        EVP_DigestUpdate(md, upd, k);
+        EVP_DigestUpdate(md, upd + k + hexlen + 2, upd_len - (k + hexlen + 2));
+        EVP_DigestFinal_ex(md, dig, NULL);
+        rc = make_contents(o, docts, dig, &der, &der_len, err);
+        if (rc != SERTEL_OK)
+            goto out;
+        if (2 * der_len <= hexlen)
+            break;
+        if (attempt == 1) {
+            rc = sertel_err_set(err, SERTEL_ERR_CRYPTO,
+                                "the signature%s grew again (%zu bytes, %zu reserved) after the "
+                                "space was sized to it: the time-stamping authority's answers "
+                                "vary too much",
+                                with_ts ? " with its time-stamp" : "", der_len, hexlen / 2);
+            goto out;
+        }
+        /* Start over with room for the real size; nothing written so far is kept. */
+        hexlen = 2 * (der_len + margin);
+        OPENSSL_free(der);
+        der = NULL;
+        free(upd);
+        upd = NULL;
+        close(fd);
+        fd = -1;
+        unlink(tmp);
+        free(tmp);
+        tmp = NULL;
     }
     hex_encode(der, der_len, (char *)blk);
     memcpy(upd + k + 1, blk, 2 * der_len);

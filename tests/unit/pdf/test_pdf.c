@@ -867,6 +867,9 @@ typedef struct fake_tsa {
     EVP_PKEY *key;
     X509 *cert;
     int fail, calls;
+    int grow_from;          /* from this call on (0: never), tokens carry extra certificates */
+    int grow_each;          /* or: call n carries 4 * (n - 1) of them */
+    STACK_OF(X509) * extra; /* the extra certificates */
 } fake_tsa;
 
 static void make_tsa(fake_tsa *t)
@@ -884,6 +887,9 @@ static void make_tsa(fake_tsa *t)
     t->cert = s.cert;
     t->fail = 0;
     t->calls = 0;
+    t->grow_from = 0;
+    t->grow_each = 0;
+    t->extra = NULL;
 }
 
 static int fake_tsa_fn(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
@@ -908,6 +914,16 @@ static int fake_tsa_fn(void *arg, const unsigned char *req, size_t req_len, unsi
     assert_true(TS_RESP_CTX_set_def_policy(ctx, pol));
     assert_true(TS_RESP_CTX_add_md(ctx, EVP_sha256()));
     assert_true(TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()));
+    if (t->grow_from != 0 && t->calls >= t->grow_from)
+        assert_true(TS_RESP_CTX_set_certs(ctx, t->extra));
+    if (t->grow_each) {
+        STACK_OF(X509) *some = sk_X509_new_null();
+        int i;
+        for (i = 0; i < 4 * (t->calls - 1) && i < sk_X509_num(t->extra); i++)
+            assert_true(sk_X509_push(some, sk_X509_value(t->extra, i)) > 0);
+        assert_true(TS_RESP_CTX_set_certs(ctx, some));
+        sk_X509_free(some);
+    }
     in = BIO_new_mem_buf(req, (int)req_len);
     r = TS_RESP_create_response(ctx, in);
     assert_non_null(r);
@@ -1040,6 +1056,89 @@ static void test_doc_timestamp(void **state)
     free(s.p);
 }
 
+/*
+ * /Contents retry: the TSA's token grows by several certificates after the
+ * dry run, beyond the margin. The update is built again around the real
+ * size (one more TSA call), and the signature verifies over its ByteRange.
+ */
+static void test_contents_retry(void **state)
+{
+    sb b = {0};
+    uint64_t offs[16], br[4];
+    char *dir = tu_mkdtemp(), *ip = strdup(tu_path(dir, "in.pdf")),
+         *op = strdup(tu_path(dir, "out.pdf")), *hex;
+    pdf_sign_opts o;
+    fake_tsa t;
+    unsigned char *out, *der, *signed_bytes;
+    size_t olen = 0, dl = 0, hexlen;
+    sertel_err err = {0};
+    int i;
+
+    (void)state;
+    build_classic(&b, base_objs, NBASE, offs);
+    write_file(ip, b.p, b.len);
+    memset(&o, 0, sizeof(o));
+    make_signer(&o.signer);
+    make_tsa(&t);
+    t.grow_from = 2; /* the dry run is small, every later answer is bigger by 4 certificates */
+    t.extra = sk_X509_new_null();
+    for (i = 0; i < 12; i++) {
+        cms_signer x;
+        make_signer(&x);
+        assert_true(sk_X509_push(t.extra, x.cert) > 0);
+        EVP_PKEY_free(x.key);
+    }
+    o.level = PDF_LEVEL_BT;
+    o.tsa.fn = fake_tsa_fn;
+    o.tsa.arg = &t;
+    /* (only the first 4 extra certificates for grow_from) */
+    {
+        STACK_OF(X509) *all = t.extra;
+        t.extra = sk_X509_new_null();
+        for (i = 0; i < 4; i++)
+            assert_true(sk_X509_push(t.extra, sk_X509_value(all, i)) > 0);
+        if (pdf_sign_file(ip, op, &o, &err) != SERTEL_OK)
+            fail_msg("sign: %s", err.msg);
+        sk_X509_free(t.extra);
+        t.extra = all;
+    }
+    assert_int_equal(t.calls, 3); /* dry run, too big, again with room */
+    out = read_all(op, &olen);
+    assert_memory_equal(out, b.p, b.len);
+    byterange((char *)out, olen, br);
+    assert_int_equal(br[0], 0);
+    assert_int_equal(br[2] + br[3], olen);
+    hexlen = (size_t)(br[2] - br[1] - 2);
+    hex = strndup((char *)out + br[1] + 1, hexlen);
+    der = malloc(hexlen / 2 + 1);
+    assert_int_equal(hex_decode(hex, der, hexlen / 2 + 1, &dl), 0);
+    signed_bytes = malloc((size_t)(br[1] + br[3]));
+    memcpy(signed_bytes, out, (size_t)br[1]);
+    memcpy(signed_bytes + br[1], out + br[2], (size_t)br[3]);
+    check_cms(der, dl, signed_bytes, (size_t)(br[1] + br[3]), o.signer.cert);
+    free(signed_bytes);
+    free(der);
+    free(hex);
+    free(out);
+    /* A TSA that grows on every call: a clear error after one retry, no output. */
+    unlink(op);
+    t.calls = 0;
+    t.grow_from = 0;
+    t.grow_each = 1;
+    assert_int_equal(pdf_sign_file(ip, op, &o, &err), SERTEL_ERR_CRYPTO);
+    assert_non_null(strstr(err.msg, "grew again"));
+    assert_int_equal(t.calls, 3);
+    assert_false(access(op, F_OK) == 0);
+    free_signer(&o.signer);
+    EVP_PKEY_free(t.key);
+    X509_free(t.cert);
+    sk_X509_pop_free(t.extra, X509_free);
+    free(ip);
+    free(op);
+    free(b.p);
+    tu_rmtree(dir);
+}
+
 /* A stream object with data (deflated when flate). */
 static void put_stream_obj(sb *b, int num, const char *data, int flate)
 {
@@ -1169,6 +1268,7 @@ int main(void)
         cmocka_unit_test(test_sign_failure_no_output),
         cmocka_unit_test(test_certify),
         cmocka_unit_test(test_doc_timestamp),
+        cmocka_unit_test(test_contents_retry),
         cmocka_unit_test(test_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
