@@ -50,6 +50,10 @@ static const char sign_usage[] =
     "needed; a certificate without reachable revocation data fails the signing);\n"
     "without --tsa they come from the home's own TSA, OCSP responder and CRLs.\n"
     "B-LTA adds after that a document time-stamp revision from the same TSA.\n"
+    "--field NAME names the new signature field; when IN.pdf already has an empty\n"
+    "signature field of that (fully qualified) name, the signature goes into it:\n"
+    "its own rectangle holds the stamp (--qr, --footer, --image apply; no\n"
+    "--visible), and a /Lock on it becomes the signature's FieldMDP reference.\n"
     "--certify P makes a certification signature (DocMDP), only as the first\n"
     "signature: P=1 no changes allowed, 2 form filling and signing, 3 also\n"
     "annotations.\n"
@@ -288,8 +292,12 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (sop->visible && sop->marker == NULL && (sop->rect[2] <= 0 || sop->rect[3] <= 0))
         return cli_usage_error("sign: --visible needs --rect X,Y,WIDTH,HEIGHT (points), e.g. "
                                "--rect 350,60,220,80, or --marker TEXT");
-    if (!sop->visible && (sop->rect[2] > 0 || sop->qr_text != NULL || sop->footer || image != NULL))
-        return cli_usage_error("sign: --rect, --qr, --footer and --image go with --visible");
+    if (!sop->visible && sop->rect[2] > 0)
+        return cli_usage_error("sign: --rect goes with --visible");
+    if (!sop->visible && sop->field == NULL &&
+        (sop->qr_text != NULL || sop->footer || image != NULL))
+        return cli_usage_error("sign: --qr, --footer and --image go with --visible (or with "
+                               "--field NAME of a visible empty signature field)");
     if (sop->visible && detached)
         return cli_usage_error("sign: a detached signature has no visible stamp");
     if (po.level >= PADES_B_LT && detached)
@@ -327,7 +335,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         s->key = rs->key;
         s->cert = rs->cert;
         s->chain = rs->chain;
-        if (sop->visible && sop->qr_text == NULL) {
+        if ((sop->visible || sop->field != NULL) && sop->qr_text == NULL) {
             /* The home's verification page, for the QR code. */
             snprintf(qrbuf, sizeof(qrbuf), "%s/verify",
                      conf_get_default(ca_get0_conf(ra_get0_ca(r)), "ca", "base_url",

@@ -172,6 +172,7 @@ static const pdf_obj *as_array(pdf_doc *d, const pdf_obj *o)
     return o != NULL && o->type == PDF_ARRAY ? o : NULL;
 }
 
+/* An array's items followed by a reference to object extra (none when extra is 0). */
 static void put_items_plus(pdf_buf *b, const pdf_obj *arr, uint32_t extra)
 {
     size_t i;
@@ -181,7 +182,9 @@ static void put_items_plus(pdf_buf *b, const pdf_obj *arr, uint32_t extra)
         pdf_buf_obj(b, arr->u.arr.items[i]);
         pdf_buf_put(b, " ", 1);
     }
-    pdf_buf_printf(b, "%u 0 R]", extra);
+    if (extra != 0)
+        pdf_buf_printf(b, "%u 0 R", extra);
+    pdf_buf_put(b, "]", 1);
 }
 
 /* A dictionary's entries except the named keys (written without << >>). */
@@ -220,6 +223,143 @@ static int field_name_taken(pdf_doc *d, const pdf_obj *fields, const char *name)
             return 1;
     }
     return 0;
+}
+
+/* An existing signature field to sign into (pdf_sign_opts.field names it). */
+typedef struct sig_field {
+    uint32_t num, wnum; /* the field and its widget (the same object when merged) */
+    uint16_t gen, wgen;
+    const pdf_obj *dict, *wdict;
+    double rect[4]; /* the widget's rectangle: x, y, width, height */
+} sig_field;
+
+#define FIELD_DEPTH 16
+#define FIELD_VISITS 10000
+
+/* The field's type, inherited from its ancestors (§12.7.3.1); NULL when none. */
+static const pdf_obj *field_type(pdf_doc *d, const pdf_obj *f)
+{
+    int depth;
+
+    for (depth = 0; f != NULL && depth < FIELD_DEPTH; depth++) {
+        const pdf_obj *ft = pdf_resolve(d, pdf_dict_get(f, "FT"));
+        if (ft != NULL)
+            return ft;
+        f = pdf_resolve(d, pdf_dict_get(f, "Parent"));
+        if (f != NULL && f->type != PDF_DICT)
+            return NULL;
+    }
+    return NULL;
+}
+
+static double rect_num(const pdf_obj *o)
+{
+    if (o != NULL && o->type == PDF_INT)
+        return (double)o->u.integer;
+    if (o != NULL && o->type == PDF_REAL)
+        return strtod(o->u.str.p, NULL);
+    return 0;
+}
+
+/*
+ * Walk the field tree for the fully qualified name want (partial names
+ * joined by '.'). SERTEL_OK with *out filled, SERTEL_ERR_NOTFOUND when no
+ * field has that name, or a clear error when it is there but cannot take
+ * the signature (another type, already signed, several widgets).
+ */
+static int find_field_in(pdf_doc *d, const pdf_obj *kids, const char *prefix, const char *want,
+                         int depth, unsigned *visits, sig_field *out, sertel_err *err)
+{
+    size_t i;
+
+    if (kids == NULL || depth > FIELD_DEPTH)
+        return SERTEL_ERR_NOTFOUND;
+    for (i = 0; i < kids->u.arr.n; i++) {
+        const pdf_obj *ref = kids->u.arr.items[i], *f = pdf_resolve(d, ref), *t, *ft, *kk, *r;
+        char full[256];
+        int rc;
+
+        if (++*visits > FIELD_VISITS)
+            return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "the form has too many fields");
+        if (f == NULL || f->type != PDF_DICT)
+            continue;
+        t = pdf_resolve(d, pdf_dict_get(f, "T"));
+        if (t == NULL || t->type != PDF_STRING)
+            continue; /* a widget of its parent, no name of its own */
+        if (snprintf(full, sizeof(full), "%s%s%.*s", prefix, prefix[0] ? "." : "",
+                     (int)t->u.str.len, t->u.str.p) >= (int)sizeof(full))
+            continue;
+        kk = as_array(d, pdf_dict_get(f, "Kids"));
+        if (strcmp(full, want) != 0) {
+            rc = find_field_in(d, kk, full, want, depth + 1, visits, out, err);
+            if (rc != SERTEL_ERR_NOTFOUND)
+                return rc;
+            continue;
+        }
+        ft = field_type(d, f);
+        if (!pdf_is_name(ft, "Sig"))
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "field %s is not a signature field (its type is /%s): name a "
+                                  "signature field, or a new name for a new one",
+                                  want, ft != NULL && ft->type == PDF_NAME ? ft->u.str.p : "none");
+        if (pdf_dict_get(f, "V") != NULL && pdf_resolve(d, pdf_dict_get(f, "V")) != NULL)
+            return sertel_err_set(err, SERTEL_ERR_EXISTS,
+                                  "signature field %s is already signed: name an empty field, or "
+                                  "a new name for a new one",
+                                  want);
+        if (ref->type != PDF_REF)
+            return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
+                                  "signature field %s is not an indirect object", want);
+        out->num = out->wnum = ref->u.ref.num;
+        out->gen = out->wgen = ref->u.ref.gen;
+        out->dict = out->wdict = f;
+        if (kk != NULL) {
+            const pdf_obj *w;
+            if (kk->u.arr.n != 1 || kk->u.arr.items[0]->type != PDF_REF)
+                return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
+                                      "signature field %s has %zu widgets; one is supported", want,
+                                      kk->u.arr.n);
+            w = pdf_resolve(d, kk->u.arr.items[0]);
+            if (w == NULL || w->type != PDF_DICT)
+                return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                      "damaged PDF: the widget of field %s", want);
+            out->wnum = kk->u.arr.items[0]->u.ref.num;
+            out->wgen = kk->u.arr.items[0]->u.ref.gen;
+            out->wdict = w;
+        } else if (!pdf_is_name(pdf_dict_get(f, "Subtype"), "Widget")) {
+            return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
+                                  "signature field %s has no widget annotation", want);
+        }
+        r = as_array(d, pdf_dict_get(out->wdict, "Rect"));
+        if (r != NULL && r->u.arr.n == 4) {
+            double x1 = rect_num(r->u.arr.items[0]), y1 = rect_num(r->u.arr.items[1]),
+                   x2 = rect_num(r->u.arr.items[2]), y2 = rect_num(r->u.arr.items[3]);
+            out->rect[0] = x1 < x2 ? x1 : x2;
+            out->rect[1] = y1 < y2 ? y1 : y2;
+            out->rect[2] = x1 < x2 ? x2 - x1 : x1 - x2;
+            out->rect[3] = y1 < y2 ? y2 - y1 : y1 - y2;
+        }
+        return SERTEL_OK;
+    }
+    return SERTEL_ERR_NOTFOUND;
+}
+
+/* A FieldMDP reference (§12.8.2.4) from a signature field's /Lock dictionary. */
+static void put_fieldmdp(pdf_buf *b, pdf_doc *d, const pdf_obj *lock)
+{
+    const pdf_obj *action = pdf_resolve(d, pdf_dict_get(lock, "Action"));
+    const pdf_obj *fl = as_array(d, pdf_dict_get(lock, "Fields"));
+
+    if (action == NULL || action->type != PDF_NAME)
+        return;
+    pdf_buf_printf(b, "<</Type /SigRef /TransformMethod /FieldMDP /TransformParams "
+                      "<</Type /TransformParams /Action ");
+    pdf_buf_obj(b, action);
+    if (fl != NULL && !pdf_is_name(action, "All")) {
+        pdf_buf_put(b, " /Fields ", 9);
+        pdf_buf_obj(b, fl);
+    }
+    pdf_buf_printf(b, " /V /1.2>>>>");
 }
 
 static void put_cmp_ents(xent *e, size_t n)
@@ -607,13 +747,50 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     uint16_t catgen;
     size_t br_pos, lt_pos;
     char name[64], date[64], brs[BR_WIDTH + 1];
-    int rc, af_indirect;
+    int rc, af_indirect, existing = 0;
+    sig_field ef;
 
     if (d->encrypted && d->crypt == NULL)
         return sertel_err_set(err, SERTEL_ERR_DENIED, "the PDF is encrypted and was not opened");
     rc = pdf_catalog(d, &cat, &catnum, &catgen, err);
     if (rc != SERTEL_OK)
         return rc;
+    af_ref = pdf_dict_get(cat, "AcroForm");
+    af = pdf_resolve(d, af_ref);
+    if (af != NULL && af->type != PDF_DICT)
+        af = NULL;
+    af_indirect = af != NULL && af_ref->type == PDF_REF;
+    fields = as_array(d, pdf_dict_get(af, "Fields"));
+    memset(&ef, 0, sizeof(ef));
+    if (o->field != NULL && !doc_ts) {
+        /* An empty signature field of that name is signed into (§12.7.5.5). */
+        unsigned visits = 0;
+        if (strlen(o->field) >= 200)
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "field name must be under 200 bytes");
+        rc = find_field_in(d, fields, "", o->field, 0, &visits, &ef, err);
+        if (rc == SERTEL_OK)
+            existing = 1;
+        else if (rc != SERTEL_ERR_NOTFOUND)
+            return rc;
+    }
+    if (existing) {
+        /* The field's own rectangle decides where the stamp goes; an empty one is invisible. */
+        if (o->marker != NULL || o->visible)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "signature field %s has its own place on the page: leave out "
+                                  "--visible, --rect and --marker",
+                                  o->field);
+        oc = *o;
+        oc.visible = ef.rect[2] >= 1 && ef.rect[3] >= 1;
+        memcpy(oc.rect, ef.rect, sizeof(oc.rect));
+        /* (A QR text is a default of the caller's and does not make a field visible.) */
+        if (!oc.visible && (o->image != NULL || o->footer))
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "signature field %s is invisible (no rectangle on a page): a "
+                                  "stamp image or footer needs a visible field",
+                                  o->field);
+        o = &oc;
+    }
     if (o->visible && o->marker != NULL && !doc_ts) {
         /* The stamp at the marker: its page and the rectangle's lower left. */
         size_t mpage = 0;
@@ -645,7 +822,7 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     if (next + 5 >= PDF_MAX_OBJECTS)
         return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "too many objects in the PDF");
     sig_num = next++;
-    wid_num = next++;
+    wid_num = existing ? ef.wnum : next++;
     if (o->visible) {
         ap_num = next++;
         img_num = next++;
@@ -657,17 +834,13 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     }
     if (d->kind == PDF_XREF_STREAM)
         xnum = next++;
-    af_ref = pdf_dict_get(cat, "AcroForm");
-    af = pdf_resolve(d, af_ref);
-    if (af != NULL && af->type != PDF_DICT)
-        af = NULL;
-    af_indirect = af != NULL && af_ref->type == PDF_REF;
-    fields = as_array(d, pdf_dict_get(af, "Fields"));
     if (o->certify != 0 && (pdf_docmdp(d) != 0 || has_signature(d, fields)))
         return sertel_err_set(err, SERTEL_ERR_STATE,
                               "the document is already signed or certified: a certification "
                               "signature (--certify) must be the first signature");
-    if (o->field != NULL) {
+    if (existing) {
+        snprintf(name, sizeof(name), "(existing)"); /* not written: the field keeps its /T */
+    } else if (o->field != NULL) {
         if (strlen(o->field) >= sizeof(name) || strchr(o->field, '.') != NULL)
             return sertel_err_set(err, SERTEL_ERR_INVALID,
                                   "field name must be under 64 bytes and contain no '.'");
@@ -709,11 +882,23 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     pdf_buf_put(&u.b, ">", 1);
     if (!doc_ts)
         pdf_buf_printf(&u.b, "\n/M (%s)", date);
-    if (o->certify != 0)
-        pdf_buf_printf(&u.b,
-                       "\n/Reference [<</Type /SigRef /TransformMethod /DocMDP /TransformParams "
-                       "<</Type /TransformParams /P %d /V /1.2>>>>]",
-                       o->certify);
+    {
+        /* Transforms: DocMDP for a certification, FieldMDP for a field's /Lock. */
+        const pdf_obj *lock = existing ? pdf_resolve(d, pdf_dict_get(ef.dict, "Lock")) : NULL;
+        if (lock != NULL && lock->type != PDF_DICT)
+            lock = NULL;
+        if (o->certify != 0 || lock != NULL)
+            pdf_buf_put(&u.b, "\n/Reference [", 13);
+        if (o->certify != 0)
+            pdf_buf_printf(&u.b,
+                           "<</Type /SigRef /TransformMethod /DocMDP /TransformParams "
+                           "<</Type /TransformParams /P %d /V /1.2>>>>",
+                           o->certify);
+        if (lock != NULL)
+            put_fieldmdp(&u.b, d, lock);
+        if (o->certify != 0 || lock != NULL)
+            pdf_buf_put(&u.b, "]", 1);
+    }
     {
         const char *keys[] = {"Reason", "Location", "ContactInfo", "Name"};
         const char *vals[] = {o->reason, o->location, o->contact, o->name};
@@ -739,6 +924,47 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     u.track[1] = &lt_pos;
     u.ntrack = 2;
     end_obj(&u);
+
+    if (existing) {
+        /* The field gets /V; its widget the appearance (the same object when merged). */
+        static const char *const fskip[] = {"V", "AP", "AS", NULL};
+        if (begin_obj(&u, ef.num, ef.gen) != 0)
+            goto nomem;
+        pdf_buf_put(&u.b, "<<", 2);
+        put_dict_except(&u.b, ef.dict, fskip);
+        pdf_buf_printf(&u.b, "/V %u 0 R", sig_num);
+        if (o->visible && ef.wnum == ef.num)
+            pdf_buf_printf(&u.b, " /AP <</N %u 0 R>>", ap_num);
+        pdf_buf_put(&u.b, ">>", 2);
+        end_obj(&u);
+        if (ef.wnum != ef.num) {
+            /*
+             * The widget repeats /V: poppler and MuPDF read a signature's
+             * value from the widget, not from its parent field.
+             */
+            static const char *const wskip[] = {"AP", "AS", "V", NULL};
+            if (begin_obj(&u, ef.wnum, ef.wgen) != 0)
+                goto nomem;
+            pdf_buf_put(&u.b, "<<", 2);
+            put_dict_except(&u.b, ef.wdict, wskip);
+            pdf_buf_printf(&u.b, "/V %u 0 R", sig_num);
+            if (o->visible)
+                pdf_buf_printf(&u.b, " /AP <</N %u 0 R>>", ap_num);
+            pdf_buf_put(&u.b, ">>", 2);
+            end_obj(&u);
+        }
+        if (o->visible) {
+            rc = put_stamp(&u, o, now, ap_num, img_num, sig_img_num, smask_num, err);
+            if (rc == SERTEL_OK && u.rc != SERTEL_OK)
+                rc = u.rc;
+            if (rc != SERTEL_OK) {
+                pdf_buf_free(&u.b);
+                free(u.ents);
+                return rc;
+            }
+        }
+        goto form;
+    }
 
     /* The field, merged with its widget (§12.5.6.19, §12.7.4.5). Invisible: empty /Rect. */
     if (begin_obj(&u, wid_num, 0) != 0)
@@ -785,6 +1011,7 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
         end_obj(&u);
     }
 
+form:
     /* The AcroForm: its own new version when indirect, else inline in the catalog. */
     if (af_indirect) {
         static const char *const skip[] = {"Fields", "SigFlags", NULL};
@@ -795,7 +1022,7 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
         pdf_buf_put(&u.b, "<<", 2);
         put_dict_except(&u.b, af, skip);
         pdf_buf_put(&u.b, "/Fields ", 8);
-        put_items_plus(&u.b, fields, wid_num);
+        put_items_plus(&u.b, fields, existing ? 0 : wid_num);
         pdf_buf_put(&u.b, " /SigFlags 3>>", 14);
         end_obj(&u);
     }
@@ -823,7 +1050,7 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
             pdf_buf_put(&u.b, "/AcroForm <<", 12);
             put_dict_except(&u.b, af, afskip);
             pdf_buf_put(&u.b, "/Fields ", 8);
-            put_items_plus(&u.b, fields, wid_num);
+            put_items_plus(&u.b, fields, existing ? 0 : wid_num);
             pdf_buf_put(&u.b, " /SigFlags 3>>\n", 15);
         }
         ext = pdf_resolve(d, pdf_dict_get(cat, "Extensions"));

@@ -80,7 +80,8 @@ check_pdf() { # check_pdf FILE NSIG DESCRIPTION
     qpdf --check "$f" >"$T/qpdf.out" 2>&1
     [ $? = 0 ] && pass "$desc: qpdf --check clean" || fail "$desc: qpdf --check: $(tail -3 "$T/qpdf.out")"
     mutool sign -v "$f" >"$T/mutool.out" 2>&1
-    [ "$(grep -c "Verifying signature" "$T/mutool.out")" = "$nsig" ] &&
+    # (empty signature fields are listed too, as "not signed")
+    [ "$(($(grep -c "Verifying signature" "$T/mutool.out") - $(grep -c "Signature is not signed" "$T/mutool.out")))" = "$nsig" ] &&
         pass "$desc: mutool lists $nsig signature(s)" || fail "$desc: mutool: $(cat "$T/mutool.out")"
     expect_grep "document is unchanged since signing" "$T/mutool.out" "$desc: mutool: last signature covers the document"
     for i in $(seq 1 "$nsig"); do
@@ -259,6 +260,81 @@ expect_exit 2 "--marker with --rect refused" -- sign budi "$T/marker.pdf" "$T/mk
     --marker "#ttd#" --rect 1,1,220,80
 expect_exit 2 "--size without --marker refused" -- sign budi "$T/marker.pdf" "$T/mk-s.pdf" \
     --visible --rect 1,1,220,80 --size 100,40
+
+# Signing into existing empty signature fields (tests/data/pdf/pdf_form.py sigfields):
+# "Persetujuan", a parent field whose one kid is its visible widget and whose
+# /Lock covers "nama"; "Saksi", merged with an invisible widget.
+FORM="python3 $D/pdf/pdf_form.py"
+$FORM sigfields "$T/sf.pdf"
+expect_exit 0 "sign into the empty field Persetujuan (visible widget)" -- \
+    sign budi "$T/sf.pdf" "$T/sf1.pdf" --field Persetujuan --reason Menyetujui --footer
+check_pdf "$T/sf1.pdf" 1 "signed into Persetujuan"
+grep -c "Signature Field Name: Persetujuan" "$T/pdfsig.out" >/dev/null &&
+    pass "pdfsig names the field Persetujuan" || fail "pdfsig: $(cat "$T/pdfsig.out")"
+qpdf --show-object=12 "$T/sf1.pdf" >"$T/o12" 2>&1
+qpdf --show-object=13 "$T/sf1.pdf" >"$T/o13" 2>&1
+expect_grep "/T \(Persetujuan\) /V [0-9]+ 0 R" "$T/o12" "the field keeps its name and gets /V"
+expect_grep "/AP << /N [0-9]+ 0 R >>" "$T/o13" "its widget gets the stamp as appearance"
+expect_grep "/Rect \[ 300 80 540 180 \]" "$T/o13" "the widget keeps its rectangle"
+sigobj=$(sed -n 's/.*\/V \([0-9]*\) 0 R.*/\1/p' "$T/o12")
+qpdf --show-object="$sigobj" "$T/sf1.pdf" >"$T/osig" 2>&1
+grep -o '/Reference \[.*' "$T/osig" | head -c 300 >"$T/oref"
+expect_grep "/TransformMethod /FieldMDP" "$T/oref" "the signature has a FieldMDP reference"
+expect_grep "/Action /Include /Fields \[ \(nama\) \]" "$T/oref" "the FieldMDP reference carries the field's /Lock"
+pdftoppm -r 72 -png -f 1 -l 1 "$T/sf1.pdf" "$T/sfpage"
+python3 - "$T/sfpage-1.png" <<'PY2' && pass "the stamp is drawn inside the field's rectangle" || fail "stamp not in the field's rectangle"
+import struct, sys, zlib
+d = open(sys.argv[1], 'rb').read()
+w, h = struct.unpack('>II', d[16:24])
+idat = b''.join(d[i + 8:i + 8 + struct.unpack('>I', d[i:i + 4])[0]] for i in range(8, len(d)) if d[i + 4:i + 8] == b'IDAT')
+raw = zlib.decompress(idat); bpp = 3 if d[25] == 2 else 4; stride = w * bpp
+rows, prev = [], bytearray(stride)
+for y in range(h):
+    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0; b = prev[i]; c = prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(line); prev = line
+def dark(x0, y0, x1, y1):  # PDF points at 72 dpi, origin bottom left
+    n = 0
+    for y in range(h - y1, h - y0):
+        for x in range(x0, x1):
+            r, g, b_ = rows[y][x * bpp:x * bpp + 3]
+            n += r + g + b_ < 300
+    return n
+inside, outside = dark(300, 80, 540, 180), dark(300, 200, 540, 300)
+sys.exit(0 if inside > 200 and outside == 0 else 1)
+PY2
+# Changing the locked field afterwards breaks the signature, naming the field;
+# filling in an unlocked one is allowed.
+$FORM fill "$T/sf1.pdf" "$T/sf1-nama.pdf" nama Budi
+$FORM fill "$T/sf1.pdf" "$T/sf1-cat.pdf" catatan Setuju
+"$SERTEL" verify --trust "$T/root.pem" --offline --json "$T/sf1-nama.pdf" >"$T/v1.json"
+[ "$(jq -r '.signatures[0].conclusion == "TOTAL_FAILED" and (.signatures[0].changes | map(test("nama.*locks it")) | any)' "$T/v1.json")" = true ] &&
+    pass "locked field nama changed: the signature fails, naming it" || fail "locked field: $(cat "$T/v1.json")"
+"$SERTEL" verify --trust "$T/root.pem" --offline --json "$T/sf1-cat.pdf" >"$T/v2.json"
+[ "$(jq -r '.signatures[0].integrity == "valid" and .signatures[0].changes == [] and (.signatures[0].harmless_changes | map(test("catatan filled in")) | any)' "$T/v2.json")" = true ] &&
+    pass "unlocked field filled in: allowed and named" || fail "unlocked field: $(cat "$T/v2.json")"
+# The invisible field.
+expect_exit 0 "sign into the empty invisible field Saksi" -- sign siti "$T/sf1.pdf" "$T/sf2.pdf" --field Saksi --level B-T
+check_pdf "$T/sf2.pdf" 2 "Persetujuan then Saksi"
+# Refusals: no output each time.
+for c in "Persetujuan:already signed:sf1" "nama:not a signature field:sf" "Saksi:invisible:sf"; do
+    fld=${c%%:*} rest=${c#*:} msg=${rest%%:*} src=${rest#*:}
+    extra=
+    [ "$fld" = Saksi ] && extra="--footer"
+    expect_exit 2 "sign into $fld of $src refused ($msg)" -- sign budi "$T/$src.pdf" "$T/bad-$fld.pdf" --field "$fld" $extra
+    expect_grep "$msg" "$T/err" "sign into $fld: the message says '$msg'"
+    [ ! -e "$T/bad-$fld.pdf" ] && pass "sign into $fld refused: no output" || fail "sign into $fld: output left"
+done
+expect_exit 2 "an existing field with --visible --rect refused" -- \
+    sign budi "$T/sf.pdf" "$T/bad-rect.pdf" --field Persetujuan --visible --rect 1,1,100,50
+expect_grep "has its own place on the page" "$T/err" "existing field with --rect: says why"
 
 # Bad input: clear error, exit 2, no output.
 echo "not a pdf" >"$T/np.pdf"

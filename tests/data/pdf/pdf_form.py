@@ -11,6 +11,10 @@ locked file is signed with `openssl cms -sign`.
       the same with a signature field "Persetujuan" signed (adbe.pkcs7.detached,
       openssl cms) whose field /Lock and signature /Reference (FieldMDP) lock
       "nama" (/Action /Include /Fields [(nama)])
+  pdf_form.py sigfields OUT
+      the form with two empty signature fields: "Persetujuan" (a parent
+      field whose one kid is its widget at [300 80 540 180], with a /Lock
+      on "nama") and "Saksi" (merged with an invisible widget)
   pdf_form.py fill IN OUT NAME VALUE
       an incremental update that fills in the field NAME as a form filler
       does: the field's /V and its widget's /AP (a new appearance stream),
@@ -103,6 +107,15 @@ def locked(out, cert, key, chain):
     open(out, 'wb').write(d)
 
 
+def sigfields(out):
+    objs = base(b' 12 0 R 14 0 R', b' 13 0 R 14 0 R')
+    objs[12] = (b'<< /FT /Sig /T (Persetujuan) /Kids [13 0 R] '
+                b'/Lock << /Type /SigFieldLock /Action /Include /Fields [(nama)] >> >>')
+    objs[13] = b'<< /Type /Annot /Subtype /Widget /Parent 12 0 R /F 4 /P 3 0 R /Rect [300 80 540 180] >>'
+    objs[14] = b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Saksi) /F 132 /P 3 0 R /Rect [0 0 0 0] >>'
+    open(out, 'wb').write(write(objs))
+
+
 def fill(src, dst, name, value):
     d = bytearray(open(src, 'rb').read())
     sx = int(re.findall(rb'startxref\s+(\d+)', d)[-1])
@@ -184,6 +197,8 @@ if __name__ == '__main__':
     m = sys.argv[1]
     if m == 'form':
         open(sys.argv[2], 'wb').write(write(base()))
+    elif m == 'sigfields':
+        sigfields(sys.argv[2])
     elif m == 'locked':
         locked(*sys.argv[2:6])
     elif m == 'doctst-prepare':
