@@ -21,6 +21,7 @@
 #define SERTEL_CMS_H
 
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 #include <stddef.h>
 
@@ -106,6 +107,14 @@ int cms_tsa_http(void *arg, const unsigned char *req, size_t req_len, unsigned c
 
 #define CMS_REV_MAX_BODY (1u << 20) /* largest OCSP response, CRL or certificate fetched */
 #define CMS_REV_TIMEOUT 15L         /* seconds for one whole HTTP exchange */
+
+/*
+ * 1 when the basic OCSP response bs was signed by issuer itself or by a
+ * responder that issuer certified for id-kp-OCSPSigning (the signer is
+ * looked up in the response and in pool, which may be NULL); 0 otherwise.
+ */
+int cms_ocsp_signed_by(OCSP_BASICRESP *bs, X509 *issuer, STACK_OF(X509) * pool)
+    SERTEL_NONNULL(1, 2);
 
 /*
  * An OCSP response (RFC 6960) for cert from the OCSP URLs of its AIA

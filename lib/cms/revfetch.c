@@ -40,8 +40,7 @@ void cms_cert_name(X509 *cert, char *buf, size_t cap)
         snprintf(buf, cap, "(unnamed certificate)");
 }
 
-/* The response was signed by the CA itself or by a responder the CA certified for OCSP. */
-static int ocsp_signed_by(OCSP_BASICRESP *bs, X509 *issuer, STACK_OF(X509) * pool)
+int cms_ocsp_signed_by(OCSP_BASICRESP *bs, X509 *issuer, STACK_OF(X509) * pool)
 {
     X509 *signer = NULL;
     STACK_OF(X509) *one = NULL;
@@ -98,7 +97,7 @@ static int check_ocsp(const unsigned char *der, size_t len, X509 *cert, X509 *is
                             "the OCSP response of %.200s does not name the certificate", url);
         goto out;
     }
-    if (!ocsp_signed_by(bs, issuer, pool)) {
+    if (!cms_ocsp_signed_by(bs, issuer, pool)) {
         rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
                             "the OCSP response of %.200s is not signed by the issuing CA or a "
                             "responder it certified",

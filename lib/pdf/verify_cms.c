@@ -425,6 +425,32 @@ static STACK_OF(X509) * build_chain(X509_STORE *st, X509 *x, STACK_OF(X509) * po
     return chain;
 }
 
+/*
+ * Fill the report's revocation fields of s from l; on revocation rt gets
+ * the time (ISO 8601) and 1 is returned for the caller to judge it.
+ */
+static int report_revocation(vfy_sig *s, const vfy_rev_result *l, int offline, char rt[40])
+{
+    snprintf(s->revocation_source, sizeof(s->revocation_source), "%s", l->source);
+    if (l->status == VFY_REV_REVOKED) {
+        vfy_iso_time(l->rev_time, rt);
+        snprintf(s->revocation_time, sizeof(s->revocation_time), "%s", rt);
+        snprintf(s->revocation_reason, sizeof(s->revocation_reason), "%s",
+                 vfy_rev_reason_name(l->reason));
+        snprintf(s->revocation, sizeof(s->revocation), "revoked");
+        snprintf(s->certificate_status, sizeof(s->certificate_status), "revoked");
+        return 1;
+    }
+    if (l->status == VFY_REV_GOOD)
+        snprintf(s->revocation, sizeof(s->revocation), "good");
+    else if (l->nocheck)
+        snprintf(s->revocation, sizeof(s->revocation), "not needed (ocsp-nocheck)");
+    else
+        snprintf(s->revocation, sizeof(s->revocation),
+                 offline ? "not checked (offline)" : "unknown");
+    return 0;
+}
+
 /* The signer's chain: revocation and its conclusion (see verify.h). */
 static void check_signer_rev(const vfy_opts *o, const vfy_revdata *rd, STACK_OF(X509_CRL) * crls,
                              STACK_OF(X509) * pool, STACK_OF(X509) * chain, int have_tst,
@@ -437,14 +463,7 @@ static void check_signer_rev(const vfy_opts *o, const vfy_revdata *rd, STACK_OF(
     check_chain_rev(o, rd, crls, pool, chain, 0, now, s, &cr);
     if (!cr.all_embedded || cr.unknown > 0)
         *lt = 0;
-    snprintf(s->revocation_source, sizeof(s->revocation_source), "%s", l->source);
-    if (l->status == VFY_REV_REVOKED) {
-        vfy_iso_time(l->rev_time, rt);
-        snprintf(s->revocation_time, sizeof(s->revocation_time), "%s", rt);
-        snprintf(s->revocation_reason, sizeof(s->revocation_reason), "%s",
-                 vfy_rev_reason_name(l->reason));
-        snprintf(s->revocation, sizeof(s->revocation), "revoked");
-        snprintf(s->certificate_status, sizeof(s->certificate_status), "revoked");
+    if (report_revocation(s, l, o->offline, rt)) {
         if (have_tst && l->rev_time > gen)
             vfy_note(s,
                      "the signer's certificate was revoked at %s (%s, %s), after the "
@@ -460,13 +479,6 @@ static void check_signer_rev(const vfy_opts *o, const vfy_revdata *rd, STACK_OF(
                     "the signer's certificate was revoked at %s (%s, %s) and no time-stamp "
                     "proves the signature existed before",
                     rt, s->revocation_reason, l->source);
-    } else if (l->status == VFY_REV_GOOD) {
-        snprintf(s->revocation, sizeof(s->revocation), "good");
-    } else if (l->nocheck) {
-        snprintf(s->revocation, sizeof(s->revocation), "not needed (ocsp-nocheck)");
-    } else {
-        snprintf(s->revocation, sizeof(s->revocation),
-                 o->offline ? "not checked (offline)" : "unknown");
     }
     if (cr.ca_revoked != 0 && (!have_tst || cr.ca_revoked <= gen))
         vfy_set(s, VFY_INDETERMINATE, "REVOKED_CA_NO_POE",
@@ -744,14 +756,7 @@ static void check_doc_tst_rev(PKCS7 *p7, const vfy_opts *o, const vfy_revdata *r
     if (chain == NULL)
         goto out;
     check_chain_rev(o, rd, NULL, pool, chain, 1, now, s, &cr);
-    snprintf(s->revocation_source, sizeof(s->revocation_source), "%s", l->source);
-    if (l->status == VFY_REV_REVOKED) {
-        vfy_iso_time(l->rev_time, rt);
-        snprintf(s->revocation_time, sizeof(s->revocation_time), "%s", rt);
-        snprintf(s->revocation_reason, sizeof(s->revocation_reason), "%s",
-                 vfy_rev_reason_name(l->reason));
-        snprintf(s->revocation, sizeof(s->revocation), "revoked");
-        snprintf(s->certificate_status, sizeof(s->certificate_status), "revoked");
+    if (report_revocation(s, l, o->offline, rt)) {
         if (l->rev_time > gen)
             vfy_note(s,
                      "the TSA's certificate was revoked at %s (%s, %s), after the document "
@@ -762,13 +767,6 @@ static void check_doc_tst_rev(PKCS7 *p7, const vfy_opts *o, const vfy_revdata *r
                     "the TSA's certificate was revoked at %s (%s, %s), before the document "
                     "time-stamp's time",
                     rt, s->revocation_reason, l->source);
-    } else if (l->status == VFY_REV_GOOD) {
-        snprintf(s->revocation, sizeof(s->revocation), "good");
-    } else if (l->nocheck) {
-        snprintf(s->revocation, sizeof(s->revocation), "not needed (ocsp-nocheck)");
-    } else {
-        snprintf(s->revocation, sizeof(s->revocation),
-                 o->offline ? "not checked (offline)" : "unknown");
     }
     if (cr.ca_revoked != 0 && cr.ca_revoked <= gen)
         vfy_set(s, VFY_INDETERMINATE, "REVOKED_CA_NO_POE",

@@ -149,32 +149,6 @@ const char *vfy_rev_reason_name(int r)
     }
 }
 
-/* The response was signed by the CA or by a responder it certified for OCSP signing. */
-static int ocsp_authorised(OCSP_BASICRESP *bs, X509 *issuer, STACK_OF(X509) * pool)
-{
-    X509 *signer = NULL;
-    STACK_OF(X509) *one = NULL;
-    int ok = 0;
-
-    if (OCSP_resp_get0_signer(bs, &signer, pool) != 1 || signer == NULL)
-        goto out;
-    if (X509_cmp(signer, issuer) != 0) {
-        EVP_PKEY *ik = X509_get0_pubkey(issuer);
-        if (X509_check_issued(issuer, signer) != X509_V_OK || ik == NULL ||
-            X509_verify(signer, ik) != 1 || !(X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) ||
-            !(X509_get_extended_key_usage(signer) & XKU_OCSP_SIGN))
-            goto out;
-    }
-    one = sk_X509_new_null();
-    if (one == NULL || !sk_X509_push(one, signer))
-        goto out;
-    ok = OCSP_basic_verify(bs, one, NULL, OCSP_NOVERIFY | OCSP_NOINTERN | OCSP_TRUSTOTHER) == 1;
-out:
-    sk_X509_free(one);
-    ERR_clear_error();
-    return ok;
-}
-
 /* 1: the response decided the status of cert (out filled); 0: not about it or not usable. */
 static int ocsp_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, STACK_OF(X509) * pool,
                        time_t now, int fetched, vfy_rev_result *out)
@@ -194,7 +168,7 @@ static int ocsp_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, STACK_OF(X5
     ERR_clear_error();
     if (status < 0)
         return 0;
-    if (!ocsp_authorised(bs, issuer, pool)) {
+    if (!cms_ocsp_signed_by(bs, issuer, pool)) {
         snprintf(out->why, sizeof(out->why),
                  "an OCSP response is not signed by the CA or its OCSP responder");
         return 0;
