@@ -4,13 +4,17 @@
 # tests/data/corpus/surat.ps, cairo via pdftocairo, MuPDF via mutool
 # convert / clean, qpdf rewrites with object streams, linearization and a
 # page merge, a hand-written AcroForm from tests/data/corpus/make_form.py,
-# files already signed by sertel and by poppler's pdfsig) are each signed
+# files already signed by sertel and by poppler's pdfsig, encrypted variants
+# made by qpdf --encrypt (AES-256 R6, AES-128 R4, with object streams and
+# linearization, empty and non-empty user password) and mutool clean -E
+# aes-256) are each signed
 # by sertel (B-B invisible; B-T with a visible stamp on the last page; a
 # second signature on top), and every output is checked by qpdf --check,
 # poppler's pdfsig (NSS database trusting only the test root), mutool and
 # sertel's own verifier, whose verdicts must agree with pdfsig's signature by
-# signature (tests/data/corpus/compare.py). Attacked copies (a flipped byte,
-# an appended revision changing page content) must fail for both.
+# signature (tests/data/corpus/compare.py); every tool is given the user
+# password of an encrypted file. Attacked copies (a flipped byte, an appended
+# revision changing page content) must fail for both.
 # A table of the results ends the log.
 . "$(dirname "$0")/lib.sh"
 D=$SERTEL_TEST_DATA
