@@ -66,9 +66,16 @@ cat "$W/big.pdf" >/dev/null # same page-cache state for both
 /usr/bin/time -f "sertel sign: wall %e s, peak RSS %M KiB" "$S" sign --p12 "$W/s.p12" --p12-password-file "$W/pw" "$W/big.pdf" "$W/big-signed.pdf"
 rm -f "$W/big-signed.pdf"
 if [ -n "$nick" ]; then
-    /usr/bin/time -f "poppler pdfsig -add-signature: wall %e s, peak RSS %M KiB" \
-        pdfsig -add-signature -nssdir "sql:$W/nss" -nick "$nick" "$W/big.pdf" "$W/big-signed.pdf" 2>&1 |
-        grep -v NSS_Shutdown || true
+    # Up to three tries (poppler's signer fails now and then); each is reported.
+    for i in 1 2 3; do
+        rm -f "$W/big-signed.pdf"
+        /usr/bin/time -f "poppler pdfsig -add-signature, try $i: wall %e s, peak RSS %M KiB, exit %x" \
+            pdfsig -add-signature -nssdir "sql:$W/nss" -nick "$nick" "$W/big.pdf" "$W/big-signed.pdf" \
+            2>&1 | grep -v -e NSS_Shutdown -e '^Command exited' || true
+        v=$(pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/big-signed.pdf" 2>&1 | grep -m1 'Signature Validation' | sed 's/^ *- //')
+        echo "  its verdict on its output: ${v:-no signature}"
+        case $v in *"is Valid"*) break ;; esac
+    done
 fi
 rm -f "$W/big.pdf" "$W/big-signed.pdf"
 fi
