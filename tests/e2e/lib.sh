@@ -5,7 +5,19 @@ set -u
 
 : "${SERTEL:?run through ctest, which sets SERTEL}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/sertel-e2e-XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# Background processes a test starts (servers, relays) are killed when it
+# ends, whatever happens; then its directory is removed.
+BG_PIDS=""
+lib_exit() {
+    local p
+    for p in $BG_PIDS; do
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$T"
+}
+trap lib_exit EXIT
+bg_track() { BG_PIDS="$BG_PIDS $1"; }
 FAILS=0
 PASSES=0
 
@@ -56,6 +68,25 @@ make_csr() {
     esac
     openssl req -new -key "$out.key" -out "$out.csr" -subj "$subj" \
         -addext "subjectAltName=email:$(echo "$name" | tr 'A-Z ' 'a-z.')@contoh.go.id" 2>/dev/null
+}
+
+# start_serve NAME HOME SERVE-ARGS...: `sertel --home HOME serve ARGS` in
+# the background, waiting (15 s at most) for its "listening on" line.
+# Output in $T/NAME.out and $T/NAME.err; its pid in SERVE_PID (killed when
+# the test ends). Returns 1, saying why, when the server does not start.
+start_serve() {
+    local name=$1 home=$2 i
+    shift 2
+    "$SERTEL" --home "$home" serve "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    SERVE_PID=$!
+    bg_track "$SERVE_PID"
+    for i in $(seq 150); do
+        grep -q '^listening on http://' "$T/$name.out" && return 0
+        kill -0 "$SERVE_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "server $name did not start: $(cat "$T/$name.err")"
+    return 1
 }
 
 # Snapshot of a home's durable content (certificates and audit entries).

@@ -27,22 +27,10 @@ FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
 
 # The home's OCSP responder runs on a loopback port, so that sertel's verifier
 # can reach TOTAL_PASSED (revocation checked online); pdfsig runs with -no-ocsp.
-SPID=""
-cleanup() {
-    [ -n "$SPID" ] && { kill -KILL "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
-    rm -rf "$T"
-}
-trap cleanup EXIT
 PORT=$("$FUZZ" free-port)
 H=$T/home
 new_home "$H" --base-url "http://127.0.0.1:$PORT"
-"$SERTEL" --home "$H" serve --listen "127.0.0.1:$PORT" >"$T/serve.out" 2>"$T/serve.err" &
-SPID=$!
-for i in $(seq 150); do
-    grep -q '^listening on http://' "$T/serve.out" && break
-    kill -0 "$SPID" 2>/dev/null || { echo "server did not start: $(cat "$T/serve.err")"; exit 1; }
-    sleep 0.1
-done
+start_serve serve "$H" --listen "127.0.0.1:$PORT" || exit 1
 "$SERTEL" --home "$H" ca export --root >"$T/root.pem"
 "$SERTEL" --home "$H" ca export --issuing >"$T/issuing.pem"
 cat "$T/issuing.pem" "$T/root.pem" >"$T/chain.pem"

@@ -16,23 +16,12 @@ done
 FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
 [ -x "$FUZZ" ] || { echo "missing $FUZZ: build the http_fuzz target"; exit 1; }
 
-SPID=""
-cleanup() {
-    [ -n "$SPID" ] && { kill -KILL "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
-    rm -rf "$T"
-}
-trap cleanup EXIT
 PORT=$("$FUZZ" free-port)
 URL=http://127.0.0.1:$PORT
 H=$T/home
 new_home "$H" --base-url "$URL"
-"$SERTEL" --home "$H" serve --listen "127.0.0.1:$PORT" >"$T/serve.out" 2>"$T/serve.err" &
-SPID=$!
-for i in $(seq 150); do
-    grep -q '^listening on http://' "$T/serve.out" && break
-    kill -0 "$SPID" 2>/dev/null || { echo "server did not start: $(cat "$T/serve.err")"; exit 1; }
-    sleep 0.1
-done
+start_serve serve "$H" --listen "127.0.0.1:$PORT" || exit 1
+SPID=$SERVE_PID
 "$SERTEL" --home "$H" ca export --root >"$T/root.pem"
 "$SERTEL" --home "$H" ca export --issuing >"$T/issuing.pem"
 "$SERTEL" --home "$H" ca export --tsa >"$T/tsa.pem"
@@ -160,14 +149,8 @@ done
 PORT2=$("$FUZZ" free-port)
 URL2=http://127.0.0.1:$PORT2
 new_home "$T/home2" --base-url "$URL2"
-"$SERTEL" --home "$T/home2" serve --listen "127.0.0.1:$PORT2" >"$T/serve2.out" 2>"$T/serve2.err" &
-SPID2=$!
-for i in $(seq 150); do
-    grep -q '^listening on http://' "$T/serve2.out" && break
-    kill -0 "$SPID2" 2>/dev/null || { echo "server 2 did not start: $(cat "$T/serve2.err")"; exit 1; }
-    sleep 0.1
-done
-trap 'kill -KILL $SPID2 2>/dev/null; cleanup' EXIT
+start_serve serve2 "$T/home2" --listen "127.0.0.1:$PORT2" || exit 1
+SPID2=$SERVE_PID
 "$SERTEL" --home "$T/home2" ca export --root >"$T/root2.pem"
 "$SERTEL" --home "$T/home2" ca export --tsa >"$T/tsa2.pem"
 # The TSA's token no longer brings the first root: the PKCS#12 must (a chain
@@ -238,7 +221,7 @@ print('listening', flush=True)
 s.serve_forever()
 PY
 RPID=$!
-trap 'kill -KILL $SPID2 $RPID 2>/dev/null; cleanup' EXIT
+bg_track "$RPID"
 for i in $(seq 100); do grep -q listening "$T/relay.out" && break; sleep 0.1; done
 expect_exit 0 "B-LTA, the TSA changes certificates before the document time-stamp" -- \
     env -u SERTEL_HOME "$SERTEL" sign --p12 "$T/budi-full.p12" --p12-password-file "$T/p12pw" \

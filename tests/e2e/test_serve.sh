@@ -11,30 +11,10 @@
 FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
 [ -x "$FUZZ" ] || { echo "missing $FUZZ: build the http_fuzz target"; exit 1; }
 
-# Servers started here are killed whatever happens to the test.
-PIDS=""
-cleanup() {
-    local p
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-# start_server NAME HOME ARGS...: serve in the background, wait for the
-# "listening on" line; sets SPID. Output in $T/NAME.out, $T/NAME.err.
+# start_server NAME HOME ARGS...: lib.sh's start_serve; sets SPID.
 start_server() {
-    local name=$1 home=$2 i
-    shift 2
-    "$SERTEL" --home "$home" serve "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    SPID=$!
-    PIDS="$PIDS $SPID"
-    for i in $(seq 150); do
-        grep -q '^listening on http://' "$T/$name.out" && return 0
-        kill -0 "$SPID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "server $name did not start: $(cat "$T/$name.err")"
-    return 1
+    start_serve "$@" || return 1
+    SPID=$SERVE_PID
 }
 
 # stop_server PID: SIGTERM, wait (bounded); the exit status goes to RC.

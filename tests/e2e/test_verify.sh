@@ -20,25 +20,11 @@ FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
 [ -x "$FUZZ" ] || { echo "missing $FUZZ: build the http_fuzz target"; exit 1; }
 # The home's OCSP responder and CRLs are served on a loopback port (online
 # revocation checks); the server is killed whatever happens to the test.
-SPID=""
-SPID2=""
-cleanup() {
-    [ -n "$SPID" ] && { kill -KILL "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
-    [ -n "$SPID2" ] && { kill -KILL "$SPID2" 2>/dev/null; wait "$SPID2" 2>/dev/null; }
-    rm -rf "$T"
-}
-trap cleanup EXIT
 PORT=$("$FUZZ" free-port)
 URL=http://127.0.0.1:$PORT
 H=$T/home
 new_home "$H" --base-url "$URL"
-"$SERTEL" --home "$H" serve --listen "127.0.0.1:$PORT" >"$T/serve.out" 2>"$T/serve.err" &
-SPID=$!
-for i in $(seq 150); do
-    grep -q '^listening on http://' "$T/serve.out" && break
-    kill -0 "$SPID" 2>/dev/null || { echo "server did not start: $(cat "$T/serve.err")"; exit 1; }
-    sleep 0.1
-done
+start_serve serve "$H" --listen "127.0.0.1:$PORT" || exit 1
 "$SERTEL" --home "$H" ca export --root >"$T/root.pem"
 "$SERTEL" --home "$H" ca export --issuing >"$T/issuing.pem"
 printf 'p12 secret\n' >"$T/p12pw"
@@ -349,13 +335,7 @@ fi
 H2=$T/home2
 PORT2=$("$FUZZ" free-port)
 new_home "$H2" --base-url "http://127.0.0.1:$PORT2"
-"$SERTEL" --home "$H2" serve --listen "127.0.0.1:$PORT2" >"$T/serve2.out" 2>"$T/serve2.err" &
-SPID2=$!
-for i in $(seq 150); do
-    grep -q '^listening on http://' "$T/serve2.out" && break
-    kill -0 "$SPID2" 2>/dev/null || { echo "second server did not start: $(cat "$T/serve2.err")"; exit 1; }
-    sleep 0.1
-done
+start_serve serve2 "$H2" --listen "127.0.0.1:$PORT2" || exit 1
 "$SERTEL" --home "$H2" cert issue --csr "$T/budi.csr" --profile document-signing >"$T/budi2.crt"
 cat "$H2/certs/issuing.pem" "$H2/certs/root.pem" >"$T/chain2.pem"
 openssl pkcs12 -export -inkey "$T/budi.key" -in "$T/budi2.crt" -certfile "$T/chain2.pem" \
