@@ -89,6 +89,34 @@ start_serve() {
     return 1
 }
 
+# make_signers HOME NAME:KEYTYPE...: for each, a key and certificate issued
+# by HOME (profile document-signing) and $T/NAME.p12 holding them with the
+# issuing CA and the root (password in $T/p12pw). Also writes $T/root.pem,
+# $T/issuing.pem and $T/chain.pem (issuing + root).
+make_signers() {
+    local h=$1 who n kt
+    shift
+    "$SERTEL" --home "$h" ca export --root >"$T/root.pem"
+    "$SERTEL" --home "$h" ca export --issuing >"$T/issuing.pem"
+    cat "$T/issuing.pem" "$T/root.pem" >"$T/chain.pem"
+    printf 'p12 secret\n' >"$T/p12pw"
+    for who in "$@"; do
+        n=${who%%:*} kt=${who#*:}
+        make_csr "$kt" "$n" "$T/$n"
+        "$SERTEL" --home "$h" cert issue --csr "$T/$n.csr" --profile document-signing >"$T/$n.crt" ||
+            { echo "issue for $n failed"; exit 1; }
+        openssl pkcs12 -export -inkey "$T/$n.key" -in "$T/$n.crt" -certfile "$T/chain.pem" \
+            -passout file:"$T/p12pw" -out "$T/$n.p12"
+    done
+}
+
+# make_nss DIR ROOT.pem: an NSS database (for pdfsig) trusting only ROOT.
+make_nss() {
+    mkdir -p "$1"
+    certutil -N -d sql:"$1" --empty-password
+    certutil -A -d sql:"$1" -n root -t "CT,C,C" -i "$2"
+}
+
 # Snapshot of a home's durable content (certificates and audit entries).
 home_state() {
     sqlite3 "file:$1/sertel.db?mode=ro" \

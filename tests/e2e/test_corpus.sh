@@ -31,24 +31,11 @@ PORT=$("$FUZZ" free-port)
 H=$T/home
 new_home "$H" --base-url "http://127.0.0.1:$PORT"
 start_serve serve "$H" --listen "127.0.0.1:$PORT" || exit 1
-"$SERTEL" --home "$H" ca export --root >"$T/root.pem"
-"$SERTEL" --home "$H" ca export --issuing >"$T/issuing.pem"
-cat "$T/issuing.pem" "$T/root.pem" >"$T/chain.pem"
-printf 'p12 secret\n' >"$T/p12pw"
 # One signer per signature of a file: poppler 22.12's pdfsig reports "Unknown
 # issue with Certificate" for the second of two signatures by one certificate.
-for who in ani:ec-p384 budi:ec-p256 siti:rsa-2048; do
-    n=${who%%:*} kt=${who#*:}
-    make_csr "$kt" "$n" "$T/$n"
-    "$SERTEL" --home "$H" cert issue --csr "$T/$n.csr" --profile document-signing >"$T/$n.crt" ||
-        { echo "issue failed"; exit 1; }
-    openssl pkcs12 -export -inkey "$T/$n.key" -in "$T/$n.crt" -certfile "$T/chain.pem" \
-        -passout file:"$T/p12pw" -out "$T/$n.p12"
-done
+make_signers "$H" ani:ec-p384 budi:ec-p256 siti:rsa-2048
 NSS=$T/nss
-mkdir "$NSS"
-certutil -N -d sql:"$NSS" --empty-password
-certutil -A -d sql:"$NSS" -n root -t "CT,C,C" -i "$T/root.pem"
+make_nss "$NSS" "$T/root.pem"
 PDFSIG="pdfsig -nssdir sql:$NSS -no-ocsp"
 
 sign() { # sign SIGNER IN OUT [extra options]

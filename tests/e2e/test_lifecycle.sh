@@ -140,7 +140,7 @@ expect_exit 0 "authorized again" -- S authorize --email siti@contoh.go.id --pass
 
 # The owner signs a PDF with the key sertel holds (passphrase unlocks it), checked by poppler.
 expect_exit 0 "sign a PDF as the owner (B-T, the home's TSA)" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-T --reason "Menyetujui" "$D/letter.pdf" "$T/siti-signed.pdf"
-mkdir -p "$T/nss" && certutil -N -d "sql:$T/nss" --empty-password && certutil -A -d "sql:$T/nss" -n root -t "CT,C,C" -i "$T/root.pem"
+make_nss "$T/nss" "$T/root.pem"
 pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-signed.pdf" >"$T/pdfsig.txt" 2>&1
 expect_grep "Common Name: Siti Rahayu" "$T/pdfsig.txt" "pdfsig: signed by the owner"
 expect_grep "Signature is Valid" "$T/pdfsig.txt" "pdfsig: signature valid"

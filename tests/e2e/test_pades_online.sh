@@ -33,9 +33,7 @@ make_csr ec-p256 budi "$T/budi"
 openssl pkcs12 -export -inkey "$T/budi.key" -in "$T/budi.crt" -certfile "$T/issuing.pem" \
     -passout file:"$T/p12pw" -out "$T/budi.p12"
 NSS=$T/nss
-mkdir "$NSS"
-certutil -N -d sql:"$NSS" --empty-password
-certutil -A -d sql:"$NSS" -n root -t "CT,C,C" -i "$T/root.pem"
+make_nss "$NSS" "$T/root.pem"
 
 # No --home anywhere on the signing side: the working directory is empty too.
 mkdir "$T/elsewhere"

@@ -12,23 +12,10 @@ done
 
 H=$T/home
 new_home "$H"
-"$SERTEL" --home "$H" ca export --root >"$T/root.pem"
-"$SERTEL" --home "$H" ca export --issuing >"$T/issuing.pem"
+make_signers "$H" budi:ec-p256 siti:rsa-2048
 "$SERTEL" --home "$H" ca export --tsa >"$T/tsa.pem"
-printf 'p12 secret\n' >"$T/p12pw"
-for who in budi:ec-p256 siti:rsa-2048; do
-    n=${who%%:*} kt=${who#*:}
-    make_csr "$kt" "$n" "$T/$n"
-    "$SERTEL" --home "$H" cert issue --csr "$T/$n.csr" --profile document-signing >"$T/$n.crt" ||
-        { echo "issue failed"; exit 1; }
-    cat "$T/issuing.pem" "$T/root.pem" >"$T/chain.pem"
-    openssl pkcs12 -export -inkey "$T/$n.key" -in "$T/$n.crt" -certfile "$T/chain.pem" \
-        -passout file:"$T/p12pw" -out "$T/$n.p12"
-done
 NSS=$T/nss
-mkdir "$NSS"
-certutil -N -d sql:"$NSS" --empty-password
-certutil -A -d sql:"$NSS" -n root -t "CT,C,C" -i "$T/root.pem"
+make_nss "$NSS" "$T/root.pem"
 # The certificates name an OCSP responder on 127.0.0.1:8080 that this test does not run.
 PDFSIG="pdfsig -nssdir sql:$NSS -no-ocsp"
 

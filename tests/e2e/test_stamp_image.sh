@@ -17,18 +17,9 @@ H=$T/home
 new_home "$H"
 sed -i 's/^argon2_memory_kib = .*/argon2_memory_kib = 19456/; s/^argon2_passes = .*/argon2_passes = 2/' "$H/sertel.conf"
 S() { "$SERTEL" --home "$H" "$@"; }
-S ca export --root >"$T/root.pem"
-S ca export --issuing >"$T/issuing.pem"
-printf 'p12 secret\n' >"$T/p12pw"
-make_csr ec-p256 budi "$T/budi"
-S cert issue --csr "$T/budi.csr" --profile document-signing >"$T/budi.crt" || { echo "issue failed"; exit 1; }
-cat "$T/issuing.pem" "$T/root.pem" >"$T/chain.pem"
-openssl pkcs12 -export -inkey "$T/budi.key" -in "$T/budi.crt" -certfile "$T/chain.pem" \
-    -passout file:"$T/p12pw" -out "$T/budi.p12"
+make_signers "$H" budi:ec-p256
 NSS=$T/nss
-mkdir "$NSS"
-certutil -N -d sql:"$NSS" --empty-password
-certutil -A -d sql:"$NSS" -n root -t "CT,C,C" -i "$T/root.pem"
+make_nss "$NSS" "$T/root.pem"
 PDFSIG="pdfsig -nssdir sql:$NSS -no-ocsp"
 L=$D/letter.pdf
 RECT=300,50,260,120
