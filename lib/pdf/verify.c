@@ -884,7 +884,9 @@ static const char *form_field(pdf_doc *d, const pdf_obj *o, char *name, size_t c
             ft = t->u.str.p;
         pdf_text(pdf_resolve(d, pdf_dict_get(o, "T")), part, sizeof(part));
         if (part[0]) {
-            snprintf(tmp, sizeof(tmp), "%s%s%.120s", part, name[0] ? "." : "", name);
+            /* (a name longer than tmp is cut: it is only reported) */
+            if (snprintf(tmp, sizeof(tmp), "%s%s%.120s", part, name[0] ? "." : "", name) < 0)
+                tmp[0] = '\0';
             snprintf(name, cap, "%s", tmp);
         }
         o = pdf_resolve(d, pdf_dict_get(o, "Parent"));
