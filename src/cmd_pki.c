@@ -213,7 +213,15 @@ int cmd_timestamp(const cli_global *g, int argc, char **argv)
         TS_TST_INFO *tst = resp ? TS_RESP_get_tst_info(resp) : NULL;
         BIO *bo = BIO_new_fp(stdout, BIO_NOCLOSE);
         if (tst == NULL) {
-            rc = cli_usage_error("timestamp: the time-stamping authority did not grant a token");
+            /* Say why, with the TSA's own words when it gave some. */
+            const TS_STATUS_INFO *si = resp ? TS_RESP_get_status_info(resp) : NULL;
+            const STACK_OF(ASN1_UTF8STRING) *tx = si ? TS_STATUS_INFO_get0_text(si) : NULL;
+            const ASN1_UTF8STRING *t0 =
+                sk_ASN1_UTF8STRING_num(tx) > 0 ? sk_ASN1_UTF8STRING_value(tx, 0) : NULL;
+            rc = cli_usage_error(
+                "timestamp: the time-stamping authority did not grant a token%s%.*s",
+                t0 ? ": " : "", t0 ? ASN1_STRING_length(t0) : 0,
+                t0 ? (const char *)ASN1_STRING_get0_data(t0) : "");
         } else {
             char pol[128];
             BIGNUM *sbn = ASN1_INTEGER_to_BN(TS_TST_INFO_get_serial(tst), NULL);

@@ -293,8 +293,20 @@ int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsign
     status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(r)));
     tst = TS_RESP_get_tst_info(r);
     if ((status != 0 && status != 1) || tst == NULL || TS_RESP_get_token(r) == NULL) {
+        /* The TSA's own words (its statusString), printable ASCII only: it is untrusted. */
+        const STACK_OF(ASN1_UTF8STRING) *tx = TS_STATUS_INFO_get0_text(TS_RESP_get_status_info(r));
+        const ASN1_UTF8STRING *t0 =
+            sk_ASN1_UTF8STRING_num(tx) > 0 ? sk_ASN1_UTF8STRING_value(tx, 0) : NULL;
+        char why[200] = "";
+        int i, n = t0 != NULL ? ASN1_STRING_length(t0) : 0;
+        for (i = 0; i < n && i < (int)sizeof(why) - 1; i++) {
+            unsigned char ch = ASN1_STRING_get0_data(t0)[i];
+            why[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+        }
+        why[i] = '\0';
         rc = sertel_err_set(err, SERTEL_ERR_DENIED,
-                            "the time-stamping authority refused the request (status %ld)", status);
+                            "the time-stamping authority refused the request (status %ld)%s%s",
+                            status, why[0] ? ": " : "", why);
         goto out;
     }
     {

@@ -127,9 +127,12 @@ int pki_refresh(pki *p, sertel_err *err)
     pthread_mutex_lock(&p->lock);
     rc = ca_revocation_epoch(p->ca, &epoch, err);
     if (rc == SERTEL_OK && epoch != p->epoch) {
-        /* Something was revoked or released: cached OCSP answers are stale. */
+        /* Something was revoked or released: cached OCSP answers are stale,
+         * and the TSA may have lost its certificate. */
         pki_ocsp_flush(p);
-        p->epoch = epoch;
+        rc = pki_tsa_check_revoked(p, err);
+        if (rc == SERTEL_OK)
+            p->epoch = epoch;
     }
     if (rc == SERTEL_OK)
         rc = refresh_crl(p, "issuing", epoch, now, err);

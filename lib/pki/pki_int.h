@@ -47,7 +47,9 @@ struct pki {
     size_t cache_count;
     _Atomic uint64_t generation;
     /* TSA */
-    TS_RESP_CTX *ts; /* under lock */
+    TS_RESP_CTX *ts;         /* under lock */
+    char tsa_serial[41];     /* the TSA certificate's serial (lower-case hex) */
+    _Atomic int tsa_revoked; /* set by pki_refresh: tokens are then refused */
     /* CRL */
     int64_t epoch; /* the revocation epoch the caches reflect */
     /* stats */
@@ -57,6 +59,8 @@ struct pki {
 };
 
 int pki_ocsp_init(pki *p, sertel_err *err);
+/* Look up whether the TSA's own certificate is revoked (under lock). */
+int pki_tsa_check_revoked(pki *p, sertel_err *err);
 void pki_ocsp_free(pki *p);
 void pki_ocsp_flush(pki *p);
 int pki_tsa_init(pki *p, sertel_err *err);

@@ -6,9 +6,13 @@
  * certificate identified by ESSCertIDv2 (SHA-256), the chain included when
  * the request asks for it, and a fresh 128-bit random serial number for
  * every token (RFC 3161 §2.4.2: unique for each token from this TSA).
+ * Once its own certificate is revoked (seen by pki_refresh), every request
+ * gets a rejection (systemFailure) instead of a token.
  * The time is the system clock (UTC); run the host with NTP (PP 71/2019
  * art. 67: time-stamps trace to UTC).
  */
+#include <ctype.h>
+#include <openssl/bn.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
 #include <stdio.h>
@@ -21,13 +25,24 @@
 #define TSA_REQ_MAX 16384
 #define TSA_DEFAULT_POLICY "1.3.6.1.4.1.57264.1.2.1"
 
+/*
+ * The token's serial number. It is also where a TSA whose certificate was
+ * revoked stops: the token is not made and the answer is a rejection
+ * (systemFailure) saying why.
+ */
 static ASN1_INTEGER *serial_cb(TS_RESP_CTX *ctx, void *data)
 {
+    pki *p = data;
     unsigned char b[16];
     BIGNUM *bn = NULL;
     ASN1_INTEGER *ai = NULL;
 
-    (void)data;
+    if (atomic_load(&p->tsa_revoked)) {
+        TS_RESP_CTX_set_status_info(ctx, TS_STATUS_REJECTION,
+                                    "The time-stamping authority's certificate is revoked.");
+        TS_RESP_CTX_add_failure_info(ctx, TS_INFO_SYSTEM_FAILURE);
+        return NULL;
+    }
     if (RAND_bytes(b, sizeof(b)) == 1) {
         b[0] &= 0x7f;
         b[0] |= 0x01;
@@ -58,6 +73,22 @@ int pki_tsa_init(pki *p, sertel_err *err)
     if ((rc = ca_authority_cert(p->ca, "tsa", &cert, err)) != SERTEL_OK ||
         (rc = ca_authority_key(p->ca, "tsa", &k, err)) != SERTEL_OK)
         goto out;
+    {
+        BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+        char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+        size_t i;
+        if (hex == NULL || strlen(hex) >= sizeof(p->tsa_serial)) {
+            OPENSSL_free(hex);
+            BN_free(bn);
+            rc = sertel_err_set(err, SERTEL_ERR_CRYPTO, "cannot read the TSA's serial number");
+            goto out;
+        }
+        for (i = 0; hex[i]; i++)
+            p->tsa_serial[i] = (char)tolower((unsigned char)hex[i]);
+        p->tsa_serial[i] = '\0';
+        OPENSSL_free(hex);
+        BN_free(bn);
+    }
     pol = OBJ_txt2obj(policy, 1);
     if (pol == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_CONFIG, "[tsa] policy_oid = '%s' is not a dotted OID",
@@ -85,12 +116,31 @@ int pki_tsa_init(pki *p, sertel_err *err)
         rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "cannot set the TSA digest");
         goto out;
     }
-    TS_RESP_CTX_set_serial_cb(p->ts, serial_cb, NULL);
+    TS_RESP_CTX_set_serial_cb(p->ts, serial_cb, p);
     TS_RESP_CTX_add_flags(p->ts, TS_ESS_CERT_ID_CHAIN | TS_TSA_NAME);
 out:
     X509_free(cert);
     ASN1_OBJECT_free(pol);
     sk_X509_pop_free(chain, X509_free);
+    return rc;
+}
+
+int pki_tsa_check_revoked(pki *p, sertel_err *err)
+{
+    ca_cert_record r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    rc = ca_cert_get(p->ca, p->tsa_serial, &r, err);
+    if (rc == SERTEL_ERR_NOTFOUND) {
+        /* not recorded (an older home): nothing says it is revoked */
+        sertel_err_clear(err);
+        atomic_store(&p->tsa_revoked, 0);
+        return SERTEL_OK;
+    }
+    if (rc == SERTEL_OK)
+        atomic_store(&p->tsa_revoked, strcmp(r.status, "revoked") == 0);
+    ca_cert_record_clear(&r);
     return rc;
 }
 

@@ -348,19 +348,47 @@ openssl ts -reply -in "$T/dts.tsr" -token_out -out "$T/dts.tok" 2>/dev/null || f
 $FORM doctst-finish "$T/dts.part" "$T/dts.tok" "$T/dts.pdf"
 expect_exit 1 "document time-stamp without revocation data, offline: not passed" -- V --json --offline --trust "$H2/certs/root.pem" "$T/dts.pdf"
 jqt "$T/out" '.signatures[0].conclusion == "TOTAL_PASSED" and .signatures[1].document_timestamp and .signatures[1].conclusion == "INDETERMINATE" and .signatures[1].sub_indication == "TRY_LATER" and .signatures[1].revocation == "not checked (offline)" and ([.signatures[1].chain_revocation[] | .role + ":" + .status] == ["tsa:unknown","tsa-ca:unknown"]) and (.signatures[1].reasons[0]|test("no revocation status for the document time-stamp.s TSA chain \\(offline\\)"))' "document time-stamp, offline, no DSS data for its TSA: INDETERMINATE / TRY_LATER, unknown"
+# A second TSA under home2's CA, run by openssl (key and configuration here),
+# to make a token after its certificate is revoked: a TSA that ignores its
+# own revocation, as sertel's does not.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/tsa3.key" 2>/dev/null
+openssl req -new -key "$T/tsa3.key" -subj "/C=ID/O=Pihak Ketiga/CN=TSA Pihak Ketiga" -out "$T/tsa3.csr" 2>/dev/null
+"$SERTEL" --home "$H2" cert issue --csr "$T/tsa3.csr" --profile time-stamping >"$T/tsa3.crt" || fail "issue a time-stamping certificate"
+cat >"$T/tsa3.cnf" <<EOF
+[tsa]
+default_tsa = t3
+[t3]
+serial = $T/tsa3.serial
+signer_cert = $T/tsa3.crt
+certs = $T/chain2.pem
+signer_key = $T/tsa3.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+ess_cert_id_alg = sha256
+EOF
+echo 01 >"$T/tsa3.serial"
 tsaserial=$(openssl x509 -in "$H2/certs/tsa.pem" -noout -serial | cut -d= -f2)
 "$SERTEL" --home "$H2" cert revoke "$tsaserial" --reason keyCompromise >/dev/null || fail "revoke the TSA"
+tsa3serial=$(openssl x509 -in "$T/tsa3.crt" -noout -serial | cut -d= -f2)
+"$SERTEL" --home "$H2" cert revoke "$tsa3serial" --reason keyCompromise >/dev/null || fail "revoke the third-party TSA"
 sleep 1
-# Signing B-LTA on a revoked TSA is refused: the DSS would prove the time-stamp worthless.
+# sertel's own TSA stops once its certificate is revoked.
+echo data >"$T/d.txt"
+expect_exit 2 "home TSA with a revoked certificate: no token" -- "$SERTEL" --home "$H2" timestamp "$T/d.txt" --out "$T/d.tsr"
+expect_grep "certificate is revoked" "$T/err" "home TSA with a revoked certificate: says why"
+# Signing B-LTA on a revoked TSA is refused.
 expect_exit 2 "B-LTA with a revoked TSA certificate: refused" -- \
     "$SERTEL" --home "$H2" sign --p12 "$T/budi2.p12" --p12-password-file "$T/p12pw" --level B-LTA "$L" "$T/blta-tsarev.pdf"
-expect_grep "is revoked" "$T/err" "B-LTA with a revoked TSA: the refusal says why"
+expect_grep "revoked" "$T/err" "B-LTA with a revoked TSA: the refusal says why"
 [ ! -e "$T/blta-tsarev.pdf" ] && pass "B-LTA with a revoked TSA: no output" || fail "B-LTA with a revoked TSA: output left"
-# A document time-stamp made by the revoked TSA anyway (the raw time-stamp service still
-# answers): online, the TSA's OCSP responder says revoked before the time-stamp.
+# A document time-stamp made by the third-party TSA after its revocation:
+# online, home2's OCSP responder says revoked before the time-stamp.
 $FORM doctst-prepare "$T/blt.pdf" "$T/dtr.part" "$T/dtr.data"
-"$SERTEL" --home "$H2" timestamp "$T/dtr.data" --out "$T/dtr.tsr" >/dev/null || fail "home2 timestamp after revocation"
-openssl ts -reply -in "$T/dtr.tsr" -token_out -out "$T/dtr.tok" 2>/dev/null || fail "token out of the TimeStampResp"
+openssl ts -query -data "$T/dtr.data" -sha256 -cert -out "$T/dtr.tsq" 2>/dev/null || fail "openssl ts -query"
+openssl ts -reply -config "$T/tsa3.cnf" -queryfile "$T/dtr.tsq" -token_out -out "$T/dtr.tok" 2>"$T/ts.err" ||
+    fail "openssl ts -reply: $(cat "$T/ts.err")"
 $FORM doctst-finish "$T/dtr.part" "$T/dtr.tok" "$T/dtr.pdf"
 expect_exit 1 "TSA revoked: the document time-stamp not valid" -- V --json --trust "$H2/certs/root.pem" "$T/dtr.pdf"
 jqt "$T/out" '.signatures[1].document_timestamp and .signatures[1].conclusion == "TOTAL_FAILED" and .signatures[1].sub_indication == "REVOKED" and .signatures[1].certificate_status == "revoked" and .signatures[1].revocation_source == "online OCSP" and .signatures[1].revocation_reason == "keyCompromise" and (.signatures[1].reasons[0]|test("TSA.s certificate was revoked .* before the document time-stamp"))' "TSA revoked: the document time-stamp fails, revoked per the TSA's OCSP responder"

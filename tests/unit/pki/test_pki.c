@@ -339,6 +339,40 @@ static void test_tsa(void **state)
                      TS_STATUS_REJECTION);
     TS_RESP_free(resp);
     pki_blob_clear(&b);
+    /* Its certificate revoked (by another process): after the refresh, rejections. */
+    {
+        ca_ctx *ca = NULL;
+        X509 *tsa = authority(f, "tsa");
+        char serial[64];
+        const STACK_OF(ASN1_UTF8STRING) * tx;
+        assert_int_equal(ca_open(f->home, 0, &ca, &err), SERTEL_OK);
+        assert_int_equal(ca_serial_hex(tsa, serial, sizeof(serial)), SERTEL_OK);
+        assert_int_equal(ca_revoke(ca, serial, CA_REASON_KEY_COMPROMISE, "test", &err), SERTEL_OK);
+        ca_close(ca);
+        X509_free(tsa);
+        assert_int_equal(pki_tsa(f->p, der, (size_t)len, &b, &err), SERTEL_OK);
+        q = b.data;
+        resp = d2i_TS_RESP(NULL, &q, (long)b.len);
+        assert_non_null(resp);
+        assert_non_null(TS_RESP_get_tst_info(resp)); /* not refreshed yet */
+        TS_RESP_free(resp);
+        pki_blob_clear(&b);
+        assert_int_equal(pki_refresh(f->p, &err), SERTEL_OK);
+        assert_int_equal(pki_tsa(f->p, der, (size_t)len, &b, &err), SERTEL_OK);
+        q = b.data;
+        resp = d2i_TS_RESP(NULL, &q, (long)b.len);
+        assert_non_null(resp);
+        assert_null(TS_RESP_get_tst_info(resp));
+        assert_int_equal(
+            ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp))),
+            TS_STATUS_REJECTION);
+        tx = TS_STATUS_INFO_get0_text(TS_RESP_get_status_info(resp));
+        assert_true(sk_ASN1_UTF8STRING_num(tx) == 1);
+        assert_non_null(strstr((const char *)ASN1_STRING_get0_data(sk_ASN1_UTF8STRING_value(tx, 0)),
+                               "certificate is revoked"));
+        TS_RESP_free(resp);
+        pki_blob_clear(&b);
+    }
     TS_VERIFY_CTX_free(vctx);
     OPENSSL_free(der);
     TS_REQ_free(req);
