@@ -773,6 +773,9 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
         else if (rc != SERTEL_ERR_NOTFOUND)
             return rc;
     }
+    if (existing && (ef.num == catnum || ef.wnum == catnum))
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "damaged PDF: signature field %s is the catalog", o->field);
     if (existing) {
         /* The field's own rectangle decides where the stamp goes; an empty one is invisible. */
         if (o->marker != NULL || o->visible)
@@ -1015,8 +1018,12 @@ form:
     /* The AcroForm: its own new version when indirect, else inline in the catalog. */
     if (af_indirect) {
         static const char *const skip[] = {"Fields", "SigFlags", NULL};
-        if (af_ref->u.ref.num == catnum || af_ref->u.ref.num == page.num)
+        if (af_ref->u.ref.num == catnum || af_ref->u.ref.num == page.num ||
+            (existing && (af_ref->u.ref.num == ef.num || af_ref->u.ref.num == ef.wnum))) {
+            pdf_buf_free(&u.b);
+            free(u.ents);
             return sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: bad /AcroForm");
+        }
         if (begin_obj(&u, af_ref->u.ref.num, af_ref->u.ref.gen) != 0)
             goto nomem;
         pdf_buf_put(&u.b, "<<", 2);
