@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pades/pades.h"
+#include "testsign.h"
 #include "testutil.h"
 
 static const char *letter(void)
@@ -75,53 +76,9 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *icert, EVP_PKEY *ike
     return c;
 }
 
-typedef struct fake_tsa {
-    EVP_PKEY *key;
-    X509 *cert;
-    int calls;
-    /* From call switch_at on (when set), sign with key2/cert2: a TSA that changed certificates. */
-    int switch_at;
-    EVP_PKEY *key2;
-    X509 *cert2;
-} fake_tsa;
-
-static int fake_tsa_fn(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
-                       size_t *resp_len, sertel_err *err)
-{
-    fake_tsa *t = arg;
-    TS_RESP_CTX *ctx = TS_RESP_CTX_new();
-    ASN1_OBJECT *pol = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
-    BIO *in = BIO_new_mem_buf(req, (int)req_len);
-    TS_RESP *r;
-    unsigned char *der = NULL;
-    int l;
-
-    int second = t->switch_at > 0 && ++t->calls >= t->switch_at;
-
-    (void)err;
-    assert_true(TS_RESP_CTX_set_signer_cert(ctx, second ? t->cert2 : t->cert));
-    assert_true(TS_RESP_CTX_set_signer_key(ctx, second ? t->key2 : t->key));
-    assert_true(TS_RESP_CTX_set_def_policy(ctx, pol));
-    assert_true(TS_RESP_CTX_add_md(ctx, EVP_sha256()));
-    assert_true(TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()));
-    r = TS_RESP_create_response(ctx, in);
-    assert_non_null(r);
-    l = i2d_TS_RESP(r, &der);
-    assert_true(l > 0);
-    *resp = malloc((size_t)l);
-    memcpy(*resp, der, (size_t)l);
-    *resp_len = (size_t)l;
-    OPENSSL_free(der);
-    TS_RESP_free(r);
-    BIO_free(in);
-    ASN1_OBJECT_free(pol);
-    TS_RESP_CTX_free(ctx);
-    return SERTEL_OK;
-}
-
 /* Fixture: a TSA (self-signed), a root, a self-signed signer, a signer issued by the root. */
 typedef struct fx {
-    fake_tsa tsa;
+    tu_tsa tsa;
     EVP_PKEY *root_key, *self_key, *leaf_key;
     X509 *root, *self, *leaf;
     char *dir;
@@ -152,8 +109,7 @@ static int teardown(void **state)
 {
     fx *f = *state;
 
-    EVP_PKEY_free(f->tsa.key);
-    X509_free(f->tsa.cert);
+    tu_tsa_free(&f->tsa);
     EVP_PKEY_free(f->root_key);
     EVP_PKEY_free(f->self_key);
     EVP_PKEY_free(f->leaf_key);
@@ -172,7 +128,7 @@ static void opts(fx *f, pades_opts *o, pades_level l, EVP_PKEY *k, X509 *c, STAC
     o->sign.signer.key = k;
     o->sign.signer.cert = c;
     o->sign.signer.chain = ch;
-    o->sign.tsa.fn = fake_tsa_fn;
+    o->sign.tsa.fn = tu_tsa_fn;
     o->sign.tsa.arg = &f->tsa;
 }
 
@@ -297,8 +253,6 @@ static void test_lta_tsa_changes(void **state)
     assert_int_equal(pdf_section_count(d), sections - 1);
     pdf_close(d);
     assert_int_equal(unlink(out), 0);
-    EVP_PKEY_free(f->tsa.key2);
-    X509_free(f->tsa.cert2);
 }
 
 /* OCSP and CRL unreachable: the message names the certificate and both URLs; no output. */

@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "pdf/pdf.h"
+#include "testsign.h"
 #include "testutil.h"
 
 /* --- writers --- */
@@ -577,29 +578,6 @@ static void test_hostile(void **state)
 
 /* --- the image in a stamp --- */
 
-static void make_signer(cms_signer *s)
-{
-    EVP_PKEY *k = EVP_EC_gen("P-256");
-    X509 *c = X509_new();
-    X509_NAME *n = X509_NAME_new();
-
-    assert_non_null(k);
-    X509_set_version(c, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(c), 9);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"Uji Gambar", -1, -1,
-                               0);
-    X509_set_subject_name(c, n);
-    X509_set_issuer_name(c, n);
-    X509_gmtime_adj(X509_getm_notBefore(c), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(c), 86400);
-    X509_set_pubkey(c, k);
-    assert_true(X509_sign(c, k, EVP_sha256()) > 0);
-    X509_NAME_free(n);
-    memset(s, 0, sizeof(*s));
-    s->key = k;
-    s->cert = c;
-}
-
 static void test_stamp_layout(void **state)
 {
     pdf_stamp st;
@@ -679,7 +657,7 @@ static void sign_with_image(const pdf_image *img, pdf_doc **d2, unsigned char **
     fclose(f);
     assert_int_equal(pdf_open_mem(orig, olen, &d, &err), SERTEL_OK);
     memset(&o, 0, sizeof(o));
-    make_signer(&o.signer);
+    tu_signer(&o.signer, "Uji Gambar");
     o.visible = 1;
     o.rect[0] = 300;
     o.rect[1] = 50;
@@ -690,8 +668,7 @@ static void sign_with_image(const pdf_image *img, pdf_doc **d2, unsigned char **
     if (pdf_build_sig_update(d, &o, 64, &upd, &ulen, &coff, &err) != SERTEL_OK)
         fail_msg("pdf_build_sig_update: %s", err.msg);
     pdf_close(d);
-    EVP_PKEY_free(o.signer.key);
-    X509_free(o.signer.cert);
+    tu_signer_free(&o.signer);
     *both = malloc(olen + ulen);
     assert_non_null(*both);
     memcpy(*both, orig, olen);

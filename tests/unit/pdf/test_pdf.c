@@ -22,6 +22,7 @@
 
 #include "pdf/pdf.h"
 #include "util/fs.h"
+#include "testsign.h"
 #include "testutil.h"
 
 typedef struct sb {
@@ -509,35 +510,6 @@ static void test_huge_counts(void **state)
 
 /* --- writer and signing --- */
 
-static void make_signer(cms_signer *s)
-{
-    EVP_PKEY *k = EVP_EC_gen("P-256");
-    X509 *c = X509_new();
-    X509_NAME *n = X509_NAME_new();
-
-    assert_non_null(k);
-    X509_set_version(c, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(c), 7);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"Uji Tanda Tangan",
-                               -1, -1, 0);
-    X509_set_subject_name(c, n);
-    X509_set_issuer_name(c, n);
-    X509_gmtime_adj(X509_getm_notBefore(c), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(c), 86400);
-    X509_set_pubkey(c, k);
-    assert_true(X509_sign(c, k, EVP_sha256()) > 0);
-    X509_NAME_free(n);
-    s->key = k;
-    s->cert = c;
-    s->chain = NULL;
-}
-
-static void free_signer(cms_signer *s)
-{
-    EVP_PKEY_free(s->key);
-    X509_free(s->cert);
-}
-
 /* The signed attributes are exactly content-type, message-digest, signing-certificate-v2. */
 static void check_cms(const unsigned char *der, size_t len, const unsigned char *content,
                       size_t clen, X509 *cert)
@@ -586,12 +558,12 @@ static void test_cms_attrs(void **state)
     static const char msg[] = "surat keputusan";
 
     (void)state;
-    make_signer(&s);
+    tu_signer(&s, "Uji Tanda Tangan");
     EVP_Digest(msg, sizeof(msg) - 1, dig, NULL, EVP_sha256(), NULL);
     assert_int_equal(cms_sign_digest(&s, dig, NULL, &der, &len, &err), SERTEL_OK);
     check_cms(der, len, (const unsigned char *)msg, sizeof(msg) - 1, s.cert);
     OPENSSL_free(der);
-    free_signer(&s);
+    tu_signer_free(&s);
 }
 
 /* Parse "/ByteRange [a b c d]" of the last signature in buf. */
@@ -621,7 +593,7 @@ static void sign_and_check(sb *in, pdf_xref_kind want_kind, int nsig)
     FILE *f;
 
     memset(&o, 0, sizeof(o));
-    make_signer(&o.signer);
+    tu_signer(&o.signer, "Uji Tanda Tangan");
     o.reason = "Menyetujui isi surat";
     o.location = "Jakarta Pusat";
     ip = strdup(tu_path(dir, "in.pdf"));
@@ -689,7 +661,7 @@ static void sign_and_check(sb *in, pdf_xref_kind want_kind, int nsig)
     free(in->p);
     in->p = (char *)out;
     in->len = in->cap = olen;
-    free_signer(&o.signer);
+    tu_signer_free(&o.signer);
     free((char *)ip);
     free((char *)op);
     tu_rmtree(dir);
@@ -752,7 +724,7 @@ static void test_sign_failure_no_output(void **state)
 
     (void)state;
     memset(&o, 0, sizeof(o));
-    make_signer(&o.signer);
+    tu_signer(&o.signer, "Uji Tanda Tangan");
     f = fopen(ip, "wb");
     fputs("%PDF-1.4\nnot really\n", f);
     fclose(f);
@@ -760,7 +732,7 @@ static void test_sign_failure_no_output(void **state)
     assert_false(access(tu_path(dir, "out.pdf"), F_OK) == 0);
     o.level = PDF_LEVEL_BT; /* B-T without a TSA */
     assert_int_equal(pdf_sign_file(ip, tu_path(dir, "out.pdf"), &o, &err), SERTEL_ERR_INVALID);
-    free_signer(&o.signer);
+    tu_signer_free(&o.signer);
     free((char *)ip);
     tu_rmtree(dir);
 }
@@ -818,7 +790,7 @@ static void test_certify(void **state)
     build_classic(&b, base_objs, NBASE, offs);
     write_file(ip, b.p, b.len);
     memset(&o, 0, sizeof(o));
-    make_signer(&o.signer);
+    tu_signer(&o.signer, "Uji Tanda Tangan");
     assert_int_equal(docmdp_of(ip), 0);
 
     o.certify = 4;
@@ -852,7 +824,7 @@ static void test_certify(void **state)
     assert_non_null(strstr(err.msg, "P=1"));
     assert_false(access(no, F_OK) == 0);
 
-    free_signer(&o.signer);
+    tu_signer_free(&o.signer);
     free(b.p);
     free(ip);
     free(c2);
@@ -862,84 +834,6 @@ static void test_certify(void **state)
     tu_rmtree(dir);
 }
 
-/* An in-process RFC 3161 TSA with a self-signed time-stamping certificate. */
-typedef struct fake_tsa {
-    EVP_PKEY *key;
-    X509 *cert;
-    int fail, calls;
-    int grow_from;          /* from this call on (0: never), tokens carry extra certificates */
-    int grow_each;          /* or: call n carries 4 * (n - 1) of them */
-    STACK_OF(X509) * extra; /* the extra certificates */
-} fake_tsa;
-
-static void make_tsa(fake_tsa *t)
-{
-    X509_EXTENSION *ext;
-    cms_signer s;
-
-    make_signer(&s);
-    ext = X509V3_EXT_conf_nid(NULL, NULL, NID_ext_key_usage, "critical,timeStamping");
-    assert_non_null(ext);
-    assert_true(X509_add_ext(s.cert, ext, -1));
-    X509_EXTENSION_free(ext);
-    assert_true(X509_sign(s.cert, s.key, EVP_sha256()) > 0);
-    t->key = s.key;
-    t->cert = s.cert;
-    t->fail = 0;
-    t->calls = 0;
-    t->grow_from = 0;
-    t->grow_each = 0;
-    t->extra = NULL;
-}
-
-static int fake_tsa_fn(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
-                       size_t *resp_len, sertel_err *err)
-{
-    fake_tsa *t = arg;
-    TS_RESP_CTX *ctx;
-    ASN1_OBJECT *pol;
-    BIO *in;
-    TS_RESP *r;
-    unsigned char *der = NULL;
-    int l;
-
-    t->calls++;
-    if (t->fail)
-        return sertel_err_set(err, SERTEL_ERR_IO, "the test TSA is down");
-    ctx = TS_RESP_CTX_new();
-    pol = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
-    assert_non_null(ctx);
-    assert_true(TS_RESP_CTX_set_signer_cert(ctx, t->cert));
-    assert_true(TS_RESP_CTX_set_signer_key(ctx, t->key));
-    assert_true(TS_RESP_CTX_set_def_policy(ctx, pol));
-    assert_true(TS_RESP_CTX_add_md(ctx, EVP_sha256()));
-    assert_true(TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()));
-    if (t->grow_from != 0 && t->calls >= t->grow_from)
-        assert_true(TS_RESP_CTX_set_certs(ctx, t->extra));
-    if (t->grow_each) {
-        STACK_OF(X509) *some = sk_X509_new_null();
-        int i;
-        for (i = 0; i < 4 * (t->calls - 1) && i < sk_X509_num(t->extra); i++)
-            assert_true(sk_X509_push(some, sk_X509_value(t->extra, i)) > 0);
-        assert_true(TS_RESP_CTX_set_certs(ctx, some));
-        sk_X509_free(some);
-    }
-    in = BIO_new_mem_buf(req, (int)req_len);
-    r = TS_RESP_create_response(ctx, in);
-    assert_non_null(r);
-    l = i2d_TS_RESP(r, &der);
-    assert_true(l > 0);
-    *resp = malloc((size_t)l);
-    memcpy(*resp, der, (size_t)l);
-    *resp_len = (size_t)l;
-    OPENSSL_free(der);
-    TS_RESP_free(r);
-    BIO_free(in);
-    ASN1_OBJECT_free(pol);
-    TS_RESP_CTX_free(ctx);
-    return SERTEL_OK;
-}
-
 /* Sign, then add a document time-stamp; check the token's imprint over the ByteRange. */
 static void timestamp_and_check(sb *in)
 {
@@ -947,7 +841,7 @@ static void timestamp_and_check(sb *in)
     char *ip = strdup(tu_path(dir, "in.pdf")), *mid = strdup(tu_path(dir, "mid.pdf")),
          *op = strdup(tu_path(dir, "out.pdf")), *no = strdup(tu_path(dir, "no.pdf"));
     pdf_sign_opts o;
-    fake_tsa t;
+    tu_tsa t;
     cms_tsa tsa;
     sertel_err err = {0};
     unsigned char *m, *out, *der, dig[32];
@@ -964,9 +858,9 @@ static void timestamp_and_check(sb *in)
 
     write_file(ip, in->p, in->len);
     memset(&o, 0, sizeof(o));
-    make_signer(&o.signer);
-    make_tsa(&t);
-    tsa.fn = fake_tsa_fn;
+    tu_signer(&o.signer, "Uji Tanda Tangan");
+    tu_tsa_init(&t);
+    tsa.fn = tu_tsa_fn;
     tsa.arg = &t;
     if (pdf_sign_file(ip, mid, &o, &err) != SERTEL_OK)
         fail_msg("sign: %s", err.msg);
@@ -1032,9 +926,8 @@ static void timestamp_and_check(sb *in)
     free(der);
     free(m);
     free(out);
-    EVP_PKEY_free(t.key);
-    X509_free(t.cert);
-    free_signer(&o.signer);
+    tu_tsa_free(&t);
+    tu_signer_free(&o.signer);
     free(ip);
     free(mid);
     free(op);
@@ -1068,7 +961,7 @@ static void test_contents_retry(void **state)
     char *dir = tu_mkdtemp(), *ip = strdup(tu_path(dir, "in.pdf")),
          *op = strdup(tu_path(dir, "out.pdf")), *hex;
     pdf_sign_opts o;
-    fake_tsa t;
+    tu_tsa t;
     unsigned char *out, *der, *signed_bytes;
     size_t olen = 0, dl = 0, hexlen;
     sertel_err err = {0};
@@ -1078,18 +971,18 @@ static void test_contents_retry(void **state)
     build_classic(&b, base_objs, NBASE, offs);
     write_file(ip, b.p, b.len);
     memset(&o, 0, sizeof(o));
-    make_signer(&o.signer);
-    make_tsa(&t);
+    tu_signer(&o.signer, "Uji Tanda Tangan");
+    tu_tsa_init(&t);
     t.grow_from = 2; /* the dry run is small, every later answer is bigger by 4 certificates */
     t.extra = sk_X509_new_null();
     for (i = 0; i < 12; i++) {
         cms_signer x;
-        make_signer(&x);
+        tu_signer(&x, "Uji Tambahan");
         assert_true(sk_X509_push(t.extra, x.cert) > 0);
         EVP_PKEY_free(x.key);
     }
     o.level = PDF_LEVEL_BT;
-    o.tsa.fn = fake_tsa_fn;
+    o.tsa.fn = tu_tsa_fn;
     o.tsa.arg = &t;
     /* (only the first 4 extra certificates for grow_from) */
     {
@@ -1129,10 +1022,8 @@ static void test_contents_retry(void **state)
     assert_non_null(strstr(err.msg, "grew again"));
     assert_int_equal(t.calls, 3);
     assert_false(access(op, F_OK) == 0);
-    free_signer(&o.signer);
-    EVP_PKEY_free(t.key);
-    X509_free(t.cert);
-    sk_X509_pop_free(t.extra, X509_free);
+    tu_signer_free(&o.signer);
+    tu_tsa_free(&t);
     free(ip);
     free(op);
     free(b.p);
