@@ -468,6 +468,15 @@ static void write_stream(pdf_doc *d, update *u, uint32_t xnum, uint32_t size)
                    (unsigned long long)off);
 }
 
+/* The update's cross-reference: a stream (object xnum) when xnum is set, else a table. */
+static void write_xref(pdf_doc *d, update *u, uint32_t xnum, uint32_t size)
+{
+    if (xnum != 0)
+        write_stream(d, u, xnum, size);
+    else
+        write_table(d, u, size);
+}
+
 static void pdf_date(time_t t, char out[64])
 {
     struct tm tm;
@@ -1099,10 +1108,7 @@ form:
             xnum = next++;
     }
     size = next;
-    if (xnum != 0)
-        write_stream(d, &u, xnum, size);
-    else
-        write_table(d, &u, size);
+    write_xref(d, &u, xnum, size);
     if (u.b.failed)
         goto nomem;
 
@@ -1478,10 +1484,7 @@ int pdf_add_dss_file_pw(const char *in_path, const char *out_path, const char *p
     if (d->kind == PDF_XREF_STREAM)
         xnum = next++;
     size = next;
-    if (xnum != 0)
-        write_stream(d, &u, xnum, size);
-    else
-        write_table(d, &u, size);
+    write_xref(d, &u, xnum, size);
     if (u.b.failed)
         goto nomem;
 
