@@ -80,6 +80,16 @@ static int add_ent(update *u, uint32_t num, uint16_t gen, int type, uint64_t off
 
 static int begin_obj(update *u, uint32_t num, uint16_t gen)
 {
+    if (u->d != NULL && u->d->crypt != NULL && u->d->crypt->encrypt_num != 0 &&
+        num == u->d->crypt->encrypt_num) {
+        /* A hostile file made its /Encrypt dictionary play another part (a page, a field). */
+        if (u->rc == SERTEL_OK)
+            u->rc = sertel_err_set(u->err, SERTEL_ERR_INVALID,
+                                   "damaged PDF: object %u is the encryption dictionary and "
+                                   "also has to be updated",
+                                   num);
+        return -1;
+    }
     if (add_ent(u, num, gen, 1, u->base + u->b.len, 0) != 0)
         return -1;
     pdf_buf_printf(&u->b, "%u %u obj\n", num, (unsigned)gen);
