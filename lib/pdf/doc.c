@@ -22,9 +22,21 @@ static int open_common(pdf_doc *d, const char *password, sertel_err *err)
 {
     int rc;
 
-    if (d->len < 8 || memcmp(d->buf, "%PDF-", 5) != 0)
+    if (d->len < 8 || memcmp(d->buf, "%PDF-", 5) != 0) {
+        /* Some mailers and web servers prepend bytes (headers, a BOM). Readers
+         * disagree on whether offsets then count from the header or from the
+         * file's start, so a signature over such a file would mean different
+         * documents to different readers: name the fix instead. */
+        const unsigned char *h =
+            d->len > 5 ? memmem(d->buf, d->len < 1024 ? d->len : 1024, "%PDF-", 5) : NULL;
+        if (h != NULL)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "not a clean PDF file: %zu bytes precede the %%PDF- header; "
+                                  "remove them first (tail -c +%zu IN.pdf > fixed.pdf)",
+                                  (size_t)(h - d->buf), (size_t)(h - d->buf) + 1);
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "not a PDF file: it does not start with %%PDF-");
+    }
     if (d->buf[5] >= '1' && d->buf[5] <= '9' && d->buf[6] == '.' && d->buf[7] >= '0' &&
         d->buf[7] <= '9')
         d->header_version = (d->buf[5] - '0') * 10 + (d->buf[7] - '0');

@@ -328,7 +328,9 @@ echo "not a pdf" >"$T/np.pdf"
 head -c 400 "$L" >"$T/trunc.pdf"
 qpdf --encrypt user owner 256 -- "$L" "$T/enc.pdf"
 printf '%%PDF-1.4\n1 0 obj\n<</Type /Foo>>\nendobj\n%%%%EOF\n' >"$T/nocat.pdf"
-for b in np:"not a PDF" trunc:"truncated" enc:"the PDF is encrypted" nocat:"beyond recovery"; do
+{ printf 'Content-Type: application/pdf\r\n\r\n'; cat "$L"; } >"$T/junk.pdf"
+for b in np:"not a PDF" trunc:"truncated" enc:"the PDF is encrypted" nocat:"beyond recovery" \
+    junk:"33 bytes precede the %PDF- header; remove them first .tail -c .34 "; do
     f=${b%%:*} msg=${b#*:}
     expect_exit 2 "bad input $f refused" -- sign budi "$T/$f.pdf" "$T/$f-out.pdf"
     expect_grep "$msg" "$T/err" "bad input $f: message says '$msg'"
