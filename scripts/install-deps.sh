@@ -18,7 +18,7 @@ libp11-dev libengine-pkcs11-openssl softhsm2 opensc
 libmicrohttpd-dev
 libcurl4-openssl-dev
 libqrencode-dev
-libpng-dev libjpeg62-turbo-dev
+libpng-dev libjpeg62-turbo-dev libjpeg-turbo-progs
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl
 ghostscript

@@ -11,6 +11,12 @@
  * warning, such as a premature end of data, refuses it); what is embedded
  * are the original bytes with /Filter /DCTDecode (§7.4.8).
  *
+ * Phones store photos as the sensor saw them and say in an EXIF tag how to
+ * turn them upright (CIPA DC-008, tag 0x0112 Orientation). The tag is read
+ * from a JPEG's APP1 "Exif" segment (found by libjpeg) or a PNG's eXIf
+ * chunk (found by libpng); the pixels are left alone and the stamp turns
+ * the image with its placement matrix.
+ *
  * The input is hostile: the file size, both dimensions and the pixel count
  * are bounded before anything is allocated for pixels; libpng's and
  * libjpeg's errors come back through setjmp/longjmp handlers that record
@@ -46,6 +52,57 @@ static int dims_ok(unsigned long w, unsigned long h, sertel_err *err)
                               w, h, PDF_IMAGE_MAX_SIDE, PDF_IMAGE_MAX_SIDE,
                               (unsigned)(PDF_IMAGE_MAX_PIXELS >> 20));
     return SERTEL_OK;
+}
+
+/* --- EXIF orientation --- */
+
+static unsigned tiff_u16(const unsigned char *p, int be)
+{
+    return be ? (unsigned)p[0] << 8 | p[1] : (unsigned)p[1] << 8 | p[0];
+}
+
+static unsigned long tiff_u32(const unsigned char *p, int be)
+{
+    return be ? (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned)p[2] << 8 | p[3]
+              : (unsigned long)p[3] << 24 | (unsigned long)p[2] << 16 | (unsigned)p[1] << 8 | p[0];
+}
+
+/*
+ * The Orientation (1..8) in IFD0 of the TIFF structure tiff[0..len) (CIPA
+ * DC-008 §4.5.4, TIFF 6.0 §2); 1 (upright) when it is missing, malformed or
+ * out of range. Reads only inside the buffer; one IFD, no links followed.
+ */
+static int exif_orientation(const unsigned char *tiff, size_t len)
+{
+    unsigned long ifd;
+    unsigned n, i;
+    int be;
+
+    if (len < 8)
+        return 1;
+    if (memcmp(tiff, "II*\0", 4) == 0)
+        be = 0;
+    else if (memcmp(tiff, "MM\0*", 4) == 0)
+        be = 1;
+    else
+        return 1;
+    ifd = tiff_u32(tiff + 4, be);
+    if (ifd < 8 || ifd > len - 2)
+        return 1;
+    n = tiff_u16(tiff + ifd, be);
+    for (i = 0; i < n && i < 512; i++) {
+        const unsigned char *e = tiff + ifd + 2 + (size_t)i * 12;
+        unsigned v;
+        if ((size_t)(e - tiff) > len - 12)
+            break;
+        if (tiff_u16(e, be) != 0x0112)
+            continue;
+        if (tiff_u16(e + 2, be) != 3 || tiff_u32(e + 4, be) != 1) /* SHORT, count 1 */
+            return 1;
+        v = tiff_u16(e + 8, be);
+        return v >= 1 && v <= 8 ? (int)v : 1;
+    }
+    return 1;
 }
 
 /* --- PNG --- */
@@ -130,7 +187,7 @@ static int png_decode(png_structp png, png_infop info, png_job *j)
     for (y = 0; y < h; y++)
         j->rows[y] = j->pix + (size_t)y * rowbytes;
     png_read_image(png, j->rows);
-    png_read_end(png, NULL);
+    png_read_end(png, info); /* an eXIf chunk may follow the image data */
     return 0;
 }
 
@@ -167,6 +224,13 @@ static int load_png(const unsigned char *data, size_t len, pdf_image *out, serte
     out->width = j.width;
     out->height = j.height;
     out->ncomp = color;
+    out->orientation = 1;
+    {
+        png_uint_32 xn = 0;
+        png_bytep xd = NULL;
+        if (png_get_eXIf_1(png, info, &xn, &xd) != 0 && xd != NULL)
+            out->orientation = exif_orientation(xd, xn);
+    }
     out->len = npx * (size_t)color;
     if (has_alpha)
         for (i = 0; i < npx && opaque; i++)
@@ -206,6 +270,7 @@ typedef struct jpeg_job {
     char msg[JMSG_LENGTH_MAX];
     int warned;
     int dims_rc;
+    int orientation;    /* EXIF, 1..8 */
     unsigned char *row; /* one output row, for the full decode */
     sertel_err *err;
 } jpeg_job;
@@ -244,6 +309,17 @@ static void jpeg_progress_fn(j_common_ptr c)
     }
 }
 
+/* The orientation in the first APP1 "Exif" segment jpeg_read_header saved; 1 without one. */
+static int jpeg_orientation(j_decompress_ptr c)
+{
+    jpeg_saved_marker_ptr m;
+
+    for (m = c->marker_list; m != NULL; m = m->next)
+        if (m->marker == JPEG_APP0 + 1 && m->data_length > 6 && memcmp(m->data, "Exif\0\0", 6) == 0)
+            return exif_orientation(m->data + 6, m->data_length - 6);
+    return 1;
+}
+
 /* Header and a full decode; results only through c and j. Returns 0 or -1. */
 static int jpeg_decode(struct jpeg_decompress_struct *c, jpeg_job *j, const unsigned char *data,
                        size_t len)
@@ -253,10 +329,13 @@ static int jpeg_decode(struct jpeg_decompress_struct *c, jpeg_job *j, const unsi
     jpeg_create_decompress(c);
     c->progress = &j->progress;
     jpeg_mem_src(c, data, (unsigned long)len);
+    jpeg_save_markers(c, JPEG_APP0 + 1, 0xffff); /* EXIF, for the orientation */
     if (jpeg_read_header(c, TRUE) != JPEG_HEADER_OK) {
         snprintf(j->msg, sizeof(j->msg), "no image in it");
         return -1;
     }
+    /* Saved markers live in libjpeg's image pool, freed by jpeg_finish_decompress. */
+    j->orientation = jpeg_orientation(c);
     if ((j->dims_rc = dims_ok(c->image_width, c->image_height, j->err)) != SERTEL_OK)
         return -1;
     if (c->data_precision != 8 || c->arith_code) {
@@ -327,6 +406,7 @@ static int load_jpeg(const unsigned char *data, size_t len, pdf_image *out, sert
     out->kind = PDF_IMAGE_JPEG;
     out->width = c.image_width;
     out->height = c.image_height;
+    out->orientation = j.orientation;
     out->ncomp = c.num_components;
     out->color_transform =
         c.jpeg_color_space == JCS_YCbCr || c.jpeg_color_space == JCS_YCCK ? 1 : 0;

@@ -201,8 +201,11 @@ typedef enum pdf_image_kind { PDF_IMAGE_NONE = 0, PDF_IMAGE_PNG, PDF_IMAGE_JPEG 
  * holds the original file bytes for /Filter /DCTDecode; ncomp is 1 (gray),
  * 3 (RGB) or 4 (CMYK); color_transform is DCTDecode's /ColorTransform
  * (1 for YCbCr and YCCK data) and adobe_inverted asks for /Decode
- * [1 0 1 0 1 0 1 0] (CMYK written inverted by Adobe software). Both
- * buffers are owned by the pdf_image: free with pdf_image_free.
+ * [1 0 1 0 1 0 1 0] (CMYK written inverted by Adobe software).
+ * orientation is the EXIF Orientation (1 upright .. 8, CIPA DC-008) of
+ * either kind; width and height are those of the stored samples, before
+ * it is applied. Both buffers are owned by the pdf_image: free with
+ * pdf_image_free.
  */
 typedef struct pdf_image {
     pdf_image_kind kind;
@@ -210,6 +213,7 @@ typedef struct pdf_image {
     int ncomp;
     int color_transform;
     int adobe_inverted;
+    int orientation;
     unsigned char *data;
     size_t len;
     unsigned char *alpha;
@@ -329,6 +333,7 @@ typedef struct pdf_stamp {
     time_t when;
     int footer;
     unsigned image_w, image_h; /* the signature image's size in pixels; 0: no image */
+    int image_orientation;     /* its EXIF orientation (pdf_image); 0 or 1: upright */
 } pdf_stamp;
 
 /*
@@ -338,7 +343,8 @@ typedef struct pdf_stamp {
  * content refers to fonts /F1 (Helvetica), /F2 (Helvetica-Bold), the
  * image /QR and, when image_w and image_h are set, the signature image
  * /Img: drawn at the top of the text column (about two fifths of its
- * height), as large as fits with its aspect ratio kept, the text below. Text is written in
+ * height), turned upright by image_orientation, as large as fits with its
+ * aspect ratio kept, the text below. Text is written in
  * WinAnsiEncoding; characters outside it become '?'.
  */
 int pdf_stamp_build(const pdf_stamp *s, pdf_buf *content, unsigned char **qr_pixels, int *qr_n,

@@ -631,6 +631,7 @@ static int put_stamp(update *u, const pdf_sign_opts *o, time_t now, uint32_t ap_
     if (o->image != NULL) {
         st.image_w = o->image->width;
         st.image_h = o->image->height;
+        st.image_orientation = o->image->orientation;
     }
     rc = pdf_stamp_build(&st, &content, &px, &qn, err);
     if (rc != SERTEL_OK)

@@ -132,6 +132,34 @@ static int make_qr(const char *text, unsigned char **pixels, int *n_out, sertel_
     return SERTEL_OK;
 }
 
+/*
+ * The placement matrix [a b c d e f] (ISO 32000-1 §8.3.4) that draws an
+ * image's unit square, with its first stored row at the top, upright into
+ * the box x, y, w, h for EXIF orientation o (CIPA DC-008 Table 4: which
+ * side of the picture the stored row 0 and column 0 show). With u across
+ * the stored columns and v up from its last row, the display point is
+ *   1 (u, v)   2 (1-u, v)   3 (1-u, 1-v)   4 (u, 1-v)
+ *   5 (1-v, 1-u)   6 (v, 1-u)   7 (v, u)   8 (1-v, u)
+ * scaled by w, h and moved to x, y.
+ */
+static void image_matrix(int o, double x, double y, double w, double h, double m[6])
+{
+    static const signed char t[9][6] = {
+        /* a  b   c  d   e  f  in units of w or h; e, f also add x, y */
+        {1, 0, 0, 1, 0, 0},   {1, 0, 0, 1, 0, 0},  {-1, 0, 0, 1, 1, 0},
+        {-1, 0, 0, -1, 1, 1}, {1, 0, 0, -1, 0, 1}, {0, -1, -1, 0, 1, 1},
+        {0, -1, 1, 0, 0, 1},  {0, 1, 1, 0, 0, 0},  {0, 1, -1, 0, 1, 0},
+    };
+    const signed char *r = t[o >= 1 && o <= 8 ? o : 1];
+
+    m[0] = r[0] * w;
+    m[1] = r[1] * h;
+    m[2] = r[2] * w;
+    m[3] = r[3] * h;
+    m[4] = x + r[4] * w;
+    m[5] = y + r[5] * h;
+}
+
 int pdf_stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, int *qr_n,
                     sertel_err *err)
 {
@@ -188,12 +216,15 @@ int pdf_stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, i
         tx = pad + (qs > 0 ? qs + pad : 0);
         avail_w = s->w - tx - pad;
         if (s->image_w > 0 && s->image_h > 0) {
-            /* The signature image: the top of the text column, the text below it. */
-            double band = box * 0.4, sc = avail_w / s->image_w;
-            if (band / s->image_h < sc)
-                sc = band / s->image_h;
-            iw = s->image_w * sc;
-            ih = s->image_h * sc;
+            /* The signature image: the top of the text column, the text below it;
+             * EXIF orientations 5 to 8 turn it a quarter, so it shows h x w. */
+            int quarter = s->image_orientation >= 5 && s->image_orientation <= 8;
+            double dw = quarter ? s->image_h : s->image_w, dh = quarter ? s->image_w : s->image_h;
+            double band = box * 0.4, sc = avail_w / dw;
+            if (band / dh < sc)
+                sc = band / dh;
+            iw = dw * sc;
+            ih = dh * sc;
             iy = top - band + (band - ih) / 2;
             tbox = box - band - pad * 0.5;
         }
@@ -218,8 +249,12 @@ int pdf_stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, i
         if (qs > 0)
             pdf_buf_printf(c, "q %.2f 0 0 %.2f %.2f %.2f cm /QR Do Q\n", qs, qs, pad,
                            bottom + (box - qs) / 2);
-        if (iw > 0)
-            pdf_buf_printf(c, "q %.3f 0 0 %.3f %.2f %.2f cm /Img Do Q\n", iw, ih, tx, iy);
+        if (iw > 0) {
+            double m[6];
+            image_matrix(s->image_orientation, tx, iy, iw, ih, m);
+            pdf_buf_printf(c, "q %.3f %.3f %.3f %.3f %.2f %.2f cm /Img Do Q\n", m[0], m[1], m[2],
+                           m[3], m[4], m[5]);
+        }
         y = bottom + (tbox + (double)n * lead) / 2 - fs;
         pdf_buf_printf(c, "BT 0 0 0 rg\n");
         for (i = 0; i < n; i++) {

@@ -195,6 +195,94 @@ RECT=40,50,240,110 expect_exit 0 "CMYK JPEG: blue ink on white, colours not inve
     ink "$T/cmyk.pdf" cmyk
 cat "$T/out"
 
+# A phone's photo: stored as the sensor saw it, with an EXIF Orientation tag
+# saying how to turn it upright. jpegtran (an independent tool) makes each
+# stored image from the upright one with the inverse of the turn the tag
+# asks for; every stamp must then look like the upright stamp, and the same
+# stored image without the tag must not (so the comparison can fail).
+# mask FILE.pdf OUT: the blue pixels of the stamp's rectangle, as x,y lines.
+mask() { # at 144 dpi (2 pixels a point), the rectangle 300,50,260,120 of an A4 page (842 high)
+    pdftoppm -r 144 -png -singlefile -x 600 -y $(((842 - 170) * 2)) -W 520 -H 240 "$1" "$T/m" || return 1
+    python3 - "$T/m.png" "$2" <<'PY'
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+pos, idat = 8, b""
+while pos < len(d):
+    n = struct.unpack(">I", d[pos:pos + 4])[0]
+    t, body = d[pos + 4:pos + 8], d[pos + 8:pos + 8 + n]
+    if t == b"IHDR":
+        W, H, depth, ctype = struct.unpack(">IIBB", body[:10])
+    elif t == b"IDAT":
+        idat += body
+    pos += 12 + n
+bpp = 3 if ctype == 2 else 4
+raw, stride = zlib.decompress(idat), W * bpp
+prev, out = bytearray(stride), []
+for y in range(H):
+    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    for x in range(W):
+        r, g, bl = line[x * bpp:x * bpp + 3]
+        if bl > 180 and r < 110 and g < 110:
+            out.append("%d,%d" % (x, y))
+    prev = line
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+PY
+}
+# same A B: the blue masks overlap (intersection over union at least 0.8).
+same() {
+    python3 - "$1" "$2" <<'PY'
+import sys
+a, b = (set(open(f).read().split()) for f in sys.argv[1:3])
+iou = len(a & b) / max(1, len(a | b))
+print("%d and %d blue pixels, overlap %.2f" % (len(a), len(b), iou))
+sys.exit(0 if len(a) > 500 and iou >= 0.8 else 1)
+PY
+}
+exif() { # exif IN.jpg OUT.jpg N: IN with an APP1 Exif segment saying Orientation N
+    python3 - "$@" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+tiff = b"MM\0*" + struct.pack(">IH", 8, 1) + struct.pack(">HHIHH", 0x112, 3, 1, int(sys.argv[3]), 0) + b"\0" * 4
+seg = b"Exif\0\0" + tiff
+open(sys.argv[2], "wb").write(d[:2] + b"\xff\xe1" + struct.pack(">H", len(seg) + 2) + seg + d[2:])
+PY
+}
+if command -v jpegtran >/dev/null; then
+    RECT=300,50,260,120
+    expect_exit 0 "upright JPEG stamp for the orientation checks" -- sign "$L" "$T/o1.pdf" --visible --rect $RECT \
+        --image "$T/ttd.jpg"
+    mask "$T/o1.pdf" "$T/o1.mask"
+    # tag: the jpegtran operation that makes the stored image (the inverse of the tag's turn)
+    for t in "2:-flip horizontal" "3:-rotate 180" "4:-flip vertical" "5:-transpose" "6:-rotate 270" \
+        "7:-transverse" "8:-rotate 90"; do
+        o=${t%%:*} op=${t#*:}
+        jpegtran -perfect -copy none $op -outfile "$T/raw$o.jpg" "$T/ttd.jpg" && exif "$T/raw$o.jpg" "$T/exif$o.jpg" "$o" ||
+            { fail "jpegtran $op / EXIF $o"; continue; }
+        expect_exit 0 "EXIF orientation $o (stored with jpegtran $op): signed" -- \
+            sign "$L" "$T/o$o.pdf" --visible --rect $RECT --image "$T/exif$o.jpg"
+        mask "$T/o$o.pdf" "$T/o$o.mask"
+        expect_exit 0 "EXIF orientation $o: the stamp shows the signature upright (pdftoppm)" -- same "$T/o1.mask" "$T/o$o.mask"
+        cat "$T/out"
+        sign "$L" "$T/n$o.pdf" --visible --rect $RECT --image "$T/raw$o.jpg" 2>/dev/null
+        mask "$T/n$o.pdf" "$T/n$o.mask"
+        expect_exit 1 "the same stored image without its EXIF tag is not upright (the check can fail)" -- \
+            same "$T/o1.mask" "$T/n$o.mask"
+    done
+    qpdf --check "$T/o6.pdf" >/dev/null 2>&1 && pass "EXIF orientation 6: qpdf --check clean" || fail "o6: qpdf --check"
+else
+    fail "jpegtran (libjpeg-turbo-progs) missing: scripts/install-deps.sh installs it"
+fi
+
 # At a marker text (--marker implies --visible): the image comes with the stamp.
 python3 - "$T/marker.pdf" <<'PY'
 import sys

@@ -424,20 +424,7 @@ static void test_jpeg(void **state)
     }
 }
 
-/* --- hostile input --- */
-
-static void expect_invalid(const unsigned char *p, size_t n, const char *what)
-{
-    sertel_err err = {0};
-    pdf_image img;
-    int rc = pdf_image_load(p, n, &img, &err);
-
-    if (rc != SERTEL_ERR_INVALID)
-        fail_msg("%s (%zu bytes): rc %d, wanted INVALID (%s)", what, n, rc, err.msg);
-    assert_true(err.msg[0] != '\0');
-    assert_null(img.data);
-    assert_null(img.alpha);
-}
+/* --- EXIF orientation --- */
 
 /* A PNG chunk with its CRC. */
 static size_t put_chunk(unsigned char *o, const char *type, const unsigned char *d, uint32_t n)
@@ -457,6 +444,166 @@ static size_t put_chunk(unsigned char *o, const char *type, const unsigned char 
     o[10 + n] = (unsigned char)(crc >> 8);
     o[11 + n] = (unsigned char)crc;
     return 12 + n;
+}
+
+/* A TIFF structure with IFD0 holding an unrelated tag, then Orientation (type, count, value). */
+static size_t make_tiff(unsigned char *o, int be, unsigned type, unsigned count, unsigned value)
+{
+    static const unsigned char ii[8] = {'I', 'I', 42, 0, 8, 0, 0, 0};
+    static const unsigned char mm[8] = {'M', 'M', 0, 42, 0, 0, 0, 8};
+    unsigned tags[2][4] = {{0x010f, 2, 4, 0}, {0x0112, type, count, value}}; /* Make, then ours */
+    size_t n = 8, i;
+    int k;
+
+#define PUT16(v)                                                                                   \
+    do {                                                                                           \
+        o[n + (be ? 0 : 1)] = (unsigned char)((v) >> 8);                                           \
+        o[n + (be ? 1 : 0)] = (unsigned char)(v);                                                  \
+        n += 2;                                                                                    \
+    } while (0)
+    memcpy(o, be ? mm : ii, 8);
+    PUT16(2u);
+    for (i = 0; i < 2; i++) {
+        PUT16(tags[i][0]);
+        PUT16(tags[i][1]);
+        for (k = 0; k < 4; k++) /* count, 32 bits */
+            o[n + (size_t)(be ? k : 3 - k)] = (unsigned char)(tags[i][2] >> (24 - 8 * k));
+        n += 4;
+        PUT16(tags[i][3]); /* a SHORT value sits in the first two bytes of the field */
+        PUT16(0u);
+    }
+#undef PUT16
+    memset(o + n, 0, 4); /* no next IFD */
+    return n + 4;
+}
+
+/* m with an APP1 segment (hdr, then body) spliced in after SOI. */
+static mem with_app1(const mem *m, const char *hdr, size_t hlen, const unsigned char *body,
+                     size_t blen)
+{
+    mem r = {0};
+    size_t seg = 2 + hlen + blen;
+
+    r.len = m->len + 2 + seg;
+    r.p = malloc(r.len);
+    assert_non_null(r.p);
+    memcpy(r.p, m->p, 2);
+    r.p[2] = 0xff;
+    r.p[3] = 0xe1;
+    r.p[4] = (unsigned char)(seg >> 8);
+    r.p[5] = (unsigned char)seg;
+    memcpy(r.p + 6, hdr, hlen);
+    memcpy(r.p + 6 + hlen, body, blen);
+    memcpy(r.p + 4 + seg, m->p + 2, m->len - 2);
+    return r;
+}
+
+static int jpeg_orientation(const mem *base, const unsigned char *tiff, size_t tlen)
+{
+    mem j = with_app1(base, "Exif\0\0", 6, tiff, tlen);
+    pdf_image img;
+    int o;
+
+    load_ok(&j, &img);
+    o = img.orientation;
+    pdf_image_free(&img);
+    free(j.p);
+    return o;
+}
+
+/* A PNG with an eXIf chunk before its image data (after IHDR) or after it (before IEND). */
+static int png_orientation(const mem *base, const unsigned char *tiff, size_t tlen, int late)
+{
+    unsigned char chunk[256];
+    size_t cl = put_chunk(chunk, "eXIf", tiff, (uint32_t)tlen), at = late ? base->len - 12 : 33;
+    mem p = {0};
+    pdf_image img;
+    int o;
+
+    p.len = base->len + cl;
+    p.p = malloc(p.len);
+    assert_non_null(p.p);
+    memcpy(p.p, base->p, at);
+    memcpy(p.p + at, chunk, cl);
+    memcpy(p.p + at + cl, base->p + at, base->len - at);
+    load_ok(&p, &img);
+    o = img.orientation;
+    pdf_image_free(&img);
+    free(p.p);
+    return o;
+}
+
+static void test_exif_orientation(void **state)
+{
+    mem jpg = make_jpeg(32, 16, JCS_RGB, 3, 0);
+    mem png =
+        make_png(20, 10, PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_NONE, px_rgb, NULL, 0, NULL, 0, NULL);
+    unsigned char t[64];
+    size_t tl;
+    pdf_image img;
+    unsigned v;
+    int be;
+
+    (void)state;
+    /* No EXIF at all: upright. */
+    load_ok(&jpg, &img);
+    assert_int_equal(img.orientation, 1);
+    pdf_image_free(&img);
+    load_ok(&png, &img);
+    assert_int_equal(img.orientation, 1);
+    pdf_image_free(&img);
+    for (be = 0; be <= 1; be++)
+        for (v = 1; v <= 8; v++) {
+            tl = make_tiff(t, be, 3, 1, v);
+            assert_int_equal(jpeg_orientation(&jpg, t, tl), (int)v);
+            assert_int_equal(png_orientation(&png, t, tl, 0), (int)v);
+            assert_int_equal(png_orientation(&png, t, tl, 1), (int)v);
+        }
+    /* Malformed tags and structures read as upright, never as an error. */
+    tl = make_tiff(t, 0, 3, 1, 9); /* out of range */
+    assert_int_equal(jpeg_orientation(&jpg, t, tl), 1);
+    tl = make_tiff(t, 1, 3, 1, 0);
+    assert_int_equal(jpeg_orientation(&jpg, t, tl), 1);
+    tl = make_tiff(t, 0, 4, 1, 6); /* LONG, not SHORT */
+    assert_int_equal(jpeg_orientation(&jpg, t, tl), 1);
+    tl = make_tiff(t, 1, 3, 2, 6); /* two values */
+    assert_int_equal(jpeg_orientation(&jpg, t, tl), 1);
+    tl = make_tiff(t, 0, 3, 1, 6);
+    assert_int_equal(jpeg_orientation(&jpg, t, tl - 10), 1); /* cut inside the entry */
+    t[4] = 0xf0;                                             /* IFD0 beyond the end */
+    assert_int_equal(jpeg_orientation(&jpg, t, tl), 1);
+    memcpy(t, "XX*\0", 4); /* not a TIFF byte order */
+    assert_int_equal(jpeg_orientation(&jpg, t, tl), 1);
+    /* An XMP APP1 first, the Exif one after it: still found. */
+    {
+        static const char xmp[] = "http://ns.adobe.com/xap/1.0/";
+        mem e, x;
+        tl = make_tiff(t, 1, 3, 1, 6);
+        e = with_app1(&jpg, "Exif\0\0", 6, t, tl);
+        x = with_app1(&e, xmp, sizeof(xmp), (const unsigned char *)"<x/>", 4);
+        load_ok(&x, &img);
+        assert_int_equal(img.orientation, 6);
+        pdf_image_free(&img);
+        free(e.p);
+        free(x.p);
+    }
+    free(jpg.p);
+    free(png.p);
+}
+
+/* --- hostile input --- */
+
+static void expect_invalid(const unsigned char *p, size_t n, const char *what)
+{
+    sertel_err err = {0};
+    pdf_image img;
+    int rc = pdf_image_load(p, n, &img, &err);
+
+    if (rc != SERTEL_ERR_INVALID)
+        fail_msg("%s (%zu bytes): rc %d, wanted INVALID (%s)", what, n, rc, err.msg);
+    assert_true(err.msg[0] != '\0');
+    assert_null(img.data);
+    assert_null(img.alpha);
 }
 
 /* A PNG whose header declares w x h, with one tiny IDAT (not enough data). */
@@ -602,7 +749,11 @@ static void test_stamp_layout(void **state)
     assert_non_null(p);
     while (p > c.p && p[-1] != 'q')
         p--;
-    assert_int_equal(sscanf(p, " %lf 0 0 %lf %lf %lf", &a, &b, &x, &y), 4);
+    {
+        double m1, m2;
+        assert_int_equal(sscanf(p, " %lf %lf %lf %lf %lf %lf", &a, &m1, &m2, &b, &x, &y), 6);
+        assert_true(m1 == 0 && m2 == 0); /* upright: no EXIF orientation */
+    }
     /* Aspect ratio kept, inside the stamp, right of the QR code, above the text. */
     assert_true(a / b > 3.99 && a / b < 4.01);
     assert_true(x > 100 && x + a <= 260 && y > 0 && y + b <= 120);
@@ -614,6 +765,27 @@ static void test_stamp_layout(void **state)
             p--;
         assert_int_equal(sscanf(p, "/F%*d %*f Tf 1 0 0 1 %*f %lf Tm", &ty), 1);
         assert_true(ty < y);
+    }
+    free(qr);
+    qr = NULL;
+    pdf_buf_free(&c);
+    /* EXIF orientation 6 (stored turned a quarter left): shown 100 wide, 400 high,
+     * the stored columns running down the page, rows from the right. */
+    st.image_orientation = 6;
+    assert_int_equal(pdf_stamp_build(&st, &c, &qr, &qn, &err), SERTEL_OK);
+    p = strstr(c.p, "cm /Img Do");
+    assert_non_null(p);
+    while (p > c.p && p[-1] != 'q')
+        p--;
+    {
+        double m[6], y6;
+        assert_int_equal(
+            sscanf(p, " %lf %lf %lf %lf %lf %lf", &m[0], &m[1], &m[2], &m[3], &m[4], &y6), 6);
+        assert_true(m[0] == 0 && m[3] == 0 && m[1] < 0 && m[2] > 0);
+        assert_true(m[2] / -m[1] > 0.249 && m[2] / -m[1] < 0.251); /* w : h = 1 : 4 */
+        /* The unit square's corner (0, 1), the stored top left, lands at (e + c, f): the
+         * top right of a box inside the stamp whose bottom is f + b. */
+        assert_true(m[4] > 100 && m[4] + m[2] <= 260 && y6 + m[1] > 0 && y6 <= 120);
     }
     free(qr);
     pdf_buf_free(&c);
@@ -752,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_png_palette_trns),
         cmocka_unit_test(test_png_gray_key_and_16bit_alpha),
         cmocka_unit_test(test_jpeg),
+        cmocka_unit_test(test_exif_orientation),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_stamp_layout),
         cmocka_unit_test(test_stamp_objects),
