@@ -93,7 +93,7 @@ static int exif_orientation(const unsigned char *tiff, size_t len)
     for (i = 0; i < n && i < 512; i++) {
         const unsigned char *e = tiff + ifd + 2 + (size_t)i * 12;
         unsigned v;
-        if ((size_t)(e - tiff) > len - 12)
+        if ((size_t)(e - tiff) + 12 > len)
             break;
         if (tiff_u16(e, be) != 0x0112)
             continue;

@@ -570,7 +570,10 @@ static void test_exif_orientation(void **state)
     assert_int_equal(jpeg_orientation(&jpg, t, tl), 1);
     tl = make_tiff(t, 0, 3, 1, 6);
     assert_int_equal(jpeg_orientation(&jpg, t, tl - 10), 1); /* cut inside the entry */
-    t[4] = 0xf0;                                             /* IFD0 beyond the end */
+    t[8] = t[9] = 0xff;                                      /* 65535 entries, none there */
+    assert_int_equal(jpeg_orientation(&jpg, t, 10), 1);
+    assert_int_equal(jpeg_orientation(&jpg, t, 11), 1);
+    t[4] = 0xf0; /* IFD0 beyond the end */
     assert_int_equal(jpeg_orientation(&jpg, t, tl), 1);
     memcpy(t, "XX*\0", 4); /* not a TIFF byte order */
     assert_int_equal(jpeg_orientation(&jpg, t, tl), 1);
