@@ -11,7 +11,7 @@
  * Build (not part of CMake yet):
  *   clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib fuzz/fuzz_pdf.c \
  *     lib/pdf/[a-z]*.c lib/cms/[a-z]*.c lib/util/[a-z]*.c \
- *     $(pkg-config --cflags --libs libqrencode libpng libjpeg jansson) \
+ *     $(pkg-config --cflags --libs libqrencode libpng libjpeg libidn jansson) \
  *     -lcrypto -lcurl -lsodium -lz -o /tmp/fuzz_pdf
  *   /tmp/fuzz_pdf -max_total_time=60 -max_len=65536 fuzz/corpus/pdf
  */

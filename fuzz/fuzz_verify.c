@@ -8,7 +8,7 @@
  * Build (not part of CMake yet):
  *   clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib fuzz/fuzz_verify.c \
  *     lib/pdf/[a-z]*.c lib/cms/[a-z]*.c lib/util/[a-z]*.c \
- *     $(pkg-config --cflags --libs libqrencode libpng libjpeg jansson) \
+ *     $(pkg-config --cflags --libs libqrencode libpng libjpeg libidn jansson) \
  *     -lcrypto -lcurl -lsodium -lz -o /tmp/fuzz_verify
  *   /tmp/fuzz_verify -max_total_time=60 -max_len=262144 fuzz/corpus/verify
  * Seeds: fuzz/corpus/verify (signed letters, B-B, B-T and B-LTA, attacked

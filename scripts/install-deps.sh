@@ -19,6 +19,7 @@ libmicrohttpd-dev
 libcurl4-openssl-dev
 libqrencode-dev
 libpng-dev libjpeg62-turbo-dev libjpeg-turbo-progs
+libidn-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl
 ghostscript

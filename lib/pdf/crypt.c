@@ -12,11 +12,15 @@
  * library context created once (CRYPTO_THREAD_run_once); the default
  * context never gets the legacy provider.
  *
- * Passwords: revisions 2-4 use the bytes as given (PDFDocEncoding is not
- * converted: ASCII passwords are the same either way), truncated to 32
- * bytes. Revisions 5 and 6 use the UTF-8 bytes truncated to 127; SASLprep
- * (RFC 4013), which ISO 32000-2 asks for, is not applied, so a password
- * that SASLprep would change must be given in its prepared form.
+ * Passwords arrive as UTF-8 (a file's line). Revisions 2-4 hash
+ * PDFDocEncoded bytes truncated to 32: the password as given is tried, then
+ * its PDFDocEncoding when it has other than ASCII characters and all of
+ * them have one. Revisions 5 and 6 hash UTF-8 prepared with SASLprep (RFC
+ * 4013, libidn's stringprep, as ISO 32000-2 §7.6.4.3.3 asks) truncated to
+ * 127 bytes: the prepared form is tried, then the bytes as given (some
+ * writers skip SASLprep). An ASCII password never reaches libidn
+ * (SASLprep leaves printable ASCII alone), so only a password with other
+ * characters passes through its buffers, which it frees without wiping.
  *
  * The writer side (pdf_crypt_object) encrypts an object we just wrote in
  * an incremental update: every string but a signature's /Contents, and
@@ -29,6 +33,9 @@
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <idn-free.h>
+#include <stringprep.h>
 
 #include "pdf/pdf_int.h"
 
@@ -423,6 +430,100 @@ static int stream_method(pdf_doc *d, const pdf_obj *s, pdf_cm *cm, sertel_err *e
     return SERTEL_OK;
 }
 
+/* --- the password's forms --- */
+
+#define PW_FORMS 2
+
+typedef struct pw_form {
+    unsigned char *p; /* malloc'ed, wiped by pw_forms_free */
+    size_t len;
+} pw_form;
+
+static void pw_forms_free(pw_form *f, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (f[i].p != NULL)
+            OPENSSL_cleanse(f[i].p, f[i].len);
+        free(f[i].p);
+        f[i].p = NULL;
+    }
+}
+
+static int pw_add(pw_form *f, int *n, const unsigned char *p, size_t len)
+{
+    int i;
+
+    for (i = 0; i < *n; i++)
+        if (f[i].len == len && memcmp(f[i].p, p, len) == 0)
+            return 0; /* the same form again */
+    f[*n].p = malloc(len + 1);
+    if (f[*n].p == NULL)
+        return -1;
+    memcpy(f[*n].p, p, len);
+    f[*n].len = len;
+    (*n)++;
+    return 0;
+}
+
+/* The PDFDocEncoding of UTF-8 pw into out (room for len bytes); -1 when it has none. */
+static int to_docenc(const unsigned char *pw, size_t len, unsigned char *out, size_t *olen)
+{
+    size_t i = 0, o = 0;
+    unsigned long cp;
+    int b;
+
+    while (i < len) {
+        if (pdf_utf8_next(pw, len, &i, &cp) != 0 || (b = pdf_docenc_from_ucs(cp)) < 0)
+            return -1;
+        out[o++] = (unsigned char)b;
+    }
+    *olen = o;
+    return 0;
+}
+
+/*
+ * The forms of password pw (len bytes) to try for revision r, in order,
+ * into f (at most PW_FORMS; see the top of this file). Returns 0 or -1
+ * (out of memory; f holds what was made).
+ */
+static int pw_forms(const unsigned char *pw, size_t len, int r, pw_form *f, int *n)
+{
+    size_t i, olen = 0;
+    int ascii = 1, rc = 0;
+
+    *n = 0;
+    for (i = 0; i < len; i++)
+        if (pw[i] >= 0x80)
+            ascii = 0;
+    if (r >= 5) {
+        char *prep = NULL;
+        if (!ascii && memchr(pw, 0, len) == NULL &&
+            stringprep_profile((const char *)pw, &prep, "SASLprep", 0) == STRINGPREP_OK &&
+            prep != NULL) {
+            size_t pl = strlen(prep);
+            rc = pw_add(f, n, (const unsigned char *)prep, pl > 127 ? 127 : pl);
+            OPENSSL_cleanse(prep, pl);
+        }
+        idn_free(prep);
+        if (rc == 0)
+            rc = pw_add(f, n, pw, len > 127 ? 127 : len);
+        return rc;
+    }
+    rc = pw_add(f, n, pw, len > 32 ? 32 : len);
+    if (rc == 0 && !ascii) {
+        unsigned char *de = malloc(len + 1);
+        if (de == NULL)
+            return -1;
+        if (to_docenc(pw, len, de, &olen) == 0)
+            rc = pw_add(f, n, de, olen > 32 ? 32 : olen);
+        OPENSSL_cleanse(de, len + 1);
+        free(de);
+    }
+    return rc;
+}
+
 int pdf_crypt_open(pdf_doc *d, const char *password, sertel_err *err)
 {
     const pdf_obj *enc = pdf_resolve(d, d->t_encrypt), *f, *id;
@@ -431,7 +532,8 @@ int pdf_crypt_open(pdf_doc *d, const char *password, sertel_err *err)
     int64_t v = 0, r = 0, len = 40, p = 0;
     const unsigned char *pw = (const unsigned char *)(password ? password : "");
     size_t pwlen = strlen((const char *)pw), i;
-    int rc;
+    pw_form forms[PW_FORMS];
+    int rc, nforms = 0;
 
     memset(&sp, 0, sizeof(sp));
     if (enc == NULL || enc->type != PDF_DICT)
@@ -527,23 +629,31 @@ int pdf_crypt_open(pdf_doc *d, const char *password, sertel_err *err)
         c->str_cm = c->stm_cm = PDF_CM_RC4;
     }
 
-    /* Authenticate: the password as the user's, then as the owner's. */
-    if (v == 5) {
-        rc = auth_r56(&sp, pw, pwlen, c->key, err);
-        if (rc == SERTEL_OK)
-            rc = check_perms(&sp, c->key, err);
-    } else {
-        unsigned char padded[32], user[32];
-        pad_password(pw, pwlen, padded);
-        rc = check_user_r234(&sp, padded, c->key, err);
-        if (rc == SERTEL_ERR_DENIED) {
-            rc = owner_to_user_r234(&sp, padded, user, err);
-            if (rc == SERTEL_OK)
-                rc = check_user_r234(&sp, user, c->key, err);
-        }
-        OPENSSL_cleanse(padded, sizeof(padded));
-        OPENSSL_cleanse(user, sizeof(user));
+    /* Authenticate each form of the password as the user's, then as the owner's. */
+    if (pw_forms(pw, pwlen, (int)r, forms, &nforms) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto fail;
     }
+    rc = SERTEL_ERR_DENIED;
+    for (i = 0; i < (size_t)nforms && rc == SERTEL_ERR_DENIED; i++) {
+        if (v == 5) {
+            rc = auth_r56(&sp, forms[i].p, forms[i].len, c->key, err);
+            if (rc == SERTEL_OK)
+                rc = check_perms(&sp, c->key, err);
+        } else {
+            unsigned char padded[32], user[32];
+            pad_password(forms[i].p, forms[i].len, padded);
+            rc = check_user_r234(&sp, padded, c->key, err);
+            if (rc == SERTEL_ERR_DENIED) {
+                rc = owner_to_user_r234(&sp, padded, user, err);
+                if (rc == SERTEL_OK)
+                    rc = check_user_r234(&sp, user, c->key, err);
+            }
+            OPENSSL_cleanse(padded, sizeof(padded));
+            OPENSSL_cleanse(user, sizeof(user));
+        }
+    }
+    pw_forms_free(forms, nforms);
     if (rc == SERTEL_ERR_DENIED) {
         if (password == NULL)
             sertel_err_set(err, SERTEL_ERR_DENIED,

@@ -122,6 +122,22 @@ int pdf_flate(pdf_doc *d, const unsigned char *in, size_t in_len, size_t max, un
 int pdf_png_unpredict(const unsigned char *in, size_t in_len, size_t columns, size_t bpp,
                       unsigned char **out, size_t *out_len, sertel_err *err) SERTEL_WUR;
 
+/* --- PDFDocEncoding and UTF-8 (text.c) --- */
+
+/* The Unicode code point of PDFDocEncoding byte b; 0 where the byte is undefined. */
+unsigned long pdf_docenc_to_ucs(unsigned char b);
+
+/* The PDFDocEncoding byte of code point cp; -1 when it has none (and for U+0000). */
+int pdf_docenc_from_ucs(unsigned long cp);
+
+/*
+ * Decode the UTF-8 sequence at s[*i] (s has len bytes) into *cp and move
+ * *i past it. Returns 0, or -1 (nothing changed) at the end, for a
+ * truncated, overlong or otherwise invalid sequence, a surrogate, or a
+ * code point above U+10FFFF.
+ */
+int pdf_utf8_next(const unsigned char *s, size_t len, size_t *i, unsigned long *cp);
+
 /*
  * Encryption (crypt.c). pdf_crypt_open authenticates password (NULL: the
  * empty user password) against the trailer's /Encrypt and sets d->crypt;

@@ -248,43 +248,62 @@ static void finish_report(vfy_report *r)
 
 /* --- PDF strings for the report --- */
 
+/* Append code point u as UTF-8 when it fits with room for the NUL; controls, surrogates dropped. */
+static void utf8_put(char *out, size_t cap, size_t *j, unsigned long u)
+{
+    if (u < 0x20 || u == 0x7f || (u >= 0xd800 && u <= 0xdfff) || u > 0x10ffff)
+        return;
+    if (u < 0x80 && *j + 1 < cap) {
+        out[(*j)++] = (char)u;
+    } else if (u >= 0x80 && u < 0x800 && *j + 2 < cap) {
+        out[(*j)++] = (char)(0xc0 | (u >> 6));
+        out[(*j)++] = (char)(0x80 | (u & 0x3f));
+    } else if (u >= 0x800 && u < 0x10000 && *j + 3 < cap) {
+        out[(*j)++] = (char)(0xe0 | (u >> 12));
+        out[(*j)++] = (char)(0x80 | ((u >> 6) & 0x3f));
+        out[(*j)++] = (char)(0x80 | (u & 0x3f));
+    } else if (u >= 0x10000 && *j + 4 < cap) {
+        out[(*j)++] = (char)(0xf0 | (u >> 18));
+        out[(*j)++] = (char)(0x80 | ((u >> 12) & 0x3f));
+        out[(*j)++] = (char)(0x80 | ((u >> 6) & 0x3f));
+        out[(*j)++] = (char)(0x80 | (u & 0x3f));
+    }
+}
+
+/*
+ * A text string (ISO 32000-2 §7.9.2.2) as UTF-8 for the report: UTF-16BE
+ * with its BOM (surrogate pairs joined), UTF-8 with its BOM (PDF 2.0; invalid sequences
+ * end it), else PDFDocEncoding. Truncated to cap; always NUL-terminated.
+ */
 static void pdf_text(const pdf_obj *o, char *out, size_t cap)
 {
-    size_t i, j = 0;
+    const unsigned char *p;
+    size_t i, j = 0, n;
+    unsigned long u;
 
-    out[0] = '\0';
-    if (o == NULL || o->type != PDF_STRING || cap == 0)
+    if (cap == 0)
         return;
-    if (o->u.str.len >= 2 && (unsigned char)o->u.str.p[0] == 0xfe &&
-        (unsigned char)o->u.str.p[1] == 0xff) {
-        /* UTF-16BE, BMP only, to UTF-8. */
-        for (i = 2; i + 1 < o->u.str.len && j + 4 < cap; i += 2) {
-            unsigned u = ((unsigned char)o->u.str.p[i] << 8) | (unsigned char)o->u.str.p[i + 1];
-            if (u < 0x20)
-                continue;
-            if (u < 0x80) {
-                out[j++] = (char)u;
-            } else if (u < 0x800) {
-                out[j++] = (char)(0xc0 | (u >> 6));
-                out[j++] = (char)(0x80 | (u & 0x3f));
-            } else if (u < 0xd800 || u > 0xdfff) {
-                out[j++] = (char)(0xe0 | (u >> 12));
-                out[j++] = (char)(0x80 | ((u >> 6) & 0x3f));
-                out[j++] = (char)(0x80 | (u & 0x3f));
+    out[0] = '\0';
+    if (o == NULL || o->type != PDF_STRING)
+        return;
+    p = (const unsigned char *)o->u.str.p;
+    n = o->u.str.len;
+    if (n >= 2 && p[0] == 0xfe && p[1] == 0xff) {
+        for (i = 2; i + 1 < n; i += 2) {
+            u = (unsigned long)p[i] << 8 | p[i + 1];
+            if (u >= 0xd800 && u <= 0xdbff && i + 3 < n && (p[i + 2] & 0xfc) == 0xdc) {
+                u = 0x10000 + ((u - 0xd800) << 10) +
+                    (((unsigned long)p[i + 2] << 8 | p[i + 3]) - 0xdc00);
+                i += 2;
             }
+            utf8_put(out, cap, &j, u); /* a lone surrogate is dropped */
         }
+    } else if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+        for (i = 3; i < n && pdf_utf8_next(p, n, &i, &u) == 0;)
+            utf8_put(out, cap, &j, u);
     } else {
-        for (i = 0; i < o->u.str.len && j + 3 < cap; i++) {
-            unsigned char c = (unsigned char)o->u.str.p[i];
-            if (c < 0x20)
-                continue;
-            if (c < 0x80) {
-                out[j++] = (char)c;
-            } else { /* PDFDocEncoding ~ Latin-1 */
-                out[j++] = (char)(0xc0 | (c >> 6));
-                out[j++] = (char)(0x80 | (c & 0x3f));
-            }
-        }
+        for (i = 0; i < n; i++)
+            utf8_put(out, cap, &j, pdf_docenc_to_ucs(p[i]));
     }
     out[j] = '\0';
 }

@@ -68,7 +68,7 @@ check_pdf() {
     local f=$1 nsig=$2 desc=$3 pw=$4 dss=${5:-}
     local upw=() mpw=() qpw=() spw=()
     if [ -n "$pw" ]; then
-        upw=(-upw "$pw") mpw=(-p "$pw") qpw=(--password="$pw") spw=(--pdf-password-file "$T/pw-user")
+        upw=(-upw "$pw") mpw=(-p "$pw") qpw=(--password="$pw") spw=(--pdf-password-file "${PWFILE:-$T/pw-user}")
     fi
     qpdf --check "${qpw[@]}" "$f" >"$T/qpdf.out" 2>&1
     local qrc=$?
@@ -155,6 +155,39 @@ expect_exit 0 "sign r6user with the owner password" -- sign budi "$T/r6user.pdf"
 expect_exit 0 "sign r4user with the owner password" -- sign budi "$T/r4user.pdf" "$T/r4owner.pdf" \
     --pdf-password-file "$T/pw-owner"
 [ -f "$T/r4owner.pdf" ] && check_pdf "$T/r4owner.pdf" 1 "r4user (owner password)" rahasia
+
+# Passwords beyond ASCII. Revision 6 hashes the SASLprep form (RFC 4013): a
+# soft hyphen maps to nothing, a no-break space to a space, the ligature fi
+# (U+FB01) to "fi" under NFKC. The files are encrypted by qpdf with the
+# prepared form and signed with the form a user may type; the independent
+# tools get the prepared form. qpdf itself hashes a revision 6 password as
+# given: such a file opens with the bytes as given (tried second). Revision
+# 4 hashes PDFDocEncoding: qpdf writes "café" as c a f 0xE9, sertel is given
+# UTF-8.
+for c in "shy:IX:I\xc2\xadX" "nbsp:a b:a\xc2\xa0b" "lig:file pdf:\xef\xac\x81le pdf"; do
+    n=${c%%:*} rest=${c#*:} prepared=${rest%%:*} typed=${rest#*:}
+    qpdf --encrypt "$prepared" pemilik 256 -- "$L" "$T/u6$n.pdf" || { fail "qpdf could not make u6$n"; continue; }
+    printf "$typed\n" >"$T/pw-u6$n"
+    expect_exit 0 "R6, password with $n given unprepared: signed (SASLprep)" -- sign budi "$T/u6$n.pdf" \
+        "$T/u6$n-s.pdf" --pdf-password-file "$T/pw-u6$n"
+    [ -f "$T/u6$n-s.pdf" ] && PWFILE=$T/pw-u6$n check_pdf "$T/u6$n-s.pdf" 1 "R6 SASLprep ($n)" "$prepared"
+done
+printf 'I\xc2\xadX\n' >"$T/pw-shy"
+qpdf --encrypt "$(printf 'I\xc2\xadX')" pemilik 256 -- "$L" "$T/u6raw.pdf"
+expect_exit 0 "R6 encrypted with the unprepared bytes (as qpdf does): signed" -- sign budi "$T/u6raw.pdf" \
+    "$T/u6raw-s.pdf" --pdf-password-file "$T/pw-shy"
+[ -f "$T/u6raw-s.pdf" ] && PWFILE=$T/pw-shy check_pdf "$T/u6raw-s.pdf" 1 "R6 unprepared password" "$(printf 'I\xc2\xadX')"
+qpdf --encrypt "café" pemilik 128 --use-aes=y -- "$L" "$T/u4.pdf"
+qpdf --show-encryption --password-mode=bytes --password="$(printf 'caf\xe9')" "$T/u4.pdf" >/dev/null 2>&1 &&
+    pass "R4 café: qpdf stored the PDFDocEncoding" || fail "R4 café: not PDFDocEncoded by qpdf"
+printf 'café\n' >"$T/pw-cafe"
+printf 'cafè\n' >"$T/pw-cafe2"
+expect_exit 0 "R4, password café given in UTF-8: signed (PDFDocEncoding)" -- sign budi "$T/u4.pdf" "$T/u4-s.pdf" \
+    --pdf-password-file "$T/pw-cafe"
+[ -f "$T/u4-s.pdf" ] && PWFILE=$T/pw-cafe check_pdf "$T/u4-s.pdf" 1 "R4 PDFDocEncoding" "$(printf 'caf\xe9')"
+expect_exit 2 "R4 café with cafè refused" -- sign budi "$T/u4.pdf" "$T/u4-bad.pdf" --pdf-password-file "$T/pw-cafe2"
+expect_grep "wrong password" "$T/err" "R4 cafè: says wrong password"
+[ ! -e "$T/u4-bad.pdf" ] && pass "R4 cafè: no output" || fail "R4 cafè left output"
 
 # B-LTA (DSS and a document time-stamp, both encrypted revisions): verifies offline.
 expect_exit 0 "sign r6user (B-LTA)" -- sign budi "$T/r6user.pdf" "$T/r6user-lta.pdf" \

@@ -75,6 +75,21 @@ cp "$T/out" "$T/twice.json"
 jqt "$T/twice.json" '(.signatures|length) == 2 and .signatures[0].level == "B-B" and .signatures[1].level == "B-T"' "twice: B-B then B-T"
 jqt "$T/twice.json" '.signatures[0].covers_whole_document == false and .signatures[0].modified_after_signing == false and (.signatures[0].harmless_changes|length) > 0 and .signatures[1].covers_whole_document == true' "twice: first signature covers a revision, later changes harmless"
 jqt "$T/twice.json" '.signatures[0].reason == "Persetujuan" and .signatures[0].location == "Jakarta"' "twice: reason and location"
+# Text strings in the report: UTF-16BE with a surrogate pair (as sertel writes
+# a non-ASCII reason) and PDFDocEncoding (0x84 em dash, 0x92 trade mark, 0xE9
+# e acute, put in place of same-length ASCII: the signature then fails, the
+# reason is still read).
+sign "$L" "$T/utf.pdf" --reason "Setuju – ok ✓ 😀" || fail "sign with a non-ASCII reason"
+V --json "$T/utf.pdf" >"$T/out"
+jqt "$T/out" '.signatures[0].reason == "Setuju – ok ✓ 😀"' "reason in UTF-16BE, with a character beyond the BMP, read back"
+python3 - "$T/bb.pdf" "$T/docenc.pdf" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+assert d.count(b"(Persetujuan)") == 1
+open(sys.argv[2], "wb").write(d.replace(b"(Persetujuan)", b"(Pers\x84tuju\x92\xe9)"))
+PY
+V --json "$T/docenc.pdf" >"$T/out"
+jqt "$T/out" '.signatures[0].reason == "Pers—tuju™é" and .signatures[0].conclusion == "TOTAL_FAILED"' "reason in PDFDocEncoding read (and the changed bytes fail the signature)"
 expect_exit 0 "English report" -- V --lang en "$T/twice.pdf"
 expect_grep "Signature 1: VALID" "$T/out" "English: Signature 1: VALID"
 expect_grep "Document conclusion: VALID" "$T/out" "English: document conclusion"

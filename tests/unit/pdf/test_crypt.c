@@ -431,6 +431,64 @@ static void test_stream_crypt_filter(void **state)
     free(buf);
 }
 
+/* PDFDocEncoding both ways (text.c) and the strict UTF-8 decoder the passwords go through. */
+static void test_docenc_utf8(void **state)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+        int ok;
+        unsigned long cp;
+    } u8[] = {
+        {"A", 1, 1, 0x41},
+        {"\xc3\xa9", 2, 1, 0xE9},
+        {"\xe2\x82\xac", 3, 1, 0x20AC},
+        {"\xf0\x9f\x98\x80", 4, 1, 0x1F600},
+        {"\xc0\xaf", 2, 0, 0},         /* overlong '/' */
+        {"\xe0\x80\xaf", 3, 0, 0},     /* overlong */
+        {"\xed\xa0\x80", 3, 0, 0},     /* a surrogate */
+        {"\xf4\x90\x80\x80", 4, 0, 0}, /* above U+10FFFF */
+        {"\xc3", 1, 0, 0},             /* truncated */
+        {"\xe2\x82", 2, 0, 0},
+        {"\x80", 1, 0, 0}, /* a continuation byte first */
+        {"\xc3\x28", 2, 0, 0},
+        {"\xff", 1, 0, 0},
+    };
+    unsigned b, defined = 0;
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < sizeof(u8) / sizeof(u8[0]); k++) {
+        size_t i = 0;
+        unsigned long cp = 0;
+        int rc = pdf_utf8_next((const unsigned char *)u8[k].s, u8[k].len, &i, &cp);
+        if (u8[k].ok) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(cp, u8[k].cp);
+            assert_int_equal(i, u8[k].len);
+        } else {
+            assert_int_equal(rc, -1);
+            assert_int_equal(i, 0);
+        }
+    }
+    /* Every defined byte maps to a code point that maps back to it. */
+    for (b = 1; b < 256; b++) {
+        unsigned long cp = pdf_docenc_to_ucs((unsigned char)b);
+        if (cp == 0)
+            continue;
+        defined++;
+        assert_int_equal(pdf_docenc_from_ucs(cp), (int)b);
+    }
+    assert_int_equal(defined, 255 - 3);                /* 0x7F, 0x9F and 0xAD are undefined */
+    assert_int_equal(pdf_docenc_to_ucs(0x80), 0x2022); /* bullet */
+    assert_int_equal(pdf_docenc_to_ucs(0xA0), 0x20AC); /* euro */
+    assert_int_equal(pdf_docenc_to_ucs(0x18), 0x02D8); /* breve */
+    assert_int_equal(pdf_docenc_to_ucs(0xE9), 0xE9);   /* Latin-1 */
+    assert_int_equal(pdf_docenc_from_ucs(0x3A9), -1);  /* Omega: none */
+    assert_int_equal(pdf_docenc_from_ucs(0x80), -1);   /* a C1 control: none */
+    assert_int_equal(pdf_docenc_from_ucs(0x2022), 0x80);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_other_handlers),
         cmocka_unit_test(test_update_roundtrip),
         cmocka_unit_test(test_stream_crypt_filter),
+        cmocka_unit_test(test_docenc_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
