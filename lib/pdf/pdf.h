@@ -259,7 +259,9 @@ typedef struct pdf_sign_opts {
     /*
      * Visible signature (stamp.c): when visible is non-zero a stamp is drawn
      * at rect = {x, y, width, height} in PDF points (origin at the page's
-     * lower left): a QR code of qr_text (the document's verification URL),
+     * lower left; on a page shown turned by /Rotate, the lower left of the
+     * page as shown, with the stamp upright as shown and the widget given
+     * /MK /R): a QR code of qr_text (the document's verification URL),
      * "Ditandatangani secara elektronik oleh", the signer's name and
      * organisation (from the certificate), the date and time in WIB, the
      * reason, and with footer the statement that the document was signed

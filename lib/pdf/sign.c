@@ -271,6 +271,102 @@ static double rect_num(const pdf_obj *o)
     return 0;
 }
 
+/* --- pages shown turned (/Rotate, ISO 32000-1 §7.7.3.3) --- */
+
+/* A /Rotate value as 0, 90, 180 or 270 (clockwise, as displayed); anything else is 0. */
+static int rotation_of(pdf_doc *d, const pdf_obj *v)
+{
+    int64_t r;
+
+    v = pdf_resolve(d, v);
+    if (v == NULL || v->type != PDF_INT || v->u.integer % 90 != 0)
+        return 0;
+    r = v->u.integer % 360;
+    return (int)(r < 0 ? r + 360 : r);
+}
+
+/* The page's MediaBox as llx, lly, urx, ury (US Letter when missing or damaged). */
+static void page_box(pdf_doc *d, const pdf_page *pg, double box[4])
+{
+    const pdf_obj *mb = pdf_resolve(d, pg->mediabox);
+    size_t i;
+
+    box[0] = box[1] = 0;
+    box[2] = 612;
+    box[3] = 792;
+    if (mb == NULL || mb->type != PDF_ARRAY || mb->u.arr.n != 4)
+        return;
+    for (i = 0; i < 4; i++)
+        box[i] = rect_num(pdf_resolve(d, mb->u.arr.items[i]));
+    if (box[0] > box[2]) {
+        double t = box[0];
+        box[0] = box[2];
+        box[2] = t;
+    }
+    if (box[1] > box[3]) {
+        double t = box[1];
+        box[1] = box[3];
+        box[3] = t;
+    }
+}
+
+/*
+ * Where user-space point x, y of a page with rotation r and box shows, in
+ * the coordinates of the page as displayed (origin at its lower left, x to
+ * the right, y up). r == 0: unchanged (user space itself).
+ */
+static void user_to_shown(int r, const double box[4], double x, double y, double *sx, double *sy)
+{
+    switch (r) {
+    case 90:
+        *sx = y - box[1], *sy = box[2] - x;
+        break;
+    case 180:
+        *sx = box[2] - x, *sy = box[3] - y;
+        break;
+    case 270:
+        *sx = box[3] - y, *sy = x - box[0];
+        break;
+    default:
+        *sx = x, *sy = y;
+    }
+}
+
+/* The user-space rectangle (x, y, w, h) of rectangle in (as displayed) on that page. */
+static void shown_to_user_rect(int r, const double box[4], const double in[4], double out[4])
+{
+    double x = in[0], y = in[1], w = in[2], h = in[3];
+
+    switch (r) {
+    case 90:
+        out[0] = box[2] - y - h, out[1] = box[1] + x, out[2] = h, out[3] = w;
+        break;
+    case 180:
+        out[0] = box[2] - x - w, out[1] = box[3] - y - h, out[2] = w, out[3] = h;
+        break;
+    case 270:
+        out[0] = box[0] + y, out[1] = box[3] - x - w, out[2] = h, out[3] = w;
+        break;
+    default:
+        memcpy(out, in, 4 * sizeof(double));
+    }
+}
+
+/*
+ * How an existing field's stamp is turned: its widget's /MK /R (degrees
+ * counterclockwise, §12.5.6.19, which viewers set to the page's /Rotate),
+ * else the /Rotate of its page (/P).
+ */
+static int field_rotation(pdf_doc *d, const pdf_obj *wdict)
+{
+    const pdf_obj *mk = pdf_resolve(d, pdf_dict_get(wdict, "MK")), *p;
+
+    if (mk != NULL && mk->type == PDF_DICT && pdf_dict_get(mk, "R") != NULL)
+        return rotation_of(d, pdf_dict_get(mk, "R"));
+    p = pdf_resolve(d, pdf_dict_get(wdict, "P"));
+    return p != NULL && p->type == PDF_DICT ? rotation_of(d, pdf_dict_get(p, "Rotate")) : 0;
+}
+
 /*
  * Walk the field tree for the fully qualified name want (partial names
  * joined by '.'). SERTEL_OK with *out filled, SERTEL_ERR_NOTFOUND when no
@@ -598,9 +694,12 @@ static int put_sig_image(update *u, const pdf_image *im, uint32_t num, uint32_t 
  * set: objects sig_img_num and, for its transparency, smask_num) and its
  * appearance (form XObject).
  */
-static int put_stamp(update *u, const pdf_sign_opts *o, time_t now, uint32_t ap_num,
+static int put_stamp(update *u, const pdf_sign_opts *o, int rot, time_t now, uint32_t ap_num,
                      uint32_t img_num, uint32_t sig_img_num, uint32_t smask_num, sertel_err *err)
 {
+    /* /Matrix turning the stamp (w x h as displayed) so it reads upright on a page shown
+     * turned by rot degrees clockwise; its box then fills the widget's /Rect (§12.5.5). */
+    char mtx[96];
     pdf_stamp st;
     pdf_buf content = {0};
     unsigned char *px = NULL, *z = NULL;
@@ -619,8 +718,21 @@ static int put_stamp(update *u, const pdf_sign_opts *o, time_t now, uint32_t ap_
     name_attr(X509_get_subject_name(o->signer.cert), NID_organizationName, org, sizeof(org));
     name_attr(X509_get_issuer_name(o->signer.cert), NID_organizationName, issuer, sizeof(issuer));
     memset(&st, 0, sizeof(st));
-    st.w = o->rect[2];
-    st.h = o->rect[3];
+    st.w = rot == 90 || rot == 270 ? o->rect[3] : o->rect[2];
+    st.h = rot == 90 || rot == 270 ? o->rect[2] : o->rect[3];
+    switch (rot) {
+    case 90:
+        snprintf(mtx, sizeof(mtx), "0 1 -1 0 %.2f 0", st.h);
+        break;
+    case 180:
+        snprintf(mtx, sizeof(mtx), "-1 0 0 -1 %.2f %.2f", st.w, st.h);
+        break;
+    case 270:
+        snprintf(mtx, sizeof(mtx), "0 -1 1 0 0 %.2f", st.w);
+        break;
+    default:
+        snprintf(mtx, sizeof(mtx), "1 0 0 1 0 0");
+    }
     st.name = cn;
     st.org = org;
     st.issuer = issuer;
@@ -667,11 +779,12 @@ static int put_stamp(update *u, const pdf_sign_opts *o, time_t now, uint32_t ap_
     if (begin_obj(u, ap_num, 0) != 0)
         goto nomem;
     pdf_buf_printf(&u->b,
-                   "<</Type /XObject /Subtype /Form /BBox [0 0 %.2f %.2f] /Resources <</Font "
+                   "<</Type /XObject /Subtype /Form /BBox [0 0 %.2f %.2f] /Matrix [%s] "
+                   "/Resources <</Font "
                    "<</F1 <</Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding "
                    "/WinAnsiEncoding>> /F2 <</Type /Font /Subtype /Type1 /BaseFont "
                    "/Helvetica-Bold /Encoding /WinAnsiEncoding>>>> /XObject <</QR %u 0 R",
-                   st.w, st.h, img_num);
+                   st.w, st.h, mtx, img_num);
     if (o->image != NULL)
         pdf_buf_printf(&u->b, " /Img %u 0 R", sig_img_num);
     pdf_buf_printf(&u->b, ">>>> /Length %zu>>\nstream\n", content.len);
@@ -767,7 +880,7 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     uint16_t catgen;
     size_t br_pos, lt_pos;
     char name[64], date[64], brs[BR_WIDTH + 1];
-    int rc, af_indirect, existing = 0;
+    int rc, af_indirect, existing = 0, rot = 0;
     sig_field ef;
 
     if (d->encrypted && d->crypt == NULL)
@@ -834,6 +947,25 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     rc = pdf_page_get(d, o->page ? o->page : 1, &page, err);
     if (rc != SERTEL_OK)
         return rc;
+    if (o->visible && !doc_ts && existing) {
+        rot = field_rotation(d, ef.wdict);
+    } else if (o->visible && !doc_ts) {
+        /* A page shown turned: the rectangle (or the marker) is where it shows; the
+         * widget's /Rect is in user space and the stamp turns to read upright. */
+        rot = rotation_of(d, page.rotate);
+        if (rot != 0) {
+            double box[4], shown[4];
+            page_box(d, &page, box);
+            memcpy(shown, o->rect, sizeof(shown));
+            if (o->marker != NULL)
+                user_to_shown(rot, box, o->rect[0], o->rect[1], &shown[0], &shown[1]);
+            if (o != &oc) {
+                oc = *o;
+                o = &oc;
+            }
+            shown_to_user_rect(rot, box, shown, oc.rect);
+        }
+    }
     if (o->certify < 0 || o->certify > 3)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "certification permission must be 1, 2 or 3 (DocMDP P)");
@@ -977,7 +1109,7 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
             end_obj(&u);
         }
         if (o->visible) {
-            rc = put_stamp(&u, o, now, ap_num, img_num, sig_img_num, smask_num, err);
+            rc = put_stamp(&u, o, rot, now, ap_num, img_num, sig_img_num, smask_num, err);
             if (rc == SERTEL_OK && u.rc != SERTEL_OK)
                 rc = u.rc;
             if (rc != SERTEL_OK) {
@@ -995,12 +1127,15 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
     pdf_buf_printf(&u.b, "<</Type /Annot /Subtype /Widget /FT /Sig /T ");
     (void)put_text(&u.b, name);
     if (o->visible) {
-        pdf_buf_printf(
-            &u.b, " /V %u 0 R /F 132 /P %u %u R /Rect [%.2f %.2f %.2f %.2f] /AP <</N %u 0 R>>>>",
-            sig_num, page.num, (unsigned)page.gen, o->rect[0], o->rect[1], o->rect[0] + o->rect[2],
-            o->rect[1] + o->rect[3], ap_num);
+        pdf_buf_printf(&u.b,
+                       " /V %u 0 R /F 132 /P %u %u R /Rect [%.2f %.2f %.2f %.2f] /AP <</N %u 0 R>>",
+                       sig_num, page.num, (unsigned)page.gen, o->rect[0], o->rect[1],
+                       o->rect[0] + o->rect[2], o->rect[1] + o->rect[3], ap_num);
+        if (rot != 0)
+            pdf_buf_printf(&u.b, " /MK <</R %d>>", rot);
+        pdf_buf_put(&u.b, ">>", 2);
         end_obj(&u);
-        rc = put_stamp(&u, o, now, ap_num, img_num, sig_img_num, smask_num, err);
+        rc = put_stamp(&u, o, rot, now, ap_num, img_num, sig_img_num, smask_num, err);
         if (rc == SERTEL_OK && u.rc != SERTEL_OK)
             rc = u.rc; /* encryption failed (detail in err) */
         if (rc != SERTEL_OK) {

@@ -201,9 +201,11 @@ cat "$T/out"
 # asks for; every stamp must then look like the upright stamp, and the same
 # stored image without the tag must not (so the comparison can fail).
 # mask FILE.pdf OUT: the blue pixels of the stamp's rectangle, as x,y lines.
-mask() { # at 144 dpi (2 pixels a point), the rectangle 300,50,260,120 of an A4 page (842 high)
-    pdftoppm -r 144 -png -singlefile -x 600 -y $(((842 - 170) * 2)) -W 520 -H 240 "$1" "$T/m" || return 1
-    python3 - "$T/m.png" "$2" <<'PY'
+mask() { # mask FILE.pdf OUT [pdftoppm options]: page 1 rendered, its blue pixels
+    local f=$1 out=$2
+    shift 2
+    pdftoppm -png -singlefile "$@" "$f" "$T/m" || return 1
+    python3 - "$T/m.png" "$out" <<'PY'
 import struct, sys, zlib
 d = open(sys.argv[1], "rb").read()
 pos, idat = 8, b""
@@ -261,7 +263,9 @@ if command -v jpegtran >/dev/null; then
     RECT=300,50,260,120
     expect_exit 0 "upright JPEG stamp for the orientation checks" -- sign "$L" "$T/o1.pdf" --visible --rect $RECT \
         --image "$T/ttd.jpg"
-    mask "$T/o1.pdf" "$T/o1.mask"
+    # At 144 dpi (2 pixels a point), the rectangle 300,50,260,120 of the A4 letter (842 high).
+    CROP="-r 144 -x 600 -y $(((842 - 170) * 2)) -W 520 -H 240"
+    mask "$T/o1.pdf" "$T/o1.mask" $CROP
     # tag: the jpegtran operation that makes the stored image (the inverse of the tag's turn)
     for t in "2:-flip horizontal" "3:-rotate 180" "4:-flip vertical" "5:-transpose" "6:-rotate 270" \
         "7:-transverse" "8:-rotate 90"; do
@@ -270,11 +274,11 @@ if command -v jpegtran >/dev/null; then
             { fail "jpegtran $op / EXIF $o"; continue; }
         expect_exit 0 "EXIF orientation $o (stored with jpegtran $op): signed" -- \
             sign "$L" "$T/o$o.pdf" --visible --rect $RECT --image "$T/exif$o.jpg"
-        mask "$T/o$o.pdf" "$T/o$o.mask"
+        mask "$T/o$o.pdf" "$T/o$o.mask" $CROP
         expect_exit 0 "EXIF orientation $o: the stamp shows the signature upright (pdftoppm)" -- same "$T/o1.mask" "$T/o$o.mask"
         cat "$T/out"
         sign "$L" "$T/n$o.pdf" --visible --rect $RECT --image "$T/raw$o.jpg" 2>/dev/null
-        mask "$T/n$o.pdf" "$T/n$o.mask"
+        mask "$T/n$o.pdf" "$T/n$o.mask" $CROP
         expect_exit 1 "the same stored image without its EXIF tag is not upright (the check can fail)" -- \
             same "$T/o1.mask" "$T/n$o.mask"
     done
@@ -282,6 +286,93 @@ if command -v jpegtran >/dev/null; then
 else
     fail "jpegtran (libjpeg-turbo-progs) missing: scripts/install-deps.sh installs it"
 fi
+
+# Pages shown turned (/Rotate 90, 180, 270): the same landscape letter as an
+# unturned page (MediaBox 842x595) and as pages whose content is drawn turned
+# so that each shows exactly like it (checked first: poppler renders them
+# alike). --rect and --marker are where they show on the page; the stamp
+# reads upright. An empty signature field with /MK /R 90 too. Each stamp's
+# blue ink must lie where the unturned page's does (pdftoppm).
+python3 - "$T" <<'PY'
+import sys
+t = sys.argv[1]
+text = b"BT /F1 14 Tf 72 520 Td (Surat Rekomendasi - halaman mendatar) Tj 0 -220 Td (Tanda tangan: #ttd#) Tj ET"
+# display -> user space for each turn; the content is drawn through it
+turns = {0: (b"", (842, 595)), 90: (b"0 1 -1 0 595 0 cm ", (595, 842)),
+         180: (b"-1 0 0 -1 842 595 cm ", (842, 595)), 270: (b"0 -1 1 0 0 842 cm ", (595, 842))}
+for r, (cm, (w, h)) in turns.items():
+    c = b"q " + cm + text + b" Q"
+    extra, field = b"", b""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R %s>>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Rotate %d /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R%s >>",
+            b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
+    if r == 90:  # an empty signature field shown at 400,100,260,120
+        objs[0] = objs[0] % b"/AcroForm << /Fields [6 0 R] /SigFlags 1 >> "
+        objs[2] = objs[2] % (w, h, r, b" /Annots [6 0 R]")
+        objs.append(b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Ttd) /F 132 /P 3 0 R /Rect [375 400 495 660] /MK << /R 90 >> >>")
+    else:
+        objs[0] = objs[0] % b""
+        objs[2] = objs[2] % (w, h, r, b"")
+    d = b"%PDF-1.4\n"
+    offs = []
+    for i, o in enumerate(objs):
+        offs.append(len(d))
+        d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+    x = len(d)
+    n = len(objs) + 1
+    d += b"xref\n0 %d\n0000000000 65535 f \n" % n + b"".join(b"%010d 00000 n \n" % o for o in offs)
+    d += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (n, x)
+    open("%s/rot%d.pdf" % (t, r), "wb").write(d)
+PY
+# dark (text) pixels, to check the pages show alike before signing
+dark() {
+    pdftoppm -r 36 -gray -singlefile "$1" "$T/g" && python3 - "$T/g.pgm" "$2" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+parts = d.split(b"\n", 3)
+w, h = (int(v) for v in parts[1].split())
+px = parts[3]
+open(sys.argv[2], "w").write("\n".join("%d,%d" % (i % w, i // w) for i in range(w * h) if px[i] < 128) + "\n")
+PY
+}
+dark "$T/rot0.pdf" "$T/rot0.dark"
+STAMP="-r 144 -x 780 -y 700 -W 560 -H 280" # the rectangle 400,100,260,120 as shown, with a margin
+MARK="-r 144 -x 400 -y 200 -W 600 -H 460"  # around the marker at about (190, 300) as shown
+expect_exit 0 "unturned landscape page: stamp at --rect" -- sign "$T/rot0.pdf" "$T/rot0-r.pdf" --visible \
+    --rect 400,100,260,120 --image "$T/ttd.jpg"
+expect_exit 0 "unturned landscape page: stamp at the marker" -- sign "$T/rot0.pdf" "$T/rot0-m.pdf" \
+    --marker "#ttd#" --size 240,100 --image "$T/ttd.jpg"
+mask "$T/rot0-r.pdf" "$T/rot0-r.mask" $STAMP
+mask "$T/rot0-m.pdf" "$T/rot0-m.mask" $MARK
+for r in 90 180 270; do
+    dark "$T/rot$r.pdf" "$T/rot$r.dark"
+    python3 - "$T/rot0.dark" "$T/rot$r.dark" <<'PY' && pass "/Rotate $r: the page shows like the unturned one (poppler)" || fail "/Rotate $r: the test page does not show like the unturned one"
+import sys
+a, b = (set(open(f).read().split()) for f in sys.argv[1:3])
+sys.exit(0 if len(a) > 100 and len(a & b) / len(a | b) > 0.9 else 1)
+PY
+    expect_exit 0 "/Rotate $r: signed with --rect 400,100,260,120" -- sign "$T/rot$r.pdf" "$T/rot$r-r.pdf" \
+        --visible --rect 400,100,260,120 --image "$T/ttd.jpg"
+    mask "$T/rot$r-r.pdf" "$T/rot$r-r.mask" $STAMP
+    expect_exit 0 "/Rotate $r: the stamp shows at the rectangle, upright (pdftoppm)" -- same "$T/rot0-r.mask" "$T/rot$r-r.mask"
+    cat "$T/out"
+    expect_exit 0 "/Rotate $r: signed at the marker" -- sign "$T/rot$r.pdf" "$T/rot$r-m.pdf" \
+        --marker "#ttd#" --size 240,100 --image "$T/ttd.jpg"
+    mask "$T/rot$r-m.pdf" "$T/rot$r-m.mask" $MARK
+    expect_exit 0 "/Rotate $r: the stamp shows at the marker, upright (pdftoppm)" -- same "$T/rot0-m.mask" "$T/rot$r-m.mask"
+    cat "$T/out"
+    check_signed "$T/rot$r-r.pdf" "/Rotate $r stamp"
+    grep -aq "/MK <</R $r>>" "$T/rot$r-r.pdf" && pass "/Rotate $r: the widget says /MK /R $r" || fail "/Rotate $r: no /MK /R"
+done
+expect_exit 1 "a stamp elsewhere does not pass the comparison (the check can fail)" -- \
+    same "$T/rot0-r.mask" "$T/rot90-m.mask"
+expect_exit 0 "sign into the empty field Ttd (/MK /R 90) of the /Rotate 90 page" -- sign "$T/rot90.pdf" \
+    "$T/rot90-f.pdf" --field Ttd --image "$T/ttd.jpg"
+mask "$T/rot90-f.pdf" "$T/rot90-f.mask" $STAMP
+expect_exit 0 "field with /MK /R 90: the stamp shows in the field, upright (pdftoppm)" -- same "$T/rot0-r.mask" "$T/rot90-f.mask"
+cat "$T/out"
+check_signed "$T/rot90-f.pdf" "field on a /Rotate 90 page"
 
 # At a marker text (--marker implies --visible): the image comes with the stamp.
 python3 - "$T/marker.pdf" <<'PY'
