@@ -114,6 +114,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             append_and_reopen(d, data, size, &o, counted, n);
         }
     }
+    /* A new visible stamp at a rectangle, then at the marker (turned with the page's /Rotate). */
+    o.field = NULL;
+    o.visible = 1;
+    o.rect[0] = 100;
+    o.rect[1] = 100;
+    o.rect[2] = 200;
+    o.rect[3] = 80;
+    append_and_reopen(d, data, size, &o, counted, n);
+    o.marker = "#ttd#";
+    append_and_reopen(d, data, size, &o, counted, n);
     pdf_close(d);
     return 0;
 }
