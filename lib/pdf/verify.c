@@ -1278,6 +1278,12 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
                 "/Contents is not the string in the /ByteRange gap");
         goto out;
     }
+    if (strcmp(s->subfilter, "adbe.x509.rsa_sha1") == 0) {
+        vfy_set(s, VFY_INDETERMINATE, "FORMAT_FAILURE",
+                "SubFilter adbe.x509.rsa_sha1 (a bare PKCS#1 signature with /Cert, deprecated "
+                "since PDF 2.0) is not supported");
+        goto out;
+    }
     /* DER length of the outer SEQUENCE; the rest must be zero padding. */
     total = 0;
     if (derlen >= 2 && der[0] == 0x30) {

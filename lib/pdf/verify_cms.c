@@ -8,6 +8,7 @@
  */
 #include <openssl/bn.h>
 #include <openssl/cms.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ess.h>
 #include <openssl/pkcs7.h>
@@ -491,9 +492,24 @@ static void check_signer_rev(const vfy_opts *o, const vfy_revdata *rd, STACK_OF(
                 cr.unknown_why);
 }
 
+/* The signed data of an adbe.pkcs7.sha1 signature: the 20-byte digest the CMS carries. */
+typedef struct mem_src {
+    const unsigned char *p;
+    size_t len;
+} mem_src;
+
+static int digest_mem(void *arg, const EVP_MD *md, unsigned char *out, unsigned int *len)
+{
+    const mem_src *m = arg;
+
+    return EVP_Digest(m->p, m->len, out, len, md, NULL) ? 0 : -1;
+}
+
 int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
                   const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s)
 {
+    mem_src embedded;
+    int weak = 0, sha1_doc = 0;
     const unsigned char *p = der;
     CMS_ContentInfo *cms = NULL;
     STACK_OF(CMS_SignerInfo) * sis;
@@ -530,7 +546,33 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
         goto out;
     }
     content = CMS_get0_content(cms);
-    if (content != NULL && *content != NULL) {
+    if (content != NULL && *content != NULL && strcmp(s->subfilter, "adbe.pkcs7.sha1") == 0) {
+        /* ISO 32000-1 §12.8.3.3.1: the signed content is the SHA-1 digest of the
+         * ByteRange; what the CMS signs is that digest. */
+        unsigned char d1[EVP_MAX_MD_SIZE];
+        unsigned int l1 = 0;
+        if (ASN1_STRING_length(*content) != 20) {
+            vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                    "the signature's content is not a SHA-1 digest (adbe.pkcs7.sha1)");
+            goto out;
+        }
+        if (dfn(darg, EVP_sha1(), d1, &l1) != 0) {
+            vfy_set(s, VFY_INDETERMINATE, "SIGNED_DATA_NOT_FOUND",
+                    "the signed data cannot be read");
+            goto out;
+        }
+        if (l1 != 20 || CRYPTO_memcmp(d1, ASN1_STRING_get0_data(*content), 20) != 0) {
+            vfy_set(s, VFY_TOTAL_FAILED, "HASH_FAILURE",
+                    "the SHA-1 digest in the signature (adbe.pkcs7.sha1) does not match the "
+                    "document: the signed bytes were changed");
+            goto out;
+        }
+        embedded.p = ASN1_STRING_get0_data(*content);
+        embedded.len = 20;
+        dfn = digest_mem;
+        darg = &embedded;
+        sha1_doc = 1;
+    } else if (content != NULL && *content != NULL) {
         vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
                 "the CMS carries its content (not a detached signature)");
         goto out;
@@ -561,11 +603,14 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     /* Integrity: message-digest over the signed bytes, then the signature value. */
     CMS_SignerInfo_get0_algs(si, NULL, NULL, &dalg, NULL);
     md = dalg != NULL ? EVP_get_digestbyobj(dalg->algorithm) : NULL;
-    if (md == NULL || EVP_MD_get_size(md) < 32) {
+    if (md == NULL || EVP_MD_get_size(md) < 20) {
         vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
                 "the digest algorithm is unknown or too weak (SHA-256 or stronger needed)");
         goto out;
     }
+    /* SHA-1 and SHA-224: integrity is still checked (a change is proven), the
+     * conclusion cannot pass. */
+    weak = EVP_MD_get_size(md) < 32;
     if (CMS_signed_get_attr_count(si) <= 0) {
         vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
                 "the signature has no signed attributes (not supported)");
@@ -603,6 +648,14 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
         goto out;
     }
     s->integrity = 1;
+    if (sha1_doc)
+        vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
+                "the signature binds the document with SHA-1 (SubFilter adbe.pkcs7.sha1), no "
+                "longer accepted for electronic signatures");
+    if (weak)
+        vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
+                "the digest algorithm %s is too weak (SHA-256 or stronger needed)",
+                EVP_MD_get0_name(md));
     {
         int ct = CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1);
         if (ct < 0)

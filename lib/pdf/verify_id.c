@@ -204,6 +204,22 @@ static const tr TR[] = {
      "sertifikat penanda tangan tidak ada di dalam tanda tangan"},
     {"the digest algorithm is unknown or too weak (SHA-256 or stronger needed)",
      "algoritma digest tidak dikenal atau terlalu lemah (perlu SHA-256 atau yang lebih kuat)"},
+    {"the digest algorithm %s is too weak (SHA-256 or stronger needed)",
+     "algoritma digest %1 terlalu lemah (diperlukan SHA-256 atau yang lebih kuat)"},
+    {"the signature's content is not a SHA-1 digest (adbe.pkcs7.sha1)",
+     "isi tanda tangan bukan digest SHA-1 (adbe.pkcs7.sha1)"},
+    {"the SHA-1 digest in the signature (adbe.pkcs7.sha1) does not match the document: the "
+     "signed bytes were changed",
+     "digest SHA-1 di dalam tanda tangan (adbe.pkcs7.sha1) tidak cocok dengan dokumen: bita yang "
+     "ditandatangani telah diubah"},
+    {"the signature binds the document with SHA-1 (SubFilter adbe.pkcs7.sha1), no longer "
+     "accepted for electronic signatures",
+     "tanda tangan mengikat dokumen dengan SHA-1 (SubFilter adbe.pkcs7.sha1), yang tidak lagi "
+     "diterima untuk tanda tangan elektronik"},
+    {"SubFilter adbe.x509.rsa_sha1 (a bare PKCS#1 signature with /Cert, deprecated since PDF "
+     "2.0) is not supported",
+     "SubFilter adbe.x509.rsa_sha1 (tanda tangan PKCS#1 polos dengan /Cert, usang sejak PDF 2.0) "
+     "tidak didukung"},
     {"the signature has no signed attributes (not supported)",
      "tanda tangan tidak memiliki atribut bertanda tangan (tidak didukung)"},
     {"the signed attributes need exactly one message-digest",

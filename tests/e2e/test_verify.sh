@@ -90,6 +90,53 @@ open(sys.argv[2], "wb").write(d.replace(b"(Persetujuan)", b"(Pers\x84tuju\x92\xe
 PY
 V --json "$T/docenc.pdf" >"$T/out"
 jqt "$T/out" '.signatures[0].reason == "Pers—tuju™é" and .signatures[0].conclusion == "TOTAL_FAILED"' "reason in PDFDocEncoding read (and the changed bytes fail the signature)"
+# Legacy SubFilters. adbe.pkcs7.sha1 (ISO 32000-1 §12.8.3.3.1): the CMS
+# carries the SHA-1 digest of the ByteRange and signs that; made here with
+# `openssl cms -sign -nodetach` over the digest python computed (CMS digest
+# SHA-1 and SHA-256). Integrity is checked (a change fails) but SHA-1 binds
+# the document: INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE_NO_POE.
+legacy() { # legacy SUBFILTER MD OUT: bb.pdf re-signed under SUBFILTER by openssl
+    python3 - "$T/bb.pdf" "$3" "$1" "$2" "$T/budi.crt" "$T/budi.key" "$T/chain.pem" <<'PY'
+import hashlib, re, subprocess, sys
+src, dst, sf, md, crt, key, chain = sys.argv[1:8]
+d = bytearray(open(src, "rb").read())
+old = b"/SubFilter /ETSI.CAdES.detached"
+new = b"/SubFilter /" + sf.encode()
+assert d.count(old) == 1 and len(new) <= len(old)
+k = d.find(old)
+d[k:k + len(old)] = new + b" " * (len(old) - len(new))
+a, b, c, e = map(int, re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", d).groups())
+dig = hashlib.sha1(bytes(d[a:a + b]) + bytes(d[c:c + e])).digest()
+sig = subprocess.run(["openssl", "cms", "-sign", "-binary", "-nodetach", "-md", md, "-signer", crt,
+                      "-inkey", key, "-certfile", chain, "-outform", "DER"], input=dig,
+                     stdout=subprocess.PIPE, check=True).stdout
+h = sig.hex().encode()
+assert d[b] == ord("<") and len(h) <= c - b - 2
+d[b + 1:c - 1] = h + b"0" * (c - b - 2 - len(h))
+open(dst, "wb").write(d)
+PY
+}
+for md in sha1 sha256; do
+    legacy adbe.pkcs7.sha1 $md "$T/sha1-$md.pdf" || { fail "could not make the adbe.pkcs7.sha1 file ($md)"; continue; }
+    V --json "$T/sha1-$md.pdf" >"$T/out"
+    jqt "$T/out" '.signatures[0].subfilter == "adbe.pkcs7.sha1" and .signatures[0].integrity == "valid" and .signatures[0].conclusion == "INDETERMINATE" and .signatures[0].sub_indication == "CRYPTO_CONSTRAINTS_FAILURE_NO_POE" and (.signatures[0].reasons[0]|test("binds the document with SHA-1"))' "adbe.pkcs7.sha1 (CMS $md): integrity valid, INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+    $ATK flip "$T/sha1-$md.pdf" "$T/sha1-$md-flip.pdf"
+    V --json "$T/sha1-$md-flip.pdf" >"$T/out"
+    jqt "$T/out" '.signatures[0].conclusion == "TOTAL_FAILED" and .signatures[0].sub_indication == "HASH_FAILURE" and (.signatures[0].reasons[0]|test("SHA-1 digest in the signature .* does not match"))' "adbe.pkcs7.sha1 (CMS $md), a byte changed: TOTAL_FAILED / HASH_FAILURE"
+done
+# pdfsig agrees on the SHA-1 CMS form (what Acrobat wrote). With a SHA-256 CMS
+# poppler 22.12 hashes the ranges with SHA-256 rather than taking the SHA-1
+# digest ISO 32000-1 §12.8.3.3.1 puts in the content, so it is not compared there.
+if command -v pdfsig >/dev/null; then
+    make_nss "$T/nss" "$T/root.pem"
+    pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/sha1-sha1.pdf" >"$T/pdfsig.out" 2>&1
+    expect_grep "Signature is Valid" "$T/pdfsig.out" "adbe.pkcs7.sha1: pdfsig finds the same signature value valid"
+fi
+V --lang id "$T/sha1-sha1.pdf" >"$T/out"
+expect_grep "mengikat dokumen dengan SHA-1" "$T/out" "adbe.pkcs7.sha1: the reason in Indonesian"
+legacy adbe.x509.rsa_sha1 sha1 "$T/rsa-sha1.pdf"
+V --json "$T/rsa-sha1.pdf" >"$T/out"
+jqt "$T/out" '.signatures[0].conclusion == "INDETERMINATE" and .signatures[0].sub_indication == "FORMAT_FAILURE" and (.signatures[0].reasons[0]|test("adbe.x509.rsa_sha1 .* not supported"))' "adbe.x509.rsa_sha1: INDETERMINATE, not supported (never passed)"
 expect_exit 0 "English report" -- V --lang en "$T/twice.pdf"
 expect_grep "Signature 1: VALID" "$T/out" "English: Signature 1: VALID"
 expect_grep "Document conclusion: VALID" "$T/out" "English: document conclusion"
