@@ -296,8 +296,16 @@ static void page_box(pdf_doc *d, const pdf_page *pg, double box[4])
     box[3] = 792;
     if (mb == NULL || mb->type != PDF_ARRAY || mb->u.arr.n != 4)
         return;
-    for (i = 0; i < 4; i++)
-        box[i] = rect_num(pdf_resolve(d, mb->u.arr.items[i]));
+    for (i = 0; i < 4; i++) {
+        double v = rect_num(pdf_resolve(d, mb->u.arr.items[i]));
+        if (!(v >= -1e7 && v <= 1e7)) { /* beyond any page (or not a number): the default */
+            box[0] = box[1] = 0;
+            box[2] = 612;
+            box[3] = 792;
+            return;
+        }
+        box[i] = v;
+    }
     if (box[0] > box[2]) {
         double t = box[0];
         box[0] = box[2];

@@ -94,46 +94,16 @@ check_signed() {
 # same for CMYK blue as poppler draws it; blue elsewhere on the page (an
 # earlier stamp) is allowed.
 ink() {
-    pdftoppm -r 72 -png -singlefile "$1" "$T/page" || return 1
-    python3 - "$T/page.png" "$2" "$RECT" <<'PY'
-import struct, sys, zlib
+    pdftoppm -r 72 -singlefile "$1" "$T/page" || return 1
+    python3 - "$T/page.ppm" "$2" "$RECT" <<'PY'
+import sys
 path, mode, rect = sys.argv[1], sys.argv[2], [float(v) for v in sys.argv[3].split(",")]
-d = open(path, "rb").read()
-assert d[:8] == b"\x89PNG\r\n\x1a\n"
-pos, idat = 8, b""
-while pos < len(d):
-    n = struct.unpack(">I", d[pos:pos + 4])[0]
-    t = d[pos + 4:pos + 8]
-    body = d[pos + 8:pos + 8 + n]
-    if t == b"IHDR":
-        W, H, depth, ctype = struct.unpack(">IIBB", body[:10])
-    elif t == b"IDAT":
-        idat += body
-    pos += 12 + n
-assert depth == 8 and ctype in (2, 6), (depth, ctype)
-bpp = 3 if ctype == 2 else 4
-raw = zlib.decompress(idat)
-stride = W * bpp
-px, prev = [], bytearray(stride)
-for y in range(H):
-    f = raw[y * (stride + 1)]
-    line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - bpp] if i >= bpp else 0
-        b = prev[i]
-        c = prev[i - bpp] if i >= bpp else 0
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    px.append(line)
-    prev = line
+magic, size, _, px = open(path, "rb").read().split(b"\n", 3)  # binary PPM (P6), 8 bits
+assert magic == b"P6"
+W, H = (int(v) for v in size.split())
 def rgb(x, y):
-    o = x * bpp
-    return px[y][o], px[y][o + 1], px[y][o + 2]
+    o = (y * W + x) * 3
+    return px[o], px[o + 1], px[o + 2]
 x0, x1 = int(rect[0]), int(rect[0] + rect[2])
 y0, y1 = H - int(rect[1] + rect[3]), H - int(rect[1])  # rows from the top
 inside = lambda x, y: x0 <= x < x1 and y0 <= y < y1
@@ -204,39 +174,17 @@ cat "$T/out"
 mask() { # mask FILE.pdf OUT [pdftoppm options]: page 1 rendered, its blue pixels
     local f=$1 out=$2
     shift 2
-    pdftoppm -png -singlefile "$@" "$f" "$T/m" || return 1
-    python3 - "$T/m.png" "$out" <<'PY'
-import struct, sys, zlib
-d = open(sys.argv[1], "rb").read()
-pos, idat = 8, b""
-while pos < len(d):
-    n = struct.unpack(">I", d[pos:pos + 4])[0]
-    t, body = d[pos + 4:pos + 8], d[pos + 8:pos + 8 + n]
-    if t == b"IHDR":
-        W, H, depth, ctype = struct.unpack(">IIBB", body[:10])
-    elif t == b"IDAT":
-        idat += body
-    pos += 12 + n
-bpp = 3 if ctype == 2 else 4
-raw, stride = zlib.decompress(idat), W * bpp
-prev, out = bytearray(stride), []
-for y in range(H):
-    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - bpp] if i >= bpp else 0
-        b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    for x in range(W):
-        r, g, bl = line[x * bpp:x * bpp + 3]
-        if bl > 180 and r < 110 and g < 110:
-            out.append("%d,%d" % (x, y))
-    prev = line
+    pdftoppm -singlefile "$@" "$f" "$T/m" || return 1
+    python3 - "$T/m.ppm" "$out" <<'PY'
+import sys
+magic, size, _, px = open(sys.argv[1], "rb").read().split(b"\n", 3)  # binary PPM (P6)
+assert magic == b"P6"
+W, H = (int(v) for v in size.split())
+out = []
+for i in range(W * H):
+    r, g, bl = px[3 * i:3 * i + 3]
+    if bl > 180 and r < 110 and g < 110:
+        out.append("%d,%d" % (i % W, i // W))
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 PY
 }
