@@ -1,5 +1,5 @@
 /*
- * cmd_ca.c - `sertel ca show` and `sertel ca export`.
+ * cmd_ca.c - `sertel ca show`, `sertel ca export` and `sertel ca rekey`.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -15,10 +15,15 @@
 static const char usage[] =
     "usage: sertel [--home DIR] ca show [--json]\n"
     "       sertel [--home DIR] ca export (--root | --issuing | --ocsp | --tsa) [--der]\n"
+    "       sertel [--home DIR] ca rekey (--ocsp | --tsa)\n"
     "\n"
     "show    the CA's settings and its certificates (subject, serial, validity,\n"
     "        SHA-256 fingerprint)\n"
-    "export  one CA certificate to stdout, PEM (default) or DER\n";
+    "export  one CA certificate to stdout, PEM (default) or DER\n"
+    "rekey   a new key and certificate for the OCSP responder or the TSA (before\n"
+    "        the certificate expires, or after revoking it): the new certificate's\n"
+    "        serial is printed; a running 'sertel serve' switches within a second;\n"
+    "        the old key is destroyed, its certificate stays valid for what it signed\n";
 
 static void time_str(const ASN1_TIME *t, char *out, size_t cap)
 {
@@ -154,9 +159,23 @@ int cmd_ca(const cli_global *g, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error("ca: unexpected argument '%s'", argv[optind]);
-    if (strcmp(sub, "show") != 0 && strcmp(sub, "export") != 0) {
+    if (strcmp(sub, "show") != 0 && strcmp(sub, "export") != 0 && strcmp(sub, "rekey") != 0) {
         fputs(usage, stderr);
         return cli_usage_error("ca: unknown subcommand '%s'", sub);
+    }
+    if (strcmp(sub, "rekey") == 0) {
+        char serial[41];
+        if (which == NULL || (strcmp(which, "ocsp") != 0 && strcmp(which, "tsa") != 0) || as_json ||
+            der)
+            return cli_usage_error("ca rekey: say which authority: --ocsp or --tsa");
+        if (ca_open(g->home, 0, &ca, &err) != SERTEL_OK)
+            return cli_fail(&err);
+        rc = ca_rekey(ca, which, "local administrator", serial, &err) == SERTEL_OK ? EXIT_OK
+                                                                                   : cli_fail(&err);
+        if (rc == EXIT_OK)
+            printf("%s\n", serial);
+        ca_close(ca);
+        return rc;
     }
     if (strcmp(sub, "export") == 0 && which == NULL)
         return cli_usage_error("ca export: say which certificate: --root, --issuing, --ocsp or "

@@ -18,6 +18,7 @@ static const char usage[] =
     "Commands:\n"
     "  init           create a new CA home (root, issuing CA, OCSP, TSA, audit key, admin)\n"
     "  ca show        print the CA certificates and settings\n"
+    "  ca rekey       a new key and certificate for the OCSP responder or the TSA\n"
     "  ca export      print the root or issuing CA certificate as PEM\n"
     "  cert issue     issue a certificate for a PKCS#10 request\n"
     "  cert list      list issued certificates\n"

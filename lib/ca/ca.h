@@ -233,6 +233,33 @@ int ca_revocation_epoch(ca_ctx *ca, int64_t *out, sertel_err *err) SERTEL_WUR SE
 int ca_authority_key(ca_ctx *ca, const char *name, ks_key **out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
 
+/* The key store label of an authority's current key (authorities.key_label). */
+int ca_authority_label(ca_ctx *ca, const char *name, char *out, size_t cap,
+                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * Re-key the OCSP responder or the time-stamping authority (name "ocsp" or
+ * "tsa"): a new key in the home's key store (label <name>-YYYYMMDD-HHMMSS), a
+ * certificate from the issuing CA with the authority's profile and the old
+ * certificate's subject, recorded, made current and audited
+ * (authority.rekeyed) in one transaction that also moves the authority
+ * epoch; then certs/<name>.pem is replaced atomically and the old key
+ * destroyed (key.destroyed). The old certificate is not revoked (revoke it
+ * first after a compromise). serial receives the new certificate's serial.
+ * Before the commit a failure changes nothing (the new key is removed);
+ * after it the error says which final step failed and the new key is in
+ * use. Errors: SERTEL_ERR_INVALID (another name), SERTEL_ERR_STATE
+ * (read-only), key store, store and crypto errors.
+ */
+int ca_rekey(ca_ctx *ca, const char *name, const char *actor, char serial[41],
+             sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/* A counter moved by every re-key: services reload their keys when it changes. */
+int ca_authority_epoch(ca_ctx *ca, int64_t *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* Drop the cached key of authority name so the next ca_authority_key loads the current one. */
+void ca_authority_forget(ca_ctx *ca, const char *name) SERTEL_NONNULL(1, 2);
+
 /* A certificate's record. Strings are owned by the record. */
 typedef struct ca_cert_record {
     char serial[41]; /* lower-case hex */

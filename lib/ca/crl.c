@@ -37,7 +37,11 @@ int ca_authority_key(ca_ctx *ca, const char *name, ks_key **out, sertel_err *err
     else
         return sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no authority named '%s'", name);
     if (*slot == NULL) {
-        int rc = ks_load(ca->ks, name, slot, err);
+        /* The current key's label: a re-keyed authority's differs from its name. */
+        char label[128];
+        int rc = ca_authority_label(ca, name, label, sizeof(label), err);
+        if (rc == SERTEL_OK)
+            rc = ks_load(ca->ks, label, slot, err);
         if (rc != SERTEL_OK)
             return rc;
     }

@@ -101,6 +101,28 @@ out:
     return rc;
 }
 
+int pki_ocsp_reload(pki *p, sertel_err *err)
+{
+    X509 *cert = NULL;
+    ks_key *k = NULL;
+    int rc = ca_authority_cert(p->ca, "ocsp", &cert, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    ca_authority_forget(p->ca, "ocsp"); /* p->ocsp_key dangles until set below */
+    rc = ca_authority_key(p->ca, "ocsp", &k, err);
+    if (rc != SERTEL_OK) {
+        X509_free(cert);
+        p->ocsp_key = NULL;
+        return rc;
+    }
+    X509_free(p->ocsp_cert);
+    p->ocsp_cert = cert;
+    p->ocsp_key = ks_key_get0_pkey(k);
+    pki_ocsp_flush(p); /* answers signed by the old key are replaced as they are asked */
+    return SERTEL_OK;
+}
+
 void pki_ocsp_flush(pki *p)
 {
     size_t i;
@@ -315,6 +337,10 @@ static int sign_response(pki *p, OCSP_REQUEST *req, int64_t now, unsigned char *
     if (OCSP_REQUEST_get_ext_by_NID(req, NID_id_pkix_OCSP_Nonce, -1) >= 0 &&
         OCSP_copy_nonce(bs, req) <= 0) {
         rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "cannot copy the nonce");
+        goto out;
+    }
+    if (p->ocsp_key == NULL) { /* a failed reload after a re-key */
+        rc = sertel_err_set(err, SERTEL_ERR_STATE, "the OCSP responder's key could not be loaded");
         goto out;
     }
     if (ks_keytype_of(p->ocsp_key, &kt, NULL) != SERTEL_OK)

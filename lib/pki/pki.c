@@ -61,7 +61,9 @@ int pki_open(const char *home, pki **out, sertel_err *err)
         goto fail;
     snprintf(p->base_url, sizeof(p->base_url), "%s",
              conf_get_default(ca_get0_conf(p->ca), "ca", "base_url", CA_DEFAULT_BASE_URL));
-    if ((rc = pki_ocsp_init(p, err)) != SERTEL_OK || (rc = pki_tsa_init(p, err)) != SERTEL_OK)
+    /* The epoch first: a re-key while the keys load is noticed by the next refresh. */
+    if ((rc = ca_authority_epoch(p->ca, &p->auth_epoch, err)) != SERTEL_OK ||
+        (rc = pki_ocsp_init(p, err)) != SERTEL_OK || (rc = pki_tsa_init(p, err)) != SERTEL_OK)
         goto fail;
     p->epoch = -1;
     rc = pki_refresh(p, err);
@@ -121,11 +123,21 @@ static int refresh_crl(pki *p, const char *issuer, int64_t epoch, int64_t now, s
 
 int pki_refresh(pki *p, sertel_err *err)
 {
-    int64_t epoch = 0, now = (int64_t)time(NULL);
+    int64_t epoch = 0, aepoch = 0, now = (int64_t)time(NULL);
     int rc;
 
     pthread_mutex_lock(&p->lock);
-    rc = ca_revocation_epoch(p->ca, &epoch, err);
+    rc = ca_authority_epoch(p->ca, &aepoch, err);
+    if (rc == SERTEL_OK && aepoch != p->auth_epoch) {
+        /* The OCSP responder or the TSA was re-keyed (sertel ca rekey): switch. */
+        rc = pki_ocsp_reload(p, err);
+        if (rc == SERTEL_OK)
+            rc = pki_tsa_reload(p, err);
+        if (rc == SERTEL_OK)
+            p->auth_epoch = aepoch;
+    }
+    if (rc == SERTEL_OK)
+        rc = ca_revocation_epoch(p->ca, &epoch, err);
     if (rc == SERTEL_OK && epoch != p->epoch) {
         /* Something was revoked or released: cached OCSP answers are stale,
          * and the TSA may have lost its certificate. */

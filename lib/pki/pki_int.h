@@ -51,7 +51,8 @@ struct pki {
     char tsa_serial[41];     /* the TSA certificate's serial (lower-case hex) */
     _Atomic int tsa_revoked; /* set by pki_refresh: tokens are then refused */
     /* CRL */
-    int64_t epoch; /* the revocation epoch the caches reflect */
+    int64_t epoch;      /* the revocation epoch the caches reflect */
+    int64_t auth_epoch; /* the authority epoch (re-keys) the loaded keys reflect */
     /* stats */
     _Atomic uint64_t ocsp_requests, ocsp_hits, ocsp_malformed, ocsp_signed;
     _Atomic uint64_t tsa_requests, tsa_granted, tsa_rejected;
@@ -59,6 +60,12 @@ struct pki {
 };
 
 int pki_ocsp_init(pki *p, sertel_err *err);
+/*
+ * After a re-key (the authority epoch moved; under lock): switch to the
+ * authority's current certificate and key. On failure the old ones stay.
+ */
+int pki_ocsp_reload(pki *p, sertel_err *err) SERTEL_WUR;
+int pki_tsa_reload(pki *p, sertel_err *err) SERTEL_WUR;
 /* Look up whether the TSA's own certificate is revoked (under lock). */
 int pki_tsa_check_revoked(pki *p, sertel_err *err);
 void pki_ocsp_free(pki *p);

@@ -59,7 +59,8 @@ static ASN1_INTEGER *serial_cb(TS_RESP_CTX *ctx, void *data)
     return ai;
 }
 
-int pki_tsa_init(pki *p, sertel_err *err)
+/* A responder context for the TSA's current certificate and key, and that certificate's serial. */
+static int tsa_ctx_new(pki *p, TS_RESP_CTX **out, char serial[41], sertel_err *err)
 {
     const conf *c = ca_get0_conf(p->ca);
     const char *policy = conf_get_default(c, "tsa", "policy_oid", TSA_DEFAULT_POLICY);
@@ -67,8 +68,11 @@ int pki_tsa_init(pki *p, sertel_err *err)
     ks_key *k = NULL;
     ASN1_OBJECT *pol = NULL;
     STACK_OF(X509) *chain = NULL;
+    TS_RESP_CTX *ts = NULL;
     ks_keytype kt;
     int rc;
+
+    *out = NULL;
 
     if ((rc = ca_authority_cert(p->ca, "tsa", &cert, err)) != SERTEL_OK ||
         (rc = ca_authority_key(p->ca, "tsa", &k, err)) != SERTEL_OK)
@@ -77,15 +81,15 @@ int pki_tsa_init(pki *p, sertel_err *err)
         BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
         char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
         size_t i;
-        if (hex == NULL || strlen(hex) >= sizeof(p->tsa_serial)) {
+        if (hex == NULL || strlen(hex) >= 41) {
             OPENSSL_free(hex);
             BN_free(bn);
             rc = sertel_err_set(err, SERTEL_ERR_CRYPTO, "cannot read the TSA's serial number");
             goto out;
         }
         for (i = 0; hex[i]; i++)
-            p->tsa_serial[i] = (char)tolower((unsigned char)hex[i]);
-        p->tsa_serial[i] = '\0';
+            serial[i] = (char)tolower((unsigned char)hex[i]);
+        serial[i] = '\0';
         OPENSSL_free(hex);
         BN_free(bn);
     }
@@ -96,33 +100,57 @@ int pki_tsa_init(pki *p, sertel_err *err)
         goto out;
     }
     chain = sk_X509_new_null();
-    p->ts = TS_RESP_CTX_new();
-    if (p->ts == NULL || chain == NULL ||
+    ts = TS_RESP_CTX_new();
+    if (ts == NULL || chain == NULL ||
         !sk_X509_push(chain, X509_dup(ca_get0_issuing_cert(p->ca))) ||
         !sk_X509_push(chain, X509_dup(ca_get0_root_cert(p->ca))) ||
-        !TS_RESP_CTX_set_signer_cert(p->ts, cert) ||
-        !TS_RESP_CTX_set_signer_key(p->ts, ks_key_get0_pkey(k)) ||
-        !TS_RESP_CTX_set_certs(p->ts, chain) || !TS_RESP_CTX_set_def_policy(p->ts, pol) ||
-        !TS_RESP_CTX_add_md(p->ts, EVP_sha256()) || !TS_RESP_CTX_add_md(p->ts, EVP_sha384()) ||
-        !TS_RESP_CTX_add_md(p->ts, EVP_sha512()) || !TS_RESP_CTX_set_accuracy(p->ts, 1, 0, 0) ||
-        !TS_RESP_CTX_set_ess_cert_id_digest(p->ts, EVP_sha256())) {
+        !TS_RESP_CTX_set_signer_cert(ts, cert) ||
+        !TS_RESP_CTX_set_signer_key(ts, ks_key_get0_pkey(k)) || !TS_RESP_CTX_set_certs(ts, chain) ||
+        !TS_RESP_CTX_set_def_policy(ts, pol) || !TS_RESP_CTX_add_md(ts, EVP_sha256()) ||
+        !TS_RESP_CTX_add_md(ts, EVP_sha384()) || !TS_RESP_CTX_add_md(ts, EVP_sha512()) ||
+        !TS_RESP_CTX_set_accuracy(ts, 1, 0, 0) ||
+        !TS_RESP_CTX_set_ess_cert_id_digest(ts, EVP_sha256())) {
         rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO,
                                 "cannot set up the time-stamping "
                                 "authority");
         goto out;
     }
     if (ks_keytype_of(ks_key_get0_pkey(k), &kt, NULL) == SERTEL_OK &&
-        !TS_RESP_CTX_set_signer_digest(p->ts, ks_keytype_digest(kt))) {
+        !TS_RESP_CTX_set_signer_digest(ts, ks_keytype_digest(kt))) {
         rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "cannot set the TSA digest");
         goto out;
     }
-    TS_RESP_CTX_set_serial_cb(p->ts, serial_cb, p);
-    TS_RESP_CTX_add_flags(p->ts, TS_ESS_CERT_ID_CHAIN | TS_TSA_NAME);
+    TS_RESP_CTX_set_serial_cb(ts, serial_cb, p);
+    TS_RESP_CTX_add_flags(ts, TS_ESS_CERT_ID_CHAIN | TS_TSA_NAME);
+    *out = ts;
+    ts = NULL;
 out:
+    TS_RESP_CTX_free(ts);
     X509_free(cert);
     ASN1_OBJECT_free(pol);
     sk_X509_pop_free(chain, X509_free);
     return rc;
+}
+
+int pki_tsa_init(pki *p, sertel_err *err)
+{
+    return tsa_ctx_new(p, &p->ts, p->tsa_serial, err);
+}
+
+int pki_tsa_reload(pki *p, sertel_err *err)
+{
+    TS_RESP_CTX *ts = NULL;
+    char serial[41];
+    int rc;
+
+    ca_authority_forget(p->ca, "tsa"); /* the old context keeps its own reference */
+    rc = tsa_ctx_new(p, &ts, serial, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    TS_RESP_CTX_free(p->ts);
+    p->ts = ts;
+    memcpy(p->tsa_serial, serial, sizeof(serial));
+    return pki_tsa_check_revoked(p, err);
 }
 
 int pki_tsa_check_revoked(pki *p, sertel_err *err)

@@ -38,6 +38,18 @@ for kt in ec-p256 rsa-2048; do
     pkcs11-tool --module "$MODULE" --token-label $tok --login --pin 246810 --list-objects --type privkey >"$T/objs" 2>&1
     expect_grep "label: +issuing" "$T/objs" "issuing key is a token object ($kt)"
     expect_grep "Access: +sensitive, always sensitive, never extractable" "$T/objs" "token key is sensitive and never extractable ($kt)"
+    # Re-keying the TSA inside the token: a new token object, the old one destroyed.
+    expect_exit 0 "ca rekey --tsa with the keys in the token ($kt)" -- "$SERTEL" --home "$H" ca rekey --tsa
+    pkcs11-tool --module "$MODULE" --token-label $tok --login --pin 246810 --list-objects --type privkey >"$T/objs" 2>&1
+    expect_grep "label: +tsa-[0-9]{8}-[0-9]{6}" "$T/objs" "the new TSA key is a token object ($kt)"
+    expect_no_grep "label: +tsa$" "$T/objs" "the old TSA key is gone from the token ($kt)"
+    echo "Nota dinas" >"$T/nota.txt"
+    openssl ts -query -data "$T/nota.txt" -sha256 -cert -out "$T/nota.tsq" 2>/dev/null
+    expect_exit 0 "time-stamp with the new token key ($kt)" -- "$SERTEL" --home "$H" timestamp "$T/nota.txt" \
+        --out "$T/nota.tsr"
+    cat "$T/issuing.pem" "$H/certs/tsa.pem" >"$T/untrusted.pem"
+    expect_exit 0 "openssl ts -verify accepts it ($kt)" -- openssl ts -verify -data "$T/nota.txt" \
+        -in "$T/nota.tsr" -CAfile "$T/root.pem" -untrusted "$T/untrusted.pem"
 done
 
 # A second init against the same token refuses: its labels are taken.
