@@ -341,7 +341,7 @@ typedef struct pdf_stamp {
 /*
  * Build a stamp's appearance: the content stream (content), and, when
  * qr_text is set, the QR code as an 8-bit gray image of *qr_n x *qr_n
- * samples (quiet zone included; *qr_pixels malloc'ed, caller frees). The
+ * samples (quiet zone included; *qr_pixels malloc'ed, caller frees; NULL after a failure). The
  * content refers to fonts /F1 (Helvetica), /F2 (Helvetica-Bold), the
  * image /QR and, when image_w and image_h are set, the signature image
  * /Img: drawn at the top of the text column (about two fifths of its

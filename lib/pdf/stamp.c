@@ -160,8 +160,8 @@ static void image_matrix(int o, double x, double y, double w, double h, double m
     m[5] = y + r[5] * h;
 }
 
-int pdf_stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, int *qr_n,
-                    sertel_err *err)
+static int stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, int *qr_n,
+                       sertel_err *err)
 {
     char lines[LINES_MAX][STAMP_LINE], when[64], foot[512];
     int bold[LINES_MAX] = {0}, n = 0, i, nf = 0;
@@ -271,10 +271,20 @@ int pdf_stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, i
         }
         pdf_buf_put(c, "ET\nQ\n", 5);
     }
-    if (c->failed) {
+    if (c->failed)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory building the stamp");
+    return SERTEL_OK;
+}
+
+int pdf_stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels, int *qr_n,
+                    sertel_err *err)
+{
+    int rc = stamp_build(s, c, qr_pixels, qr_n, err);
+
+    if (rc != SERTEL_OK) { /* the QR code may be made before the layout fails */
         free(*qr_pixels);
         *qr_pixels = NULL;
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory building the stamp");
+        *qr_n = 0;
     }
-    return SERTEL_OK;
+    return rc;
 }

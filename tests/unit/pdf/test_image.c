@@ -772,6 +772,18 @@ static void test_stamp_layout(void **state)
     free(qr);
     qr = NULL;
     pdf_buf_free(&c);
+    /* Too small for its text once the QR code is made: refused, the QR pixels freed
+     * (LeakSanitizer and valgrind watch this). */
+    {
+        pdf_stamp small = st;
+        small.w = 60;
+        small.h = 20;
+        small.name = "Budi Santoso bin Ahmad Wiryawan Kusumadiningrat";
+        assert_int_equal(pdf_stamp_build(&small, &c, &qr, &qn, &err), SERTEL_ERR_INVALID);
+        assert_null(qr);
+        assert_int_equal(qn, 0);
+        pdf_buf_free(&c);
+    }
     /* EXIF orientation 6 (stored turned a quarter left): shown 100 wide, 400 high,
      * the stored columns running down the page, rows from the right. */
     st.image_orientation = 6;
