@@ -253,6 +253,16 @@ static void pki_metrics(void *arg, FILE *f)
             (unsigned long long)st.tsa_requests, (unsigned long long)st.tsa_granted,
             (unsigned long long)st.tsa_rejected, (long long)st.crl_number,
             st.crl_this_update > 0 ? (long long)(now - st.crl_this_update) : -1LL);
+    fprintf(f, "# HELP sertel_certificate_expiry_timestamp_seconds notAfter (Unix time) of the "
+               "CA's own certificates in use: alert well before (sertel ca rekey --ocsp / --tsa).\n"
+               "# TYPE sertel_certificate_expiry_timestamp_seconds gauge\n");
+    {
+        static const char *const roles[4] = {"root", "issuing", "ocsp", "tsa"};
+        int i;
+        for (i = 0; i < 4; i++)
+            fprintf(f, "sertel_certificate_expiry_timestamp_seconds{authority=\"%s\"} %lld\n",
+                    roles[i], (long long)st.not_after[i]);
+    }
 }
 
 /* The path part of the base URL ("" for "http://host:port"). */

@@ -78,6 +78,7 @@ int pki_ocsp_init(pki *p, sertel_err *err)
         (rc = ca_authority_key(p->ca, "ocsp", &k, err)) != SERTEL_OK)
         goto out;
     p->ocsp_key = ks_key_get0_pkey(k);
+    atomic_store(&p->not_after[2], pki_not_after(p->ocsp_cert));
     p->issuing = ca_get0_issuing_cert(p->ca);
     for (i = 0; i < 4; i++) {
         EVP_MD *md = EVP_MD_fetch(NULL, mds[i], NULL);
@@ -119,6 +120,7 @@ int pki_ocsp_reload(pki *p, sertel_err *err)
     X509_free(p->ocsp_cert);
     p->ocsp_cert = cert;
     p->ocsp_key = ks_key_get0_pkey(k);
+    atomic_store(&p->not_after[2], pki_not_after(cert));
     pki_ocsp_flush(p); /* answers signed by the old key are replaced as they are asked */
     return SERTEL_OK;
 }

@@ -65,6 +65,8 @@ int pki_open(const char *home, pki **out, sertel_err *err)
     if ((rc = ca_authority_epoch(p->ca, &p->auth_epoch, err)) != SERTEL_OK ||
         (rc = pki_ocsp_init(p, err)) != SERTEL_OK || (rc = pki_tsa_init(p, err)) != SERTEL_OK)
         goto fail;
+    atomic_store(&p->not_after[0], pki_not_after(ca_get0_root_cert(p->ca)));
+    atomic_store(&p->not_after[1], pki_not_after(ca_get0_issuing_cert(p->ca)));
     p->epoch = -1;
     rc = pki_refresh(p, err);
     if (rc != SERTEL_OK)
@@ -226,8 +228,21 @@ int pki_ca_cert(pki *p, const char *name, int der, pki_blob *out, sertel_err *er
     return SERTEL_OK;
 }
 
+int64_t pki_not_after(const X509 *x)
+{
+    struct tm tm;
+
+    if (x == NULL || !ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
 void pki_get_stats(pki *p, pki_stats *s)
 {
+    int i;
+
+    for (i = 0; i < 4; i++)
+        s->not_after[i] = atomic_load(&p->not_after[i]);
     s->ocsp_requests = atomic_load(&p->ocsp_requests);
     s->ocsp_cache_hits = atomic_load(&p->ocsp_hits);
     s->ocsp_malformed = atomic_load(&p->ocsp_malformed);

@@ -57,6 +57,8 @@ typedef struct pki_stats {
     uint64_t tsa_rejected;
     int64_t crl_this_update; /* of the issuing CA's current CRL */
     int64_t crl_number;
+    /* notAfter (Unix time) of the certificates in use: root, issuing, ocsp, tsa */
+    int64_t not_after[4];
 } pki_stats;
 
 /* Open the services of a home (CA keys for CRL, OCSP and TSA signing). */

@@ -57,7 +57,11 @@ struct pki {
     _Atomic uint64_t ocsp_requests, ocsp_hits, ocsp_malformed, ocsp_signed;
     _Atomic uint64_t tsa_requests, tsa_granted, tsa_rejected;
     _Atomic int64_t crl_this_update, crl_number;
+    _Atomic int64_t not_after[4]; /* root, issuing, ocsp, tsa (pki_stats) */
 };
+
+/* notAfter of x as Unix time (0 when unreadable). */
+int64_t pki_not_after(const X509 *x);
 
 int pki_ocsp_init(pki *p, sertel_err *err);
 /*

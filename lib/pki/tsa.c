@@ -60,7 +60,8 @@ static ASN1_INTEGER *serial_cb(TS_RESP_CTX *ctx, void *data)
 }
 
 /* A responder context for the TSA's current certificate and key, and that certificate's serial. */
-static int tsa_ctx_new(pki *p, TS_RESP_CTX **out, char serial[41], sertel_err *err)
+static int tsa_ctx_new(pki *p, TS_RESP_CTX **out, char serial[41], int64_t *not_after,
+                       sertel_err *err)
 {
     const conf *c = ca_get0_conf(p->ca);
     const char *policy = conf_get_default(c, "tsa", "policy_oid", TSA_DEFAULT_POLICY);
@@ -122,6 +123,8 @@ static int tsa_ctx_new(pki *p, TS_RESP_CTX **out, char serial[41], sertel_err *e
     }
     TS_RESP_CTX_set_serial_cb(ts, serial_cb, p);
     TS_RESP_CTX_add_flags(ts, TS_ESS_CERT_ID_CHAIN | TS_TSA_NAME);
+    if (not_after != NULL)
+        *not_after = pki_not_after(cert);
     *out = ts;
     ts = NULL;
 out:
@@ -134,21 +137,27 @@ out:
 
 int pki_tsa_init(pki *p, sertel_err *err)
 {
-    return tsa_ctx_new(p, &p->ts, p->tsa_serial, err);
+    int64_t na = 0;
+    int rc = tsa_ctx_new(p, &p->ts, p->tsa_serial, &na, err);
+
+    atomic_store(&p->not_after[3], na);
+    return rc;
 }
 
 int pki_tsa_reload(pki *p, sertel_err *err)
 {
     TS_RESP_CTX *ts = NULL;
     char serial[41];
+    int64_t na = 0;
     int rc;
 
     ca_authority_forget(p->ca, "tsa"); /* the old context keeps its own reference */
-    rc = tsa_ctx_new(p, &ts, serial, err);
+    rc = tsa_ctx_new(p, &ts, serial, &na, err);
     if (rc != SERTEL_OK)
         return rc;
     TS_RESP_CTX_free(p->ts);
     p->ts = ts;
+    atomic_store(&p->not_after[3], na);
     memcpy(p->tsa_serial, serial, sizeof(serial));
     return pki_tsa_check_revoked(p, err);
 }

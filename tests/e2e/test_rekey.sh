@@ -84,6 +84,15 @@ cat "$T/issuing.pem" "$T/tsa-old.pem" >"$T/untrusted-old.pem"
 openssl ts -verify -in "$T/before.tsr" -queryfile "$T/q.tsq" -CAfile "$T/root.pem" -untrusted "$T/untrusted-old.pem" >"$T/v" 2>&1 &&
     pass "a token from before the re-key still verifies" || fail "old token: $(cat "$T/v")"
 
+# /metrics tells when each certificate in use expires (for alerts before it does).
+not_after() { date -u -d "$(openssl x509 -in "$1" -noout -enddate | sed 's/^notAfter=//')" +%s; }
+curl -s "$URL/metrics" >"$T/metrics"
+for a in root issuing tsa; do
+    f=$H/certs/$a.pem
+    expect_grep "^sertel_certificate_expiry_timestamp_seconds\{authority=\"$a\"\} $(not_after "$f")\$" "$T/metrics" \
+        "/metrics: the $a certificate's notAfter"
+done
+
 # Re-key the OCSP responder.
 make_csr ec-p256 "Dewi Lestari" "$T/leaf"
 S cert issue --csr "$T/leaf.csr" --profile document-signing >"$T/leaf.pem" || fail "issue leaf"
@@ -103,6 +112,9 @@ expect_grep "Responder Id: $KEYID" "$T/ocsp.out" "the running server answers OCS
 expect_grep "Response verify OK" "$T/ocsp.out" "the new OCSP answer verifies (openssl ocsp)"
 expect_grep "leaf.pem: good" "$T/ocsp.out" "the OCSP answer says good"
 [ ! -e "$H/keys/ocsp.key" ] && pass "the old OCSP key is destroyed" || fail "ocsp.key still there"
+curl -s "$URL/metrics" >"$T/metrics"
+expect_grep "^sertel_certificate_expiry_timestamp_seconds\{authority=\"ocsp\"\} $(not_after "$H/certs/ocsp.pem")\$" \
+    "$T/metrics" "/metrics: the new OCSP certificate's notAfter"
 
 # After a compromise: the TSA certificate revoked stops the TSA; a re-key resumes it.
 S cert revoke "$TSA2" --reason keyCompromise >/dev/null || fail "revoke the TSA certificate"
