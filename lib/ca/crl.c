@@ -49,32 +49,48 @@ int ca_authority_key(ca_ctx *ca, const char *name, ks_key **out, sertel_err *err
     return SERTEL_OK;
 }
 
-int ca_revocation_epoch(ca_ctx *ca, int64_t *out, sertel_err *err)
+/* A counter kept in the meta table (0 when never set). */
+static int meta_counter(ca_ctx *ca, const char *key, int64_t *out, sertel_err *err)
 {
     char *v = NULL;
-    int rc = store_meta_get(ca->st, "revocation.epoch", &v, err);
+    int rc = store_meta_get(ca->st, key, &v, err);
 
     *out = 0;
     if (rc == SERTEL_ERR_NOTFOUND) {
         sertel_err_clear(err);
         return SERTEL_OK;
     }
-    if (rc == SERTEL_OK && parse_int64(v, 0, INT64_MAX, out) != SERTEL_OK)
-        rc = sertel_err_set(err, SERTEL_ERR_STORE, "revocation.epoch in the database is damaged");
+    if (rc == SERTEL_OK && parse_int64(v, 0, INT64_MAX - 1, out) != SERTEL_OK)
+        rc = sertel_err_set(err, SERTEL_ERR_STORE, "%s in the database is damaged", key);
     free(v);
     return rc;
 }
 
-int ca_bump_revocation_epoch(ca_ctx *ca, sertel_err *err)
+int ca_meta_counter_bump(ca_ctx *ca, const char *key, sertel_err *err)
 {
     int64_t e = 0;
     char buf[32];
-    int rc = ca_revocation_epoch(ca, &e, err);
+    int rc = meta_counter(ca, key, &e, err);
 
     if (rc != SERTEL_OK)
         return rc;
     snprintf(buf, sizeof(buf), "%lld", (long long)(e + 1));
-    return store_meta_set(ca->st, "revocation.epoch", buf, err);
+    return store_meta_set(ca->st, key, buf, err);
+}
+
+int ca_revocation_epoch(ca_ctx *ca, int64_t *out, sertel_err *err)
+{
+    return meta_counter(ca, "revocation.epoch", out, err);
+}
+
+int ca_bump_revocation_epoch(ca_ctx *ca, sertel_err *err)
+{
+    return ca_meta_counter_bump(ca, "revocation.epoch", err);
+}
+
+int ca_authority_epoch(ca_ctx *ca, int64_t *out, sertel_err *err)
+{
+    return meta_counter(ca, "authority.epoch", out, err);
 }
 
 static int add_entry(X509_CRL *crl, const char *serial_hex, int64_t revoked_at, int reason,

@@ -16,7 +16,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -57,22 +56,6 @@ int ca_authority_label(ca_ctx *ca, const char *name, char *out, size_t cap, sert
     return rc;
 }
 
-int ca_authority_epoch(ca_ctx *ca, int64_t *out, sertel_err *err)
-{
-    char *v = NULL;
-    int rc = store_meta_get(ca->st, "authority.epoch", &v, err);
-
-    *out = 0;
-    if (rc == SERTEL_ERR_NOTFOUND) {
-        sertel_err_clear(err);
-        return SERTEL_OK;
-    }
-    if (rc == SERTEL_OK)
-        *out = strtoll(v, NULL, 10);
-    free(v);
-    return rc;
-}
-
 void ca_authority_forget(ca_ctx *ca, const char *name)
 {
     ks_key **slot = strcmp(name, "ocsp") == 0  ? &ca->ocsp_key
@@ -109,7 +92,6 @@ int ca_rekey(ca_ctx *ca, const char *name, const char *actor, char serial[41], s
     ca_issue_req req;
     struct tm tm;
     time_t now = time(NULL);
-    int64_t epoch = 0;
     int rc, generated = 0, in_txn = 0, i;
     BIO *b = NULL;
     BUF_MEM *bm;
@@ -201,10 +183,7 @@ int ca_rekey(ca_ctx *ca, const char *name, const char *actor, char serial[41], s
         if (rc != SERTEL_OK)
             goto out;
     }
-    if ((rc = ca_authority_epoch(ca, &epoch, err)) != SERTEL_OK)
-        goto out;
-    snprintf(details, sizeof(details), "%lld", (long long)(epoch + 1));
-    if ((rc = store_meta_set(ca->st, "authority.epoch", details, err)) != SERTEL_OK)
+    if ((rc = ca_meta_counter_bump(ca, "authority.epoch", err)) != SERTEL_OK)
         goto out;
     snprintf(details, sizeof(details), "{\"key_type\":\"%s\",\"key_label\":\"%s\"}",
              ks_keytype_name(kt), label);

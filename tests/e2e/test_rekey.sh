@@ -34,6 +34,16 @@ tsa_signer() {
 stamp() { # stamp OUT.tsr: a time-stamp of doc.txt from the running server
     curl -s -o "$1" -H "Content-Type: application/timestamp-query" --data-binary @"$T/q.tsq" "$URL/tsa"
 }
+# stamp_by SERIAL OUT.tsr: time-stamps until one is signed by certificate SERIAL (5 s at most).
+stamp_by() {
+    local i
+    for i in $(seq 50); do
+        stamp "$2"
+        [ "$(tsa_signer "$2")" = "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
 echo "Surat keputusan" >"$T/doc.txt"
 openssl ts -query -data "$T/doc.txt" -sha256 -cert -out "$T/q.tsq" 2>/dev/null
 
@@ -70,12 +80,7 @@ openssl verify -CAfile "$T/root.pem" -untrusted "$T/issuing.pem" "$H/certs/tsa.p
 [ ! -e "$H/keys/tsa.key" ] && ls "$H"/keys/tsa-*.key >/dev/null 2>&1 && pass "the old TSA key is destroyed, the new one stored" ||
     fail "keys after rekey: $(ls "$H/keys")"
 # The running server switches within about a second.
-for i in $(seq 50); do
-    stamp "$T/after.tsr"
-    [ "$(tsa_signer "$T/after.tsr")" = "$TSA2" ] && break
-    sleep 0.1
-done
-[ "$(tsa_signer "$T/after.tsr")" = "$TSA2" ] && pass "the running server signs with the new TSA certificate" ||
+stamp_by "$TSA2" "$T/after.tsr" && pass "the running server signs with the new TSA certificate" ||
     fail "server still signs with $(tsa_signer "$T/after.tsr")"
 cat "$T/issuing.pem" "$H/certs/tsa.pem" >"$T/untrusted.pem"
 openssl ts -verify -in "$T/after.tsr" -queryfile "$T/q.tsq" -CAfile "$T/root.pem" -untrusted "$T/untrusted.pem" >"$T/v" 2>&1 &&
@@ -127,12 +132,7 @@ openssl ts -reply -in "$T/rej.tsr" -text 2>/dev/null >"$T/rej.txt"
 expect_grep "certificate is revoked" "$T/rej.txt" "TSA certificate revoked: the server refuses to time-stamp"
 expect_exit 0 "ca rekey --tsa after the revocation" -- S ca rekey --tsa
 TSA3=$(tr -d '\n' <"$T/out")
-for i in $(seq 50); do
-    stamp "$T/resumed.tsr"
-    [ "$(tsa_signer "$T/resumed.tsr")" = "$TSA3" ] && break
-    sleep 0.1
-done
-[ "$(tsa_signer "$T/resumed.tsr")" = "$TSA3" ] && pass "the TSA resumes with the new certificate $TSA3" ||
+stamp_by "$TSA3" "$T/resumed.tsr" && pass "the TSA resumes with the new certificate $TSA3" ||
     fail "after revocation and re-key: $(openssl ts -reply -in "$T/resumed.tsr" -text 2>&1 | head -5)"
 
 # Audited; the log stays intact.
