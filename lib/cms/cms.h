@@ -144,7 +144,9 @@ int cms_fetch_crl(X509 *cert, X509 *issuer, unsigned char **der, size_t *len, in
 
 /*
  * The issuer of cert from its AIA caIssuers URL (a DER or PEM
- * certificate), accepted only when cert's signature verifies with it.
+ * certificate, or a certs-only CMS/PKCS#7 bundle, .p7c, from which the
+ * certificate that issued cert is taken), accepted only when cert's
+ * signature verifies with it.
  * *issuer is the caller's (X509_free).
  */
 int cms_fetch_issuer(X509 *cert, X509 **issuer, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);

@@ -276,24 +276,56 @@ int cms_fetch_crl(X509 *cert, X509 *issuer, unsigned char **der, size_t *len, in
 }
 
 /* A certificate in DER or PEM that issued cert (its signature verifies). */
-static X509 *parse_issuer(const unsigned char *b, size_t blen, X509 *cert)
+/* x if it issued cert (names and signature checked), else NULL; x is freed when not returned. */
+static X509 *issuer_or_free(X509 *x, X509 *cert)
 {
-    const unsigned char *p = b;
-    X509 *x = d2i_X509(NULL, &p, (long)blen);
-    EVP_PKEY *k;
+    EVP_PKEY *k = x != NULL ? X509_get0_pubkey(x) : NULL;
 
-    if (x == NULL) {
-        BIO *bio = BIO_new_mem_buf(b, (int)blen);
-        if (bio != NULL)
-            x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-        BIO_free(bio);
-    }
-    k = x != NULL ? X509_get0_pubkey(x) : NULL;
     if (x != NULL &&
         (X509_check_issued(x, cert) != X509_V_OK || k == NULL || X509_verify(cert, k) != 1)) {
         X509_free(x);
         x = NULL;
     }
+    return x;
+}
+
+/*
+ * The issuer of cert in what a caIssuers URL answered: one certificate
+ * (DER or PEM), or a certs-only CMS/PKCS#7 bundle (.p7c, RFC 5280
+ * §4.2.2.1; DER or PEM) from which the certificate that issued cert is
+ * taken. NULL when none did.
+ */
+static X509 *parse_issuer(const unsigned char *b, size_t blen, X509 *cert)
+{
+    const unsigned char *p = b;
+    X509 *x = d2i_X509(NULL, &p, (long)blen);
+    PKCS7 *p7 = NULL;
+    BIO *bio;
+    int i;
+
+    if (x == NULL && (bio = BIO_new_mem_buf(b, (int)blen)) != NULL) {
+        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+    }
+    if (x == NULL) {
+        p = b;
+        p7 = d2i_PKCS7(NULL, &p, (long)blen);
+        if (p7 == NULL && (bio = BIO_new_mem_buf(b, (int)blen)) != NULL) {
+            p7 = PEM_read_bio_PKCS7(bio, NULL, NULL, NULL);
+            BIO_free(bio);
+        }
+        for (i = 0; p7 != NULL && PKCS7_type_is_signed(p7) && p7->d.sign != NULL &&
+                    i < sk_X509_num(p7->d.sign->cert) && i < 64 && x == NULL;
+             i++) {
+            X509 *c = sk_X509_value(p7->d.sign->cert, i);
+            if (X509_up_ref(c))
+                x = issuer_or_free(c, cert);
+        }
+        PKCS7_free(p7);
+        ERR_clear_error();
+        return x;
+    }
+    x = issuer_or_free(x, cert);
     ERR_clear_error();
     return x;
 }
