@@ -42,7 +42,7 @@ static const char sign_usage[] =
     "the Indonesian statement naming the issuing CA; --image FILE (PNG or JPEG,\n"
     "at most 4 MiB and 4096x4096 pixels) adds the signer's handwritten signature\n"
     "above the text, transparency kept. --marker TEXT places the\n"
-    "stamp's lower left at TEXT in the page (e.g. #ttd#; simple-font text), on\n"
+    "stamp's lower left at TEXT in the page (e.g. #ttd#; as a reader extracts it), on\n"
     "--page N or the first page that has it; --size W,H (default 220,80).\n"
     "B-LT adds a revision with a Document Security Store: the signer's and the\n"
     "TSA's chains, OCSP responses and CRLs. With --tsa URL they are fetched\n"

@@ -8,12 +8,17 @@
  * current transformation matrix (cm, q/Q), the text and line matrices (BT,
  * Td, TD, Tm, T*), the font size, leading, character and word spacing and
  * horizontal scaling (Tf, TL, Tc, Tw, Tz), and the shown strings (Tj, TJ,
- * ', "). Each byte of a shown string is one glyph (simple fonts); glyph
- * widths come from the font's /Widths, or Helvetica's metrics for the
- * standard fonts. Text in composite (Type0) fonts and in form XObjects is
- * not searched. The marker matches bytes as shown, across string and
- * operator boundaries; its position is the origin of its first glyph in
- * default user space.
+ * ', "). A shown string is split into character codes: one byte each in
+ * a simple font, two bytes in a composite (Type0) font, as its Identity-H
+ * CMap and those of the office suites have them. Each code becomes text
+ * through the font's /ToUnicode CMap (bfchar and bfrange; MS Word and
+ * LibreOffice write one for their subset fonts, whose codes are not the
+ * characters), or, in a simple font without one, is taken as the
+ * character itself. Glyph widths come from the font's /Widths (simple),
+ * its descendant's /W and /DW (composite), or Helvetica's metrics for the
+ * standard fonts. Text in form XObjects is not searched. The marker (UTF-8)
+ * matches the text as shown, across string and operator boundaries; its
+ * position is the origin of its first glyph in default user space.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,10 @@
 #define MK_MAX_GSTACK 32
 #define MK_MAX_NUMS 8
 #define MK_MAX_STREAMS 4096
+#define MK_MAX_FONTS 64        /* fonts decoded per page */
+#define MK_MAX_CMAP (1u << 20) /* a decoded ToUnicode stream */
+#define MK_MAX_ENTRIES 65536   /* ToUnicode or /W entries kept per font */
+#define MK_NO_CHAR 0xFFFFFFFFu /* a code without text: matches nothing */
 
 /* Helvetica advance widths (AFM), codes 32..126, in 1/1000 em. */
 static const unsigned short helv[95] = {
@@ -34,24 +43,51 @@ static const unsigned short helv[95] = {
     667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278,  556, 556, 222, 222, 500,
     222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500,  500, 334, 260, 334, 584};
 
+/* Codes lo..hi: the text cp + (code - lo); or, for one code, up to 4 code points. */
+typedef struct mk_map {
+    uint32_t lo, hi;
+    uint32_t cp[4];
+    uint8_t n;
+} mk_map;
+
+/* Codes lo..hi of a composite font are w/1000 em wide. */
+typedef struct mk_width {
+    uint32_t lo, hi;
+    double w;
+} mk_width;
+
+/* A font of the page as the search needs it (decoded once per page). */
+typedef struct mk_font {
+    const pdf_obj *dict; /* the font dictionary: the cache key */
+    int two_byte;        /* composite: codes of two bytes */
+    mk_map *map;         /* its /ToUnicode, sorted by lo; NULL: none */
+    size_t nmap;
+    const pdf_obj *widths; /* simple: /Widths from /FirstChar */
+    int64_t first;
+    mk_width *w; /* composite: /W, sorted by lo; /DW otherwise */
+    size_t nw;
+    double dw;
+} mk_font;
+
 typedef struct gstate {
     double ctm[6];
     double fs, tl, tc, tw, th;
-    const pdf_obj *widths; /* the font's /Widths, or NULL */
-    int64_t first;         /* its /FirstChar */
-    int composite;         /* Type0: not searched */
+    int font; /* index into mk.font, -1: none known */
 } gstate;
 
 typedef struct mk {
     pdf_doc *d;
-    const pdf_obj *fonts; /* the page's /Resources /Font */
-    const unsigned char *marker;
+    const pdf_obj *fonts;           /* the page's /Resources /Font */
+    uint32_t marker[MK_MAX_MARKER]; /* its code points */
     size_t mlen;
     gstate gs[MK_MAX_GSTACK];
     unsigned depth, overflow;
     double tm[6], tlm[6];
-    /* The last mlen glyphs shown: a ring of bytes and positions. */
-    unsigned char ring[MK_MAX_MARKER];
+    mk_font font[MK_MAX_FONTS];
+    size_t nfont;
+    int pending; /* the first byte of a two-byte code, -1: none */
+    /* The last mlen characters shown: a ring of code points and glyph origins. */
+    uint32_t ring[MK_MAX_MARKER];
     double rx[MK_MAX_MARKER], ry[MK_MAX_MARKER];
     size_t rn, rhead;
     int found;
@@ -83,24 +119,44 @@ static void translate(double m[6], double tx, double ty)
     mat_mul(t, m, m);
 }
 
-static double glyph_width(const gstate *g, pdf_doc *d, unsigned c)
+/* A number object's value, or -1 when it is not a number. */
+static double num_of(pdf_doc *d, const pdf_obj *o)
 {
-    if (g->widths != NULL) {
-        int64_t i = (int64_t)c - g->first;
-        if (i >= 0 && (size_t)i < g->widths->u.arr.n) {
-            const pdf_obj *w = pdf_resolve(d, g->widths->u.arr.items[i]);
-            if (w != NULL && w->type == PDF_INT && w->u.integer >= 0 && w->u.integer < 100000)
-                return (double)w->u.integer / 1000.0;
-            if (w != NULL && w->type == PDF_REAL) {
-                char tmp[32];
-                size_t n = w->u.str.len < sizeof(tmp) - 1 ? w->u.str.len : sizeof(tmp) - 1;
-                double v;
-                memcpy(tmp, w->u.str.p, n);
-                tmp[n] = '\0';
-                v = strtod(tmp, NULL);
-                if (v >= 0 && v < 100000)
-                    return v / 1000.0;
-            }
+    o = pdf_resolve(d, o);
+    if (o != NULL && o->type == PDF_INT)
+        return (double)o->u.integer;
+    if (o != NULL && o->type == PDF_REAL) {
+        char tmp[32];
+        size_t n = o->u.str.len < sizeof(tmp) - 1 ? o->u.str.len : sizeof(tmp) - 1;
+        memcpy(tmp, o->u.str.p, n);
+        tmp[n] = '\0';
+        return strtod(tmp, NULL);
+    }
+    return -1;
+}
+
+/* The advance of code c in font f (NULL: unknown), in text space units of 1 em. */
+static double glyph_width(pdf_doc *d, const mk_font *f, uint32_t c)
+{
+    if (f != NULL && f->two_byte) {
+        size_t lo = 0, hi = f->nw;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (f->w[mid].hi < c)
+                lo = mid + 1;
+            else if (f->w[mid].lo > c)
+                hi = mid;
+            else
+                return f->w[mid].w / 1000.0;
+        }
+        return f->dw / 1000.0;
+    }
+    if (f != NULL && f->widths != NULL) {
+        int64_t i = (int64_t)c - f->first;
+        if (i >= 0 && (size_t)i < f->widths->u.arr.n) {
+            double v = num_of(d, f->widths->u.arr.items[i]);
+            if (v >= 0 && v < 100000)
+                return v / 1000.0;
         }
     }
     if (c >= 32 && c <= 126)
@@ -108,26 +164,45 @@ static double glyph_width(const gstate *g, pdf_doc *d, unsigned c)
     return 0.556;
 }
 
-/* One byte shown: record it, compare the ring with the marker, advance. */
-static void show_byte(mk *m, unsigned c)
+/* The text of code c in font f: up to 4 code points into cp; returns how many. */
+static size_t code_text(const mk_font *f, uint32_t c, uint32_t cp[4])
 {
-    gstate *g = &m->gs[m->depth];
-    double trm[6], w;
-    size_t i;
+    if (f != NULL && f->map != NULL) {
+        size_t lo = 0, hi = f->nmap;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            const mk_map *e = &f->map[mid];
+            if (e->hi < c) {
+                lo = mid + 1;
+            } else if (e->lo > c) {
+                hi = mid;
+            } else if (e->lo == e->hi) {
+                memcpy(cp, e->cp, sizeof(e->cp));
+                return e->n;
+            } else {
+                cp[0] = e->cp[0] + (c - e->lo);
+                return 1;
+            }
+        }
+    }
+    cp[0] = f != NULL && f->two_byte ? MK_NO_CHAR : c; /* a simple font's byte is the character */
+    return 1;
+}
 
-    if (m->found || g->composite)
-        return;
-    mat_mul(m->tm, g->ctm, trm);
-    i = (m->rhead + m->rn) % m->mlen;
+/* One character at glyph origin x, y into the ring; compare the ring with the marker. */
+static void ring_push(mk *m, uint32_t cp, double x, double y)
+{
+    size_t i = (m->rhead + m->rn) % m->mlen;
+
     if (m->rn == m->mlen) {
         m->rhead = (m->rhead + 1) % m->mlen;
         i = (m->rhead + m->mlen - 1) % m->mlen;
     } else {
         m->rn++;
     }
-    m->ring[i] = (unsigned char)c;
-    m->rx[i] = trm[4];
-    m->ry[i] = trm[5];
+    m->ring[i] = cp;
+    m->rx[i] = x;
+    m->ry[i] = y;
     if (m->rn == m->mlen) {
         size_t k;
         for (k = 0; k < m->mlen; k++)
@@ -137,11 +212,47 @@ static void show_byte(mk *m, unsigned c)
             m->found = 1;
             m->fx = m->rx[m->rhead];
             m->fy = m->ry[m->rhead];
-            return;
         }
     }
-    w = glyph_width(g, m->d, c) * g->fs + g->tc + (c == ' ' ? g->tw : 0);
+}
+
+/* One character code shown: its text into the ring at the glyph's origin, then advance. */
+static void show_code(mk *m, uint32_t c)
+{
+    gstate *g = &m->gs[m->depth];
+    const mk_font *f = g->font >= 0 ? &m->font[g->font] : NULL;
+    uint32_t cp[4];
+    double trm[6], w;
+    size_t n, k;
+
+    if (m->found)
+        return;
+    mat_mul(m->tm, g->ctm, trm);
+    n = code_text(f, c, cp);
+    for (k = 0; k < n && !m->found; k++)
+        ring_push(m, cp[k], trm[4], trm[5]);
+    if (m->found)
+        return;
+    /* Word spacing applies to the single-byte code 32 only (ISO 32000-1 §9.3.3). */
+    w = glyph_width(m->d, f, c) * g->fs + g->tc +
+        (c == ' ' && (f == NULL || !f->two_byte) ? g->tw : 0);
     translate(m->tm, w * g->th, 0);
+}
+
+/* One byte of a shown string: a code of its own, or half of a two-byte code. */
+static void show_byte(mk *m, unsigned c)
+{
+    gstate *g = &m->gs[m->depth];
+
+    if (g->font >= 0 && m->font[g->font].two_byte) {
+        if (m->pending < 0) {
+            m->pending = (int)c;
+            return;
+        }
+        c |= (unsigned)m->pending << 8;
+        m->pending = -1;
+    }
+    show_code(m, c);
 }
 
 static int is_ws(unsigned char c)
@@ -201,9 +312,10 @@ static int hexv(unsigned char c)
     return -1;
 }
 
-/* Show the string at b[pos] ('(' or '<') byte by byte. */
+/* Show the string at b[pos] ('(' or '<') byte by byte (a code never spans two strings). */
 static void show_string(mk *m, const unsigned char *b, size_t len, size_t pos)
 {
+    m->pending = -1;
     if (b[pos] == '<') {
         int hi = -1;
         for (pos++; pos < len && b[pos] != '>' && !m->found; pos++) {
@@ -306,7 +418,294 @@ static void show_array(mk *m, const unsigned char *b, size_t start, size_t end)
     }
 }
 
-/* Tf: the font's widths and whether it is composite. */
+/* --- fonts: /ToUnicode and widths --- */
+
+/* A hex string <...> at b[*pos] into out (at most cap bytes); its length, or -1. */
+static int cmap_hex(const unsigned char *b, size_t len, size_t *pos, unsigned char *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+
+    if (*pos >= len || b[*pos] != '<')
+        return -1;
+    for ((*pos)++; *pos < len && b[*pos] != '>'; (*pos)++) {
+        int v = hexv(b[*pos]);
+        if (v < 0)
+            continue;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            if (n == cap)
+                return -1;
+            out[n++] = (unsigned char)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    if (*pos < len)
+        (*pos)++;
+    return hi < 0 ? (int)n : -1;
+}
+
+/* UTF-16BE in[0..n) into up to 4 code points; returns how many (0: none). */
+static uint8_t utf16_cps(const unsigned char *in, int n, uint32_t cp[4])
+{
+    uint8_t k = 0;
+    int i;
+
+    for (i = 0; i + 1 < n && k < 4; i += 2) {
+        uint32_t u = (uint32_t)in[i] << 8 | in[i + 1];
+        if (u >= 0xD800 && u <= 0xDBFF && i + 3 < n && (in[i + 2] & 0xFC) == 0xDC) {
+            u = 0x10000 + ((u - 0xD800) << 10) + (((uint32_t)in[i + 2] << 8 | in[i + 3]) - 0xDC00);
+            i += 2;
+        }
+        cp[k++] = u;
+    }
+    return k;
+}
+
+static uint32_t code_of(const unsigned char *c, int n)
+{
+    uint32_t v = 0;
+    int i;
+
+    for (i = 0; i < n; i++)
+        v = v << 8 | c[i];
+    return v;
+}
+
+static int map_add(mk_font *f, size_t *cap, uint32_t lo, uint32_t hi, const uint32_t cp[4],
+                   uint8_t n)
+{
+    if (f->nmap == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        mk_map *g;
+        if (nc > MK_MAX_ENTRIES)
+            return -1;
+        g = realloc(f->map, nc * sizeof(*g));
+        if (g == NULL)
+            return -1;
+        f->map = g;
+        *cap = nc;
+    }
+    memset(&f->map[f->nmap], 0, sizeof(f->map[0]));
+    f->map[f->nmap].lo = lo;
+    f->map[f->nmap].hi = hi;
+    memcpy(f->map[f->nmap].cp, cp, sizeof(uint32_t) * n);
+    f->map[f->nmap].n = n;
+    f->nmap++;
+    return 0;
+}
+
+static int map_cmp(const void *a, const void *b)
+{
+    const mk_map *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The next keyword (a run of regular characters) at or after *pos; NULL at the end. */
+static const unsigned char *cmap_word(const unsigned char *b, size_t len, size_t *pos, size_t *n)
+{
+    while (*pos < len) {
+        skip_ws(b, len, pos);
+        if (*pos >= len)
+            break;
+        if (b[*pos] == '<' || b[*pos] == '[' || b[*pos] == ']' || b[*pos] == '(' ||
+            b[*pos] == '/' || pdf_is_delim(b[*pos])) {
+            if (b[*pos] == '(')
+                skip_literal(b, len, pos);
+            else if (b[*pos] == '<')
+                skip_hex(b, len, pos);
+            else
+                (*pos)++;
+            continue;
+        }
+        {
+            const unsigned char *w = b + *pos;
+            size_t k = 0;
+            while (*pos < len && !is_ws(b[*pos]) && !pdf_is_delim(b[*pos])) {
+                (*pos)++;
+                k++;
+            }
+            *n = k;
+            return w;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * A /ToUnicode CMap (ISO 32000-1 §9.10.3): its bfchar and bfrange
+ * sections into f->map (codes of 1 to 4 bytes; destinations of up to 4
+ * UTF-16 code points; a bfrange with an array of destinations is one
+ * entry per code). Anything it cannot read is skipped; the map stays
+ * what could be read.
+ */
+static void load_tounicode(mk *m, mk_font *f, const pdf_obj *stream)
+{
+    unsigned char *b = NULL, src[4], src2[4], dst[16];
+    size_t len = 0, pos = 0, cap = 0, wn;
+    const unsigned char *w;
+    sertel_err e = {0};
+
+    if (stream == NULL || stream->type != PDF_STREAM ||
+        pdf_stream_decode(m->d, stream, MK_MAX_CMAP, &b, &len, &e) != SERTEL_OK)
+        return;
+    while ((w = cmap_word(b, len, &pos, &wn)) != NULL) {
+        int range = wn == 12 && memcmp(w, "beginbfrange", 12) == 0;
+        if (!(wn == 11 && memcmp(w, "beginbfchar", 11) == 0) && !range)
+            continue;
+        for (;;) {
+            int sl, sl2 = 0, dl;
+            uint32_t cp[4];
+            skip_ws(b, len, &pos);
+            if (pos >= len || b[pos] != '<')
+                break; /* endbfchar / endbfrange, or damage */
+            if ((sl = cmap_hex(b, len, &pos, src, sizeof(src))) <= 0)
+                break;
+            skip_ws(b, len, &pos);
+            if (range && (sl2 = cmap_hex(b, len, &pos, src2, sizeof(src2))) != sl)
+                break;
+            skip_ws(b, len, &pos);
+            if (range && pos < len && b[pos] == '[') {
+                uint32_t c = code_of(src, sl), hi = code_of(src2, sl2);
+                for (pos++; c <= hi; c++) {
+                    skip_ws(b, len, &pos);
+                    if ((dl = cmap_hex(b, len, &pos, dst, sizeof(dst))) < 0)
+                        break;
+                    if (map_add(f, &cap, c, c, cp, utf16_cps(dst, dl, cp)) != 0)
+                        goto done;
+                }
+                while (pos < len && b[pos] != ']')
+                    pos++;
+                if (pos < len)
+                    pos++;
+                continue;
+            }
+            if ((dl = cmap_hex(b, len, &pos, dst, sizeof(dst))) < 0)
+                break;
+            {
+                uint8_t n = utf16_cps(dst, dl, cp);
+                uint32_t lo = code_of(src, sl), hi = range ? code_of(src2, sl2) : lo;
+                if (hi < lo || n == 0)
+                    continue;
+                if (hi > lo)
+                    n = 1; /* a range increments its (first) code point */
+                if (map_add(f, &cap, lo, hi, cp, n) != 0)
+                    goto done;
+            }
+        }
+    }
+done:
+    free(b);
+    if (f->nmap > 0)
+        qsort(f->map, f->nmap, sizeof(f->map[0]), map_cmp);
+}
+
+static int width_cmp(const void *a, const void *b)
+{
+    const mk_width *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int width_add(mk_font *f, size_t *cap, uint32_t lo, uint32_t hi, double w)
+{
+    if (f->nw == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        mk_width *g;
+        if (nc > MK_MAX_ENTRIES)
+            return -1;
+        g = realloc(f->w, nc * sizeof(*g));
+        if (g == NULL)
+            return -1;
+        f->w = g;
+        *cap = nc;
+    }
+    f->w[f->nw].lo = lo;
+    f->w[f->nw].hi = hi;
+    f->w[f->nw].w = w;
+    f->nw++;
+    return 0;
+}
+
+/* A composite font's descendant /W ([c [w1 w2 ...]] and [c1 c2 w] entries) and /DW. */
+static void load_cid_widths(mk *m, mk_font *f, const pdf_obj *font)
+{
+    const pdf_obj *df = pdf_resolve(m->d, pdf_dict_get(font, "DescendantFonts")), *cf, *w;
+    size_t i, cap = 0;
+    double dw;
+
+    f->dw = 1000;
+    cf = df != NULL && df->type == PDF_ARRAY && df->u.arr.n >= 1
+             ? pdf_resolve(m->d, df->u.arr.items[0])
+             : NULL;
+    if (cf == NULL || cf->type != PDF_DICT)
+        return;
+    dw = num_of(m->d, pdf_dict_get(cf, "DW"));
+    if (dw >= 0 && dw < 100000)
+        f->dw = dw;
+    w = pdf_resolve(m->d, pdf_dict_get(cf, "W"));
+    for (i = 0; w != NULL && w->type == PDF_ARRAY && i + 1 < w->u.arr.n;) {
+        double c1 = num_of(m->d, w->u.arr.items[i]);
+        const pdf_obj *nx = pdf_resolve(m->d, w->u.arr.items[i + 1]);
+        if (c1 < 0 || c1 > 0xFFFF || nx == NULL)
+            break;
+        if (nx->type == PDF_ARRAY) {
+            size_t k;
+            for (k = 0; k < nx->u.arr.n && c1 + (double)k <= 0xFFFF; k++) {
+                double v = num_of(m->d, nx->u.arr.items[k]);
+                if (v >= 0 && v < 100000 &&
+                    width_add(f, &cap, (uint32_t)c1 + (uint32_t)k, (uint32_t)c1 + (uint32_t)k, v))
+                    goto done;
+            }
+            i += 2;
+        } else {
+            double c2 = num_of(m->d, nx), v;
+            if (i + 2 >= w->u.arr.n)
+                break;
+            v = num_of(m->d, w->u.arr.items[i + 2]);
+            if (c2 >= c1 && c2 <= 0xFFFF && v >= 0 && v < 100000 &&
+                width_add(f, &cap, (uint32_t)c1, (uint32_t)c2, v))
+                goto done;
+            i += 3;
+        }
+    }
+done:
+    if (f->nw > 0)
+        qsort(f->w, f->nw, sizeof(f->w[0]), width_cmp);
+}
+
+/* The page font f (a dictionary) decoded, from the cache or now; -1 when the cache is full. */
+static int font_index(mk *m, const pdf_obj *fd)
+{
+    mk_font *f;
+    size_t i;
+
+    for (i = 0; i < m->nfont; i++)
+        if (m->font[i].dict == fd)
+            return (int)i;
+    if (m->nfont == MK_MAX_FONTS)
+        return -1;
+    f = &m->font[m->nfont];
+    memset(f, 0, sizeof(*f));
+    f->dict = fd;
+    if (pdf_is_name(pdf_resolve(m->d, pdf_dict_get(fd, "Subtype")), "Type0")) {
+        f->two_byte = 1;
+        load_cid_widths(m, f, fd);
+    } else {
+        const pdf_obj *w = pdf_resolve(m->d, pdf_dict_get(fd, "Widths"));
+        int64_t fc = 0;
+        if (w != NULL && w->type == PDF_ARRAY &&
+            pdf_get_int(pdf_resolve(m->d, pdf_dict_get(fd, "FirstChar")), &fc) == 0 && fc >= 0 &&
+            fc < 256) {
+            f->widths = w;
+            f->first = fc;
+        }
+    }
+    load_tounicode(m, f, pdf_resolve(m->d, pdf_dict_get(fd, "ToUnicode")));
+    return (int)m->nfont++;
+}
+
+/* Tf: the font by its resource name and the size. */
 static void set_font(mk *m, const unsigned char *name, size_t nlen, double size)
 {
     gstate *g = &m->gs[m->depth];
@@ -314,9 +713,7 @@ static void set_font(mk *m, const unsigned char *name, size_t nlen, double size)
     const pdf_obj *f;
 
     g->fs = size;
-    g->widths = NULL;
-    g->first = 0;
-    g->composite = 0;
+    g->font = -1;
     if (m->fonts == NULL || nlen == 0 || nlen >= sizeof(key))
         return;
     memcpy(key, name, nlen);
@@ -324,20 +721,20 @@ static void set_font(mk *m, const unsigned char *name, size_t nlen, double size)
     f = pdf_resolve(m->d, pdf_dict_get(m->fonts, key));
     if (f == NULL || f->type != PDF_DICT)
         return;
-    if (pdf_is_name(pdf_dict_get(f, "Subtype"), "Type0")) {
-        g->composite = 1;
+    g->font = font_index(m, f);
+}
+
+static void mk_free(mk *m)
+{
+    size_t i;
+
+    if (m == NULL)
         return;
+    for (i = 0; i < m->nfont; i++) {
+        free(m->font[i].map);
+        free(m->font[i].w);
     }
-    {
-        const pdf_obj *w = pdf_resolve(m->d, pdf_dict_get(f, "Widths"));
-        int64_t fc = 0;
-        if (w != NULL && w->type == PDF_ARRAY &&
-            pdf_get_int(pdf_resolve(m->d, pdf_dict_get(f, "FirstChar")), &fc) == 0 && fc >= 0 &&
-            fc < 256) {
-            g->widths = w;
-            g->first = fc;
-        }
-    }
+    free(m);
 }
 
 static int op_is(const unsigned char *w, size_t n, const char *op)
@@ -574,8 +971,18 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
             return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         }
         m->d = d;
-        m->marker = (const unsigned char *)marker;
-        m->mlen = strlen(marker);
+        m->pending = -1;
+        {
+            /* The marker's characters (UTF-8; a byte that is not is taken as Latin-1). */
+            const unsigned char *u = (const unsigned char *)marker;
+            size_t ul = strlen(marker), i = 0;
+            while (i < ul && m->mlen < MK_MAX_MARKER) {
+                unsigned long cp;
+                if (pdf_utf8_next(u, ul, &i, &cp) != 0)
+                    cp = u[i++];
+                m->marker[m->mlen++] = (uint32_t)cp;
+            }
+        }
         res = pdf_resolve(d, pg.resources);
         if (res != NULL && res->type == PDF_DICT) {
             m->fonts = pdf_resolve(d, pdf_dict_get(res, "Font"));
@@ -583,6 +990,7 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
                 m->fonts = NULL;
         }
         mat_id(m->gs[0].ctm);
+        m->gs[0].font = -1;
         m->gs[0].th = 1;
         m->gs[0].fs = 1;
         mat_id(m->tm);
@@ -594,18 +1002,18 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
             *page_out = p;
             *x = m->fx;
             *y = m->fy;
-            free(m);
+            mk_free(m);
             return SERTEL_OK;
         }
-        free(m);
+        mk_free(m);
     }
     if (page != 0)
         return sertel_err_set(err, SERTEL_ERR_NOTFOUND,
-                              "marker '%s' not found on page %zu; markers are found in "
-                              "simple-font text only",
+                              "marker '%s' not found on page %zu (text in form XObjects, and "
+                              "composite fonts without a /ToUnicode map, are not searched)",
                               marker, page);
     return sertel_err_set(err, SERTEL_ERR_NOTFOUND,
-                          "marker '%s' not found on any page; markers are found in simple-font "
-                          "text only",
+                          "marker '%s' not found on any page (text in form XObjects, and "
+                          "composite fonts without a /ToUnicode map, are not searched)",
                           marker);
 }

@@ -1068,17 +1068,26 @@ static void test_marker(void **state)
     static const char *const objs[] = {
         "<</Type /Catalog /Pages 2 0 R>>",
         "<</Type /Pages /Kids [3 0 R 4 0 R 5 0 R] /Count 3 /MediaBox [0 0 612 792] /Resources "
-        "<</Font <</F0 <</Type /Font /Subtype /Type0>> /F1 <</Type /Font /Subtype /Type1 "
-        "/BaseFont /Helvetica>> /F2 <</Type /Font /Subtype /Type1 /FirstChar 35 /LastChar 35 "
-        "/Widths [500]>>>>>>>>",
+        "<</Font <</F0 <</Type /Font /Subtype /Type0 /ToUnicode 12 0 R>> /F1 <</Type /Font "
+        "/Subtype /Type1 /BaseFont /Helvetica>> /F2 <</Type /Font /Subtype /Type1 /FirstChar 35 "
+        "/LastChar 35 /Widths [500]>> /F3 <</Type /Font /Subtype /Type0 /Encoding /Identity-H "
+        "/ToUnicode 10 0 R /DescendantFonts [<</Type /Font /Subtype /CIDFontType2 /DW 1000 /W "
+        "[257 [500 600 700] 300 310 250]>>]>> /F4 <</Type /Font /Subtype /TrueType /FirstChar 1 "
+        "/Widths [400 400 400 400 800 500] /ToUnicode 11 0 R>>>>>>>>",
         "<</Type /Page /Parent 2 0 R /Contents 6 0 R>>",
         "<</Type /Page /Parent 2 0 R /Contents [7 0 R 8 0 R]>>",
         "<</Type /Page /Parent 2 0 R /Contents 9 0 R>>",
     };
-    /* Page 1: the Type0 occurrence is skipped; Helvetica widths (A, B = 0.667 em). Also an
-     * octal-escaped marker after T* and a hex one after ', and one inside an inline image. */
+    /* Page 1: the Type0 occurrence is skipped (its bytes are not the text, and its
+     * /ToUnicode is damaged); Helvetica widths (A, B = 0.667 em). Also an octal-escaped
+     * marker after T* and a hex one after ', and one inside an inline image. Composite F3
+     * (two-byte codes, /ToUnicode bfrange and bfchar, /W and /DW): "AB" (1 em each at 10)
+     * then "#m6#". Simple F4 with codes that are not the characters (as LibreOffice writes
+     * them): "x#m7#", and "#ttd#" with "tt" one glyph (a ligature). */
     static const char *const c1 =
         "BT /F0 12 Tf 10 10 Td (#m1#) Tj ET\n"
+        "BT /F3 10 Tf 300 400 Td <0104 0105> Tj [<0101> -0 <01020103>] TJ <0101> Tj ET\n"
+        "BT /F4 10 Tf 300 300 Td <0401020301> Tj 0 -50 Td <01050601> Tj ET\n"
         "BT /F1 10 Tf 100 200 Td (AB#m1#) Tj ET\n"
         "BI /W 1 /H 1 /BPC 8 /CS /G ID #m4# EI\n"
         "BT /F1 10 Tf 12 TL 50 60 Td T* (\\043m3\\043) Tj 20 TL <236d35> ' (#) Tj ET\n";
@@ -1110,14 +1119,38 @@ static void test_marker(void **state)
     put_stream_obj(&b, 8, c2b, 0);
     offs[9] = b.len;
     put_stream_obj(&b, 9, c3, 1);
+    offs[10] = b.len;
+    put_stream_obj(&b, 10,
+                   "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+                   "1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+                   "2 beginbfchar <0101> <0023> <0102> <006D> endbfchar\n"
+                   "2 beginbfrange <0103> <0103> [<0036>] <0104> <0105> <0041> endbfrange\n"
+                   "endcmap CMapName currentdict /CMap defineresource pop end end\n",
+                   1);
+    offs[11] = b.len;
+    put_stream_obj(&b, 11,
+                   "begincmap 1 begincodespacerange <00> <FF> endcodespacerange\n"
+                   "4 beginbfchar <01> <0023> <02> <006D> <03> <0037> <04> <0078> endbfchar\n"
+                   "2 beginbfchar <05> <00740074> <06> <0064> endbfchar endcmap\n",
+                   0);
+    offs[12] = b.len;
+    put_stream_obj(&b, 12, "beginbfchar <0023 (((( [[[ <00 beginbfrange <01> <", 0);
     x = b.len;
-    sb_printf(&b, "xref\n0 10\n0000000000 65535 f\r\n");
-    for (i = 1; i <= 9; i++)
+    sb_printf(&b, "xref\n0 13\n0000000000 65535 f\r\n");
+    for (i = 1; i <= 12; i++)
         sb_printf(&b, "%010llu 00000 n\r\n", (unsigned long long)offs[i]);
-    sb_printf(&b, "trailer\n<</Size 10 /Root 1 0 R>>\nstartxref\n%zu\n%%%%EOF\n", x);
+    sb_printf(&b, "trailer\n<</Size 13 /Root 1 0 R>>\nstartxref\n%zu\n%%%%EOF\n", x);
     open_ok(&b, &d);
 
     expect_marker(d, "#m1#", 0, 1, 113.34, 200);
+    /* Composite: after "AB", 2 x 1 em at 10 (the /DW). */
+    expect_marker(d, "#m6#", 0, 1, 320, 400);
+    /* Simple with /ToUnicode: after "x" (0.4 em at 10); the ligature counts as "tt". */
+    expect_marker(d, "#m7#", 0, 1, 304, 300);
+    expect_marker(d, "#ttd#", 0, 1, 300, 250);
+    /* The codes' own bytes are not the text: "\001\002" is not found as such. */
+    assert_int_equal(pdf_find_marker(d, "\001\002\003", 0, &pg, &px, &py, &err),
+                     SERTEL_ERR_NOTFOUND);
     expect_marker(d, "#m3#", 0, 1, 50, 48);
     /* "#m5" is split over ' (next line, leading 20) and a Tj that follows it. */
     expect_marker(d, "#m5#", 0, 1, 50, 28);
@@ -1129,7 +1162,7 @@ static void test_marker(void **state)
     assert_non_null(strstr(err.msg, "not found on page 2"));
     assert_int_equal(pdf_find_marker(d, "#m4#", 0, &pg, &px, &py, &err), SERTEL_ERR_NOTFOUND);
     assert_non_null(strstr(err.msg, "marker '#m4#' not found on any page"));
-    assert_non_null(strstr(err.msg, "simple-font text only"));
+    assert_non_null(strstr(err.msg, "without a /ToUnicode map, are not searched"));
     assert_int_equal(pdf_find_marker(d, "#m9", 3, &pg, &px, &py, &err), SERTEL_ERR_NOTFOUND);
     assert_int_equal(pdf_find_marker(d, "#m1#", 4, &pg, &px, &py, &err), SERTEL_ERR_INVALID);
     assert_int_equal(pdf_find_marker(d, "", 0, &pg, &px, &py, &err), SERTEL_ERR_INVALID);
