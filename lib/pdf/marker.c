@@ -16,7 +16,8 @@
  * characters), or, in a simple font without one, is taken as the
  * character itself. Glyph widths come from the font's /Widths (simple),
  * its descendant's /W and /DW (composite), or Helvetica's metrics for the
- * standard fonts. Text in form XObjects is not searched. The marker (UTF-8)
+ * standard fonts. Form XObjects the page draws (Do) are searched in
+ * place, 8 deep. Annotations are not searched. The marker (UTF-8)
  * matches the text as shown, across string and operator boundaries; its
  * position is the origin of its first glyph in default user space.
  */
@@ -34,6 +35,7 @@
 #define MK_MAX_CMAP (1u << 20) /* a decoded ToUnicode stream */
 #define MK_MAX_ENTRIES 65536   /* ToUnicode or /W entries kept per font */
 #define MK_NO_CHAR 0xFFFFFFFFu /* a code without text: matches nothing */
+#define MK_MAX_FORM_DEPTH 8    /* form XObjects inside form XObjects */
 
 /* Helvetica advance widths (AFM), codes 32..126, in 1/1000 em. */
 static const unsigned short helv[95] = {
@@ -77,7 +79,11 @@ typedef struct gstate {
 
 typedef struct mk {
     pdf_doc *d;
-    const pdf_obj *fonts;           /* the page's /Resources /Font */
+    const pdf_obj *fonts; /* the current /Resources /Font (the page's, or a form's) */
+    const pdf_obj *xobjs; /* the current /Resources /XObject */
+    const pdf_obj *forms[MK_MAX_FORM_DEPTH]; /* the form XObjects being run */
+    unsigned nforms;
+    size_t budget;                  /* decoded content left for this page (forms included) */
     uint32_t marker[MK_MAX_MARKER]; /* its code points */
     size_t mlen;
     gstate gs[MK_MAX_GSTACK];
@@ -742,7 +748,81 @@ static int op_is(const unsigned char *w, size_t n, const char *op)
     return strlen(op) == n && memcmp(w, op, n) == 0;
 }
 
-/* Run the content b[0..len) of one page. */
+static void run_content(mk *m, const unsigned char *b, size_t len);
+
+/* The dictionary res[key] of resources res, or NULL. */
+static const pdf_obj *res_dict(pdf_doc *d, const pdf_obj *res, const char *key)
+{
+    const pdf_obj *o;
+
+    res = pdf_resolve(d, res);
+    if (res == NULL || res->type != PDF_DICT)
+        return NULL;
+    o = pdf_resolve(d, pdf_dict_get(res, key));
+    return o != NULL && o->type == PDF_DICT ? o : NULL;
+}
+
+/*
+ * Do: a form XObject's content run in place (ISO 32000-1 §8.10.1): its
+ * /Matrix on the CTM, its own /Resources (else the caller's), the text
+ * state kept around it. Bounded: MK_MAX_FORM_DEPTH deep, no form inside
+ * itself, the page's decoded-content budget shared.
+ */
+static void run_form(mk *m, const unsigned char *name, size_t nlen)
+{
+    const pdf_obj *x, *mtx, *res;
+    const pdf_obj *fonts = m->fonts, *xobjs = m->xobjs;
+    unsigned char *b = NULL;
+    size_t len = 0, i;
+    double tm[6], tlm[6];
+    char key[128];
+    sertel_err e = {0};
+    gstate *g;
+
+    if (m->xobjs == NULL || nlen == 0 || nlen >= sizeof(key) || m->nforms == MK_MAX_FORM_DEPTH ||
+        m->depth + 1 >= MK_MAX_GSTACK)
+        return;
+    memcpy(key, name, nlen);
+    key[nlen] = '\0';
+    x = pdf_resolve(m->d, pdf_dict_get(m->xobjs, key));
+    if (x == NULL || x->type != PDF_STREAM ||
+        !pdf_is_name(pdf_resolve(m->d, pdf_dict_get(x, "Subtype")), "Form"))
+        return;
+    for (i = 0; i < m->nforms; i++)
+        if (m->forms[i] == x)
+            return; /* a form that draws itself */
+    if (m->budget == 0 || pdf_stream_decode(m->d, x, m->budget, &b, &len, &e) != SERTEL_OK)
+        return;
+    m->budget -= len < m->budget ? len : m->budget;
+    /* q, then cm /Matrix */
+    m->gs[m->depth + 1] = m->gs[m->depth];
+    m->depth++;
+    g = &m->gs[m->depth];
+    mtx = pdf_resolve(m->d, pdf_dict_get(x, "Matrix"));
+    if (mtx != NULL && mtx->type == PDF_ARRAY && mtx->u.arr.n == 6) {
+        double fm[6];
+        for (i = 0; i < 6; i++)
+            fm[i] = num_of(m->d, mtx->u.arr.items[i]);
+        mat_mul(fm, g->ctm, g->ctm);
+    }
+    res = pdf_dict_get(x, "Resources");
+    if (res != NULL) {
+        m->fonts = res_dict(m->d, res, "Font");
+        m->xobjs = res_dict(m->d, res, "XObject");
+    }
+    memcpy(tm, m->tm, sizeof(tm));
+    memcpy(tlm, m->tlm, sizeof(tlm));
+    m->forms[m->nforms++] = x;
+    run_content(m, b, len);
+    m->nforms--;
+    memcpy(m->tm, tm, sizeof(tm));
+    memcpy(m->tlm, tlm, sizeof(tlm));
+    m->fonts = fonts;
+    m->xobjs = xobjs;
+    free(b);
+}
+
+/* Run the content b[0..len) of a page or form XObject. */
 static void run_content(mk *m, const unsigned char *b, size_t len)
 {
     double num[MK_MAX_NUMS];
@@ -857,6 +937,12 @@ static void run_content(mk *m, const unsigned char *b, size_t len)
                 show_string(m, b, len, str);
             } else if (op_is(w, wn, "TJ") && arr_s != SIZE_MAX) {
                 show_array(m, b, arr_s, arr_e);
+            } else if (op_is(w, wn, "Do") && name_n > 0) {
+                /* The form runs between an implicit q and Q, whatever its own q/Q do. */
+                unsigned depth = m->depth, overflow = m->overflow;
+                run_form(m, b + name_s, name_n);
+                m->depth = depth;
+                m->overflow = overflow;
             } else if (op_is(w, wn, "BI")) {
                 /* Inline image: skip to "EI" between white space. */
                 while (pos + 2 < len && !(is_ws(b[pos]) && b[pos + 1] == 'E' && b[pos + 2] == 'I' &&
@@ -983,12 +1069,10 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
                 m->marker[m->mlen++] = (uint32_t)cp;
             }
         }
-        res = pdf_resolve(d, pg.resources);
-        if (res != NULL && res->type == PDF_DICT) {
-            m->fonts = pdf_resolve(d, pdf_dict_get(res, "Font"));
-            if (m->fonts != NULL && m->fonts->type != PDF_DICT)
-                m->fonts = NULL;
-        }
+        res = pg.resources;
+        m->fonts = res_dict(d, res, "Font");
+        m->xobjs = res_dict(d, res, "XObject");
+        m->budget = MK_MAX_CONTENT > clen ? MK_MAX_CONTENT - clen : 0;
         mat_id(m->gs[0].ctm);
         m->gs[0].font = -1;
         m->gs[0].th = 1;
@@ -1008,12 +1092,14 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
         mk_free(m);
     }
     if (page != 0)
-        return sertel_err_set(err, SERTEL_ERR_NOTFOUND,
-                              "marker '%s' not found on page %zu (text in form XObjects, and "
-                              "composite fonts without a /ToUnicode map, are not searched)",
-                              marker, page);
-    return sertel_err_set(err, SERTEL_ERR_NOTFOUND,
-                          "marker '%s' not found on any page (text in form XObjects, and "
-                          "composite fonts without a /ToUnicode map, are not searched)",
-                          marker);
+        return sertel_err_set(
+            err, SERTEL_ERR_NOTFOUND,
+            "marker '%s' not found on page %zu (composite fonts without a /ToUnicode map, "
+            "annotations and text drawn as images are not searched)",
+            marker, page);
+    return sertel_err_set(
+        err, SERTEL_ERR_NOTFOUND,
+        "marker '%s' not found on any page (composite fonts without a /ToUnicode map, "
+        "annotations and text drawn as images are not searched)",
+        marker);
 }

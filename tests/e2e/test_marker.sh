@@ -7,8 +7,9 @@
 # independent reader: pdftotext must read the letter's text from them, and
 # the widget sertel puts at the marker must start where `pdftotext -bbox`
 # says the word "#ttd#" starts (baseline from its box and the font's
-# descent). Also a marker split over TJ elements with character spacing,
-# and a marker that is not there (exit 2, no output).
+# descent). Also a marker split over TJ elements with character spacing, the
+# Word-style letter merged onto another page by qpdf --overlay (a form
+# XObject), and a marker that is not there (exit 2, no output).
 . "$(dirname "$0")/lib.sh"
 for tool in pdftotext pdfsig qpdf python3; do
     command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
@@ -90,9 +91,17 @@ pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Coun
      stream(content),
      b"<< /Type /Font /Subtype /TrueType /BaseFont /BAAAAA+LiberationSans /FirstChar 1 /LastChar %d /Widths [%s] /FontDescriptor 6 0 R /ToUnicode 7 0 R >>" % (len(chars), widths),
      desc % b"BAAAAA+LiberationSans", stream(tu)], "libreoffice.pdf")
-PY
 
-for f in word libreoffice; do
+# A blank page, for qpdf to lay the Word-style letter over (as a form XObject).
+pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+     b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"], "blank.pdf")
+PY
+# Merged documents: qpdf --overlay draws the letter's page as a form XObject.
+qpdf "$T/blank.pdf" --overlay "$T/word.pdf" -- "$T/merged.pdf" || { echo "qpdf --overlay failed"; exit 1; }
+qpdf --show-object=3 "$T/merged.pdf" 2>/dev/null | grep -q "/XObject" && pass "merged: the letter is a form XObject (qpdf --overlay)" ||
+    fail "merged: no form XObject"
+
+for f in word libreoffice merged; do
     pdftotext -layout "$T/$f.pdf" - >"$T/$f.txt" 2>/dev/null
     expect_grep "Tanda tangan: #ttd#" "$T/$f.txt" "$f style: pdftotext reads the text (the /ToUnicode map is right)"
     grep -q "#ttd#" "$T/$f.pdf" && fail "$f style: the marker's bytes are in the file" ||

@@ -233,7 +233,7 @@ for v in marker marker-os; do
         near Ditandatangani Lampiran "$T/$v-2.pdf" 2 150 50
 done
 expect_exit 2 "missing marker refused" -- sign budi "$T/marker.pdf" "$T/mk-x.pdf" --marker "#nope#"
-expect_grep "marker '#nope#' not found on any page .text in form XObjects" \
+expect_grep "marker '#nope#' not found on any page .composite fonts without" \
     "$T/err" "missing marker: clear message"
 [ ! -e "$T/mk-x.pdf" ] && pass "missing marker: no output file" || fail "missing marker left output"
 expect_exit 2 "marker not on the given --page refused" -- sign budi "$T/marker.pdf" "$T/mk-p1.pdf" \

@@ -1073,7 +1073,7 @@ static void test_marker(void **state)
         "/LastChar 35 /Widths [500]>> /F3 <</Type /Font /Subtype /Type0 /Encoding /Identity-H "
         "/ToUnicode 10 0 R /DescendantFonts [<</Type /Font /Subtype /CIDFontType2 /DW 1000 /W "
         "[257 [500 600 700] 300 310 250]>>]>> /F4 <</Type /Font /Subtype /TrueType /FirstChar 1 "
-        "/Widths [400 400 400 400 800 500] /ToUnicode 11 0 R>>>>>>>>",
+        "/Widths [400 400 400 400 800 500] /ToUnicode 11 0 R>>>> /XObject <</Fm1 13 0 R>>>>>>",
         "<</Type /Page /Parent 2 0 R /Contents 6 0 R>>",
         "<</Type /Page /Parent 2 0 R /Contents [7 0 R 8 0 R]>>",
         "<</Type /Page /Parent 2 0 R /Contents 9 0 R>>",
@@ -1088,6 +1088,7 @@ static void test_marker(void **state)
         "BT /F0 12 Tf 10 10 Td (#m1#) Tj ET\n"
         "BT /F3 10 Tf 300 400 Td <0104 0105> Tj [<0101> -0 <01020103>] TJ <0101> Tj ET\n"
         "BT /F4 10 Tf 300 300 Td <0401020301> Tj 0 -50 Td <01050601> Tj ET\n"
+        "q 1 0 0 1 0 0 cm /Fm1 Do Q\n"
         "BT /F1 10 Tf 100 200 Td (AB#m1#) Tj ET\n"
         "BI /W 1 /H 1 /BPC 8 /CS /G ID #m4# EI\n"
         "BT /F1 10 Tf 12 TL 50 60 Td T* (\\043m3\\043) Tj 20 TL <236d35> ' (#) Tj ET\n";
@@ -1135,11 +1136,30 @@ static void test_marker(void **state)
                    0);
     offs[12] = b.len;
     put_stream_obj(&b, 12, "beginbfchar <0023 (((( [[[ <00 beginbfrange <01> <", 0);
+    /* Form XObjects: Fm1 (moved by 100, 100; its own fonts) shows #m8# and runs Fm2
+     * (scaled by 2, the resources of Fm1), which shows #mA# and tries to run itself. */
+    offs[13] = b.len;
+    {
+        static const char fm1[] = "BT /F1 10 Tf 10 20 Td (#m8#) Tj ET /Fm2 Do";
+        static const char fm2[] = "/Fm2 Do BT /F1 5 Tf 1 2 Td (#mA#) Tj ET";
+        sb_printf(&b,
+                  "13 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 500 500] /Matrix [1 0 0 1 "
+                  "100 100] /Resources <</Font <</F1 <</Type /Font /Subtype /Type1 /BaseFont "
+                  "/Helvetica>>>> /XObject <</Fm2 14 0 R>>>> /Length %zu>>\nstream\n%s\nendstream\n"
+                  "endobj\n",
+                  strlen(fm1), fm1);
+        offs[14] = b.len;
+        sb_printf(
+            &b,
+            "14 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 500 500] /Matrix [2 0 0 2 0 "
+            "0] /Length %zu>>\nstream\n%s\nendstream\nendobj\n",
+            strlen(fm2), fm2);
+    }
     x = b.len;
-    sb_printf(&b, "xref\n0 13\n0000000000 65535 f\r\n");
-    for (i = 1; i <= 12; i++)
+    sb_printf(&b, "xref\n0 15\n0000000000 65535 f\r\n");
+    for (i = 1; i <= 14; i++)
         sb_printf(&b, "%010llu 00000 n\r\n", (unsigned long long)offs[i]);
-    sb_printf(&b, "trailer\n<</Size 13 /Root 1 0 R>>\nstartxref\n%zu\n%%%%EOF\n", x);
+    sb_printf(&b, "trailer\n<</Size 15 /Root 1 0 R>>\nstartxref\n%zu\n%%%%EOF\n", x);
     open_ok(&b, &d);
 
     expect_marker(d, "#m1#", 0, 1, 113.34, 200);
@@ -1148,6 +1168,9 @@ static void test_marker(void **state)
     /* Simple with /ToUnicode: after "x" (0.4 em at 10); the ligature counts as "tt". */
     expect_marker(d, "#m7#", 0, 1, 304, 300);
     expect_marker(d, "#ttd#", 0, 1, 300, 250);
+    /* In form XObjects: their /Matrix on the CTM, nested, a form running itself skipped. */
+    expect_marker(d, "#m8#", 0, 1, 110, 120);
+    expect_marker(d, "#mA#", 0, 1, 102, 104);
     /* The codes' own bytes are not the text: "\001\002" is not found as such. */
     assert_int_equal(pdf_find_marker(d, "\001\002\003", 0, &pg, &px, &py, &err),
                      SERTEL_ERR_NOTFOUND);
@@ -1162,7 +1185,8 @@ static void test_marker(void **state)
     assert_non_null(strstr(err.msg, "not found on page 2"));
     assert_int_equal(pdf_find_marker(d, "#m4#", 0, &pg, &px, &py, &err), SERTEL_ERR_NOTFOUND);
     assert_non_null(strstr(err.msg, "marker '#m4#' not found on any page"));
-    assert_non_null(strstr(err.msg, "without a /ToUnicode map, are not searched"));
+    assert_non_null(
+        strstr(err.msg, "without a /ToUnicode map, annotations and text drawn as images"));
     assert_int_equal(pdf_find_marker(d, "#m9", 3, &pg, &px, &py, &err), SERTEL_ERR_NOTFOUND);
     assert_int_equal(pdf_find_marker(d, "#m1#", 4, &pg, &px, &py, &err), SERTEL_ERR_INVALID);
     assert_int_equal(pdf_find_marker(d, "", 0, &pg, &px, &py, &err), SERTEL_ERR_INVALID);
