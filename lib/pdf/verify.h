@@ -84,7 +84,8 @@ typedef struct vfy_certrev {
     char role[8];      /* "signer", "ca", "tsa", "tsa-ca" */
     char subject[256]; /* RFC 2253 */
     char status[16];   /* "good", "revoked", "unknown", "not needed" (ocsp-nocheck) */
-    char source[32];   /* "DSS OCSP", "DSS CRL", "CMS CRL", "online OCSP", "online CRL", "" */
+    char source[32];   /* "DSS OCSP", "DSS CRL", "CMS OCSP", "CMS CRL", "online OCSP", "online CRL",
+                          "" */
     char time[40];     /* revocation time when revoked */
     char reason[32];   /* CRLReason name when revoked */
 } vfy_certrev;

@@ -364,7 +364,7 @@ typedef struct chain_rev {
 } chain_rev;
 
 /* Revocation of every certificate of chain but the last (the trust anchor). */
-static void check_chain_rev(const vfy_opts *o, const vfy_revdata *rd, STACK_OF(X509_CRL) * crls,
+static void check_chain_rev(const vfy_opts *o, const vfy_revdata *rd, const vfy_revdata *crls,
                             STACK_OF(X509) * pool, STACK_OF(X509) * chain, int tsa, time_t now,
                             vfy_sig *s, chain_rev *cr)
 {
@@ -453,7 +453,7 @@ static int report_revocation(vfy_sig *s, const vfy_rev_result *l, int offline, c
 }
 
 /* The signer's chain: revocation and its conclusion (see verify.h). */
-static void check_signer_rev(const vfy_opts *o, const vfy_revdata *rd, STACK_OF(X509_CRL) * crls,
+static void check_signer_rev(const vfy_opts *o, const vfy_revdata *rd, const vfy_revdata *crls,
                              STACK_OF(X509) * pool, STACK_OF(X509) * chain, int have_tst,
                              time_t gen, time_t now, vfy_sig *s, int *lt)
 {
@@ -515,7 +515,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     STACK_OF(CMS_SignerInfo) * sis;
     CMS_SignerInfo *si;
     STACK_OF(X509) *certs = NULL;
-    STACK_OF(X509_CRL) *crls = NULL;
+    vfy_revdata cmsrd; /* what the CMS carries: its CRLs, Adobe's revocation archive */
     X509 *signer = NULL;
     X509_ALGOR *dalg = NULL;
     const EVP_MD *md;
@@ -530,6 +530,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     STACK_OF(X509) *chain = NULL;
     chain_rev cr;
 
+    memset(&cmsrd, 0, sizeof(cmsrd));
     snprintf(s->certificate_status, sizeof(s->certificate_status), "unknown");
     if (len == 0 || len > VFY_MAX_CMS) {
         vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE", "the signature is empty or too large");
@@ -684,7 +685,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
         if (X509_up_ref(x) && !sk_X509_push(certs, x))
             X509_free(x);
     }
-    crls = CMS_get1_crls(cms);
+    vfy_revdata_load_cms(cms, si, &cmsrd);
     /* Signature time-stamp (unsigned attribute). */
     idx = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
     if (idx >= 0) {
@@ -700,7 +701,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
             /* The TSA's chain and its revocation. */
             chain = tsa != NULL ? build_chain(st, tsa, certs, gen) : NULL;
             if (chain != NULL) {
-                check_chain_rev(o, rd, crls, certs, chain, 1, now, s, &cr);
+                check_chain_rev(o, rd, &cmsrd, certs, chain, 1, now, s, &cr);
                 lt = cr.all_embedded && cr.unknown == 0;
                 if (cr.leaf.status == VFY_REV_REVOKED && cr.leaf.rev_time <= gen) {
                     vfy_note(s, "the TSA's certificate was revoked before the time-stamp: the "
@@ -742,7 +743,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     }
     ERR_clear_error();
     if (chain != NULL)
-        check_signer_rev(o, rd, crls, certs, chain, have_tst, gen, now, s, &lt);
+        check_signer_rev(o, rd, &cmsrd, certs, chain, have_tst, gen, now, s, &lt);
     if (s->revocation[0] == '\0')
         snprintf(s->revocation, sizeof(s->revocation), "not checked");
     check_usage(signer, s);
@@ -765,7 +766,7 @@ out:
     X509_free(tsa);
     X509_STORE_CTX_free(xc);
     X509_STORE_free(st);
-    sk_X509_CRL_pop_free(crls, X509_CRL_free);
+    vfy_revdata_free(&cmsrd);
     sk_X509_pop_free(certs, X509_free);
     CMS_ContentInfo_free(cms);
     return s->integrity;

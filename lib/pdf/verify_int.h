@@ -5,6 +5,7 @@
 #define SERTEL_PDF_VERIFY_INT_H
 
 #include <openssl/evp.h>
+#include <openssl/cms.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
@@ -50,9 +51,21 @@ typedef struct vfy_rev_result {
 void vfy_revdata_load_dss(pdf_doc *d, const pdf_obj *catalog, vfy_revdata *rd);
 void vfy_revdata_free(vfy_revdata *rd);
 const char *vfy_rev_reason_name(int reason);
-/* Status of cert (issued by issuer) at validation time now; see verify_rev.c. */
-void vfy_rev_check(const vfy_revdata *rd, STACK_OF(X509_CRL) * cms_crls, STACK_OF(X509) * pool,
-                   X509 *cert, X509 *issuer, int offline, time_t now, vfy_rev_result *out);
+/*
+ * The revocation data a signature's CMS carries: its crls field and, in
+ * Adobe's adbe-revocationInfoArchival signed attribute (OID
+ * 1.2.840.113583.1.1.8, written by Acrobat and iText), CRLs and OCSP
+ * responses. out is filled (possibly empty); free with vfy_revdata_free.
+ */
+void vfy_revdata_load_cms(CMS_ContentInfo *cms, CMS_SignerInfo *si, vfy_revdata *out);
+
+/*
+ * Status of cert (issued by issuer) at validation time now: from the DSS
+ * (rd), then from the CMS (cms, vfy_revdata_load_cms), then online unless
+ * offline; see verify_rev.c. Either may be NULL.
+ */
+void vfy_rev_check(const vfy_revdata *rd, const vfy_revdata *cms, STACK_OF(X509) * pool, X509 *cert,
+                   X509 *issuer, int offline, time_t now, vfy_rev_result *out);
 
 /* CAdES / PKCS#7 signature (returns integrity); rd: the document's DSS or NULL. */
 int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,

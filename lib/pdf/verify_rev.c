@@ -16,6 +16,8 @@
  * evidence: it is accepted after its nextUpdate (that is what B-LT keeps).
  */
 #include <openssl/err.h>
+#include <openssl/asn1t.h>
+#include <openssl/cms.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
@@ -64,6 +66,68 @@ static void add_ocsp_der(vfy_revdata *rd, const unsigned char *der, size_t len)
     }
     rd->ocsps = na;
     na[rd->n_ocsps++] = b;
+}
+
+/*
+ * adbe-revocationInfoArchival (Adobe's PDF signature documentation):
+ *   RevocationInfoArchival ::= SEQUENCE {
+ *     crl          [0] EXPLICIT SEQUENCE OF CRLs OPTIONAL,
+ *     ocsp         [1] EXPLICIT SEQUENCE OF OCSPResponse OPTIONAL,
+ *     otherRevInfo [2] EXPLICIT SEQUENCE OF OtherRevInfo OPTIONAL }
+ * The OCSP responses are kept as ANY and parsed one by one (a damaged one
+ * is skipped, not the whole attribute).
+ */
+typedef struct adbe_revinfo {
+    STACK_OF(X509_CRL) * crl;
+    STACK_OF(ASN1_TYPE) * ocsp;
+    STACK_OF(ASN1_TYPE) * other;
+} ADBE_REVINFO;
+
+DECLARE_ASN1_FUNCTIONS(ADBE_REVINFO)
+ASN1_SEQUENCE(ADBE_REVINFO) =
+    {
+        ASN1_EXP_SEQUENCE_OF_OPT(ADBE_REVINFO, crl, X509_CRL, 0),
+        ASN1_EXP_SEQUENCE_OF_OPT(ADBE_REVINFO, ocsp, ASN1_ANY, 1),
+        ASN1_EXP_SEQUENCE_OF_OPT(ADBE_REVINFO, other, ASN1_ANY, 2),
+} ASN1_SEQUENCE_END(ADBE_REVINFO) IMPLEMENT_ASN1_FUNCTIONS(ADBE_REVINFO)
+
+#define VFY_ADBE_REVINFO_OID "1.2.840.113583.1.1.8"
+#define VFY_CMS_REV_MAX 64 /* CRLs and OCSP responses taken from one signature */
+
+        void vfy_revdata_load_cms(CMS_ContentInfo * cms, CMS_SignerInfo *si, vfy_revdata *out)
+{
+    ASN1_OBJECT *oid = OBJ_txt2obj(VFY_ADBE_REVINFO_OID, 1);
+    ASN1_STRING *v = NULL;
+    ADBE_REVINFO *ri = NULL;
+    int i;
+
+    memset(out, 0, sizeof(*out));
+    out->crls = CMS_get1_crls(cms);
+    if (out->crls == NULL)
+        out->crls = sk_X509_CRL_new_null();
+    if (oid != NULL && si != NULL)
+        v = CMS_signed_get0_data_by_OBJ(si, oid, -3, V_ASN1_SEQUENCE);
+    if (v != NULL) {
+        const unsigned char *p = ASN1_STRING_get0_data(v);
+        ri = d2i_ADBE_REVINFO(NULL, &p, ASN1_STRING_length(v));
+    }
+    for (i = 0; ri != NULL && out->crls != NULL && i < sk_X509_CRL_num(ri->crl) &&
+                sk_X509_CRL_num(out->crls) < VFY_CMS_REV_MAX;
+         i++) {
+        X509_CRL *c = sk_X509_CRL_value(ri->crl, i);
+        if (X509_CRL_up_ref(c) && !sk_X509_CRL_push(out->crls, c))
+            X509_CRL_free(c);
+    }
+    for (i = 0; ri != NULL && i < sk_ASN1_TYPE_num(ri->ocsp) && out->n_ocsps < VFY_CMS_REV_MAX;
+         i++) {
+        ASN1_TYPE *t = sk_ASN1_TYPE_value(ri->ocsp, i);
+        if (t->type == V_ASN1_SEQUENCE)
+            add_ocsp_der(out, ASN1_STRING_get0_data(t->value.sequence),
+                         (size_t)ASN1_STRING_length(t->value.sequence));
+    }
+    ADBE_REVINFO_free(ri);
+    ASN1_OBJECT_free(oid);
+    ERR_clear_error();
 }
 
 /* Each stream of the DSS array key, decoded (bounded), passed to fn. */
@@ -294,8 +358,8 @@ static int fetch_crl(X509 *cert, X509 *issuer, time_t now, vfy_rev_result *out)
     return done;
 }
 
-void vfy_rev_check(const vfy_revdata *rd, STACK_OF(X509_CRL) * cms_crls, STACK_OF(X509) * pool,
-                   X509 *cert, X509 *issuer, int offline, time_t now, vfy_rev_result *out)
+void vfy_rev_check(const vfy_revdata *rd, const vfy_revdata *cms, STACK_OF(X509) * pool, X509 *cert,
+                   X509 *issuer, int offline, time_t now, vfy_rev_result *out)
 {
     size_t i;
     int k;
@@ -315,8 +379,14 @@ void vfy_rev_check(const vfy_revdata *rd, STACK_OF(X509_CRL) * cms_crls, STACK_O
             out->embedded = 1;
             return;
         }
-    for (k = 0; cms_crls != NULL && k < sk_X509_CRL_num(cms_crls); k++)
-        if (crl_status(sk_X509_CRL_value(cms_crls, k), cert, issuer, now, 0, out)) {
+    for (i = 0; cms != NULL && i < cms->n_ocsps; i++)
+        if (ocsp_status(cms->ocsps[i], cert, issuer, pool, now, 0, out)) {
+            snprintf(out->source, sizeof(out->source), "CMS OCSP");
+            out->embedded = 1;
+            return;
+        }
+    for (k = 0; cms != NULL && cms->crls != NULL && k < sk_X509_CRL_num(cms->crls); k++)
+        if (crl_status(sk_X509_CRL_value(cms->crls, k), cert, issuer, now, 0, out)) {
             snprintf(out->source, sizeof(out->source), "CMS CRL");
             out->embedded = 1;
             return;
