@@ -153,6 +153,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     char *pass = NULL, *pdfpw = NULL, *end, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
+    char docid[33] = "";
     pki *p = NULL;
     sertel_err err = {0};
 
@@ -366,12 +367,27 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         rc = pades_sign_file(argv[optind], argv[optind + 1], &po, &err);
     if (rc != SERTEL_OK)
         goto fail;
-    printf("signed %s -> %s (%s%s%s)\n", argv[optind], argv[optind + 1],
+    if (rs != NULL) {
+        /* An owner's key the home holds: the document goes into its register (and audit
+         * log); a signature the home cannot account for is not kept. */
+        char lvl[32];
+        snprintf(lvl, sizeof(lvl), "%s%s", detached ? "CAdES " : "", pades_level_name(po.level));
+        if (ra_sign_record(r, rs, argv[optind + 1], lvl, docid, &err) != SERTEL_OK) {
+            if (unlink(argv[optind + 1]) == 0)
+                sertel_err_prefix(&err, "the signed file was not kept (%s)", argv[optind + 1]);
+            else
+                sertel_err_prefix(&err, "%s is signed but not recorded: delete it",
+                                  argv[optind + 1]);
+            goto fail;
+        }
+    }
+    printf("signed %s -> %s (%s%s%s)%s%s\n", argv[optind], argv[optind + 1],
            detached ? "CAdES " : "PAdES ", pades_level_name(po.level),
            sop->certify == 1   ? ", certified: no changes allowed"
            : sop->certify == 2 ? ", certified: form filling and signing allowed"
            : sop->certify == 3 ? ", certified: forms, signing and annotations allowed"
-                               : "");
+                               : "",
+           docid[0] ? ", document id " : "", docid);
     rc = EXIT_OK;
     goto out;
 fail:

@@ -766,3 +766,54 @@ int ra_unlock(ra *r, const ra_actor *by, const char *email, sertel_err *err)
     store_rollback(r->st);
     return rc;
 }
+
+/* --- the register of signed documents --- */
+
+int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *level, char id[33],
+                   sertel_err *err)
+{
+    unsigned char md[32], rnd[16];
+    char serial[41], hex[65], email[300], esc[600], details[400];
+    store_stmt *q = NULL;
+    int rc;
+
+    id[0] = '\0';
+    if (s->cert == NULL || ca_serial_hex(s->cert, serial, sizeof(serial)) != SERTEL_OK)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "the signer has no certificate");
+    if ((rc = fs_sha256_file(path, md, err)) != SERTEL_OK)
+        return rc;
+    randombytes_buf(rnd, sizeof(rnd));
+    hex_encode(rnd, sizeof(rnd), id);
+    hex_encode(md, sizeof(md), hex);
+    if ((rc = store_begin(r->st, err)) != SERTEL_OK)
+        return rc;
+    rc =
+        store_queryf(r->st, &q, err, "SELECT email FROM accounts WHERE id = ?", "i", s->account_id);
+    if (rc == SERTEL_OK) {
+        rc = store_step(q, err);
+        if (rc == STORE_ROW) {
+            snprintf(email, sizeof(email), "%s", store_col_text(q, 0));
+            rc = SERTEL_OK;
+        } else if (rc == STORE_DONE) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "the signer's account is unknown");
+        }
+    }
+    store_finalize(q);
+    if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err,
+                         "INSERT INTO signed_documents (id, account_id, cert_serial, signed_at, "
+                         "sha256, level) VALUES (?, ?, ?, ?, ?, ?)",
+                         "titibt", id, s->account_id, serial, (int64_t)time(NULL), md, sizeof(md),
+                         level);
+    if (rc == SERTEL_OK) {
+        ra_json_escape(email, esc, sizeof(esc));
+        snprintf(details, sizeof(details),
+                 "{\"sha256\":\"%s\",\"level\":\"%s\",\"cert_serial\":\"%s\"}", hex, level, serial);
+        rc = ra_audit(r, esc, "doc.signed", id, details, err);
+    }
+    if (rc == SERTEL_OK)
+        return ca_txn_commit(r->ca, err);
+    store_rollback(r->st);
+    id[0] = '\0';
+    return rc;
+}

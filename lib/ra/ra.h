@@ -196,6 +196,17 @@ void ra_signer_free(ra_signer *s);
 int ra_sign_authorize(ra *r, const char *email, const char *passphrase, const char *otp,
                       ra_signer **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 5);
 
+/*
+ * Record a document the owner of s signed (after the signed file was
+ * written to path): a random 128-bit id (32 hex digits, BSrE's
+ * id_dokumen), the owner, the certificate, the time, the file's SHA-256
+ * and the level, in the signed_documents table and the audit log
+ * (doc.signed), committed durably. The caller removes the file when this
+ * fails, so that no signature exists that the home does not know of.
+ */
+int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *level, char id[33],
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
+
 /* Enrol TOTP (needs the passphrase); uri_out receives the otpauth:// URI. */
 int ra_totp_enroll(ra *r, const char *email, const char *passphrase, char *uri_out, size_t cap,
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);

@@ -160,6 +160,17 @@ const struct store_migration store_migrations[] = {
      "  epoch BIGINT NOT NULL,"
      "  der BLOB NOT NULL);"
      "INSERT INTO meta (key, value) VALUES ('revocation.epoch', '0');"},
+
+    {4, "signed documents: one row per document an owner signed with a key the home holds",
+     "CREATE TABLE signed_documents ("
+     "  id TEXT NOT NULL PRIMARY KEY," /* 32 hex digits, random: id_dokumen */
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  cert_serial TEXT NOT NULL REFERENCES certificates (serial),"
+     "  signed_at BIGINT NOT NULL,"
+     "  sha256 BLOB NOT NULL," /* of the signed file as written */
+     "  level TEXT NOT NULL);" /* B-B ... B-LTA, or CAdES B-B / B-T */
+     "CREATE INDEX signed_documents_sha256 ON signed_documents (sha256);"
+     "CREATE INDEX signed_documents_account ON signed_documents (account_id, signed_at);"},
 };
 
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

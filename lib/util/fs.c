@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,39 @@ int fs_create_excl(const char *path, const void *data, size_t len, mode_t mode, 
         return sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(e));
     }
     return SERTEL_OK;
+}
+
+int fs_sha256_file(const char *path, unsigned char out[32], sertel_err *err)
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned char *blk = malloc(1u << 20);
+    unsigned int n32 = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = SERTEL_OK;
+    ssize_t n;
+
+    if (c == NULL || blk == NULL || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (fd < 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    while ((n = read(fd, blk, 1u << 20)) > 0)
+        if (!EVP_DigestUpdate(c, blk, (size_t)n)) {
+            rc = sertel_err_set(err, SERTEL_ERR_CRYPTO, "hashing %s failed", path);
+            goto out;
+        }
+    if (n < 0)
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    else if (!EVP_DigestFinal_ex(c, out, &n32) || n32 != 32)
+        rc = sertel_err_set(err, SERTEL_ERR_CRYPTO, "hashing %s failed", path);
+out:
+    if (fd >= 0)
+        close(fd);
+    free(blk);
+    EVP_MD_CTX_free(c);
+    return rc;
 }
 
 int fs_exists(const char *path)

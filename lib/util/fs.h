@@ -45,6 +45,10 @@ int fs_sync_dir(const char *dir, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 /* 1 when path exists (any type), 0 otherwise. */
 int fs_exists(const char *path) SERTEL_NONNULL(1);
 
+/* The SHA-256 of the file at path, read in 1 MiB blocks (any size). SERTEL_ERR_IO on failure. */
+int fs_sha256_file(const char *path, unsigned char out[32], sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
 /* Remove a directory tree (used to undo a failed init). Best effort. */
 void fs_rmtree(const char *path) SERTEL_NONNULL(1);
 

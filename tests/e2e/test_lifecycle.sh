@@ -146,6 +146,15 @@ expect_grep "Common Name: Siti Rahayu" "$T/pdfsig.txt" "pdfsig: signed by the ow
 expect_grep "Signature is Valid" "$T/pdfsig.txt" "pdfsig: signature valid"
 expect_grep "Certificate is Trusted" "$T/pdfsig.txt" "pdfsig: certificate trusted"
 expect_grep "Total document signed" "$T/pdfsig.txt" "pdfsig: whole document signed"
+# The home's register of signed documents: an id (BSrE's id_dokumen), the file's SHA-256, audited.
+DOCID=$(sed -n 's/.*, document id \([0-9a-f]\{32\}\)$/\1/p' "$T/out")
+[ -n "$DOCID" ] && pass "the owner's signature is registered as document $DOCID" || fail "no document id: $(cat "$T/out")"
+row=$(sqlite3 "file:$H/sertel.db?mode=ro" "SELECT lower(hex(sha256)) || ' ' || level || ' ' || cert_serial FROM signed_documents WHERE id = '$DOCID'")
+[ "${row%% *}" = "$(sha256sum "$T/siti-signed.pdf" | cut -d' ' -f1)" ] && pass "the register holds the signed file's SHA-256" ||
+    fail "register row: $row"
+expect_grep " B-T " <(echo "$row ") "the register holds the level"
+sqlite3 "file:$H/sertel.db?mode=ro" "SELECT actor || ' ' || event || ' ' || object FROM audit_log ORDER BY seq" >"$T/audit"
+expect_grep "^siti@contoh.go.id doc.signed $DOCID$" "$T/audit" "the audit log records doc.signed for it"
 # B-LT: a Document Security Store with the chains, OCSP responses and CRLs.
 expect_exit 0 "sign B-LT as the owner" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-LT "$D/letter.pdf" "$T/siti-lt.pdf"
 pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-lt.pdf" >"$T/pdfsig-lt.txt" 2>&1

@@ -413,6 +413,68 @@ static void test_stolen_database(void **state)
     ra_close(r);
 }
 
+/* The register of signed documents: a row and a doc.signed entry; nothing when the file is gone. */
+static void test_sign_record(void **state)
+{
+    struct fx *f = *state;
+    char email[64], path[4096], id[33], id2[33];
+    unsigned char md[32];
+    ra *r = NULL;
+    ra_signer *sg = NULL;
+    sertel_err err = {0};
+    store_stmt *q = NULL;
+    const void *blob;
+    size_t blen = 0;
+    FILE *fp;
+
+    issue_for(f, email, sizeof(email), "passphrase yang benar");
+    assert_int_equal(ra_open(f->home, &r, &err), SERTEL_OK);
+    assert_int_equal(ra_sign_authorize(r, email, "passphrase yang benar", NULL, &sg, &err),
+                     SERTEL_OK);
+    snprintf(path, sizeof(path), "%s/signed.pdf", f->dir);
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs("%PDF-1.7 a signed document\n", fp);
+    fclose(fp);
+    if (ra_sign_record(r, sg, path, "B-T", id, &err) != SERTEL_OK)
+        fail_msg("ra_sign_record: %s", err.msg);
+    assert_int_equal(strlen(id), 32);
+    assert_int_equal(ra_sign_record(r, sg, path, "B-T", id2, &err), SERTEL_OK);
+    assert_string_not_equal(id, id2); /* each signing its own id */
+    assert_int_equal(fs_sha256_file(path, md, &err), SERTEL_OK);
+    assert_int_equal(store_queryf(r->st, &q, &err,
+                                  "SELECT sha256, level FROM signed_documents WHERE id = ?", "t",
+                                  id),
+                     SERTEL_OK);
+    assert_int_equal(store_step(q, &err), STORE_ROW);
+    blob = store_col_blob(q, 0, &blen);
+    assert_int_equal(blen, 32);
+    assert_memory_equal(blob, md, 32);
+    assert_string_equal(store_col_text(q, 1), "B-T");
+    store_finalize(q);
+    q = NULL;
+    assert_int_equal(store_queryf(r->st, &q, &err,
+                                  "SELECT count(*) FROM audit_log WHERE event = 'doc.signed' AND "
+                                  "object = ?",
+                                  "t", id),
+                     SERTEL_OK);
+    assert_int_equal(store_step(q, &err), STORE_ROW);
+    assert_int_equal(store_col_int64(q, 0), 1);
+    store_finalize(q);
+    q = NULL;
+    /* A file that is not there: refused, nothing recorded. */
+    snprintf(path, sizeof(path), "%s/missing.pdf", f->dir);
+    assert_int_equal(ra_sign_record(r, sg, path, "B-T", id, &err), SERTEL_ERR_IO);
+    assert_string_equal(id, "");
+    assert_int_equal(store_queryf(r->st, &q, &err, "SELECT count(*) FROM signed_documents", ""),
+                     SERTEL_OK);
+    assert_int_equal(store_step(q, &err), STORE_ROW);
+    assert_int_equal(store_col_int64(q, 0), 2);
+    store_finalize(q);
+    ra_signer_free(sg);
+    ra_close(r);
+}
+
 double now_ms(void)
 {
     struct timespec ts;
@@ -544,6 +606,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kill_during_approval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_during_issuance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stolen_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sign_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timing_unknown_vs_wrong, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_signing_when_suspended_or_revoked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_destroys_key, setup, teardown),
