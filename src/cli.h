@@ -41,5 +41,6 @@ int cmd_timestamp(const cli_global *g, int argc, char **argv);
 int cmd_serve(const cli_global *g, int argc, char **argv);
 int cmd_sign(const cli_global *g, int argc, char **argv);
 int cmd_verify(const cli_global *g, int argc, char **argv);
+int cmd_doc(const cli_global *g, int argc, char **argv);
 
 #endif

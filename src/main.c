@@ -29,6 +29,8 @@ static const char usage[] =
     "  timestamp      time-stamp a file (RFC 3161)\n"
     "  sign           sign a PDF (PAdES B-B to B-LTA) or any file (detached CAdES .p7s)\n"
     "  verify         validate the signatures of a PDF or a detached .p7s (ETSI TS 119 102-1)\n"
+    "  doc show|find|list  the register of documents owners signed here (by id, by file, by "
+    "owner)\n"
     "  serve          run the HTTP services: OCSP, time-stamping, CRLs, CA certificates\n"
     "\n"
     "Registration and lifecycle (sertel register --help for all of them):\n"
@@ -130,6 +132,8 @@ int main(int argc, char **argv)
         return cmd_verify(&g, argc, argv);
     if (strcmp(argv[0], "serve") == 0)
         return cmd_serve(&g, argc, argv);
+    if (strcmp(argv[0], "doc") == 0)
+        return cmd_doc(&g, argc, argv);
     {
         int rc = cmd_ra(&g, argc, argv);
         if (rc >= 0)

@@ -207,6 +207,28 @@ int ra_sign_authorize(ra *r, const char *email, const char *passphrase, const ch
 int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *level, char id[33],
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
 
+/* A document in the register (ra_doc_query). */
+typedef struct ra_doc {
+    char id[33];
+    char email[256]; /* the owner */
+    char cert_serial[41];
+    int64_t signed_at;
+    char sha256[65]; /* of the signed file, lower-case hex */
+    char level[32];
+} ra_doc;
+
+/* Called once per document found; a non-zero return stops the query and is returned. */
+typedef int (*ra_doc_fn)(void *arg, const ra_doc *d);
+
+/*
+ * Documents of the register, oldest first: the one with id, else those
+ * whose signed file has SHA-256 sha256 (32 bytes), else those of the owner
+ * email, else all. *count receives how many were passed to fn.
+ */
+int ra_doc_query(ra *r, const char *id, const unsigned char *sha256, const char *email,
+                 ra_doc_fn fn, void *arg, size_t *count, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 5, 7);
+
 /* Enrol TOTP (needs the passphrase); uri_out receives the otpauth:// URI. */
 int ra_totp_enroll(ra *r, const char *email, const char *passphrase, char *uri_out, size_t cap,
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);

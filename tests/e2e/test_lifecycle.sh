@@ -155,6 +155,19 @@ row=$(sqlite3 "file:$H/sertel.db?mode=ro" "SELECT lower(hex(sha256)) || ' ' || l
 expect_grep " B-T " <(echo "$row ") "the register holds the level"
 sqlite3 "file:$H/sertel.db?mode=ro" "SELECT actor || ' ' || event || ' ' || object FROM audit_log ORDER BY seq" >"$T/audit"
 expect_grep "^siti@contoh.go.id doc.signed $DOCID$" "$T/audit" "the audit log records doc.signed for it"
+# The register answers by id, by file and by owner; a changed file is not in it.
+expect_exit 0 "doc show finds the document by its id" -- S doc show "$DOCID" --json
+jq -e --arg id "$DOCID" --arg h "$(sha256sum "$T/siti-signed.pdf" | cut -d' ' -f1)" \
+    '.[0].id == $id and .[0].owner == "siti@contoh.go.id" and .[0].level == "B-T" and .[0].sha256 == $h' \
+    "$T/out" >/dev/null && pass "doc show: owner, level and the file's SHA-256" || fail "doc show: $(cat "$T/out")"
+expect_exit 0 "doc find: this home signed exactly this file" -- S doc find "$T/siti-signed.pdf"
+expect_grep "^$DOCID .* siti@contoh.go.id " "$T/out" "doc find names the document and its owner"
+cp "$T/siti-signed.pdf" "$T/siti-changed.pdf"
+printf '%%%% appended\n' >>"$T/siti-changed.pdf"
+expect_exit 1 "doc find: a changed copy is not in the register (exit 1)" -- S doc find "$T/siti-changed.pdf"
+expect_grep "did not sign exactly these bytes" "$T/err" "doc find: says what not found means"
+expect_exit 1 "doc show: an unknown id (exit 1)" -- S doc show 0123456789abcdef0123456789abcdef
+expect_exit 2 "doc show: not an id (exit 2)" -- S doc show nonsense
 # B-LT: a Document Security Store with the chains, OCSP responses and CRLs.
 expect_exit 0 "sign B-LT as the owner" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-LT "$D/letter.pdf" "$T/siti-lt.pdf"
 pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-lt.pdf" >"$T/pdfsig-lt.txt" 2>&1
@@ -317,4 +330,9 @@ expect_grep "already revoked" "$T/err" "already revoked message"
 
 expect_exit 0 "notify runs" -- S notify
 expect_exit 0 "audit log intact after the whole lifecycle" -- S audit verify
+# Every owner signature of this test is in the register, and nothing else.
+S doc list --email siti@contoh.go.id --json >"$T/list.json"
+n=$(jq length "$T/list.json")
+[ "$n" -ge 5 ] && [ "$(jq '[.[] | select(.owner != "siti@contoh.go.id")] | length' "$T/list.json")" = 0 ] &&
+    pass "doc list --email: $n documents, all Siti's" || fail "doc list: $(head -c 400 "$T/list.json")"
 finish

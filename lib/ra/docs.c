@@ -1,0 +1,109 @@
+/*
+ * docs.c - the register of signed documents: every document an owner signs
+ * with a key the home holds is recorded (id, owner, certificate, time,
+ * SHA-256 of the signed file, level) and audited (doc.signed); the
+ * register is read by id, by file hash or by owner, for disputes ("did
+ * this home sign exactly this file?") and for the API's id_dokumen.
+ */
+#include <openssl/x509.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ra/ra_int.h"
+#include "util/fs.h"
+
+int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *level, char id[33],
+                   sertel_err *err)
+{
+    unsigned char md[32], rnd[16];
+    char serial[41], hex[65], email[300], esc[600], details[400];
+    store_stmt *q = NULL;
+    int rc;
+
+    id[0] = '\0';
+    if (s->cert == NULL || ca_serial_hex(s->cert, serial, sizeof(serial)) != SERTEL_OK)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "the signer has no certificate");
+    if ((rc = fs_sha256_file(path, md, err)) != SERTEL_OK)
+        return rc;
+    randombytes_buf(rnd, sizeof(rnd));
+    hex_encode(rnd, sizeof(rnd), id);
+    hex_encode(md, sizeof(md), hex);
+    if ((rc = store_begin(r->st, err)) != SERTEL_OK)
+        return rc;
+    rc =
+        store_queryf(r->st, &q, err, "SELECT email FROM accounts WHERE id = ?", "i", s->account_id);
+    if (rc == SERTEL_OK) {
+        rc = store_step(q, err);
+        if (rc == STORE_ROW) {
+            snprintf(email, sizeof(email), "%s", store_col_text(q, 0));
+            rc = SERTEL_OK;
+        } else if (rc == STORE_DONE) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "the signer's account is unknown");
+        }
+    }
+    store_finalize(q);
+    if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err,
+                         "INSERT INTO signed_documents (id, account_id, cert_serial, signed_at, "
+                         "sha256, level) VALUES (?, ?, ?, ?, ?, ?)",
+                         "titibt", id, s->account_id, serial, (int64_t)time(NULL), md, sizeof(md),
+                         level);
+    if (rc == SERTEL_OK) {
+        ra_json_escape(email, esc, sizeof(esc));
+        snprintf(details, sizeof(details),
+                 "{\"sha256\":\"%s\",\"level\":\"%s\",\"cert_serial\":\"%s\"}", hex, level, serial);
+        rc = ra_audit(r, esc, "doc.signed", id, details, err);
+    }
+    if (rc == SERTEL_OK)
+        return ca_txn_commit(r->ca, err);
+    store_rollback(r->st);
+    id[0] = '\0';
+    return rc;
+}
+
+int ra_doc_query(ra *r, const char *id, const unsigned char *sha256, const char *email,
+                 ra_doc_fn fn, void *arg, size_t *count, sertel_err *err)
+{
+    static const char base[] =
+        "SELECT d.id, a.email, d.cert_serial, d.signed_at, d.sha256, d.level FROM "
+        "signed_documents d JOIN accounts a ON a.id = d.account_id ";
+    char sql[512];
+    store_stmt *q = NULL;
+    int rc;
+
+    *count = 0;
+    if (id != NULL) {
+        snprintf(sql, sizeof(sql), "%sWHERE d.id = ?", base);
+        rc = store_queryf(r->st, &q, err, sql, "t", id);
+    } else if (sha256 != NULL) {
+        snprintf(sql, sizeof(sql), "%sWHERE d.sha256 = ? ORDER BY d.signed_at, d.id", base);
+        rc = store_queryf(r->st, &q, err, sql, "b", sha256, (size_t)32);
+    } else if (email != NULL) {
+        snprintf(sql, sizeof(sql), "%sWHERE a.email = ? ORDER BY d.signed_at, d.id", base);
+        rc = store_queryf(r->st, &q, err, sql, "t", email);
+    } else {
+        snprintf(sql, sizeof(sql), "%sORDER BY d.signed_at, d.id", base);
+        rc = store_queryf(r->st, &q, err, sql, "");
+    }
+    while (rc == SERTEL_OK && (rc = store_step(q, err)) == STORE_ROW) {
+        ra_doc d;
+        size_t blen = 0;
+        const void *b = store_col_blob(q, 4, &blen);
+        memset(&d, 0, sizeof(d));
+        snprintf(d.id, sizeof(d.id), "%s", store_col_text(q, 0));
+        snprintf(d.email, sizeof(d.email), "%s", store_col_text(q, 1));
+        snprintf(d.cert_serial, sizeof(d.cert_serial), "%s", store_col_text(q, 2));
+        d.signed_at = store_col_int64(q, 3);
+        if (b != NULL && blen == 32)
+            hex_encode(b, 32, d.sha256);
+        snprintf(d.level, sizeof(d.level), "%s", store_col_text(q, 5));
+        (*count)++;
+        rc = fn(arg, &d);
+    }
+    if (rc == STORE_DONE)
+        rc = SERTEL_OK;
+    store_finalize(q);
+    return rc;
+}
