@@ -360,6 +360,22 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             po.home = p;
         }
     }
+    if (!detached && sop->visible) {
+        /* The stamp's text uses the standard Helvetica, not embedded: say what that means for
+         * a document that claims PDF/A (its signatures stay valid either way). */
+        pdf_doc *pd = NULL;
+        sertel_err pe = {0};
+        int part = 0;
+        if (pdf_open_file_pw(argv[optind], sop->password, &pd, &pe) == SERTEL_OK)
+            part = pdf_pdfa_part(pd);
+        pdf_close(pd);
+        if (part > 0)
+            fprintf(stderr,
+                    "sertel: note: %s claims PDF/A-%d; the visible stamp's fonts are not "
+                    "embedded, so the signed file is no longer strictly PDF/A (an invisible "
+                    "signature keeps it)\n",
+                    argv[optind], part);
+    }
     if (detached)
         rc = cms_sign_file(argv[optind], argv[optind + 1], s,
                            po.level == PADES_B_T ? &sop->tsa : NULL, &err);

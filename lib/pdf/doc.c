@@ -312,3 +312,34 @@ int pdf_page_get(pdf_doc *d, size_t index, pdf_page *out, sertel_err *err)
     return sertel_err_set(err, SERTEL_ERR_NOTFOUND, "page %zu does not exist in this document",
                           index);
 }
+
+int pdf_pdfa_part(pdf_doc *d)
+{
+    const pdf_obj *cat, *md;
+    uint32_t num;
+    uint16_t gen;
+    unsigned char *x = NULL;
+    size_t len = 0, i;
+    sertel_err e = {0};
+    int part = 0;
+
+    if (pdf_catalog(d, &cat, &num, &gen, &e) != SERTEL_OK)
+        return 0;
+    md = pdf_resolve(d, pdf_dict_get(cat, "Metadata"));
+    if (md == NULL || md->type != PDF_STREAM ||
+        pdf_stream_decode(d, md, 4u << 20, &x, &len, &e) != SERTEL_OK)
+        return 0;
+    /* pdfaid:part="2" (an attribute) or <pdfaid:part>2</pdfaid:part> (an element). */
+    for (i = 0; i + 13 < len && part == 0; i++) {
+        if (memcmp(x + i, "pdfaid:part", 11) != 0)
+            continue;
+        i += 11;
+        while (i < len &&
+               (x[i] == '=' || x[i] == '"' || x[i] == '\'' || x[i] == '>' || x[i] == ' '))
+            i++;
+        if (i < len && x[i] >= '1' && x[i] <= '4')
+            part = x[i] - '0';
+    }
+    free(x);
+    return part;
+}

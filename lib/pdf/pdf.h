@@ -405,6 +405,12 @@ int pdf_build_ts_update(pdf_doc *d, size_t contents_hex, unsigned char **update,
 int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_out, double *x,
                     double *y, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4, 5, 6);
 
+/*
+ * The PDF/A part (1-4) the document claims in its XMP metadata
+ * (pdfaid:part), 0 when it claims none. A claim, not a conformance check.
+ */
+int pdf_pdfa_part(pdf_doc *d) SERTEL_NONNULL(1);
+
 /* The DocMDP permission P (1-3) of a certified document; 0 when not certified. */
 int pdf_docmdp(pdf_doc *d) SERTEL_NONNULL(1);
 

@@ -323,6 +323,39 @@ expect_exit 2 "an existing field with --visible --rect refused" -- \
     sign budi "$T/sf.pdf" "$T/bad-rect.pdf" --field Persetujuan --visible --rect 1,1,100,50
 expect_grep "has its own place on the page" "$T/err" "existing field with --rect: says why"
 
+# A document that claims PDF/A (XMP pdfaid:part, an incremental update by hand):
+# a visible stamp says the file is no longer strictly PDF/A; an invisible one does not.
+python3 - "$L" "$T/pdfa.pdf" <<'PY'
+import re, sys
+d = open(sys.argv[1], 'rb').read()
+sx = int(re.findall(rb'startxref\s+(\d+)', d)[-1])
+tr = re.findall(rb'trailer\s*(<<.*?>>)\s*startxref', d, re.S)[-1]
+size = int(re.search(rb'/Size\s+(\d+)', tr).group(1))
+root = int(re.search(rb'/Root\s+(\d+) 0 R', tr).group(1))
+cat = list(re.finditer(rb'(?<![0-9])%d 0 obj\s*(<<.*?>>)\s*endobj' % root, d, re.S))[-1].group(1)
+xmp = (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+       b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+       b'xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" pdfaid:part="2" pdfaid:conformance="B"/>'
+       b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>')
+objs = [(size, b'<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n' % len(xmp) + xmp + b'\nendstream'),
+        (root, cat[:-2] + b' /Metadata %d 0 R >>' % size)]
+body, offs = b'', {}
+for n, o in objs:
+    offs[n] = len(d) + len(body)
+    body += b'%d 0 obj\n' % n + o + b'\nendobj\n'
+x = len(d) + len(body)
+xref = b'xref\n' + b''.join(b'%d 1\n%010d 00000 n \n' % (n, offs[n]) for n in sorted(offs))
+open(sys.argv[2], 'wb').write(d + body + xref + b'trailer\n<< /Size %d /Root %d 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (size + 1, root, sx, x))
+PY
+expect_exit 0 "PDF/A-claiming letter signed with a visible stamp" -- sign budi "$T/pdfa.pdf" "$T/pdfa-vis.pdf" \
+    --visible --rect 300,50,240,90
+expect_grep "note: .*pdfa.pdf claims PDF/A-2; the visible stamp's fonts are not embedded" "$T/err" \
+    "PDF/A claim: the visible stamp says the file is no longer strictly PDF/A"
+expect_exit 0 "PDF/A-claiming letter signed invisibly" -- sign budi "$T/pdfa.pdf" "$T/pdfa-inv.pdf"
+expect_no_grep "PDF/A" "$T/err" "PDF/A claim, invisible signature: no note"
+expect_exit 0 "a letter without a PDF/A claim, visible stamp" -- sign budi "$L" "$T/nopdfa-vis.pdf" --visible --rect 300,50,240,90
+expect_no_grep "PDF/A" "$T/err" "no PDF/A claim: no note"
+
 # Bad input: clear error, exit 2, no output.
 echo "not a pdf" >"$T/np.pdf"
 head -c 400 "$L" >"$T/trunc.pdf"
