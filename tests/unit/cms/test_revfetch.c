@@ -24,41 +24,18 @@
 #include <unistd.h>
 
 #include "cms/cms.h"
+#include "testutil.h"
 
 /* --- certificates --- */
 
+/* A CA (self-signed) or, issued by it, a certificate whose caIssuers URL is aia. */
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *icert, EVP_PKEY *ikey, const char *aia)
 {
-    X509 *c = X509_new();
-    X509_NAME *n = X509_NAME_new();
-    X509V3_CTX ctx;
     static long serial = 1;
+    const char *ca[] = {"basicConstraints", "critical,CA:TRUE", NULL};
+    const char *leaf[] = {"authorityInfoAccess", aia, NULL};
 
-    X509_set_version(c, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(c), serial++);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_subject_name(c, n);
-    X509_set_issuer_name(c, icert ? X509_get_subject_name(icert) : n);
-    X509_gmtime_adj(X509_getm_notBefore(c), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(c), 86400);
-    X509_set_pubkey(c, key);
-    X509V3_set_ctx(&ctx, icert ? icert : c, c, NULL, NULL, 0);
-    if (icert == NULL) {
-        X509_EXTENSION *e =
-            X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-        assert_non_null(e);
-        X509_add_ext(c, e, -1);
-        X509_EXTENSION_free(e);
-    }
-    if (aia != NULL) {
-        X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_info_access, aia);
-        assert_non_null(e);
-        X509_add_ext(c, e, -1);
-        X509_EXTENSION_free(e);
-    }
-    assert_true(X509_sign(c, ikey ? ikey : key, EVP_sha256()) > 0);
-    X509_NAME_free(n);
-    return c;
+    return tu_cert(cn, key, icert, ikey, serial++, icert == NULL ? ca : aia != NULL ? leaf : NULL);
 }
 
 /* A certs-only PKCS#7 (SignedData without signers) holding certs[0..n), DER or PEM. */

@@ -34,46 +34,34 @@ static const char *letter(void)
     return path;
 }
 
-static void add_ext(X509 *c, X509 *issuer, int nid, const char *v)
-{
-    X509V3_CTX ctx;
-    X509_EXTENSION *e;
-
-    X509V3_set_ctx(&ctx, issuer, c, NULL, NULL, 0);
-    e = X509V3_EXT_conf_nid(NULL, &ctx, nid, v);
-    assert_non_null(e);
-    assert_true(X509_add_ext(c, e, -1));
-    X509_EXTENSION_free(e);
-}
-
 /* A P-256 certificate named cn, issued by (ikey, icert) or self-signed when icert is NULL. */
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *icert, EVP_PKEY *ikey, int ca,
                        const char *aia, const char *cdp, const char *eku)
 {
-    X509 *c = X509_new();
-    X509_NAME *n = X509_NAME_new();
     static long serial = 1;
+    const char *exts[12];
+    size_t n = 0;
 
-    X509_set_version(c, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(c), serial++);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_subject_name(c, n);
-    X509_set_issuer_name(c, icert ? X509_get_subject_name(icert) : n);
-    X509_gmtime_adj(X509_getm_notBefore(c), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(c), 86400);
-    X509_set_pubkey(c, key);
-    add_ext(c, icert ? icert : c, NID_subject_key_identifier, "hash");
-    if (ca)
-        add_ext(c, icert ? icert : c, NID_basic_constraints, "critical,CA:TRUE");
-    if (aia)
-        add_ext(c, icert, NID_info_access, aia);
-    if (cdp)
-        add_ext(c, icert, NID_crl_distribution_points, cdp);
-    if (eku)
-        add_ext(c, icert ? icert : c, NID_ext_key_usage, eku);
-    assert_true(X509_sign(c, ikey ? ikey : key, EVP_sha256()) > 0);
-    X509_NAME_free(n);
-    return c;
+    exts[n++] = "subjectKeyIdentifier";
+    exts[n++] = "hash";
+    if (ca) {
+        exts[n++] = "basicConstraints";
+        exts[n++] = "critical,CA:TRUE";
+    }
+    if (aia) {
+        exts[n++] = "authorityInfoAccess";
+        exts[n++] = aia;
+    }
+    if (cdp) {
+        exts[n++] = "crlDistributionPoints";
+        exts[n++] = cdp;
+    }
+    if (eku) {
+        exts[n++] = "extendedKeyUsage";
+        exts[n++] = eku;
+    }
+    exts[n] = NULL;
+    return tu_cert(cn, key, icert, ikey, serial++, exts);
 }
 
 /* Fixture: a TSA (self-signed), a root, a self-signed signer, a signer issued by the root. */
