@@ -455,17 +455,11 @@ static int cmap_hex(const unsigned char *b, size_t len, size_t *pos, unsigned ch
 /* UTF-16BE in[0..n) into up to 4 code points; returns how many (0: none). */
 static uint8_t utf16_cps(const unsigned char *in, int n, uint32_t cp[4])
 {
+    size_t i = 0;
     uint8_t k = 0;
-    int i;
 
-    for (i = 0; i + 1 < n && k < 4; i += 2) {
-        uint32_t u = (uint32_t)in[i] << 8 | in[i + 1];
-        if (u >= 0xD800 && u <= 0xDBFF && i + 3 < n && (in[i + 2] & 0xFC) == 0xDC) {
-            u = 0x10000 + ((u - 0xD800) << 10) + (((uint32_t)in[i + 2] << 8 | in[i + 3]) - 0xDC00);
-            i += 2;
-        }
-        cp[k++] = u;
-    }
+    while (n > 0 && i + 1 < (size_t)n && k < 4)
+        cp[k++] = (uint32_t)pdf_utf16be_next(in, (size_t)n, &i);
     return k;
 }
 

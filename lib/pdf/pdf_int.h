@@ -139,6 +139,13 @@ int pdf_docenc_from_ucs(unsigned long cp);
 int pdf_utf8_next(const unsigned char *s, size_t len, size_t *i, unsigned long *cp);
 
 /*
+ * The UTF-16BE unit at s[*i] (a surrogate pair joined into one code point)
+ * and *i moved past it; 0 (nothing moved) when fewer than 2 bytes are
+ * left. A lone surrogate is returned as it is, for the caller to drop.
+ */
+unsigned long pdf_utf16be_next(const unsigned char *s, size_t len, size_t *i);
+
+/*
  * Encryption (crypt.c). pdf_crypt_open authenticates password (NULL: the
  * empty user password) against the trailer's /Encrypt and sets d->crypt;
  * objects already loaded are dropped so they are read again decrypted.

@@ -1,6 +1,6 @@
 /*
  * text.c - PDFDocEncoding (ISO 32000-1 Annex D.2, Table D.2) in both
- * directions, and a strict UTF-8 decoder: for text strings read from a PDF
+ * directions, a strict UTF-8 decoder and a UTF-16BE one: for text strings read from a PDF
  * and for the passwords of revision 2-4 encryption, which are PDFDocEncoded
  * bytes (ISO 32000-1 §7.6.3.3, Algorithm 2 step a).
  *
@@ -81,4 +81,21 @@ int pdf_utf8_next(const unsigned char *s, size_t len, size_t *i, unsigned long *
     *cp = c;
     *i = k + 1 + n;
     return 0;
+}
+
+unsigned long pdf_utf16be_next(const unsigned char *s, size_t len, size_t *i)
+{
+    unsigned long u;
+    size_t k = *i;
+
+    if (k + 1 >= len)
+        return 0;
+    u = (unsigned long)s[k] << 8 | s[k + 1];
+    k += 2;
+    if (u >= 0xD800 && u <= 0xDBFF && k + 1 < len && (s[k] & 0xFC) == 0xDC) {
+        u = 0x10000 + ((u - 0xD800) << 10) + (((unsigned long)s[k] << 8 | s[k + 1]) - 0xDC00);
+        k += 2;
+    }
+    *i = k;
+    return u;
 }

@@ -289,15 +289,8 @@ static void pdf_text(const pdf_obj *o, char *out, size_t cap)
     p = (const unsigned char *)o->u.str.p;
     n = o->u.str.len;
     if (n >= 2 && p[0] == 0xfe && p[1] == 0xff) {
-        for (i = 2; i + 1 < n; i += 2) {
-            u = (unsigned long)p[i] << 8 | p[i + 1];
-            if (u >= 0xd800 && u <= 0xdbff && i + 3 < n && (p[i + 2] & 0xfc) == 0xdc) {
-                u = 0x10000 + ((u - 0xd800) << 10) +
-                    (((unsigned long)p[i + 2] << 8 | p[i + 3]) - 0xdc00);
-                i += 2;
-            }
-            utf8_put(out, cap, &j, u); /* a lone surrogate is dropped */
-        }
+        for (i = 2; i + 1 < n;)
+            utf8_put(out, cap, &j, pdf_utf16be_next(p, n, &i)); /* lone surrogates dropped */
     } else if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
         for (i = 3; i < n && pdf_utf8_next(p, n, &i, &u) == 0;)
             utf8_put(out, cap, &j, u);

@@ -431,7 +431,8 @@ static void test_stream_crypt_filter(void **state)
     free(buf);
 }
 
-/* PDFDocEncoding both ways (text.c) and the strict UTF-8 decoder the passwords go through. */
+/* PDFDocEncoding both ways (text.c), the strict UTF-8 decoder the passwords go through and
+ * the UTF-16BE one of text strings and /ToUnicode maps. */
 static void test_docenc_utf8(void **state)
 {
     static const struct {
@@ -487,6 +488,19 @@ static void test_docenc_utf8(void **state)
     assert_int_equal(pdf_docenc_from_ucs(0x3A9), -1);  /* Omega: none */
     assert_int_equal(pdf_docenc_from_ucs(0x80), -1);   /* a C1 control: none */
     assert_int_equal(pdf_docenc_from_ucs(0x2022), 0x80);
+    /* UTF-16BE: a BMP unit, a surrogate pair joined, a lone high surrogate, an odd byte. */
+    {
+        static const unsigned char u16[] = {0x00, 0x41, 0xD8, 0x3D, 0xDE, 0x00, 0xD8, 0x3D, 0x00};
+        size_t i = 0;
+        assert_int_equal(pdf_utf16be_next(u16, sizeof(u16), &i), 0x41);
+        assert_int_equal(i, 2);
+        assert_int_equal(pdf_utf16be_next(u16, sizeof(u16), &i), 0x1F600);
+        assert_int_equal(i, 6);
+        assert_int_equal(pdf_utf16be_next(u16, sizeof(u16), &i), 0xD83D); /* lone: as it is */
+        assert_int_equal(i, 8);
+        assert_int_equal(pdf_utf16be_next(u16, sizeof(u16), &i), 0); /* one byte left */
+        assert_int_equal(i, 8);
+    }
 }
 
 int main(void)
