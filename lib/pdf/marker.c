@@ -27,6 +27,7 @@
 #include "pdf/pdf_int.h"
 
 #define MK_MAX_CONTENT (32u << 20) /* decoded content of one page */
+#define MK_MAX_SEARCH (256u << 20) /* decoded content, forms and maps of one whole search */
 #define MK_MAX_MARKER 128
 #define MK_MAX_GSTACK 32
 #define MK_MAX_NUMS 8
@@ -84,6 +85,7 @@ typedef struct mk {
     const pdf_obj *forms[MK_MAX_FORM_DEPTH]; /* the form XObjects being run */
     unsigned nforms;
     size_t budget;                  /* decoded content left for this page (forms included) */
+    size_t *left;                   /* decoded bytes left for the whole search */
     uint32_t marker[MK_MAX_MARKER]; /* its code points */
     size_t mlen;
     gstate gs[MK_MAX_GSTACK];
@@ -547,9 +549,11 @@ static void load_tounicode(mk *m, mk_font *f, const pdf_obj *stream)
     const unsigned char *w;
     sertel_err e = {0};
 
-    if (stream == NULL || stream->type != PDF_STREAM ||
-        pdf_stream_decode(m->d, stream, MK_MAX_CMAP, &b, &len, &e) != SERTEL_OK)
+    if (stream == NULL || stream->type != PDF_STREAM || *m->left == 0 ||
+        pdf_stream_decode(m->d, stream, *m->left < MK_MAX_CMAP ? *m->left : MK_MAX_CMAP, &b, &len,
+                          &e) != SERTEL_OK)
         return;
+    *m->left -= len < *m->left ? len : *m->left;
     while ((w = cmap_word(b, len, &pos, &wn)) != NULL) {
         int range = wn == 12 && memcmp(w, "beginbfrange", 12) == 0;
         if (!(wn == 11 && memcmp(w, "beginbfchar", 11) == 0) && !range)
@@ -785,9 +789,12 @@ static void run_form(mk *m, const unsigned char *name, size_t nlen)
     for (i = 0; i < m->nforms; i++)
         if (m->forms[i] == x)
             return; /* a form that draws itself */
-    if (m->budget == 0 || pdf_stream_decode(m->d, x, m->budget, &b, &len, &e) != SERTEL_OK)
+    if (m->budget == 0 || *m->left == 0 ||
+        pdf_stream_decode(m->d, x, m->budget < *m->left ? m->budget : *m->left, &b, &len, &e) !=
+            SERTEL_OK)
         return;
     m->budget -= len < m->budget ? len : m->budget;
+    *m->left -= len < *m->left ? len : *m->left;
     /* q, then cm /Matrix */
     m->gs[m->depth + 1] = m->gs[m->depth];
     m->depth++;
@@ -953,8 +960,8 @@ static void run_content(mk *m, const unsigned char *b, size_t len)
 }
 
 /* Decode the page's /Contents (a stream or an array of streams) into one buffer. */
-static int page_content(pdf_doc *d, const pdf_obj *page, unsigned char **out, size_t *out_len,
-                        sertel_err *err)
+static int page_content(pdf_doc *d, const pdf_obj *page, size_t max, unsigned char **out,
+                        size_t *out_len, sertel_err *err)
 {
     const pdf_obj *c = pdf_resolve(d, pdf_dict_get(page, "Contents"));
     const pdf_obj *one[1];
@@ -986,7 +993,7 @@ static int page_content(pdf_doc *d, const pdf_obj *page, unsigned char **out, si
         int rc;
         if (s == NULL || s->type != PDF_STREAM)
             continue;
-        rc = pdf_stream_decode(d, s, MK_MAX_CONTENT - total, &dec, &dlen, err);
+        rc = pdf_stream_decode(d, s, max - total, &dec, &dlen, err);
         if (rc != SERTEL_OK) {
             free(all);
             return rc;
@@ -1002,10 +1009,10 @@ static int page_content(pdf_doc *d, const pdf_obj *page, unsigned char **out, si
         free(dec);
         total += dlen;
         all[total++] = '\n'; /* streams are separated as if by white space */
-        if (total >= MK_MAX_CONTENT) {
+        if (total >= max) {
             free(all);
             return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
-                                  "a page's content is larger than %u bytes", MK_MAX_CONTENT);
+                                  "a page's content decodes to more than %zu bytes", max);
         }
     }
     *out = all;
@@ -1016,7 +1023,7 @@ static int page_content(pdf_doc *d, const pdf_obj *page, unsigned char **out, si
 int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_out, double *x,
                     double *y, sertel_err *err)
 {
-    size_t count, p, first, last;
+    size_t count, p, first, last, left = MK_MAX_SEARCH;
     int rc;
 
     if (marker == NULL || marker[0] == '\0' || strlen(marker) > MK_MAX_MARKER)
@@ -1040,7 +1047,15 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
         rc = pdf_page_get(d, p, &pg, err);
         if (rc != SERTEL_OK)
             return rc;
-        rc = page_content(d, pg.dict, &content, &clen, err);
+        rc = left == 0 ? SERTEL_ERR_UNSUPPORTED
+                       : page_content(d, pg.dict, left < MK_MAX_CONTENT ? left : MK_MAX_CONTENT,
+                                      &content, &clen, err);
+        if (rc != SERTEL_OK && left < MK_MAX_CONTENT)
+            /* Over what is left of the whole search's budget (not necessarily damaged). */
+            return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
+                                  "the pages up to page %zu decode to more than %u MiB: give "
+                                  "--page N to search the page with the marker",
+                                  p, MK_MAX_SEARCH >> 20);
         if (rc != SERTEL_OK) {
             sertel_err_prefix(err, "searching page %zu for the marker", p);
             return rc;
@@ -1067,6 +1082,8 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
         m->fonts = res_dict(d, res, "Font");
         m->xobjs = res_dict(d, res, "XObject");
         m->budget = MK_MAX_CONTENT > clen ? MK_MAX_CONTENT - clen : 0;
+        left -= clen < left ? clen : left;
+        m->left = &left;
         mat_id(m->gs[0].ctm);
         m->gs[0].font = -1;
         m->gs[0].th = 1;

@@ -1194,30 +1194,76 @@ static void test_marker(void **state)
     free(b.p);
 }
 
+/* A search decodes at most 256 MiB in all: pages that share one 20 MiB content stream. */
+static void test_marker_budget(void **state)
+{
+    size_t big = 20u << 20, zl, i, x, pg = 0;
+    unsigned char *raw = malloc(big), *z;
+    uint64_t offs[18];
+    sb b = {0};
+    pdf_doc *d = NULL;
+    double px, py;
+    sertel_err err = {0};
+    uLongf zlen;
+
+    (void)state;
+    assert_non_null(raw);
+    memset(raw, ' ', big);
+    zlen = compressBound((uLong)big);
+    z = malloc(zlen);
+    assert_non_null(z);
+    assert_int_equal(compress2(z, &zlen, raw, (uLong)big, 9), Z_OK);
+    zl = zlen;
+    free(raw);
+    sb_put(&b, "%PDF-1.4\n", 9);
+    offs[1] = b.len;
+    sb_printf(&b, "1 0 obj\n<</Type /Catalog /Pages 2 0 R>>\nendobj\n");
+    offs[2] = b.len;
+    sb_printf(&b, "2 0 obj\n<</Type /Pages /Count 14 /Kids [");
+    for (i = 0; i < 14; i++)
+        sb_printf(&b, "%zu 0 R ", i + 4);
+    sb_printf(&b, "]>>\nendobj\n");
+    for (i = 0; i < 14; i++) {
+        offs[i + 4] = b.len;
+        sb_printf(&b,
+                  "%zu 0 obj\n<</Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 "
+                  "R>>\nendobj\n",
+                  i + 4);
+    }
+    offs[3] = b.len;
+    sb_printf(&b, "3 0 obj\n<</Length %zu /Filter /FlateDecode>>\nstream\n", zl);
+    sb_put(&b, z, zl);
+    sb_printf(&b, "\nendstream\nendobj\n");
+    free(z);
+    x = b.len;
+    sb_printf(&b, "xref\n0 18\n0000000000 65535 f\r\n");
+    for (i = 1; i <= 17; i++)
+        sb_printf(&b, "%010llu 00000 n\r\n", (unsigned long long)offs[i]);
+    sb_printf(&b, "trailer\n<</Size 18 /Root 1 0 R>>\nstartxref\n%zu\n%%%%EOF\n", x);
+    open_ok(&b, &d);
+    if (pdf_find_marker(d, "#ttd#", 0, &pg, &px, &py, &err) != SERTEL_ERR_UNSUPPORTED)
+        fail_msg("budget: %s", err.msg);
+    assert_non_null(strstr(err.msg, "give --page N"));
+    /* One page on its own is searched. */
+    assert_int_equal(pdf_find_marker(d, "#ttd#", 14, &pg, &px, &py, &err), SERTEL_ERR_NOTFOUND);
+    pdf_close(d);
+    free(b.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classic),
-        cmocka_unit_test(test_lexer_values),
-        cmocka_unit_test(test_xref_stream_objstm),
-        cmocka_unit_test(test_hybrid),
-        cmocka_unit_test(test_revisions),
-        cmocka_unit_test(test_prev_loop),
-        cmocka_unit_test(test_broken_xref_recovery),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_deep_nesting),
-        cmocka_unit_test(test_page_tree_cycle),
-        cmocka_unit_test(test_huge_counts),
-        cmocka_unit_test(test_cms_attrs),
-        cmocka_unit_test(test_sign_classic_twice),
-        cmocka_unit_test(test_sign_xref_stream),
-        cmocka_unit_test(test_sign_hybrid),
-        cmocka_unit_test(test_sign_recovered),
-        cmocka_unit_test(test_sign_failure_no_output),
-        cmocka_unit_test(test_certify),
-        cmocka_unit_test(test_doc_timestamp),
-        cmocka_unit_test(test_contents_retry),
-        cmocka_unit_test(test_marker),
+        cmocka_unit_test(test_classic),          cmocka_unit_test(test_marker_budget),
+        cmocka_unit_test(test_lexer_values),     cmocka_unit_test(test_xref_stream_objstm),
+        cmocka_unit_test(test_hybrid),           cmocka_unit_test(test_revisions),
+        cmocka_unit_test(test_prev_loop),        cmocka_unit_test(test_broken_xref_recovery),
+        cmocka_unit_test(test_bad_inputs),       cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_page_tree_cycle),  cmocka_unit_test(test_huge_counts),
+        cmocka_unit_test(test_cms_attrs),        cmocka_unit_test(test_sign_classic_twice),
+        cmocka_unit_test(test_sign_xref_stream), cmocka_unit_test(test_sign_hybrid),
+        cmocka_unit_test(test_sign_recovered),   cmocka_unit_test(test_sign_failure_no_output),
+        cmocka_unit_test(test_certify),          cmocka_unit_test(test_doc_timestamp),
+        cmocka_unit_test(test_contents_retry),   cmocka_unit_test(test_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
