@@ -24,7 +24,7 @@ make_signers_p12() { # a self-made key and certificate in $T/k.p12 (no home need
 make_signers_p12 || { echo "cannot make a test key"; exit 1; }
 
 python3 - "$T" <<'PY'
-import sys
+import os, sys
 t = sys.argv[1]
 # Helvetica-like advance widths (1/1000 em) for the characters used.
 W = {' ': 278, ',': 278, ':': 278, '#': 556, 'J': 500, 'N': 722, 'T': 611, 'K': 667}
@@ -40,20 +40,12 @@ for _, _, s in lines:
         if ch not in chars:
             chars.append(ch)
 
-def pdf(objs, name):
-    d = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
-    offs = []
-    for i, o in enumerate(objs):
-        offs.append(len(d))
-        d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
-    x = len(d)
-    d += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    d += b"".join(b"%010d 00000 n \n" % o for o in offs)
-    d += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
-    open("%s/%s" % (t, name), "wb").write(d)
+sys.path.insert(0, os.environ["SERTEL_TEST_DATA"] + "/pdf")
+import mkpdf
+stream = mkpdf.stream
 
-def stream(data):
-    return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+def pdf(objs, name):
+    mkpdf.write("%s/%s" % (t, name), objs, version=b"1.7")
 
 desc = b"<< /Type /FontDescriptor /FontName /%s /Flags 32 /FontBBox [-665 -325 2000 1040] /ItalicAngle 0 /Ascent 905 /Descent -212 /CapHeight 716 /StemV 80 >>"
 

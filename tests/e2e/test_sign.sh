@@ -167,7 +167,7 @@ expect_exit 2 "--certify with --detached refused" -- sign budi "$T/plain.pdf" "$
 # qpdf rewrite with object streams; the stamp lands with its lower left on the
 # marker, as pdftotext -bbox sees both.
 python3 - "$T/marker.pdf" <<'PY'
-import sys, zlib
+import os, sys, zlib
 p1 = b"BT /F1 12 Tf 72 770 Td (Halaman satu, tanpa penanda) Tj ET\n"
 p2 = (b"q 1 0 0 1 10 20 cm\nBT /F1 11 Tf 14 TL 1 0 0 1 62 400 Tm (Jakarta, 25 November 2026) Tj"
       b" T* (Kepala Biro Umum,) ' [(Tanda tangan: ) -250 (#t) 20 (td#)] TJ ET Q\n"
@@ -182,16 +182,9 @@ for c in (p1, p2):
     objs.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(z) + z + b"\nendstream")
 objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
 objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding >>")
-d = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
-offs = []
-for i, o in enumerate(objs):
-    offs.append(len(d))
-    d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
-x = len(d)
-d += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-d += b"".join(b"%010d 00000 n \n" % o for o in offs)
-d += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
-open(sys.argv[1], "wb").write(d)
+sys.path.insert(0, os.environ["SERTEL_TEST_DATA"] + "/pdf")
+import mkpdf
+mkpdf.write(sys.argv[1], objs)
 PY
 qpdf --object-streams=generate "$T/marker.pdf" "$T/marker-os.pdf"
 # near WORD MARKER FILE PAGE W H: WORD (the stamp's first line) lies in the W x H box whose

@@ -51,20 +51,14 @@ open(sys.argv[1], "wb").write(png)
 PY
 # The same strokes as a JPEG (opaque, white ground): a PDF drawn by pdftoppm.
 python3 - "$T/ttd-src.pdf" <<'PY'
-import sys
+import os, sys
 c = b"1 1 1 rg 0 0 240 80 re f 0 0 1 RG 6 w 1 J 10 20 m 60 70 l 110 15 l 160 65 l 230 30 l S"
 objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 240 80] /Contents 4 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream"]
-d = b"%PDF-1.4\n"
-offs = []
-for i, o in enumerate(objs):
-    offs.append(len(d))
-    d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
-x = len(d)
-d += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offs)
-d += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % x
-open(sys.argv[1], "wb").write(d)
+sys.path.insert(0, os.environ["SERTEL_TEST_DATA"] + "/pdf")
+import mkpdf
+mkpdf.write(sys.argv[1], objs, binary=False)
 PY
 pdftoppm -jpeg -r 72 -singlefile "$T/ttd-src.pdf" "$T/ttd" &&
     pdftoppm -jpegcmyk -r 72 -singlefile "$T/ttd-src.pdf" "$T/ttd-cmyk" ||
@@ -242,7 +236,9 @@ fi
 # reads upright. An empty signature field with /MK /R 90 too. Each stamp's
 # blue ink must lie where the unturned page's does (pdftoppm).
 python3 - "$T" <<'PY'
-import sys
+import os, sys
+sys.path.insert(0, os.environ["SERTEL_TEST_DATA"] + "/pdf")
+import mkpdf
 t = sys.argv[1]
 text = b"BT /F1 14 Tf 72 520 Td (Surat Rekomendasi - halaman mendatar) Tj 0 -220 Td (Tanda tangan: #ttd#) Tj ET"
 # display -> user space for each turn; the content is drawn through it
@@ -262,16 +258,7 @@ for r, (cm, (w, h)) in turns.items():
     else:
         objs[0] = objs[0] % b""
         objs[2] = objs[2] % (w, h, r, b"")
-    d = b"%PDF-1.4\n"
-    offs = []
-    for i, o in enumerate(objs):
-        offs.append(len(d))
-        d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
-    x = len(d)
-    n = len(objs) + 1
-    d += b"xref\n0 %d\n0000000000 65535 f \n" % n + b"".join(b"%010d 00000 n \n" % o for o in offs)
-    d += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (n, x)
-    open("%s/rot%d.pdf" % (t, r), "wb").write(d)
+    mkpdf.write("%s/rot%d.pdf" % (t, r), objs, binary=False)
 PY
 # dark (text) pixels, to check the pages show alike before signing
 dark() {
@@ -324,21 +311,15 @@ check_signed "$T/rot90-f.pdf" "field on a /Rotate 90 page"
 
 # At a marker text (--marker implies --visible): the image comes with the stamp.
 python3 - "$T/marker.pdf" <<'PY'
-import sys
+import os, sys
 c = b"BT /F1 11 Tf 72 700 Td (Jakarta, 25 November 2026) Tj 0 -90 Td (Tanda tangan: #ttd#) Tj ET"
 objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(c) + c + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
-d = b"%PDF-1.4\n"
-offs = []
-for i, o in enumerate(objs):
-    offs.append(len(d))
-    d += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
-x = len(d)
-d += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offs)
-d += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % x
-open(sys.argv[1], "wb").write(d)
+sys.path.insert(0, os.environ["SERTEL_TEST_DATA"] + "/pdf")
+import mkpdf
+mkpdf.write(sys.argv[1], objs, binary=False)
 PY
 expect_exit 0 "sign at marker #ttd# with --image" -- sign "$T/marker.pdf" "$T/marker-1.pdf" --marker "#ttd#" \
     --size 240,100 --image "$T/ttd.png"
