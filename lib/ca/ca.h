@@ -243,7 +243,8 @@ int ca_authority_label(ca_ctx *ca, const char *name, char *out, size_t cap,
  * certificate from the issuing CA with the authority's profile and the old
  * certificate's subject, recorded, made current and audited
  * (authority.rekeyed) in one transaction that also moves the authority
- * epoch; then certs/<name>.pem is replaced atomically and the old key
+ * epoch; then certs/<name>.pem is replaced atomically and, two seconds
+ * later (a running server's switch; the call blocks meanwhile), the old key
  * destroyed (key.destroyed). The old certificate is not revoked (revoke it
  * first after a compromise). serial receives the new certificate's serial.
  * Before the commit a failure changes nothing (the new key is removed);

@@ -10,9 +10,12 @@
  * audited transaction it is recorded and the authorities row points at the
  * new label and serial; the authority epoch moves so running services
  * (pki_refresh) switch within a second. Only then is certs/<name>.pem
- * replaced (atomically) and the old key destroyed: its certificate stays
- * valid for what it signed, and nothing can sign with it any more.
+ * replaced (atomically) and, after a grace of two seconds in which a
+ * running server moves to the new key, the old key destroyed: its
+ * certificate stays valid for what it signed, and nothing can sign with
+ * it any more.
  */
+#include <errno.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -21,6 +24,8 @@
 
 #include "ca/ca_int.h"
 #include "util/fs.h"
+
+#define REKEY_GRACE_SECONDS 2 /* before the old key is destroyed (see ca_rekey) */
 
 static const char *authority_profile(const char *name)
 {
@@ -224,6 +229,11 @@ published:
     }
     {
         sertel_err e2 = {0};
+        /* A running server switches at its next refresh (each second): until then it may
+         * still sign with the old key, which a token would no longer have. */
+        struct timespec grace = {REKEY_GRACE_SECONDS, 0};
+        while (nanosleep(&grace, &grace) != 0 && errno == EINTR)
+            ;
         if (ks_destroy(ca->ks, old_label, &e2) != SERTEL_OK) {
             rc = sertel_err_set(err, SERTEL_ERR_IO,
                                 "the new %s key and certificate %s are in use, but the old key "
