@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <openssl/pkcs12.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@ static const char sign_usage[] =
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N] [--certify 1|2|3]\n"
     "                  [--visible (--rect X,Y,W,H | --marker TEXT [--size W,H])\n                  "
-    " [--qr TEXT] [--footer] [--image FILE]] [--pdf-password-file F] IN.pdf OUT.pdf\n"
+    " [--qr TEXT] [--footer] [--image FILE]] [--pdf-password-file F] [--json]\n"
+    "                  IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
     "                  FILE OUT.p7s\n"
     "\n"
@@ -140,6 +142,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"image", required_argument, NULL, 'I'},
         {"certify", required_argument, NULL, 'C'},
         {"pdf-password-file", required_argument, NULL, 'W'},
+        {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -149,7 +152,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     pdf_sign_opts *sop = &po.sign;
     pdf_image img;
     cms_signer *s = &po.sign.signer;
-    int c, detached = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0;
+    int c, detached = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0, as_json = 0;
     char *pass = NULL, *pdfpw = NULL, *end, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
@@ -210,6 +213,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         case 'W':
             pdfpw_file = optarg;
+            break;
+        case 'J':
+            as_json = 1;
             break;
         case 'I':
             image = optarg;
@@ -397,13 +403,31 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             goto fail;
         }
     }
-    printf("signed %s -> %s (%s%s%s)%s%s\n", argv[optind], argv[optind + 1],
-           detached ? "CAdES " : "PAdES ", pades_level_name(po.level),
-           sop->certify == 1   ? ", certified: no changes allowed"
-           : sop->certify == 2 ? ", certified: form filling and signing allowed"
-           : sop->certify == 3 ? ", certified: forms, signing and annotations allowed"
-                               : "",
-           docid[0] ? ", document id " : "", docid);
+    if (as_json) {
+        /* For programs that run the command: one JSON object on stdout. */
+        char lvl[32];
+        json_t *o;
+        char *js;
+        snprintf(lvl, sizeof(lvl), "%s%s", detached ? "CAdES " : "PAdES ",
+                 pades_level_name(po.level));
+        o = json_pack("{s:s, s:s, s:s, s:i}", "input", argv[optind], "output", argv[optind + 1],
+                      "level", lvl, "certify", sop->certify);
+        if (o != NULL && docid[0])
+            json_object_set_new(o, "document_id", json_string(docid));
+        js = o != NULL ? json_dumps(o, JSON_PRESERVE_ORDER) : NULL;
+        if (js != NULL)
+            puts(js);
+        free(js);
+        json_decref(o);
+    } else {
+        printf("signed %s -> %s (%s%s%s)%s%s\n", argv[optind], argv[optind + 1],
+               detached ? "CAdES " : "PAdES ", pades_level_name(po.level),
+               sop->certify == 1   ? ", certified: no changes allowed"
+               : sop->certify == 2 ? ", certified: form filling and signing allowed"
+               : sop->certify == 3 ? ", certified: forms, signing and annotations allowed"
+                                   : "",
+               docid[0] ? ", document id " : "", docid);
+    }
     rc = EXIT_OK;
     goto out;
 fail:

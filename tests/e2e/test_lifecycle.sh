@@ -168,6 +168,14 @@ expect_exit 1 "doc find: a changed copy is not in the register (exit 1)" -- S do
 expect_grep "did not sign exactly these bytes" "$T/err" "doc find: says what not found means"
 expect_exit 1 "doc show: an unknown id (exit 1)" -- S doc show 0123456789abcdef0123456789abcdef
 expect_exit 2 "doc show: not an id (exit 2)" -- S doc show nonsense
+# --json: one object for programs, with the register's id.
+expect_exit 0 "sign --json as the owner" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --json \
+    "$D/letter.pdf" "$T/siti-json.pdf"
+JID=$(jq -r '.document_id' "$T/out")
+jq -e '.output and .level == "PAdES B-B" and (.document_id | test("^[0-9a-f]{32}$"))' "$T/out" >/dev/null &&
+    [ "$(S doc find "$T/siti-json.pdf" --json | jq -r '.[0].id')" = "$JID" ] &&
+    pass "sign --json: the object names the output, the level and the register's id" ||
+    fail "sign --json: $(cat "$T/out")"
 # B-LT: a Document Security Store with the chains, OCSP responses and CRLs.
 expect_exit 0 "sign B-LT as the owner" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-LT "$D/letter.pdf" "$T/siti-lt.pdf"
 pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-lt.pdf" >"$T/pdfsig-lt.txt" 2>&1
