@@ -268,10 +268,15 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         case 'g': {
             unsigned long long v;
+            if (strcmp(optarg, "last") == 0 || strcmp(optarg, "first") == 0) {
+                /* BSrE's halaman = first / last */
+                sop->page = optarg[0] == 'l' ? PDF_PAGE_LAST : 1;
+                break;
+            }
             errno = 0;
             v = strtoull(optarg, &end, 10);
             if (errno || *end || v == 0 || v > 10000000)
-                return cli_usage_error("sign: --page needs a page number from 1");
+                return cli_usage_error("sign: --page needs a page number from 1, or first or last");
             sop->page = (size_t)v;
             break;
         }

@@ -245,6 +245,8 @@ void pdf_image_free(pdf_image *img);
 
 typedef enum pdf_level { PDF_LEVEL_BB = 0, PDF_LEVEL_BT = 1 } pdf_level;
 
+#define PDF_PAGE_LAST ((size_t)-1) /* pdf_sign_opts.page: the document's last page */
+
 typedef struct pdf_sign_opts {
     cms_signer signer;
     pdf_level level;
@@ -254,7 +256,7 @@ typedef struct pdf_sign_opts {
     const char *contact;
     const char *name;
     const char *field; /* field name; NULL: "Signature<n>", unique */
-    size_t page;       /* 1-based page of the widget; 0 means 1 */
+    size_t page;       /* 1-based page of the widget; 0 means 1, PDF_PAGE_LAST the last */
     time_t when;       /* claimed signing time for /M; 0 means now */
     /*
      * Visible signature (stamp.c): when visible is non-zero a stamp is drawn

@@ -935,6 +935,16 @@ static int build_update(pdf_doc *d, const pdf_sign_opts *o, int doc_ts, size_t c
                                   o->field);
         o = &oc;
     }
+    if (o->page == PDF_PAGE_LAST) {
+        size_t count = 0;
+        if ((rc = pdf_page_count(d, &count, err)) != SERTEL_OK)
+            return rc;
+        if (o != &oc) {
+            oc = *o;
+            o = &oc;
+        }
+        oc.page = count;
+    }
     if (o->visible && o->marker != NULL && !doc_ts) {
         /* The stamp at the marker: its page and the rectangle's lower left. */
         size_t mpage = 0;

@@ -363,6 +363,16 @@ for b in np:"not a PDF" trunc:"truncated" enc:"the PDF is encrypted" nocat:"beyo
     [ ! -e "$T/$f-out.pdf" ] && pass "bad input $f: no output file" || fail "bad input $f left output"
 done
 expect_exit 2 "unwritable output refused" -- sign budi "$T/plain.pdf" "$T/nodir/out.pdf"
+# --page last / first (BSrE's halaman): the widget is on the document's last page.
+qpdf --empty --pages "$L" "$L" "$L" -- "$T/three.pdf"
+expect_exit 0 "--page last on a three-page letter" -- sign budi "$T/three.pdf" "$T/three-last.pdf" \
+    --visible --rect 300,50,200,80 --page last
+last=$(qpdf --show-pages "$T/three.pdf" | sed -n 's/^page 3: \([0-9]*\) 0 R$/\1/p')
+grep -aq "/P $last 0 R /Rect" "$T/three-last.pdf" && pass "--page last: the widget is on page 3 (object $last)" ||
+    fail "--page last: widget not on object $last"
+expect_exit 2 "--page middle refused" -- sign budi "$T/three.pdf" "$T/three-mid.pdf" --visible \
+    --rect 300,50,200,80 --page middle
+expect_grep "page number from 1, or first or last" "$T/err" "--page middle: says what is accepted"
 expect_exit 2 "page out of range refused" -- sign budi "$T/plain.pdf" "$T/p9.pdf" --page 9
 [ ! -e "$T/p9.pdf" ] && pass "page out of range: no output file" || fail "page out of range left output"
 expect_exit 2 "wrong PKCS#12 password refused" -- "$SERTEL" sign --p12 "$T/budi.p12" \
