@@ -109,11 +109,18 @@ typedef struct vfy_sig {
     char signer_name[256]; /* CN */
     char signer_subject[512];
     char signer_issuer[512];
-    char signer_serial[80];      /* hex */
-    char claimed_time[40];       /* /M or signing-time, ISO 8601 UTC; "" if none */
-    int has_timestamp;           /* a valid signature time-stamp */
-    char timestamp_time[40];     /* its genTime, ISO 8601 UTC */
-    char timestamp_tsa[512];     /* its signer's subject */
+    char signer_serial[80];     /* hex */
+    char signer_not_before[40]; /* the signer's certificate's validity, ISO 8601 UTC */
+    char signer_not_after[40];
+    char hash_value[130];       /* the signed message-digest (the document's hash), hex */
+    char signature_value[1040]; /* the signature value (of the signed attributes), hex; */
+                                /* "" when longer than 512 bytes */
+    char claimed_time[40];      /* /M or signing-time, ISO 8601 UTC; "" if none */
+    int has_timestamp;          /* a valid signature time-stamp */
+    char timestamp_time[40];    /* its genTime, ISO 8601 UTC */
+    char timestamp_tsa[512];    /* its signer's subject */
+    char tsa_not_before[40];    /* that TSA certificate's validity, ISO 8601 UTC */
+    char tsa_not_after[40];
     char level[16];              /* "B-B", "B-T", "B-LT", "B-LTA", "PKCS7" (not PAdES), "" (none) */
     char certificate_status[24]; /* "valid", "expired", "revoked", "untrusted", "unknown" */
     char revocation[48];         /* "good", "revoked", "unknown", "not checked (offline)" */

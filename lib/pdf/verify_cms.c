@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "pdf/verify_int.h"
+#include "util/fs.h"
 
 static char *xstrdup(const char *s)
 {
@@ -143,11 +144,26 @@ static void cn_str(const X509_NAME *n, char *out, size_t cap)
     OPENSSL_free(u);
 }
 
+static int asn1_time_t(const ASN1_TIME *t, time_t *out);
+
+/* The validity of x as ISO 8601 UTC strings ("" when unreadable). */
+static void validity_str(X509 *x, char from[40], char to[40])
+{
+    time_t t;
+
+    from[0] = to[0] = '\0';
+    if (asn1_time_t(X509_get0_notBefore(x), &t) == 0)
+        vfy_iso_time(t, from);
+    if (asn1_time_t(X509_get0_notAfter(x), &t) == 0)
+        vfy_iso_time(t, to);
+}
+
 static void describe_signer(X509 *x, vfy_sig *s)
 {
     BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
     char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
 
+    validity_str(x, s->signer_not_before, s->signer_not_after);
     cn_str(X509_get_subject_name(x), s->signer_name, sizeof(s->signer_name));
     name_str(X509_get_subject_name(x), s->signer_subject, sizeof(s->signer_subject));
     name_str(X509_get_issuer_name(x), s->signer_issuer, sizeof(s->signer_issuer));
@@ -266,6 +282,7 @@ static int check_tst(const ASN1_STRING *seq, const ASN1_OCTET_STRING *sigval, X5
                                                  psi->issuer_and_serial->serial);
         if (tsa != NULL) {
             name_str(X509_get_subject_name(tsa), s->timestamp_tsa, sizeof(s->timestamp_tsa));
+            validity_str(tsa, s->tsa_not_before, s->tsa_not_after);
             if (X509_up_ref(tsa))
                 *tsa_out = tsa;
         }
@@ -641,6 +658,14 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
             goto out;
         }
     }
+    if (dlen * 2 < sizeof(s->hash_value))
+        hex_encode(dig, dlen, s->hash_value);
+    {
+        ASN1_OCTET_STRING *sv = CMS_SignerInfo_get0_signature(si);
+        int svl = sv != NULL ? ASN1_STRING_length(sv) : 0;
+        if (svl > 0 && (size_t)svl * 2 < sizeof(s->signature_value))
+            hex_encode(ASN1_STRING_get0_data(sv), (size_t)svl, s->signature_value);
+    }
     CMS_SignerInfo_set1_signer_cert(si, signer);
     if (CMS_SignerInfo_verify(si) != 1) {
         ERR_clear_error();
@@ -806,6 +831,7 @@ static void check_doc_tst_rev(PKCS7 *p7, const vfy_opts *o, const vfy_revdata *r
     if (tsa == NULL)
         goto out;
     name_str(X509_get_subject_name(tsa), s->timestamp_tsa, sizeof(s->timestamp_tsa));
+    validity_str(tsa, s->tsa_not_before, s->tsa_not_after);
     chain = build_chain(st, tsa, pool, gen);
     if (chain == NULL)
         goto out;
@@ -876,6 +902,8 @@ int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, v
     }
     st = make_store(o);
     vc = TS_VERIFY_CTX_new();
+    if (dlen * 2 < sizeof(s->hash_value))
+        hex_encode(dig, dlen, s->hash_value);
     imp = OPENSSL_memdup(dig, dlen);
     if (st == NULL || vc == NULL || imp == NULL) {
         vfy_set(s, VFY_INDETERMINATE, "TRY_LATER", "out of memory");

@@ -11,6 +11,17 @@ static json_t *str_or_null(const char *s)
     return s != NULL && s[0] ? json_string(s) : json_null();
 }
 
+/* A certificate's validity as BSrE shows it: "<not before> - <not after>", or null. */
+static json_t *validity_json(const char *from, const char *to)
+{
+    char v[96];
+
+    if (from[0] == '\0' || to[0] == '\0')
+        return json_null();
+    snprintf(v, sizeof(v), "%s - %s", from, to);
+    return json_string(v);
+}
+
 static json_t *strs(char **a, size_t n)
 {
     json_t *arr = json_array();
@@ -100,17 +111,23 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(signer, "subject", str_or_null(s->signer_subject));
         json_object_set_new(signer, "issuer", str_or_null(s->signer_issuer));
         json_object_set_new(signer, "serial", str_or_null(s->signer_serial));
+        json_object_set_new(signer, "not_before", str_or_null(s->signer_not_before));
+        json_object_set_new(signer, "not_after", str_or_null(s->signer_not_after));
         json_object_set_new(o, "signer", signer);
         json_object_set_new(o, "claimed_signing_time", str_or_null(s->claimed_time));
         if (s->has_timestamp) {
             ts = json_object();
             json_object_set_new(ts, "time", json_string(s->timestamp_time));
             json_object_set_new(ts, "tsa", str_or_null(s->timestamp_tsa));
+            json_object_set_new(ts, "tsa_not_before", str_or_null(s->tsa_not_before));
+            json_object_set_new(ts, "tsa_not_after", str_or_null(s->tsa_not_after));
         } else {
             ts = json_null();
         }
         json_object_set_new(o, "timestamp", ts);
         json_object_set_new(o, "level", str_or_null(s->level));
+        json_object_set_new(o, "hash_value", str_or_null(s->hash_value));
+        json_object_set_new(o, "signature_value", str_or_null(s->signature_value));
         json_object_set_new(o, "certificate_status", str_or_null(s->certificate_status));
         json_object_set_new(o, "revocation", str_or_null(s->revocation));
         json_object_set_new(o, "revocation_source", str_or_null(s->revocation_source));
@@ -151,7 +168,18 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(is, "serial", str_or_null(s->signer_serial));
         json_object_set_new(is, "cert_user_certified",
                             json_boolean(strcmp(s->certificate_status, "valid") == 0));
+        json_object_set_new(is, "signer_cert_validity",
+                            validity_json(s->signer_not_before, s->signer_not_after));
         json_object_set_new(d, "info_signer", is);
+        if (s->has_timestamp || s->doc_timestamp) {
+            json_t *it = json_object();
+            json_object_set_new(it, "name", str_or_null(s->timestamp_tsa));
+            json_object_set_new(it, "tsa_cert_validity",
+                                validity_json(s->tsa_not_before, s->tsa_not_after));
+            json_object_set_new(d, "info_tsa", it);
+        } else {
+            json_object_set_new(d, "info_tsa", json_null());
+        }
         json_object_set_new(sd, "signed_in",
                             str_or_null(s->has_timestamp ? s->timestamp_time : s->claimed_time));
         json_object_set_new(sd, "signed_using_tsa", json_boolean(s->has_timestamp));
@@ -160,6 +188,8 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(sd, "signature_valid", json_boolean(s->conclusion == VFY_TOTAL_PASSED));
         json_object_set_new(sd, "reason", str_or_null(s->reason));
         json_object_set_new(sd, "location", str_or_null(s->location));
+        json_object_set_new(sd, "hash_value", str_or_null(s->hash_value));
+        json_object_set_new(sd, "signature_value", str_or_null(s->signature_value));
         json_object_set_new(d, "signature_document", sd);
         json_array_append_new(details, d);
     }

@@ -66,6 +66,31 @@ jqt "$T/bt.json" '.signatures[0].signer | has("name") and has("subject") and has
 jqt "$T/bt.json" '.signatures[0].covers_whole_document == true and .signatures[0].modified_after_signing == false and .signatures[0].integrity == "valid"' "JSON: covers the whole document, not modified"
 jqt "$T/bt.json" '.summary == "DOCUMENT VALID !!!" and .jumlah_signature == 1 and (.details[0].info_signer.signer_name == "budi") and .details[0].signature_document.signed_using_tsa == true and .details[0].signature_document.document_integrity == true' "JSON: BSrE-compatible fields"
 jqt "$T/bt.json" '.signatures[0].timestamp.tsa|test("Time-Stamping")' "JSON: TSA named"
+# hash_value, signature_value and the validity periods, against independent readings:
+# SHA-256 over the ByteRange (python), the CMS's signature value (openssl cms -cmsout
+# -print), the certificates' dates (openssl x509).
+python3 - "$T/bt.pdf" "$T/bt.json" "$T/bt-sig.der" <<'PY' && pass "JSON: hash_value is the SHA-256 over the ByteRange" || fail "JSON: hash_value"
+import hashlib, json, re, sys
+d = open(sys.argv[1], "rb").read()
+a, b, c, e = map(int, re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", d).groups())
+open(sys.argv[3], "wb").write(bytes.fromhex(d[b + 1:c - 1].decode()))
+h = hashlib.sha256(d[a:a + b] + d[c:c + e]).hexdigest()
+r = json.load(open(sys.argv[2]))
+assert r["signatures"][0]["hash_value"] == h == r["details"][0]["signature_document"]["hash_value"], h
+PY
+sigval=$(openssl cms -cmsout -print -inform DER -in "$T/bt-sig.der" 2>/dev/null | python3 -c '
+import re, sys
+t = sys.stdin.read()
+m = re.search(r"signature:\s*\n((?:\s+[0-9a-f]{4} - .*\n)+)", t)
+print("".join(re.findall(r"((?:[0-9a-f]{2}[ -]){1,16})", "".join(l.split(" - ", 1)[1][:48] for l in m.group(1).splitlines()))).replace(" ", "").replace("-", ""))' 2>/dev/null)
+jqt "$T/bt.json" ".signatures[0].signature_value == \"$sigval\" and .details[0].signature_document.signature_value == \"$sigval\"" "JSON: signature_value is the CMS signature value (openssl cms -print)"
+nb=$(date -u -d "$(openssl x509 -in "$T/budi.crt" -noout -startdate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
+na=$(date -u -d "$(openssl x509 -in "$T/budi.crt" -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
+jqt "$T/bt.json" ".signatures[0].signer.not_before == \"$nb\" and .signatures[0].signer.not_after == \"$na\" and .details[0].info_signer.signer_cert_validity == \"$nb - $na\"" "JSON: the signer certificate's validity (openssl x509)"
+"$SERTEL" --home "$H" ca export --tsa >"$T/tsa.pem"
+tnb=$(date -u -d "$(openssl x509 -in "$T/tsa.pem" -noout -startdate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
+tna=$(date -u -d "$(openssl x509 -in "$T/tsa.pem" -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
+jqt "$T/bt.json" ".signatures[0].timestamp.tsa_not_after == \"$tna\" and .details[0].info_tsa.tsa_cert_validity == \"$tnb - $tna\" and (.details[0].info_tsa.name|test(\"Time-Stamping\"))" "JSON: info_tsa with the TSA certificate's validity"
 jqt "$T/bt.json" '.signatures[0].revocation == "good" and .signatures[0].revocation_source == "online OCSP"' "B-T: revocation good from online OCSP"
 jqt "$T/bt.json" '[.signatures[0].chain_revocation[] | .role] == ["signer","ca","tsa"] or ([.signatures[0].chain_revocation[] | .status] | all(. == "good"))' "B-T: the signer's and the TSA's chains checked"
 jqt "$T/bt.json" '[.signatures[0].chain_revocation[] | .status == "good"] | all' "B-T: every certificate of both chains good"
