@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/ess.h>
 #include <openssl/pkcs7.h>
+#include <openssl/rsa.h>
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
 #include <stdarg.h>
@@ -522,11 +523,39 @@ static int digest_mem(void *arg, const EVP_MD *md, unsigned char *out, unsigned 
     return EVP_Digest(m->p, m->len, out, len, md, NULL) ? 0 : -1;
 }
 
+/*
+ * A signature value without signed attributes, over the digest dig of the
+ * content (RFC 5652 §5.6): RSA PKCS#1 v1.5 (the digest in a DigestInfo)
+ * and ECDSA, with the signer's public key. 1 when it verifies.
+ */
+static int verify_digest(CMS_SignerInfo *si, X509 *signer, const EVP_MD *md,
+                         const unsigned char *dig, unsigned int dlen)
+{
+    ASN1_OCTET_STRING *sv = CMS_SignerInfo_get0_signature(si);
+    EVP_PKEY *pk = X509_get0_pubkey(signer);
+    X509_ALGOR *salg = NULL;
+    EVP_PKEY_CTX *c;
+    int ok = 0, nid;
+
+    CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &salg);
+    nid = salg != NULL ? OBJ_obj2nid(salg->algorithm) : NID_undef;
+    if (sv == NULL || pk == NULL || nid == NID_rsassaPss)
+        return 0; /* RSASSA-PSS needs its parameters: not without signed attributes */
+    c = EVP_PKEY_CTX_new(pk, NULL);
+    if (c != NULL && EVP_PKEY_verify_init(c) > 0 && EVP_PKEY_CTX_set_signature_md(c, md) > 0 &&
+        (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
+         EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) > 0))
+        ok = EVP_PKEY_verify(c, ASN1_STRING_get0_data(sv), (size_t)ASN1_STRING_length(sv), dig,
+                             dlen) == 1;
+    EVP_PKEY_CTX_free(c);
+    return ok;
+}
+
 int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
                   const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s)
 {
     mem_src embedded;
-    int weak = 0, sha1_doc = 0;
+    int weak = 0, sha1_doc = 0, no_attrs = 0;
     const unsigned char *p = der;
     CMS_ContentInfo *cms = NULL;
     STACK_OF(CMS_SignerInfo) * sis;
@@ -629,13 +658,20 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     /* SHA-1 and SHA-224: integrity is still checked (a change is proven), the
      * conclusion cannot pass. */
     weak = EVP_MD_get_size(md) < 32;
-    if (CMS_signed_get_attr_count(si) <= 0) {
-        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
-                "the signature has no signed attributes (not supported)");
-        goto out;
+    no_attrs = CMS_signed_get_attr_count(si) <= 0;
+    if (no_attrs) {
+        /* RFC 5652 §5.4: without signed attributes the signature is over the content's
+         * digest itself (older PKCS#7 signers write such signatures). */
+        if (dfn(darg, md, dig, &dlen) != 0) {
+            vfy_set(s, VFY_INDETERMINATE, "SIGNED_DATA_NOT_FOUND",
+                    "the signed data cannot be read");
+            goto out;
+        }
+        vfy_note(s, "the signature has no signed attributes: its value is over the document's "
+                    "digest directly");
     }
-    idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_messageDigest, -1);
-    {
+    idx = no_attrs ? -1 : CMS_signed_get_attr_by_NID(si, NID_pkcs9_messageDigest, -1);
+    if (!no_attrs) {
         X509_ATTRIBUTE *a = idx >= 0 ? CMS_signed_get_attr(si, idx) : NULL;
         ASN1_TYPE *t =
             a != NULL && X509_ATTRIBUTE_count(a) == 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
@@ -667,7 +703,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
             hex_encode(ASN1_STRING_get0_data(sv), (size_t)svl, s->signature_value);
     }
     CMS_SignerInfo_set1_signer_cert(si, signer);
-    if (CMS_SignerInfo_verify(si) != 1) {
+    if (no_attrs ? verify_digest(si, signer, md, dig, dlen) != 1 : CMS_SignerInfo_verify(si) != 1) {
         ERR_clear_error();
         vfy_set(s, VFY_TOTAL_FAILED, "SIG_CRYPTO_FAILURE",
                 "the signature value does not verify with the signer's public key");
@@ -682,11 +718,8 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
         vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
                 "the digest algorithm %s is too weak (SHA-256 or stronger needed)",
                 EVP_MD_get0_name(md));
-    {
-        int ct = CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1);
-        if (ct < 0)
-            vfy_note(s, "no content-type signed attribute");
-    }
+    if (!no_attrs && CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1) < 0)
+        vfy_note(s, "no content-type signed attribute");
     check_signing_cert_v2(si, signer, s);
     if (has_signed_attr(si, NID_pkcs9_signingTime)) {
         X509_ATTRIBUTE *a =

@@ -220,8 +220,9 @@ static const tr TR[] = {
      "2.0) is not supported",
      "SubFilter adbe.x509.rsa_sha1 (tanda tangan PKCS#1 polos dengan /Cert, usang sejak PDF 2.0) "
      "tidak didukung"},
-    {"the signature has no signed attributes (not supported)",
-     "tanda tangan tidak memiliki atribut bertanda tangan (tidak didukung)"},
+    {"the signature has no signed attributes: its value is over the document's digest directly",
+     "tanda tangan tidak memiliki atribut bertanda tangan: nilainya langsung atas digest "
+     "dokumen"},
     {"the signed attributes need exactly one message-digest",
      "atribut bertanda tangan harus memiliki tepat satu message-digest"},
     {"the signed data cannot be read", "data yang ditandatangani tidak dapat dibaca"},

@@ -245,6 +245,22 @@ jqt "$T/det.json" '.conclusion == "TOTAL_PASSED" and .type == "cms-detached" and
 openssl cms -sign -binary -in "$T/blob.bin" -signer "$T/budi.crt" -inkey "$T/budi.key" -certfile "$T/issuing.pem" \
     -outform DER -out "$T/ossl.p7s" -md sha256 2>/dev/null
 expect_exit 0 "detached by openssl cms -sign: verifies" -- V --detached "$T/ossl.p7s" "$T/blob.bin"
+# Without signed attributes (openssl cms -noattr): the value is over the content's digest
+# (RFC 5652 §5.4), with an ECDSA key and with an RSA key; a changed byte fails.
+openssl cms -sign -binary -noattr -in "$T/blob.bin" -signer "$T/budi.crt" -inkey "$T/budi.key" \
+    -certfile "$T/issuing.pem" -outform DER -out "$T/noattr.p7s" -md sha256 2>/dev/null
+expect_exit 0 "detached without signed attributes (ECDSA): verifies" -- V --json --detached "$T/noattr.p7s" "$T/blob.bin"
+jqt "$T/out" '.signatures[0].integrity == "valid" and .signatures[0].conclusion == "TOTAL_PASSED" and (.signatures[0].reasons|map(test("no signed attributes"))|any)' "no signed attributes: valid, noted"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rsa.key" -out "$T/rsa.crt" -subj "/CN=RSA Penanda" \
+    -days 3 -addext "keyUsage=critical,digitalSignature,nonRepudiation" 2>/dev/null
+openssl cms -sign -binary -noattr -in "$T/blob.bin" -signer "$T/rsa.crt" -inkey "$T/rsa.key" \
+    -outform DER -out "$T/noattr-rsa.p7s" -md sha256 2>/dev/null
+"$SERTEL" verify --json --offline --trust "$T/rsa.crt" --detached "$T/noattr-rsa.p7s" "$T/blob.bin" >"$T/out"
+jqt "$T/out" '.signatures[0].integrity == "valid" and .signatures[0].conclusion == "TOTAL_PASSED"' "no signed attributes (RSA, self-signed and trusted): valid"
+cp "$T/blob.bin" "$T/blob2.bin"
+printf 'x' | dd of="$T/blob2.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null
+"$SERTEL" verify --json --offline --trust "$T/rsa.crt" --detached "$T/noattr-rsa.p7s" "$T/blob2.bin" >"$T/out"
+jqt "$T/out" '.signatures[0].conclusion == "TOTAL_FAILED" and .signatures[0].sub_indication == "SIG_CRYPTO_FAILURE"' "no signed attributes, a byte changed: TOTAL_FAILED"
 # A PDF signed by another producer: poppler's pdfsig (NSS; adbe.pkcs7.detached, BER-encoded CMS).
 mkdir -p "$T/pnss"
 certutil -N -d "sql:$T/pnss" --empty-password
