@@ -24,6 +24,7 @@
 #include "pki/pki.h"
 #include "ra/ra.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 static const char sign_usage[] =
     "usage: sertel [--home H] sign (--p12 FILE --p12-password-file F |\n"
@@ -31,7 +32,7 @@ static const char sign_usage[] =
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N] [--certify 1|2|3]\n"
     "                  [--visible (--rect X,Y,W,H | --marker TEXT [--size W,H])\n                  "
-    " [--qr TEXT] [--footer] [--image FILE]] [--pdf-password-file F] [--json]\n"
+    " [--qr TEXT] [--text T] [--footer] [--image FILE]] [--pdf-password-file F] [--json]\n"
     "                  IN.pdf OUT.pdf\n"
     "       sertel [--home H] sign --detached (key options) [--level B-B|B-T] [--tsa URL]\n"
     "                  FILE OUT.p7s\n"
@@ -138,6 +139,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"marker", required_argument, NULL, 'M'},
         {"size", required_argument, NULL, 'S'},
         {"qr", required_argument, NULL, 'Q'},
+        {"text", required_argument, NULL, 'X'},
         {"footer", no_argument, NULL, 'O'},
         {"image", required_argument, NULL, 'I'},
         {"certify", required_argument, NULL, 'C'},
@@ -207,6 +209,11 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         case 'O':
             sop->footer = 1;
+            break;
+        case 'X':
+            if (text_check_field("--text", optarg, 200, &err) != SERTEL_OK)
+                return cli_fail(&err);
+            sop->stamp_text = optarg;
             break;
         case 'Q':
             sop->qr_text = optarg;
@@ -307,9 +314,10 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (!sop->visible && sop->rect[2] > 0)
         return cli_usage_error("sign: --rect goes with --visible");
     if (!sop->visible && sop->field == NULL &&
-        (sop->qr_text != NULL || sop->footer || image != NULL))
-        return cli_usage_error("sign: --qr, --footer and --image go with --visible (or with "
-                               "--field NAME of a visible empty signature field)");
+        (sop->qr_text != NULL || sop->footer || image != NULL || sop->stamp_text != NULL))
+        return cli_usage_error(
+            "sign: --qr, --text, --footer and --image go with --visible (or with "
+            "--field NAME of a visible empty signature field)");
     if (sop->visible && detached)
         return cli_usage_error("sign: a detached signature has no visible stamp");
     if (po.level >= PADES_B_LT && detached)

@@ -279,7 +279,8 @@ typedef struct pdf_sign_opts {
      * rect[0], rect[1] are ignored.
      */
     const char *marker;
-    const char *qr_text; /* NULL: no QR code */
+    const char *qr_text;    /* NULL: no QR code */
+    const char *stamp_text; /* an extra line under the reason (BSrE's text); NULL: none */
     int footer;
     /*
      * With visible: the signer's handwritten signature (pdf_image_load),
@@ -334,6 +335,7 @@ typedef struct pdf_stamp {
     const char *issuer;
     const char *reason;
     const char *qr_text;
+    const char *text; /* an extra line under the reason; NULL or "": none */
     time_t when;
     int footer;
     unsigned image_w, image_h; /* the signature image's size in pixels; 0: no image */

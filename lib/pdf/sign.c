@@ -746,6 +746,7 @@ static int put_stamp(update *u, const pdf_sign_opts *o, int rot, time_t now, uin
     st.issuer = issuer;
     st.reason = o->reason;
     st.qr_text = o->qr_text;
+    st.text = o->stamp_text;
     st.when = now;
     st.footer = o->footer;
     if (o->image != NULL) {

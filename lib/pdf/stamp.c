@@ -190,6 +190,8 @@ static int stamp_build(const pdf_stamp *s, pdf_buf *c, unsigned char **qr_pixels
     snprintf(lines[n++], STAMP_LINE, "Tanggal: %s", when);
     if (s->reason && *s->reason)
         snprintf(lines[n++], STAMP_LINE, "Alasan: %.200s", s->reason);
+    if (s->text && *s->text)
+        snprintf(lines[n++], STAMP_LINE, "%.200s", s->text);
 
     /* Footer: a band at the bottom, small type. */
     if (s->footer) {

@@ -363,6 +363,16 @@ for b in np:"not a PDF" trunc:"truncated" enc:"the PDF is encrypted" nocat:"beyo
     [ ! -e "$T/$f-out.pdf" ] && pass "bad input $f: no output file" || fail "bad input $f left output"
 done
 expect_exit 2 "unwritable output refused" -- sign budi "$T/plain.pdf" "$T/nodir/out.pdf"
+# --text (BSrE's text): an extra line in the stamp, read back by MuPDF's text extraction.
+expect_exit 0 "visible stamp with --text" -- sign budi "$T/plain.pdf" "$T/text.pdf" --visible \
+    --rect 300,50,260,110 --text "Nomor: 12/SE/BU/XI/2026" --reason Menyetujui
+mutool draw -q -F txt -o "$T/text.txt" "$T/text.pdf" 1 2>/dev/null
+expect_grep "^Nomor: 12/SE/BU/XI/2026$" "$T/text.txt" "--text: the line is in the stamp (mutool draw -F txt)"
+expect_grep "^Alasan: Menyetujui$" "$T/text.txt" "--text: under the reason"
+expect_exit 2 "--text without --visible refused" -- sign budi "$T/plain.pdf" "$T/text-inv.pdf" --text x
+expect_exit 2 "--text with a control character refused" -- sign budi "$T/plain.pdf" "$T/text-ctl.pdf" \
+    --visible --rect 300,50,260,110 --text "$(printf 'a\tb')"
+[ ! -e "$T/text-inv.pdf" ] && [ ! -e "$T/text-ctl.pdf" ] && pass "--text refusals: no output" || fail "--text refusal left output"
 # --page last / first (BSrE's halaman): the widget is on the document's last page.
 qpdf --empty --pages "$L" "$L" "$L" -- "$T/three.pdf"
 expect_exit 0 "--page last on a three-page letter" -- sign budi "$T/three.pdf" "$T/three-last.pdf" \
