@@ -315,7 +315,7 @@ int pdf_page_get(pdf_doc *d, size_t index, pdf_page *out, sertel_err *err)
 
 int pdf_pdfa_part(pdf_doc *d)
 {
-    const pdf_obj *cat, *md;
+    const pdf_obj *cat = NULL, *md;
     uint32_t num;
     uint16_t gen;
     unsigned char *x = NULL;
