@@ -78,7 +78,15 @@ static int ca_show(ca_ctx *ca, int as_json)
             rc = cli_fail(&err);
             goto out;
         }
-        json_array_append_new(arr, cert_json(roles[i], x));
+        {
+            json_t *cj = cert_json(roles[i], x);
+            char label[128];
+            if (cj != NULL &&
+                ca_authority_label(ca, roles[i], label, sizeof(label), &err) == SERTEL_OK)
+                json_object_set_new(cj, "key_label", json_string(label));
+            sertel_err_clear(&err);
+            json_array_append_new(arr, cj);
+        }
         X509_free(x);
     }
     json_object_set_new(root, "certificates", arr);
@@ -105,6 +113,8 @@ static int ca_show(ca_ctx *ca, int as_json)
             printf("  valid:       %s .. %s\n", json_string_value(json_object_get(v, "not_before")),
                    json_string_value(json_object_get(v, "not_after")));
             printf("  SHA-256:     %s\n", json_string_value(json_object_get(v, "sha256")));
+            if (json_object_get(v, "key_label") != NULL)
+                printf("  key:         %s\n", json_string_value(json_object_get(v, "key_label")));
         }
     }
 out:

@@ -70,14 +70,17 @@ TSA2=$(tr -d '\n' <"$T/out")
 S ca show --json >"$T/show.json"
 python3 - "$T/show.json" "$TSA2" <<'PY' && pass "ca show lists the new TSA certificate" || fail "ca show: $(cat "$T/show.json")"
 import json, sys
+import os
 c = {x["role"]: x for x in json.load(open(sys.argv[1]))["certificates"]}
 assert c["tsa"]["serial"] == sys.argv[2], c["tsa"]
+assert c["tsa"]["key_label"].startswith("tsa-") and c["ocsp"]["key_label"] == "ocsp", c
 PY
 openssl x509 -in "$H/certs/tsa.pem" -noout -ext extendedKeyUsage,keyUsage 2>/dev/null >"$T/ext"
 expect_grep "Time Stamping" "$T/ext" "the new TSA certificate has the time-stamping EKU"
 openssl verify -CAfile "$T/root.pem" -untrusted "$T/issuing.pem" "$H/certs/tsa.pem" >/dev/null 2>&1 &&
     pass "the new TSA certificate chains to the root (openssl verify)" || fail "new TSA certificate does not verify"
-[ ! -e "$H/keys/tsa.key" ] && ls "$H"/keys/tsa-*.key >/dev/null 2>&1 && pass "the old TSA key is destroyed, the new one stored" ||
+label=$(jq -r '.certificates[] | select(.role == "tsa") | .key_label' "$T/show.json")
+[ ! -e "$H/keys/tsa.key" ] && [ -f "$H/keys/$label.key" ] && pass "the old TSA key is destroyed, the new one ($label) stored" ||
     fail "keys after rekey: $(ls "$H/keys")"
 # The running server switches within about a second.
 stamp_by "$TSA2" "$T/after.tsr" && pass "the running server signs with the new TSA certificate" ||
