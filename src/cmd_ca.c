@@ -132,7 +132,7 @@ int cmd_ca(const cli_global *g, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},    {NULL, 0, NULL, 0},
     };
     const char *sub, *which = NULL;
-    int c, as_json = 0, der = 0, rc;
+    int c, as_json = 0, der = 0, rc, nwhich = 0;
     ca_ctx *ca = NULL;
     sertel_err err = {0};
 
@@ -150,15 +150,19 @@ int cmd_ca(const cli_global *g, int argc, char **argv)
             break;
         case 'r':
             which = "root";
+            nwhich++;
             break;
         case 'i':
             which = "issuing";
+            nwhich++;
             break;
         case 'o':
             which = "ocsp";
+            nwhich++;
             break;
         case 't':
             which = "tsa";
+            nwhich++;
             break;
         case 'd':
             der = 1;
@@ -169,6 +173,8 @@ int cmd_ca(const cli_global *g, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error("ca: unexpected argument '%s'", argv[optind]);
+    if (nwhich > 1)
+        return cli_usage_error("ca %s: name one certificate at a time", sub);
     if (strcmp(sub, "show") != 0 && strcmp(sub, "export") != 0 && strcmp(sub, "rekey") != 0) {
         fputs(usage, stderr);
         return cli_usage_error("ca: unknown subcommand '%s'", sub);

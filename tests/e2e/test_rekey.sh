@@ -60,6 +60,7 @@ stamp "$T/before.tsr"
 expect_exit 2 "ca rekey without an authority refused" -- S ca rekey
 expect_grep "say which authority: --ocsp or --tsa" "$T/err" "ca rekey: says which to name"
 expect_exit 2 "ca rekey --root refused" -- S ca rekey --root
+expect_exit 2 "ca rekey --tsa --ocsp refused (one at a time)" -- S ca rekey --tsa --ocsp
 [ "$(serial_of "$H/certs/tsa.pem")" = "$TSA1" ] && pass "refusals changed nothing" || fail "refusal changed tsa.pem"
 
 # Re-key the TSA.
