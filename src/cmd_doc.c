@@ -16,15 +16,15 @@
 
 static const char usage[] =
     "usage: sertel [--home DIR] doc show ID [--json]\n"
-    "       sertel [--home DIR] doc find FILE [--json]\n"
+    "       sertel [--home DIR] doc find (FILE | --sha256 HEX) [--json]\n"
     "       sertel [--home DIR] doc list [--email E] [--json]\n"
     "\n"
     "The register of documents owners signed with keys this home holds\n"
     "(sertel sign --email): id, owner, certificate serial, time (UTC), level and\n"
     "the SHA-256 of the signed file.\n"
     "show  the document with that id (as 'sign' printed it)\n"
-    "find  the documents whose signed file is exactly FILE (by its SHA-256): did\n"
-    "      this home sign this very file?\n"
+    "find  the documents whose signed file is exactly FILE (by its SHA-256), or\n"
+    "      has that SHA-256: did this home sign this very file?\n"
     "list  every document, or an owner's, oldest first\n"
     "Exit status: 0 found, 1 nothing found, 2 error.\n";
 
@@ -59,10 +59,11 @@ int cmd_doc(const cli_global *g, int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"email", required_argument, NULL, 'e'},
+        {"sha256", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *sub, *email = NULL, *arg = NULL;
+    const char *sub, *email = NULL, *arg = NULL, *hash = NULL;
     unsigned char md[32];
     out o = {0};
     ra *r = NULL;
@@ -82,16 +83,24 @@ int cmd_doc(const cli_global *g, int argc, char **argv)
             o.json = 1;
         else if (c == 'e')
             email = optarg;
+        else if (c == 's')
+            hash = optarg;
         else
             return cli_usage_error("doc: unknown or incomplete option %s", argv[optind - 1]);
     }
-    if (strcmp(sub, "show") == 0 || strcmp(sub, "find") == 0) {
-        if (optind + 1 != argc || email != NULL)
+    if (strcmp(sub, "find") == 0 && hash != NULL) {
+        size_t n2 = 0;
+        if (optind != argc || email != NULL)
+            return cli_usage_error("doc find: give a file or --sha256 HEX, not both");
+        if (strlen(hash) != 64 || hex_decode(hash, md, sizeof(md), &n2) != 0 || n2 != 32)
+            return cli_usage_error("doc find: --sha256 needs 64 hex digits");
+    } else if (strcmp(sub, "show") == 0 || strcmp(sub, "find") == 0) {
+        if (optind + 1 != argc || email != NULL || hash != NULL)
             return cli_usage_error("doc %s: give exactly one %s", sub,
                                    sub[0] == 's' ? "document id" : "file");
         arg = argv[optind];
     } else if (strcmp(sub, "list") == 0) {
-        if (optind != argc)
+        if (optind != argc || hash != NULL)
             return cli_usage_error("doc list: unexpected argument '%s'", argv[optind]);
     } else {
         fputs(usage, stderr);
@@ -99,7 +108,7 @@ int cmd_doc(const cli_global *g, int argc, char **argv)
     }
     if (sub[0] == 's' && (strlen(arg) != 32 || strspn(arg, "0123456789abcdef") != 32))
         return cli_usage_error("doc show: '%.80s' is not a document id (32 hex digits)", arg);
-    if (sub[0] == 'f' && fs_sha256_file(arg, md, &err) != SERTEL_OK)
+    if (sub[0] == 'f' && hash == NULL && fs_sha256_file(arg, md, &err) != SERTEL_OK)
         return cli_fail(&err);
     if (ra_open(g->home, &r, &err) != SERTEL_OK)
         return cli_fail(&err);

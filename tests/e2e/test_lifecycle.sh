@@ -162,6 +162,10 @@ jq -e --arg id "$DOCID" --arg h "$(sha256sum "$T/siti-signed.pdf" | cut -d' ' -f
     "$T/out" >/dev/null && pass "doc show: owner, level and the file's SHA-256" || fail "doc show: $(cat "$T/out")"
 expect_exit 0 "doc find: this home signed exactly this file" -- S doc find "$T/siti-signed.pdf"
 expect_grep "^$DOCID .* siti@contoh.go.id " "$T/out" "doc find names the document and its owner"
+expect_exit 0 "doc find --sha256: the same answer from the hash alone" -- S doc find \
+    --sha256 "$(sha256sum "$T/siti-signed.pdf" | cut -d' ' -f1)"
+expect_grep "^$DOCID " "$T/out" "doc find --sha256 names the document"
+expect_exit 2 "doc find --sha256 with a bad hash (exit 2)" -- S doc find --sha256 abc
 cp "$T/siti-signed.pdf" "$T/siti-changed.pdf"
 printf '%%%% appended\n' >>"$T/siti-changed.pdf"
 expect_exit 1 "doc find: a changed copy is not in the register (exit 1)" -- S doc find "$T/siti-changed.pdf"
