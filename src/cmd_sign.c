@@ -28,7 +28,7 @@
 
 static const char sign_usage[] =
     "usage: sertel [--home H] sign (--p12 FILE --p12-password-file F |\n"
-    "                              --email E --passphrase-file F [--otp CODE])\n"
+    "                              (--email E | --nik NIK) --passphrase-file F [--otp CODE])\n"
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N] [--certify 1|2|3]\n"
     "                  [--visible (--rect X,Y,W,H | --marker TEXT [--size W,H])\n                  "
@@ -123,6 +123,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"p12", required_argument, NULL, 'p'},
         {"p12-password-file", required_argument, NULL, 'P'},
         {"email", required_argument, NULL, 'e'},
+        {"nik", required_argument, NULL, 'k'},
         {"passphrase-file", required_argument, NULL, 'f'},
         {"otp", required_argument, NULL, 'o'},
         {"level", required_argument, NULL, 'l'},
@@ -148,7 +149,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *p12 = NULL, *p12pw = NULL, *email = NULL, *ppfile = NULL, *otp = NULL,
+    const char *p12 = NULL, *p12pw = NULL, *email = NULL, *nik = NULL, *ppfile = NULL, *otp = NULL,
                *tsa_url = NULL, *pdfpw_file = NULL, *image = NULL;
     pades_opts po;
     pdf_sign_opts *sop = &po.sign;
@@ -176,6 +177,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         case 'e':
             email = optarg;
+            break;
+        case 'k':
+            nik = optarg;
             break;
         case 'f':
             ppfile = optarg;
@@ -296,12 +300,12 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     }
     if (optind + 2 != argc)
         return cli_usage_error("sign: give the input and the output file (see sertel sign --help)");
-    if ((p12 != NULL) == (email != NULL))
-        return cli_usage_error("sign: give either --p12 FILE or --email E (not both)");
+    if ((p12 != NULL) + (email != NULL) + (nik != NULL) != 1)
+        return cli_usage_error("sign: give one of --p12 FILE, --email E or --nik NIK");
     if (p12 != NULL && p12pw == NULL)
         return cli_usage_error("sign: --p12 needs --p12-password-file F");
-    if (email != NULL && ppfile == NULL)
-        return cli_usage_error("sign: --email needs --passphrase-file F");
+    if ((email != NULL || nik != NULL) && ppfile == NULL)
+        return cli_usage_error("sign: --email and --nik need --passphrase-file F");
     if (sop->marker != NULL && has_rect)
         return cli_usage_error("sign: give either --rect or --marker, not both");
     if (has_size && sop->marker == NULL)
@@ -350,7 +354,8 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     } else {
         if (secret_read_file(ppfile, &pass, &err) != SERTEL_OK ||
             ra_open(g->home, &r, &err) != SERTEL_OK ||
-            ra_sign_authorize(r, email, pass, otp, &rs, &err) != SERTEL_OK)
+            (nik != NULL ? ra_sign_authorize_nik(r, nik, pass, otp, &rs, &err)
+                         : ra_sign_authorize(r, email, pass, otp, &rs, &err)) != SERTEL_OK)
             goto fail;
         s->key = rs->key;
         s->cert = rs->cert;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ra/nik.h"
 #include "ra/ra_int.h"
 #include "ra/totp.h"
 #include "util/fs.h"
@@ -765,4 +766,31 @@ int ra_unlock(ra *r, const ra_actor *by, const char *email, sertel_err *err)
         return ca_txn_commit(r->ca, err);
     store_rollback(r->st);
     return rc;
+}
+
+int ra_sign_authorize_nik(ra *r, const char *nik, const char *passphrase, const char *otp,
+                          ra_signer **out, sertel_err *err)
+{
+    char email[320] = "unknown NIK"; /* no account has it: the unknown-account path */
+    store_stmt *s = NULL;
+    int rc;
+
+    *out = NULL;
+    if ((rc = nik_check(nik, NULL, err)) != SERTEL_OK)
+        return rc;
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT a.email FROM subscribers b JOIN accounts a ON a.id = b.account_id "
+                      "WHERE b.nik = ?",
+                      "t", nik);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        snprintf(email, sizeof(email), "%s", store_col_text(s, 0));
+        rc = SERTEL_OK;
+    } else if (rc == STORE_DONE) {
+        rc = SERTEL_OK;
+    }
+    store_finalize(s);
+    if (rc != SERTEL_OK)
+        return rc;
+    /* An unknown NIK does the same work and gets the same answer as a wrong passphrase. */
+    return ra_sign_authorize(r, email, passphrase, otp, out, err);
 }

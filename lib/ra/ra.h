@@ -229,6 +229,15 @@ int ra_doc_query(ra *r, const char *id, const unsigned char *sha256, const char 
                  ra_doc_fn fn, void *arg, size_t *count, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 5, 7);
 
+/*
+ * ra_sign_authorize for the owner with this NIK (BSrE's v1 API names the
+ * signer by NIK): the NIK's format is checked (SERTEL_ERR_INVALID); an
+ * unknown NIK takes the unknown-account path, the same work and answer as
+ * a wrong passphrase (audited with the actor "unknown NIK").
+ */
+int ra_sign_authorize_nik(ra *r, const char *nik, const char *passphrase, const char *otp,
+                          ra_signer **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 5);
+
 /* Enrol TOTP (needs the passphrase); uri_out receives the otpauth:// URI. */
 int ra_totp_enroll(ra *r, const char *email, const char *passphrase, char *uri_out, size_t cap,
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);

@@ -172,6 +172,19 @@ expect_exit 1 "doc find: a changed copy is not in the register (exit 1)" -- S do
 expect_grep "did not sign exactly these bytes" "$T/err" "doc find: says what not found means"
 expect_exit 1 "doc show: an unknown id (exit 1)" -- S doc show 0123456789abcdef0123456789abcdef
 expect_exit 2 "doc show: not an id (exit 2)" -- S doc show nonsense
+# --nik (BSrE's v1 API names the signer by NIK): the same owner; an unknown NIK gets the
+# wrong-passphrase answer; a malformed one is refused as such.
+expect_exit 0 "sign --nik as the owner" -- S sign --nik "$NIK" --passphrase-file "$T/pass" \
+    "$D/letter.pdf" "$T/siti-nik.pdf"
+expect_grep "document id [0-9a-f]{32}$" "$T/out" "sign --nik: registered"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-nik.pdf" >"$T/pdfsig.txt" 2>&1
+expect_grep "Common Name: Siti Rahayu" "$T/pdfsig.txt" "sign --nik: signed by Siti (pdfsig)"
+expect_exit 2 "sign --nik with an unknown NIK" -- S sign --nik 6271015201900099 --passphrase-file "$T/pass" \
+    "$D/letter.pdf" "$T/nik-unknown.pdf"
+expect_grep "passphrase or the account is wrong" "$T/err" "unknown NIK: the same answer as a wrong passphrase"
+expect_exit 2 "sign --nik with a malformed NIK" -- S sign --nik 12345 --passphrase-file "$T/pass" \
+    "$D/letter.pdf" "$T/nik-bad.pdf"
+[ ! -e "$T/nik-unknown.pdf" ] && [ ! -e "$T/nik-bad.pdf" ] && pass "sign --nik refusals: no output" || fail "--nik refusal left output"
 # --json: one object for programs, with the register's id.
 expect_exit 0 "sign --json as the owner" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --json \
     "$D/letter.pdf" "$T/siti-json.pdf"
