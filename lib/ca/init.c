@@ -129,6 +129,25 @@ static const char conf_template[] =
     "cps_uri = %s/cps\n"
     "aia = true\n"
     "crl_dp = true\n"
+    "key_types = ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096\n"
+    "\n"
+    "# Electronic seals of an agency or work unit (BSrE's seal: CN = the\n"
+    "# organisation's name, no person), for documents the organisation issues.\n"
+    "# emailProtection too: NSS (poppler, Firefox) checks signing certificates\n"
+    "# for that purpose.\n"
+    "[profile organisation-seal]\n"
+    "validity_days = 730\n"
+    "key_usage = digitalSignature, nonRepudiation\n"
+    "key_usage_critical = true\n"
+    "extended_key_usage = 1.3.6.1.5.5.7.3.36, emailProtection\n"
+    "subject_required = C, O, CN\n"
+    "subject_optional = OU\n"
+    "country = ID\n"
+    "san_email = optional\n"
+    "policy_oid = %s\n"
+    "cps_uri = %s/cps\n"
+    "aia = true\n"
+    "crl_dp = true\n"
     "key_types = ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096\n";
 
 /* The directory does not exist, or exists and is empty. */
@@ -332,15 +351,15 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
         if (rc != SERTEL_OK)
             goto out;
     }
-    n = sizeof(conf_template) + strlen(o->org) + 2 * strlen(base_url) + strlen(ksconf) +
-        strlen(policy) + 64;
+    n = sizeof(conf_template) + strlen(o->org) + 3 * strlen(base_url) + strlen(ksconf) +
+        2 * strlen(policy) + 64;
     conftext = malloc(n);
     if (conftext == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto out;
     }
     snprintf(conftext, n, conf_template, o->org, base_url, ks_keytype_name(o->key_type), ksconf,
-             policy, base_url);
+             policy, base_url, policy, base_url);
     rc = conf_parse(conftext, "sertel.conf", &c, err);
     if (rc != SERTEL_OK) {
         sertel_err_prefix(err, "the values given make an invalid configuration");

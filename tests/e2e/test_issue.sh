@@ -109,6 +109,38 @@ expect_exit 0 "ca show" -- "$SERTEL" --home "$H" ca show
 expect_grep "organisation: +Kementerian Contoh" "$T/out" "ca show prints the organisation"
 expect_exit 0 "audit verify on a fresh home" -- "$SERTEL" --home "$H" audit verify
 expect_grep "intact" "$T/out" "audit log intact"
+# An organisation's electronic seal (profile organisation-seal): CN is the organisation,
+# no e-mail needed; it signs a PDF that poppler accepts as valid and trusted.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/seal.key" 2>/dev/null
+openssl req -new -key "$T/seal.key" -subj "/C=ID/O=Kementerian Contoh/OU=Biro Umum/CN=Biro Umum Kementerian Contoh" \
+    -out "$T/seal.csr" 2>/dev/null
+expect_exit 0 "issue an organisation-seal certificate" -- "$SERTEL" --home "$H" cert issue --csr "$T/seal.csr" \
+    --profile organisation-seal
+cp "$T/out" "$T/seal.pem"
+openssl x509 -in "$T/seal.pem" -noout -text >"$T/seal.txt"
+expect_grep "Subject: C = ID, O = Kementerian Contoh, OU = Biro Umum, CN = Biro Umum Kementerian Contoh" "$T/seal.txt" \
+    "seal: the organisation is the subject"
+expect_grep "1\.3\.6\.1\.5\.5\.7\.3\.36" "$T/seal.txt" "seal: EKU id-kp-documentSigning"
+expect_grep "E-mail Protection" "$T/seal.txt" "seal: EKU emailProtection (NSS checks signers for it)"
+expect_no_grep "email:" "$T/seal.txt" "seal: no e-mail address needed"
+expect_exit 0 "openssl verify accepts the seal" -- openssl verify -CAfile "$T/root.pem" -untrusted "$T/issuing.pem" \
+    "$T/seal.pem"
+openssl req -new -key "$T/seal.key" -subj "/C=ID/CN=Tanpa Organisasi" -out "$T/seal-noorg.csr" 2>/dev/null
+expect_exit 2 "a seal request without O is refused" -- "$SERTEL" --home "$H" cert issue --csr "$T/seal-noorg.csr" \
+    --profile organisation-seal
+cat "$T/issuing.pem" "$T/root.pem" >"$T/chain.pem"
+printf 'seal pw\n' >"$T/sealpw"
+openssl pkcs12 -export -inkey "$T/seal.key" -in "$T/seal.pem" -certfile "$T/chain.pem" -passout file:"$T/sealpw" \
+    -out "$T/seal.p12"
+expect_exit 0 "sign a letter with the seal" -- "$SERTEL" sign --p12 "$T/seal.p12" --p12-password-file "$T/sealpw" \
+    "$SERTEL_TEST_DATA/letter.pdf" "$T/sealed.pdf"
+if command -v pdfsig >/dev/null && command -v certutil >/dev/null; then
+    make_nss "$T/nss" "$T/root.pem"
+    pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/sealed.pdf" >"$T/pdfsig.out" 2>&1
+    expect_grep "Signature is Valid" "$T/pdfsig.out" "sealed letter: pdfsig valid"
+    expect_grep "Certificate is Trusted" "$T/pdfsig.out" "sealed letter: pdfsig trusted"
+fi
+
 for cmd in init "ca show" "ca export" "cert issue" "cert list" "cert show" "audit verify"; do
     # shellcheck disable=SC2086
     expect_exit 0 "sertel $cmd --help" -- "$SERTEL" $cmd --help
