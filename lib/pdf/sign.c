@@ -363,16 +363,23 @@ static void shown_to_user_rect(int r, const double box[4], const double in[4], d
 /*
  * How an existing field's stamp is turned: its widget's /MK /R (degrees
  * counterclockwise, §12.5.6.19, which viewers set to the page's /Rotate),
- * else the /Rotate of its page (/P).
+ * else the /Rotate of its page (/P), inherited as pages inherit it.
  */
 static int field_rotation(pdf_doc *d, const pdf_obj *wdict)
 {
     const pdf_obj *mk = pdf_resolve(d, pdf_dict_get(wdict, "MK")), *p;
+    int depth;
 
     if (mk != NULL && mk->type == PDF_DICT && pdf_dict_get(mk, "R") != NULL)
         return rotation_of(d, pdf_dict_get(mk, "R"));
+    /* The page's /Rotate, inherited from the page tree (§7.7.3.4), 32 levels at most. */
     p = pdf_resolve(d, pdf_dict_get(wdict, "P"));
-    return p != NULL && p->type == PDF_DICT ? rotation_of(d, pdf_dict_get(p, "Rotate")) : 0;
+    for (depth = 0; p != NULL && p->type == PDF_DICT && depth < 32; depth++) {
+        if (pdf_dict_get(p, "Rotate") != NULL)
+            return rotation_of(d, pdf_dict_get(p, "Rotate"));
+        p = pdf_resolve(d, pdf_dict_get(p, "Parent"));
+    }
+    return 0;
 }
 
 /*

@@ -259,6 +259,11 @@ for r, (cm, (w, h)) in turns.items():
         objs[0] = objs[0] % b""
         objs[2] = objs[2] % (w, h, r, b"")
     mkpdf.write("%s/rot%d.pdf" % (t, r), objs, binary=False)
+    if r == 90:  # the same with /Rotate on the page tree's root and no /MK on the widget
+        objs[1] = b"<< /Type /Pages /Kids [3 0 R] /Count 1 /Rotate 90 >>"
+        objs[2] = objs[2].replace(b" /Rotate 90", b"")
+        objs[5] = objs[5].replace(b" /MK << /R 90 >>", b"")
+        mkpdf.write("%s/rot90i.pdf" % t, objs, binary=False)
 PY
 # dark (text) pixels, to check the pages show alike before signing
 dark() {
@@ -308,6 +313,11 @@ mask "$T/rot90-f.pdf" "$T/rot90-f.mask" $STAMP
 expect_exit 0 "field with /MK /R 90: the stamp shows in the field, upright (pdftoppm)" -- same "$T/rot0-r.mask" "$T/rot90-f.mask"
 cat "$T/out"
 check_signed "$T/rot90-f.pdf" "field on a /Rotate 90 page"
+expect_exit 0 "sign into Ttd on a page that inherits /Rotate 90, widget without /MK" -- sign "$T/rot90i.pdf" \
+    "$T/rot90i-f.pdf" --field Ttd --image "$T/ttd.jpg"
+mask "$T/rot90i-f.pdf" "$T/rot90i-f.mask" $STAMP
+expect_exit 0 "inherited /Rotate: the stamp shows in the field, upright (pdftoppm)" -- same "$T/rot0-r.mask" "$T/rot90i-f.mask"
+cat "$T/out"
 
 # At a marker text (--marker implies --visible): the image comes with the stamp.
 python3 - "$T/marker.pdf" <<'PY'
