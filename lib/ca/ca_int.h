@@ -32,6 +32,9 @@ struct ca_ctx {
 /* Bump the revocation epoch (inside a transaction). */
 int ca_bump_revocation_epoch(ca_ctx *ca, sertel_err *err);
 
+/* The cache of a lazily loaded authority key ("root", "ocsp", "tsa"); NULL for other names. */
+ks_key **ca_authority_slot(ca_ctx *ca, const char *name);
+
 /* Add one to a counter of the meta table ("revocation.epoch", "authority.epoch"). */
 int ca_meta_counter_bump(ca_ctx *ca, const char *key, sertel_err *err) SERTEL_WUR;
 

@@ -13,6 +13,14 @@
 
 #define CRL_DEFAULT_HOURS 24
 
+ks_key **ca_authority_slot(ca_ctx *ca, const char *name)
+{
+    return strcmp(name, "root") == 0   ? &ca->root_key
+           : strcmp(name, "ocsp") == 0 ? &ca->ocsp_key
+           : strcmp(name, "tsa") == 0  ? &ca->tsa_key
+                                       : NULL;
+}
+
 int ca_authority_key(ca_ctx *ca, const char *name, ks_key **out, sertel_err *err)
 {
     ks_key **slot;
@@ -28,13 +36,7 @@ int ca_authority_key(ca_ctx *ca, const char *name, ks_key **out, sertel_err *err
         *out = ca->audit_key;
         return SERTEL_OK;
     }
-    if (strcmp(name, "root") == 0)
-        slot = &ca->root_key;
-    else if (strcmp(name, "ocsp") == 0)
-        slot = &ca->ocsp_key;
-    else if (strcmp(name, "tsa") == 0)
-        slot = &ca->tsa_key;
-    else
+    if ((slot = ca_authority_slot(ca, name)) == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no authority named '%s'", name);
     if (*slot == NULL) {
         /* The current key's label: a re-keyed authority's differs from its name. */

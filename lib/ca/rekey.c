@@ -63,9 +63,7 @@ int ca_authority_label(ca_ctx *ca, const char *name, char *out, size_t cap, sert
 
 void ca_authority_forget(ca_ctx *ca, const char *name)
 {
-    ks_key **slot = strcmp(name, "ocsp") == 0  ? &ca->ocsp_key
-                    : strcmp(name, "tsa") == 0 ? &ca->tsa_key
-                                               : NULL;
+    ks_key **slot = ca_authority_slot(ca, name);
 
     if (slot != NULL) {
         ks_key_free(*slot);

@@ -18,6 +18,7 @@
 
 #include "pdf/pdf_int.h"
 #include "pdf/verify_int.h"
+#include "util/fs.h"
 
 #define MAX_FIELDS 10000
 #define MAX_FIELD_DEPTH 16
@@ -167,25 +168,10 @@ typedef struct file_src {
 
 static int digest_file(void *arg, const EVP_MD *md, unsigned char *out, unsigned int *len)
 {
-    file_src *f = arg;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    unsigned char *blk = malloc(1 << 20);
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC), ok = 0;
-    ssize_t n;
+    const file_src *f = arg;
+    sertel_err e = {0};
 
-    if (c != NULL && blk != NULL && fd >= 0 && EVP_DigestInit_ex(c, md, NULL)) {
-        ok = 1;
-        while ((n = read(fd, blk, 1 << 20)) > 0)
-            if (!EVP_DigestUpdate(c, blk, (size_t)n))
-                ok = 0;
-        if (n < 0 || !EVP_DigestFinal_ex(c, out, len))
-            ok = 0;
-    }
-    if (fd >= 0)
-        close(fd);
-    free(blk);
-    EVP_MD_CTX_free(c);
-    return ok ? 0 : -1;
+    return fs_digest_file(f->path, md, out, len, &e) == SERTEL_OK ? 0 : -1;
 }
 
 /* --- report bookkeeping --- */

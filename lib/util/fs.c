@@ -207,15 +207,15 @@ int fs_create_excl(const char *path, const void *data, size_t len, mode_t mode, 
     return SERTEL_OK;
 }
 
-int fs_sha256_file(const char *path, unsigned char out[32], sertel_err *err)
+int fs_digest_file(const char *path, const EVP_MD *md, unsigned char *out, unsigned int *len,
+                   sertel_err *err)
 {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned char *blk = malloc(1u << 20);
-    unsigned int n32 = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC), rc = SERTEL_OK;
     ssize_t n;
 
-    if (c == NULL || blk == NULL || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+    if (c == NULL || blk == NULL || !EVP_DigestInit_ex(c, md, NULL)) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -230,13 +230,24 @@ int fs_sha256_file(const char *path, unsigned char out[32], sertel_err *err)
         }
     if (n < 0)
         rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot read %s: %s", path, strerror(errno));
-    else if (!EVP_DigestFinal_ex(c, out, &n32) || n32 != 32)
+    else if (!EVP_DigestFinal_ex(c, out, len))
         rc = sertel_err_set(err, SERTEL_ERR_CRYPTO, "hashing %s failed", path);
 out:
     if (fd >= 0)
         close(fd);
     free(blk);
     EVP_MD_CTX_free(c);
+    return rc;
+}
+
+int fs_sha256_file(const char *path, unsigned char out[32], sertel_err *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    int rc = fs_digest_file(path, EVP_sha256(), md, &n, err);
+
+    if (rc == SERTEL_OK)
+        memcpy(out, md, 32);
     return rc;
 }
 

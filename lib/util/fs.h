@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <openssl/evp.h>
+
 #include "util/err.h"
 
 /*
@@ -45,7 +47,15 @@ int fs_sync_dir(const char *dir, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 /* 1 when path exists (any type), 0 otherwise. */
 int fs_exists(const char *path) SERTEL_NONNULL(1);
 
-/* The SHA-256 of the file at path, read in 1 MiB blocks (any size). SERTEL_ERR_IO on failure. */
+/*
+ * The digest md of the file at path, read in 1 MiB blocks (any size):
+ * out needs EVP_MAX_MD_SIZE bytes, *len receives the length. SERTEL_ERR_IO
+ * when the file cannot be read, SERTEL_ERR_NOMEM / SERTEL_ERR_CRYPTO.
+ */
+int fs_digest_file(const char *path, const EVP_MD *md, unsigned char *out, unsigned int *len,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/* fs_digest_file with SHA-256. */
 int fs_sha256_file(const char *path, unsigned char out[32], sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2);
 
