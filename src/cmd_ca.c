@@ -11,6 +11,7 @@
 #include "ca/ca.h"
 #include "cli.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 static const char usage[] =
     "usage: sertel [--home DIR] ca show [--json]\n"

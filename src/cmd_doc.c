@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "ra/ra.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 static const char usage[] =
     "usage: sertel [--home DIR] doc show ID [--json]\n"

@@ -25,6 +25,7 @@
 #include "ra/ra.h"
 #include "util/fs.h"
 #include "util/text.h"
+#include "util/num.h"
 
 static const char sign_usage[] =
     "usage: sertel [--home H] sign (--p12 FILE --p12-password-file F |\n"
@@ -157,7 +158,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     pdf_image img;
     cms_signer *s = &po.sign.signer;
     int c, detached = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0, as_json = 0;
-    char *pass = NULL, *pdfpw = NULL, *end, qrbuf[300];
+    char *pass = NULL, *pdfpw = NULL, qrbuf[300];
     ra *r = NULL;
     ra_signer *rs = NULL;
     char docid[33] = "";
@@ -245,49 +246,30 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                                        "bytes), e.g. #ttd#");
             sop->marker = optarg;
             break;
-        case 'S': {
-            char *q = optarg;
-            int k;
+        case 'S':
             has_size = 1;
-            for (k = 2; k < 4; k++) {
-                errno = 0;
-                sop->rect[k] = strtod(q, &end);
-                if (errno || end == q || (k == 2 && *end != ',') || (k == 3 && *end != '\0') ||
-                    sop->rect[k] <= 0 || sop->rect[k] > 14400)
-                    return cli_usage_error("sign: --size is WIDTH,HEIGHT in points, e.g. 220,80");
-                q = end + 1;
-            }
+            if (num_parse_decimal_list(optarg, ',', 0, 14400, sop->rect + 2, 2) != SERTEL_OK ||
+                sop->rect[2] <= 0 || sop->rect[3] <= 0)
+                return cli_usage_error("sign: --size is WIDTH,HEIGHT in points, e.g. 220,80");
             break;
-        }
-        case 'R': {
-            char *q = optarg;
-            int k;
+        case 'R':
             has_rect = 1;
-            for (k = 0; k < 4; k++) {
-                errno = 0;
-                sop->rect[k] = strtod(q, &end);
-                if (errno || end == q || (k < 3 && *end != ',') || (k == 3 && *end != '\0') ||
-                    sop->rect[k] < 0 || sop->rect[k] > 14400)
-                    return cli_usage_error("sign: --rect is X,Y,WIDTH,HEIGHT in points, e.g. "
-                                           "350,60,220,80");
-                q = end + 1;
-            }
+            if (num_parse_decimal_list(optarg, ',', 0, 14400, sop->rect, 4) != SERTEL_OK)
+                return cli_usage_error("sign: --rect is X,Y,WIDTH,HEIGHT in points, e.g. "
+                                       "350,60,220,80");
             break;
-        }
         case 'l':
             if (pades_level_parse(optarg, &po.level) != 0)
                 return cli_usage_error("sign: --level must be B-B, B-T, B-LT or B-LTA");
             break;
         case 'g': {
-            unsigned long long v;
+            int64_t v;
             if (strcmp(optarg, "last") == 0 || strcmp(optarg, "first") == 0) {
                 /* BSrE's halaman = first / last */
                 sop->page = optarg[0] == 'l' ? PDF_PAGE_LAST : 1;
                 break;
             }
-            errno = 0;
-            v = strtoull(optarg, &end, 10);
-            if (errno || *end || v == 0 || v > 10000000)
+            if (num_parse_i64z(optarg, 1, 10000000, &v) != SERTEL_OK)
                 return cli_usage_error("sign: --page needs a page number from 1, or first or last");
             sop->page = (size_t)v;
             break;

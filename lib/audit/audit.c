@@ -39,6 +39,8 @@
 #include <time.h>
 
 #include "util/fs.h"
+#include "util/hex.h"
+#include "util/fault.h"
 
 #define ENTRY_TAG "sertel-audit-v1"
 #define CP_TAG "sertel-audit-checkpoint-v1"
@@ -166,6 +168,9 @@ static int cp_sign(EVP_PKEY *key, int64_t seq, const unsigned char hash[AUDIT_HA
     *sig = NULL;
     *siglen = 0;
     cp_message(msg, seq, hash, ts);
+    if (fault_hit(FAULT_KEYSTORE))
+        return sertel_err_set(err, SERTEL_ERR_TOKEN,
+                              "injected key-store failure signing the audit checkpoint");
     ctx = EVP_MD_CTX_new();
     if (ctx == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");

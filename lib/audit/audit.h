@@ -89,4 +89,15 @@ typedef struct audit_report {
 int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *rep,
                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 
+/*
+ * audit_append with the details as a JSON object (jansson). details is
+ * taken over (decref'ed) in every case, so a caller may pass json_pack(...)
+ * directly: a NULL details (json_pack failed) is SERTEL_ERR_NOMEM.
+ * Event names are the constants of audit/events.h.
+ */
+typedef struct json_t json_t;
+int audit_append_json(audit *a, const char *actor, const char *event, const char *object,
+                      json_t *details, int64_t *seq, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 4);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "ca/ca_int.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define MASTER_KEY_MAX 256
 

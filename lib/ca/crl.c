@@ -10,6 +10,7 @@
 
 #include "ca/ca_int.h"
 #include "util/fs.h"
+#include "util/num.h"
 
 #define CRL_DEFAULT_HOURS 24
 
@@ -62,7 +63,7 @@ static int meta_counter(ca_ctx *ca, const char *key, int64_t *out, sertel_err *e
         sertel_err_clear(err);
         return SERTEL_OK;
     }
-    if (rc == SERTEL_OK && parse_int64(v, 0, INT64_MAX - 1, out) != SERTEL_OK)
+    if (rc == SERTEL_OK && num_parse_i64z(v, 0, INT64_MAX - 1, out) != SERTEL_OK)
         rc = sertel_err_set(err, SERTEL_ERR_STORE, "%s in the database is damaged", key);
     free(v);
     return rc;

@@ -25,6 +25,7 @@
 
 #include "ca/ca_int.h"
 #include "util/fs.h"
+#include "util/hex.h"
 #include "util/text.h"
 
 static const char *const authority_labels[] = {"root", "issuing", "ocsp", "tsa", "audit"};

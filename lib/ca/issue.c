@@ -20,6 +20,7 @@
 #include "ca/ca_int.h"
 #include "ca/lint.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define CSR_MAX (64 * 1024)
 #define SERIAL_RETRIES 4

@@ -18,6 +18,7 @@
  * Thread safety: no state of its own; a certificate is linted by one thread.
  */
 #include "ca/lint.h"
+#include "util/text.h"
 
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
@@ -39,10 +40,6 @@
 #define SERIAL_MAX_OCTETS 20 /* RFC 5280 4.1.2.2 */
 #define SERIAL_MIN_OCTETS 16 /* sertel's serials are 16 CSPRNG bytes */
 #define SECONDS_PER_DAY 86400
-#define EMAIL_MAX 254      /* RFC 5321 4.5.3.1.3: a path is 256 octets with its <> */
-#define EMAIL_LOCAL_MAX 64 /* RFC 5321 4.5.3.1.1 */
-#define EMAIL_DOMAIN_MAX 253
-#define DNS_LABEL_MAX 63    /* RFC 1035 2.3.4 */
 #define KU_ALL_BITS 0x80ffu /* digitalSignature .. decipherOnly */
 
 typedef struct lint_ctx {
@@ -681,45 +678,22 @@ static int rule_country_code(lint_ctx *c)
 /*
  * Characters of a UTF-8 string: -1 when it is not well-formed UTF-8
  * (overlong forms, surrogates and values past U+10FFFF included), -2 when
- * it holds a C0 or C1 control character or DEL (NUL included).
+ * it holds a C0 or C1 control character or DEL (NUL included), -3 when it
+ * holds a bidirectional control or an invisible character (text.h).
  */
 static long utf8_chars(const unsigned char *s, size_t n)
 {
-    size_t i = 0, k, len;
+    size_t i = 0;
     long count = 0;
     uint32_t cp;
 
     while (i < n) {
-        unsigned char b = s[i];
-
-        if (b < 0x80) {
-            cp = b;
-            len = 1;
-        } else if ((b & 0xe0) == 0xc0) {
-            cp = b & 0x1fu;
-            len = 2;
-        } else if ((b & 0xf0) == 0xe0) {
-            cp = b & 0x0fu;
-            len = 3;
-        } else if ((b & 0xf8) == 0xf0) {
-            cp = b & 0x07u;
-            len = 4;
-        } else {
-            return -1;
-        }
-        if (n - i < len)
-            return -1;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (uint32_t)(s[i + k] & 0x3f);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        if (!text_utf8_next(s, n, &i, &cp))
             return -1;
         if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
             return -2;
-        i += len;
+        if (text_cp_forbidden(cp))
+            return -3;
         count++;
     }
     return count;
@@ -774,6 +748,8 @@ static int rule_name_lengths(lint_ctx *c)
                 return fail(c, "%s is not valid UTF-8", name);
             if (chars == -2)
                 return fail(c, "%s contains a control character", name);
+            if (chars == -3)
+                return fail(c, "%s contains an invisible or direction-changing character", name);
         }
         if (chars > a->max)
             return fail(c, "%s is %ld characters; RFC 5280 Appendix A allows at most %ld", name,
@@ -1109,69 +1085,11 @@ static int rule_aki_matches(lint_ctx *c)
     return rc;
 }
 
-/* RFC 5321 4.1.2 atext, as in a dot-atom local part. */
-static int atext_char(unsigned char ch)
-{
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           (ch != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL);
-}
-
-/*
- * NULL when s is an address sertel accepts: local@domain, ASCII, dot-atom
- * local part (RFC 5321 4.1.2; no quoted strings), a domain of LDH labels
- * with at least one dot (RFC 5280 4.2.1.6 points to RFC 5321 4.1.2
- * Mailbox). Otherwise what is wrong.
- */
+/* Why an rfc822Name is not an address sertel accepts (text_email_problem), NULL when it is one. */
 static const char *email_problem(const ASN1_STRING *s)
 {
-    const unsigned char *d = ASN1_STRING_get0_data(s);
-    size_t n = (size_t)ASN1_STRING_length(s), i, at = 0, ats = 0, label = 0, labels = 1;
-
-    if (n == 0)
-        return "it is empty";
-    if (n > EMAIL_MAX)
-        return "it is longer than 254 characters";
-    for (i = 0; i < n; i++) {
-        if (d[i] <= 0x20 || d[i] >= 0x7f)
-            return "it contains a space, a control character or a non-ASCII byte";
-        if (d[i] == '@') {
-            at = i;
-            ats++;
-        }
-    }
-    if (ats != 1)
-        return "it must contain exactly one '@'";
-    if (at == 0 || at > EMAIL_LOCAL_MAX)
-        return "the local part must be 1 to 64 characters";
-    if (d[0] == '.' || d[at - 1] == '.')
-        return "the local part starts or ends with '.'";
-    for (i = 0; i < at; i++) {
-        if (d[i] == '.' && d[i + 1] == '.')
-            return "the local part contains '..'";
-        if (d[i] != '.' && !atext_char(d[i]))
-            return "the local part contains a character outside RFC 5321 atext";
-    }
-    if (n - at - 1 == 0 || n - at - 1 > EMAIL_DOMAIN_MAX)
-        return "the domain must be 1 to 253 characters";
-    for (i = at + 1; i <= n; i++) {
-        if (i == n || d[i] == '.') {
-            if (label == 0 || label > DNS_LABEL_MAX)
-                return "a domain label is empty or longer than 63 characters";
-            if (d[i - label] == '-' || d[i - 1] == '-')
-                return "a domain label starts or ends with '-'";
-            if (i < n)
-                labels++;
-            label = 0;
-            continue;
-        }
-        if (!((d[i] >= 'A' && d[i] <= 'Z') || (d[i] >= 'a' && d[i] <= 'z') ||
-              (d[i] >= '0' && d[i] <= '9') || d[i] == '-'))
-            return "the domain contains a character other than letters, digits, '-' and '.'";
-        label++;
-    }
-    if (labels < 2)
-        return "the domain has no dot";
-    return NULL;
+    return text_email_problem((const char *)ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s),
+                              1);
 }
 
 static const char *gen_type_name(int type)

@@ -10,6 +10,7 @@
 
 #include "ca/ca_int.h"
 #include "conf/conf.h"
+#include "util/num.h"
 
 static const struct {
     int code;
@@ -35,7 +36,7 @@ int ca_reason_parse(const char *s, int *out)
             return SERTEL_OK;
         }
     }
-    if (parse_int64(s, 0, 10, &n) == SERTEL_OK) {
+    if (num_parse_i64z(s, 0, 10, &n) == SERTEL_OK) {
         for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
             if (reasons[i].code == n) {
                 *out = (int)n;

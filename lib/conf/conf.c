@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/fs.h"
+#include "util/num.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
 #define CONF_LINE_MAX 4096
@@ -250,21 +251,6 @@ const char *conf_get_default(const conf *c, const char *section, const char *key
     return v ? v : def;
 }
 
-int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-    char *end = NULL;
-    long long v;
-
-    if (*s == '\0' || isspace((unsigned char)*s))
-        return SERTEL_ERR_INVALID;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-        return SERTEL_ERR_INVALID;
-    *out = v;
-    return SERTEL_OK;
-}
-
 int conf_get_int(const conf *c, const char *section, const char *key, int64_t def, int64_t min,
                  int64_t max, int64_t *out, sertel_err *err)
 {
@@ -274,7 +260,7 @@ int conf_get_int(const conf *c, const char *section, const char *key, int64_t de
         *out = def;
         return SERTEL_OK;
     }
-    if (parse_int64(v, min, max, out) != SERTEL_OK)
+    if (num_parse_i64z(v, min, max, out) != SERTEL_OK)
         return sertel_err_set(err, SERTEL_ERR_CONFIG,
                               "[%s] %s = '%s' must be a whole number from %lld to %lld", section,
                               key, v, (long long)min, (long long)max);

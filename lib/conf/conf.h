@@ -48,8 +48,4 @@ int conf_get_bool(const conf *c, const char *section, const char *key, int def, 
 int conf_section_count(const conf *c) SERTEL_NONNULL(1);
 const char *conf_section_name(const conf *c, int i) SERTEL_NONNULL(1);
 
-/* Checked whole-number parse of s into [min, max]. */
-int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out) SERTEL_WUR
-    SERTEL_NONNULL(1, 4);
-
 #endif

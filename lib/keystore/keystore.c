@@ -10,6 +10,7 @@
  * ECDSA signatures are the DER Ecdsa-Sig-Value of RFC 3279 §2.2.3.
  */
 #include "keystore/keystore_int.h"
+#include "util/fault.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -193,6 +194,8 @@ const char *ks_backend(const keystore *ks)
 int ks_generate(keystore *ks, const char *label, ks_keytype type, ks_key **out, sertel_err *err)
 {
     *out = NULL;
+    if (fault_hit(FAULT_KEYSTORE))
+        return sertel_err_set(err, SERTEL_ERR_TOKEN, "injected key-store failure");
     if (!ks_label_ok(label))
         return bad_label(label, err);
     if (!known_type(type))
@@ -203,6 +206,8 @@ int ks_generate(keystore *ks, const char *label, ks_keytype type, ks_key **out, 
 int ks_load(keystore *ks, const char *label, ks_key **out, sertel_err *err)
 {
     *out = NULL;
+    if (fault_hit(FAULT_KEYSTORE))
+        return sertel_err_set(err, SERTEL_ERR_TOKEN, "injected key-store failure");
     if (!ks_label_ok(label))
         return bad_label(label, err);
     return ks->ops->load(ks, label, out, err);
@@ -210,6 +215,8 @@ int ks_load(keystore *ks, const char *label, ks_key **out, sertel_err *err)
 
 int ks_destroy(keystore *ks, const char *label, sertel_err *err)
 {
+    if (fault_hit(FAULT_KEYSTORE))
+        return sertel_err_set(err, SERTEL_ERR_TOKEN, "injected key-store failure");
     if (!ks_label_ok(label))
         return bad_label(label, err);
     return ks->ops->destroy(ks, label, err);
@@ -264,6 +271,8 @@ int ks_sign(const ks_key *k, const EVP_MD *md, const unsigned char *data, size_t
 
     *sig = NULL;
     *siglen = 0;
+    if (fault_hit(FAULT_KEYSTORE))
+        return sertel_err_set(err, SERTEL_ERR_TOKEN, "injected key-store failure");
     mctx = EVP_MD_CTX_new();
     if (mctx == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define SECRET_MIN 16
 #define SECRET_MAX 512

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "pdf/pdf_int.h"
+#include "util/hex.h"
+#include "util/num.h"
 
 struct arena_chunk {
     arena_chunk *next;
@@ -127,17 +129,6 @@ int pdf_get_int(const pdf_obj *o, int64_t *v)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static pdf_obj *new_obj(pdf_doc *d, pdf_type t)
 {
     pdf_obj *o = pdf_arena_alloc(d, sizeof(*o));
@@ -243,7 +234,7 @@ static int lex_hex(pdf_doc *d, pdf_lexer *lx, pdf_obj **out, sertel_err *err)
     pdf_obj *o;
 
     for (i = start; i < lx->len && lx->buf[i] != '>'; i++)
-        if (!pdf_is_ws(lx->buf[i]) && hexval(lx->buf[i]) < 0)
+        if (!pdf_is_ws(lx->buf[i]) && hex_value(lx->buf[i]) < 0)
             return bad(err, lx, "bad hexadecimal string");
     if (i >= lx->len)
         return bad(err, lx, "unterminated hexadecimal string");
@@ -252,7 +243,7 @@ static int lex_hex(pdf_doc *d, pdf_lexer *lx, pdf_obj **out, sertel_err *err)
     if (o == NULL || s == NULL)
         return nomem(err);
     for (; start < i; start++) {
-        int v = hexval(lx->buf[start]);
+        int v = hex_value(lx->buf[start]);
         if (v < 0)
             continue;
         if (hi < 0) {
@@ -285,9 +276,9 @@ static int lex_name(pdf_doc *d, pdf_lexer *lx, pdf_obj **out, sertel_err *err)
         return nomem(err);
     for (; start < lx->pos; start++) {
         unsigned char c = lx->buf[start];
-        if (c == '#' && start + 2 < lx->pos && hexval(lx->buf[start + 1]) >= 0 &&
-            hexval(lx->buf[start + 2]) >= 0) {
-            s[n++] = (char)(hexval(lx->buf[start + 1]) << 4 | hexval(lx->buf[start + 2]));
+        if (c == '#' && start + 2 < lx->pos && hex_value(lx->buf[start + 1]) >= 0 &&
+            hex_value(lx->buf[start + 2]) >= 0) {
+            s[n++] = (char)(hex_value(lx->buf[start + 1]) << 4 | hex_value(lx->buf[start + 2]));
             start += 2;
         } else {
             s[n++] = (char)c;
@@ -300,36 +291,19 @@ static int lex_name(pdf_doc *d, pdf_lexer *lx, pdf_obj **out, sertel_err *err)
     return SERTEL_OK;
 }
 
-/* A number token: integer (checked range) or real (kept as text). */
+/* A number token: integer (checked range) or real (checked, kept as text). */
 static int lex_number(pdf_doc *d, const unsigned char *w, size_t n, pdf_obj **out, sertel_err *err,
                       pdf_lexer *lx)
 {
-    size_t i = 0;
-    int neg = 0, dot = 0, digits = 0;
+    int dot = memchr(w, '.', n) != NULL;
     int64_t v = 0;
+    double real;
     pdf_obj *o;
 
-    if (n > 64)
+    if (n > NUM_DECIMAL_MAX_LEN)
         return bad(err, lx, "number too long");
-    if (w[0] == '+' || w[0] == '-') {
-        neg = w[0] == '-';
-        i = 1;
-    }
-    for (; i < n; i++) {
-        if (w[i] == '.' && !dot) {
-            dot = 1;
-        } else if (w[i] >= '0' && w[i] <= '9') {
-            digits++;
-            if (!dot) {
-                if (v > (INT64_MAX - 9) / 10)
-                    return bad(err, lx, "integer out of range");
-                v = v * 10 + (w[i] - '0');
-            }
-        } else {
-            return bad(err, lx, "bad number");
-        }
-    }
-    if (digits == 0)
+    if (dot ? num_parse_decimal((const char *)w, n, &real) != SERTEL_OK
+            : num_parse_i64((const char *)w, n, -INT64_MAX, INT64_MAX, &v) != SERTEL_OK)
         return bad(err, lx, "bad number");
     o = new_obj(d, dot ? PDF_REAL : PDF_INT);
     if (o == NULL)
@@ -339,13 +313,26 @@ static int lex_number(pdf_doc *d, const unsigned char *w, size_t n, pdf_obj **ou
         if (s == NULL)
             return nomem(err);
         memcpy(s, w, n);
+        s[n] = '\0';
         o->u.str.p = s;
         o->u.str.len = n;
     } else {
-        o->u.integer = neg ? -v : v;
+        o->u.integer = v;
     }
     *out = o;
     return SERTEL_OK;
+}
+
+double pdf_num(const pdf_obj *o)
+{
+    double v;
+
+    if (o != NULL && o->type == PDF_INT)
+        return (double)o->u.integer;
+    if (o != NULL && o->type == PDF_REAL &&
+        num_parse_decimal(o->u.str.p, o->u.str.len, &v) == SERTEL_OK)
+        return v;
+    return 0;
 }
 
 /* Growing vector of pointers used while a container is parsed. */
@@ -635,27 +622,9 @@ int pdf_is_name(const pdf_obj *o, const char *n)
 
 /* --- serialisation --- */
 
-#define PDF_BUF_MAX ((size_t)256 << 20)
-
 void pdf_buf_put(pdf_buf *b, const void *s, size_t n)
 {
-    if (b->failed)
-        return;
-    if (b->cap - b->len < n + 1) {
-        size_t nc = b->cap ? b->cap : 4096;
-        char *np;
-        while (nc - b->len < n + 1 && nc < PDF_BUF_MAX)
-            nc *= 2;
-        if (nc - b->len < n + 1 || (np = realloc(b->p, nc)) == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
+    (void)dynbuf_add(b, s, n); /* a failure stays in b->failed */
 }
 
 void pdf_buf_printf(pdf_buf *b, const char *fmt, ...)
@@ -668,7 +637,7 @@ void pdf_buf_printf(pdf_buf *b, const char *fmt, ...)
     n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof(tmp)) {
-        b->failed = 1;
+        b->failed = SERTEL_ERR_INVALID;
         return;
     }
     pdf_buf_put(b, tmp, (size_t)n);
@@ -676,10 +645,7 @@ void pdf_buf_printf(pdf_buf *b, const char *fmt, ...)
 
 void pdf_buf_free(pdf_buf *b)
 {
-    if (b != NULL) {
-        free(b->p);
-        memset(b, 0, sizeof(*b));
-    }
+    dynbuf_free(b);
 }
 
 static void put_name(pdf_buf *b, const char *s)

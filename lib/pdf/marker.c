@@ -25,6 +25,8 @@
 #include <string.h>
 
 #include "pdf/pdf_int.h"
+#include "util/hex.h"
+#include "util/num.h"
 
 #define MK_MAX_CONTENT (32u << 20) /* decoded content of one page */
 #define MK_MAX_SEARCH (256u << 20) /* decoded content, forms and maps of one whole search */
@@ -127,19 +129,20 @@ static void translate(double m[6], double tx, double ty)
     mat_mul(t, m, m);
 }
 
+/* A number in a content stream (NUL-terminated token); 0 when malformed, as readers do. */
+static double content_num(const char *tok)
+{
+    double v = 0;
+
+    return num_parse_decimalz(tok, &v) == SERTEL_OK ? v : 0;
+}
+
 /* A number object's value, or -1 when it is not a number. */
 static double num_of(pdf_doc *d, const pdf_obj *o)
 {
     o = pdf_resolve(d, o);
-    if (o != NULL && o->type == PDF_INT)
-        return (double)o->u.integer;
-    if (o != NULL && o->type == PDF_REAL) {
-        char tmp[32];
-        size_t n = o->u.str.len < sizeof(tmp) - 1 ? o->u.str.len : sizeof(tmp) - 1;
-        memcpy(tmp, o->u.str.p, n);
-        tmp[n] = '\0';
-        return strtod(tmp, NULL);
-    }
+    if (o != NULL && (o->type == PDF_INT || o->type == PDF_REAL))
+        return pdf_num(o);
     return -1;
 }
 
@@ -309,17 +312,6 @@ static void skip_hex(const unsigned char *b, size_t len, size_t *pos)
         (*pos)++;
 }
 
-static int hexv(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Show the string at b[pos] ('(' or '<') byte by byte (a code never spans two strings). */
 static void show_string(mk *m, const unsigned char *b, size_t len, size_t pos)
 {
@@ -327,7 +319,7 @@ static void show_string(mk *m, const unsigned char *b, size_t len, size_t pos)
     if (b[pos] == '<') {
         int hi = -1;
         for (pos++; pos < len && b[pos] != '>' && !m->found; pos++) {
-            int v = hexv(b[pos]);
+            int v = hex_value(b[pos]);
             if (v < 0)
                 continue;
             if (hi < 0) {
@@ -419,7 +411,7 @@ static void show_array(mk *m, const unsigned char *b, size_t start, size_t end)
                 pos++;
             }
             tmp[n] = '\0';
-            translate(m->tm, -strtod(tmp, NULL) / 1000.0 * g->fs * g->th, 0);
+            translate(m->tm, -content_num(tmp) / 1000.0 * g->fs * g->th, 0);
         } else {
             pos++;
         }
@@ -437,7 +429,7 @@ static int cmap_hex(const unsigned char *b, size_t len, size_t *pos, unsigned ch
     if (*pos >= len || b[*pos] != '<')
         return -1;
     for ((*pos)++; *pos < len && b[*pos] != '>'; (*pos)++) {
-        int v = hexv(b[*pos]);
+        int v = hex_value(b[*pos]);
         if (v < 0)
             continue;
         if (hi < 0) {
@@ -877,7 +869,7 @@ static void run_content(mk *m, const unsigned char *b, size_t len)
                 memmove(num, num + 1, sizeof(num[0]) * (MK_MAX_NUMS - 1));
                 nnum--;
             }
-            num[nnum++] = strtod(tmp, NULL);
+            num[nnum++] = content_num(tmp);
         } else {
             const unsigned char *w = b + pos;
             size_t wn = 0;

@@ -30,6 +30,7 @@
 
 #include "cms/cms.h"
 #include "util/err.h"
+#include "util/dynbuf.h"
 
 /* Limits on untrusted input. */
 #define PDF_MAX_DEPTH 64                  /* nesting of arrays/dicts, page tree depth */
@@ -146,6 +147,9 @@ const pdf_obj *pdf_dict_get(const pdf_obj *dict, const char *key) SERTEL_NONNULL
 /* 1 when o is the name n. */
 int pdf_is_name(const pdf_obj *o, const char *n) SERTEL_NONNULL(2);
 
+/* The value of an integer or real object (locale-independent); 0 for anything else or NULL. */
+double pdf_num(const pdf_obj *o);
+
 /* The catalog (/Root), resolved. */
 int pdf_catalog(pdf_doc *d, const pdf_obj **out, uint32_t *num, uint16_t *gen,
                 sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
@@ -172,12 +176,12 @@ int pdf_page_get(pdf_doc *d, size_t index, pdf_page *out, sertel_err *err) SERTE
 int pdf_stream_decode(pdf_doc *d, const pdf_obj *stream, size_t max, unsigned char **out,
                       size_t *out_len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
 
-/* Serialise an object in PDF syntax (for writing updates). Appends to a growing buffer. */
-typedef struct pdf_buf {
-    char *p;
-    size_t len, cap;
-    int failed; /* set when an allocation failed or the cap was exceeded */
-} pdf_buf;
+/*
+ * Serialise an object in PDF syntax (for writing updates), into util's
+ * growing buffer (dynbuf.h; a zeroed pdf_buf may hold DYNBUF_DEFAULT_MAX).
+ * Appends never report: check b->failed once when the update is built.
+ */
+typedef dynbuf pdf_buf;
 
 void pdf_buf_put(pdf_buf *b, const void *s, size_t n) SERTEL_NONNULL(1);
 void pdf_buf_printf(pdf_buf *b, const char *fmt, ...) SERTEL_PRINTF(2, 3) SERTEL_NONNULL(1);

@@ -32,6 +32,8 @@
 
 #include "pdf/pdf_int.h"
 #include "util/fs.h"
+#include "util/hex.h"
+#include "util/text.h"
 
 #define BR_WIDTH 64 /* "0 a b c" with three 20-digit numbers fits in 63 */
 
@@ -138,37 +140,18 @@ static int put_text(pdf_buf *b, const char *s)
         return 0;
     }
     pdf_buf_put(b, "<FEFF", 5);
-    for (p = (const unsigned char *)s; *p;) {
+    {
+        size_t i = 0, n = strlen(s);
         uint32_t cp;
-        int k, i;
-        if (*p < 0x80) {
-            cp = *p;
-            k = 0;
-        } else if ((*p & 0xe0) == 0xc0) {
-            cp = *p & 0x1f;
-            k = 1;
-        } else if ((*p & 0xf0) == 0xe0) {
-            cp = *p & 0x0f;
-            k = 2;
-        } else if ((*p & 0xf8) == 0xf0) {
-            cp = *p & 0x07;
-            k = 3;
-        } else {
-            return -1;
-        }
-        p++;
-        for (i = 0; i < k; i++, p++) {
-            if ((*p & 0xc0) != 0x80)
+        while (i < n) {
+            if (!text_utf8_next((const unsigned char *)s, n, &i, &cp))
                 return -1;
-            cp = cp << 6 | (*p & 0x3f);
-        }
-        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return -1;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            pdf_buf_printf(b, "%04X%04X", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-        } else {
-            pdf_buf_printf(b, "%04X", cp);
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                pdf_buf_printf(b, "%04X%04X", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+            } else {
+                pdf_buf_printf(b, "%04X", cp);
+            }
         }
     }
     pdf_buf_put(b, ">", 1);
@@ -264,11 +247,7 @@ static const pdf_obj *field_type(pdf_doc *d, const pdf_obj *f)
 
 static double rect_num(const pdf_obj *o)
 {
-    if (o != NULL && o->type == PDF_INT)
-        return (double)o->u.integer;
-    if (o != NULL && o->type == PDF_REAL)
-        return strtod(o->u.str.p, NULL);
-    return 0;
+    return pdf_num(o);
 }
 
 /* --- pages shown turned (/Rotate, ISO 32000-1 §7.7.3.3) --- */

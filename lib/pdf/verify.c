@@ -19,6 +19,7 @@
 #include "pdf/pdf_int.h"
 #include "pdf/verify_int.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define MAX_FIELDS 10000
 #define MAX_FIELD_DEPTH 16
@@ -35,16 +36,6 @@ const char *vfy_conclusion_name(vfy_conclusion c)
     default:
         return "TOTAL_FAILED";
     }
-}
-
-static int is_hex(int c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static int hexv(int c)
-{
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
 static int blank(const unsigned char *p, size_t n)
@@ -111,7 +102,7 @@ int vfy_check_byterange(const unsigned char *buf, size_t len, const pdf_obj *br,
         *why = "the gap of /ByteRange is not the /Contents hex string";
         return -1;
     }
-    for (i = (size_t)v[1] + 1; i < v[2] && is_hex(buf[i]); i++)
+    for (i = (size_t)v[1] + 1; i < v[2] && hex_value(buf[i]) >= 0; i++)
         ;
     if (i < v[2] && buf[i] == '>' && i + 1 < v[2] && !blank(buf + i + 1, (size_t)v[2] - i - 1)) {
         /* '<' hex '>' and more bytes before the second range: it was moved
@@ -593,18 +584,7 @@ static int dict_eq_except(const pdf_obj *a, const pdf_obj *b, const char *const 
 
 static double num_val(const pdf_obj *o)
 {
-    char t[64];
-
-    if (o == NULL)
-        return 0;
-    if (o->type == PDF_INT)
-        return (double)o->u.integer;
-    if (o->type == PDF_REAL && o->u.str.len < sizeof(t)) {
-        memcpy(t, o->u.str.p, o->u.str.len);
-        t[o->u.str.len] = '\0';
-        return strtod(t, NULL);
-    }
-    return 0;
+    return pdf_num(o);
 }
 
 /*
@@ -1250,7 +1230,7 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
     }
     for (i = 0; i < derlen; i++) {
         const unsigned char *h = c->buf + s->byterange[1] + 1 + 2 * i;
-        der[i] = (unsigned char)(hexv(h[0]) << 4 | hexv(h[1]));
+        der[i] = (unsigned char)(hex_value(h[0]) << 4 | hex_value(h[1]));
     }
     if (memcmp(der, contents->u.str.p, derlen) != 0) {
         vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",

@@ -22,6 +22,7 @@
 
 #include "pdf/verify_int.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 static char *xstrdup(const char *s)
 {

@@ -23,6 +23,7 @@
 #include "conf/conf.h"
 #include "pki/pki_int.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define OCSP_REQ_MAX 16384
 #define OCSP_ONEREQ_MAX 20

@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 #include "pki/pki_int.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 void pki_blob_clear(pki_blob *b)
 {

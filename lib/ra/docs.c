@@ -13,6 +13,7 @@
 
 #include "ra/ra_int.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *level, char id[33],
                    sertel_err *err)

@@ -27,6 +27,7 @@
 #include "ra/ra_int.h"
 #include "ra/totp.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define PASSPHRASE_MIN 8
 #define PASSPHRASE_MAX 1024

@@ -34,7 +34,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "util/dynbuf.h"
 #include "util/fs.h"
+#include "util/hex.h"
+#include "util/text.h"
 
 #define SMTP_TIMEOUT_S 30L
 #define MSG_MAX (4 * (size_t)MAIL_BODY_MAX) /* QP at worst triples, plus headers */
@@ -54,55 +57,6 @@ struct mailer {
     int curl_global;
 };
 
-/* A growing buffer with a hard cap (curl's dynbuf). */
-struct buf {
-    char *p;
-    size_t len, cap;
-    int toobig;
-};
-
-static int buf_add(struct buf *b, const void *data, size_t n)
-{
-    if (b->toobig)
-        return -1;
-    if (n > MSG_MAX - b->len) {
-        b->toobig = 1;
-        return -1;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        char *np;
-        while (nc < b->len + n + 1)
-            nc *= 2;
-        np = realloc(b->p, nc);
-        if (np == NULL) {
-            b->toobig = 1;
-            return -1;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-static int buf_str(struct buf *b, const char *s)
-{
-    return buf_add(b, s, strlen(s));
-}
-
-static void buf_free(struct buf *b)
-{
-    if (b->p != NULL) {
-        /* messages carry single-use tokens */
-        sodium_memzero(b->p, b->cap);
-        free(b->p);
-    }
-    memset(b, 0, sizeof(*b));
-}
-
 /* ---- checks ---------------------------------------------------------- */
 
 static int has_crlf(const char *s)
@@ -110,121 +64,10 @@ static int has_crlf(const char *s)
     return strpbrk(s, "\r\n") != NULL;
 }
 
-/* Well-formed UTF-8 (RFC 3629): no overlongs, surrogates or > U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t k, len;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 static int is_atext(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-static int is_alnum(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* Why addr is not a dot-atom addr-spec, or NULL when it is one. */
-static const char *addr_problem(const char *addr)
-{
-    size_t n = strnlen(addr, MAIL_ADDR_MAX + 1), i, at, label = 0;
-    const char *p;
-
-    if (n == 0)
-        return "it is empty";
-    if (n > MAIL_ADDR_MAX)
-        return "it is longer than 254 characters";
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)addr[i];
-        if (c == ' ' || c == '\t')
-            return "it contains a space";
-        if (c == '<' || c == '>')
-            return "it contains '<' or '>' (give the bare address, without a name)";
-        if (c == ',' || c == ';')
-            return "it contains ',' or ';' (give exactly one address)";
-        if (c < 0x20 || c == 0x7f)
-            return "it contains a control character";
-        if (c >= 0x80)
-            return "it contains non-ASCII characters (internationalised addresses are not "
-                   "supported)";
-    }
-    p = strchr(addr, '@');
-    if (p == NULL)
-        return "it has no '@'";
-    if (strchr(p + 1, '@') != NULL)
-        return "it has more than one '@'";
-    at = (size_t)(p - addr);
-    if (at == 0)
-        return "the part before '@' is empty";
-    if (at > 64)
-        return "the part before '@' is longer than 64 characters";
-    for (i = 0; i < at; i++) {
-        unsigned char c = (unsigned char)addr[i];
-        if (c == '.') {
-            if (i == 0 || i == at - 1 || addr[i - 1] == '.')
-                return "the part before '@' has a misplaced '.'";
-        } else if (!is_atext(c)) {
-            return "the part before '@' has a character not allowed there";
-        }
-    }
-    if (at + 1 == n)
-        return "the domain after '@' is empty";
-    for (i = at + 1; i <= n; i++) {
-        unsigned char c = (unsigned char)addr[i];
-        if (c == '.' || c == '\0') {
-            if (label == 0)
-                return "the domain has an empty label";
-            if (label > 63)
-                return "the domain has a label longer than 63 characters";
-            if (addr[i - 1] == '-')
-                return "a domain label ends with '-'";
-            label = 0;
-        } else if (is_alnum(c) || c == '-') {
-            if (label == 0 && c == '-')
-                return "a domain label starts with '-'";
-            label++;
-        } else {
-            return "the domain has a character other than letters, digits, '-' and '.'";
-        }
-    }
-    return NULL;
 }
 
 /* Quote addr in a message only when it is harmless to show. */
@@ -247,7 +90,7 @@ static int check_address(const char *what, const char *addr, sertel_err *err)
     if (has_crlf(addr))
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "the %s contains a line break: refused (header injection)", what);
-    why = addr_problem(addr);
+    why = text_email_problem(addr, strnlen(addr, MAIL_ADDR_MAX + 1), 0);
     if (why != NULL)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "%s '%s' is not a single address local@domain: %s", what, shown(addr),
@@ -263,7 +106,7 @@ int mail_check_address(const char *addr, sertel_err *err)
 /* ---- header encoding ------------------------------------------------- */
 
 /* Encoded-words (RFC 2047 §4.1, "B") of s, separated by CRLF SP. */
-static int add_encoded_words(struct buf *b, const char *s)
+static int add_encoded_words(dynbuf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), i = 0;
@@ -275,8 +118,8 @@ static int add_encoded_words(struct buf *b, const char *s)
         while (take < n - i && take > 0 && (p[i + take] & 0xc0) == 0x80)
             take--;
         sodium_bin2base64(b64, sizeof(b64), p + i, take, sodium_base64_VARIANT_ORIGINAL);
-        if ((i > 0 && buf_str(b, "\r\n ") != 0) || buf_str(b, "=?UTF-8?B?") != 0 ||
-            buf_str(b, b64) != 0 || buf_str(b, "?=") != 0)
+        if ((i > 0 && dynbuf_addstr(b, "\r\n ") != 0) || dynbuf_addstr(b, "=?UTF-8?B?") != 0 ||
+            dynbuf_addstr(b, b64) != 0 || dynbuf_addstr(b, "?=") != 0)
             return -1;
         i += take;
     }
@@ -298,7 +141,7 @@ static int is_plain_ascii(const char *s)
  * (RFC 5322 §2.2.3); used starts as the length of "Name: ". A fold only
  * goes before a space followed by a non-space, so no line is only blanks.
  */
-static int add_folded(struct buf *b, const char *s, size_t used)
+static int add_folded(dynbuf *b, const char *s, size_t used)
 {
     size_t i = 0, n = strlen(s);
 
@@ -307,11 +150,11 @@ static int add_folded(struct buf *b, const char *s, size_t used)
         while (j < n && s[j] != ' ')
             j++;
         if (i > 0 && j - i > 1 && used + (j - i) > FOLD_AT) {
-            if (buf_str(b, "\r\n") != 0)
+            if (dynbuf_addstr(b, "\r\n") != 0)
                 return -1;
             used = 0;
         }
-        if (buf_add(b, s + i, j - i) != 0)
+        if (dynbuf_add(b, s + i, j - i) != 0)
             return -1;
         used += j - i;
         i = j;
@@ -319,9 +162,9 @@ static int add_folded(struct buf *b, const char *s, size_t used)
     return 0;
 }
 
-static int add_text_header(struct buf *b, const char *name, const char *value)
+static int add_text_header(dynbuf *b, const char *name, const char *value)
 {
-    if (buf_str(b, name) != 0 || buf_str(b, ": ") != 0)
+    if (dynbuf_addstr(b, name) != 0 || dynbuf_addstr(b, ": ") != 0)
         return -1;
     if (is_plain_ascii(value)) {
         if (add_folded(b, value, strlen(name) + 2) != 0)
@@ -329,11 +172,11 @@ static int add_text_header(struct buf *b, const char *name, const char *value)
     } else if (add_encoded_words(b, value) != 0) {
         return -1;
     }
-    return buf_str(b, "\r\n");
+    return dynbuf_addstr(b, "\r\n");
 }
 
 /* A display name as atoms, a quoted-string, or encoded-words. */
-static int add_display_name(struct buf *b, const char *name)
+static int add_display_name(dynbuf *b, const char *name)
 {
     const unsigned char *p;
     int atoms = 1;
@@ -344,22 +187,22 @@ static int add_display_name(struct buf *b, const char *name)
         if (*p != ' ' && !is_atext(*p))
             atoms = 0;
     if (atoms && name[0] != ' ' && name[strlen(name) - 1] != ' ')
-        return buf_str(b, name);
-    if (buf_str(b, "\"") != 0)
+        return dynbuf_addstr(b, name);
+    if (dynbuf_addstr(b, "\"") != 0)
         return -1;
     for (p = (const unsigned char *)name; *p != '\0'; p++) {
-        if ((*p == '"' || *p == '\\') && buf_str(b, "\\") != 0)
+        if ((*p == '"' || *p == '\\') && dynbuf_addstr(b, "\\") != 0)
             return -1;
-        if (buf_add(b, p, 1) != 0)
+        if (dynbuf_add(b, p, 1) != 0)
             return -1;
     }
-    return buf_str(b, "\"");
+    return dynbuf_addstr(b, "\"");
 }
 
 /* ---- body ------------------------------------------------------------ */
 
 /* Quoted-printable (RFC 2045 §6.7) of s with line breaks made CRLF. */
-static int add_qp_body(struct buf *b, const unsigned char *s, size_t n)
+static int add_qp_body(dynbuf *b, const unsigned char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t i = 0, col = 0;
@@ -375,7 +218,7 @@ static int add_qp_body(struct buf *b, const unsigned char *s, size_t n)
                 i++;
             i++;
             col = 0;
-            if (buf_str(b, "\r\n") != 0)
+            if (dynbuf_addstr(b, "\r\n") != 0)
                 return -1;
             continue;
         }
@@ -385,7 +228,7 @@ static int add_qp_body(struct buf *b, const unsigned char *s, size_t n)
         t = literal ? 1 : 3;
         /* Rule 5: at most 76 characters, a soft break "=" counting. */
         if (col + t > (eol ? 76u : 75u)) {
-            if (buf_str(b, "=\r\n") != 0)
+            if (dynbuf_addstr(b, "=\r\n") != 0)
                 return -1;
             col = 0;
         }
@@ -402,13 +245,13 @@ static int add_qp_body(struct buf *b, const unsigned char *s, size_t n)
             tok[1] = hex[c >> 4];
             tok[2] = hex[c & 15];
         }
-        if (buf_add(b, tok, t) != 0)
+        if (dynbuf_add(b, tok, t) != 0)
             return -1;
         col += t;
         i++;
     }
     if (n == 0 || (s[n - 1] != '\n' && s[n - 1] != '\r'))
-        return buf_str(b, "\r\n");
+        return dynbuf_addstr(b, "\r\n");
     return 0;
 }
 
@@ -428,7 +271,7 @@ static void rfc5322_date(time_t t, char *out, size_t cap)
 }
 
 static int build_message(const mailer *m, const char *to, const char *subject, const char *body,
-                         time_t now, struct buf *b)
+                         time_t now, dynbuf *b)
 {
     char date[128], id[33];
     unsigned char rnd[16];
@@ -438,21 +281,22 @@ static int build_message(const mailer *m, const char *to, const char *subject, c
     randombytes_buf(rnd, sizeof(rnd));
     hex_encode(rnd, sizeof(rnd), id);
 
-    if (buf_str(b, "Date: ") || buf_str(b, date) || buf_str(b, "\r\nFrom: "))
+    if (dynbuf_addstr(b, "Date: ") || dynbuf_addstr(b, date) || dynbuf_addstr(b, "\r\nFrom: "))
         return -1;
     if (m->from_display != NULL) {
-        if (add_display_name(b, m->from_display) || buf_str(b, " <") || buf_str(b, m->from_addr) ||
-            buf_str(b, ">"))
+        if (add_display_name(b, m->from_display) || dynbuf_addstr(b, " <") ||
+            dynbuf_addstr(b, m->from_addr) || dynbuf_addstr(b, ">"))
             return -1;
-    } else if (buf_str(b, m->from_addr)) {
+    } else if (dynbuf_addstr(b, m->from_addr)) {
         return -1;
     }
-    if (buf_str(b, "\r\nTo: ") || buf_str(b, to) || buf_str(b, "\r\n") ||
-        add_text_header(b, "Subject", subject) || buf_str(b, "Message-ID: <") || buf_str(b, id) ||
-        buf_str(b, "@") || buf_str(b, domain) || buf_str(b, ">\r\n") ||
-        buf_str(b, "Auto-Submitted: auto-generated\r\n") || buf_str(b, "MIME-Version: 1.0\r\n") ||
-        buf_str(b, "Content-Type: text/plain; charset=UTF-8\r\n") ||
-        buf_str(b, "Content-Transfer-Encoding: quoted-printable\r\n\r\n"))
+    if (dynbuf_addstr(b, "\r\nTo: ") || dynbuf_addstr(b, to) || dynbuf_addstr(b, "\r\n") ||
+        add_text_header(b, "Subject", subject) || dynbuf_addstr(b, "Message-ID: <") ||
+        dynbuf_addstr(b, id) || dynbuf_addstr(b, "@") || dynbuf_addstr(b, domain) ||
+        dynbuf_addstr(b, ">\r\n") || dynbuf_addstr(b, "Auto-Submitted: auto-generated\r\n") ||
+        dynbuf_addstr(b, "MIME-Version: 1.0\r\n") ||
+        dynbuf_addstr(b, "Content-Type: text/plain; charset=UTF-8\r\n") ||
+        dynbuf_addstr(b, "Content-Transfer-Encoding: quoted-printable\r\n\r\n"))
         return -1;
     return add_qp_body(b, (const unsigned char *)body, strlen(body));
 }
@@ -477,21 +321,21 @@ static int check_message(const char *to, const char *subject, const char *body, 
         if (*p < 0x20 || *p == 0x7f)
             return sertel_err_set(err, SERTEL_ERR_INVALID,
                                   "the subject contains control character 0x%02X", *p);
-    if (!utf8_valid((const unsigned char *)subject, n))
+    if (!text_utf8_valid((const unsigned char *)subject, n, NULL))
         return sertel_err_set(err, SERTEL_ERR_INVALID, "the subject is not valid UTF-8");
     n = strnlen(body, MAIL_BODY_MAX + 1);
     if (n > MAIL_BODY_MAX)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "the message body is longer than %d bytes",
                               MAIL_BODY_MAX);
-    if (!utf8_valid((const unsigned char *)body, n))
+    if (!text_utf8_valid((const unsigned char *)body, n, NULL))
         return sertel_err_set(err, SERTEL_ERR_INVALID, "the message body is not valid UTF-8");
     return SERTEL_OK;
 }
 
 /* ---- outbox ---------------------------------------------------------- */
 
-static int outbox_write(const mailer *m, const struct buf *msg, time_t now, char *path_out,
-                        size_t cap, sertel_err *err)
+static int outbox_write(const mailer *m, const dynbuf *msg, time_t now, char *path_out, size_t cap,
+                        sertel_err *err)
 {
     char name[160], path[PATH_MAX], stamp[96], hex[17];
     unsigned char rnd[8];
@@ -576,7 +420,7 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
-static int smtp_send(const mailer *m, const char *to, const struct buf *msg, sertel_err *err)
+static int smtp_send(const mailer *m, const char *to, const dynbuf *msg, sertel_err *err)
 {
     CURL *h = NULL;
     struct curl_slist *rcpt = NULL;
@@ -690,7 +534,7 @@ static int parse_from(mailer *m, const char *from, sertel_err *err)
                 if ((unsigned char)from[i] < 0x20 || from[i] == 0x7f)
                     return sertel_err_set(err, SERTEL_ERR_CONFIG,
                                           "[mail] from: the name contains a control character");
-            if (!utf8_valid((const unsigned char *)from, dn))
+            if (!text_utf8_valid((const unsigned char *)from, dn, NULL))
                 return sertel_err_set(err, SERTEL_ERR_CONFIG,
                                       "[mail] from: the name is not valid UTF-8");
             m->from_display = strndup(from, dn);
@@ -705,7 +549,7 @@ static int parse_from(mailer *m, const char *from, sertel_err *err)
                               MAIL_ADDR_MAX);
     memcpy(m->from_addr, from, n);
     m->from_addr[n] = '\0';
-    why = addr_problem(m->from_addr);
+    why = text_email_problem(m->from_addr, strlen(m->from_addr), 0);
     if (why != NULL)
         return sertel_err_set(err, SERTEL_ERR_CONFIG,
                               "[mail] from address '%s' is not local@domain: %s",
@@ -869,10 +713,12 @@ const char *mailer_mode(const mailer *m)
 int mailer_send2(mailer *m, const char *to, const char *subject, const char *body_utf8,
                  char *path_out, size_t cap, sertel_err *err)
 {
-    struct buf msg = {0};
+    dynbuf msg;
     time_t now = time(NULL);
     int rc;
 
+    dynbuf_init(&msg, MSG_MAX);
+    msg.secret = 1; /* messages carry single-use tokens */
     if (path_out != NULL && cap > 0)
         path_out[0] = '\0';
     rc = check_message(to, subject, body_utf8, err);
@@ -887,7 +733,7 @@ int mailer_send2(mailer *m, const char *to, const char *subject, const char *bod
     else
         rc = outbox_write(m, &msg, now, path_out, cap, err);
 out:
-    buf_free(&msg);
+    dynbuf_free(&msg);
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include "ra/nik.h"
 #include "ra/ra_int.h"
 #include "util/fs.h"
+#include "util/hex.h"
 #include "util/text.h"
 
 #define MIN_ARGON_MEM_KIB 19456
@@ -330,18 +331,7 @@ static int is_admin(const ra_actor *a)
 
 static int check_email(const char *email, sertel_err *err)
 {
-    const char *at = strchr(email, '@'), *p;
-
-    if (strlen(email) > 254 || at == NULL || at == email || strchr(at + 1, '@') != NULL ||
-        strchr(at + 1, '.') == NULL || at[1] == '.' || email[strlen(email) - 1] == '.')
-        return sertel_err_set(err, SERTEL_ERR_INVALID,
-                              "'%.260s' is not an e-mail address (name@agency.go.id)", email);
-    for (p = email; *p; p++)
-        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("<>()[],;:\\\"", *p))
-            return sertel_err_set(err, SERTEL_ERR_INVALID,
-                                  "e-mail address '%.260s' contains '%c', which is not allowed",
-                                  email, *p > 0x20 && *p < 0x7f ? *p : '?');
-    return SERTEL_OK;
+    return text_check_email("the e-mail address", email, err);
 }
 
 static void lower(char *s)

@@ -57,6 +57,7 @@
 #include <zlib.h>
 
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define MIB (1024u * 1024u)
 #define SNIFF_WINDOW 1024            /* bytes looked at to name an impostor */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store/store_int.h"
+#include "util/fault.h"
 
 int store_open(const char *uri, int flags, store **out, sertel_err *err)
 {
@@ -44,6 +45,8 @@ int store_exec(store *st, const char *sql, sertel_err *err)
 int store_prepare(store *st, const char *sql, store_stmt **out, sertel_err *err)
 {
     *out = NULL;
+    if (fault_hit(FAULT_STORE))
+        return sertel_err_set(err, SERTEL_ERR_STORE, "injected store failure (as a full disk)");
     return st->ops->prepare(st, sql, out, err);
 }
 
@@ -73,6 +76,8 @@ int store_bind_null(store_stmt *s, int idx, sertel_err *err)
 
 int store_step(store_stmt *s, sertel_err *err)
 {
+    if (fault_hit(FAULT_STORE))
+        return sertel_err_set(err, SERTEL_ERR_STORE, "injected store failure (as a full disk)");
     return s->ops->step(s, err);
 }
 
@@ -128,6 +133,9 @@ int store_begin(store *st, sertel_err *err)
                               "supported)");
     if (st->readonly)
         return sertel_err_set(err, SERTEL_ERR_STATE, "the store was opened read-only");
+    if (fault_hit(FAULT_STORE))
+        return sertel_err_set(err, SERTEL_ERR_BUSY,
+                              "injected store failure (as a database busy past its timeout)");
     rc = st->ops->begin(st, err);
     if (rc == SERTEL_OK)
         st->in_txn = 1;
@@ -140,6 +148,12 @@ int store_commit(store *st, sertel_err *err)
 
     if (!st->in_txn)
         return sertel_err_set(err, SERTEL_ERR_STATE, "commit without an open transaction");
+    if (fault_hit(FAULT_STORE)) {
+        st->ops->rollback(st);
+        st->in_txn = 0;
+        return sertel_err_set(err, SERTEL_ERR_STORE,
+                              "injected store failure at commit (as a full disk)");
+    }
     rc = st->ops->commit(st, err);
     if (rc != SERTEL_OK) {
         st->ops->rollback(st);

@@ -82,10 +82,4 @@ void secret_free(char *s);
 int fs_path_join(char *out, size_t cap, const char *dir, const char *name,
                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
 
-/* Lower-case hex of len bytes into out (2*len+1 bytes). */
-void hex_encode(const unsigned char *in, size_t len, char *out);
-
-/* Decode hex (either case); fails on odd length, bad digit or overflow. */
-int hex_decode(const char *in, unsigned char *out, size_t outcap, size_t *outlen);
-
 #endif

@@ -27,6 +27,7 @@
 #include "store/store.h"
 #include "testutil.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define TXNS 5
 #define PER_TXN 4

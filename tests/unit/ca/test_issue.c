@@ -21,6 +21,7 @@
 #include "testhome.h"
 #include "testutil.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 struct fixture {
     char *dir;

@@ -75,26 +75,11 @@ static void test_rejections(void **state)
     free(big);
 }
 
-static void test_parse_int64(void **state)
-{
-    int64_t v;
-
-    (void)state;
-    assert_int_equal(parse_int64("42", 0, 100, &v), SERTEL_OK);
-    assert_int_equal(v, 42);
-    assert_int_equal(parse_int64("42x", 0, 100, &v), SERTEL_ERR_INVALID);
-    assert_int_equal(parse_int64(" 42", 0, 100, &v), SERTEL_ERR_INVALID);
-    assert_int_equal(parse_int64("", 0, 100, &v), SERTEL_ERR_INVALID);
-    assert_int_equal(parse_int64("101", 0, 100, &v), SERTEL_ERR_INVALID);
-    assert_int_equal(parse_int64("99999999999999999999", 0, INT64_MAX, &v), SERTEL_ERR_INVALID);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_rejections),
-        cmocka_unit_test(test_parse_int64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

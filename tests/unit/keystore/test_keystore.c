@@ -35,6 +35,7 @@
 #include "keystore/keystore.h"
 #include "testutil.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 #define TOKEN "sertel-test"

@@ -22,6 +22,7 @@
 
 #include "pdf/pdf.h"
 #include "util/fs.h"
+#include "util/hex.h"
 #include "testsign.h"
 #include "testutil.h"
 

@@ -16,6 +16,7 @@
 
 #include "testutil.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 static void write_n(const char *path, size_t n)
 {

@@ -1,0 +1,122 @@
+/*
+ * num.c - checked, locale-independent number parsing (see num.h).
+ *
+ * Decimals are accumulated as an integer of their significant digits and a
+ * power of ten (exact up to 2^53), then divided once: "612.0", "612" and
+ * "0612.00" give the same double, and so does any locale.
+ */
+#include "util/num.h"
+
+#include <string.h>
+
+int num_parse_i64(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    uint64_t v = 0, lim;
+
+    if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == len || len - i > 19)
+        return SERTEL_ERR_INVALID;
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < len; i++) {
+        unsigned d;
+        if (s[i] < '0' || s[i] > '9')
+            return SERTEL_ERR_INVALID;
+        d = (unsigned)(s[i] - '0');
+        if (v > (lim - d) / 10)
+            return SERTEL_ERR_INVALID;
+        v = v * 10 + d;
+    }
+    {
+        int64_t r = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
+        if (r < min || r > max)
+            return SERTEL_ERR_INVALID;
+        *out = r;
+    }
+    return SERTEL_OK;
+}
+
+int num_parse_i64z(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    return num_parse_i64(s, strlen(s), min, max, out);
+}
+
+int num_parse_decimal(const char *s, size_t len, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0, digits = 0, sig = 0;
+    int neg = 0, dot = 0, scale = 0;
+    uint64_t m = 0;
+    double v;
+
+    if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (len - i > NUM_DECIMAL_MAX_LEN)
+        return SERTEL_ERR_INVALID;
+    for (; i < len; i++) {
+        unsigned d;
+        if (s[i] == '.') {
+            if (dot)
+                return SERTEL_ERR_INVALID;
+            dot = 1;
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9')
+            return SERTEL_ERR_INVALID;
+        d = (unsigned)(s[i] - '0');
+        digits++;
+        if (m == 0 && d == 0) {
+            if (dot && scale < 22)
+                scale++;
+            continue;
+        }
+        if (sig < 18) {
+            m = m * 10 + d;
+            sig++;
+            if (dot)
+                scale++;
+        } else if (!dot) {
+            return SERTEL_ERR_INVALID; /* 1e18 or more */
+        }
+        /* else: a digit past the 18th significant one, below any precision used */
+    }
+    if (digits == 0)
+        return SERTEL_ERR_INVALID;
+    while (scale > 22) {
+        m /= 10;
+        scale--;
+    }
+    v = (double)m / pow10[scale];
+    *out = neg ? -v : v;
+    return SERTEL_OK;
+}
+
+int num_parse_decimalz(const char *s, double *out)
+{
+    return num_parse_decimal(s, strlen(s), out);
+}
+
+int num_parse_decimal_list(const char *s, char sep, double min, double max, double *out, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        const char *e = strchr(s, sep);
+        size_t len = e != NULL ? (size_t)(e - s) : strlen(s);
+        double v;
+        if ((k + 1 < n) != (e != NULL) || num_parse_decimal(s, len, &v) != SERTEL_OK || v < min ||
+            v > max)
+            return SERTEL_ERR_INVALID;
+        out[k] = v;
+        s = e != NULL ? e + 1 : s + len;
+    }
+    return SERTEL_OK;
+}

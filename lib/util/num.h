@@ -1,0 +1,54 @@
+/*
+ * num.h - checked number parsing, the one copy in sertel: whole numbers
+ * with range checks (options, configuration, headers, PDF integers) and
+ * plain decimals (PDF reals, ISO 32000-1 §7.3.3, and coordinates typed on
+ * the command line). Input is a byte range, not necessarily
+ * NUL-terminated; nothing depends on the locale (LC_NUMERIC never changes
+ * what a number means).
+ *
+ * Thread safety: no state; safe from any thread.
+ */
+#ifndef SERTEL_UTIL_NUM_H
+#define SERTEL_UTIL_NUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+/*
+ * Parse s[0..len) as an optional sign and 1..19 decimal digits, with no
+ * other character, into *out, which must lie in [min, max].
+ * SERTEL_ERR_INVALID otherwise (*out untouched).
+ */
+int num_parse_i64(const char *s, size_t len, int64_t min, int64_t max, int64_t *out) SERTEL_WUR
+    SERTEL_NONNULL(1, 5);
+
+/* num_parse_i64 over a NUL-terminated string. */
+int num_parse_i64z(const char *s, int64_t min, int64_t max, int64_t *out) SERTEL_WUR
+    SERTEL_NONNULL(1, 4);
+
+#define NUM_DECIMAL_MAX_LEN 64 /* characters of a decimal, sign not counted */
+
+/*
+ * Parse s[0..len) as a plain decimal: an optional sign, digits with at
+ * most one '.', at least one digit (PDF allows "4.", ".5", "-.002"), no
+ * exponent, no other character, at most NUM_DECIMAL_MAX_LEN characters.
+ * An integer part of 1e18 or more is SERTEL_ERR_INVALID; digits past the
+ * 18th significant one are dropped. Equal decimals written differently
+ * ("612", "612.0", "0612.00") give the same double.
+ */
+int num_parse_decimal(const char *s, size_t len, double *out) SERTEL_WUR SERTEL_NONNULL(1, 3);
+
+/* num_parse_decimal over a NUL-terminated string. */
+int num_parse_decimalz(const char *s, double *out) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/*
+ * Parse exactly n decimals separated by sep ("350,60,220,80") into out,
+ * each within [min, max]. SERTEL_ERR_INVALID for any other count, an
+ * empty item or a value out of range.
+ */
+int num_parse_decimal_list(const char *s, char sep, double min, double max, double *out,
+                           size_t n) SERTEL_WUR SERTEL_NONNULL(1, 5);
+
+#endif
