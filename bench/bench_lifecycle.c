@@ -89,12 +89,12 @@ static int64_t lifecycle(ra *r, int64_t agency, int n, const unsigned char *lett
     CHECK(ra_token_create(r, "email_confirm", acct, 0, 3600, token, &err));
     CHECK(ca_txn_commit(ra_get0_ca(r), &err));
     CHECK(ra_email_confirm(r, token, &err));
-    CHECK(ra_apply_issuance(r, email, letter, ll, ktp, kl, &app, &err));
+    CHECK(ra_apply_issuance(r, &admin, email, letter, ll, ktp, kl, &app, &err));
     CHECK(ra_review_decide(r, &admin, app, RA_APPROVE, NULL, &err));
     CHECK(store_begin(ca_get0_store(ra_get0_ca(r)), &err));
     CHECK(ra_token_create(r, "passphrase", acct, app, 3600, token, &err));
     CHECK(ca_txn_commit(ra_get0_ca(r), &err));
-    CHECK(ra_passphrase_create(r, token, pass, serial, &err));
+    CHECK(ra_passphrase_create(r, &admin, token, pass, serial, &err));
     return acct;
 }
 
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
         for (i = 0; i < 10; i++) {
             snprintf(email, sizeof(email), "pegawai%d@contoh.go.id", 1 + i % people);
             t0 = now_s();
-            CHECK(ra_sign_authorize(r, email, "kata sandi benchmark", NULL, &sg, &err));
+            CHECK(ra_sign_authorize(r, &admin, email, "kata sandi benchmark", NULL, &sg, &err));
             dt = now_s() - t0;
             ra_signer_free(sg);
             sg = NULL;

@@ -68,6 +68,7 @@ int cmd_doc(const cli_global *g, int argc, char **argv)
     unsigned char md[32];
     out o = {0};
     ra *r = NULL;
+    ra_actor by;
     size_t n = 0;
     sertel_err err = {0};
     int c, rc;
@@ -114,8 +115,9 @@ int cmd_doc(const cli_global *g, int argc, char **argv)
     if (ra_open(g->home, &r, &err) != SERTEL_OK)
         return cli_fail(&err);
     o.arr = json_array();
-    rc = ra_doc_query(r, sub[0] == 's' ? arg : NULL, sub[0] == 'f' ? md : NULL, email, print_doc,
-                      &o, &n, &err);
+    ra_actor_local_admin(&by);
+    rc = ra_doc_query(r, &by, sub[0] == 's' ? arg : NULL, sub[0] == 'f' ? md : NULL, email,
+                      print_doc, &o, &n, &err);
     ra_close(r);
     if (rc != SERTEL_OK) {
         json_decref(o.arr);

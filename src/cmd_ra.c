@@ -10,8 +10,12 @@
 #include <time.h>
 
 #include "cli.h"
+#include <sodium.h>
+
 #include "ra/ra.h"
+#include "ra/totp.h"
 #include "util/fs.h"
+#include "util/num.h"
 
 #define MAX_DOMAINS 16
 #define UPLOAD_FILE_MAX (64 * 1024 * 1024)
@@ -86,14 +90,14 @@ static int need(const opts *o, const char *name, const char **out, const char *c
     return EXIT_OK;
 }
 
+/* Ids are whole numbers from 1 to 2^53 - 1 (exact in JSON as well). */
+#define ID_MAX 9007199254740991LL
+
 static int parse_id(const char *s, int64_t *out, const char *what)
 {
-    char *end = NULL;
-    long long v = strtoll(s, &end, 10);
-
-    if (s[0] == '\0' || *end != '\0' || v <= 0)
-        return cli_usage_error("%s must be a positive whole number, not '%s'", what, s);
-    *out = v;
+    if (num_parse_i64z(s, 1, ID_MAX, out) != SERTEL_OK)
+        return cli_usage_error("%s must be a whole number from 1 to %lld, not '%.40s'", what,
+                               ID_MAX, s);
     return EXIT_OK;
 }
 
@@ -106,7 +110,11 @@ static int open_ra(const cli_global *g, ra **r)
     return EXIT_OK;
 }
 
-/* The acting account: --by/--verifier E, or the local administrator. */
+/*
+ * The acting party: the local administrator (the operator at the CA host's
+ * shell), or with --by/--verifier E the account E, vouched for by that
+ * operator (the audit entries say so).
+ */
 static int actor(ra *r, const char *email, ra_actor *a)
 {
     sertel_err err = {0};
@@ -115,7 +123,7 @@ static int actor(ra *r, const char *email, ra_actor *a)
         ra_actor_local_admin(a);
         return EXIT_OK;
     }
-    if (ra_actor_by_email(r, email, a, &err) != SERTEL_OK)
+    if (ra_actor_local_as(r, email, a, &err) != SERTEL_OK)
         return cli_fail(&err);
     return EXIT_OK;
 }
@@ -157,18 +165,22 @@ static const char ra_usage[] =
     "       sertel [--home DIR] apply issuance --email E --letter FILE.pdf --ktp FILE.jpg|png\n"
     "       sertel [--home DIR] apply renewal --email E\n"
     "       sertel [--home DIR] apply revocation --email E --reason REASON\n"
+    "                                    [--invalidity-date TIME] [--note TEXT]\n"
     "       sertel [--home DIR] apply withdraw ID --email E\n"
     "       sertel [--home DIR] review list --verifier E\n"
     "       sertel [--home DIR] review approve|reject|return ID --verifier E [--reason R]\n"
     "       sertel [--home DIR] passphrase create --token T --passphrase-file F\n"
     "       sertel [--home DIR] authorize --email E --passphrase-file F [--otp CODE]\n"
-    "       sertel [--home DIR] totp enroll --email E --passphrase-file F\n"
+    "       sertel [--home DIR] totp enroll --email E --passphrase-file F [--otp CODE]\n"
+    "       sertel [--home DIR] totp reset --email E [--verifier V]\n"
     "       sertel [--home DIR] otp send --email E\n"
     "       sertel [--home DIR] unlock --email E --verifier V\n"
     "       sertel [--home DIR] status --nik NIK\n"
     "       sertel [--home DIR] notify\n"
     "\n"
-    "Without --by / --verifier a command acts as the local administrator.\n"
+    "Without --by / --verifier a command acts as the local administrator; owner\n"
+    "commands (apply, passphrase, authorize, totp enroll, otp send) act on the\n"
+    "owner's behalf, and the audit log says so. TIME is ISO 8601 (2026-12-01T08:00Z).\n"
     "Mail goes to <home>/outbox/ unless [mail] smtp_url is set; tokens are in it.\n";
 
 static int cmd_agency(const cli_global *g, int argc, char **argv)
@@ -264,6 +276,7 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
     opts o;
     const char *email, *kind;
     ra *r = NULL;
+    ra_actor a;
     int64_t id = 0;
     sertel_err err = {0};
     int rc;
@@ -271,9 +284,11 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
     if (argc < 2)
         return cli_usage_error("usage: sertel apply issuance|renewal|revocation|withdraw ...");
     kind = argv[1];
-    if ((rc = parse(argc, argv, 2, " email letter ktp reason ", " ", &o)) != EXIT_OK ||
+    if ((rc = parse(argc, argv, 2, " email letter ktp reason invalidity-date note ", " ", &o)) !=
+            EXIT_OK ||
         (rc = need(&o, "email", &email, "apply")) != EXIT_OK)
         return rc;
+    ra_actor_local_admin(&a);
     if (strcmp(kind, "issuance") == 0) {
         const char *lp, *kp;
         unsigned char *letter = NULL, *ktp = NULL;
@@ -288,7 +303,7 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
             return rc;
         }
         if ((rc = open_ra(g, &r)) == EXIT_OK) {
-            rc = ra_apply_issuance(r, email, letter, ll, ktp, kl, &id, &err);
+            rc = ra_apply_issuance(r, &a, email, letter, ll, ktp, kl, &id, &err);
             rc = done_id(r, rc, id, &err);
         }
         free(letter);
@@ -298,22 +313,26 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
     if (strcmp(kind, "renewal") == 0) {
         if ((rc = open_ra(g, &r)) != EXIT_OK)
             return rc;
-        rc = ra_apply_renewal(r, email, &id, &err);
+        rc = ra_apply_renewal(r, &a, email, &id, &err);
         return done_id(r, rc, id, &err);
     }
     if (strcmp(kind, "revocation") == 0) {
-        const char *rs;
-        int reason;
+        const char *rs, *inv = get(&o, "invalidity-date");
+        ra_revocation rv = {0, 0, get(&o, "note")};
         if ((rc = need(&o, "reason", &rs, "apply revocation")) != EXIT_OK)
             return rc;
-        if (ca_reason_parse(rs, &reason) != SERTEL_OK)
+        if (ca_reason_parse(rs, &rv.reason) != SERTEL_OK)
             return cli_usage_error("apply revocation: unknown reason '%s': use unspecified, "
                                    "keyCompromise, affiliationChanged, superseded, "
                                    "cessationOfOperation or privilegeWithdrawn",
                                    rs);
+        if (inv != NULL && num_parse_time(inv, &rv.invalidity_date) != SERTEL_OK)
+            return cli_usage_error("apply revocation: --invalidity-date '%.40s' is not a time "
+                                   "such as 2026-12-01T08:00:00Z",
+                                   inv);
         if ((rc = open_ra(g, &r)) != EXIT_OK)
             return rc;
-        rc = ra_apply_revocation(r, email, reason, &id, &err);
+        rc = ra_apply_revocation(r, &a, email, &rv, &id, &err);
         return done_id(r, rc, id, &err);
     }
     if (strcmp(kind, "withdraw") == 0) {
@@ -323,7 +342,7 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
             return rc;
         if ((rc = open_ra(g, &r)) != EXIT_OK)
             return rc;
-        rc = ra_withdraw(r, email, id, &err);
+        rc = ra_withdraw(r, &a, email, id, &err);
         return done(r, rc, &err);
     }
     return cli_usage_error("apply: unknown kind '%s' (issuance, renewal, revocation, withdraw)",
@@ -424,6 +443,7 @@ static int cmd_passphrase(const cli_global *g, int argc, char **argv)
     const char *token, *pf;
     char *pass = NULL, serial[41];
     ra *r = NULL;
+    ra_actor a;
     sertel_err err = {0};
     int rc;
 
@@ -434,8 +454,9 @@ static int cmd_passphrase(const cli_global *g, int argc, char **argv)
         (rc = need(&o, "passphrase-file", &pf, "passphrase create")) != EXIT_OK ||
         (rc = read_pass(pf, &pass)) != EXIT_OK)
         return rc;
+    ra_actor_local_admin(&a);
     if ((rc = open_ra(g, &r)) == EXIT_OK) {
-        rc = ra_passphrase_create(r, token, pass, serial, &err);
+        rc = ra_passphrase_create(r, &a, token, pass, serial, &err);
         if (rc == SERTEL_OK)
             printf("certificate issued: %s\n", serial);
         rc = done(r, rc, &err);
@@ -450,17 +471,19 @@ static int cmd_authorize(const cli_global *g, int argc, char **argv)
     const char *email, *pf;
     char *pass = NULL;
     ra *r = NULL;
+    ra_actor a;
     ra_signer *sg = NULL;
     sertel_err err = {0};
     int rc;
 
+    ra_actor_local_admin(&a);
     if ((rc = parse(argc, argv, 1, " email passphrase-file otp ", " ", &o)) != EXIT_OK ||
         (rc = need(&o, "email", &email, "authorize")) != EXIT_OK ||
         (rc = need(&o, "passphrase-file", &pf, "authorize")) != EXIT_OK ||
         (rc = read_pass(pf, &pass)) != EXIT_OK)
         return rc;
     if ((rc = open_ra(g, &r)) == EXIT_OK) {
-        rc = ra_sign_authorize(r, email, pass, get(&o, "otp"), &sg, &err);
+        rc = ra_sign_authorize(r, &a, email, pass, get(&o, "otp"), &sg, &err);
         if (rc == SERTEL_OK) {
             char serial[41] = "?";
             if (ca_serial_hex(sg->cert, serial, sizeof(serial)) != SERTEL_OK)
@@ -468,8 +491,8 @@ static int cmd_authorize(const cli_global *g, int argc, char **argv)
             printf("authorized: %s may sign with certificate %s\n", email, serial);
             ra_close(r);
             rc = EXIT_OK;
-        } else if (rc == SERTEL_ERR_DENIED || rc == SERTEL_ERR_STATE) {
-            fprintf(stderr, "sertel: not authorized: %s\n", err.msg);
+        } else if (rc == SERTEL_ERR_DENIED) {
+            fprintf(stderr, "sertel: %s\n", err.msg);
             ra_close(r);
             rc = EXIT_NEGATIVE;
         } else {
@@ -485,23 +508,47 @@ static int cmd_totp(const cli_global *g, int argc, char **argv)
 {
     opts o;
     const char *email, *pf;
-    char *pass = NULL, uri[512];
+    char *pass = NULL, uri[TOTP_URI_MAX];
     ra *r = NULL;
+    ra_actor a;
     sertel_err err = {0};
     int rc;
 
+    if (argc >= 2 && strcmp(argv[1], "reset") == 0) {
+        if ((rc = parse(argc, argv, 2, " email verifier ", " ", &o)) != EXIT_OK ||
+            (rc = need(&o, "email", &email, "totp reset")) != EXIT_OK ||
+            (rc = open_as(g, get(&o, "verifier"), &r, &a)) != EXIT_OK)
+            return rc;
+        rc = ra_totp_reset(r, &a, email, &err);
+        if (rc == SERTEL_OK)
+            printf("the authenticator of %s was removed: the owner enrols a new one with the "
+                   "passphrase (sertel totp enroll)\n",
+                   email);
+        return done(r, rc, &err);
+    }
     if (argc < 2 || strcmp(argv[1], "enroll") != 0)
-        return cli_usage_error("usage: sertel totp enroll --email E --passphrase-file F");
-    if ((rc = parse(argc, argv, 2, " email passphrase-file ", " ", &o)) != EXIT_OK ||
+        return cli_usage_error("usage: sertel totp enroll --email E --passphrase-file F [--otp "
+                               "CODE] | totp reset --email E [--verifier V]");
+    if ((rc = parse(argc, argv, 2, " email passphrase-file otp ", " ", &o)) != EXIT_OK ||
         (rc = need(&o, "email", &email, "totp enroll")) != EXIT_OK ||
         (rc = need(&o, "passphrase-file", &pf, "totp enroll")) != EXIT_OK ||
         (rc = read_pass(pf, &pass)) != EXIT_OK)
         return rc;
+    ra_actor_local_admin(&a);
     if ((rc = open_ra(g, &r)) == EXIT_OK) {
-        rc = ra_totp_enroll(r, email, pass, uri, sizeof(uri), &err);
-        if (rc == SERTEL_OK)
+        rc = ra_totp_enroll(r, &a, email, pass, get(&o, "otp"), uri, sizeof(uri), &err);
+        if (rc == SERTEL_OK) {
             printf("%s\n", uri);
-        rc = done(r, rc, &err);
+            sodium_memzero(uri, sizeof(uri));
+            ra_close(r);
+            rc = EXIT_OK;
+        } else if (rc == SERTEL_ERR_DENIED) {
+            fprintf(stderr, "sertel: %s\n", err.msg);
+            ra_close(r);
+            rc = EXIT_NEGATIVE;
+        } else {
+            rc = done(r, rc, &err);
+        }
     }
     secret_free(pass);
     return rc;
@@ -511,6 +558,7 @@ static int cmd_otp(const cli_global *g, int argc, char **argv)
 {
     opts o;
     const char *email;
+    ra_actor a;
     ra *r = NULL;
     sertel_err err = {0};
     int rc;
@@ -522,7 +570,8 @@ static int cmd_otp(const cli_global *g, int argc, char **argv)
         return rc;
     if ((rc = open_ra(g, &r)) != EXIT_OK)
         return rc;
-    rc = ra_email_otp_send(r, email, &err);
+    ra_actor_local_admin(&a);
+    rc = ra_email_otp_send(r, &a, email, &err);
     if (rc == SERTEL_OK)
         printf("if %s is registered, a one-time code was mailed to it\n", email);
     return done(r, rc, &err);
@@ -626,17 +675,23 @@ int cmd_ra(const cli_global *g, int argc, char **argv)
 int cmd_cert_revoke(const cli_global *g, int argc, char **argv)
 {
     opts o;
-    const char *rs;
+    const char *rs, *inv;
     ra *r = NULL;
     ra_actor a;
+    ra_revocation rv = {0, 0, NULL};
     int reason;
     sertel_err err = {0};
     int rc;
 
-    /* argv: cert revoke SERIAL --reason R [--by E] */
-    if ((rc = parse(argc, argv, 2, " reason by ", " ", &o)) != EXIT_OK ||
+    /* argv: cert revoke SERIAL --reason R [--invalidity-date TIME] [--by E] */
+    if ((rc = parse(argc, argv, 2, " reason by invalidity-date ", " ", &o)) != EXIT_OK ||
         (rc = need(&o, "reason", &rs, "cert revoke")) != EXIT_OK)
         return rc;
+    if ((inv = get(&o, "invalidity-date")) != NULL &&
+        num_parse_time(inv, &rv.invalidity_date) != SERTEL_OK)
+        return cli_usage_error("cert revoke: --invalidity-date '%.40s' is not a time such as "
+                               "2026-12-01T08:00:00Z",
+                               inv);
     if (o.npos != 1)
         return cli_usage_error("cert revoke: give exactly one serial number");
     if (ca_reason_parse(rs, &reason) != SERTEL_OK)
@@ -646,7 +701,8 @@ int cmd_cert_revoke(const cli_global *g, int argc, char **argv)
                                rs);
     if ((rc = open_as(g, get(&o, "by"), &r, &a)) != EXIT_OK)
         return rc;
-    rc = ra_cert_revoke(r, &a, o.pos[0], reason, &err);
+    rv.reason = reason;
+    rc = ra_cert_revoke(r, &a, o.pos[0], &rv, &err);
     if (rc == SERTEL_OK)
         printf("certificate %s %s (%s)\n", o.pos[0],
                reason == CA_REASON_CERTIFICATE_HOLD ? "suspended" : "revoked",

@@ -335,10 +335,12 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
             goto fail;
     } else {
+        ra_actor by;
+        ra_actor_local_admin(&by); /* the CA host's operator, on the owner's behalf */
         if (secret_read_file(ppfile, &pass, &err) != SERTEL_OK ||
             ra_open(g->home, &r, &err) != SERTEL_OK ||
-            (nik != NULL ? ra_sign_authorize_nik(r, nik, pass, otp, &rs, &err)
-                         : ra_sign_authorize(r, email, pass, otp, &rs, &err)) != SERTEL_OK)
+            (nik != NULL ? ra_sign_authorize_nik(r, &by, nik, pass, otp, &rs, &err)
+                         : ra_sign_authorize(r, &by, email, pass, otp, &rs, &err)) != SERTEL_OK)
             goto fail;
         s->key = rs->key;
         s->cert = rs->cert;

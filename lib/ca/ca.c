@@ -380,7 +380,7 @@ void ca_cert_record_clear(ca_cert_record *r)
 
 #define CERT_COLUMNS                                                                               \
     "serial, issuer, profile, subject, email, not_before, not_after, status, revoked_at, "         \
-    "revocation_reason, sha256, der"
+    "revocation_reason, sha256, der, account_id, invalidity_date, created_at"
 
 static int copy_text(char *dst, size_t cap, const char *src)
 {
@@ -419,6 +419,9 @@ static int read_record(store_stmt *s, ca_cert_record *r, sertel_err *err)
     if (len)
         memcpy(r->der, der, len);
     r->der_len = len;
+    r->account_id = store_col_is_null(s, 12) ? 0 : store_col_int64(s, 12);
+    r->invalidity_date = store_col_is_null(s, 13) ? 0 : store_col_int64(s, 13);
+    r->created_at = store_col_int64(s, 14);
     return SERTEL_OK;
 }
 
@@ -450,16 +453,12 @@ int ca_cert_get(ca_ctx *ca, const char *serial, ca_cert_record *out, sertel_err 
     return rc;
 }
 
-int ca_cert_list(ca_ctx *ca, ca_cert_fn fn, void *arg, sertel_err *err)
+/* Run a prepared, bound query of CERT_COLUMNS and call fn per row; stops when fn says so. */
+static int each_record(store_stmt *s, ca_cert_fn fn, void *arg, sertel_err *err)
 {
-    store_stmt *s = NULL;
     ca_cert_record r;
-    int rc;
+    int rc = SERTEL_OK;
 
-    rc = store_prepare(ca->st,
-                       "SELECT " CERT_COLUMNS " FROM certificates ORDER BY created_at DESC, "
-                       "serial",
-                       &s, err);
     while (rc == SERTEL_OK) {
         rc = store_step(s, err);
         if (rc == STORE_DONE) {
@@ -473,6 +472,86 @@ int ca_cert_list(ca_ctx *ca, ca_cert_fn fn, void *arg, sertel_err *err)
             break;
         rc = fn(&r, arg);
         ca_cert_record_clear(&r);
+    }
+    return rc;
+}
+
+int ca_cert_list(ca_ctx *ca, ca_cert_fn fn, void *arg, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc;
+
+    rc = store_prepare(ca->st, "SELECT " CERT_COLUMNS " FROM certificates ORDER BY seq DESC", &s,
+                       err);
+    if (rc == SERTEL_OK)
+        rc = each_record(s, fn, arg, err);
+    store_finalize(s);
+    return rc;
+}
+
+int ca_cert_newest_of_account(ca_ctx *ca, int64_t account, ca_cert_record *out, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    /* The one definition of "a person's certificate": the newest issued to the account. */
+    rc = store_queryf(ca->st, &s, err,
+                      "SELECT " CERT_COLUMNS " FROM certificates WHERE account_id = ? "
+                      "ORDER BY seq DESC LIMIT 1",
+                      "i", account);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW)
+            rc = read_record(s, out, err);
+        else if (rc == STORE_DONE)
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "account %lld holds no certificate",
+                                (long long)account);
+    }
+    store_finalize(s);
+    return rc;
+}
+
+int ca_cert_expiring(ca_ctx *ca, int64_t after, int64_t until, ca_cert_fn fn, void *arg,
+                     sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc;
+
+    rc = store_queryf(ca->st, &s, err,
+                      "SELECT " CERT_COLUMNS " FROM certificates WHERE status = 'valid' AND "
+                      "account_id IS NOT NULL AND not_after > ? AND not_after <= ? "
+                      "ORDER BY not_after, serial",
+                      "ii", after, until);
+    if (rc == SERTEL_OK)
+        rc = each_record(s, fn, arg, err);
+    store_finalize(s);
+    return rc;
+}
+
+int ca_cert_status(ca_ctx *ca, const char *issuer, const char *serial, ca_cert_state *out,
+                   sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->reason = -1;
+    rc = store_queryf(ca->st, &s, err,
+                      "SELECT status, revoked_at, revocation_reason, invalidity_date, not_after "
+                      "FROM certificates WHERE serial = ? AND issuer = ?",
+                      "tt", serial, issuer);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW) {
+            out->found = 1;
+            out->revoked = strcmp(store_col_text(s, 0), "revoked") == 0;
+            out->revoked_at = store_col_is_null(s, 1) ? 0 : store_col_int64(s, 1);
+            out->reason = store_col_is_null(s, 2) ? -1 : (int)store_col_int64(s, 2);
+            out->invalidity_date = store_col_is_null(s, 3) ? 0 : store_col_int64(s, 3);
+            out->not_after = store_col_int64(s, 4);
+        }
+        rc = rc < 0 ? rc : SERTEL_OK;
     }
     store_finalize(s);
     return rc;
@@ -525,4 +604,13 @@ int ca_account_create(store *st, audit *a, const char *role, const char *email, 
         rc = audit_append(a, "system", "account.created", email, details, NULL, err);
     }
     return rc;
+}
+
+int64_t ca_x509_time(const ASN1_TIME *t)
+{
+    struct tm tm;
+
+    if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+        return 0;
+    return (int64_t)timegm(&tm);
 }

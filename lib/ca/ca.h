@@ -190,11 +190,14 @@ const char *ca_reason_name(int reason);
  * Revoke (or, with CA_REASON_CERTIFICATE_HOLD, suspend) a certificate
  * inside ca_txn_begin. A held certificate may be revoked for good (its
  * revocation time is kept) or released with ca_unhold_in_txn; a revoked
- * one cannot change. SERTEL_ERR_NOTFOUND for an unknown serial,
- * SERTEL_ERR_STATE when already revoked.
+ * one cannot change. invalidity (Unix seconds, 0: none) is RFC 5280
+ * §5.3.2's invalidity date, published in the CRL entry; it must lie
+ * between the certificate's notBefore and now (SERTEL_ERR_INVALID).
+ * SERTEL_ERR_NOTFOUND for an unknown serial, SERTEL_ERR_STATE when
+ * already revoked.
  */
-int ca_revoke_in_txn(ca_ctx *ca, const char *serial, int reason, const char *actor,
-                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+int ca_revoke_in_txn(ca_ctx *ca, const char *serial, int reason, int64_t invalidity,
+                     const char *actor, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 int ca_unhold_in_txn(ca_ctx *ca, const char *serial, const char *actor, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2);
 
@@ -275,6 +278,9 @@ typedef struct ca_cert_record {
     char sha256[65];
     unsigned char *der;
     size_t der_len;
+    int64_t account_id;      /* the owner's account, 0 when none (the CA's own, CSR-issued) */
+    int64_t invalidity_date; /* RFC 5280 5.3.2, 0 when none */
+    int64_t created_at;
 } ca_cert_record;
 
 /* Free the strings of a record (not the record). NULL-safe. */
@@ -296,8 +302,44 @@ typedef int (*ca_cert_fn)(const ca_cert_record *r, void *arg);
 int ca_cert_list(ca_ctx *ca, ca_cert_fn fn, void *arg, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2);
 
+/*
+ * The newest certificate issued to an account (by issuance order): the one
+ * definition of "a person's certificate" every status and signing decision
+ * uses. SERTEL_ERR_NOTFOUND when the account holds none.
+ */
+int ca_cert_newest_of_account(ca_ctx *ca, int64_t account, ca_cert_record *out,
+                              sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3);
+
+/*
+ * Call fn for each valid certificate of a person (account set) whose
+ * notAfter lies in (after, until], soonest first (expiry reminders).
+ */
+int ca_cert_expiring(ca_ctx *ca, int64_t after, int64_t until, ca_cert_fn fn, void *arg,
+                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
+
+/* The revocation state of one certificate, as OCSP answers it. */
+typedef struct ca_cert_state {
+    int found;               /* 0: no such certificate from that issuer */
+    int revoked;             /* 1: revoked or suspended */
+    int reason;              /* CA_REASON_*, -1 when none */
+    int64_t revoked_at;      /* 0 when not revoked */
+    int64_t invalidity_date; /* 0 when none */
+    int64_t not_after;
+} ca_cert_state;
+
+/*
+ * The state of the certificate with a normalised serial (lower-case hex,
+ * ca_serial_normalize) issued by authority issuer ("issuing", "root").
+ * out->found is 0 when there is none.
+ */
+int ca_cert_status(ca_ctx *ca, const char *issuer, const char *serial, ca_cert_state *out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
 /* Normalise a serial given by a user into lower-case hex without leading zeros. */
 int ca_serial_normalize(const char *in, char *out, size_t cap) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* An ASN1_TIME as Unix seconds (UTC); 0 when it cannot be read. */
+int64_t ca_x509_time(const ASN1_TIME *t);
 
 /* Hex of a certificate's serial, normalised (cap >= 41). */
 int ca_serial_hex(const X509 *x, char *out, size_t cap) SERTEL_WUR SERTEL_NONNULL(1, 2);

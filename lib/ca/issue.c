@@ -438,8 +438,9 @@ int ca_record_cert(store *st, audit *a, X509 *x, const char *issuer, const char 
 
     rc = store_prepare(st,
                        "INSERT INTO certificates (serial, issuer, profile, subject, email, "
-                       "not_before, not_after, status, sha256, der, created_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?)",
+                       "not_before, not_after, status, sha256, der, created_at, seq) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, "
+                       "(SELECT coalesce(max(seq), 0) + 1 FROM certificates))",
                        &s, err);
     if (rc == SERTEL_OK)
         rc = store_bind_text(s, 1, serial, err);

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "audit/events.h"
 #include "ca/ca_int.h"
 #include "conf/conf.h"
 #include "util/num.h"
@@ -57,16 +60,16 @@ const char *ca_reason_name(int reason)
     return "unknown";
 }
 
-/* Current status of a certificate: 0 valid, 1 suspended, 2 revoked. */
+/* Current status of a certificate: 0 valid, 1 suspended, 2 revoked; and its notBefore. */
 static int cert_state(store *st, const char *serial, int *state, char *issuer, size_t cap,
-                      sertel_err *err)
+                      int64_t *not_before, sertel_err *err)
 {
     store_stmt *s = NULL;
     int rc;
 
     rc = store_prepare(st,
-                       "SELECT status, revocation_reason, issuer, profile FROM certificates "
-                       "WHERE serial = ?",
+                       "SELECT status, revocation_reason, issuer, profile, not_before FROM "
+                       "certificates WHERE serial = ?",
                        &s, err);
     if (rc == SERTEL_OK)
         rc = store_bind_text(s, 1, serial, err);
@@ -82,6 +85,7 @@ static int cert_state(store *st, const char *serial, int *state, char *issuer, s
             else
                 *state = 2;
             snprintf(issuer, cap, "%s", store_col_text(s, 2));
+            *not_before = store_col_int64(s, 4);
             if (strcmp(store_col_text(s, 3), "root-ca") == 0)
                 rc = sertel_err_set(err, SERTEL_ERR_DENIED,
                                     "certificate %s is the self-signed root: it cannot be "
@@ -117,10 +121,11 @@ static int update(store *st, const char *sql, const char *serial, int64_t a, int
     return rc;
 }
 
-int ca_revoke_in_txn(ca_ctx *ca, const char *serial_in, int reason, const char *actor,
-                     sertel_err *err)
+int ca_revoke_in_txn(ca_ctx *ca, const char *serial_in, int reason, int64_t invalidity,
+                     const char *actor, sertel_err *err)
 {
-    char serial[64], issuer[32], details[128];
+    char serial[64], issuer[32];
+    int64_t now = (int64_t)time(NULL), not_before = 0;
     int state = 0, rc;
 
     if (!store_in_transaction(ca->st))
@@ -130,9 +135,14 @@ int ca_revoke_in_txn(ca_ctx *ca, const char *serial_in, int reason, const char *
                               "revocation reason %d is not one sertel uses", reason);
     if (ca_serial_normalize(serial_in, serial, sizeof(serial)) != SERTEL_OK || strlen(serial) > 40)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "'%.80s' is not a serial number", serial_in);
-    rc = cert_state(ca->st, serial, &state, issuer, sizeof(issuer), err);
+    rc = cert_state(ca->st, serial, &state, issuer, sizeof(issuer), &not_before, err);
     if (rc != SERTEL_OK)
         return rc;
+    if (invalidity != 0 && (invalidity > now || invalidity < not_before))
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "the invalidity date must lie between the certificate's notBefore "
+                              "and now (RFC 5280 5.3.2: when the key is known or suspected to "
+                              "have been compromised)");
     if (state == 2)
         return sertel_err_set(err, SERTEL_ERR_STATE, "certificate %s is already revoked", serial);
     if (state == 1 && reason == CA_REASON_CERTIFICATE_HOLD)
@@ -145,29 +155,36 @@ int ca_revoke_in_txn(ca_ctx *ca, const char *serial_in, int reason, const char *
         rc = update(ca->st,
                     "UPDATE certificates SET status = 'revoked', revoked_at = ?, "
                     "revocation_reason = ? WHERE serial = ?",
-                    serial, (int64_t)time(NULL), reason, 2, err);
+                    serial, now, reason, 2, err);
+    if (rc == SERTEL_OK && invalidity != 0)
+        rc = update(ca->st, "UPDATE certificates SET invalidity_date = ? WHERE serial = ?", serial,
+                    invalidity, 0, 1, err);
     if (rc != SERTEL_OK)
         return rc;
     if ((rc = ca_bump_revocation_epoch(ca, err)) != SERTEL_OK)
         return rc;
     ca->crl_dirty |= strcmp(issuer, "root") == 0 ? 2 : 1;
-    snprintf(details, sizeof(details), "{\"reason\":\"%s\",\"issuer\":\"%s\"}",
-             ca_reason_name(reason), issuer);
-    return audit_append(ca->audit, actor ? actor : "system",
-                        reason == CA_REASON_CERTIFICATE_HOLD ? "cert.suspended" : "cert.revoked",
-                        serial, details, NULL, err);
+    return audit_append_json(
+        ca->audit, actor ? actor : "system",
+        reason == CA_REASON_CERTIFICATE_HOLD ? AUDIT_CERT_SUSPENDED : AUDIT_CERT_REVOKED, serial,
+        invalidity != 0
+            ? json_pack("{s:s, s:s, s:I}", "reason", ca_reason_name(reason), "issuer", issuer,
+                        "invalidity_date", (json_int_t)invalidity)
+            : json_pack("{s:s, s:s}", "reason", ca_reason_name(reason), "issuer", issuer),
+        NULL, err);
 }
 
 int ca_unhold_in_txn(ca_ctx *ca, const char *serial_in, const char *actor, sertel_err *err)
 {
     char serial[64], issuer[32];
+    int64_t not_before = 0;
     int state = 0, rc;
 
     if (!store_in_transaction(ca->st))
         return sertel_err_set(err, SERTEL_ERR_STATE, "release needs ca_txn_begin");
     if (ca_serial_normalize(serial_in, serial, sizeof(serial)) != SERTEL_OK || strlen(serial) > 40)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "'%.80s' is not a serial number", serial_in);
-    rc = cert_state(ca->st, serial, &state, issuer, sizeof(issuer), err);
+    rc = cert_state(ca->st, serial, &state, issuer, sizeof(issuer), &not_before, err);
     if (rc != SERTEL_OK)
         return rc;
     if (state != 1)
@@ -177,15 +194,15 @@ int ca_unhold_in_txn(ca_ctx *ca, const char *serial_in, const char *actor, serte
                               serial);
     rc = update(ca->st,
                 "UPDATE certificates SET status = 'valid', revoked_at = NULL, "
-                "revocation_reason = NULL WHERE serial = ?",
+                "revocation_reason = NULL, invalidity_date = NULL WHERE serial = ?",
                 serial, 0, 0, 0, err);
     if (rc == SERTEL_OK)
         rc = ca_bump_revocation_epoch(ca, err);
     if (rc != SERTEL_OK)
         return rc;
     ca->crl_dirty |= strcmp(issuer, "root") == 0 ? 2 : 1;
-    return audit_append(ca->audit, actor ? actor : "system", "cert.released", serial,
-                        "{\"reason\":\"removeFromCRL\"}", NULL, err);
+    return audit_append_json(ca->audit, actor ? actor : "system", AUDIT_CERT_RELEASED, serial,
+                             json_pack("{s:s}", "reason", "removeFromCRL"), NULL, err);
 }
 
 int ca_revoke(ca_ctx *ca, const char *serial, int reason, const char *actor, sertel_err *err)
@@ -194,7 +211,7 @@ int ca_revoke(ca_ctx *ca, const char *serial, int reason, const char *actor, ser
 
     if (rc != SERTEL_OK)
         return rc;
-    rc = ca_revoke_in_txn(ca, serial, reason, actor, err);
+    rc = ca_revoke_in_txn(ca, serial, reason, 0, actor, err);
     if (rc != SERTEL_OK) {
         ca_txn_rollback(ca);
         return rc;

@@ -247,7 +247,7 @@ static int lookup(pki *p, const ASN1_INTEGER *sn, int *status, int *reason, int6
 {
     BIGNUM *bn = ASN1_INTEGER_to_BN(sn, NULL);
     char *hex = NULL, norm[64];
-    store_stmt *s = NULL;
+    ca_cert_state cs;
     int rc = SERTEL_OK;
 
     *status = V_OCSP_CERTSTATUS_UNKNOWN;
@@ -258,26 +258,16 @@ static int lookup(pki *p, const ASN1_INTEGER *sn, int *status, int *reason, int6
     if (BN_is_negative(bn) || BN_is_zero(bn) || BN_num_bytes(bn) > 20 ||
         (hex = BN_bn2hex(bn)) == NULL || ca_serial_normalize(hex, norm, sizeof(norm)) != SERTEL_OK)
         goto out; /* not a serial this CA could have issued */
-    rc = store_queryf(ca_get0_store(p->ca), &s, err,
-                      "SELECT status, revoked_at, revocation_reason FROM certificates WHERE "
-                      "serial = ? AND issuer = 'issuing'",
-                      "t", norm);
-    if (rc == SERTEL_OK) {
-        rc = store_step(s, err);
-        if (rc == STORE_ROW) {
-            if (strcmp(store_col_text(s, 0), "revoked") == 0) {
-                *status = V_OCSP_CERTSTATUS_REVOKED;
-                *revoked_at = store_col_int64(s, 1);
-                *reason = store_col_is_null(s, 2) ? -1 : (int)store_col_int64(s, 2);
-                if (*reason == 0)
-                    *reason = -1; /* unspecified: leave the reason out */
-            } else {
-                *status = V_OCSP_CERTSTATUS_GOOD;
-            }
+    rc = ca_cert_status(p->ca, "issuing", norm, &cs, err);
+    if (rc == SERTEL_OK && cs.found) {
+        if (cs.revoked) {
+            *status = V_OCSP_CERTSTATUS_REVOKED;
+            *revoked_at = cs.revoked_at;
+            *reason = cs.reason == 0 ? -1 : cs.reason; /* unspecified: leave the reason out */
+        } else {
+            *status = V_OCSP_CERTSTATUS_GOOD;
         }
-        rc = rc < 0 ? rc : SERTEL_OK;
     }
-    store_finalize(s);
 out:
     OPENSSL_free(hex);
     BN_free(bn);

@@ -1,9 +1,10 @@
 /*
  * app.c - applications for issuance, renewal and revocation, and the
  * verifier's decisions on them (approve, reject with a reason, return for
- * revision with a note). Decisions are final for their step; each is
- * recorded with who and when, and audited, in the same transaction as the
- * change it makes.
+ * revision with a note). Who may act and which state follows which are the
+ * tables of policy.c; this file carries them out. Decisions are final for
+ * their step; each is recorded with who and when, and audited, in the same
+ * transaction as the change it makes.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -12,46 +13,7 @@
 
 #include "ra/ra_int.h"
 #include "ra/upload.h"
-
-/* The subscriber behind an e-mail address. */
-typedef struct subscriber {
-    int64_t account_id;
-    int64_t agency_id;
-    int confirmed;
-    char name[256];
-    char email[256];
-} subscriber;
-
-static int find_subscriber(ra *r, const char *email, subscriber *out, sertel_err *err)
-{
-    store_stmt *s = NULL;
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    rc = store_queryf(r->st, &s, err,
-                      "SELECT a.id, a.agency_id, s.email_confirmed_at, a.name, a.email "
-                      "FROM accounts a JOIN subscribers s ON s.account_id = a.id "
-                      "WHERE a.email = lower(?)",
-                      "t", email);
-    if (rc == SERTEL_OK) {
-        rc = store_step(s, err);
-        if (rc == STORE_ROW) {
-            out->account_id = store_col_int64(s, 0);
-            out->agency_id = store_col_int64(s, 1);
-            out->confirmed = !store_col_is_null(s, 2);
-            snprintf(out->name, sizeof(out->name), "%s", store_col_text(s, 3));
-            snprintf(out->email, sizeof(out->email), "%s", store_col_text(s, 4));
-            rc = SERTEL_OK;
-        } else if (rc == STORE_DONE) {
-            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND,
-                                "%s is not registered (NOT_REGISTERED): the agency's verifier "
-                                "registers people first",
-                                email);
-        }
-    }
-    store_finalize(s);
-    return rc;
-}
+#include "util/text.h"
 
 /* An application still in progress for this account (0 when none). */
 static int open_application(ra *r, int64_t account, int64_t *id, char kind[16], char state[16],
@@ -61,6 +23,7 @@ static int open_application(ra *r, int64_t account, int64_t *id, char kind[16], 
     int rc;
 
     *id = 0;
+    kind[0] = state[0] = '\0';
     rc = store_queryf(r->st, &s, err,
                       "SELECT id, kind, state FROM applications WHERE account_id = ? AND state IN "
                       "('pending', 'returned', 'approved') ORDER BY id DESC",
@@ -78,41 +41,31 @@ static int open_application(ra *r, int64_t account, int64_t *id, char kind[16], 
     return rc;
 }
 
-/* Status, expiry and serial of the account's newest certificate. */
-static int current_cert_info(ra *r, int64_t account, char serial[41], char status[16], int *reason,
-                             int64_t *not_after, sertel_err *err)
+int ra_current_cert(ra *r, int64_t account_id, char serial[41], char status[16], int64_t *not_after,
+                    sertel_err *err)
 {
-    store_stmt *s = NULL;
-    int rc;
+    ca_cert_record rec;
+    int rc = ca_cert_newest_of_account(r->ca, account_id, &rec, err);
 
     serial[0] = status[0] = '\0';
-    *reason = -1;
     *not_after = 0;
-    rc = store_queryf(r->st, &s, err,
-                      "SELECT serial, status, revocation_reason, not_after FROM certificates "
-                      "WHERE account_id = ? ORDER BY created_at DESC, not_after DESC",
-                      "i", account);
-    if (rc == SERTEL_OK) {
-        rc = store_step(s, err);
-        if (rc == STORE_ROW) {
-            snprintf(serial, 41, "%s", store_col_text(s, 0));
-            snprintf(status, 16, "%s", store_col_text(s, 1));
-            *reason = store_col_is_null(s, 2) ? -1 : (int)store_col_int64(s, 2);
-            *not_after = store_col_int64(s, 3);
-        }
-        rc = rc < 0 ? rc : SERTEL_OK;
+    if (rc == SERTEL_ERR_NOTFOUND) {
+        sertel_err_clear(err);
+        return SERTEL_OK;
     }
-    store_finalize(s);
-    return rc;
-}
-
-int ra_current_cert(ra *r, int64_t account_id, char serial[41], sertel_err *err)
-{
-    char status[16];
-    int reason;
-    int64_t na;
-
-    return current_cert_info(r, account_id, serial, status, &reason, &na, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    snprintf(serial, 41, "%s", rec.serial);
+    *not_after = rec.not_after;
+    if (strcmp(rec.status, "revoked") == 0)
+        snprintf(status, 16, "%s",
+                 rec.revocation_reason == CA_REASON_CERTIFICATE_HOLD ? "suspended" : "revoked");
+    else if (rec.not_after <= (int64_t)time(NULL))
+        snprintf(status, 16, "expired");
+    else
+        snprintf(status, 16, "valid");
+    ca_cert_record_clear(&rec);
+    return SERTEL_OK;
 }
 
 static int record_upload(ra *r, const upload_info *u, sertel_err *err)
@@ -125,30 +78,39 @@ static int record_upload(ra *r, const upload_info *u, sertel_err *err)
     return rc;
 }
 
-static int commit_or_rollback(ra *r, int rc, sertel_err *err)
+static int insert_application(ra *r, const char *kind, const ra_person *p, int64_t *id,
+                              sertel_err *err)
 {
+    int64_t now = (int64_t)time(NULL);
+    int rc = ra_next_id(r, "applications", id, err);
+
     if (rc == SERTEL_OK)
-        return ca_txn_commit(r->ca, err);
-    store_rollback(r->st);
+        rc = store_execf(r->st, err,
+                         "INSERT INTO applications (id, kind, account_id, agency_id, state, "
+                         "created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                         "itiiii", *id, kind, p->account_id, p->agency_id, now, now);
     return rc;
 }
 
-int ra_apply_issuance(ra *r, const char *email, const unsigned char *letter, size_t letter_len,
-                      const unsigned char *ktp, size_t ktp_len, int64_t *app_id, sertel_err *err)
+int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsigned char *letter,
+                      size_t letter_len, const unsigned char *ktp, size_t ktp_len, int64_t *app_id,
+                      sertel_err *err)
 {
-    subscriber sub;
+    ra_person p;
     upload_info li, ki;
-    char kind[16], state[16], serial[41], status[16], details[256];
+    char kind[16], state[16], serial[41], status[16];
     int64_t open_id = 0, id = 0, na, now = (int64_t)time(NULL);
-    int reason, rc;
+    const char *to = "pending";
+    json_t *d;
+    int rc;
 
-    if ((rc = find_subscriber(r, email, &sub, err)) != SERTEL_OK)
+    if ((rc = ra_owner_for(r, by, RA_ACT_APPLY, owner, &p, err)) != SERTEL_OK)
         return rc;
-    if (!sub.confirmed)
+    if (!p.confirmed)
         return sertel_err_set(err, SERTEL_ERR_STATE,
                               "%s has not confirmed the e-mail address yet: use the token from "
                               "the confirmation mail first",
-                              sub.email);
+                              p.email);
     if ((rc = upload_check(letter, letter_len, UPLOAD_ACCEPT_PDF, (size_t)r->upload_max,
                            "the recommendation letter", &li, err)) != SERTEL_OK ||
         (rc = upload_check(ktp, ktp_len, UPLOAD_ACCEPT_IMAGE, (size_t)r->upload_max,
@@ -157,21 +119,15 @@ int ra_apply_issuance(ra *r, const char *email, const unsigned char *letter, siz
     rc = store_begin(r->st, err);
     if (rc != SERTEL_OK)
         return rc;
-    if ((rc = open_application(r, sub.account_id, &open_id, kind, state, err)) != SERTEL_OK ||
-        (rc = current_cert_info(r, sub.account_id, serial, status, &reason, &na, err)) != SERTEL_OK)
+    if ((rc = open_application(r, p.account_id, &open_id, kind, state, err)) != SERTEL_OK ||
+        (rc = ra_current_cert(r, p.account_id, serial, status, &na, err)) != SERTEL_OK ||
+        (rc = ra_app_may_open("issuance", kind, state, err)) != SERTEL_OK)
         goto out;
-    if (open_id && !(strcmp(kind, "issuance") == 0 && strcmp(state, "returned") == 0)) {
-        rc = sertel_err_set(err, SERTEL_ERR_STATE,
-                            "%s already has a %s application in progress (#%lld, %s): wait for "
-                            "its decision or withdraw it",
-                            sub.email, kind, (long long)open_id, state);
-        goto out;
-    }
-    if (serial[0] && strcmp(status, "valid") == 0 && na > now) {
+    if (strcmp(status, "valid") == 0) {
         rc = sertel_err_set(err, SERTEL_ERR_STATE,
                             "%s already holds a valid certificate (%s): apply for renewal "
                             "instead",
-                            sub.email, serial);
+                            p.email, serial);
         goto out;
     }
     /* Files first (content-addressed, idempotent), then the records. */
@@ -182,59 +138,50 @@ int ra_apply_issuance(ra *r, const char *email, const unsigned char *letter, siz
         goto out;
     if (open_id) {
         id = open_id;
-        rc = store_execf(r->st, err,
-                         "UPDATE applications SET state = 'pending', letter_sha256 = ?, "
-                         "ktp_sha256 = ?, updated_at = ? WHERE id = ?",
-                         "ttii", li.sha256, ki.sha256, now, id);
+        rc = ra_app_next_state("issuance", state, RA_EV_RESUBMIT, &to, err);
     } else {
-        rc = ra_next_id(r, "applications", &id, err);
-        if (rc == SERTEL_OK)
-            rc = store_execf(r->st, err,
-                             "INSERT INTO applications (id, kind, account_id, agency_id, state, "
-                             "letter_sha256, ktp_sha256, created_at, updated_at) "
-                             "VALUES (?, 'issuance', ?, ?, 'pending', ?, ?, ?, ?)",
-                             "iiittii", id, sub.account_id, sub.agency_id, li.sha256, ki.sha256,
-                             now, now);
+        rc = insert_application(r, "issuance", &p, &id, err);
     }
+    if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err,
+                         "UPDATE applications SET state = ?, letter_sha256 = ?, ktp_sha256 = ?, "
+                         "updated_at = ? WHERE id = ?",
+                         "tttii", to, li.sha256, ki.sha256, now, id);
     if (rc != SERTEL_OK)
         goto out;
-    snprintf(details, sizeof(details),
-             "{\"application\":%lld,\"letter_sha256\":\"%s\",\"ktp_sha256\":\"%s\"%s}",
-             (long long)id, li.sha256, ki.sha256, open_id ? ",\"resubmitted\":true" : "");
-    rc = ra_audit(r, sub.email, "application.submitted", "issuance", details, err);
+    d = json_pack("{s:I, s:s, s:s, s:s}", "application", (json_int_t)id, "kind", "issuance",
+                  "letter_sha256", li.sha256, "ktp_sha256", ki.sha256);
+    if (d != NULL && open_id)
+        json_object_set_new(d, "resubmitted", json_true());
+    rc = ra_audit_by(r, by, AUDIT_APPLICATION_SUBMITTED, p.email, p.email, d, err);
 out:
-    rc = commit_or_rollback(r, rc, err);
+    rc = ra_commit_or_rollback(r, rc, err);
     if (rc == SERTEL_OK && app_id)
         *app_id = id;
     return rc;
 }
 
-int ra_apply_renewal(ra *r, const char *email, int64_t *app_id, sertel_err *err)
+int ra_apply_renewal(ra *r, const ra_actor *by, const char *owner, int64_t *app_id, sertel_err *err)
 {
-    subscriber sub;
-    char kind[16], state[16], serial[41], status[16], details[128];
+    ra_person p;
+    char kind[16], state[16], serial[41], status[16];
     int64_t open_id = 0, id = 0, na, now = (int64_t)time(NULL);
-    int reason, rc;
+    int rc;
 
-    if ((rc = find_subscriber(r, email, &sub, err)) != SERTEL_OK)
+    if ((rc = ra_owner_for(r, by, RA_ACT_APPLY, owner, &p, err)) != SERTEL_OK)
         return rc;
     rc = store_begin(r->st, err);
     if (rc != SERTEL_OK)
         return rc;
-    if ((rc = open_application(r, sub.account_id, &open_id, kind, state, err)) != SERTEL_OK ||
-        (rc = current_cert_info(r, sub.account_id, serial, status, &reason, &na, err)) != SERTEL_OK)
+    if ((rc = open_application(r, p.account_id, &open_id, kind, state, err)) != SERTEL_OK ||
+        (rc = ra_app_may_open("renewal", kind, state, err)) != SERTEL_OK ||
+        (rc = ra_current_cert(r, p.account_id, serial, status, &na, err)) != SERTEL_OK)
         goto out;
-    if (open_id) {
+    if (strcmp(status, "valid") != 0) {
         rc = sertel_err_set(err, SERTEL_ERR_STATE,
-                            "%s already has a %s application in progress (#%lld, %s)", sub.email,
-                            kind, (long long)open_id, state);
-        goto out;
-    }
-    if (!serial[0] || strcmp(status, "valid") != 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_STATE,
-                            "%s has no certificate that can be renewed (a revoked or suspended "
-                            "certificate is not renewed: apply for issuance)",
-                            sub.email);
+                            "%s has no certificate that can be renewed (a revoked, suspended or "
+                            "expired certificate is not renewed: apply for issuance)",
+                            p.email);
         goto out;
     }
     if (now < na - r->renewal_window) {
@@ -245,82 +192,98 @@ int ra_apply_renewal(ra *r, const char *email, int64_t *app_id, sertel_err *err)
                             (long long)((na - now) / 86400));
         goto out;
     }
-    rc = ra_next_id(r, "applications", &id, err);
+    rc = insert_application(r, "renewal", &p, &id, err);
     if (rc == SERTEL_OK)
-        rc = store_execf(r->st, err,
-                         "INSERT INTO applications (id, kind, account_id, agency_id, state, "
-                         "cert_serial, created_at, updated_at) "
-                         "VALUES (?, 'renewal', ?, ?, 'pending', ?, ?, ?)",
-                         "iiitii", id, sub.account_id, sub.agency_id, serial, now, now);
-    if (rc == SERTEL_OK) {
-        snprintf(details, sizeof(details), "{\"application\":%lld,\"serial\":\"%s\"}",
-                 (long long)id, serial);
-        rc = ra_audit(r, sub.email, "application.submitted", "renewal", details, err);
-    }
+        rc = store_execf(r->st, err, "UPDATE applications SET cert_serial = ? WHERE id = ?", "ti",
+                         serial, id);
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, AUDIT_APPLICATION_SUBMITTED, p.email, p.email,
+                         json_pack("{s:I, s:s, s:s}", "application", (json_int_t)id, "kind",
+                                   "renewal", "serial", serial),
+                         err);
 out:
-    rc = commit_or_rollback(r, rc, err);
+    rc = ra_commit_or_rollback(r, rc, err);
     if (rc == SERTEL_OK && app_id)
         *app_id = id;
     return rc;
 }
 
-int ra_apply_revocation(ra *r, const char *email, int reason, int64_t *app_id, sertel_err *err)
+int ra_apply_revocation(ra *r, const ra_actor *by, const char *owner, const ra_revocation *rv,
+                        int64_t *app_id, sertel_err *err)
 {
-    subscriber sub;
-    char kind[16], state[16], serial[41], status[16], details[192];
-    int64_t open_id = 0, id = 0, na, now = (int64_t)time(NULL);
-    int creason, rc;
+    ra_person p;
+    char kind[16], state[16], serial[41], status[16];
+    int64_t open_id = 0, id = 0, na;
+    json_t *d;
+    int rc;
 
-    if (reason == CA_REASON_CERTIFICATE_HOLD || strcmp(ca_reason_name(reason), "unknown") == 0)
+    if (rv->reason == CA_REASON_CERTIFICATE_HOLD ||
+        strcmp(ca_reason_name(rv->reason), "unknown") == 0)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "give a revocation reason: unspecified, keyCompromise, "
                               "affiliationChanged, superseded, cessationOfOperation or "
                               "privilegeWithdrawn");
-    if ((rc = find_subscriber(r, email, &sub, err)) != SERTEL_OK)
+    if (rv->invalidity_date != 0 && rv->reason != CA_REASON_KEY_COMPROMISE)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "an invalidity date is given only with keyCompromise: the date "
+                              "from which the key may have been used by someone else");
+    if (rv->note != NULL && rv->note[0] != '\0' &&
+        (rc = text_check_note("the note", rv->note, RA_REASON_MAX, err)) != SERTEL_OK)
         return rc;
-    rc = store_begin(r->st, err);
+    if ((rc = ra_owner_for(r, by, RA_ACT_APPLY, owner, &p, err)) != SERTEL_OK)
+        return rc;
+    rc = ca_txn_begin(r->ca, err);
     if (rc != SERTEL_OK)
         return rc;
-    if ((rc = open_application(r, sub.account_id, &open_id, kind, state, err)) != SERTEL_OK ||
-        (rc = current_cert_info(r, sub.account_id, serial, status, &creason, &na, err)) !=
-            SERTEL_OK)
+    if ((rc = open_application(r, p.account_id, &open_id, kind, state, err)) != SERTEL_OK ||
+        (rc = ra_app_may_open("revocation", kind, state, err)) != SERTEL_OK ||
+        (rc = ra_current_cert(r, p.account_id, serial, status, &na, err)) != SERTEL_OK)
         goto out;
-    if (open_id && strcmp(kind, "revocation") == 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_STATE,
-                            "a revocation application is already in progress (#%lld)",
-                            (long long)open_id);
-        goto out;
-    }
-    if (!serial[0] || strcmp(status, "valid") != 0) {
+    if (strcmp(status, "valid") != 0) {
         rc = sertel_err_set(err, SERTEL_ERR_STATE, "%s has no certificate in force to revoke",
-                            sub.email);
+                            p.email);
         goto out;
     }
-    rc = ra_next_id(r, "applications", &id, err);
+    rc = insert_application(r, "revocation", &p, &id, err);
     if (rc == SERTEL_OK)
         rc = store_execf(r->st, err,
-                         "INSERT INTO applications (id, kind, account_id, agency_id, state, "
-                         "cert_serial, reason, created_at, updated_at) "
-                         "VALUES (?, 'revocation', ?, ?, 'pending', ?, ?, ?, ?)",
-                         "iiitiii", id, sub.account_id, sub.agency_id, serial, (int64_t)reason, now,
-                         now);
+                         "UPDATE applications SET cert_serial = ?, reason = ?, "
+                         "invalidity_date = nullif(?, 0), note = ? WHERE id = ?",
+                         "tiiti", serial, (int64_t)rv->reason, rv->invalidity_date, rv->note, id);
     /* A compromised key must stop at once: suspend until the verifier decides. */
-    if (rc == SERTEL_OK && reason == CA_REASON_KEY_COMPROMISE)
-        rc = ca_revoke_in_txn(r->ca, serial, CA_REASON_CERTIFICATE_HOLD, sub.email, err);
+    if (rc == SERTEL_OK && rv->reason == CA_REASON_KEY_COMPROMISE) {
+        ra_revocation hold = {CA_REASON_CERTIFICATE_HOLD, 0, NULL};
+        /* The date is checked now, not at the decision, so the owner hears of a mistake. */
+        if (rv->invalidity_date != 0) {
+            ca_cert_record rec;
+            rc = ca_cert_get(r->ca, serial, &rec, err);
+            if (rc == SERTEL_OK &&
+                (rv->invalidity_date > (int64_t)time(NULL) || rv->invalidity_date < rec.not_before))
+                rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                                    "the invalidity date must lie between the certificate's "
+                                    "start and now");
+            ca_cert_record_clear(&rec);
+        }
+        if (rc == SERTEL_OK)
+            rc = ra_revoke_in_txn(r, ra_actor_name(by), serial, &hold, p.account_id, 0, err);
+    }
     if (rc == SERTEL_OK) {
-        snprintf(details, sizeof(details),
-                 "{\"application\":%lld,\"serial\":\"%s\",\"reason\":\"%s\"}", (long long)id,
-                 serial, ca_reason_name(reason));
-        rc = ra_audit(r, sub.email, "application.submitted", "revocation", details, err);
+        d = json_pack("{s:I, s:s, s:s, s:s}", "application", (json_int_t)id, "kind", "revocation",
+                      "serial", serial, "reason", ca_reason_name(rv->reason));
+        if (d != NULL && rv->invalidity_date != 0)
+            json_object_set_new(d, "invalidity_date", json_integer(rv->invalidity_date));
+        if (d != NULL && rv->note != NULL && rv->note[0] != '\0')
+            json_object_set_new(d, "note", json_string(rv->note));
+        rc = ra_audit_by(r, by, AUDIT_APPLICATION_SUBMITTED, p.email, p.email, d, err);
     }
 out:
-    rc = commit_or_rollback(r, rc, err);
+    rc = ra_commit_or_rollback(r, rc, err);
     if (rc == SERTEL_OK && app_id)
         *app_id = id;
     return rc;
 }
 
-static int load_app(ra *r, int64_t id, ra_application *a, sertel_err *err)
+static int load_app(ra *r, int64_t id, ra_application *a, int64_t *owner, sertel_err *err)
 {
     store_stmt *s = NULL;
     int rc;
@@ -329,7 +292,7 @@ static int load_app(ra *r, int64_t id, ra_application *a, sertel_err *err)
     rc = store_queryf(r->st, &s, err,
                       "SELECT p.id, p.kind, p.state, a.email, a.name, s.nik, p.agency_id, "
                       "p.letter_sha256, p.ktp_sha256, p.cert_serial, p.reason, p.note, "
-                      "p.created_at, p.account_id "
+                      "p.created_at, p.account_id, p.invalidity_date "
                       "FROM applications p JOIN accounts a ON a.id = p.account_id "
                       "LEFT JOIN subscribers s ON s.account_id = p.account_id WHERE p.id = ?",
                       "i", id);
@@ -349,6 +312,8 @@ static int load_app(ra *r, int64_t id, ra_application *a, sertel_err *err)
             a->reason = store_col_is_null(s, 10) ? -1 : (int)store_col_int64(s, 10);
             snprintf(a->note, sizeof(a->note), "%s", store_col_text(s, 11));
             a->created_at = store_col_int64(s, 12);
+            *owner = store_col_int64(s, 13);
+            a->invalidity_date = store_col_is_null(s, 14) ? 0 : store_col_int64(s, 14);
             rc = SERTEL_OK;
         } else if (rc == STORE_DONE) {
             rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "there is no application #%lld",
@@ -359,62 +324,43 @@ static int load_app(ra *r, int64_t id, ra_application *a, sertel_err *err)
     return rc;
 }
 
-static int app_owner(ra *r, int64_t id, int64_t *account, sertel_err *err)
+/* Load application id for an act of by on it (ra_policy_check with its owner and agency). */
+static int app_for(ra *r, const ra_actor *by, ra_action act, int64_t id, ra_application *a,
+                   int64_t *owner, sertel_err *err)
 {
-    store_stmt *s = NULL;
-    int rc;
+    ra_target t;
+    int rc = load_app(r, id, a, owner, err);
 
-    rc = store_queryf(r->st, &s, err, "SELECT account_id FROM applications WHERE id = ?", "i", id);
-    if (rc == SERTEL_OK) {
-        rc = store_step(s, err);
-        if (rc == STORE_ROW) {
-            *account = store_col_int64(s, 0);
-            rc = SERTEL_OK;
-        } else if (rc == STORE_DONE) {
-            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "there is no application #%lld",
-                                (long long)id);
-        }
+    if (rc != SERTEL_OK)
+        return rc;
+    t.account_id = *owner;
+    t.agency_id = a->agency_id;
+    rc = ra_policy_check(by, act, &t, err);
+    if (rc != SERTEL_OK) {
+        memset(a, 0, sizeof(*a));
+        sertel_err_prefix(err, "application #%lld", (long long)id);
     }
-    store_finalize(s);
     return rc;
-}
-
-/* May actor see application a? */
-static int may_see(const ra_actor *by, const ra_application *a, int64_t owner)
-{
-    if (strcmp(by->role, RA_ROLE_ADMIN) == 0 || strcmp(by->role, RA_ROLE_AUDITOR) == 0)
-        return 1;
-    if (strcmp(by->role, RA_ROLE_VERIFIER) == 0 && by->agency_id == a->agency_id)
-        return 1;
-    return by->account_id == owner;
 }
 
 int ra_application_get(ra *r, const ra_actor *by, int64_t id, ra_application *out, sertel_err *err)
 {
     int64_t owner = 0;
-    int rc = app_owner(r, id, &owner, err);
 
-    if (rc == SERTEL_OK)
-        rc = load_app(r, id, out, err);
-    if (rc == SERTEL_OK && !may_see(by, out, owner)) {
-        memset(out, 0, sizeof(*out));
-        return sertel_err_set(err, SERTEL_ERR_DENIED, "you may not see application #%lld",
-                              (long long)id);
-    }
-    return rc;
+    return app_for(r, by, RA_ACT_APPLICATION_VIEW, id, out, &owner, err);
 }
 
 int ra_review_list(ra *r, const ra_actor *by, ra_application_fn fn, void *arg, sertel_err *err)
 {
     store_stmt *s = NULL;
     ra_application a;
-    int rc, all = strcmp(by->role, RA_ROLE_ADMIN) == 0 || strcmp(by->role, RA_ROLE_AUDITOR) == 0;
+    ra_reach reach = ra_policy_reach(by, RA_ACT_REVIEW_LIST);
+    int64_t owner;
+    int rc, all = reach == RA_REACH_ALL;
 
-    if (!all && strcmp(by->role, RA_ROLE_VERIFIER) != 0)
-        return sertel_err_set(err, SERTEL_ERR_DENIED,
-                              "%s is not a verifier: only verifiers and administrators review "
-                              "applications",
-                              by->email);
+    /* The whole queue when the policy allows any agency; else the actor's own agency's. */
+    if (reach != RA_REACH_ALL && reach != RA_REACH_AGENCY)
+        return ra_policy_check(by, RA_ACT_REVIEW_LIST, NULL, err);
     rc = store_queryf(r->st, &s, err,
                       "SELECT id FROM applications WHERE state = 'pending' AND (? = 1 OR "
                       "agency_id = ?) ORDER BY id",
@@ -427,7 +373,7 @@ int ra_review_list(ra *r, const ra_actor *by, ra_application_fn fn, void *arg, s
         }
         if (rc < 0)
             break;
-        rc = load_app(r, store_col_int64(s, 0), &a, err);
+        rc = load_app(r, store_col_int64(s, 0), &a, &owner, err);
         if (rc == SERTEL_OK && fn(&a, arg) != 0)
             break;
     }
@@ -435,15 +381,24 @@ int ra_review_list(ra *r, const ra_actor *by, ra_application_fn fn, void *arg, s
     return rc;
 }
 
-static int set_decided(ra *r, int64_t id, const char *state, const ra_actor *by, const char *note,
-                       sertel_err *err)
+/* Move application a from its state on ev, recording the decision. */
+static int move(ra *r, const ra_actor *by, const ra_application *a, ra_app_event ev,
+                const char *note, const char **to, sertel_err *err)
 {
     int64_t now = (int64_t)time(NULL);
+    int rc = ra_app_next_state(a->kind, a->state, ev, to, err);
 
-    return store_execf(r->st, err,
-                       "UPDATE applications SET state = ?, note = ?, decided_by = ?, "
-                       "decided_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
-                       "ttiiii", state, note, by->account_id, now, now, id);
+    if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err,
+                         "UPDATE applications SET state = ?, note = coalesce(?, note), "
+                         "decided_by = ?, decided_at = ?, updated_at = ? WHERE id = ? AND "
+                         "state = ?",
+                         "ttiiiit", *to, note, by->account_id, now, now, a->id, a->state);
+    if (rc == SERTEL_OK && store_changes(r->st) != 1)
+        rc = sertel_err_set(err, SERTEL_ERR_BUSY,
+                            "application #%lld changed meanwhile: look at it again",
+                            (long long)a->id);
+    return rc;
 }
 
 int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, const char *reason,
@@ -451,60 +406,30 @@ int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, c
 {
     ra_application a;
     int64_t owner = 0;
-    char token[2 * RA_TOKEN_BYTES + 1] = "", body[2048], details[1400], esc[512];
-    const char *event = NULL;
+    char token[2 * RA_TOKEN_BYTES + 1] = "", body[2048];
+    const char *event = NULL, *to = NULL;
+    ra_app_event ev = d == RA_APPROVE  ? RA_EV_APPROVE
+                      : d == RA_REJECT ? RA_EV_REJECT
+                                       : RA_EV_RETURN;
     int rc;
 
-    if (strcmp(by->role, RA_ROLE_ADMIN) != 0 && strcmp(by->role, RA_ROLE_VERIFIER) != 0)
-        return sertel_err_set(err, SERTEL_ERR_DENIED,
-                              "%s is not a verifier: only verifiers and administrators decide "
-                              "applications",
-                              by->email);
+    if (d != RA_APPROVE && d != RA_REJECT && d != RA_RETURN)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "unknown decision %d", (int)d);
     if ((d == RA_REJECT || d == RA_RETURN) && (reason == NULL || *reason == '\0'))
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "give a reason (--reason): the applicant is told why");
-    if (reason != NULL && strlen(reason) > 500)
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "the reason is longer than 500 characters");
-    rc = store_begin(r->st, err);
+    if (reason != NULL && *reason != '\0' &&
+        (rc = text_check_note("the reason", reason, RA_REASON_MAX, err)) != SERTEL_OK)
+        return rc;
+    rc = ca_txn_begin(r->ca, err);
     if (rc != SERTEL_OK)
         return rc;
-    if ((rc = app_owner(r, app_id, &owner, err)) != SERTEL_OK ||
-        (rc = load_app(r, app_id, &a, err)) != SERTEL_OK)
+    if ((rc = app_for(r, by, RA_ACT_REVIEW_DECIDE, app_id, &a, &owner, err)) != SERTEL_OK ||
+        (rc = move(r, by, &a, ev, reason, &to, err)) != SERTEL_OK)
         goto out;
-    if (strcmp(by->role, RA_ROLE_VERIFIER) == 0 && by->agency_id != a.agency_id) {
-        rc = sertel_err_set(err, SERTEL_ERR_DENIED,
-                            "application #%lld belongs to another agency: a verifier decides "
-                            "only for its own agency",
-                            (long long)app_id);
-        goto out;
-    }
-    if (by->account_id != 0 && by->account_id == owner) {
-        rc = sertel_err_set(err, SERTEL_ERR_DENIED,
-                            "application #%lld is your own: another verifier must decide it",
-                            (long long)app_id);
-        goto out;
-    }
-    if (strcmp(a.state, "pending") != 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_STATE,
-                            "application #%lld is %s: decisions are final, only a pending "
-                            "application can be decided",
-                            (long long)app_id, a.state);
-        goto out;
-    }
-    if (d == RA_RETURN && strcmp(a.kind, "issuance") != 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_INVALID,
-                            "only issuance applications are returned for revision; approve or "
-                            "reject a %s application",
-                            a.kind);
-        goto out;
-    }
-    ra_json_escape(reason ? reason : "", esc, sizeof(esc));
     if (d == RA_APPROVE && strcmp(a.kind, "revocation") == 0) {
-        rc = set_decided(r, app_id, "completed", by, reason, err);
-        if (rc == SERTEL_OK)
-            rc = ca_revoke_in_txn(r->ca, a.cert_serial, a.reason, by->email, err);
-        if (rc == SERTEL_OK)
-            rc = ra_key_destroy_for_cert(r, a.cert_serial, "revoked", by->email, err);
+        ra_revocation rv = {a.reason, a.invalidity_date, NULL};
+        rc = ra_revoke_in_txn(r, ra_actor_name(by), a.cert_serial, &rv, owner, 0, err);
         snprintf(body, sizeof(body),
                  "Yth. %s,\r\n\r\nPermohonan pencabutan sertifikat elektronik Anda (nomor seri "
                  "%s) telah disetujui. Sertifikat telah dicabut (alasan: %s) dan kunci privatnya "
@@ -514,11 +439,9 @@ int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, c
                  ca_reason_name(a.reason));
         if (rc == SERTEL_OK)
             rc = ra_mail(r, a.email, "Sertifikat elektronik dicabut", body, err);
-        event = "application.approved";
+        event = AUDIT_APPLICATION_APPROVED;
     } else if (d == RA_APPROVE) {
-        rc = set_decided(r, app_id, "approved", by, reason, err);
-        if (rc == SERTEL_OK)
-            rc = ra_token_create(r, "passphrase", owner, app_id, r->token_ttl, token, err);
+        rc = ra_token_create(r, "passphrase", owner, app_id, r->token_ttl, token, err);
         snprintf(body, sizeof(body),
                  "Yth. %s,\r\n\r\nPermohonan %s sertifikat elektronik Anda telah disetujui "
                  "oleh verifikator.\r\nBuat passphrase Anda dengan token berikut (sekali pakai, "
@@ -530,13 +453,12 @@ int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, c
                  (long long)(r->token_ttl / 3600), token, token, r->base_url, token);
         if (rc == SERTEL_OK)
             rc = ra_mail(r, a.email, "Permohonan disetujui - buat passphrase", body, err);
-        event = "application.approved";
+        event = AUDIT_APPLICATION_APPROVED;
     } else {
-        rc = set_decided(r, app_id, d == RA_REJECT ? "rejected" : "returned", by, reason, err);
         /* A rejected keyCompromise request releases the suspension it caused. */
-        if (rc == SERTEL_OK && d == RA_REJECT && strcmp(a.kind, "revocation") == 0 &&
+        if (d == RA_REJECT && strcmp(a.kind, "revocation") == 0 &&
             a.reason == CA_REASON_KEY_COMPROMISE)
-            rc = ca_unhold_in_txn(r->ca, a.cert_serial, by->email, err);
+            rc = ca_unhold_in_txn(r->ca, a.cert_serial, ra_actor_name(by), err);
         snprintf(body, sizeof(body),
                  "Yth. %s,\r\n\r\nPermohonan %s Anda (#%lld) %s oleh verifikator.\r\n"
                  "Alasan: %s\r\n\r\nYour %s application #%lld was %s. Reason: %s\r\n",
@@ -547,59 +469,48 @@ int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, c
             rc = ra_mail(r, a.email,
                          d == RA_REJECT ? "Permohonan ditolak" : "Permohonan perlu diperbaiki",
                          body, err);
-        event = d == RA_REJECT ? "application.rejected" : "application.returned";
+        event = d == RA_REJECT ? AUDIT_APPLICATION_REJECTED : AUDIT_APPLICATION_RETURNED;
     }
-    if (rc == SERTEL_OK) {
-        snprintf(details, sizeof(details),
-                 "{\"application\":%lld,\"kind\":\"%s\",\"applicant\":\"%s\",\"reason\":\"%s\"}",
-                 (long long)app_id, a.kind, a.email, esc);
-        rc = ra_audit(r, by->email, event, "application", details, err);
-    }
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, event, "application", NULL,
+                         json_pack("{s:I, s:s, s:s, s:s, s:s}", "application", (json_int_t)app_id,
+                                   "kind", a.kind, "applicant", a.email, "state", to, "reason",
+                                   reason ? reason : ""),
+                         err);
 out:
     sodium_memzero(token, sizeof(token));
     sodium_memzero(body, sizeof(body));
-    return commit_or_rollback(r, rc, err);
+    return ra_commit_or_rollback(r, rc, err);
 }
 
-int ra_withdraw(ra *r, const char *email, int64_t app_id, sertel_err *err)
+int ra_withdraw(ra *r, const ra_actor *by, const char *owner_email, int64_t app_id, sertel_err *err)
 {
-    subscriber sub;
+    ra_person p;
     ra_application a;
     int64_t owner = 0;
-    char details[128];
+    const char *to = NULL;
     int rc;
 
-    if ((rc = find_subscriber(r, email, &sub, err)) != SERTEL_OK)
+    if ((rc = ra_owner_for(r, by, RA_ACT_APPLY, owner_email, &p, err)) != SERTEL_OK)
         return rc;
-    rc = store_begin(r->st, err);
+    rc = ca_txn_begin(r->ca, err);
     if (rc != SERTEL_OK)
         return rc;
-    if ((rc = app_owner(r, app_id, &owner, err)) != SERTEL_OK ||
-        (rc = load_app(r, app_id, &a, err)) != SERTEL_OK)
+    if ((rc = load_app(r, app_id, &a, &owner, err)) != SERTEL_OK)
         goto out;
-    if (owner != sub.account_id) {
-        rc = sertel_err_set(err, SERTEL_ERR_DENIED, "application #%lld is not yours",
-                            (long long)app_id);
-        goto out;
-    }
-    if (strcmp(a.state, "pending") != 0 && strcmp(a.state, "returned") != 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_STATE,
-                            "application #%lld is %s: only a pending or returned application "
-                            "can be withdrawn",
-                            (long long)app_id, a.state);
+    if (owner != p.account_id) {
+        rc = sertel_err_set(err, SERTEL_ERR_DENIED, "application #%lld is not %s's",
+                            (long long)app_id, p.email);
         goto out;
     }
-    rc = store_execf(r->st, err,
-                     "UPDATE applications SET state = 'withdrawn', updated_at = ? WHERE id = ?",
-                     "ii", (int64_t)time(NULL), app_id);
-    if (rc == SERTEL_OK && strcmp(a.kind, "revocation") == 0 &&
-        a.reason == CA_REASON_KEY_COMPROMISE)
-        rc = ca_unhold_in_txn(r->ca, a.cert_serial, sub.email, err);
-    if (rc == SERTEL_OK) {
-        snprintf(details, sizeof(details), "{\"application\":%lld,\"kind\":\"%s\"}",
-                 (long long)app_id, a.kind);
-        rc = ra_audit(r, sub.email, "application.withdrawn", "application", details, err);
-    }
+    if ((rc = move(r, by, &a, RA_EV_WITHDRAW, NULL, &to, err)) != SERTEL_OK)
+        goto out;
+    if (strcmp(a.kind, "revocation") == 0 && a.reason == CA_REASON_KEY_COMPROMISE)
+        rc = ca_unhold_in_txn(r->ca, a.cert_serial, ra_actor_name(by), err);
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, AUDIT_APPLICATION_WITHDRAWN, "application", p.email,
+                         json_pack("{s:I, s:s}", "application", (json_int_t)app_id, "kind", a.kind),
+                         err);
 out:
-    return commit_or_rollback(r, rc, err);
+    return ra_commit_or_rollback(r, rc, err);
 }

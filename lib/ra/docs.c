@@ -19,7 +19,7 @@ int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *leve
                    sertel_err *err)
 {
     unsigned char md[32], rnd[16];
-    char serial[41], hex[65], email[300], esc[600], details[400];
+    char serial[41], hex[65], email[300];
     store_stmt *q = NULL;
     int rc;
 
@@ -51,30 +51,31 @@ int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *leve
                          "sha256, level) VALUES (?, ?, ?, ?, ?, ?)",
                          "titibt", id, s->account_id, serial, (int64_t)time(NULL), md, sizeof(md),
                          level);
-    if (rc == SERTEL_OK) {
-        ra_json_escape(email, esc, sizeof(esc));
-        snprintf(details, sizeof(details),
-                 "{\"sha256\":\"%s\",\"level\":\"%s\",\"cert_serial\":\"%s\"}", hex, level, serial);
-        rc = ra_audit(r, esc, "doc.signed", id, details, err);
-    }
     if (rc == SERTEL_OK)
-        return ca_txn_commit(r->ca, err);
-    store_rollback(r->st);
-    id[0] = '\0';
+        rc = ra_audit_json(
+            r, email, AUDIT_DOC_SIGNED, id,
+            json_pack("{s:s, s:s, s:s}", "sha256", hex, "level", level, "cert_serial", serial),
+            err);
+    rc = ra_commit_or_rollback(r, rc, err);
+    if (rc != SERTEL_OK)
+        id[0] = '\0';
     return rc;
 }
 
-int ra_doc_query(ra *r, const char *id, const unsigned char *sha256, const char *email,
-                 ra_doc_fn fn, void *arg, size_t *count, sertel_err *err)
+int ra_doc_query(ra *r, const ra_actor *by, const char *id, const unsigned char *sha256,
+                 const char *email, ra_doc_fn fn, void *arg, size_t *count, sertel_err *err)
 {
     static const char base[] =
-        "SELECT d.id, a.email, d.cert_serial, d.signed_at, d.sha256, d.level FROM "
-        "signed_documents d JOIN accounts a ON a.id = d.account_id ";
+        "SELECT d.id, a.email, d.cert_serial, d.signed_at, d.sha256, d.level, a.id, a.agency_id "
+        "FROM signed_documents d JOIN accounts a ON a.id = d.account_id ";
     char sql[512];
     store_stmt *q = NULL;
+    ra_reach reach = ra_policy_reach(by, RA_ACT_DOC_VIEW);
     int rc;
 
     *count = 0;
+    if (reach == RA_REACH_NONE)
+        return ra_policy_check(by, RA_ACT_DOC_VIEW, NULL, err);
     if (id != NULL) {
         snprintf(sql, sizeof(sql), "%sWHERE d.id = ?", base);
         rc = store_queryf(r->st, &q, err, sql, "t", id);
@@ -92,6 +93,12 @@ int ra_doc_query(ra *r, const char *id, const unsigned char *sha256, const char 
         ra_doc d;
         size_t blen = 0;
         const void *b = store_col_blob(q, 4, &blen);
+        /* Only what by may see (the register's rows filtered by the policy's reach). */
+        if ((reach == RA_REACH_SELF && store_col_int64(q, 6) != by->account_id) ||
+            (reach == RA_REACH_AGENCY && store_col_int64(q, 7) != by->agency_id)) {
+            rc = SERTEL_OK;
+            continue;
+        }
         memset(&d, 0, sizeof(d));
         snprintf(d.id, sizeof(d.id), "%s", store_col_text(q, 0));
         snprintf(d.email, sizeof(d.email), "%s", store_col_text(q, 1));

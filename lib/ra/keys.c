@@ -14,7 +14,8 @@
  * passphrases offline; the AAD binds a ciphertext to its owner and row.
  *
  * A wrong passphrase and an unknown account take the same path (one
- * Argon2id and one decryption attempt) and give the same answer.
+ * Argon2id and one decryption attempt) and give the same answer; deciding
+ * who may try, and counting the tries, is auth.c's.
  */
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -34,8 +35,6 @@
 #define SALT_LEN crypto_pwhash_SALTBYTES
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define KEY_DER_MAX 8192
-#define EMAIL_OTP_TTL 300
-#define DENIED_MSG "the passphrase or the account is wrong (passphrase salah)"
 
 static void make_aad(unsigned char aad[29], int64_t key_id, int64_t account_id)
 {
@@ -48,6 +47,10 @@ static void make_aad(unsigned char aad[29], int64_t key_id, int64_t account_id)
     }
 }
 
+#ifdef SERTEL_FAULT_INJECTION
+atomic_long ra_test_kdf_calls;
+#endif
+
 /* kek from passphrase, salt and the server secret. kek is secure memory. */
 static int derive_kek(ra *r, const char *pass, const unsigned char *salt, int64_t ops, int64_t mem,
                       unsigned char kek[32], sertel_err *err)
@@ -55,6 +58,9 @@ static int derive_kek(ra *r, const char *pass, const unsigned char *salt, int64_
     unsigned char k1[32];
     crypto_generichash_state st;
 
+#ifdef SERTEL_FAULT_INJECTION
+    atomic_fetch_add(&ra_test_kdf_calls, 1);
+#endif
     if (crypto_pwhash(k1, sizeof(k1), pass, strlen(pass), salt, (unsigned long long)ops,
                       (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
         return sertel_err_set(err, SERTEL_ERR_NOMEM,
@@ -101,8 +107,8 @@ static EVP_PKEY *generate_key(ks_keytype t)
 }
 
 /* Encrypt pkey for (key_id, account) and insert the row. */
-static int store_key(ra *r, int64_t key_id, int64_t account, const char *serial, const char *pass,
-                     EVP_PKEY *pkey, sertel_err *err)
+static int store_key(ra *r, int64_t key_id, int64_t account, const char *serial, int64_t not_after,
+                     const char *pass, EVP_PKEY *pkey, sertel_err *err)
 {
     unsigned char salt[SALT_LEN], nonce[NONCE_LEN], aad[29];
     unsigned char *kek = NULL, *der = NULL, *ct = NULL;
@@ -132,11 +138,11 @@ static int store_key(ra *r, int64_t key_id, int64_t account, const char *serial,
                                                sizeof(aad), NULL, nonce, kek);
     rc = store_execf(r->st, err,
                      "INSERT INTO subscriber_keys (id, account_id, cert_serial, key_type, salt, "
-                     "nonce, ciphertext, opslimit, memlimit, created_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     "iittbbbiii", key_id, account, serial, r->subscriber_key_type, salt,
+                     "nonce, ciphertext, opslimit, memlimit, created_at, not_after) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "iittbbbiiii", key_id, account, serial, r->subscriber_key_type, salt,
                      sizeof(salt), nonce, sizeof(nonce), ct, (size_t)ctlen, r->argon_ops,
-                     r->argon_mem, (int64_t)time(NULL));
+                     r->argon_mem, (int64_t)time(NULL), not_after);
 out:
     if (der != NULL) {
         OPENSSL_cleanse(der, (size_t)derlen);
@@ -153,7 +159,6 @@ int ra_key_destroy_for_cert(ra *r, const char *serial, const char *why, const ch
     store_stmt *s = NULL;
     size_t len = 0;
     unsigned char *zeros = NULL;
-    char details[128];
     int rc, found = 0;
 
     rc = store_queryf(r->st, &s, err,
@@ -182,22 +187,21 @@ int ra_key_destroy_for_cert(ra *r, const char *serial, const char *why, const ch
     if (rc == SERTEL_OK)
         rc = store_execf(r->st, err, "DELETE FROM subscriber_keys WHERE cert_serial = ?", "t",
                          serial);
-    if (rc == SERTEL_OK) {
-        snprintf(details, sizeof(details), "{\"certificate\":\"%s\",\"why\":\"%s\"}", serial, why);
-        rc = ra_audit(r, actor, "key.destroyed", serial, details, err);
-    }
+    if (rc == SERTEL_OK)
+        rc = ra_audit_json(r, actor, AUDIT_KEY_DESTROYED, serial,
+                           json_pack("{s:s, s:s}", "certificate", serial, "why", why), err);
     return rc;
 }
 
 /* Subscriber details needed to issue. */
 static int load_person(ra *r, int64_t account, char *email, char *name, char *unit, char *agency,
-                       sertel_err *err)
+                       int64_t *agency_id, sertel_err *err)
 {
     store_stmt *s = NULL;
     int rc;
 
     rc = store_queryf(r->st, &s, err,
-                      "SELECT a.email, a.name, s.unit, g.name FROM accounts a "
+                      "SELECT a.email, a.name, s.unit, g.name, g.id FROM accounts a "
                       "JOIN subscribers s ON s.account_id = a.id "
                       "JOIN agencies g ON g.id = a.agency_id WHERE a.id = ?",
                       "i", account);
@@ -208,6 +212,7 @@ static int load_person(ra *r, int64_t account, char *email, char *name, char *un
             snprintf(name, 256, "%s", store_col_text(s, 1));
             snprintf(unit, 256, "%s", store_col_text(s, 2));
             snprintf(agency, 256, "%s", store_col_text(s, 3));
+            *agency_id = store_col_int64(s, 4);
             rc = SERTEL_OK;
         } else if (rc == STORE_DONE) {
             rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "the applicant's record is missing");
@@ -217,17 +222,38 @@ static int load_person(ra *r, int64_t account, char *email, char *name, char *un
     return rc;
 }
 
-int ra_passphrase_create(ra *r, const char *token, const char *passphrase, char *serial_out,
-                         sertel_err *err)
+/* The application a passphrase token belongs to: kind, state, and a renewal's certificate. */
+static int token_app(ra *r, int64_t app, char kind[16], char state[16], char old[41],
+                     sertel_err *err)
 {
-    int64_t account = 0, app = 0, key_id = 0;
-    char email[256], name[256], unit[256], agency[256], kind[16] = "", old[41] = "";
-    char serial[41], details[256], body[1024];
+    store_stmt *s = NULL;
+    int rc = store_queryf(
+        r->st, &s, err, "SELECT kind, state, cert_serial FROM applications WHERE id = ?", "i", app);
+
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        snprintf(kind, 16, "%s", store_col_text(s, 0));
+        snprintf(state, 16, "%s", store_col_text(s, 1));
+        snprintf(old, 41, "%s", store_col_text(s, 2));
+        rc = SERTEL_OK;
+    } else if (rc == STORE_DONE) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "the token's application is gone");
+    }
+    store_finalize(s);
+    return rc;
+}
+
+int ra_passphrase_create(ra *r, const ra_actor *by, const char *token, const char *passphrase,
+                         char *serial_out, sertel_err *err)
+{
+    int64_t account = 0, app = 0, key_id = 0, agency = 0;
+    char email[256], name[256], unit[256], agency_name[256],
+        kind[16] = "", state[16] = "", old[41] = "", serial[41] = "", body[1024];
+    const char *to = NULL;
     ks_keytype kt;
     EVP_PKEY *pkey = NULL;
     X509 *x = NULL;
     ca_issue_req req;
-    store_stmt *s = NULL;
+    ra_target t;
     int rc;
 
     if ((rc = check_passphrase(passphrase, err)) != SERTEL_OK)
@@ -238,32 +264,35 @@ int ra_passphrase_create(ra *r, const char *token, const char *passphrase, char 
     rc = ca_txn_begin(r->ca, err);
     if (rc != SERTEL_OK)
         goto done;
-    if ((rc = ra_token_consume(r, "passphrase", token, &account, &app, err)) != SERTEL_OK)
+    if ((rc = ra_token_consume(r, "passphrase", token, &account, &app, err)) != SERTEL_OK ||
+        (rc = load_person(r, account, email, name, unit, agency_name, &agency, err)) != SERTEL_OK)
         goto out;
-    rc = store_queryf(r->st, &s, err,
-                      "SELECT kind, state, cert_serial FROM applications WHERE id = ?", "i", app);
-    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
-        snprintf(kind, sizeof(kind), "%s", store_col_text(s, 0));
-        rc = strcmp(store_col_text(s, 1), "approved") == 0
-                 ? SERTEL_OK
-                 : sertel_err_set(err, SERTEL_ERR_STATE,
-                                  "application #%lld is %s, not approved: no passphrase can be "
-                                  "created for it",
-                                  (long long)app, store_col_text(s, 1));
-        snprintf(old, sizeof(old), "%s", store_col_text(s, 2));
-    } else if (rc == STORE_DONE) {
-        rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "the token's application is gone");
+    t.account_id = account;
+    t.agency_id = agency;
+    if ((rc = ra_policy_check(by, RA_ACT_PASSPHRASE_CREATE, &t, err)) != SERTEL_OK ||
+        (rc = token_app(r, app, kind, state, old, err)) != SERTEL_OK ||
+        (rc = ra_app_next_state(kind, state, RA_EV_COMPLETE, &to, err)) != SERTEL_OK)
+        goto out;
+    /* A renewal renews a certificate in force; one suspended or revoked meanwhile does not come
+     * back. */
+    if (strcmp(kind, "renewal") == 0) {
+        char st[16];
+        int64_t na;
+        char cur[41];
+        if ((rc = ra_current_cert(r, account, cur, st, &na, err)) != SERTEL_OK)
+            goto out;
+        if (strcmp(cur, old) != 0 || (strcmp(st, "valid") != 0 && strcmp(st, "expired") != 0)) {
+            rc = sertel_err_set(err, SERTEL_ERR_STATE,
+                                "certificate %s is %s: the renewal cannot complete; apply for "
+                                "issuance",
+                                old, st[0] ? st : "gone");
+            goto out;
+        }
     }
-    store_finalize(s);
-    s = NULL;
-    if (rc != SERTEL_OK)
-        goto out;
-    if ((rc = load_person(r, account, email, name, unit, agency, err)) != SERTEL_OK)
-        goto out;
     memset(&req, 0, sizeof(req));
     req.profile = "document-signing";
     req.pubkey = pkey;
-    req.subject.org = agency;
+    req.subject.org = agency_name;
     req.subject.unit = unit;
     req.subject.name = name;
     req.subject.email = email;
@@ -273,26 +302,23 @@ int ra_passphrase_create(ra *r, const char *token, const char *passphrase, char 
         (rc = ca_record_issued(r->ca, x, &req, err)) != SERTEL_OK ||
         (rc = ca_serial_hex(x, serial, sizeof(serial))) != SERTEL_OK ||
         (rc = ra_next_id(r, "subscriber_keys", &key_id, err)) != SERTEL_OK ||
-        (rc = store_key(r, key_id, account, serial, passphrase, pkey, err)) != SERTEL_OK)
+        (rc = store_key(r, key_id, account, serial, ca_x509_time(X509_get0_notAfter(x)), passphrase,
+                        pkey, err)) != SERTEL_OK)
         goto out;
     rc = store_execf(r->st, err,
-                     "UPDATE applications SET state = 'completed', cert_serial = ?, "
-                     "updated_at = ? WHERE id = ?",
-                     "tii", serial, (int64_t)time(NULL), app);
+                     "UPDATE applications SET state = ?, cert_serial = ?, updated_at = ? WHERE id "
+                     "= ? AND state = ?",
+                     "ttiit", to, serial, (int64_t)time(NULL), app, state);
     /* Renewal: the old certificate is superseded and its key destroyed. */
     if (rc == SERTEL_OK && strcmp(kind, "renewal") == 0 && old[0]) {
-        rc = ca_revoke_in_txn(r->ca, old, CA_REASON_SUPERSEDED, email, err);
-        if (rc == SERTEL_ERR_STATE)
-            rc = SERTEL_OK; /* already revoked meanwhile: nothing to supersede */
-        if (rc == SERTEL_OK)
-            rc = ra_key_destroy_for_cert(r, old, "superseded", email, err);
+        ra_revocation rv = {CA_REASON_SUPERSEDED, 0, NULL};
+        rc = ra_revoke_in_txn(r, email, old, &rv, account, 1, err);
     }
-    if (rc == SERTEL_OK) {
-        snprintf(details, sizeof(details),
-                 "{\"application\":%lld,\"certificate\":\"%s\",\"key_type\":\"%s\"}",
-                 (long long)app, serial, r->subscriber_key_type);
-        rc = ra_audit(r, email, "key.created", serial, details, err);
-    }
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, AUDIT_KEY_CREATED, serial, email,
+                         json_pack("{s:I, s:s, s:s}", "application", (json_int_t)app, "certificate",
+                                   serial, "key_type", r->subscriber_key_type),
+                         err);
     if (rc == SERTEL_OK) {
         snprintf(body, sizeof(body),
                  "Yth. %s,\r\n\r\nSertifikat elektronik Anda telah terbit (nomor seri %s). "
@@ -326,112 +352,86 @@ void ra_signer_free(ra_signer *s)
     free(s);
 }
 
-/* Everything sign authorization needs about an owner. */
-typedef struct owner {
-    int found;
-    int64_t account;
-    int64_t failed, locked_until, hard_locked, totp_last;
-    unsigned char totp[64];
-    size_t totp_len;
-    char serial[41];
-    int64_t key_id, ops, mem;
-    unsigned char salt[SALT_LEN], nonce[NONCE_LEN];
-    unsigned char *ct;
-    size_t ctlen;
-} owner;
+void ra_key_row_clear(ra_key_row *k)
+{
+    if (k->ct != NULL) {
+        sodium_memzero(k->ct, k->ctlen);
+        free(k->ct);
+    }
+    sodium_memzero(k, sizeof(*k));
+}
 
-static int load_owner(ra *r, const char *email, owner *o, sertel_err *err)
+int ra_key_row_load(ra *r, const char *serial, ra_key_row *k, sertel_err *err)
 {
     store_stmt *s = NULL;
     const void *b;
     size_t n;
     int rc;
 
+    memset(k, 0, sizeof(*k));
     rc = store_queryf(r->st, &s, err,
-                      "SELECT a.id, s.failed_attempts, s.locked_until, s.hard_locked, "
-                      "s.totp_secret, s.totp_last_step FROM accounts a "
-                      "JOIN subscribers s ON s.account_id = a.id WHERE a.email = lower(?)",
-                      "t", email);
+                      "SELECT id, account_id, cert_serial, salt, nonce, ciphertext, opslimit, "
+                      "memlimit FROM subscriber_keys WHERE cert_serial = ?",
+                      "t", serial);
     if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
-        o->found = 1;
-        o->account = store_col_int64(s, 0);
-        o->failed = store_col_int64(s, 1);
-        o->locked_until = store_col_int64(s, 2);
-        o->hard_locked = store_col_int64(s, 3);
-        b = store_col_blob(s, 4, &n);
-        if (b != NULL && n <= sizeof(o->totp)) {
-            memcpy(o->totp, b, n);
-            o->totp_len = n;
-        }
-        o->totp_last = store_col_int64(s, 5);
-    }
-    store_finalize(s);
-    s = NULL;
-    if (rc < 0 || !o->found)
-        return rc < 0 ? rc : SERTEL_OK;
-    /* The key of the newest valid certificate. */
-    rc = store_queryf(r->st, &s, err,
-                      "SELECT k.id, k.cert_serial, k.salt, k.nonce, k.ciphertext, k.opslimit, "
-                      "k.memlimit FROM subscriber_keys k JOIN certificates c ON c.serial = "
-                      "k.cert_serial WHERE k.account_id = ? ORDER BY c.created_at DESC",
-                      "i", o->account);
-    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
-        o->key_id = store_col_int64(s, 0);
-        snprintf(o->serial, sizeof(o->serial), "%s", store_col_text(s, 1));
-        b = store_col_blob(s, 2, &n);
-        if (b && n == SALT_LEN)
-            memcpy(o->salt, b, n);
+        k->key_id = store_col_int64(s, 0);
+        k->account = store_col_int64(s, 1);
+        snprintf(k->serial, sizeof(k->serial), "%s", store_col_text(s, 2));
         b = store_col_blob(s, 3, &n);
-        if (b && n == NONCE_LEN)
-            memcpy(o->nonce, b, n);
+        if (b && n == SALT_LEN)
+            memcpy(k->salt, b, n);
         b = store_col_blob(s, 4, &n);
-        if (b && n > 0 && n < KEY_DER_MAX && (o->ct = malloc(n)) != NULL) {
-            memcpy(o->ct, b, n);
-            o->ctlen = n;
+        if (b && n == NONCE_LEN)
+            memcpy(k->nonce, b, n);
+        b = store_col_blob(s, 5, &n);
+        if (b && n > 0 && n < KEY_DER_MAX && (k->ct = malloc(n)) != NULL) {
+            memcpy(k->ct, b, n);
+            k->ctlen = n;
         }
-        o->ops = store_col_int64(s, 5);
-        o->mem = store_col_int64(s, 6);
+        k->ops = store_col_int64(s, 6);
+        k->mem = store_col_int64(s, 7);
+        k->found = k->ct != NULL;
     }
     store_finalize(s);
     return rc < 0 ? rc : SERTEL_OK;
 }
 
-/* Decrypt the owner's key; NULL on a wrong passphrase (or a dummy owner). */
-static EVP_PKEY *unlock_key(ra *r, const owner *o, const char *pass, sertel_err *err)
+EVP_PKEY *ra_key_unlock(ra *r, const ra_key_row *k, const char *pass)
 {
     unsigned char *kek = sodium_malloc(32), *pt = NULL, aad[29];
     static const unsigned char dummy_ct[crypto_aead_xchacha20poly1305_ietf_ABYTES + 64];
+    static const unsigned char dummy_salt[SALT_LEN];
     unsigned long long ptlen = 0;
     const unsigned char *p;
-    EVP_PKEY *k = NULL;
-    int have = o->found && o->ct != NULL;
-    int64_t ops = have ? o->ops : r->argon_ops, mem = have ? o->mem : r->argon_mem;
+    EVP_PKEY *key = NULL;
+    int have = k != NULL && k->found;
+    int64_t ops = have ? k->ops : r->argon_ops, mem = have ? k->mem : r->argon_mem;
 
     if (kek == NULL)
         return NULL;
     if (ops < 1 || mem < 8192 || mem > (int64_t)4 << 30) /* damaged row: still spend the time */
         ops = r->argon_ops, mem = r->argon_mem;
-    if (derive_kek(r, pass, o->salt, ops, mem, kek, err) != SERTEL_OK)
+    if (derive_kek(r, pass, have ? k->salt : dummy_salt, ops, mem, kek, NULL) != SERTEL_OK)
         goto out;
-    pt = sodium_malloc(have ? o->ctlen : sizeof(dummy_ct));
+    pt = sodium_malloc(have ? k->ctlen : sizeof(dummy_ct));
     if (pt == NULL)
         goto out;
-    make_aad(aad, o->key_id, o->account);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL, have ? o->ct : dummy_ct,
-                                                   have ? o->ctlen : sizeof(dummy_ct), aad,
-                                                   sizeof(aad), o->nonce, kek) == 0 &&
+    make_aad(aad, have ? k->key_id : 0, have ? k->account : 0);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            pt, &ptlen, NULL, have ? k->ct : dummy_ct, have ? k->ctlen : sizeof(dummy_ct), aad,
+            sizeof(aad), have ? k->nonce : dummy_ct, kek) == 0 &&
         have) {
         p = pt;
-        k = d2i_AutoPrivateKey(NULL, &p, (long)ptlen);
+        key = d2i_AutoPrivateKey(NULL, &p, (long)ptlen);
     }
 out:
     if (pt != NULL)
         sodium_free(pt);
     sodium_free(kek);
-    return k;
+    return key;
 }
 
-static int load_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err)
+int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err)
 {
     ca_cert_record rec;
     const unsigned char *p;
@@ -448,350 +448,4 @@ static int load_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err)
         !sk_X509_push(sg->chain, X509_dup(ca_get0_root_cert(r->ca))))
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot load the certificate chain");
     return SERTEL_OK;
-}
-
-/* Record the outcome of an attempt in its own transaction. */
-static int record_attempt(ra *r, const owner *o, const char *email, int ok, const char *why,
-                          int64_t totp_step, sertel_err *err)
-{
-    int64_t now = (int64_t)time(NULL), failed, locked_until, hard;
-    char details[192], esc[300];
-    int rc = store_begin(r->st, err);
-
-    if (rc != SERTEL_OK)
-        return rc;
-    if (o->found) {
-        failed = ok ? 0 : o->failed + 1;
-        locked_until = o->locked_until;
-        hard = o->hard_locked;
-        if (!ok && failed >= r->lock_hard)
-            hard = 1;
-        else if (!ok && failed % r->lock_soft == 0)
-            locked_until = now + r->lock_seconds;
-        rc = store_execf(r->st, err,
-                         "UPDATE subscribers SET failed_attempts = ?, locked_until = ?, "
-                         "hard_locked = ?, totp_last_step = ? WHERE account_id = ?",
-                         "iiiii", failed, locked_until, hard,
-                         totp_step > o->totp_last ? totp_step : o->totp_last, o->account);
-        snprintf(details, sizeof(details),
-                 "{\"result\":\"%s\",\"why\":\"%s\",\"failed_in_a_row\":%lld%s}",
-                 ok ? "authorized" : "denied", why, (long long)failed,
-                 hard && !o->hard_locked           ? ",\"locked\":\"until unlocked\""
-                 : locked_until != o->locked_until ? ",\"locked\":\"temporarily\""
-                                                   : "");
-    } else {
-        snprintf(details, sizeof(details), "{\"result\":\"denied\",\"why\":\"%s\"}", why);
-    }
-    ra_json_escape(email, esc, sizeof(esc));
-    if (rc == SERTEL_OK)
-        rc = ra_audit(r, esc, ok ? "sign.authorized" : "sign.denied", esc, details, err);
-    if (rc == SERTEL_OK)
-        return ca_txn_commit(r->ca, err);
-    store_rollback(r->st);
-    return rc;
-}
-
-/* Check a one-time code: TOTP, or an e-mailed code (consumed). */
-static int check_otp(ra *r, owner *o, const char *otp, int64_t *step, sertel_err *err)
-{
-    uint64_t matched = 0;
-
-    *step = 0;
-    if (strcmp(r->second_factor, "off") == 0)
-        return SERTEL_OK;
-    if (otp == NULL || *otp == '\0')
-        return sertel_err_set(err, SERTEL_ERR_DENIED,
-                              "a one-time code is required (--otp): from your authenticator "
-                              "app (totp) or the mail sent by 'sertel otp send' (email)");
-    if (strcmp(r->second_factor, "totp") == 0) {
-        if (o->totp_len == 0)
-            return sertel_err_set(err, SERTEL_ERR_STATE,
-                                  "no authenticator is enrolled: run 'sertel totp enroll' first");
-        if (totp_verify(o->totp, o->totp_len, otp, (uint64_t)time(NULL), 1, (uint64_t)o->totp_last,
-                        &matched) != SERTEL_OK)
-            return sertel_err_set(err, SERTEL_ERR_DENIED, "the one-time code is wrong or used");
-        *step = (int64_t)matched;
-        return SERTEL_OK;
-    }
-    /* email: the code is a single-use token of purpose email_otp. */
-    {
-        int64_t acct = 0;
-        char tok[2 * RA_TOKEN_BYTES + 1];
-        unsigned char md[32];
-        int rc;
-
-        /* Codes are 8 digits; the stored token is SHA-256(account:code) in hex. */
-        if (strlen(otp) != 8 || strspn(otp, "0123456789") != 8)
-            return sertel_err_set(err, SERTEL_ERR_DENIED, "the one-time code is wrong or used");
-        snprintf(tok, sizeof(tok), "%lld:%s", (long long)o->account, otp);
-        EVP_Digest(tok, strlen(tok), md, NULL, EVP_sha256(), NULL);
-        hex_encode(md, sizeof(md), tok);
-        rc = store_begin(r->st, err);
-        if (rc == SERTEL_OK)
-            rc = ra_token_consume(r, "email_otp", tok, &acct, NULL, err);
-        if (rc == SERTEL_OK && acct != o->account)
-            rc = SERTEL_ERR_DENIED;
-        if (rc == SERTEL_OK)
-            rc = ca_txn_commit(r->ca, err);
-        else
-            store_rollback(r->st);
-        sodium_memzero(tok, sizeof(tok));
-        if (rc != SERTEL_OK)
-            return sertel_err_set(err, SERTEL_ERR_DENIED,
-                                  "the one-time code is wrong, used or "
-                                  "expired");
-        return SERTEL_OK;
-    }
-}
-
-int ra_sign_authorize(ra *r, const char *email, const char *passphrase, const char *otp,
-                      ra_signer **out, sertel_err *err)
-{
-    owner o;
-    ra_status status = RA_STATUS_NOT_REGISTERED;
-    ra_signer *sg = NULL;
-    EVP_PKEY *k = NULL;
-    int64_t step = 0, now = (int64_t)time(NULL);
-    char nik[17] = "";
-    store_stmt *s = NULL;
-    int rc;
-
-    *out = NULL;
-    memset(&o, 0, sizeof(o));
-    rc = load_owner(r, email, &o, err);
-    if (rc != SERTEL_OK)
-        goto out;
-    if (o.found && o.hard_locked) {
-        (void)record_attempt(r, &o, email, 0, "locked", 0, NULL);
-        rc = sertel_err_set(err, SERTEL_ERR_DENIED,
-                            "signing is locked after too many wrong passphrases: ask your "
-                            "verifier to unlock it");
-        goto out;
-    }
-    if (o.found && o.locked_until > now) {
-        (void)record_attempt(r, &o, email, 0, "locked", 0, NULL);
-        rc = sertel_err_set(err, SERTEL_ERR_DENIED,
-                            "signing is locked for %lld more minutes after repeated wrong "
-                            "passphrases",
-                            (long long)((o.locked_until - now + 59) / 60));
-        goto out;
-    }
-    /* Same work for unknown accounts and wrong passphrases. */
-    k = unlock_key(r, &o, passphrase, err);
-    if (k == NULL) {
-        (void)record_attempt(r, &o, email, 0, o.found ? "wrong_passphrase" : "unknown_account", 0,
-                             NULL);
-        rc = sertel_err_set(err, SERTEL_ERR_DENIED, DENIED_MSG);
-        goto out;
-    }
-    /* Only ISSUE may sign (a suspended, revoked or expired certificate may not). */
-    rc = store_queryf(r->st, &s, err, "SELECT nik FROM subscribers WHERE account_id = ?", "i",
-                      o.account);
-    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
-        snprintf(nik, sizeof(nik), "%s", store_col_text(s, 0));
-        rc = SERTEL_OK;
-    }
-    store_finalize(s);
-    if (rc == SERTEL_OK)
-        rc = ra_status_by_nik(r, nik, &status, err);
-    if (rc != SERTEL_OK)
-        goto out;
-    if (status != RA_STATUS_ISSUE) {
-        (void)record_attempt(r, &o, email, 1, "status_not_issue", 0, NULL);
-        rc = sertel_err_set(err, SERTEL_ERR_STATE,
-                            "the certificate may not sign: its status is %s (only ISSUE may "
-                            "sign)",
-                            ra_status_name(status));
-        goto out;
-    }
-    rc = check_otp(r, &o, otp, &step, err);
-    if (rc != SERTEL_OK) {
-        sertel_err e2 = {0};
-        (void)record_attempt(r, &o, email, 0, "wrong_second_factor", 0, &e2);
-        goto out;
-    }
-    sg = calloc(1, sizeof(*sg));
-    if (sg == NULL) {
-        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    sg->account_id = o.account;
-    if ((rc = load_chain(r, o.serial, sg, err)) != SERTEL_OK ||
-        (rc = record_attempt(r, &o, email, 1, "ok", step, err)) != SERTEL_OK)
-        goto out;
-    sg->key = k;
-    k = NULL;
-    *out = sg;
-    sg = NULL;
-out:
-    EVP_PKEY_free(k);
-    ra_signer_free(sg);
-    free(o.ct);
-    sodium_memzero(&o, sizeof(o));
-    return rc;
-}
-
-int ra_totp_enroll(ra *r, const char *email, const char *passphrase, char *uri_out, size_t cap,
-                   sertel_err *err)
-{
-    owner o;
-    EVP_PKEY *k;
-    unsigned char secret[20];
-    int rc;
-
-    memset(&o, 0, sizeof(o));
-    rc = load_owner(r, email, &o, err);
-    if (rc != SERTEL_OK)
-        goto out;
-    k = unlock_key(r, &o, passphrase, err);
-    if (k == NULL) {
-        rc = sertel_err_set(err, SERTEL_ERR_DENIED, DENIED_MSG);
-        goto out;
-    }
-    EVP_PKEY_free(k);
-    rc = totp_generate_secret(secret, sizeof(secret));
-    if (rc != SERTEL_OK) {
-        sertel_err_set(err, rc, "cannot generate a TOTP secret");
-        goto out;
-    }
-    rc = totp_uri("sertel", email, secret, sizeof(secret), uri_out, cap, err);
-    if (rc != SERTEL_OK)
-        goto out;
-    rc = store_begin(r->st, err);
-    if (rc == SERTEL_OK)
-        rc = store_execf(r->st, err,
-                         "UPDATE subscribers SET totp_secret = ?, totp_last_step = 0 "
-                         "WHERE account_id = ?",
-                         "bi", secret, sizeof(secret), o.account);
-    if (rc == SERTEL_OK)
-        rc = ra_audit(r, email, "totp.enrolled", email, NULL, err);
-    if (rc == SERTEL_OK)
-        rc = ca_txn_commit(r->ca, err);
-    else
-        store_rollback(r->st);
-out:
-    sodium_memzero(secret, sizeof(secret));
-    free(o.ct);
-    sodium_memzero(&o, sizeof(o));
-    return rc;
-}
-
-int ra_email_otp_send(ra *r, const char *email, sertel_err *err)
-{
-    owner o;
-    char code[9], tok[2 * RA_TOKEN_BYTES + 1], hash[65], body[512];
-    unsigned char md[32];
-    int64_t now = (int64_t)time(NULL);
-    int rc;
-
-    memset(&o, 0, sizeof(o));
-    rc = load_owner(r, email, &o, err);
-    free(o.ct);
-    if (rc != SERTEL_OK)
-        return rc;
-    if (!o.found)
-        return SERTEL_OK; /* same answer for unknown accounts; nothing is sent */
-    snprintf(code, sizeof(code), "%08u", randombytes_uniform(100000000u));
-    snprintf(tok, sizeof(tok), "%lld:%s", (long long)o.account, code);
-    EVP_Digest(tok, strlen(tok), md, NULL, EVP_sha256(), NULL);
-    hex_encode(md, sizeof(md), tok);
-    /* ra_token_consume hashes what it is given: store the hash of tok. */
-    EVP_Digest(tok, strlen(tok), md, NULL, EVP_sha256(), NULL);
-    hex_encode(md, sizeof(md), hash);
-    rc = store_begin(r->st, err);
-    if (rc == SERTEL_OK)
-        rc = store_execf(r->st, err,
-                         "INSERT INTO tokens (hash, purpose, account_id, expires_at, created_at) "
-                         "VALUES (?, 'email_otp', ?, ?, ?)",
-                         "tiii", hash, o.account, now + EMAIL_OTP_TTL, now);
-    snprintf(body, sizeof(body),
-             "Kode sekali pakai untuk tanda tangan elektronik: %s\r\nBerlaku 5 menit. Jangan "
-             "berikan kode ini kepada siapa pun.\r\n\r\nYour one-time signing code: %s (valid 5 "
-             "minutes).\r\n",
-             code, code);
-    if (rc == SERTEL_OK)
-        rc = ra_mail(r, email, "Kode tanda tangan elektronik", body, err);
-    if (rc == SERTEL_OK)
-        rc = ra_audit(r, email, "otp.sent", email, NULL, err);
-    if (rc == SERTEL_OK)
-        rc = ca_txn_commit(r->ca, err);
-    else
-        store_rollback(r->st);
-    sodium_memzero(code, sizeof(code));
-    sodium_memzero(tok, sizeof(tok));
-    sodium_memzero(body, sizeof(body));
-    return rc;
-}
-
-int ra_unlock(ra *r, const ra_actor *by, const char *email, sertel_err *err)
-{
-    store_stmt *s = NULL;
-    int64_t account = 0, agency = 0;
-    int rc;
-
-    rc = store_queryf(r->st, &s, err,
-                      "SELECT a.id, a.agency_id FROM accounts a JOIN subscribers s ON "
-                      "s.account_id = a.id WHERE a.email = lower(?)",
-                      "t", email);
-    if (rc == SERTEL_OK) {
-        rc = store_step(s, err);
-        if (rc == STORE_ROW) {
-            account = store_col_int64(s, 0);
-            agency = store_col_int64(s, 1);
-            rc = SERTEL_OK;
-        } else if (rc == STORE_DONE) {
-            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "%s is not registered", email);
-        }
-    }
-    store_finalize(s);
-    if (rc != SERTEL_OK)
-        return rc;
-    if (strcmp(by->role, RA_ROLE_ADMIN) != 0 &&
-        !(strcmp(by->role, RA_ROLE_VERIFIER) == 0 && by->agency_id == agency))
-        return sertel_err_set(err, SERTEL_ERR_DENIED,
-                              "only a verifier of %s's agency or an administrator unlocks "
-                              "signing",
-                              email);
-    if (by->account_id != 0 && by->account_id == account)
-        return sertel_err_set(err, SERTEL_ERR_DENIED,
-                              "you may not unlock your own signing: ask another verifier");
-    rc = store_begin(r->st, err);
-    if (rc == SERTEL_OK)
-        rc = store_execf(r->st, err,
-                         "UPDATE subscribers SET failed_attempts = 0, locked_until = 0, "
-                         "hard_locked = 0 WHERE account_id = ?",
-                         "i", account);
-    if (rc == SERTEL_OK)
-        rc = ra_audit(r, by->email, "sign.unlocked", email, NULL, err);
-    if (rc == SERTEL_OK)
-        return ca_txn_commit(r->ca, err);
-    store_rollback(r->st);
-    return rc;
-}
-
-int ra_sign_authorize_nik(ra *r, const char *nik, const char *passphrase, const char *otp,
-                          ra_signer **out, sertel_err *err)
-{
-    char email[320] = "unknown NIK"; /* no account has it: the unknown-account path */
-    store_stmt *s = NULL;
-    int rc;
-
-    *out = NULL;
-    if ((rc = nik_check(nik, NULL, err)) != SERTEL_OK)
-        return rc;
-    rc = store_queryf(r->st, &s, err,
-                      "SELECT a.email FROM subscribers b JOIN accounts a ON a.id = b.account_id "
-                      "WHERE b.nik = ?",
-                      "t", nik);
-    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
-        snprintf(email, sizeof(email), "%s", store_col_text(s, 0));
-        rc = SERTEL_OK;
-    } else if (rc == STORE_DONE) {
-        rc = SERTEL_OK;
-    }
-    store_finalize(s);
-    if (rc != SERTEL_OK)
-        return rc;
-    /* An unknown NIK does the same work and gets the same answer as a wrong passphrase. */
-    return ra_sign_authorize(r, email, passphrase, otp, out, err);
 }

@@ -1,7 +1,8 @@
 /*
  * ra.c - the registration authority's foundation: opening, settings,
- * actors and roles, agencies, staff accounts, registration of a person and
- * confirmation of the official e-mail, single-use tokens.
+ * actors, agencies, staff accounts, registration of a person and
+ * confirmation of the official e-mail, single-use tokens. Who may do each
+ * is decided by the policy table (policy.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,24 +24,6 @@
 
 #define MIN_ARGON_MEM_KIB 19456
 #define MIN_ARGON_OPS 2
-
-void ra_json_escape(const char *s, char *out, size_t cap)
-{
-    size_t o = 0;
-
-    for (; *s && o + 7 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c < 0x20) {
-            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o] = '\0';
-}
 
 static int load_secret(ra *r, sertel_err *err)
 {
@@ -122,6 +105,13 @@ static int load_settings(ra *r, sertel_err *err)
     snprintf(r->subscriber_key_type, sizeof(r->subscriber_key_type), "%s", v);
     snprintf(r->base_url, sizeof(r->base_url), "%s",
              conf_get_default(c, "ca", "base_url", CA_DEFAULT_BASE_URL));
+    /* Authenticator apps show the issuer: the organisation, without the ':' the label forbids. */
+    snprintf(
+        r->totp_issuer, sizeof(r->totp_issuer), "%s",
+        conf_get_default(c, "signing", "totp_issuer", conf_get_default(c, "ca", "org", "sertel")));
+    for (char *q = r->totp_issuer; *q; q++)
+        if (*q == ':' || (unsigned char)*q < 0x20)
+            *q = ' ';
     return SERTEL_OK;
 }
 
@@ -195,10 +185,28 @@ int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err)
     return rc;
 }
 
-int ra_audit(ra *r, const char *actor, const char *event, const char *object, const char *details,
-             sertel_err *err)
+int ra_audit_json(ra *r, const char *actor, const char *event, const char *object, json_t *details,
+                  sertel_err *err)
 {
-    return audit_append(r->aud, actor, event, object, details, NULL, err);
+    return audit_append_json(r->aud, actor, event, object, details, NULL, err);
+}
+
+int ra_audit_by(ra *r, const ra_actor *by, const char *event, const char *object, const char *owner,
+                json_t *details, sertel_err *err)
+{
+    if (details != NULL && by->local)
+        json_object_set_new(details, "via", json_string("local shell"));
+    if (details != NULL && owner != NULL && strcmp(owner, by->email) != 0)
+        json_object_set_new(details, "owner", json_string(owner));
+    return audit_append_json(r->aud, ra_actor_name(by), event, object, details, NULL, err);
+}
+
+int ra_commit_or_rollback(ra *r, int rc, sertel_err *err)
+{
+    if (rc == SERTEL_OK)
+        return ca_txn_commit(r->ca, err);
+    store_rollback(r->st);
+    return rc;
 }
 
 int ra_mail(ra *r, const char *to, const char *subject, const char *body, sertel_err *err)
@@ -251,7 +259,9 @@ int ra_token_consume(ra *r, const char *purpose, const char *token, int64_t *acc
     *account_id = 0;
     if (app_id)
         *app_id = 0;
-    if (n != 2 * RA_TOKEN_BYTES || strspn(token, "0123456789abcdef") != n)
+    if (!store_in_transaction(r->st))
+        return sertel_err_set(err, SERTEL_ERR_INTERNAL, "a token is consumed inside a transaction");
+    if (n != 2 * RA_TOKEN_BYTES || !hex_is_lower(token, n))
         return sertel_err_set(err, SERTEL_ERR_DENIED,
                               "the token is not valid: copy it exactly from the mail");
     token_hash(token, hash);
@@ -281,12 +291,18 @@ int ra_token_consume(ra *r, const char *purpose, const char *token, int64_t *acc
                               "the token is not valid: copy it exactly from the latest mail");
     if (used)
         return sertel_err_set(err, SERTEL_ERR_DENIED,
-                              "the token was already used: each link works once");
+                              "the token was already used or was withdrawn: each link works once");
     if (expires <= now)
         return sertel_err_set(err, SERTEL_ERR_DENIED,
                               "the token has expired: ask for a new one (links are valid for a "
                               "limited time)");
-    return store_execf(r->st, err, "UPDATE tokens SET used_at = ? WHERE hash = ?", "it", now, hash);
+    /* Single use even against a concurrent consumer: only one UPDATE finds it unused. */
+    rc = store_execf(r->st, err, "UPDATE tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL",
+                     "it", now, hash);
+    if (rc == SERTEL_OK && store_changes(r->st) != 1)
+        rc = sertel_err_set(err, SERTEL_ERR_DENIED,
+                            "the token was already used: each link works once");
+    return rc;
 }
 
 /* --- actors --- */
@@ -296,43 +312,89 @@ void ra_actor_local_admin(ra_actor *out)
     memset(out, 0, sizeof(*out));
     snprintf(out->role, sizeof(out->role), "%s", RA_ROLE_ADMIN);
     snprintf(out->email, sizeof(out->email), "local administrator");
+    out->local = 1;
 }
 
-int ra_actor_by_email(ra *r, const char *email, ra_actor *out, sertel_err *err)
+const char *ra_actor_name(const ra_actor *a)
+{
+    return a->email;
+}
+
+int ra_actor_local_as(ra *r, const char *email, ra_actor *out, sertel_err *err)
 {
     store_stmt *s = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = store_queryf(r->st, &s, err, "SELECT id, role, agency_id FROM accounts WHERE email = ?",
-                      "t", email);
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT id, role, agency_id, email FROM accounts WHERE email = lower(?)", "t",
+                      email);
     if (rc == SERTEL_OK) {
         rc = store_step(s, err);
         if (rc == STORE_ROW) {
             out->account_id = store_col_int64(s, 0);
             snprintf(out->role, sizeof(out->role), "%s", store_col_text(s, 1));
             out->agency_id = store_col_is_null(s, 2) ? 0 : store_col_int64(s, 2);
-            snprintf(out->email, sizeof(out->email), "%s", email);
+            snprintf(out->email, sizeof(out->email), "%s", store_col_text(s, 3));
+            out->local = 1;
             rc = SERTEL_OK;
         } else if (rc == STORE_DONE) {
-            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no account with e-mail %s", email);
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no account with e-mail %.260s", email);
         }
     }
     store_finalize(s);
     return rc;
 }
 
-static int is_admin(const ra_actor *a)
+/* --- people --- */
+
+int ra_person_by_email(ra *r, const char *email, ra_person *out, sertel_err *err)
 {
-    return strcmp(a->role, RA_ROLE_ADMIN) == 0;
+    store_stmt *s = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT a.id, a.agency_id, s.email_confirmed_at, a.name, a.email, s.nik, "
+                      "s.unit FROM accounts a JOIN subscribers s ON s.account_id = a.id "
+                      "WHERE a.email = lower(?)",
+                      "t", email);
+    if (rc == SERTEL_OK) {
+        rc = store_step(s, err);
+        if (rc == STORE_ROW) {
+            out->account_id = store_col_int64(s, 0);
+            out->agency_id = store_col_is_null(s, 1) ? 0 : store_col_int64(s, 1);
+            out->confirmed = !store_col_is_null(s, 2);
+            snprintf(out->name, sizeof(out->name), "%s", store_col_text(s, 3));
+            snprintf(out->email, sizeof(out->email), "%s", store_col_text(s, 4));
+            snprintf(out->nik, sizeof(out->nik), "%s", store_col_text(s, 5));
+            snprintf(out->unit, sizeof(out->unit), "%s", store_col_text(s, 6));
+            rc = SERTEL_OK;
+        } else if (rc == STORE_DONE) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                                "%.260s is not registered (NOT_REGISTERED): the agency's verifier "
+                                "registers people first",
+                                email);
+        }
+    }
+    store_finalize(s);
+    return rc;
+}
+
+int ra_owner_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
+                 sertel_err *err)
+{
+    ra_target t;
+    int rc = ra_person_by_email(r, email, out, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    t.account_id = out->account_id;
+    t.agency_id = out->agency_id;
+    return ra_policy_check(by, act, &t, err);
 }
 
 /* --- validation helpers --- */
-
-static int check_email(const char *email, sertel_err *err)
-{
-    return text_check_email("the e-mail address", email, err);
-}
 
 static void lower(char *s)
 {
@@ -388,14 +450,16 @@ static int agency_exists(ra *r, int64_t id, char *name, size_t cap, sertel_err *
 int ra_agency_add(ra *r, const ra_actor *by, const char *name, const char *const *domains,
                   size_t ndomains, int64_t *id, sertel_err *err)
 {
-    char details[1024], esc[512], dom[256];
+    char dom[256], obj[48];
     int64_t nid = 0;
+    json_t *doms = NULL;
     size_t i;
     int rc;
 
-    if (!is_admin(by))
-        return sertel_err_set(err, SERTEL_ERR_DENIED, "only an administrator registers agencies");
-    if ((rc = text_check_field("the agency name", name, 128, err)) != SERTEL_OK)
+    if ((rc = ra_policy_check(by, RA_ACT_AGENCY_ADD, NULL, err)) != SERTEL_OK)
+        return rc;
+    /* The name becomes the O of every certificate: RFC 5280's ub-organization-name. */
+    if ((rc = text_check_field("the agency name", name, RA_UB_NAME, err)) != SERTEL_OK)
         return rc;
     if (ndomains == 0)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
@@ -410,12 +474,13 @@ int ra_agency_add(ra *r, const ra_actor *by, const char *name, const char *const
                 return sertel_err_set(err, SERTEL_ERR_INVALID,
                                       "domain '%.260s' contains '%c': give a plain domain such "
                                       "as contoh.go.id",
-                                      d, *p);
+                                      d, isprint((unsigned char)*p) ? *p : '?');
     }
     rc = store_begin(r->st, err);
     if (rc != SERTEL_OK)
         return rc;
-    rc = ra_next_id(r, "agencies", &nid, err);
+    doms = json_array();
+    rc = doms != NULL ? ra_next_id(r, "agencies", &nid, err) : SERTEL_ERR_NOMEM;
     if (rc == SERTEL_OK)
         rc = store_execf(r->st, err, "INSERT INTO agencies (id, name, created_at) VALUES (?, ?, ?)",
                          "iti", nid, name, (int64_t)time(NULL));
@@ -428,17 +493,16 @@ int ra_agency_add(ra *r, const ra_actor *by, const char *name, const char *const
                          "ti", dom, nid);
         if (rc == SERTEL_ERR_EXISTS)
             rc = sertel_err_set(err, rc, "domain %s already belongs to an agency", dom);
+        if (rc == SERTEL_OK)
+            json_array_append_new(doms, json_string(dom));
     }
     if (rc == SERTEL_OK) {
-        ra_json_escape(name, esc, sizeof(esc));
-        snprintf(details, sizeof(details), "{\"name\":\"%s\",\"domains\":%zu}", esc, ndomains);
-        snprintf(dom, sizeof(dom), "agency:%lld", (long long)nid);
-        rc = ra_audit(r, by->email, "agency.created", dom, details, err);
+        snprintf(obj, sizeof(obj), "agency:%lld", (long long)nid);
+        rc = ra_audit_by(r, by, AUDIT_AGENCY_CREATED, obj, NULL,
+                         json_pack("{s:s, s:O}", "name", name, "domains", doms), err);
     }
-    if (rc == SERTEL_OK)
-        rc = ca_txn_commit(r->ca, err);
-    else
-        store_rollback(r->st);
+    json_decref(doms);
+    rc = ra_commit_or_rollback(r, rc, err);
     if (rc == SERTEL_OK && id)
         *id = nid;
     return rc;
@@ -447,19 +511,19 @@ int ra_agency_add(ra *r, const ra_actor *by, const char *name, const char *const
 int ra_account_add(ra *r, const ra_actor *by, const char *role, int64_t agency_id,
                    const char *email, const char *name, int64_t *id, sertel_err *err)
 {
-    char agency_name[256], details[256], mail[256];
+    char agency_name[256], mail[256];
     int64_t nid = 0, dom_agency = 0;
     int rc;
 
-    if (!is_admin(by))
-        return sertel_err_set(err, SERTEL_ERR_DENIED, "only an administrator adds staff accounts");
+    if ((rc = ra_policy_check(by, RA_ACT_ACCOUNT_ADD, NULL, err)) != SERTEL_OK)
+        return rc;
     if (strcmp(role, RA_ROLE_VERIFIER) != 0 && strcmp(role, RA_ROLE_ADMIN) != 0 &&
         strcmp(role, RA_ROLE_AUDITOR) != 0)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "role '%.32s' is not a staff role: use verifier, admin or auditor",
                               role);
-    if ((rc = check_email(email, err)) != SERTEL_OK ||
-        (rc = text_check_field("the name", name, 128, err)) != SERTEL_OK)
+    if ((rc = text_check_email("the e-mail address", email, err)) != SERTEL_OK ||
+        (rc = text_check_field("the name", name, RA_UB_NAME, err)) != SERTEL_OK)
         return rc;
     snprintf(mail, sizeof(mail), "%s", email);
     lower(mail);
@@ -488,25 +552,24 @@ int ra_account_add(ra *r, const ra_actor *by, const char *role, int64_t agency_i
         goto out;
     }
     rc = ra_next_id(r, "accounts", &nid, err);
-    if (rc == SERTEL_OK)
+    if (rc == SERTEL_OK && agency_id != 0)
         rc = store_execf(r->st, err,
                          "INSERT INTO accounts (id, email, name, role, agency_id, created_at) "
                          "VALUES (?, ?, ?, ?, ?, ?)",
                          "itttii", nid, mail, name, role, agency_id, (int64_t)time(NULL));
+    else if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err,
+                         "INSERT INTO accounts (id, email, name, role, agency_id, created_at) "
+                         "VALUES (?, ?, ?, ?, NULL, ?)",
+                         "ittti", nid, mail, name, role, (int64_t)time(NULL));
     if (rc == SERTEL_ERR_EXISTS)
         rc = sertel_err_set(err, rc, "an account with e-mail %s already exists", mail);
-    if (rc == SERTEL_OK && agency_id == 0)
-        rc = store_execf(r->st, err, "UPDATE accounts SET agency_id = NULL WHERE id = ?", "i", nid);
-    if (rc == SERTEL_OK) {
-        snprintf(details, sizeof(details), "{\"role\":\"%s\",\"agency\":%lld}", role,
-                 (long long)agency_id);
-        rc = ra_audit(r, by->email, "account.created", mail, details, err);
-    }
-out:
     if (rc == SERTEL_OK)
-        rc = ca_txn_commit(r->ca, err);
-    else
-        store_rollback(r->st);
+        rc = ra_audit_by(r, by, AUDIT_ACCOUNT_CREATED, mail, NULL,
+                         json_pack("{s:s, s:I}", "role", role, "agency", (json_int_t)agency_id),
+                         err);
+out:
+    rc = ra_commit_or_rollback(r, rc, err);
     if (rc == SERTEL_OK && id)
         *id = nid;
     return rc;
@@ -517,22 +580,23 @@ out:
 int ra_register(ra *r, const ra_actor *by, const ra_registration *reg, int64_t *account_id,
                 sertel_err *err)
 {
-    char mail[256], agency_name[256], token[2 * RA_TOKEN_BYTES + 1], body[2048], details[256];
+    char mail[256], agency_name[256], token[2 * RA_TOKEN_BYTES + 1] = "", body[2048];
     int64_t dom_agency = 0, id = 0, existing = 0;
+    ra_target t;
     nik_info ni;
     store_stmt *s = NULL;
     int rc;
 
-    if (by != NULL && !is_admin(by) &&
-        !(strcmp(by->role, RA_ROLE_VERIFIER) == 0 && by->agency_id == reg->agency_id))
-        return sertel_err_set(err, SERTEL_ERR_DENIED,
-                              "only an administrator or a verifier of that agency registers "
-                              "people for it");
-    if ((rc = text_check_field("the full name", reg->name, 64, err)) != SERTEL_OK ||
-        (rc = text_check_field("the work unit", reg->unit, 64, err)) != SERTEL_OK ||
-        (rc = text_check_field("the position", reg->position, 128, err)) != SERTEL_OK ||
+    t.account_id = 0;
+    t.agency_id = reg->agency_id;
+    if ((rc = ra_policy_check(by, RA_ACT_REGISTER, &t, err)) != SERTEL_OK)
+        return rc;
+    /* What becomes part of the certificate fits RFC 5280's upper bounds (Appendix A). */
+    if ((rc = text_check_field("the full name", reg->name, RA_UB_NAME, err)) != SERTEL_OK ||
+        (rc = text_check_field("the work unit", reg->unit, RA_UB_NAME, err)) != SERTEL_OK ||
+        (rc = text_check_field("the position", reg->position, RA_POSITION_MAX, err)) != SERTEL_OK ||
         (rc = text_check_field("the NIK", reg->nik, 16, err)) != SERTEL_OK ||
-        (rc = check_email(reg->email, err)) != SERTEL_OK)
+        (rc = text_check_email("the e-mail address", reg->email, err)) != SERTEL_OK)
         return rc;
     if ((rc = nik_check(reg->nik, &ni, err)) != SERTEL_OK)
         return rc;
@@ -587,8 +651,12 @@ int ra_register(ra *r, const ra_actor *by, const ra_registration *reg, int64_t *
     rc = ra_token_create(r, "email_confirm", id, 0, r->token_ttl, token, err);
     if (rc != SERTEL_OK)
         goto out;
-    snprintf(details, sizeof(details), "{\"agency\":%lld}", (long long)reg->agency_id);
-    rc = ra_audit(r, by ? by->email : mail, "subscriber.registered", mail, details, err);
+    rc = by != NULL
+             ? ra_audit_by(r, by, AUDIT_SUBSCRIBER_REGISTERED, mail, mail,
+                           json_pack("{s:I}", "agency", (json_int_t)reg->agency_id), err)
+             : ra_audit_json(
+                   r, mail, AUDIT_SUBSCRIBER_REGISTERED, mail,
+                   json_pack("{s:I, s:b}", "agency", (json_int_t)reg->agency_id, "self", 1), err);
     if (rc != SERTEL_OK)
         goto out;
     snprintf(body, sizeof(body),
@@ -604,10 +672,8 @@ int ra_register(ra *r, const ra_actor *by, const ra_registration *reg, int64_t *
     rc = ra_mail(r, mail, "Konfirmasi email - sertifikat elektronik", body, err);
 out:
     sodium_memzero(token, sizeof(token));
-    if (rc == SERTEL_OK)
-        rc = ca_txn_commit(r->ca, err);
-    else
-        store_rollback(r->st);
+    sodium_memzero(body, sizeof(body));
+    rc = ra_commit_or_rollback(r, rc, err);
     if (rc == SERTEL_OK && account_id)
         *account_id = id;
     return rc;
@@ -641,10 +707,6 @@ int ra_email_confirm(ra *r, const char *token, sertel_err *err)
     }
     store_finalize(s);
     if (rc == SERTEL_OK)
-        rc = ra_audit(r, email, "subscriber.email_confirmed", email, NULL, err);
-    if (rc == SERTEL_OK)
-        rc = ca_txn_commit(r->ca, err);
-    else
-        store_rollback(r->st);
-    return rc;
+        rc = ra_audit_json(r, email, AUDIT_SUBSCRIBER_EMAIL_CONFIRMED, email, json_object(), err);
+    return ra_commit_or_rollback(r, rc, err);
 }

@@ -5,14 +5,20 @@
  * protect, signing authorization with a second factor and lockout, and the
  * BSrE-style status of a person. (DOMAIN.md; PP 71/2019 art. 52, 62-64.)
  *
- * Every call that changes something takes the acting account (ra_actor)
- * and checks what it may do:
- *   admin     (CA operator) everything, in every agency
- *   verifier  decisions on its own agency's applications, never its own
+ * Every call that acts takes the acting party (ra_actor), proven by the
+ * caller: the CLI on the CA host acts as the local administrator (on an
+ * owner's behalf where it acts for one, and the audit entry says so); the
+ * HTTP API passes the logged-in account. What each may do is decided in
+ * one place, the policy table of policy.c (ra_policy_check):
+ *   admin     agencies, accounts, decisions everywhere, never on its own
+ *   verifier  its own agency's people and applications, never its own
  *   auditor   read-only
- *   applicant its own records only
+ *   applicant its own records only (as is every account for itself)
  * Each change is one transaction together with its audit entries: a crash
- * leaves an application fully before or fully after a step.
+ * leaves an application fully before or fully after a step. Every security
+ * event is audited in the same transaction as the change; when an attempt
+ * or its audit entry cannot be recorded, the answer is "try again later"
+ * (SERTEL_ERR_BUSY) and nothing is done (fail closed).
  *
  * Ownership: ra_open returns an ra the caller frees with ra_close; it owns
  * a ca_ctx (ra_get0_ca). Strings in out-structures are owned by them and
@@ -43,17 +49,82 @@ ca_ctx *ra_get0_ca(ra *r) SERTEL_NONNULL(1);
 #define RA_ROLE_AUDITOR "auditor"
 #define RA_ROLE_APPLICANT "applicant"
 
-/* Who is acting. Filled by ra_actor_by_email or ra_actor_local_admin. */
+/* Who is acting. Filled by ra_actor_local_admin, ra_actor_local_as or (later) the API's login. */
 typedef struct ra_actor {
     int64_t account_id; /* 0 for the local administrator (the CLI on the CA host) */
-    char role[16];
-    int64_t agency_id; /* 0 when none */
-    char email[256];
+    char role[16];      /* RA_ROLE_* */
+    int64_t agency_id;  /* 0 when none */
+    char email[256];    /* the account's e-mail; "local administrator" for the CLI */
+    int local;          /* 1: vouched for by the operator at the CA host's shell */
 } ra_actor;
 
-int ra_actor_by_email(ra *r, const char *email, ra_actor *out, sertel_err *err) SERTEL_WUR
-    SERTEL_NONNULL(1, 2, 3);
+/* The local administrator: the operator at the CA host's shell. */
 void ra_actor_local_admin(ra_actor *out) SERTEL_NONNULL(1);
+
+/*
+ * The account with this e-mail, vouched for by the operator at the CA
+ * host's shell (the CLI's --verifier / --by): the account's own role and
+ * agency apply, and audit entries say it acted through the local shell.
+ * SERTEL_ERR_NOTFOUND for an unknown account.
+ */
+int ra_actor_local_as(ra *r, const char *email, ra_actor *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* The name audit entries give the actor ("verif@x.go.id", "local administrator"). */
+const char *ra_actor_name(const ra_actor *a) SERTEL_NONNULL(1);
+
+/* --- who may do what: the policy table (policy.c) --- */
+
+typedef enum ra_action {
+    RA_ACT_AGENCY_ADD,        /* register an agency and its domains */
+    RA_ACT_ACCOUNT_ADD,       /* add a staff account */
+    RA_ACT_REGISTER,          /* register a person of an agency */
+    RA_ACT_APPLY,             /* apply for issuance, renewal or revocation; withdraw */
+    RA_ACT_PASSPHRASE_CREATE, /* create the passphrase (with the approval token) */
+    RA_ACT_FACTOR_ENROLL,     /* enrol or replace the second factor */
+    RA_ACT_CODE_REQUEST,      /* ask for an e-mailed one-time code */
+    RA_ACT_SIGN,              /* unlock the owner's key to sign */
+    RA_ACT_APPLICATION_VIEW,  /* read one application */
+    RA_ACT_REVIEW_LIST,       /* list the applications to decide */
+    RA_ACT_REVIEW_DECIDE,     /* approve, reject or return an application */
+    RA_ACT_UNLOCK,            /* lift a signing lock */
+    RA_ACT_FACTOR_RESET,      /* remove an owner's second factor so it can be enrolled again */
+    RA_ACT_CERT_REVOKE,       /* revoke or suspend a certificate directly */
+    RA_ACT_DOC_VIEW,          /* read the register of signed documents */
+    RA_ACT_AUDIT_VIEW,        /* read the audit log */
+    RA_ACT_COUNT
+} ra_action;
+
+/* Whose the thing acted on is: the person (account) and the agency; 0 for none. */
+typedef struct ra_target {
+    int64_t account_id;
+    int64_t agency_id;
+} ra_target;
+
+/*
+ * May by (NULL: someone not logged in, e.g. a person registering) do act
+ * on t? SERTEL_OK, or SERTEL_ERR_DENIED with a message that says who may.
+ * The one place role, ownership and agency are compared; every ra_* call
+ * that acts asks it first.
+ */
+int ra_policy_check(const ra_actor *by, ra_action act, const ra_target *t,
+                    sertel_err *err) SERTEL_WUR;
+
+/*
+ * The widest reach by has for act, for listings: RA_REACH_ALL (any
+ * target), RA_REACH_AGENCY (its own agency's), RA_REACH_SELF (its own), or
+ * RA_REACH_NONE. A listing filters its rows by it; acting on one row still
+ * asks ra_policy_check.
+ */
+typedef enum ra_reach { RA_REACH_NONE, RA_REACH_SELF, RA_REACH_AGENCY, RA_REACH_ALL } ra_reach;
+ra_reach ra_policy_reach(const ra_actor *by, ra_action act);
+
+/* The action's name ("review.decide"), for messages, audit and the API's matrix. */
+const char *ra_action_name(ra_action act);
+
+/* The roles the policy knows, in table order, for the API's authorization matrix. */
+extern const char *const ra_policy_roles[];
+extern const size_t ra_policy_nroles;
 
 /* --- agencies and accounts --- */
 
@@ -95,35 +166,48 @@ int ra_email_confirm(ra *r, const char *token, sertel_err *err) SERTEL_WUR SERTE
 /* --- applications --- */
 
 /*
+ * Owner actions name the owner by e-mail; by is the owner themselves, or
+ * the local administrator acting on the owner's behalf (RA_ACT_APPLY).
+ *
  * Apply for a certificate: the recommendation letter (PDF) and the e-KTP
  * scan (JPEG or PNG) are checked by content and size, stored
  * content-addressed, and their SHA-256 recorded. A returned application is
  * resubmitted by applying again.
  */
-int ra_apply_issuance(ra *r, const char *email, const unsigned char *letter, size_t letter_len,
-                      const unsigned char *ktp, size_t ktp_len, int64_t *app_id,
-                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 5);
+int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsigned char *letter,
+                      size_t letter_len, const unsigned char *ktp, size_t ktp_len, int64_t *app_id,
+                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 6);
 
 /* Apply for renewal (from renewal_window_days before expiry, or after it). */
-int ra_apply_renewal(ra *r, const char *email, int64_t *app_id, sertel_err *err) SERTEL_WUR
-    SERTEL_NONNULL(1, 2);
+int ra_apply_renewal(ra *r, const ra_actor *by, const char *owner, int64_t *app_id,
+                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* A revocation as asked for: RFC 5280 §5.3.1 reason and, for keyCompromise, §5.3.2's date. */
+typedef struct ra_revocation {
+    int reason;              /* CA_REASON_* */
+    int64_t invalidity_date; /* when the key is known or suspected to have been compromised;
+                                0: not given (the revocation time is used) */
+    const char *note;        /* the owner's words for the verifier (applications), may be NULL */
+} ra_revocation;
 
 /*
- * Apply for revocation with an RFC 5280 reason. keyCompromise suspends the
- * certificate at once (certificateHold) until the verifier decides.
+ * Apply for revocation. keyCompromise suspends the certificate at once
+ * (certificateHold) until the verifier decides; its invalidity date, when
+ * given, must not be in the future or before the certificate's notBefore.
  */
-int ra_apply_revocation(ra *r, const char *email, int reason, int64_t *app_id,
-                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+int ra_apply_revocation(ra *r, const ra_actor *by, const char *owner, const ra_revocation *rv,
+                        int64_t *app_id, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* The applicant withdraws a pending or returned application. */
-int ra_withdraw(ra *r, const char *email, int64_t app_id, sertel_err *err) SERTEL_WUR
-    SERTEL_NONNULL(1, 2);
+int ra_withdraw(ra *r, const ra_actor *by, const char *owner, int64_t app_id,
+                sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
 
 /* One application, for listings. */
 typedef struct ra_application {
     int64_t id;
     char kind[16];  /* issuance | renewal | revocation */
-    char state[16]; /* pending | returned | approved | rejected | withdrawn | completed */
+    char state[16]; /* pending | returned | approved | rejected | withdrawn | completed | cancelled
+                     */
     char email[256];
     char name[256];
     char nik[17];
@@ -131,7 +215,8 @@ typedef struct ra_application {
     char letter_sha256[65];
     char ktp_sha256[65];
     char cert_serial[41];
-    int reason; /* revocation reason, -1 if none */
+    int reason;              /* revocation reason, -1 if none */
+    int64_t invalidity_date; /* keyCompromise: the date the owner gave, 0 if none */
     char note[512];
     int64_t created_at;
 } ra_application;
@@ -164,15 +249,17 @@ int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, c
 /* --- passphrase, keys and signing --- */
 
 /*
- * Create the passphrase with the single-use token from the approval mail:
+ * Create the passphrase with the single-use token from the approval mail
+ * (by: the token's owner, or the local administrator on their behalf):
  * generates the key pair on the server, encrypts the private key under
  * Argon2id(passphrase) combined with the server secret, issues the
  * certificate (revoking the old one as superseded for a renewal) and
- * completes the application, in one transaction. serial_out (>= 41 bytes)
- * receives the new certificate's serial.
+ * completes the application, in one transaction. A renewal whose
+ * certificate has meanwhile been suspended or revoked issues nothing.
+ * serial_out (>= 41 bytes) receives the new certificate's serial.
  */
-int ra_passphrase_create(ra *r, const char *token, const char *passphrase, char *serial_out,
-                         sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+int ra_passphrase_create(ra *r, const ra_actor *by, const char *token, const char *passphrase,
+                         char *serial_out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* What an authorized signer gets: the unlocked key and its chain. */
 typedef struct ra_signer {
@@ -185,16 +272,31 @@ typedef struct ra_signer {
 void ra_signer_free(ra_signer *s);
 
 /*
- * Unlock an owner's key for one signing operation or one batch: status
- * must be ISSUE, the account not locked, the passphrase right and, where
- * [signing] second_factor asks for it, the TOTP or e-mailed code right.
- * Wrong passphrases are counted: after 5 in a row signing locks for 30
- * minutes, after 10 until a verifier unlocks it. Every attempt is audited.
- * An unknown e-mail and a wrong passphrase take the same time and give the
- * same answer (SERTEL_ERR_DENIED, "passphrase or account is wrong").
+ * Unlock an owner's key for one signing operation or one batch (by: the
+ * owner, or the local administrator on their behalf): status must be
+ * ISSUE, the account not locked, the passphrase right and, where [signing]
+ * second_factor asks for it, the TOTP or e-mailed code right.
+ *
+ * Attempt accounting (auth.c): every attempt is reserved - counted as
+ * failed, in its own committed transaction - before the slow key
+ * derivation, and settled after it, so parallel guesses count one by one.
+ * After lockout_after (5) failures in a row signing locks for
+ * lockout_minutes (30), after lockout_hard_after (10) until a verifier
+ * unlocks it; the owner is mailed when a lock starts. Attempts during a
+ * lock are refused without being counted.
+ *
+ * One answer for every refusal: an unknown account, a locked account, a
+ * wrong passphrase, a right passphrase with a wrong or missing second
+ * factor, and a certificate that may not sign (suspended, revoked,
+ * expired) all take the same work and get SERTEL_ERR_DENIED with the same
+ * message; none resets the counter. When an attempt or its audit entry
+ * cannot be recorded the answer is SERTEL_ERR_BUSY ("try again later"),
+ * for right and wrong passphrases alike. A missing code when the
+ * configuration asks for one is SERTEL_ERR_INVALID before any work.
  */
-int ra_sign_authorize(ra *r, const char *email, const char *passphrase, const char *otp,
-                      ra_signer **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 5);
+int ra_sign_authorize(ra *r, const ra_actor *by, const char *owner, const char *passphrase,
+                      const char *otp, ra_signer **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 4, 6);
 
 /*
  * Record a document the owner of s signed (after the signed file was
@@ -223,11 +325,13 @@ typedef int (*ra_doc_fn)(void *arg, const ra_doc *d);
 /*
  * Documents of the register, oldest first: the one with id, else those
  * whose signed file has SHA-256 sha256 (32 bytes), else those of the owner
- * email, else all. *count receives how many were passed to fn.
+ * email, else all; only those by may see (RA_ACT_DOC_VIEW: the owner's
+ * own, the agency's for its verifier, all for administrators and
+ * auditors). *count receives how many were passed to fn.
  */
-int ra_doc_query(ra *r, const char *id, const unsigned char *sha256, const char *email,
-                 ra_doc_fn fn, void *arg, size_t *count, sertel_err *err) SERTEL_WUR
-    SERTEL_NONNULL(1, 5, 7);
+int ra_doc_query(ra *r, const ra_actor *by, const char *id, const unsigned char *sha256,
+                 const char *email, ra_doc_fn fn, void *arg, size_t *count,
+                 sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 6, 8);
 
 /*
  * ra_sign_authorize for the owner with this NIK (BSrE's v1 API names the
@@ -235,26 +339,53 @@ int ra_doc_query(ra *r, const char *id, const unsigned char *sha256, const char 
  * unknown NIK takes the unknown-account path, the same work and answer as
  * a wrong passphrase (audited with the actor "unknown NIK").
  */
-int ra_sign_authorize_nik(ra *r, const char *nik, const char *passphrase, const char *otp,
-                          ra_signer **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 5);
+int ra_sign_authorize_nik(ra *r, const ra_actor *by, const char *nik, const char *passphrase,
+                          const char *otp, ra_signer **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 4, 6);
 
-/* Enrol TOTP (needs the passphrase); uri_out receives the otpauth:// URI. */
-int ra_totp_enroll(ra *r, const char *email, const char *passphrase, char *uri_out, size_t cap,
-                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+/*
+ * Enrol TOTP: the passphrase goes through the same attempt accounting as
+ * signing (counted, refused while locked, one answer for every refusal).
+ * When an authenticator is already enrolled, otp must be a current code of
+ * it (re-enrolment needs the current factor); when none is and [signing]
+ * second_factor = email, otp must be an e-mailed code (switching factor);
+ * after a verifier's ra_totp_reset the passphrase alone enrols. uri_out
+ * (TOTP_URI_MAX) receives the otpauth:// URI: it carries the new secret.
+ * Audited as totp.enrolled.
+ */
+int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *passphrase,
+                   const char *otp, char *uri_out, size_t cap, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 4, 6);
 
-/* Mail a one-time signing code (valid 5 minutes) to the owner. */
-int ra_email_otp_send(ra *r, const char *email, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
-
-/* A verifier of the owner's agency (or an admin) lifts a signing lock. */
-int ra_unlock(ra *r, const ra_actor *by, const char *email, sertel_err *err) SERTEL_WUR
+/*
+ * A verifier of the owner's agency (or an administrator; never for their
+ * own account) removes the owner's enrolled authenticator, so that the
+ * owner can enrol a new one with the passphrase (a lost phone). Audited as
+ * totp.reset.
+ */
+int ra_totp_reset(ra *r, const ra_actor *by, const char *owner, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
 
 /*
- * Revoke directly (verifier of the owner's agency, or admin): the
- * certificate is revoked and its key destroyed.
+ * Mail a one-time signing code (valid 5 minutes) to the owner. An unknown
+ * account gets the same answer and nothing is sent.
  */
-int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial, int reason,
-                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+int ra_email_otp_send(ra *r, const ra_actor *by, const char *owner, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* A verifier of the owner's agency (or an admin; not their own) lifts a signing lock. */
+int ra_unlock(ra *r, const ra_actor *by, const char *owner, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * Revoke directly (a verifier of the owner's agency, or an administrator;
+ * never their own certificate): the certificate is revoked and its key
+ * destroyed; the person's unfinished issuance and renewal applications are
+ * cancelled and their passphrase links stop working. certificateHold
+ * suspends instead (the key is kept).
+ */
+int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial, const ra_revocation *rv,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* --- status and housekeeping --- */
 
@@ -273,7 +404,10 @@ typedef enum ra_status {
 
 const char *ra_status_name(ra_status s);
 
-/* The status of the person with this NIK (NOT_REGISTERED when unknown). */
+/*
+ * The status of the person with this NIK (NOT_REGISTERED when unknown).
+ * A NIK that is not 16 digits of a valid shape is SERTEL_ERR_INVALID.
+ */
 int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
 

@@ -4,12 +4,24 @@
 #ifndef SERTEL_RA_INT_H
 #define SERTEL_RA_INT_H
 
+#include <jansson.h>
+#ifdef SERTEL_FAULT_INJECTION
+#include <stdatomic.h>
+/* Test builds: passphrase key derivations done, so tests can prove none happens uncounted. */
+extern atomic_long ra_test_kdf_calls;
+#endif
+
+#include "audit/events.h"
 #include "ra/mail.h"
 #include "ra/ra.h"
 #include "store/store.h"
 
 #define RA_SECRET_LEN 32
 #define RA_TOKEN_BYTES 32
+/* RFC 5280 Appendix A: ub-common-name, ub-organization-name, ub-organizational-unit-name. */
+#define RA_UB_NAME 64
+#define RA_POSITION_MAX 128 /* a position (jabatan) is not part of the certificate */
+#define RA_REASON_MAX 500   /* bytes of a decision's reason or an applicant's note */
 
 struct ra {
     ca_ctx *ca;
@@ -32,6 +44,7 @@ struct ra {
     char second_factor[8]; /* off | totp | email */
     char subscriber_key_type[16];
     char base_url[256];
+    char totp_issuer[201]; /* TOTP_LABEL_MAX + 1 */
 };
 
 /* Next free id of a table (inside a write transaction). */
@@ -54,18 +67,113 @@ int ra_token_consume(ra *r, const char *purpose, const char *token, int64_t *acc
 /* Mail to an account (inside the transaction: a failure undoes the step). */
 int ra_mail(ra *r, const char *to, const char *subject, const char *body, sertel_err *err);
 
-/* Run a step: begin, fn, commit (rollback on failure). */
-int ra_audit(ra *r, const char *actor, const char *event, const char *object, const char *details,
-             sertel_err *err);
+/* Append an audit entry (inside the caller's transaction); details is taken over (audit.h). */
+int ra_audit_json(ra *r, const char *actor, const char *event, const char *object, json_t *details,
+                  sertel_err *err);
+
+/*
+ * Append an audit entry for an act of by: the actor is by's name; details
+ * (taken over) gain "via": "local shell" when the CA host's operator
+ * vouched for the actor, and "owner" when by acted for someone else.
+ */
+int ra_audit_by(ra *r, const ra_actor *by, const char *event, const char *object, const char *owner,
+                json_t *details, sertel_err *err);
+
+/* Commit through the CA (checkpoint, durable commit, audit head) or roll back. */
+int ra_commit_or_rollback(ra *r, int rc, sertel_err *err);
+
+/* A registered person (an account with a subscriber record). */
+typedef struct ra_person {
+    int64_t account_id;
+    int64_t agency_id;
+    int confirmed;
+    char name[256];
+    char email[256];
+    char nik[17];
+    char unit[256];
+} ra_person;
+
+/* The person with this e-mail (any case). SERTEL_ERR_NOTFOUND when none. */
+int ra_person_by_email(ra *r, const char *email, ra_person *out, sertel_err *err);
+
+/*
+ * The person an owner action names, once by may act for them (act, the
+ * person's account and agency checked by ra_policy_check): the one
+ * preamble of every owner action.
+ */
+int ra_owner_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
+                 sertel_err *err);
+
+/* --- the application state machine and revocation (policy.c) --- */
+
+typedef enum ra_app_event {
+    RA_EV_RESUBMIT, /* the applicant sends a returned issuance application again */
+    RA_EV_APPROVE,
+    RA_EV_REJECT,
+    RA_EV_RETURN,   /* back to the applicant for revision */
+    RA_EV_WITHDRAW, /* by the applicant */
+    RA_EV_COMPLETE, /* the passphrase is created and the certificate issued */
+    RA_EV_SETTLE,   /* a direct revocation settles a pending revocation application */
+    RA_EV_CANCEL,   /* the person's certificate was revoked */
+} ra_app_event;
+
+/* The state an application of kind moves to from `from` on ev, or SERTEL_ERR_STATE saying why not.
+ */
+int ra_app_next_state(const char *kind, const char *from, ra_app_event ev, const char **to,
+                      sertel_err *err);
+
+/* May a new application of kind be opened while one of open_kind (NULL/"" none) is open_state? */
+int ra_app_may_open(const char *kind, const char *open_kind, const char *open_state,
+                    sertel_err *err);
+
+/*
+ * Revoke (or suspend) a person's certificate inside a transaction, with all
+ * a revocation means: the key destroyed, and - unless it is a renewal's own
+ * supersession (by_renewal) - the person's (account's) unfinished issuance
+ * and renewal applications cancelled and passphrase links voided.
+ */
+int ra_revoke_in_txn(ra *r, const char *actor, const char *serial, const ra_revocation *rv,
+                     int64_t account, int by_renewal, sertel_err *err);
+
+/* An owner's encrypted key as stored (keys.c); found is 0 when there is none. */
+typedef struct ra_key_row {
+    int found;
+    int64_t key_id, account;
+    char serial[41];
+    int64_t ops, mem; /* Argon2id parameters it was made with */
+    unsigned char salt[16], nonce[24];
+    unsigned char *ct;
+    size_t ctlen;
+} ra_key_row;
+
+/* The key of the certificate with this serial (k->found 0 when none). Free with ra_key_row_clear.
+ */
+int ra_key_row_load(ra *r, const char *serial, ra_key_row *k, sertel_err *err);
+void ra_key_row_clear(ra_key_row *k);
+
+/*
+ * Decrypt the key with the passphrase: NULL when it is wrong. With k NULL
+ * or not found, the same work is done on dummy data (an unknown account
+ * costs what a wrong passphrase costs).
+ */
+EVP_PKEY *ra_key_unlock(ra *r, const ra_key_row *k, const char *pass);
+
+/* Fill sg->cert and sg->chain (issuing CA, root) for the certificate with this serial. */
+int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err);
+
+/* The BSrE status of the person behind an account (status.c). */
+int ra_status_of_account(ra *r, int64_t account, ra_status *out, sertel_err *err);
 
 /* Destroy the key belonging to a certificate, audited (inside a transaction). */
 int ra_key_destroy_for_cert(ra *r, const char *serial, const char *why, const char *actor,
                             sertel_err *err);
 
-/* The subscriber's current certificate (newest by creation), "" when none. */
-int ra_current_cert(ra *r, int64_t account_id, char serial[41], sertel_err *err);
-
-/* Escape s as a JSON string body into out (for audit details). */
-void ra_json_escape(const char *s, char *out, size_t cap);
+/*
+ * The person's certificate (ca_cert_newest_of_account): serial "" and
+ * status "" when none; status is "valid", "suspended", "revoked" or
+ * "expired".
+ */
+int ra_current_cert(ra *r, int64_t account_id, char serial[41], char status[16], int64_t *not_after,
+                    sertel_err *err);
 
 #endif

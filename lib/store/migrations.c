@@ -171,6 +171,51 @@ const struct store_migration store_migrations[] = {
      "  level TEXT NOT NULL);" /* B-B ... B-LTA, or CAdES B-B / B-T */
      "CREATE INDEX signed_documents_sha256 ON signed_documents (sha256);"
      "CREATE INDEX signed_documents_account ON signed_documents (account_id, signed_at);"},
+
+    {5,
+     "applications: cancelled by a revocation, keyCompromise invalidity dates; keys carry "
+     "their certificate's expiry; certificates carry their issuance order",
+     /* Rebuilt (not altered) so the state check names 'cancelled'; PostgreSQL takes the same. */
+     "CREATE TABLE applications_v5 ("
+     "  id BIGINT NOT NULL PRIMARY KEY,"
+     "  kind TEXT NOT NULL CHECK (kind IN ('issuance', 'renewal', 'revocation')),"
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  agency_id BIGINT NOT NULL REFERENCES agencies (id),"
+     "  state TEXT NOT NULL CHECK (state IN ('pending', 'returned', 'approved', 'rejected',"
+     "                                       'withdrawn', 'completed', 'cancelled')),"
+     "  letter_sha256 TEXT REFERENCES uploads (sha256),"
+     "  ktp_sha256 TEXT REFERENCES uploads (sha256),"
+     "  cert_serial TEXT REFERENCES certificates (serial),"
+     "  reason BIGINT,"
+     "  invalidity_date BIGINT,"
+     "  note TEXT,"
+     "  decided_by BIGINT,"
+     "  decided_at BIGINT,"
+     "  created_at BIGINT NOT NULL,"
+     "  updated_at BIGINT NOT NULL);"
+     "INSERT INTO applications_v5 (id, kind, account_id, agency_id, state, letter_sha256, "
+     "  ktp_sha256, cert_serial, reason, note, decided_by, decided_at, created_at, updated_at) "
+     "  SELECT id, kind, account_id, agency_id, state, letter_sha256, ktp_sha256, cert_serial, "
+     "  reason, note, decided_by, decided_at, created_at, updated_at FROM applications;"
+     "DROP TABLE applications;"
+     "ALTER TABLE applications_v5 RENAME TO applications;"
+     "CREATE INDEX applications_agency_state ON applications (agency_id, state);"
+     "CREATE INDEX applications_account ON applications (account_id);"
+
+     /* The registration authority's own copy of when each key's certificate expires. */
+     "ALTER TABLE subscriber_keys ADD COLUMN not_after BIGINT;"
+     "UPDATE subscriber_keys SET not_after = (SELECT c.not_after FROM certificates c "
+     "  WHERE c.serial = subscriber_keys.cert_serial);"
+     "CREATE INDEX subscriber_keys_not_after ON subscriber_keys (not_after);"
+
+     /* Issuance order, exact: "a person's newest certificate" must not depend on the second. */
+     "ALTER TABLE certificates ADD COLUMN seq BIGINT;"
+     "UPDATE certificates SET seq = (SELECT count(*) FROM certificates c2 WHERE "
+     "  c2.created_at < certificates.created_at OR (c2.created_at = certificates.created_at "
+     "  AND c2.serial <= certificates.serial));"
+     "CREATE UNIQUE INDEX certificates_seq ON certificates (seq);"
+     "CREATE INDEX certificates_account_seq ON certificates (account_id, seq);"
+     "CREATE INDEX tokens_account ON tokens (account_id, purpose);"},
 };
 
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

@@ -8,6 +8,7 @@
 #include "util/num.h"
 
 #include <string.h>
+#include <time.h>
 
 int num_parse_i64(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
 {
@@ -118,5 +119,64 @@ int num_parse_decimal_list(const char *s, char sep, double min, double max, doub
         out[k] = v;
         s = e != NULL ? e + 1 : s + len;
     }
+    return SERTEL_OK;
+}
+
+/* n digits at s as a number in [lo, hi]; -1 when not. */
+static int digits(const char *s, int n, int lo, int hi)
+{
+    int v = 0, i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v < lo || v > hi ? -1 : v;
+}
+
+int num_parse_time(const char *s, int64_t *out)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    struct tm tm;
+    int y, mo, d, h = 0, mi = 0, se = 0, off = 0;
+    size_t n = strlen(s), i = 10;
+
+    memset(&tm, 0, sizeof(tm));
+    if (n < 10 || s[4] != '-' || s[7] != '-' || (y = digits(s, 4, 1970, 9999)) < 0 ||
+        (mo = digits(s + 5, 2, 1, 12)) < 0 || (d = digits(s + 8, 2, 1, 31)) < 0 ||
+        d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+        return SERTEL_ERR_INVALID;
+    if (i < n && (s[i] == 'T' || s[i] == ' ')) {
+        if (n < i + 6 || s[i + 3] != ':' || (h = digits(s + i + 1, 2, 0, 23)) < 0 ||
+            (mi = digits(s + i + 4, 2, 0, 59)) < 0)
+            return SERTEL_ERR_INVALID;
+        i += 6;
+        if (i < n && s[i] == ':') {
+            if (n < i + 3 || (se = digits(s + i + 1, 2, 0, 59)) < 0)
+                return SERTEL_ERR_INVALID;
+            i += 3;
+        }
+    }
+    if (i < n && s[i] == 'Z') {
+        i++;
+    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+        int oh, om;
+        if (n < i + 6 || s[i + 3] != ':' || (oh = digits(s + i + 1, 2, 0, 14)) < 0 ||
+            (om = digits(s + i + 4, 2, 0, 59)) < 0)
+            return SERTEL_ERR_INVALID;
+        off = (oh * 60 + om) * 60 * (s[i] == '+' ? 1 : -1);
+        i += 6;
+    }
+    if (i != n)
+        return SERTEL_ERR_INVALID;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    *out = (int64_t)timegm(&tm) - off;
     return SERTEL_OK;
 }

@@ -51,4 +51,13 @@ int num_parse_decimalz(const char *s, double *out) SERTEL_WUR SERTEL_NONNULL(1, 
 int num_parse_decimal_list(const char *s, char sep, double min, double max, double *out,
                            size_t n) SERTEL_WUR SERTEL_NONNULL(1, 5);
 
+/*
+ * Parse a time written as ISO 8601 / RFC 3339: "YYYY-MM-DD",
+ * "YYYY-MM-DDTHH:MM", "YYYY-MM-DDTHH:MM:SS" ('T' or one space), followed
+ * by "Z", "+HH:MM" or "-HH:MM" (no zone: UTC), into Unix seconds. Fields
+ * out of range (month 13, 31 April, hour 24) and years outside 1970..9999
+ * are SERTEL_ERR_INVALID.
+ */
+int num_parse_time(const char *s, int64_t *out) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
 #endif

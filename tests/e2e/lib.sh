@@ -127,3 +127,45 @@ finish() {
     echo "$PASSES passed, $FAILS failed"
     [ "$FAILS" = 0 ]
 }
+
+# mail_in HOME ADDR: the newest mail in HOME's outbox addressed to ADDR.
+mail_in() {
+    grep -l "^To: $2" $(ls -r "$1"/outbox/*.eml 2>/dev/null) 2>/dev/null | head -1
+}
+# token_of MAILFILE: the first 64-hex-digit token in a mail.
+token_of() { grep -ho '^  [0-9a-f]\{64\}' "$1" | head -1 | tr -d ' '; }
+
+# fast_kdf HOME: the passphrase KDF at its documented minimum (19 MiB, 2 passes), for tests.
+fast_kdf() {
+    sed -i 's/^argon2_memory_kib = .*/argon2_memory_kib = 19456/; s/^argon2_passes = .*/argon2_passes = 2/' "$1/sertel.conf"
+}
+
+# new_owner HOME AGENCY_ID NAME NIK EMAIL PASSFILE: register, confirm, apply
+# (tests/data letter and e-KTP), approve as the local administrator, create
+# the passphrase (from PASSFILE). Prints the certificate's serial.
+new_owner() {
+    local h=$1 ag=$2 name=$3 nik=$4 email=$5 pf=$6 tok app
+    "$SERTEL" --home "$h" register --agency "$ag" --name "$name" --nik "$nik" --email "$email" \
+        --unit "Biro Umum" --position "Analis" >/dev/null || return 1
+    tok=$(token_of "$(mail_in "$h" "$email")")
+    "$SERTEL" --home "$h" email confirm --token "$tok" >/dev/null || return 1
+    app=$("$SERTEL" --home "$h" apply issuance --email "$email" --letter "$SERTEL_TEST_DATA/letter.pdf" \
+        --ktp "$SERTEL_TEST_DATA/ktp.jpg") || return 1
+    "$SERTEL" --home "$h" review approve "$app" >/dev/null || return 1
+    tok=$(token_of "$(mail_in "$h" "$email")")
+    "$SERTEL" --home "$h" passphrase create --token "$tok" --passphrase-file "$pf" |
+        sed -n 's/^certificate issued: \([0-9a-f]*\).*/\1/p'
+}
+
+# totp_now SECRET_BASE32 [OFFSET_STEPS]: the current RFC 6238 code (SHA-1, 6 digits).
+totp_now() {
+    python3 - "$1" "${2:-0}" <<'PY'
+import base64, hmac, hashlib, struct, sys, time
+s = sys.argv[1].upper(); s += "=" * (-len(s) % 8)
+key = base64.b32decode(s)
+c = int(time.time()) // 30 + int(sys.argv[2])
+h = hmac.new(key, struct.pack(">Q", c), hashlib.sha1).digest()
+o = h[-1] & 15
+print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 1000000))
+PY
+}

@@ -79,7 +79,7 @@ expect_grep "^WAITING_FOR_VERIFICATION$" "$T/out" "waiting"
 expect_exit 0 "other agency's verifier sees an empty queue" -- S review list --verifier verif@lain.go.id
 expect_no_grep "siti@contoh" "$T/out" "queue is per agency"
 expect_exit 2 "cross-agency approval refused" -- S review approve "$APP" --verifier verif@lain.go.id
-expect_grep "another agency" "$T/err" "cross-agency message"
+expect_grep "person's agency" "$T/err" "cross-agency message"
 expect_exit 2 "auditor may not decide" -- S review approve "$APP" --verifier audit@bssn.go.id
 expect_exit 2 "reject without a reason refused" -- S review reject "$APP" --verifier verif@contoh.go.id
 expect_exit 0 "return for revision" -- S review return "$APP" --verifier verif@contoh.go.id --reason "Surat belum ditandatangani"
@@ -114,7 +114,8 @@ expect_grep "O = Kementerian Contoh, OU = Biro Umum, CN = Siti Rahayu" "$T/subj"
 expect_grep "siti@contoh.go.id" "$T/subj" "official e-mail in SAN"
 
 # Signing authorization: passphrase + e-mailed one-time code.
-expect_exit 1 "authorize without the second factor" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
+expect_exit 2 "authorize without the second factor" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
+expect_grep "one-time code is required" "$T/err" "the missing code is named"
 expect_exit 0 "otp send" -- S otp send --email siti@contoh.go.id
 CODE=$(grep -ho 'elektronik: [0-9]\{8\}' "$(mail_to siti@contoh.go.id)" | grep -o '[0-9]\{8\}')
 expect_exit 0 "authorize with passphrase and code" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass" --otp "$CODE"
@@ -127,13 +128,15 @@ expect_exit 1 "wrong passphrase denied" -- S authorize --email siti@contoh.go.id
 [ "$(sed 's/nobody@contoh.go.id//' "$T/err.unknown")" = "$(cat "$T/err")" ] && pass "unknown account and wrong passphrase answer the same" || fail "different answers: $(cat "$T/err.unknown") / $(cat "$T/err")"
 for i in 2 3 4 5; do S authorize --email siti@contoh.go.id --passphrase-file "$T/wrong" >/dev/null 2>&1; done
 expect_exit 1 "locked after 5 wrong passphrases, even with the right one" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
-expect_grep "locked for" "$T/err" "temporary lock message"
+expect_grep "passphrase salah" "$T/err" "the lock answers as a wrong passphrase does"
+expect_grep "Penandatanganan dikunci selama 30 menit" "$(mail_to siti@contoh.go.id)" "the owner is mailed about the lock"
 # The 30 minutes pass (clock simulated in the database), five more wrong ones: locked for good.
 sqlite3 "$H/sertel.db" "UPDATE subscribers SET locked_until = 0"
 for i in 6 7 8 9 10; do S authorize --email siti@contoh.go.id --passphrase-file "$T/wrong" >/dev/null 2>&1; done
 sqlite3 "$H/sertel.db" "UPDATE subscribers SET locked_until = 0"
 expect_exit 1 "locked after 10 until a verifier unlocks" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
-expect_grep "verifier to unlock" "$T/err" "hard lock message"
+expect_grep "passphrase salah" "$T/err" "the hard lock answers as a wrong passphrase does"
+expect_grep "sampai dibuka oleh verifikator" "$(mail_to siti@contoh.go.id)" "the owner is mailed about the hard lock"
 expect_exit 2 "other agency's verifier may not unlock" -- S unlock --email siti@contoh.go.id --verifier verif@lain.go.id
 expect_exit 0 "verifier unlocks" -- S unlock --email siti@contoh.go.id --verifier verif@contoh.go.id
 expect_exit 0 "authorized again" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass"
@@ -181,7 +184,7 @@ pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-nik.pdf" >"$T/pdfsig.txt" 2>&1
 expect_grep "Common Name: Siti Rahayu" "$T/pdfsig.txt" "sign --nik: signed by Siti (pdfsig)"
 expect_exit 2 "sign --nik with an unknown NIK" -- S sign --nik 6271015201900099 --passphrase-file "$T/pass" \
     "$D/letter.pdf" "$T/nik-unknown.pdf"
-expect_grep "passphrase or the account is wrong" "$T/err" "unknown NIK: the same answer as a wrong passphrase"
+expect_grep "passphrase salah" "$T/err" "unknown NIK: the same answer as a wrong passphrase"
 expect_exit 2 "sign --nik with a malformed NIK" -- S sign --nik 12345 --passphrase-file "$T/pass" \
     "$D/letter.pdf" "$T/nik-bad.pdf"
 [ ! -e "$T/nik-unknown.pdf" ] && [ ! -e "$T/nik-bad.pdf" ] && pass "sign --nik refusals: no output" || fail "--nik refusal left output"
@@ -331,7 +334,7 @@ VREV=$(cat "$T/out")
 expect_exit 0 "status SUSPEND" -- S status --nik $NIK
 expect_grep "^SUSPEND$" "$T/out" "suspended at once"
 expect_exit 1 "no signing while suspended" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass2"
-expect_grep "SUSPEND" "$T/err" "suspension named"
+expect_grep "passphrase salah" "$T/err" "a suspended certificate answers as a wrong passphrase does"
 expect_exit 0 "verifier approves the revocation" -- S review approve "$VREV" --verifier verif@contoh.go.id
 expect_exit 0 "status REVOKE" -- S status --nik $NIK
 expect_grep "^REVOKE$" "$T/out" "revoked"

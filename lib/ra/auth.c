@@ -1,0 +1,562 @@
+/*
+ * auth.c - authenticating an owner before the owner's key is used: the
+ * passphrase, the second factor and the lockout (PP 71/2019 art. 63-64:
+ * two factors where the provider holds the key; RFC 4226 §7.3: limit
+ * failed attempts per account; RFC 6238 §5.2: a code is accepted once).
+ *
+ * Every attempt is accounted in two transactions around the slow key
+ * derivation:
+ *
+ *   reserve  BEGIN IMMEDIATE; a lock in force -> refused, not counted;
+ *            else failed_attempts + 1 (the attempt counts as failed until
+ *            it is settled), a lock starts when the count reaches
+ *            lockout_after (and every multiple of it) or lockout_hard_after;
+ *            COMMIT. Parallel attempts serialise here, so 20 guesses sent at
+ *            once count as 20 and the sixth already finds the lock.
+ *   derive   Argon2id and the decryption, outside any transaction.
+ *   settle   BEGIN IMMEDIATE; the status must be ISSUE, the second factor
+ *            right (its code consumed here: a code works once, whatever runs
+ *            in parallel); on success the counter returns to 0 (and a lock
+ *            this very attempt started is lifted); the outcome is audited;
+ *            the purpose's own change (enrolment) is made; COMMIT.
+ *
+ * Fail closed: when the reservation cannot be committed nothing is derived
+ * and the answer is SERTEL_ERR_BUSY; when the settlement cannot, the
+ * attempt stays counted, nothing is authorized, and the answer is the same
+ * SERTEL_ERR_BUSY for a right and a wrong passphrase.
+ *
+ * One answer for every refusal (DENIED_MSG), the same work for each: an
+ * unknown account or a locked one derives a key from the passphrase too.
+ */
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ra/nik.h"
+#include "ra/ra_int.h"
+#include "ra/totp.h"
+#include "util/hex.h"
+
+#define DENIED_MSG                                                                                 \
+    "not authorized: the passphrase or the one-time code is wrong, or the account cannot sign "    \
+    "now (passphrase salah); after repeated failures signing is locked - check your mail"
+#define BUSY_MSG "the attempt could not be recorded, so nothing was done: try again later"
+#define EMAIL_OTP_TTL 300
+
+typedef enum purpose {
+    PURPOSE_SIGN,   /* unlock the key to sign */
+    PURPOSE_ENROLL, /* enrol (or replace) the TOTP authenticator */
+} purpose;
+
+typedef enum factor { FACTOR_NONE, FACTOR_TOTP, FACTOR_EMAIL } factor;
+
+/* One attempt, from reservation to settlement. */
+typedef struct attempt {
+    int known;  /* the account exists as a registered person */
+    int locked; /* refused: a lock was in force (not counted) */
+    int counted;
+    int set_soft, set_hard; /* this attempt's reservation started a lock */
+    int64_t failed;         /* the count after the reservation */
+    ra_person p;
+    char serial[41]; /* the person's certificate */
+    ra_key_row key;
+} attempt;
+
+static void attempt_clear(attempt *a)
+{
+    ra_key_row_clear(&a->key);
+    sodium_memzero(a, sizeof(*a));
+}
+
+static int busy(sertel_err *err, const sertel_err *cause)
+{
+    (void)cause; /* the cause stays out of the answer; the caller's log has the store's own */
+    return sertel_err_set(err, SERTEL_ERR_BUSY, BUSY_MSG);
+}
+
+/* Mail the owner that signing is locked (best effort: the lock holds either way). */
+static void mail_lock(ra *r, const attempt *a)
+{
+    char body[1024];
+    sertel_err e = {0};
+
+    snprintf(body, sizeof(body),
+             "Yth. %s,\r\n\r\nPenandatanganan dikunci %s setelah %lld kali percobaan passphrase "
+             "atau kode yang salah. Jika bukan Anda yang mencoba, segera hubungi verifikator dan "
+             "ajukan pencabutan sertifikat.\r\n\r\nSigning with your certificate is locked %s "
+             "after %lld failed attempts. If it was not you, contact your verifier at once and "
+             "apply for revocation.\r\n",
+             a->p.name, a->set_hard ? "sampai dibuka oleh verifikator" : "selama 30 menit",
+             (long long)a->failed, a->set_hard ? "until your verifier unlocks it" : "for a while",
+             (long long)a->failed);
+    (void)ra_mail(r, a->p.email, "Penandatanganan dikunci - signing locked", body, &e);
+}
+
+/*
+ * Reserve the attempt (see the file comment). On SERTEL_OK the attempt is
+ * either counted (a->counted), refused for a lock (a->locked), or for an
+ * unknown account (!a->known); the caller derives a key in every case.
+ */
+static int reserve(ra *r, const ra_actor *by, ra_action act, const char *email, attempt *a,
+                   sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int64_t now = (int64_t)time(NULL), locked_until = 0, hard = 0, failed = 0;
+    ra_target t;
+    sertel_err e = {0};
+    int rc;
+
+    memset(a, 0, sizeof(*a));
+    rc = ra_person_by_email(r, email, &a->p, &e);
+    if (rc == SERTEL_ERR_NOTFOUND) {
+        /* The unknown-account path: same work, same answer; the name tried is audited. */
+        memset(&a->p, 0, sizeof(a->p));
+        snprintf(a->p.email, sizeof(a->p.email), "%s", email);
+        return SERTEL_OK;
+    }
+    if (rc != SERTEL_OK)
+        return busy(err, &e);
+    a->known = 1;
+    t.account_id = a->p.account_id;
+    t.agency_id = a->p.agency_id;
+    if ((rc = ra_policy_check(by, act, &t, err)) != SERTEL_OK)
+        return rc;
+    if (store_begin(r->st, &e) != SERTEL_OK)
+        return busy(err, &e);
+    rc = store_queryf(r->st, &s, &e,
+                      "SELECT failed_attempts, locked_until, hard_locked FROM subscribers WHERE "
+                      "account_id = ?",
+                      "i", a->p.account_id);
+    if (rc == SERTEL_OK && (rc = store_step(s, &e)) == STORE_ROW) {
+        failed = store_col_int64(s, 0);
+        locked_until = store_col_int64(s, 1);
+        hard = store_col_int64(s, 2);
+        rc = SERTEL_OK;
+    } else if (rc == STORE_DONE) {
+        rc = SERTEL_ERR_STORE;
+    }
+    store_finalize(s);
+    if (rc != SERTEL_OK) {
+        store_rollback(r->st);
+        return busy(err, &e);
+    }
+    if (hard || locked_until > now) {
+        store_rollback(r->st);
+        a->locked = 1;
+        return SERTEL_OK;
+    }
+    /* The key of the person's certificate, read before anything is counted. */
+    {
+        char status[16];
+        int64_t na;
+        if (ra_current_cert(r, a->p.account_id, a->serial, status, &na, &e) != SERTEL_OK ||
+            (a->serial[0] && ra_key_row_load(r, a->serial, &a->key, &e) != SERTEL_OK)) {
+            store_rollback(r->st);
+            return busy(err, &e);
+        }
+    }
+    a->failed = failed + 1;
+    a->set_hard = a->failed >= r->lock_hard;
+    a->set_soft = !a->set_hard && a->failed % r->lock_soft == 0;
+    rc =
+        store_execf(r->st, &e,
+                    "UPDATE subscribers SET failed_attempts = ?, locked_until = ?, hard_locked = ? "
+                    "WHERE account_id = ?",
+                    "iiii", a->failed, a->set_soft ? now + r->lock_seconds : locked_until,
+                    (int64_t)a->set_hard, a->p.account_id);
+    if (rc == SERTEL_OK && (a->set_soft || a->set_hard))
+        rc = ra_audit_json(r, a->p.email, AUDIT_SIGN_LOCKED, a->p.email,
+                           json_pack("{s:I, s:s}", "failed_in_a_row", (json_int_t)a->failed,
+                                     "until", a->set_hard ? "unlocked by a verifier" : "timeout"),
+                           &e);
+    if (rc != SERTEL_OK || ca_txn_commit(r->ca, &e) != SERTEL_OK) {
+        store_rollback(r->st);
+        return busy(err, &e);
+    }
+    a->counted = 1;
+    if (a->set_soft || a->set_hard)
+        mail_lock(r, a);
+    return SERTEL_OK;
+}
+
+/* Which second factor this attempt must show. */
+static factor factor_needed(ra *r, purpose pu, int has_totp)
+{
+    if (pu == PURPOSE_ENROLL)
+        return has_totp                                 ? FACTOR_TOTP
+               : strcmp(r->second_factor, "email") == 0 ? FACTOR_EMAIL
+                                                        : FACTOR_NONE;
+    if (strcmp(r->second_factor, "totp") == 0)
+        return FACTOR_TOTP;
+    if (strcmp(r->second_factor, "email") == 0)
+        return FACTOR_EMAIL;
+    return FACTOR_NONE;
+}
+
+/* Check and consume the second factor inside the settlement's transaction. 1 when right. */
+static int factor_ok(ra *r, const attempt *a, factor f, const char *otp, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    unsigned char secret[TOTP_SECRET_MAX];
+    size_t slen = 0;
+    int64_t last = 0;
+    uint64_t matched = 0;
+    int rc, ok = 0;
+
+    if (f == FACTOR_NONE)
+        return 1;
+    if (otp == NULL || otp[0] == '\0')
+        return 0;
+    if (f == FACTOR_EMAIL) {
+        char tok[2 * RA_TOKEN_BYTES + 1];
+        unsigned char md[32];
+        int64_t acct = 0;
+        sertel_err e = {0};
+        if (strlen(otp) != 8 || strspn(otp, "0123456789") != 8)
+            return 0;
+        /* The stored token is the hash of hex(SHA-256(account:code)) (ra_email_otp_send). */
+        snprintf(tok, sizeof(tok), "%lld:%s", (long long)a->p.account_id, otp);
+        EVP_Digest(tok, strlen(tok), md, NULL, EVP_sha256(), NULL);
+        hex_encode(md, sizeof(md), tok);
+        rc = ra_token_consume(r, "email_otp", tok, &acct, NULL, &e);
+        sodium_memzero(tok, sizeof(tok));
+        if (rc == SERTEL_ERR_DENIED)
+            return 0;
+        if (rc != SERTEL_OK) {
+            *err = e;
+            return -1;
+        }
+        return acct == a->p.account_id;
+    }
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT totp_secret, totp_last_step FROM subscribers WHERE account_id = ?",
+                      "i", a->p.account_id);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        const void *b = store_col_blob(s, 0, &slen);
+        if (b != NULL && slen >= TOTP_SECRET_MIN && slen <= sizeof(secret))
+            memcpy(secret, b, slen);
+        else
+            slen = 0;
+        last = store_col_int64(s, 1);
+        rc = SERTEL_OK;
+    }
+    store_finalize(s);
+    if (rc < 0)
+        return -1;
+    if (slen > 0 && totp_verify(secret, slen, otp, (uint64_t)time(NULL), 1, (uint64_t)last,
+                                &matched) == SERTEL_OK) {
+        /* Only one settlement can move the step past this code's. */
+        rc = store_execf(r->st, err,
+                         "UPDATE subscribers SET totp_last_step = ? WHERE account_id = ? AND "
+                         "totp_last_step < ?",
+                         "iii", (int64_t)matched, a->p.account_id, (int64_t)matched);
+        if (rc != SERTEL_OK)
+            ok = -1;
+        else
+            ok = store_changes(r->st) == 1;
+    }
+    sodium_memzero(secret, sizeof(secret));
+    return ok;
+}
+
+static int has_totp(ra *r, int64_t account, int *out, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc = store_queryf(r->st, &s, err,
+                          "SELECT totp_secret IS NOT NULL FROM subscribers WHERE account_id = ?",
+                          "i", account);
+
+    *out = 0;
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW)
+        *out = (int)store_col_int64(s, 0);
+    store_finalize(s);
+    return rc < 0 ? rc : SERTEL_OK;
+}
+
+/* What a settled enrolment writes: the new secret, audited, in the settlement's transaction. */
+static int enroll_in_txn(ra *r, const ra_actor *by, const attempt *a, const unsigned char *secret,
+                         size_t len, sertel_err *err)
+{
+    int rc = store_execf(r->st, err,
+                         "UPDATE subscribers SET totp_secret = ?, totp_last_step = 0 WHERE "
+                         "account_id = ?",
+                         "bi", secret, len, a->p.account_id);
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, AUDIT_TOTP_ENROLLED, a->p.email, a->p.email,
+                         json_pack("{s:s}", "factor", "totp"), err);
+    return rc;
+}
+
+/*
+ * Settle the attempt: decide the outcome with key (NULL: wrong passphrase,
+ * unknown or locked), record and audit it, and for a success make the
+ * purpose's change. *ok is 1 when authorized.
+ */
+static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *key, const char *otp,
+                  const unsigned char *new_secret, size_t new_len, int *ok, sertel_err *err)
+{
+    const char *why = "ok";
+    sertel_err e = {0};
+    ra_status st = RA_STATUS_NOT_REGISTERED;
+    int rc, f, ht = 0;
+
+    *ok = 0;
+    if (ca_txn_begin(r->ca, &e) != SERTEL_OK)
+        return busy(err, &e);
+    if (!a->known)
+        why = "unknown_account";
+    else if (a->locked)
+        why = "locked";
+    else if (key == NULL)
+        why = "wrong_passphrase";
+    rc = SERTEL_OK;
+    if (strcmp(why, "ok") == 0) {
+        /* Only ISSUE may sign or enrol: a suspended or revoked certificate may not. */
+        rc = ra_status_of_account(r, a->p.account_id, &st, &e);
+        if (rc == SERTEL_OK && st != RA_STATUS_ISSUE)
+            why = "status_not_issue";
+    }
+    if (rc == SERTEL_OK && strcmp(why, "ok") == 0 &&
+        (rc = has_totp(r, a->p.account_id, &ht, &e)) == SERTEL_OK) {
+        f = factor_ok(r, a, factor_needed(r, pu, ht), otp, &e);
+        if (f < 0)
+            rc = SERTEL_ERR_STORE;
+        else if (f == 0)
+            why = "wrong_second_factor";
+    }
+    if (rc == SERTEL_OK && strcmp(why, "ok") == 0) {
+        rc = store_execf(r->st, &e,
+                         "UPDATE subscribers SET failed_attempts = 0, locked_until = CASE WHEN ? "
+                         "THEN 0 ELSE locked_until END, hard_locked = CASE WHEN ? THEN 0 ELSE "
+                         "hard_locked END WHERE account_id = ?",
+                         "iii", (int64_t)a->set_soft, (int64_t)a->set_hard, a->p.account_id);
+        if (rc == SERTEL_OK && pu == PURPOSE_ENROLL)
+            rc = enroll_in_txn(r, by, a, new_secret, new_len, &e);
+    }
+    if (rc == SERTEL_OK) {
+        json_t *d =
+            json_pack("{s:s, s:s, s:s}", "result", strcmp(why, "ok") == 0 ? "authorized" : "denied",
+                      "why", why, "purpose", pu == PURPOSE_SIGN ? "sign" : "enroll");
+        if (d != NULL && a->counted && strcmp(why, "ok") != 0)
+            json_object_set_new(d, "failed_in_a_row", json_integer(a->failed));
+        rc = ra_audit_by(r, by, strcmp(why, "ok") == 0 ? AUDIT_SIGN_AUTHORIZED : AUDIT_SIGN_DENIED,
+                         a->p.email, a->known ? a->p.email : NULL, d, &e);
+    }
+    if (rc != SERTEL_OK || ca_txn_commit(r->ca, &e) != SERTEL_OK) {
+        ca_txn_rollback(r->ca);
+        return busy(err, &e);
+    }
+    if (strcmp(why, "ok") != 0)
+        return sertel_err_set(err, SERTEL_ERR_DENIED, DENIED_MSG);
+    *ok = 1;
+    return SERTEL_OK;
+}
+
+/*
+ * The whole attempt: reserve, derive, settle. On success for PURPOSE_SIGN
+ * *out receives the signer (key, certificate, chain).
+ */
+static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, const char *email,
+                        const char *passphrase, const char *otp, const unsigned char *new_secret,
+                        size_t new_len, ra_signer **out, sertel_err *err)
+{
+    attempt a;
+    EVP_PKEY *key = NULL;
+    ra_signer *sg = NULL;
+    sertel_err e = {0};
+    int rc, ok = 0;
+
+    if (out != NULL)
+        *out = NULL;
+    if (strlen(passphrase) > 1024)
+        return sertel_err_set(err, SERTEL_ERR_DENIED, DENIED_MSG);
+    rc = reserve(r, by, act, email, &a, err);
+    if (rc != SERTEL_OK)
+        goto out;
+    /* The same work in every case: a derivation from the passphrase. */
+    key = ra_key_unlock(r, a.counted && a.key.found ? &a.key : NULL, passphrase);
+    if (!a.counted) {
+        EVP_PKEY_free(key);
+        key = NULL;
+    }
+    rc = settle(r, by, &a, pu, key, otp, new_secret, new_len, &ok, err);
+    if (rc != SERTEL_OK || !ok || pu != PURPOSE_SIGN)
+        goto out;
+    sg = calloc(1, sizeof(*sg));
+    if (sg == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    sg->account_id = a.p.account_id;
+    if ((rc = ra_signer_chain(r, a.serial, sg, &e)) != SERTEL_OK) {
+        rc = busy(err, &e);
+        goto out;
+    }
+    sg->key = key;
+    key = NULL;
+    *out = sg;
+    sg = NULL;
+out:
+    EVP_PKEY_free(key);
+    ra_signer_free(sg);
+    attempt_clear(&a);
+    return rc;
+}
+
+int ra_sign_authorize(ra *r, const ra_actor *by, const char *owner, const char *passphrase,
+                      const char *otp, ra_signer **out, sertel_err *err)
+{
+    *out = NULL;
+    if (strcmp(r->second_factor, "off") != 0 && (otp == NULL || otp[0] == '\0'))
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "a one-time code is required (--otp): from your authenticator app "
+                              "(totp) or the mail sent by 'sertel otp send' (email)");
+    return authenticate(r, by, RA_ACT_SIGN, PURPOSE_SIGN, owner, passphrase, otp, NULL, 0, out,
+                        err);
+}
+
+int ra_sign_authorize_nik(ra *r, const ra_actor *by, const char *nik, const char *passphrase,
+                          const char *otp, ra_signer **out, sertel_err *err)
+{
+    char email[320] = "unknown NIK"; /* no account has it: the unknown-account path */
+    store_stmt *s = NULL;
+    int rc;
+
+    *out = NULL;
+    if ((rc = nik_check(nik, NULL, err)) != SERTEL_OK)
+        return rc;
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT a.email FROM subscribers b JOIN accounts a ON a.id = b.account_id "
+                      "WHERE b.nik = ?",
+                      "t", nik);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        snprintf(email, sizeof(email), "%s", store_col_text(s, 0));
+        rc = SERTEL_OK;
+    } else if (rc == STORE_DONE) {
+        rc = SERTEL_OK;
+    }
+    store_finalize(s);
+    if (rc != SERTEL_OK)
+        return rc;
+    /* An unknown NIK does the same work and gets the same answer as a wrong passphrase. */
+    return ra_sign_authorize(r, by, email, passphrase, otp, out, err);
+}
+
+int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *passphrase,
+                   const char *otp, char *uri_out, size_t cap, sertel_err *err)
+{
+    unsigned char secret[TOTP_SECRET_LEN];
+    char uri[TOTP_URI_MAX], issuer[TOTP_LABEL_MAX + 1];
+    int rc;
+
+    uri_out[0] = '\0';
+    rc = totp_generate_secret(secret, sizeof(secret));
+    if (rc != SERTEL_OK)
+        return sertel_err_set(err, rc, "cannot generate a TOTP secret");
+    /* The URI is built first: nothing is enrolled that could not be shown. */
+    snprintf(issuer, sizeof(issuer), "%s", r->totp_issuer);
+    rc = totp_uri(issuer, owner, secret, sizeof(secret), uri, sizeof(uri), err);
+    if (rc == SERTEL_OK && strlen(uri) >= cap)
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "the otpauth URI does not fit");
+    if (rc == SERTEL_OK)
+        rc = authenticate(r, by, RA_ACT_FACTOR_ENROLL, PURPOSE_ENROLL, owner, passphrase, otp,
+                          secret, sizeof(secret), NULL, err);
+    if (rc == SERTEL_OK)
+        memcpy(uri_out, uri, strlen(uri) + 1);
+    sodium_memzero(secret, sizeof(secret));
+    sodium_memzero(uri, sizeof(uri));
+    return rc;
+}
+
+/* A person for an act of by on them that needs no passphrase (reset, unlock). */
+static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner, ra_person *p,
+                     sertel_err *err)
+{
+    return ra_owner_for(r, by, act, owner, p, err);
+}
+
+int ra_totp_reset(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
+{
+    ra_person p;
+    int rc = staff_act(r, by, RA_ACT_FACTOR_RESET, owner, &p, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = ca_txn_begin(r->ca, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = store_execf(r->st, err,
+                     "UPDATE subscribers SET totp_secret = NULL, totp_last_step = 0 WHERE "
+                     "account_id = ?",
+                     "i", p.account_id);
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, AUDIT_TOTP_RESET, p.email, p.email,
+                         json_pack("{s:s}", "factor", "totp"), err);
+    return ra_commit_or_rollback(r, rc, err);
+}
+
+int ra_unlock(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
+{
+    ra_person p;
+    int rc = staff_act(r, by, RA_ACT_UNLOCK, owner, &p, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = ca_txn_begin(r->ca, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = store_execf(r->st, err,
+                     "UPDATE subscribers SET failed_attempts = 0, locked_until = 0, "
+                     "hard_locked = 0 WHERE account_id = ?",
+                     "i", p.account_id);
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, AUDIT_SIGN_UNLOCKED, p.email, p.email, json_object(), err);
+    return ra_commit_or_rollback(r, rc, err);
+}
+
+int ra_email_otp_send(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
+{
+    ra_person p;
+    char code[9], tok[2 * RA_TOKEN_BYTES + 1], hash[65], body[512];
+    unsigned char md[32];
+    int64_t now = (int64_t)time(NULL);
+    sertel_err e = {0};
+    int rc;
+
+    rc = ra_owner_for(r, by, RA_ACT_CODE_REQUEST, owner, &p, &e);
+    if (rc == SERTEL_ERR_NOTFOUND)
+        return SERTEL_OK; /* same answer for unknown accounts; nothing is sent */
+    if (rc != SERTEL_OK) {
+        *err = e;
+        return rc;
+    }
+    snprintf(code, sizeof(code), "%08u", randombytes_uniform(100000000u));
+    snprintf(tok, sizeof(tok), "%lld:%s", (long long)p.account_id, code);
+    EVP_Digest(tok, strlen(tok), md, NULL, EVP_sha256(), NULL);
+    hex_encode(md, sizeof(md), tok);
+    /* ra_token_consume hashes what it is given: store the hash of tok. */
+    EVP_Digest(tok, strlen(tok), md, NULL, EVP_sha256(), NULL);
+    hex_encode(md, sizeof(md), hash);
+    rc = ca_txn_begin(r->ca, err);
+    if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err,
+                         "INSERT INTO tokens (hash, purpose, account_id, expires_at, created_at) "
+                         "VALUES (?, 'email_otp', ?, ?, ?)",
+                         "tiii", hash, p.account_id, now + EMAIL_OTP_TTL, now);
+    snprintf(body, sizeof(body),
+             "Kode sekali pakai untuk tanda tangan elektronik: %s\r\nBerlaku 5 menit. Jangan "
+             "berikan kode ini kepada siapa pun.\r\n\r\nYour one-time signing code: %s (valid 5 "
+             "minutes).\r\n",
+             code, code);
+    if (rc == SERTEL_OK)
+        rc = ra_mail(r, p.email, "Kode tanda tangan elektronik", body, err);
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, AUDIT_OTP_SENT, p.email, p.email, json_object(), err);
+    rc = ra_commit_or_rollback(r, rc, err);
+    sodium_memzero(code, sizeof(code));
+    sodium_memzero(tok, sizeof(tok));
+    sodium_memzero(body, sizeof(body));
+    return rc;
+}
