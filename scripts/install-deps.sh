@@ -21,7 +21,7 @@ libqrencode-dev
 libpng-dev libjpeg62-turbo-dev libjpeg-turbo-progs
 libidn-dev
 libcmocka-dev
-poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl
+poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl xxd
 ghostscript
 "
 

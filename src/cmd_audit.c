@@ -1,51 +1,103 @@
 /*
- * cmd_audit.c - `sertel audit verify`.
+ * cmd_audit.c - `sertel audit verify`, `sertel audit head` and `sertel
+ * audit key`: check the audit log (also against a signed head kept
+ * elsewhere), print its signed head for external witnessing, and print the
+ * audit key's public key that checks such heads (lib/audit/audit.h has the
+ * format and the signed bytes).
  */
+#include <getopt.h>
+#include <openssl/pem.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ca/ca.h"
 #include "cli.h"
+#include "util/fs.h"
+
+/* A signed head is a few hundred bytes (RSA-4096: about 1.2 KiB). */
+#define WITNESS_MAX (64 * 1024)
 
 static const char usage[] =
-    "usage: sertel [--home DIR] audit verify\n"
+    "usage: sertel [--home DIR] audit verify [--against HEAD_FILE]\n"
+    "       sertel [--home DIR] audit head [--out FILE]\n"
+    "       sertel [--home DIR] audit key [--out FILE]\n"
     "\n"
-    "Recompute the audit log's hash chain, check every signed checkpoint with the\n"
-    "audit key, and compare with the signed head kept outside the database.\n"
-    "Names the first entry that was altered, removed, reordered or cut off.\n"
+    "verify  recompute the audit log's hash chain, check every signed checkpoint\n"
+    "        with the audit key, and compare with the signed head kept outside the\n"
+    "        database (audit.head; missing once the log has entries: tampered).\n"
+    "        Names the first entry that was altered, removed, reordered or cut off.\n"
+    "        --against HEAD_FILE (or - for stdin): also require that the log extends\n"
+    "        a head saved earlier with 'audit head': not shorter, the same entry at\n"
+    "        its seq, signed by this home's audit key.\n"
+    "head    print the current signed head (seq, hash, ts, signature) to keep off\n"
+    "        the machine; --out writes it to FILE (atomically)\n"
+    "key     print the audit key's public key (PEM), to check heads with openssl\n"
     "Exit status: 0 intact, 1 tampered, 2 error.\n";
 
-int cmd_audit(const cli_global *g, int argc, char **argv)
+/* Read a witnessed head from path ("-": stdin), at most WITNESS_MAX bytes. */
+static int read_witness(const char *path, unsigned char **out, size_t *len, sertel_err *err)
 {
-    ca_ctx *ca = NULL;
-    EVP_PKEY *pub = NULL;
-    audit_report rep;
-    sertel_err err = {0};
-    char head[4096];
-    const char *hf;
-    int rc;
+    unsigned char *buf;
+    size_t n = 0, got;
 
-    if (cli_wants_help(argc, argv)) {
-        fputs(usage, stdout);
+    *out = NULL;
+    *len = 0;
+    if (strcmp(path, "-") != 0)
+        return fs_read_file(path, WITNESS_MAX, out, len, err);
+    buf = malloc(WITNESS_MAX + 1);
+    if (buf == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    while (n <= WITNESS_MAX && (got = fread(buf + n, 1, WITNESS_MAX + 1 - n, stdin)) > 0)
+        n += got;
+    if (ferror(stdin) || n > WITNESS_MAX) {
+        free(buf);
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "the head on stdin is %s: give the output of 'sertel audit head'",
+                              ferror(stdin) ? "unreadable" : "too large");
+    }
+    *out = buf;
+    *len = n;
+    return SERTEL_OK;
+}
+
+/* stdout or, with path, an atomic replace of path. */
+static int emit(const char *path, const void *data, size_t len)
+{
+    sertel_err err = {0};
+
+    if (path == NULL) {
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+            return cli_usage_error("audit: cannot write to stdout");
         return EXIT_OK;
     }
-    if (argc != 2 || strcmp(argv[1], "verify") != 0) {
-        fputs(usage, stderr);
-        return EXIT_ERROR;
-    }
-    if (ca_open(g->home, CA_OPEN_READONLY, &ca, &err) != SERTEL_OK)
+    if (fs_write_atomic(path, data, len, 0644, &err) != SERTEL_OK)
         return cli_fail(&err);
-    if (ca_audit_public_key(ca, &pub, &err) != SERTEL_OK) {
-        rc = cli_fail(&err);
-        goto out;
+    return EXIT_OK;
+}
+
+static int do_verify(ca_ctx *ca, EVP_PKEY *pub, const char *against)
+{
+    audit_verify_opts o;
+    audit_report rep;
+    sertel_err err = {0};
+    unsigned char *witness = NULL;
+    size_t wlen = 0;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    o.head_path = ca_audit_head_path(ca);
+    if (against != NULL) {
+        if (read_witness(against, &witness, &wlen, &err) != SERTEL_OK) {
+            sertel_err_prefix(&err, "--against %s", against);
+            return cli_fail(&err);
+        }
+        o.witness = witness;
+        o.witness_len = wlen;
+        o.witness_name = strcmp(against, "-") == 0 ? "(stdin)" : against;
     }
-    hf = conf_get_default(ca_get0_conf(ca), "audit", "head_file", "audit.head");
-    if (hf[0] == '/')
-        snprintf(head, sizeof(head), "%s", hf);
-    else
-        snprintf(head, sizeof(head), "%s/%s", ca_get0_home(ca), hf);
     memset(&rep, 0, sizeof(rep));
-    rc = audit_verify(ca_get0_store(ca), pub, head, &rep, &err);
+    rc = audit_verify_ex(ca_get0_store(ca), pub, &o, &rep, &err);
     if (rc == SERTEL_OK) {
         printf("audit log intact: %lld entries, %lld signed checkpoints verified\n",
                (long long)rep.entries, (long long)rep.checkpoints);
@@ -60,6 +112,104 @@ int cmd_audit(const cli_global *g, int argc, char **argv)
     } else {
         rc = cli_fail(&err);
     }
+    free(witness);
+    return rc;
+}
+
+static int do_head(ca_ctx *ca, EVP_PKEY *pub, const char *out)
+{
+    sertel_err err = {0};
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    rc = audit_head_get(ca_get0_store(ca), pub, ca_audit_head_path(ca), &text, &len, &err);
+    if (rc == SERTEL_ERR_TAMPERED) {
+        fprintf(stderr, "sertel: %s\n", err.msg);
+        return EXIT_NEGATIVE;
+    }
+    if (rc != SERTEL_OK)
+        return cli_fail(&err);
+    rc = emit(out, text, len);
+    free(text);
+    return rc;
+}
+
+static int do_key(EVP_PKEY *pub, const char *out)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    BUF_MEM *bm = NULL;
+    int rc;
+
+    if (b == NULL || PEM_write_bio_PUBKEY(b, pub) != 1) {
+        BIO_free(b);
+        return cli_usage_error("audit key: cannot encode the public key");
+    }
+    BIO_get_mem_ptr(b, &bm);
+    rc = emit(out, bm->data, bm->length);
+    BIO_free(b);
+    return rc;
+}
+
+int cmd_audit(const cli_global *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"against", required_argument, NULL, 'a'},
+        {"out", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *sub, *against = NULL, *out = NULL;
+    ca_ctx *ca = NULL;
+    EVP_PKEY *pub = NULL;
+    sertel_err err = {0};
+    int c, rc;
+
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_ERROR;
+    }
+    sub = argv[1];
+    if (strcmp(sub, "verify") != 0 && strcmp(sub, "head") != 0 && strcmp(sub, "key") != 0) {
+        fputs(usage, stderr);
+        return cli_usage_error("audit: unknown subcommand '%s'", sub);
+    }
+    optind = 2;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            against = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        default:
+            return cli_usage_error("audit %s: unknown or incomplete option %s", sub,
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error("audit %s: unexpected argument '%s'", sub, argv[optind]);
+    if (against != NULL && strcmp(sub, "verify") != 0)
+        return cli_usage_error("audit %s: --against belongs to 'audit verify'", sub);
+    if (out != NULL && strcmp(sub, "verify") == 0)
+        return cli_usage_error("audit verify: --out belongs to 'audit head' and 'audit key'");
+    if (ca_open(g->home, CA_OPEN_READONLY, &ca, &err) != SERTEL_OK)
+        return cli_fail(&err);
+    if (ca_audit_public_key(ca, &pub, &err) != SERTEL_OK) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (strcmp(sub, "verify") == 0)
+        rc = do_verify(ca, pub, against);
+    else if (strcmp(sub, "head") == 0)
+        rc = do_head(ca, pub, out);
+    else
+        rc = do_key(pub, out);
 out:
     EVP_PKEY_free(pub);
     ca_close(ca);

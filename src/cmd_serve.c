@@ -8,6 +8,7 @@
  *   POST <base>/tsa               application/timestamp-query -> pki_tsa (RFC 3161 §3.4)
  *   GET  <base>/crl/issuing.crl, <base>/crl/root.crl          -> pki_crl
  *   GET  <base>/ca/{root,issuing}.{crt,pem}                   -> pki_ca_cert
+ *   GET  <base>/audit/head    the signed audit head, no-store -> pki_audit_head
  *   GET  /healthz, /metrics
  *
  * <base> is the path of the home's base URL ([ca] base_url, set by `sertel
@@ -51,6 +52,7 @@ static const char usage[] =
     "  POST /tsa                        time-stamping authority (RFC 3161)\n"
     "  GET  /crl/issuing.crl, /crl/root.crl\n"
     "  GET  /ca/root.crt, /ca/issuing.crt (DER), /ca/root.pem, /ca/issuing.pem\n"
+    "  GET  /audit/head                 the audit log's signed head (as `audit head`)\n"
     "  GET  /healthz, /metrics (Prometheus)\n"
     "under the path of the base URL given to `sertel init --base-url`.\n"
     "\n"
@@ -104,6 +106,7 @@ static void blob_to_response(pki_blob *b, http_response *resp)
     resp->expires = b->expires;
     resp->max_age = b->max_age;
     snprintf(resp->etag, sizeof(resp->etag), "%s", b->etag);
+    resp->no_store = b->no_store;
     b->data = NULL;
     b->len = 0;
 }
@@ -219,6 +222,18 @@ static int h_ca_cert(const http_request *req, http_response *resp, sertel_err *e
     return rc;
 }
 
+static int h_audit_head(const http_request *req, http_response *resp, sertel_err *err)
+{
+    endpoint *ep = req->arg;
+    pki_blob b = {0};
+    int rc = pki_audit_head(ep->p, &b, err);
+
+    if (rc == SERTEL_OK)
+        blob_to_response(&b, resp);
+    pki_blob_clear(&b);
+    return rc;
+}
+
 /* The services' counters for /metrics. */
 static void pki_metrics(void *arg, FILE *f)
 {
@@ -300,6 +315,7 @@ static size_t build_routes(serve_ctx *sc, http_route *r)
         {"GET", "/ca/root.crt", 0, NULL, 0, "ca_root_crt", h_ca_cert, "root", 1},
         {"GET", "/ca/issuing.pem", 0, NULL, 0, "ca_issuing_pem", h_ca_cert, "issuing", 0},
         {"GET", "/ca/root.pem", 0, NULL, 0, "ca_root_pem", h_ca_cert, "root", 0},
+        {"GET", "/audit/head", 0, NULL, 0, "audit_head", h_audit_head, NULL, 0},
     };
     size_t i, n = sizeof(table) / sizeof(table[0]);
 

@@ -25,6 +25,8 @@ static const char usage[] =
     "  cert show      print one certificate and its record\n"
     "  cert revoke    revoke or suspend a certificate (verifier or admin)\n"
     "  audit verify   check the audit log's hash chain and signed checkpoints\n"
+    "  audit head     print the audit log's signed head, to keep off the machine\n"
+    "  audit key      print the audit key's public key (checks heads with openssl)\n"
     "  crl            issue and write a CRL\n"
     "  timestamp      time-stamp a file (RFC 3161)\n"
     "  sign           sign a PDF (PAdES B-B to B-LTA) or any file (detached CAdES .p7s)\n"

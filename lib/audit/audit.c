@@ -18,12 +18,17 @@
  *
  * The head file mirrors the newest checkpoint outside the database:
  *   sertel-audit-head v1\n seq N\n hash HEX\n ts N\n signature HEX\n
+ * A missing head file while checkpoints exist stops signing: the next
+ * checkpoint would otherwise bless a log that may have been cut off.
  *
  * Verification streams entries and checkpoints together in one ordered
  * query (a single snapshot; memory does not grow with the log) and stops at
- * the first problem in sequence order. The head file is read before the
- * query starts, so a concurrent writer can only make the database newer
- * than the head, never older.
+ * the first problem in sequence order. Signed heads from outside the
+ * database (the head file, and a witnessed head kept elsewhere) are read
+ * before the query starts, so a concurrent writer can only make the
+ * database newer than them, never older; each is compared with its entry
+ * when the stream passes it, and one beyond the end of the log means the
+ * log was truncated.
  */
 #include "audit/audit.h"
 
@@ -60,6 +65,11 @@ struct audit {
     EVP_MD_CTX *mdctx;
     store_stmt *q_last;   /* newest entry */
     store_stmt *q_insert; /* new entry */
+    /* The newest entry before this handle's first append since its last
+     * checkpoint; -1 when it appended nothing since. 0 means every entry of
+     * the log was appended here: the only log that may be signed without a
+     * head file or a checkpoint before (a new one). */
+    int64_t base_seq;
 };
 
 /* A text column as bytes (embedded NULs included, so nothing hides behind one). */
@@ -374,6 +384,45 @@ static int head_load(const char *path, struct head *h, enum head_state *state, c
     return SERTEL_OK;
 }
 
+/* The head text of audit.h for (seq, hash, ts, sig); *out malloc'ed, NUL-terminated. */
+static int head_format(int64_t seq, const unsigned char hash[AUDIT_HASH_LEN], int64_t ts,
+                       const unsigned char *sig, size_t siglen, char **out, size_t *len,
+                       sertel_err *err)
+{
+    char hexhash[2 * AUDIT_HASH_LEN + 1];
+    char *hexsig = NULL, *text = NULL;
+    size_t cap;
+    int n, rc = SERTEL_OK;
+
+    *out = NULL;
+    *len = 0;
+    if (siglen == 0 || siglen > SIG_MAX)
+        return sertel_err_set(err, SERTEL_ERR_INTERNAL, "audit checkpoint signature of %zu bytes",
+                              siglen);
+    hexsig = malloc(2 * siglen + 1);
+    cap = 2 * siglen + 256;
+    text = malloc(cap);
+    if (hexsig == NULL || text == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    hex_encode(hash, AUDIT_HASH_LEN, hexhash);
+    hex_encode(sig, siglen, hexsig);
+    n = snprintf(text, cap, HEAD_MAGIC "\nseq %lld\nhash %s\nts %lld\nsignature %s\n",
+                 (long long)seq, hexhash, (long long)ts, hexsig);
+    if (n < 0 || (size_t)n >= cap) {
+        rc = sertel_err_set(err, SERTEL_ERR_INTERNAL, "formatting the audit head failed");
+        goto out;
+    }
+    *out = text;
+    *len = (size_t)n;
+    text = NULL;
+out:
+    free(hexsig);
+    free(text);
+    return rc;
+}
+
 /* ---- handle ----------------------------------------------------------- */
 
 int audit_open(store *st, EVP_PKEY *signer, const char *head_path, audit **out, sertel_err *err)
@@ -387,6 +436,7 @@ int audit_open(store *st, EVP_PKEY *signer, const char *head_path, audit **out, 
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     a->st = st;
     a->signer = signer;
+    a->base_seq = -1;
     if (head_path != NULL && (a->head_path = strdup(head_path)) == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto out;
@@ -490,6 +540,8 @@ int audit_append(audit *a, const char *actor, const char *event, const char *obj
     rc = read_last(a, &last, prev, &last_ts, &have, err);
     if (rc != SERTEL_OK)
         return rc;
+    if (a->base_seq < 0)
+        a->base_seq = last;
     next = last + 1;
     now = time(NULL);
     if (now == (time_t)-1)
@@ -645,8 +697,27 @@ static int check_extends(audit *a, int64_t last, const unsigned char last_hash[A
     if (h == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     rc = head_load(a->head_path, h, &hs, &why, err);
-    if (rc != SERTEL_OK || hs == HEAD_NONE)
+    if (rc != SERTEL_OK)
         goto out;
+    if (hs == HEAD_NONE) {
+        /* Only a new log, every entry appended here, has no head file yet. */
+        if (have)
+            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                                "refusing to sign the audit log: the head file %s is missing but "
+                                "the log has signed checkpoints (up to entry %lld), so it may have "
+                                "been cut off: check it with 'sertel audit verify --against' and a "
+                                "head kept elsewhere, then restore the file with 'sertel audit "
+                                "head --out %s'",
+                                a->head_path, (long long)cseq, a->head_path);
+        else if (a->base_seq != 0)
+            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                                "refusing to sign the audit log: it has entries (up to entry %lld) "
+                                "but neither a signed checkpoint nor the head file %s, so "
+                                "checkpoints and the head were removed: check the log with "
+                                "'sertel audit verify --against' and a head kept elsewhere",
+                                (long long)(a->base_seq > 0 ? a->base_seq : last), a->head_path);
+        goto out;
+    }
     if (hs == HEAD_MALFORMED) {
         rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
                             "refusing to sign the audit log: the head file %s is malformed (%s): "
@@ -693,8 +764,12 @@ int audit_checkpoint(audit *a, sertel_err *err)
     if (rc != SERTEL_OK || !have)
         return rc;
     rc = check_extends(a, seq, hash, &done, err);
-    if (rc != SERTEL_OK || done)
+    if (rc != SERTEL_OK)
         return rc;
+    if (done) {
+        a->base_seq = -1;
+        return SERTEL_OK;
+    }
     rc = cp_sign(a->signer, seq, hash, ts, &sig, &siglen, err);
     if (rc != SERTEL_OK)
         goto out;
@@ -713,6 +788,8 @@ int audit_checkpoint(audit *a, sertel_err *err)
         rc = store_run(q, err);
     if (rc != SERTEL_OK)
         sertel_err_prefix(err, "writing the audit checkpoint at entry %lld", (long long)seq);
+    else
+        a->base_seq = -1;
 out:
     store_finalize(q);
     free(sig);
@@ -722,12 +799,11 @@ out:
 int audit_write_head(audit *a, sertel_err *err)
 {
     unsigned char hash[AUDIT_HASH_LEN];
-    char hexhash[2 * AUDIT_HASH_LEN + 1];
     unsigned char *sig = NULL;
-    char *text = NULL, *hexsig = NULL;
-    size_t siglen = 0, cap;
+    char *text = NULL;
+    size_t siglen = 0, n = 0;
     int64_t seq = 0, ts = 0;
-    int rc, have = 0, n;
+    int rc, have = 0;
     enum head_state hs = HEAD_NONE;
     const char *why = "";
     struct head *old = NULL;
@@ -758,31 +834,132 @@ int audit_write_head(audit *a, sertel_err *err)
     }
     if (hs == HEAD_OK && old->seq >= seq)
         goto out; /* another writer already mirrored this or a newer checkpoint */
-    hexsig = malloc(2 * siglen + 1);
-    cap = 2 * siglen + 256;
-    text = malloc(cap);
-    if (hexsig == NULL || text == NULL) {
-        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    hex_encode(hash, sizeof(hash), hexhash);
-    hex_encode(sig, siglen, hexsig);
-    n = snprintf(text, cap, HEAD_MAGIC "\nseq %lld\nhash %s\nts %lld\nsignature %s\n",
-                 (long long)seq, hexhash, (long long)ts, hexsig);
-    if (n < 0 || (size_t)n >= cap) {
-        rc = sertel_err_set(err, SERTEL_ERR_INTERNAL, "formatting the audit head failed");
-        goto out;
-    }
-    rc = fs_write_atomic(a->head_path, text, (size_t)n, 0644, err);
+    rc = head_format(seq, hash, ts, sig, siglen, &text, &n, err);
+    if (rc == SERTEL_OK)
+        rc = fs_write_atomic(a->head_path, text, n, 0644, err);
 out:
     free(old);
     free(text);
-    free(hexsig);
+    free(sig);
+    return rc;
+}
+
+int audit_head_get(store *st, EVP_PKEY *pub, const char *head_path, char **out, size_t *len,
+                   sertel_err *err)
+{
+    unsigned char hash[AUDIT_HASH_LEN], ehash[AUDIT_HASH_LEN];
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    int64_t seq = 0, ts = 0, ets = 0;
+    int rc, have = 0, found = 0;
+    enum head_state hs = HEAD_NONE;
+    const char *why = "";
+    struct head *file = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    store_stmt *q = NULL;
+
+    *out = NULL;
+    *len = 0;
+    file = malloc(sizeof(*file));
+    ctx = EVP_MD_CTX_new();
+    if (file == NULL || ctx == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* The file before the store: a writer in between can only make the store newer. */
+    if (head_path != NULL) {
+        rc = head_load(head_path, file, &hs, &why, err);
+        if (rc != SERTEL_OK)
+            goto out;
+        if (hs == HEAD_MALFORMED) {
+            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                                "the audit head file %s is malformed (%s): verify the audit log",
+                                head_path, why);
+            goto out;
+        }
+    }
+    rc = newest_checkpoint(st, &seq, hash, &ts, &sig, &siglen, &have, err);
+    if (rc != SERTEL_OK)
+        goto out;
+    if (!have) {
+        if (hs == HEAD_OK)
+            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                                "the database has no signed audit checkpoint, but the head file %s "
+                                "covers entry %lld: the log was truncated; verify the audit log",
+                                head_path, (long long)file->seq);
+        else
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                                "the audit log has no signed checkpoint yet: nothing to show");
+        goto out;
+    }
+    if (!cp_verify(ctx, pub, seq, hash, ts, sig, siglen)) {
+        rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                            "the newest audit checkpoint (entry %lld) has a bad signature: verify "
+                            "the audit log",
+                            (long long)seq);
+        goto out;
+    }
+    /* Its entry must still be there, unchanged. */
+    rc = store_prepare(st, "SELECT hash, ts FROM audit_log WHERE seq = ?", &q, err);
+    if (rc == SERTEL_OK)
+        rc = store_bind_int64(q, 1, seq, err);
+    if (rc == SERTEL_OK)
+        rc = store_step(q, err);
+    if (rc < 0)
+        goto out;
+    found = rc == STORE_ROW && col_hash(q, 0, ehash) == 0 && !store_col_is_null(q, 1);
+    if (found)
+        ets = store_col_int64(q, 1);
+    store_finalize(q);
+    q = NULL;
+    if (!found || CRYPTO_memcmp(ehash, hash, AUDIT_HASH_LEN) != 0 || ets != ts) {
+        rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                            "entry %lld no longer matches the newest signed checkpoint (removed "
+                            "or altered): verify the audit log",
+                            (long long)seq);
+        goto out;
+    }
+    if (hs == HEAD_OK) {
+        if (file->seq > seq) {
+            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                                "the head file %s covers entry %lld but the database's newest "
+                                "checkpoint is at entry %lld: the log was truncated; verify the "
+                                "audit log",
+                                head_path, (long long)file->seq, (long long)seq);
+            goto out;
+        }
+        rc = entry_hash_at(st, file->seq, ehash, &found, err);
+        if (rc != SERTEL_OK)
+            goto out;
+        if (!found || CRYPTO_memcmp(ehash, file->hash, AUDIT_HASH_LEN) != 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                                "entry %lld no longer matches the head file %s: verify the audit "
+                                "log",
+                                (long long)file->seq, head_path);
+            goto out;
+        }
+    }
+    rc = head_format(seq, hash, ts, sig, siglen, out, len, err);
+out:
+    store_finalize(q);
+    EVP_MD_CTX_free(ctx);
+    free(file);
     free(sig);
     return rc;
 }
 
 /* ---- verification ------------------------------------------------------ */
+
+/* A signed head kept outside the database, compared with the log. */
+struct vhead {
+    const char *name; /* the file, for messages */
+    int witness;      /* 0: the home's head file, 1: a head kept elsewhere */
+    enum head_state state;
+    const char *why; /* HEAD_MALFORMED: what is wrong */
+    struct head h;
+    int done;    /* compared with its entry */
+    int cp_seen; /* its checkpoint is in the database */
+};
 
 struct verifier {
     audit_report *rep;
@@ -802,14 +979,10 @@ struct verifier {
     int64_t beyond_bad_seq; /* first damaged or badly signed, 0: none */
     char beyond_bad[200];
 
-    /* The head file. */
-    const char *head_path;
-    enum head_state hstate;
-    const char *hwhy;
-    struct head *head;
-    int head_done;    /* compared with its entry */
-    int head_cp_seen; /* its checkpoint is in the database */
-    char range[128];  /* scratch for rewritten() */
+    /* Signed heads from outside the database: [0] the head file, [1] a witness. */
+    struct vhead *heads;
+    size_t nheads;
+    char range[128]; /* scratch for rewritten() */
 };
 
 static int report(struct verifier *v, int64_t seq, const char *fmt, ...) SERTEL_PRINTF(3, 4);
@@ -829,7 +1002,7 @@ static int report(struct verifier *v, int64_t seq, const char *fmt, ...)
 /* "entries after entry A up to entry B": what a signed hash no longer matching may hide. */
 static const char *rewritten(struct verifier *v, int64_t upto)
 {
-    if (v->good_cp == 0)
+    if (v->good_cp == 0 || v->good_cp >= upto)
         snprintf(v->range, sizeof(v->range), "entries up to entry %lld", (long long)upto);
     else
         snprintf(v->range, sizeof(v->range),
@@ -838,31 +1011,49 @@ static const char *rewritten(struct verifier *v, int64_t upto)
     return v->range;
 }
 
-/* Compare the head file with its entry once every row up to its seq was seen. */
-static int check_head(struct verifier *v)
+/* 1 when hd holds a parsed head (signature good or not). */
+static int head_parsed(const struct vhead *hd)
 {
-    const struct head *h = v->head;
+    return hd->state == HEAD_OK || hd->state == HEAD_BADSIG;
+}
 
-    if (v->hstate != HEAD_OK && v->hstate != HEAD_BADSIG)
+/* Compare a signed head with its entry once every row up to its seq was seen. */
+static int check_head(struct verifier *v, struct vhead *hd)
+{
+    const struct head *h = &hd->h;
+
+    if (!head_parsed(hd))
         return SERTEL_OK;
-    if (v->head_done || h->seq > v->last_seq)
+    if (hd->done || h->seq > v->last_seq)
         return SERTEL_OK; /* not reached yet (or beyond the log: see finish) */
-    v->head_done = 1;
-    if (v->hstate == HEAD_BADSIG)
-        return report(v, h->seq, "the head file %s (entry %lld) has a bad signature", v->head_path,
+    hd->done = 1;
+    if (hd->state == HEAD_BADSIG && hd->witness)
+        return report(v, h->seq,
+                      "the witnessed head %s (entry %lld) has a bad signature: it was altered, or "
+                      "it was not made with this home's audit key",
+                      hd->name, (long long)h->seq);
+    if (hd->state == HEAD_BADSIG)
+        return report(v, h->seq, "the head file %s (entry %lld) has a bad signature", hd->name,
                       (long long)h->seq);
     if (h->seq != v->last_seq)
         return SERTEL_OK; /* cannot happen: entries are contiguous and checked in order */
-    if (CRYPTO_memcmp(h->hash, v->last_hash, AUDIT_HASH_LEN) != 0 || h->ts != v->last_ts)
+    if (CRYPTO_memcmp(h->hash, v->last_hash, AUDIT_HASH_LEN) != 0 || h->ts != v->last_ts) {
+        if (hd->witness)
+            return report(v, h->seq,
+                          "entry %lld differs from the witnessed head %s: the log diverged from "
+                          "what was witnessed (%s were rewritten, or the home was restored "
+                          "from another copy)",
+                          (long long)h->seq, hd->name, rewritten(v, h->seq));
         return report(v, h->seq,
                       "entry %lld does not match the signed head file %s: %s were altered and "
                       "their hashes recomputed",
-                      (long long)h->seq, v->head_path, rewritten(v, h->seq));
-    if (!v->head_cp_seen)
+                      (long long)h->seq, hd->name, rewritten(v, h->seq));
+    }
+    if (!hd->cp_seen)
         return report(v, h->seq,
-                      "the signed checkpoint at entry %lld (named by the head file %s) was "
+                      "the signed checkpoint at entry %lld (named by the %s %s) was "
                       "removed from the database",
-                      (long long)h->seq, v->head_path);
+                      (long long)h->seq, hd->witness ? "witnessed head" : "head file", hd->name);
     return SERTEL_OK;
 }
 
@@ -947,7 +1138,7 @@ static int check_cp(struct verifier *v, store_stmt *q)
 {
     unsigned char hash[AUDIT_HASH_LEN];
     const void *sig;
-    size_t siglen = 0;
+    size_t siglen = 0, i;
     int64_t seq, ts;
 
     if (store_col_is_null(q, 1) || store_col_int64(q, 1) < 1)
@@ -976,8 +1167,9 @@ static int check_cp(struct verifier *v, store_stmt *q)
                       "their hashes recomputed",
                       (long long)seq, rewritten(v, seq));
     v->good_cp = seq;
-    if ((v->hstate == HEAD_OK || v->hstate == HEAD_BADSIG) && v->head->seq == seq)
-        v->head_cp_seen = 1;
+    for (i = 0; i < v->nheads; i++)
+        if (head_parsed(&v->heads[i]) && v->heads[i].h.seq == seq)
+            v->heads[i].cp_seen = 1;
     return SERTEL_OK;
 }
 
@@ -987,15 +1179,21 @@ static int finish(struct verifier *v)
     int64_t from = v->last_seq + 1, upto = v->beyond_max;
     const char *by = "the signed checkpoint covers";
     char byhead[300];
+    struct vhead *hd;
+    size_t i;
     int rc;
 
-    rc = check_head(v);
-    if (rc != SERTEL_OK)
-        return rc;
-    if (v->hstate == HEAD_OK && !v->head_done && v->head->seq > upto) {
-        upto = v->head->seq;
-        snprintf(byhead, sizeof(byhead), "the signed head file %s covers", v->head_path);
-        by = byhead;
+    for (i = 0; i < v->nheads; i++)
+        if ((rc = check_head(v, &v->heads[i])) != SERTEL_OK)
+            return rc;
+    for (i = 0; i < v->nheads; i++) {
+        hd = &v->heads[i];
+        if (hd->state == HEAD_OK && !hd->done && hd->h.seq > upto) {
+            upto = hd->h.seq;
+            snprintf(byhead, sizeof(byhead), "the %s %s covers",
+                     hd->witness ? "witnessed head" : "signed head file", hd->name);
+            by = byhead;
+        }
     }
     if (upto > v->last_seq) {
         if (upto == from)
@@ -1008,11 +1206,28 @@ static int finish(struct verifier *v)
     if (v->beyond_bad_seq != 0)
         return report(v, v->beyond_bad_seq, "checkpoint at entry %lld %s",
                       (long long)v->beyond_bad_seq, v->beyond_bad);
-    if (v->hstate == HEAD_BADSIG && !v->head_done)
-        return report(v, v->head->seq, "the head file %s (entry %lld) has a bad signature",
-                      v->head_path, (long long)v->head->seq);
-    if (v->hstate == HEAD_MALFORMED)
-        return report(v, from, "the head file %s is malformed: %s", v->head_path, v->hwhy);
+    for (i = 0; i < v->nheads; i++) {
+        hd = &v->heads[i];
+        if (hd->state == HEAD_BADSIG && !hd->done) {
+            if (hd->witness)
+                return report(v, hd->h.seq,
+                              "the witnessed head %s (entry %lld) has a bad signature: it was "
+                              "altered, or it was not made with this home's audit key",
+                              hd->name, (long long)hd->h.seq);
+            return report(v, hd->h.seq, "the head file %s (entry %lld) has a bad signature",
+                          hd->name, (long long)hd->h.seq);
+        }
+        if (hd->state == HEAD_MALFORMED)
+            return report(v, from, "the head file %s is malformed: %s", hd->name, hd->why);
+    }
+    /* Only a log that was never signed has no head file. */
+    if (v->nheads > 0 && !v->heads[0].witness && v->heads[0].state == HEAD_NONE &&
+        (v->last_seq > 0 || v->rep->checkpoints > 0))
+        return report(v, from,
+                      "%s is missing: the log may have been cut off (it now ends at entry %lld); "
+                      "compare with a head kept elsewhere (sertel audit head) with 'sertel audit "
+                      "verify --against FILE'",
+                      v->heads[0].name, (long long)v->last_seq);
     return SERTEL_OK;
 }
 
@@ -1020,29 +1235,41 @@ static void summary(struct verifier *v)
 {
     audit_report *r = v->rep;
     int64_t open = v->last_seq - v->good_cp;
-    char pending[160] = "", headnote[300] = "";
+    char pending[160] = "", headnote[300] = "", witnote[300] = "";
+    size_t i;
 
     if (open > 0)
         snprintf(pending, sizeof(pending),
                  "; %lld entr%s (%lld..%lld) not yet covered by a signed checkpoint",
                  (long long)open, open == 1 ? "y" : "ies", (long long)(v->good_cp + 1),
                  (long long)v->last_seq);
-    if (v->head_path == NULL)
-        snprintf(headnote, sizeof(headnote), "; no head file checked");
-    else if (v->hstate == HEAD_NONE)
-        snprintf(headnote, sizeof(headnote), "; no head file at %s", v->head_path);
-    else
-        snprintf(headnote, sizeof(headnote), "; head file at entry %lld", (long long)v->head->seq);
-    snprintf(r->what, sizeof(r->what), "intact: %lld entr%s, %lld signed checkpoint%s%s%s",
-             (long long)r->entries, r->entries == 1 ? "y" : "ies", (long long)r->checkpoints,
-             r->checkpoints == 1 ? "" : "s", pending, headnote);
+    snprintf(headnote, sizeof(headnote), "; no head file checked");
+    for (i = 0; i < v->nheads; i++) {
+        const struct vhead *hd = &v->heads[i];
+        if (hd->witness)
+            snprintf(witnote, sizeof(witnote), "; extends the witnessed head %s (entry %lld)",
+                     hd->name, (long long)hd->h.seq);
+        else if (hd->state == HEAD_NONE)
+            snprintf(headnote, sizeof(headnote), "; no head file at %s (the log is empty)",
+                     hd->name);
+        else
+            snprintf(headnote, sizeof(headnote), "; head file at entry %lld", (long long)hd->h.seq);
+    }
+    /* A long path may cut the summary short; it is informational. */
+    if (snprintf(r->what, sizeof(r->what), "intact: %lld entr%s, %lld signed checkpoint%s%s%s%s",
+                 (long long)r->entries, r->entries == 1 ? "y" : "ies", (long long)r->checkpoints,
+                 r->checkpoints == 1 ? "" : "s", pending, headnote, witnote) < 0)
+        r->what[0] = '\0';
 }
 
-int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *rep,
-                 sertel_err *err)
+int audit_verify_ex(store *st, EVP_PKEY *pub, const audit_verify_opts *opts, audit_report *rep,
+                    sertel_err *err)
 {
     struct verifier v;
     store_stmt *q = NULL;
+    struct vhead *hd;
+    size_t i;
+    int64_t seq;
     int rc;
 
     memset(rep, 0, sizeof(*rep));
@@ -1050,14 +1277,11 @@ int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *
     v.rep = rep;
     v.err = err;
     v.pub = pub;
-    v.head_path = head_path;
-    v.hstate = HEAD_NONE;
-    v.hwhy = "";
     v.md = EVP_MD_fetch(NULL, "SHA256", NULL);
     v.hctx = EVP_MD_CTX_new();
     v.vctx = EVP_MD_CTX_new();
-    v.head = malloc(sizeof(*v.head));
-    if (v.md == NULL || v.hctx == NULL || v.vctx == NULL || v.head == NULL) {
+    v.heads = calloc(2, sizeof(*v.heads));
+    if (v.md == NULL || v.hctx == NULL || v.vctx == NULL || v.heads == NULL) {
         rc = sertel_err_openssl(err, SERTEL_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -1067,14 +1291,38 @@ int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *
                                 "EC or RSA public key of the audit key");
         goto out;
     }
-    /* The head file first: the database can then only be newer than it. */
-    if (head_path != NULL) {
-        rc = head_load(head_path, v.head, &v.hstate, &v.hwhy, err);
+    /* Heads from outside first: the database can then only be newer than they are. The
+     * head file, when checked, is heads[0] (finish() names it when it is missing). */
+    if (opts->head_path != NULL) {
+        hd = &v.heads[v.nheads++];
+        hd->name = opts->head_path;
+        hd->state = HEAD_NONE;
+        hd->why = "";
+        rc = head_load(opts->head_path, &hd->h, &hd->state, &hd->why, err);
         if (rc != SERTEL_OK)
             goto out;
-        if (v.hstate == HEAD_OK && !cp_verify(v.vctx, pub, v.head->seq, v.head->hash, v.head->ts,
-                                              v.head->sig, v.head->siglen))
-            v.hstate = HEAD_BADSIG;
+    }
+    if (opts->witness != NULL) {
+        hd = &v.heads[v.nheads++];
+        hd->witness = 1;
+        hd->name = opts->witness_name != NULL ? opts->witness_name : "(given)";
+        hd->why = "";
+        if (opts->witness_len > HEAD_FILE_MAX ||
+            head_parse(opts->witness, opts->witness_len, &hd->h, &hd->why) != 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                                "the witnessed head %s is not a signed audit head (%s): give a "
+                                "file written by 'sertel audit head'",
+                                hd->name,
+                                opts->witness_len > HEAD_FILE_MAX ? "it is too large" : hd->why);
+            goto out;
+        }
+        hd->state = HEAD_OK;
+    }
+    for (i = 0; i < v.nheads; i++) {
+        hd = &v.heads[i];
+        if (hd->state == HEAD_OK &&
+            !cp_verify(v.vctx, pub, hd->h.seq, hd->h.hash, hd->h.ts, hd->h.sig, hd->h.siglen))
+            hd->state = HEAD_BADSIG;
     }
     /* One ordered stream of both tables: an entry comes before its checkpoint. */
     rc = store_prepare(st,
@@ -1092,11 +1340,14 @@ int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *
             goto out;
         if (rc == STORE_DONE)
             break;
-        /* The head is due once a row past its entry (and that entry's checkpoint) comes. */
-        if ((v.hstate == HEAD_OK || v.hstate == HEAD_BADSIG) && !v.head_done &&
-            !store_col_is_null(q, 1) && store_col_int64(q, 1) > v.head->seq &&
-            (rc = check_head(&v)) != SERTEL_OK)
-            goto out;
+        /* A head is due once a row past its entry (and that entry's checkpoint) comes. */
+        seq = store_col_is_null(q, 1) ? 0 : store_col_int64(q, 1);
+        for (i = 0; i < v.nheads; i++) {
+            hd = &v.heads[i];
+            if (head_parsed(hd) && !hd->done && seq > hd->h.seq &&
+                (rc = check_head(&v, hd)) != SERTEL_OK)
+                goto out;
+        }
         rc = store_col_int64(q, 0) == 0 ? check_entry(&v, q) : check_cp(&v, q);
         if (rc != SERTEL_OK)
             goto out;
@@ -1106,9 +1357,19 @@ int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *
         summary(&v);
 out:
     store_finalize(q);
-    free(v.head);
+    free(v.heads);
     EVP_MD_CTX_free(v.hctx);
     EVP_MD_CTX_free(v.vctx);
     EVP_MD_free(v.md);
     return rc;
+}
+
+int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *rep,
+                 sertel_err *err)
+{
+    audit_verify_opts o;
+
+    memset(&o, 0, sizeof(o));
+    o.head_path = head_path;
+    return audit_verify_ex(st, pub, &o, rep, err);
 }

@@ -18,7 +18,24 @@
  * head is mirrored to a file outside the database (<home>/audit.head) after
  * commit. Truncating the log (removing the newest entries, with or without
  * their checkpoints) is then detected: the surviving chain no longer
- * reaches the signed head.
+ * reaches the signed head, and a missing head file (once the log has
+ * entries) is itself reported.
+ *
+ * The signed head (the head file's text, also what audit_head_get gives):
+ *
+ *   sertel-audit-head v1\n
+ *   seq N\n            decimal, the newest entry the checkpoint covers
+ *   hash HEX\n         64 lower-case hex digits: that entry's hash
+ *   ts N\n             decimal Unix seconds: that entry's time
+ *   signature HEX\n    lower-case hex of the audit key's signature
+ *
+ * The signature is ECDSA (DER) or RSA PKCS#1 v1.5 with SHA-256 over the 74
+ * bytes "sertel-audit-checkpoint-v1" || u64be(seq) || hash || u64be(ts), so
+ * `openssl dgst -sha256 -verify AUDIT-PUBLIC-KEY.pem -signature SIG MSG`
+ * checks it without sertel (docs/operations.md shows how). An attacker who
+ * truncates the log and its checkpoints can rewrite the head file from an
+ * older checkpoint without the key; a head kept off the machine
+ * (audit_verify_ex with a witness) still catches that.
  *
  * Callers append inside their own store transaction, call
  * audit_checkpoint() before store_commit(), and audit_write_head() after
@@ -65,11 +82,40 @@ int audit_append(audit *a, const char *actor, const char *event, const char *obj
                  const char *details, int64_t *seq, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3, 4);
 
-/* Sign the current head into audit_checkpoint (inside the transaction). */
+/*
+ * Sign the current head into audit_checkpoint (inside the transaction).
+ * Refused with SERTEL_ERR_TAMPERED when what was signed before is no longer
+ * part of the log (the newest checkpoint or the head file no longer match
+ * their entries, or cover more than the log has) and when the head file is
+ * missing although the log already has a signed checkpoint (the log may
+ * have been cut off: verify it against a head kept elsewhere and restore
+ * the file with audit_head_get). Nothing to do (SERTEL_OK) for an empty log.
+ */
 int audit_checkpoint(audit *a, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 
-/* After commit: mirror the newest signed checkpoint to head_path. */
+/*
+ * After commit: mirror the newest signed checkpoint to head_path (atomic
+ * replace, 0644). Never moves the file backwards; a malformed head file is
+ * kept as evidence (SERTEL_ERR_TAMPERED).
+ */
 int audit_write_head(audit *a, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/*
+ * The current signed head of the log in st, as text in the format above:
+ * the newest checkpoint, once its signature verifies with pub (the audit
+ * key's public key), entry seq is in the log with that hash and time, and
+ * the head file at head_path (NULL: not consulted; missing: fine) neither
+ * covers more than the store nor disagrees with it. The head file is read
+ * first, so a concurrent writer can only make the store newer.
+ *
+ * Returns SERTEL_OK with *out (malloc'ed, NUL-terminated, caller frees) and
+ * *len; SERTEL_ERR_NOTFOUND when the log has no signed checkpoint yet;
+ * SERTEL_ERR_TAMPERED (message says which check failed) when the head the
+ * store holds is not one to hand out; another code on error.
+ * Thread safety: as the store handle (one thread at a time).
+ */
+int audit_head_get(store *st, EVP_PKEY *pub, const char *head_path, char **out, size_t *len,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
 
 /* Result of a verification. */
 typedef struct audit_report {
@@ -79,13 +125,33 @@ typedef struct audit_report {
     char what[512];        /* "entry 17 was altered", ... */
 } audit_report;
 
+/* What audit_verify_ex compares the log with besides its own checkpoints. */
+typedef struct audit_verify_opts {
+    /* The home's head file; NULL: not checked. Once the log has an entry
+     * or a checkpoint, a missing head file is tampering. */
+    const char *head_path;
+    /* A signed head kept elsewhere (text from audit_head_get, e.g. a copy
+     * taken off the machine earlier); NULL: none. The log must extend it:
+     * its signature must verify with pub, the log must reach its seq, and
+     * the entry there must have its hash and time. */
+    const unsigned char *witness;
+    size_t witness_len;
+    const char *witness_name; /* how messages name it (its file); NULL: "(given)" */
+} audit_verify_opts;
+
 /*
  * Recompute the whole chain and every checkpoint signature with pub (the
- * audit key's public key) and compare with the head file (if head_path is
- * not NULL and exists). Returns SERTEL_OK when intact, SERTEL_ERR_TAMPERED
- * when not (report says which entry and how: altered, removed, reordered,
- * truncated), another code on error.
+ * audit key's public key), and compare with the head file and the witness
+ * of opts. Returns SERTEL_OK when intact, SERTEL_ERR_TAMPERED when not
+ * (report says which entry and how: altered, removed, reordered,
+ * truncated, diverged from the witness, head file missing),
+ * SERTEL_ERR_INVALID when the witness is not a signed head at all, another
+ * code on error. Reads only: works on a read-only store.
  */
+int audit_verify_ex(store *st, EVP_PKEY *pub, const audit_verify_opts *opts, audit_report *rep,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/* audit_verify_ex with the head file only (head_path may be NULL). */
 int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *rep,
                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 

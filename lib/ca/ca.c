@@ -203,6 +203,34 @@ static int audit_config(ca_ctx *ca, sertel_err *err)
     return rc;
 }
 
+/* Files older than this named like fs_write_atomic's temporaries are a crash's leftovers. */
+#define STALE_TEMP_AGE 60
+
+/*
+ * A writer opening the home clears what a crash between write and rename
+ * of fs_write_atomic left: "*.tmp-XXXXXX" in the home, in certs/, and
+ * "<head file>.tmp-XXXXXX" beside a head file kept elsewhere. Best effort:
+ * a leftover that cannot be removed harms nothing, so it does not stop
+ * the home from opening.
+ */
+static void remove_stale_temps(ca_ctx *ca)
+{
+    char dir[4096], name[4096], *slash;
+
+    (void)!fs_remove_stale_temps(ca->home, NULL, STALE_TEMP_AGE, NULL, NULL);
+    if (fs_path_join(dir, sizeof(dir), ca->home, "certs", NULL) == SERTEL_OK)
+        (void)!fs_remove_stale_temps(dir, NULL, STALE_TEMP_AGE, NULL, NULL);
+    slash = strrchr(ca->head_path, '/');
+    if (slash == NULL || (size_t)(slash - ca->head_path) >= sizeof(dir))
+        return;
+    memcpy(dir, ca->head_path, (size_t)(slash - ca->head_path));
+    dir[slash - ca->head_path] = '\0';
+    snprintf(name, sizeof(name), "%s", slash + 1);
+    if (dir[0] == '\0')
+        snprintf(dir, sizeof(dir), "/");
+    (void)!fs_remove_stale_temps(dir, name, STALE_TEMP_AGE, NULL, NULL);
+}
+
 int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err)
 {
     ca_ctx *ca = NULL;
@@ -265,6 +293,7 @@ int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err)
     if (rc != SERTEL_OK)
         goto fail;
     if (!(flags & CA_OPEN_READONLY)) {
+        remove_stale_temps(ca);
         rc = ca_open_keystore(home, ca->conf, &ca->ks, err);
         if (rc == SERTEL_OK)
             rc = ks_load(ca->ks, "issuing", &ca->issuing_key, err);
@@ -339,6 +368,11 @@ X509 *ca_get0_issuing_cert(ca_ctx *ca)
 audit *ca_get0_audit(ca_ctx *ca)
 {
     return ca->audit;
+}
+
+const char *ca_audit_head_path(const ca_ctx *ca)
+{
+    return ca->head_path;
 }
 
 int ca_audit_public_key(ca_ctx *ca, EVP_PKEY **out, sertel_err *err)

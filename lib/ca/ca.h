@@ -10,6 +10,9 @@
  *   private/master.key   key-encryption secret of the software keystore, 0600
  *   private/pkcs11.pin   the token PIN when keys are in a PKCS#11 token, 0600
  *   audit.head           the newest signed audit checkpoint (audit.h)
+ *
+ * Opening a home for writing removes temporary files ("*.tmp-XXXXXX") that
+ * a crash during an atomic replace left in it and in certs/.
  *   certs/NAME.pem       public copies of the CA certificates
  *
  * Issuance (ca_issue, ca_issue_batch) follows one order, always:
@@ -93,6 +96,8 @@ X509 *ca_get0_root_cert(ca_ctx *ca) SERTEL_NONNULL(1);
 X509 *ca_get0_issuing_cert(ca_ctx *ca) SERTEL_NONNULL(1);
 /* The audit log handle; NULL when opened read-only. */
 audit *ca_get0_audit(ca_ctx *ca) SERTEL_NONNULL(1);
+/* The path of the audit head file ([audit] head_file under the home); borrowed. */
+const char *ca_audit_head_path(const ca_ctx *ca) SERTEL_NONNULL(1);
 
 /*
  * Load one of the CA's own certificates by authority name ("root",

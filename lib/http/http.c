@@ -375,7 +375,9 @@ static enum MHD_Result queue(conn_ctx *cx, struct MHD_Connection *c, const http_
         r->body_free((void *)r->body); /* not handed to MHD */
     if (r->content_type[0] && r->status != 304)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-    if (r->max_age > 0) {
+    if (r->no_store) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    } else if (r->max_age > 0) {
         snprintf(v, sizeof(v), "max-age=%lld, public, no-transform, must-revalidate",
                  (long long)r->max_age);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, v);

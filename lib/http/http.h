@@ -65,6 +65,7 @@ typedef struct http_response {
     int64_t max_age;       /* > 0: "max-age=N, public, no-transform, must-revalidate";
                               0: "no-cache"; < 0: no Cache-Control header */
     char etag[72];         /* quoted ETag, "" for none; enables 304 on If-None-Match */
+    int no_store;          /* 1: "Cache-Control: no-store" (max_age is then ignored) */
 } http_response;
 
 /*

@@ -1,6 +1,7 @@
 /*
  * pki.c - the services context: opening, freshness (revocation epoch and
- * CRL half-life), CRLs and CA certificates for the repository.
+ * CRL half-life), CRLs and CA certificates for the repository, and the
+ * audit log's signed head for external witnesses.
  */
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -62,6 +63,8 @@ int pki_open(const char *home, pki **out, sertel_err *err)
         goto fail;
     snprintf(p->base_url, sizeof(p->base_url), "%s",
              conf_get_default(ca_get0_conf(p->ca), "ca", "base_url", CA_DEFAULT_BASE_URL));
+    if ((rc = ca_audit_public_key(p->ca, &p->audit_pub, err)) != SERTEL_OK)
+        goto fail;
     /* The epoch first: a re-key while the keys load is noticed by the next refresh. */
     if ((rc = ca_authority_epoch(p->ca, &p->auth_epoch, err)) != SERTEL_OK ||
         (rc = pki_ocsp_init(p, err)) != SERTEL_OK || (rc = pki_tsa_init(p, err)) != SERTEL_OK)
@@ -85,6 +88,7 @@ void pki_close(pki *p)
         return;
     pki_ocsp_free(p);
     pki_tsa_free(p);
+    EVP_PKEY_free(p->audit_pub);
     ca_close(p->ca);
     pthread_rwlock_destroy(&p->cache_lock);
     pthread_mutex_destroy(&p->lock);
@@ -253,4 +257,34 @@ void pki_get_stats(pki *p, pki_stats *s)
     s->tsa_rejected = atomic_load(&p->tsa_rejected);
     s->crl_this_update = atomic_load(&p->crl_this_update);
     s->crl_number = atomic_load(&p->crl_number);
+}
+
+int pki_audit_head(pki *p, pki_blob *out, sertel_err *err)
+{
+    static const char none[] = "no signed audit head yet\n";
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&p->lock);
+    rc = audit_head_get(ca_get0_store(p->ca), p->audit_pub, ca_audit_head_path(p->ca), &text, &len,
+                        err);
+    pthread_mutex_unlock(&p->lock);
+    if (rc == SERTEL_ERR_NOTFOUND) {
+        sertel_err_clear(err);
+        rc = pki_blob_set(out, (const unsigned char *)none, sizeof(none) - 1,
+                          "text/plain; charset=utf-8");
+        out->http_status = 404;
+    } else if (rc == SERTEL_OK) {
+        rc = pki_blob_set(out, (const unsigned char *)text, len, "text/plain; charset=utf-8");
+    } else {
+        sertel_err_prefix(err, "the audit head");
+        return rc;
+    }
+    free(text);
+    if (rc != SERTEL_OK)
+        return sertel_err_set(err, rc, "out of memory");
+    out->no_store = 1;
+    return SERTEL_OK;
 }

@@ -42,6 +42,7 @@ typedef struct pki_blob {
     int64_t expires;       /* Unix seconds, 0 when not cacheable */
     int64_t max_age;       /* seconds for Cache-Control: max-age, 0 = no-cache */
     char etag[72];         /* quoted strong ETag, "" when none */
+    int no_store;          /* 1: must not be cached at all (Cache-Control: no-store) */
 } pki_blob;
 
 void pki_blob_clear(pki_blob *b);
@@ -93,6 +94,16 @@ int pki_crl(pki *p, const char *issuer, pki_blob *out, sertel_err *err) SERTEL_W
 /* A CA certificate: name "root" or "issuing"; der 1 for DER, 0 for PEM. */
 int pki_ca_cert(pki *p, const char *name, int der, pki_blob *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 4);
+
+/*
+ * The audit log's current signed head (audit_head_get: the newest signed
+ * checkpoint, its signature and entry checked, as the text of `sertel audit
+ * head`), read from the database on each call so it is current as soon as
+ * a transaction commits. text/plain, no_store. A 404 blob when the log has
+ * no checkpoint yet; fails (the server answers 500) when the head does not
+ * check out (SERTEL_ERR_TAMPERED: run `sertel audit verify`).
+ */
+int pki_audit_head(pki *p, pki_blob *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
 void pki_get_stats(pki *p, pki_stats *out) SERTEL_NONNULL(1, 2);
 

@@ -29,6 +29,7 @@ typedef struct ocsp_entry {
 struct pki {
     ca_ctx *ca;           /* database and keys: only under lock */
     pthread_mutex_t lock; /* serialises database access and signing */
+    EVP_PKEY *audit_pub;  /* the audit key's public half (GET /audit/head) */
     char base_url[256];
     /* OCSP */
     X509 *ocsp_cert;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -248,6 +249,89 @@ static const struct store_ops sq_ops = {
     .rollback = sq_rollback,
 };
 
+/* "file:" URI of path with every byte outside [A-Za-z0-9/._~-] percent-encoded; malloc'ed. */
+static char *sq_file_uri(const char *path, const char *query)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    size_t n = strlen(path), i, o = 0;
+    char *u = malloc(3 * n + strlen(query) + 16);
+
+    if (u == NULL)
+        return NULL;
+    /* An absolute path gets an empty authority, so "//x" stays a path. */
+    memcpy(u, path[0] == '/' ? "file://" : "file:", path[0] == '/' ? 7 : 5);
+    o = path[0] == '/' ? 7 : 5;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '/' || c == '.' || c == '_' || c == '~' || c == '-') {
+            u[o++] = (char)c;
+        } else {
+            u[o++] = '%';
+            u[o++] = hexd[c >> 4];
+            u[o++] = hexd[c & 15];
+        }
+    }
+    u[o++] = '?';
+    memcpy(u + o, query, strlen(query) + 1);
+    return u;
+}
+
+/*
+ * A read-only connection to a WAL database needs <db>-wal and <db>-shm to
+ * exist or to be creatable. On a read-only disk or directory (a copy on
+ * read-only media, a read-only bind mount) where they are absent, reading
+ * fails. When the -wal file is absent or empty the main file holds every
+ * committed transaction, so it is reopened as immutable: SQLite then
+ * creates, locks and changes nothing. A -wal file with content holds
+ * transactions the main file lacks; reading without it would show an older
+ * database, so that case is refused with what to do.
+ */
+static int sq_readonly_probe(sq_store *s, const char *path, sertel_err *err)
+{
+    char wal[4096], *uri = NULL;
+    struct stat stb;
+    int rc, prim;
+
+    rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return SERTEL_OK;
+    rc = sqlite3_extended_errcode(s->db);
+    prim = rc & 0xff;
+    if (prim != SQLITE_CANTOPEN && prim != SQLITE_READONLY)
+        return sq_error(s->db, rc, err, "reading the database");
+    if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "the database path is too long");
+    if (stat(wal, &stb) == 0) {
+        if (stb.st_size > 0)
+            return sertel_err_set(err, SERTEL_ERR_IO,
+                                  "%s holds transactions that are not yet in the database file, "
+                                  "and SQLite cannot read them here without creating %s-shm (the "
+                                  "directory or disk is read-only): copy %s-shm along with it, or "
+                                  "work on a copy in a writable directory",
+                                  wal, path, path);
+    } else if (errno != ENOENT) {
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot inspect %s: %s", wal, strerror(errno));
+    }
+    uri = sq_file_uri(path, "mode=ro&immutable=1");
+    if (uri == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
+    rc = sqlite3_open_v2(uri, &s->db,
+                         SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE | SQLITE_OPEN_READONLY |
+                             SQLITE_OPEN_URI,
+                         NULL);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return sq_error(s->db, rc, err, "opening the database read-only");
+    sqlite3_extended_result_codes(s->db, 1);
+    rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sq_error(s->db, sqlite3_extended_errcode(s->db), err, "reading the database");
+    return SERTEL_OK;
+}
+
 int store_sqlite_open(const char *path, int flags, store **out, sertel_err *err)
 {
     sq_store *s = NULL;
@@ -281,6 +365,9 @@ int store_sqlite_open(const char *path, int flags, store **out, sertel_err *err)
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    /* Read-only: also on a read-only disk, without creating anything. */
+    if (s->base.readonly && sq_readonly_probe(s, path, err) != SERTEL_OK)
+        goto fail_ctx;
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     /* A read-only connection cannot switch journal mode; the file already has WAL. */
     if (!s->base.readonly && sq_exec(&s->base, "PRAGMA journal_mode = WAL", err) != SERTEL_OK)

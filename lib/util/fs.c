@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SECRET_MAX 4096
@@ -163,25 +165,96 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     if (fd < 0)
         return sertel_err_set(err, SERTEL_ERR_IO, "cannot create a file next to %s: %s", path,
                               strerror(errno));
+    /* Locked until renamed: fs_remove_stale_temps leaves a file in use alone. */
+    (void)flock(fd, LOCK_EX | LOCK_NB);
     if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
         goto fail;
     }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
     if (rename(tmp, path) != 0) {
         rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
         goto fail;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     }
     return fs_sync_dir(dir, err);
 fail:
     if (fd >= 0)
         close(fd);
     unlink(tmp);
+    return rc;
+}
+
+/* 1 when name is "<prefix>.tmp-XXXXXX" (any non-empty prefix when prefix is NULL). */
+static int is_temp_name(const char *name, const char *prefix)
+{
+    size_t n = strlen(name), i;
+    const char *t;
+
+    if (n < 12)
+        return 0;
+    t = name + n - 11;
+    if (memcmp(t, ".tmp-", 5) != 0)
+        return 0;
+    for (i = 5; i < 11; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return 0;
+    }
+    if (prefix == NULL)
+        return 1;
+    return (size_t)(t - name) == strlen(prefix) && memcmp(name, prefix, strlen(prefix)) == 0;
+}
+
+int fs_remove_stale_temps(const char *dir, const char *prefix, int64_t min_age, int *removed,
+                          sertel_err *err)
+{
+    DIR *d = NULL;
+    struct dirent *e;
+    struct stat st, fst;
+    int dfd, fd, rc = SERTEL_OK;
+    time_t now = time(NULL);
+
+    if (removed != NULL)
+        *removed = 0;
+    d = opendir(dir);
+    if (d == NULL) {
+        if (errno == ENOENT)
+            return SERTEL_OK;
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot read the directory %s: %s", dir,
+                              strerror(errno));
+    }
+    dfd = dirfd(d);
+    while ((errno = 0, e = readdir(d)) != NULL) {
+        if (!is_temp_name(e->d_name, prefix))
+            continue;
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue; /* gone already, or not something fs_write_atomic leaves */
+        if (now == (time_t)-1 || (int64_t)now - (int64_t)st.st_mtime < min_age)
+            continue; /* recent: perhaps a write in progress */
+        fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        /* A writer holds its lock until the rename; the same file still under that name. */
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &fst) == 0 && fst.st_ino == st.st_ino &&
+            fst.st_dev == st.st_dev) {
+            if (unlinkat(dfd, e->d_name, 0) == 0) {
+                if (removed != NULL)
+                    (*removed)++;
+            } else if (errno != ENOENT && rc == SERTEL_OK) {
+                rc = sertel_err_set(err, SERTEL_ERR_IO,
+                                    "cannot remove the stale temporary file %s/%s: %s", dir,
+                                    e->d_name, strerror(errno));
+            }
+        }
+        close(fd);
+    }
+    if (errno != 0 && rc == SERTEL_OK)
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot read the directory %s: %s", dir,
+                            strerror(errno));
+    closedir(d);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #define SERTEL_UTIL_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <openssl/evp.h>
@@ -28,10 +29,27 @@ int fs_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
 /*
  * Atomically replace path with data: write to "path.tmp-XXXXXX", fsync,
  * rename, fsync the directory. mode is applied to the new file. On failure
- * the old file (if any) is untouched and no temporary file remains.
+ * the old file (if any) is untouched and no temporary file remains; a
+ * crash can leave one, which fs_remove_stale_temps clears (the file is
+ * locked with flock until the rename, so a write in progress is not taken
+ * for debris).
  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/*
+ * Remove the temporary files fs_write_atomic leaves in dir when a process
+ * dies between creating and renaming one: regular files named
+ * "<prefix>.tmp-XXXXXX" (prefix NULL: any non-empty name before
+ * ".tmp-XXXXXX"), last modified at least min_age seconds ago and not locked
+ * (a write in progress holds a lock on its file until the rename). Symbolic
+ * links and other types are left alone; a missing dir is fine. *removed
+ * (if not NULL) receives how many were removed. Returns SERTEL_ERR_IO when
+ * the directory cannot be read or a file cannot be removed (the others
+ * are still tried).
+ */
+int fs_remove_stale_temps(const char *dir, const char *prefix, int64_t min_age, int *removed,
+                          sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 
 /*
  * Create path exclusively (O_CREAT|O_EXCL|O_NOFOLLOW) with the given mode,

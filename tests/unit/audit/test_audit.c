@@ -19,9 +19,16 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "store/store.h"
@@ -1061,6 +1068,570 @@ static void test_rsa_signer(void **state)
     fx_free(f);
 }
 
+/* ---- the head file missing ------------------------------------------ */
+
+static void test_missing_head_file(void **state)
+{
+    struct fx *f;
+
+    (void)state;
+    /* Intact log, head file deleted. */
+    f = fx_new(0);
+    assert_int_equal(unlink(f->head), 0);
+    expect_bad(f, f->head, LAST + 1, "audit.head is missing: the log may have been cut off");
+    expect_ok(f, NULL, LAST, TXNS); /* without a head file to compare with */
+    fx_free(f);
+
+    /* The hostile case: the log and its checkpoints truncated, the head file deleted. */
+    f = fx_new(0);
+    sql(f, "DELETE FROM audit_log WHERE seq > 17; DELETE FROM audit_checkpoint WHERE seq > 17");
+    assert_int_equal(unlink(f->head), 0);
+    expect_bad(f, f->head, 18,
+               "audit.head is missing: the log may have been cut off (it now ends "
+               "at entry 17)");
+    fx_free(f);
+
+    /* Even every checkpoint gone. */
+    f = fx_new(0);
+    sql(f, "DELETE FROM audit_log WHERE seq > 2; DELETE FROM audit_checkpoint");
+    assert_int_equal(unlink(f->head), 0);
+    expect_bad(f, f->head, 3, "audit.head is missing");
+    fx_free(f);
+}
+
+/* Begin, append one entry, try to checkpoint; returns audit_checkpoint's code (rolled back). */
+static int try_checkpoint(struct fx *f, sertel_err *err)
+{
+    int rc;
+
+    assert_int_equal(store_begin(f->st, err), SERTEL_OK);
+    assert_int_equal(audit_append(f->a, "s", "x.y", "o", NULL, NULL, err), SERTEL_OK);
+    rc = audit_checkpoint(f->a, err);
+    store_rollback(f->st);
+    return rc;
+}
+
+/* The current head as text; rc must be want. */
+static char *head_get(struct fx *f, EVP_PKEY *pub, const char *head_path, int want, size_t *len)
+{
+    sertel_err err = {0};
+    char *text = NULL;
+    size_t n = 0;
+    int rc = audit_head_get(f->st, pub, head_path, &text, &n, &err);
+
+    if (rc != want)
+        fail_msg("audit_head_get: rc %d, wanted %d: %s", rc, want, err.msg);
+    if (rc != SERTEL_OK) {
+        assert_null(text);
+        assert_true(strlen(err.msg) > 0);
+        return NULL;
+    }
+    assert_non_null(text);
+    assert_int_equal(strlen(text), n);
+    if (len != NULL)
+        *len = n;
+    return text;
+}
+
+static void test_checkpoint_refuses_missing_head(void **state)
+{
+    struct fx *f;
+    sertel_err err = {0};
+    char *text;
+    size_t len = 0;
+
+    (void)state;
+    /* Signed before, head file gone: the next signature would bless a cut-off log. */
+    f = fx_new(0);
+    assert_int_equal(unlink(f->head), 0);
+    assert_int_equal(try_checkpoint(f, &err), SERTEL_ERR_TAMPERED);
+    assert_non_null(strstr(err.msg, "audit.head is missing"));
+    assert_false(fs_exists(f->head));
+    /* The operator restores the head file (audit head --out): signing resumes. */
+    text = head_get(f, f->pub, f->head, SERTEL_OK, &len);
+    write_text(f->head, text, len);
+    free(text);
+    append_txn(f, 2, 1);
+    expect_ok(f, f->head, LAST + 2, TXNS + 1);
+    fx_free(f);
+
+    /* Truncated with its checkpoints, head file deleted. */
+    f = fx_new(0);
+    sql(f, "DELETE FROM audit_log WHERE seq > 17; DELETE FROM audit_checkpoint WHERE seq > 17");
+    assert_int_equal(unlink(f->head), 0);
+    assert_int_equal(try_checkpoint(f, &err), SERTEL_ERR_TAMPERED);
+    assert_int_equal(count(f, "SELECT count(*) FROM audit_checkpoint WHERE seq > 17"), 0);
+    fx_free(f);
+
+    /* Every checkpoint and the head file gone: the entries left were never signed here. */
+    f = fx_new(0);
+    sql(f, "DELETE FROM audit_log WHERE seq > 5; DELETE FROM audit_checkpoint");
+    assert_int_equal(unlink(f->head), 0);
+    assert_int_equal(try_checkpoint(f, &err), SERTEL_ERR_TAMPERED);
+    assert_non_null(strstr(err.msg, "up to entry 5"));
+    /* A fresh handle on that store is refused too. */
+    audit_close(f->a);
+    f->a = NULL;
+    assert_int_equal(audit_open(f->st, f->key, f->head, &f->a, &err), SERTEL_OK);
+    assert_int_equal(try_checkpoint(f, &err), SERTEL_ERR_TAMPERED);
+    fx_free(f);
+}
+
+/* ---- the signed head for witnesses ------------------------------------ */
+
+/* Change one hex digit of the head file's hash (its signature then no longer covers it). */
+static void flip_head_hash(const char *path)
+{
+    unsigned char *b = NULL;
+    size_t len = 0, i;
+    sertel_err err = {0};
+
+    assert_int_equal(fs_read_file(path, 1 << 20, &b, &len, &err), SERTEL_OK);
+    for (i = 0; i + 5 < len && memcmp(b + i, "hash ", 5) != 0; i++)
+        ;
+    assert_true(i + 5 < len);
+    b[i + 5] = b[i + 5] == 'a' ? 'b' : 'a';
+    assert_int_equal(fs_write_atomic(path, b, len, 0644, &err), SERTEL_OK);
+    free(b);
+}
+
+static void test_head_get(void **state)
+{
+    struct fx *f;
+    sertel_err err = {0};
+    EVP_PKEY *other;
+    char *text, *file;
+    size_t len = 0, flen = 0;
+    struct row r[1];
+    char hex[65], want[256];
+
+    (void)state;
+    f = fx_new(0);
+    /* The same bytes as the head file, in the format audit.h states. */
+    text = head_get(f, f->pub, f->head, SERTEL_OK, &len);
+    file = read_text(f->head, &flen);
+    assert_int_equal(len, flen);
+    assert_memory_equal(text, file, len);
+    assert_int_equal(read_rows(f, LAST, r, 1), 1);
+    hex_encode(r[0].hash, 32, hex);
+    snprintf(want, sizeof(want), "sertel-audit-head v1\nseq 20\nhash %s\nts %lld\nsignature ", hex,
+             (long long)r[0].ts);
+    assert_int_equal(strncmp(text, want, strlen(want)), 0);
+    free_rows(r, 1);
+    free(text);
+    free(file);
+    /* Without a head file to consult, and with none on disk: the store's head. */
+    free(head_get(f, f->pub, NULL, SERTEL_OK, NULL));
+    /* Current as soon as a transaction commits, before the head file follows. */
+    assert_int_equal(store_begin(f->st, &err), SERTEL_OK);
+    assert_int_equal(audit_append(f->a, "s", "x.y", "o", NULL, NULL, &err), SERTEL_OK);
+    assert_int_equal(audit_checkpoint(f->a, &err), SERTEL_OK);
+    assert_int_equal(store_commit(f->st, &err), SERTEL_OK);
+    text = head_get(f, f->pub, f->head, SERTEL_OK, NULL);
+    assert_non_null(strstr(text, "\nseq 21\n"));
+    free(text);
+    assert_int_equal(unlink(f->head), 0);
+    text = head_get(f, f->pub, f->head, SERTEL_OK, NULL);
+    assert_non_null(strstr(text, "\nseq 21\n"));
+    free(text);
+    /* Another key: the newest checkpoint does not verify. */
+    other = new_key(0);
+    head_get(f, other, f->head, SERTEL_ERR_TAMPERED, NULL);
+    EVP_PKEY_free(other);
+    fx_free(f);
+
+    /* The newest checkpoint's signature damaged. */
+    f = fx_new(0);
+    flip_blob(f, "audit_checkpoint", "signature", LAST);
+    head_get(f, f->pub, f->head, SERTEL_ERR_TAMPERED, NULL);
+    fx_free(f);
+
+    /* Its entry removed, or altered. */
+    f = fx_new(0);
+    sql(f, "DELETE FROM audit_log WHERE seq = 20");
+    head_get(f, f->pub, NULL, SERTEL_ERR_TAMPERED, NULL);
+    fx_free(f);
+    f = fx_new(0);
+    flip_blob(f, "audit_log", "hash", LAST);
+    head_get(f, f->pub, NULL, SERTEL_ERR_TAMPERED, NULL);
+    fx_free(f);
+
+    /* Truncated with its checkpoints: the head file covers more than the store. */
+    f = fx_new(0);
+    sql(f, "DELETE FROM audit_log WHERE seq > 17; DELETE FROM audit_checkpoint WHERE seq > 17");
+    head_get(f, f->pub, f->head, SERTEL_ERR_TAMPERED, NULL);
+    text = head_get(f, f->pub, NULL, SERTEL_OK, NULL); /* what an attacker can write */
+    assert_non_null(strstr(text, "\nseq 16\n"));
+    free(text);
+    fx_free(f);
+
+    /* The head file disagrees with its entry, or is malformed. */
+    f = fx_new(0);
+    flip_head_hash(f->head);
+    head_get(f, f->pub, f->head, SERTEL_ERR_TAMPERED, NULL);
+    write_str(f->head, "junk\n");
+    head_get(f, f->pub, f->head, SERTEL_ERR_TAMPERED, NULL);
+    fx_free(f);
+
+    /* Nothing signed yet. */
+    f = fx_new(0);
+    sql(f, "DELETE FROM audit_checkpoint; DELETE FROM audit_log");
+    assert_int_equal(unlink(f->head), 0);
+    head_get(f, f->pub, f->head, SERTEL_ERR_NOTFOUND, NULL);
+    fx_free(f);
+}
+
+/* The signature of a head, checked from the bytes audit.h states (not audit.c's code). */
+static void test_head_signature_independent(void **state)
+{
+    struct fx *f = fx_new(1);
+    unsigned char msg[26 + 8 + 32 + 8], hash[32], sig[1024];
+    char *text, line[2200];
+    long long seq = 0, ts = 0;
+    size_t hl = 0, sl = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const char *p;
+
+    (void)state;
+    text = head_get(f, f->pub, f->head, SERTEL_OK, NULL);
+    p = strstr(text, "\nseq ");
+    assert_int_equal(sscanf(p, "\nseq %lld", &seq), 1);
+    p = strstr(text, "\nts ");
+    assert_int_equal(sscanf(p, "\nts %lld", &ts), 1);
+    p = strstr(text, "\nhash ");
+    assert_int_equal(sscanf(p, "\nhash %64s", line), 1);
+    assert_int_equal(hex_decode(line, hash, sizeof(hash), &hl), SERTEL_OK);
+    p = strstr(text, "\nsignature ");
+    assert_int_equal(sscanf(p, "\nsignature %2100s", line), 1);
+    assert_int_equal(hex_decode(line, sig, sizeof(sig), &sl), SERTEL_OK);
+    memcpy(msg, "sertel-audit-checkpoint-v1", 26);
+    put_be(msg + 26, (uint64_t)seq, 8);
+    memcpy(msg + 34, hash, 32);
+    put_be(msg + 66, (uint64_t)ts, 8);
+    /* RSA: PKCS#1 v1.5 is OpenSSL's default padding, as with `openssl dgst -verify`. */
+    assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, f->pub), 1);
+    assert_int_equal(EVP_DigestVerify(ctx, sig, sl, msg, sizeof(msg)), 1);
+    msg[40] ^= 1;
+    assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, f->pub), 1);
+    assert_int_not_equal(EVP_DigestVerify(ctx, sig, sl, msg, sizeof(msg)), 1);
+    EVP_MD_CTX_free(ctx);
+    free(text);
+    fx_free(f);
+}
+
+/* verify_ex against a witnessed head; returns the code, fills rep. */
+static int verify_against(struct fx *f, const char *head_path, const char *w, size_t wlen,
+                          audit_report *rep, sertel_err *err)
+{
+    audit_verify_opts o;
+
+    memset(&o, 0, sizeof(o));
+    o.head_path = head_path;
+    o.witness = (const unsigned char *)w;
+    o.witness_len = wlen;
+    o.witness_name = "saved.head";
+    return audit_verify_ex(f->st, f->pub, &o, rep, err);
+}
+
+static void expect_against(struct fx *f, const char *head_path, const char *w, int64_t seq,
+                           const char *needle)
+{
+    audit_report rep;
+    sertel_err err = {0};
+    int rc = verify_against(f, head_path, w, strlen(w), &rep, &err);
+
+    if (seq == 0) {
+        if (rc != SERTEL_OK)
+            fail_msg("expected the log to extend the witness, got rc %d: %s", rc, rep.what);
+        if (strstr(rep.what, needle) == NULL)
+            fail_msg("expected '%s' in: %s", needle, rep.what);
+        return;
+    }
+    if (rc != SERTEL_ERR_TAMPERED || rep.first_bad_seq != seq || strstr(rep.what, needle) == NULL)
+        fail_msg("expected tampering at entry %lld / '%s', got rc %d at %lld: %s", (long long)seq,
+                 needle, rc, (long long)rep.first_bad_seq, rep.what);
+    assert_non_null(strstr(err.msg, "saved.head"));
+}
+
+/* Make the head file say what the store says (what an attacker can do without the key). */
+static void rewrite_head_file(struct fx *f)
+{
+    size_t len = 0;
+    char *text;
+
+    unlink(f->head);
+    text = head_get(f, f->pub, NULL, SERTEL_OK, &len);
+    write_text(f->head, text, len);
+    free(text);
+}
+
+static void test_verify_against(void **state)
+{
+    struct fx *f, *g;
+    char *w, *w2, *p;
+    size_t wlen = 0;
+    audit_report rep;
+    sertel_err err = {0};
+
+    (void)state;
+    /* The log extends a head saved earlier, and the saved head itself. */
+    f = fx_new(0);
+    w = head_get(f, f->pub, f->head, SERTEL_OK, &wlen);
+    expect_against(f, f->head, w, 0, "extends the witnessed head saved.head (entry 20)");
+    append_txn(f, 3, 1);
+    append_txn(f, 1, 0);
+    expect_against(f, f->head, w, 0, "extends the witnessed head saved.head (entry 20)");
+    expect_against(f, NULL, w, 0, "saved.head");
+
+    /* Truncated below the saved head, the head file rewritten to match: only the witness knows. */
+    sql(f, "DELETE FROM audit_log WHERE seq > 17; DELETE FROM audit_checkpoint WHERE seq > 17");
+    rewrite_head_file(f);
+    expect_ok(f, f->head, 17, 4);
+    expect_against(f, f->head, w, 18,
+                   "the log was truncated: entries 18..20 are missing (the witnessed head "
+                   "saved.head covers up to 20)");
+    /* Then a new history on top (the writer signs it: its own records agree)... */
+    append_txn(f, 3, 1);
+    expect_ok(f, f->head, 20, 5);
+    /* ...which diverges from what was witnessed at entry 20. */
+    expect_against(f, f->head, w, 20, "entry 20 differs from the witnessed head saved.head");
+    append_txn(f, 2, 1);
+    expect_against(f, f->head, w, 20, "the log diverged from what was witnessed");
+    fx_free(f);
+
+    /* Entries rewritten with recomputed hashes and every checkpoint replaced is the same. */
+    f = fx_new(0);
+    w2 = head_get(f, f->pub, f->head, SERTEL_OK, NULL);
+    sql(f, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 20");
+    recompute_from(f, 20);
+    sql(f, "DELETE FROM audit_checkpoint WHERE seq = 20");
+    rewrite_head_file(f); /* the head at 16: the store's newest checkpoint now */
+    expect_ok(f, f->head, 20, 4);
+    expect_against(f, f->head, w2, 20, "entry 20 differs from the witnessed head");
+    free(w2);
+    fx_free(f);
+
+    /* The witnessed checkpoint removed while its entry stays. */
+    f = fx_new(0);
+    free(w);
+    w = head_get(f, f->pub, f->head, SERTEL_OK, &wlen);
+    append_txn(f, 2, 1);
+    sql(f, "DELETE FROM audit_checkpoint WHERE seq = 20");
+    expect_against(f, NULL, w, 20, "named by the witnessed head saved.head");
+
+    /* Its signature altered: any byte of it. */
+    w2 = strdup(w);
+    p = strstr(w2, "signature ") + 20;
+    *p = *p == '0' ? '1' : '0';
+    expect_against(f, NULL, w2, 20, "the witnessed head saved.head (entry 20) has a bad signature");
+    free(w2);
+    /* Its seq changed (the signature no longer covers it): beyond the log, still bad. */
+    w2 = strdup(w);
+    p = strstr(w2, "\nseq 20\n");
+    memcpy(p, "\nseq 90\n", 8);
+    expect_against(f, NULL, w2, 90, "has a bad signature");
+    free(w2);
+    fx_free(f);
+
+    /* A head of another CA (another audit key). */
+    f = fx_new(0);
+    g = fx_new(0);
+    w2 = head_get(g, g->pub, g->head, SERTEL_OK, NULL);
+    expect_against(f, f->head, w2, 20, "not made with this home's audit key");
+    free(w2);
+    fx_free(g);
+
+    /* Not a head at all: an input error, not tampering. */
+    assert_int_equal(verify_against(f, f->head, "junk\n", 5, &rep, &err), SERTEL_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "saved.head is not a signed audit head"));
+    assert_int_equal(verify_against(f, f->head, "", 0, &rep, &err), SERTEL_ERR_INVALID);
+    w2 = malloc(100000);
+    memset(w2, 'a', 100000);
+    assert_int_equal(verify_against(f, f->head, w2, 100000, &rep, &err), SERTEL_ERR_INVALID);
+    free(w2);
+    w2 = malloc(wlen + 6);
+    memcpy(w2, w, wlen);
+    memcpy(w2 + wlen, "extra\n", 6);
+    assert_int_equal(verify_against(f, f->head, w2, wlen + 6, &rep, &err), SERTEL_ERR_INVALID);
+    free(w2);
+    free(w);
+    fx_free(f);
+}
+
+/* ---- verification on a read-only disk ----------------------------------- */
+
+static void copy_file(const char *from, const char *to)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    sertel_err err = {0};
+
+    assert_int_equal(fs_read_file(from, 64 << 20, &buf, &len, &err), SERTEL_OK);
+    write_text(to, (const char *)buf, len);
+    free(buf);
+}
+
+/*
+ * In a child: make dir read-only (a read-only bind mount in a private
+ * mount namespace when root, whom permission bits do not stop; the
+ * permission bits otherwise), then open the store read-only and verify.
+ * Returns what the child reports: "skip: why", or "rc N entries M: message".
+ */
+static void verify_readonly_child(const char *dir, char *out, size_t cap)
+{
+    int fds[2], status = 0;
+    pid_t pid;
+    ssize_t n;
+    size_t got = 0;
+
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char msg[1400];
+        store *st = NULL;
+        audit_report rep;
+        sertel_err err = {0};
+        unsigned char *der = NULL;
+        EVP_PKEY *pub = NULL;
+        const unsigned char *pp;
+        size_t dlen = 0;
+        int rc;
+
+        close(fds[0]);
+        /* The public key travels as DER through a file next to the directory. */
+        if (fs_read_file(tu_path(dir, "../pub.der"), 4096, &der, &dlen, &err) != SERTEL_OK)
+            _exit(3);
+        pp = der;
+        pub = d2i_PUBKEY(NULL, &pp, (long)dlen);
+        if (geteuid() == 0) {
+            if (unshare(CLONE_NEWNS) != 0 ||
+                mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+                mount(dir, dir, NULL, MS_BIND, NULL) != 0 ||
+                mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) {
+                snprintf(msg, sizeof(msg), "skip: no read-only bind mount here (%s)",
+                         strerror(errno));
+                if (write(fds[1], msg, strlen(msg)) < 0)
+                    _exit(4);
+                _exit(0);
+            }
+        } else if (chmod(dir, 0555) != 0) {
+            _exit(5);
+        }
+        rc = store_open(tu_path(dir, "sertel.db"), STORE_OPEN_READONLY, &st, &err);
+        memset(&rep, 0, sizeof(rep));
+        if (rc == SERTEL_OK)
+            rc = audit_verify(st, pub, tu_path(dir, "audit.head"), &rep, &err);
+        store_close(st);
+        snprintf(msg, sizeof(msg), "rc %d entries %lld: %s", rc, (long long)rep.entries,
+                 rc == SERTEL_OK ? rep.what : err.msg);
+        if (write(fds[1], msg, strlen(msg)) < 0)
+            _exit(4);
+        EVP_PKEY_free(pub);
+        free(der);
+        _exit(0);
+    }
+    close(fds[1]);
+    while (got + 1 < cap && (n = read(fds[0], out + got, cap - 1 - got)) > 0)
+        got += (size_t)n;
+    out[got] = '\0';
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("the read-only child failed (status %d): %s", status, out);
+    if (geteuid() != 0)
+        assert_int_equal(chmod(dir, 0755), 0);
+}
+
+/* Names in dir, sorted, as one string. */
+static void listing(const char *dir, char *out, size_t cap)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort), i;
+
+    assert_true(n >= 0);
+    out[0] = '\0';
+    for (i = 0; i < n; i++) {
+        strncat(out, names[i]->d_name, cap - strlen(out) - 2);
+        strncat(out, " ", cap - strlen(out) - 1);
+        free(names[i]);
+    }
+    free(names);
+}
+
+static void test_verify_readonly_disk(void **state)
+{
+    struct fx *f = fx_new(0);
+    char *parent = tu_mkdtemp(), copy[4096], res[1500], before[1024], after[1024];
+    unsigned char *der = NULL;
+    int dlen;
+    struct stat st;
+
+    (void)state;
+    dlen = i2d_PUBKEY(f->pub, &der);
+    assert_true(dlen > 0);
+    write_text(tu_path(parent, "pub.der"), (const char *)der, (size_t)dlen);
+    OPENSSL_free(der);
+    snprintf(copy, sizeof(copy), "%s/ro", parent);
+    assert_int_equal(mkdir(copy, 0755), 0);
+
+    /* A copy of a home in use: the log is in sertel.db-wal, the index in -shm. */
+    append_txn(f, 2, 1);
+    assert_int_equal(stat(tu_path(f->dir, "sertel.db-wal"), &st), 0);
+    assert_true(st.st_size > 0);
+    copy_file(tu_path(f->dir, "sertel.db"), tu_path(copy, "sertel.db"));
+    copy_file(tu_path(f->dir, "sertel.db-wal"), tu_path(copy, "sertel.db-wal"));
+    copy_file(tu_path(f->dir, "sertel.db-shm"), tu_path(copy, "sertel.db-shm"));
+    copy_file(f->head, tu_path(copy, "audit.head"));
+    listing(copy, before, sizeof(before));
+    verify_readonly_child(copy, res, sizeof(res));
+    if (strncmp(res, "skip:", 5) == 0) {
+        fx_free(f);
+        tu_rmtree(parent);
+        skip();
+    }
+    if (strncmp(res, "rc 0 entries 22:", 16) != 0)
+        fail_msg("wal + shm: %s", res);
+    listing(copy, after, sizeof(after));
+    assert_string_equal(before, after);
+
+    /* The -wal file without its -shm: the main file alone would be older. Refused, saying why. */
+    assert_int_equal(unlink(tu_path(copy, "sertel.db-shm")), 0);
+    verify_readonly_child(copy, res, sizeof(res));
+    if (strncmp(res, "rc -3 ", 6) != 0 || strstr(res, "sertel.db-wal holds transactions") == NULL)
+        fail_msg("wal without shm: %s", res);
+
+    /* A home closed cleanly: sertel.db alone (no -wal, no -shm to create). */
+    audit_close(f->a);
+    f->a = NULL;
+    store_close(f->st);
+    f->st = NULL;
+    assert_false(fs_exists(tu_path(f->dir, "sertel.db-wal")));
+    unlink(tu_path(copy, "sertel.db-wal"));
+    copy_file(tu_path(f->dir, "sertel.db"), tu_path(copy, "sertel.db"));
+    listing(copy, before, sizeof(before));
+    verify_readonly_child(copy, res, sizeof(res));
+    if (strncmp(res, "rc 0 entries 22:", 16) != 0)
+        fail_msg("database only: %s", res);
+    listing(copy, after, sizeof(after));
+    assert_string_equal(before, after);
+
+    /* An empty -wal left beside it (no -shm): the main file is complete. */
+    write_text(tu_path(copy, "sertel.db-wal"), "", 0);
+    verify_readonly_child(copy, res, sizeof(res));
+    if (strncmp(res, "rc 0 entries 22:", 16) != 0)
+        fail_msg("empty wal: %s", res);
+
+    /* Tampering is still found read-only: the head file gone. */
+    unlink(tu_path(copy, "sertel.db-wal"));
+    unlink(tu_path(copy, "audit.head"));
+    verify_readonly_child(copy, res, sizeof(res));
+    if (strncmp(res, "rc -9 ", 6) != 0 || strstr(res, "audit.head is missing") == NULL)
+        fail_msg("missing head: %s", res);
+    fx_free(f);
+    tu_rmtree(parent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1082,6 +1653,12 @@ int main(void)
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_checkpoint_refuses_forged_history),
         cmocka_unit_test(test_rsa_signer),
+        cmocka_unit_test(test_missing_head_file),
+        cmocka_unit_test(test_checkpoint_refuses_missing_head),
+        cmocka_unit_test(test_head_get),
+        cmocka_unit_test(test_head_signature_independent),
+        cmocka_unit_test(test_verify_against),
+        cmocka_unit_test(test_verify_readonly_disk),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
