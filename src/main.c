@@ -25,7 +25,7 @@ static const char usage[] =
     "  cert show      print one certificate and its record\n"
     "  cert revoke    revoke or suspend a certificate (verifier or admin)\n"
     "  audit verify   check the audit log's hash chain and signed checkpoints\n"
-    "  crl            issue and write a CRL\n"
+    "  crl            issue and write a CRL (--root: the root ceremony)\n"
     "  timestamp      time-stamp a file (RFC 3161)\n"
     "  sign           sign a PDF (PAdES B-B to B-LTA) or any file (detached CAdES .p7s)\n"
     "  verify         validate the signatures of a PDF or a detached .p7s (ETSI TS 119 102-1)\n"
