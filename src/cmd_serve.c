@@ -347,9 +347,14 @@ static FILE *open_access_log(const char *path)
 
     if (strcmp(path, "-") == 0)
         return stderr;
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+    /* Appended to, never replaced; a FIFO or device is written into; never through a link. */
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
     if (fd < 0) {
-        cli_usage_error("serve: cannot open the access log %s: %s", path, strerror(errno));
+        if (errno == ELOOP)
+            cli_usage_error("serve: the access log %s is a symbolic link: give the real path",
+                            path);
+        else
+            cli_usage_error("serve: cannot open the access log %s: %s", path, strerror(errno));
         return NULL;
     }
     f = fdopen(fd, "a");

@@ -13,7 +13,8 @@
 #   target unchanged;
 #   a directory: refused with "is a directory", left empty.
 # Intermediate files of B-LTA go to $TMPDIR when the output is not a file,
-# never next to a device, and none remain.
+# never next to a device, and none remain. serve's access log (appended to)
+# is not opened through a link either.
 . "$(dirname "$0")/lib.sh"
 D=${SERTEL_TEST_DATA:?}
 for tool in qpdf openssl; do
@@ -124,6 +125,12 @@ for k in pdf lta p7s crl rootcrl ts; do
     n=$(find "$T" -maxdepth 1 -name '*.tmp-*' | wc -l)
     [ "$n" = 0 ] && pass "$k: no temporary files left" || fail "$k: temporary files left: $(find "$T" -maxdepth 1 -name '*.tmp-*')"
 done
+
+# serve's access log is appended to, never through a link.
+expect_exit 2 "serve --access-log through a symbolic link refused" -- \
+    "$SERTEL" --home "$H" serve --listen 127.0.0.1:0 --access-log "$T/link-ts"
+expect_grep "access log .*link-ts is a symbolic link: give the real path" "$T/err" "serve: the message names the link"
+[ "$(cat "$T/target-ts")" = "keep me" ] && pass "serve: the link's target is unchanged" || fail "serve: the link's target changed"
 
 # A refused output costs nothing: no CRL number, no token, no passphrase attempt.
 n0=$(sqlite3 "file:$H/sertel.db?mode=ro" "SELECT number FROM crls WHERE issuer = 'issuing'")
