@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
@@ -29,7 +28,6 @@
 #include <openssl/x509.h>
 #include <string.h>
 #include <zlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pdf/pdf_int.h"
