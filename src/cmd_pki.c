@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ca/ca.h"
@@ -18,48 +19,49 @@
 #include "util/fs.h"
 
 static const char crl_usage[] =
-    "usage: sertel [--home DIR] crl [--issuer issuing|root] [--out FILE] [--pem]\n"
+    "usage: sertel [--home DIR] crl [--root | --issuer issuing|root] [--out FILE|-] [--pem]\n"
     "\n"
-    "Issue a new full CRL (RFC 5280) for the issuing CA (default) or the root and\n"
-    "write it (DER, or PEM with --pem) to FILE or stdout. The CRL number grows with\n"
-    "every CRL; `sertel serve` also reissues CRLs at half-life and on revocation.\n";
+    "Issue a new full CRL (RFC 5280) for the issuing CA (default) or, with --root,\n"
+    "for the root, and write it (DER, or PEM with --pem) to FILE or stdout. The CRL\n"
+    "number grows with every CRL. `sertel serve` reissues the issuing CA's CRL at\n"
+    "half-life and on revocation, but never signs a root CRL: --root is the root\n"
+    "ceremony (the root key must be available here), its CRL valid for [crl]\n"
+    "root_next_update_days (365); a running server publishes it at once.\n"
+    "FILE is replaced atomically; a device or FIFO is written into; a symbolic\n"
+    "link or directory is refused.\n";
 
 static const char ts_usage[] =
     "usage: sertel [--home DIR] timestamp FILE [--out TOKEN.tsr] [--sha384 | --sha512]\n"
     "\n"
     "Time-stamp FILE with this CA's time-stamping authority (RFC 3161) without the\n"
     "HTTP server: prints the token's time, serial and policy, and with --out writes\n"
-    "the TimeStampResp (DER), checkable with `openssl ts -verify`.\n";
+    "the TimeStampResp (DER), checkable with `openssl ts -verify` (--out - writes it\n"
+    "to stdout and the summary to stderr).\n";
 
-static int write_out(const char *path, const unsigned char *data, size_t len)
+/* Outputs (--out FILE) follow fs_output_open: a file atomically, a device or FIFO directly,
+ * - (or no --out for crl) stdout; never through a link. Where a command's own messages go: stderr
+ * when stdout carries the output. */
+static FILE *msg_stream(const char *out)
 {
-    sertel_err err = {0};
-
-    if (path == NULL) {
-        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
-            return cli_usage_error("cannot write to stdout");
-        return EXIT_OK;
-    }
-    if (fs_write_atomic(path, data, len, 0644, &err) != SERTEL_OK)
-        return cli_fail(&err);
-    return EXIT_OK;
+    return out != NULL && fs_output_is_stdout(out) ? stderr : stdout;
 }
 
 int cmd_crl(const cli_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"issuer", required_argument, NULL, 'i'},
-        {"out", required_argument, NULL, 'o'},
-        {"pem", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"issuer", required_argument, NULL, 'i'}, {"root", no_argument, NULL, 'r'},
+        {"out", required_argument, NULL, 'o'},    {"pem", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *issuer = "issuing", *out = NULL;
-    int c, pem = 0, rc;
+    int c, pem = 0, rc = EXIT_ERROR;
     ca_ctx *ca = NULL;
+    fs_output *o = NULL;
     unsigned char *der = NULL;
     size_t len = 0;
     ca_crl_info info;
+    X509_CRL *crl = NULL;
+    BIO *b = NULL;
     sertel_err err = {0};
 
     optind = 1;
@@ -68,6 +70,9 @@ int cmd_crl(const cli_global *g, int argc, char **argv)
         switch (c) {
         case 'i':
             issuer = optarg;
+            break;
+        case 'r':
+            issuer = "root";
             break;
         case 'o':
             out = optarg;
@@ -86,33 +91,49 @@ int cmd_crl(const cli_global *g, int argc, char **argv)
         return cli_usage_error("crl: unexpected argument '%s'", argv[optind]);
     if (strcmp(issuer, "issuing") != 0 && strcmp(issuer, "root") != 0)
         return cli_usage_error("crl: --issuer is issuing or root, not '%s'", issuer);
-    if (ca_open(g->home, 0, &ca, &err) != SERTEL_OK)
-        return cli_fail(&err);
-    if (ca_crl_generate(ca, issuer, &err) != SERTEL_OK ||
-        ca_crl_current(ca, issuer, &der, &len, &info, &err) != SERTEL_OK) {
-        rc = cli_fail(&err);
-        goto done;
-    }
+    /* The output first: a refused one (a link, a directory) costs no CRL number. */
+    if (fs_output_open(out != NULL ? out : "-", 0644, 0, &o, &err) != SERTEL_OK ||
+        ca_open(g->home, 0, &ca, &err) != SERTEL_OK ||
+        ca_crl_generate(ca, issuer, &err) != SERTEL_OK ||
+        ca_crl_current(ca, issuer, &der, &len, &info, &err) != SERTEL_OK)
+        goto fail;
     if (pem) {
         const unsigned char *p = der;
-        X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
-        BIO *b = BIO_new(BIO_s_mem());
         BUF_MEM *bm;
+        crl = d2i_X509_CRL(NULL, &p, (long)len);
+        b = BIO_new(BIO_s_mem());
         if (crl == NULL || b == NULL || !PEM_write_bio_X509_CRL(b, crl)) {
             rc = cli_usage_error("crl: cannot encode the CRL as PEM");
-        } else {
-            BIO_get_mem_ptr(b, &bm);
-            rc = write_out(out, (unsigned char *)bm->data, bm->length);
+            goto done;
         }
-        X509_CRL_free(crl);
-        BIO_free(b);
-    } else {
-        rc = write_out(out, der, len);
+        BIO_get_mem_ptr(b, &bm);
+        if (fs_output_write(o, bm->data, bm->length, &err) != SERTEL_OK)
+            goto fail;
+    } else if (fs_output_write(o, der, len, &err) != SERTEL_OK) {
+        goto fail;
     }
-    if (rc == EXIT_OK && out != NULL)
-        printf("CRL number %lld for the %s CA written to %s\n", (long long)info.number, issuer,
-               out);
+    rc = fs_output_commit(o, &err);
+    o = NULL;
+    if (rc != SERTEL_OK)
+        goto fail;
+    rc = EXIT_OK;
+    if (out != NULL) {
+        char when[32];
+        time_t nu = (time_t)info.next_update;
+        struct tm tm;
+        if (gmtime_r(&nu, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%d", &tm) == 0)
+            snprintf(when, sizeof(when), "?");
+        fprintf(msg_stream(out), "CRL number %lld for the %s CA written to %s (next update %s%s)\n",
+                (long long)info.number, issuer, fs_output_is_stdout(out) ? "stdout" : out, when,
+                strcmp(issuer, "root") == 0 ? ": hold the next root ceremony before then" : "");
+    }
+    goto done;
+fail:
+    rc = cli_fail(&err);
 done:
+    fs_output_abort(o);
+    X509_CRL_free(crl);
+    BIO_free(b);
     free(der);
     ca_close(ca);
     return rc;
@@ -161,6 +182,7 @@ int cmd_timestamp(const cli_global *g, int argc, char **argv)
     BIGNUM *bn = NULL;
     pki *p = NULL;
     pki_blob blob = {0};
+    fs_output *o = NULL;
     sertel_err err = {0};
 
     optind = 1;
@@ -202,7 +224,9 @@ int cmd_timestamp(const cli_global *g, int argc, char **argv)
         rc = cli_usage_error("timestamp: cannot build the request");
         goto done;
     }
-    if (pki_open(g->home, &p, &err) != SERTEL_OK ||
+    /* The output before the token: a refused one (a link, a directory) costs no token. */
+    if ((out != NULL && fs_output_open(out, 0644, 0, &o, &err) != SERTEL_OK) ||
+        pki_open(g->home, &p, &err) != SERTEL_OK ||
         pki_tsa(p, reqder, (size_t)reqlen, &blob, &err) != SERTEL_OK) {
         rc = cli_fail(&err);
         goto done;
@@ -211,7 +235,7 @@ int cmd_timestamp(const cli_global *g, int argc, char **argv)
         const unsigned char *q = blob.data;
         TS_RESP *resp = d2i_TS_RESP(NULL, &q, (long)blob.len);
         TS_TST_INFO *tst = resp ? TS_RESP_get_tst_info(resp) : NULL;
-        BIO *bo = BIO_new_fp(stdout, BIO_NOCLOSE);
+        BIO *bo = BIO_new_fp(msg_stream(out), BIO_NOCLOSE);
         if (tst == NULL) {
             /* Say why, with the TSA's own words when it gave some. */
             const TS_STATUS_INFO *si = resp ? TS_RESP_get_status_info(resp) : NULL;
@@ -232,14 +256,24 @@ int cmd_timestamp(const cli_global *g, int argc, char **argv)
             BIO_printf(bo, "\n  serial: %s\n  policy: %s\n", shex ? shex : "?", pol);
             OPENSSL_free(shex);
             BN_free(sbn);
-            rc = out ? write_out(out, blob.data, blob.len) : EXIT_OK;
+            rc = EXIT_OK;
+            if (o != NULL) {
+                rc = fs_output_write(o, blob.data, blob.len, &err);
+                if (rc == SERTEL_OK) {
+                    rc = fs_output_commit(o, &err);
+                    o = NULL;
+                }
+                rc = rc == SERTEL_OK ? EXIT_OK : cli_fail(&err);
+            }
             if (rc == EXIT_OK && out)
-                BIO_printf(bo, "  token written to %s\n", out);
+                BIO_printf(bo, "  token written to %s\n",
+                           fs_output_is_stdout(out) ? "stdout" : out);
         }
         BIO_free(bo);
         TS_RESP_free(resp);
     }
 done:
+    fs_output_abort(o);
     pki_blob_clear(&blob);
     pki_close(p);
     OPENSSL_free(reqder);

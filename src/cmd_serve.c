@@ -15,6 +15,12 @@
  * init --base-url`), so the URLs certificates carry (AIA, CDP) resolve
  * against this server when it listens on the base URL's host and port.
  *
+ * The process holds the issuing, OCSP, TSA and audit keys, never the root
+ * key (pki_open opens the home with CA_OPEN_ONLINE): the root CRL is
+ * published as the last ceremony (sertel crl --root) recorded it, and the
+ * log warns, at start and daily, when its nextUpdate is less than 30 days
+ * away (also in /metrics).
+ *
  * Signals: SIGTERM and SIGINT are blocked in every thread and taken by the
  * main thread with sigtimedwait, which also paces pki_refresh (once a
  * second); on a signal the server drains (http_server_shutdown) and the
@@ -268,6 +274,14 @@ static void pki_metrics(void *arg, FILE *f)
             (unsigned long long)st.tsa_requests, (unsigned long long)st.tsa_granted,
             (unsigned long long)st.tsa_rejected, (long long)st.crl_number,
             st.crl_this_update > 0 ? (long long)(now - st.crl_this_update) : -1LL);
+    fprintf(f,
+            "# HELP sertel_root_crl_next_update_timestamp_seconds nextUpdate (Unix time) of the "
+            "root CRL: hold a root ceremony (sertel crl --root) before it; 0 when none was "
+            "issued.\n# TYPE sertel_root_crl_next_update_timestamp_seconds gauge\n"
+            "sertel_root_crl_next_update_timestamp_seconds %lld\n"
+            "# HELP sertel_root_crl_number CRL number of the root CRL being published.\n"
+            "# TYPE sertel_root_crl_number gauge\nsertel_root_crl_number %lld\n",
+            (long long)st.root_crl_next_update, (long long)st.root_crl_number);
     fprintf(f, "# HELP sertel_certificate_expiry_timestamp_seconds notAfter (Unix time) of the "
                "CA's own certificates in use: alert well before (sertel ca rekey --ocsp / --tsa).\n"
                "# TYPE sertel_certificate_expiry_timestamp_seconds gauge\n");
@@ -349,9 +363,14 @@ static FILE *open_access_log(const char *path)
 
     if (strcmp(path, "-") == 0)
         return stderr;
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+    /* Appended to, never replaced; a FIFO or device is written into; never through a link. */
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
     if (fd < 0) {
-        cli_usage_error("serve: cannot open the access log %s: %s", path, strerror(errno));
+        if (errno == ELOOP)
+            cli_usage_error("serve: the access log %s is a symbolic link: give the real path",
+                            path);
+        else
+            cli_usage_error("serve: cannot open the access log %s: %s", path, strerror(errno));
         return NULL;
     }
     f = fdopen(fd, "a");
@@ -365,15 +384,30 @@ static FILE *open_access_log(const char *path)
     return f;
 }
 
+/* At start and then once a day: say when a root ceremony is due. */
+static void root_crl_warn(pki *p, int64_t *next_at)
+{
+    sertel_err warn = {0};
+    int64_t now = (int64_t)time(NULL);
+
+    if (now < *next_at)
+        return;
+    *next_at = now + 86400;
+    if (pki_root_crl_warning(p, now, &warn))
+        fprintf(stderr, "sertel: serve: warning: %s\n", warn.msg);
+}
+
 /* Serve until SIGTERM/SIGINT, refreshing the services once a second. */
 static void run_until_signal(http_server *s, pki *p, const sigset_t *stop)
 {
     sertel_err err = {0};
     struct timespec tick = {1, 0};
     siginfo_t si;
+    int64_t warn_at = 0;
     int sig;
 
     for (;;) {
+        root_crl_warn(p, &warn_at);
         sig = sigtimedwait(stop, &si, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
             fprintf(stderr, "sertel: serve: %s: finishing requests in progress\n",

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "conf/conf.h"
@@ -66,7 +65,9 @@ static const char sign_usage[] =
     "An encrypted IN.pdf is opened with the password in --pdf-password-file F\n"
     "(user or owner password), else with the empty user password; the new\n"
     "revision is encrypted like the file.\n"
-    "The output is written atomically: on any error no output file exists.\n";
+    "OUT is written atomically when it is a file (on any error no output file\n"
+    "exists), into a device or FIFO directly, to stdout when it is -; a symbolic\n"
+    "link or a directory is refused.\n";
 
 /* cms_tsa_fn over the home's own time-stamping authority, in-process. */
 static int home_tsa(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
@@ -163,6 +164,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     ra_signer *rs = NULL;
     char docid[33] = "";
     pki *p = NULL;
+    fs_output *out = NULL;
+    const char *out_path;
+    FILE *msg = stdout;
     sertel_err err = {0};
 
     memset(&po, 0, sizeof(po));
@@ -312,6 +316,13 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                                pades_level_name(po.level));
     if (sop->certify != 0 && detached)
         return cli_usage_error("sign: --certify applies to PDFs, not detached signatures");
+    out_path = argv[optind + 1];
+    if (fs_output_is_stdout(out_path)) {
+        if (as_json)
+            return cli_usage_error("sign: --json and the output - both use stdout: give an "
+                                   "output file");
+        msg = stderr; /* stdout carries the signed file */
+    }
 
     if (pdfpw_file != NULL) {
         if (detached)
@@ -320,6 +331,10 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             goto fail;
         sop->password = pdfpw;
     }
+    /* Opened before the key: a refused output (a link, a directory) costs no passphrase
+     * attempt. With a home's key the SHA-256 of what is written goes into the register. */
+    if (fs_output_open(out_path, 0644, p12 == NULL ? FS_OUTPUT_SHA256 : 0, &out, &err) != SERTEL_OK)
+        goto fail;
     if (image != NULL) {
         /* Checked before the key is opened: a bad image costs no passphrase attempt. */
         if (pdf_image_load_file(image, &img, &err) != SERTEL_OK) {
@@ -386,25 +401,34 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                     argv[optind], part);
     }
     if (detached)
-        rc = cms_sign_file(argv[optind], argv[optind + 1], s,
-                           po.level == PADES_B_T ? &sop->tsa : NULL, &err);
+        rc = cms_sign_to(argv[optind], out, s, po.level == PADES_B_T ? &sop->tsa : NULL, &err);
     else
-        rc = pades_sign_file(argv[optind], argv[optind + 1], &po, &err);
+        rc = pades_sign_to(argv[optind], out, &po, &err);
     if (rc != SERTEL_OK)
         goto fail;
     if (rs != NULL) {
         /* An owner's key the home holds: the document goes into its register (and audit
-         * log); a signature the home cannot account for is not kept. */
+         * log) before the output is committed; a signature the home cannot account for is
+         * not kept. */
         char lvl[32];
+        unsigned char md[32];
         snprintf(lvl, sizeof(lvl), "%s%s", detached ? "CAdES " : "", pades_level_name(po.level));
-        if (ra_sign_record(r, rs, argv[optind + 1], lvl, docid, &err) != SERTEL_OK) {
-            if (unlink(argv[optind + 1]) == 0)
-                sertel_err_prefix(&err, "the signed file was not kept (%s)", argv[optind + 1]);
+        if (fs_output_sha256(out, md, &err) != SERTEL_OK ||
+            ra_sign_record_digest(r, rs, md, lvl, docid, &err) != SERTEL_OK) {
+            if (fs_output_can_rewind(out))
+                sertel_err_prefix(&err, "the signed file was not kept (%s)", out_path);
             else
-                sertel_err_prefix(&err, "%s is signed but not recorded: delete it",
-                                  argv[optind + 1]);
+                sertel_err_prefix(&err, "%s received a signature that is not recorded: discard it",
+                                  fs_output_name(out));
             goto fail;
         }
+    }
+    rc = fs_output_commit(out, &err);
+    out = NULL;
+    if (rc != SERTEL_OK) {
+        if (docid[0])
+            sertel_err_prefix(&err, "document %s is in the register, but", docid);
+        goto fail;
     }
     if (as_json) {
         /* For programs that run the command: one JSON object on stdout. */
@@ -419,23 +443,24 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             json_object_set_new(o, "document_id", json_string(docid));
         js = o != NULL ? json_dumps(o, JSON_PRESERVE_ORDER) : NULL;
         if (js != NULL)
-            puts(js);
+            fprintf(msg, "%s\n", js);
         free(js);
         json_decref(o);
     } else {
-        printf("signed %s -> %s (%s%s%s)%s%s\n", argv[optind], argv[optind + 1],
-               detached ? "CAdES " : "PAdES ", pades_level_name(po.level),
-               sop->certify == 1   ? ", certified: no changes allowed"
-               : sop->certify == 2 ? ", certified: form filling and signing allowed"
-               : sop->certify == 3 ? ", certified: forms, signing and annotations allowed"
-                                   : "",
-               docid[0] ? ", document id " : "", docid);
+        fprintf(msg, "signed %s -> %s (%s%s%s)%s%s\n", argv[optind], out_path,
+                detached ? "CAdES " : "PAdES ", pades_level_name(po.level),
+                sop->certify == 1   ? ", certified: no changes allowed"
+                : sop->certify == 2 ? ", certified: form filling and signing allowed"
+                : sop->certify == 3 ? ", certified: forms, signing and annotations allowed"
+                                    : "",
+                docid[0] ? ", document id " : "", docid);
     }
     rc = EXIT_OK;
     goto out;
 fail:
     rc = cli_fail(&err);
 out:
+    fs_output_abort(out);
     if (p12 != NULL) {
         EVP_PKEY_free(s->key);
         X509_free(s->cert);

@@ -250,6 +250,7 @@ int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err)
         free(ca);
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     }
+    ca->flags = flags;
     snprintf(path, sizeof(path), "%s/sertel.conf", home);
     rc = conf_load(path, &ca->conf, err);
     if (rc != SERTEL_OK) {

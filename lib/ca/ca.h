@@ -78,11 +78,21 @@ int ca_init(const ca_init_opts *opts, sertel_err *err) SERTEL_WUR SERTEL_NONNULL
 
 /* Flags for ca_open. */
 #define CA_OPEN_READONLY 0x1 /* no keys, read-only store (show, list, export) */
+/*
+ * The online services (sertel serve, and the home's TSA and OCSP used
+ * in-process by sign): the issuing, OCSP, TSA and audit keys only. The
+ * root CA signs only at a ceremony on the command line (the issuing CA's
+ * certificate, the root CRL): under this flag ca_authority_key("root")
+ * fails with SERTEL_ERR_DENIED, so no root CRL is signed and no
+ * root-issued certificate is revoked or released.
+ */
+#define CA_OPEN_ONLINE 0x2
 
 /*
  * Open an existing home. With CA_OPEN_READONLY the keystore is not
- * opened; issuing is then refused. A missing or damaged home gives a
- * message that says so and what to do.
+ * opened; issuing is then refused. With CA_OPEN_ONLINE the root key is
+ * never loaded. A missing or damaged home gives a message that says so
+ * and what to do.
  */
 int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 3);
@@ -217,9 +227,13 @@ int ca_revoke(ca_ctx *ca, const char *serial, int reason, const char *actor,
  * copies of one home: they would publish the same numbers), entries are the issuer's revoked
  * certificates that have not yet expired, with reason codes (absent for
  * unspecified, RFC 5280 §5.3.1) and invalidity dates. nextUpdate is
- * [crl] next_update_hours (24) after thisUpdate. Audited as crl.issued.
- * Revocations through ca_revoke_in_txn regenerate the CRL right after
- * ca_txn_commit.
+ * [crl] next_update_hours (24) after thisUpdate for the issuing CA, and
+ * [crl] root_next_update_days (365, from 1 to 1825) for the root: the root
+ * CRL is signed at a ceremony (sertel crl --root, with the root key), the
+ * online services only publish it. Audited as crl.issued. Revocations
+ * through ca_revoke_in_txn regenerate the CRL right after ca_txn_commit.
+ * Errors: SERTEL_ERR_DENIED for the root under CA_OPEN_ONLINE; the key
+ * store's error, prefixed, when the root key cannot be loaded.
  */
 int ca_crl_generate(ca_ctx *ca, const char *issuer, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2);
@@ -237,7 +251,11 @@ int ca_crl_current(ca_ctx *ca, const char *issuer, unsigned char **der, size_t *
 /* The revocation epoch: a counter bumped by every revocation or release. */
 int ca_revocation_epoch(ca_ctx *ca, int64_t *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
-/* Borrowed: the key store and a loaded authority key ("ocsp", "tsa", "root", ...). */
+/*
+ * Borrowed: a loaded authority key ("issuing", "audit", "ocsp", "tsa",
+ * "root"), loaded on first use. SERTEL_ERR_STATE when opened read-only,
+ * SERTEL_ERR_DENIED for "root" when opened with CA_OPEN_ONLINE.
+ */
 int ca_authority_key(ca_ctx *ca, const char *name, ks_key **out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
 

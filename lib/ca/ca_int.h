@@ -11,6 +11,7 @@
 
 struct ca_ctx {
     char *home;
+    int flags; /* CA_OPEN_* */
     conf *conf;
     store *st;
     keystore *ks;        /* NULL when read-only */

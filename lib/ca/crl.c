@@ -2,7 +2,13 @@
  * crl.c - certificate revocation lists (RFC 5280 §5): full CRLs per issuing
  * authority, numbered from the database so the number never goes backwards,
  * keeping every revoked certificate until it expires.
+ *
+ * The issuing CA's CRL is short-lived (hours) and reissued by the online
+ * services; the root's is long-lived (a year by default) and signed only at
+ * a ceremony on the command line: a home opened with CA_OPEN_ONLINE never
+ * loads the root key (ca_authority_key).
  */
+#include <jansson.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +19,8 @@
 #include "util/num.h"
 
 #define CRL_DEFAULT_HOURS 24
+#define CRL_ROOT_DEFAULT_DAYS 365
+#define CRL_ROOT_MAX_DAYS 1825
 
 ks_key **ca_authority_slot(ca_ctx *ca, const char *name)
 {
@@ -37,6 +45,11 @@ int ca_authority_key(ca_ctx *ca, const char *name, ks_key **out, sertel_err *err
         *out = ca->audit_key;
         return SERTEL_OK;
     }
+    if (strcmp(name, "root") == 0 && (ca->flags & CA_OPEN_ONLINE))
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "the root CA key is not available to the online services: the "
+                              "root signs only at a ceremony on the command line (sertel crl "
+                              "--root, sertel cert revoke)");
     if ((slot = ca_authority_slot(ca, name)) == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no authority named '%s'", name);
     if (*slot == NULL) {
@@ -151,8 +164,9 @@ int ca_crl_generate(ca_ctx *ca, const char *issuer, sertel_err *err)
     ASN1_TIME *tu = NULL, *nu = NULL;
     store_stmt *s = NULL;
     unsigned char *der = NULL;
-    int64_t number = 1, epoch = 0, hours, now = (int64_t)time(NULL);
-    char details[160];
+    int64_t number = 1, epoch = 0, validity, now = (int64_t)time(NULL);
+    json_t *dj = NULL;
+    char *details = NULL;
     int len, rc;
 
     if (strcmp(issuer, "issuing") == 0)
@@ -162,10 +176,21 @@ int ca_crl_generate(ca_ctx *ca, const char *issuer, sertel_err *err)
     else
         return sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no CRL issuer '%s': use issuing or root",
                               issuer);
-    if ((rc = conf_get_int(ca->conf, "crl", "next_update_hours", CRL_DEFAULT_HOURS, 1, 24 * 31,
-                           &hours, err)) != SERTEL_OK ||
-        (rc = ca_authority_key(ca, issuer, &key, err)) != SERTEL_OK)
+    if (icert == ca->root)
+        rc = conf_get_int(ca->conf, "crl", "root_next_update_days", CRL_ROOT_DEFAULT_DAYS, 1,
+                          CRL_ROOT_MAX_DAYS, &validity, err);
+    else
+        rc = conf_get_int(ca->conf, "crl", "next_update_hours", CRL_DEFAULT_HOURS, 1, 24 * 31,
+                          &validity, err);
+    if (rc != SERTEL_OK)
         return rc;
+    validity *= icert == ca->root ? 86400 : 3600;
+    if ((rc = ca_authority_key(ca, issuer, &key, err)) != SERTEL_OK) {
+        if (icert == ca->root && rc != SERTEL_ERR_DENIED)
+            sertel_err_prefix(err, "the root CA key is needed to sign the root CRL (a ceremony "
+                                   "where the root key is present)");
+        return rc;
+    }
     if ((rc = store_begin(ca->st, err)) != SERTEL_OK)
         return rc;
     /* Number and epoch under the write lock: two generators never share a number. */
@@ -179,7 +204,7 @@ int ca_crl_generate(ca_ctx *ca, const char *issuer, sertel_err *err)
     crl = X509_CRL_new();
     num = ASN1_INTEGER_new();
     tu = ASN1_TIME_set(NULL, (time_t)now);
-    nu = ASN1_TIME_set(NULL, (time_t)(now + hours * 3600));
+    nu = ASN1_TIME_set(NULL, (time_t)(now + validity));
     if (crl == NULL || num == NULL || tu == NULL || nu == NULL || !X509_CRL_set_version(crl, 1) ||
         !X509_CRL_set_issuer_name(crl, X509_get_subject_name(icert)) ||
         !X509_CRL_set1_lastUpdate(crl, tu) || !X509_CRL_set1_nextUpdate(crl, nu) ||
@@ -216,16 +241,18 @@ int ca_crl_generate(ca_ctx *ca, const char *issuer, sertel_err *err)
     }
     rc = store_execf(ca->st, err, "DELETE FROM crls WHERE issuer = ?", "t", issuer);
     if (rc == SERTEL_OK)
-        rc =
-            store_execf(ca->st, err,
-                        "INSERT INTO crls (issuer, number, this_update, next_update, epoch, der) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        "tiiiib", issuer, number, now, now + hours * 3600, epoch, der, (size_t)len);
+        rc = store_execf(ca->st, err,
+                         "INSERT INTO crls (issuer, number, this_update, next_update, epoch, der) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         "tiiiib", issuer, number, now, now + validity, epoch, der, (size_t)len);
     if (rc == SERTEL_OK) {
-        snprintf(details, sizeof(details), "{\"number\":%lld,\"entries\":%d,\"next_update\":%lld}",
-                 (long long)number, sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)),
-                 (long long)(now + hours * 3600));
-        rc = audit_append(ca->audit, "system", "crl.issued", issuer, details, NULL, err);
+        int entries = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)); /* -1 when none */
+        dj = json_pack("{s:I, s:i, s:I}", "number", (json_int_t)number, "entries",
+                       entries > 0 ? entries : 0, "next_update", (json_int_t)(now + validity));
+        details = dj != NULL ? json_dumps(dj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        rc = details == NULL
+                 ? sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory")
+                 : audit_append(ca->audit, "system", "crl.issued", issuer, details, NULL, err);
     }
 out:
     if (rc == SERTEL_OK)
@@ -233,6 +260,8 @@ out:
     else
         ca_txn_rollback(ca);
     OPENSSL_free(der);
+    free(details);
+    json_decref(dj);
     X509_EXTENSION_free(aki);
     ASN1_INTEGER_free(num);
     ASN1_TIME_free(tu);
@@ -274,7 +303,12 @@ int ca_crl_current(ca_ctx *ca, const char *issuer, unsigned char **der, size_t *
                 rc = SERTEL_OK;
             }
         } else if (rc == STORE_DONE) {
-            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no %s CRL has been issued yet", issuer);
+            rc = strcmp(issuer, "root") == 0
+                     ? sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                                      "no root CRL has been issued yet: sign one at a root "
+                                      "ceremony (sertel crl --root)")
+                     : sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no %s CRL has been issued yet",
+                                      issuer);
         }
     }
     store_finalize(s);

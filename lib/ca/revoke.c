@@ -121,6 +121,22 @@ static int update(store *st, const char *sql, const char *serial, int64_t a, int
     return rc;
 }
 
+/*
+ * The status of a root-issued certificate (the issuing CA) is published in
+ * the root CRL, which only a ceremony signs: the online services leave it.
+ */
+static int root_at_ceremony(const ca_ctx *ca, const char *serial, const char *issuer,
+                            sertel_err *err)
+{
+    if (!(ca->flags & CA_OPEN_ONLINE) || strcmp(issuer, "root") != 0)
+        return SERTEL_OK;
+    return sertel_err_set(err, SERTEL_ERR_DENIED,
+                          "certificate %s was issued by the root CA: change its status at a root "
+                          "ceremony on the command line (sertel cert revoke, then sertel crl "
+                          "--root)",
+                          serial);
+}
+
 int ca_revoke_in_txn(ca_ctx *ca, const char *serial_in, int reason, int64_t invalidity,
                      const char *actor, sertel_err *err)
 {
@@ -136,6 +152,8 @@ int ca_revoke_in_txn(ca_ctx *ca, const char *serial_in, int reason, int64_t inva
     if (ca_serial_normalize(serial_in, serial, sizeof(serial)) != SERTEL_OK || strlen(serial) > 40)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "'%.80s' is not a serial number", serial_in);
     rc = cert_state(ca->st, serial, &state, issuer, sizeof(issuer), &not_before, err);
+    if (rc == SERTEL_OK)
+        rc = root_at_ceremony(ca, serial, issuer, err);
     if (rc != SERTEL_OK)
         return rc;
     if (invalidity != 0 && (invalidity > now || invalidity < not_before))
@@ -185,6 +203,8 @@ int ca_unhold_in_txn(ca_ctx *ca, const char *serial_in, const char *actor, serte
     if (ca_serial_normalize(serial_in, serial, sizeof(serial)) != SERTEL_OK || strlen(serial) > 40)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "'%.80s' is not a serial number", serial_in);
     rc = cert_state(ca->st, serial, &state, issuer, sizeof(issuer), &not_before, err);
+    if (rc == SERTEL_OK)
+        rc = root_at_ceremony(ca, serial, issuer, err);
     if (rc != SERTEL_OK)
         return rc;
     if (state != 1)

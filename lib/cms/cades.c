@@ -199,6 +199,22 @@ out:
 int cms_sign_file(const char *in_path, const char *out_path, const cms_signer *s,
                   const cms_tsa *tsa, sertel_err *err)
 {
+    fs_output *out = NULL;
+    int rc = fs_output_open(out_path, 0644, 0, &out, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = cms_sign_to(in_path, out, s, tsa, err);
+    if (rc != SERTEL_OK) {
+        fs_output_abort(out);
+        return rc;
+    }
+    return fs_output_commit(out, err);
+}
+
+int cms_sign_to(const char *in_path, fs_output *out, const cms_signer *s, const cms_tsa *tsa,
+                sertel_err *err)
+{
     unsigned char dig[32], *buf = NULL, *der = NULL;
     size_t der_len = 0;
     EVP_MD_CTX *md = NULL;
@@ -226,7 +242,7 @@ int cms_sign_file(const char *in_path, const char *out_path, const cms_signer *s
     EVP_DigestFinal_ex(md, dig, NULL);
     rc = cms_sign_digest(s, dig, tsa, &der, &der_len, err);
     if (rc == SERTEL_OK)
-        rc = fs_write_atomic(out_path, der, der_len, 0644, err);
+        rc = fs_output_write(out, der, der_len, err);
 out:
     if (fd >= 0)
         close(fd);

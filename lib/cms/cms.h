@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "util/err.h"
+#include "util/fs.h"
 
 /* Largest TimeStampResp accepted from a TSA. */
 #define CMS_TSA_RESP_MAX (256 * 1024)
@@ -62,10 +63,18 @@ int cms_sign_digest(const cms_signer *s, const unsigned char digest[32], const c
 
 /*
  * Detached CAdES over a whole file, read in 1 MiB blocks (bounded
- * memory), written atomically to out_path (DER, .p7s).
+ * memory), written to out_path (DER, .p7s) by the rules of fs_output_open:
+ * atomically for a regular file, into a device or FIFO, "-" for stdout.
  */
 int cms_sign_file(const char *in_path, const char *out_path, const cms_signer *s,
                   const cms_tsa *tsa, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * cms_sign_file into an open output (util/fs.h: a regular file, a device,
+ * a FIFO or stdout); the caller commits or aborts out.
+ */
+int cms_sign_to(const char *in_path, fs_output *out, const cms_signer *s, const cms_tsa *tsa,
+                sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
 
 /*
  * Ask a TSA for a token over SHA-256(data): builds a request with a nonce

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -332,37 +331,15 @@ static int gather_online(const cms_signer *s, const tsa_watch *w, vdata *v, sert
 
 /* --- files --- */
 
-/* A new empty file "<out>.<tag>-XXXXXX" next to out; *path malloc'ed. */
-static int temp_next_to(const char *out, const char *tag, char **path, sertel_err *err)
-{
-    size_t n = strlen(out) + strlen(tag) + 16;
-    char *t = malloc(n);
-    int fd;
-
-    *path = NULL;
-    if (t == NULL)
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    snprintf(t, n, "%s.%s-XXXXXX", out, tag);
-    fd = mkstemp(t);
-    if (fd < 0) {
-        free(t);
-        return sertel_err_set(err, SERTEL_ERR_IO,
-                              "cannot create a temporary file next to %s: check the directory "
-                              "exists and is writable",
-                              out);
-    }
-    close(fd);
-    *path = t;
-    return SERTEL_OK;
-}
-
 /* Where one DSS revision's items start in a vdata (the rest are for it). */
 typedef struct vmark {
     size_t certs, ocsps, crls;
 } vmark;
 
-static int write_dss(const char *in, const char *out, const char *password, const vdata *v, vmark m,
-                     sertel_err *err)
+/* A DSS revision of in with v's items from m on, into out (a temporary file path, or a final
+ * output when out_path is NULL). */
+static int write_dss(const char *in, const char *out_path, fs_output *out, const char *password,
+                     const vdata *v, vmark m, sertel_err *err)
 {
     pdf_bytes certs[PADES_MAX_CERTS];
     unsigned char *ders[PADES_MAX_CERTS] = {0};
@@ -378,53 +355,21 @@ static int write_dss(const char *in, const char *out, const char *password, cons
         certs[i].p = ders[i];
         certs[i].len = (size_t)len;
     }
-    rc = pdf_add_dss_file_pw(in, out, password, certs + m.certs, v->ncerts - m.certs,
-                             v->ocsps + m.ocsps, v->nocsps - m.ocsps, v->crls + m.crls,
-                             v->ncrls - m.crls, err);
+    if (out_path != NULL)
+        rc = pdf_add_dss_file_pw(in, out_path, password, certs + m.certs, v->ncerts - m.certs,
+                                 v->ocsps + m.ocsps, v->nocsps - m.ocsps, v->crls + m.crls,
+                                 v->ncrls - m.crls, err);
+    else
+        rc = pdf_add_dss_to(in, out, password, certs + m.certs, v->ncerts - m.certs,
+                            v->ocsps + m.ocsps, v->nocsps - m.ocsps, v->crls + m.crls,
+                            v->ncrls - m.crls, err);
 out:
     for (i = 0; i < v->ncerts; i++)
         OPENSSL_free(ders[i]);
     return rc;
 }
 
-/* Rename a finished temporary file (already fsync'ed) onto out, then sync the directory (best
- * effort). */
-static int publish(const char *tmp, const char *out, sertel_err *err)
-{
-    char *dir = strdup(out), *slash;
-    int rc;
-
-    if (dir == NULL)
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    if (rename(tmp, out) != 0) {
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot rename %s to %s: %s", tmp, out,
-                            strerror(errno));
-        goto out;
-    }
-    slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash != NULL)
-        *slash = '\0';
-    /* The file is in place: a failed directory sync only leaves its durability across a
-     * crash unsure, as for every other output (pdf's temp_finish). */
-    if (fs_sync_dir(slash != NULL ? dir : ".", NULL) != SERTEL_OK) {
-    }
-    rc = SERTEL_OK;
-out:
-    free(dir);
-    return rc;
-}
-
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
-int pades_sign_file(const char *in_path, const char *out_path, const pades_opts *o, sertel_err *err)
+int pades_sign_to(const char *in_path, fs_output *out, const pades_opts *o, sertel_err *err)
 {
     pdf_sign_opts so = o->sign;
     tsa_watch w = {0}, wd = {0};
@@ -440,17 +385,18 @@ int pades_sign_file(const char *in_path, const char *out_path, const pades_opts 
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "%s needs a time-stamping authority (--tsa URL or a home)",
                               pades_level_name(o->level));
-    if (same_file(in_path, out_path))
+    if (fs_output_same(out, in_path))
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "the output must be a new file, not the input itself");
     so.level = o->level >= PADES_B_T ? PDF_LEVEL_BT : PDF_LEVEL_BB;
     if (o->level <= PADES_B_T)
-        return pdf_sign_file(in_path, out_path, &so, err);
+        return pdf_sign_to(in_path, out, &so, err);
 
+    /* Intermediate revisions go to temporary files; only the last one to out. */
     w.inner = o->sign.tsa;
     so.tsa.fn = tsa_watch_fn;
     so.tsa.arg = &w;
-    if ((rc = temp_next_to(out_path, "bt", &t_sig, err)) != SERTEL_OK ||
+    if ((rc = fs_output_temp(out, "bt", &t_sig, err)) != SERTEL_OK ||
         (rc = pdf_sign_file(in_path, t_sig, &so, err)) != SERTEL_OK)
         goto out;
     rc = o->home != NULL ? gather_home(o->home, &so.signer, &v, err)
@@ -458,14 +404,14 @@ int pades_sign_file(const char *in_path, const char *out_path, const pades_opts 
     if (rc != SERTEL_OK)
         goto out;
     if (o->level == PADES_B_LT) {
-        rc = write_dss(t_sig, out_path, o->sign.password, &v, all, err);
+        rc = write_dss(t_sig, NULL, out, o->sign.password, &v, all, err);
         goto out;
     }
-    if ((rc = temp_next_to(out_path, "lt", &t_dss, err)) != SERTEL_OK ||
-        (rc = write_dss(t_sig, t_dss, o->sign.password, &v, all, err)) != SERTEL_OK)
+    if ((rc = fs_output_temp(out, "lt", &t_dss, err)) != SERTEL_OK ||
+        (rc = write_dss(t_sig, t_dss, NULL, o->sign.password, &v, all, err)) != SERTEL_OK)
         goto out;
     if (o->home != NULL) { /* the home's TSA: its data is in the DSS already */
-        rc = pdf_timestamp_file_pw(t_dss, out_path, o->sign.password, &o->sign.tsa, err);
+        rc = pdf_timestamp_to(t_dss, out, o->sign.password, &o->sign.tsa, err);
         goto out;
     }
     /*
@@ -479,21 +425,17 @@ int pades_sign_file(const char *in_path, const char *out_path, const pades_opts 
     m2.certs = v.ncerts;
     m2.ocsps = v.nocsps;
     m2.crls = v.ncrls;
-    if ((rc = temp_next_to(out_path, "lta", &t_ts, err)) != SERTEL_OK ||
+    if ((rc = fs_output_temp(out, "lta", &t_ts, err)) != SERTEL_OK ||
         (rc = pdf_timestamp_file_pw(t_dss, t_ts, o->sign.password, &docts, err)) != SERTEL_OK ||
         (rc = add_tst_certs(&v, &wd, "document time-stamp", err)) != SERTEL_OK)
         goto out;
     if (v.ncerts == m2.certs) { /* the same TSA certificate: the DSS has its data */
-        rc = publish(t_ts, out_path, err);
-        if (rc == SERTEL_OK) {
-            free(t_ts);
-            t_ts = NULL; /* renamed: nothing to remove */
-        }
+        rc = fs_output_copy_file(out, t_ts, err);
         goto out;
     }
     if ((rc = gather_from(&v, m2.certs, err)) != SERTEL_OK)
         goto out;
-    rc = write_dss(t_ts, out_path, o->sign.password, &v, m2, err);
+    rc = write_dss(t_ts, NULL, out, o->sign.password, &v, m2, err);
 out:
     if (t_sig != NULL)
         unlink(t_sig);
@@ -508,6 +450,21 @@ out:
     free(wd.last);
     vdata_free(&v);
     return rc;
+}
+
+int pades_sign_file(const char *in_path, const char *out_path, const pades_opts *o, sertel_err *err)
+{
+    fs_output *out = NULL;
+    int rc = fs_output_open(out_path, 0644, 0, &out, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = pades_sign_to(in_path, out, o, err);
+    if (rc != SERTEL_OK) {
+        fs_output_abort(out);
+        return rc;
+    }
+    return fs_output_commit(out, err);
 }
 
 static const char *const level_names[] = {"B-B", "B-T", "B-LT", "B-LTA"};

@@ -25,8 +25,11 @@
  * adds that certificate, its chain and their revocation data. (From a
  * home the TSA is always the home's.)
  *
- * Output is atomic: intermediate revisions go to temporary files next to
- * out (removed on every path); out appears only when everything succeeded.
+ * Output: intermediate revisions go to temporary files (fs_output_temp:
+ * next to a regular-file output, else in $TMPDIR; removed on every path),
+ * the last revision to the output (util/fs.h). A regular file appears only
+ * when everything succeeded; a device, FIFO or stdout receives the signed
+ * file once, at the end.
  *
  * Thread safety: no shared state; one call per thread (the pki may be
  * shared, it is thread-safe).
@@ -81,6 +84,15 @@ typedef struct pades_opts {
  */
 int pades_sign_file(const char *in_path, const char *out_path, const pades_opts *o,
                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * pades_sign_file into an open output (fs_output_open: a regular file, a
+ * device, a FIFO or stdout). The caller commits out on success (after,
+ * say, recording the signature) or aborts it. Refuses an out that is
+ * in_path itself.
+ */
+int pades_sign_to(const char *in_path, fs_output *out, const pades_opts *o,
+                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
 
 /* "B-B", "B-T", "B-LT", "B-LTA" (NULL for other values). */
 const char *pades_level_name(pades_level l);

@@ -31,6 +31,7 @@
 #include "cms/cms.h"
 #include "util/err.h"
 #include "util/dynbuf.h"
+#include "util/fs.h"
 
 /* Limits on untrusted input. */
 #define PDF_MAX_DEPTH 64                  /* nesting of arrays/dicts, page tree depth */
@@ -331,6 +332,16 @@ int pdf_add_dss_file_pw(const char *in_path, const char *out_path, const char *p
                         size_t nocsps, const pdf_bytes *crls, size_t ncrls,
                         sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
+/*
+ * pdf_add_dss_file_pw into an open output (util/fs.h; a device, FIFO or
+ * stdout too). Appends to out; the caller commits or aborts it. Refuses an
+ * out that is in_path itself.
+ */
+int pdf_add_dss_to(const char *in_path, fs_output *out, const char *password,
+                   const pdf_bytes *certs, size_t ncerts, const pdf_bytes *ocsps, size_t nocsps,
+                   const pdf_bytes *crls, size_t ncrls, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
 /* What a stamp shows; filled by the signer from the options and certificate. */
 typedef struct pdf_stamp {
     double w, h;
@@ -371,6 +382,16 @@ int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts
                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
 
 /*
+ * pdf_sign_file into an open output (util/fs.h): a regular file's
+ * temporary gets the original while it is hashed; a device, FIFO or stdout
+ * is hashed first and written once the signature is known, so nothing is
+ * written twice. The caller commits or aborts out; in_path must not be the
+ * output itself.
+ */
+int pdf_sign_to(const char *in_path, fs_output *out, const pdf_sign_opts *o,
+                sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
  * Build the incremental update that appends a signature to d (used by
  * pdf_sign_file and by the tests). *update receives the bytes to append
  * after the original file (malloc'ed), with the /ByteRange already filled
@@ -395,6 +416,10 @@ int pdf_timestamp_file(const char *in_path, const char *out_path, const cms_tsa 
 /* pdf_timestamp_file for an encrypted input opened with password (NULL: the empty one). */
 int pdf_timestamp_file_pw(const char *in_path, const char *out_path, const char *password,
                           const cms_tsa *tsa, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/* pdf_timestamp_file_pw into an open output, as pdf_sign_to. */
+int pdf_timestamp_to(const char *in_path, fs_output *out, const char *password, const cms_tsa *tsa,
+                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 
 /* The update of pdf_timestamp_file, like pdf_build_sig_update (for tests). */
 int pdf_build_ts_update(pdf_doc *d, size_t contents_hex, unsigned char **update, size_t *update_len,

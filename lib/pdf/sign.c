@@ -12,13 +12,14 @@
  * its /AcroForm) and a cross-reference section in the form of the file's
  * newest one (table or stream) chained by /Prev with /ID kept.
  *
- * Streaming: the original bytes are copied to a temporary file in 1 MiB
- * blocks and hashed as they pass; only the update is held in memory. The
- * output is fsync'ed and renamed into place: a failure leaves no file.
+ * Streaming: the original bytes are copied to the output in 1 MiB blocks
+ * and hashed as they pass; only the update is held in memory. The output is
+ * an fs_output (util/fs.h): a regular file is a temporary, fsync'ed and
+ * renamed into place (a failure leaves no file); a device, FIFO or stdout
+ * is written into, after a hashing pass, once the signature is known.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
@@ -27,7 +28,6 @@
 #include <openssl/x509.h>
 #include <string.h>
 #include <zlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pdf/pdf_int.h"
@@ -1301,53 +1301,15 @@ int pdf_build_ts_update(pdf_doc *d, size_t contents_hex, unsigned char **update_
     return build_update(d, &none, 1, contents_hex, update_out, update_len, contents_off, err);
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /*
- * Output is written next to out_path as "out_path.tmp-XXXXXX" and renamed
- * into place only when complete (no partial file on any failure).
+ * Copy the original file in 1 MiB blocks into out (NULL: read only), hashing
+ * it when md is set.
  */
-static int temp_open(const char *out_path, char **tmp, int *fd, sertel_err *err)
-{
-    size_t n = strlen(out_path) + 16;
-
-    *fd = -1;
-    *tmp = malloc(n);
-    if (*tmp == NULL)
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    snprintf(*tmp, n, "%s.tmp-XXXXXX", out_path);
-    *fd = mkstemp(*tmp);
-    if (*fd < 0) {
-        int e = errno;
-        free(*tmp);
-        *tmp = NULL;
-        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create the output next to %s: %s",
-                              out_path, strerror(e));
-    }
-    (void)fchmod(*fd, 0644);
-    return SERTEL_OK;
-}
-
-/* Copy the original file into fd in 1 MiB blocks, hashing it when md is set. */
-static int copy_original(pdf_doc *d, const char *in_path, int fd, EVP_MD_CTX *md,
+static int copy_original(pdf_doc *d, const char *in_path, fs_output *out, EVP_MD_CTX *md,
                          unsigned char *blk, sertel_err *err)
 {
     uint64_t off;
+    int rc;
 
     for (off = 0; off < d->len;) {
         size_t n = d->len - off > (1u << 20) ? (1u << 20) : (size_t)(d->len - off);
@@ -1359,41 +1321,21 @@ static int copy_original(pdf_doc *d, const char *in_path, int fd, EVP_MD_CTX *md
                                   r < 0 ? strerror(errno) : "the file shrank while being read");
         if (md != NULL)
             EVP_DigestUpdate(md, blk, (size_t)r);
-        if (write_all(fd, blk, (size_t)r) != 0)
-            return sertel_err_set(err, SERTEL_ERR_IO, "writing the output: %s", strerror(errno));
+        if (out != NULL && (rc = fs_output_write(out, blk, (size_t)r, err)) != SERTEL_OK)
+            return rc;
         off += (uint64_t)r;
     }
     return SERTEL_OK;
 }
 
-/*
- * Append the update, fsync, close (*fd becomes -1), rename into place and
- * sync the directory. On success *tmp is freed and NULL.
- */
-static int temp_finish(int *fd, char **tmp, const char *out_path, const void *upd, size_t len,
-                       sertel_err *err)
+/* Finish an output a *_to writer filled: committed on success, else abandoned. */
+static int finish_output(fs_output *out, int rc, sertel_err *err)
 {
-    char *dircopy;
-    int rc = SERTEL_OK;
-
-    if (write_all(*fd, upd, len) != 0 || fsync(*fd) != 0)
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
-    if (close(*fd) != 0 && rc == SERTEL_OK)
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "writing %s: %s", out_path, strerror(errno));
-    *fd = -1;
-    if (rc != SERTEL_OK)
+    if (rc != SERTEL_OK) {
+        fs_output_abort(out);
         return rc;
-    if (rename(*tmp, out_path) != 0)
-        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", out_path,
-                              strerror(errno));
-    free(*tmp);
-    *tmp = NULL;
-    dircopy = strdup(out_path);
-    if (dircopy != NULL && fs_sync_dir(dirname(dircopy), NULL) != SERTEL_OK) {
-        /* the file is in place; only its durability across a crash is unsure */
     }
-    free(dircopy);
-    return SERTEL_OK;
+    return fs_output_commit(out, err);
 }
 
 /* /Contents: a CAdES signature, or (docts set) a time-stamp token, over digest. */
@@ -1406,19 +1348,23 @@ static int make_contents(const pdf_sign_opts *o, const cms_tsa *docts, const uns
                            err);
 }
 
-/* Sign (docts NULL) or add a document time-stamp from docts, streaming and atomically. */
-static int sign_file(const char *in_path, const char *out_path, const pdf_sign_opts *o,
-                     const cms_tsa *docts, sertel_err *err)
+/*
+ * Sign (docts NULL) or add a document time-stamp from docts into out,
+ * streaming. An output that can be rewound (a temporary file) gets the
+ * original while it is hashed, in one pass; a device, FIFO or stdout only
+ * once the signature is known to fit, after a hashing pass, so that a
+ * start over never leaves stray bytes in it.
+ */
+static int sign_to(const char *in_path, fs_output *out, const pdf_sign_opts *o,
+                   const cms_tsa *docts, sertel_err *err)
 {
     pdf_doc *d = NULL;
     unsigned char zero[32] = {0}, dig[32], *upd = NULL, *der = NULL, *blk = NULL;
     size_t upd_len = 0, der_len = 0, hexlen, margin, k;
     uint64_t lt = 0;
-    char *tmp = NULL;
-    int fd = -1, rc, attempt;
+    int rc, attempt, direct = fs_output_can_rewind(out);
     EVP_MD_CTX *md = NULL;
     int with_ts = docts != NULL || o->level == PDF_LEVEL_BT;
-    struct stat si, so;
 
     if (docts != NULL && docts->fn == NULL)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
@@ -1426,8 +1372,7 @@ static int sign_file(const char *in_path, const char *out_path, const pdf_sign_o
     if (docts == NULL && o->level == PDF_LEVEL_BT && o->tsa.fn == NULL)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "B-T needs a time-stamping authority (--tsa URL or a home)");
-    if (stat(in_path, &si) == 0 && stat(out_path, &so) == 0 && si.st_dev == so.st_dev &&
-        si.st_ino == so.st_ino)
+    if (fs_output_same(out, in_path))
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "the output must be a new file, not the input itself");
     rc = pdf_open_file_pw(in_path, o->password, &d, err);
@@ -1461,10 +1406,10 @@ static int sign_file(const char *in_path, const char *out_path, const pdf_sign_o
             rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "cannot hash the document");
             goto out;
         }
-        if ((rc = temp_open(out_path, &tmp, &fd, err)) != SERTEL_OK)
+        if (direct && attempt > 0 && (rc = fs_output_rewind(out, err)) != SERTEL_OK)
             goto out;
-        /* Copy and hash the original revision(s): all of it lies before /Contents. */
-        if ((rc = copy_original(d, in_path, fd, md, blk, err)) != SERTEL_OK)
+        /* Hash (and copy) the original revision(s): all of it lies before /Contents. */
+        if ((rc = copy_original(d, in_path, direct ? out : NULL, md, blk, err)) != SERTEL_OK)
             goto out;
         k = (size_t)(lt - d->len);
         EVP_DigestUpdate(md, upd, k);
@@ -1489,24 +1434,13 @@ static int sign_file(const char *in_path, const char *out_path, const pdf_sign_o
         der = NULL;
         free(upd);
         upd = NULL;
-        close(fd);
-        fd = -1;
-        unlink(tmp);
-        free(tmp);
-        tmp = NULL;
     }
+    if (!direct && (rc = copy_original(d, in_path, out, NULL, blk, err)) != SERTEL_OK)
+        goto out;
     hex_encode(der, der_len, (char *)blk);
     memcpy(upd + k + 1, blk, 2 * der_len);
-    rc = temp_finish(&fd, &tmp, out_path, upd, upd_len, err);
-    if (rc != SERTEL_OK)
-        goto out;
-    rc = SERTEL_OK;
+    rc = fs_output_write(out, upd, upd_len, err);
 out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp != NULL)
-        unlink(tmp);
-    free(tmp);
     free(blk);
     free(upd);
     OPENSSL_free(der);
@@ -1515,10 +1449,20 @@ out:
     return rc;
 }
 
+int pdf_sign_to(const char *in_path, fs_output *out, const pdf_sign_opts *o, sertel_err *err)
+{
+    return sign_to(in_path, out, o, NULL, err);
+}
+
 int pdf_sign_file(const char *in_path, const char *out_path, const pdf_sign_opts *o,
                   sertel_err *err)
 {
-    return sign_file(in_path, out_path, o, NULL, err);
+    fs_output *out = NULL;
+    int rc = fs_output_open(out_path, 0644, 0, &out, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    return finish_output(out, sign_to(in_path, out, o, NULL, err), err);
 }
 
 int pdf_timestamp_file(const char *in_path, const char *out_path, const cms_tsa *tsa,
@@ -1527,14 +1471,25 @@ int pdf_timestamp_file(const char *in_path, const char *out_path, const cms_tsa 
     return pdf_timestamp_file_pw(in_path, out_path, NULL, tsa, err);
 }
 
-int pdf_timestamp_file_pw(const char *in_path, const char *out_path, const char *password,
-                          const cms_tsa *tsa, sertel_err *err)
+int pdf_timestamp_to(const char *in_path, fs_output *out, const char *password, const cms_tsa *tsa,
+                     sertel_err *err)
 {
     pdf_sign_opts none;
 
     memset(&none, 0, sizeof(none));
     none.password = password;
-    return sign_file(in_path, out_path, &none, tsa, err);
+    return sign_to(in_path, out, &none, tsa, err);
+}
+
+int pdf_timestamp_file_pw(const char *in_path, const char *out_path, const char *password,
+                          const cms_tsa *tsa, sertel_err *err)
+{
+    fs_output *out = NULL;
+    int rc = fs_output_open(out_path, 0644, 0, &out, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    return finish_output(out, pdf_timestamp_to(in_path, out, password, tsa, err), err);
 }
 
 /* Write one DSS array: the old items (when the file had a /DSS) and the new refs. */
@@ -1566,6 +1521,20 @@ int pdf_add_dss_file_pw(const char *in_path, const char *out_path, const char *p
                         const pdf_bytes *certs, size_t ncerts, const pdf_bytes *ocsps,
                         size_t nocsps, const pdf_bytes *crls, size_t ncrls, sertel_err *err)
 {
+    fs_output *out = NULL;
+    int rc = fs_output_open(out_path, 0644, 0, &out, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    return finish_output(
+        out, pdf_add_dss_to(in_path, out, password, certs, ncerts, ocsps, nocsps, crls, ncrls, err),
+        err);
+}
+
+int pdf_add_dss_to(const char *in_path, fs_output *out, const char *password,
+                   const pdf_bytes *certs, size_t ncerts, const pdf_bytes *ocsps, size_t nocsps,
+                   const pdf_bytes *crls, size_t ncrls, sertel_err *err)
+{
     static const char *const groups[3] = {"Certs", "OCSPs", "CRLs"};
     const pdf_bytes *items[3] = {certs, ocsps, crls};
     size_t counts[3] = {ncerts, nocsps, ncrls}, g, i;
@@ -1575,9 +1544,11 @@ int pdf_add_dss_file_pw(const char *in_path, const char *out_path, const char *p
     pdf_doc *d = NULL;
     update u = {0};
     unsigned char *blk = NULL;
-    char *tmp = NULL;
-    int fd = -1, rc;
+    int rc;
 
+    if (fs_output_same(out, in_path))
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "the output must be a new file, not the input itself");
     rc = pdf_open_file_pw(in_path, password, &d, err);
     if (rc != SERTEL_OK)
         return rc;
@@ -1639,27 +1610,18 @@ int pdf_add_dss_file_pw(const char *in_path, const char *out_path, const char *p
     if (u.b.failed)
         goto nomem;
 
-    /* Original bytes, then the update: to a temporary file, then renamed. */
+    /* Original bytes, then the update. */
     blk = malloc(1 << 20);
     if (blk == NULL)
         goto nomem;
-    if ((rc = temp_open(out_path, &tmp, &fd, err)) != SERTEL_OK ||
-        (rc = copy_original(d, in_path, fd, NULL, blk, err)) != SERTEL_OK ||
-        (rc = temp_finish(&fd, &tmp, out_path, u.b.p, u.b.len, err)) != SERTEL_OK)
-        goto out;
-    rc = SERTEL_OK;
+    if ((rc = copy_original(d, in_path, out, NULL, blk, err)) == SERTEL_OK)
+        rc = fs_output_write(out, u.b.p, u.b.len, err);
     goto out;
 nomem:
     rc = u.rc != SERTEL_OK
              ? u.rc
              : sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory building the DSS revision");
 out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp != NULL) {
-        unlink(tmp);
-        free(tmp);
-    }
     free(blk);
     pdf_buf_free(&u.b);
     free(u.ents);

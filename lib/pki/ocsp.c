@@ -489,12 +489,19 @@ int pki_validation_data(pki *p, X509 *const *certs, size_t ncerts, pki_blob **oc
         n++;
     }
     *nocsps = n;
-    if ((rc = pki_crl(p, "issuing", &(*crls)[0], err)) != SERTEL_OK)
-        goto out;
-    *ncrls = 1;
-    if ((rc = pki_crl(p, "root", &(*crls)[1], err)) != SERTEL_OK)
-        goto out;
-    *ncrls = 2;
+    for (i = 0; i < 2; i++) {
+        static const char *const issuers[2] = {"issuing", "root"};
+        if ((rc = pki_crl(p, issuers[i], &(*crls)[i], err)) != SERTEL_OK)
+            goto out;
+        *ncrls = i + 1;
+        if ((*crls)[i].http_status != 200) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND,
+                                i == 1 ? "no root CRL has been issued yet: sign one at a root "
+                                         "ceremony (sertel crl --root)"
+                                       : "no issuing CA CRL has been issued yet");
+            goto out;
+        }
+    }
 out:
     if (rc != SERTEL_OK) {
         pki_blobs_free(*ocsps, n);

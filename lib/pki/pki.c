@@ -1,7 +1,8 @@
 /*
  * pki.c - the services context: opening, freshness (revocation epoch and
  * CRL half-life), CRLs and CA certificates for the repository, and the
- * audit log's signed head for external witnesses.
+ * audit log's signed head for external witnesses. The root CRL is
+ * published, never signed, here (pki.h; RFC 5280 §5).
  */
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -58,7 +59,7 @@ int pki_open(const char *home, pki **out, sertel_err *err)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&p->lock, NULL);
     pthread_rwlock_init(&p->cache_lock, NULL);
-    rc = ca_open(home, 0, &p->ca, err);
+    rc = ca_open(home, CA_OPEN_ONLINE, &p->ca, err);
     if (rc != SERTEL_OK)
         goto fail;
     snprintf(p->base_url, sizeof(p->base_url), "%s",
@@ -98,6 +99,28 @@ void pki_close(pki *p)
 const char *pki_base_url(const pki *p)
 {
     return p->base_url;
+}
+
+/* The root CRL as recorded by the last ceremony: only its metadata, for stats and warnings. */
+static int refresh_root_crl(pki *p, sertel_err *err)
+{
+    unsigned char *der = NULL;
+    size_t len = 0;
+    ca_crl_info info;
+    int rc;
+
+    memset(&info, 0, sizeof(info));
+    rc = ca_crl_current(p->ca, "root", &der, &len, &info, err);
+    free(der);
+    if (rc == SERTEL_ERR_NOTFOUND) {
+        sertel_err_clear(err);
+        rc = SERTEL_OK; /* pki_root_crl_warning says so */
+    }
+    if (rc == SERTEL_OK) {
+        atomic_store(&p->root_crl_next_update, info.next_update);
+        atomic_store(&p->root_crl_number, info.number);
+    }
+    return rc;
 }
 
 /* Regenerate a CRL when missing, behind the revocation epoch, or past half-life. */
@@ -156,7 +179,7 @@ int pki_refresh(pki *p, sertel_err *err)
     if (rc == SERTEL_OK)
         rc = refresh_crl(p, "issuing", epoch, now, err);
     if (rc == SERTEL_OK)
-        rc = refresh_crl(p, "root", epoch, now, err);
+        rc = refresh_root_crl(p, err);
     pthread_mutex_unlock(&p->lock);
     return rc;
 }
@@ -176,6 +199,12 @@ int pki_crl(pki *p, const char *issuer, pki_blob *out, sertel_err *err)
     pthread_mutex_lock(&p->lock);
     rc = ca_crl_current(p->ca, issuer, &der, &len, &info, err);
     pthread_mutex_unlock(&p->lock);
+    if (rc == SERTEL_ERR_NOTFOUND) {
+        /* No root CRL before the first ceremony: not found, not a server error. */
+        sertel_err_clear(err);
+        out->http_status = 404;
+        return SERTEL_OK;
+    }
     if (rc != SERTEL_OK)
         return rc;
     rc = pki_blob_set(out, der, len, "application/pkix-crl");
@@ -184,9 +213,12 @@ int pki_crl(pki *p, const char *issuer, pki_blob *out, sertel_err *err)
         return sertel_err_set(err, rc, "out of memory");
     out->last_modified = info.this_update;
     out->expires = info.next_update;
-    /* Caches may keep it until the half-life, when a new one is issued. */
+    /* Caches may keep it until the half-life, when a new one is issued; the root's, which a
+     * ceremony may replace at any time (after revoking the issuing CA), a day at most. */
     out->max_age =
         (info.next_update - info.this_update) / 2 - ((int64_t)time(NULL) - info.this_update);
+    if (strcmp(issuer, "root") == 0 && out->max_age > 86400)
+        out->max_age = 86400;
     if (out->max_age < 0)
         out->max_age = 0;
     etag_of(out);
@@ -257,6 +289,38 @@ void pki_get_stats(pki *p, pki_stats *s)
     s->tsa_rejected = atomic_load(&p->tsa_rejected);
     s->crl_this_update = atomic_load(&p->crl_this_update);
     s->crl_number = atomic_load(&p->crl_number);
+    s->root_crl_next_update = atomic_load(&p->root_crl_next_update);
+    s->root_crl_number = atomic_load(&p->root_crl_number);
+}
+
+int pki_root_crl_warning(pki *p, int64_t now, sertel_err *warn)
+{
+    int64_t nu = atomic_load(&p->root_crl_next_update);
+    char when[32];
+    time_t t = (time_t)nu;
+    struct tm tm;
+
+    if (nu == 0) {
+        sertel_err_set(warn, SERTEL_ERR_NOTFOUND,
+                       "no root CRL has been issued: /crl/root.crl cannot be served until a root "
+                       "ceremony signs one (sertel crl --root)");
+        return 1;
+    }
+    if (nu - now >= (int64_t)PKI_ROOT_CRL_WARN_DAYS * 86400)
+        return 0;
+    if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(when, sizeof(when), "?");
+    if (nu <= now)
+        sertel_err_set(warn, SERTEL_ERR_STATE,
+                       "the root CRL expired at %s: relying parties reject the issuing CA; hold "
+                       "a root ceremony now (sertel crl --root)",
+                       when);
+    else
+        sertel_err_set(warn, SERTEL_ERR_STATE,
+                       "the root CRL's next update is %s, in %lld days: hold a root ceremony "
+                       "before then (sertel crl --root)",
+                       when, (long long)((nu - now) / 86400));
+    return 1;
 }
 
 int pki_audit_head(pki *p, pki_blob *out, sertel_err *err)

@@ -12,8 +12,17 @@
  *
  * Freshness: pki_refresh() (the server calls it about once a second)
  * notices revocations made by any process on the same home (a revocation
- * epoch in the database) and half-life of the CRLs; it regenerates the
- * CRLs and drops cached OCSP responses at once when something changed.
+ * epoch in the database) and half-life of the issuing CA's CRL; it
+ * regenerates that CRL and drops cached OCSP responses at once when
+ * something changed.
+ *
+ * The root key: the services open the home with CA_OPEN_ONLINE and hold
+ * only the issuing, OCSP, TSA and audit keys. The root CRL is signed at a
+ * ceremony on the command line (sertel crl --root) and published from the
+ * database as it is, a new one as soon as it is recorded. The OCSP
+ * responder answers only for certificates the issuing CA issued (requests
+ * about the issuing CA itself get "unauthorized"): the issuing CA's status
+ * is in the root CRL.
  *
  * Thread safety: after pki_open, every function may be called from many
  * threads at once (the HTTP thread pool). Cached OCSP answers are served
@@ -58,11 +67,16 @@ typedef struct pki_stats {
     uint64_t tsa_rejected;
     int64_t crl_this_update; /* of the issuing CA's current CRL */
     int64_t crl_number;
+    int64_t root_crl_next_update; /* of the root CRL (0: none issued yet) */
+    int64_t root_crl_number;
     /* notAfter (Unix time) of the certificates in use: root, issuing, ocsp, tsa */
     int64_t not_after[4];
 } pki_stats;
 
-/* Open the services of a home (CA keys for CRL, OCSP and TSA signing). */
+/*
+ * Open the services of a home: the issuing key (its CRL), the OCSP and TSA
+ * keys and the audit key, never the root key (CA_OPEN_ONLINE).
+ */
 int pki_open(const char *home, pki **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 void pki_close(pki *p);
 
@@ -87,7 +101,11 @@ int pki_ocsp(pki *p, const unsigned char *req, size_t len, pki_blob *out,
 int pki_tsa(pki *p, const unsigned char *req, size_t len, pki_blob *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 4);
 
-/* The current CRL of "issuing" or "root" (DER). 404 blob for another name. */
+/*
+ * The current CRL of "issuing" or "root" (DER). A 404 blob (no data) for
+ * another name, or when no such CRL was issued yet (the root's before its
+ * first ceremony).
+ */
 int pki_crl(pki *p, const char *issuer, pki_blob *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
 
@@ -106,6 +124,17 @@ int pki_ca_cert(pki *p, const char *name, int der, pki_blob *out, sertel_err *er
 int pki_audit_head(pki *p, pki_blob *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
 void pki_get_stats(pki *p, pki_stats *out) SERTEL_NONNULL(1, 2);
+
+/* Days before the root CRL's nextUpdate from which pki_root_crl_warning warns. */
+#define PKI_ROOT_CRL_WARN_DAYS 30
+
+/*
+ * Whether the operator must hold a root ceremony soon: 1 with a message in
+ * warn when the root CRL (as of the last pki_refresh) is missing, expired,
+ * or its nextUpdate is less than PKI_ROOT_CRL_WARN_DAYS days after now;
+ * 0 otherwise. Thread-safe.
+ */
+int pki_root_crl_warning(pki *p, int64_t now, sertel_err *warn) SERTEL_NONNULL(1, 3);
 
 /*
  * Validation data for long-term signatures (PAdES B-LT): an OCSP response

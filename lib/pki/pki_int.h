@@ -58,6 +58,7 @@ struct pki {
     _Atomic uint64_t ocsp_requests, ocsp_hits, ocsp_malformed, ocsp_signed;
     _Atomic uint64_t tsa_requests, tsa_granted, tsa_rejected;
     _Atomic int64_t crl_this_update, crl_number;
+    _Atomic int64_t root_crl_next_update, root_crl_number; /* 0: no root CRL */
     _Atomic int64_t not_after[4]; /* root, issuing, ocsp, tsa (pki_stats) */
 };
 

@@ -18,7 +18,19 @@
 int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *level, char id[33],
                    sertel_err *err)
 {
-    unsigned char md[32], rnd[16];
+    unsigned char md[32];
+    int rc;
+
+    id[0] = '\0';
+    if ((rc = fs_sha256_file(path, md, err)) != SERTEL_OK)
+        return rc;
+    return ra_sign_record_digest(r, s, md, level, id, err);
+}
+
+int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32], const char *level,
+                          char id[33], sertel_err *err)
+{
+    unsigned char rnd[16];
     char serial[41], hex[65], email[300];
     store_stmt *q = NULL;
     int rc;
@@ -26,11 +38,9 @@ int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *leve
     id[0] = '\0';
     if (s->cert == NULL || ca_serial_hex(s->cert, serial, sizeof(serial)) != SERTEL_OK)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "the signer has no certificate");
-    if ((rc = fs_sha256_file(path, md, err)) != SERTEL_OK)
-        return rc;
     randombytes_buf(rnd, sizeof(rnd));
     hex_encode(rnd, sizeof(rnd), id);
-    hex_encode(md, sizeof(md), hex);
+    hex_encode(md, (size_t)32, hex);
     if ((rc = store_begin(r->st, err)) != SERTEL_OK)
         return rc;
     rc =
@@ -49,7 +59,7 @@ int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *leve
         rc = store_execf(r->st, err,
                          "INSERT INTO signed_documents (id, account_id, cert_serial, signed_at, "
                          "sha256, level) VALUES (?, ?, ?, ?, ?, ?)",
-                         "titibt", id, s->account_id, serial, (int64_t)time(NULL), md, sizeof(md),
+                         "titibt", id, s->account_id, serial, (int64_t)time(NULL), md, (size_t)32,
                          level);
     if (rc == SERTEL_OK)
         rc = ra_audit_json(

@@ -309,6 +309,15 @@ int ra_sign_authorize(ra *r, const ra_actor *by, const char *owner, const char *
 int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *level, char id[33],
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
 
+/*
+ * ra_sign_record for a signed file known by its SHA-256 (md): for an
+ * output that cannot be read back (a device, a FIFO, stdout) or is not in
+ * place yet (sertel sign records before it commits the output, so that a
+ * failed record leaves no file). Same effects and errors otherwise.
+ */
+int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32], const char *level,
+                          char id[33], sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
+
 /* A document in the register (ra_doc_query). */
 typedef struct ra_doc {
     char id[33];

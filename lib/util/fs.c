@@ -153,6 +153,368 @@ static int dir_of(const char *path, char *out, size_t cap)
     return 0;
 }
 
+/*
+ * Why an existing path of this type is not written to (NULL when it may be).
+ * streams: character devices and FIFOs are accepted (users' outputs only).
+ */
+static const char *refused_kind(mode_t m, int streams)
+{
+    if (S_ISREG(m))
+        return NULL;
+    if (streams && (S_ISCHR(m) || S_ISFIFO(m)))
+        return NULL;
+    if (S_ISLNK(m))
+        return "is a symbolic link: give the real path";
+    if (S_ISDIR(m))
+        return "is a directory: give a file name";
+    if (S_ISBLK(m))
+        return "is a block device: sertel writes only to files, character devices, FIFOs and "
+               "stdout";
+    if (S_ISCHR(m) || S_ISFIFO(m))
+        return "is a device or FIFO, not a regular file: sertel replaces only regular files here";
+    return "is neither a regular file nor a character device or FIFO: give a file name";
+}
+
+/* lstat path: SERTEL_OK with *exists, or the refusal of refused_kind. */
+static int check_target(const char *path, int streams, struct stat *st, int *exists,
+                        sertel_err *err)
+{
+    const char *why;
+
+    *exists = 0;
+    if (lstat(path, st) != 0) {
+        if (errno == ENOENT)
+            return SERTEL_OK;
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    }
+    *exists = 1;
+    why = refused_kind(st->st_mode, streams);
+    if (why != NULL)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s %s", path, why);
+    return SERTEL_OK;
+}
+
+enum { OUT_FILE, OUT_STREAM, OUT_STDOUT };
+
+struct fs_output {
+    int kind;
+    int fd;
+    char *path; /* as given ("-" for stdout) */
+    char *tmp;  /* OUT_FILE: the temporary renamed at commit */
+    int exists; /* the target existed when opened: dev/ino below */
+    dev_t dev;
+    ino_t ino;
+    EVP_MD_CTX *md; /* FS_OUTPUT_SHA256 */
+};
+
+static void output_free(fs_output *o)
+{
+    if (o == NULL)
+        return;
+    if (o->fd >= 0 && o->kind != OUT_STDOUT)
+        close(o->fd);
+    if (o->tmp != NULL)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    EVP_MD_CTX_free(o->md);
+    free(o);
+}
+
+int fs_output_is_stdout(const char *path)
+{
+    return strcmp(path, "-") == 0;
+}
+
+/* A temporary "<path>.<tag>-XXXXXX" next to path (mode 0600 until chmod). */
+static int temp_beside(const char *path, const char *tag, char **tmp, int *fd, sertel_err *err)
+{
+    size_t n = strlen(path) + strlen(tag) + 10;
+    char *t = malloc(n);
+
+    *tmp = NULL;
+    *fd = -1;
+    if (t == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    if ((size_t)snprintf(t, n, "%s.%s-XXXXXX", path, tag) >= n || n > PATH_MAX) {
+        free(t);
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "path too long: %.200s", path);
+    }
+    *fd = mkostemp(t, O_CLOEXEC);
+    if (*fd < 0) {
+        int e = errno;
+        free(t);
+        return sertel_err_set(err, SERTEL_ERR_IO,
+                              "cannot create a file next to %s: %s (check the directory exists "
+                              "and is writable)",
+                              path, strerror(e));
+    }
+    *tmp = t;
+    return SERTEL_OK;
+}
+
+int fs_output_open(const char *path, mode_t mode, int flags, fs_output **out, sertel_err *err)
+{
+    fs_output *o = NULL;
+    struct stat st;
+    int rc;
+
+    *out = NULL;
+    o = calloc(1, sizeof(*o));
+    if (o == NULL || (o->path = strdup(path)) == NULL) {
+        free(o);
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    }
+    o->fd = -1;
+    if ((flags & FS_OUTPUT_SHA256) &&
+        ((o->md = EVP_MD_CTX_new()) == NULL || !EVP_DigestInit_ex(o->md, EVP_sha256(), NULL))) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (fs_output_is_stdout(path)) {
+        o->kind = OUT_STDOUT;
+        o->fd = STDOUT_FILENO;
+        fflush(stdout); /* what stdio holds goes first */
+        if (fstat(o->fd, &st) == 0) {
+            o->exists = 1;
+            o->dev = st.st_dev;
+            o->ino = st.st_ino;
+        }
+        *out = o;
+        return SERTEL_OK;
+    }
+    if ((rc = check_target(path, 1, &st, &o->exists, err)) != SERTEL_OK)
+        goto fail;
+    if (o->exists && !S_ISREG(st.st_mode)) {
+        /* A device or FIFO: written into, never created, truncated or replaced. O_NOFOLLOW
+         * and the type check after open close the window since lstat. */
+        struct stat st2;
+        o->kind = OUT_STREAM;
+        o->fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        if (o->fd < 0) {
+            if (errno == ELOOP)
+                rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                                    "%s is a symbolic link: give the real path", path);
+            else
+                rc =
+                    sertel_err_set(err, SERTEL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (fstat(o->fd, &st2) != 0 || (!S_ISCHR(st2.st_mode) && !S_ISFIFO(st2.st_mode))) {
+            rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                                "%s changed while being opened: give it again", path);
+            goto fail;
+        }
+        o->dev = st2.st_dev;
+        o->ino = st2.st_ino;
+        *out = o;
+        return SERTEL_OK;
+    }
+    o->kind = OUT_FILE;
+    if (o->exists) {
+        o->dev = st.st_dev;
+        o->ino = st.st_ino;
+    }
+    if ((rc = temp_beside(path, "tmp", &o->tmp, &o->fd, err)) != SERTEL_OK)
+        goto fail;
+    if (fchmod(o->fd, mode) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    *out = o;
+    return SERTEL_OK;
+fail:
+    output_free(o);
+    return rc;
+}
+
+int fs_output_write(fs_output *o, const void *data, size_t len, sertel_err *err)
+{
+    if (o->fd < 0)
+        return sertel_err_set(err, SERTEL_ERR_STATE, "%s is closed", fs_output_name(o));
+    if (o->md != NULL && len > 0 && !EVP_DigestUpdate(o->md, data, len))
+        return sertel_err_set(err, SERTEL_ERR_CRYPTO, "hashing %s failed", fs_output_name(o));
+    if (write_all(o->fd, data, len) != 0)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", fs_output_name(o),
+                              strerror(errno));
+    return SERTEL_OK;
+}
+
+int fs_output_copy_file(fs_output *o, const char *path, sertel_err *err)
+{
+    unsigned char *blk = malloc(1u << 20);
+    int fd = -1, rc = SERTEL_OK;
+    ssize_t n;
+
+    if (blk == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    for (;;) {
+        n = read(fd, blk, 1u << 20);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if ((rc = fs_output_write(o, blk, (size_t)n, err)) != SERTEL_OK)
+            goto out;
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    free(blk);
+    return rc;
+}
+
+int fs_output_can_rewind(const fs_output *o)
+{
+    return o->kind == OUT_FILE;
+}
+
+int fs_output_rewind(fs_output *o, sertel_err *err)
+{
+    if (o->kind != OUT_FILE || o->fd < 0)
+        return sertel_err_set(err, SERTEL_ERR_STATE,
+                              "%s cannot be rewound: what was written to it stays written",
+                              fs_output_name(o));
+    if (ftruncate(o->fd, 0) != 0 || lseek(o->fd, 0, SEEK_SET) != 0)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", o->path, strerror(errno));
+    if (o->md != NULL && !EVP_DigestInit_ex(o->md, EVP_sha256(), NULL))
+        return sertel_err_set(err, SERTEL_ERR_CRYPTO, "hashing %s failed", o->path);
+    return SERTEL_OK;
+}
+
+int fs_output_same(const fs_output *o, const char *path)
+{
+    struct stat st;
+
+    return o->exists && stat(path, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+}
+
+int fs_output_temp(const fs_output *o, const char *tag, char **path, sertel_err *err)
+{
+    const char *dir;
+    size_t n;
+    char *t;
+    int fd, rc;
+
+    *path = NULL;
+    if (o->kind == OUT_FILE) {
+        rc = temp_beside(o->path, tag, path, &fd, err);
+        if (rc == SERTEL_OK)
+            close(fd);
+        return rc;
+    }
+    dir = secure_getenv("TMPDIR");
+    if (dir == NULL || dir[0] != '/')
+        dir = "/tmp";
+    n = strlen(dir) + strlen(tag) + 20;
+    t = malloc(n);
+    if (t == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    if ((size_t)snprintf(t, n, "%s/sertel-%s-XXXXXX", dir, tag) >= n ||
+        (fd = mkostemp(t, O_CLOEXEC)) < 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO,
+                            "cannot create a temporary file in %s: %s (set TMPDIR to a writable "
+                            "directory)",
+                            dir, strerror(errno));
+        free(t);
+        return rc;
+    }
+    close(fd);
+    *path = t;
+    return SERTEL_OK;
+}
+
+int fs_output_sha256(const fs_output *o, unsigned char out[32], sertel_err *err)
+{
+    EVP_MD_CTX *c;
+    int ok;
+
+    if (o->md == NULL)
+        return sertel_err_set(err, SERTEL_ERR_STATE, "the output was not opened to be hashed");
+    c = EVP_MD_CTX_new();
+    ok = c != NULL && EVP_MD_CTX_copy_ex(c, o->md) && EVP_DigestFinal_ex(c, out, NULL);
+    EVP_MD_CTX_free(c);
+    return ok ? SERTEL_OK
+              : sertel_err_set(err, SERTEL_ERR_CRYPTO, "hashing %s failed", fs_output_name(o));
+}
+
+const char *fs_output_name(const fs_output *o)
+{
+    return o->kind == OUT_STDOUT ? "stdout" : o->path;
+}
+
+int fs_output_commit(fs_output *o, sertel_err *err)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    int exists = 0, rc = SERTEL_OK, fd = o->fd;
+
+    o->fd = -1;
+    if (o->kind == OUT_STDOUT)
+        goto out; /* written with write(2): nothing buffered */
+    if (o->kind == OUT_STREAM) {
+        if (close(fd) != 0 && errno != EINTR)
+            rc =
+                sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", o->path, strerror(errno));
+        goto out;
+    }
+    if (fsync(fd) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", o->path, strerror(errno));
+        close(fd);
+        goto out;
+    }
+    if (close(fd) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", o->path, strerror(errno));
+        goto out;
+    }
+    /* Whatever appeared at the path meanwhile is not replaced unless it is a regular file. */
+    if ((rc = check_target(o->path, 0, &st, &exists, err)) != SERTEL_OK)
+        goto out;
+    if (dir_of(o->path, dir, sizeof(dir)) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "path too long: %.200s", o->path);
+        goto out;
+    }
+    if (rename(o->tmp, o->path) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot replace %s: %s", o->path, strerror(errno));
+        goto out;
+    }
+    free(o->tmp);
+    o->tmp = NULL;
+    rc = fs_sync_dir(dir, err);
+out:
+    output_free(o);
+    return rc;
+}
+
+void fs_output_abort(fs_output *o)
+{
+    output_free(o);
+}
+
+int fs_write_output(const char *path, const void *data, size_t len, mode_t mode, sertel_err *err)
+{
+    fs_output *o = NULL;
+    int rc = fs_output_open(path, mode, 0, &o, err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = fs_output_write(o, data, len, err);
+    if (rc != SERTEL_OK) {
+        fs_output_abort(o);
+        return rc;
+    }
+    return fs_output_commit(o, err);
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, sertel_err *err)
 {
     char tmp[PATH_MAX], dir[PATH_MAX];

@@ -4,7 +4,9 @@
  *
  * Every function returns SERTEL_OK or a negative sertel_rc with detail in
  * err. No function leaves a half-written file behind: writes go to a
- * temporary file in the same directory, are fsync'ed, then renamed.
+ * temporary file in the same directory, are fsync'ed, then renamed. A
+ * user's output (fs_output_*) is written into a device or FIFO instead and
+ * never through a symbolic link.
  */
 #ifndef SERTEL_UTIL_FS_H
 #define SERTEL_UTIL_FS_H
@@ -32,7 +34,10 @@ int fs_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
  * the old file (if any) is untouched and no temporary file remains; a
  * crash can leave one, which fs_remove_stale_temps clears (the file is
  * locked with flock until the rename, so a write in progress is not taken
- * for debris).
+ * for debris). For the home's own files: nothing is ever written through a
+ * symbolic link or into a device, the rename replaces whatever entry is at
+ * path (a link itself, not its target). A user's output goes through
+ * fs_write_output instead, which refuses links and writes into devices.
  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
@@ -50,6 +55,103 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
  */
 int fs_remove_stale_temps(const char *dir, const char *prefix, int64_t min_age, int *removed,
                           sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/*
+ * Outputs the user names (sertel sign OUT, crl --out, timestamp --out):
+ * one routine decides how a path is written, so that an output never
+ * destroys what it lands on.
+ *
+ *   - a regular file, or a path that does not exist yet: atomic replacement
+ *     (a temporary "path.tmp-XXXXXX" in the same directory, fsync, rename,
+ *     fsync of the directory); on failure nothing is half-written and the
+ *     old file is untouched;
+ *   - a character device (/dev/null, a terminal) or a FIFO: written into
+ *     directly, never renamed over, unlinked or truncated;
+ *   - "-": standard output (write "./-" for a file of that name);
+ *   - a symbolic link (by lstat, whatever it points to), a directory, a
+ *     block device or a socket: refused with SERTEL_ERR_INVALID and a
+ *     message naming the path ("out.pdf is a symbolic link: give the real
+ *     path"); nothing is written.
+ *
+ * Streaming writers: fs_output_open, any number of fs_output_write, then
+ * fs_output_commit (the output is complete) or fs_output_abort (it is not).
+ * Bytes written to a device, a FIFO or stdout cannot be taken back: abort
+ * only stops there (the reader sees a short stream and the command fails).
+ *
+ * Thread safety: an fs_output belongs to one thread.
+ */
+typedef struct fs_output fs_output;
+
+/* fs_output_open flags. */
+#define FS_OUTPUT_SHA256 0x1 /* keep the SHA-256 of what is written (fs_output_sha256) */
+
+/*
+ * Open path for output as described above. mode is the new file's mode
+ * (regular files only). Blocks until a reader opens a FIFO, as any writer
+ * does. *out is the caller's: fs_output_commit or fs_output_abort frees it.
+ * Errors: SERTEL_ERR_INVALID (a link, directory, block device or socket),
+ * SERTEL_ERR_IO (cannot create or open), SERTEL_ERR_NOMEM.
+ */
+int fs_output_open(const char *path, mode_t mode, int flags, fs_output **out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
+
+/* Append len bytes. SERTEL_ERR_IO with the output's name on failure. */
+int fs_output_write(fs_output *o, const void *data, size_t len, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1);
+
+/*
+ * Append the whole file at path (read in 1 MiB blocks, any size).
+ * SERTEL_ERR_IO naming the file or the output on failure.
+ */
+int fs_output_copy_file(fs_output *o, const char *path, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/*
+ * 1 when what was written so far can be discarded with fs_output_rewind
+ * (a regular file: it is a temporary until the commit), 0 for a device,
+ * a FIFO or stdout. A streaming writer that may need to start over writes
+ * to an output that cannot rewind only once it knows its bytes are final.
+ */
+int fs_output_can_rewind(const fs_output *o) SERTEL_NONNULL(1);
+
+/* Discard everything written so far (fs_output_can_rewind outputs only, else SERTEL_ERR_STATE). */
+int fs_output_rewind(fs_output *o, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/* 1 when path names the file or device the output goes to (it existed when opened). */
+int fs_output_same(const fs_output *o, const char *path) SERTEL_NONNULL(1, 2);
+
+/*
+ * A new empty temporary file for intermediate results of a multi-step
+ * writer, named "<path>.<tag>-XXXXXX" next to a regular-file output (same
+ * file system), else "sertel-<tag>-XXXXXX" in $TMPDIR or /tmp (never next
+ * to a device). *path is malloc'ed; the caller unlinks and frees it.
+ */
+int fs_output_temp(const fs_output *o, const char *tag, char **path, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* The SHA-256 of everything written (FS_OUTPUT_SHA256 only, else SERTEL_ERR_STATE). */
+int fs_output_sha256(const fs_output *o, unsigned char out[32], sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/* The output's name for messages: the path, or "stdout". Borrowed. */
+const char *fs_output_name(const fs_output *o) SERTEL_NONNULL(1);
+
+/* 1 when path means standard output ("-"). */
+int fs_output_is_stdout(const char *path) SERTEL_NONNULL(1);
+
+/*
+ * Finish: a regular file is fsync'ed and renamed into place (the directory
+ * fsync'ed); a device or FIFO is closed; stdout is left open. Frees o in
+ * every case. On failure nothing was renamed (the temporary is removed).
+ */
+int fs_output_commit(fs_output *o, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+/* Give up: a regular file's temporary is removed, the target untouched. Frees o. NULL-safe. */
+void fs_output_abort(fs_output *o);
+
+/* fs_output_open, write data, fs_output_commit: a whole buffer to a user's output. */
+int fs_write_output(const char *path, const void *data, size_t len, mode_t mode,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 
 /*
  * Create path exclusively (O_CREAT|O_EXCL|O_NOFOLLOW) with the given mode,

@@ -196,6 +196,14 @@ jq -e '.output and .level == "PAdES B-B" and (.document_id | test("^[0-9a-f]{32}
     [ "$(S doc find "$T/siti-json.pdf" --json | jq -r '.[0].id')" = "$JID" ] &&
     pass "sign --json: the object names the output, the level and the register's id" ||
     fail "sign --json: $(cat "$T/out")"
+# To stdout (-): the register holds the SHA-256 of the bytes written there, recorded before
+# the output is finished; the summary goes to stderr.
+(cd "$T" && S sign --email siti@contoh.go.id --passphrase-file "$T/pass" "$D/letter.pdf" - \
+    >"$T/siti-stdout.pdf" 2>"$T/err")
+SID=$(sed -n 's/.*, document id \([0-9a-f]\{32\}\)$/\1/p' "$T/err")
+[ -n "$SID" ] && [ ! -e "$T/-" ] && [ "$(S doc find "$T/siti-stdout.pdf" --json | jq -r '.[0].id')" = "$SID" ] &&
+    pass "sign to stdout as the owner: the register holds what stdout received" ||
+    fail "sign to stdout: id '$SID', $(head -c 300 "$T/err")"
 # B-LT: a Document Security Store with the chains, OCSP responses and CRLs.
 expect_exit 0 "sign B-LT as the owner" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --level B-LT "$D/letter.pdf" "$T/siti-lt.pdf"
 pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-lt.pdf" >"$T/pdfsig-lt.txt" 2>&1

@@ -3,7 +3,9 @@
  * OpenSSL's own verification: OCSP good / revoked (with reason and time) /
  * unknown / unauthorized / malformed, nonces, the cache and its
  * invalidation on revocation; CRL contents and numbering; a time-stamp
- * token that verifies.
+ * token that verifies; the root key never in the online services
+ * (CA_OPEN_ONLINE), the root CRL long-lived, signed only at a ceremony and
+ * published at once, with a warning before it runs out.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +26,7 @@
 #include "pki/pki.h"
 #include "testhome.h"
 #include "testutil.h"
+#include "util/fs.h"
 
 struct fx {
     char *dir;
@@ -382,12 +386,131 @@ static void test_tsa(void **state)
     X509_free(root);
 }
 
+/* The root CRL pki publishes: its number and nextUpdate - lastUpdate, verified by the root. */
+static long long root_crl(struct fx *f, X509 *root, long long *validity)
+{
+    pki_blob b = {0};
+    const unsigned char *q;
+    X509_CRL *crl;
+    ASN1_INTEGER *n;
+    int crit, days = 0, secs = 0;
+    long long number;
+    sertel_err err = {0};
+
+    assert_int_equal(pki_crl(f->p, "root", &b, &err), SERTEL_OK);
+    assert_int_equal(b.http_status, 200);
+    assert_true(b.max_age <= 86400);
+    q = b.data;
+    crl = d2i_X509_CRL(NULL, &q, (long)b.len);
+    assert_non_null(crl);
+    assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(root)), 1);
+    n = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
+    number = (long long)ASN1_INTEGER_get(n);
+    assert_int_equal(
+        ASN1_TIME_diff(&days, &secs, X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl)),
+        1);
+    *validity = (long long)days * 86400 + secs;
+    ASN1_INTEGER_free(n);
+    X509_CRL_free(crl);
+    pki_blob_clear(&b);
+    return number;
+}
+
+static void test_root_offline(void **state)
+{
+    struct fx *f = *state;
+    X509 *root = authority(f, "root"), *issuing = authority(f, "issuing");
+    ca_ctx *ca = NULL;
+    ks_key *k = NULL;
+    char serial[41], conf_path[4200];
+    long long n0, n1, validity = 0;
+    FILE *cf;
+    sertel_err err = {0};
+
+    /* The online services' home: every key but the root's. */
+    assert_int_equal(ca_open(f->home, CA_OPEN_ONLINE, &ca, &err), SERTEL_OK);
+    assert_int_equal(ca_authority_key(ca, "root", &k, &err), SERTEL_ERR_DENIED);
+    assert_null(k);
+    assert_non_null(strstr(err.msg, "ceremony"));
+    assert_int_equal(ca_authority_key(ca, "ocsp", &k, &err), SERTEL_OK);
+    assert_int_equal(ca_authority_key(ca, "tsa", &k, &err), SERTEL_OK);
+    assert_int_equal(ca_authority_key(ca, "issuing", &k, &err), SERTEL_OK);
+    assert_int_equal(ca_crl_generate(ca, "root", &err), SERTEL_ERR_DENIED);
+    assert_int_equal(ca_crl_generate(ca, "issuing", &err), SERTEL_OK);
+    /* The issuing CA's status belongs to the root CRL: not changed online. */
+    assert_int_equal(ca_serial_hex(issuing, serial, sizeof(serial)), SERTEL_OK);
+    assert_int_equal(ca_revoke(ca, serial, CA_REASON_CERTIFICATE_HOLD, "test", &err),
+                     SERTEL_ERR_DENIED);
+    assert_non_null(strstr(err.msg, "root ceremony"));
+    ca_close(ca);
+
+    /* init's root CRL: a year; revocations and refreshes do not re-sign it. */
+    n0 = root_crl(f, root, &validity);
+    assert_true(validity == 365LL * 86400);
+    assert_int_equal(pki_root_crl_warning(f->p, (int64_t)time(NULL), &err), 0);
+    assert_int_equal(ca_open(f->home, 0, &ca, &err), SERTEL_OK);
+    assert_int_equal(ca_serial_hex(f->leaf, serial, sizeof(serial)), SERTEL_OK);
+    assert_int_equal(ca_revoke(ca, serial, CA_REASON_SUPERSEDED, "test", &err), SERTEL_OK);
+    ca_close(ca);
+    assert_int_equal(pki_refresh(f->p, &err), SERTEL_OK);
+    assert_int_equal(root_crl(f, root, &validity), n0);
+    /* Ten months later the server warns; a year later the CRL has expired. */
+    assert_int_equal(pki_root_crl_warning(f->p, (int64_t)time(NULL) + 340 * 86400, &err), 1);
+    assert_non_null(strstr(err.msg, "sertel crl --root"));
+    assert_int_equal(pki_root_crl_warning(f->p, (int64_t)time(NULL) + 366 * 86400, &err), 1);
+    assert_non_null(strstr(err.msg, "expired"));
+
+    /* A ceremony (the root key loaded on the command line) with a shorter validity: the
+     * services publish its CRL, a higher number, at once, and warn. */
+    snprintf(conf_path, sizeof(conf_path), "%s/sertel.conf", f->home);
+    cf = fopen(conf_path, "a");
+    assert_non_null(cf);
+    fputs("\n[crl]\nroot_next_update_days = 20\n", cf);
+    fclose(cf);
+    assert_int_equal(ca_open(f->home, 0, &ca, &err), SERTEL_OK);
+    assert_int_equal(ca_crl_generate(ca, "root", &err), SERTEL_OK);
+    ca_close(ca);
+    n1 = root_crl(f, root, &validity);
+    assert_true(n1 > n0);
+    assert_true(validity == 20LL * 86400);
+    assert_int_equal(pki_refresh(f->p, &err), SERTEL_OK);
+    assert_int_equal(pki_root_crl_warning(f->p, (int64_t)time(NULL), &err), 1);
+    assert_true(strstr(err.msg, "in 20 days") != NULL || strstr(err.msg, "in 19 days") != NULL);
+    {
+        pki_stats st;
+        memset(&st, 0, sizeof(st));
+        pki_get_stats(f->p, &st);
+        assert_int_equal(st.root_crl_number, n1);
+        assert_true(st.root_crl_next_update > (int64_t)time(NULL) + 19 * 86400);
+    }
+    /* Out of range: refused with the setting named, nothing issued. */
+    {
+        unsigned char *raw = NULL;
+        size_t len = 0;
+        char *v;
+        assert_int_equal(fs_read_file(conf_path, 1 << 20, &raw, &len, &err), SERTEL_OK);
+        v = strstr((char *)raw, "root_next_update_days = 20");
+        assert_non_null(v);
+        memcpy(v, "root_next_update_days = 0 ", 26);
+        assert_int_equal(fs_write_atomic(conf_path, raw, len, 0600, &err), SERTEL_OK);
+        free(raw);
+    }
+    assert_int_equal(ca_open(f->home, 0, &ca, &err), SERTEL_OK);
+    assert_int_not_equal(ca_crl_generate(ca, "root", &err), SERTEL_OK);
+    assert_non_null(strstr(err.msg, "root_next_update_days"));
+    ca_close(ca);
+    assert_int_equal(root_crl(f, root, &validity), n1);
+    X509_free(root);
+    X509_free(issuing);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ocsp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tsa, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_root_offline, setup, teardown),
     };
     if (sodium_init() < 0)
         return 1;
