@@ -356,13 +356,16 @@ static int check_interior(pgr *r, tree *t, uint32_t pgno, uint32_t level, int ha
     return 0;
 }
 
-/* Walk the b-tree rooted at root: find its depth down the leftmost path, then check it. */
-static int check_tree(pgr *r, tree *t, uint32_t root)
+/*
+ * The number of interior levels of t down its left-most (right 0) or
+ * right-most (right 1) path; sets t->table from the root's type.
+ */
+static int tree_depth(pgr *r, tree *t, uint32_t root, int right, uint32_t *depth)
 {
     unsigned char *b = r->buf[MAX_DEPTH + 1];
     uint32_t pgno = root, type, h;
 
-    t->depth = 0;
+    *depth = 0;
     for (;;) {
         if (read_page(r, pgno, b))
             return 1;
@@ -378,14 +381,14 @@ static int check_tree(pgr *r, tree *t, uint32_t root)
                              type);
         }
         if (type == (uint32_t)(t->table ? PG_LEAF_TABLE : PG_LEAF_INDEX))
-            break;
+            return 0;
         if (type != (uint32_t)(t->table ? PG_INTERIOR_TABLE : PG_INTERIOR_INDEX))
             return found(r, "page %u of %s has type %u, not a %s page", pgno, t->name, type,
                          t->table ? "table" : "index");
-        if (++t->depth > MAX_DEPTH)
+        if (++*depth > MAX_DEPTH)
             return found(r, "%s is deeper than %d levels: its pages form a loop", t->name,
                          MAX_DEPTH);
-        if (be16(b + h + 3) > 0) { /* the first cell's child, else the right-most pointer */
+        if (!right && be16(b + h + 3) > 0) { /* the first cell's child */
             uint32_t off = be16(b + h + 12);
             if (off < h + 12 || off + 4 > r->usable)
                 return found(r, "page %u of %s: cell 0 points outside the page (%u)", pgno, t->name,
@@ -395,9 +398,28 @@ static int check_tree(pgr *r, tree *t, uint32_t root)
             pgno = be32(b + h + 8);
         }
         if (pgno < 2 || pgno > r->npages)
-            return found(r, "page of %s refers to page %u, outside the database (1..%u)", t->name,
-                         pgno, r->npages);
+            return found(r, "page %u of %s refers to page %u, outside the database (2..%u)", pgno,
+                         t->name, pgno, r->npages);
     }
+}
+
+/*
+ * Walk the b-tree rooted at root: its depth down the left-most and the
+ * right-most paths (they must agree: a damaged page that now looks like a
+ * leaf shortens one), then every interior page above the leaves.
+ */
+static int check_tree(pgr *r, tree *t, uint32_t root)
+{
+    uint32_t left, right;
+
+    if (tree_depth(r, t, root, 0, &left) || tree_depth(r, t, root, 1, &right))
+        return 1;
+    if (left != right)
+        return found(r,
+                     "the leaves of %s are not all at one depth (%u and %u levels): a page "
+                     "on its edge is damaged",
+                     t->name, left, right);
+    t->depth = left;
     if (t->depth == 0) {
         t->leaves = 1;
         return 0;
@@ -546,6 +568,7 @@ static int check_small_tables(sq_store *s, pgr *r, schema_row *rows, size_t n, i
         if (best == n || (uint64_t)used + (uint64_t)size[best] > SMALL_TABLE_BUDGET_PAGES)
             break;
         used += (uint32_t)size[best];
+        r->reads += size[best];
         size[best] = -1;
         if (!plain_name(rows[best].name))
             continue;
