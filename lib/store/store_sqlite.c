@@ -293,6 +293,9 @@ static int sq_snapshot(store *st, const char *path, sertel_err *err)
     if (rc == SQLITE_DONE) {
         rc = sqlite3_backup_finish(b);
         b = NULL;
+        /* A self-contained file: rollback-journal format, so opening it needs no -wal/-shm. */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
         int src = sqlite3_extended_errcode(s->db);

@@ -568,7 +568,9 @@ static int check_small_tables(sq_store *s, pgr *r, schema_row *rows, size_t n, i
         if (best == n || (uint64_t)used + (uint64_t)size[best] > SMALL_TABLE_BUDGET_PAGES)
             break;
         used += (uint32_t)size[best];
-        r->reads += size[best];
+        for (i = 0; i < n; i++) /* their leaves: the interior pages were read already */
+            if (strcmp(rows[i].tbl, rows[best].name) == 0)
+                r->reads += rows[i].t.leaves;
         size[best] = -1;
         if (!plain_name(rows[best].name))
             continue;
@@ -725,7 +727,7 @@ int sq_check_locked(sq_store *s, int flags, store_check_stats *stats, sertel_err
 out:
     sqlite3_finalize(q);
     if (st.pages_read == 0)
-        st.pages_read = r.reads;
+        st.pages_read = r.reads < st.pages ? r.reads : st.pages;
     if (stats != NULL)
         *stats = st;
     free(rows);
