@@ -22,7 +22,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "sqlite:  $(sqlite3 --version | cut -d' ' -f1)"
 echo "disk:    $(df -h /var/tmp | tail -1 | awk '{print $1, $2}')"
 start=$(date +%s)
-sqlite3 "$DB" <<SQL
+sqlite3 "$DB" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = OFF;
 BEGIN;
