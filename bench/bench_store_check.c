@@ -97,9 +97,11 @@ int main(int argc, char **argv)
 {
     store_check_stats s;
     double warm[64], cold[64], qw, qc;
-    int runs = argc > 2 ? atoi(argv[2]) : 9, i;
+    char *end = NULL;
+    long runs = argc > 2 ? strtol(argv[2], &end, 10) : 9;
+    int i;
 
-    if (argc < 2 || runs < 1 || runs > 64) {
+    if (argc < 2 || (argc > 2 && (end == argv[2] || *end != '\0')) || runs < 1 || runs > 64) {
         fprintf(stderr, "usage: bench_store_check DB [RUNS]\n");
         return 2;
     }
