@@ -118,9 +118,9 @@ int main(int argc, char **argv)
     printf("store_check: %lld pages read (%.2f%%), %lld b-trees, %lld small tables in full\n",
            (long long)s.pages_read, 100.0 * (double)s.pages_read / (double)s.pages,
            (long long)s.btrees, (long long)s.tables_full);
-    printf("store_check  warm: median %.1f ms (min %.1f, max %.1f) over %d runs\n", warm[runs / 2],
+    printf("store_check  warm: median %.1f ms (min %.1f, max %.1f) over %ld runs\n", warm[runs / 2],
            warm[0], warm[runs - 1], runs);
-    printf("store_check  cold: median %.1f ms (min %.1f, max %.1f) over %d runs\n", cold[runs / 2],
+    printf("store_check  cold: median %.1f ms (min %.1f, max %.1f) over %ld runs\n", cold[runs / 2],
            cold[0], cold[runs - 1], runs);
     printf("quick_check  warm: %.0f ms  (%.0fx the check)\n", qw, qw / warm[runs / 2]);
     printf("quick_check  cold: %.0f ms  (%.0fx the check)\n", qc, qc / cold[runs / 2]);
