@@ -26,6 +26,13 @@ int cli_fail(const sertel_err *err);
 /* Print a formatted message to stderr and return EXIT_ERROR. */
 int cli_usage_error(const char *fmt, ...) SERTEL_PRINTF(1, 2);
 
+/*
+ * Read a line from the terminal (stdin) without echo into secure memory;
+ * NULL when stdin is not a terminal or on end of input. Free with
+ * secret_free().
+ */
+char *cli_prompt_secret(const char *prompt);
+
 /* 1 when argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
 
@@ -42,5 +49,8 @@ int cmd_serve(const cli_global *g, int argc, char **argv);
 int cmd_sign(const cli_global *g, int argc, char **argv);
 int cmd_verify(const cli_global *g, int argc, char **argv);
 int cmd_doc(const cli_global *g, int argc, char **argv);
+int cmd_backup(const cli_global *g, int argc, char **argv);
+int cmd_restore(const cli_global *g, int argc, char **argv);
+int cmd_store(const cli_global *g, int argc, char **argv);
 
 #endif

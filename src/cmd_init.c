@@ -6,7 +6,6 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "ca/ca.h"
@@ -36,32 +35,6 @@ static const char usage[] =
     "  --admin-password-file F   file whose first line is the admin password (>= 12\n"
     "                            characters). Without it: asked on a terminal, or\n"
     "                            generated and printed once when stdin is not a terminal.\n";
-
-/* Read a line from the terminal without echo into secure memory. */
-static char *prompt_secret(const char *prompt)
-{
-    struct termios old, noecho;
-    char buf[256];
-    char *s = NULL;
-    size_t n;
-
-    fputs(prompt, stderr);
-    fflush(stderr);
-    if (tcgetattr(STDIN_FILENO, &old) != 0)
-        return NULL;
-    noecho = old;
-    noecho.c_lflag &= ~(tcflag_t)ECHO;
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
-    if (fgets(buf, sizeof(buf), stdin) != NULL) {
-        n = strcspn(buf, "\r\n");
-        buf[n] = '\0';
-        s = secret_dup(buf);
-    }
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    fputc('\n', stderr);
-    sodium_memzero(buf, sizeof(buf));
-    return s;
-}
 
 /* 24 characters from an unambiguous alphabet: ~137 bits. */
 static char *generate_password(void)
@@ -173,8 +146,8 @@ int cmd_init(const cli_global *g, int argc, char **argv)
             goto out;
         }
     } else if (isatty(STDIN_FILENO)) {
-        pw = prompt_secret("New admin password (at least 12 characters): ");
-        pw2 = prompt_secret("Repeat it: ");
+        pw = cli_prompt_secret("New admin password (at least 12 characters): ");
+        pw2 = cli_prompt_secret("Repeat it: ");
         if (pw == NULL || pw2 == NULL || strcmp(pw, pw2) != 0) {
             rc = cli_usage_error("init: the passwords do not match; nothing was created");
             goto out;

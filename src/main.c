@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "util/fs.h"
 
 static const char usage[] =
     "usage: sertel [--home DIR] COMMAND [OPTIONS]\n"
@@ -62,6 +65,32 @@ int cli_usage_error(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return EXIT_ERROR;
+}
+
+/* Read a line from the terminal without echo into secure memory. */
+char *cli_prompt_secret(const char *prompt)
+{
+    struct termios old, noecho;
+    char buf[256];
+    char *s = NULL;
+    size_t n;
+
+    fputs(prompt, stderr);
+    fflush(stderr);
+    if (tcgetattr(STDIN_FILENO, &old) != 0)
+        return NULL;
+    noecho = old;
+    noecho.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
+    if (fgets(buf, sizeof(buf), stdin) != NULL) {
+        n = strcspn(buf, "\r\n");
+        buf[n] = '\0';
+        s = secret_dup(buf);
+    }
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    fputc('\n', stderr);
+    sodium_memzero(buf, sizeof(buf));
+    return s;
 }
 
 int cli_wants_help(int argc, char **argv)
@@ -136,6 +165,12 @@ int main(int argc, char **argv)
         return cmd_serve(&g, argc, argv);
     if (strcmp(argv[0], "doc") == 0)
         return cmd_doc(&g, argc, argv);
+    if (strcmp(argv[0], "backup") == 0)
+        return cmd_backup(&g, argc, argv);
+    if (strcmp(argv[0], "restore") == 0)
+        return cmd_restore(&g, argc, argv);
+    if (strcmp(argv[0], "store") == 0)
+        return cmd_store(&g, argc, argv);
     {
         int rc = cmd_ra(&g, argc, argv);
         if (rc >= 0)

@@ -14,6 +14,10 @@
  * Opening a home for writing removes temporary files ("*.tmp-XXXXXX") that
  * a crash during an atomic replace left in it and in certs/.
  *   certs/NAME.pem       public copies of the CA certificates
+ *   private/subscriber.secret, uploads/, outbox/   the registration authority's (ra.h)
+ *
+ * ca_backup / ca_restore (backup.c) copy a whole home into one encrypted
+ * archive and back into a new home.
  *
  * Issuance (ca_issue, ca_issue_batch) follows one order, always:
  *   build the to-be-signed certificate from the profile -> lint it
@@ -286,6 +290,74 @@ int ca_authority_epoch(ca_ctx *ca, int64_t *out, sertel_err *err) SERTEL_WUR SER
 
 /* Drop the cached key of authority name so the next ca_authority_key loads the current one. */
 void ca_authority_forget(ca_ctx *ca, const char *name) SERTEL_NONNULL(1, 2);
+
+/* What ca_backup wrote. */
+typedef struct ca_backup_info {
+    char sha256[65];       /* SHA-256 of the archive file, lower-case hex */
+    int64_t bytes;         /* size of the archive file */
+    int64_t files;         /* files in it, the database snapshot included */
+    int64_t audit_entries; /* audit entries in the database snapshot */
+    int64_t created_at;    /* Unix time */
+    int pkcs11;            /* 1: the keys are in a PKCS#11 token, NOT in the archive */
+    char token[128];       /* that token's label */
+    char outside[1024];    /* files the configuration names outside the home (not archived) */
+} ca_backup_info;
+
+/*
+ * Back up the home of ca (opened for writing) into one encrypted archive
+ * at out, which must not exist (format and contents: lib/ca/backup.c;
+ * docs/operations.md). The database goes in as a consistent online
+ * snapshot (store_snapshot): other processes, `serve` included, keep
+ * working meanwhile. password (at least 12 characters) is stretched with
+ * Argon2id; it alone protects the CA's keys in the archive. The archive is
+ * written beside out, synced, audited as backup.created (its SHA-256 in
+ * the details) and only then renamed to out; on failure nothing is left.
+ * With a PKCS#11 key store the token's keys are not in the archive
+ * (info->pkcs11). actor (NULL: "system") is recorded in the audit log.
+ * Errors: SERTEL_ERR_EXISTS (out exists), SERTEL_ERR_INVALID (short
+ * password), SERTEL_ERR_STATE (read-only ca), I/O and store errors.
+ */
+int ca_backup(ca_ctx *ca, const char *out, const char *password, const char *actor,
+              ca_backup_info *info, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 5);
+
+/* What ca_restore restored. */
+typedef struct ca_restore_info {
+    char sha256[65];       /* SHA-256 of the archive file */
+    int64_t files;         /* files restored */
+    int64_t audit_entries; /* entries of the verified audit chain (before home.restored) */
+    int64_t created_at;    /* when the backup was made */
+    int pkcs11;            /* 1: the keys are in the PKCS#11 token named by token */
+    char token[128];
+    char source[1024]; /* the home the backup was made of */
+} ca_restore_info;
+
+/*
+ * Restore the archive made by ca_backup into a new home at home, which
+ * must not exist or be an empty directory (anything else is refused with
+ * SERTEL_ERR_EXISTS before the archive is read). The files are written
+ * into a temporary directory beside home with their modes (never group- or
+ * world-writable; the database 0600), every page of the database is
+ * checked, the audit chain is verified with the home's audit key (for a
+ * PKCS#11 home the token must be attached), home.restored is audited in
+ * the restored home, and the directory is renamed into place last: on any
+ * failure nothing is left. Errors: SERTEL_ERR_DENIED (wrong password),
+ * SERTEL_ERR_INVALID (not a backup, damaged or truncated archive),
+ * SERTEL_ERR_UNSUPPORTED (a newer format), SERTEL_ERR_TAMPERED (the audit
+ * chain does not verify), I/O errors. Thread safety: none needed (no
+ * shared state).
+ */
+int ca_restore(const char *archive, const char *home, const char *password, ca_restore_info *info,
+               sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/*
+ * store_check (store.h) on the database of the home at home, without
+ * loading keys or migrating: SERTEL_OK when no damage is found,
+ * SERTEL_ERR_STORE (with the finding and the restore step) when the
+ * database is damaged or marked so, another code when the check could not
+ * run. stats may be NULL.
+ */
+int ca_store_check(const char *home, int flags, store_check_stats *stats,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 
 /* A certificate's record. Strings are owned by the record. */
 typedef struct ca_cert_record {

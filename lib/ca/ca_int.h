@@ -72,6 +72,12 @@ int ca_open_keystore(const char *home, const conf *c, keystore **out, sertel_err
 int ca_account_create(store *st, audit *a, const char *role, const char *email, const char *name,
                       const char *password, sertel_err *err) SERTEL_WUR;
 
+/*
+ * home does not exist, or is an empty directory (left as it was): SERTEL_OK.
+ * An existing home or a non-empty directory: SERTEL_ERR_EXISTS, nothing changed.
+ */
+int ca_home_check_free(const char *home, sertel_err *err) SERTEL_WUR;
+
 /* Validate a base URL: http, host, no spaces/commas/quotes, < CA_URL_MAX. */
 int ca_check_base_url(const char *url, sertel_err *err) SERTEL_WUR;
 

@@ -151,8 +151,8 @@ static const char conf_template[] =
     "crl_dp = true\n"
     "key_types = ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096\n";
 
-/* The directory does not exist, or exists and is empty. */
-static int home_is_free(const char *home, sertel_err *err)
+/* The directory does not exist, or exists and is empty (ca_int.h). */
+int ca_home_check_free(const char *home, sertel_err *err)
 {
     struct stat st;
     char probe[PATH_MAX];
@@ -282,7 +282,7 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
                               "a PKCS#11 module needs --pkcs11-token and --pkcs11-pin-file");
     if (strlen(o->home) >= PATH_MAX - 64)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "home path too long");
-    if ((rc = home_is_free(o->home, err)) != SERTEL_OK)
+    if ((rc = ca_home_check_free(o->home, err)) != SERTEL_OK)
         return rc;
 
     snprintf(path, sizeof(path), "%s", o->home);

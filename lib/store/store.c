@@ -32,6 +32,28 @@ void store_close(store *st)
     st->ops->close(st);
 }
 
+int store_check(store *st, int flags, store_check_stats *stats, sertel_err *err)
+{
+    if (stats != NULL)
+        memset(stats, 0, sizeof(*stats));
+    if (st->in_txn)
+        return sertel_err_set(err, SERTEL_ERR_STATE,
+                              "the damage check cannot run inside a transaction");
+    if (st->readonly)
+        return sertel_err_set(err, SERTEL_ERR_STATE,
+                              "the damage check needs the store opened for writing");
+    return st->ops->check(st, flags, stats, err);
+}
+
+int store_snapshot(store *st, const char *path, sertel_err *err)
+{
+    if (st->in_txn)
+        return sertel_err_set(err, SERTEL_ERR_STATE,
+                              "a snapshot cannot be taken inside a "
+                              "transaction");
+    return st->ops->snapshot(st, path, err);
+}
+
 const char *store_backend(const store *st)
 {
     return st->ops->name;

@@ -26,6 +26,41 @@
  * Thread safety: one store handle per thread. Several processes may open
  * the same database; writers serialise on the database lock (busy timeout
  * from store_open's options).
+ *
+ * Damage. A damaged database is noticed before sertel writes into it, and
+ * then no process writes into it any more:
+ *   - store_check (cheap; run by store_begin before the first write
+ *     transaction of each handle and again when the last check is more than
+ *     STORE_CHECK_INTERVAL seconds old) reads, for SQLite, the file header
+ *     (signature, page size, format bytes, text encoding, page and
+ *     free-page counts), the free-page list's trunk pages, the schema, and
+ *     the root and every interior page of every table and index: page
+ *     types, cell pointers and cells within their page, child page numbers
+ *     within the database and never referenced twice (across all b-trees
+ *     and the free list), rowids in order, all leaves at one depth. Tables
+ *     whose pages (indexes included) fit a budget of 1024 pages are also
+ *     read leaf by leaf with PRAGMA quick_check(table): meta, authorities,
+ *     crls and the other small tables are fully checked. Pages come from
+ *     the WAL when their newest committed version is there. The cost
+ *     follows the interior pages, about 0.3% of a large database: a few
+ *     milliseconds for 1,000,000 certificates (docs/benchmarks.md), where
+ *     a full PRAGMA quick_check reads every page and takes seconds.
+ *   - SQLITE_CORRUPT from any statement, on any handle (read-only too),
+ *     marks the database damaged as well.
+ *   A finding is recorded in a flag file beside the database
+ *   ("sertel.db-damaged": what, when, which process); while it exists
+ *   store_begin refuses every write transaction, in every process, with
+ *   SERTEL_ERR_STORE and a message naming the restore step ('sertel
+ *   restore', or 'sqlite3 .recover' as a last resort). Reading stays
+ *   possible (to salvage). Remove the flag only after a restore or repair.
+ * Not caught by the cheap check: damage inside the leaf pages of large
+ * tables (certificates, audit_log, ... once past the budget) and inside
+ * overflow pages; it is noticed when a statement reads the page (SQLite
+ * reports SQLITE_CORRUPT, which marks the database) or by store_check
+ * with STORE_CHECK_FULL. Nor are changed bytes that leave a page
+ * well-formed (a flipped bit inside a certificate's DER): SQLite keeps no
+ * checksums of page content; the audit chain's hashes cover the audit log
+ * and certificates carry their SHA-256 in their row.
  */
 #ifndef SERTEL_STORE_H
 #define SERTEL_STORE_H
@@ -67,12 +102,51 @@ int store_migrate(store *st, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 int store_schema_version(store *st, int *version, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 int store_schema_latest(void);
 
+/* What store_check looked at (for reports and benchmarks). */
+typedef struct store_check_stats {
+    int64_t pages;       /* size of the database in pages */
+    int64_t pages_read;  /* pages read by the check */
+    int64_t btrees;      /* tables and indexes walked */
+    int64_t tables_full; /* tables read leaf by leaf (with their indexes) */
+} store_check_stats;
+
+/* Flags for store_check. */
+#define STORE_CHECK_FULL 0x1 /* also read every page (SQLite: PRAGMA quick_check) */
+
+/* store_begin re-runs the damage check when the last one is older than this. */
+#define STORE_CHECK_INTERVAL 600
+
+/*
+ * Check the store for damage now (see "Damage" above); with
+ * STORE_CHECK_FULL also every page, which costs a read of the whole
+ * database. Takes the write lock for the duration (waiting as store_begin
+ * does). SERTEL_OK when nothing was found; SERTEL_ERR_STORE, with the
+ * finding and the restore step in err, when the store is damaged or was
+ * marked damaged before (the mark is made when damage is found);
+ * SERTEL_ERR_STATE inside a transaction or on a read-only handle;
+ * SERTEL_ERR_BUSY on a lock timeout. stats (may be NULL) is filled either
+ * way.
+ */
+int store_check(store *st, int flags, store_check_stats *stats, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1);
+
+/*
+ * Write a consistent snapshot of the whole database to a new file at path
+ * (created 0600; an existing file is refused with SERTEL_ERR_EXISTS). For
+ * SQLite this is the online backup API in one step: other processes keep
+ * reading and writing meanwhile, the copy is the database as of one
+ * commit. On failure nothing is left at path.
+ */
+int store_snapshot(store *st, const char *path, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
 /* Name of the back end ("sqlite"). */
 const char *store_backend(const store *st) SERTEL_NONNULL(1);
 
 /*
  * Transactions. store_begin takes the write lock at once (SQLite BEGIN
- * IMMEDIATE) so a transaction never fails half-way on lock upgrade.
+ * IMMEDIATE) so a transaction never fails half-way on lock upgrade. It
+ * refuses to begin (SERTEL_ERR_STORE) when the store is marked damaged or
+ * when the damage check it runs (see "Damage" above) finds damage.
  * Nesting is not supported: store_begin inside a transaction is
  * SERTEL_ERR_STATE. store_rollback is safe to call when no transaction is
  * open.

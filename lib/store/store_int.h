@@ -31,6 +31,10 @@ struct store_ops {
     int (*begin)(store *st, sertel_err *err);
     int (*commit)(store *st, sertel_err *err);
     void (*rollback)(store *st);
+    /* store_check: the back end's damage check (outside a transaction). */
+    int (*check)(store *st, int flags, store_check_stats *stats, sertel_err *err);
+    /* store_snapshot: a consistent copy of the database in a new file. */
+    int (*snapshot)(store *st, const char *path, sertel_err *err);
 };
 
 struct store {

@@ -13,16 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "store/store_int.h"
+#include "store/store_sqlite_int.h"
 
 #define BUSY_TIMEOUT_MS 10000
-
-typedef struct sq_store {
-    struct store base;
-    sqlite3 *db;
-} sq_store;
 
 typedef struct sq_stmt {
     struct store_stmt base;
@@ -31,8 +27,9 @@ typedef struct sq_stmt {
 
 static const struct store_ops sq_ops;
 
-static int sq_error(sqlite3 *db, int sqrc, sertel_err *err, const char *what)
+static int sq_error(sq_store *s, int sqrc, sertel_err *err, const char *what)
 {
+    sqlite3 *db = s ? s->db : NULL;
     int prim = sqrc & 0xff;
     int code = SERTEL_ERR_STORE;
 
@@ -59,10 +56,18 @@ static int sq_error(sqlite3 *db, int sqrc, sertel_err *err, const char *what)
                               what, sqlite3_errmsg(db));
     if (prim == SQLITE_FULL)
         return sertel_err_set(err, code, "%s: the disk is full: free space and retry", what);
+    if (prim == SQLITE_CORRUPT && s != NULL && s->path != NULL) {
+        /* Damage seen by any statement marks the database for every process. */
+        char found[600];
+        snprintf(found, sizeof(found), "%s: %s", what, sqlite3_errmsg(db));
+        sq_mark_damaged(s, found);
+        return sq_damaged_error(s, err, found);
+    }
     if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
         return sertel_err_set(err, SERTEL_ERR_STORE,
                               "%s: the database file is corrupt or not a sertel database (%s): "
-                              "restore it from a backup",
+                              "restore the home from a backup with 'sertel restore --from BACKUP "
+                              "--home NEWDIR' (docs/operations.md)",
                               what, sqlite3_errmsg(db));
     return sertel_err_set(err, code, "%s: %s", what,
                           db ? sqlite3_errmsg(db) : sqlite3_errstr(sqrc));
@@ -76,7 +81,7 @@ static int sq_exec(store *st, const char *sql, sertel_err *err)
 
     sqlite3_free(msg);
     if (rc != SQLITE_OK)
-        return sq_error(s->db, sqlite3_extended_errcode(s->db), err, "database statement failed");
+        return sq_error(s, sqlite3_extended_errcode(s->db), err, "database statement failed");
     return SERTEL_OK;
 }
 
@@ -92,7 +97,7 @@ static int sq_prepare(store *st, const char *sql, store_stmt **out, sertel_err *
     rc = sqlite3_prepare_v2(s->db, sql, -1, &q->st, NULL);
     if (rc != SQLITE_OK) {
         free(q);
-        return sq_error(s->db, sqlite3_extended_errcode(s->db), err, "preparing a query");
+        return sq_error(s, sqlite3_extended_errcode(s->db), err, "preparing a query");
     }
     q->base.ops = &sq_ops;
     q->base.st = st;
@@ -104,7 +109,7 @@ static int bind_rc(store_stmt *s, int rc, sertel_err *err)
 {
     if (rc == SQLITE_OK)
         return SERTEL_OK;
-    return sq_error(((sq_store *)s->st)->db, rc, err, "binding a query parameter");
+    return sq_error((sq_store *)s->st, rc, err, "binding a query parameter");
 }
 
 static int sq_bind_text(store_stmt *s, int idx, const char *v, sertel_err *err)
@@ -138,7 +143,7 @@ static int sq_step(store_stmt *s, sertel_err *err)
         return STORE_DONE;
     rc = sqlite3_extended_errcode(((sq_store *)s->st)->db);
     sqlite3_reset(q->st);
-    return sq_error(((sq_store *)s->st)->db, rc, err, "database query failed");
+    return sq_error((sq_store *)s->st, rc, err, "database query failed");
 }
 
 static int sq_col_is_null(store_stmt *s, int col)
@@ -192,7 +197,7 @@ static int sq_has_table(store *st, const char *name, sertel_err *err)
     rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                             -1, &q, NULL);
     if (rc != SQLITE_OK)
-        return sq_error(s->db, sqlite3_extended_errcode(s->db), err, "reading the schema");
+        return sq_error(s, sqlite3_extended_errcode(s->db), err, "reading the schema");
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(q);
     sqlite3_finalize(q);
@@ -200,12 +205,119 @@ static int sq_has_table(store *st, const char *name, sertel_err *err)
         return 1;
     if (rc == SQLITE_DONE)
         return 0;
-    return sq_error(s->db, rc, err, "reading the schema");
+    return sq_error(s, rc, err, "reading the schema");
 }
 
+static void sq_rollback(store *st);
+
+/*
+ * A write transaction: refused while the database is marked damaged; the
+ * damage check runs under the write lock before the first write of this
+ * handle and again every STORE_CHECK_INTERVAL seconds.
+ */
 static int sq_begin(store *st, sertel_err *err)
 {
-    return sq_exec(st, "BEGIN IMMEDIATE", err);
+    sq_store *s = (sq_store *)st;
+    int64_t now = (int64_t)time(NULL);
+    int rc;
+
+    if ((rc = sq_damage_flag_check(s, err)) != SERTEL_OK)
+        return rc;
+    if ((rc = sq_exec(st, "BEGIN IMMEDIATE", err)) != SERTEL_OK)
+        return rc;
+    if (s->checked_at == 0 || now < s->checked_at || now - s->checked_at >= STORE_CHECK_INTERVAL) {
+        rc = sq_check_locked(s, 0, NULL, err);
+        if (rc != SERTEL_OK) {
+            sq_rollback(st);
+            return rc;
+        }
+        s->checked_at = now;
+    }
+    return SERTEL_OK;
+}
+
+static int sq_check(store *st, int flags, store_check_stats *stats, sertel_err *err)
+{
+    sq_store *s = (sq_store *)st;
+    int rc;
+
+    if ((rc = sq_damage_flag_check(s, err)) != SERTEL_OK)
+        return rc;
+    if ((rc = sq_exec(st, "BEGIN IMMEDIATE", err)) != SERTEL_OK)
+        return rc;
+    rc = sq_check_locked(s, flags, stats, err);
+    sq_rollback(st);
+    if (rc == SERTEL_OK)
+        s->checked_at = (int64_t)time(NULL);
+    return rc;
+}
+
+/*
+ * The online backup API (https://sqlite.org/backup.html) in a single step:
+ * one read transaction on the source, so the copy is one commit's state
+ * while other connections go on writing to the WAL.
+ */
+static int sq_snapshot(store *st, const char *path, sertel_err *err)
+{
+    sq_store *s = (sq_store *)st;
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b = NULL;
+    int fd, rc, tries;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return sertel_err_set(err, errno == EEXIST ? SERTEL_ERR_EXISTS : SERTEL_ERR_IO,
+                              "cannot create the snapshot file %s: %s", path, strerror(errno));
+    close(fd);
+    rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(dst, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", NULL, NULL,
+                          NULL);
+    if (rc != SQLITE_OK) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot open the snapshot file %s: %s", path,
+                            dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+        goto out;
+    }
+    b = sqlite3_backup_init(dst, "main", s->db, "main");
+    if (b == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_STORE, "cannot start the snapshot: %s",
+                            sqlite3_errmsg(dst));
+        goto out;
+    }
+    for (tries = 0;; tries++) {
+        rc = sqlite3_backup_step(b, -1);
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 100)
+            break;
+        sqlite3_sleep(100);
+    }
+    if (rc == SQLITE_DONE) {
+        rc = sqlite3_backup_finish(b);
+        b = NULL;
+        /* A self-contained file: rollback-journal format, so opening it needs no -wal/-shm. */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        int src = sqlite3_extended_errcode(s->db);
+        if (b != NULL)
+            (void)sqlite3_backup_finish(b);
+        b = NULL;
+        if ((src & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_CORRUPT)
+            rc = sq_error(s, SQLITE_CORRUPT, err, "taking a snapshot");
+        else
+            rc = sertel_err_set(err, rc == SQLITE_BUSY ? SERTEL_ERR_BUSY : SERTEL_ERR_STORE,
+                                "taking a snapshot of the database: %s", sqlite3_errstr(rc));
+        goto out;
+    }
+    rc = SERTEL_OK;
+out:
+    if (b != NULL)
+        (void)sqlite3_backup_finish(b);
+    if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && rc == SERTEL_OK)
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot close the snapshot file %s", path);
+    if (rc != SERTEL_OK)
+        unlink(path);
+    return rc;
 }
 
 static int sq_commit(store *st, sertel_err *err)
@@ -223,6 +335,7 @@ static void sq_close(store *st)
     sq_store *s = (sq_store *)st;
 
     sqlite3_close_v2(s->db);
+    free(s->path);
     free(s);
 }
 
@@ -247,6 +360,8 @@ static const struct store_ops sq_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .check = sq_check,
+    .snapshot = sq_snapshot,
 };
 
 /* "file:" URI of path with every byte outside [A-Za-z0-9/._~-] percent-encoded; malloc'ed. */
@@ -299,7 +414,7 @@ static int sq_readonly_probe(sq_store *s, const char *path, sertel_err *err)
     rc = sqlite3_extended_errcode(s->db);
     prim = rc & 0xff;
     if (prim != SQLITE_CANTOPEN && prim != SQLITE_READONLY)
-        return sq_error(s->db, rc, err, "reading the database");
+        return sq_error(s, rc, err, "reading the database");
     if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
         return sertel_err_set(err, SERTEL_ERR_INVALID, "the database path is too long");
     if (stat(wal, &stb) == 0) {
@@ -324,11 +439,11 @@ static int sq_readonly_probe(sq_store *s, const char *path, sertel_err *err)
                          NULL);
     free(uri);
     if (rc != SQLITE_OK)
-        return sq_error(s->db, rc, err, "opening the database read-only");
+        return sq_error(s, rc, err, "opening the database read-only");
     sqlite3_extended_result_codes(s->db, 1);
     rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return sq_error(s->db, sqlite3_extended_errcode(s->db), err, "reading the database");
+        return sq_error(s, sqlite3_extended_errcode(s->db), err, "reading the database");
     return SERTEL_OK;
 }
 
@@ -354,13 +469,17 @@ int store_sqlite_open(const char *path, int flags, store **out, sertel_err *err)
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    if ((s->path = strdup(path)) == NULL) {
+        free(s);
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    }
     s->base.ops = &sq_ops;
     s->base.readonly = (flags & STORE_OPEN_READONLY) != 0;
     oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
     oflags |= s->base.readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
     if (rc != SQLITE_OK) {
-        sq_error(s->db, rc, err, "opening the database");
+        sq_error(s, rc, err, "opening the database");
         sertel_err_prefix(err, "%s", path);
         goto fail;
     }
@@ -388,6 +507,7 @@ fail_ctx:
 fail:
     rc = err ? err->code : SERTEL_ERR_STORE;
     sqlite3_close_v2(s->db);
+    free(s->path);
     free(s);
     return rc;
 }
