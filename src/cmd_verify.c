@@ -3,7 +3,9 @@
  * PKCS#7, document time-stamps) or a detached CMS signature over a file,
  * and print the report (Indonesian by default, --lang en, or --json).
  * Trust anchors: the home's root CA (when the home exists) and every
- * --trust PEM file.
+ * --trust PEM file. Online checks may reach the home's own base URL on
+ * any address (and each --fetch-allow origin); every other URL of the
+ * document only on a public address (lib/pdf/verify.h).
  */
 #include <getopt.h>
 #include <openssl/err.h>
@@ -13,16 +15,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ca/ca.h"
 #include "cli.h"
+#include "conf/conf.h"
 #include "pdf/verify.h"
 #include "pki/pki.h"
 #include "util/fs.h"
 
+#define VERIFY_MAX_ALLOW 8
+
 static const char verify_usage[] =
     "usage: sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
+    "                                [--fetch-time S] [--fetch-bytes N] [--fetch-allow URL]...\n"
     "                                [--pdf-password-file F] FILE.pdf\n"
-    "       sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]...\n"
-    "                                --detached SIG.p7s DATA\n"
+    "       sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
+    "                                [--fetch-...] --detached SIG.p7s DATA\n"
     "\n"
     "Validates every signature of FILE.pdf (integrity, ByteRange, certificate\n"
     "chain, time-stamp, changes made after signing) or a detached CMS signature\n"
@@ -33,8 +40,36 @@ static const char verify_usage[] =
     "(no embedded status: INDETERMINATE / TRY_LATER). An encrypted FILE.pdf is\n"
     "opened with the password in --pdf-password-file F, else with the empty one.\n"
     "\n"
+    "Online, only the chains that end at a trusted root are checked, only over\n"
+    "http(s), only on public addresses (no loopback, private, link-local...\n"
+    "address, checked after DNS), except the home's own base URL and each\n"
+    "--fetch-allow URL's origin (scheme, host, port); all fetches of one\n"
+    "document share --fetch-time S seconds (default 20) and --fetch-bytes N\n"
+    "bytes (default 4194304). Each fetch left out is named in the report.\n"
+    "\n"
     "Exit status: 0 every signature TOTAL_PASSED; 1 any signature not (or none);\n"
     "2 error (unreadable file, not a PDF).\n";
+
+/*
+ * The home's base URL into allow[*n] (buf holds it): a home checking its
+ * own documents may reach its own server, whatever its address.
+ */
+static void add_home_origin(const char *home, char *buf, size_t cap, const char **allow, size_t *n)
+{
+    struct stat sb;
+    sertel_err err = {0};
+    int rc;
+
+    if (stat(home, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return;
+    rc = ca_home_base_url(home, buf, cap, &err);
+    if (rc == SERTEL_OK)
+        allow[(*n)++] = buf;
+    else if (rc != SERTEL_ERR_NOTFOUND)
+        fprintf(stderr,
+                "sertel: note: the home's base URL is not exempt from the address rule: %s\n",
+                err.msg);
+}
 
 static int add_pem(STACK_OF(X509) * st, const char *file, sertel_err *err)
 {
@@ -117,11 +152,17 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         {"offline", no_argument, NULL, 'o'},
         {"detached", no_argument, NULL, 'd'},
         {"pdf-password-file", required_argument, NULL, 'W'},
+        {"fetch-time", required_argument, NULL, 'T'},
+        {"fetch-bytes", required_argument, NULL, 'B'},
+        {"fetch-allow", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *lang = "id", *pdfpw_file = NULL;
-    char *pdfpw = NULL;
+    const char *allow[VERIFY_MAX_ALLOW + 1];
+    size_t n_allow = 0;
+    char *pdfpw = NULL, home_url[512];
+    int64_t v;
     int c, json = 0, detached = 0, rc = EXIT_ERROR;
     STACK_OF(X509) *trust = sk_X509_new_null();
     vfy_opts o;
@@ -160,6 +201,28 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         case 'W':
             pdfpw_file = optarg;
             break;
+        case 'T':
+            if (parse_int64(optarg, 1, 3600, &v) != SERTEL_OK) {
+                rc = cli_usage_error("verify: --fetch-time needs whole seconds from 1 to 3600");
+                goto out;
+            }
+            o.fetch.time_ms = (long)v * 1000L;
+            break;
+        case 'B':
+            if (parse_int64(optarg, 1, 1L << 30, &v) != SERTEL_OK) {
+                rc = cli_usage_error(
+                    "verify: --fetch-bytes needs a byte count from 1 to 1073741824");
+                goto out;
+            }
+            o.fetch.bytes = (size_t)v;
+            break;
+        case 'A':
+            if (n_allow == VERIFY_MAX_ALLOW) {
+                rc = cli_usage_error("verify: at most %d --fetch-allow", VERIFY_MAX_ALLOW);
+                goto out;
+            }
+            allow[n_allow++] = optarg;
+            break;
         case 'h':
             fputs(verify_usage, stdout);
             rc = EXIT_OK;
@@ -182,7 +245,10 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         o.password = pdfpw;
     }
     add_home_root(g->home, trust);
+    add_home_origin(g->home, home_url, sizeof(home_url), allow, &n_allow);
     o.trust = trust;
+    o.fetch.allow = allow;
+    o.fetch.n_allow = n_allow;
     if (detached)
         rc = vfy_detached_file(argv[optind], argv[optind + 1], &o, &r, &err);
     else

@@ -63,6 +63,30 @@ int ca_check_base_url(const char *url, sertel_err *err)
     return SERTEL_OK;
 }
 
+int ca_home_base_url(const char *home, char *out, size_t cap, sertel_err *err)
+{
+    conf *c = NULL;
+    const char *v;
+    char path[4096];
+    int rc;
+
+    if (cap > 0)
+        out[0] = '\0';
+    if ((size_t)snprintf(path, sizeof(path), "%s/sertel.conf", home) >= sizeof(path))
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "path too long under %s", home);
+    if ((rc = conf_load(path, &c, err)) != SERTEL_OK)
+        return rc;
+    v = conf_get_default(c, "ca", "base_url", CA_DEFAULT_BASE_URL);
+    if ((rc = ca_check_base_url(v, err)) != SERTEL_OK)
+        sertel_err_prefix(err, "%s: [ca] base_url", path);
+    else if (strlen(v) >= cap)
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%s: [ca] base_url is too long", path);
+    else
+        memcpy(out, v, strlen(v) + 1);
+    conf_free(c);
+    return rc;
+}
+
 int ca_open_keystore(const char *home, const conf *c, keystore **out, sertel_err *err)
 {
     const char *backend = conf_get_default(c, "keystore", "backend", "software");

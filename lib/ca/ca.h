@@ -102,6 +102,17 @@ int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err) SERTEL_W
     SERTEL_NONNULL(1, 3);
 void ca_close(ca_ctx *ca);
 
+/*
+ * The base URL of a home's services ([ca] base_url of <home>/sertel.conf,
+ * CA_DEFAULT_BASE_URL when unset) into out[cap], read without opening the
+ * CA (no database, no keys): what a validation run with this home may
+ * fetch from on its own server. SERTEL_ERR_NOTFOUND when home has no
+ * sertel.conf; the configuration's errors otherwise (file and key named).
+ * Thread safety: reads the file only.
+ */
+int ca_home_base_url(const char *home, char *out, size_t cap, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
 /* Borrowed accessors. */
 store *ca_get0_store(ca_ctx *ca) SERTEL_NONNULL(1);
 const conf *ca_get0_conf(const ca_ctx *ca) SERTEL_NONNULL(1);

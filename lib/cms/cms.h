@@ -112,6 +112,89 @@ int cms_http_fetch(const char *url, const char *content_type, const unsigned cha
 int cms_tsa_http(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
                  size_t *resp_len, sertel_err *err);
 
+/* --- URLs from certificates: the fetch context (fetch.c, netaddr.c) --- */
+
+#define CMS_FETCH_TIME_MS 20000L           /* default time budget of one validation's fetches */
+#define CMS_FETCH_BYTES (4u * 1024 * 1024) /* default byte budget of one validation's fetches */
+
+/*
+ * Why a peer address may not be connected to for a URL taken from a
+ * certificate, or NULL when it may (a globally reachable unicast address).
+ * family is AF_INET (addr: 4 bytes, network order) or AF_INET6 (16
+ * bytes). Refused: loopback, private (RFC 1918), unique local (fc00::/7),
+ * link-local, multicast, unspecified, broadcast, shared address space
+ * (100.64.0.0/10), 0.0.0.0/8, documentation, benchmarking, IETF
+ * protocol assignments, reserved ranges; IPv4-mapped, NAT64 and 6to4
+ * addresses are judged by the IPv4 address inside (netaddr.c lists every
+ * range). The reason is a static string ("loopback address").
+ * Thread safety: pure function.
+ */
+const char *cms_addr_refusal(int family, const unsigned char *addr) SERTEL_NONNULL(2);
+
+/*
+ * What a fetch context allows. Zero values mean the defaults. The
+ * address rule (cms_addr_refusal) applies unless any_address is set;
+ * URLs whose origin (scheme, host, port) is that of one of allow[0..n_allow)
+ * are exempt from it (the home's own base URL: a home checking its own
+ * documents reaches its own server, on loopback if need be). The strings
+ * are copied by cms_fetch_ctx_new.
+ */
+typedef struct cms_fetch_policy {
+    long time_ms;             /* all fetches together; 0: CMS_FETCH_TIME_MS */
+    size_t bytes;             /* all response bodies together; 0: CMS_FETCH_BYTES */
+    int any_address;          /* 1: no address rule (signing with one's own certificates) */
+    const char *const *allow; /* http(s) URLs whose origins are exempt from the address rule */
+    size_t n_allow;
+} cms_fetch_policy;
+
+/*
+ * One validation's (or one signing's) fetches: the budget they share, the
+ * address rule, and a log of every fetch declined ("OCSP at URL not
+ * fetched: loopback address (127.0.0.1)") or cut short ("... cut off: the
+ * time budget ... ran out") for the report. Not thread-safe: one per
+ * validation.
+ */
+typedef struct cms_fetch_ctx cms_fetch_ctx;
+
+/*
+ * A new context under pol (NULL: the defaults). SERTEL_ERR_INVALID when
+ * an allow entry is not an http(s) URL with a host (more than 16 entries
+ * also). *out is the caller's (cms_fetch_ctx_free).
+ */
+int cms_fetch_ctx_new(const cms_fetch_policy *pol, cms_fetch_ctx **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(2);
+
+/* NULL-safe. */
+void cms_fetch_ctx_free(cms_fetch_ctx *fx);
+
+/* The fetches declined or cut short so far, in order (at most 64 are kept); borrowed strings. */
+size_t cms_fetch_ctx_skip_count(const cms_fetch_ctx *fx) SERTEL_NONNULL(1);
+const char *cms_fetch_ctx_skip(const cms_fetch_ctx *fx, size_t i) SERTEL_NONNULL(1);
+
+/*
+ * GET url (content_type NULL) or POST req as content_type, for a URL
+ * taken from a certificate; what names it in messages ("OCSP", "CRL",
+ * "caIssuers"). As cms_http_fetch (no redirects, HTTP 200 only, *resp
+ * malloc'ed for the caller), and also: only http(s) URLs with a host
+ * (else SERTEL_ERR_DENIED); nothing once fx's time or byte budget is
+ * spent (SERTEL_ERR_IO); each exchange bounded by CMS_REV_TIMEOUT and by
+ * what is left of the time budget, its body by max and by what is left
+ * of the byte budget; every address curl is about to connect to is
+ * checked with cms_addr_refusal after DNS resolution (no proxy is used),
+ * so no request reaches a refused address (SERTEL_ERR_DENIED, the address
+ * named). Declined and cut-short fetches are logged in fx as well as put
+ * in err.
+ */
+int cms_fetch_url(cms_fetch_ctx *fx, const char *what, const char *url, const char *content_type,
+                  const unsigned char *req, size_t req_len, size_t max, unsigned char **resp,
+                  size_t *resp_len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 8, 9);
+
+/*
+ * url for a message: cut to cap - 1 bytes ("..." at the end when cut),
+ * bytes outside printable ASCII replaced with '?'.
+ */
+void cms_url_shown(const char *url, char *out, size_t cap) SERTEL_NONNULL(1, 2);
+
 /* --- revocation data and certificates fetched online (revfetch.c) --- */
 
 #define CMS_REV_MAX_BODY (1u << 20) /* largest OCSP response, CRL or certificate fetched */
@@ -128,7 +211,8 @@ int cms_ocsp_signed_by(OCSP_BASICRESP *bs, X509 *issuer, STACK_OF(X509) * pool)
 /*
  * An OCSP response (RFC 6960) for cert from the OCSP URLs of its AIA
  * extension (POST, SHA-1 CertID, no nonce), tried in order until one
- * answers. It is accepted only when successful, signed by issuer or by a
+ * answers, each through fx (cms_fetch_url: budget, address rule). It is
+ * accepted only when successful, signed by issuer or by a
  * responder issuer certified for id-kp-OCSPSigning (looked up in the
  * response and in pool, which may be NULL), current (thisUpdate not in the
  * future, nextUpdate not past, 5 minutes' skew) and giving good or revoked
@@ -137,28 +221,30 @@ int cms_ocsp_signed_by(OCSP_BASICRESP *bs, X509 *issuer, STACK_OF(X509) * pool)
  * or _REVOKED. On failure err names the URL and what was wrong;
  * SERTEL_ERR_NOTFOUND when cert names no responder.
  */
-int cms_fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, unsigned char **der,
-                   size_t *len, int *status, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+int cms_fetch_ocsp(cms_fetch_ctx *fx, X509 *cert, X509 *issuer, STACK_OF(X509) * pool,
+                   unsigned char **der, size_t *len, int *status, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 5, 6);
 
 /*
- * The CRL (RFC 5280, DER) of cert from the http(s) URIs of its CRL
- * distribution points. Accepted when issued and signed by issuer and not
+ * The CRL (RFC 5280, DER) of cert from the URIs of its CRL distribution
+ * points, through fx. Accepted when issued and signed by issuer and not
  * more than an hour past its nextUpdate. *der (free()) is the CRL as
  * received; *status (may be NULL) is V_OCSP_CERTSTATUS_REVOKED when cert is
  * listed, else V_OCSP_CERTSTATUS_GOOD. SERTEL_ERR_NOTFOUND when cert names
  * no distribution point.
  */
-int cms_fetch_crl(X509 *cert, X509 *issuer, unsigned char **der, size_t *len, int *status,
-                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+int cms_fetch_crl(cms_fetch_ctx *fx, X509 *cert, X509 *issuer, unsigned char **der, size_t *len,
+                  int *status, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
 
 /*
- * The issuer of cert from its AIA caIssuers URL (a DER or PEM
+ * The issuer of cert from its AIA caIssuers URL, through fx (a DER or PEM
  * certificate, or a certs-only CMS/PKCS#7 bundle, .p7c, from which the
  * certificate that issued cert is taken), accepted only when cert's
  * signature verifies with it.
  * *issuer is the caller's (X509_free).
  */
-int cms_fetch_issuer(X509 *cert, X509 **issuer, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+int cms_fetch_issuer(cms_fetch_ctx *fx, X509 *cert, X509 **issuer, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
 
 /*
  * The certificates in an RFC 3161 time-stamp: der is a TimeStampResp or a

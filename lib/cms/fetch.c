@@ -1,21 +1,80 @@
 /*
  * fetch.c - the HTTP client of the PKI protocols sertel speaks as a client
- * (RFC 3161 time-stamps, RFC 6960 OCSP, RFC 5280 CRL downloads), on
- * libcurl. The peer is untrusted: http and https only, no redirects, a
- * response-size cap, connect and total timeouts.
+ * (RFC 3161 time-stamps, RFC 6960 OCSP, RFC 5280 CRL and caIssuers
+ * downloads), on libcurl. The peer is untrusted: http and https only, no
+ * redirects, a response-size cap, connect and total timeouts.
+ *
+ * URLs taken from certificates (cms_fetch_url) go through a fetch context
+ * (cms_fetch_ctx): one validation's budget of time and bytes for all its
+ * fetches together, and the address rule of netaddr.c checked on the
+ * address each socket is about to connect to (CURLOPT_OPENSOCKETFUNCTION:
+ * after DNS, on the very address connected, so a name that resolves to
+ * 127.0.0.1, or resolves differently the second time, is refused all the
+ * same). Proxies are not used for such fetches: the check must see the
+ * real peer. Origins the caller vouches for (the home's own base URL) are
+ * exempt from the address rule, never from the budget. Every fetch the
+ * context declines or cuts short is logged there for the report.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cms/cms.h"
+
+#define CMS_FETCH_MAX_ALLOW 16
+#define CMS_FETCH_MAX_SKIPS 64
+#define CMS_FETCH_URL_MAX 2048
+#define CMS_FETCH_CONNECT_MS 10000L
+
+typedef struct origin {
+    char scheme[8];
+    char host[256];
+    char port[8];
+} origin;
+
+struct cms_fetch_ctx {
+    int any_address;
+    long ms_total, ms_left;
+    size_t bytes_total, bytes_left;
+    origin allow[CMS_FETCH_MAX_ALLOW];
+    size_t n_allow;
+    char *skips[CMS_FETCH_MAX_SKIPS];
+    size_t n_skips;
+};
 
 typedef struct body {
     unsigned char *p;
     size_t len, max;
     int toobig;
 } body;
+
+/* What the socket check saw: the first address it refused, and why. */
+typedef struct sock_check {
+    const char *why;
+    char ip[INET6_ADDRSTRLEN];
+} sock_check;
+
+/* A transfer as cms_http_fetch and cms_fetch_url both need it. */
+typedef struct xfer {
+    const char *url;
+    CURLU *cu; /* the parsed URL, NULL: url */
+    const char *content_type;
+    const unsigned char *req;
+    size_t req_len, max;
+    long timeout_ms;
+    sock_check *chk; /* NULL: any address, proxies as configured */
+    char *ctype;
+    size_t ctype_cap;
+} xfer;
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -36,73 +95,359 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-int cms_http_fetch(const char *url, const char *content_type, const unsigned char *req,
-                   size_t req_len, size_t max, long timeout, unsigned char **resp, size_t *resp_len,
-                   char *ctype, size_t ctype_cap, sertel_err *err)
+/* The socket for one address curl is about to connect to; refused ones never get one. */
+static curl_socket_t open_checked(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    sock_check *c = arg;
+    const unsigned char *ip = NULL;
+    const char *why;
+    int fd;
+
+    (void)purpose;
+    if (a->family == AF_INET && a->addrlen >= sizeof(struct sockaddr_in))
+        ip = (const unsigned char *)&((const struct sockaddr_in *)&a->addr)->sin_addr;
+    else if (a->family == AF_INET6 && a->addrlen >= sizeof(struct sockaddr_in6))
+        ip = ((const struct sockaddr_in6 *)&a->addr)->sin6_addr.s6_addr;
+    why = ip != NULL ? cms_addr_refusal(a->family, ip) : "not an IP address";
+    if (why != NULL) {
+        if (c->why == NULL) {
+            c->why = why;
+            if (ip == NULL || inet_ntop(a->family, ip, c->ip, sizeof(c->ip)) == NULL)
+                snprintf(c->ip, sizeof(c->ip), "?");
+        }
+        return CURL_SOCKET_BAD;
+    }
+    fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+/*
+ * One exchange. On return *cc is curl's result, *toobig whether the body
+ * passed x->max, *status the HTTP status; *resp (free()) the body so far.
+ */
+static int perform(const xfer *x, CURLcode *cc, int *toobig, long *status, unsigned char **resp,
+                   size_t *resp_len, sertel_err *err)
 {
     CURL *c = NULL;
     struct curl_slist *h = NULL;
-    body b = {NULL, 0, max, 0};
-    CURLcode cc;
-    long status = 0;
+    body b = {NULL, 0, x->max, 0};
     char *ct = NULL, hdr[128];
-    int rc = SERTEL_ERR_IO;
+    int rc = SERTEL_OK;
 
+    *status = 0;
+    *toobig = 0;
     *resp = NULL;
     *resp_len = 0;
-    if (ctype != NULL && ctype_cap > 0)
-        ctype[0] = '\0';
-    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "'%.200s' is not an http(s) URL", url);
+    if (x->ctype != NULL && x->ctype_cap > 0)
+        x->ctype[0] = '\0';
     c = curl_easy_init();
     if (c == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    if (content_type != NULL) {
-        snprintf(hdr, sizeof(hdr), "Content-Type: %s", content_type);
+    if (x->cu != NULL)
+        curl_easy_setopt(c, CURLOPT_CURLU, x->cu);
+    else
+        curl_easy_setopt(c, CURLOPT_URL, x->url);
+    if (x->content_type != NULL) {
+        snprintf(hdr, sizeof(hdr), "Content-Type: %s", x->content_type);
         h = curl_slist_append(NULL, hdr);
         if (h == NULL) {
             rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
             goto out;
         }
         curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req_len);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->req);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req_len);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     }
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout < 10L ? timeout : 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, x->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     x->timeout_ms < CMS_FETCH_CONNECT_MS ? x->timeout_ms : CMS_FETCH_CONNECT_MS);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    cc = curl_easy_perform(c);
-    if (b.toobig) {
-        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%.200s answered more than %zu bytes", url,
-                            max);
-        goto out;
+    if (x->chk != NULL) {
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, x->chk);
+        curl_easy_setopt(c, CURLOPT_PROXY, ""); /* no proxy, not even from the environment */
     }
-    if (cc != CURLE_OK) {
-        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot reach %.200s: %s", url,
-                            curl_easy_strerror(cc));
-        goto out;
-    }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    *cc = curl_easy_perform(c);
+    *toobig = b.toobig || *cc == CURLE_FILESIZE_EXCEEDED; /* by Content-Length: nothing read */
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-    if (ctype != NULL && ctype_cap > 0 && ct != NULL)
-        snprintf(ctype, ctype_cap, "%s", ct);
-    if (status != 200) {
-        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%.200s answered HTTP %ld", url, status);
-        goto out;
-    }
+    if (x->ctype != NULL && x->ctype_cap > 0 && ct != NULL)
+        snprintf(x->ctype, x->ctype_cap, "%s", ct);
     *resp = b.p;
     *resp_len = b.len;
     b.p = NULL;
-    rc = SERTEL_OK;
 out:
     free(b.p);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
+    return rc;
+}
+
+int cms_http_fetch(const char *url, const char *content_type, const unsigned char *req,
+                   size_t req_len, size_t max, long timeout, unsigned char **resp, size_t *resp_len,
+                   char *ctype, size_t ctype_cap, sertel_err *err)
+{
+    xfer x = {url, NULL, content_type, req, req_len, max, timeout * 1000L, NULL, ctype, ctype_cap};
+    unsigned char *b = NULL;
+    size_t blen = 0;
+    CURLcode cc = CURLE_OK;
+    long status = 0;
+    int toobig = 0, rc;
+
+    *resp = NULL;
+    *resp_len = 0;
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "'%.200s' is not an http(s) URL", url);
+    if ((rc = perform(&x, &cc, &toobig, &status, &b, &blen, err)) != SERTEL_OK)
+        return rc;
+    if (toobig)
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%.200s answered more than %zu bytes", url,
+                            max);
+    else if (cc != CURLE_OK)
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot reach %.200s: %s", url,
+                            curl_easy_strerror(cc));
+    else if (status != 200)
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%.200s answered HTTP %ld", url, status);
+    if (rc != SERTEL_OK) {
+        free(b);
+        return rc;
+    }
+    *resp = b;
+    *resp_len = blen;
+    return SERTEL_OK;
+}
+
+/* --- the fetch context: budgets, the address rule, the log of what was skipped --- */
+
+void cms_url_shown(const char *url, char *out, size_t cap)
+{
+    size_t i;
+
+    if (cap == 0)
+        return;
+    for (i = 0; url[i] != '\0' && i + 1 < cap; i++)
+        out[i] = url[i] > 0x20 && url[i] < 0x7f ? url[i] : '?';
+    out[i] = '\0';
+    if (url[i] != '\0' && i >= 3)
+        memcpy(out + i - 3, "...", 3);
+}
+
+/* Parse url into u (kept by the caller) and its origin; -1 unless http(s) with a host. */
+static int parse_origin(const char *url, CURLU **u, origin *o)
+{
+    char *s = NULL, *h = NULL, *p = NULL;
+    int ok = -1;
+
+    *u = curl_url();
+    if (*u == NULL || strlen(url) > CMS_FETCH_URL_MAX ||
+        curl_url_set(*u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(*u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
+        curl_url_get(*u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+        curl_url_get(*u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
+        goto out;
+    if ((strcasecmp(s, "http") != 0 && strcasecmp(s, "https") != 0) || h[0] == '\0' ||
+        strlen(h) >= sizeof(o->host) || strlen(p) >= sizeof(o->port))
+        goto out;
+    snprintf(o->scheme, sizeof(o->scheme), "%s", s);
+    snprintf(o->host, sizeof(o->host), "%s", h);
+    snprintf(o->port, sizeof(o->port), "%s", p);
+    ok = 0;
+out:
+    curl_free(s);
+    curl_free(h);
+    curl_free(p);
+    return ok;
+}
+
+int cms_fetch_ctx_new(const cms_fetch_policy *pol, cms_fetch_ctx **out, sertel_err *err)
+{
+    cms_fetch_ctx *fx = calloc(1, sizeof(*fx));
+    size_t i;
+    int rc = SERTEL_OK;
+
+    *out = NULL;
+    if (fx == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    fx->any_address = pol != NULL && pol->any_address;
+    fx->ms_total = fx->ms_left = pol != NULL && pol->time_ms > 0 ? pol->time_ms : CMS_FETCH_TIME_MS;
+    fx->bytes_total = fx->bytes_left = pol != NULL && pol->bytes > 0 ? pol->bytes : CMS_FETCH_BYTES;
+    for (i = 0; pol != NULL && i < pol->n_allow; i++) {
+        CURLU *u = NULL;
+        char shown[256];
+        if (fx->n_allow == CMS_FETCH_MAX_ALLOW) {
+            rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                                "more than %d origins exempt from the address rule",
+                                CMS_FETCH_MAX_ALLOW);
+            break;
+        }
+        if (pol->allow[i] == NULL ||
+            parse_origin(pol->allow[i], &u, &fx->allow[fx->n_allow]) != 0) {
+            cms_url_shown(pol->allow[i] != NULL ? pol->allow[i] : "", shown, sizeof(shown));
+            rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                                "'%s' is not an http(s) URL with a host: give the origin that "
+                                "may be fetched from on any address as http://host[:port]",
+                                shown);
+        }
+        curl_url_cleanup(u);
+        if (rc != SERTEL_OK)
+            break;
+        fx->n_allow++;
+    }
+    if (rc != SERTEL_OK) {
+        cms_fetch_ctx_free(fx);
+        return rc;
+    }
+    *out = fx;
+    return SERTEL_OK;
+}
+
+void cms_fetch_ctx_free(cms_fetch_ctx *fx)
+{
+    size_t i;
+
+    if (fx == NULL)
+        return;
+    for (i = 0; i < fx->n_skips; i++)
+        free(fx->skips[i]);
+    free(fx);
+}
+
+size_t cms_fetch_ctx_skip_count(const cms_fetch_ctx *fx)
+{
+    return fx->n_skips;
+}
+
+const char *cms_fetch_ctx_skip(const cms_fetch_ctx *fx, size_t i)
+{
+    return i < fx->n_skips ? fx->skips[i] : NULL;
+}
+
+/* Log msg (a copy) among the skipped fetches; the log is bounded, the rest is dropped. */
+static void log_skip(cms_fetch_ctx *fx, const char *msg)
+{
+    if (fx->n_skips < CMS_FETCH_MAX_SKIPS && (fx->skips[fx->n_skips] = strdup(msg)) != NULL)
+        fx->n_skips++;
+}
+
+static int exempt(const cms_fetch_ctx *fx, const origin *o)
+{
+    size_t i;
+
+    for (i = 0; i < fx->n_allow; i++)
+        if (strcasecmp(fx->allow[i].scheme, o->scheme) == 0 &&
+            strcasecmp(fx->allow[i].host, o->host) == 0 && strcmp(fx->allow[i].port, o->port) == 0)
+            return 1;
+    return 0;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Record a declined or cut fetch in fx's log and in err; returns code. */
+static int skip(cms_fetch_ctx *fx, int code, sertel_err *err, const char *what, const char *url,
+                const char *verb, const char *fmt, ...) SERTEL_PRINTF(7, 8);
+
+static int skip(cms_fetch_ctx *fx, int code, sertel_err *err, const char *what, const char *url,
+                const char *verb, const char *fmt, ...)
+{
+    char shown[204], why[300];
+    va_list ap;
+    sertel_err e = {0};
+
+    cms_url_shown(url, shown, sizeof(shown));
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    (void)sertel_err_set(&e, code, "%s at %s %s: %s", what, shown, verb, why);
+    log_skip(fx, e.msg);
+    if (err != NULL)
+        *err = e;
+    return code;
+}
+
+int cms_fetch_url(cms_fetch_ctx *fx, const char *what, const char *url, const char *content_type,
+                  const unsigned char *req, size_t req_len, size_t max, unsigned char **resp,
+                  size_t *resp_len, sertel_err *err)
+{
+    CURLU *u = NULL;
+    origin o;
+    sock_check chk = {NULL, ""};
+    xfer x = {url, NULL, content_type, req, req_len, 0, 0, NULL, NULL, 0};
+    unsigned char *b = NULL;
+    size_t blen = 0;
+    CURLcode cc = CURLE_OK;
+    long status = 0, t0, spent;
+    int toobig = 0, by_time, by_bytes, rc;
+    char shown[204];
+
+    *resp = NULL;
+    *resp_len = 0;
+    cms_url_shown(url, shown, sizeof(shown));
+    if (parse_origin(url, &u, &o) != 0) {
+        rc = skip(fx, SERTEL_ERR_DENIED, err, what, url, "not fetched",
+                  "only http and https URLs with a host are fetched");
+        goto out;
+    }
+    if (fx->ms_left <= 0) {
+        rc = skip(fx, SERTEL_ERR_IO, err, what, url, "not fetched",
+                  "the fetch time budget (%.1f s) is spent", (double)fx->ms_total / 1000.0);
+        goto out;
+    }
+    if (fx->bytes_left == 0) {
+        rc = skip(fx, SERTEL_ERR_IO, err, what, url, "not fetched",
+                  "the fetch byte budget (%zu bytes) is spent", fx->bytes_total);
+        goto out;
+    }
+    x.cu = u;
+    x.timeout_ms = fx->ms_left < CMS_REV_TIMEOUT * 1000L ? fx->ms_left : CMS_REV_TIMEOUT * 1000L;
+    x.max = max < fx->bytes_left ? max : fx->bytes_left;
+    by_time = x.timeout_ms == fx->ms_left;
+    by_bytes = x.max == fx->bytes_left && x.max < max;
+    x.chk = fx->any_address || exempt(fx, &o) ? NULL : &chk;
+    t0 = now_ms();
+    rc = perform(&x, &cc, &toobig, &status, &b, &blen, err);
+    spent = now_ms() - t0;
+    fx->ms_left -= spent > 0 ? spent : 0;
+    fx->bytes_left -= blen < fx->bytes_left ? blen : fx->bytes_left;
+    if (rc != SERTEL_OK)
+        goto out;
+    if (chk.why != NULL && cc != CURLE_OK) {
+        rc = skip(fx, SERTEL_ERR_DENIED, err, what, url, "not fetched", "%s (%s)", chk.why, chk.ip);
+    } else if (toobig && by_bytes) {
+        fx->bytes_left = 0;
+        rc = skip(fx, SERTEL_ERR_IO, err, what, url, "cut off",
+                  "the fetch byte budget (%zu bytes) ran out", fx->bytes_total);
+    } else if (toobig) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%s at %s answered more than %zu bytes", what,
+                            shown, max);
+    } else if (cc == CURLE_OPERATION_TIMEDOUT && by_time && spent + 100 >= x.timeout_ms) {
+        fx->ms_left = 0;
+        rc = skip(fx, SERTEL_ERR_IO, err, what, url, "cut off",
+                  "the fetch time budget (%.1f s) ran out", (double)fx->ms_total / 1000.0);
+    } else if (cc != CURLE_OK) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot reach %s at %s: %s", what, shown,
+                            curl_easy_strerror(cc));
+    } else if (status != 200) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%s at %s answered HTTP %ld", what, shown,
+                            status);
+    } else {
+        *resp = b;
+        *resp_len = blen;
+        b = NULL;
+    }
+out:
+    free(b);
+    curl_url_cleanup(u);
     return rc;
 }

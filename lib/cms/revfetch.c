@@ -6,9 +6,11 @@
  * distribution point (RFC 5280 §4.2.1.13, DER over HTTP), the issuer from
  * AIA caIssuers, and the certificates inside an RFC 3161 time-stamp token.
  *
- * Every peer is untrusted: cms_http_fetch bounds the body
- * (CMS_REV_MAX_BODY) and the time (CMS_REV_TIMEOUT), refuses redirects and
- * other schemes; at most CMS_REV_MAX_URLS URLs of each kind are tried. What
+ * Every peer is untrusted: each URL goes through the caller's fetch
+ * context (cms_fetch_url in fetch.c: the body bounded by CMS_REV_MAX_BODY
+ * and the time by CMS_REV_TIMEOUT, both within the context's budget; no
+ * redirects, http and https only; the address rule of netaddr.c); at most
+ * CMS_REV_MAX_URLS URLs of each kind are tried. What
  * comes back is checked before it is handed out: an OCSP response must be
  * successful, signed by the issuer or by a responder the issuer certified
  * for id-kp-OCSPSigning, current, and must give the certificate's status;
@@ -126,8 +128,8 @@ out:
     return rc;
 }
 
-int cms_fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, unsigned char **der,
-                   size_t *len, int *status, sertel_err *err)
+int cms_fetch_ocsp(cms_fetch_ctx *fx, X509 *cert, X509 *issuer, STACK_OF(X509) * pool,
+                   unsigned char **der, size_t *len, int *status, sertel_err *err)
 {
     STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(cert);
     OCSP_REQUEST *rq = NULL;
@@ -135,6 +137,7 @@ int cms_fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, unsigned cha
     unsigned char *req = NULL, *b = NULL;
     size_t blen = 0;
     int i, reqlen, rc;
+    char shown[204];
 
     *der = NULL;
     *len = 0;
@@ -157,10 +160,11 @@ int cms_fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, unsigned cha
     rc = SERTEL_ERR_NOTFOUND;
     for (i = 0; i < sk_OPENSSL_STRING_num(urls) && i < CMS_REV_MAX_URLS; i++) {
         const char *url = sk_OPENSSL_STRING_value(urls, i);
-        rc = cms_http_fetch(url, "application/ocsp-request", req, (size_t)reqlen, CMS_REV_MAX_BODY,
-                            CMS_REV_TIMEOUT, &b, &blen, NULL, 0, err);
+        cms_url_shown(url, shown, sizeof(shown));
+        rc = cms_fetch_url(fx, "OCSP", url, "application/ocsp-request", req, (size_t)reqlen,
+                           CMS_REV_MAX_BODY, &b, &blen, err);
         if (rc == SERTEL_OK)
-            rc = check_ocsp(b, blen, cert, issuer, pool, url, status, err);
+            rc = check_ocsp(b, blen, cert, issuer, pool, shown, status, err);
         if (rc == SERTEL_OK) {
             *der = b;
             *len = blen;
@@ -232,14 +236,14 @@ static int uri_copy(const GENERAL_NAME *gn, char *url, size_t cap)
     return strlen(url) == (size_t)n ? 0 : -1; /* no embedded NUL */
 }
 
-int cms_fetch_crl(X509 *cert, X509 *issuer, unsigned char **der, size_t *len, int *status,
-                  sertel_err *err)
+int cms_fetch_crl(cms_fetch_ctx *fx, X509 *cert, X509 *issuer, unsigned char **der, size_t *len,
+                  int *status, sertel_err *err)
 {
     STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
     unsigned char *b = NULL;
     size_t blen = 0;
     int i, j, tried = 0, rc = SERTEL_ERR_NOTFOUND;
-    char url[512];
+    char url[512], shown[204];
 
     *der = NULL;
     *len = 0;
@@ -254,10 +258,10 @@ int cms_fetch_crl(X509 *cert, X509 *issuer, unsigned char **der, size_t *len, in
                          sizeof(url)) != 0)
                 continue;
             tried++;
-            rc = cms_http_fetch(url, NULL, NULL, 0, CMS_REV_MAX_BODY, CMS_REV_TIMEOUT, &b, &blen,
-                                NULL, 0, err);
+            cms_url_shown(url, shown, sizeof(shown));
+            rc = cms_fetch_url(fx, "CRL", url, NULL, NULL, 0, CMS_REV_MAX_BODY, &b, &blen, err);
             if (rc == SERTEL_OK)
-                rc = check_crl(b, blen, cert, issuer, url, status, err);
+                rc = check_crl(b, blen, cert, issuer, shown, status, err);
             if (rc == SERTEL_OK) {
                 *der = b;
                 *len = blen;
@@ -269,7 +273,7 @@ int cms_fetch_crl(X509 *cert, X509 *issuer, unsigned char **der, size_t *len, in
     }
     if (tried == 0)
         rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND,
-                            "the certificate names no CRL distribution point (http)");
+                            "the certificate names no CRL distribution point (URI)");
     sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
     ERR_clear_error();
     return rc;
@@ -330,13 +334,13 @@ static X509 *parse_issuer(const unsigned char *b, size_t blen, X509 *cert)
     return x;
 }
 
-int cms_fetch_issuer(X509 *cert, X509 **issuer, sertel_err *err)
+int cms_fetch_issuer(cms_fetch_ctx *fx, X509 *cert, X509 **issuer, sertel_err *err)
 {
     AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(cert, NID_info_access, NULL, NULL);
     unsigned char *b = NULL;
     size_t blen = 0;
     int i, tried = 0, rc = SERTEL_ERR_NOTFOUND;
-    char url[512];
+    char url[512], shown[204];
 
     *issuer = NULL;
     for (i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia) && *issuer == NULL &&
@@ -347,13 +351,13 @@ int cms_fetch_issuer(X509 *cert, X509 **issuer, sertel_err *err)
             uri_copy(ad->location, url, sizeof(url)) != 0)
             continue;
         tried++;
-        rc = cms_http_fetch(url, NULL, NULL, 0, CMS_REV_MAX_BODY, CMS_REV_TIMEOUT, &b, &blen, NULL,
-                            0, err);
+        cms_url_shown(url, shown, sizeof(shown));
+        rc = cms_fetch_url(fx, "caIssuers", url, NULL, NULL, 0, CMS_REV_MAX_BODY, &b, &blen, err);
         if (rc == SERTEL_OK) {
             *issuer = parse_issuer(b, blen, cert);
             if (*issuer == NULL)
                 rc = sertel_err_set(err, SERTEL_ERR_INVALID,
-                                    "%.200s did not answer the certificate's issuer", url);
+                                    "%s did not answer the certificate's issuer", shown);
         }
         free(b);
         b = NULL;

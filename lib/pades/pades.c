@@ -212,7 +212,7 @@ static X509 *find_issuer(const vdata *v, size_t i)
 }
 
 /* An OCSP response for cert, else its CRL, into v; a clear error naming cert otherwise. */
-static int fetch_status(vdata *v, X509 *cert, X509 *issuer, sertel_err *err)
+static int fetch_status(cms_fetch_ctx *fx, vdata *v, X509 *cert, X509 *issuer, sertel_err *err)
 {
     STACK_OF(X509) *pool = sk_X509_new_null();
     unsigned char *der = NULL;
@@ -226,9 +226,9 @@ static int fetch_status(vdata *v, X509 *cert, X509 *issuer, sertel_err *err)
     for (i = 0; i < v->ncerts; i++)
         (void)sk_X509_push(pool, v->certs[i]);
     cms_cert_name(cert, name, sizeof(name));
-    rc = cms_fetch_ocsp(cert, issuer, pool, &der, &len, &st, &eo);
+    rc = cms_fetch_ocsp(fx, cert, issuer, pool, &der, &len, &st, &eo);
     if (rc != SERTEL_OK) {
-        rc = cms_fetch_crl(cert, issuer, &der, &len, &st, &ec);
+        rc = cms_fetch_crl(fx, cert, issuer, &der, &len, &st, &ec);
         via_crl = 1;
     }
     if (rc != SERTEL_OK) {
@@ -257,12 +257,21 @@ out:
 /*
  * Revocation data for v->certs[from..] (and for issuers fetched on the
  * way, appended to v->certs and checked in turn). Roots need none.
+ *
+ * The URLs are those of the signer's own certificates (its PKCS#12) and
+ * of the TSA the signer chose, fetched on the signer's behalf: they may
+ * name any address (a CA on the agency's own network), unlike a
+ * validation's (lib/pdf verify_rev.c). The time and bytes are bounded all
+ * the same.
  */
 static int gather_from(vdata *v, size_t from, sertel_err *err)
 {
+    const cms_fetch_policy pol = {PADES_FETCH_BUDGET * 1000L,
+                                  (size_t)PADES_MAX_CERTS * 2 * CMS_REV_MAX_BODY, 1, NULL, 0};
+    cms_fetch_ctx *fx = NULL;
     time_t start = time(NULL);
     size_t i;
-    int rc = SERTEL_OK;
+    int rc = cms_fetch_ctx_new(&pol, &fx, err);
 
     for (i = from; rc == SERTEL_OK && i < v->ncerts; i++) {
         X509 *c = v->certs[i], *iss, *fetched = NULL;
@@ -272,30 +281,33 @@ static int gather_from(vdata *v, size_t from, sertel_err *err)
             continue; /* a root: trusted as such, no revocation data */
         if (time(NULL) - start > PADES_FETCH_BUDGET) {
             cms_cert_name(c, name, sizeof(name));
-            return sertel_err_set(err, SERTEL_ERR_IO,
-                                  "gathering validation data took more than %d s; stopped "
-                                  "before %.200s: the CA's services are too slow",
-                                  PADES_FETCH_BUDGET, name);
+            rc = sertel_err_set(err, SERTEL_ERR_IO,
+                                "gathering validation data took more than %d s; stopped "
+                                "before %.200s: the CA's services are too slow",
+                                PADES_FETCH_BUDGET, name);
+            break;
         }
         ERR_clear_error();
         iss = find_issuer(v, i);
         if (iss == NULL) {
             sertel_err e = {0};
-            rc = cms_fetch_issuer(c, &fetched, &e);
+            rc = cms_fetch_issuer(fx, c, &fetched, &e);
             if (rc == SERTEL_OK)
                 rc = vdata_add_cert(v, fetched, &e);
             iss = fetched;
             X509_free(fetched); /* v holds a reference now */
             if (rc != SERTEL_OK) {
                 cms_cert_name(c, name, sizeof(name));
-                return sertel_err_set(err, rc,
-                                      "cannot find the issuer of %.200s (%.400s): put the whole "
-                                      "chain up to the root into the PKCS#12",
-                                      name, e.msg);
+                rc = sertel_err_set(err, rc,
+                                    "cannot find the issuer of %.200s (%.400s): put the whole "
+                                    "chain up to the root into the PKCS#12",
+                                    name, e.msg);
+                break;
             }
         }
-        rc = fetch_status(v, c, iss, err);
+        rc = fetch_status(fx, v, c, iss, err);
     }
+    cms_fetch_ctx_free(fx);
     return rc;
 }
 

@@ -15,7 +15,10 @@
  *    OCSP URL, else the CRL from its CRL distribution point; issuers that
  *    are missing are fetched from AIA caIssuers (lib/cms revfetch.c).
  *    A certificate without reachable, valid revocation data, or a revoked
- *    one, fails the signing with a message naming it and the URL.
+ *    one, fails the signing with a message naming it and the URL. These
+ *    URLs are the signer's own certificates' and the chosen TSA's, so,
+ *    unlike a validation's, they may name any address (a CA on the
+ *    agency's network); time and bytes are bounded (cms_fetch_policy).
  *
  * The DSS of B-LTA is written before the document time-stamp, so the data
  * for the document time-stamp's TSA is already there when it is the same

@@ -409,6 +409,7 @@ typedef struct vctx {
     const vfy_opts *o;
     vfy_report *r;
     vfy_revdata rd;                  /* the document's /DSS */
+    cms_fetch_ctx *fx;               /* the document's fetches, NULL: offline */
     int cert_p;                      /* DocMDP P of the certification signature, 0: not certified */
     uint64_t cert_end;               /* end of the certification signature's revision */
     int cur_p;                       /* P applying to the changes being analysed, 0: none */
@@ -1281,9 +1282,9 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
     rg.buf = c->buf;
     memcpy(rg.br, s->byterange, sizeof(rg.br));
     if (s->doc_timestamp)
-        vfy_check_doc_tst(der, total, digest_ranges, &rg, c->o, &c->rd, s);
+        vfy_check_doc_tst(der, total, digest_ranges, &rg, c->o, &c->rd, c->fx, s);
     else
-        (void)vfy_check_cms(der, total, digest_ranges, &rg, c->o, &c->rd, s);
+        (void)vfy_check_cms(der, total, digest_ranges, &rg, c->o, &c->rd, c->fx, s);
 out:
     free(der);
 }
@@ -1357,18 +1358,23 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
     uint64_t *eofs = NULL;
     size_t neofs, i, prev = 0;
     uint32_t dup = 0;
-    int dup_found = 0;
+    int dup_found = 0, rc;
 
     memset(&c, 0, sizeof(c));
     c.d = d;
     c.buf = d->buf;
     c.len = d->len;
     c.o = o;
+    if (!o->offline && (rc = cms_fetch_ctx_new(&o->fetch, &c.fx, err)) != SERTEL_OK)
+        return rc;
     c.r = calloc(1, sizeof(*c.r));
-    if (c.r == NULL)
+    if (c.r == NULL) {
+        cms_fetch_ctx_free(c.fx);
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    }
     if (pdf_catalog(d, &cat, &cnum, &cgen, err) != SERTEL_OK) {
         vfy_report_free(c.r);
+        cms_fetch_ctx_free(c.fx);
         return err->code ? err->code : SERTEL_ERR_INVALID;
     }
     vfy_revdata_load_dss(d, cat, &c.rd);
@@ -1467,6 +1473,7 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
     if (c.r->n_sigs == 0)
         vfy_report_note(c.r, "the document has no signatures");
     vfy_revdata_free(&c.rd);
+    cms_fetch_ctx_free(c.fx);
     finish_report(c.r);
     free(eofs);
     free(f.refs);
@@ -1504,10 +1511,11 @@ int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opt
 {
     vfy_report *r;
     vfy_sig *s;
+    cms_fetch_ctx *fx = NULL;
     unsigned char *raw = NULL, *der = NULL;
     size_t len = 0, derlen;
     struct stat st;
-    int fd;
+    int fd, rc;
     ssize_t n;
     file_src fs = {data_path};
 
@@ -1562,9 +1570,14 @@ int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opt
         der = raw;
         derlen = (size_t)dl;
     }
+    if (!o->offline && (rc = cms_fetch_ctx_new(&o->fetch, &fx, err)) != SERTEL_OK) {
+        free(raw);
+        return rc;
+    }
     r = calloc(1, sizeof(*r));
     if (r == NULL) {
         free(raw);
+        cms_fetch_ctx_free(fx);
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     }
     r->detached = 1;
@@ -1572,10 +1585,11 @@ int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opt
     if (s != NULL) {
         snprintf(s->subfilter, sizeof(s->subfilter), "CAdES-detached");
         s->covers_whole_document = 1;
-        (void)vfy_check_cms(der, derlen, digest_file, &fs, o, NULL, s);
+        (void)vfy_check_cms(der, derlen, digest_file, &fs, o, NULL, fx, s);
         if (strcmp(s->level, "PKCS7") == 0)
             snprintf(s->level, sizeof(s->level), "CMS");
     }
+    cms_fetch_ctx_free(fx);
     free(raw);
     finish_report(r);
     *out = r;

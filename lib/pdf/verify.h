@@ -32,7 +32,20 @@
  * Revocation (verify_rev.c) of every certificate of the signer's and the
  * TSA's chains but the trust anchor: the /DSS OCSP responses and CRLs,
  * the CMS's CRLs, then (unless offline) OCSP at the AIA URL, else the CRL
- * at the CDP URL. The signer's certificate revoked before the time-stamp's
+ * at the CDP URL.
+ *
+ * What a document can make the validator fetch (its certificates name the
+ * URLs, so it is hostile): nothing at all for a chain that does not end
+ * at one of the trust anchors (no OCSP, no CRL, and caIssuers is never
+ * fetched: an incomplete chain stays NO_CERTIFICATE_CHAIN_FOUND, the
+ * intermediate belongs in the signature or the DSS); OCSP and CRLs only
+ * once the chain is proven to an anchor, only over http(s) without
+ * redirects, only to globally reachable addresses checked after DNS on
+ * the address connected (cms_addr_refusal; the origins of vfy_opts.fetch
+ * allow, the home's base URL, excepted), all within one time and byte
+ * budget per document (vfy_opts.fetch). Every fetch declined or cut
+ * short is named in the signature's reasons ("OCSP at URL not fetched:
+ * loopback address (127.0.0.1)"). The signer's certificate revoked before the time-stamp's
  * time is TOTAL_FAILED/REVOKED; revoked after it passes with a note
  * (ETSI EN 319 102-1 past signature validation: the time-stamp is proof of
  * existence before the revocation, whatever the reason); revoked without a
@@ -55,6 +68,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "cms/cms.h"
 #include "pdf/pdf.h"
 #include "util/err.h"
 
@@ -77,6 +91,8 @@ typedef struct vfy_opts {
     time_t now;             /* 0: time(NULL) */
     const char *password;   /* of an encrypted PDF (user or owner, UTF-8; borrowed); NULL: the
                                empty user password is tried */
+    cms_fetch_policy fetch; /* online: budgets and the origins exempt from the address rule
+                               (zero: 20 s, 4 MiB, none); any_address is for tests only */
 } vfy_opts;
 
 /* Revocation status of one certificate of the signer's or the TSA's chain. */
@@ -151,7 +167,8 @@ typedef struct vfy_report {
 
 /*
  * Verify every signature of the PDF at path. A file that is not a readable
- * PDF is an error (SERTEL_ERR_INVALID / SERTEL_ERR_IO / SERTEL_ERR_UNSUPPORTED);
+ * PDF is an error (SERTEL_ERR_INVALID / SERTEL_ERR_IO / SERTEL_ERR_UNSUPPORTED),
+ * and so is an o->fetch.allow entry that is not an http(s) URL;
  * everything about the signatures is in *out (vfy_report_free).
  */
 int pdf_verify_file(const char *path, const vfy_opts *o, vfy_report **out,

@@ -382,12 +382,31 @@ typedef struct chain_rev {
     char unknown_why[200];
 } chain_rev;
 
-/* Revocation of every certificate of chain but the last (the trust anchor). */
-static void check_chain_rev(const vfy_opts *o, const vfy_revdata *rd, const vfy_revdata *crls,
+/* Name in s each fetch fx declined or cut short since the first `from` (once per signature). */
+static void note_skipped(cms_fetch_ctx *fx, size_t from, vfy_sig *s)
+{
+    size_t i, k;
+
+    for (i = from; fx != NULL && i < cms_fetch_ctx_skip_count(fx); i++) {
+        const char *m = cms_fetch_ctx_skip(fx, i);
+        for (k = 0; k < s->n_reasons && strcmp(s->reasons[k], m) != 0; k++)
+            ;
+        if (k == s->n_reasons)
+            vfy_note(s, "%s", m);
+    }
+}
+
+/*
+ * Revocation of every certificate of chain but the last (the trust
+ * anchor). chain must have been proven to end at an anchor: only then may
+ * its certificates' URLs be fetched (through fx; NULL: offline).
+ */
+static void check_chain_rev(cms_fetch_ctx *fx, const vfy_revdata *rd, const vfy_revdata *crls,
                             STACK_OF(X509) * pool, STACK_OF(X509) * chain, int tsa, time_t now,
                             vfy_sig *s, chain_rev *cr)
 {
     int i, n = sk_X509_num(chain);
+    size_t skipped = fx != NULL ? cms_fetch_ctx_skip_count(fx) : 0;
 
     memset(cr, 0, sizeof(*cr));
     cr->all_embedded = 1;
@@ -397,7 +416,7 @@ static void check_chain_rev(const vfy_opts *o, const vfy_revdata *rd, const vfy_
         vfy_certrev *e =
             s->n_chain_rev < VFY_MAX_CHAIN_REV ? &s->chain_rev[s->n_chain_rev++] : NULL;
 
-        vfy_rev_check(rd, crls, pool, x, sk_X509_value(chain, i + 1), o->offline, now, &r);
+        vfy_rev_check(rd, crls, pool, x, sk_X509_value(chain, i + 1), fx, now, &r);
         if (i == 0)
             cr->leaf = r;
         if (e != NULL) {
@@ -427,6 +446,7 @@ static void check_chain_rev(const vfy_opts *o, const vfy_revdata *rd, const vfy_
             (cr->ca_revoked == 0 || r.rev_time < cr->ca_revoked))
             cr->ca_revoked = r.rev_time ? r.rev_time : 1;
     }
+    note_skipped(fx, skipped, s);
 }
 
 /* The chain of x at time t from the store and the pool; NULL when it does not verify. */
@@ -472,15 +492,15 @@ static int report_revocation(vfy_sig *s, const vfy_rev_result *l, int offline, c
 }
 
 /* The signer's chain: revocation and its conclusion (see verify.h). */
-static void check_signer_rev(const vfy_opts *o, const vfy_revdata *rd, const vfy_revdata *crls,
-                             STACK_OF(X509) * pool, STACK_OF(X509) * chain, int have_tst,
-                             time_t gen, time_t now, vfy_sig *s, int *lt)
+static void check_signer_rev(const vfy_opts *o, cms_fetch_ctx *fx, const vfy_revdata *rd,
+                             const vfy_revdata *crls, STACK_OF(X509) * pool, STACK_OF(X509) * chain,
+                             int have_tst, time_t gen, time_t now, vfy_sig *s, int *lt)
 {
     chain_rev cr;
     const vfy_rev_result *l = &cr.leaf;
     char rt[40] = "";
 
-    check_chain_rev(o, rd, crls, pool, chain, 0, now, s, &cr);
+    check_chain_rev(fx, rd, crls, pool, chain, 0, now, s, &cr);
     if (!cr.all_embedded || cr.unknown > 0)
         *lt = 0;
     if (report_revocation(s, l, o->offline, rt)) {
@@ -553,7 +573,7 @@ static int verify_digest(CMS_SignerInfo *si, X509 *signer, const EVP_MD *md,
 }
 
 int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
-                  const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s)
+                  const vfy_opts *o, const vfy_revdata *rd, cms_fetch_ctx *fx, vfy_sig *s)
 {
     mem_src embedded;
     int weak = 0, sha1_doc = 0, no_attrs = 0;
@@ -760,7 +780,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
             /* The TSA's chain and its revocation. */
             chain = tsa != NULL ? build_chain(st, tsa, certs, gen) : NULL;
             if (chain != NULL) {
-                check_chain_rev(o, rd, &cmsrd, certs, chain, 1, now, s, &cr);
+                check_chain_rev(fx, rd, &cmsrd, certs, chain, 1, now, s, &cr);
                 lt = cr.all_embedded && cr.unknown == 0;
                 if (cr.leaf.status == VFY_REV_REVOKED && cr.leaf.rev_time <= gen) {
                     vfy_note(s, "the TSA's certificate was revoked before the time-stamp: the "
@@ -802,7 +822,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     }
     ERR_clear_error();
     if (chain != NULL)
-        check_signer_rev(o, rd, &cmsrd, certs, chain, have_tst, gen, now, s, &lt);
+        check_signer_rev(o, fx, rd, &cmsrd, certs, chain, have_tst, gen, now, s, &lt);
     if (s->revocation[0] == '\0')
         snprintf(s->revocation, sizeof(s->revocation), "not checked");
     check_usage(signer, s);
@@ -836,8 +856,8 @@ out:
  * time-stamp's (the DSS, then online unless offline); the TSA's status is
  * the time-stamp's revocation / certificate_status.
  */
-static void check_doc_tst_rev(PKCS7 *p7, const vfy_opts *o, const vfy_revdata *rd, time_t gen,
-                              vfy_sig *s)
+static void check_doc_tst_rev(PKCS7 *p7, const vfy_opts *o, const vfy_revdata *rd,
+                              cms_fetch_ctx *fx, time_t gen, vfy_sig *s)
 {
     STACK_OF(PKCS7_SIGNER_INFO) *sis = PKCS7_get_signer_info(p7);
     PKCS7_SIGNER_INFO *psi = sis != NULL ? sk_PKCS7_SIGNER_INFO_value(sis, 0) : NULL;
@@ -869,7 +889,7 @@ static void check_doc_tst_rev(PKCS7 *p7, const vfy_opts *o, const vfy_revdata *r
     chain = build_chain(st, tsa, pool, gen);
     if (chain == NULL)
         goto out;
-    check_chain_rev(o, rd, NULL, pool, chain, 1, now, s, &cr);
+    check_chain_rev(fx, rd, NULL, pool, chain, 1, now, s, &cr);
     if (report_revocation(s, l, o->offline, rt)) {
         if (l->rev_time > gen)
             vfy_note(s,
@@ -897,7 +917,7 @@ out:
 
 /* A document time-stamp (ETSI.RFC3161): the token's imprint is over the ByteRange. */
 int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
-                      const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s)
+                      const vfy_opts *o, const vfy_revdata *rd, cms_fetch_ctx *fx, vfy_sig *s)
 {
     const unsigned char *p = der;
     PKCS7 *p7 = NULL;
@@ -961,7 +981,7 @@ int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, v
     if (asn1_time_t(TS_TST_INFO_get_time(ti), &gen) == 0) {
         vfy_iso_time(gen, s->timestamp_time);
         if (s->conclusion == VFY_TOTAL_PASSED)
-            check_doc_tst_rev(p7, o, rd, gen, s);
+            check_doc_tst_rev(p7, o, rd, fx, gen, s);
         s->has_timestamp = s->conclusion == VFY_TOTAL_PASSED;
     }
     snprintf(s->level, sizeof(s->level), "DocTimeStamp");

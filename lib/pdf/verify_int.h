@@ -61,17 +61,21 @@ void vfy_revdata_load_cms(CMS_ContentInfo *cms, CMS_SignerInfo *si, vfy_revdata 
 
 /*
  * Status of cert (issued by issuer) at validation time now: from the DSS
- * (rd), then from the CMS (cms, vfy_revdata_load_cms), then online unless
- * offline; see verify_rev.c. Either may be NULL.
+ * (rd), then from the CMS (cms, vfy_revdata_load_cms), then online through
+ * fx (NULL: offline); see verify_rev.c. rd and cms may be NULL. The caller
+ * asks only for certificates of a chain proven to end at a trust anchor.
  */
 void vfy_rev_check(const vfy_revdata *rd, const vfy_revdata *cms, STACK_OF(X509) * pool, X509 *cert,
-                   X509 *issuer, int offline, time_t now, vfy_rev_result *out);
+                   X509 *issuer, cms_fetch_ctx *fx, time_t now, vfy_rev_result *out);
 
-/* CAdES / PKCS#7 signature (returns integrity); rd: the document's DSS or NULL. */
+/*
+ * CAdES / PKCS#7 signature (returns integrity); rd: the document's DSS or
+ * NULL; fx: the document's fetch context, NULL when offline.
+ */
 int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
-                  const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s);
+                  const vfy_opts *o, const vfy_revdata *rd, cms_fetch_ctx *fx, vfy_sig *s);
 /* Document time-stamp (ETSI.RFC3161). */
 int vfy_check_doc_tst(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
-                      const vfy_opts *o, const vfy_revdata *rd, vfy_sig *s);
+                      const vfy_opts *o, const vfy_revdata *rd, cms_fetch_ctx *fx, vfy_sig *s);
 
 #endif

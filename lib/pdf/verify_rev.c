@@ -5,7 +5,12 @@
  * the CMS, then (unless offline) an OCSP request to the certificate's AIA
  * OCSP URL, else the CRL at its CDP URL, both fetched and checked by
  * cms_fetch_ocsp / cms_fetch_crl (lib/cms revfetch.c: http and https only,
- * CMS_REV_TIMEOUT, bodies capped at CMS_REV_MAX_BODY, no redirects).
+ * CMS_REV_TIMEOUT, bodies capped at CMS_REV_MAX_BODY, no redirects) through
+ * the document's fetch context (lib/cms fetch.c: one time and byte budget
+ * for the whole validation, no connection to a loopback, private,
+ * link-local... address unless it is the home's own origin). Callers ask
+ * only about chains proven to end at a trust anchor (verify_cms.c), so a
+ * certificate nobody trusts never makes the validator fetch anything.
  *
  * An OCSP response counts only when its signature verifies with the
  * issuing CA itself or with a delegated responder certified by that CA
@@ -314,8 +319,8 @@ static void fetch_why(const sertel_err *e, vfy_rev_result *out)
     }
 }
 
-static int fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, time_t now,
-                      vfy_rev_result *out)
+static int fetch_ocsp(cms_fetch_ctx *fx, X509 *cert, X509 *issuer, STACK_OF(X509) * pool,
+                      time_t now, vfy_rev_result *out)
 {
     unsigned char *der = NULL;
     size_t len = 0;
@@ -323,7 +328,7 @@ static int fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, time_t no
     sertel_err e = {0};
     int done = 0;
 
-    if (cms_fetch_ocsp(cert, issuer, pool, &der, &len, NULL, &e) != SERTEL_OK) {
+    if (cms_fetch_ocsp(fx, cert, issuer, pool, &der, &len, NULL, &e) != SERTEL_OK) {
         fetch_why(&e, out);
         return 0;
     }
@@ -335,7 +340,7 @@ static int fetch_ocsp(X509 *cert, X509 *issuer, STACK_OF(X509) * pool, time_t no
     return done;
 }
 
-static int fetch_crl(X509 *cert, X509 *issuer, time_t now, vfy_rev_result *out)
+static int fetch_crl(cms_fetch_ctx *fx, X509 *cert, X509 *issuer, time_t now, vfy_rev_result *out)
 {
     unsigned char *der = NULL;
     const unsigned char *p;
@@ -344,7 +349,7 @@ static int fetch_crl(X509 *cert, X509 *issuer, time_t now, vfy_rev_result *out)
     sertel_err e = {0};
     int done = 0;
 
-    if (cms_fetch_crl(cert, issuer, &der, &len, NULL, &e) != SERTEL_OK) {
+    if (cms_fetch_crl(fx, cert, issuer, &der, &len, NULL, &e) != SERTEL_OK) {
         fetch_why(&e, out);
         return 0;
     }
@@ -359,7 +364,7 @@ static int fetch_crl(X509 *cert, X509 *issuer, time_t now, vfy_rev_result *out)
 }
 
 void vfy_rev_check(const vfy_revdata *rd, const vfy_revdata *cms, STACK_OF(X509) * pool, X509 *cert,
-                   X509 *issuer, int offline, time_t now, vfy_rev_result *out)
+                   X509 *issuer, cms_fetch_ctx *fx, time_t now, vfy_rev_result *out)
 {
     size_t i;
     int k;
@@ -391,16 +396,16 @@ void vfy_rev_check(const vfy_revdata *rd, const vfy_revdata *cms, STACK_OF(X509)
             out->embedded = 1;
             return;
         }
-    if (offline) {
+    if (fx == NULL) {
         if (!out->why[0])
             snprintf(out->why, sizeof(out->why), "no embedded revocation data (offline)");
         return;
     }
-    if (fetch_ocsp(cert, issuer, pool, now, out)) {
+    if (fetch_ocsp(fx, cert, issuer, pool, now, out)) {
         snprintf(out->source, sizeof(out->source), "online OCSP");
         return;
     }
-    if (fetch_crl(cert, issuer, now, out)) {
+    if (fetch_crl(fx, cert, issuer, now, out)) {
         snprintf(out->source, sizeof(out->source), "online CRL");
         return;
     }

@@ -97,7 +97,10 @@ int pki_refresh(pki *p, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
 int pki_ocsp(pki *p, const unsigned char *req, size_t len, pki_blob *out,
              sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
 
-/* Answer an RFC 3161 TimeStampReq (DER). Always a TimeStampResp unless the call fails. */
+/*
+ * Answer an RFC 3161 TimeStampReq (DER). Always a TimeStampResp unless the
+ * call fails; input that is not exactly one TimeStampReq is rejected.
+ */
 int pki_tsa(pki *p, const unsigned char *req, size_t len, pki_blob *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 4);
 

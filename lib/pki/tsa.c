@@ -7,12 +7,16 @@
  * the request asks for it, and a fresh 128-bit random serial number for
  * every token (RFC 3161 §2.4.2: unique for each token from this TSA).
  * Once its own certificate is revoked (seen by pki_refresh), every request
- * gets a rejection (systemFailure) instead of a token.
+ * gets a rejection (systemFailure) instead of a token. Input that is not
+ * exactly one TimeStampReq (bytes after it included) gets a rejection
+ * (badDataFormat), as the OCSP responder refuses a request with trailing
+ * bytes.
  * The time is the system clock (UTC); run the host with NTP (PP 71/2019
  * art. 67: time-stamps trace to UTC).
  */
 #include <ctype.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
 #include <stdio.h>
@@ -187,6 +191,18 @@ void pki_tsa_free(pki *p)
     p->ts = NULL;
 }
 
+/* 1 when req[0..len) is exactly one TimeStampReq, nothing before or after it. */
+static int one_request(const unsigned char *req, size_t len)
+{
+    const unsigned char *q = req;
+    TS_REQ *r = req != NULL && len > 0 ? d2i_TS_REQ(NULL, &q, (long)len) : NULL;
+    int ok = r != NULL && q == req + len;
+
+    TS_REQ_free(r);
+    ERR_clear_error();
+    return ok;
+}
+
 int pki_tsa(pki *p, const unsigned char *req, size_t len, pki_blob *out, sertel_err *err)
 {
     BIO *in = NULL;
@@ -197,8 +213,9 @@ int pki_tsa(pki *p, const unsigned char *req, size_t len, pki_blob *out, sertel_
 
     memset(out, 0, sizeof(*out));
     atomic_fetch_add(&p->tsa_requests, 1);
-    if (len > TSA_REQ_MAX) {
-        /* Too large to be a TimeStampReq: let OpenSSL reject an empty one. */
+    if (len > TSA_REQ_MAX || !one_request(req, len)) {
+        /* Too large to be a TimeStampReq, or not exactly one (OpenSSL's reader
+         * would ignore bytes after it): let OpenSSL reject an empty one. */
         req = empty;
         len = 0;
     }

@@ -26,7 +26,8 @@ FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
 [ -x "$FUZZ" ] || { echo "missing $FUZZ: build the http_fuzz target"; exit 1; }
 
 # The home's OCSP responder runs on a loopback port, so that sertel's verifier
-# can reach TOTAL_PASSED (revocation checked online); pdfsig runs with -no-ocsp.
+# can reach TOTAL_PASSED (revocation checked online, that origin allowed with
+# --fetch-allow: loopback is refused otherwise); pdfsig runs with -no-ocsp.
 PORT=$("$FUZZ" free-port)
 H=$T/home
 new_home "$H" --base-url "http://127.0.0.1:$PORT"
@@ -162,7 +163,7 @@ check() {
     [ "$m" = 0 ] && pass "$label: mutool draw renders every page" || fail "$label: mutool draw exit $m: $(head -3 "$T/draw.err")"
     $PDFSIG "${upw[@]}" "$f" >"$T/pdfsig.out" 2>&1
     mutool sign "${mpw[@]}" -v "$f" >"$T/mutool.out" 2>&1
-    "$SERTEL" verify --trust "$T/root.pem" "${spw[@]}" --json "$f" >"$T/sertel.json" 2>"$T/sertel.err"
+    "$SERTEL" verify --trust "$T/root.pem" --fetch-allow "http://127.0.0.1:$PORT" "${spw[@]}" --json "$f" >"$T/sertel.json" 2>"$T/sertel.err"
     python3 "$C/compare.py" good "$nsig" "$T/pdfsig.out" "$T/mutool.out" "$T/sertel.json" >"$T/cmp.out"
     r=$?
     [ "$r" = 0 ] && pass "$label: pdfsig, mutool and sertel agree: $(head -1 "$T/cmp.out")" ||
@@ -232,7 +233,7 @@ for n in gs-14 cairo form enc-gs-r6 enc-form-r6-objstm; do
         f=$T/$n-bt-$mode.pdf
         $ATK "$mode" "$T/$n-bt.pdf" "$f" || { fail "$n: $mode: attack not made"; continue; }
         $PDFSIG "${upw[@]}" "$f" >"$T/pdfsig.out" 2>&1
-        "$SERTEL" verify --trust "$T/root.pem" "${spw[@]}" --json "$f" >"$T/sertel.json" 2>/dev/null
+        "$SERTEL" verify --trust "$T/root.pem" --fetch-allow "http://127.0.0.1:$PORT" "${spw[@]}" --json "$f" >"$T/sertel.json" 2>/dev/null
         python3 "$C/compare.py" bad 1 "$T/pdfsig.out" /dev/null "$T/sertel.json" >"$T/cmp.out"
         r=$?
         [ "$r" = 0 ] && pass "$n $mode: pdfsig and sertel both reject: $(head -1 "$T/cmp.out")" ||
@@ -244,7 +245,7 @@ done
 # Regression (lib/pdf/verify.c): the second signature's widget goes on a page
 # that had no /Annots when the first was signed; the first signature must read
 # as followed by a harmless change, not "annotations changed: items were removed".
-"$SERTEL" verify --trust "$T/root.pem" --json "$T/gs-14-2.pdf" >"$T/reg.json" 2>/dev/null
+"$SERTEL" verify --trust "$T/root.pem" --fetch-allow "http://127.0.0.1:$PORT" --json "$T/gs-14-2.pdf" >"$T/reg.json" 2>/dev/null
 [ "$(jq -r '.signatures[0].changes == [] and (.signatures[0].harmless_changes | map(test("page 3: visible signature widget")) | any)' "$T/reg.json")" = true ] &&
     pass "a widget added to a page without /Annots is a harmless change" ||
     fail "widget on a page without /Annots: $(jq -c '.signatures[0] | {changes, harmless_changes}' "$T/reg.json")"

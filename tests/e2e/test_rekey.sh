@@ -152,5 +152,5 @@ make_signers "$H" budi:ec-p256
     "$SERTEL_TEST_DATA/letter.pdf" "$T/bt.pdf" >/dev/null 2>"$T/err" && pass "B-T signing after the re-key" ||
     fail "B-T after rekey: $(cat "$T/err")"
 expect_exit 0 "the B-T signature verifies (sertel verify, online OCSP from the new responder)" -- \
-    "$SERTEL" verify --trust "$T/root.pem" "$T/bt.pdf"
+    S verify --trust "$T/root.pem" "$T/bt.pdf"
 finish

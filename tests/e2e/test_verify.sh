@@ -171,12 +171,13 @@ mkdir -p "$T/elsewhere"
 ( cd "$T/elsewhere" && SERTEL_HOME= "$SERTEL" verify --json "$T/bt.pdf" >"$T/notrust.json" 2>"$T/err"; echo $? >"$T/rc" )
 [ "$(cat "$T/rc")" = 1 ] && pass "no trust anchor: exit 1" || fail "no trust anchor: exit $(cat "$T/rc")"
 jqt "$T/notrust.json" '.conclusion == "INDETERMINATE" and .signatures[0].sub_indication == "NO_CERTIFICATE_CHAIN_FOUND"' "no trust anchor: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND"
-( cd "$T/elsewhere" && SERTEL_HOME= "$SERTEL" verify --trust "$T/root.pem" "$T/bt.pdf" >/dev/null 2>&1; echo $? >"$T/rc" )
+# Without the home, its server on loopback is reached only when allowed (test_fetch_rules.sh).
+( cd "$T/elsewhere" && SERTEL_HOME= "$SERTEL" verify --trust "$T/root.pem" --fetch-allow "$URL" "$T/bt.pdf" >/dev/null 2>&1; echo $? >"$T/rc" )
 [ "$(cat "$T/rc")" = 0 ] && pass "--trust root.pem: exit 0" || fail "--trust root.pem: exit $(cat "$T/rc")"
 
 # The home's root is read from certs/root.pem alone: no database, keys or audit log opened.
 mkdir -p "$T/thin/certs" && cp "$H/certs/root.pem" "$T/thin/certs/"
-expect_exit 0 "a home holding only certs/root.pem is the trust anchor" -- "$SERTEL" --home "$T/thin" verify --json "$T/bt.pdf"
+expect_exit 0 "a home holding only certs/root.pem is the trust anchor" -- "$SERTEL" --home "$T/thin" verify --json --fetch-allow "$URL" "$T/bt.pdf"
 cp "$T/out" "$T/thin.json"
 V --json "$T/bt.pdf" >"$T/full.json" 2>/dev/null
 jq -S 'del(.file)' "$T/thin.json" >"$T/a.json"; jq -S 'del(.file)' "$T/full.json" >"$T/b.json"
@@ -493,7 +494,7 @@ openssl ts -query -data "$T/dtr.data" -sha256 -cert -out "$T/dtr.tsq" 2>/dev/nul
 openssl ts -reply -config "$T/tsa3.cnf" -queryfile "$T/dtr.tsq" -token_out -out "$T/dtr.tok" 2>"$T/ts.err" ||
     fail "openssl ts -reply: $(cat "$T/ts.err")"
 $FORM doctst-finish "$T/dtr.part" "$T/dtr.tok" "$T/dtr.pdf"
-expect_exit 1 "TSA revoked: the document time-stamp not valid" -- V --json --trust "$H2/certs/root.pem" "$T/dtr.pdf"
+expect_exit 1 "TSA revoked: the document time-stamp not valid" -- V --json --trust "$H2/certs/root.pem" --fetch-allow "http://127.0.0.1:$PORT2" "$T/dtr.pdf"
 jqt "$T/out" '.signatures[1].document_timestamp and .signatures[1].conclusion == "TOTAL_FAILED" and .signatures[1].sub_indication == "REVOKED" and .signatures[1].certificate_status == "revoked" and .signatures[1].revocation_source == "online OCSP" and .signatures[1].revocation_reason == "keyCompromise" and (.signatures[1].reasons[0]|test("TSA.s certificate was revoked .* before the document time-stamp"))' "TSA revoked: the document time-stamp fails, revoked per the TSA's OCSP responder"
 expect_exit 0 "B-LT: text report" -- V --offline "$T/blt.pdf"
 expect_grep "Pencabutan: baik \(tidak dicabut\) \(tertanam dalam dokumen \(DSS\)\)" "$T/out" "B-LT: Indonesian text names the DSS"

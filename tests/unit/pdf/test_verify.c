@@ -9,9 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "pdf/verify.h"
 #include "pdf/verify_int.h"
@@ -174,6 +176,47 @@ static void test_text_id(void **state)
     assert_string_equal(vfy_text_id("the document has no signatures", t, 9), "dokumen ");
 }
 
+/* A fetch left out is named in Indonesian too, whatever address rule refused it. */
+static void test_text_id_fetch(void **state)
+{
+    /* one address for each reason of cms_addr_refusal */
+    const char *v4[] = {"0.0.0.0",     "0.1.2.3",         "10.0.0.1",  "100.64.0.1",  "127.0.0.1",
+                        "169.254.1.1", "192.0.0.8",       "192.0.2.1", "192.88.99.1", "198.18.0.1",
+                        "224.0.0.1",   "255.255.255.255", "240.0.0.1"};
+    const char *v6[] = {"64:ff9b:1::1", "100::1",  "2001::1", "fc00::1",
+                        "fe80::1",      "fec0::1", "ff02::1", "4000::1"};
+    char t[512], en[256];
+    unsigned char a[16];
+    size_t i;
+
+    (void)state;
+    assert_string_equal(
+        vfy_text_id("no revocation status for the signer's chain: OCSP at http://127.0.0.1:9/ocsp "
+                    "not fetched: loopback address (127.0.0.1)",
+                    t, sizeof(t)),
+        "tidak ada status pencabutan untuk rantai penanda tangan: OCSP di http://127.0.0.1:9/ocsp "
+        "tidak diambil: alamat loopback (127.0.0.1)");
+    assert_string_equal(vfy_text_id("CRL at http://ca.example/crl cut off: the fetch time budget "
+                                    "(20.0 s) ran out",
+                                    t, sizeof(t)),
+                        "pengambilan CRL di http://ca.example/crl dihentikan: jatah waktu "
+                        "pengambilan (20.0 detik) habis");
+    for (i = 0; i < sizeof(v4) / sizeof(v4[0]) + sizeof(v6) / sizeof(v6[0]); i++) {
+        int v6a = i >= sizeof(v4) / sizeof(v4[0]);
+        const char *ip = v6a ? v6[i - sizeof(v4) / sizeof(v4[0])] : v4[i];
+        const char *why;
+        assert_int_equal(inet_pton(v6a ? AF_INET6 : AF_INET, ip, a), 1);
+        why = cms_addr_refusal(v6a ? AF_INET6 : AF_INET, a);
+        assert_non_null(why);
+        snprintf(en, sizeof(en), "OCSP at http://x/ not fetched: %s (%s)", why, ip);
+        vfy_text_id(en, t, sizeof(t));
+        if (strstr(t, "tidak diambil: alamat") == NULL &&
+            strstr(t, "tidak diambil: ruang alamat") == NULL &&
+            strstr(t, "tidak diambil: alokasi") == NULL)
+            fail_msg("no Indonesian for '%s': %s", why, t);
+    }
+}
+
 /* Extra catalog entries of make_pdf ("/Perms <</DocMDP 5 0 R>>"). */
 static const char *catalog_extra = "";
 
@@ -325,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_usf),
         cmocka_unit_test(test_no_sigs),
         cmocka_unit_test(test_docmdp),
+        cmocka_unit_test(test_text_id_fetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -343,6 +343,24 @@ static void test_tsa(void **state)
                      TS_STATUS_REJECTION);
     TS_RESP_free(resp);
     pki_blob_clear(&b);
+    /* A valid request with bytes after it (found by fuzz_tsa): a rejection, not a token. */
+    {
+        unsigned char *more = malloc((size_t)len + 2);
+        assert_non_null(more);
+        memcpy(more, der, (size_t)len);
+        memcpy(more + len, "zz", 2);
+        assert_int_equal(pki_tsa(f->p, more, (size_t)len + 2, &b, &err), SERTEL_OK);
+        free(more);
+        q = b.data;
+        resp = d2i_TS_RESP(NULL, &q, (long)b.len);
+        assert_non_null(resp);
+        assert_int_equal(
+            ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp))),
+            TS_STATUS_REJECTION);
+        assert_null(TS_RESP_get_tst_info(resp));
+        TS_RESP_free(resp);
+        pki_blob_clear(&b);
+    }
     /* Its certificate revoked (by another process): after the refresh, rejections. */
     {
         ca_ctx *ca = NULL;
