@@ -606,7 +606,7 @@ static const http_route *find_route(http_server *s, const char *url, const char 
 
 /* What a request head says about its body's framing and its fields. */
 typedef struct framing {
-    unsigned n_cl, n_te;
+    unsigned n_cl, n_te, n_host;
     const char *cl; /* the first Content-Length value */
     bool cl_differ; /* a later Content-Length differs from the first */
     bool te_other;  /* a Transfer-Encoding value other than "chunked" */
@@ -664,6 +664,8 @@ static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const ch
             f->cl = value;
         else if (value == NULL || f->cl == NULL || strcmp(value, f->cl) != 0)
             f->cl_differ = true;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+        f->n_host++;
     } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
         f->n_te++;
         /* Coding names are case-insensitive (RFC 9112 §7); only one coding,
@@ -678,7 +680,8 @@ static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const ch
  * Why the head is ambiguous (a smuggling attempt, or a client that two
  * parsers could read differently), or NULL when it is not: field names
  * that are not tokens (RFC 9112 §5.1: whitespace before the colon MUST be
- * refused with 400), control characters in values (RFC 9110 §5.5),
+ * refused with 400), control characters in values (RFC 9110 §5.5), no
+ * Host in HTTP/1.1 or more than one Host (RFC 9112 §3.2: MUST be 400),
  * Transfer-Encoding other than chunked or outside HTTP/1.1 (RFC 9112
  * §6.1), both Content-Length and Transfer-Encoding (§6.3), Content-Length
  * values that differ (RFC 9110 §8.6). Fills f for the caller's
@@ -693,6 +696,10 @@ static const char *framing_problem(struct MHD_Connection *c, const char *version
                "folded line)";
     if (f->bad_value)
         return "a header field value with a control character";
+    if (f->n_host > 1)
+        return "more than one Host field";
+    if (f->n_host == 0 && version != NULL && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+        return "an HTTP/1.1 request without Host";
     if (f->cl_differ)
         return "two Content-Length fields with different values";
     if (f->n_te > 0 && f->n_cl > 0)
@@ -707,22 +714,28 @@ static const char *framing_problem(struct MHD_Connection *c, const char *version
 /*
  * The percent-decoder for request targets (MHD_OPTION_UNESCAPE_CALLBACK;
  * libmicrohttpd calls it for the path and for query names and values):
- * libmicrohttpd's own decoding, plus a mark on the connection when a
- * decoded byte is a control character, which begin_request answers with
- * 400. A decoded NUL would otherwise cut the path short.
+ * libmicrohttpd's own decoding, plus a mark on the connection, which
+ * begin_request answers with 400, when the target as sent holds a space or
+ * a control character (RFC 9112 §3.2: the target has none; libmicrohttpd
+ * would take "GET /a b HTTP/1.1" as the path "/a b"), or when a decoded
+ * byte is a control character (a decoded NUL would cut the path short).
  */
 static size_t unescape_target(void *cls, struct MHD_Connection *c, char *str)
 {
-    size_t n = MHD_http_unescape(str), i;
+    const unsigned char *p;
     const union MHD_ConnectionInfo *ci;
+    bool bad = false;
+    size_t n, i;
 
     (void)cls;
-    for (i = 0; i < n; i++) {
+    for (p = (const unsigned char *)str; *p && !bad; p++)
+        bad = *p <= 0x20 || *p == 0x7f;
+    n = MHD_http_unescape(str);
+    for (i = 0; i < n && !bad; i++) {
         unsigned char ch = (unsigned char)str[i];
-        if (ch < 0x20 || ch == 0x7f)
-            break;
+        bad = ch < 0x20 || ch == 0x7f;
     }
-    if (i < n) {
+    if (bad) {
         ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         if (ci != NULL && ci->socket_context != NULL)
             ((conn_ctx *)ci->socket_context)->bad_target = true;
@@ -770,8 +783,8 @@ static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, con
     if (cx->bad_target) {
         cx->close_after = true;
         return reply_text(cx, c, 400, NULL,
-                          "bad request: the path or query contains a control character "
-                          "(%%00-%%1F or %%7F)\n");
+                          "bad request: the path or query contains a space or a control "
+                          "character (percent-encode spaces; %%00-%%1F and %%7F are refused)\n");
     }
     if ((why = framing_problem(c, version, &fr)) != NULL) {
         cx->close_after = true;
@@ -1289,9 +1302,7 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned int)(threads > 1 ? threads : 0), MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_ip,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape_target, s,
-        /* HTTP/1.1 without Host: 400 (RFC 9112 §3.2) */
-        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_target, s, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)(cfg->timeout_s ? cfg->timeout_s : DEFAULT_TIMEOUT_S),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(cfg->header_memory ? cfg->header_memory : DEFAULT_HEADER_MEMORY),

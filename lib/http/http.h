@@ -49,15 +49,17 @@
  *    in a request that is not HTTP/1.1, a field name that is not a token
  *    ("Transfer-Encoding : chunked", which libmicrohttpd keeps as the name
  *    "Transfer-Encoding "; a folded line glued onto a name), or a field
- *    value with a control character. libmicrohttpd itself refuses (400,
- *    close) a Content-Length that is a list or not a number, and, in its
- *    strict mode that the server turns on, an HTTP/1.1 request without Host
- *    (RFC 9112 §3.2).
+ *    value with a control character, and (RFC 9112 §3.2) an HTTP/1.1
+ *    request without Host or any request with more than one Host.
+ *    libmicrohttpd itself refuses a Content-Length that is a list or not a
+ *    number (400, close); its own error answers in 0.9.75 repeat the
+ *    header block inside the body, which is harmless since it closes.
  *
  *  - Request targets. A target whose path or query contains a control
- *    character (0x00-0x1F, 0x7F), raw or percent-encoded ("%00", "%0A"), is
- *    answered 400 with "Connection: close" (libmicrohttpd would cut the
- *    path at a decoded NUL and route "/ocsp%00x" as "/ocsp").
+ *    character (0x00-0x1F, 0x7F), raw or percent-encoded ("%00", "%0A"), or
+ *    a raw space, is answered 400 with "Connection: close" (libmicrohttpd
+ *    would cut the path at a decoded NUL and route "/ocsp%00x" as "/ocsp",
+ *    and takes "GET /a b HTTP/1.1" as the path "/a b").
  *
  *  - Left to the reverse proxy (libmicrohttpd accepts them leniently and
  *    the server never sees the raw bytes): bare LF line endings, and an

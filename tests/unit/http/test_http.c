@@ -485,6 +485,8 @@ static void test_smuggling(void **state)
     expect_400_close(f, "GET /healthz HTTP/1.1\r\nHost: x\r\n Folded: a\r\n\r\n");
     expect_400_close(f, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n");
     expect_400_close(f, "GET /healthz HTTP/1.1\r\n\r\n"); /* HTTP/1.1 without Host */
+    expect_400_close(f, "GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
+    expect_400_close(f, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A:a\r\n\tX-Folded: a\r\n\r\n");
     /* libmicrohttpd's own refusal of a list value */
     expect_400_close(f, POST_OCSPISH "Content-Length: 3, 5\r\n\r\nabcde");
 
@@ -512,6 +514,9 @@ static void test_control_in_target(void **state)
     expect_400_close(f, "GET /get/a%7Fb HTTP/1.1\r\nHost: x\r\n\r\n");
     expect_400_close(f, "GET /get/a%1b HTTP/1.1\r\nHost: x\r\n\r\n");
     expect_400_close(f, "GET /get/a?q=%00 HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a b HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a?q=a b HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a\tb HTTP/1.1\r\nHost: x\r\n\r\n");
     /* printable and non-ASCII bytes are fine; the flag does not stick */
     r = ASK(f, "GET /get/%C3%A9%20%25 HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_non_null(strstr(r, "rest=\xc3\xa9 %"));
