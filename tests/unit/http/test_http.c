@@ -18,6 +18,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
+#include <stdbool.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -502,6 +505,39 @@ static void test_smuggling(void **state)
     assert_non_null(strstr(r, " 200 "));
 }
 
+/* Every byte in a field name: tokens (RFC 9110 §5.6.2) are served, the
+ * rest refused with 400 and a close. CR, LF and ':' end the name. */
+static void test_field_name_bytes(void **state)
+{
+    fixture *f = *state;
+    static char buf[16 * 1024];
+    unsigned b;
+
+    for (b = 1; b < 256; b++) {
+        char req[128];
+        int fd, closed, n;
+        bool tchar = (b < 128 && isalnum((int)b)) || strchr("!#$%&'*+-.^_`|~", (int)b) != NULL;
+        if (b == '\r' || b == '\n' || b == ':')
+            continue;
+        n = snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\nHost: x\r\nX%cY: v\r\n\r\n",
+                     (int)b);
+        fd = dial(http_server_port(f->s));
+        assert_true(fd >= 0);
+        closed = 0;
+        if (tchar) {
+            if (exchange(fd, req, (size_t)n, buf, sizeof(buf)) < 0)
+                buf[0] = '\0';
+        } else {
+            assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+            drain(fd, buf, sizeof(buf), 5, &closed);
+        }
+        close(fd);
+        if (tchar ? strncmp(buf, "HTTP/1.1 200", 12) != 0
+                  : strncmp(buf, "HTTP/1.1 400", 12) != 0 || !closed)
+            fail_msg("byte 0x%02x in a field name: %.40s (closed %d)", b, buf, closed);
+    }
+}
+
 static void test_control_in_target(void **state)
 {
     fixture *f = *state;
@@ -682,6 +718,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smuggling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_in_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_field_name_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_per_ip_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_deadline, setup_deadline, teardown),
     };
