@@ -10,8 +10,9 @@
  * a request-head deadline enforced by a reaper thread over a list of the
  * connections (kept by the connection notifications, so a request costs
  * only a timestamp store), refusal of ambiguous message framing (RFC 9112
- * §6.1 and §6.3, RFC 9110 §8.6) when a request's head is complete, and a
- * percent-decoder that marks request targets carrying control characters.
+ * §6.1 and §6.3, RFC 9110 §8.6) and of malformed fields and Host (RFC 9112
+ * §3.2, §5.1) when a request's head is complete, and a percent-decoder
+ * that marks request targets carrying spaces or control characters.
  *
  * Per-request state lives in a context that belongs to the connection
  * (libmicrohttpd handles one request at a time per connection), so a
@@ -116,7 +117,7 @@ struct conn_ctx {
      * (accepted, or the previous answer sent); 0 while a request is being
      * handled. */
     atomic_int_fast64_t head_since_ns;
-    bool bad_target;         /* the request target decoded to a control character */
+    bool bad_target;         /* the target held a space or control character (raw or decoded) */
     bool close_after;        /* answer with "Connection: close" */
     size_t slot;             /* index into s->stats; s->nroutes: no route */
     const http_route *route; /* NULL: no route matched */
