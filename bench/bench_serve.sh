@@ -15,11 +15,32 @@
 #   `openssl ts -reply` in a loop (one loop per core) with the same key.
 #
 # Usage: bench/bench_serve.sh [SECONDS per run, default 10]
+#        bench/bench_serve.sh [SECONDS] --against REV [--rounds N]
+# The second form compares this tree's `sertel serve` with the one built
+# from git revision REV (e.g. the commit before a change to lib/http): both
+# serve copies of the same home at once, and wrk runs against them in
+# turns (old/new, then new/old, N rounds, default 5) for cached OCSP POST
+# with keep-alive and with a new connection per request; it prints the
+# median of each and the ratio new/old. When valgrind is installed it also
+# counts, with callgrind, the instructions the server's threads other than
+# the main one execute per answer: over 20,000 keep-alive OCSP POSTs (8
+# connections), and over 10 s of POSTs with a new connection each (wrk
+# -c8): figures that other processes on the machine cannot disturb.
 # Installs wrk and nginx with apt-get when missing. Everything listens on
 # 127.0.0.1, except `openssl ocsp -port`, which cannot be told an address.
+# All load comes from one address, so sertel runs with --per-ip-limit 0.
 set -u
 cd "$(dirname "$0")/.."
-DUR=${1:-10}
+DUR=10
+AGAINST=""
+ROUNDS=5
+while [ $# -gt 0 ]; do
+    case $1 in
+    --against) AGAINST=${2:?--against needs a git revision}; shift 2 ;;
+    --rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
+    *) DUR=$1; shift ;;
+    esac
+done
 CORES=$(nproc)
 WRK_T=$CORES
 WRK_C=64
@@ -99,7 +120,8 @@ openssl pkey -in "$H/keys/tsa.key" -passin "pass:$MK" -out "$W/keys/tsa.key" || 
 MK=""
 
 # --- sertel serve -----------------------------------------------------------------
-"$SERTEL" --home "$H" serve --listen "127.0.0.1:$PS" >"$W/serve.out" 2>"$W/serve.err" &
+[ -n "$AGAINST" ] && cp -a "$H" "$W/home-old"
+"$SERTEL" --home "$H" serve --listen "127.0.0.1:$PS" --per-ip-limit 0 >"$W/serve.out" 2>"$W/serve.err" &
 SPID=$!
 PIDS="$PIDS $SPID"
 wait_port "$PS" || { echo "sertel serve did not start: $(cat "$W/serve.err")"; exit 2; }
@@ -120,6 +142,120 @@ local f = assert(io.open(path, "rb"))
 wrk.body = f:read("*a")
 f:close()
 LUA
+
+# --- old binary against new, interleaved (--against) ---------------------------
+# Per run: responses/s (wrk) and the server's CPU time per answer (utime +
+# stime from /proc/PID/stat over the run, divided by the answers), which a
+# busy machine disturbs much less than throughput. Per mode: the median of
+# each, and the median of the per-round ratios (each round's old and new
+# runs are adjacent in time, so slow drifts in machine load cancel).
+if [ -n "$AGAINST" ]; then
+    OLD_SRC=$W/old-src
+    mkdir -p "$OLD_SRC"
+    git archive "$AGAINST" | tar -x -C "$OLD_SRC" || { echo "cannot export $AGAINST"; exit 2; }
+    cmake -S "$OLD_SRC" -B "$OLD_SRC/build" -DCMAKE_BUILD_TYPE=Release -DSERTEL_TESTS=OFF >/dev/null || exit 2
+    cmake --build "$OLD_SRC/build" -j"$CORES" --target sertel >/dev/null || exit 2
+    PA=$("$FUZZ" free-port)
+    while [ "$PA" = "$PS" ]; do PA=$("$FUZZ" free-port); done
+    "$OLD_SRC/build/sertel" --home "$W/home-old" serve --listen "127.0.0.1:$PA" --per-ip-limit 0 \
+        >"$W/old.out" 2>"$W/old.err" &
+    APID=$!
+    PIDS="$PIDS $APID"
+    wait_port "$PA" || { echo "old sertel serve did not start: $(cat "$W/old.err")"; exit 2; }
+    TCK=$(getconf CLK_TCK)
+    echo "machine:  $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "old:      $(git rev-parse --short "$AGAINST") ($(git log -1 --format=%s "$AGAINST" | cut -c1-60))"
+    echo "new:      this tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- lib src || echo ', modified'))"
+    echo "load:     wrk -t$WRK_T -c$WRK_C -d${DUR}s, cached OCSP POST, $ROUNDS rounds, order old/new then new/old"
+    echo
+    cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+    # ab PID PORT wrk-args...: one run; prints "responses/s cpu-us-per-answer"
+    ab() {
+        local pid=$1 port=$2 t0 t1 n
+        shift 2
+        t0=$(cpu_ticks "$pid")
+        timeout -s KILL $((DUR + 10)) wrk -t$WRK_T -c$WRK_C -d"${DUR}s" -s "$W/post.lua" "$@" \
+            "http://127.0.0.1:$port/ocsp" >"$W/ab.out" 2>&1
+        t1=$(cpu_ticks "$pid")
+        if grep -q 'Non-2xx\|Socket errors' "$W/ab.out"; then
+            echo "  note: $(grep 'Non-2xx\|Socket errors' "$W/ab.out" | tr -s ' ' | tr '\n' ' ')" >&2
+        fi
+        n=$(awk '/requests in/ {print $1}' "$W/ab.out")
+        awk -v n="${n:-0}" -v t=$((t1 - t0)) -v hz="$TCK" '/^Requests\/sec:/ {
+            printf "%.0f %.2f", $2, (n > 0 ? t * 1e6 / hz / n : 0) }' "$W/ab.out"
+    }
+    median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m}'; }
+    echo "| connections | statistic | old (runs) | new (runs) | old median | new median | new / old (median of the rounds' ratios) |"
+    echo "|---|---|---|---|---:|---:|---:|"
+    for mode in keep-alive close; do
+        OR="" NR="" OC="" NC="" RR="" RC=""
+        extra=()
+        [ $mode = close ] && extra=(-H "Connection: close")
+        for r in $(seq "$ROUNDS"); do
+            if [ $((r % 2)) = 1 ]; then
+                read -r o_r o_c <<<"$(ab "$APID" "$PA" "${extra[@]}")"
+                read -r n_r n_c <<<"$(ab "$SPID" "$PS" "${extra[@]}")"
+            else
+                read -r n_r n_c <<<"$(ab "$SPID" "$PS" "${extra[@]}")"
+                read -r o_r o_c <<<"$(ab "$APID" "$PA" "${extra[@]}")"
+            fi
+            OR="$OR $o_r" NR="$NR $n_r" OC="$OC $o_c" NC="$NC $n_c"
+            RR="$RR $(awk -v a="$n_r" -v b="$o_r" 'BEGIN {if (b > 0) printf "%.4f", a / b}')"
+            RC="$RC $(awk -v a="$n_c" -v b="$o_c" 'BEGIN {if (b > 0) printf "%.4f", a / b}')"
+        done
+        label=$mode
+        [ $mode = close ] && label="new connection each"
+        printf '| %s | responses/s |%s |%s | %.0f | %.0f | %.3f |\n' "$label" "$OR" "$NR" \
+            "$(echo "$OR" | median)" "$(echo "$NR" | median)" "$(echo "$RR" | median)"
+        printf '| %s | server CPU µs per answer |%s |%s | %.2f | %.2f | %.3f |\n' "$label" "$OC" "$NC" \
+            "$(echo "$OC" | median)" "$(echo "$NC" | median)" "$(echo "$RC" | median)"
+    done
+    kill -TERM "$APID" "$SPID"
+    wait "$APID" "$SPID" 2>/dev/null
+    if command -v valgrind >/dev/null 2>&1; then
+        CGN=20000
+        # instr BIN HOME MODE: instructions per answer outside the main thread
+        # (startup and the once-a-second refresh run on the main thread)
+        instr() {
+            local port pid i n
+            port=$("$FUZZ" free-port)
+            valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$W/cg.%p" \
+                "$1" --home "$2" serve --listen "127.0.0.1:$port" --threads 2 --per-ip-limit 0 \
+                >"$W/cg.out" 2>"$W/cg.err" &
+            pid=$!
+            for i in $(seq 600); do
+                grep -q '^listening on' "$W/cg.out" && break
+                sleep 0.1
+            done
+            if [ "$3" = keep-alive ]; then
+                "$FUZZ" load --port "$port" --conns 8 --count $CGN --body "$W/req.der" --max-seconds 900 >"$W/cg.load" 2>&1
+                grep -q "complete $CGN " "$W/cg.load" || echo "  note: $(cat "$W/cg.load")" >&2
+                n=$CGN
+            else
+                wrk -t1 -c8 -d10s -H "Connection: close" -s "$W/post.lua" "http://127.0.0.1:$port/ocsp" >"$W/cg.load" 2>&1
+                n=$(awk '/requests in/ {print $1}' "$W/cg.load")
+            fi
+            kill -TERM "$pid"
+            wait "$pid" 2>/dev/null
+            for f in "$W/cg.$pid"-*; do
+                case $f in *-01) continue ;; esac
+                grep -m1 -E '^(summary|totals):' "$f" | awk '{print $2}'
+            done | awk -v n="${n:-0}" '{s += $1} END {if (n > 0) printf "%.0f %d", s / n, n}'
+            rm -f "$W/cg.$pid"-*
+        }
+        echo
+        echo "| callgrind: instructions per answer, server threads but the main one | old | new | new / old |"
+        echo "|---|---:|---:|---:|"
+        for mode in keep-alive close; do
+            read -r IO NO <<<"$(instr "$OLD_SRC/build/sertel" "$W/home-old" $mode)"
+            read -r IN NN <<<"$(instr "$SERTEL" "$H" $mode)"
+            label="$CGN keep-alive OCSP POSTs"
+            [ $mode = close ] && label="OCSP POSTs, new connection each ($NO old, $NN new answers)"
+            echo "| $label | $IO | $IN | $(awk -v a="$IN" -v b="$IO" 'BEGIN {printf "%.3f", a / b}') |"
+        done
+    fi
+    exit 0
+fi
 
 # --- nginx: a static file of the same size ---------------------------------------
 mkdir -p "$W/www" "$W/nginx/tmp"

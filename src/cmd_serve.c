@@ -52,6 +52,7 @@ static const char usage[] =
     "usage: sertel [--home DIR] serve [--listen ADDR:PORT] [--threads N]\n"
     "                                 [--access-log FILE|-] [--max-connections N]\n"
     "                                 [--per-ip-limit N] [--timeout SECONDS]\n"
+    "                                 [--header-timeout SECONDS]\n"
     "\n"
     "Serve the CA's public services over HTTP until SIGTERM or SIGINT:\n"
     "  POST /ocsp, GET /ocsp/<base64>   OCSP responder (RFC 6960, RFC 5019)\n"
@@ -68,8 +69,13 @@ static const char usage[] =
     "  --threads N            worker threads (default: one per core)\n"
     "  --access-log FILE|-    one JSON line per request to FILE (appended) or stderr\n"
     "  --max-connections N    open connections at most (default 1024)\n"
-    "  --per-ip-limit N       connections per client address (default 0: no limit)\n"
+    "  --per-ip-limit N       connections per client address (default 64; 0: no limit,\n"
+    "                         e.g. behind a proxy that connects from one address)\n"
     "  --timeout SECONDS      close connections idle this long (default 15)\n"
+    "  --header-timeout SECONDS\n"
+    "                         close a connection that has not sent a complete request\n"
+    "                         head this long after it opened or after the previous\n"
+    "                         answer, however slowly it trickles (default 10)\n"
     "\n"
     "Prints \"listening on http://ADDR:PORT\" once ready. On SIGTERM/SIGINT it stops\n"
     "accepting, lets requests in progress finish (at most 10 s) and exits 0.\n";
@@ -436,6 +442,7 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
         {"max-connections", required_argument, NULL, 'm'},
         {"per-ip-limit", required_argument, NULL, 'i'},
         {"timeout", required_argument, NULL, 'T'},
+        {"header-timeout", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -480,10 +487,19 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
         case 'i':
             if ((rc = parse_count("--per-ip-limit", optarg, 1000000, &cfg.per_ip_limit)) != EXIT_OK)
                 return rc;
+            if (cfg.per_ip_limit == 0)
+                cfg.per_ip_limit = HTTP_UNLIMITED; /* asked for explicitly */
             break;
         case 'T':
             if ((rc = parse_count("--timeout", optarg, 3600, &cfg.timeout_s)) != EXIT_OK)
                 return rc;
+            break;
+        case 'H':
+            if ((rc = parse_count("--header-timeout", optarg, 3600, &cfg.header_timeout_s)) !=
+                EXIT_OK)
+                return rc;
+            if (cfg.header_timeout_s == 0)
+                return cli_usage_error("serve: --header-timeout must be at least 1 second");
             break;
         default:
             fputs(usage, stderr);

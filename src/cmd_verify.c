@@ -21,6 +21,7 @@
 #include "pdf/verify.h"
 #include "pki/pki.h"
 #include "util/fs.h"
+#include "util/num.h"
 
 #define VERIFY_MAX_ALLOW 8
 
@@ -202,14 +203,14 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
             pdfpw_file = optarg;
             break;
         case 'T':
-            if (parse_int64(optarg, 1, 3600, &v) != SERTEL_OK) {
+            if (num_parse_i64z(optarg, 1, 3600, &v) != SERTEL_OK) {
                 rc = cli_usage_error("verify: --fetch-time needs whole seconds from 1 to 3600");
                 goto out;
             }
             o.fetch.time_ms = (long)v * 1000L;
             break;
         case 'B':
-            if (parse_int64(optarg, 1, 1L << 30, &v) != SERTEL_OK) {
+            if (num_parse_i64z(optarg, 1, 1L << 30, &v) != SERTEL_OK) {
                 rc = cli_usage_error(
                     "verify: --fetch-bytes needs a byte count from 1 to 1073741824");
                 goto out;

@@ -6,6 +6,14 @@
  * log, Prometheus metrics (text exposition format 0.0.4) and a graceful
  * shutdown. See http.h for the contract.
  *
+ * Defences libmicrohttpd 0.9.75 lacks (http.h says what each one does):
+ * a request-head deadline enforced by a reaper thread over a list of the
+ * connections (kept by the connection notifications, so a request costs
+ * only a timestamp store), refusal of ambiguous message framing (RFC 9112
+ * §6.1 and §6.3, RFC 9110 §8.6) and of malformed fields and Host (RFC 9112
+ * §3.2, §5.1) when a request's head is complete, and a percent-decoder
+ * that marks request targets carrying spaces or control characters.
+ *
  * Per-request state lives in a context that belongs to the connection
  * (libmicrohttpd handles one request at a time per connection), so a
  * request costs no allocation here beyond libmicrohttpd's own response
@@ -18,12 +26,14 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +41,12 @@
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define DEFAULT_TIMEOUT_S 15
 #define DEFAULT_HEADER_MEMORY (16 * 1024)
+#define DEFAULT_PER_IP_LIMIT 64
+#define DEFAULT_HEADER_TIMEOUT_S 10
+/* File descriptors kept aside from the connection cap: the listening
+ * socket, each thread's epoll and wake-up descriptors, the database, logs. */
+#define FD_RESERVE 64
+#define NS_PER_S 1000000000LL
 #define LISTEN_BACKLOG 1024
 #define LOG_PATH_MAX 256
 #define BODY_KEEP_MAX (8 * 1024) /* body buffers larger than this are freed after use */
@@ -56,6 +72,8 @@ typedef struct route_stats {
 /* Slots: the routes, then "none" for requests that matched no route. */
 #define MAX_SLOTS (HTTP_MAX_ROUTES + 3)
 
+typedef struct conn_ctx conn_ctx;
+
 struct http_server {
     struct MHD_Daemon *d;
     int lfd; /* ours until MHD owns it */
@@ -68,6 +86,19 @@ struct http_server {
     atomic_int_fast64_t last_activity_ns;
     atomic_int_fast64_t log_window; /* rate limit of libmicrohttpd's messages */
     atomic_long log_count, log_dropped;
+    atomic_uint_fast64_t header_timeouts; /* connections closed by the reaper */
+    /* The connections, for the reaper. reg_lock guards the list, each
+     * entry's reaped flag and reaper_stop; an entry leaves the list (in the
+     * close notification) before libmicrohttpd closes its socket, so the
+     * reaper never touches a descriptor that was closed or reused. */
+    pthread_mutex_t reg_lock;
+    pthread_cond_t reg_cond;
+    bool reg_init;
+    conn_ctx *reg_head;
+    pthread_t reaper;
+    bool reaper_running;
+    bool reaper_stop;
+    unsigned header_timeout_s;
     FILE *access_log;
     FILE *error_log;
     http_metrics_fn metrics;
@@ -77,8 +108,17 @@ struct http_server {
 };
 
 /* One per connection; describes the request in progress on it. */
-typedef struct conn_ctx {
+struct conn_ctx {
     http_server *s;
+    conn_ctx *prev, *next; /* s->reg_head list, under s->reg_lock */
+    int fd;                /* the socket, for the reaper's shutdown(); -1: unknown */
+    bool reaped;           /* under s->reg_lock */
+    /* Monotonic time since which the connection waits for a request head
+     * (accepted, or the previous answer sent); 0 while a request is being
+     * handled. */
+    atomic_int_fast64_t head_since_ns;
+    bool bad_target;         /* the target held a space or control character (raw or decoded) */
+    bool close_after;        /* answer with "Connection: close" */
     size_t slot;             /* index into s->stats; s->nroutes: no route */
     const http_route *route; /* NULL: no route matched */
     int64_t t0_ns;
@@ -92,7 +132,7 @@ typedef struct conn_ctx {
     char method[20];
     char path[LOG_PATH_MAX + 1];
     bool path_cut;
-} conn_ctx;
+};
 
 static int64_t mono_ns(void)
 {
@@ -396,7 +436,7 @@ static enum MHD_Result queue(conn_ctx *cx, struct MHD_Connection *c, const http_
     }
     if (allow != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    if (atomic_load_explicit(&s->draining, memory_order_relaxed))
+    if (cx->close_after || atomic_load_explicit(&s->draining, memory_order_relaxed))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
@@ -491,6 +531,11 @@ static void write_metrics(http_server *s, FILE *f)
             "# HELP sertel_http_connections_open Open client connections.\n"
             "# TYPE sertel_http_connections_open gauge\nsertel_http_connections_open %ld\n",
             atomic_load(&s->in_flight), atomic_load(&s->connections));
+    fprintf(f,
+            "# HELP sertel_http_header_timeouts_total Connections closed because they sent no "
+            "complete request head in time.\n# TYPE sertel_http_header_timeouts_total counter\n"
+            "sertel_http_header_timeouts_total %llu\n",
+            (unsigned long long)atomic_load_explicit(&s->header_timeouts, memory_order_relaxed));
 }
 
 static int handle_metrics(const http_request *req, http_response *resp, sertel_err *err)
@@ -562,21 +607,194 @@ static const http_route *find_route(http_server *s, const char *url, const char 
     return NULL;
 }
 
+/* What a request head says about its body's framing and its fields. */
+typedef struct framing {
+    unsigned n_cl, n_te, n_host;
+    const char *cl; /* the first Content-Length value */
+    bool cl_differ; /* a later Content-Length differs from the first */
+    bool te_other;  /* a Transfer-Encoding value other than "chunked" */
+    bool bad_name;  /* a field name that is not a token */
+    bool bad_value; /* a field value with a control character */
+} framing;
+
+/*
+ * Byte classes of request fields, one table lookup per byte (every
+ * request's field names and values pass through here): HDR_TCHAR for tchar
+ * of RFC 9110 §5.6.2 (letters, digits, "!#$%&'*+-.^_`|~"), HDR_VALUE for a
+ * byte a field value may hold (§5.5: HTAB, SP, VCHAR, obs-text; not the
+ * other control characters or DEL). NUL has neither, which ends the loops.
+ * The unit tests send every byte in a field name.
+ */
+enum { HDR_TCHAR = 1, HDR_VALUE = 2 };
+static const unsigned char hdr_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+    2, 3, 2, 3, 3, 3, 3, 3, 2, 2, 3, 3, 2, 3, 3, 2, /* 0x20 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, /* 0x30 */
+    2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x40 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 3, 3, /* 0x50 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x60 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 3, 2, 3, 0, /* 0x70 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x80 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x90 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xa0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xb0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xc0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xd0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xe0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0xf0 */
+};
+
+/* A field name is a token (RFC 9110 §5.1). libmicrohttpd keeps whitespace
+ * before the colon in the name ("Transfer-Encoding ") and glues a folded
+ * line that starts with whitespace onto the previous field's name. */
+static bool is_token(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (hdr_class[*p] & HDR_TCHAR)
+        p++;
+    return *p == '\0' && p != (const unsigned char *)s;
+}
+
+/* No control characters but HTAB in a field value (RFC 9110 §5.5). */
+static bool is_field_value(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (hdr_class[*p] & HDR_VALUE)
+        p++;
+    return *p == '\0';
+}
+
+static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    framing *f = cls;
+
+    (void)kind;
+    if (key == NULL || !is_token(key)) {
+        f->bad_name = true;
+        return MHD_YES;
+    }
+    if (value != NULL && !is_field_value(value))
+        f->bad_value = true;
+    /* the first letter picks the one name worth comparing */
+    switch (key[0] | 0x20) {
+    case 'c':
+        if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+            break;
+        if (f->n_cl++ == 0)
+            f->cl = value;
+        else if (value == NULL || f->cl == NULL || strcmp(value, f->cl) != 0)
+            f->cl_differ = true;
+        break;
+    case 'h':
+        if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+            f->n_host++;
+        break;
+    case 't':
+        if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) != 0)
+            break;
+        f->n_te++;
+        /* Coding names are case-insensitive (RFC 9112 §7); only one coding,
+         * chunked, with nothing around it. */
+        if (value == NULL || strcasecmp(value, "chunked") != 0)
+            f->te_other = true;
+        break;
+    default:
+        break;
+    }
+    return MHD_YES;
+}
+
+/*
+ * Why the head is ambiguous (a smuggling attempt, or a client that two
+ * parsers could read differently), or NULL when it is not: field names
+ * that are not tokens (RFC 9112 §5.1: whitespace before the colon MUST be
+ * refused with 400), control characters in values (RFC 9110 §5.5), no
+ * Host in HTTP/1.1 or more than one Host (RFC 9112 §3.2: MUST be 400),
+ * Transfer-Encoding other than chunked or outside HTTP/1.1 (RFC 9112
+ * §6.1), both Content-Length and Transfer-Encoding (§6.3), Content-Length
+ * values that differ (RFC 9110 §8.6). Fills f for the caller's
+ * Content-Length check.
+ */
+static const char *framing_problem(struct MHD_Connection *c, const char *version, framing *f)
+{
+    memset(f, 0, sizeof(*f));
+    MHD_get_connection_values(c, MHD_HEADER_KIND, note_framing, f);
+    if (f->bad_name)
+        return "a header field name that is not a token (whitespace before the colon, or a "
+               "folded line)";
+    if (f->bad_value)
+        return "a header field value with a control character";
+    if (f->n_host > 1)
+        return "more than one Host field";
+    if (f->n_host == 0 && version != NULL && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+        return "an HTTP/1.1 request without Host";
+    if (f->cl_differ)
+        return "two Content-Length fields with different values";
+    if (f->n_te > 0 && f->n_cl > 0)
+        return "both Content-Length and Transfer-Encoding";
+    if (f->n_te > 1 || f->te_other)
+        return "a Transfer-Encoding other than one \"chunked\"";
+    if (f->n_te > 0 && version != NULL && strcmp(version, MHD_HTTP_VERSION_1_1) != 0)
+        return "Transfer-Encoding in a request that is not HTTP/1.1";
+    return NULL;
+}
+
+/*
+ * The percent-decoder for request targets (MHD_OPTION_UNESCAPE_CALLBACK;
+ * libmicrohttpd calls it for the path and for query names and values):
+ * libmicrohttpd's own decoding, plus a mark on the connection, which
+ * begin_request answers with 400, when the target as sent holds a space or
+ * a control character (RFC 9112 §3.2: the target has none; libmicrohttpd
+ * would take "GET /a b HTTP/1.1" as the path "/a b"), or when a decoded
+ * byte is a control character (a decoded NUL would cut the path short).
+ */
+static size_t unescape_target(void *cls, struct MHD_Connection *c, char *str)
+{
+    const unsigned char *p;
+    const union MHD_ConnectionInfo *ci;
+    bool bad = false;
+    size_t n, i;
+
+    (void)cls;
+    for (p = (const unsigned char *)str; *p && !bad; p++)
+        bad = *p <= 0x20 || *p == 0x7f;
+    n = MHD_http_unescape(str);
+    for (i = 0; i < n && !bad; i++) {
+        unsigned char ch = (unsigned char)str[i];
+        bad = ch < 0x20 || ch == 0x7f;
+    }
+    if (bad) {
+        ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci != NULL && ci->socket_context != NULL)
+            ((conn_ctx *)ci->socket_context)->bad_target = true;
+    }
+    return n;
+}
+
 /* The first call for a request: route it and check what can be checked
  * before the body arrives. Returns MHD_YES to go on reading the body. */
 static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, const char *url,
-                                     const char *method)
+                                     const char *method, const char *version)
 {
     http_server *s = cx->s;
     char allow[128];
     bool path_found;
-    const char *cl, *ct;
+    const char *ct, *why;
     const http_route *r;
+    framing fr;
 
     cx->t0_ns = mono_ns();
+    /* The head is complete: the reaper leaves the connection alone until
+     * the answer has been sent. */
+    atomic_store_explicit(&cx->head_since_ns, 0, memory_order_relaxed);
     cx->len = 0;
     cx->too_big = false;
     cx->responded = false;
+    cx->close_after = false;
     cx->status = 0;
     cx->bytes = 0;
     atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
@@ -592,6 +810,21 @@ static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, con
         cx->path[pl] = '\0';
     }
 
+    cx->slot = s->nroutes;
+    cx->route = NULL;
+    if (cx->bad_target) {
+        cx->close_after = true;
+        return reply_text(cx, c, 400, NULL,
+                          "bad request: the path or query contains a space or a control "
+                          "character (percent-encode spaces; %%00-%%1F and %%7F are refused)\n");
+    }
+    if ((why = framing_problem(c, version, &fr)) != NULL) {
+        cx->close_after = true;
+        return reply_text(cx, c, 400, NULL,
+                          "bad request: %s; send well-formed fields and one Content-Length, "
+                          "or Transfer-Encoding: chunked alone\n",
+                          why);
+    }
     r = find_route(s, url, method, &cx->slot, allow, sizeof(allow), &path_found);
     cx->route = r;
     if (r == NULL && !path_found)
@@ -599,14 +832,13 @@ static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, con
     if (r == NULL)
         return reply_text(cx, c, 405, allow, "method %s is not allowed here: use %s\n",
                           strlen(method) <= 16 ? method : "(long)", allow);
-    cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl != NULL) {
+    if (fr.cl != NULL) {
         char *end = NULL;
         unsigned long long v;
         errno = 0;
-        v = strtoull(cl, &end, 10);
+        v = strtoull(fr.cl, &end, 10);
         /* libmicrohttpd refuses malformed lengths itself; be safe anyway. */
-        if (errno == 0 && end != cl && v > r->max_body)
+        if (errno == 0 && end != fr.cl && v > r->max_body)
             return reply_text(cx, c, 413, NULL,
                               "request body too large: %llu bytes, the limit here is %zu\n", v,
                               r->max_body);
@@ -699,7 +931,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     conn_ctx *cx = *req_cls;
 
     (void)cls;
-    (void)version;
     if (cx == NULL) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -707,7 +938,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         cx = ci->socket_context;
         *req_cls = cx;
-        return begin_request(cx, c, url, method);
+        return begin_request(cx, c, url, method, version);
     }
     if (cx->responded) {
         *upload_data_size = 0; /* answered early: ignore the rest */
@@ -825,6 +1056,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         cx->buf = NULL;
         cx->cap = 0;
     }
+    cx->bad_target = false;
+    /* The answer is out: the next request's head is due within the deadline. */
+    atomic_store_explicit(&cx->head_since_ns, now, memory_order_relaxed);
     atomic_store_explicit(&s->last_activity_ns, now, memory_order_relaxed);
     atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_relaxed);
 }
@@ -833,24 +1067,180 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                           enum MHD_ConnectionNotificationCode code)
 {
     http_server *s = cls;
+    const union MHD_ConnectionInfo *ci;
     conn_ctx *cx;
 
-    (void)c;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         cx = calloc(1, sizeof(*cx));
-        if (cx != NULL)
+        if (cx != NULL) {
             cx->s = s;
+            ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+            cx->fd = ci != NULL ? ci->connect_fd : -1;
+            atomic_init(&cx->head_since_ns, mono_ns());
+            pthread_mutex_lock(&s->reg_lock);
+            cx->next = s->reg_head;
+            if (s->reg_head != NULL)
+                s->reg_head->prev = cx;
+            s->reg_head = cx;
+            pthread_mutex_unlock(&s->reg_lock);
+        }
         *socket_context = cx; /* NULL: on_request refuses the connection */
         atomic_fetch_add_explicit(&s->connections, 1, memory_order_relaxed);
         return;
     }
     cx = *socket_context;
     if (cx != NULL) {
+        /* Called before libmicrohttpd closes the socket. */
+        pthread_mutex_lock(&s->reg_lock);
+        if (cx->prev != NULL)
+            cx->prev->next = cx->next;
+        else
+            s->reg_head = cx->next;
+        if (cx->next != NULL)
+            cx->next->prev = cx->prev;
+        pthread_mutex_unlock(&s->reg_lock);
         free(cx->buf);
         free(cx);
     }
     *socket_context = NULL;
     atomic_fetch_sub_explicit(&s->connections, 1, memory_order_relaxed);
+}
+
+/* ------------------------------------------------- request-head deadline */
+
+/*
+ * The reaper: shuts down the socket of every connection that has waited
+ * for a complete request head longer than the deadline (libmicrohttpd then
+ * reads end-of-file and closes it), sleeping until the next deadline falls
+ * due (at most a second; a deadline that starts later is at least a second
+ * away). At most one log line a second.
+ */
+static void *reaper_main(void *arg)
+{
+    http_server *s = arg;
+    const int64_t limit = (int64_t)s->header_timeout_s * NS_PER_S;
+    int64_t last_log = 0;
+    unsigned long pending = 0;
+
+    pthread_mutex_lock(&s->reg_lock);
+    while (!s->reaper_stop) {
+        int64_t now = mono_ns(), next = now + NS_PER_S;
+        struct timespec ts;
+        unsigned long closed = 0;
+        conn_ctx *cx;
+
+        for (cx = s->reg_head; cx != NULL; cx = cx->next) {
+            int64_t since = atomic_load_explicit(&cx->head_since_ns, memory_order_relaxed);
+            if (since == 0 || cx->reaped || cx->fd < 0)
+                continue;
+            if (now - since >= limit) {
+                shutdown(cx->fd, SHUT_RDWR);
+                cx->reaped = true;
+                closed++;
+            } else if (since + limit < next) {
+                next = since + limit;
+            }
+        }
+        if (closed > 0) {
+            atomic_fetch_add_explicit(&s->header_timeouts, closed, memory_order_relaxed);
+            pending += closed;
+        }
+        if (pending > 0 && now - last_log >= NS_PER_S) {
+            /* Not under the lock: a slow log must not hold up connections. */
+            pthread_mutex_unlock(&s->reg_lock);
+            log_error(s,
+                      "sertel: http: closed %lu connection(s) that sent no complete request "
+                      "head within %u s",
+                      pending, s->header_timeout_s);
+            pthread_mutex_lock(&s->reg_lock);
+            pending = 0;
+            last_log = now;
+        }
+        if (next < now + 10 * 1000 * 1000)
+            next = now + 10 * 1000 * 1000;
+        ts.tv_sec = (time_t)(next / NS_PER_S);
+        ts.tv_nsec = (long)(next % NS_PER_S);
+        pthread_cond_timedwait(&s->reg_cond, &s->reg_lock, &ts);
+    }
+    pthread_mutex_unlock(&s->reg_lock);
+    if (pending > 0)
+        log_error(s,
+                  "sertel: http: closed %lu connection(s) that sent no complete request head "
+                  "within %u s",
+                  pending, s->header_timeout_s);
+    return NULL;
+}
+
+static int reaper_start(http_server *s, sertel_err *err)
+{
+    pthread_condattr_t ca;
+    int e;
+
+    if ((e = pthread_condattr_init(&ca)) != 0)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot create a condition: %s", strerror(e));
+    e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (e == 0)
+        e = pthread_cond_init(&s->reg_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (e != 0)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot create a condition: %s", strerror(e));
+    if ((e = pthread_mutex_init(&s->reg_lock, NULL)) != 0) {
+        pthread_cond_destroy(&s->reg_cond);
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot create a mutex: %s", strerror(e));
+    }
+    s->reg_init = true;
+    if ((e = pthread_create(&s->reaper, NULL, reaper_main, s)) != 0)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM,
+                              "cannot start the request-head deadline thread: %s", strerror(e));
+    s->reaper_running = true;
+    return SERTEL_OK;
+}
+
+/* Stop and join the reaper (libmicrohttpd is stopped, or never started). */
+static void reaper_stop(http_server *s)
+{
+    if (s->reaper_running) {
+        pthread_mutex_lock(&s->reg_lock);
+        s->reaper_stop = true;
+        pthread_cond_signal(&s->reg_cond);
+        pthread_mutex_unlock(&s->reg_lock);
+        pthread_join(s->reaper, NULL);
+        s->reaper_running = false;
+    }
+    if (s->reg_init) {
+        pthread_cond_destroy(&s->reg_cond);
+        pthread_mutex_destroy(&s->reg_lock);
+        s->reg_init = false;
+    }
+}
+
+/*
+ * The connection cap that the process's descriptor limit can hold: raises
+ * the soft RLIMIT_NOFILE towards want + FD_RESERVE (up to the hard limit)
+ * and, when that is not enough, returns a lower cap and says so.
+ */
+static unsigned fit_descriptors(http_server *s, unsigned want, unsigned threads)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)want + FD_RESERVE + 2 * (rlim_t)threads;
+    unsigned fit;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    {
+        struct rlimit nr = rl;
+        nr.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &nr) == 0)
+            rl = nr;
+    }
+    if (rl.rlim_cur >= need)
+        return want;
+    fit = rl.rlim_cur > need - want + 16 ? (unsigned)(rl.rlim_cur - (need - want)) : 16;
+    log_error(s,
+              "sertel: http: the process may open only %llu files (ulimit -n): serving at most "
+              "%u connections instead of %u; raise the limit (LimitNOFILE= in a systemd unit)",
+              (unsigned long long)rl.rlim_cur, fit, want);
+    return fit;
 }
 
 /* ---------------------------------------------------------- lifecycle */
@@ -889,7 +1279,7 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
 {
     http_server *s = NULL;
     unsigned threads = cfg->threads;
-    unsigned flags;
+    unsigned flags, max_conns, per_ip;
     long cores;
     int rc;
 
@@ -919,6 +1309,11 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->connections, 0);
     atomic_init(&s->last_activity_ns, mono_ns());
+    atomic_init(&s->header_timeouts, 0);
+    s->header_timeout_s = cfg->header_timeout_s ? cfg->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
+    per_ip = cfg->per_ip_limit == 0                ? DEFAULT_PER_IP_LIMIT
+             : cfg->per_ip_limit == HTTP_UNLIMITED ? 0 /* libmicrohttpd: no limit */
+                                                   : cfg->per_ip_limit;
 
     if ((rc = open_listener(cfg->listen ? cfg->listen : "127.0.0.1:8080", &s->lfd, &s->port, s->url,
                             sizeof(s->url), err)) != SERTEL_OK)
@@ -927,6 +1322,10 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
         cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 && cores < 1024 ? (unsigned)cores : 2;
     }
+    max_conns = fit_descriptors(
+        s, cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS, threads);
+    if ((rc = reaper_start(s, err)) != SERTEL_OK)
+        goto fail;
     /* epoll in internal threads; ITC so the daemon can be quiesced;
      * turbo for fewer system calls per request. */
     flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
@@ -934,9 +1333,8 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned int)(threads > 1 ? threads : 0), MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)(cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_ip,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_target, s, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)(cfg->timeout_s ? cfg->timeout_s : DEFAULT_TIMEOUT_S),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(cfg->header_memory ? cfg->header_memory : DEFAULT_HEADER_MEMORY),
@@ -953,6 +1351,7 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
     *out = s;
     return SERTEL_OK;
 fail:
+    reaper_stop(s);
     if (s->lfd >= 0)
         close(s->lfd);
     free(s);
@@ -1008,6 +1407,7 @@ int http_server_shutdown(http_server *s, unsigned wait_ms, sertel_err *err)
     }
     MHD_stop_daemon(s->d);
     s->d = NULL;
+    reaper_stop(s);
     http_server_flush_log(s);
     return rc;
 }
@@ -1018,6 +1418,7 @@ void http_server_free(http_server *s)
         return;
     if (s->d != NULL)
         MHD_stop_daemon(s->d);
+    reaper_stop(s);
     if (s->lfd >= 0)
         close(s->lfd);
     http_server_flush_log(s);

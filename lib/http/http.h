@@ -15,6 +15,60 @@
  * server's counters are C11 atomics. http_server_start, _shutdown and _free
  * are called from one controlling thread.
  *
+ * Hostile clients (libmicrohttpd 0.9.75 has no strict mode and no header
+ * deadline of its own, so the server adds them):
+ *
+ *  - Connection limits. At most max_connections open connections in all
+ *    (libmicrohttpd stops accepting at the cap; further clients wait in the
+ *    kernel's listen queue), and at most per_ip_limit (default 64) from one
+ *    client address: libmicrohttpd accepts the next one and closes it at
+ *    once. The process's soft RLIMIT_NOFILE is raised (up to the hard
+ *    limit) to hold max_connections; when the hard limit is lower, the cap
+ *    is lowered to fit and the error log says so.
+ *
+ *  - Request-head deadline (slowloris). A connection must deliver a
+ *    complete request head (request line and headers) within
+ *    header_timeout_s of being accepted, and each further request's head
+ *    within header_timeout_s of the previous answer having been sent. The
+ *    clock is not reset by the bytes that arrive, so a client trickling a
+ *    header byte every few seconds is closed at the deadline. A reaper
+ *    thread checks the connections that are waiting for a request head
+ *    (a list kept by the connection notifications; the request path itself
+ *    only stores a timestamp) and shuts their sockets down, which makes
+ *    libmicrohttpd close them. So an idle keep-alive connection lasts at
+ *    most min(timeout_s, header_timeout_s). The idle timeout (timeout_s)
+ *    still bounds a stalled body upload or a client that stops reading the
+ *    answer. Metric: sertel_http_header_timeouts_total.
+ *
+ *  - Request smuggling (RFC 9112 §5.1, §6.1, §6.3; RFC 9110 §5.5, §8.6).
+ *    Once a request head is complete, and before any route or handler sees
+ *    it, the server answers 400 with "Connection: close" and closes the
+ *    connection when the head has two Content-Length fields of different
+ *    values, both Content-Length and Transfer-Encoding, a Transfer-Encoding
+ *    other than exactly "chunked" (one field, one coding), Transfer-Encoding
+ *    in a request that is not HTTP/1.1, a field name that is not a token
+ *    ("Transfer-Encoding : chunked", which libmicrohttpd keeps as the name
+ *    "Transfer-Encoding "; a folded line glued onto a name), or a field
+ *    value with a control character, and (RFC 9112 §3.2) an HTTP/1.1
+ *    request without Host or any request with more than one Host.
+ *    libmicrohttpd itself refuses a Content-Length that is a list or not a
+ *    number (400, close); its own error answers in 0.9.75 repeat the
+ *    header block inside the body, which is harmless since it closes.
+ *
+ *  - Request targets. A target whose path or query contains a control
+ *    character (0x00-0x1F, 0x7F), raw or percent-encoded ("%00", "%0A"), or
+ *    a raw space, is answered 400 with "Connection: close" (libmicrohttpd
+ *    would cut the path at a decoded NUL and route "/ocsp%00x" as "/ocsp",
+ *    and takes "GET /a b HTTP/1.1" as the path "/a b").
+ *
+ *  - Left to the reverse proxy (libmicrohttpd accepts them leniently and
+ *    the server never sees the raw bytes): bare LF line endings, and an
+ *    obsolete folded line that libmicrohttpd turns into a valid-looking
+ *    name ("X-A: a" CRLF " b" arrives as the field "X-Ab"). Identical
+ *    duplicate Content-Length fields are accepted (RFC 9110 §8.6 allows
+ *    it; every parser reads them alike). docs/operations.md gives the
+ *    nginx and HAProxy settings and which layer stops which attack.
+ *
  * Shutdown: http_server_shutdown stops accepting (the listening socket is
  * closed, so new connections are refused at once), answers every request
  * that is already in progress or arrives on an open connection with
@@ -90,20 +144,27 @@ typedef struct http_route {
 typedef void (*http_metrics_fn)(void *arg, FILE *out);
 
 typedef struct http_config {
-    const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0" (port 0: any) */
-    unsigned threads;         /* worker threads, 0: one per online core */
-    unsigned max_connections; /* 0: 1024 */
-    unsigned per_ip_limit;    /* connections per client address, 0: unlimited */
-    unsigned timeout_s;       /* idle connection timeout, 0: 15 s */
-    size_t header_memory;     /* per-connection memory for the request line and
-                                 headers, 0: 16 KiB */
-    FILE *access_log;         /* one JSON line per request; NULL: none */
-    FILE *error_log;          /* handler failures and server errors; NULL: stderr */
-    http_metrics_fn metrics;  /* NULL: server metrics only */
+    const char *listen;        /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0" (port 0: any) */
+    unsigned threads;          /* worker threads, 0: one per online core */
+    unsigned max_connections;  /* 0: 1024 */
+    unsigned per_ip_limit;     /* connections per client address, 0: 64,
+                                  HTTP_UNLIMITED: no per-address limit */
+    unsigned timeout_s;        /* idle connection timeout, 0: 15 s */
+    unsigned header_timeout_s; /* a request head must be complete this long
+                                  after the connection opened or the previous
+                                  answer was sent, 0: 10 s */
+    size_t header_memory;      /* per-connection memory for the request line and
+                                  headers, 0: 16 KiB */
+    FILE *access_log;          /* one JSON line per request; NULL: none */
+    FILE *error_log;           /* handler failures and server errors; NULL: stderr */
+    http_metrics_fn metrics;   /* NULL: server metrics only */
     void *metrics_arg;
 } http_config;
 
 #define HTTP_MAX_ROUTES 32
+
+/* http_config.per_ip_limit: no limit per client address (only when asked). */
+#define HTTP_UNLIMITED 0xffffffffu
 
 /*
  * Parse "ADDR:PORT": an IPv4 literal, or an IPv6 literal in brackets, and a
@@ -116,9 +177,11 @@ int http_parse_listen(const char *s, void *out, unsigned *outlen, sertel_err *er
 /*
  * Bind, listen and start serving routes (copied; the strings they point to
  * and their args must outlive the server). GET /healthz and GET /metrics
- * are added unless a route claims those paths. Fails with
- * SERTEL_ERR_INVALID for a bad listen address or route table,
- * SERTEL_ERR_IO when the address cannot be bound (in use, not local).
+ * are added unless a route claims those paths. Starts libmicrohttpd's
+ * threads and the request-head reaper thread, and may raise the process's
+ * soft RLIMIT_NOFILE (see above). Fails with SERTEL_ERR_INVALID for a bad
+ * listen address or route table, SERTEL_ERR_IO when the address cannot be
+ * bound (in use, not local), SERTEL_ERR_NOMEM when a thread cannot start.
  */
 int http_server_start(const http_config *cfg, const http_route *routes, size_t nroutes,
                       http_server **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);

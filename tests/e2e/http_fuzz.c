@@ -22,6 +22,29 @@
  *       answered with "Connection: close" reconnects; a refused connection
  *       (server stopped accepting) ends that client. Prints counts and the
  *       rate; exit 0 when nothing was lost.
+ *   http_fuzz raw --port P [--from ADDR] [--wait S]
+ *       send the bytes on stdin (at most 64 KiB) as they are, read one
+ *       answer's head, then everything until the server closes or S
+ *       seconds (default 3) pass; prints "status N connection-close yes|no
+ *       closed yes|no extra B", B the bytes beyond the answer's
+ *       Content-Length (a second answer, or libmicrohttpd 0.9.75 repeating
+ *       its header block in its own error answers); "status none" when no
+ *       answer head came. Exit 0 unless the helper itself failed.
+ *   http_fuzz slow --port P --addrs N --per-addr M [--first 2]
+ *                  [--trickle-ms 1000] [--held S] [--closed-within S]
+ *                  [--max-seconds T]
+ *       slowloris: N*M connections, M from each of 127.0.0.FIRST ..
+ *       127.0.0.(FIRST+N-1), each sends an incomplete request head and then
+ *       one more header byte every trickle-ms. Prints "holding K
+ *       connections" once all are open, then waits until the server has
+ *       closed every one (or T seconds, default 60). Exit 0 when all were
+ *       opened, none was closed before S seconds (--held) and all were
+ *       closed by the server within --closed-within seconds.
+ *   http_fuzz perip --port P --from ADDR --other ADDR2 --limit L
+ *       per-address limit: L keep-alive connections from ADDR must all be
+ *       served (GET /healthz), the next one from ADDR must be closed
+ *       without an answer, and ADDR2 and the held connections must still
+ *       be served. Exit 0 when all of that holds.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +52,7 @@
 #include <netinet/tcp.h>
 #include <openssl/ocsp.h>
 #include <openssl/ts.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -37,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -766,6 +791,279 @@ static int cmd_load(load_ctx *L, unsigned conns, unsigned long count, double max
     return atomic_load(&L->lost) == 0 && atomic_load(&L->invalid) == 0 ? 0 : 1;
 }
 
+/* ----------------------------------------------- raw, slow, per-address */
+
+/* A connection to the server from the loopback address src (NULL: any). */
+static int connect_from(const char *src)
+{
+    struct sockaddr_in a;
+    struct timeval tv = {IO_TIMEOUT_S, 0};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    if (src != NULL) {
+        if (inet_pton(AF_INET, src, &a.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+            goto fail;
+    }
+    a.sin_port = htons(g_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        goto fail;
+    return fd;
+fail : {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+}
+
+/* Raise the soft descriptor limit to want (or the hard limit). */
+static void raise_nofile(rlim_t want)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int cmd_raw(const char *src, double wait_s)
+{
+    static unsigned char req[64 * 1024];
+    static char got[256 * 1024];
+    size_t len = 0, have = 0, head_len, clen = 0, body;
+    const char *v, *end;
+    double until;
+    int fd, closed = 0;
+
+    while (len < sizeof(req)) {
+        size_t n = fread(req + len, 1, sizeof(req) - len, stdin);
+        if (n == 0)
+            break;
+        len += n;
+    }
+    if ((fd = connect_from(src)) < 0) {
+        fprintf(stderr, "http_fuzz: raw: cannot connect: %s\n", strerror(errno));
+        return 2;
+    }
+    /* the server may close before taking everything; read its answer anyway */
+    if (send_all(fd, req, len) != 0)
+        fprintf(stderr, "http_fuzz: raw: send: %s\n", strerror(errno));
+    until = now_s() + IO_TIMEOUT_S;
+    for (;;) { /* the head, then the rest until close or the wait ends */
+        struct pollfd p = {fd, POLLIN, 0};
+        int left = (int)((until - now_s()) * 1000);
+        ssize_t n;
+        if (left <= 0 || have + 1 >= sizeof(got) || poll(&p, 1, left) <= 0)
+            break;
+        n = recv(fd, got + have, sizeof(got) - 1 - have, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0) {
+            closed = 1;
+            break;
+        }
+        have += (size_t)n;
+        got[have] = '\0';
+        if (strstr(got, "\r\n\r\n") != NULL && until > now_s() + wait_s)
+            until = now_s() + wait_s;
+    }
+    close(fd);
+    end = strstr(got, "\r\n\r\n");
+    if (have < 12 || strncmp(got, "HTTP/1.", 7) != 0 || end == NULL) {
+        printf("status none (%zu bytes, %s)\n", have, closed ? "closed" : "open");
+        return 0;
+    }
+    head_len = (size_t)(end + 4 - got);
+    if ((v = find_header(got, "Content-Length")) != NULL && v < end)
+        clen = strtoul(v, NULL, 10);
+    v = find_header(got, "Connection");
+    body = have - head_len;
+    printf("status %d connection-close %s closed %s extra %zu\n", (int)strtol(got + 9, NULL, 10),
+           v != NULL && v < end && strncasecmp(v, "close", 5) == 0 ? "yes" : "no",
+           closed ? "yes" : "no", body > clen ? body - clen : 0);
+    return 0;
+}
+
+static int cmd_slow(unsigned naddrs, unsigned first, unsigned per, unsigned trickle_ms,
+                    double held_s, double within_s, double max_s)
+{
+    static const char head[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    unsigned n = naddrs * per, i, open_n = 0, failed = 0, answered = 0, closed = 0;
+    int *fds = calloc(n, sizeof(int));
+    double *opened = calloc(n, sizeof(double)), *life = calloc(n, sizeof(double));
+    struct pollfd *pf = calloc(n, sizeof(struct pollfd));
+    unsigned *idx = calloc(n, sizeof(unsigned));
+    double t0, next_trickle, lo = 1e9, hi = 0;
+    int rc;
+
+    if (fds == NULL || opened == NULL || life == NULL || pf == NULL || idx == NULL)
+        return 2;
+    raise_nofile((rlim_t)n + 64);
+    for (i = 0; i < n; i++) {
+        char src[32];
+        snprintf(src, sizeof(src), "127.0.0.%u", first + i % naddrs);
+        fds[i] = connect_from(src);
+        life[i] = -1;
+        if (fds[i] < 0 || send_all(fds[i], head, sizeof(head) - 1) != 0) {
+            if (failed++ < 5)
+                fprintf(stderr, "http_fuzz: slow: connection %u from %s: %s\n", i + 1, src,
+                        strerror(errno));
+            if (fds[i] >= 0)
+                close(fds[i]);
+            fds[i] = -1;
+            continue;
+        }
+        opened[i] = now_s();
+        open_n++;
+    }
+    printf("holding %u connections from %u addresses (%u failed)\n", open_n, naddrs, failed);
+    fflush(stdout);
+    t0 = now_s();
+    next_trickle = t0 + trickle_ms / 1000.0;
+    while (closed < open_n && now_s() - t0 < max_s) {
+        unsigned np = 0;
+        int wait_ms = (int)((next_trickle - now_s()) * 1000), k;
+        for (i = 0; i < n; i++)
+            if (fds[i] >= 0) {
+                pf[np] = (struct pollfd){fds[i], POLLIN, 0};
+                idx[np++] = i;
+            }
+        k = poll(pf, np, wait_ms > 0 ? wait_ms : 0);
+        for (i = 0; k > 0 && i < np; i++) {
+            char b[512];
+            ssize_t r;
+            unsigned c = idx[i];
+            if (pf[i].revents == 0)
+                continue;
+            r = recv(fds[c], b, sizeof(b), MSG_DONTWAIT);
+            if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (r > 0) {
+                answered++; /* an answer (e.g. 408) before the close: fine */
+                continue;
+            }
+            life[c] = now_s() - opened[c];
+            close(fds[c]);
+            fds[c] = -1;
+            closed++;
+        }
+        if (now_s() >= next_trickle) {
+            for (i = 0; i < n; i++) {
+                if (fds[i] < 0)
+                    continue;
+                if (send(fds[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+                    life[i] = now_s() - opened[i];
+                    close(fds[i]);
+                    fds[i] = -1;
+                    closed++;
+                }
+            }
+            next_trickle += trickle_ms / 1000.0;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (life[i] >= 0) {
+            lo = life[i] < lo ? life[i] : lo;
+            hi = life[i] > hi ? life[i] : hi;
+        }
+        if (fds[i] >= 0)
+            close(fds[i]);
+    }
+    printf("closed by the server: %u of %u, %.1f to %.1f s after connecting (%u answered "
+           "first); still open after %.0f s: %u\n",
+           closed, open_n, closed ? lo : 0.0, hi, answered, max_s, open_n - closed);
+    rc = failed == 0 && closed == open_n && lo >= held_s && hi <= within_s ? 0 : 1;
+    if (failed > 0)
+        printf("FAIL: %u connections could not be opened\n", failed);
+    if (closed < open_n)
+        printf("FAIL: %u connections were never closed by the server\n", open_n - closed);
+    if (closed > 0 && lo < held_s)
+        printf("FAIL: a connection was closed after %.1f s, before %.1f s\n", lo, held_s);
+    if (hi > within_s)
+        printf("FAIL: a connection was closed only after %.1f s, later than %.1f s\n", hi,
+               within_s);
+    free(fds);
+    free(opened);
+    free(life);
+    free(pf);
+    free(idx);
+    return rc;
+}
+
+/* GET /healthz on fd: the status, or -1 (errbuf says why). */
+static int healthz(int fd, char *errbuf, size_t errcap)
+{
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    response r;
+    int st;
+
+    if (send_all(fd, req, sizeof(req) - 1) != 0) {
+        snprintf(errbuf, errcap, "send: %s", strerror(errno));
+        return -1;
+    }
+    if (read_response(fd, 0, &r, errbuf, errcap) != 0)
+        return -1;
+    st = r.status;
+    free(r.body);
+    return st;
+}
+
+static int cmd_perip(const char *src, const char *other, unsigned limit)
+{
+    int *fds = calloc(limit, sizeof(int)), fd, st, rc = 0;
+    char errbuf[256];
+    unsigned i, served = 0;
+
+    if (fds == NULL)
+        return 2;
+    raise_nofile((rlim_t)limit + 64);
+    for (i = 0; i < limit; i++) {
+        fds[i] = connect_from(src);
+        if (fds[i] >= 0 && healthz(fds[i], errbuf, sizeof(errbuf)) == 200)
+            served++;
+    }
+    printf("%u of %u connections from %s served\n", served, limit, src);
+    if (served != limit)
+        rc = 1;
+    fd = connect_from(src);
+    st = fd >= 0 ? healthz(fd, errbuf, sizeof(errbuf)) : -1;
+    if (st >= 0) {
+        printf("FAIL: connection %u from %s was served (status %d)\n", limit + 1, src, st);
+        rc = 1;
+    } else {
+        printf("connection %u from %s closed without an answer (%s)\n", limit + 1, src,
+               fd >= 0 ? errbuf : strerror(errno));
+    }
+    if (fd >= 0)
+        close(fd);
+    fd = connect_from(other);
+    st = fd >= 0 ? healthz(fd, errbuf, sizeof(errbuf)) : -1;
+    printf("a connection from %s: %s%d\n", other, st == 200 ? "" : "FAIL: status ", st);
+    if (st != 200)
+        rc = 1;
+    if (fd >= 0)
+        close(fd);
+    st = fds[0] >= 0 ? healthz(fds[0], errbuf, sizeof(errbuf)) : -1;
+    printf("a held connection from %s again: %s%d\n", src, st == 200 ? "" : "FAIL: status ", st);
+    if (st != 200)
+        rc = 1;
+    for (i = 0; i < limit; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(fds);
+    return rc;
+}
+
 /* ------------------------------------------------------------ main */
 
 static int free_port(void)
@@ -816,7 +1114,8 @@ int main(int argc, char **argv)
     const char *port, *ms;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: http_fuzz free-port | fuzz ... | load ... (see the source)\n");
+        fprintf(stderr, "usage: http_fuzz free-port | fuzz | load | raw | slow | perip ... (see "
+                        "the source)\n");
         return 2;
     }
     if (strcmp(argv[1], "free-port") == 0)
@@ -855,6 +1154,31 @@ int main(int argc, char **argv)
         L.check = opt(argc, argv, "--check", "ocsp");
         return cmd_load(&L, conns, num(opt(argc, argv, "--count", "10000"), 100000000),
                         (double)num(ms, 3600));
+    }
+    if (strcmp(argv[1], "raw") == 0)
+        return cmd_raw(opt(argc, argv, "--from", NULL),
+                       (double)num(opt(argc, argv, "--wait", "3"), 60));
+    if (strcmp(argv[1], "slow") == 0) {
+        unsigned na = (unsigned)num(opt(argc, argv, "--addrs", "50"), 200);
+        unsigned first = (unsigned)num(opt(argc, argv, "--first", "2"), 254);
+        if (na == 0 || first == 0 || first + na - 1 > 254) {
+            fprintf(stderr, "http_fuzz: slow: --first + --addrs must stay within 127.0.0.1-254\n");
+            return 2;
+        }
+        return cmd_slow(na, first, (unsigned)num(opt(argc, argv, "--per-addr", "20"), 1000),
+                        (unsigned)num(opt(argc, argv, "--trickle-ms", "1000"), 60000),
+                        (double)num(opt(argc, argv, "--held", "0"), 3600),
+                        (double)num(opt(argc, argv, "--closed-within", "3600"), 3600),
+                        (double)num(opt(argc, argv, "--max-seconds", "60"), 3600));
+    }
+    if (strcmp(argv[1], "perip") == 0) {
+        const char *from = opt(argc, argv, "--from", NULL),
+                   *other = opt(argc, argv, "--other", NULL);
+        if (from == NULL || other == NULL) {
+            fprintf(stderr, "http_fuzz: perip needs --from and --other\n");
+            return 2;
+        }
+        return cmd_perip(from, other, (unsigned)num(opt(argc, argv, "--limit", "64"), 10000));
     }
     fprintf(stderr, "http_fuzz: unknown command %s\n", argv[1]);
     return 2;

@@ -6,6 +6,11 @@
  * (500, message only in the error log), caching headers and If-None-Match,
  * HEAD, keep-alive, /healthz, /metrics with the application's text, the
  * JSON access log, and a graceful shutdown that refuses new connections.
+ * Hostile clients: ambiguous framing and malformed fields (request
+ * smuggling) answered 400 with "Connection: close" and a closed
+ * connection, control characters in the target, HTTP/1.1 without Host, the
+ * request-head deadline against trickling clients (on a fresh and on a
+ * keep-alive connection), and the default per-address connection limit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,14 +18,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
+#include <stdbool.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/http.h"
@@ -401,6 +411,299 @@ static void test_bad_config(void **state)
     assert_null(s);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Read whatever comes within secs; *closed: the server closed (end of
+ * file or reset). Returns the bytes read. */
+static size_t drain(int fd, char *out, size_t cap, double secs, int *closed)
+{
+    double end = now_s() + secs;
+    size_t have = 0;
+
+    *closed = 0;
+    out[0] = '\0';
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int left = (int)((end - now_s()) * 1000);
+        ssize_t n;
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            return have;
+        n = recv(fd, out + have, cap - 1 - have, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0) {
+            *closed = 1;
+            return have;
+        }
+        have += (size_t)n;
+        out[have] = '\0';
+        if (have + 1 >= cap)
+            return have;
+    }
+}
+
+/* Send req on a fresh connection; the answer must be 400 with
+ * "Connection: close", and the server must close. */
+static void expect_400_close(fixture *f, const char *req)
+{
+    static char buf[16 * 1024];
+    int fd = dial(http_server_port(f->s)), closed;
+
+    assert_true(fd >= 0);
+    assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    drain(fd, buf, sizeof(buf), 5, &closed);
+    close(fd);
+    if (strncmp(buf, "HTTP/1.1 400", 12) != 0 || strstr(buf, "\r\nConnection: close\r\n") == NULL ||
+        !closed)
+        fail_msg("not 400 + close (closed %d) for:\n%s\ngot:\n%.300s", closed, req, buf);
+}
+
+#define POST_OCSPISH "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-test\r\n"
+
+static void test_smuggling(void **state)
+{
+    fixture *f = *state;
+    char *r;
+
+    expect_400_close(f, POST_OCSPISH "Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde");
+    expect_400_close(f, POST_OCSPISH "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                     "3\r\nabc\r\n0\r\n\r\n");
+    expect_400_close(f, POST_OCSPISH "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+                                     "3\r\nabc\r\n0\r\n\r\n");
+    expect_400_close(f,
+                     POST_OCSPISH "Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    expect_400_close(f, POST_OCSPISH "Transfer-Encoding: identity\r\n\r\nabc");
+    expect_400_close(f, POST_OCSPISH "Transfer-Encoding: xchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    expect_400_close(f, POST_OCSPISH "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"
+                                     "\r\n3\r\nabc\r\n0\r\n\r\n");
+    expect_400_close(f, POST_OCSPISH "Transfer-Encoding : chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    expect_400_close(f, "POST /echo HTTP/1.0\r\nHost: x\r\nContent-Type: application/x-test\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    expect_400_close(f, "GET /healthz HTTP/1.1\r\nHost: x\r\n Folded: a\r\n\r\n");
+    expect_400_close(f, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n");
+    expect_400_close(f, "GET /healthz HTTP/1.1\r\n\r\n"); /* HTTP/1.1 without Host */
+    expect_400_close(f, "GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
+    expect_400_close(f, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A:a\r\n\tX-Folded: a\r\n\r\n");
+    /* libmicrohttpd's own refusal of a list value */
+    expect_400_close(f, POST_OCSPISH "Content-Length: 3, 5\r\n\r\nabcde");
+
+    /* Not over-eager: what is unambiguous still works. */
+    r = ASK(f, POST_OCSPISH "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
+    assert_non_null(strstr(r, "HTTP/1.1 200"));
+    assert_non_null(strstr(r, "\r\n\r\nhello"));
+    r = ASK(f, POST_OCSPISH "Transfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    assert_non_null(strstr(r, "\r\n\r\nhello"));
+    r = ASK(f, "GET /healthz HTTP/1.0\r\n\r\n"); /* HTTP/1.0 needs no Host */
+    assert_non_null(strstr(r, " 200 "));
+    r = ASK(f, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Tab: a\tb\r\nX-UTF8: \xc3\xa9\r\n\r\n");
+    assert_non_null(strstr(r, " 200 "));
+}
+
+/* Every byte in a field name: tokens (RFC 9110 §5.6.2) are served, the
+ * rest refused with 400 and a close. CR, LF and ':' end the name. */
+static void test_field_name_bytes(void **state)
+{
+    fixture *f = *state;
+    static char buf[16 * 1024];
+    unsigned b;
+
+    for (b = 1; b < 256; b++) {
+        char req[128];
+        int fd, closed, n;
+        bool tchar = (b < 128 && isalnum((int)b)) || strchr("!#$%&'*+-.^_`|~", (int)b) != NULL;
+        if (b == '\r' || b == '\n' || b == ':')
+            continue;
+        n = snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\nHost: x\r\nX%cY: v\r\n\r\n",
+                     (int)b);
+        fd = dial(http_server_port(f->s));
+        assert_true(fd >= 0);
+        closed = 0;
+        if (tchar) {
+            if (exchange(fd, req, (size_t)n, buf, sizeof(buf)) < 0)
+                buf[0] = '\0';
+        } else {
+            assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+            drain(fd, buf, sizeof(buf), 5, &closed);
+        }
+        close(fd);
+        if (tchar ? strncmp(buf, "HTTP/1.1 200", 12) != 0
+                  : strncmp(buf, "HTTP/1.1 400", 12) != 0 || !closed)
+            fail_msg("byte 0x%02x in a field name: %.40s (closed %d)", b, buf, closed);
+    }
+}
+
+static void test_control_in_target(void **state)
+{
+    fixture *f = *state;
+    char *r;
+
+    expect_400_close(f, "GET /healthz%00x HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /healthz%00 HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a%0Ab HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a%0db HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a%7Fb HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a%1b HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a?q=%00 HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a b HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a?q=a b HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_400_close(f, "GET /get/a\tb HTTP/1.1\r\nHost: x\r\n\r\n");
+    /* printable and non-ASCII bytes are fine; the flag does not stick */
+    r = ASK(f, "GET /get/%C3%A9%20%25 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "rest=\xc3\xa9 %"));
+    {
+        static char buf[8192];
+        const char *bad = "GET /get/%00 HTTP/1.1\r\nHost: x\r\n\r\n";
+        const char *good = "GET /get/k HTTP/1.1\r\nHost: x\r\n\r\n";
+        int fd = dial(http_server_port(f->s)), closed;
+        assert_true(fd >= 0);
+        assert_true(exchange(fd, good, strlen(good), buf, sizeof(buf)) > 0);
+        assert_non_null(strstr(buf, "rest=k"));
+        assert_int_equal(send(fd, bad, strlen(bad), MSG_NOSIGNAL), (ssize_t)strlen(bad));
+        drain(fd, buf, sizeof(buf), 5, &closed);
+        assert_non_null(strstr(buf, "HTTP/1.1 400"));
+        assert_true(closed);
+        close(fd);
+        r = ASK(f, good);
+        assert_non_null(strstr(r, "rest=k"));
+    }
+}
+
+/* A server with a 1 s request-head deadline and a long idle timeout. */
+static int setup_deadline(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    http_config cfg = {0};
+    sertel_err err = {0};
+
+    assert_non_null(f);
+    f->access = tmpfile();
+    f->errors = tmpfile();
+    cfg.listen = "127.0.0.1:0";
+    cfg.threads = 2;
+    cfg.timeout_s = 60;
+    cfg.header_timeout_s = 1;
+    cfg.error_log = f->errors;
+    assert_int_equal(http_server_start(&cfg, routes, 3, &f->s, &err), SERTEL_OK);
+    *state = f;
+    return 0;
+}
+
+static void test_header_deadline(void **state)
+{
+    fixture *f = *state;
+    static char buf[64 * 1024];
+    const char *good = "GET /get/k HTTP/1.1\r\nHost: x\r\n\r\n";
+    int slow = dial(http_server_port(f->s)), ka = dial(http_server_port(f->s));
+    int busy = dial(http_server_port(f->s)), closed = 0;
+    double t0 = now_s(), closed_at = 0;
+    char line[256];
+    int found = 0;
+
+    assert_true(slow >= 0 && ka >= 0 && busy >= 0);
+    /* keep-alive: one answer, then the next head trickles */
+    assert_true(exchange(ka, good, strlen(good), buf, sizeof(buf)) > 0);
+    assert_int_equal(send(slow, "GET /get/k HTTP/1.1\r\nX: ", 25, MSG_NOSIGNAL), 25);
+    assert_int_equal(send(ka, "GET /ge", 7, MSG_NOSIGNAL), 7);
+    /* A byte every 200 ms keeps the idle timeout (60 s) away: only the
+     * deadline can close these. */
+    while (now_s() - t0 < 8 && (closed < 2 || now_s() - t0 < 2)) {
+        int c1 = 0, c2 = 0;
+        /* A connection that sends whole requests is served throughout, past
+         * the first deadline: the clock restarts with each request. */
+        assert_true(exchange(busy, good, strlen(good), buf, sizeof(buf)) > 0);
+        assert_non_null(strstr(buf, "rest=k"));
+        if (slow >= 0) {
+            if (send(slow, "a", 1, MSG_NOSIGNAL) < 0)
+                c1 = 1;
+            else
+                drain(slow, buf, sizeof(buf), 0.1, &c1);
+            if (c1) {
+                close(slow);
+                slow = -1;
+                closed++;
+                closed_at = now_s() - t0;
+            }
+        }
+        if (ka >= 0) {
+            if (send(ka, "t", 1, MSG_NOSIGNAL) < 0)
+                c2 = 1;
+            else
+                drain(ka, buf, sizeof(buf), 0.1, &c2);
+            if (c2) {
+                close(ka);
+                ka = -1;
+                closed++;
+            }
+        }
+    }
+    assert_int_equal(closed, 2);
+    assert_true(closed_at >= 0.9);
+    if (slow >= 0)
+        close(slow);
+    if (ka >= 0)
+        close(ka);
+    close(busy);
+    buf[0] = '\0';
+    {
+        int fd = dial(http_server_port(f->s));
+        const char *m = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_true(fd >= 0);
+        assert_true(exchange(fd, m, strlen(m), buf, sizeof(buf)) > 0);
+        close(fd);
+    }
+    assert_non_null(strstr(buf, "sertel_http_header_timeouts_total "));
+    assert_null(strstr(buf, "sertel_http_header_timeouts_total 0\n"));
+    assert_null(strstr(buf, "sertel_http_header_timeouts_total 1\n"));
+    /* Said once in the error log (at most a line a second). */
+    for (int tries = 0; tries < 100 && !found; tries++) {
+        if (tries > 0)
+            usleep(20000);
+        fflush(f->errors);
+        rewind(f->errors);
+        while (fgets(line, sizeof(line), f->errors))
+            if (strstr(line, "no complete request head within 1 s"))
+                found = 1;
+    }
+    assert_true(found);
+}
+
+static void test_per_ip_default(void **state)
+{
+    fixture *f = *state;
+    static char buf[8192];
+    const char *good = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fds[64], extra, closed, i;
+
+    for (i = 0; i < 64; i++) {
+        fds[i] = dial(http_server_port(f->s));
+        assert_true(fds[i] >= 0);
+        assert_true(exchange(fds[i], good, strlen(good), buf, sizeof(buf)) > 0);
+        assert_non_null(strstr(buf, "\r\n\r\nok\n"));
+    }
+    extra = dial(http_server_port(f->s));
+    assert_true(extra >= 0);
+    (void)send(extra, good, strlen(good), MSG_NOSIGNAL);
+    drain(extra, buf, sizeof(buf), 5, &closed);
+    assert_true(closed);
+    assert_null(strstr(buf, "HTTP/1.1"));
+    close(extra);
+    close(fds[0]);
+    usleep(300000);
+    extra = dial(http_server_port(f->s));
+    assert_true(extra >= 0);
+    assert_true(exchange(extra, good, strlen(good), buf, sizeof(buf)) > 0);
+    assert_non_null(strstr(buf, "\r\n\r\nok\n"));
+    close(extra);
+    for (i = 1; i < 64; i++)
+        close(fds[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +716,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_caching, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keepalive_and_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smuggling, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control_in_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_field_name_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_per_ip_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_deadline, setup_deadline, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
