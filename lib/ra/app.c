@@ -5,6 +5,7 @@
  * recorded with who and when, and audited, in the same transaction as the
  * change it makes.
  */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,7 +139,11 @@ int ra_apply_issuance(ra *r, const char *email, const unsigned char *letter, siz
 {
     subscriber sub;
     upload_info li, ki;
-    char kind[16], state[16], serial[41], status[16], details[256];
+    upload_limits lim;
+    unsigned char *lb = NULL, *kb = NULL; /* the bytes to store (the e-KTP written again) */
+    size_t lbn = 0, kbn = 0;
+    char kind[16], state[16], serial[41], status[16], *details = NULL;
+    json_t *dj = NULL;
     int64_t open_id = 0, id = 0, na, now = (int64_t)time(NULL);
     int reason, rc;
 
@@ -149,14 +154,16 @@ int ra_apply_issuance(ra *r, const char *email, const unsigned char *letter, siz
                               "%s has not confirmed the e-mail address yet: use the token from "
                               "the confirmation mail first",
                               sub.email);
-    if ((rc = upload_check(letter, letter_len, UPLOAD_ACCEPT_PDF, (size_t)r->upload_max,
-                           "the recommendation letter", &li, err)) != SERTEL_OK ||
-        (rc = upload_check(ktp, ktp_len, UPLOAD_ACCEPT_IMAGE, (size_t)r->upload_max,
-                           "the e-KTP scan", &ki, err)) != SERTEL_OK)
+    if ((rc = upload_limits_from_conf(r->conf, &lim, err)) != SERTEL_OK ||
+        (rc = upload_check(letter, letter_len, UPLOAD_ACCEPT_PDF, &lim, "the recommendation letter",
+                           &li, &lb, &lbn, err)) != SERTEL_OK ||
+        (rc = upload_check(ktp, ktp_len, UPLOAD_ACCEPT_IMAGE, &lim, "the e-KTP scan", &ki, &kb,
+                           &kbn, err)) != SERTEL_OK ||
+        (rc = store_begin(r->st, err)) != SERTEL_OK) {
+        free(lb);
+        free(kb);
         return rc;
-    rc = store_begin(r->st, err);
-    if (rc != SERTEL_OK)
-        return rc;
+    }
     if ((rc = open_application(r, sub.account_id, &open_id, kind, state, err)) != SERTEL_OK ||
         (rc = current_cert_info(r, sub.account_id, serial, status, &reason, &na, err)) != SERTEL_OK)
         goto out;
@@ -175,8 +182,8 @@ int ra_apply_issuance(ra *r, const char *email, const unsigned char *letter, siz
         goto out;
     }
     /* Files first (content-addressed, idempotent), then the records. */
-    if ((rc = upload_store(r->uploads, letter, letter_len, &li, err)) != SERTEL_OK ||
-        (rc = upload_store(r->uploads, ktp, ktp_len, &ki, err)) != SERTEL_OK ||
+    if ((rc = upload_store(r->uploads, lb, lbn, &li, err)) != SERTEL_OK ||
+        (rc = upload_store(r->uploads, kb, kbn, &ki, err)) != SERTEL_OK ||
         (rc = record_upload(r, &li, err)) != SERTEL_OK ||
         (rc = record_upload(r, &ki, err)) != SERTEL_OK)
         goto out;
@@ -198,11 +205,20 @@ int ra_apply_issuance(ra *r, const char *email, const unsigned char *letter, siz
     }
     if (rc != SERTEL_OK)
         goto out;
-    snprintf(details, sizeof(details),
-             "{\"application\":%lld,\"letter_sha256\":\"%s\",\"ktp_sha256\":\"%s\"%s}",
-             (long long)id, li.sha256, ki.sha256, open_id ? ",\"resubmitted\":true" : "");
-    rc = ra_audit(r, sub.email, "application.submitted", "issuance", details, err);
+    /* The e-KTP as sent is not stored (only its pixels, written again): its hash is kept here. */
+    dj = json_pack("{s:I,s:s,s:s,s:s}", "application", (json_int_t)id, "letter_sha256", li.sha256,
+                   "ktp_sha256", ki.sha256, "ktp_original_sha256", ki.orig_sha256);
+    if (dj != NULL && open_id)
+        json_object_set_new(dj, "resubmitted", json_true());
+    details = dj != NULL ? json_dumps(dj, JSON_COMPACT) : NULL;
+    rc = details == NULL
+             ? sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory")
+             : ra_audit(r, sub.email, "application.submitted", "issuance", details, err);
 out:
+    free(details);
+    json_decref(dj);
+    free(lb);
+    free(kb);
     rc = commit_or_rollback(r, rc, err);
     if (rc == SERTEL_OK && app_id)
         *app_id = id;
