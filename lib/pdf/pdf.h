@@ -226,13 +226,20 @@ typedef int (*pdf_walk_fn)(void *ctx, pdf_doc *d, const pdf_walk_item *it, serte
  * cross-reference section along /Prev lists (also versions later revisions
  * replaced), every "N G obj" header a scan of the whole file finds (also
  * objects no section lists), every member of every object stream found
- * either way (its data decoded up to objstm_max bytes); then each
- * section's trailer, and the bytes of the file and of each object stream
- * that no object read covers (RAW, in order). Objects in the file are
- * decrypted as the reader does. An object a section or object stream lists
- * that cannot be read is BROKEN; a scan hit that cannot be read stays raw.
- * At most 1 000 000 objects (else SERTEL_ERR_INVALID). Returns SERTEL_OK,
- * fn's first non-zero return, SERTEL_ERR_NOMEM, or the reader's errors.
+ * either way (objstm_max bytes of object stream data decoded at most, all
+ * together). First comes each section's trailer, then the objects in the
+ * order of their offsets (each object stream's members after it), then the
+ * bytes of the file that no object read covers (RAW; those of an object
+ * stream come after its members). Objects in the file are decrypted as the
+ * reader does. An object a section or object stream lists that cannot be
+ * read is BROKEN; a scan hit that cannot be read stays raw.
+ *
+ * Work is linear in the input: at most 1 000 000 objects, 100 scan hits
+ * that are no object, and the parser goes over at most 8 times the bytes of
+ * the file and its object streams (objects may overlap); more is
+ * SERTEL_ERR_INVALID, as is a file whose objects need the whole arena.
+ * Returns SERTEL_OK, fn's first non-zero return, SERTEL_ERR_NOMEM, or the
+ * reader's errors.
  * Objects read are kept in the document's arena until pdf_close.
  */
 int pdf_walk(pdf_doc *d, uint64_t objstm_max, pdf_walk_fn fn, void *ctx, sertel_err *err) SERTEL_WUR

@@ -70,6 +70,11 @@ struct pdf_doc {
     size_t inflated_total; /* decompression budget */
     objstm_cache cache[OBJSTM_CACHE];
     unsigned long tick;
+    /* Offsets of every "endstream" in the file, made when a stream's /Length is first not
+     * trusted (lex.c): finding the end of many such streams stays linear. */
+    size_t *endstreams;
+    size_t nendstreams;
+    int endstreams_indexed;
 };
 
 /* Arena allocation (zeroed); NULL when out of memory or over PDF_MAX_ARENA. */

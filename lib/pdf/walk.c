@@ -20,6 +20,8 @@
 #include "pdf/pdf_int.h"
 
 #define WALK_MAX_ITEMS 1000000u /* objects read in one walk, all places together */
+#define WALK_MAX_MISSES 100u    /* "N G obj" scan hits that are no object */
+#define WALK_PARSE_FACTOR 8u    /* bytes parsed per byte of file and object stream data */
 
 typedef struct loc {
     uint64_t off;
@@ -49,6 +51,9 @@ typedef struct walk {
     size_t ntrailers, captrailers;
     unsigned nsections;
     size_t items;
+    uint64_t parsed;       /* bytes the parser went over, all objects together */
+    uint64_t objstm_bytes; /* decoded object stream data, all together */
+    unsigned misses;       /* scan hits that were no object */
 } walk;
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -199,6 +204,31 @@ static int too_many(walk *w, sertel_err *err)
                           WALK_MAX_ITEMS);
 }
 
+/*
+ * Objects may overlap (a header inside another object's string), so reading
+ * each place once could still cost quadratic time: the bytes the parser goes
+ * over are bounded by a multiple of what there is to read. A file that needs
+ * more is no honest PDF.
+ */
+static int parsed(walk *w, uint64_t n, sertel_err *err)
+{
+    w->parsed += n;
+    if (w->parsed <= (uint64_t)WALK_PARSE_FACTOR * (w->d->len + w->objstm_bytes) + (1u << 20))
+        return SERTEL_OK;
+    return sertel_err_set(err, SERTEL_ERR_INVALID,
+                          "damaged PDF: its objects overlap each other many times over");
+}
+
+/* The reader's NOMEM when its arena is full is a property of the file: say so. */
+static int nomem(const walk *w, const sertel_err *why, sertel_err *err)
+{
+    if (w->d->arena_total + (1u << 20) >= PDF_MAX_ARENA)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "damaged PDF: its objects need more than %zu MiB of memory to read",
+                              PDF_MAX_ARENA >> 20);
+    return sertel_err_set(err, SERTEL_ERR_NOMEM, "%s", why->msg);
+}
+
 /* The members of object stream o (object num, read at file offset off). */
 static int walk_objstm(walk *w, const pdf_obj *o, uint32_t num, uint16_t gen, uint64_t off,
                        unsigned revision, sertel_err *err)
@@ -225,6 +255,14 @@ static int walk_objstm(walk *w, const pdf_obj *o, uint32_t num, uint16_t gen, ui
         pdf_objstm_header(data, len, n, first, &offs, &why) != SERTEL_OK) {
         it.why = why.msg[0] ? why.msg : "its /N or /First is missing";
         rc = call(w, &it, err);
+        goto out;
+    }
+    w->objstm_bytes += len;
+    if (w->objstm_bytes > w->objstm_max) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                            "damaged PDF: its object streams decode to more than %llu bytes "
+                            "together",
+                            (unsigned long long)w->objstm_max);
         goto out;
     }
     spans = calloc((size_t)n + 1, sizeof(*spans));
@@ -264,10 +302,12 @@ static int walk_objstm(walk *w, const pdf_obj *o, uint32_t num, uint16_t gen, ui
                 it.obj = m;
                 spans[nspans].start = it.offset;
                 spans[nspans++].end = lx.pos;
+                if ((rc = parsed(w, lx.pos - it.offset, err)) != SERTEL_OK)
+                    goto out;
             }
         }
         if (why.code == SERTEL_ERR_NOMEM) {
-            rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "%s", why.msg);
+            rc = nomem(w, &why, err);
             goto out;
         }
         rc = call(w, &it, err);
@@ -304,10 +344,15 @@ static int walk_at(walk *w, const loc *l, span *sp, int *covered, sertel_err *er
     if (rc == SERTEL_OK && d->crypt != NULL)
         rc = pdf_crypt_loaded(d, o, num, gen, &why);
     if (rc == SERTEL_ERR_NOMEM)
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "%s", why.msg);
+        return nomem(w, &why, err);
     if (rc != SERTEL_OK) {
-        if (l->oldest == 0)
+        if (l->oldest == 0 && ++w->misses <= WALK_MAX_MISSES)
             return SERTEL_OK; /* a scan hit that is no object: its bytes stay raw */
+        if (l->oldest == 0)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "damaged PDF: more than %u object headers in it lead to no "
+                                  "object",
+                                  WALK_MAX_MISSES);
         it.kind = PDF_WALK_BROKEN;
         it.why = why.msg;
         return call(w, &it, err);
@@ -319,6 +364,8 @@ static int walk_at(walk *w, const loc *l, span *sp, int *covered, sertel_err *er
     sp->start = l->off;
     sp->end = object_end(d->buf, d->len, lx.pos);
     *covered = 1;
+    if ((rc = parsed(w, lx.pos - l->off, err)) != SERTEL_OK)
+        return rc;
     rc = call(w, &it, err);
     if (rc == SERTEL_OK && o->type == PDF_STREAM &&
         pdf_is_name(pdf_resolve(d, pdf_dict_get(o, "Type")), "ObjStm"))

@@ -309,6 +309,161 @@ static void test_pdf_message(void **state)
     free(in.p);
 }
 
+/*
+ * A one-page PDF (classic xref) with junk between its header and its
+ * objects, and extra objects (bodies, numbered from 5) after them.
+ */
+static buf pdf_with(const void *junk, size_t junklen, const buf *extra, size_t nextra)
+{
+    static const char *const objs[] = {
+        "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        "<< /Length 20 >>\nstream\n0 0 1 rg 0 0 9 9 re f\nendstream"};
+    buf b = {0};
+    size_t off[16], i, n = 4 + nextra;
+    char tmp[128];
+
+    assert_true(n < 16);
+    buf_add(&b, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", 15);
+    buf_add(&b, junk, junklen);
+    buf_add(&b, "\n", 1);
+    for (i = 0; i < n; i++) {
+        off[i] = b.len;
+        snprintf(tmp, sizeof(tmp), "%zu 0 obj\n", i + 1);
+        buf_add(&b, tmp, strlen(tmp));
+        if (i < 4)
+            buf_add(&b, objs[i], strlen(objs[i]));
+        else
+            buf_add(&b, extra[i - 4].p, extra[i - 4].len);
+        buf_add(&b, "\nendobj\n", 8);
+    }
+    snprintf(tmp, sizeof(tmp), "xref\n0 %zu\n0000000000 65535 f \n", n + 1);
+    off[15] = b.len;
+    buf_add(&b, tmp, strlen(tmp));
+    for (i = 0; i < n; i++) {
+        snprintf(tmp, sizeof(tmp), "%010zu 00000 n \n", off[i]);
+        buf_add(&b, tmp, strlen(tmp));
+    }
+    snprintf(tmp, sizeof(tmp), "trailer\n<< /Size %zu /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+             n + 1, off[15]);
+    buf_add(&b, tmp, strlen(tmp));
+    return b;
+}
+
+static buf repeat(const char *s, size_t times)
+{
+    buf b = {0};
+    size_t n = strlen(s), i;
+
+    b.p = malloc(n * times + 1);
+    assert_non_null(b.p);
+    for (i = 0; i < times; i++)
+        memcpy(b.p + i * n, s, n);
+    b.len = n * times;
+    return b;
+}
+
+static void expect_pdf_refused(const buf *b, const char *phrase)
+{
+    upload_info info;
+    sertel_err err = {0};
+    upload_limits lim = {16 * MIB, 0, 0};
+
+    assert_int_equal(run_check(b, UPLOAD_ACCEPT_PDF, &lim, &info, NULL, &err), SERTEL_ERR_INVALID);
+    if (strstr(err.msg, phrase) == NULL)
+        fail_msg("'%s' lacks '%s'", err.msg, phrase);
+}
+
+/*
+ * Every place is read, so a hostile file could make the walk quadratic:
+ * object headers inside each other's strings, streams without a length or
+ * an end, object streams whose members overlap. Each is refused after a
+ * bounded amount of work (a quadratic walk would not finish in the test's
+ * time limit).
+ */
+static void test_pdf_hostile_structure(void **state)
+{
+    buf junk, b, extra[1];
+
+    (void)state;
+    /* Headers whose strings never end: each read fails at the end of the file. */
+    junk = repeat("1 0 obj (", 200000);
+    b = pdf_with(junk.p, junk.len, NULL, 0);
+    expect_pdf_refused(&b, "object headers in it lead to no object");
+    free(b.p);
+    free(junk.p);
+    /* Headers nested in each other's strings, which all end at the end: overlapping objects. */
+    junk = repeat("1 0 obj (", 100000);
+    {
+        buf close = repeat(")", 100000);
+        buf_add(&junk, close.p, close.len);
+        free(close.p);
+    }
+    b = pdf_with(junk.p, junk.len, NULL, 0);
+    expect_pdf_refused(&b, "its objects overlap each other many times over");
+    free(b.p);
+    free(junk.p);
+    /* Streams without /Length, all ending at one "endstream" far away. */
+    junk = repeat("7 0 obj << >> stream\n", 100000);
+    buf_add(&junk, "\nendstream\nendobj\n", 19);
+    b = pdf_with(junk.p, junk.len, NULL, 0);
+    expect_pdf_refused(&b, "overlap");
+    free(b.p);
+    free(junk.p);
+    /* The same ending only at the page's content stream: each finds it by an index, not a search.
+     */
+    junk = repeat("7 0 obj << >> stream\n", 100000);
+    b = pdf_with(junk.p, junk.len, NULL, 0);
+    expect_pdf_refused(&b, "overlap");
+    free(b.p);
+    free(junk.p);
+    /* An object stream whose members all start inside one another's strings. */
+    {
+        enum { N = 20000 };
+        buf data = {0}, hdr = {0}, body = repeat("(", N), close = repeat(")", N);
+        char tmp[64];
+        unsigned char *z;
+        uLongf zl;
+        size_t i;
+        for (i = 0; i < N; i++) {
+            snprintf(tmp, sizeof(tmp), "%zu %zu ", 100 + i, i);
+            buf_add(&hdr, tmp, strlen(tmp));
+        }
+        buf_add(&data, hdr.p, hdr.len);
+        buf_add(&data, body.p, body.len);
+        buf_add(&data, close.p, close.len);
+        zl = compressBound((uLong)data.len);
+        z = malloc(zl);
+        assert_non_null(z);
+        assert_int_equal(compress2(z, &zl, data.p, (uLong)data.len, 9), Z_OK);
+        snprintf(tmp, sizeof(tmp), "<< /Type /ObjStm /N %d /First %zu /Length %lu ", N, hdr.len,
+                 (unsigned long)zl);
+        memset(&extra[0], 0, sizeof(extra[0]));
+        buf_add(&extra[0], tmp, strlen(tmp));
+        buf_add(&extra[0], "/Filter /FlateDecode >>\nstream\n", 31);
+        buf_add(&extra[0], z, zl);
+        buf_add(&extra[0], "\nendstream", 10);
+        b = pdf_with("", 0, extra, 1);
+        expect_pdf_refused(&b, "overlap");
+        free(b.p);
+        free(extra[0].p);
+        free(z);
+        free(data.p);
+        free(hdr.p);
+        free(body.p);
+        free(close.p);
+    }
+    /* And the plain file those were built on passes (so the refusals come from the junk). */
+    b = pdf_with("", 0, NULL, 0);
+    {
+        upload_info info;
+        sertel_err err = {0};
+        if (run_check(&b, UPLOAD_ACCEPT_PDF, NULL, &info, NULL, &err) != SERTEL_OK)
+            fail_msg("%s", err.msg);
+    }
+    free(b.p);
+}
+
 /* LibreOffice's letters (made once, see tests/data/upload/README.md), and what tools make of them.
  */
 static void test_legit_letters(void **state)
@@ -983,6 +1138,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pdf_cases),
         cmocka_unit_test(test_pdf_message),
+        cmocka_unit_test(test_pdf_hostile_structure),
         cmocka_unit_test(test_legit_letters),
         cmocka_unit_test(test_jpeg_payloads),
         cmocka_unit_test(test_png_payloads),
