@@ -46,9 +46,9 @@
  * bomb, less is a truncated image. Compressed bytes after the end of the
  * zlib stream are ignored (decoders ignore them too).
  *
- * Every loop is bounded by the input length or a fixed count, there is no
- * recursion, nothing is read outside data[0..len), and memory use does not
- * depend on the input.
+ * In this file every loop is bounded by the input length or a fixed count,
+ * there is no recursion, nothing is read outside data[0..len), and memory
+ * use does not depend on the input.
  */
 #define ZLIB_CONST
 

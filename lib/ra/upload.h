@@ -139,9 +139,10 @@ typedef struct upload_info {
  * SERTEL_ERR_INTERNAL (accept is 0 or has unknown bits).
  *
  * Pure: reads only data[0..len) and lim, touches no file or database and
- * keeps no state. Memory: about the size of the input for a PDF (its
- * objects) and of the decoded pixels for an image (bounded by
- * UPLOAD_MAX_PIXELS); decoding a stream never holds its output.
+ * keeps no state. Work is linear in the input. Memory: a small multiple of
+ * the input for a PDF (its objects, and one object stream's data at a time)
+ * and the decoded pixels for an image (bounded by UPLOAD_MAX_PIXELS);
+ * measuring a stream never holds its decoded output.
  */
 int upload_check(const unsigned char *data, size_t len, unsigned accept, const upload_limits *lim,
                  const char *what, upload_info *info, unsigned char **out, size_t *out_len,

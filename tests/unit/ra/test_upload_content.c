@@ -9,7 +9,8 @@
  *   that needs a password; decompression bombs through every filter (their
  *   sizes confirmed by qpdf when made) and over the total; HTML polyglots;
  *   and letters that must pass, also LibreOffice's (tests/data/upload/lo-*,
- *   made once, see the README there), Ghostscript's and qpdf-linearized.
+ *   made once, see the README there), Ghostscript's, qpdf-linearized, and
+ *   one signed twice by sertel itself (a visible stamp with a QR code).
  * - Images: JPEGs written with libjpeg and PNGs with zlib here, carrying
  *   comments, EXIF, ICC profiles, text chunks and data after their end:
  *   the stored file lacks every payload byte, decodes (libjpeg, libpng,
@@ -37,6 +38,7 @@
 #include <jpeglib.h>
 #include <png.h>
 
+#include "pdf/pdf.h"
 #include "ra/upload.h"
 #include "testutil.h"
 #include "util/fs.h"
@@ -143,24 +145,25 @@ static int run_check(const buf *in, unsigned accept, const upload_limits *lim, u
     return rc;
 }
 
-/* "expand_max=N,expand_total=M" into lim. */
+/* "expand_max=N,expand_total=M" into lim (checked numbers). */
 static void parse_limits(const char *s, upload_limits *lim)
 {
     memset(lim, 0, sizeof(*lim));
     while (s != NULL && *s) {
+        const char *eq = strchr(s, '=');
+        char *end = NULL;
         unsigned long long v;
-        char key[32];
-        int used = 0;
-        assert_int_equal(sscanf(s, "%31[a-z_]=%llu%n", key, &v, &used), 2);
-        if (strcmp(key, "expand_max") == 0)
+        assert_non_null(eq);
+        errno = 0;
+        v = strtoull(eq + 1, &end, 10);
+        assert_true(errno == 0 && end != eq + 1 && (*end == ',' || *end == '\0'));
+        if ((size_t)(eq - s) == 10 && memcmp(s, "expand_max", 10) == 0)
             lim->expand_max = v;
-        else if (strcmp(key, "expand_total") == 0)
+        else if ((size_t)(eq - s) == 12 && memcmp(s, "expand_total", 12) == 0)
             lim->expand_total = v;
         else
-            fail_msg("unknown limit %s", key);
-        s += used;
-        if (*s == ',')
-            s++;
+            fail_msg("unknown limit in %s", s);
+        s = *end == ',' ? end + 1 : end;
     }
 }
 
@@ -522,6 +525,43 @@ static void test_legit_letters(void **state)
         fail_msg("%d legitimate letters refused", bad);
 }
 
+/* A letter signed by the agency (PAdES, a visible stamp with a QR code, then a second signature).
+ */
+static void test_signed_letter(void **state)
+{
+    fixture *f = *state;
+    char in[4096], *dir = tu_mkdtemp();
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    pdf_sign_opts o;
+    sertel_err err = {0};
+    int bad;
+
+    assert_non_null(key);
+    snprintf(in, sizeof(in), "%s/upload/lo-letter.pdf", f->data);
+    memset(&o, 0, sizeof(o));
+    o.signer.key = key;
+    o.signer.cert = tu_cert("Kepala Dinas", key, NULL, NULL, 42, NULL);
+    o.visible = 1;
+    o.rect[0] = 300;
+    o.rect[1] = 60;
+    o.rect[2] = 240;
+    o.rect[3] = 100;
+    o.qr_text = "https://contoh.go.id/verifikasi/123";
+    o.reason = "Menyetujui";
+    if (pdf_sign_file(in, tu_path(dir, "s1.pdf"), &o, &err) != SERTEL_OK)
+        fail_msg("%s", err.msg);
+    o.visible = 0;
+    if (pdf_sign_file(tu_path(dir, "s1.pdf"), tu_path(dir, "s2.pdf"), &o, &err) != SERTEL_OK)
+        fail_msg("%s", err.msg);
+    bad = one_pdf(tu_path(dir, "s1.pdf"), "signed once, visibly", "ok", "") +
+          one_pdf(tu_path(dir, "s2.pdf"), "signed twice", "ok", "");
+    X509_free(o.signer.cert);
+    EVP_PKEY_free(key);
+    tu_rmtree(dir);
+    if (bad)
+        fail_msg("a signed letter was refused");
+}
+
 /* ---- images ---- */
 
 /* A w x h RGB (or gray) JPEG written by libjpeg; pattern: a different colour in each quadrant. */
@@ -710,19 +750,20 @@ static unsigned char *read_png(const buf *b, unsigned *w, unsigned *h)
     return px;
 }
 
-/* Names of PNG chunks in b, space-separated. */
+/* Names of PNG chunks in b, each followed by a space. */
 static void png_chunk_names(const buf *b, char *out, size_t cap)
 {
-    size_t p = 8;
+    size_t p = 8, o = 0;
 
-    out[0] = '\0';
-    while (p + 12 <= b->len) {
+    while (p + 12 <= b->len && o + 6 <= cap) {
         size_t n = (size_t)b->p[p] << 24 | (size_t)b->p[p + 1] << 16 | (size_t)b->p[p + 2] << 8 |
                    b->p[p + 3];
-        strncat(out, (const char *)b->p + p + 4, 4);
-        strncat(out, " ", cap - strlen(out) - 1);
+        memcpy(out + o, b->p + p + 4, 4);
+        out[o + 4] = ' ';
+        o += 5;
         p += 12 + n;
     }
+    out[o] = '\0';
 }
 
 static const char *const payloads[] = {"PAYLOAD-COM",  "PAYLOAD-EXIF",  "PAYLOAD-ICC",
@@ -1140,6 +1181,7 @@ int main(void)
         cmocka_unit_test(test_pdf_message),
         cmocka_unit_test(test_pdf_hostile_structure),
         cmocka_unit_test(test_legit_letters),
+        cmocka_unit_test(test_signed_letter),
         cmocka_unit_test(test_jpeg_payloads),
         cmocka_unit_test(test_png_payloads),
         cmocka_unit_test(test_png_orientation),
