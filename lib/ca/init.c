@@ -55,6 +55,8 @@ static const char conf_template[] =
     "# Registration authority (sertel register / apply / review ...).\n"
     "[ra]\n"
     "upload_max = 5242880\n"
+    "upload_expand_max = 67108864\n"
+    "upload_expand_total = 536870912\n"
     "token_ttl_hours = 24\n"
     "renewal_window_days = 30\n"
     "secret_file = private/subscriber.secret\n"

@@ -135,6 +135,7 @@ void pdf_close(pdf_doc *d)
     }
     free(d->xref);
     free(d->objcache);
+    free(d->endstreams);
     pdf_crypt_free(d->crypt);
     pdf_arena_free_all(d);
     if (d->map)

@@ -535,9 +535,49 @@ static size_t eol_len(const unsigned char *p, size_t left)
     return 0;
 }
 
-static const unsigned char *find_bytes(const unsigned char *h, size_t hl, const char *n)
+/*
+ * The first "endstream" at or after start in lx. In the file itself this is a
+ * binary search in an index of all of them, made once: a file of many
+ * streams without a trustworthy /Length (as a hostile one may be, and whose
+ * every object a walk reads) costs linear time, not quadratic.
+ */
+static const unsigned char *find_endstream(pdf_doc *d, const pdf_lexer *lx, size_t start)
 {
-    return memmem(h, hl, n, strlen(n));
+    size_t lo = 0, hi;
+
+    if (lx->buf != d->buf)
+        return memmem(lx->buf + start, lx->len - start, "endstream", 9);
+    if (!d->endstreams_indexed) {
+        const unsigned char *p = d->buf, *end = d->buf + d->len;
+        size_t cap = 0;
+        d->endstreams_indexed = 1;
+        while (p < end && (p = memmem(p, (size_t)(end - p), "endstream", 9)) != NULL) {
+            if (d->nendstreams == cap) {
+                size_t nc = cap ? cap * 2 : 64, *n = realloc(d->endstreams, nc * sizeof(*n));
+                if (n == NULL) { /* no index: search the plain way */
+                    free(d->endstreams);
+                    d->endstreams = NULL;
+                    d->nendstreams = 0;
+                    d->endstreams_indexed = 0;
+                    return memmem(lx->buf + start, lx->len - start, "endstream", 9);
+                }
+                d->endstreams = n;
+                cap = nc;
+            }
+            d->endstreams[d->nendstreams++] = (size_t)(p - d->buf);
+            p += 9;
+        }
+    }
+    hi = d->nendstreams;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->endstreams[mid] < start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < d->nendstreams && d->endstreams[lo] + 9 <= lx->len ? d->buf + d->endstreams[lo]
+                                                                   : NULL;
 }
 
 int pdf_parse_indirect(pdf_doc *d, pdf_lexer *lx, uint32_t want_num, pdf_obj **out,
@@ -582,7 +622,7 @@ int pdf_parse_indirect(pdf_doc *d, pdf_lexer *lx, uint32_t want_num, pdf_obj **o
             slen = -1;
         }
         if (slen < 0) {
-            const unsigned char *e = find_bytes(lx->buf + start, lx->len - start, "endstream");
+            const unsigned char *e = find_endstream(d, lx, start);
             if (e == NULL)
                 return bad(err, lx, "stream without endstream");
             slen = (int64_t)(e - (lx->buf + start));

@@ -178,6 +178,79 @@ int pdf_stream_decode(pdf_doc *d, const pdf_obj *stream, size_t max, unsigned ch
                       size_t *out_len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
 
 /*
+ * How large stream s becomes when decoded through all its filters (expand.c),
+ * without holding its output: the general filters (Flate, LZW, ASCIIHex,
+ * ASCII85, RunLength, with predictors between them) run streaming through
+ * small buffers, and each stops once it has produced more than max bytes;
+ * an image filter ending the chain (DCT, JPX, JBIG2, CCITTFax) counts the
+ * size its own header declares, an image XObject also /Width x /Height x
+ * components x bits per component. Encrypted data is decrypted first.
+ * Damaged compressed data ends where a viewer would stop.
+ *
+ * *size: the largest stage (more than max when a stage passed max, which
+ * is not an error: the caller decides); *work: bytes produced by all stages
+ * together (for a budget over many streams).
+ * Returns SERTEL_OK; SERTEL_ERR_UNSUPPORTED (an unknown filter, more than
+ * 7 filters, a filter after an image filter, a predictor sertel cannot undo
+ * before another filter); SERTEL_ERR_INVALID (the stream lies outside the
+ * file, or an image filter's data declares no size); SERTEL_ERR_NOMEM;
+ * errors of the decryption. Memory use does not depend on the output size.
+ */
+int pdf_stream_expand(pdf_doc *d, const pdf_obj *s, uint64_t max, uint64_t *size, uint64_t *work,
+                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+
+/* --- Every object of every revision, for content policies (walk.c) --- */
+
+typedef enum pdf_walk_kind {
+    PDF_WALK_OBJECT = 1, /* an object that was read: obj */
+    PDF_WALK_TRAILER,    /* a section's trailer (or cross-reference stream) dictionary: obj */
+    PDF_WALK_BROKEN, /* an object a section or an object stream lists that cannot be read: why */
+    PDF_WALK_RAW     /* bytes no object that was read covers: raw, raw_len */
+} pdf_walk_kind;
+
+typedef struct pdf_walk_item {
+    pdf_walk_kind kind;
+    uint32_t num; /* object number and generation (0 for TRAILER and RAW) */
+    uint16_t gen;
+    uint32_t objstm;    /* the object stream it lies in; 0: in the file itself */
+    uint64_t offset;    /* in the file, or in the object stream's decoded data */
+    unsigned revision;  /* 1 the original document, 2.. incremental updates; 0 unknown (no
+                           cross-reference section lists it) */
+    unsigned revisions; /* cross-reference sections read (0 when the file had to be rebuilt) */
+    const pdf_obj *obj; /* borrowed from the document (OBJECT, TRAILER) */
+    const unsigned char *raw;
+    size_t raw_len;
+    const char *why; /* BROKEN: the reader's message; valid during the call */
+} pdf_walk_item;
+
+/* Called for each item; a non-zero return stops the walk and is returned by pdf_walk. */
+typedef int (*pdf_walk_fn)(void *ctx, pdf_doc *d, const pdf_walk_item *it, sertel_err *err);
+
+/*
+ * Hand every object in d to fn, each place once (walk.c): the objects every
+ * cross-reference section along /Prev lists (also versions later revisions
+ * replaced), every "N G obj" header a scan of the whole file finds (also
+ * objects no section lists), every member of every object stream found
+ * either way (objstm_max bytes of object stream data decoded at most, all
+ * together). First comes each section's trailer, then the objects in the
+ * order of their offsets (each object stream's members after it), then the
+ * bytes of the file that no object read covers (RAW; those of an object
+ * stream come after its members). Objects in the file are decrypted as the
+ * reader does. An object a section or object stream lists that cannot be
+ * read is BROKEN; a scan hit that cannot be read stays raw.
+ *
+ * Work is linear in the input: at most 1 000 000 objects, 100 scan hits
+ * that are no object, and the parser goes over at most 8 times the bytes of
+ * the file and its object streams (objects may overlap); more is
+ * SERTEL_ERR_INVALID, as is a file whose objects need the whole arena.
+ * Returns SERTEL_OK, fn's first non-zero return, SERTEL_ERR_NOMEM, or the
+ * reader's errors.
+ * Objects read are kept in the document's arena until pdf_close.
+ */
+int pdf_walk(pdf_doc *d, uint64_t objstm_max, pdf_walk_fn fn, void *ctx, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3);
+
+/*
  * Serialise an object in PDF syntax (for writing updates), into util's
  * growing buffer (dynbuf.h; a zeroed pdf_buf may hold DYNBUF_DEFAULT_MAX).
  * Appends never report: check b->failed once when the update is built.
@@ -203,10 +276,12 @@ typedef enum pdf_image_kind { PDF_IMAGE_NONE = 0, PDF_IMAGE_PNG, PDF_IMAGE_JPEG 
  * from the top, ncomp per pixel (1 gray, 3 RGB), no padding; alpha, when
  * the PNG has transparency (an alpha channel or tRNS with a pixel not fully
  * opaque), width x height 8-bit values for an /SMask, else NULL. JPEG: data
- * holds the original file bytes for /Filter /DCTDecode; ncomp is 1 (gray),
- * 3 (RGB) or 4 (CMYK); color_transform is DCTDecode's /ColorTransform
- * (1 for YCbCr and YCCK data) and adobe_inverted asks for /Decode
- * [1 0 1 0 1 0 1 0] (CMYK written inverted by Adobe software).
+ * holds a new baseline JPEG file written from the decoded pixels (nothing
+ * of the original but its pixels: no metadata, comments or appended data)
+ * for /Filter /DCTDecode; ncomp is 1 (gray), 3 (RGB, written as YCbCr) or
+ * 4 (CMYK); color_transform is DCTDecode's /ColorTransform (1 for YCbCr)
+ * and adobe_inverted asks for /Decode [1 0 1 0 1 0 1 0] (CMYK is written
+ * in Adobe's inverted convention, with an Adobe marker).
  * orientation is the EXIF Orientation (1 upright .. 8, CIPA DC-008) of
  * either kind; width and height are those of the stored samples, before
  * it is applied. Both buffers are owned by the pdf_image: free with
@@ -226,14 +301,15 @@ typedef struct pdf_image {
 
 /*
  * Check and prepare a PNG (any colour type and bit depth, interlaced or
- * not) or a JPEG (baseline or progressive, 8-bit, gray, RGB/YCbCr or CMYK)
- * from data (borrowed; len bytes, at most PDF_IMAGE_MAX_FILE). PNG is
- * decoded with libpng into gray or RGB plus alpha; JPEG is decoded once
- * with libjpeg to prove it complete and its bytes are kept. Nothing is
+ * not) or a JPEG (baseline, progressive or arithmetic-coded, 8-bit, gray,
+ * RGB/YCbCr or CMYK/YCCK) from data (borrowed; len bytes, at most
+ * PDF_IMAGE_MAX_FILE), decoded by lib/img (libpng, libjpeg). PNG becomes
+ * gray or RGB samples plus alpha; JPEG is decoded in full and written
+ * again from its pixels (img_encode). Nothing is
  * printed and the process never exits on bad input. Errors:
  * SERTEL_ERR_INVALID (empty, neither PNG nor JPEG, damaged or truncated,
- * larger than PDF_IMAGE_MAX_SIDE or PDF_IMAGE_MAX_PIXELS, a JPEG kind PDF
- * cannot show), SERTEL_ERR_NOMEM. On success free *out with
+ * larger than PDF_IMAGE_MAX_SIDE or PDF_IMAGE_MAX_PIXELS, a JPEG kind
+ * libjpeg cannot decode such as 12-bit), SERTEL_ERR_NOMEM. On success free *out with
  * pdf_image_free; on failure *out is empty. Thread-safe (no shared state).
  */
 int pdf_image_load(const unsigned char *data, size_t len, pdf_image *out,

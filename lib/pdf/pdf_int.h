@@ -70,6 +70,11 @@ struct pdf_doc {
     size_t inflated_total; /* decompression budget */
     objstm_cache cache[OBJSTM_CACHE];
     unsigned long tick;
+    /* Offsets of every "endstream" in the file, made when a stream's /Length is first not
+     * trusted (lex.c): finding the end of many such streams stays linear. */
+    size_t *endstreams;
+    size_t nendstreams;
+    int endstreams_indexed;
 };
 
 /* Arena allocation (zeroed); NULL when out of memory or over PDF_MAX_ARENA. */
@@ -107,6 +112,47 @@ int pdf_is_delim(int c);
 
 /* Read the cross-reference of d (xref.c); falls back to recovery. */
 int pdf_read_xref(pdf_doc *d, sertel_err *err) SERTEL_WUR;
+
+/*
+ * Every entry of every cross-reference section (pdf_xref_visit), for a walk
+ * over all revisions: entry is called for each entry as written (type 0
+ * free, 1 at file offset off with generation idx, 2 in object stream off at
+ * index idx), trailer for each section's trailer (or cross-reference stream
+ * dictionary) at file offset off. section counts from 1 for the newest.
+ * A non-zero return stops the walk and is returned.
+ */
+typedef struct pdf_xref_visitor {
+    int (*entry)(void *ctx, uint32_t num, int type, uint64_t off, uint64_t idx, unsigned section,
+                 sertel_err *err);
+    int (*trailer)(void *ctx, const pdf_obj *trailer, uint64_t off, unsigned section,
+                   sertel_err *err);
+    void *ctx;
+} pdf_xref_visitor;
+
+/*
+ * Read d's cross-reference sections again from startxref along /Prev
+ * (loop-checked, bounded like the first read), handing them to v without
+ * changing d's merged cross-reference. SERTEL_ERR_INVALID for a document
+ * that was opened by recovery (its sections cannot be read).
+ */
+int pdf_xref_visit(pdf_doc *d, const pdf_xref_visitor *v, sertel_err *err) SERTEL_WUR;
+
+/*
+ * Find the next object header "N G obj" in b[*pos..len) as the recovery
+ * scan does (white space before "obj", N preceded by white space, a
+ * delimiter or the start, 0 < N < PDF_MAX_OBJECTS, G <= 65535). Returns 0
+ * with *hdr the offset of N, the numbers, and *pos just past "obj"; -1 when
+ * there is none (then *pos is len).
+ */
+int pdf_next_obj_header(const unsigned char *b, size_t len, size_t *pos, size_t *hdr, uint32_t *num,
+                        uint16_t *gen);
+
+/*
+ * The offset table of an object stream (§7.5.7): n pairs "objnum offset"
+ * in data[0..first). *offs (2n values, calloc'ed, caller frees) on success.
+ */
+int pdf_objstm_header(const unsigned char *data, size_t len, int64_t n, int64_t first,
+                      uint64_t **offs, sertel_err *err) SERTEL_WUR;
 
 /*
  * After recovery: register the objects of every object stream found (again,

@@ -71,6 +71,17 @@ static int set_entry(pdf_doc *d, uint64_t num, int type, uint64_t off, uint64_t 
     return SERTEL_OK;
 }
 
+/* An entry of a section: into the document's cross-reference, or to a visitor. */
+static int emit(pdf_doc *d, const pdf_xref_visitor *v, uint64_t num, int type, uint64_t off,
+                uint64_t idx, uint16_t sec, int hybrid, sertel_err *err)
+{
+    if (v == NULL)
+        return set_entry(d, num, type, off, idx, sec, hybrid, err);
+    if (num >= PDF_MAX_OBJECTS)
+        return bad(err, "object number too large in the cross-reference");
+    return v->entry(v->ctx, (uint32_t)num, type, off, idx, sec, err);
+}
+
 static void take_trailer(pdf_doc *d, pdf_obj *t)
 {
     int64_t sz;
@@ -89,7 +100,8 @@ static void take_trailer(pdf_doc *d, pdf_obj *t)
         d->t_size = sz;
 }
 
-static int read_table(pdf_doc *d, pdf_lexer *lx, uint16_t sec, pdf_obj **trailer, sertel_err *err)
+static int read_table(pdf_doc *d, const pdf_xref_visitor *v, pdf_lexer *lx, uint16_t sec,
+                      pdf_obj **trailer, sertel_err *err)
 {
     const unsigned char *w;
     size_t n;
@@ -114,7 +126,7 @@ static int read_table(pdf_doc *d, pdf_lexer *lx, uint16_t sec, pdf_obj **trailer
             if (pdf_lex_uint(lx, &off) != 0 || pdf_lex_uint(lx, &gen) != 0 ||
                 pdf_lex_word(lx, &w) != 1 || (w[0] != 'n' && w[0] != 'f'))
                 return bad(err, "bad cross-reference table entry");
-            rc = set_entry(d, start + i, w[0] == 'n' && off != 0 ? 1 : 0, off, gen, sec, 0, err);
+            rc = emit(d, v, start + i, w[0] == 'n' && off != 0 ? 1 : 0, off, gen, sec, 0, err);
             if (rc != SERTEL_OK)
                 return rc;
         }
@@ -138,8 +150,8 @@ static uint64_t field(const unsigned char *p, int64_t w)
 }
 
 /* A cross-reference stream at off (§7.5.8); hybrid: may replace the table's free entries. */
-static int read_xref_stream(pdf_doc *d, uint64_t off, uint16_t sec, int hybrid, pdf_obj **dict,
-                            sertel_err *err)
+static int read_xref_stream(pdf_doc *d, const pdf_xref_visitor *v, uint64_t off, uint16_t sec,
+                            int hybrid, pdf_obj **dict, sertel_err *err)
 {
     pdf_lexer lx = {d->buf, d->len, (size_t)off};
     pdf_obj *o;
@@ -190,7 +202,7 @@ static int read_xref_stream(pdf_doc *d, uint64_t off, uint16_t sec, int hybrid, 
             pos += (size_t)width;
             if (t > 2)
                 continue; /* unknown types are null references */
-            rc = set_entry(d, (uint64_t)(start + i), (int)t, f2, f3, sec, hybrid, err);
+            rc = emit(d, v, (uint64_t)(start + i), (int)t, f2, f3, sec, hybrid, err);
             if (rc != SERTEL_OK)
                 goto out;
         }
@@ -202,7 +214,11 @@ out:
     return rc;
 }
 
-static int read_chain(pdf_doc *d, uint64_t off, sertel_err *err)
+/*
+ * Read the sections from off along /Prev: into d's cross-reference (v NULL)
+ * or, without touching d's cross-reference, to a visitor.
+ */
+static int read_chain(pdf_doc *d, const pdf_xref_visitor *v, uint64_t off, sertel_err *err)
 {
     uint64_t *seen = NULL;
     unsigned n = 0, i;
@@ -235,25 +251,32 @@ static int read_chain(pdf_doc *d, uint64_t off, sertel_err *err)
         lx.pos = (size_t)off;
         is_table = pdf_lex_word(&lx, &w) == 4 && memcmp(w, "xref", 4) == 0;
         if (is_table)
-            rc = read_table(d, &lx, (uint16_t)n, &t, err);
+            rc = read_table(d, v, &lx, (uint16_t)n, &t, err);
         else
-            rc = read_xref_stream(d, off, (uint16_t)n, 0, &t, err);
+            rc = read_xref_stream(d, v, off, (uint16_t)n, 0, &t, err);
         if (rc != SERTEL_OK)
             goto out;
-        if (n == 1)
-            d->kind = is_table ? PDF_XREF_TABLE : PDF_XREF_STREAM;
-        take_trailer(d, t);
-        d->nsections++;
+        if (v != NULL) {
+            rc = v->trailer(v->ctx, t, off, (uint16_t)n, err);
+            if (rc != SERTEL_OK)
+                goto out;
+        } else {
+            if (n == 1)
+                d->kind = is_table ? PDF_XREF_TABLE : PDF_XREF_STREAM;
+            take_trailer(d, t);
+            d->nsections++;
+        }
         if (is_table && pdf_get_int(pdf_dict_get(t, "XRefStm"), &xs) == 0) {
             pdf_obj *xd;
             if (xs < 0 || (uint64_t)xs >= d->len) {
                 rc = bad(err, "/XRefStm offset outside the file");
                 goto out;
             }
-            rc = read_xref_stream(d, (uint64_t)xs, (uint16_t)n, 1, &xd, err);
+            rc = read_xref_stream(d, v, (uint64_t)xs, (uint16_t)n, 1, &xd, err);
             if (rc != SERTEL_OK)
                 goto out;
-            d->nsections++;
+            if (v == NULL)
+                d->nsections++;
         }
         if (pdf_get_int(pdf_dict_get(t, "Prev"), &prev) != 0)
             break;
@@ -291,6 +314,31 @@ static int root_ok(pdf_doc *d)
 
 int pdf_objstm_index(pdf_doc *d, uint32_t stm, sertel_err *err);
 
+int pdf_objstm_header(const unsigned char *data, size_t len, int64_t n, int64_t first,
+                      uint64_t **offs, sertel_err *err)
+{
+    pdf_lexer lx;
+    size_t i;
+
+    *offs = NULL;
+    if (n < 0 || n > (int64_t)PDF_MAX_CONTAINER || first < 0 || (uint64_t)first > len ||
+        (uint64_t)n * 4 > (uint64_t)first + 4)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: bad object stream header");
+    *offs = calloc((size_t)n * 2 + 1, sizeof(uint64_t));
+    if (*offs == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    lx.buf = data;
+    lx.len = (size_t)first;
+    lx.pos = 0;
+    for (i = 0; i < (size_t)n * 2; i++)
+        if (pdf_lex_uint(&lx, &(*offs)[i]) != 0) {
+            free(*offs);
+            *offs = NULL;
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: bad object stream header");
+        }
+    return SERTEL_OK;
+}
+
 /* §7.5.7: decode an object stream and its offset table into the cache. */
 static objstm_cache *objstm_get(pdf_doc *d, uint32_t num, sertel_err *err)
 {
@@ -298,7 +346,6 @@ static objstm_cache *objstm_get(pdf_doc *d, uint32_t num, sertel_err *err)
     const pdf_obj *s;
     int64_t n, first;
     size_t i;
-    pdf_lexer lx;
     int rc;
 
     for (i = 0; i < OBJSTM_CACHE; i++) {
@@ -331,23 +378,10 @@ static objstm_cache *objstm_get(pdf_doc *d, uint32_t num, sertel_err *err)
     rc = pdf_stream_decode(d, s, PDF_MAX_STREAM, &c->data, &c->len, err);
     if (rc != SERTEL_OK)
         return NULL;
-    if ((uint64_t)first > c->len || (uint64_t)n * 4 > (uint64_t)first + 4) {
-        sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: object stream %u header", num);
+    if (pdf_objstm_header(c->data, c->len, n, first, &c->offs, err) != SERTEL_OK) {
+        sertel_err_prefix(err, "object stream %u", num);
         goto fail;
     }
-    c->offs = calloc((size_t)n * 2 + 1, sizeof(uint64_t));
-    if (c->offs == NULL) {
-        sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    lx.buf = c->data;
-    lx.len = (size_t)first;
-    lx.pos = 0;
-    for (i = 0; i < (size_t)n * 2; i++)
-        if (pdf_lex_uint(&lx, &c->offs[i]) != 0) {
-            sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: object stream %u header", num);
-            goto fail;
-        }
     c->num = num;
     c->first = (size_t)first;
     c->n = (size_t)n;
@@ -401,15 +435,11 @@ void pdf_recover_objstms(pdf_doc *d)
     }
 }
 
-/* Scan the whole file for "N G obj" and "trailer" (last definition wins). */
-static int recover(pdf_doc *d, sertel_err *err)
+int pdf_next_obj_header(const unsigned char *b, size_t len, size_t *pos, size_t *hdr,
+                        uint32_t *num_out, uint16_t *gen_out)
 {
-    const unsigned char *b = d->buf, *p = b, *end = b + d->len;
-    pdf_obj *trailer = NULL;
-    uint32_t i;
-    int rc;
+    const unsigned char *p = b + *pos, *end = b + len;
 
-    reset(d);
     while (p < end && (p = memmem(p, (size_t)(end - p), "obj", 3)) != NULL) {
         const unsigned char *q = p;
         uint64_t num = 0, gen = 0, mul = 1;
@@ -441,15 +471,37 @@ static int recover(pdf_doc *d, sertel_err *err)
         if (nd == 0 || (q > b && !pdf_is_ws(q[-1]) && !pdf_is_delim(q[-1])) || num == 0 ||
             num >= PDF_MAX_OBJECTS || gen > 65535)
             continue;
-        rc = grow(d, (uint32_t)num, err);
+        *pos = (size_t)(p - b);
+        *hdr = (size_t)(q - b);
+        *num_out = (uint32_t)num;
+        *gen_out = (uint16_t)gen;
+        return 0;
+    }
+    *pos = len;
+    return -1;
+}
+
+/* Scan the whole file for "N G obj" and "trailer" (last definition wins). */
+static int recover(pdf_doc *d, sertel_err *err)
+{
+    const unsigned char *b = d->buf, *p, *end = b + d->len;
+    pdf_obj *trailer = NULL;
+    size_t pos = 0, hdr;
+    uint32_t i, num;
+    uint16_t gen;
+    int rc;
+
+    reset(d);
+    while (pdf_next_obj_header(b, d->len, &pos, &hdr, &num, &gen) == 0) {
+        rc = grow(d, num, err);
         if (rc != SERTEL_OK)
             return rc;
         d->xref[num].type = 1;
         d->xref[num].set = 1;
-        d->xref[num].off = (uint64_t)(q - b);
-        d->xref[num].idx = (uint32_t)gen;
+        d->xref[num].off = hdr;
+        d->xref[num].idx = gen;
         if (num + 1 > d->maxnum)
-            d->maxnum = (uint32_t)num + 1;
+            d->maxnum = num + 1;
     }
     for (p = b; p < end && (p = memmem(p, (size_t)(end - p), "trailer", 7)) != NULL;) {
         pdf_lexer lx = {b, d->len, (size_t)(p - b) + 7};
@@ -499,6 +551,14 @@ static int recover(pdf_doc *d, sertel_err *err)
     return SERTEL_OK;
 }
 
+int pdf_xref_visit(pdf_doc *d, const pdf_xref_visitor *v, sertel_err *err)
+{
+    if (d->recovered)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "damaged PDF: its cross-reference sections cannot be read");
+    return read_chain(d, v, d->startxref, err);
+}
+
 int pdf_read_xref(pdf_doc *d, sertel_err *err)
 {
     size_t win = d->len < 4096 ? d->len : 4096, i;
@@ -520,7 +580,7 @@ int pdf_read_xref(pdf_doc *d, sertel_err *err)
             sertel_err_set(&first, SERTEL_ERR_INVALID, "bad startxref value");
         } else {
             d->startxref = off;
-            rc = read_chain(d, off, &first);
+            rc = read_chain(d, NULL, off, &first);
             if (rc == SERTEL_OK && !root_ok(d)) {
                 sertel_err_set(&first, SERTEL_ERR_INVALID, "the trailer's /Root is not a catalog");
                 rc = SERTEL_ERR_INVALID;

@@ -6,6 +6,7 @@
  * their step; each is recorded with who and when, and audited, in the same
  * transaction as the change it makes.
  */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,8 @@ int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsign
 {
     ra_person p;
     upload_info li, ki;
+    unsigned char *lb = NULL, *kb = NULL; /* the bytes to store (the e-KTP written again) */
+    size_t lbn = 0, kbn = 0;
     char kind[16], state[16], serial[41], status[16];
     int64_t open_id = 0, id = 0, na, now = (int64_t)time(NULL);
     const char *to = "pending";
@@ -111,14 +114,15 @@ int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsign
                               "%s has not confirmed the e-mail address yet: use the token from "
                               "the confirmation mail first",
                               p.email);
-    if ((rc = upload_check(letter, letter_len, UPLOAD_ACCEPT_PDF, (size_t)r->upload_max,
-                           "the recommendation letter", &li, err)) != SERTEL_OK ||
-        (rc = upload_check(ktp, ktp_len, UPLOAD_ACCEPT_IMAGE, (size_t)r->upload_max,
-                           "the e-KTP scan", &ki, err)) != SERTEL_OK)
+    if ((rc = upload_check(letter, letter_len, UPLOAD_ACCEPT_PDF, &r->upload_lim,
+                           "the recommendation letter", &li, &lb, &lbn, err)) != SERTEL_OK ||
+        (rc = upload_check(ktp, ktp_len, UPLOAD_ACCEPT_IMAGE, &r->upload_lim, "the e-KTP scan", &ki,
+                           &kb, &kbn, err)) != SERTEL_OK ||
+        (rc = store_begin(r->st, err)) != SERTEL_OK) {
+        free(lb);
+        free(kb);
         return rc;
-    rc = store_begin(r->st, err);
-    if (rc != SERTEL_OK)
-        return rc;
+    }
     if ((rc = open_application(r, p.account_id, &open_id, kind, state, err)) != SERTEL_OK ||
         (rc = ra_current_cert(r, p.account_id, serial, status, &na, err)) != SERTEL_OK ||
         (rc = ra_app_may_open("issuance", kind, state, err)) != SERTEL_OK)
@@ -131,8 +135,8 @@ int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsign
         goto out;
     }
     /* Files first (content-addressed, idempotent), then the records. */
-    if ((rc = upload_store(r->uploads, letter, letter_len, &li, err)) != SERTEL_OK ||
-        (rc = upload_store(r->uploads, ktp, ktp_len, &ki, err)) != SERTEL_OK ||
+    if ((rc = upload_store(r->uploads, lb, lbn, &li, err)) != SERTEL_OK ||
+        (rc = upload_store(r->uploads, kb, kbn, &ki, err)) != SERTEL_OK ||
         (rc = record_upload(r, &li, err)) != SERTEL_OK ||
         (rc = record_upload(r, &ki, err)) != SERTEL_OK)
         goto out;
@@ -149,12 +153,16 @@ int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsign
                          "tttii", to, li.sha256, ki.sha256, now, id);
     if (rc != SERTEL_OK)
         goto out;
-    d = json_pack("{s:I, s:s, s:s, s:s}", "application", (json_int_t)id, "kind", "issuance",
-                  "letter_sha256", li.sha256, "ktp_sha256", ki.sha256);
+    /* The e-KTP as sent is not stored (only its pixels, written again): its hash is kept here. */
+    d = json_pack("{s:I, s:s, s:s, s:s, s:s}", "application", (json_int_t)id, "kind", "issuance",
+                  "letter_sha256", li.sha256, "ktp_sha256", ki.sha256, "ktp_original_sha256",
+                  ki.orig_sha256);
     if (d != NULL && open_id)
         json_object_set_new(d, "resubmitted", json_true());
     rc = ra_audit_by(r, by, AUDIT_APPLICATION_SUBMITTED, p.email, p.email, d, err);
 out:
+    free(lb);
+    free(kb);
     rc = ra_commit_or_rollback(r, rc, err);
     if (rc == SERTEL_OK && app_id)
         *app_id = id;

@@ -18,6 +18,7 @@
 
 #include "ra/nik.h"
 #include "ra/ra_int.h"
+#include "ra/upload.h"
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/text.h"
@@ -72,8 +73,7 @@ static int load_settings(ra *r, sertel_err *err)
     ks_keytype kt;
     int rc;
 
-    if ((rc = conf_get_int(c, "ra", "upload_max", 5 * 1024 * 1024, 1024, 64 * 1024 * 1024,
-                           &r->upload_max, err)) != SERTEL_OK ||
+    if ((rc = upload_limits_from_conf(c, &r->upload_lim, err)) != SERTEL_OK ||
         (rc = conf_get_int(c, "ra", "token_ttl_hours", 24, 1, 24 * 14, &r->token_ttl, err)) !=
             SERTEL_OK ||
         (rc = conf_get_int(c, "ra", "renewal_window_days", 30, 1, 3650, &r->renewal_window, err)) !=

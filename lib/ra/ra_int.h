@@ -14,6 +14,7 @@ extern atomic_long ra_test_kdf_calls;
 #include "audit/events.h"
 #include "ra/mail.h"
 #include "ra/ra.h"
+#include "ra/upload.h"
 #include "store/store.h"
 
 #define RA_SECRET_LEN 32
@@ -33,7 +34,7 @@ struct ra {
     char uploads[4096];
     unsigned char *secret; /* server-held secret (sodium_malloc), RA_SECRET_LEN */
     /* settings */
-    int64_t upload_max;
+    upload_limits upload_lim; /* [ra] upload_* */
     int64_t token_ttl;
     int64_t renewal_window;
     int64_t argon_ops;

@@ -1,61 +1,66 @@
 /*
- * upload.c - checking, storing and reading back applicants' uploads (see
- * upload.h).
+ * upload.c - identifying and checking applicants' uploads, and
+ * upload_check, which runs the whole check (see upload.h). Active content
+ * in PDFs is upload_pdf.c's, images written again upload_image.c's,
+ * storage upload_store.c's.
  *
  * Identification is by content only: magic bytes at offset 0 (PDF "%PDF-",
  * JPEG SOI FF D8 FF, PNG signature). Common impostors (HTML pages, ZIP
  * archives such as .docx files and zip bombs, GIF, HEIC, old Office
  * documents, ...) are named, so the applicant learns what they actually
- * sent. The type is then confirmed by a bounded structural parse:
+ * sent. HTML is recognised by the WHATWG MIME Sniffing rules (§7.1: a tag
+ * from its list after optional blanks at the start). A PDF must also not
+ * hold an HTML tag anywhere in its first 1445 bytes (the WHATWG "resource
+ * header"): a browser that sniffs, or that is handed the file under
+ * another type, would run such a polyglot as a web page. The one-letter
+ * tags of the list (<a, <b, <p) are left out of that search: "<a>" is a
+ * legal PDF hex string and could turn up in binary data by chance.
+ *
+ * The type is then confirmed by a bounded structural parse:
  *
  * PDF (ISO 32000-1 §7.5; ISO 32000-2 for 2.0): header "%PDF-1.0".."%PDF-1.7"
- * or "%PDF-2.0" at offset 0 (§7.5.2); "%%EOF" within the last 1024 bytes;
- * the last "startxref" before it holds a decimal offset inside the file
- * (§7.5.5) that points either at a classic cross-reference table (§7.5.4),
- * whose entries are walked and whose trailer dictionary must hold /Root, or
- * at a cross-reference stream "n g obj << /Type /XRef ... /Root n g R >>
- * stream" (§7.5.8). This is a structural sanity check, NOT a PDF reader (a
- * full reader comes later): objects are not resolved, encryption is not
- * interpreted (encrypted PDFs pass), and no stream is decompressed, so a
- * Flate bomb inside a PDF costs nothing here; the later reader must cap its
- * own decompression.
+ * or "%PDF-2.0" at offset 0 (§7.5.2), no byte before it; "%%EOF" within the
+ * last 1024 bytes; the last "startxref" before it holds a decimal offset
+ * inside the file (§7.5.5) that points either at a classic cross-reference
+ * table (§7.5.4), whose entries are walked and whose trailer dictionary must
+ * hold /Root, or at a cross-reference stream "n g obj << /Type /XRef ...
+ * /Root n g R >> stream" (§7.5.8). Then the PDF reader takes over
+ * (upload_pdf.c).
  *
  * JPEG (ITU-T T.81 Annex B): marker segments are walked by their 2-byte
  * lengths; a frame header SOFn with width and height in 1..20000 must come
  * before the first scan (SOS); entropy-coded data is skipped (FF00 stuffing,
  * RSTn) up to the next marker, and the image must end with EOI. Data after
- * EOI is tolerated (cameras append trailers). Huffman data is not decoded.
- * Images are also refused above UPLOAD_MAX_PIXELS (see upload.h).
+ * EOI is tolerated (cameras append trailers): it is not written again.
+ * Images are also refused above UPLOAD_MAX_PIXELS (see upload.h), before
+ * libjpeg decodes them (upload_image.c).
  *
  * PNG (ISO/IEC 15948, PNG 2nd edition §5, §11): signature, then chunks each
  * inside the file with a correct CRC-32; IHDR first with a valid field
  * combination (§11.2.2); PLTE where colour type 3 needs it; consecutive IDAT
- * chunks; IEND last with nothing after it. The IDAT data is inflated through
- * a fixed 16 KiB buffer with a hard cap of the exact raw size the image
- * needs (Adam7 pass sizes for interlaced images, §8.2); every scanline's
- * filter type byte is checked (§9.2) and the stream must end exactly at the
- * cap: more output is a decompression bomb, less is a truncated image.
- * Compressed bytes after the end of the zlib stream are ignored (decoders
- * ignore them too).
+ * chunks; IEND last (data after it is tolerated and not written again). The
+ * IDAT data is inflated through a fixed 16 KiB buffer with a hard cap of
+ * the exact raw size the image needs (Adam7 pass sizes for interlaced
+ * images, §8.2); every scanline's filter type byte is checked (§9.2) and
+ * the stream must end exactly at the cap: more output is a decompression
+ * bomb, less is a truncated image. Compressed bytes after the end of the
+ * zlib stream are ignored (decoders ignore them too).
  *
- * Every loop is bounded by the input length or a fixed count, there is no
- * recursion, nothing is read outside data[0..len), and memory use does not
- * depend on the input.
+ * In this file every loop is bounded by the input length or a fixed count,
+ * there is no recursion, nothing is read outside data[0..len), and memory
+ * use does not depend on the input.
  */
 #define ZLIB_CONST
 
-#include "ra/upload.h"
-
-#include <errno.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zlib.h>
 
+#include "ra/upload_int.h"
 #include "util/fs.h"
 #include "util/hex.h"
 
@@ -68,7 +73,7 @@
 #define JPEG_MAX_SEGMENTS 10000      /* marker segments in one JPEG */
 #define PNG_MAX_CHUNKS 100000        /* chunks in one PNG */
 #define PNG_INFLATE_BUF 16384        /* fixed inflate output buffer */
-#define UPLOAD_PATH_MAX 4096
+#define HTML_WINDOW 1445             /* WHATWG MIME Sniffing: the resource header */
 
 #define TOO_MANY_PIXELS                                                                            \
     "it is %u x %u pixels, more than the limit of %u megapixels (reduce its size)"
@@ -141,11 +146,8 @@ static const char *damage_advice(upload_kind k)
     return "save, photograph or scan it again and upload the complete file";
 }
 
-static int refuse(sertel_err *err, const char *what, upload_kind k, const char *fmt, ...)
-    SERTEL_PRINTF(4, 5);
-
-/* "<what> is not a valid <KIND>: <detail>; <advice>" as SERTEL_ERR_INVALID. */
-static int refuse(sertel_err *err, const char *what, upload_kind k, const char *fmt, ...)
+/* See upload_int.h. */
+int upload_refuse(sertel_err *err, const char *what, upload_kind k, const char *fmt, ...)
 {
     char detail[512];
     va_list ap;
@@ -389,6 +391,37 @@ static sniffed sniff(const unsigned char *d, size_t len)
     return s;
 }
 
+/*
+ * An HTML (or SVG, or XML) tag anywhere in the first HTML_WINDOW bytes: the
+ * tag's name (static) and *at its offset, or NULL. Tags of more than one
+ * letter only (see the top of the file).
+ */
+static const char *html_inside(const unsigned char *d, size_t len, size_t *at)
+{
+    static const char *const extra[] = {"SVG", "?XML", "OBJECT", "EMBED", "IMG", "MATH"};
+    size_t end = len < HTML_WINDOW ? len : HTML_WINDOW, i, j;
+
+    for (i = 0; i + 1 < end; i++) {
+        if (d[i] != '<')
+            continue;
+        for (j = 0; j < sizeof(html_tags) / sizeof(html_tags[0]); j++) {
+            size_t n = strlen(html_tags[j]);
+            if (n > 1 && has_ci(d, len, i + 1, html_tags[j]) &&
+                (tag_end(d, len, i + 1 + n) || html_tags[j][0] == '!')) {
+                *at = i;
+                return html_tags[j];
+            }
+        }
+        for (j = 0; j < sizeof(extra) / sizeof(extra[0]); j++)
+            if (has_ci(d, len, i + 1, extra[j]) &&
+                (tag_end(d, len, i + 1 + strlen(extra[j])) || extra[j][0] == '?')) {
+                *at = i;
+                return extra[j];
+            }
+    }
+    return NULL;
+}
+
 /* ---------------------------------------------------------------------- */
 /* PDF                                                                    */
 
@@ -625,24 +658,28 @@ static int pdf_check_dict(const unsigned char *b, size_t len, size_t p, int xref
     int r;
 
     if (!has(b, len, p, "<<", 2))
-        return refuse(err, what, UPLOAD_PDF, "its %s has no dictionary", where);
+        return upload_refuse(err, what, UPLOAD_PDF, "its %s has no dictionary", where);
     r = pdf_scan_dict(b, len, p, &d);
     if (r == DICT_DEEP)
-        return refuse(err, what, UPLOAD_PDF, "its %s dictionary is nested more than %d levels deep",
-                      where, PDF_MAX_DEPTH);
+        return upload_refuse(err, what, UPLOAD_PDF,
+                             "its %s dictionary is nested more than %d levels deep", where,
+                             PDF_MAX_DEPTH);
     if (r == DICT_UNTERMINATED)
-        return refuse(err, what, UPLOAD_PDF,
-                      "its %s dictionary is not closed: the file is truncated or damaged", where);
+        return upload_refuse(err, what, UPLOAD_PDF,
+                             "its %s dictionary is not closed: the file is truncated or damaged",
+                             where);
     if (r != DICT_OK)
-        return refuse(err, what, UPLOAD_PDF, "its %s dictionary is malformed", where);
+        return upload_refuse(err, what, UPLOAD_PDF, "its %s dictionary is malformed", where);
     if (xref_stream && !d.is_xref)
-        return refuse(err, what, UPLOAD_PDF,
-                      "its startxref points to an object that is not a cross-reference stream");
+        return upload_refuse(
+            err, what, UPLOAD_PDF,
+            "its startxref points to an object that is not a cross-reference stream");
     if (!d.has_root)
-        return refuse(err, what, UPLOAD_PDF,
-                      "its %s has no /Root entry, so there is no document in it", where);
+        return upload_refuse(err, what, UPLOAD_PDF,
+                             "its %s has no /Root entry, so there is no document in it", where);
     if (xref_stream && !pdf_keyword(b, len, pdf_skip_ws(b, len, d.end), "stream"))
-        return refuse(err, what, UPLOAD_PDF, "its cross-reference stream has no stream data");
+        return upload_refuse(err, what, UPLOAD_PDF,
+                             "its cross-reference stream has no stream data");
     return SERTEL_OK;
 }
 
@@ -659,7 +696,8 @@ static int pdf_check_xref_table(const unsigned char *b, size_t len, size_t p, co
         if (pdf_keyword(b, len, p, "trailer"))
             break;
         if (++sections > PDF_MAX_XREF_SECTIONS)
-            return refuse(err, what, UPLOAD_PDF, "its cross-reference table has too many sections");
+            return upload_refuse(err, what, UPLOAD_PDF,
+                                 "its cross-reference table has too many sections");
         if (pdf_pair(b, len, &p, 10, 10, &first, &count) != 0)
             goto damaged;
         for (i = 0; i < count; i++) {
@@ -671,21 +709,23 @@ static int pdf_check_xref_table(const unsigned char *b, size_t len, size_t p, co
             if (p == q || p >= len || (b[p] != 'n' && b[p] != 'f'))
                 goto damaged;
             if (b[p] == 'n' && off >= len)
-                return refuse(err, what, UPLOAD_PDF,
-                              "its cross-reference table points to byte %llu, beyond the end of "
-                              "the file (%zu bytes): the file is truncated or damaged",
-                              (unsigned long long)off, len);
+                return upload_refuse(
+                    err, what, UPLOAD_PDF,
+                    "its cross-reference table points to byte %llu, beyond the end of "
+                    "the file (%zu bytes): the file is truncated or damaged",
+                    (unsigned long long)off, len);
             p++;
         }
     }
     if (sections == 0)
-        return refuse(err, what, UPLOAD_PDF, "its cross-reference table is empty");
+        return upload_refuse(err, what, UPLOAD_PDF, "its cross-reference table is empty");
     return pdf_check_dict(b, len, pdf_skip_ws(b, len, p + 7), 0, what, err);
 damaged:
-    return refuse(err, what, UPLOAD_PDF,
-                  "its cross-reference table is damaged near byte %zu (the file is truncated or "
-                  "was altered)",
-                  p);
+    return upload_refuse(
+        err, what, UPLOAD_PDF,
+        "its cross-reference table is damaged near byte %zu (the file is truncated or "
+        "was altered)",
+        p);
 }
 
 static int check_pdf(const unsigned char *b, size_t len, size_t pdf_offset, const char *what,
@@ -695,37 +735,41 @@ static int check_pdf(const unsigned char *b, size_t len, size_t pdf_offset, cons
     uint64_t off;
 
     if (pdf_offset > 0)
-        return refuse(err, what, UPLOAD_PDF,
-                      "it has %zu bytes of other data before its %%PDF- header, which must come "
-                      "first",
-                      pdf_offset);
+        return upload_refuse(
+            err, what, UPLOAD_PDF,
+            "it has %zu bytes of other data before its %%PDF- header, which must come "
+            "first",
+            pdf_offset);
     /* §7.5.2: "%PDF-1.n" (n = 0..7) or "%PDF-2.0", not followed by a digit. */
     if (len < 8 ||
         !((has(b, len, 0, "%PDF-1.", 7) && b[7] >= '0' && b[7] <= '7') ||
           has(b, len, 0, "%PDF-2.0", 8)) ||
         (len > 8 && b[8] >= '0' && b[8] <= '9'))
-        return refuse(err, what, UPLOAD_PDF,
-                      "its header does not name a PDF version from 1.0 to 1.7 or 2.0");
+        return upload_refuse(err, what, UPLOAD_PDF,
+                             "its header does not name a PDF version from 1.0 to 1.7 or 2.0");
     /* §7.5.5: the file trailer. */
     lo = len > PDF_EOF_WINDOW ? len - PDF_EOF_WINDOW : 0;
     if (!rfind(b, lo, len, "%%EOF", 5, &eof))
-        return refuse(err, what, UPLOAD_PDF,
-                      "it is truncated: there is no %%%%EOF end marker in its last %d bytes",
-                      PDF_EOF_WINDOW);
+        return upload_refuse(err, what, UPLOAD_PDF,
+                             "it is truncated: there is no %%%%EOF end marker in its last %d bytes",
+                             PDF_EOF_WINDOW);
     lo = eof > PDF_STARTXREF_WINDOW ? eof - PDF_STARTXREF_WINDOW : 0;
     if (!rfind(b, lo, eof, "startxref", 9, &sx))
-        return refuse(err, what, UPLOAD_PDF,
-                      "it has no startxref before its %%%%EOF marker, so its contents cannot be "
-                      "found (it is truncated or damaged)");
+        return upload_refuse(
+            err, what, UPLOAD_PDF,
+            "it has no startxref before its %%%%EOF marker, so its contents cannot be "
+            "found (it is truncated or damaged)");
     p = pdf_skip_space(b, eof, sx + 9);
     if (pdf_uint(b, eof, &p, 19, &off) != 0 || pdf_skip_space(b, eof, p) != eof)
-        return refuse(err, what, UPLOAD_PDF,
-                      "its startxref is not followed by a byte offset and the %%%%EOF marker");
+        return upload_refuse(
+            err, what, UPLOAD_PDF,
+            "its startxref is not followed by a byte offset and the %%%%EOF marker");
     if (off >= len)
-        return refuse(err, what, UPLOAD_PDF,
-                      "its startxref points to byte %llu, beyond the end of the file (%zu bytes): "
-                      "the file is truncated or damaged",
-                      (unsigned long long)off, len);
+        return upload_refuse(
+            err, what, UPLOAD_PDF,
+            "its startxref points to byte %llu, beyond the end of the file (%zu bytes): "
+            "the file is truncated or damaged",
+            (unsigned long long)off, len);
     at = pdf_skip_space(b, len, (size_t)off);
     if (pdf_keyword(b, len, at, "xref"))
         return pdf_check_xref_table(b, len, at + 4, what, err);
@@ -733,10 +777,11 @@ static int check_pdf(const unsigned char *b, size_t len, size_t pdf_offset, cons
     p = at;
     if (pdf_objgen(b, len, &p) == 0 && pdf_keyword(b, len, p, "obj"))
         return pdf_check_dict(b, len, pdf_skip_ws(b, len, p + 3), 1, what, err);
-    return refuse(err, what, UPLOAD_PDF,
-                  "its startxref points to byte %llu, where there is no cross-reference table or "
-                  "stream (the file is damaged or was altered)",
-                  (unsigned long long)off);
+    return upload_refuse(
+        err, what, UPLOAD_PDF,
+        "its startxref points to byte %llu, where there is no cross-reference table or "
+        "stream (the file is damaged or was altered)",
+        (unsigned long long)off);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -760,13 +805,14 @@ static int check_jpeg(const unsigned char *b, size_t len, const char *what, unsi
         unsigned char m;
 
         if (++segments > JPEG_MAX_SEGMENTS)
-            return refuse(err, what, UPLOAD_JPEG, "it has more than %d marker segments",
-                          JPEG_MAX_SEGMENTS);
+            return upload_refuse(err, what, UPLOAD_JPEG, "it has more than %d marker segments",
+                                 JPEG_MAX_SEGMENTS);
         if (p >= len)
             goto truncated;
         if (b[p] != 0xFF)
-            return refuse(err, what, UPLOAD_JPEG,
-                          "it is damaged: there is no marker where one must be (byte %zu)", p);
+            return upload_refuse(err, what, UPLOAD_JPEG,
+                                 "it is damaged: there is no marker where one must be (byte %zu)",
+                                 p);
         while (p < len && b[p] == 0xFF) /* fill bytes, T.81 §B.1.1.2 */
             p++;
         if (p >= len)
@@ -774,20 +820,22 @@ static int check_jpeg(const unsigned char *b, size_t len, const char *what, unsi
         m = b[p++];
         if (m == 0xD9) { /* EOI */
             if (!have_sos)
-                return refuse(err, what, UPLOAD_JPEG,
-                              "it ends before any image data (it has no scan)");
+                return upload_refuse(err, what, UPLOAD_JPEG,
+                                     "it ends before any image data (it has no scan)");
             break;
         }
         if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) /* TEM, RSTn: no length */
             continue;
         if (m < 0xC0 || m == 0xD8)
-            return refuse(err, what, UPLOAD_JPEG,
-                          "it is damaged: invalid marker 0xFF%02X at byte %zu", (unsigned)m, p - 2);
+            return upload_refuse(err, what, UPLOAD_JPEG,
+                                 "it is damaged: invalid marker 0xFF%02X at byte %zu", (unsigned)m,
+                                 p - 2);
         if (len - p < 2)
             goto truncated;
         seglen = (size_t)b[p] << 8 | (size_t)b[p + 1];
         if (seglen < 2)
-            return refuse(err, what, UPLOAD_JPEG, "it is damaged: a segment length is invalid");
+            return upload_refuse(err, what, UPLOAD_JPEG,
+                                 "it is damaged: a segment length is invalid");
         if (seglen > len - p)
             goto truncated;
         seg = b + p + 2;
@@ -795,34 +843,34 @@ static int check_jpeg(const unsigned char *b, size_t len, const char *what, unsi
         if (jpeg_is_sof(m)) { /* T.81 §B.2.2: P Y X Nf {C H/V Tq} */
             unsigned y, x, nf;
             if (n < 6)
-                return refuse(err, what, UPLOAD_JPEG, "its frame header is malformed");
+                return upload_refuse(err, what, UPLOAD_JPEG, "its frame header is malformed");
             y = (unsigned)seg[1] << 8 | seg[2];
             x = (unsigned)seg[3] << 8 | seg[4];
             nf = seg[5];
             if (nf == 0 || n != 6 + 3 * (size_t)nf)
-                return refuse(err, what, UPLOAD_JPEG, "its frame header is malformed");
+                return upload_refuse(err, what, UPLOAD_JPEG, "its frame header is malformed");
             if (have_sof) /* libjpeg refuses this too (JERR_SOF_DUPLICATE) */
-                return refuse(err, what, UPLOAD_JPEG, "it has two frame headers");
+                return upload_refuse(err, what, UPLOAD_JPEG, "it has two frame headers");
             if (x == 0 || y == 0)
-                return refuse(err, what, UPLOAD_JPEG,
-                              "its frame header gives a size of %u x %u pixels", x, y);
+                return upload_refuse(err, what, UPLOAD_JPEG,
+                                     "its frame header gives a size of %u x %u pixels", x, y);
             if (x > UPLOAD_MAX_DIMENSION || y > UPLOAD_MAX_DIMENSION)
-                return refuse(err, what, UPLOAD_JPEG,
-                              "it is %u x %u pixels, more than the limit of %u on a side "
-                              "(reduce its size)",
-                              x, y, UPLOAD_MAX_DIMENSION);
+                return upload_refuse(err, what, UPLOAD_JPEG,
+                                     "it is %u x %u pixels, more than the limit of %u on a side "
+                                     "(reduce its size)",
+                                     x, y, UPLOAD_MAX_DIMENSION);
             if ((unsigned long long)x * y > UPLOAD_MAX_PIXELS)
-                return refuse(err, what, UPLOAD_JPEG, TOO_MANY_PIXELS, x, y,
-                              UPLOAD_MAX_PIXELS / 1000000);
+                return upload_refuse(err, what, UPLOAD_JPEG, TOO_MANY_PIXELS, x, y,
+                                     UPLOAD_MAX_PIXELS / 1000000);
             *width = x;
             *height = y;
             have_sof = 1;
         } else if (m == 0xDA) { /* SOS, T.81 §B.2.3: Ns {Cs Td/Ta} Ss Se Ah/Al */
             if (!have_sof)
-                return refuse(err, what, UPLOAD_JPEG,
-                              "it is damaged: image data comes before the frame header");
+                return upload_refuse(err, what, UPLOAD_JPEG,
+                                     "it is damaged: image data comes before the frame header");
             if (n < 1 || seg[0] == 0 || seg[0] > 4 || n != 4 + 2 * (size_t)seg[0])
-                return refuse(err, what, UPLOAD_JPEG, "its scan header is malformed");
+                return upload_refuse(err, what, UPLOAD_JPEG, "its scan header is malformed");
             have_sos = 1;
             p += seglen;
             /* Entropy-coded data up to the next marker (§B.1.1.5). */
@@ -848,8 +896,8 @@ static int check_jpeg(const unsigned char *b, size_t len, const char *what, unsi
     }
     return SERTEL_OK;
 truncated:
-    return refuse(err, what, UPLOAD_JPEG,
-                  "it is truncated: the data ends before the end-of-image marker");
+    return upload_refuse(err, what, UPLOAD_JPEG,
+                         "it is truncated: the data ends before the end-of-image marker");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1014,30 +1062,31 @@ static int png_ihdr(png_state *st, const unsigned char *d, uint32_t clen, unsign
     unsigned channels;
 
     if (clen != 13)
-        return refuse(err, what, UPLOAD_PNG, "its IHDR header chunk has the wrong length");
+        return upload_refuse(err, what, UPLOAD_PNG, "its IHDR header chunk has the wrong length");
     w = be32(d);
     h = be32(d + 4);
     *depth = d[8];
     *ctype = d[9];
     if (w == 0 || h == 0)
-        return refuse(err, what, UPLOAD_PNG, "its header gives a size of %lu x %lu pixels",
-                      (unsigned long)w, (unsigned long)h);
+        return upload_refuse(err, what, UPLOAD_PNG, "its header gives a size of %lu x %lu pixels",
+                             (unsigned long)w, (unsigned long)h);
     if (w > UPLOAD_MAX_DIMENSION || h > UPLOAD_MAX_DIMENSION)
-        return refuse(err, what, UPLOAD_PNG,
-                      "it is %lu x %lu pixels, more than the limit of %u on a side (reduce its "
-                      "size)",
-                      (unsigned long)w, (unsigned long)h, UPLOAD_MAX_DIMENSION);
+        return upload_refuse(
+            err, what, UPLOAD_PNG,
+            "it is %lu x %lu pixels, more than the limit of %u on a side (reduce its "
+            "size)",
+            (unsigned long)w, (unsigned long)h, UPLOAD_MAX_DIMENSION);
     if ((unsigned long long)w * h > UPLOAD_MAX_PIXELS)
-        return refuse(err, what, UPLOAD_PNG, TOO_MANY_PIXELS, (unsigned)w, (unsigned)h,
-                      UPLOAD_MAX_PIXELS / 1000000);
+        return upload_refuse(err, what, UPLOAD_PNG, TOO_MANY_PIXELS, (unsigned)w, (unsigned)h,
+                             UPLOAD_MAX_PIXELS / 1000000);
     channels = png_channels(*ctype, *depth);
     if (channels == 0)
-        return refuse(err, what, UPLOAD_PNG,
-                      "its header gives an invalid colour type %u with bit depth %u", *ctype,
-                      *depth);
+        return upload_refuse(err, what, UPLOAD_PNG,
+                             "its header gives an invalid colour type %u with bit depth %u", *ctype,
+                             *depth);
     if (d[10] != 0 || d[11] != 0 || d[12] > 1)
-        return refuse(err, what, UPLOAD_PNG,
-                      "its header names an unknown compression, filter or interlace method");
+        return upload_refuse(err, what, UPLOAD_PNG,
+                             "its header names an unknown compression, filter or interlace method");
     st->rows.width = w;
     st->rows.height = h;
     st->rows.bits = channels * *depth;
@@ -1058,99 +1107,104 @@ static int check_png_chunks(png_state *st, const unsigned char *b, size_t len, c
     int seen_plte = 0, idat = 0; /* idat: 0 none yet, 1 in the run, 2 after it */
 
     if (len < 8 || memcmp(b, png_sig, 8) != 0)
-        return refuse(err, what, UPLOAD_PNG,
-                      "its signature is damaged (it was probably transferred as text)");
+        return upload_refuse(err, what, UPLOAD_PNG,
+                             "its signature is damaged (it was probably transferred as text)");
     for (;;) {
         const unsigned char *type, *data;
         uint32_t clen;
         int r;
 
         if (len - p < 12)
-            return refuse(err, what, UPLOAD_PNG,
-                          "it is truncated: the data ends before the IEND end chunk");
+            return upload_refuse(err, what, UPLOAD_PNG,
+                                 "it is truncated: the data ends before the IEND end chunk");
         if (++chunks > PNG_MAX_CHUNKS)
-            return refuse(err, what, UPLOAD_PNG, "it has more than %d chunks", PNG_MAX_CHUNKS);
+            return upload_refuse(err, what, UPLOAD_PNG, "it has more than %d chunks",
+                                 PNG_MAX_CHUNKS);
         clen = be32(b + p);
         type = b + p + 4;
         data = b + p + 8;
         if (clen > 0x7FFFFFFFu || clen > len - p - 12)
-            return refuse(err, what, UPLOAD_PNG,
-                          "it is truncated: the chunk at byte %zu runs past the end of the data",
-                          p);
+            return upload_refuse(
+                err, what, UPLOAD_PNG,
+                "it is truncated: the chunk at byte %zu runs past the end of the data", p);
         for (i = 0; i < 4; i++)
             if (!((type[i] >= 'A' && type[i] <= 'Z') || (type[i] >= 'a' && type[i] <= 'z')))
-                return refuse(err, what, UPLOAD_PNG,
-                              "it is damaged: there is no valid chunk at byte %zu", p);
+                return upload_refuse(err, what, UPLOAD_PNG,
+                                     "it is damaged: there is no valid chunk at byte %zu", p);
         if (crc32(0, type, (uInt)clen + 4) != be32(data + clen))
-            return refuse(err, what, UPLOAD_PNG,
-                          "it is damaged: the CRC checksum of its %.4s chunk at byte %zu is wrong",
-                          (const char *)type, p);
+            return upload_refuse(
+                err, what, UPLOAD_PNG,
+                "it is damaged: the CRC checksum of its %.4s chunk at byte %zu is wrong",
+                (const char *)type, p);
         if (chunks == 1) {
             if (!png_chunk_is(type, "IHDR"))
-                return refuse(err, what, UPLOAD_PNG, "it does not start with an IHDR chunk");
+                return upload_refuse(err, what, UPLOAD_PNG, "it does not start with an IHDR chunk");
             r = png_ihdr(st, data, clen, &ctype, &depth, what, err);
             if (r != SERTEL_OK)
                 return r;
         } else if (png_chunk_is(type, "IDAT")) {
             if (idat == 2)
-                return refuse(err, what, UPLOAD_PNG,
-                              "its image data (IDAT) chunks are not consecutive");
+                return upload_refuse(err, what, UPLOAD_PNG,
+                                     "its image data (IDAT) chunks are not consecutive");
             if (ctype == 3 && !seen_plte)
-                return refuse(err, what, UPLOAD_PNG,
-                              "it uses a palette but has no PLTE chunk before its image data");
+                return upload_refuse(
+                    err, what, UPLOAD_PNG,
+                    "it uses a palette but has no PLTE chunk before its image data");
             idat = 1;
             r = png_inflate(st, data, clen);
             if (r == PNG_BOMB)
-                return refuse(err, what, UPLOAD_PNG,
-                              "its image data decompresses to more than the %llu bytes the "
-                              "image needs (a decompression bomb)",
-                              (unsigned long long)st->expected);
+                return upload_refuse(err, what, UPLOAD_PNG,
+                                     "its image data decompresses to more than the %llu bytes the "
+                                     "image needs (a decompression bomb)",
+                                     (unsigned long long)st->expected);
             if (r == PNG_FILTER)
-                return refuse(err, what, UPLOAD_PNG,
-                              "it is damaged: a row of its image data has an invalid filter type");
+                return upload_refuse(
+                    err, what, UPLOAD_PNG,
+                    "it is damaged: a row of its image data has an invalid filter type");
             if (r == PNG_NOMEM)
                 return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory checking a PNG image");
             if (r != PNG_OK)
-                return refuse(err, what, UPLOAD_PNG,
-                              "it is damaged: its compressed image data is corrupt (%s)",
-                              st->zs.msg != NULL ? st->zs.msg : "zlib error");
+                return upload_refuse(err, what, UPLOAD_PNG,
+                                     "it is damaged: its compressed image data is corrupt (%s)",
+                                     st->zs.msg != NULL ? st->zs.msg : "zlib error");
         } else {
             if (idat == 1)
                 idat = 2;
             if (png_chunk_is(type, "IEND")) {
                 if (clen != 0)
-                    return refuse(err, what, UPLOAD_PNG, "its IEND chunk is not empty");
+                    return upload_refuse(err, what, UPLOAD_PNG, "its IEND chunk is not empty");
                 p += 12;
                 break;
             }
             if (png_chunk_is(type, "IHDR"))
-                return refuse(err, what, UPLOAD_PNG, "it has a second IHDR chunk");
+                return upload_refuse(err, what, UPLOAD_PNG, "it has a second IHDR chunk");
             if (png_chunk_is(type, "PLTE")) {
                 if (seen_plte || idat != 0 || ctype == 0 || ctype == 4 || clen == 0 ||
                     clen % 3 != 0 || clen / 3 > 256 || (ctype == 3 && clen / 3 > (1u << depth)))
-                    return refuse(err, what, UPLOAD_PNG, "its palette (PLTE chunk) is invalid");
+                    return upload_refuse(err, what, UPLOAD_PNG,
+                                         "its palette (PLTE chunk) is invalid");
                 seen_plte = 1;
             } else if (type[0] <= 'Z') {
-                return refuse(err, what, UPLOAD_PNG,
-                              "it has an unknown critical chunk %.4s, so viewers cannot show it",
-                              (const char *)type);
+                return upload_refuse(
+                    err, what, UPLOAD_PNG,
+                    "it has an unknown critical chunk %.4s, so viewers cannot show it",
+                    (const char *)type);
             }
         }
         p += 12 + (size_t)clen;
     }
-    if (p != len)
-        return refuse(err, what, UPLOAD_PNG,
-                      "it has %zu bytes of other data after its IEND end chunk", len - p);
+    /* Data after IEND (p < len) is not part of the image: it is not written again. */
     if (idat == 0)
-        return refuse(err, what, UPLOAD_PNG, "it has no image data (no IDAT chunk)");
+        return upload_refuse(err, what, UPLOAD_PNG, "it has no image data (no IDAT chunk)");
     if (!st->ended)
-        return refuse(err, what, UPLOAD_PNG,
-                      "it is truncated: its compressed image data does not end");
+        return upload_refuse(err, what, UPLOAD_PNG,
+                             "it is truncated: its compressed image data does not end");
     if (st->produced < st->expected)
-        return refuse(err, what, UPLOAD_PNG,
-                      "it is truncated: its image data holds %llu of the %llu bytes the image "
-                      "needs",
-                      (unsigned long long)st->produced, (unsigned long long)st->expected);
+        return upload_refuse(
+            err, what, UPLOAD_PNG,
+            "it is truncated: its image data holds %llu of the %llu bytes the image "
+            "needs",
+            (unsigned long long)st->produced, (unsigned long long)st->expected);
     return SERTEL_OK;
 }
 
@@ -1178,7 +1232,7 @@ static int check_png(const unsigned char *b, size_t len, const char *what, unsig
 /* ---------------------------------------------------------------------- */
 /* Checking                                                               */
 
-static int sha256_hex(const unsigned char *d, size_t n, char hex[UPLOAD_SHA256_HEX_LEN + 1],
+int upload_sha256_hex(const unsigned char *d, size_t n, char hex[UPLOAD_SHA256_HEX_LEN + 1],
                       sertel_err *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -1199,19 +1253,66 @@ static int accepted(unsigned accept, upload_kind k)
     return 0;
 }
 
-int upload_check(const unsigned char *data, size_t len, unsigned accept, size_t max,
-                 const char *what, upload_info *out, sertel_err *err)
+int upload_limits_from_conf(const conf *c, upload_limits *out, sertel_err *err)
 {
+    int64_t max, emax, etotal;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = conf_get_int(c, "ra", "upload_max", UPLOAD_DEFAULT_MAX, 1024, 64 * 1024 * 1024, &max,
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "ra", "upload_expand_max", (int64_t)UPLOAD_DEFAULT_EXPAND_MAX,
+                           (int64_t)1 << 20, (int64_t)1 << 30, &emax, err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "ra", "upload_expand_total", (int64_t)UPLOAD_DEFAULT_EXPAND_TOTAL,
+                           emax, (int64_t)8 << 30, &etotal, err)) != SERTEL_OK)
+        return rc;
+    out->max = (size_t)max;
+    out->expand_max = (uint64_t)emax;
+    out->expand_total = (uint64_t)etotal;
+    return SERTEL_OK;
+}
+
+/* The PDF-only checks before the reader: no HTML near the header. */
+static int check_pdf_polyglot(const unsigned char *d, size_t len, const char *what, sertel_err *err)
+{
+    const char *tag;
+    size_t at = 0;
+
+    tag = html_inside(d, len, &at);
+    if (tag == NULL)
+        return SERTEL_OK;
+    return sertel_err_set(err, SERTEL_ERR_INVALID,
+                          "%s is not a clean PDF: it holds web-page markup (<%s at byte %zu) "
+                          "near its start, which a web browser could open as a page and run; "
+                          "print or save the letter to PDF again and upload the new file",
+                          what, tag, at);
+}
+
+int upload_check(const unsigned char *data, size_t len, unsigned accept, const upload_limits *lim,
+                 const char *what, upload_info *info, unsigned char **out, size_t *out_len,
+                 sertel_err *err)
+{
+    upload_limits l = {0, 0, 0};
+    unsigned char *clean = NULL;
+    size_t clean_len = 0;
     unsigned w = 0, h = 0;
     char hmax[32];
     sniffed s;
     int rc;
 
-    memset(out, 0, sizeof(*out));
+    memset(info, 0, sizeof(*info));
+    *out = NULL;
+    *out_len = 0;
+    if (lim != NULL)
+        l = *lim;
+    if (l.max == 0)
+        l.max = UPLOAD_DEFAULT_MAX;
+    if (l.expand_max == 0)
+        l.expand_max = UPLOAD_DEFAULT_EXPAND_MAX;
+    if (l.expand_total == 0)
+        l.expand_total = UPLOAD_DEFAULT_EXPAND_TOTAL;
     if (what == NULL)
         what = "the upload";
-    if (max == 0)
-        max = UPLOAD_DEFAULT_MAX;
     if (accept == 0 || (accept & ~(unsigned)(UPLOAD_ACCEPT_PDF | UPLOAD_ACCEPT_IMAGE)) != 0)
         return sertel_err_set(err, SERTEL_ERR_INTERNAL,
                               "upload_check: accept mask 0x%x is not valid", accept);
@@ -1220,13 +1321,13 @@ int upload_check(const unsigned char *data, size_t len, unsigned accept, size_t 
                               "%s is empty (0 bytes): choose the file again and upload it", what);
     if (data == NULL)
         return sertel_err_set(err, SERTEL_ERR_INTERNAL, "upload_check: data is NULL");
-    if (len > max) {
-        human_size(max, hmax, sizeof(hmax));
+    if (len > l.max) {
+        human_size(l.max, hmax, sizeof(hmax));
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "%s is %zu bytes, larger than the limit of %zu bytes%s: make it "
                               "smaller (scan at a lower resolution such as 150-200 dpi, or "
                               "compress the PDF or image) and upload it again",
-                              what, len, max, hmax);
+                              what, len, l.max, hmax);
     }
     s = sniff(data, len);
     if (s.kind == 0 || !accepted(accept, s.kind))
@@ -1237,189 +1338,43 @@ int upload_check(const unsigned char *data, size_t len, unsigned accept, size_t 
                               accept_advice(accept));
     switch (s.kind) {
     case UPLOAD_PDF:
-        rc = check_pdf(data, len, s.pdf_offset, what, err);
+        if ((rc = check_pdf(data, len, s.pdf_offset, what, err)) != SERTEL_OK ||
+            (rc = check_pdf_polyglot(data, len, what, err)) != SERTEL_OK ||
+            (rc = upload_pdf_check(data, len, &l, what, err)) != SERTEL_OK)
+            break;
+        clean = malloc(len);
+        if (clean == NULL) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory checking %s", what);
+            break;
+        }
+        memcpy(clean, data, len);
+        clean_len = len;
         break;
     case UPLOAD_JPEG:
-        rc = check_jpeg(data, len, what, &w, &h, err);
-        break;
     case UPLOAD_PNG:
-        rc = check_png(data, len, what, &w, &h, err);
+        rc = s.kind == UPLOAD_JPEG ? check_jpeg(data, len, what, &w, &h, err)
+                                   : check_png(data, len, what, &w, &h, err);
+        if (rc == SERTEL_OK)
+            rc =
+                upload_image_clean(data, len, s.kind, l.max, what, &clean, &clean_len, &w, &h, err);
         break;
     default:
         rc = sertel_err_set(err, SERTEL_ERR_INTERNAL, "upload_check: unknown kind");
     }
-    if (rc != SERTEL_OK)
-        return rc;
-    rc = sha256_hex(data, len, out->sha256, err);
+    if (rc == SERTEL_OK &&
+        (rc = upload_sha256_hex(clean, clean_len, info->sha256, err)) == SERTEL_OK)
+        rc = upload_sha256_hex(data, len, info->orig_sha256, err);
     if (rc != SERTEL_OK) {
-        memset(out, 0, sizeof(*out));
+        memset(info, 0, sizeof(*info));
+        free(clean);
         return rc;
     }
-    out->kind = s.kind;
-    out->size = len;
-    out->width = w;
-    out->height = h;
-    return SERTEL_OK;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Storage                                                                */
-
-/* Exactly 64 lower-case hex digits: the only names ever joined to a path. */
-static int valid_sha256_hex(const char *s)
-{
-    size_t i;
-
-    for (i = 0; i < UPLOAD_SHA256_HEX_LEN; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0; /* also stops at the NUL of a short string */
-    return s[UPLOAD_SHA256_HEX_LEN] == '\0';
-}
-
-/* dir/ab and dir/ab/<sha256>. */
-static int upload_paths(const char *dir, const char *sha256, char *sub, char *path, sertel_err *err)
-{
-    char ab[3] = {sha256[0], sha256[1], '\0'};
-    int rc;
-
-    rc = fs_path_join(sub, UPLOAD_PATH_MAX, dir, ab, err);
-    if (rc == SERTEL_OK)
-        rc = fs_path_join(path, UPLOAD_PATH_MAX, sub, sha256, err);
-    return rc;
-}
-
-/* mkdir 0700 unless it exists as a directory; *created tells which. */
-static int make_dir(const char *path, int *created, sertel_err *err)
-{
-    struct stat st;
-
-    *created = 0;
-    if (mkdir(path, 0700) == 0) {
-        *created = 1;
-        return SERTEL_OK;
-    }
-    if (errno != EEXIST)
-        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create directory %s: %s", path,
-                              strerror(errno));
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return sertel_err_set(err, SERTEL_ERR_IO, "%s exists but is not a directory", path);
-    return SERTEL_OK;
-}
-
-int upload_store(const char *dir, const unsigned char *data, size_t len, const upload_info *info,
-                 sertel_err *err)
-{
-    char hex[UPLOAD_SHA256_HEX_LEN + 1], sub[UPLOAD_PATH_MAX], path[UPLOAD_PATH_MAX];
-    unsigned char *old = NULL;
-    size_t oldlen = 0;
-    struct stat st;
-    int rc, created, same;
-
-    if (!valid_sha256_hex(info->sha256))
-        return sertel_err_set(err, SERTEL_ERR_INVALID,
-                              "upload_store: the SHA-256 in the upload record is not 64 "
-                              "lower-case hex digits; pass the record from upload_check");
-    if (data == NULL || len == 0 || info->size != len)
-        return sertel_err_set(err, SERTEL_ERR_INVALID,
-                              "upload_store: the upload record describes %zu bytes but %zu were "
-                              "given; pass the record from upload_check",
-                              info->size, data == NULL ? (size_t)0 : len);
-    rc = sha256_hex(data, len, hex, err);
-    if (rc != SERTEL_OK)
-        return rc;
-    if (strcmp(hex, info->sha256) != 0)
-        return sertel_err_set(err, SERTEL_ERR_INVALID,
-                              "upload_store: the data does not have the SHA-256 of its upload "
-                              "record; pass the record from upload_check");
-    rc = upload_paths(dir, hex, sub, path, err);
-    if (rc != SERTEL_OK)
-        return rc;
-    rc = make_dir(dir, &created, err);
-    if (rc != SERTEL_OK)
-        return rc;
-    rc = make_dir(sub, &created, err);
-    if (rc != SERTEL_OK)
-        return rc;
-    if (created) {
-        rc = fs_sync_dir(dir, err);
-        if (rc != SERTEL_OK)
-            return rc;
-    }
-    if (lstat(path, &st) == 0) {
-        /* Already there? Compare the bytes themselves (stronger than the
-         * hash). Anything else (other content, a symlink, unreadable) is
-         * replaced by the rename below, which never follows a link. */
-        if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size == len &&
-            fs_read_file(path, len + 1, &old, &oldlen, NULL) == SERTEL_OK) {
-            same = oldlen == len && memcmp(old, data, len) == 0;
-            free(old);
-            if (same)
-                return SERTEL_OK;
-        }
-    } else if (errno != ENOENT) {
-        return sertel_err_set(err, SERTEL_ERR_IO, "cannot inspect %s: %s", path, strerror(errno));
-    }
-    return fs_write_atomic(path, data, len, 0640, err);
-}
-
-int upload_load(const char *dir, const char *sha256, size_t max, unsigned char **out, size_t *len,
-                sertel_err *err)
-{
-    char hex[UPLOAD_SHA256_HEX_LEN + 1], sub[UPLOAD_PATH_MAX], path[UPLOAD_PATH_MAX];
-    unsigned char *buf = NULL;
-    size_t n = 0;
-    struct stat st;
-    int rc;
-
-    *out = NULL;
-    *len = 0;
-    if (!valid_sha256_hex(sha256))
-        return sertel_err_set(err, SERTEL_ERR_INVALID,
-                              "not a valid upload reference: expected a SHA-256 as 64 lower-case "
-                              "hex digits");
-    if (max == 0)
-        max = UPLOAD_DEFAULT_MAX;
-    rc = upload_paths(dir, sha256, sub, path, err);
-    if (rc != SERTEL_OK)
-        return rc;
-    if (lstat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return sertel_err_set(err, SERTEL_ERR_NOTFOUND,
-                                  "upload %s is not stored in %s (it was never stored, or "
-                                  "was removed)",
-                                  sha256, dir);
-        return sertel_err_set(err, SERTEL_ERR_IO, "cannot inspect %s: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode))
-        return sertel_err_set(err, SERTEL_ERR_TAMPERED,
-                              "stored upload %s is not a regular file: the upload store was "
-                              "altered; restore it from a backup",
-                              path);
-    if ((unsigned long long)st.st_size > max)
-        return sertel_err_set(err, SERTEL_ERR_INVALID,
-                              "stored upload %s is %lld bytes, more than the limit of %zu bytes",
-                              path, (long long)st.st_size, max);
-    /* fs_read_file needs one byte of room to see the end of a file that is
-     * exactly at its limit; the real limit is checked just after. */
-    rc = fs_read_file(path, max < SIZE_MAX ? max + 1 : max, &buf, &n, err);
-    if (rc != SERTEL_OK)
-        return rc;
-    if (n > max) {
-        free(buf);
-        return sertel_err_set(err, SERTEL_ERR_INVALID,
-                              "stored upload %s is more than the limit of %zu bytes", path, max);
-    }
-    rc = sha256_hex(buf, n, hex, err);
-    if (rc == SERTEL_OK && strcmp(hex, sha256) != 0)
-        rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
-                            "stored upload %s was altered or damaged: its content now has SHA-256 "
-                            "%s; restore it from a backup",
-                            path, hex);
-    if (rc != SERTEL_OK) {
-        free(buf);
-        return rc;
-    }
-    *out = buf;
-    *len = n;
+    info->kind = s.kind;
+    info->size = clean_len;
+    info->orig_size = len;
+    info->width = w;
+    info->height = h;
+    *out = clean;
+    *out_len = clean_len;
     return SERTEL_OK;
 }

@@ -64,6 +64,22 @@ expect_exit 2 "6 MiB file refused" -- S apply issuance --email siti@contoh.go.id
 expect_grep "limit" "$T/err" "size limit named"
 expect_exit 2 "zip renamed .pdf refused" -- S apply issuance --email siti@contoh.go.id --letter "$T/bomb.pdf" --ktp "$D/ktp.jpg"
 expect_grep "ZIP|zip" "$T/err" "zip named"
+# A letter that runs JavaScript when it is opened, #xx-escaped; HTML in front of an e-KTP photo.
+python3 - "$T/js.pdf" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ["SERTEL_TEST_DATA"] + "/pdf")
+import mkpdf
+mkpdf.write(sys.argv[1], [b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
+                          b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                          b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+                          mkpdf.stream(b"0 0 1 rg 50 600 200 100 re f"),
+                          b"<< /S /J#61vaScript /JS (app.alert\\(1\\)) >>"])
+PY
+expect_exit 2 "letter with JavaScript refused" -- S apply issuance --email siti@contoh.go.id --letter "$T/js.pdf" --ktp "$D/ktp.jpg"
+expect_grep "OpenAction.*print the letter to PDF again" "$T/err" "the key and what to do named"
+{ printf '<html><script>alert(1)</script>'; cat "$D/ktp.jpg"; } >"$T/html-ktp.jpg"
+expect_exit 2 "HTML in front of the e-KTP refused" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$T/html-ktp.jpg"
+expect_grep "HTML" "$T/err" "HTML named for the e-KTP"
 n=$(find "$H/uploads" -type f 2>/dev/null | wc -l)
 [ "$n" = 0 ] && pass "nothing stored for bad uploads" || fail "$n files stored"
 [ "$(sqlite3 "$H/sertel.db" 'SELECT count(*) FROM applications')" = 0 ] && pass "no application recorded" || fail "application recorded"
@@ -72,6 +88,15 @@ expect_exit 0 "apply issuance" -- S apply issuance --email siti@contoh.go.id --l
 APP=$(cat "$T/out")
 [ -f "$H/uploads/$(sha256sum "$D/letter.pdf" | cut -c1-2)/$(sha256sum "$D/letter.pdf" | cut -d' ' -f1)" ] && pass "letter stored content-addressed" || fail "letter not stored by hash"
 [ "$(sqlite3 "$H/sertel.db" "SELECT letter_sha256 FROM applications WHERE id = $APP")" = "$(sha256sum "$D/letter.pdf" | cut -d' ' -f1)" ] && pass "letter SHA-256 recorded" || fail "letter hash not recorded"
+# The e-KTP is stored as a new JPEG written from its pixels: recorded under that file's hash,
+# which djpeg reads; the hash of the file as sent is kept in the audit log.
+KTP_SHA=$(sqlite3 "$H/sertel.db" "SELECT ktp_sha256 FROM applications WHERE id = $APP")
+KTP_FILE=$H/uploads/$(echo "$KTP_SHA" | cut -c1-2)/$KTP_SHA
+[ -f "$KTP_FILE" ] && [ "$(sha256sum "$KTP_FILE" | cut -d' ' -f1)" = "$KTP_SHA" ] && pass "e-KTP stored under its SHA-256" || fail "e-KTP not stored by hash"
+[ "$KTP_SHA" != "$(sha256sum "$D/ktp.jpg" | cut -d' ' -f1)" ] && pass "the stored e-KTP is written again, not the file sent" || fail "e-KTP stored as sent"
+djpeg "$KTP_FILE" >/dev/null 2>"$T/djpeg.err" && [ ! -s "$T/djpeg.err" ] && pass "djpeg reads the stored e-KTP" || fail "djpeg: $(cat "$T/djpeg.err")"
+sqlite3 "$H/sertel.db" "SELECT details FROM audit_log WHERE event = 'application.submitted'" >"$T/details"
+expect_grep "\"ktp_original_sha256\":\"$(sha256sum "$D/ktp.jpg" | cut -d' ' -f1)\"" "$T/details" "the e-KTP as sent: its hash audited"
 expect_exit 2 "second application refused" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.png"
 expect_exit 0 "status WAITING_FOR_VERIFICATION" -- S status --nik $NIK
 expect_grep "^WAITING_FOR_VERIFICATION$" "$T/out" "waiting"

@@ -132,16 +132,48 @@ expect_grep "image +300 +100 +rgb +3 +8 +image" "$T/list" "PNG stamp: pdfimages 
 expect_grep "smask +300 +100 +gray +1 +8 +image" "$T/list" "PNG stamp: pdfimages lists its soft mask"
 expect_exit 0 "PNG stamp: blue ink inside the stamp, transparent ground not black (pdftoppm)" -- ink "$T/png.pdf" blue
 cat "$T/out"
+# A PNG with a text chunk and data after IEND: only its pixels are embedded.
+python3 - "$T/ttd.png" "$T/ttd-payload.png" <<'PY'
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+t = b"Comment\0SERTEL-PNG-TEXT <script>alert(1)</script>"
+c = struct.pack(">I", len(t)) + b"tEXt" + t + struct.pack(">I", zlib.crc32(b"tEXt" + t) & 0xffffffff)
+open(sys.argv[2], "wb").write(d[:33] + c + d[33:] + b"<html>SERTEL-PNG-TRAILING</html>")
+PY
+expect_exit 0 "sign with --image PNG carrying a text chunk and trailing data" -- sign "$L" \
+    "$T/png2.pdf" --visible --rect $RECT --image "$T/ttd-payload.png"
+if grep -q -a "SERTEL-PNG-TEXT\|SERTEL-PNG-TRAILING" "$T/ttd-payload.png" &&
+    ! grep -q -a "SERTEL-PNG-TEXT\|SERTEL-PNG-TRAILING\|<script" "$T/png2.pdf"; then
+    pass "PNG stamp: neither the text chunk nor the data after IEND reached the signed PDF"
+else
+    fail "PNG stamp: a payload of the PNG reached the signed PDF (or the PNG lacked it)"
+fi
 
-# RGB JPEG, embedded as it is (DCTDecode).
+# RGB JPEG, written again from its pixels (DCTDecode). The file carries a
+# comment (COM) and, after its end (EOI), an HTML payload: neither may reach
+# the signed PDF, only the pixels do.
+python3 - "$T/ttd.jpg" "$T/ttd-payload.jpg" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+com = b"SERTEL-COM-PAYLOAD <script>alert(1)</script>"
+d = d[:2] + b"\xff\xfe" + (len(com) + 2).to_bytes(2, "big") + com + d[2:]
+open(sys.argv[2], "wb").write(d + b"<html><script>SERTEL-TRAILING-PAYLOAD</script></html>")
+PY
+grep -q SERTEL-TRAILING-PAYLOAD "$T/ttd-payload.jpg" && grep -q SERTEL-COM-PAYLOAD "$T/ttd-payload.jpg" &&
+    pass "the JPEG carries both payloads" || fail "payloads not in the JPEG"
 expect_exit 0 "sign with --image JPEG (RGB)" -- sign "$L" "$T/jpg.pdf" --visible --rect $RECT \
-    --image "$T/ttd.jpg" --level B-T
+    --image "$T/ttd-payload.jpg" --level B-T
 [ -f "$T/jpg.pdf" ] && check_signed "$T/jpg.pdf" "JPEG stamp"
 pdfimages -list "$T/jpg.pdf" >"$T/list" 2>&1
 expect_grep "image +240 +80 +rgb +3 +8 +jpeg" "$T/list" "JPEG stamp: pdfimages lists the 240x80 JPEG"
 expect_no_grep "smask" "$T/list" "JPEG stamp: no soft mask"
-pdfimages -j "$T/jpg.pdf" "$T/x" && cmp -s "$T/ttd.jpg" "$(ls "$T"/x-*.jpg | head -1)" &&
-    pass "JPEG stamp: the embedded JPEG is the file, byte for byte" || fail "JPEG stamp: JPEG bytes differ"
+pdfimages -j "$T/jpg.pdf" "$T/x" && ! cmp -s "$T/ttd-payload.jpg" "$(ls "$T"/x-*.jpg | head -1)" &&
+    pass "JPEG stamp: the embedded JPEG is a new file, not the one given" || fail "JPEG stamp: the file was embedded as it is"
+if grep -q -a "SERTEL-TRAILING-PAYLOAD\|SERTEL-COM-PAYLOAD\|<script" "$T/jpg.pdf" "$T"/x-*.jpg; then
+    fail "JPEG stamp: a payload of the JPEG reached the signed PDF"
+else
+    pass "JPEG stamp: neither the comment nor the data after EOI reached the signed PDF"
+fi
 expect_exit 0 "JPEG stamp: blue ink inside the stamp (pdftoppm)" -- ink "$T/jpg.pdf" blue
 cat "$T/out"
 

@@ -215,6 +215,62 @@ static void load_ok(const mem *m, pdf_image *img)
         fail_msg("pdf_image_load: %s", err.msg);
 }
 
+/* Decode a JPEG with libjpeg (the test's own reading): size, components, samples (malloc'ed). */
+static unsigned char *decode_jpeg(const unsigned char *p, size_t n, unsigned *w, unsigned *h,
+                                  int *nc)
+{
+    struct jpeg_decompress_struct c;
+    struct jpeg_error_mgr e;
+    unsigned char *px;
+    size_t stride;
+
+    c.err = jpeg_std_error(&e);
+    jpeg_create_decompress(&c);
+    jpeg_mem_src(&c, p, (unsigned long)n);
+    assert_int_equal(jpeg_read_header(&c, TRUE), JPEG_HEADER_OK);
+    jpeg_start_decompress(&c);
+    *w = c.output_width;
+    *h = c.output_height;
+    *nc = c.output_components;
+    stride = (size_t)*w * (size_t)*nc;
+    px = malloc(stride * *h);
+    assert_non_null(px);
+    while (c.output_scanline < c.output_height) {
+        JSAMPROW r = px + (size_t)c.output_scanline * stride;
+        jpeg_read_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_decompress(&c);
+    jpeg_destroy_decompress(&c);
+    return px;
+}
+
+/* b (a JPEG) shows the same picture as a: same size and components, samples within a few steps. */
+static void assert_same_picture(const mem *a, const unsigned char *b, size_t blen)
+{
+    unsigned aw, ah, bw, bh;
+    int an, bn;
+    unsigned char *ap = decode_jpeg(a->p, a->len, &aw, &ah, &an);
+    unsigned char *bp = decode_jpeg(b, blen, &bw, &bh, &bn);
+    size_t i, n = (size_t)aw * ah * (size_t)an;
+    double diff = 0;
+
+    assert_int_equal(aw, bw);
+    assert_int_equal(ah, bh);
+    assert_int_equal(an, bn);
+    for (i = 0; i < n; i++)
+        diff += abs((int)ap[i] - (int)bp[i]);
+    if (diff / (double)n > 4.0)
+        fail_msg("the JPEG written again differs by %.1f on average", diff / (double)n);
+    free(ap);
+    free(bp);
+}
+
+/* 1 when s occurs in p[0..n). */
+static int has_bytes(const unsigned char *p, size_t n, const char *s)
+{
+    return memmem(p, n, s, strlen(s)) != NULL;
+}
+
 /* --- PNG --- */
 
 static void test_png_gray(void **state)
@@ -416,9 +472,9 @@ static void test_jpeg(void **state)
         assert_int_equal(img.color_transform, kinds[i].transform);
         assert_int_equal(img.adobe_inverted, kinds[i].inverted);
         assert_null(img.alpha);
-        /* The original bytes, for /DCTDecode. */
-        assert_int_equal(img.len, m.len);
-        assert_memory_equal(img.data, m.p, m.len);
+        /* For /DCTDecode: a new JPEG written from the pixels, the same picture. */
+        assert_false(img.len == m.len && memcmp(img.data, m.p, m.len) == 0);
+        assert_same_picture(&m, img.data, img.len);
         pdf_image_free(&img);
         free(m.p);
     }
@@ -913,18 +969,58 @@ static void test_stamp_objects(void **state)
     free(both);
     pdf_image_free(&img);
 
-    /* Adobe CMYK JPEG: the file's bytes, DCTDecode, inverted /Decode, no /SMask. */
+    /* Adobe CMYK JPEG: written again, DCTDecode, inverted /Decode, no /SMask. */
     load_ok(&jpg, &img);
     sign_with_image(&img, &d, &both, &x);
     assert_true(pdf_is_name(pdf_dict_get(x, "ColorSpace"), "DeviceCMYK"));
     assert_true(pdf_is_name(pdf_dict_get(x, "Filter"), "DCTDecode"));
     assert_null(pdf_dict_get(x, "SMask"));
     assert_non_null(pdf_dict_get(x, "Decode"));
-    assert_int_equal(x->u.dict.data_len, jpg.len);
-    assert_memory_equal(both + x->u.dict.data_off, jpg.p, jpg.len);
+    assert_int_equal(x->u.dict.data_len, img.len);
+    assert_memory_equal(both + x->u.dict.data_off, img.data, img.len);
+    assert_same_picture(&jpg, img.data, img.len);
     pdf_close(d);
     free(both);
     pdf_image_free(&img);
+    /*
+     * An RGB JPEG with a comment (COM), an APP1 segment and HTML after its
+     * end (EOI): none of it reaches the signed document, only the pixels.
+     */
+    {
+        static const char com[] = "\xff\xfe\x00\x12SERTEL-COMMENT!!";
+        static const char app[] = "\xff\xe9\x00\x0fSERTEL-APP9!!";
+        static const char tail[] = "<html><script>SERTEL-TRAILER</script></html>";
+        mem rgb = make_jpeg(40, 24, JCS_RGB, 3, 0), p = {0};
+        size_t n;
+        p.len = rgb.len + sizeof(com) - 1 + sizeof(app) - 1 + sizeof(tail) - 1;
+        p.p = malloc(p.len);
+        assert_non_null(p.p);
+        memcpy(p.p, rgb.p, 2);
+        n = 2;
+        memcpy(p.p + n, com, sizeof(com) - 1);
+        n += sizeof(com) - 1;
+        memcpy(p.p + n, app, sizeof(app) - 1);
+        n += sizeof(app) - 1;
+        memcpy(p.p + n, rgb.p + 2, rgb.len - 2);
+        n += rgb.len - 2;
+        memcpy(p.p + n, tail, sizeof(tail) - 1);
+        assert_true(has_bytes(p.p, p.len, "SERTEL-COMMENT") &&
+                    has_bytes(p.p, p.len, "SERTEL-APP9") &&
+                    has_bytes(p.p, p.len, "SERTEL-TRAILER"));
+        load_ok(&p, &img);
+        sign_with_image(&img, &d, &both, &x);
+        n = pdf_file_size(d); /* the whole signed file */
+        assert_false(has_bytes(both, n, "SERTEL-COMMENT"));
+        assert_false(has_bytes(both, n, "SERTEL-APP9"));
+        assert_false(has_bytes(both, n, "SERTEL-TRAILER"));
+        assert_false(has_bytes(img.data, img.len, "SERTEL-"));
+        assert_same_picture(&rgb, img.data, img.len);
+        pdf_close(d);
+        free(both);
+        pdf_image_free(&img);
+        free(p.p);
+        free(rgb.p);
+    }
     free(png.p);
     free(jpg.p);
 }

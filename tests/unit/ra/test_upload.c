@@ -83,19 +83,58 @@ static void tb_free(tbuf *b)
 
 /* ---- checking helpers ---- */
 
+/*
+ * upload_check with only a size limit (0: the default). The bytes to store
+ * go to *clean when it is given, else they are freed.
+ */
+static int check(const unsigned char *d, size_t len, unsigned accept, size_t max, const char *what,
+                 upload_info *info, tbuf *clean, sertel_err *err)
+{
+    upload_limits lim = {max, 0, 0};
+    unsigned char *out = (unsigned char *)"not touched";
+    size_t n = 12345;
+    int rc = upload_check(d, len, accept, &lim, what, info, &out, &n, err);
+
+    if (rc != SERTEL_OK) {
+        assert_null(out);
+        assert_int_equal(n, 0);
+        return rc;
+    }
+    assert_non_null(out);
+    assert_int_equal(n, info->size);
+    assert_int_equal(len, info->orig_size);
+    if (clean != NULL) {
+        memset(clean, 0, sizeof(*clean));
+        clean->p = out;
+        clean->len = n;
+        clean->cap = n;
+    } else {
+        free(out);
+    }
+    return rc;
+}
+
 static void expect_ok(const unsigned char *d, size_t len, unsigned accept, upload_kind kind,
                       upload_info *info)
 {
     sertel_err err = {0};
     upload_info tmp;
+    tbuf clean;
 
     if (info == NULL)
         info = &tmp;
-    if (upload_check(d, len, accept, 0, "the test file", info, &err) != SERTEL_OK)
+    if (check(d, len, accept, 0, "the test file", info, &clean, &err) != SERTEL_OK)
         fail_msg("refused: %s", err.msg);
     assert_int_equal(info->kind, kind);
-    assert_int_equal(info->size, len);
+    assert_int_equal(info->orig_size, len);
     assert_int_equal(strlen(info->sha256), 64);
+    assert_int_equal(strlen(info->orig_sha256), 64);
+    if (kind == UPLOAD_PDF) { /* stored as sent */
+        assert_int_equal(clean.len, len);
+        assert_memory_equal(clean.p, d, len);
+        assert_string_equal(info->sha256, info->orig_sha256);
+    }
+    free(clean.p);
 }
 
 static void expect_refused_max(const unsigned char *d, size_t len, unsigned accept, size_t max,
@@ -105,7 +144,7 @@ static void expect_refused_max(const unsigned char *d, size_t len, unsigned acce
     upload_info info;
 
     memset(&info, 0x55, sizeof(info));
-    assert_int_equal(upload_check(d, len, accept, max, "the test file", &info, &err),
+    assert_int_equal(check(d, len, accept, max, "the test file", &info, NULL, &err),
                      SERTEL_ERR_INVALID);
     if (needle != NULL && strstr(err.msg, needle) == NULL)
         fail_msg("message '%s' lacks '%s'", err.msg, needle);
@@ -357,7 +396,8 @@ typedef struct fixtures {
     int have_qpdf; /* qpdf variants made */
     tbuf xstream;  /* qpdf --object-streams=generate */
     tbuf linear;   /* qpdf --linearize */
-    tbuf crypt;    /* qpdf --encrypt ... 256 */
+    tbuf crypt;    /* qpdf --encrypt '' owner 256: opens without a password */
+    tbuf crypt_pw; /* qpdf --encrypt user owner 256: needs one */
     int have_poppler;
     tbuf jpeg;  /* pdftoppm -jpeg */
     tbuf pjpeg; /* pdftoppm -jpeg -jpegopt progressive=y (may be empty) */
@@ -380,12 +420,14 @@ static int group_setup(void **state)
                  "cd '%s' && qpdf --check base.pdf >/dev/null && "
                  "qpdf --object-streams=generate base.pdf xs.pdf && "
                  "qpdf --linearize base.pdf lin.pdf && "
-                 "qpdf --encrypt user owner 256 -- base.pdf enc.pdf",
+                 "qpdf --encrypt '' owner 256 -- base.pdf enc.pdf && "
+                 "qpdf --encrypt user owner 256 -- base.pdf enc-pw.pdf",
                  d);
         if (run(cmd) == 0) {
             read_file(tu_path(d, "xs.pdf"), &f->xstream);
             read_file(tu_path(d, "lin.pdf"), &f->linear);
             read_file(tu_path(d, "enc.pdf"), &f->crypt);
+            read_file(tu_path(d, "enc-pw.pdf"), &f->crypt_pw);
             f->have_qpdf = 1;
         }
     } else {
@@ -422,6 +464,7 @@ static int group_teardown(void **state)
     tb_free(&f->xstream);
     tb_free(&f->linear);
     tb_free(&f->crypt);
+    tb_free(&f->crypt_pw);
     tb_free(&f->jpeg);
     tb_free(&f->pjpeg);
     tb_free(&f->png);
@@ -480,6 +523,10 @@ static void test_valid_pdf_qpdf(void **state)
     expect_ok(f->linear.p, f->linear.len, UPLOAD_ACCEPT_PDF, UPLOAD_PDF, NULL);
     assert_true(contains(&f->crypt, "/Encrypt"));
     expect_ok(f->crypt.p, f->crypt.len, UPLOAD_ACCEPT_PDF, UPLOAD_PDF, NULL);
+    /* One that needs a password cannot be checked: refused, saying so. */
+    assert_true(contains(&f->crypt_pw, "/Encrypt"));
+    expect_refused(f->crypt_pw.p, f->crypt_pw.len, UPLOAD_ACCEPT_PDF,
+                   "is protected with a password, so sertel cannot check it");
 }
 
 static void test_valid_images_poppler(void **state)
@@ -569,17 +616,28 @@ static void test_png_interlaced(void **state)
 
 static void test_valid_jpeg_built(void **state)
 {
+    fixtures *f = *state;
+    tbuf b, clean;
     upload_info info;
-    tbuf b;
+    sertel_err err = {0};
 
-    (void)state;
+    /* Structurally sound (markers, frame, scan, EOI) but its entropy data does not decode:
+     * the structural check passes it, the decoder refuses it. */
     make_jpeg(&b, 640, 480, 1, 0);
-    expect_ok(b.p, b.len, UPLOAD_ACCEPT_IMAGE, UPLOAD_JPEG, &info);
-    assert_int_equal(info.width, 640);
-    assert_int_equal(info.height, 480);
-    /* Trailing data after EOI (camera trailers) is tolerated. */
+    expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE, "it cannot be decoded");
+    tb_free(&b);
+    if (!f->have_poppler)
+        skip();
+    /* Trailing data after EOI (camera trailers) is tolerated, and not stored. */
+    memset(&b, 0, sizeof(b));
+    tb_add(&b, f->jpeg.p, f->jpeg.len);
     tb_add(&b, "trailer", 7);
-    expect_ok(b.p, b.len, UPLOAD_ACCEPT_IMAGE, UPLOAD_JPEG, NULL);
+    assert_int_equal(check(b.p, b.len, UPLOAD_ACCEPT_IMAGE, 0, "the scan", &info, &clean, &err),
+                     SERTEL_OK);
+    assert_int_equal(info.width, 83);
+    assert_int_equal(info.height, 117);
+    assert_null(memmem(clean.p, clean.len, "trailer", 7));
+    tb_free(&clean);
     tb_free(&b);
 }
 
@@ -605,9 +663,8 @@ static void test_html_as_pdf(void **state)
     {
         sertel_err err = {0};
         upload_info info;
-        assert_int_equal(upload_check((const unsigned char *)pages[0], strlen(pages[0]),
-                                      UPLOAD_ACCEPT_PDF, 0, "the recommendation letter", &info,
-                                      &err),
+        assert_int_equal(check((const unsigned char *)pages[0], strlen(pages[0]), UPLOAD_ACCEPT_PDF,
+                               0, "the recommendation letter", &info, NULL, &err),
                          SERTEL_ERR_INVALID);
         assert_non_null(strstr(err.msg, "the recommendation letter is not a PDF: its content is "
                                         "an HTML page"));
@@ -648,7 +705,7 @@ static void test_too_large(void **state)
         sertel_err err = {0};
         upload_info info;
         assert_int_equal(
-            upload_check(b.p, b.len, UPLOAD_ACCEPT_PDF, 8 * MIB, "the letter", &info, &err),
+            check(b.p, b.len, UPLOAD_ACCEPT_PDF, 8 * MIB, "the letter", &info, NULL, &err),
             SERTEL_OK);
     }
     expect_refused(b.p, b.len, UPLOAD_ACCEPT_PDF, "larger than the limit of 5242880 bytes (5 MiB)");
@@ -778,9 +835,17 @@ static void test_png_refusals(void **state)
     for (n = 0; n < b.len; n++)
         expect_refused_max(b.p, n, UPLOAD_ACCEPT_IMAGE, 0, NULL);
     expect_refused(b.p, b.len - 12, UPLOAD_ACCEPT_IMAGE, "truncated");
-    /* Data after IEND. */
+    /* Data after IEND: tolerated, and not stored (the image is written again). */
     tb_add(&b, "PK\x03\x04", 4);
-    expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE, "after its IEND");
+    {
+        upload_info info;
+        sertel_err err = {0};
+        tbuf clean;
+        assert_int_equal(check(b.p, b.len, UPLOAD_ACCEPT_IMAGE, 0, "the scan", &info, &clean, &err),
+                         SERTEL_OK);
+        assert_null(memmem(clean.p, clean.len, "PK\x03\x04", 4));
+        tb_free(&clean);
+    }
     tb_free(&b);
     /* Signature mangled by a text-mode transfer. */
     make_png(&b, 10, 10, 8, 2);
@@ -794,7 +859,7 @@ static void test_png_refusals(void **state)
     tb_free(&b);
     make_png_raw(&b, 20000, 20000, 16, 6, 0, 10, 0, 1);
     expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE,
-                   "20000 x 20000 pixels, more than the limit of 100 megapixels");
+                   "20000 x 20000 pixels, more than the limit of 50 megapixels");
     tb_free(&b);
     make_png_raw(&b, 0, 1, 8, 0, 0, 10, 0, 1);
     expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE, "0 x 1 pixels");
@@ -883,10 +948,14 @@ static void test_jpeg_refusals(void **state)
     expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE, "more than the limit of 20000");
     tb_free(&b);
     make_jpeg(&b, 20000, 20000, 1, 0);
-    expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE, "more than the limit of 100 megapixels");
+    expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE, "more than the limit of 50 megapixels");
     tb_free(&b);
-    make_jpeg(&b, 10000, 10000, 1, 0); /* exactly 100 megapixels */
-    expect_ok(b.p, b.len, UPLOAD_ACCEPT_IMAGE, UPLOAD_JPEG, NULL);
+    make_jpeg(&b, 10000, 5001, 1, 0);
+    expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE, "more than the limit of 50 megapixels");
+    tb_free(&b);
+    /* Exactly 50 megapixels: not refused for its size (only its made-up scan fails to decode). */
+    make_jpeg(&b, 10000, 5000, 1, 0);
+    expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE, "it cannot be decoded");
     tb_free(&b);
     make_jpeg(&b, 640, 480, 0, 0);
     expect_refused(b.p, b.len, UPLOAD_ACCEPT_IMAGE, "truncated");
@@ -1082,19 +1151,24 @@ static void test_empty_and_api_misuse(void **state)
 {
     sertel_err err = {0};
     upload_info info;
+    unsigned char *out = NULL;
+    size_t n = 0;
 
     (void)state;
     expect_refused((const unsigned char *)"", 0, UPLOAD_ACCEPT_PDF, "is empty");
-    assert_int_equal(upload_check(NULL, 0, UPLOAD_ACCEPT_IMAGE, 0, NULL, &info, &err),
+    assert_int_equal(upload_check(NULL, 0, UPLOAD_ACCEPT_IMAGE, NULL, NULL, &info, &out, &n, &err),
                      SERTEL_ERR_INVALID);
     assert_string_equal(err.msg, "the upload is empty (0 bytes): choose the file again and "
                                  "upload it");
-    assert_int_equal(upload_check((const unsigned char *)"x", 1, 0, 0, NULL, &info, &err),
+    assert_int_equal(
+        upload_check((const unsigned char *)"x", 1, 0, NULL, NULL, &info, &out, &n, &err),
+        SERTEL_ERR_INTERNAL);
+    assert_int_equal(
+        upload_check((const unsigned char *)"x", 1, 0x8, NULL, NULL, &info, &out, &n, &err),
+        SERTEL_ERR_INTERNAL);
+    assert_int_equal(upload_check(NULL, 10, UPLOAD_ACCEPT_PDF, NULL, NULL, &info, &out, &n, NULL),
                      SERTEL_ERR_INTERNAL);
-    assert_int_equal(upload_check((const unsigned char *)"x", 1, 0x8, 0, NULL, &info, &err),
-                     SERTEL_ERR_INTERNAL);
-    assert_int_equal(upload_check(NULL, 10, UPLOAD_ACCEPT_PDF, 0, NULL, &info, NULL),
-                     SERTEL_ERR_INTERNAL);
+    assert_null(out);
 }
 
 static void test_names(void **state)
@@ -1141,7 +1215,7 @@ static void test_store_load(void **state)
 
     snprintf(up, sizeof(up), "%s/uploads", home);
     assert_int_equal(
-        upload_check(f->pdf.p, f->pdf.len, UPLOAD_ACCEPT_PDF, 0, "the letter", &info, &err),
+        check(f->pdf.p, f->pdf.len, UPLOAD_ACCEPT_PDF, 0, "the letter", &info, NULL, &err),
         SERTEL_OK);
     /* The recorded SHA-256 is the one sha256sum computes. */
     {
@@ -1211,7 +1285,13 @@ static void test_store_load(void **state)
     assert_int_equal(mkdir(path, 0700), 0);
     assert_int_equal(upload_load(up, info.sha256, 0, &back, &n, &err), SERTEL_ERR_TAMPERED);
     assert_int_equal(rmdir(path), 0);
+    /* A link in its place is reported, not replaced and not followed (test_upload_content.c
+     * has the other kinds of entries). */
     assert_int_equal(symlink("/etc/passwd", path), 0);
+    assert_int_equal(upload_store(up, f->pdf.p, f->pdf.len, &info, &err), SERTEL_ERR_TAMPERED);
+    assert_int_equal(lstat(path, &st2), 0);
+    assert_true(S_ISLNK(st2.st_mode));
+    assert_int_equal(unlink(path), 0);
     assert_int_equal(upload_store(up, f->pdf.p, f->pdf.len, &info, &err), SERTEL_OK);
     assert_int_equal(lstat(path, &st2), 0);
     assert_true(S_ISREG(st2.st_mode));
@@ -1325,10 +1405,12 @@ static void test_refused_uploads_store_nothing(void **state)
     for (i = 0; i < 6; i++) {
         sertel_err err = {0};
         upload_info info;
-        if (upload_check(cases[i].d, cases[i].n, cases[i].accept, 0, "the file", &info, &err) ==
-            SERTEL_OK)
-            assert_int_equal(upload_store(up, cases[i].d, cases[i].n, &info, &err), SERTEL_OK);
-        else
+        tbuf clean;
+        if (check(cases[i].d, cases[i].n, cases[i].accept, 0, "the file", &info, &clean, &err) ==
+            SERTEL_OK) {
+            assert_int_equal(upload_store(up, clean.p, clean.len, &info, &err), SERTEL_OK);
+            tb_free(&clean);
+        } else
             assert_true(err.msg[0] != '\0');
     }
     assert_int_equal(count_entries(up), 0);
