@@ -15,6 +15,7 @@
 
 #include "ca/ca.h"
 #include "cli.h"
+#include "cms/cms.h"
 #include "pki/pki.h"
 #include "util/fs.h"
 
@@ -139,28 +140,6 @@ done:
     return rc;
 }
 
-/* Digest a file in chunks (any size). */
-static int digest_file(const char *path, const EVP_MD *md, unsigned char *out, unsigned *outlen)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char buf[65536];
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
-
-    if (fd < 0 || ctx == NULL || !EVP_DigestInit_ex(ctx, md, NULL))
-        goto out;
-    while ((n = read(fd, buf, sizeof(buf))) > 0)
-        if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
-            goto out;
-    if (n == 0 && EVP_DigestFinal_ex(ctx, out, outlen))
-        rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    EVP_MD_CTX_free(ctx);
-    return rc;
-}
-
 int cmd_timestamp(const cli_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -172,19 +151,16 @@ int cmd_timestamp(const cli_global *g, int argc, char **argv)
     };
     const char *out = NULL, *file;
     const EVP_MD *md = EVP_sha256();
-    unsigned char dig[EVP_MAX_MD_SIZE], nonce_bytes[8], *reqder = NULL;
+    unsigned char dig[EVP_MAX_MD_SIZE];
     unsigned dlen = 0;
-    int c, rc = EXIT_ERROR, reqlen;
-    TS_REQ *req = NULL;
-    TS_MSG_IMPRINT *mi = NULL;
-    X509_ALGOR *alg = NULL;
-    ASN1_INTEGER *nonce = NULL;
-    BIGNUM *bn = NULL;
+    int c, rc = EXIT_ERROR;
     pki *p = NULL;
-    pki_blob blob = {0};
+    cms_tsa tsa;
+    cms_ts_result res;
     fs_output *o = NULL;
     sertel_err err = {0};
 
+    memset(&res, 0, sizeof(res));
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -208,79 +184,45 @@ int cmd_timestamp(const cli_global *g, int argc, char **argv)
     if (optind + 1 != argc)
         return cli_usage_error("timestamp: give exactly one FILE to time-stamp");
     file = argv[optind];
-    if (digest_file(file, md, dig, &dlen) != 0)
-        return cli_usage_error("timestamp: cannot read %s", file);
-    req = TS_REQ_new();
-    mi = TS_MSG_IMPRINT_new();
-    alg = X509_ALGOR_new();
-    RAND_bytes(nonce_bytes, sizeof(nonce_bytes));
-    bn = BN_bin2bn(nonce_bytes, sizeof(nonce_bytes), NULL);
-    nonce = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
-    if (req == NULL || mi == NULL || alg == NULL || nonce == NULL || !TS_REQ_set_version(req, 1) ||
-        !X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL, NULL) ||
-        !TS_MSG_IMPRINT_set_algo(mi, alg) || !TS_MSG_IMPRINT_set_msg(mi, dig, (int)dlen) ||
-        !TS_REQ_set_msg_imprint(req, mi) || !TS_REQ_set_nonce(req, nonce) ||
-        !TS_REQ_set_cert_req(req, 1) || (reqlen = i2d_TS_REQ(req, &reqder)) <= 0) {
-        rc = cli_usage_error("timestamp: cannot build the request");
-        goto done;
-    }
+    if (fs_digest_file(file, md, dig, &dlen, &err) != SERTEL_OK)
+        return cli_fail(&err);
     /* The output before the token: a refused one (a link, a directory) costs no token. */
     if ((out != NULL && fs_output_open(out, 0644, 0, &o, &err) != SERTEL_OK) ||
-        pki_open(g->home, &p, &err) != SERTEL_OK ||
-        pki_tsa(p, reqder, (size_t)reqlen, &blob, &err) != SERTEL_OK) {
-        rc = cli_fail(&err);
-        goto done;
+        pki_open(g->home, &p, &err) != SERTEL_OK)
+        goto fail;
+    tsa.fn = pki_tsa_exchange;
+    tsa.arg = p;
+    if (cms_timestamp_md(&tsa, md, dig, dlen, &res, &err) != SERTEL_OK) {
+        sertel_err_prefix(&err, "timestamp");
+        goto fail;
     }
     {
-        const unsigned char *q = blob.data;
-        TS_RESP *resp = d2i_TS_RESP(NULL, &q, (long)blob.len);
-        TS_TST_INFO *tst = resp ? TS_RESP_get_tst_info(resp) : NULL;
-        BIO *bo = BIO_new_fp(msg_stream(out), BIO_NOCLOSE);
-        if (tst == NULL) {
-            /* Say why, with the TSA's own words when it gave some. */
-            const TS_STATUS_INFO *si = resp ? TS_RESP_get_status_info(resp) : NULL;
-            const STACK_OF(ASN1_UTF8STRING) *tx = si ? TS_STATUS_INFO_get0_text(si) : NULL;
-            const ASN1_UTF8STRING *t0 =
-                sk_ASN1_UTF8STRING_num(tx) > 0 ? sk_ASN1_UTF8STRING_value(tx, 0) : NULL;
-            rc = cli_usage_error(
-                "timestamp: the time-stamping authority did not grant a token%s%.*s",
-                t0 ? ": " : "", t0 ? ASN1_STRING_length(t0) : 0,
-                t0 ? (const char *)ASN1_STRING_get0_data(t0) : "");
-        } else {
-            char pol[128];
-            BIGNUM *sbn = ASN1_INTEGER_to_BN(TS_TST_INFO_get_serial(tst), NULL);
-            char *shex = sbn ? BN_bn2hex(sbn) : NULL;
-            OBJ_obj2txt(pol, sizeof(pol), TS_TST_INFO_get_policy_id(tst), 1);
-            BIO_printf(bo, "time-stamp of %s (%s)\n  time:   ", file, EVP_MD_get0_name(md));
-            ASN1_GENERALIZEDTIME_print(bo, TS_TST_INFO_get_time(tst));
-            BIO_printf(bo, "\n  serial: %s\n  policy: %s\n", shex ? shex : "?", pol);
-            OPENSSL_free(shex);
-            BN_free(sbn);
-            rc = EXIT_OK;
-            if (o != NULL) {
-                rc = fs_output_write(o, blob.data, blob.len, &err);
-                if (rc == SERTEL_OK) {
-                    rc = fs_output_commit(o, &err);
-                    o = NULL;
-                }
-                rc = rc == SERTEL_OK ? EXIT_OK : cli_fail(&err);
-            }
-            if (rc == EXIT_OK && out)
-                BIO_printf(bo, "  token written to %s\n",
-                           fs_output_is_stdout(out) ? "stdout" : out);
+        char when[32];
+        time_t t = (time_t)res.time;
+        struct tm tm;
+        FILE *ms = msg_stream(out);
+        if (gmtime_r(&t, &tm) == NULL ||
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+            snprintf(when, sizeof(when), "?");
+        fprintf(ms, "time-stamp of %s (%s)\n  time:   %s\n  serial: %s\n  policy: %s\n", file,
+                EVP_MD_get0_name(md), when, res.serial, res.policy);
+        if (o != NULL) {
+            if (fs_output_write(o, res.response, res.response_len, &err) != SERTEL_OK)
+                goto fail;
+            rc = fs_output_commit(o, &err);
+            o = NULL;
+            if (rc != SERTEL_OK)
+                goto fail;
+            fprintf(ms, "  token written to %s\n", fs_output_is_stdout(out) ? "stdout" : out);
         }
-        BIO_free(bo);
-        TS_RESP_free(resp);
     }
+    rc = EXIT_OK;
+    goto done;
+fail:
+    rc = cli_fail(&err);
 done:
     fs_output_abort(o);
-    pki_blob_clear(&blob);
+    cms_ts_result_clear(&res);
     pki_close(p);
-    OPENSSL_free(reqder);
-    TS_REQ_free(req);
-    TS_MSG_IMPRINT_free(mi);
-    X509_ALGOR_free(alg);
-    ASN1_INTEGER_free(nonce);
-    BN_free(bn);
     return rc;
 }

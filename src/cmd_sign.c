@@ -69,22 +69,6 @@ static const char sign_usage[] =
     "exists), into a device or FIFO directly, to stdout when it is -; a symbolic\n"
     "link or a directory is refused.\n";
 
-/* cms_tsa_fn over the home's own time-stamping authority, in-process. */
-static int home_tsa(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
-                    size_t *resp_len, sertel_err *err)
-{
-    pki_blob b = {0};
-    int rc = pki_tsa(arg, req, req_len, &b, err);
-
-    if (rc != SERTEL_OK)
-        return rc;
-    *resp = b.data;
-    *resp_len = b.len;
-    b.data = NULL;
-    pki_blob_clear(&b);
-    return SERTEL_OK;
-}
-
 static int load_p12(const char *file, const char *pwfile, cms_signer *s, sertel_err *err)
 {
     unsigned char *der = NULL;
@@ -379,7 +363,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                                   pades_level_name(po.level));
                 goto fail;
             }
-            sop->tsa.fn = home_tsa;
+            sop->tsa.fn = pki_tsa_exchange;
             sop->tsa.arg = p;
             po.home = p;
         }
@@ -407,29 +391,16 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (rc != SERTEL_OK)
         goto fail;
     if (rs != NULL) {
-        /* An owner's key the home holds: the document goes into its register (and audit
-         * log) before the output is committed; a signature the home cannot account for is
-         * not kept. */
+        /* An owner's key the home holds: recorded in the register, then committed. */
         char lvl[32];
-        unsigned char md[32];
         snprintf(lvl, sizeof(lvl), "%s%s", detached ? "CAdES " : "", pades_level_name(po.level));
-        if (fs_output_sha256(out, md, &err) != SERTEL_OK ||
-            ra_sign_record_digest(r, rs, md, lvl, docid, &err) != SERTEL_OK) {
-            if (fs_output_can_rewind(out))
-                sertel_err_prefix(&err, "the signed file was not kept (%s)", out_path);
-            else
-                sertel_err_prefix(&err, "%s received a signature that is not recorded: discard it",
-                                  fs_output_name(out));
-            goto fail;
-        }
+        rc = ra_sign_commit(r, rs, out, lvl, docid, &err);
+    } else {
+        rc = fs_output_commit(out, &err);
     }
-    rc = fs_output_commit(out, &err);
     out = NULL;
-    if (rc != SERTEL_OK) {
-        if (docid[0])
-            sertel_err_prefix(&err, "document %s is in the register, but", docid);
+    if (rc != SERTEL_OK)
         goto fail;
-    }
     if (as_json) {
         /* For programs that run the command: one JSON object on stdout. */
         char lvl[32];

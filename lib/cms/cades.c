@@ -20,6 +20,7 @@
 #include <openssl/ts.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cms/cms.h"
@@ -262,24 +263,54 @@ int cms_timestamp(const cms_tsa *tsa, const unsigned char *data, size_t len, uns
     return cms_timestamp_digest(tsa, dig, token, token_len, err);
 }
 
-/* RFC 3161 §2.4: request a token over a SHA-256 digest and check the answer is for us. */
-int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsigned char **token,
-                         size_t *token_len, sertel_err *err)
+/* The TSA's own words (its statusString), printable ASCII only: it is untrusted. */
+static void status_text(TS_RESP *r, char *why, size_t cap)
 {
-    unsigned char nb[8], *reqder = NULL, *resp = NULL, *tok = NULL, imprint[32];
+    const STACK_OF(ASN1_UTF8STRING) *tx = TS_STATUS_INFO_get0_text(TS_RESP_get_status_info(r));
+    const ASN1_UTF8STRING *t0 =
+        sk_ASN1_UTF8STRING_num(tx) > 0 ? sk_ASN1_UTF8STRING_value(tx, 0) : NULL;
+    size_t i, n = t0 != NULL ? (size_t)ASN1_STRING_length(t0) : 0;
+
+    for (i = 0; i < n && i + 1 < cap; i++) {
+        unsigned char ch = ASN1_STRING_get0_data(t0)[i];
+        why[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    why[i] = '\0';
+}
+
+void cms_ts_result_clear(cms_ts_result *r)
+{
+    if (r == NULL)
+        return;
+    free(r->response);
+    OPENSSL_free(r->token);
+    memset(r, 0, sizeof(*r));
+}
+
+/* RFC 3161 §2.4: request a token over a digest and check the answer is for us. */
+int cms_timestamp_md(const cms_tsa *tsa, const EVP_MD *md, const unsigned char *dig, size_t dig_len,
+                     cms_ts_result *out, sertel_err *err)
+{
+    unsigned char nb[8], *reqder = NULL, *resp = NULL, *tok = NULL, imprint[EVP_MAX_MD_SIZE];
     const unsigned char *q;
     size_t resp_len = 0;
     int reqlen, rc = SERTEL_ERR_CRYPTO, l;
     TS_REQ *req = TS_REQ_new();
     TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
     X509_ALGOR *alg = X509_ALGOR_new();
-    BIGNUM *bn = NULL;
+    BIGNUM *bn = NULL, *sbn = NULL;
+    char *shex = NULL;
     ASN1_INTEGER *nonce = NULL;
     TS_RESP *r = NULL;
     TS_TST_INFO *tst;
     long status;
 
-    memcpy(imprint, dig, sizeof(imprint)); /* OpenSSL's setter takes a non-const buffer */
+    memset(out, 0, sizeof(*out));
+    if (dig_len == 0 || dig_len > sizeof(imprint) || (size_t)EVP_MD_get_size(md) != dig_len) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "the digest does not fit its algorithm");
+        goto out;
+    }
+    memcpy(imprint, dig, dig_len); /* OpenSSL's setter takes a non-const buffer */
     if (tsa->fn == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_INVALID, "no time-stamping authority configured");
         goto out;
@@ -287,8 +318,8 @@ int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsign
     if (RAND_bytes(nb, sizeof(nb)) != 1 || (bn = BN_bin2bn(nb, sizeof(nb), NULL)) == NULL ||
         (nonce = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || req == NULL || mi == NULL ||
         alg == NULL || !TS_REQ_set_version(req, 1) ||
-        !X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) ||
-        !TS_MSG_IMPRINT_set_algo(mi, alg) || !TS_MSG_IMPRINT_set_msg(mi, imprint, 32) ||
+        !X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL, NULL) ||
+        !TS_MSG_IMPRINT_set_algo(mi, alg) || !TS_MSG_IMPRINT_set_msg(mi, imprint, (int)dig_len) ||
         !TS_REQ_set_msg_imprint(req, mi) || !TS_REQ_set_nonce(req, nonce) ||
         !TS_REQ_set_cert_req(req, 1) || (reqlen = i2d_TS_REQ(req, &reqder)) <= 0) {
         rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "building the time-stamp request");
@@ -301,7 +332,8 @@ int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsign
     }
     rc = SERTEL_ERR_INVALID;
     q = resp;
-    if (resp_len > CMS_TSA_RESP_MAX || (r = d2i_TS_RESP(NULL, &q, (long)resp_len)) == NULL) {
+    if (resp_len > CMS_TSA_RESP_MAX || (r = d2i_TS_RESP(NULL, &q, (long)resp_len)) == NULL ||
+        q != resp + resp_len) {
         rc = sertel_err_set(err, SERTEL_ERR_INVALID,
                             "the time-stamping authority's answer is not an RFC 3161 response");
         goto out;
@@ -309,17 +341,8 @@ int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsign
     status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(r)));
     tst = TS_RESP_get_tst_info(r);
     if ((status != 0 && status != 1) || tst == NULL || TS_RESP_get_token(r) == NULL) {
-        /* The TSA's own words (its statusString), printable ASCII only: it is untrusted. */
-        const STACK_OF(ASN1_UTF8STRING) *tx = TS_STATUS_INFO_get0_text(TS_RESP_get_status_info(r));
-        const ASN1_UTF8STRING *t0 =
-            sk_ASN1_UTF8STRING_num(tx) > 0 ? sk_ASN1_UTF8STRING_value(tx, 0) : NULL;
-        char why[200] = "";
-        int i, n = t0 != NULL ? ASN1_STRING_length(t0) : 0;
-        for (i = 0; i < n && i < (int)sizeof(why) - 1; i++) {
-            unsigned char ch = ASN1_STRING_get0_data(t0)[i];
-            why[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-        }
-        why[i] = '\0';
+        char why[200];
+        status_text(r, why, sizeof(why));
         rc = sertel_err_set(err, SERTEL_ERR_DENIED,
                             "the time-stamping authority refused the request (status %ld)%s%s",
                             status, why[0] ? ": " : "", why);
@@ -328,8 +351,9 @@ int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsign
     {
         ASN1_OCTET_STRING *m = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(tst));
         const ASN1_INTEGER *rn = TS_TST_INFO_get_nonce(tst);
-        if (ASN1_STRING_length(m) != 32 || memcmp(ASN1_STRING_get0_data(m), dig, 32) != 0 ||
-            rn == NULL || ASN1_INTEGER_cmp(rn, nonce) != 0) {
+        if ((size_t)ASN1_STRING_length(m) != dig_len ||
+            memcmp(ASN1_STRING_get0_data(m), dig, dig_len) != 0 || rn == NULL ||
+            ASN1_INTEGER_cmp(rn, nonce) != 0) {
             rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
                                 "the time-stamp token does not answer our request "
                                 "(imprint or nonce differs)");
@@ -341,11 +365,27 @@ int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsign
         rc = sertel_err_openssl(err, SERTEL_ERR_CRYPTO, "encoding the time-stamp token");
         goto out;
     }
-    *token = tok;
-    *token_len = (size_t)l;
+    {
+        struct tm tm;
+        if (ASN1_TIME_to_tm(TS_TST_INFO_get_time(tst), &tm))
+            out->time = (int64_t)timegm(&tm);
+        sbn = ASN1_INTEGER_to_BN(TS_TST_INFO_get_serial(tst), NULL);
+        shex = sbn != NULL ? BN_bn2hex(sbn) : NULL;
+        snprintf(out->serial, sizeof(out->serial), "%s", shex != NULL ? shex : "?");
+        OBJ_obj2txt(out->policy, sizeof(out->policy), TS_TST_INFO_get_policy_id(tst), 1);
+    }
+    out->token = tok;
+    out->token_len = (size_t)l;
+    out->response = resp;
+    out->response_len = resp_len;
+    tok = NULL;
+    resp = NULL;
     rc = SERTEL_OK;
 out:
     free(resp);
+    OPENSSL_free(tok);
+    OPENSSL_free(shex);
+    BN_free(sbn);
     OPENSSL_free(reqder);
     TS_RESP_free(r);
     TS_REQ_free(req);
@@ -353,5 +393,22 @@ out:
     X509_ALGOR_free(alg);
     ASN1_INTEGER_free(nonce);
     BN_free(bn);
+    return rc;
+}
+
+int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsigned char **token,
+                         size_t *token_len, sertel_err *err)
+{
+    cms_ts_result res;
+    int rc = cms_timestamp_md(tsa, EVP_sha256(), dig, 32, &res, err);
+
+    *token = NULL;
+    *token_len = 0;
+    if (rc == SERTEL_OK) {
+        *token = res.token;
+        *token_len = res.token_len;
+        res.token = NULL;
+    }
+    cms_ts_result_clear(&res);
     return rc;
 }

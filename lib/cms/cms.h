@@ -92,6 +92,30 @@ int cms_timestamp(const cms_tsa *tsa, const unsigned char *data, size_t len, uns
 int cms_timestamp_digest(const cms_tsa *tsa, const unsigned char dig[32], unsigned char **token,
                          size_t *token_len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
+/* A time-stamp as granted (cms_timestamp_md). */
+typedef struct cms_ts_result {
+    unsigned char *response; /* the whole TimeStampResp (malloc'ed) */
+    size_t response_len;
+    unsigned char *token; /* its TimeStampToken, a ContentInfo (OPENSSL_free'd) */
+    size_t token_len;
+    int64_t time;     /* genTime, Unix seconds */
+    char serial[64];  /* the token's serial number, hex */
+    char policy[128]; /* the TSA's policy OID */
+} cms_ts_result;
+
+/*
+ * Ask a TSA for a token over a digest made with md (SHA-256, -384 or
+ * -512; dig_len its size): builds the request (nonce, certReq; RFC 3161
+ * §2.4.1), checks the response is granted, is one DER object, and answers
+ * this request (imprint, nonce). out receives the response and the token;
+ * free with cms_ts_result_clear. SERTEL_ERR_DENIED when the TSA refused
+ * (its statusString in the message), SERTEL_ERR_TAMPERED when the answer
+ * is for another request.
+ */
+int cms_timestamp_md(const cms_tsa *tsa, const EVP_MD *md, const unsigned char *dig, size_t dig_len,
+                     cms_ts_result *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 5);
+void cms_ts_result_clear(cms_ts_result *r);
+
 /*
  * One HTTP exchange with a PKI service (TSA, OCSP responder, CRL server):
  * POST req with content_type, or GET when content_type is NULL. Only

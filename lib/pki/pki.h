@@ -105,6 +105,15 @@ int pki_tsa(pki *p, const unsigned char *req, size_t len, pki_blob *out, sertel_
     SERTEL_NONNULL(1, 4);
 
 /*
+ * pki_tsa as a time-stamp exchange for lib/cms (the shape of cms_tsa_fn):
+ * arg is the pki; *resp (malloc'ed, the caller frees) receives the
+ * TimeStampResp. Lets the signer and `sertel timestamp` use the home's own
+ * TSA in-process.
+ */
+int pki_tsa_exchange(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
+                     size_t *resp_len, sertel_err *err) SERTEL_WUR;
+
+/*
  * The current CRL of "issuing" or "root" (DER). A 404 blob (no data) for
  * another name, or when no such CRL was issued yet (the root's before its
  * first ceremony).

@@ -241,3 +241,21 @@ int pki_tsa(pki *p, const unsigned char *req, size_t len, pki_blob *out, sertel_
     atomic_fetch_add(granted ? &p->tsa_granted : &p->tsa_rejected, 1);
     return SERTEL_OK;
 }
+
+int pki_tsa_exchange(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
+                     size_t *resp_len, sertel_err *err)
+{
+    pki_blob b = {0};
+    int rc = pki_tsa(arg, req, req_len, &b, err);
+
+    *resp = NULL;
+    *resp_len = 0;
+    if (rc != SERTEL_OK)
+        return rc;
+    /* pki blobs are malloc'ed (pki_blob_clear frees with free()). */
+    *resp = b.data;
+    *resp_len = b.len;
+    b.data = NULL;
+    pki_blob_clear(&b);
+    return SERTEL_OK;
+}

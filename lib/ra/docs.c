@@ -125,3 +125,29 @@ int ra_doc_query(ra *r, const ra_actor *by, const char *id, const unsigned char 
     store_finalize(q);
     return rc;
 }
+
+int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level, char id[33],
+                   sertel_err *err)
+{
+    unsigned char md[32];
+    int rc;
+
+    id[0] = '\0';
+    /* The register first: a signature the home cannot account for is not kept. */
+    rc = fs_output_sha256(out, md, err);
+    if (rc == SERTEL_OK)
+        rc = ra_sign_record_digest(r, s, md, level, id, err);
+    if (rc != SERTEL_OK) {
+        if (fs_output_can_rewind(out))
+            sertel_err_prefix(err, "the signed file was not kept");
+        else
+            sertel_err_prefix(err, "%s received a signature that is not recorded: discard it",
+                              fs_output_name(out));
+        fs_output_abort(out);
+        return rc;
+    }
+    rc = fs_output_commit(out, err);
+    if (rc != SERTEL_OK)
+        sertel_err_prefix(err, "document %s is in the register, but", id);
+    return rc;
+}

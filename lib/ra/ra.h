@@ -35,6 +35,7 @@
 
 #include "ca/ca.h"
 #include "util/err.h"
+#include "util/fs.h"
 
 typedef struct ra ra;
 
@@ -318,6 +319,17 @@ int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *leve
 int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32], const char *level,
                           char id[33], sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
 
+/*
+ * Finish an owner's signed output the one way the register allows: take
+ * the SHA-256 of what was written to out (opened with FS_OUTPUT_SHA256),
+ * record the document (ra_sign_record_digest), and only then commit the
+ * output. When the record fails the output is abandoned (a regular file
+ * is never put in place; a device, FIFO or stdout already received the
+ * bytes, and the message says to discard them). Takes out over in every
+ * case. id receives the document id.
+ */
+int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level, char id[33],
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
 /* A document in the register (ra_doc_query). */
 typedef struct ra_doc {
     char id[33];
