@@ -8,7 +8,7 @@
 set -eu
 
 PKGS="
-build-essential cmake pkg-config ca-certificates
+build-essential cmake pkg-config ca-certificates clang-format
 openssl libssl-dev
 libsqlite3-dev sqlite3
 libsodium-dev

@@ -14,6 +14,8 @@
 #define AUDIT_KEY_CREATED "key.created"
 #define AUDIT_KEY_DESTROYED "key.destroyed"
 #define AUDIT_CRL_ISSUED "crl.issued"
+#define AUDIT_BACKUP_CREATED "backup.created"
+#define AUDIT_HOME_RESTORED "home.restored"
 
 /* Certificates */
 #define AUDIT_CERT_ISSUED "cert.issued"

@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "ca/ca_int.h"
+#include "audit/events.h"
 #include "util/fs.h"
 #include "util/hex.h"
 
@@ -538,9 +539,9 @@ static int manifest_text(ca_ctx *ca, const ca_backup_info *info, const char *dbr
         return err->code;
     j = json_pack("{s:s, s:i, s:I, s:s, s:i, s:s, s:s, s:s, s:I, s:s}", "format", "sertel-backup",
                   "version", (int)BK_VERSION, "created_at", (json_int_t)info->created_at, "sertel",
-                  "0.1.0", "schema", version, "keystore", ks_backend(ca->ks), "token",
-                  info->token, "database", dbrel, "audit_entries",
-                  (json_int_t)info->audit_entries, "home", ca->home);
+                  "0.1.0", "schema", version, "keystore", ks_backend(ca->ks), "token", info->token,
+                  "database", dbrel, "audit_entries", (json_int_t)info->audit_entries, "home",
+                  ca->home);
     if (j != NULL)
         *out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(j);
@@ -570,7 +571,6 @@ int ca_backup(ca_ctx *ca, const char *out, const char *password, const char *act
 {
     bk_writer w;
     char tmp[PATH_MAX], dbrel[PATH_MAX], outdir[PATH_MAX], rnd[17], *manifest = NULL;
-    char *details = NULL;
     unsigned char *key = NULL, check[32], salt[16], md[32], nonce[8];
     unsigned int mdlen = 0;
     int rc, claimed = 0, tmpfd = -1;
@@ -643,8 +643,8 @@ int ca_backup(ca_ctx *ca, const char *out, const char *password, const char *act
         goto out;
     randombytes_buf(nonce, sizeof(nonce));
     hex_encode(nonce, sizeof(nonce), rnd);
-    if ((size_t)snprintf(w.snapshot, sizeof(w.snapshot), "%.*s/" BK_SNAPSHOT_PREFIX "%s.db", (int)w.homelen,
-                         ca->home, rnd) >= sizeof(w.snapshot)) {
+    if ((size_t)snprintf(w.snapshot, sizeof(w.snapshot), "%.*s/" BK_SNAPSHOT_PREFIX "%s.db",
+                         (int)w.homelen, ca->home, rnd) >= sizeof(w.snapshot)) {
         rc = sertel_err_set(err, SERTEL_ERR_INVALID, "path too long under %s", ca->home);
         goto out;
     }
@@ -727,15 +727,11 @@ int ca_backup(ca_ctx *ca, const char *out, const char *password, const char *act
                    (json_int_t)info->bytes, "files", (json_int_t)info->files, "audit_entries",
                    (json_int_t)info->audit_entries, "keystore", ks_backend(ca->ks), "outside",
                    info->outside[0] ? info->outside : NULL);
-    details = dj ? json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (details == NULL) {
-        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-        goto out;
-    }
     if ((rc = ca_txn_begin(ca, err)) != SERTEL_OK)
         goto out;
-    rc = audit_append(ca->audit, actor ? actor : "system", "backup.created", out, details, NULL,
-                      err);
+    rc = audit_append_json(ca->audit, actor ? actor : "system", AUDIT_BACKUP_CREATED, out, dj, NULL,
+                           err);
+    dj = NULL; /* taken over */
     if (rc == SERTEL_OK)
         rc = ca_txn_commit(ca, err);
     else
@@ -769,7 +765,6 @@ out:
     if (w.head != NULL)
         free(w.head);
     free(manifest);
-    free(details);
     json_decref(dj);
     return rc;
 }
@@ -894,7 +889,6 @@ static int finish_restored(const char *tmp, const char *home, const char *archiv
     audit_report rep;
     store_check_stats stats;
     json_t *dj = NULL;
-    char *details = NULL;
     int rc;
 
     rc = ca_open(tmp, 0, &ca, err);
@@ -922,14 +916,10 @@ static int finish_restored(const char *tmp, const char *home, const char *archiv
     dj = json_pack("{s:s, s:I, s:s, s:I}", "archive_sha256", archive_sha, "backup_created_at",
                    (json_int_t)info->created_at, "source_home", info->source, "files",
                    (json_int_t)info->files);
-    details = dj ? json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (details == NULL) {
-        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-        goto out;
-    }
     if ((rc = ca_txn_begin(ca, err)) != SERTEL_OK)
         goto out;
-    rc = audit_append(ca->audit, "system", "home.restored", home, details, NULL, err);
+    rc = audit_append_json(ca->audit, "system", AUDIT_HOME_RESTORED, home, dj, NULL, err);
+    dj = NULL; /* taken over */
     if (rc == SERTEL_OK)
         rc = ca_txn_commit(ca, err);
     else
@@ -937,7 +927,6 @@ static int finish_restored(const char *tmp, const char *home, const char *archiv
 out:
     EVP_PKEY_free(pub);
     json_decref(dj);
-    free(details);
     ca_close(ca);
     return rc;
 }

@@ -5,12 +5,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sodium.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "ca/ca_int.h"
+#include "audit/events.h"
 #include "util/fs.h"
 #include "util/hex.h"
 
@@ -186,7 +188,7 @@ int ca_authority_cert(ca_ctx *ca, const char *name, X509 **out, sertel_err *err)
  */
 static int audit_config(ca_ctx *ca, sertel_err *err)
 {
-    char path[4096], hex[65], *old = NULL, details[200];
+    char path[4096], hex[65], *old = NULL;
     unsigned char *text = NULL, md[32];
     size_t len = 0;
     int rc;
@@ -207,14 +209,14 @@ static int audit_config(ca_ctx *ca, sertel_err *err)
         return rc;
     }
     sertel_err_clear(err);
-    snprintf(details, sizeof(details), "{\"old_sha256\":\"%s\",\"new_sha256\":\"%s\"}",
-             old ? old : "", hex);
-    free(old);
     rc = store_begin(ca->st, err);
     if (rc == SERTEL_OK)
         rc = store_meta_set(ca->st, "config.sha256", hex, err);
     if (rc == SERTEL_OK)
-        rc = audit_append(ca->audit, "system", "config.changed", "sertel.conf", details, NULL, err);
+        rc = audit_append_json(
+            ca->audit, "system", AUDIT_CONFIG_CHANGED, "sertel.conf",
+            json_pack("{s:s, s:s}", "old_sha256", old ? old : "", "new_sha256", hex), NULL, err);
+    free(old);
     if (rc == SERTEL_OK)
         rc = ca_txn_commit(ca, err);
     else
@@ -657,11 +659,9 @@ int ca_account_create(store *st, audit *a, const char *role, const char *email, 
     sodium_memzero(hash, sizeof(hash));
     if (rc == SERTEL_ERR_EXISTS)
         return sertel_err_set(err, rc, "an account with e-mail %s already exists", email);
-    if (rc == SERTEL_OK) {
-        char details[128];
-        snprintf(details, sizeof(details), "{\"role\":\"%s\"}", role);
-        rc = audit_append(a, "system", "account.created", email, details, NULL, err);
-    }
+    if (rc == SERTEL_OK)
+        rc = audit_append_json(a, "system", AUDIT_ACCOUNT_CREATED, email,
+                               json_pack("{s:s}", "role", role), NULL, err);
     return rc;
 }
 

@@ -31,7 +31,7 @@ struct ca_ctx {
 };
 
 /* Bump the revocation epoch (inside a transaction). */
-int ca_bump_revocation_epoch(ca_ctx *ca, sertel_err *err);
+int ca_bump_revocation_epoch(ca_ctx *ca, sertel_err *err) SERTEL_WUR;
 
 /* The cache of a lazily loaded authority key ("root", "ocsp", "tsa"); NULL for other names. */
 ks_key **ca_authority_slot(ca_ctx *ca, const char *name);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ca/ca_int.h"
+#include "audit/events.h"
 #include "util/fs.h"
 #include "util/num.h"
 
@@ -247,12 +248,11 @@ int ca_crl_generate(ca_ctx *ca, const char *issuer, sertel_err *err)
                          "tiiiib", issuer, number, now, now + validity, epoch, der, (size_t)len);
     if (rc == SERTEL_OK) {
         int entries = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)); /* -1 when none */
-        dj = json_pack("{s:I, s:i, s:I}", "number", (json_int_t)number, "entries",
-                       entries > 0 ? entries : 0, "next_update", (json_int_t)(now + validity));
-        details = dj != NULL ? json_dumps(dj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        rc = details == NULL
-                 ? sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory")
-                 : audit_append(ca->audit, "system", "crl.issued", issuer, details, NULL, err);
+        rc = audit_append_json(ca->audit, "system", AUDIT_CRL_ISSUED, issuer,
+                               json_pack("{s:I, s:i, s:I}", "number", (json_int_t)number, "entries",
+                                         entries > 0 ? entries : 0, "next_update",
+                                         (json_int_t)(now + validity)),
+                               NULL, err);
     }
 out:
     if (rc == SERTEL_OK)

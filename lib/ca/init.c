@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <sodium.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "ca/ca_int.h"
+#include "audit/events.h"
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/text.h"
@@ -231,11 +233,9 @@ static int record_authority(store *st, audit *a, const char *name, ks_keytype kt
     if (rc == SERTEL_OK)
         rc = store_run(s, err);
     store_finalize(s);
-    if (rc == SERTEL_OK) {
-        char details[96];
-        snprintf(details, sizeof(details), "{\"key_type\":\"%s\"}", ks_keytype_name(kt));
-        rc = audit_append(a, "system", "key.created", name, details, NULL, err);
-    }
+    if (rc == SERTEL_OK)
+        rc = audit_append_json(a, "system", AUDIT_KEY_CREATED, name,
+                               json_pack("{s:s}", "key_type", ks_keytype_name(kt)), NULL, err);
     return rc;
 }
 
@@ -454,13 +454,10 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
         goto out;
     if ((rc = store_begin(st, err)) != SERTEL_OK)
         goto out;
-    {
-        char details[512];
-        snprintf(details, sizeof(details),
-                 "{\"key_type\":\"%s\",\"keystore\":\"%s\",\"schema\":%d}",
-                 ks_keytype_name(o->key_type), ks_backend(ks), store_schema_latest());
-        rc = audit_append(a, "system", "ca.created", o->org, details, NULL, err);
-    }
+    rc = audit_append_json(a, "system", AUDIT_CA_CREATED, o->org,
+                           json_pack("{s:s, s:s, s:i}", "key_type", ks_keytype_name(o->key_type),
+                                     "keystore", ks_backend(ks), "schema", store_schema_latest()),
+                           NULL, err);
     for (i = 0; i < 4 && rc == SERTEL_OK; i++) {
         static const char *const profiles[4] = {"root-ca", "issuing-ca", "ocsp-signing",
                                                 "time-stamping"};

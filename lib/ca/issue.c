@@ -13,11 +13,13 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ca/ca_int.h"
+#include "audit/events.h"
 #include "ca/lint.h"
 #include "util/fs.h"
 #include "util/hex.h"
@@ -406,7 +408,7 @@ int ca_record_cert(store *st, audit *a, X509 *x, const char *issuer, const char 
                    const char *email, const char *actor, sertel_err *err)
 {
     unsigned char *der = NULL, md[32];
-    char serial[41], sha[65], details[512];
+    char serial[41], sha[65];
     int len, rc;
     char *subject = NULL;
     BIO *bio = NULL;
@@ -466,9 +468,10 @@ int ca_record_cert(store *st, audit *a, X509 *x, const char *issuer, const char 
         rc = store_run(s, err);
     if (rc != SERTEL_OK)
         goto out;
-    snprintf(details, sizeof(details), "{\"profile\":\"%s\",\"issuer\":\"%s\",\"sha256\":\"%s\"}",
-             profile, issuer, sha);
-    rc = audit_append(a, actor ? actor : "system", "cert.issued", serial, details, NULL, err);
+    rc = audit_append_json(
+        a, actor ? actor : "system", AUDIT_CERT_ISSUED, serial,
+        json_pack("{s:s, s:s, s:s}", "profile", profile, "issuer", issuer, "sha256", sha), NULL,
+        err);
 out:
     store_finalize(s);
     BIO_free(bio);

@@ -18,11 +18,13 @@
 #include <errno.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "ca/ca_int.h"
+#include "audit/events.h"
 #include "util/fs.h"
 
 #define REKEY_GRACE_SECONDS 2 /* before the old key is destroyed (see ca_rekey) */
@@ -86,8 +88,8 @@ static void name_entry(const X509_NAME *name, int nid, char *out, size_t cap)
 int ca_rekey(ca_ctx *ca, const char *name, const char *actor, char serial[41], sertel_err *err)
 {
     const char *profile = authority_profile(name);
-    char old_label[128], label[128], org[256], cn[256], country[8],
-        old_serial[41] = "", details[512], rel[64], path[4096];
+    char old_label[128], label[128], org[256], cn[256], country[8], old_serial[41] = "", rel[64],
+                                                                    path[4096];
     X509 *old = NULL, *x = NULL;
     ks_key *key = NULL, *old_key = NULL;
     EVP_PKEY *pub = NULL;
@@ -188,17 +190,16 @@ int ca_rekey(ca_ctx *ca, const char *name, const char *actor, char serial[41], s
     }
     if ((rc = ca_meta_counter_bump(ca, "authority.epoch", err)) != SERTEL_OK)
         goto out;
-    snprintf(details, sizeof(details), "{\"key_type\":\"%s\",\"key_label\":\"%s\"}",
-             ks_keytype_name(kt), label);
-    if ((rc = audit_append(ca->audit, actor ? actor : "system", "key.created", name, details, NULL,
-                           err)) != SERTEL_OK)
+    if ((rc = audit_append_json(
+             ca->audit, actor ? actor : "system", AUDIT_KEY_CREATED, name,
+             json_pack("{s:s, s:s}", "key_type", ks_keytype_name(kt), "key_label", label), NULL,
+             err)) != SERTEL_OK)
         goto out;
-    snprintf(details, sizeof(details),
-             "{\"old_serial\":\"%s\",\"new_serial\":\"%s\",\"old_key_label\":\"%s\","
-             "\"key_label\":\"%s\"}",
-             old_serial, serial, old_label, label);
-    if ((rc = audit_append(ca->audit, actor ? actor : "system", "authority.rekeyed", name, details,
-                           NULL, err)) != SERTEL_OK)
+    if ((rc = audit_append_json(ca->audit, actor ? actor : "system", AUDIT_AUTHORITY_REKEYED, name,
+                                json_pack("{s:s, s:s, s:s, s:s}", "old_serial", old_serial,
+                                          "new_serial", serial, "old_key_label", old_label,
+                                          "key_label", label),
+                                NULL, err)) != SERTEL_OK)
         goto out;
     if ((rc = ca_txn_commit(ca, err)) != SERTEL_OK)
         goto out; /* rolled back below (a no-op when the commit already did) */
@@ -239,12 +240,12 @@ published:
                                 name, serial, old_label, e2.msg);
             goto out;
         }
-        snprintf(details, sizeof(details), "{\"key_label\":\"%s\",\"reason\":\"rekeyed\"}",
-                 old_label);
         /* A record of the destruction; a failure here leaves the re-key itself done. */
         if (ca_txn_begin(ca, &e2) == SERTEL_OK) {
-            if (audit_append(ca->audit, actor ? actor : "system", "key.destroyed", name, details,
-                             NULL, &e2) == SERTEL_OK)
+            if (audit_append_json(
+                    ca->audit, actor ? actor : "system", AUDIT_KEY_DESTROYED, name,
+                    json_pack("{s:s, s:s}", "key_label", old_label, "reason", "rekeyed"), NULL,
+                    &e2) == SERTEL_OK)
                 (void)!ca_txn_commit(ca, &e2);
             else
                 ca_txn_rollback(ca);

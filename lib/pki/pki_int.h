@@ -65,7 +65,7 @@ struct pki {
 /* notAfter of x as Unix time (0 when unreadable). */
 int64_t pki_not_after(const X509 *x);
 
-int pki_ocsp_init(pki *p, sertel_err *err);
+int pki_ocsp_init(pki *p, sertel_err *err) SERTEL_WUR;
 /*
  * After a re-key (the authority epoch moved; under lock): switch to the
  * authority's current certificate and key. On failure the old ones stay.
@@ -73,10 +73,10 @@ int pki_ocsp_init(pki *p, sertel_err *err);
 int pki_ocsp_reload(pki *p, sertel_err *err) SERTEL_WUR;
 int pki_tsa_reload(pki *p, sertel_err *err) SERTEL_WUR;
 /* Look up whether the TSA's own certificate is revoked (under lock). */
-int pki_tsa_check_revoked(pki *p, sertel_err *err);
+int pki_tsa_check_revoked(pki *p, sertel_err *err) SERTEL_WUR;
 void pki_ocsp_free(pki *p);
 void pki_ocsp_flush(pki *p);
-int pki_tsa_init(pki *p, sertel_err *err);
+int pki_tsa_init(pki *p, sertel_err *err) SERTEL_WUR;
 void pki_tsa_free(pki *p);
 
 /* Copy bytes into a blob. */

@@ -91,7 +91,7 @@ static void mail_lock(ra *r, const attempt *a)
              a->p.name, a->set_hard ? "sampai dibuka oleh verifikator" : "selama 30 menit",
              (long long)a->failed, a->set_hard ? "until your verifier unlocks it" : "for a while",
              (long long)a->failed);
-    (void)ra_mail(r, a->p.email, "Penandatanganan dikunci - signing locked", body, &e);
+    (void)!ra_mail(r, a->p.email, "Penandatanganan dikunci - signing locked", body, &e);
 }
 
 /*

@@ -49,28 +49,29 @@ struct ra {
 };
 
 /* Next free id of a table (inside a write transaction). */
-int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err);
+int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err) SERTEL_WUR;
 
 /*
  * Create a single-use token (hex, 64 chars) for purpose, valid ttl
  * seconds; only its hash is stored. Inside a transaction.
  */
 int ra_token_create(ra *r, const char *purpose, int64_t account_id, int64_t app_id, int64_t ttl,
-                    char token_out[2 * RA_TOKEN_BYTES + 1], sertel_err *err);
+                    char token_out[2 * RA_TOKEN_BYTES + 1], sertel_err *err) SERTEL_WUR;
 
 /*
  * Consume a token of purpose: refuses unknown, used and expired tokens
  * with a message that says which. Inside a transaction.
  */
 int ra_token_consume(ra *r, const char *purpose, const char *token, int64_t *account_id,
-                     int64_t *app_id, sertel_err *err);
+                     int64_t *app_id, sertel_err *err) SERTEL_WUR;
 
 /* Mail to an account (inside the transaction: a failure undoes the step). */
-int ra_mail(ra *r, const char *to, const char *subject, const char *body, sertel_err *err);
+int ra_mail(ra *r, const char *to, const char *subject, const char *body,
+            sertel_err *err) SERTEL_WUR;
 
 /* Append an audit entry (inside the caller's transaction); details is taken over (audit.h). */
 int ra_audit_json(ra *r, const char *actor, const char *event, const char *object, json_t *details,
-                  sertel_err *err);
+                  sertel_err *err) SERTEL_WUR;
 
 /*
  * Append an audit entry for an act of by: the actor is by's name; details
@@ -78,10 +79,10 @@ int ra_audit_json(ra *r, const char *actor, const char *event, const char *objec
  * vouched for the actor, and "owner" when by acted for someone else.
  */
 int ra_audit_by(ra *r, const ra_actor *by, const char *event, const char *object, const char *owner,
-                json_t *details, sertel_err *err);
+                json_t *details, sertel_err *err) SERTEL_WUR;
 
 /* Commit through the CA (checkpoint, durable commit, audit head) or roll back. */
-int ra_commit_or_rollback(ra *r, int rc, sertel_err *err);
+int ra_commit_or_rollback(ra *r, int rc, sertel_err *err) SERTEL_WUR;
 
 /* A registered person (an account with a subscriber record). */
 typedef struct ra_person {
@@ -95,7 +96,7 @@ typedef struct ra_person {
 } ra_person;
 
 /* The person with this e-mail (any case). SERTEL_ERR_NOTFOUND when none. */
-int ra_person_by_email(ra *r, const char *email, ra_person *out, sertel_err *err);
+int ra_person_by_email(ra *r, const char *email, ra_person *out, sertel_err *err) SERTEL_WUR;
 
 /*
  * The person an owner action names, once by may act for them (act, the
@@ -103,7 +104,7 @@ int ra_person_by_email(ra *r, const char *email, ra_person *out, sertel_err *err
  * preamble of every owner action.
  */
 int ra_owner_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
-                 sertel_err *err);
+                 sertel_err *err) SERTEL_WUR;
 
 /* --- the application state machine and revocation (policy.c) --- */
 
@@ -121,11 +122,11 @@ typedef enum ra_app_event {
 /* The state an application of kind moves to from `from` on ev, or SERTEL_ERR_STATE saying why not.
  */
 int ra_app_next_state(const char *kind, const char *from, ra_app_event ev, const char **to,
-                      sertel_err *err);
+                      sertel_err *err) SERTEL_WUR;
 
 /* May a new application of kind be opened while one of open_kind (NULL/"" none) is open_state? */
 int ra_app_may_open(const char *kind, const char *open_kind, const char *open_state,
-                    sertel_err *err);
+                    sertel_err *err) SERTEL_WUR;
 
 /*
  * Revoke (or suspend) a person's certificate inside a transaction, with all
@@ -134,7 +135,7 @@ int ra_app_may_open(const char *kind, const char *open_kind, const char *open_st
  * and renewal applications cancelled and passphrase links voided.
  */
 int ra_revoke_in_txn(ra *r, const char *actor, const char *serial, const ra_revocation *rv,
-                     int64_t account, int by_renewal, sertel_err *err);
+                     int64_t account, int by_renewal, sertel_err *err) SERTEL_WUR;
 
 /* An owner's encrypted key as stored (keys.c); found is 0 when there is none. */
 typedef struct ra_key_row {
@@ -149,7 +150,7 @@ typedef struct ra_key_row {
 
 /* The key of the certificate with this serial (k->found 0 when none). Free with ra_key_row_clear.
  */
-int ra_key_row_load(ra *r, const char *serial, ra_key_row *k, sertel_err *err);
+int ra_key_row_load(ra *r, const char *serial, ra_key_row *k, sertel_err *err) SERTEL_WUR;
 void ra_key_row_clear(ra_key_row *k);
 
 /*
@@ -160,14 +161,14 @@ void ra_key_row_clear(ra_key_row *k);
 EVP_PKEY *ra_key_unlock(ra *r, const ra_key_row *k, const char *pass);
 
 /* Fill sg->cert and sg->chain (issuing CA, root) for the certificate with this serial. */
-int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err);
+int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err) SERTEL_WUR;
 
 /* The BSrE status of the person behind an account (status.c). */
-int ra_status_of_account(ra *r, int64_t account, ra_status *out, sertel_err *err);
+int ra_status_of_account(ra *r, int64_t account, ra_status *out, sertel_err *err) SERTEL_WUR;
 
 /* Destroy the key belonging to a certificate, audited (inside a transaction). */
 int ra_key_destroy_for_cert(ra *r, const char *serial, const char *why, const char *actor,
-                            sertel_err *err);
+                            sertel_err *err) SERTEL_WUR;
 
 /*
  * The person's certificate (ca_cert_newest_of_account): serial "" and
@@ -175,6 +176,6 @@ int ra_key_destroy_for_cert(ra *r, const char *serial, const char *why, const ch
  * "expired".
  */
 int ra_current_cert(ra *r, int64_t account_id, char serial[41], char status[16], int64_t *not_after,
-                    sertel_err *err);
+                    sertel_err *err) SERTEL_WUR;
 
 #endif

@@ -58,6 +58,6 @@ struct store_migration {
 extern const struct store_migration store_migrations[];
 extern const int store_migrations_count;
 
-int store_sqlite_open(const char *path, int flags, store **out, sertel_err *err);
+int store_sqlite_open(const char *path, int flags, store **out, sertel_err *err) SERTEL_WUR;
 
 #endif

@@ -44,6 +44,6 @@ void sq_mark_damaged(sq_store *s, const char *what);
 int sq_damage_flag_check(sq_store *s, sertel_err *err) SERTEL_WUR;
 
 /* Error for a damaged database: what was found, that writing is refused, how to restore. */
-int sq_damaged_error(sq_store *s, sertel_err *err, const char *what);
+int sq_damaged_error(sq_store *s, sertel_err *err, const char *what) SERTEL_WUR;
 
 #endif

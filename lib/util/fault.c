@@ -7,6 +7,7 @@
 #ifdef SERTEL_FAULT_INJECTION
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,21 @@ static atomic_int fired[FAULT_SITES];
 static atomic_int env_read;
 
 static const char *const site_names[FAULT_SITES] = {"alloc", "store", "keystore"};
+static char report_path[4096];
+
+/* At exit, for the torture driver: "<site> <armed> <seen> <fired>" per site. */
+static void write_report(void)
+{
+    FILE *f;
+    int s;
+
+    if (report_path[0] == '\0' || (f = fopen(report_path, "w")) == NULL)
+        return;
+    for (s = 0; s < FAULT_SITES; s++)
+        fprintf(f, "%s %ld %ld %d\n", site_names[s], atomic_load(&armed[s]),
+                atomic_load(&seen[s]), atomic_load(&fired[s]));
+    fclose(f);
+}
 
 /* Parse SERTEL_FAULT once (without allocating: malloc itself may be the site). */
 static void read_env(void)
@@ -25,6 +41,11 @@ static void read_env(void)
 
     if (!atomic_compare_exchange_strong(&env_read, &expect, 1))
         return;
+    e = getenv("SERTEL_FAULT_REPORT");
+    if (e != NULL && strlen(e) < sizeof(report_path)) {
+        memcpy(report_path, e, strlen(e) + 1);
+        atexit(write_report);
+    }
     e = getenv("SERTEL_FAULT");
     while (e != NULL && *e != '\0') {
         int s;

@@ -11,7 +11,9 @@
  * Arming: fault_arm(site, n) from a test, or the environment variable
  *   SERTEL_FAULT="store:N", "keystore:N", "alloc:N" (comma-separated)
  * read on the first call: the Nth call at that site from then on fails,
- * once. fault_seen() tells how many calls a site saw, so a driver can
+ * once. With SERTEL_FAULT_REPORT=FILE the process writes, at exit, one line
+ * per site: "<site> <armed N> <calls seen> <fired 0|1>" (scripts/torture.sh
+ * steps N until the fault no longer fires). fault_seen() tells how many calls a site saw, so a driver can
  * step N from 1 until a run no longer reaches it. Allocation failures
  * reach sertel's own code through the linker's --wrap=malloc/calloc/realloc
  * (test executables of a fault-injection build only).

@@ -1,8 +1,8 @@
 /*
  * test_fs.c - careful file helpers: bounded reads (exactly at the limit and
  * one past it), atomic replacement, exclusive secret files, secret files'
- * first line, hex, the removal of temporary files a crash left; users' outputs (fs_output): a regular file replaced
- * atomically (abort leaves nothing, rewind discards, the digest follows),
+ * first line, hex, the removal of temporary files a crash left; users' outputs (fs_output): a
+ * regular file replaced atomically (abort leaves nothing, rewind discards, the digest follows),
  * links and directories refused untouched, a FIFO and a character device
  * written into and kept, stdout.
  */
