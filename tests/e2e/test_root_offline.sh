@@ -121,8 +121,8 @@ wait_for 2 served && pass "the running server publishes the new root CRL within 
     fail "served root CRL number $(crl_number "$T/root4.crl"), wanted $N3"
 openssl crl -inform DER -in "$T/root4.crl" -CAfile "$T/root.pem" -noout -text >"$T/root4.txt" 2>&1
 expect_grep "verify OK" "$T/root4.txt" "openssl verifies the new root CRL"
-sqlite3 "file:$H/sertel.db?mode=ro" "SELECT details FROM audit_log WHERE event = 'crl.issued' AND object = 'root' ORDER BY seq DESC LIMIT 1" >"$T/aud"
-expect_grep "\"number\":$N3,\"entries\":0," "$T/aud" "the ceremony is audited (crl.issued, root, its number, no entries)"
+sqlite3 "file:$H/sertel.db?mode=ro" "SELECT json_extract(details, '$.number') || ' ' || json_extract(details, '$.entries') FROM audit_log WHERE event = 'crl.issued' AND object = 'root' ORDER BY seq DESC LIMIT 1" >"$T/aud"
+expect_grep "^$N3 0$" "$T/aud" "the ceremony is audited (crl.issued, root, its number, no entries)"
 stop $SRV
 
 # A root CRL due within 30 days: the server warns when it starts.
