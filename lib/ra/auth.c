@@ -38,6 +38,7 @@
 #include "ra/ra_int.h"
 #include "ra/totp.h"
 #include "util/hex.h"
+#include "util/check.h"
 
 #define DENIED_MSG                                                                                 \
     "not authorized: the passphrase or the one-time code is wrong, or the account cannot sign "    \
@@ -303,6 +304,8 @@ static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *k
     int rc, f, ht = 0;
 
     *ok = 0;
+    /* An attempt is counted, refused for a lock, or of an unknown account: one of them. */
+    SERTEL_ASSERT(a->counted + a->locked + !a->known == 1);
     if (ca_txn_begin(r->ca, &e) != SERTEL_OK)
         return busy(err, &e);
     if (!a->known)
@@ -375,7 +378,8 @@ static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, co
     rc = reserve(r, by, act, email, &a, err);
     if (rc != SERTEL_OK)
         goto out;
-    /* The same work in every case: a derivation from the passphrase. */
+    /* The same work in every case: a derivation from the passphrase (none counted uncounted). */
+    SERTEL_ASSERT(!a.counted || a.known);
     key = ra_key_unlock(r, a.counted && a.key.found ? &a.key : NULL, passphrase);
     if (!a.counted) {
         EVP_PKEY_free(key);

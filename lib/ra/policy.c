@@ -21,6 +21,7 @@
 
 #include "audit/events.h"
 #include "ra/ra_int.h"
+#include "util/check.h"
 
 /* --- 1. who may do what --- */
 
@@ -287,6 +288,7 @@ int ra_app_next_state(const char *kind, const char *from, ra_app_event ev, const
         const transition *t = &transitions[i];
         if (t->ev == ev && strcmp(t->from, from) == 0 &&
             (t->kind == NULL || strcmp(t->kind, kind) == 0)) {
+            SERTEL_ASSERT(strcmp(t->to, t->from) != 0); /* every event moves */
             *to = t->to;
             return SERTEL_OK;
         }

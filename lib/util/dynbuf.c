@@ -2,6 +2,7 @@
  * dynbuf.c - the growing buffer with a hard cap (see dynbuf.h).
  */
 #include "util/dynbuf.h"
+#include "util/check.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -57,6 +58,7 @@ int dynbuf_add(dynbuf *b, const void *data, size_t n)
         memcpy(b->p + b->len, data, n);
     b->len += n;
     b->p[b->len] = '\0';
+    SERTEL_ASSERT(b->len < b->cap && b->len <= max);
     return SERTEL_OK;
 }
 
