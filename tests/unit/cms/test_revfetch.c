@@ -126,6 +126,11 @@ typedef struct server {
     pthread_t th;
 } server;
 
+/*
+ * The thread works on its own copy of what it serves (s->body follows the
+ * struct): a test that fails and leaves early never pulls the stack it
+ * runs on from under it.
+ */
 static void *serve_one(void *arg)
 {
     server *s = arg;
@@ -133,8 +138,10 @@ static void *serve_one(void *arg)
     int c = accept(s->fd, NULL, NULL);
     ssize_t n;
 
-    if (c < 0)
+    if (c < 0) {
+        free(s);
         return NULL;
+    }
     n = read(c, req, sizeof(req)); /* the request (one packet is enough for a GET) */
     (void)n;
     if (s->head == NULL)
@@ -145,16 +152,26 @@ static void *serve_one(void *arg)
         /* the client saw a short answer: its own error */
     }
     close(c);
+    free(s);
     return NULL;
 }
 
 static void server_start(server *s, const char *head, const unsigned char *body, size_t len)
 {
+    server *t = malloc(sizeof(*t) + len + (head ? strlen(head) + 1 : 0));
+
+    assert_non_null(t);
     s->fd = listen_loopback(&s->port);
-    s->head = head;
-    s->body = body;
-    s->len = len;
-    assert_int_equal(pthread_create(&s->th, NULL, serve_one, s), 0);
+    *t = *s;
+    t->body = (unsigned char *)(t + 1);
+    memcpy((unsigned char *)(t + 1), body, len);
+    t->len = len;
+    t->head = NULL;
+    if (head != NULL) {
+        memcpy((char *)(t + 1) + len, head, strlen(head) + 1);
+        t->head = (char *)(t + 1) + len;
+    }
+    assert_int_equal(pthread_create(&s->th, NULL, serve_one, t), 0);
 }
 
 static void server_stop(server *s)

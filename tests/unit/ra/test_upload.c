@@ -460,6 +460,8 @@ static int group_teardown(void **state)
 {
     fixtures *f = *state;
 
+    if (f == NULL) /* the set-up failed before it had anything */
+        return 0;
     tb_free(&f->pdf);
     tb_free(&f->xstream);
     tb_free(&f->linear);
