@@ -338,16 +338,6 @@ static int rl_push(chain *c, int i, const unsigned char *in, size_t n)
 
 /* --- predictors (only when another filter follows: their output is at most their input) --- */
 
-static unsigned paeth(unsigned a, unsigned b, unsigned cc)
-{
-    int p = (int)a + (int)b - (int)cc;
-    int pa = abs(p - (int)a), pb = abs(p - (int)b), pc = abs(p - (int)cc);
-
-    if (pa <= pb && pa <= pc)
-        return a;
-    return pb <= pc ? b : cc;
-}
-
 static int png_pred_push(chain *c, int i, const unsigned char *in, size_t n)
 {
     stage *s = &c->st[i];
@@ -358,27 +348,9 @@ static int png_pred_push(chain *c, int i, const unsigned char *in, size_t n)
         if (s->row_pos < s->row_len + 1)
             continue;
         s->row_pos = 0;
-        for (k = 0; k < s->row_len; k++) {
-            unsigned a = k >= s->bpp ? s->row[1 + k - s->bpp] : 0, b = s->prevrow[k],
-                     cc = k >= s->bpp ? s->prevrow[k - s->bpp] : 0, x = s->row[1 + k];
-            switch (s->row[0]) {
-            case 1:
-                x += a;
-                break;
-            case 2:
-                x += b;
-                break;
-            case 3:
-                x += (a + b) / 2;
-                break;
-            case 4:
-                x += paeth(a, b, cc);
-                break;
-            default:
-                break;
-            }
-            s->row[1 + k] = (unsigned char)x;
-        }
+        /* An unknown row filter is taken as None, as viewers do (a size, not pixels, is wanted). */
+        (void)pdf_png_row(s->row[0] <= 4 ? s->row[0] : 0, s->row + 1, s->prevrow, s->row_len,
+                          s->bpp);
         memcpy(s->prevrow, s->row + 1, s->row_len);
         for (k = 0; k < s->row_len; k++) {
             if (o == STAGE_BUF) {

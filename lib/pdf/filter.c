@@ -96,20 +96,43 @@ out:
     return rc;
 }
 
-static unsigned paeth(unsigned a, unsigned b, unsigned c)
+int pdf_png_row(unsigned ft, unsigned char *cur, const unsigned char *prev, size_t len, size_t bpp)
 {
-    int p = (int)a + (int)b - (int)c;
-    int pa = abs(p - (int)a), pb = abs(p - (int)b), pc = abs(p - (int)c);
+    size_t i;
 
-    if (pa <= pb && pa <= pc)
-        return a;
-    return pb <= pc ? b : c;
+    if (ft > 4)
+        return -1;
+    for (i = 0; i < len; i++) {
+        unsigned a = i >= bpp ? cur[i - bpp] : 0, b = prev ? prev[i] : 0,
+                 c = (prev && i >= bpp) ? prev[i - bpp] : 0, x = cur[i];
+        switch (ft) {
+        case 1:
+            x += a;
+            break;
+        case 2:
+            x += b;
+            break;
+        case 3:
+            x += (a + b) / 2;
+            break;
+        case 4: { /* Paeth (PNG 9.4) */
+            int pp = (int)a + (int)b - (int)c;
+            int pa = abs(pp - (int)a), pb = abs(pp - (int)b), pc = abs(pp - (int)c);
+            x += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+            break;
+        }
+        default:
+            break;
+        }
+        cur[i] = (unsigned char)x;
+    }
+    return 0;
 }
 
 int pdf_png_unpredict(const unsigned char *in, size_t in_len, size_t columns, size_t bpp,
                       unsigned char **out, size_t *out_len, sertel_err *err)
 {
-    size_t row = columns * bpp, rows, r, i;
+    size_t row = columns * bpp, rows, r;
     unsigned char *o;
 
     if (columns == 0 || bpp == 0 || columns > (1u << 20) || row + 1 == 0)
@@ -119,33 +142,13 @@ int pdf_png_unpredict(const unsigned char *in, size_t in_len, size_t columns, si
     if (o == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     for (r = 0; r < rows; r++) {
-        const unsigned char *src = in + r * (row + 1) + 1;
-        unsigned char *dst = o + r * row, *up = r ? dst - row : NULL;
+        unsigned char *dst = o + r * row;
         unsigned ft = in[r * (row + 1)];
-        for (i = 0; i < row; i++) {
-            unsigned a = i >= bpp ? dst[i - bpp] : 0, b = up ? up[i] : 0,
-                     c = (up && i >= bpp) ? up[i - bpp] : 0, x = src[i];
-            switch (ft) {
-            case 0:
-                break;
-            case 1:
-                x += a;
-                break;
-            case 2:
-                x += b;
-                break;
-            case 3:
-                x += (a + b) / 2;
-                break;
-            case 4:
-                x += paeth(a, b, c);
-                break;
-            default:
-                free(o);
-                return sertel_err_set(err, SERTEL_ERR_INVALID,
-                                      "damaged PDF: unknown PNG predictor %u", ft);
-            }
-            dst[i] = (unsigned char)x;
+        memcpy(dst, in + r * (row + 1) + 1, row);
+        if (pdf_png_row(ft, dst, r ? dst - row : NULL, row, bpp) != 0) {
+            free(o);
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "damaged PDF: unknown PNG predictor %u",
+                                  ft);
         }
     }
     *out = o;

@@ -165,6 +165,13 @@ int pdf_flate(pdf_doc *d, const unsigned char *in, size_t in_len, size_t max, un
               size_t *out_len, sertel_err *err) SERTEL_WUR;
 
 /* PNG predictor undo, in place into a new buffer (filter.c). */
+/*
+ * Undo one row's PNG filter (PNG 9.2: type ft 0..4) in place: cur holds the
+ * row's len filtered bytes, prev the previous row unfiltered (NULL for the
+ * first, read as zeros). -1 for a filter type above 4 (cur untouched).
+ */
+int pdf_png_row(unsigned ft, unsigned char *cur, const unsigned char *prev, size_t len, size_t bpp);
+
 int pdf_png_unpredict(const unsigned char *in, size_t in_len, size_t columns, size_t bpp,
                       unsigned char **out, size_t *out_len, sertel_err *err) SERTEL_WUR;
 

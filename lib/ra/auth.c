@@ -474,50 +474,46 @@ int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *pas
     return rc;
 }
 
-/* A person for an act of by on them that needs no passphrase (reset, unlock). */
-static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner, ra_person *p,
-                     sertel_err *err)
+/*
+ * A staff act on an owner's sign-in state that needs no passphrase (reset
+ * a factor, lift a lock): the policy for act, then one update of the
+ * person's subscriber row (sql, its one parameter the account) with its
+ * audit entry, in one transaction.
+ */
+static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner, const char *sql,
+                     const char *event, json_t *details, sertel_err *err)
 {
-    return ra_owner_for(r, by, act, owner, p, err);
+    ra_person p;
+    int rc = ra_owner_for(r, by, act, owner, &p, err);
+
+    if (rc == SERTEL_OK)
+        rc = ca_txn_begin(r->ca, err);
+    if (rc != SERTEL_OK) {
+        json_decref(details);
+        return rc;
+    }
+    rc = store_execf(r->st, err, sql, "i", p.account_id);
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, event, p.email, p.email, details, err);
+    else
+        json_decref(details);
+    return ra_commit_or_rollback(r, rc, err);
 }
 
 int ra_totp_reset(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
 {
-    ra_person p;
-    int rc = staff_act(r, by, RA_ACT_FACTOR_RESET, owner, &p, err);
-
-    if (rc != SERTEL_OK)
-        return rc;
-    rc = ca_txn_begin(r->ca, err);
-    if (rc != SERTEL_OK)
-        return rc;
-    rc = store_execf(r->st, err,
+    return staff_act(r, by, RA_ACT_FACTOR_RESET, owner,
                      "UPDATE subscribers SET totp_secret = NULL, totp_last_step = 0 WHERE "
                      "account_id = ?",
-                     "i", p.account_id);
-    if (rc == SERTEL_OK)
-        rc = ra_audit_by(r, by, AUDIT_TOTP_RESET, p.email, p.email,
-                         json_pack("{s:s}", "factor", "totp"), err);
-    return ra_commit_or_rollback(r, rc, err);
+                     AUDIT_TOTP_RESET, json_pack("{s:s}", "factor", "totp"), err);
 }
 
 int ra_unlock(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
 {
-    ra_person p;
-    int rc = staff_act(r, by, RA_ACT_UNLOCK, owner, &p, err);
-
-    if (rc != SERTEL_OK)
-        return rc;
-    rc = ca_txn_begin(r->ca, err);
-    if (rc != SERTEL_OK)
-        return rc;
-    rc = store_execf(r->st, err,
+    return staff_act(r, by, RA_ACT_UNLOCK, owner,
                      "UPDATE subscribers SET failed_attempts = 0, locked_until = 0, "
                      "hard_locked = 0 WHERE account_id = ?",
-                     "i", p.account_id);
-    if (rc == SERTEL_OK)
-        rc = ra_audit_by(r, by, AUDIT_SIGN_UNLOCKED, p.email, p.email, json_object(), err);
-    return ra_commit_or_rollback(r, rc, err);
+                     AUDIT_SIGN_UNLOCKED, json_object(), err);
 }
 
 int ra_email_otp_send(ra *r, const ra_actor *by, const char *owner, sertel_err *err)

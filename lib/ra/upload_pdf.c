@@ -43,6 +43,7 @@
 
 #include "pdf/pdf.h"
 #include "ra/upload_int.h"
+#include "util/hex.h"
 
 #define NAME_MAX_LEN 127
 
@@ -211,17 +212,6 @@ static int check_tree(const policy *p, pdf_doc *d, const pdf_walk_item *it, cons
     }
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int name_char(unsigned char c)
 {
     return !(c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ' || c == '(' ||
@@ -247,8 +237,8 @@ static int check_raw(const policy *p, const pdf_walk_item *it, sertel_err *err)
         i = at + 1;
         while (i < n && name_char(b[i])) {
             int c = b[i];
-            if (c == '#' && i + 2 < n && hexval(b[i + 1]) >= 0 && hexval(b[i + 2]) >= 0) {
-                c = hexval(b[i + 1]) << 4 | hexval(b[i + 2]);
+            if (c == '#' && i + 2 < n && hex_value(b[i + 1]) >= 0 && hex_value(b[i + 2]) >= 0) {
+                c = hex_value(b[i + 1]) << 4 | hex_value(b[i + 2]);
                 i += 2;
             }
             if (c == 0) /* a name ends at NUL for the comparison, as for the reader's */
