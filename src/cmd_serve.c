@@ -42,6 +42,7 @@
 #include "cli.h"
 #include "http/http.h"
 #include "pki/pki.h"
+#include "util/num.h"
 
 #define BODY_MAX (64 * 1024) /* OCSP and time-stamp requests are a few hundred bytes */
 #define OCSP_GET_MAX 4096    /* base64 characters in a GET request */
@@ -351,13 +352,11 @@ static size_t build_routes(serve_ctx *sc, http_route *r)
 /* A positive count option, within [1, max]. */
 static int parse_count(const char *opt, const char *v, unsigned long max, unsigned *out)
 {
-    char *end = NULL;
-    unsigned long n;
+    int64_t n;
 
-    errno = 0;
-    n = strtoul(v, &end, 10);
-    if (v[0] < '0' || v[0] > '9' || errno != 0 || *end != '\0' || n > max)
-        return cli_usage_error("serve: %s must be a number from 0 to %lu, not '%s'", opt, max, v);
+    if (v[0] < '0' || v[0] > '9' || num_parse_i64z(v, 0, (int64_t)max, &n) != SERTEL_OK)
+        return cli_usage_error("serve: %s must be a number from 0 to %lu, not '%.40s'", opt, max,
+                               v);
     *out = (unsigned)n;
     return EXIT_OK;
 }

@@ -46,6 +46,7 @@
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/fault.h"
+#include "util/num.h"
 
 #define ENTRY_TAG "sertel-audit-v1"
 #define CP_TAG "sertel-audit-checkpoint-v1"
@@ -267,23 +268,8 @@ static int col_hash(store_stmt *q, int col, unsigned char out[AUDIT_HASH_LEN])
 /* Checked decimal: digits only (a leading '-' when neg is allowed), no overflow. */
 static int parse_i64(const char *s, int neg, int64_t *out)
 {
-    const char *d = s;
-    char *end = NULL;
-    long long v;
-
-    if (neg && *d == '-')
-        d++;
-    if (*d < '0' || *d > '9')
-        return -1;
-    for (; *d != '\0'; d++)
-        if (*d < '0' || *d > '9')
-            return -1;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    *out = (int64_t)v;
-    return 0;
+    return num_parse_i64z(s, neg ? INT64_MIN : 0, INT64_MAX, out) == SERTEL_OK && s[0] != '+' ? 0
+                                                                                              : -1;
 }
 
 /*

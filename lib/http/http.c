@@ -21,6 +21,8 @@
  * request unless it grew large.
  */
 #include "http/http.h"
+#include "util/num.h"
+#include "util/dynbuf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,7 +52,6 @@
 #define LISTEN_BACKLOG 1024
 #define LOG_PATH_MAX 256
 #define BODY_KEEP_MAX (8 * 1024) /* body buffers larger than this are freed after use */
-#define BODY_INITIAL 2048
 /* With no request in progress, connections that stayed idle this long
  * during a shutdown are idle keep-alive connections: closing them loses
  * nothing. */
@@ -122,8 +123,7 @@ struct conn_ctx {
     size_t slot;             /* index into s->stats; s->nroutes: no route */
     const http_route *route; /* NULL: no route matched */
     int64_t t0_ns;
-    unsigned char *buf;
-    size_t cap, len;
+    dynbuf body; /* the request body, capped at the route's max_body */
     bool too_big;
     bool responded;
     int status;
@@ -150,8 +150,7 @@ int http_parse_listen(const char *s, void *out, unsigned *outlen, sertel_err *er
     char host[INET6_ADDRSTRLEN + 1];
     const char *port, *end;
     size_t hlen;
-    char *pend = NULL;
-    unsigned long pv;
+    int64_t pv;
 
     memset(ss, 0, sizeof(*ss));
     if (s[0] == '[') {
@@ -176,9 +175,7 @@ int http_parse_listen(const char *s, void *out, unsigned *outlen, sertel_err *er
     host[hlen] = '\0';
     if (port[0] < '0' || port[0] > '9' || strlen(port) > 5)
         goto bad;
-    errno = 0;
-    pv = strtoul(port, &pend, 10);
-    if (errno != 0 || *pend != '\0' || pv > 65535)
+    if (num_parse_i64z(port, 0, 65535, &pv) != SERTEL_OK)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "listen address '%s': port %s is not between 0 and 65535", s, port);
     if (s[0] == '[') {
@@ -791,7 +788,7 @@ static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, con
     /* The head is complete: the reaper leaves the connection alone until
      * the answer has been sent. */
     atomic_store_explicit(&cx->head_since_ns, 0, memory_order_relaxed);
-    cx->len = 0;
+    dynbuf_reset(&cx->body);
     cx->too_big = false;
     cx->responded = false;
     cx->close_after = false;
@@ -833,15 +830,12 @@ static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, con
         return reply_text(cx, c, 405, allow, "method %s is not allowed here: use %s\n",
                           strlen(method) <= 16 ? method : "(long)", allow);
     if (fr.cl != NULL) {
-        char *end = NULL;
-        unsigned long long v;
-        errno = 0;
-        v = strtoull(fr.cl, &end, 10);
+        int64_t v;
         /* libmicrohttpd refuses malformed lengths itself; be safe anyway. */
-        if (errno == 0 && end != fr.cl && v > r->max_body)
+        if (num_parse_i64z(fr.cl, 0, INT64_MAX, &v) == SERTEL_OK && (uint64_t)v > r->max_body)
             return reply_text(cx, c, 413, NULL,
-                              "request body too large: %llu bytes, the limit here is %zu\n", v,
-                              r->max_body);
+                              "request body too large: %lld bytes, the limit here is %zu\n",
+                              (long long)v, r->max_body);
     }
     if (r->content_type != NULL && strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
         ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -857,26 +851,12 @@ static enum MHD_Result take_body(conn_ctx *cx, const char *data, size_t n)
 {
     size_t max = cx->route->max_body;
 
-    if (cx->too_big || n > max - cx->len) {
+    if (cx->too_big || n > max - cx->body.len) {
         cx->too_big = true;
         return MHD_YES; /* discard; answered with 413 at the end */
     }
-    if (cx->len + n > cx->cap) {
-        size_t ncap = cx->cap ? cx->cap : BODY_INITIAL;
-        unsigned char *nb;
-        while (ncap < cx->len + n)
-            ncap *= 2;
-        if (ncap > max)
-            ncap = max;
-        nb = realloc(cx->buf, ncap);
-        if (nb == NULL)
-            return MHD_NO;
-        cx->buf = nb;
-        cx->cap = ncap;
-    }
-    memcpy(cx->buf + cx->len, data, n);
-    cx->len += n;
-    return MHD_YES;
+    cx->body.max = max;
+    return dynbuf_add(&cx->body, data, n) == SERTEL_OK ? MHD_YES : MHD_NO;
 }
 
 static enum MHD_Result finish_request(conn_ctx *cx, struct MHD_Connection *c, const char *url,
@@ -898,8 +878,8 @@ static enum MHD_Result finish_request(conn_ctx *cx, struct MHD_Connection *c, co
     req.rest = r->prefix ? url + strlen(r->path) : "";
     req.content_type =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    req.body = cx->len ? cx->buf : (const unsigned char *)"";
-    req.body_len = cx->len;
+    req.body = cx->body.len ? (const unsigned char *)cx->body.p : (const unsigned char *)"";
+    req.body_len = cx->body.len;
     req.arg = r->arg;
     memset(&resp, 0, sizeof(resp));
     resp.status = 200;
@@ -1051,11 +1031,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     }
     if (s->access_log != NULL)
         write_access_log(s, c, cx, dur_us, toe);
-    if (cx->cap > BODY_KEEP_MAX) {
-        free(cx->buf);
-        cx->buf = NULL;
-        cx->cap = 0;
-    }
+    if (cx->body.cap > BODY_KEEP_MAX)
+        dynbuf_free(&cx->body);
     cx->bad_target = false;
     /* The answer is out: the next request's head is due within the deadline. */
     atomic_store_explicit(&cx->head_since_ns, now, memory_order_relaxed);
@@ -1099,7 +1076,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         if (cx->next != NULL)
             cx->next->prev = cx->prev;
         pthread_mutex_unlock(&s->reg_lock);
-        free(cx->buf);
+        dynbuf_free(&cx->body);
         free(cx);
     }
     *socket_context = NULL;

@@ -8,6 +8,7 @@
  * indeterminate after a longjmp.
  */
 #include "img/img.h"
+#include "util/dynbuf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +20,6 @@
 #include <png.h>
 
 #define JPEG_MAX_SCANS 256
-#define OUT_CHUNK 65536
 
 static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
@@ -488,40 +488,12 @@ static const unsigned char *oriented_row(const img_pixels *im, int o, unsigned y
     return row;
 }
 
-/* --- output buffer --- */
-
-typedef struct outbuf {
-    unsigned char *p;
-    size_t len, cap;
-    int nomem;
-} outbuf;
-
-static int outbuf_grow(outbuf *b, size_t need)
-{
-    unsigned char *np;
-    size_t cap = b->cap ? b->cap : OUT_CHUNK;
-
-    if (need <= b->cap)
-        return 0;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2)
-            return -1;
-        cap *= 2;
-    }
-    np = realloc(b->p, cap);
-    if (np == NULL)
-        return -1;
-    b->p = np;
-    b->cap = cap;
-    return 0;
-}
-
 /* --- PNG encoding --- */
 
 typedef struct png_wjob {
     const img_pixels *im;
     int orientation, level;
-    outbuf out;
+    dynbuf out;
     unsigned char *row;
     char msg[IMG_DETAIL_MAX];
 } png_wjob;
@@ -538,12 +510,8 @@ static void png_write_fn(png_structp png, png_bytep d, size_t n)
 {
     png_wjob *j = png_get_io_ptr(png);
 
-    if (n > SIZE_MAX - j->out.len || outbuf_grow(&j->out, j->out.len + n) != 0) {
-        j->out.nomem = 1;
+    if (dynbuf_add(&j->out, d, n) != SERTEL_OK)
         png_error(png, "out of memory");
-    }
-    memcpy(j->out.p + j->out.len, d, n);
-    j->out.len += n;
 }
 
 static void png_flush_fn(png_structp png)
@@ -576,11 +544,12 @@ static int png_encode(png_structp png, png_infop info, png_wjob *j)
 typedef struct jpeg_wjob {
     struct jpeg_error_mgr pub; /* first */
     jmp_buf jb;
-    struct jpeg_destination_mgr dest;
     char msg[JMSG_LENGTH_MAX];
     const img_pixels *im;
     int orientation, quality;
-    outbuf out;
+    struct jpeg_destination_mgr dest;
+    dynbuf out;
+    size_t lent; /* bytes of out handed to libjpeg */
     unsigned char *row;
 } jpeg_wjob;
 
@@ -603,30 +572,32 @@ static jpeg_wjob *wjob_of(j_compress_ptr c)
     return (jpeg_wjob *)c->err;
 }
 
-static void dest_init(j_compress_ptr c)
+/* libjpeg writes into room lent from the growing buffer (at least 64 KiB, doubling). */
+static void dest_lend(jpeg_wjob *j)
 {
-    jpeg_wjob *j = wjob_of(c);
+    size_t want = j->out.len > 65536 ? j->out.len : 65536, avail = 0;
+    unsigned char *p = dynbuf_reserve(&j->out, want, &avail);
 
-    if (outbuf_grow(&j->out, OUT_CHUNK) != 0) {
-        j->out.nomem = 1;
+    if (p == NULL) {
+        snprintf(j->msg, sizeof(j->msg), "out of memory");
         longjmp(j->jb, 1);
     }
-    j->out.len = 0;
-    j->dest.next_output_byte = j->out.p;
-    j->dest.free_in_buffer = j->out.cap;
+    j->lent = avail;
+    j->dest.next_output_byte = p;
+    j->dest.free_in_buffer = avail;
+}
+
+static void dest_init(j_compress_ptr c)
+{
+    dest_lend(wjob_of(c));
 }
 
 static boolean dest_empty(j_compress_ptr c)
 {
     jpeg_wjob *j = wjob_of(c);
-    size_t used = j->out.cap; /* the whole buffer is full */
 
-    if (outbuf_grow(&j->out, used * 2) != 0) {
-        j->out.nomem = 1;
-        longjmp(j->jb, 1);
-    }
-    j->dest.next_output_byte = j->out.p + used;
-    j->dest.free_in_buffer = j->out.cap - used;
+    dynbuf_advance(&j->out, j->lent); /* the whole room is full */
+    dest_lend(j);
     return TRUE;
 }
 
@@ -634,7 +605,8 @@ static void dest_term(j_compress_ptr c)
 {
     jpeg_wjob *j = wjob_of(c);
 
-    j->out.len = j->out.cap - j->dest.free_in_buffer;
+    dynbuf_advance(&j->out, j->lent - j->dest.free_in_buffer);
+    j->lent = 0;
 }
 
 static int jpeg_encode(struct jpeg_compress_struct *c, jpeg_wjob *j)
@@ -707,6 +679,7 @@ int img_encode(const img_pixels *im, int orientation, img_format fmt, int qualit
         png_infop info = NULL;
 
         memset(&j, 0, sizeof(j));
+        dynbuf_init(&j.out, 0);
         j.im = im;
         j.orientation = orientation;
         j.level = quality_or_level;
@@ -715,24 +688,23 @@ int img_encode(const img_pixels *im, int orientation, img_format fmt, int qualit
         if (png == NULL || (info = png_create_info_struct(png)) == NULL) {
             rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory writing a PNG image");
         } else if (png_encode(png, info, &j) != 0) {
-            rc = j.out.nomem
+            rc = j.out.failed
                      ? sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory writing a PNG image")
                      : sertel_err_set(err, SERTEL_ERR_INVALID, "writing a PNG image failed: %s",
                                       j.msg);
         } else {
-            *out = j.out.p;
-            *out_len = j.out.len;
-            j.out.p = NULL;
+            *out = (unsigned char *)dynbuf_take(&j.out, out_len);
             rc = SERTEL_OK;
         }
         png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
-        free(j.out.p);
+        dynbuf_free(&j.out);
     } else {
         struct jpeg_compress_struct c;
         jpeg_wjob j;
 
         memset(&c, 0, sizeof(c));
         memset(&j, 0, sizeof(j));
+        dynbuf_init(&j.out, 0);
         j.im = im;
         j.orientation = orientation;
         j.quality = quality_or_level;
@@ -742,18 +714,16 @@ int img_encode(const img_pixels *im, int orientation, img_format fmt, int qualit
         j.pub.emit_message = jpeg_wemit_fn;
         j.pub.output_message = jpeg_output_fn;
         if (jpeg_encode(&c, &j) != 0) {
-            rc = j.out.nomem
+            rc = j.out.failed
                      ? sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory writing a JPEG image")
                      : sertel_err_set(err, SERTEL_ERR_INVALID, "writing a JPEG image failed: %s",
                                       j.msg);
         } else {
-            *out = j.out.p;
-            *out_len = j.out.len;
-            j.out.p = NULL;
+            *out = (unsigned char *)dynbuf_take(&j.out, out_len);
             rc = SERTEL_OK;
         }
         jpeg_destroy_compress(&c);
-        free(j.out.p);
+        dynbuf_free(&j.out);
     }
     free(row);
     return rc;

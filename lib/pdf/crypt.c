@@ -38,6 +38,7 @@
 #include <stringprep.h>
 
 #include "pdf/pdf_int.h"
+#include "util/num.h"
 
 static const unsigned char pad32[32] = {
     0x28, 0xBF, 0x4E, 0x5E, 0x4E, 0x75, 0x8A, 0x41, 0x64, 0x00, 0x4E, 0x56, 0xFF, 0xFA, 0x01, 0x08,
@@ -1061,15 +1062,9 @@ int pdf_crypt_object(pdf_doc *d, pdf_buf *b, size_t start, uint32_t num, uint16_
                     sig = 1;
                 if (strcmp(key, "Length") == 0 && k == T_WORD) {
                     if (pass == 0) {
-                        char *end;
-                        char num_s[24];
-                        unsigned long long v;
-                        if (e - s >= sizeof(num_s))
-                            continue;
-                        memcpy(num_s, t + s, e - s);
-                        num_s[e - s] = '\0';
-                        v = strtoull(num_s, &end, 10);
-                        if (*end == '\0') {
+                        int64_t v;
+                        if (num_parse_i64((const char *)t + s, e - s, 0, INT64_MAX, &v) ==
+                            SERTEL_OK) {
                             have_len = 1;
                             data_len = (size_t)v;
                             len_s = s;

@@ -62,6 +62,30 @@ int dynbuf_add(dynbuf *b, const void *data, size_t n)
     return SERTEL_OK;
 }
 
+unsigned char *dynbuf_reserve(dynbuf *b, size_t n, size_t *avail)
+{
+    size_t max = b->max ? b->max : DYNBUF_DEFAULT_MAX;
+
+    if (b->failed)
+        return NULL;
+    if (n > max - b->len) {
+        b->failed = SERTEL_ERR_INVALID;
+        return NULL;
+    }
+    if (b->len + n + 1 > b->cap && grow(b, b->len + n + 1) != SERTEL_OK)
+        return NULL;
+    if (avail != NULL)
+        *avail = b->cap - b->len - 1; /* one byte stays for the NUL */
+    return (unsigned char *)b->p + b->len;
+}
+
+void dynbuf_advance(dynbuf *b, size_t k)
+{
+    SERTEL_ASSERT(b->p != NULL && k < b->cap - b->len);
+    b->len += k;
+    b->p[b->len] = '\0';
+}
+
 int dynbuf_addstr(dynbuf *b, const char *s)
 {
     return dynbuf_add(b, s, strlen(s));

@@ -45,6 +45,16 @@ int dynbuf_addstr(dynbuf *b, const char *s) SERTEL_NONNULL(1, 2);
 /* Append printf-formatted text. */
 int dynbuf_addf(dynbuf *b, const char *fmt, ...) SERTEL_PRINTF(2, 3) SERTEL_NONNULL(1, 2);
 
+/*
+ * Room for a writer that fills memory itself (libjpeg's destination
+ * manager): make at least n bytes free after the contents and return where
+ * they start (NULL, and the buffer failed, past the maximum or out of
+ * memory); then dynbuf_advance(b, k) counts the k bytes written there.
+ * *avail (may be NULL) receives how many bytes are free (>= n).
+ */
+unsigned char *dynbuf_reserve(dynbuf *b, size_t n, size_t *avail) SERTEL_NONNULL(1);
+void dynbuf_advance(dynbuf *b, size_t k) SERTEL_NONNULL(1);
+
 /* Forget the contents but keep the memory (wiped when secret). */
 void dynbuf_reset(dynbuf *b) SERTEL_NONNULL(1);
 
