@@ -199,11 +199,6 @@ static factor factor_needed(ra *r, purpose pu, int has_totp)
 /* Check and consume the second factor inside the settlement's transaction. 1 when right. */
 static int factor_ok(ra *r, const attempt *a, factor f, const char *otp, sertel_err *err)
 {
-    store_stmt *s = NULL;
-    unsigned char secret[TOTP_SECRET_MAX];
-    size_t slen = 0;
-    int64_t last = 0;
-    uint64_t matched = 0;
     int rc, ok = 0;
 
     if (f == FACTOR_NONE)
@@ -231,42 +226,53 @@ static int factor_ok(ra *r, const attempt *a, factor f, const char *otp, sertel_
         }
         return acct == a->p.account_id;
     }
+    return ra_totp_use(r, a->p.account_id, otp, &ok, err) != SERTEL_OK ? -1 : ok;
+}
+
+int ra_totp_use(ra *r, int64_t account, const char *code, int *ok, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    unsigned char secret[TOTP_SECRET_MAX];
+    size_t slen = 0;
+    int64_t last = 0;
+    uint64_t matched = 0;
+    int rc, found = 0;
+
+    *ok = 0;
     rc = store_queryf(r->st, &s, err,
-                      "SELECT totp_secret, totp_last_step FROM subscribers WHERE account_id = ?",
-                      "i", a->p.account_id);
+                      "SELECT totp_box, totp_last_step FROM accounts WHERE id = ? AND totp_box IS "
+                      "NOT NULL",
+                      "i", account);
     if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
-        const void *b = store_col_blob(s, 0, &slen);
-        if (b != NULL && slen >= TOTP_SECRET_MIN && slen <= sizeof(secret))
-            memcpy(secret, b, slen);
-        else
-            slen = 0;
+        size_t blen = 0;
+        const void *b = store_col_blob(s, 0, &blen);
         last = store_col_int64(s, 1);
-        rc = SERTEL_OK;
+        rc = ra_box_open(r, RA_BOX_TOTP, account, b, blen, secret, sizeof(secret), &slen, err);
+        found = rc == SERTEL_OK;
     }
     store_finalize(s);
     if (rc < 0)
-        return -1;
-    if (slen > 0 && totp_verify(secret, slen, otp, (uint64_t)time(NULL), 1, (uint64_t)last,
-                                &matched) == SERTEL_OK) {
-        /* Only one settlement can move the step past this code's. */
+        goto out;
+    rc = SERTEL_OK;
+    if (found && slen >= TOTP_SECRET_MIN &&
+        totp_verify(secret, slen, code, (uint64_t)time(NULL), 1, (uint64_t)last, &matched) ==
+            SERTEL_OK) {
+        /* Only one transaction can move the step past this code's (RFC 6238 §5.2). */
         rc = store_execf(r->st, err,
-                         "UPDATE subscribers SET totp_last_step = ? WHERE account_id = ? AND "
-                         "totp_last_step < ?",
-                         "iii", (int64_t)matched, a->p.account_id, (int64_t)matched);
-        if (rc != SERTEL_OK)
-            ok = -1;
-        else
-            ok = store_changes(r->st) == 1;
+                         "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step "
+                         "< ?",
+                         "iii", (int64_t)matched, account, (int64_t)matched);
+        *ok = rc == SERTEL_OK && store_changes(r->st) == 1;
     }
+out:
     sodium_memzero(secret, sizeof(secret));
-    return ok;
+    return rc;
 }
 
-static int has_totp(ra *r, int64_t account, int *out, sertel_err *err)
+int ra_totp_enrolled(ra *r, int64_t account, int *out, sertel_err *err)
 {
     store_stmt *s = NULL;
-    int rc = store_queryf(r->st, &s, err,
-                          "SELECT totp_secret IS NOT NULL FROM subscribers WHERE account_id = ?",
+    int rc = store_queryf(r->st, &s, err, "SELECT totp_box IS NOT NULL FROM accounts WHERE id = ?",
                           "i", account);
 
     *out = 0;
@@ -276,14 +282,26 @@ static int has_totp(ra *r, int64_t account, int *out, sertel_err *err)
     return rc < 0 ? rc : SERTEL_OK;
 }
 
+int ra_totp_store(ra *r, int64_t account, const unsigned char *secret, size_t len, sertel_err *err)
+{
+    unsigned char *box = NULL;
+    size_t blen = 0;
+    int rc = ra_box_seal(r, RA_BOX_TOTP, account, secret, len, &box, &blen, err);
+
+    if (rc == SERTEL_OK)
+        rc = store_execf(r->st, err,
+                         "UPDATE accounts SET totp_box = ?, totp_last_step = 0 WHERE id = ?", "bi",
+                         box, blen, account);
+    free(box);
+    return rc;
+}
+
 /* What a settled enrolment writes: the new secret, audited, in the settlement's transaction. */
 static int enroll_in_txn(ra *r, const ra_actor *by, const attempt *a, const unsigned char *secret,
                          size_t len, sertel_err *err)
 {
-    int rc = store_execf(r->st, err,
-                         "UPDATE subscribers SET totp_secret = ?, totp_last_step = 0 WHERE "
-                         "account_id = ?",
-                         "bi", secret, len, a->p.account_id);
+    int rc = ra_totp_store(r, a->p.account_id, secret, len, err);
+
     if (rc == SERTEL_OK)
         rc = ra_audit_by(r, by, AUDIT_TOTP_ENROLLED, a->p.email, a->p.email,
                          json_pack("{s:s}", "factor", "totp"), err);
@@ -322,7 +340,7 @@ static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *k
             why = "status_not_issue";
     }
     if (rc == SERTEL_OK && strcmp(why, "ok") == 0 &&
-        (rc = has_totp(r, a->p.account_id, &ht, &e)) == SERTEL_OK) {
+        (rc = ra_totp_enrolled(r, a->p.account_id, &ht, &e)) == SERTEL_OK) {
         f = factor_ok(r, a, factor_needed(r, pu, ht), otp, &e);
         if (f < 0)
             rc = SERTEL_ERR_STORE;
@@ -503,8 +521,7 @@ static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner
 int ra_totp_reset(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
 {
     return staff_act(r, by, RA_ACT_FACTOR_RESET, owner,
-                     "UPDATE subscribers SET totp_secret = NULL, totp_last_step = 0 WHERE "
-                     "account_id = ?",
+                     "UPDATE accounts SET totp_box = NULL, totp_last_step = 0 WHERE id = ?",
                      AUDIT_TOTP_RESET, json_pack("{s:s}", "factor", "totp"), err);
 }
 
@@ -558,5 +575,42 @@ int ra_email_otp_send(ra *r, const ra_actor *by, const char *owner, sertel_err *
     sodium_memzero(code, sizeof(code));
     sodium_memzero(tok, sizeof(tok));
     sodium_memzero(body, sizeof(body));
+    return rc;
+}
+
+int ra_totp_enroll_staff(ra *r, const ra_actor *by, char *uri_out, size_t cap, sertel_err *err)
+{
+    unsigned char secret[TOTP_SECRET_LEN];
+    char uri[TOTP_URI_MAX];
+    int rc, has = 0;
+
+    uri_out[0] = '\0';
+    if (by->account_id == 0 || strcmp(by->role, RA_ROLE_CLIENT) == 0)
+        return sertel_err_set(err, SERTEL_ERR_DENIED, "an authenticator belongs to an account");
+    if ((rc = totp_generate_secret(secret, sizeof(secret))) != SERTEL_OK)
+        return sertel_err_set(err, rc, "cannot generate a TOTP secret");
+    rc = totp_uri(r->totp_issuer, by->email, secret, sizeof(secret), uri, sizeof(uri), err);
+    if (rc == SERTEL_OK && strlen(uri) >= cap)
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "the otpauth URI does not fit");
+    if (rc == SERTEL_OK)
+        rc = ca_txn_begin(r->ca, err);
+    if (rc != SERTEL_OK)
+        goto out;
+    rc = ra_totp_enrolled(r, by->account_id, &has, err);
+    if (rc == SERTEL_OK && has)
+        rc = sertel_err_set(err, SERTEL_ERR_STATE,
+                            "an authenticator is enrolled already: a verifier or an "
+                            "administrator resets it first (sertel totp reset)");
+    if (rc == SERTEL_OK)
+        rc = ra_totp_store(r, by->account_id, secret, sizeof(secret), err);
+    if (rc == SERTEL_OK)
+        rc = ra_audit_by(r, by, AUDIT_TOTP_ENROLLED, by->email, NULL,
+                         json_pack("{s:s, s:s}", "factor", "totp", "for", "login"), err);
+    rc = ra_commit_or_rollback(r, rc, err);
+    if (rc == SERTEL_OK)
+        memcpy(uri_out, uri, strlen(uri) + 1);
+out:
+    sodium_memzero(secret, sizeof(secret));
+    sodium_memzero(uri, sizeof(uri));
     return rc;
 }

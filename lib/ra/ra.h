@@ -49,6 +49,13 @@ ca_ctx *ra_get0_ca(ra *r) SERTEL_NONNULL(1);
 #define RA_ROLE_VERIFIER "verifier"
 #define RA_ROLE_AUDITOR "auditor"
 #define RA_ROLE_APPLICANT "applicant"
+#define RA_ROLE_CLIENT "client" /* an agency system (API client), not an account */
+
+/* What an API client may do (ra_actor.scopes). */
+#define RA_SCOPE_SIGN 0x1u
+#define RA_SCOPE_VERIFY 0x2u
+#define RA_SCOPE_STATUS 0x4u
+#define RA_SCOPE_REGISTER 0x8u
 
 /* Who is acting. Filled by ra_actor_local_admin, ra_actor_local_as or (later) the API's login. */
 typedef struct ra_actor {
@@ -57,6 +64,8 @@ typedef struct ra_actor {
     int64_t agency_id;  /* 0 when none */
     char email[256];    /* the account's e-mail; "local administrator" for the CLI */
     int local;          /* 1: vouched for by the operator at the CA host's shell */
+    unsigned scopes;    /* RA_ROLE_CLIENT: RA_SCOPE_* it was given */
+    char client_id[40]; /* RA_ROLE_CLIENT: its id */
 } ra_actor;
 
 /* The local administrator: the operator at the CA host's shell. */
@@ -93,6 +102,9 @@ typedef enum ra_action {
     RA_ACT_CERT_REVOKE,       /* revoke or suspend a certificate directly */
     RA_ACT_DOC_VIEW,          /* read the register of signed documents */
     RA_ACT_AUDIT_VIEW,        /* read the audit log */
+    RA_ACT_STATUS_VIEW,       /* a person's status (BSrE's user/status) */
+    RA_ACT_VERIFY,            /* validate a signed document */
+    RA_ACT_CLIENT_ADMIN,      /* add, list, disable, rotate API clients */
     RA_ACT_COUNT
 } ra_action;
 
@@ -163,6 +175,149 @@ int ra_register(ra *r, const ra_actor *by, const ra_registration *reg, int64_t *
 
 /* Confirm an e-mail address with the token from the confirmation mail. */
 int ra_email_confirm(ra *r, const char *token, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* --- API clients: agency systems (client.c) --- */
+
+#define RA_CLIENT_SECRET_LEN 43 /* base64url of 32 random bytes */
+
+/* An API client as listed (never its secret). */
+typedef struct ra_client {
+    char id[40];
+    int64_t agency_id;
+    char name[129];
+    unsigned scopes;
+    int disabled;
+    int vouches_login; /* the client's own user login counts as the owner's second factor */
+    int64_t created_at, rotated_at;
+} ra_client;
+
+/*
+ * Parse "sign,verify,status,register" (any subset, comma-separated) into
+ * RA_SCOPE_* bits. SERTEL_ERR_INVALID naming an unknown scope.
+ */
+int ra_scopes_parse(const char *s, unsigned *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+/* "sign,verify" for bits (buf >= 40 bytes). */
+const char *ra_scopes_name(unsigned scopes, char *buf, size_t cap) SERTEL_NONNULL(2);
+
+/*
+ * Add an API client for an agency (an administrator): a client id
+ * ("cl_" + 24 hex digits) in id_out and a 256-bit random secret in
+ * secret_out (RA_CLIENT_SECRET_LEN + 1 bytes), shown once; only a keyed
+ * hash of it is stored (BLAKE2b under the server secret). Audited.
+ */
+int ra_client_add(ra *r, const ra_actor *by, int64_t agency_id, const char *name, unsigned scopes,
+                  int vouches_login, char id_out[40], char secret_out[RA_CLIENT_SECRET_LEN + 1],
+                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 7, 8);
+
+/* A new secret for a client (the old one stops working at once). Audited. */
+int ra_client_rotate(ra *r, const ra_actor *by, const char *id,
+                     char secret_out[RA_CLIENT_SECRET_LEN + 1], sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 4);
+
+/* Disable a client for good. Audited. */
+int ra_client_disable(ra *r, const ra_actor *by, const char *id, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+typedef int (*ra_client_fn)(const ra_client *c, void *arg);
+/* The clients by may see (administrators: all), oldest first. */
+int ra_client_list(ra *r, const ra_actor *by, ra_client_fn fn, void *arg,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * Authenticate an agency system (HTTP Basic: id and secret): the client's
+ * actor (role RA_ROLE_CLIENT, its agency and scopes) in *out. The secret
+ * is compared as a keyed hash in constant time; an unknown id does the
+ * same work. A disabled client, an unknown id and a wrong secret give the
+ * same SERTEL_ERR_DENIED.
+ */
+int ra_client_auth(ra *r, const char *id, const char *secret, ra_actor *out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/*
+ * A staff account's first authenticator, enrolled by the account itself
+ * right after its first password login (ra_login's
+ * factor_enrolment_needed): refused when one is enrolled (a verifier's
+ * reset comes first). uri_out (TOTP_URI_MAX) receives the otpauth:// URI.
+ * Audited as totp.enrolled.
+ */
+int ra_totp_enroll_staff(ra *r, const ra_actor *by, char *uri_out, size_t cap,
+                         sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* --- logins (login.c) --- */
+
+/*
+ * Confirm the e-mail and set the account's login password in one step
+ * (password NULL: confirm only). The password (12 to 1024 bytes, UTF-8) is
+ * hashed with Argon2id (crypto_pwhash_str); it is never the signing
+ * passphrase. Audited.
+ */
+int ra_email_confirm_password(ra *r, const char *token, const char *password,
+                              sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* SERTEL_OK when password is acceptable as a login password, else why not. */
+int ra_password_check_strength(const char *password, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+#define RA_COOKIE_LEN 43 /* base64url of 32 random bytes */
+#define RA_CSRF_LEN 43   /* base64url of a 32-byte HMAC */
+
+/* What a login gives. The cookie and CSRF token are secrets of the client's. */
+typedef struct ra_login_result {
+    ra_actor actor; /* the logged-in account (local 0) */
+    char cookie[RA_COOKIE_LEN + 1];
+    char csrf[RA_CSRF_LEN + 1];
+    int factor_enrolment_needed; /* staff without an authenticator: enrol before anything else */
+    int64_t retry_after;         /* throttled: seconds to wait */
+} ra_login_result;
+
+/*
+ * Log in with e-mail and password (and, for staff with an authenticator, a
+ * TOTP code): a new session in the store. addr is the client's address
+ * (for throttling and the audit log). Failed logins are counted per e-mail
+ * and per address; a locked one is SERTEL_ERR_BUSY with out->retry_after.
+ * An unknown e-mail and a wrong password take the same work and answer
+ * (SERTEL_ERR_DENIED); a staff login without its code is
+ * SERTEL_ERR_INVALID. Audited (login.succeeded / login.failed).
+ */
+int ra_login(ra *r, const char *email, const char *password, const char *code, const char *addr,
+             ra_login_result *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 6);
+
+/* A session looked up by its cookie. */
+typedef struct ra_session_info {
+    ra_actor actor;
+    char csrf[RA_CSRF_LEN + 1]; /* the token unsafe requests must carry */
+    int factor;                 /* a second factor was shown at login */
+    int factor_enrolment_needed;
+} ra_session_info;
+
+/*
+ * The session of a cookie: SERTEL_ERR_DENIED when there is none, or it has
+ * ended (idle or absolute timeout: removed and audited as
+ * session.expired). Refreshes its last use (at most once a minute).
+ */
+int ra_session(ra *r, const char *cookie, ra_session_info *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* 1 when token is the CSRF token of the session of cookie (constant time), else 0. */
+int ra_csrf_check(ra *r, const char *cookie, const char *token) SERTEL_NONNULL(1, 2);
+
+/* End the session of cookie, or with everywhere every session of its account. Audited. */
+int ra_logout(ra *r, const char *cookie, int everywhere, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/*
+ * Mail a single-use password-reset link (1 hour) to the account with this
+ * e-mail; an unknown address gets the same answer and nothing is sent.
+ */
+int ra_password_reset_request(ra *r, const char *email, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/* Set a new password with the reset token; every session of the account ends. Audited. */
+int ra_password_reset(ra *r, const char *token, const char *password, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* Set an account's password (the account itself, or the CA host's operator). Ends its sessions. */
+int ra_password_set(ra *r, const ra_actor *by, const char *email, const char *password,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* --- applications --- */
 
@@ -431,6 +586,15 @@ const char *ra_status_name(ra_status s);
  */
 int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * The status of the person with this NIK as by may know it: a person by
+ * may not see (RA_ACT_STATUS_VIEW: an API client asking about another
+ * agency's people) is NOT_REGISTERED, like an unknown NIK. A malformed NIK
+ * is SERTEL_ERR_INVALID.
+ */
+int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out, sertel_err *err)
+    SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
 
 /*
  * Housekeeping run by a timer or the server (`sertel notify`): destroys

@@ -46,7 +46,21 @@ struct ra {
     char subscriber_key_type[16];
     char base_url[256];
     char totp_issuer[201]; /* TOTP_LABEL_MAX + 1 */
+    /* logins ([api]) */
+    int64_t session_idle, session_max; /* seconds */
+    int64_t login_lock_after, login_lock_seconds, login_addr_after;
+    char dummy_hash[128]; /* a password hash of nothing, made once: equal work for unknown accounts
+                           */
 };
+
+/* An account as a login sees it (login.c). */
+typedef struct ra_person_login {
+    int64_t account_id; /* 0: no such account */
+    char role[16];
+    int64_t agency_id;
+    char email[256];
+    int has_factor;
+} ra_person_login;
 
 /* Next free id of a table (inside a write transaction). */
 int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err) SERTEL_WUR;
@@ -160,8 +174,33 @@ void ra_key_row_clear(ra_key_row *k);
  */
 EVP_PKEY *ra_key_unlock(ra *r, const ra_key_row *k, const char *pass);
 
+/*
+ * Secrets kept in the database (an authenticator's secret) are sealed:
+ * XChaCha20-Poly1305 under BLAKE2b-256(key = server secret, label), bound
+ * to bind (an account id) as associated data, a random nonce in front.
+ * *out (malloc'ed) receives the box. ra_box_open fails with
+ * SERTEL_ERR_TAMPERED for a changed box, another binding or another home.
+ */
+#define RA_BOX_TOTP "sertel-totp-v1"
+int ra_box_seal(const ra *r, const char *label, int64_t bind, const unsigned char *in, size_t len,
+                unsigned char **out, size_t *out_len, sertel_err *err) SERTEL_WUR;
+int ra_box_open(const ra *r, const char *label, int64_t bind, const unsigned char *box,
+                size_t box_len, unsigned char *out, size_t cap, size_t *out_len,
+                sertel_err *err) SERTEL_WUR;
+
 /* Fill sg->cert and sg->chain (issuing CA, root) for the certificate with this serial. */
 int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err) SERTEL_WUR;
+
+/*
+ * The account's authenticator (auth.c): ra_totp_use checks a code and, when
+ * right, moves the account's last used step past it - inside the caller's
+ * write transaction, so a code is accepted once (*ok 1); ra_totp_enrolled
+ * says whether one is enrolled; ra_totp_store seals and stores a new secret.
+ */
+int ra_totp_use(ra *r, int64_t account, const char *code, int *ok, sertel_err *err) SERTEL_WUR;
+int ra_totp_enrolled(ra *r, int64_t account, int *out, sertel_err *err) SERTEL_WUR;
+int ra_totp_store(ra *r, int64_t account, const unsigned char *secret, size_t len,
+                  sertel_err *err) SERTEL_WUR;
 
 /* The BSrE status of the person behind an account (status.c). */
 int ra_status_of_account(ra *r, int64_t account, ra_status *out, sertel_err *err) SERTEL_WUR;

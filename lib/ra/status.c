@@ -102,6 +102,33 @@ int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err)
     return ra_status_of_account(r, account, out, err);
 }
 
+int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    ra_target t = {0, 0};
+    int rc, found = 0;
+
+    *out = RA_STATUS_NOT_REGISTERED;
+    if ((rc = nik_check(nik, NULL, err)) != SERTEL_OK)
+        return rc;
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT a.id, a.agency_id FROM subscribers b JOIN accounts a ON a.id = "
+                      "b.account_id WHERE b.nik = ?",
+                      "t", nik);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        t.account_id = store_col_int64(s, 0);
+        t.agency_id = store_col_is_null(s, 1) ? 0 : store_col_int64(s, 1);
+        found = 1;
+    }
+    store_finalize(s);
+    if (rc < 0)
+        return rc;
+    /* Someone by may not see looks exactly like no one. */
+    if (!found || ra_policy_check(by, RA_ACT_STATUS_VIEW, &t, NULL) != SERTEL_OK)
+        return SERTEL_OK;
+    return ra_status_of_account(r, t.account_id, out, err);
+}
+
 int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial_in, const ra_revocation *rv,
                    sertel_err *err)
 {
