@@ -217,8 +217,9 @@ const struct store_migration store_migrations[] = {
      "CREATE INDEX certificates_account_seq ON certificates (account_id, seq);"
      "CREATE INDEX tokens_account ON tokens (account_id, purpose);"},
 
-    {6, "logins: sessions, throttling, API clients, password-reset tokens; the second factor "
-        "moves to the account, encrypted",
+    {6,
+     "logins: sessions, throttling, API clients, password-reset tokens; the second factor "
+     "moves to the account, encrypted",
      /* The account's authenticator (owners sign with it, staff log in with it), sealed with a
       * key from the server secret (ra/login.c); subscribers.totp_secret is moved by ra_open. */
      "ALTER TABLE accounts ADD COLUMN totp_box BLOB;"
