@@ -593,8 +593,8 @@ int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err) SE
  * agency's people) is NOT_REGISTERED, like an unknown NIK. A malformed NIK
  * is SERTEL_ERR_INVALID.
  */
-int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out, sertel_err *err)
-    SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
+int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out,
+                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
 
 /*
  * Housekeeping run by a timer or the server (`sertel notify`): destroys
