@@ -343,8 +343,9 @@ static size_t build_routes(serve_ctx *sc, http_route *r)
     for (i = 0; i < n; i++) {
         snprintf(sc->paths[i], sizeof(sc->paths[i]), "%s%s", sc->base, table[i].path);
         sc->eps[i] = (endpoint){sc->p, table[i].what, table[i].der};
-        r[i] = (http_route){table[i].method,   sc->paths[i],  table[i].prefix, table[i].ctype,
-                            table[i].max_body, table[i].name, table[i].fn,     &sc->eps[i]};
+        r[i] = (http_route){table[i].method, sc->paths[i],      table[i].prefix,
+                            table[i].ctype,  table[i].max_body, table[i].name,
+                            table[i].fn,     &sc->eps[i],       HTTP_BODY_BUFFER};
     }
     return n;
 }
