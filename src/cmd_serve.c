@@ -10,6 +10,7 @@
  *   GET  <base>/ca/{root,issuing}.{crt,pem}                   -> pki_ca_cert
  *   GET  <base>/audit/head    the signed audit head, no-store -> pki_audit_head
  *   GET  /healthz, /metrics
+ *   <base>/api/v1/...  the JSON API (lib/api: logins, the process, signing)
  *
  * <base> is the path of the home's base URL ([ca] base_url, set by `sertel
  * init --base-url`), so the URLs certificates carry (AIA, CDP) resolve
@@ -36,12 +37,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "cli.h"
 #include "http/http.h"
 #include "pki/pki.h"
+#include "util/fs.h"
 #include "util/num.h"
 
 #define BODY_MAX (64 * 1024) /* OCSP and time-stamp requests are a few hundred bytes */
@@ -90,6 +94,8 @@ typedef struct endpoint {
 
 typedef struct serve_ctx {
     pki *p;
+    api *api;
+    char spool[4096];
     char base[BASE_PATH_MAX];
     char paths[16][BASE_PATH_MAX + 32];
     endpoint eps[16];
@@ -350,6 +356,18 @@ static size_t build_routes(serve_ctx *sc, http_route *r)
     return n;
 }
 
+/* <home>/spool: where uploads are streamed (unnamed files: nothing stays there). */
+static int make_spool(const char *home, char *out, size_t cap, sertel_err *err)
+{
+    int rc = fs_path_join(out, cap, home, "spool", err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    if (mkdir(out, 0700) != 0 && errno != EEXIST)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", out, strerror(errno));
+    return SERTEL_OK;
+}
+
 /* A positive count option, within [1, max]. */
 static int parse_count(const char *opt, const char *v, unsigned long max, unsigned *out)
 {
@@ -532,6 +550,19 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
         goto out;
     }
     nroutes = build_routes(sc, routes);
+    {
+        api_config ac = {0};
+        ac.home = g->home;
+        ac.base_path = sc->base;
+        ac.handles = cfg.threads ? cfg.threads * 2 : 0;
+        if (make_spool(g->home, sc->spool, sizeof(sc->spool), &err) != SERTEL_OK ||
+            api_open(&ac, &sc->api, &err) != SERTEL_OK ||
+            api_routes(sc->api, routes, HTTP_MAX_ROUTES - 2, &nroutes, &err) != SERTEL_OK) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        cfg.spool_dir = sc->spool;
+    }
     if (access_path != NULL && (cfg.access_log = open_access_log(access_path)) == NULL) {
         rc = EXIT_ERROR;
         goto out;
@@ -557,8 +588,10 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
     rc = EXIT_OK;
 out:
     http_server_free(s);
-    if (sc != NULL)
+    if (sc != NULL) {
+        api_close(sc->api);
         pki_close(sc->p);
+    }
     free(sc);
     if (cfg.access_log != NULL && cfg.access_log != stderr)
         fclose(cfg.access_log);

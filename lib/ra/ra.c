@@ -182,6 +182,11 @@ static int seal_legacy_totp(ra *r, sertel_err *err)
 
 int ra_open(const char *home, ra **out, sertel_err *err)
 {
+    return ra_open_flags(home, 0, out, err);
+}
+
+int ra_open_flags(const char *home, int flags, ra **out, sertel_err *err)
+{
     ra *r;
     int rc;
 
@@ -192,7 +197,7 @@ int ra_open(const char *home, ra **out, sertel_err *err)
     if (r == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     snprintf(r->home, sizeof(r->home), "%s", home);
-    rc = ca_open(home, 0, &r->ca, err);
+    rc = ca_open(home, flags, &r->ca, err);
     if (rc != SERTEL_OK)
         goto fail;
     r->st = ca_get0_store(r->ca);

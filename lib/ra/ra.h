@@ -41,6 +41,9 @@ typedef struct ra ra;
 
 /* Open the registration authority of a home (the CA opened for writing). */
 int ra_open(const char *home, ra **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+/* The same with ca_open's flags (the API: CA_OPEN_ONLINE, never the root key). */
+int ra_open_flags(const char *home, int flags, ra **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3);
 void ra_close(ra *r);
 ca_ctx *ra_get0_ca(ra *r) SERTEL_NONNULL(1);
 
