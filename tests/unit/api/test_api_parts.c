@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api_int.h"
@@ -45,8 +46,8 @@ static void test_client_addr(void **state)
     /* no trusted proxies: X-Forwarded-For is never believed */
     api_client_addr(&a, "203.0.113.5", "198.51.100.1", out, sizeof(out));
     assert_string_equal(out, "203.0.113.5");
-    strcpy(a.trusted[0], "10.0.0.1");
-    strcpy(a.trusted[1], "10.0.0.2");
+    snprintf(a.trusted[0], sizeof(a.trusted[0]), "10.0.0.1");
+    snprintf(a.trusted[1], sizeof(a.trusted[1]), "10.0.0.2");
     a.ntrusted = 2;
     /* an untrusted peer: its header is ignored */
     api_client_addr(&a, "203.0.113.5", "198.51.100.1", out, sizeof(out));
