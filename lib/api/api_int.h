@@ -87,6 +87,10 @@ typedef struct api_endpoint {
     unsigned flags;   /* API_F_* */
     const char *name; /* metrics and the access log */
     api_fn fn;
+    /* The policy action the endpoint performs (RA_ACT_COUNT: none, e.g. a
+     * login or a public page); the authorization matrix test walks the
+     * tables and expects each endpoint to answer as ra_policy_check says. */
+    ra_action act;
 } api_endpoint;
 
 /* The endpoint tables, one per file; api.c lists them. */

@@ -82,11 +82,11 @@ static int logout(api_call *c, sertel_err *err)
 }
 
 const api_endpoint api_ep_session[] = {
-    {"POST", "/api/v1/session", API_AUTH_NONE, API_IN_JSON, 0, API_F_SECRET, "session_login",
-     login},
+    {"POST", "/api/v1/session", API_AUTH_NONE, API_IN_JSON, 0, API_F_SECRET, "session_login", login,
+     RA_ACT_COUNT},
     {"GET", "/api/v1/session", API_AUTH_SESSION, API_IN_NONE, 0, API_F_ENROLMENT, "session_get",
-     whoami},
+     whoami, RA_ACT_COUNT},
     {"DELETE", "/api/v1/session", API_AUTH_SESSION, API_IN_NONE, 0, API_F_ENROLMENT,
-     "session_logout", logout},
+     "session_logout", logout, RA_ACT_COUNT},
 };
 const size_t api_ep_session_n = sizeof(api_ep_session) / sizeof(api_ep_session[0]);
