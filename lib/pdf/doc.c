@@ -18,7 +18,7 @@
 
 void pdf_arena_free_all(pdf_doc *d);
 
-static int open_common(pdf_doc *d, const char *password, sertel_err *err)
+static int open_common(pdf_doc *d, const char *password, int decrypt, sertel_err *err)
 {
     int rc;
 
@@ -47,7 +47,7 @@ static int open_common(pdf_doc *d, const char *password, sertel_err *err)
         return rc;
     if (d->t_encrypt != NULL) {
         d->encrypted = 1;
-        return pdf_crypt_open(d, password, err);
+        return decrypt ? pdf_crypt_open(d, password, err) : SERTEL_OK;
     }
     return SERTEL_OK;
 }
@@ -57,8 +57,8 @@ int pdf_open_mem(const unsigned char *data, size_t len, pdf_doc **out, sertel_er
     return pdf_open_mem_pw(data, len, NULL, out, err);
 }
 
-int pdf_open_mem_pw(const unsigned char *data, size_t len, const char *password, pdf_doc **out,
-                    sertel_err *err)
+static int open_mem(const unsigned char *data, size_t len, const char *password, int decrypt,
+                    pdf_doc **out, sertel_err *err)
 {
     pdf_doc *d = calloc(1, sizeof(*d));
     int rc;
@@ -68,13 +68,24 @@ int pdf_open_mem_pw(const unsigned char *data, size_t len, const char *password,
     d->fd = -1;
     d->buf = data;
     d->len = data ? len : 0;
-    rc = open_common(d, password, err);
+    rc = open_common(d, password, decrypt, err);
     if (rc != SERTEL_OK) {
         pdf_close(d);
         return rc;
     }
     *out = d;
     return SERTEL_OK;
+}
+
+int pdf_open_mem_pw(const unsigned char *data, size_t len, const char *password, pdf_doc **out,
+                    sertel_err *err)
+{
+    return open_mem(data, len, password, 1, out, err);
+}
+
+int pdf_open_mem_raw(const unsigned char *data, size_t len, pdf_doc **out, sertel_err *err)
+{
+    return open_mem(data, len, NULL, 0, out, err);
 }
 
 int pdf_open_file(const char *path, pdf_doc **out, sertel_err *err)
@@ -111,7 +122,7 @@ int pdf_open_file_pw(const char *path, const char *password, pdf_doc **out, sert
         }
         d->buf = d->map;
     }
-    rc = open_common(d, password, err);
+    rc = open_common(d, password, 1, err);
     if (rc != SERTEL_OK) {
         sertel_err_prefix(err, "%s", path);
         goto fail;

@@ -77,6 +77,14 @@ struct pdf_doc {
     int endstreams_indexed;
 };
 
+/*
+ * Open data[0..len) without decrypting it, even when the trailer has an
+ * /Encrypt entry (the validator, when that entry is broken: signatures'
+ * /Contents and /ByteRange are never encrypted).
+ */
+int pdf_open_mem_raw(const unsigned char *data, size_t len, pdf_doc **out,
+                     sertel_err *err) SERTEL_WUR;
+
 /* Arena allocation (zeroed); NULL when out of memory or over PDF_MAX_ARENA. */
 void *pdf_arena_alloc(pdf_doc *d, size_t n);
 

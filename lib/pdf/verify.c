@@ -6,6 +6,7 @@
  * Saving, shadow attacks), duplicate object numbers, and the detached
  * CMS entry point.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -13,6 +14,7 @@
 #include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,8 +25,7 @@
 
 #define MAX_FIELDS 10000
 #define MAX_FIELD_DEPTH 16
-#define MAX_PAGES_NAMED 4096
-#define MAX_ARRAY_COMPARE 4096 /* /Annots or /Fields items compared (quadratic) */
+#define MAX_DUPS 64 /* object numbers defined twice, named */
 
 const char *vfy_conclusion_name(vfy_conclusion c)
 {
@@ -183,6 +184,10 @@ void vfy_report_free(vfy_report *r)
     if (r == NULL)
         return;
     for (i = 0; i < r->n_sigs; i++) {
+        size_t k;
+        for (k = 0; k < r->sigs[i].n_mods; k++)
+            free(r->sigs[i].mods[k].detail);
+        free(r->sigs[i].mods);
         free_strs(r->sigs[i].changes, r->sigs[i].n_changes);
         free_strs(r->sigs[i].harmless, r->sigs[i].n_harmless);
         free_strs(r->sigs[i].reasons, r->sigs[i].n_reasons);
@@ -252,7 +257,7 @@ static void utf8_put(char *out, size_t cap, size_t *j, unsigned long u)
  * with its BOM (surrogate pairs joined), UTF-8 with its BOM (PDF 2.0; invalid sequences
  * end it), else PDFDocEncoding. Truncated to cap; always NUL-terminated.
  */
-static void pdf_text(const pdf_obj *o, char *out, size_t cap)
+void vfy_pdf_text(const pdf_obj *o, char *out, size_t cap)
 {
     const unsigned char *p;
     size_t i, j = 0, n;
@@ -288,7 +293,7 @@ static void pdf_date_iso(const pdf_obj *o, char out[40])
     time_t t;
 
     out[0] = '\0';
-    pdf_text(o, s, sizeof(s));
+    vfy_pdf_text(o, s, sizeof(s));
     p = s;
     if (strncmp(p, "D:", 2) == 0)
         p += 2;
@@ -356,7 +361,7 @@ static void walk_fields(finder *f, const pdf_obj *arr, const char *prefix, int i
         f->visited++;
         if (fd == NULL || fd->type != PDF_DICT)
             continue;
-        pdf_text(pdf_resolve(f->d, pdf_dict_get(fd, "T")), t, sizeof(t));
+        vfy_pdf_text(pdf_resolve(f->d, pdf_dict_get(fd, "T")), t, sizeof(t));
         if (prefix[0] && t[0])
             snprintf(name, sizeof(name), "%.120s.%.120s", prefix, t);
         else
@@ -391,31 +396,16 @@ static void walk_fields(finder *f, const pdf_obj *arr, const char *prefix, int i
 
 /* --- revisions --- */
 
-/*
- * A FieldMDP lock (ISO 32000-1 §12.8.2.4, Table 233 /Lock, Table 254
- * /TransformParams): /Action /All, /Include or /Exclude with /Fields.
- */
-typedef struct field_lock {
-    const char *action;    /* "All", "Include", "Exclude" */
-    const pdf_obj *fields; /* array of field names (text strings) */
-} field_lock;
-
-#define VFY_MAX_LOCKS 8
-
 typedef struct vctx {
     pdf_doc *d;
-    const unsigned char *buf;
+    const unsigned char *buf; /* the document (from its %PDF- header) */
     size_t len;
+    const unsigned char *file; /* the whole file: base bytes precede the header */
+    size_t base;
     const vfy_opts *o;
     vfy_report *r;
-    vfy_revdata rd;                  /* the document's /DSS */
-    cms_fetch_ctx *fx;               /* the document's fetches, NULL: offline */
-    int cert_p;                      /* DocMDP P of the certification signature, 0: not certified */
-    uint64_t cert_end;               /* end of the certification signature's revision */
-    int cur_p;                       /* P applying to the changes being analysed, 0: none */
-    char whybuf[240];                /* why an addition is refused */
-    field_lock locks[VFY_MAX_LOCKS]; /* FieldMDP locks of the signature being analysed */
-    size_t nlocks;
+    vfy_revdata rd;    /* the document's /DSS */
+    cms_fetch_ctx *fx; /* the document's fetches, NULL: offline */
 } vctx;
 
 /* Offsets just after each %%EOF marker (with its end-of-line). */
@@ -452,15 +442,16 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /*
- * Object headers "N G obj" in buf[start..end), skipping stream data; a
- * number defined twice in the same revision is reported (collision attack).
+ * Object headers "N G obj" in buf[start..end), skipping stream data: each
+ * number defined twice in this revision (readers may disagree which
+ * definition counts: the collision attack) is added to dd with the
+ * revision's end.
  */
-static int find_duplicates(const unsigned char *buf, size_t start, size_t end, uint32_t *dup)
+static void find_duplicates(const unsigned char *buf, size_t start, size_t end, vfy_docdiff *dd)
 {
     size_t pos = start, n = 0, cap = 0, i;
     uint32_t *nums = NULL;
     const unsigned char *p;
-    int found = 0;
 
     while (pos < end && (p = memmem(buf + pos, end - pos, "obj", 3)) != NULL) {
         size_t q = (size_t)(p - buf), k = q, after = q + 3;
@@ -519,651 +510,15 @@ static int find_duplicates(const unsigned char *buf, size_t start, size_t end, u
     if (n > 1)
         qsort(nums, n, sizeof(*nums), cmp_u32);
     for (i = 1; i < n; i++)
-        if (nums[i] == nums[i - 1]) {
-            *dup = nums[i];
-            found = 1;
-            break;
+        if (nums[i] == nums[i - 1] && (i < 2 || nums[i] != nums[i - 2]) && dd->ndups < MAX_DUPS) {
+            struct vfy_dup *nd = realloc(dd->dups, (dd->ndups + 1) * sizeof(*nd));
+            if (nd == NULL)
+                break;
+            dd->dups = nd;
+            nd[dd->ndups].rev_end = end;
+            nd[dd->ndups++].num = nums[i];
         }
     free(nums);
-    return found;
-}
-
-/* --- what changed after signing --- */
-
-static int same_entry(const xref_entry *a, const xref_entry *b)
-{
-    return a->type == b->type && (a->type == 0 || (a->off == b->off && a->idx == b->idx));
-}
-
-static int ser_eq(const pdf_obj *a, const pdf_obj *b)
-{
-    pdf_buf x = {0}, y = {0};
-    int eq;
-
-    if (a == NULL || b == NULL)
-        return a == b;
-    pdf_buf_obj(&x, a);
-    pdf_buf_obj(&y, b);
-    eq = !x.failed && !y.failed && x.len == y.len && (x.len == 0 || memcmp(x.p, y.p, x.len) == 0);
-    pdf_buf_free(&x);
-    pdf_buf_free(&y);
-    return eq;
-}
-
-static int in_list(const char *k, const char *const *skip)
-{
-    for (; *skip; skip++)
-        if (strcmp(k, *skip) == 0)
-            return 1;
-    return 0;
-}
-
-/* Dictionaries equal except for the keys in skip; *key names the first difference. */
-static int dict_eq_except(const pdf_obj *a, const pdf_obj *b, const char *const *skip,
-                          const char **key)
-{
-    size_t i;
-
-    *key = NULL;
-    if ((a->type != PDF_DICT && a->type != PDF_STREAM) || a->type != b->type)
-        return 0;
-    for (i = 0; i < a->u.dict.n; i++)
-        if (!in_list(a->u.dict.keys[i], skip) &&
-            !ser_eq(a->u.dict.vals[i], pdf_dict_get(b, a->u.dict.keys[i]))) {
-            *key = a->u.dict.keys[i];
-            return 0;
-        }
-    for (i = 0; i < b->u.dict.n; i++)
-        if (!in_list(b->u.dict.keys[i], skip) && pdf_dict_get(a, b->u.dict.keys[i]) == NULL) {
-            *key = b->u.dict.keys[i];
-            return 0;
-        }
-    return 1;
-}
-
-/* --- DocMDP (certification) permissions --- */
-
-static double num_val(const pdf_obj *o)
-{
-    return pdf_num(o);
-}
-
-/*
- * A widget that draws on the page: a /Rect of non-zero area, a normal
- * appearance (/AP /N) and neither the Hidden (2) nor the NoView (32) flag.
- */
-static int widget_visible(pdf_doc *d, const pdf_obj *w, double r[4])
-{
-    const pdf_obj *rect = pdf_resolve(d, pdf_dict_get(w, "Rect")), *ap, *f, *n;
-    size_t i;
-
-    r[0] = r[1] = r[2] = r[3] = 0;
-    if (rect == NULL || rect->type != PDF_ARRAY || rect->u.arr.n != 4)
-        return 0;
-    for (i = 0; i < 4; i++)
-        r[i] = num_val(pdf_resolve(d, rect->u.arr.items[i]));
-    if (r[2] - r[0] == 0 || r[3] - r[1] == 0)
-        return 0;
-    ap = pdf_resolve(d, pdf_dict_get(w, "AP"));
-    if (ap == NULL || ap->type != PDF_DICT || pdf_dict_get(ap, "N") == NULL)
-        return 0;
-    n = pdf_resolve(d, pdf_dict_get(ap, "N"));
-    if (n != NULL && n->type == PDF_STREAM && n->u.dict.data_len == 0)
-        return 0; /* an empty appearance draws nothing */
-    f = pdf_resolve(d, pdf_dict_get(w, "F"));
-    if (f != NULL && f->type == PDF_INT && (f->u.integer & (2 | 32)))
-        return 0;
-    return 1;
-}
-
-/* Annotation subtypes that do not draw over page content (comments, markup of text). */
-static int comment_subtype(const pdf_obj *st)
-{
-    static const char *const ok[] = {"Text",     "Highlight", "Underline", "StrikeOut",
-                                     "Squiggly", "Popup",     NULL};
-    size_t i;
-
-    for (i = 0; ok[i]; i++)
-        if (pdf_is_name(st, ok[i]))
-            return 1;
-    return 0;
-}
-
-/*
- * A new item of a page's /Annots or of the AcroForm's /Fields that later
- * revisions may add. Signature fields and their widgets always (for
- * certified documents: not with a visible appearance, Sneaky Signature;
- * with P=1 only for document time-stamps); with P=3 also comment
- * annotations (comment_subtype). *why names a refusal; desc gets a
- * description of an accepted visible signature widget with its rectangle.
- */
-static int harmless_item(vctx *c, int p, const pdf_obj *item, const char **why, char *desc,
-                         size_t cap)
-{
-    pdf_doc *d = c->d;
-    const pdf_obj *o = pdf_resolve(d, item), *ft, *par, *field, *v, *st, *kids;
-    char *buf = c->whybuf;
-    double r[4];
-    size_t i;
-    uint32_t num = item != NULL && item->type == PDF_REF ? item->u.ref.num : 0;
-
-    *why = "an object that is not a signature field";
-    if (o == NULL || o->type != PDF_DICT)
-        return 0;
-    ft = pdf_resolve(d, pdf_dict_get(o, "FT"));
-    par = pdf_resolve(d, pdf_dict_get(o, "Parent"));
-    st = pdf_resolve(d, pdf_dict_get(o, "Subtype"));
-    field = o;
-    if (!pdf_is_name(ft, "Sig")) {
-        if (par != NULL && par->type == PDF_DICT &&
-            pdf_is_name(pdf_resolve(d, pdf_dict_get(par, "FT")), "Sig")) {
-            field = par;
-        } else {
-            if (p == 3 && comment_subtype(st) && ft == NULL)
-                return 1;
-            if (st != NULL && st->type == PDF_NAME && !pdf_is_name(st, "Widget")) {
-                snprintf(buf, sizeof(c->whybuf),
-                         p == 3 ? "a %.40s annotation (object %u) that can cover page content "
-                                  "(Evil Annotation: only comment annotations are allowed)"
-                                : "a %.40s annotation (object %u)",
-                         st->u.str.p, num);
-                *why = buf;
-            }
-            return 0;
-        }
-    }
-    v = pdf_resolve(d, pdf_dict_get(field, "V"));
-    if (p == 1 && (v == NULL || v->type != PDF_DICT ||
-                   !pdf_is_name(pdf_dict_get(v, "Type"), "DocTimeStamp"))) {
-        snprintf(buf, sizeof(c->whybuf),
-                 "a signature field (object %u) that is not a document time-stamp", num);
-        *why = buf;
-        return 0;
-    }
-    /* The widgets: the item itself when it is one, else the field's /Kids. */
-    kids = pdf_resolve(d, pdf_dict_get(o, "Kids"));
-    for (i = 0; i < (kids != NULL && kids->type == PDF_ARRAY ? kids->u.arr.n : 1) && i < 64; i++) {
-        const pdf_obj *w =
-            kids != NULL && kids->type == PDF_ARRAY ? pdf_resolve(d, kids->u.arr.items[i]) : o;
-        if (w == NULL || w->type != PDF_DICT || !widget_visible(d, w, r))
-            continue;
-        if (p > 0) {
-            snprintf(buf, sizeof(c->whybuf),
-                     "a new signature field (object %u) with a visible appearance at "
-                     "[%.0f %.0f %.0f %.0f] (Sneaky Signature: only existing empty signature "
-                     "fields may be filled)",
-                     num, r[0], r[1], r[2], r[3]);
-            *why = buf;
-            return 0;
-        }
-        if (v == NULL) {
-            snprintf(buf, sizeof(c->whybuf),
-                     "a new unsigned signature field (object %u) whose visible appearance at "
-                     "[%.0f %.0f %.0f %.0f] draws over the page without being signed",
-                     num, r[0], r[1], r[2], r[3]);
-            *why = buf;
-            return 0;
-        }
-        if (desc != NULL && cap > 0 && desc[0] == '\0')
-            snprintf(desc, cap, "visible signature widget (object %u) at [%.0f %.0f %.0f %.0f]",
-                     num, r[0], r[1], r[2], r[3]);
-    }
-    return 1;
-}
-
-static int item_in(const pdf_obj *x, const pdf_obj *arr)
-{
-    size_t i;
-
-    for (i = 0; arr != NULL && arr->type == PDF_ARRAY && i < arr->u.arr.n; i++) {
-        const pdf_obj *y = arr->u.arr.items[i];
-        if (x->type == PDF_REF && y->type == PDF_REF) {
-            if (x->u.ref.num == y->u.ref.num && x->u.ref.gen == y->u.ref.gen)
-                return 1;
-        } else if (ser_eq(x, y)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/*
- * The new array is allowed from the old one: the old items kept in order
- * and new ones at the end that harmless_item accepts; with P=3 items may
- * also be removed (except signature fields/widgets) and added anywhere.
- */
-static int array_grows_ok(vctx *c, pdf_doc *od, const pdf_obj *a, const pdf_obj *b,
-                          const char **why, char *desc, size_t cap)
-{
-    size_t i;
-
-    *why = "items were removed";
-    if (desc != NULL && cap > 0)
-        desc[0] = '\0';
-    if (a == NULL || b == NULL || a->type != PDF_ARRAY || b->type != PDF_ARRAY)
-        return 0;
-    if (a->u.arr.n > MAX_ARRAY_COMPARE || b->u.arr.n > MAX_ARRAY_COMPARE) {
-        *why = "too many items to compare";
-        return 0;
-    }
-    if (c->cur_p == 3) {
-        for (i = 0; i < a->u.arr.n; i++)
-            if (!item_in(a->u.arr.items[i], b)) {
-                const pdf_obj *o = pdf_resolve(od, a->u.arr.items[i]);
-                if (o == NULL || o->type != PDF_DICT || pdf_dict_get(o, "FT") != NULL ||
-                    pdf_is_name(pdf_resolve(od, pdf_dict_get(o, "Subtype")), "Widget"))
-                    return 0;
-            }
-        for (i = 0; i < b->u.arr.n; i++)
-            if (!item_in(b->u.arr.items[i], a) &&
-                !harmless_item(c, 3, b->u.arr.items[i], why, desc, cap))
-                return 0;
-        return 1;
-    }
-    for (i = 0; i < a->u.arr.n; i++)
-        if (!item_in(a->u.arr.items[i], b))
-            return 0;
-    for (i = 0; i < b->u.arr.n; i++)
-        if (!item_in(b->u.arr.items[i], a) &&
-            !harmless_item(c, c->cur_p, b->u.arr.items[i], why, desc, cap))
-            return 0;
-    *why = "items were reordered";
-    if (b->u.arr.n < a->u.arr.n)
-        return 0;
-    for (i = 0; i < a->u.arr.n; i++)
-        if (!ser_eq(a->u.arr.items[i], b->u.arr.items[i]))
-            return 0;
-    return 1;
-}
-
-typedef struct pages_map {
-    uint32_t *page; /* page object numbers */
-    uint32_t *content;
-    size_t *content_page;
-    size_t npage, ncontent;
-} pages_map;
-
-static void map_pages(pdf_doc *d, pages_map *m)
-{
-    size_t count = 0, i, j;
-    sertel_err e = {0};
-
-    memset(m, 0, sizeof(*m));
-    if (pdf_page_count(d, &count, &e) != SERTEL_OK)
-        return;
-    if (count > MAX_PAGES_NAMED)
-        count = MAX_PAGES_NAMED;
-    m->page = calloc(count + 1, sizeof(*m->page));
-    m->content = calloc(4 * count + 1, sizeof(*m->content));
-    m->content_page = calloc(4 * count + 1, sizeof(*m->content_page));
-    if (m->page == NULL || m->content == NULL || m->content_page == NULL)
-        return;
-    for (i = 1; i <= count; i++) {
-        pdf_page pg;
-        const pdf_obj *c;
-        if (pdf_page_get(d, i, &pg, &e) != SERTEL_OK)
-            break;
-        m->page[m->npage++] = pg.num;
-        c = pdf_dict_get(pg.dict, "Contents");
-        if (c != NULL && c->type == PDF_REF && m->ncontent < 4 * count) {
-            m->content_page[m->ncontent] = i;
-            m->content[m->ncontent++] = c->u.ref.num;
-        }
-        c = pdf_resolve(d, c);
-        for (j = 0; c != NULL && c->type == PDF_ARRAY && j < c->u.arr.n && j < 3; j++)
-            if (c->u.arr.items[j]->type == PDF_REF && m->ncontent < 4 * count) {
-                m->content_page[m->ncontent] = i;
-                m->content[m->ncontent++] = c->u.arr.items[j]->u.ref.num;
-            }
-    }
-}
-
-static void free_pages(pages_map *m)
-{
-    free(m->page);
-    free(m->content);
-    free(m->content_page);
-}
-
-static const char *type_name(const pdf_obj *o)
-{
-    const pdf_obj *t;
-
-    if (o == NULL)
-        return "object";
-    if ((o->type == PDF_DICT || o->type == PDF_STREAM) && (t = pdf_dict_get(o, "Type")) != NULL &&
-        t->type == PDF_NAME)
-        return t->u.str.p;
-    return o->type == PDF_STREAM ? "stream" : o->type == PDF_ARRAY ? "array" : "object";
-}
-
-/* --- form fields: filling in (DocMDP P=2, 3) and FieldMDP locks --- */
-
-/*
- * The form field that o (a field or a widget of one) belongs to: its fully
- * qualified name (ISO 32000-1 §12.7.3.2, the /T of o and its ancestors
- * joined by '.') into name and its (inheritable) field type, or NULL when
- * o is no form field.
- */
-static const char *form_field(pdf_doc *d, const pdf_obj *o, char *name, size_t cap)
-{
-    const char *ft = NULL;
-    char part[200], tmp[256];
-    int depth;
-
-    name[0] = '\0';
-    if (o == NULL || o->type != PDF_DICT)
-        return NULL;
-    if (pdf_dict_get(o, "T") == NULL && pdf_dict_get(o, "FT") == NULL &&
-        !pdf_is_name(pdf_resolve(d, pdf_dict_get(o, "Subtype")), "Widget"))
-        return NULL;
-    for (depth = 0; o != NULL && o->type == PDF_DICT && depth < MAX_FIELD_DEPTH; depth++) {
-        const pdf_obj *t = pdf_resolve(d, pdf_dict_get(o, "FT"));
-        if (ft == NULL && t != NULL && t->type == PDF_NAME)
-            ft = t->u.str.p;
-        pdf_text(pdf_resolve(d, pdf_dict_get(o, "T")), part, sizeof(part));
-        if (part[0]) {
-            /* (a name longer than tmp is cut: it is only reported) */
-            if (snprintf(tmp, sizeof(tmp), "%s%s%.120s", part, name[0] ? "." : "", name) < 0)
-                tmp[0] = '\0';
-            snprintf(name, cap, "%s", tmp);
-        }
-        o = pdf_resolve(d, pdf_dict_get(o, "Parent"));
-    }
-    return ft;
-}
-
-/* The lock of c's current signature that covers the field name, or NULL. */
-static const field_lock *locked_by(vctx *c, const char *name)
-{
-    size_t i, k;
-
-    for (i = 0; i < c->nlocks; i++) {
-        const field_lock *l = &c->locks[i];
-        const pdf_obj *fs = pdf_resolve(c->d, l->fields);
-        int listed = 0;
-        if (strcmp(l->action, "All") == 0)
-            return l;
-        for (k = 0; fs != NULL && fs->type == PDF_ARRAY && k < fs->u.arr.n && k < 1024; k++) {
-            char n[256];
-            size_t nl;
-            pdf_text(pdf_resolve(c->d, fs->u.arr.items[k]), n, sizeof(n));
-            nl = strlen(n);
-            /* a name covers the field and its descendants */
-            if (nl > 0 && strncmp(name, n, nl) == 0 && (name[nl] == '\0' || name[nl] == '.'))
-                listed = 1;
-        }
-        if ((strcmp(l->action, "Include") == 0) == listed)
-            return l;
-    }
-    return NULL;
-}
-
-static void add_lock(vctx *c, const pdf_obj *lk)
-{
-    const pdf_obj *a = pdf_resolve(c->d, pdf_dict_get(lk, "Action"));
-    const char *act = pdf_is_name(a, "All")       ? "All"
-                      : pdf_is_name(a, "Include") ? "Include"
-                      : pdf_is_name(a, "Exclude") ? "Exclude"
-                                                  : "All"; /* unreadable: the strictest */
-    if (c->nlocks < VFY_MAX_LOCKS) {
-        c->locks[c->nlocks].action = act;
-        c->locks[c->nlocks].fields = pdf_dict_get(lk, "Fields");
-        c->nlocks++;
-    }
-}
-
-/* The FieldMDP locks of a signature: its field's /Lock and its FieldMDP /Reference entries. */
-static void load_locks(vctx *c, const sigref *ref)
-{
-    const pdf_obj *v = pdf_resolve(c->d, ref->v), *lk, *refs;
-    size_t i;
-
-    c->nlocks = 0;
-    lk = ref->field != NULL ? pdf_resolve(c->d, pdf_dict_get(ref->field, "Lock")) : NULL;
-    if (lk != NULL && lk->type == PDF_DICT)
-        add_lock(c, lk);
-    refs =
-        v != NULL && v->type == PDF_DICT ? pdf_resolve(c->d, pdf_dict_get(v, "Reference")) : NULL;
-    for (i = 0; refs != NULL && refs->type == PDF_ARRAY && i < refs->u.arr.n && i < 16; i++) {
-        const pdf_obj *r = pdf_resolve(c->d, refs->u.arr.items[i]), *tp;
-        if (r == NULL || r->type != PDF_DICT ||
-            !pdf_is_name(pdf_resolve(c->d, pdf_dict_get(r, "TransformMethod")), "FieldMDP"))
-            continue;
-        tp = pdf_resolve(c->d, pdf_dict_get(r, "TransformParams"));
-        if (tp != NULL && tp->type == PDF_DICT)
-            add_lock(c, tp);
-    }
-}
-
-/*
- * A redefined form field or widget: filling in (a new /V, appearance /AP,
- * appearance state /AS, nothing else) is allowed except under DocMDP P=1;
- * any change to a field locked by the signature (FieldMDP) is not.
- * 0: not a form field (the caller goes on).
- */
-static int classify_form_field(vctx *c, pdf_doc *od, uint32_t num, const pdf_obj *a,
-                               const pdf_obj *b, vfy_sig *s)
-{
-    static const char *const skip[] = {"V", "AP", "AS", NULL};
-    char name[256];
-    const char *ft = form_field(od, a, name, sizeof(name)), *key = NULL;
-    const field_lock *lk;
-
-    if (ft == NULL || strcmp(ft, "Sig") == 0 || b == NULL || b->type != PDF_DICT)
-        return 0;
-    if ((lk = locked_by(c, name)) != NULL) {
-        vfy_change(s, 0,
-                   "form field %s was changed, but this signature locks it (FieldMDP /Action "
-                   "/%s) (object %u)",
-                   name[0] ? name : "(unnamed)", lk->action, num);
-        return 1;
-    }
-    if (!dict_eq_except(a, b, skip, &key))
-        return 0;
-    if (strcmp(ft, "Btn") == 0) {
-        /* a push button (field flag 17) holds no value: a new look is no filling in */
-        const pdf_obj *ff = pdf_resolve(od, pdf_dict_get(a, "Ff"));
-        if (ff == NULL && pdf_dict_get(a, "Parent") != NULL)
-            ff = pdf_resolve(od, pdf_dict_get(pdf_resolve(od, pdf_dict_get(a, "Parent")), "Ff"));
-        if (ff != NULL && ff->type == PDF_INT && (ff->u.integer & (1 << 16)))
-            return 0;
-    }
-    vfy_change(s, c->cur_p == 1 ? 0 : 1, "form field %s filled in (object %u)",
-               name[0] ? name : "(unnamed)", num);
-    return 1;
-}
-
-/* /NeedAppearances of an AcroForm changed: part of filling in a form. */
-static void need_appearances(vctx *c, const pdf_obj *af, const pdf_obj *bf, uint32_t num,
-                             vfy_sig *s)
-{
-    if (ser_eq(pdf_dict_get(af, "NeedAppearances"), pdf_dict_get(bf, "NeedAppearances")))
-        return;
-    vfy_change(s, c->cur_p == 1 ? 0 : 1, "form: /NeedAppearances changed (object %u)", num);
-}
-
-/* Classify one object that a later revision redefined. */
-static void classify(vctx *c, pdf_doc *od, uint32_t num, const pages_map *pm, uint32_t acroform,
-                     uint32_t info, vfy_sig *s)
-{
-    const pdf_obj *a, *b;
-    const char *key = NULL, *why = NULL;
-    sertel_err e = {0};
-    size_t i;
-
-    if (pdf_load(od, num, &a, &e) != SERTEL_OK || pdf_load(c->d, num, &b, &e) != SERTEL_OK) {
-        vfy_change(s, 0, "object %u was redefined and cannot be read", num);
-        return;
-    }
-    for (i = 0; i < pm->npage; i++)
-        if (pm->page[i] == num) {
-            static const char *const skip[] = {"Annots", NULL};
-            char desc[160];
-            /* A page without /Annots in the signed revision compares as an empty
-             * array. (Not a compound literal inside the if: its lifetime ended
-             * with that statement, and at -O2 the storage was reused, so a page
-             * that first got /Annots from a later signature was reported as
-             * "annotations changed: items were removed".) */
-            pdf_obj no_annots = {.type = PDF_ARRAY};
-            const pdf_obj *oa = pdf_resolve(od, pdf_dict_get(a, "Annots"));
-            if (oa == NULL && pdf_dict_get(a, "Annots") == NULL)
-                oa = &no_annots;
-            if (!dict_eq_except(a, b, skip, &key)) {
-                vfy_change(s, 0, "page %zu changed: /%s (object %u)", i + 1, key ? key : "?", num);
-            } else if (array_grows_ok(c, od, oa, pdf_resolve(c->d, pdf_dict_get(b, "Annots")), &why,
-                                      desc, sizeof(desc))) {
-                vfy_change(s, 1, "page %zu: %s (object %u)", i + 1,
-                           desc[0]         ? desc
-                           : c->cur_p == 3 ? "signature widgets or comment annotations changed"
-                                           : "signature widget added",
-                           num);
-            } else {
-                vfy_change(s, 0, "page %zu: annotations changed: %s (object %u)", i + 1,
-                           why ? why : "changed", num);
-            }
-            return;
-        }
-    for (i = 0; i < pm->ncontent; i++)
-        if (pm->content[i] == num) {
-            vfy_change(s, 0, "content of page %zu changed (object %u)", pm->content_page[i], num);
-            return;
-        }
-    if (pdf_is_name(pdf_dict_get(a, "Type"), "Catalog")) {
-        static const char *const skip[] = {"AcroForm", "DSS", "Perms", "Extensions", NULL};
-        if (dict_eq_except(a, b, skip, &key)) {
-            const pdf_obj *af = pdf_dict_get(a, "AcroForm"), *bf = pdf_dict_get(b, "AcroForm");
-            static const char *const afskip[] = {"Fields", "SigFlags", "NeedAppearances", NULL};
-            if (af != NULL && af->type == PDF_DICT) { /* inline AcroForm */
-                if (bf == NULL || bf->type != PDF_DICT || !dict_eq_except(af, bf, afskip, &key) ||
-                    !array_grows_ok(c, od, pdf_resolve(od, pdf_dict_get(af, "Fields")),
-                                    pdf_resolve(c->d, pdf_dict_get(bf, "Fields")), &why, NULL, 0)) {
-                    vfy_change(s, 0, "form (AcroForm) changed beyond new signature fields: %s",
-                               key ? key : why);
-                    return;
-                }
-                need_appearances(c, af, bf, num, s);
-            }
-            vfy_change(s, 1, "catalog: AcroForm/DSS/Extensions updated (object %u)", num);
-        } else {
-            vfy_change(s, 0, "catalog changed: /%s (object %u)", key ? key : "?", num);
-        }
-        return;
-    }
-    if (num == acroform) {
-        static const char *const skip[] = {"Fields", "SigFlags", "NeedAppearances", NULL};
-        if (dict_eq_except(a, b, skip, &key) &&
-            array_grows_ok(c, od, pdf_resolve(od, pdf_dict_get(a, "Fields")),
-                           pdf_resolve(c->d, pdf_dict_get(b, "Fields")), &why, NULL, 0)) {
-            need_appearances(c, a, b, num, s);
-            if (!ser_eq(pdf_dict_get(a, "Fields"), pdf_dict_get(b, "Fields")))
-                vfy_change(s, 1, "form: signature field added (object %u)", num);
-        } else
-            vfy_change(s, 0, "form (AcroForm) changed: %s (object %u)", key ? key : why, num);
-        return;
-    }
-    if (num == info) {
-        vfy_change(s, 1, "document information updated (object %u)", num);
-        return;
-    }
-    if (pdf_is_name(pdf_dict_get(a, "Type"), "DSS")) {
-        vfy_change(s, 1, "DSS updated (object %u)", num);
-        return;
-    }
-    if (a->type == PDF_ARRAY) {
-        char desc[160];
-        if (array_grows_ok(c, od, a, b, &why, desc, sizeof(desc)))
-            vfy_change(s, 1, "%s (array object %u)",
-                       desc[0] ? desc : "signature field added to an array", num);
-        else
-            vfy_change(s, 0, "array changed: %s (object %u)", why, num);
-        return;
-    }
-    /* P=3: comment annotations may be modified, but not into ones that cover content. */
-    if (c->cur_p == 3 && a->type == PDF_DICT && b->type == PDF_DICT &&
-        comment_subtype(pdf_resolve(od, pdf_dict_get(a, "Subtype"))) &&
-        pdf_dict_get(a, "FT") == NULL) {
-        const pdf_obj *bst = pdf_resolve(c->d, pdf_dict_get(b, "Subtype"));
-        if (comment_subtype(bst) && pdf_dict_get(b, "FT") == NULL)
-            vfy_change(s, 1, "comment annotation modified (object %u)", num);
-        else
-            vfy_change(s, 0,
-                       "comment annotation turned into %s (object %u), which can cover page "
-                       "content (Evil Annotation)",
-                       bst != NULL && bst->type == PDF_NAME ? bst->u.str.p : "something else", num);
-        return;
-    }
-    if (classify_form_field(c, od, num, a, b, s))
-        return;
-    if (a->type == PDF_DICT && pdf_is_name(pdf_resolve(od, pdf_dict_get(a, "FT")), "Sig") &&
-        pdf_dict_get(a, "V") == NULL) {
-        static const char *const skip[] = {"V", NULL};
-        if (dict_eq_except(a, b, skip, &key)) {
-            const pdf_obj *v = pdf_resolve(c->d, pdf_dict_get(b, "V"));
-            if (c->cur_p == 1 && (v == NULL || v->type != PDF_DICT ||
-                                  !pdf_is_name(pdf_dict_get(v, "Type"), "DocTimeStamp")))
-                vfy_change(s, 0, "signature field signed (object %u)", num);
-            else
-                vfy_change(s, 1, "empty signature field filled (object %u)", num);
-            return;
-        }
-    }
-    vfy_change(s, 0, "%s changed (object %u)", type_name(a), num);
-}
-
-static void analyse_changes(vctx *c, vfy_sig *s)
-{
-    pdf_doc *od = NULL;
-    sertel_err e = {0};
-    const pdf_obj *ocat = NULL, *t;
-    uint32_t oroot = 0, froot = 0, num, acroform = 0, info = 0, added = 0;
-    uint16_t g;
-    pages_map pm;
-
-    if (pdf_open_mem_pw(c->buf, (size_t)s->revision_end, c->o->password, &od, &e) != SERTEL_OK) {
-        vfy_change(s, 0, "the signed revision cannot be read on its own: %s", e.msg);
-        return;
-    }
-    if (pdf_catalog(od, &ocat, &oroot, &g, &e) != SERTEL_OK) {
-        vfy_change(s, 0, "the signed revision has no catalog");
-        pdf_close(od);
-        return;
-    }
-    {
-        const pdf_obj *fcat;
-        if (pdf_catalog(c->d, &fcat, &froot, &g, &e) != SERTEL_OK || froot != oroot)
-            vfy_change(s, 0, "the document catalog was replaced");
-    }
-    t = pdf_dict_get(ocat, "AcroForm");
-    if (t != NULL && t->type == PDF_REF)
-        acroform = t->u.ref.num;
-    t = pdf_dict_get(pdf_trailer(od), "Info");
-    if (t != NULL && t->type == PDF_REF)
-        info = t->u.ref.num;
-    map_pages(od, &pm);
-    for (num = 1; num < c->d->nxref || num < od->nxref; num++) {
-        static const xref_entry none = {0};
-        const xref_entry *fe = num < c->d->nxref ? &c->d->xref[num] : &none;
-        const xref_entry *oe = num < od->nxref ? &od->xref[num] : &none;
-        if (same_entry(fe, oe))
-            continue;
-        if (fe->type == 0)
-            vfy_change(s, 0, "object %u deleted", num);
-        else if (oe->type == 0)
-            added++;
-        else
-            classify(c, od, num, &pm, acroform, info, s);
-    }
-    if (added)
-        vfy_change(s, 1, "%u new objects", added);
-    {
-        size_t pa = 0, pb = 0;
-        if (pdf_page_count(od, &pa, &e) == SERTEL_OK &&
-            pdf_page_count(c->d, &pb, &e) == SERTEL_OK && pa != pb)
-            vfy_change(s, 0, "page count changed from %zu to %zu", pa, pb);
-    }
-    free_pages(&pm);
-    pdf_close(od);
 }
 
 /* --- one signature --- */
@@ -1172,8 +527,9 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
 {
     const pdf_obj *v = pdf_resolve(c->d, ref->v), *x, *contents;
     const char *why = NULL;
+    const unsigned char *sbuf = c->buf; /* what the /ByteRange counts in */
     unsigned char *der = NULL;
-    size_t hexlen, derlen, i, total;
+    size_t hexlen, derlen, i, total, shift = 0;
     ranges rg;
 
     snprintf(s->field, sizeof(s->field), "%s", ref->name);
@@ -1189,15 +545,24 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
     s->doc_timestamp = pdf_is_name(pdf_dict_get(v, "Type"), "DocTimeStamp") ||
                        strcmp(s->subfilter, "ETSI.RFC3161") == 0;
     pdf_date_iso(pdf_resolve(c->d, pdf_dict_get(v, "M")), s->claimed_time);
-    pdf_text(pdf_resolve(c->d, pdf_dict_get(v, "Reason")), s->reason, sizeof(s->reason));
-    pdf_text(pdf_resolve(c->d, pdf_dict_get(v, "Location")), s->location, sizeof(s->location));
+    vfy_pdf_text(pdf_resolve(c->d, pdf_dict_get(v, "Reason")), s->reason, sizeof(s->reason));
+    vfy_pdf_text(pdf_resolve(c->d, pdf_dict_get(v, "Location")), s->location, sizeof(s->location));
 
-    if (vfy_check_byterange(c->buf, c->len, pdf_resolve(c->d, pdf_dict_get(v, "ByteRange")),
-                            s->byterange, &why) != 0) {
-        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE", "%s", why);
-        return;
+    /* Offsets count from the %PDF- header, as readers take them; bytes before
+     * it are signed only when the /ByteRange counts from the file's start. */
+    x = pdf_resolve(c->d, pdf_dict_get(v, "ByteRange"));
+    if (vfy_check_byterange(c->buf, c->len, x, s->byterange, &why) != 0) {
+        const char *why2;
+        if (c->base == 0 ||
+            vfy_check_byterange(c->file, c->len + c->base, x, s->byterange, &why2) != 0 ||
+            s->byterange[1] < c->base + 2) {
+            vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE", "%s", why);
+            return;
+        }
+        shift = c->base;
+        sbuf = c->file;
     }
-    s->revision_end = s->byterange[2] + s->byterange[3];
+    s->revision_end = s->byterange[2] + s->byterange[3] - shift;
     contents = pdf_dict_get(v, "Contents");
     if (contents == NULL || contents->type != PDF_STRING || contents->u.str.len == 0) {
         vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
@@ -1210,7 +575,7 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
     {
         const xref_entry *e =
             ref->holder > 0 && ref->holder < c->d->nxref ? &c->d->xref[ref->holder] : NULL;
-        if (e == NULL || e->type != 1 || e->off >= s->byterange[1]) {
+        if (e == NULL || e->type != 1 || e->off + shift >= s->byterange[1]) {
             vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
                     "the signature dictionary is not the object around the /ByteRange gap "
                     "(moved, compressed or redefined after signing)");
@@ -1230,7 +595,7 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
         return;
     }
     for (i = 0; i < derlen; i++) {
-        const unsigned char *h = c->buf + s->byterange[1] + 1 + 2 * i;
+        const unsigned char *h = sbuf + s->byterange[1] + 1 + 2 * i;
         der[i] = (unsigned char)(hex_value(h[0]) << 4 | hex_value(h[1]));
     }
     if (memcmp(der, contents->u.str.p, derlen) != 0) {
@@ -1279,7 +644,7 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
                     "/Contents holds data after the signature");
             goto out;
         }
-    rg.buf = c->buf;
+    rg.buf = sbuf;
     memcpy(rg.br, s->byterange, sizeof(rg.br));
     if (s->doc_timestamp)
         vfy_check_doc_tst(der, total, digest_ranges, &rg, c->o, &c->rd, c->fx, s);
@@ -1313,31 +678,6 @@ static int docmdp_p(pdf_doc *d, const pdf_obj *v)
     return 0;
 }
 
-/* Prefix every change of s with the DocMDP rule that forbids it. */
-static void name_docmdp(vfy_sig *s, int p)
-{
-    size_t i;
-
-    for (i = 0; i < s->n_changes; i++) {
-        size_t n = strlen(s->changes[i]) + 64;
-        char *x;
-        if (strstr(s->changes[i], "(FieldMDP") != NULL)
-            continue; /* forbidden by the signature's own lock, whatever P says */
-        x = malloc(n);
-        if (x == NULL)
-            continue;
-        snprintf(x, n, "not permitted by the certification (DocMDP P=%d): %s", p, s->changes[i]);
-        free(s->changes[i]);
-        s->changes[i] = x;
-    }
-}
-
-static int cmp_sig(const void *a, const void *b)
-{
-    const vfy_sig *x = a, *y = b;
-    return x->revision_end < y->revision_end ? -1 : x->revision_end > y->revision_end;
-}
-
 static int only_ws(const unsigned char *p, size_t n)
 {
     size_t i;
@@ -1348,23 +688,109 @@ static int only_ws(const unsigned char *p, size_t n)
     return 1;
 }
 
-static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_err *err)
+/* The certification signature (named by /Perms /DocMDP): its P on s and on the report. */
+static void find_certification(vctx *c, const pdf_obj *cat, const finder *f)
+{
+    const pdf_obj *perms = pdf_resolve(c->d, pdf_dict_get(cat, "Perms"));
+    const pdf_obj *mdp =
+        perms != NULL && perms->type == PDF_DICT ? pdf_dict_get(perms, "DocMDP") : NULL;
+    size_t i;
+
+    for (i = 0; mdp != NULL && mdp->type == PDF_REF && i < f->n && i < c->r->n_sigs; i++) {
+        vfy_sig *s = &c->r->sigs[i];
+        const pdf_obj *v;
+        if (f->refs[i].v->type != PDF_REF || f->refs[i].v->u.ref.num != mdp->u.ref.num)
+            continue;
+        v = pdf_resolve(c->d, f->refs[i].v);
+        s->certification = v != NULL && v->type == PDF_DICT ? docmdp_p(c->d, v) : 0;
+        if (s->certification == 0)
+            vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                    "/Perms /DocMDP names this signature, but it has no DocMDP /Reference");
+        c->r->certification = s->certification;
+        return;
+    }
+    if (mdp != NULL)
+        vfy_report_note(c->r, "/Perms /DocMDP does not name a signature of the document");
+}
+
+/*
+ * What later revisions changed, for each signature in revision order: the
+ * DocMDP permissions of a certification apply to the signatures from its
+ * revision on; each signature's own FieldMDP locks apply to it.
+ */
+static void analyse(vctx *c, const finder *f, vfy_docdiff *dd)
+{
+    uint64_t cert_end = 0;
+    int cert_p = 0;
+    size_t i, k;
+
+    for (i = 0; i < c->r->n_sigs; i++)
+        if (c->r->sigs[i].certification && c->r->sigs[i].revision_end > 0) {
+            cert_p = c->r->sigs[i].certification;
+            cert_end = c->r->sigs[i].revision_end;
+        }
+    for (i = 0; i < c->r->n_sigs; i++) {
+        vfy_sig *s = &c->r->sigs[i];
+        vfy_lock locks[VFY_MAX_LOCKS];
+        size_t nlocks = 0;
+        if (s->revision_end == 0)
+            continue;
+        for (k = 0; k < dd->ndups; k++)
+            if (dd->dups[k].rev_end <= s->revision_end)
+                vfy_note(s,
+                         "object %u is defined twice in a signed revision: readers may show "
+                         "either definition, and this signature covers both",
+                         dd->dups[k].num);
+        if (cert_p && s->revision_end < cert_end && !s->doc_timestamp)
+            vfy_note(s, "a signature before the certification signature: a certification "
+                        "signature must be the first signature of the document");
+        s->covers_whole_document = s->revision_end == c->len ||
+                                   only_ws(c->buf + s->revision_end, c->len - s->revision_end);
+        if (s->covers_whole_document) {
+            s->changes_analysed = 1;
+            s->modification_level = VFY_MOD_NONE;
+            continue;
+        }
+        for (k = 0; k < f->n; k++)
+            if (strcmp(f->refs[k].name, s->field) == 0) {
+                nlocks = vfy_load_locks(c->d, f->refs[k].field, f->refs[k].v, locks);
+                break;
+            }
+        vfy_analyse_changes(c->d, dd, cert_p && s->revision_end >= cert_end ? cert_p : 0, locks,
+                            nlocks, s);
+        if (s->modified_after_signing)
+            vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
+                    "the document was changed after this signature: %s", s->changes[0]);
+    }
+}
+
+/*
+ * Validate the document d read from file[base..base + d's length); raw: d
+ * was read without decrypting (why: the reader's complaint about /Encrypt).
+ */
+static int verify_doc(pdf_doc *d, const unsigned char *file, size_t base, const char *raw_why,
+                      const vfy_opts *o, vfy_report **out, sertel_err *err)
 {
     vctx c;
     finder f = {d, NULL, 0, 0};
+    vfy_docdiff dd;
     const pdf_obj *cat, *af;
     uint32_t cnum;
     uint16_t cgen;
     uint64_t *eofs = NULL;
     size_t neofs, i, prev = 0;
-    uint32_t dup = 0;
-    int dup_found = 0, rc;
+    int rc;
 
     memset(&c, 0, sizeof(c));
+    memset(&dd, 0, sizeof(dd));
     c.d = d;
     c.buf = d->buf;
     c.len = d->len;
+    c.file = file;
+    c.base = base;
     c.o = o;
+    dd.password = o->password;
+    dd.raw = raw_why != NULL;
     if (!o->offline && (rc = cms_fetch_ctx_new(&o->fetch, &c.fx, err)) != SERTEL_OK)
         return rc;
     c.r = calloc(1, sizeof(*c.r));
@@ -1377,6 +803,16 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
         cms_fetch_ctx_free(c.fx);
         return err->code ? err->code : SERTEL_ERR_INVALID;
     }
+    if (raw_why != NULL)
+        vfy_report_note(c.r,
+                        "the /Encrypt entry is broken (%s): the document was read without "
+                        "decrypting it",
+                        raw_why);
+    if (base > 0)
+        vfy_report_note(c.r,
+                        "%zu bytes precede the %%PDF- header: readers skip them; a signature "
+                        "covers them only when its /ByteRange counts them",
+                        base);
     vfy_revdata_load_dss(d, cat, &c.rd);
     if (pdf_was_recovered(d))
         vfy_report_note(c.r, "the cross-reference is damaged and was recovered by scanning");
@@ -1386,77 +822,36 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
 
     neofs = find_eofs(c.buf, c.len, &eofs);
     c.r->n_revisions = (unsigned)neofs;
-    for (i = 0; i < neofs && !dup_found; i++) {
-        dup_found = find_duplicates(c.buf, prev, (size_t)eofs[i], &dup);
+    for (i = 0; i < neofs; i++) {
+        find_duplicates(c.buf, prev, (size_t)eofs[i], &dd);
         prev = (size_t)eofs[i];
     }
-    if (!dup_found && prev < c.len)
-        dup_found = find_duplicates(c.buf, prev, c.len, &dup);
-    if (dup_found)
-        vfy_report_note(c.r, "object %u is defined twice in one revision (object collision)", dup);
+    if (prev < c.len)
+        find_duplicates(c.buf, prev, c.len, &dd);
+    for (i = 0; i < dd.ndups; i++)
+        vfy_report_note(c.r, "object %u is defined twice in one revision (object collision)",
+                        dd.dups[i].num);
 
-    {
-        const pdf_obj *perms = pdf_resolve(d, pdf_dict_get(cat, "Perms"));
-        const pdf_obj *mdp =
-            perms != NULL && perms->type == PDF_DICT ? pdf_dict_get(perms, "DocMDP") : NULL;
-        int found = 0;
-        for (i = 0; i < f.n; i++) {
-            vfy_sig *s = new_sig(c.r);
-            if (s == NULL)
-                break;
-            verify_one(&c, &f.refs[i], s);
-            if (mdp != NULL && mdp->type == PDF_REF && f.refs[i].v->type == PDF_REF &&
-                f.refs[i].v->u.ref.num == mdp->u.ref.num && !found) {
-                const pdf_obj *v = pdf_resolve(d, f.refs[i].v);
-                found = 1;
-                s->certification = v != NULL && v->type == PDF_DICT ? docmdp_p(d, v) : 0;
-                if (s->certification == 0)
-                    vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
-                            "/Perms /DocMDP names this signature, but it has no DocMDP "
-                            "/Reference");
-                c.r->certification = s->certification;
-                if (s->certification != 0 && s->revision_end > 0) {
-                    c.cert_p = s->certification;
-                    c.cert_end = s->revision_end;
-                }
-            }
-        }
-        if (mdp != NULL && !found)
-            vfy_report_note(c.r, "/Perms /DocMDP does not name a signature of the document");
+    for (i = 0; i < f.n; i++) {
+        vfy_sig *s = new_sig(c.r);
+        if (s == NULL)
+            break;
+        verify_one(&c, &f.refs[i], s);
     }
-    if (c.r->n_sigs > 1)
-        qsort(c.r->sigs, c.r->n_sigs, sizeof(*c.r->sigs), cmp_sig);
-    for (i = 0; i < c.r->n_sigs; i++) {
-        vfy_sig *s = &c.r->sigs[i];
-        if (dup_found)
-            vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
-                    "object %u is defined twice in one revision: readers may disagree on the "
-                    "content (object collision)",
-                    dup);
-        if (s->revision_end == 0)
-            continue;
-        s->covers_whole_document =
-            s->revision_end == c.len || only_ws(c.buf + s->revision_end, c.len - s->revision_end);
-        c.cur_p = c.cert_p && s->revision_end >= c.cert_end ? c.cert_p : 0;
-        if (c.cert_p && s->revision_end < c.cert_end && !s->doc_timestamp)
-            vfy_note(s, "a signature before the certification signature: a certification "
-                        "signature must be the first signature of the document");
-        if (!s->covers_whole_document) {
-            size_t k;
-            c.nlocks = 0;
-            for (k = 0; k < f.n; k++)
-                if (strcmp(f.refs[k].name, s->field) == 0) {
-                    load_locks(&c, &f.refs[k]);
-                    break;
-                }
-            analyse_changes(&c, s);
+    find_certification(&c, cat, &f);
+    /* sorted by revision together with their field references */
+    for (i = 1; i < c.r->n_sigs; i++) {
+        size_t k;
+        for (k = i; k > 0 && c.r->sigs[k].revision_end < c.r->sigs[k - 1].revision_end; k--) {
+            vfy_sig t = c.r->sigs[k];
+            sigref tr = f.refs[k];
+            c.r->sigs[k] = c.r->sigs[k - 1];
+            c.r->sigs[k - 1] = t;
+            f.refs[k] = f.refs[k - 1];
+            f.refs[k - 1] = tr;
         }
-        if (c.cur_p)
-            name_docmdp(s, c.cur_p);
-        if (s->modified_after_signing)
-            vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
-                    "the document was changed after this signature: %s", s->changes[0]);
     }
+    analyse(&c, &f, &dd);
     /* B-LTA: B-LT and a valid document time-stamp in a later revision. */
     for (i = 0; i < c.r->n_sigs; i++) {
         vfy_sig *s = &c.r->sigs[i];
@@ -1473,6 +868,7 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
     if (c.r->n_sigs == 0)
         vfy_report_note(c.r, "the document has no signatures");
     vfy_revdata_free(&c.rd);
+    vfy_docdiff_free(&dd);
     cms_fetch_ctx_free(c.fx);
     finish_report(c.r);
     free(eofs);
@@ -1481,29 +877,79 @@ static int verify_doc(pdf_doc *d, const vfy_opts *o, vfy_report **out, sertel_er
     return SERTEL_OK;
 }
 
-int pdf_verify_file(const char *path, const vfy_opts *o, vfy_report **out, sertel_err *err)
+/*
+ * Open data[0..len) for validation: from its %PDF- header (bytes before
+ * it, within the first 1024, are skipped as readers do: *base counts
+ * them); a document whose /Encrypt entry is broken is read without
+ * decrypting (*raw_why names the problem, in whybuf).
+ */
+static int verify_buf(const unsigned char *data, size_t len, const vfy_opts *o, vfy_report **out,
+                      sertel_err *err)
 {
     pdf_doc *d = NULL;
-    int rc = pdf_open_file_pw(path, o->password, &d, err);
+    sertel_err ignore = {0};
+    size_t base = 0;
+    const unsigned char *h;
+    char whybuf[256];
+    const char *raw_why = NULL;
+    int rc;
 
+    if (data != NULL && (len < 5 || memcmp(data, "%PDF-", 5) != 0) &&
+        (h = memmem(data, len < 1024 ? len : 1024, "%PDF-", 5)) != NULL)
+        base = (size_t)(h - data);
+    rc = pdf_open_mem_pw(data + base, len - base, o->password, &d, err);
+    if (rc == SERTEL_ERR_INVALID &&
+        pdf_open_mem_raw(data + base, len - base, &d, &ignore) == SERTEL_OK) {
+        if (pdf_is_encrypted(d)) {
+            snprintf(whybuf, sizeof(whybuf), "%.200s", err->msg);
+            raw_why = whybuf;
+            rc = SERTEL_OK;
+        } else {
+            pdf_close(d);
+            d = NULL;
+        }
+    }
     if (rc != SERTEL_OK)
         return rc;
-    rc = verify_doc(d, o, out, err);
+    memset(err, 0, sizeof(*err));
+    rc = verify_doc(d, data, base, raw_why, o, out, err);
     pdf_close(d);
+    return rc;
+}
+
+int pdf_verify_file(const char *path, const vfy_opts *o, vfy_report **out, sertel_err *err)
+{
+    void *map = NULL;
+    struct stat st;
+    int fd, rc;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is not a regular file", path);
+    }
+    if (st.st_size > 0) {
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            close(fd);
+            return sertel_err_set(err, SERTEL_ERR_IO, "cannot map %s: %s", path, strerror(errno));
+        }
+    }
+    close(fd);
+    rc = verify_buf(map, (size_t)st.st_size, o, out, err);
+    if (rc != SERTEL_OK)
+        sertel_err_prefix(err, "%s", path);
+    if (map != NULL)
+        munmap(map, (size_t)st.st_size);
     return rc;
 }
 
 int pdf_verify_mem(const unsigned char *data, size_t len, const vfy_opts *o, vfy_report **out,
                    sertel_err *err)
 {
-    pdf_doc *d = NULL;
-    int rc = pdf_open_mem_pw(data, len, o->password, &d, err);
-
-    if (rc != SERTEL_OK)
-        return rc;
-    rc = verify_doc(d, o, out, err);
-    pdf_close(d);
-    return rc;
+    return verify_buf(data, len, o, out, err);
 }
 
 int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opts *o,

@@ -108,6 +108,30 @@ typedef struct vfy_certrev {
 
 #define VFY_MAX_CHAIN_REV 16
 
+/*
+ * What the revisions after a signature changed, the least to the most
+ * (pyHanko's modification levels): nothing; validation data (DSS),
+ * document time-stamps, document information and metadata, the catalog's
+ * /Extensions and /Version, objects nothing uses; later signatures, form
+ * filling and appearances; comment annotations; anything else.
+ */
+typedef enum vfy_modlevel {
+    VFY_MOD_NONE = 0,
+    VFY_MOD_LTA = 1,
+    VFY_MOD_FORM = 2,
+    VFY_MOD_ANNOT = 3,
+    VFY_MOD_OTHER = 4,
+} vfy_modlevel;
+
+/* One named change of a later revision (docs/verify-json.md "modifications"). */
+typedef struct vfy_mod {
+    uint32_t object;    /* the object concerned, 0: none in particular */
+    const char *kind;   /* static: "signature", "form_field", "dss", "page_content", ... */
+    vfy_modlevel level; /* what it is */
+    int permitted;      /* within the certification's permissions and the locks */
+    char *detail;       /* English, as in changes / harmless */
+} vfy_mod;
+
 typedef struct vfy_sig {
     char field[256];    /* field name (/T), UTF-8 as far as ASCII; "" for detached */
     char subfilter[64]; /* ETSI.CAdES.detached, adbe.pkcs7.detached, ETSI.RFC3161 */
@@ -122,6 +146,11 @@ typedef struct vfy_sig {
     size_t n_changes;
     char **harmless; /* later changes accepted as harmless */
     size_t n_harmless;
+    int changes_analysed;            /* later revisions were compared with the signed one */
+    vfy_modlevel modification_level; /* the highest level of the changes (NONE: it covers */
+                                     /* the whole document) */
+    vfy_mod *mods;                   /* every change named, n_mods entries */
+    size_t n_mods;
     char signer_name[256]; /* CN */
     char signer_subject[512];
     char signer_issuer[512];
@@ -196,6 +225,8 @@ int vfy_check_byterange(const unsigned char *buf, size_t len, const pdf_obj *byt
 
 /* Names for reports. */
 const char *vfy_conclusion_name(vfy_conclusion c);
+/* "none", "lta_updates", "form_filling", "annotations", "other". */
+const char *vfy_modlevel_name(vfy_modlevel l);
 
 /* The report as JSON (docs/verify-json.md); NULL when out of memory. */
 json_t *vfy_report_json(const vfy_report *r, const char *file);

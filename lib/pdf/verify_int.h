@@ -26,6 +26,49 @@ void vfy_iso_time(time_t t, char out[40]);
  */
 const char *vfy_text_id(const char *en, char *out, size_t cap) SERTEL_NONNULL(1, 2);
 
+/* A PDF text string (ISO 32000-2 §7.9.2.2) as UTF-8, cut to cap (verify.c). */
+void vfy_pdf_text(const pdf_obj *o, char *out, size_t cap) SERTEL_NONNULL(2);
+
+/* --- what later revisions changed (verify_diff.c) --- */
+
+/* A FieldMDP lock (ISO 32000-1 §12.8.2.4): /Action /All, /Include or /Exclude with /Fields. */
+typedef struct vfy_lock {
+    const char *action;    /* "All", "Include", "Exclude" */
+    const pdf_obj *fields; /* array of field names (text strings), borrowed from the document */
+} vfy_lock;
+
+#define VFY_MAX_LOCKS 8
+
+/* The locks of a signature: its field's /Lock and its FieldMDP /Reference entries. */
+size_t vfy_load_locks(pdf_doc *d, const pdf_obj *field, const pdf_obj *sigv, vfy_lock *out)
+    SERTEL_NONNULL(1, 4);
+
+/* What the analyses of one document's signatures share. */
+typedef struct vfy_docdiff {
+    const char *password; /* to read each signed revision (borrowed) */
+    int raw;              /* the document was read without decrypting (a broken /Encrypt) */
+    uint8_t *reach;       /* the objects the final document uses, once computed */
+    uint32_t nreach;
+    struct vfy_dup {
+        uint64_t rev_end; /* end of the revision that defines num twice */
+        uint32_t num;
+    } * dups;
+    size_t ndups;
+} vfy_docdiff;
+
+/*
+ * Compare the revision signature s covers (s->revision_end) with the final
+ * document d and record in s every change with its level, the changes the
+ * DocMDP permissions p (0: none) or the signature's locks forbid in
+ * s->changes (modified_after_signing), the others in s->harmless.
+ */
+void vfy_analyse_changes(pdf_doc *d, vfy_docdiff *dd, int p, const vfy_lock *locks, size_t nlocks,
+                         vfy_sig *s) SERTEL_NONNULL(1, 2, 6);
+void vfy_docdiff_free(vfy_docdiff *dd);
+/* One change into s->mods (capped at VFY_MAX_CHANGES). */
+void vfy_mod_add(vfy_sig *s, uint32_t object, const char *kind, vfy_modlevel level, const char *fmt,
+                 ...) SERTEL_PRINTF(5, 6);
+
 /* Validation data of the document (its /DSS); all members may be empty. */
 typedef struct vfy_revdata {
     STACK_OF(X509) * certs; /* /Certs: untrusted, for chain building */

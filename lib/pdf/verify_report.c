@@ -44,6 +44,26 @@ static json_t *strs_id(char **a, size_t n)
     return arr;
 }
 
+/* Every change named: {object, kind, level, permitted, detail, detail_id}. */
+static json_t *mods_json(const vfy_sig *s)
+{
+    json_t *arr = json_array();
+    char t[1024];
+    size_t i;
+
+    for (i = 0; arr != NULL && i < s->n_mods; i++) {
+        const vfy_mod *m = &s->mods[i];
+        json_t *o =
+            json_pack("{s:o, s:s, s:s, s:b, s:s, s:s}", "object",
+                      m->object ? json_integer(m->object) : json_null(), "kind", m->kind, "level",
+                      vfy_modlevel_name(m->level), "permitted", m->permitted, "detail", m->detail,
+                      "detail_id", vfy_text_id(m->detail, t, sizeof(t)));
+        if (o != NULL)
+            json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 static const char *integrity_name(const vfy_sig *s)
 {
     if (s->integrity)
@@ -107,6 +127,11 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(o, "changes_id", strs_id(s->changes, s->n_changes));
         json_object_set_new(o, "harmless_changes", strs(s->harmless, s->n_harmless));
         json_object_set_new(o, "harmless_changes_id", strs_id(s->harmless, s->n_harmless));
+        json_object_set_new(o, "modification_level",
+                            s->changes_analysed
+                                ? json_string(vfy_modlevel_name(s->modification_level))
+                                : json_null());
+        json_object_set_new(o, "modifications", mods_json(s));
         json_object_set_new(signer, "name", str_or_null(s->signer_name));
         json_object_set_new(signer, "subject", str_or_null(s->signer_subject));
         json_object_set_new(signer, "issuer", str_or_null(s->signer_issuer));
@@ -370,6 +395,17 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
             fprintf(f, "  %s\n", s->covers_whole_document ? w->unchanged : w->partial);
         if (s->modified_after_signing)
             fprintf(f, "  %s\n", w->changed);
+        if (s->changes_analysed && !s->covers_whole_document) {
+            static const char *const lid[] = {
+                "tidak ada", "pembaruan arsip jangka panjang (LTA: DSS, stempel waktu dokumen)",
+                "pengisian formulir dan tanda tangan", "anotasi (komentar)", "perubahan lain"};
+            static const char *const len[] = {
+                "none", "long-term archival updates (DSS, document time-stamps)",
+                "form filling and signatures", "annotations (comments)", "other changes"};
+            fprintf(f, "  %s: %s (%s)\n", w == &EN ? "Modification level" : "Tingkat perubahan",
+                    vfy_modlevel_name(s->modification_level),
+                    (w == &EN ? len : lid)[s->modification_level]);
+        }
         if (s->n_changes) {
             fprintf(f, "  %s:\n", w->changes);
             for (k = 0; k < s->n_changes; k++)
