@@ -343,35 +343,129 @@ static int has_signed_attr(CMS_SignerInfo *si, int nid)
     return CMS_signed_get_attr_by_NID(si, nid, -1) >= 0;
 }
 
-static void check_signing_cert_v2(CMS_SignerInfo *si, X509 *signer, vfy_sig *s)
+/* The entries of a DER SEQUENCE (whole encoding in seq), or NULL when it is not one exactly. */
+static STACK_OF(ASN1_TYPE) * seq_items(const ASN1_STRING *seq)
 {
-    int idx = CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1);
-    X509_ATTRIBUTE *a;
-    ASN1_TYPE *t;
-    ESS_SIGNING_CERT_V2 *v2 = NULL;
-    STACK_OF(X509) *chain = NULL;
-    const unsigned char *p;
+    const unsigned char *p = ASN1_STRING_get0_data(seq);
+    long len = ASN1_STRING_length(seq);
+    STACK_OF(ASN1_TYPE) *items = d2i_ASN1_SEQUENCE_ANY(NULL, &p, len);
 
-    if (idx < 0)
-        return;
+    if (items != NULL && p != ASN1_STRING_get0_data(seq) + len) {
+        sk_ASN1_TYPE_pop_free(items, ASN1_TYPE_free);
+        items = NULL;
+    }
+    return items;
+}
+
+/*
+ * Whether an ESSCertID (v1: SHA-1, RFC 2634 §5.4.1) or ESSCertIDv2 (its
+ * hashAlgorithm, SHA-256 by default, RFC 5035 §4) names cert: the hash of
+ * its DER and, when present, its issuer (one directoryName) and serial.
+ * -1 for an entry that cannot be read.
+ */
+static int cert_id_names(const ASN1_STRING *id, int v2, X509 *cert)
+{
+    STACK_OF(ASN1_TYPE) *f = seq_items(id), *is = NULL;
+    GENERAL_NAMES *gn = NULL;
+    X509_ALGOR *alg = NULL;
+    const EVP_MD *md = v2 ? EVP_sha256() : EVP_sha1();
+    unsigned char h[EVP_MAX_MD_SIZE];
+    unsigned int hl = 0;
+    ASN1_TYPE *t;
+    int k = 0, ok = -1;
+
+    if (f == NULL)
+        goto out;
+    t = sk_ASN1_TYPE_value(f, k);
+    if (v2 && t != NULL && t->type == V_ASN1_SEQUENCE) {
+        const unsigned char *p = ASN1_STRING_get0_data(t->value.sequence);
+        alg = d2i_X509_ALGOR(NULL, &p, ASN1_STRING_length(t->value.sequence));
+        md = alg != NULL ? EVP_get_digestbyobj(alg->algorithm) : NULL;
+        t = sk_ASN1_TYPE_value(f, ++k);
+    }
+    if (md == NULL || t == NULL || t->type != V_ASN1_OCTET_STRING || !X509_digest(cert, md, h, &hl))
+        goto out;
+    ok = (int)hl == ASN1_STRING_length(t->value.octet_string) &&
+         CRYPTO_memcmp(h, ASN1_STRING_get0_data(t->value.octet_string), hl) == 0;
+    t = sk_ASN1_TYPE_value(f, ++k);
+    if (ok && t != NULL) { /* issuerSerial: IssuerSerial ::= SEQUENCE { GeneralNames, INTEGER } */
+        ASN1_TYPE *n, *ser;
+        GENERAL_NAME *g;
+        ok = -1;
+        if (t->type != V_ASN1_SEQUENCE || (is = seq_items(t->value.sequence)) == NULL ||
+            sk_ASN1_TYPE_num(is) != 2 || (n = sk_ASN1_TYPE_value(is, 0))->type != V_ASN1_SEQUENCE ||
+            (ser = sk_ASN1_TYPE_value(is, 1))->type != V_ASN1_INTEGER)
+            goto out;
+        {
+            const unsigned char *p = ASN1_STRING_get0_data(n->value.sequence);
+            gn = d2i_GENERAL_NAMES(NULL, &p, ASN1_STRING_length(n->value.sequence));
+        }
+        if (gn == NULL)
+            goto out;
+        g = sk_GENERAL_NAME_num(gn) == 1 ? sk_GENERAL_NAME_value(gn, 0) : NULL;
+        ok = g != NULL && g->type == GEN_DIRNAME &&
+             X509_NAME_cmp(g->d.directoryName, X509_get_issuer_name(cert)) == 0 &&
+             ASN1_INTEGER_cmp(ser->value.integer, X509_get0_serialNumber(cert)) == 0;
+    }
+out:
+    GENERAL_NAMES_free(gn);
+    X509_ALGOR_free(alg);
+    sk_ASN1_TYPE_pop_free(is, ASN1_TYPE_free);
+    sk_ASN1_TYPE_pop_free(f, ASN1_TYPE_free);
+    ERR_clear_error();
+    return ok;
+}
+
+/*
+ * The signing-certificate attribute: signing-certificate-v2 (RFC 5035),
+ * else the old signing-certificate (RFC 2634, SHA-1), as pyHanko reads
+ * them. One of its ESSCertIDs must name the signer's certificate (RFC 5035
+ * wants it first; the others may name CA certificates): else the signer
+ * is not the certificate the signature commits to,
+ * INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND (EN 319 102-1 §5.2.3).
+ */
+static void check_signing_cert(CMS_SignerInfo *si, X509 *signer, vfy_sig *s)
+{
+    int v2 = 1, idx = CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1);
+    X509_ATTRIBUTE *a;
+    ASN1_TYPE *t, *ids;
+    STACK_OF(ASN1_TYPE) *top = NULL, *list = NULL;
+    const char *name;
+    int i, found = 0, bad = 0;
+
+    if (idx < 0) {
+        v2 = 0;
+        idx = CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificate, -1);
+        if (idx < 0)
+            return;
+    }
+    name = v2 ? "signing-certificate-v2" : "signing-certificate";
     a = CMS_signed_get_attr(si, idx);
     t = X509_ATTRIBUTE_count(a) == 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
-    if (t == NULL || t->type != V_ASN1_SEQUENCE) {
-        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
-                "malformed signing-certificate-v2 attribute");
-        return;
+    if (t == NULL || t->type != V_ASN1_SEQUENCE || (top = seq_items(t->value.sequence)) == NULL ||
+        sk_ASN1_TYPE_num(top) < 1 || (ids = sk_ASN1_TYPE_value(top, 0))->type != V_ASN1_SEQUENCE ||
+        (list = seq_items(ids->value.sequence)) == NULL || sk_ASN1_TYPE_num(list) < 1) {
+        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE", "malformed %s attribute", name);
+        goto out;
     }
-    p = t->value.sequence->data;
-    v2 = d2i_ESS_SIGNING_CERT_V2(NULL, &p, t->value.sequence->length);
-    chain = sk_X509_new_null();
-    if (v2 == NULL || chain == NULL || !sk_X509_push(chain, signer) ||
-        OSSL_ESS_check_signing_certs(NULL, v2, chain, 1) <= 0) {
-        vfy_set(s, VFY_TOTAL_FAILED, "FORMAT_FAILURE",
-                "the signing-certificate-v2 attribute does not name the signer's certificate");
-        ERR_clear_error();
+    for (i = 0; i < sk_ASN1_TYPE_num(list) && i < 64 && !found; i++) {
+        ASN1_TYPE *e = sk_ASN1_TYPE_value(list, i);
+        int r = e->type == V_ASN1_SEQUENCE ? cert_id_names(e->value.sequence, v2, signer) : -1;
+        if (r > 0)
+            found = 1;
+        else if (r < 0)
+            bad = 1;
     }
-    sk_X509_free(chain);
-    ESS_SIGNING_CERT_V2_free(v2);
+    if (!found)
+        vfy_set(s, VFY_INDETERMINATE, "NO_SIGNING_CERTIFICATE_FOUND",
+                "the %s attribute does not name the signer's certificate%s", name,
+                bad ? " (an entry cannot be read)" : "");
+    else if (i > 1)
+        vfy_note(s, "the %s attribute names the signer's certificate in entry %d, not first", name,
+                 i);
+out:
+    sk_ASN1_TYPE_pop_free(list, ASN1_TYPE_free);
+    sk_ASN1_TYPE_pop_free(top, ASN1_TYPE_free);
 }
 
 typedef struct chain_rev {
@@ -540,8 +634,35 @@ typedef struct mem_src {
 static int digest_mem(void *arg, const EVP_MD *md, unsigned char *out, unsigned int *len)
 {
     const mem_src *m = arg;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c != NULL && EVP_DigestInit_ex(c, md, NULL) && EVP_DigestUpdate(c, m->p, m->len) &&
+             vfy_md_final(c, out, len);
 
-    return EVP_Digest(m->p, m->len, out, len, md, NULL) ? 0 : -1;
+    EVP_MD_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
+size_t vfy_md_len(const EVP_MD *md)
+{
+    if (md == NULL)
+        return 0;
+    if (EVP_MD_get_flags(md) & EVP_MD_FLAG_XOF)
+        return EVP_MD_is_a(md, "SHAKE128") ? 32 : 64;
+    return (size_t)EVP_MD_get_size(md);
+}
+
+int vfy_md_final(EVP_MD_CTX *c, unsigned char *out, unsigned int *len)
+{
+    const EVP_MD *md = EVP_MD_CTX_get0_md(c);
+
+    if (md != NULL && (EVP_MD_get_flags(md) & EVP_MD_FLAG_XOF)) {
+        size_t n = vfy_md_len(md);
+        if (!EVP_DigestFinalXOF(c, out, n))
+            return 0;
+        *len = (unsigned int)n;
+        return 1;
+    }
+    return EVP_DigestFinal_ex(c, out, len);
 }
 
 /*
@@ -572,6 +693,83 @@ static int verify_digest(CMS_SignerInfo *si, X509 *signer, const EVP_MD *md,
     return ok;
 }
 
+/*
+ * An EdDSA signature value over the signed attributes (RFC 8419 §3: pure
+ * Ed25519 / Ed448 over their DER encoding as a SET OF, in the order
+ * received, as CMS_SignerInfo_verify re-encodes them; OpenSSL 3.0's CMS
+ * cannot verify EdDSA itself). 1 when it verifies.
+ */
+static int verify_eddsa(CMS_SignerInfo *si, X509 *signer)
+{
+    ASN1_OCTET_STRING *sv = CMS_SignerInfo_get0_signature(si);
+    EVP_PKEY *pk = X509_get0_pubkey(signer);
+    EVP_MD_CTX *c = NULL;
+    unsigned char *buf = NULL, *p;
+    size_t total = 0, hl, k;
+    int n = CMS_signed_get_attr_count(si), i, ok = 0;
+
+    for (i = 0; i < n; i++) {
+        int l = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), NULL);
+        if (l <= 0 || total > VFY_MAX_CMS)
+            return 0;
+        total += (size_t)l;
+    }
+    hl = total < 0x80 ? 2 : total < 0x100 ? 3 : total < 0x10000 ? 4 : 5;
+    if (sv == NULL || pk == NULL || (buf = malloc(hl + total)) == NULL)
+        return 0;
+    buf[0] = 0x31; /* SET OF */
+    if (hl == 2) {
+        buf[1] = (unsigned char)total;
+    } else {
+        buf[1] = (unsigned char)(0x80 | (hl - 2));
+        for (k = 0; k < hl - 2; k++)
+            buf[2 + k] = (unsigned char)(total >> (8 * (hl - 3 - k)));
+    }
+    p = buf + hl;
+    for (i = 0; i < n; i++)
+        i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), &p);
+    c = EVP_MD_CTX_new();
+    ok = c != NULL && (size_t)(p - buf) == hl + total &&
+         EVP_DigestVerifyInit_ex(c, NULL, NULL, NULL, NULL, pk, NULL) == 1 &&
+         EVP_DigestVerify(c, ASN1_STRING_get0_data(sv), (size_t)ASN1_STRING_length(sv), buf,
+                          hl + total) == 1;
+    EVP_MD_CTX_free(c);
+    free(buf);
+    ERR_clear_error();
+    return ok;
+}
+
+/*
+ * Whether sertel can check a signature value made with the algorithm salg
+ * by the key pk: RSA (PKCS#1 v1.5, PSS), ECDSA (DER-encoded, RFC 5753),
+ * DSA, Ed25519, Ed448. Others (plain-format ECDSA, BSI TR-03111, for one)
+ * cannot be told valid or invalid.
+ */
+static int sig_alg_supported(const X509_ALGOR *salg, EVP_PKEY *pk)
+{
+    int nid = salg != NULL ? OBJ_obj2nid(salg->algorithm) : NID_undef, dnid, pknid;
+
+    if (pk == NULL)
+        return 0;
+    switch (nid) {
+    case NID_rsaEncryption:
+    case NID_rsassaPss:
+        return EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA ||
+               EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA_PSS;
+    case NID_X9_62_id_ecPublicKey:
+        return EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC;
+    case NID_ED25519:
+    case NID_ED448:
+        return EVP_PKEY_get_base_id(pk) == nid;
+    case NID_undef:
+        return 0;
+    default:
+        return OBJ_find_sigid_algs(nid, &dnid, &pknid) &&
+               (pknid == NID_rsaEncryption || pknid == NID_X9_62_id_ecPublicKey ||
+                pknid == NID_dsa);
+    }
+}
+
 int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void *darg,
                   const vfy_opts *o, const vfy_revdata *rd, cms_fetch_ctx *fx, vfy_sig *s)
 {
@@ -584,7 +782,9 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     STACK_OF(X509) *certs = NULL;
     vfy_revdata cmsrd; /* what the CMS carries: its CRLs, Adobe's revocation archive */
     X509 *signer = NULL;
-    X509_ALGOR *dalg = NULL;
+    X509_ALGOR *dalg = NULL, *salg = NULL;
+    EVP_PKEY *pk = NULL;
+    int eddsa = 0;
     const EVP_MD *md;
     unsigned char dig[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
@@ -671,14 +871,14 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     /* Integrity: message-digest over the signed bytes, then the signature value. */
     CMS_SignerInfo_get0_algs(si, NULL, NULL, &dalg, NULL);
     md = dalg != NULL ? EVP_get_digestbyobj(dalg->algorithm) : NULL;
-    if (md == NULL || EVP_MD_get_size(md) < 20) {
+    if (md == NULL || vfy_md_len(md) < 20) {
         vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
                 "the digest algorithm is unknown or too weak (SHA-256 or stronger needed)");
         goto out;
     }
     /* SHA-1 and SHA-224: integrity is still checked (a change is proven), the
      * conclusion cannot pass. */
-    weak = EVP_MD_get_size(md) < 32;
+    weak = vfy_md_len(md) < 32;
     no_attrs = CMS_signed_get_attr_count(si) <= 0;
     if (no_attrs) {
         /* RFC 5652 §5.4: without signed attributes the signature is over the content's
@@ -724,13 +924,37 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
             hex_encode(ASN1_STRING_get0_data(sv), (size_t)svl, s->signature_value);
     }
     CMS_SignerInfo_set1_signer_cert(si, signer);
-    if (no_attrs ? verify_digest(si, signer, md, dig, dlen) != 1 : CMS_SignerInfo_verify(si) != 1) {
+    CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &salg);
+    pk = X509_get0_pubkey(signer);
+    eddsa = pk != NULL && (EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519 ||
+                           EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED448);
+    if (!sig_alg_supported(salg, pk) || (eddsa && no_attrs)) {
+        char alg[80] = "?";
+        if (salg != NULL)
+            OBJ_obj2txt(alg, sizeof(alg), salg->algorithm, 0);
+        vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE",
+                "the signature algorithm %s%s is not supported: the signature value cannot be "
+                "checked",
+                alg, eddsa && no_attrs ? " without signed attributes" : "");
+        goto out;
+    }
+    if (no_attrs ? verify_digest(si, signer, md, dig, dlen) != 1
+        : eddsa  ? verify_eddsa(si, signer) != 1
+                 : CMS_SignerInfo_verify(si) != 1) {
         ERR_clear_error();
         vfy_set(s, VFY_TOTAL_FAILED, "SIG_CRYPTO_FAILURE",
                 "the signature value does not verify with the signer's public key");
         goto out;
     }
     s->integrity = 1;
+    /* RFC 8419 §3: Ed25519 with SHA-512, Ed448 with SHAKE256 (512 bits) as the digest */
+    if (eddsa &&
+        !EVP_MD_is_a(md, EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED448 ? "SHAKE256" : "SHA512"))
+        vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE",
+                "the digest algorithm %s is not allowed with %s (RFC 8419: %s)",
+                EVP_MD_get0_name(md),
+                EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED448 ? "Ed448" : "Ed25519",
+                EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED448 ? "SHAKE256" : "SHA-512");
     if (sha1_doc)
         vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
                 "the signature binds the document with SHA-1 (SubFilter adbe.pkcs7.sha1), no "
@@ -741,7 +965,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
                 EVP_MD_get0_name(md));
     if (!no_attrs && CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1) < 0)
         vfy_note(s, "no content-type signed attribute");
-    check_signing_cert_v2(si, signer, s);
+    check_signing_cert(si, signer, s);
     if (has_signed_attr(si, NID_pkcs9_signingTime)) {
         X509_ATTRIBUTE *a =
             CMS_signed_get_attr(si, CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1));

@@ -257,6 +257,8 @@ static const tr TR[] = {
      "this signature covers both",
      "objek %1 didefinisikan dua kali dalam revisi yang ditandatangani: aplikasi pembaca bisa "
      "menampilkan salah satunya, dan tanda tangan ini mencakup keduanya"},
+    {"the /ByteRange counts the %zu bytes before %%PDF-: they are signed too",
+     "/ByteRange menghitung %1 bita sebelum %%PDF-: bita itu juga ditandatangani"},
     {"the /Encrypt entry is broken (%s): the document was read without decrypting it",
      "entri /Encrypt rusak (%1): dokumen dibaca tanpa didekripsi"},
     {"%zu bytes precede the %%PDF- header: readers skip them; a signature covers them only when "
@@ -298,9 +300,17 @@ static const tr TR[] = {
      "sebuah sertifikat dalam rantai telah dicabut (CRL tertanam)"},
     {"no embedded CRL for the chain (%s)", "tidak ada CRL tertanam untuk rantai (%1)"},
     {"the certificate chain does not verify (%s)", "rantai sertifikat tidak terverifikasi (%1)"},
-    {"malformed signing-certificate-v2 attribute", "atribut signing-certificate-v2 cacat"},
-    {"the signing-certificate-v2 attribute does not name the signer's certificate",
-     "atribut signing-certificate-v2 tidak menunjuk sertifikat penanda tangan"},
+    {"malformed %s attribute", "atribut %1 cacat"},
+    {"the %s attribute does not name the signer's certificate%s",
+     "atribut %1 tidak menunjuk sertifikat penanda tangan%2"},
+    {" (an entry cannot be read)", " (sebuah entri tidak dapat dibaca)"},
+    {"the %s attribute names the signer's certificate in entry %d, not first",
+     "atribut %1 menunjuk sertifikat penanda tangan pada entri ke-%2, bukan yang pertama"},
+    {"the signature algorithm %s%s is not supported: the signature value cannot be checked",
+     "algoritma tanda tangan %1%2 tidak didukung: nilai tanda tangan tidak dapat diperiksa"},
+    {" without signed attributes", " tanpa atribut bertanda tangan"},
+    {"the digest algorithm %s is not allowed with %s (RFC 8419: %s)",
+     "algoritma digest %1 tidak diizinkan dengan %2 (RFC 8419: %3)"},
     {"the signer's certificate was revoked at %s (%s, %s), after the time-stamped signing time: "
      "the signature was made before the revocation",
      "sertifikat penanda tangan dicabut pada %1 (%2, %3), setelah waktu penandatanganan yang "

@@ -11,7 +11,15 @@
 
 #include "pdf/verify.h"
 
-/* Digest the signed data with md into out; 0 on success. */
+/*
+ * The output length of md as CMS uses it: its size, for the extendable-output
+ * SHAKE128 32 bytes and SHAKE256 64 bytes (RFC 8702 §3, RFC 8419 §2.3).
+ */
+size_t vfy_md_len(const EVP_MD *md);
+/* EVP_DigestFinal_ex, or EVP_DigestFinalXOF with vfy_md_len bytes for SHAKE; 1 on success. */
+int vfy_md_final(EVP_MD_CTX *c, unsigned char *out, unsigned int *len) SERTEL_NONNULL(1, 2, 3);
+
+/* Digest the signed data with md into out (vfy_md_len(md) bytes); 0 on success. */
 typedef int (*vfy_digest_fn)(void *arg, const EVP_MD *md, unsigned char *out, unsigned int *len);
 
 void vfy_note(vfy_sig *s, const char *fmt, ...) SERTEL_PRINTF(2, 3);
