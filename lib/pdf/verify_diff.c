@@ -420,15 +420,20 @@ static int eq(diff *x, const pdf_obj *a, const pdf_obj *b, int depth)
     }
 }
 
+#define A_STREAM 1 /* the object may be a stream */
+#define A_DEPS 2   /* the new objects below it are approved with it */
+
 /*
  * The value under a key changed from old_raw to new_raw: approve the object
- * new_raw points to, if it changed, at level, with the new objects below
- * it. A new object is approved; an object of the signed revision only when
- * old_raw pointed at it too (rewritten in place), it is a dictionary or
- * array (or a stream where streams is set), and nothing else in the signed
+ * new_raw points to, if it changed, at level (with the new objects below it
+ * when flags has A_DEPS; containers whose parts rules judge one by one do
+ * not). A new object is approved; an object of the signed revision only
+ * when old_raw pointed at it too (rewritten in place), it is a dictionary
+ * or array (or a stream with A_STREAM), and nothing else in the signed
  * revision refers to it. Returns 0 after reporting a refusal (what names it).
  */
-static int approve(diff *x, const pdf_obj *old_raw, const pdf_obj *new_raw, int level, int streams,
+
+static int approve(diff *x, const pdf_obj *old_raw, const pdf_obj *new_raw, int level, int flags,
                    const char *what)
 {
     uint32_t num = ref_num(new_raw);
@@ -440,7 +445,8 @@ static int approve(diff *x, const pdf_obj *old_raw, const pdf_obj *new_raw, int 
     if (x->ch[num] == CH_NEW) {
         if (!explain(x, num, level))
             return 0;
-        deps(x, o, level);
+        if (flags & A_DEPS)
+            deps(x, o, level);
         return 1;
     }
     if (x->ch[num] == CH_FREED)
@@ -448,7 +454,7 @@ static int approve(diff *x, const pdf_obj *old_raw, const pdf_obj *new_raw, int 
     if (ref_num(old_raw) != num) {
         MOD(x, num, "reused", VFY_MOD_OTHER,
             "%s now points to object %u of the signed revision, rewritten for it", what, num);
-    } else if (o != NULL && o->type == PDF_STREAM && !streams) {
+    } else if (o != NULL && o->type == PDF_STREAM && !(flags & A_STREAM)) {
         MOD(x, num, "stream", VFY_MOD_OTHER, "%s: a stream (object %u) was rewritten", what, num);
     } else if (x->refs[num] > 1) {
         MOD(x, num, "shared", VFY_MOD_OTHER,
@@ -457,7 +463,8 @@ static int approve(diff *x, const pdf_obj *old_raw, const pdf_obj *new_raw, int 
             what, num, x->refs[num]);
     } else {
         explain(x, num, level);
-        deps(x, o, level);
+        if (flags & A_DEPS)
+            deps(x, o, level);
         return 1;
     }
     judge(x, num);
@@ -751,7 +758,7 @@ static int appearance(diff *x, const pdf_obj *old, const pdf_obj *nw, int level,
     }
     if (!ap_changed(x, oraw, nraw))
         return 1;
-    if (!approve(x, oraw, nraw, level, 0, "an appearance dictionary"))
+    if (!approve(x, oraw, nraw, level, A_DEPS, "an appearance dictionary"))
         return 0;
     oap = ores(x, oraw);
     nap = nres(x, nraw);
@@ -776,17 +783,17 @@ static int appearance(diff *x, const pdf_obj *old, const pdf_obj *nw, int level,
             continue;
         /* a stream in place, or a dictionary of states (/On, /Off) each a stream */
         if (ref_num(nv) != 0 && ref_num(nv) == ref_num(ov)) {
-            if (!approve(x, ov, nv, level, 1, "an appearance stream"))
+            if (!approve(x, ov, nv, level, A_STREAM | A_DEPS, "an appearance stream"))
                 return 0;
         } else {
-            if (!approve(x, NULL, nv, level, 1, "an appearance stream"))
+            if (!approve(x, NULL, nv, level, A_STREAM | A_DEPS, "an appearance stream"))
                 return 0;
         }
         if (is_dict(nvd))
             for (i = 0; i < nvd->u.dict.n; i++) {
                 const pdf_obj *s = nvd->u.dict.vals[i];
                 const pdf_obj *os = is_dict(ovd) ? pdf_dict_get(ovd, nvd->u.dict.keys[i]) : NULL;
-                if (!approve(x, ref_num(s) == ref_num(os) ? os : NULL, s, level, 1,
+                if (!approve(x, ref_num(s) == ref_num(os) ? os : NULL, s, level, A_STREAM | A_DEPS,
                              "an appearance stream"))
                     return 0;
             }
@@ -1090,7 +1097,7 @@ static void form_rule(diff *x, const pdf_obj *ocat, const pdf_obj *ncat)
         return;
     if (!eq(x, pdf_dict_get(oaf, "DR"), pdf_dict_get(naf, "DR"), 0) ||
         changed(x, ref_num(pdf_dict_get(naf, "DR")))) {
-        if (!approve(x, pdf_dict_get(oaf, "DR"), pdf_dict_get(naf, "DR"), VFY_MOD_FORM, 0,
+        if (!approve(x, pdf_dict_get(oaf, "DR"), pdf_dict_get(naf, "DR"), VFY_MOD_FORM, A_DEPS,
                      "the form's default resources (/DR)"))
             return;
         deps(x, nres(x, pdf_dict_get(naf, "DR")), VFY_MOD_FORM);
@@ -1165,7 +1172,7 @@ static int dss_array(diff *x, const pdf_obj *oraw, const pdf_obj *nraw, const ch
                 "DSS: /%s holds something other than references to streams", key);
             return 0;
         }
-        if (!approve(x, NULL, it, VFY_MOD_LTA, 1, "validation data in the DSS"))
+        if (!approve(x, NULL, it, VFY_MOD_LTA, A_STREAM | A_DEPS, "validation data in the DSS"))
             return 0;
     }
     return 1;
@@ -1226,8 +1233,8 @@ static int vri_rule(diff *x, const pdf_obj *oraw, const pdf_obj *nraw)
             if ((strcmp(vk, "Cert") == 0 || strcmp(vk, "CRL") == 0 || strcmp(vk, "OCSP") == 0) &&
                 !dss_array(x, NULL, e->u.dict.vals[k], vk))
                 return 0;
-            if (strcmp(vk, "TS") == 0 &&
-                !approve(x, NULL, e->u.dict.vals[k], VFY_MOD_LTA, 1, "a VRI time-stamp"))
+            if (strcmp(vk, "TS") == 0 && !approve(x, NULL, e->u.dict.vals[k], VFY_MOD_LTA,
+                                                  A_STREAM | A_DEPS, "a VRI time-stamp"))
                 return 0;
         }
     }
@@ -1683,7 +1690,8 @@ static int walk_pages(diff *x, uint8_t *seen, const pdf_obj *oref, const pdf_obj
             orr = oinh;
         if (nrr == NULL)
             nrr = ninh;
-        if ((!eq(x, orr, nrr, 0) || changed(x, ref_num(nrr))) &&
+        int same = eq(x, orr, nrr, 0);
+        if ((!same || (changed(x, ref_num(nrr)) && x->lvl[ref_num(nrr)] == LVL_UNEXPLAINED)) &&
             !resources_rule(x, o, nn, orr, nrr)) {
             judge(x, nn);
             return 1;
@@ -1768,13 +1776,14 @@ static void catalog_rule(diff *x)
             if (nv->type != PDF_REF || m == NULL || m->type != PDF_STREAM)
                 MOD(x, nnum, "metadata", VFY_MOD_OTHER,
                     "catalog: /Metadata is not a metadata stream (object %u)", nnum);
-            else if (approve(x, ov, nv, VFY_MOD_LTA, 1, "the document metadata (/Metadata)"))
+            else if (approve(x, ov, nv, VFY_MOD_LTA, A_STREAM | A_DEPS,
+                             "the document metadata (/Metadata)"))
                 MOD(x, ref_num(nv), "metadata", VFY_MOD_LTA,
                     "document metadata (XMP) updated (object %u)", ref_num(nv));
         } else if (!is_dict(nres(x, nv))) {
             MOD(x, nnum, "catalog", VFY_MOD_OTHER, "catalog: /%s is not a dictionary (object %u)",
                 kept[i], nnum);
-        } else if (approve(x, ov, nv, VFY_MOD_LTA, 0,
+        } else if (approve(x, ov, nv, VFY_MOD_LTA, A_DEPS,
                            i == 0 ? "the catalog's /Extensions" : "the catalog's /MarkInfo")) {
             MOD(x, ref_num(nv) ? ref_num(nv) : nnum, "catalog", VFY_MOD_LTA,
                 "catalog: /%s updated (object %u)", kept[i], ref_num(nv) ? ref_num(nv) : nnum);
@@ -1791,7 +1800,7 @@ static void trailer_rule(diff *x)
     const pdf_obj *oi = x->od->t_info, *ni = x->nd->t_info;
 
     if (ni != NULL && (!eq(x, oi, ni, 0) || changed(x, ref_num(ni))) &&
-        approve(x, oi, ni, VFY_MOD_LTA, 0, "the document information (/Info)"))
+        approve(x, oi, ni, VFY_MOD_LTA, A_DEPS, "the document information (/Info)"))
         MOD(x, ref_num(ni), "document_info", VFY_MOD_LTA,
             "document information updated (object %u)", ref_num(ni));
     if (!eq(x, x->od->t_encrypt, x->nd->t_encrypt, 0))
@@ -1851,11 +1860,6 @@ static void sweep(diff *x)
             MOD(x, num, "deleted", VFY_MOD_OTHER, "object %u deleted", num);
         } else if (x->ch[num] == CH_REDEF) {
             const pdf_obj *a = load(x->od, num), *b = load(x->nd, num);
-            if (a != NULL && b != NULL && eq(x, a, b, 0)) {
-                x->lvl[num] = VFY_MOD_NONE;
-                x->rewritten++;
-                continue;
-            }
             for (i = 0; i < x->ncontent && x->content[i] != num; i++)
                 ;
             if (b == NULL)
@@ -1874,9 +1878,15 @@ static void sweep(diff *x)
                     first_unused = num;
                 continue;
             }
-            MOD(x, num, "object", VFY_MOD_OTHER,
-                "new object %u (%s) that no permitted change explains", num,
-                type_name(load(x->nd, num)));
+            if (x->refs[num] > 0)
+                MOD(x, num, "shadow", VFY_MOD_OTHER,
+                    "object %u, which the signed revision referred to while it did not exist, was "
+                    "defined later (shadow attack)",
+                    num);
+            else
+                MOD(x, num, "object", VFY_MOD_OTHER,
+                    "new object %u (%s) that no permitted change explains", num,
+                    type_name(load(x->nd, num)));
         }
         judge(x, num);
     }
@@ -1978,6 +1988,15 @@ void vfy_analyse_changes(pdf_doc *d, vfy_docdiff *dd, int p, const vfy_lock *loc
                 "object %u is defined twice in a revision after this signature: readers may "
                 "disagree on which definition counts (object collision)",
                 dd->dups[i].num);
+    /* objects written again with the same value change nothing */
+    for (num = 1; num < x->n; num++) {
+        const pdf_obj *a, *b;
+        if (x->ch[num] != CH_REDEF || (a = load(x->od, num)) == NULL ||
+            (b = load(d, num)) == NULL || !eq(x, a, b, 0))
+            continue;
+        x->lvl[num] = VFY_MOD_NONE;
+        x->rewritten++;
+    }
     trailer_rule(x);
     catalog_rule(x);
     sweep(x);

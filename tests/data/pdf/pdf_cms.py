@@ -22,6 +22,10 @@ hands it. Independent of sertel's signer and verifier.
   --junk-signed    ... and the /ByteRange counts them (it covers the junk)
   --trailer X      extra text for the trailer dictionary (e.g. "/Encrypt []")
   --corrupt        flip a bit of the signature value after signing
+  --short-tail N   the /ByteRange stops N bytes before the end of the file (those
+                   bytes unsigned: a coverage anomaly); the value is over what it covers
+
+build_cms(opts, data) is also used by pdf_changes.py.
 """
 import argparse, binascii, hashlib, os, re, subprocess, tempfile
 
@@ -235,11 +239,11 @@ def pdf(o):
     base = len(junk)  # where the PDF starts in d
     b = d.index(b'/Contents <', base) + len(b'/Contents ')
     c = b + width + 2
-    br = b'[0 %010d %010d %010d]' % (b - base + shift, c - base + shift, len(d) - c)
+    br = b'[0 %010d %010d %010d]' % (b - base + shift, c - base + shift, len(d) - c - o.short_tail)
     k = d.index(b'[0 0000000000 0000000000 0000000000]')
     d[k:k + len(br)] = br
     start = 0 if o.junk_signed else base
-    signed = bytes(d[start:b] + d[c:])
+    signed = bytes(d[start:b] + d[c:len(d) - o.short_tail])
     cms = build_cms(o, signed).hex().encode()
     assert len(cms) <= width, 'signature too large'
     d[b + 1:b + 1 + len(cms)] = cms
@@ -262,4 +266,5 @@ if __name__ == '__main__':
     ap.add_argument('--junk-signed', action='store_true')
     ap.add_argument('--trailer')
     ap.add_argument('--corrupt', action='store_true')
+    ap.add_argument('--short-tail', type=int, default=0)
     pdf(ap.parse_args())
