@@ -10,24 +10,27 @@
  * streaming), the signature value is verified over the signed attributes,
  * the signer's chain is built to the given trust anchors at the proven
  * signing time (the signature time-stamp's genTime) or else now, key usage
- * and EKU are checked, and the PAdES level reached is reported. Each later
- * revision is compared with the signed one: harmless additions
- * (signatures into empty fields, DSS, document time-stamps, AcroForm
- * /Fields additions) are accepted, anything else marks the signature
- * modified_after_signing with the change named. Duplicate object numbers
- * within one revision fail the document. A certified document (/Perms
- * /DocMDP naming a signature with a DocMDP /Reference) has its
- * permissions P applied to every later revision (P=1: DSS and document
- * time-stamps only; P=2: signing and filling in form fields; P=3: plus
- * comment annotations; new visible signature fields are refused: Sneaky
- * Signature; annotations that can cover content are refused: Evil
- * Annotation). Filling in a form field (its /V, its widget's /AP and /AS,
- * the AcroForm's /NeedAppearances) is accepted and named unless P=1. A
- * signature's FieldMDP locks (ISO 32000-1 §12.8.2.4: its field's /Lock and
- * FieldMDP /Reference entries, /Action /All, /Include or /Exclude) make any
- * later change to a locked field fail that signature, the field named.
- * A /ByteRange whose second range was moved away from /Contents with
- * unsigned bytes in between (Signature Wrapping) is named as such.
+ * and EKU are checked, and the PAdES level reached is reported. Ed25519 and
+ * Ed448 (RFC 8419) are checked over the signed attributes; algorithms that
+ * cannot be checked are INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE; the
+ * signing-certificate(-v2) attribute must name the signer in one entry.
+ *
+ * Each later revision is compared with the signed one (verify_diff.c): every
+ * changed object must be explained by a rule for its part of the document,
+ * at a modification level (none, lta_updates, form_filling, annotations,
+ * other; vfy_modlevel), and every change is named in vfy_sig.mods. "other"
+ * fails the signature; a certified document (/Perms /DocMDP naming a
+ * signature with a DocMDP /Reference) allows at most lta_updates (P=1),
+ * form_filling (P=2) or annotations (P=3) after the certification, refuses
+ * new visible signature fields (Sneaky Signature) and annotations that can
+ * cover content (Evil Annotation). A signature's FieldMDP locks (ISO
+ * 32000-1 §12.8.2.4) make any later change to a locked field fail it. An
+ * object defined twice within a signed revision is a warning; in a later
+ * revision it is a change at level other. A /ByteRange whose second range
+ * was moved away from /Contents with unsigned bytes in between (Signature
+ * Wrapping) is named as such. Bytes before %PDF- are skipped as readers do
+ * (a /ByteRange counting them signs them); a document with a broken
+ * /Encrypt entry is read without decrypting it and gets a verdict.
  *
  * Revocation (verify_rev.c) of every certificate of the signer's and the
  * TSA's chains but the trust anchor: the /DSS OCSP responses and CRLs,
