@@ -1,16 +1,26 @@
 #!/bin/bash
-# bench_verify.sh - validations per second of a signed ~100 KB PDF and a
-# signed ~50 MB PDF, offline, `sertel verify` next to poppler's `pdfsig` on
-# the same files in the same run (one process per validation for both).
-# Not a test.
+# bench_verify.sh - validations per second of a signed ~100 KB PDF, a
+# signed ~50 MB PDF and the same 50 MB PDF signed 20 times (20 revisions,
+# each signature's changes analysed), offline, `sertel verify` next to
+# poppler's `pdfsig` on the same files in the same run (one process per
+# validation for both). With BASE_BUILD_DIR, that build's sertel (an older
+# revision) is measured on the same files too, interleaved with this one
+# (ROUNDS rounds of new, old, pdfsig; the median of each): the ratio
+# new / old is what docs/benchmarks.md records. Not a test.
 #
-# Usage: bench/bench_verify.sh [BUILD_DIR] [N]   (defaults: build, 50)
+# Usage: bench/bench_verify.sh [BUILD_DIR] [N] [BASE_BUILD_DIR] [ROUNDS]
+#        (defaults: build, 50, none, 3; the 20-signature file runs N/10 times)
 set -eu
 cd "$(dirname "$0")/.."
 B=${1:-build}
 N=${2:-50}
-S=$PWD/$B/sertel
+BASE=${3:-}
+ROUNDS=${4:-3}
+S=$(cd "$B" && pwd)/sertel
+O=
+[ -n "$BASE" ] && O=$(cd "$BASE" && pwd)/sertel
 [ -x "$S" ] || { echo "build first: cmake --build $B" >&2; exit 2; }
+[ -z "$O" ] || [ -x "$O" ] || { echo "no sertel in $BASE" >&2; exit 2; }
 W=$(mktemp -d /var/tmp/sertel-bench-verify-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
@@ -54,21 +64,48 @@ PY
     "$S" sign --p12 "$W/s.p12" --p12-password-file "$W/pw" "$W/$name.pdf" "$W/$name-signed.pdf" >/dev/null
 done
 
-rate() { # label count command...
-    local label=$1 n=$2 start end
-    shift 2
+# The 50 MB PDF signed 19 more times: 20 signatures, 20 revisions.
+cp "$W/large-signed.pdf" "$W/large20-signed.pdf"
+for i in $(seq 2 20); do
+    "$S" sign --p12 "$W/s.p12" --p12-password-file "$W/pw" "$W/large20-signed.pdf" "$W/t.pdf" >/dev/null
+    mv "$W/t.pdf" "$W/large20-signed.pdf"
+done
+
+rate() { # count command... -> validations/s
+    local n=$1 start end
+    shift
     start=$(date +%s.%N)
     for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 || true; done
     end=$(date +%s.%N)
-    awk -v l="$label" -v n="$n" -v s="$start" -v e="$end" 'BEGIN { printf "%-44s %8.1f validations/s (%.1f ms each)\n", l, n / (e - s), (e - s) * 1000 / n }'
+    awk -v n="$n" -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", n / (e - s) }'
 }
-for name in small large; do
+median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+show() { # label rate
+    awk -v l="$1" -v r="$2" 'BEGIN { printf "%-44s %8.2f validations/s (%.1f ms each)\n", l, r, 1000 / r }'
+}
+for name in small large large20; do
+    n=$N
+    [ "$name" = large20 ] && n=$(( N / 10 > 3 ? N / 10 : 3 ))
     sz=$(stat -c %s "$W/$name-signed.pdf")
-    echo "== $name: $sz bytes"
+    echo "== $name: $sz bytes, $(grep -c '/ByteRange' "$W/$name-signed.pdf") signatures, $n validations a round, $ROUNDS rounds"
     "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf" >"$W/v.txt" 2>&1 || true
     grep -m1 -E "Kesimpulan|conclusion" "$W/v.txt" || true
-    pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf" 2>&1 | grep -E "Signature Validation" || true
-    rate "sertel verify --offline (trusted home root)" "$N" "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf"
-    rate "sertel verify --offline --trust root.pem" "$N" "$S" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf"
-    rate "pdfsig -no-ocsp (NSS db with the root)" "$N" pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf"
+    pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf" 2>&1 | grep -m1 -E "Signature Validation" || true
+    home="" trust="" old="" pdf=""
+    for _ in $(seq 1 "$ROUNDS"); do
+        home="$home $(rate "$n" "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf")"
+        trust="$trust $(rate "$n" "$S" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf")"
+        [ -n "$O" ] && old="$old $(rate "$n" "$O" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf")"
+        pdf="$pdf $(rate "$n" pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf")"
+    done
+    home=$(echo $home | median) trust=$(echo $trust | median) pdf=$(echo $pdf | median)
+    show "sertel verify --offline (trusted home root)" "$home"
+    show "sertel verify --offline --trust root.pem" "$trust"
+    if [ -n "$O" ]; then
+        old=$(echo $old | median)
+        show "older sertel ($BASE) --trust root.pem" "$old"
+        awk -v a="$trust" -v b="$old" 'BEGIN { printf "%-44s %8.2fx\n", "this sertel / older sertel", a / b }'
+    fi
+    show "pdfsig -no-ocsp (NSS db with the root)" "$pdf"
+    awk -v a="$trust" -v b="$pdf" 'BEGIN { printf "%-44s %8.2fx\n", "this sertel / pdfsig", a / b }'
 done
