@@ -20,6 +20,7 @@ libcurl4-openssl-dev
 libqrencode-dev
 libpng-dev libjpeg62-turbo-dev libjpeg-turbo-progs
 libidn-dev
+libseccomp-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl
 ghostscript
