@@ -95,6 +95,20 @@ int cms_http_fetch(const char *url, const char *content_type, const unsigned cha
                    char *ctype, size_t ctype_cap, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 7, 8);
 
+/* A replacement for the exchange of cms_http_fetch, with its parameters and contract. */
+typedef int (*cms_http_fn)(const char *url, const char *content_type, const unsigned char *req,
+                           size_t req_len, size_t max, long timeout, unsigned char **resp,
+                           size_t *resp_len, char *ctype, size_t ctype_cap, sertel_err *err);
+
+/*
+ * Make every cms_http_fetch of this process call fn instead of libcurl
+ * (NULL: libcurl again). For a sandboxed worker, which has no network and
+ * asks its caller to fetch (lib/pdf/verify_job.c). Process-wide and not
+ * synchronised: set it before any fetch, in a process that fetches from
+ * one thread.
+ */
+void cms_set_http_transport(cms_http_fn fn);
+
 /*
  * cms_tsa_fn for an HTTP(S) TSA: arg is the URL (const char *). POSTs
  * application/timestamp-query, 30 s timeout, response at most

@@ -2,7 +2,9 @@
  * fetch.c - the HTTP client of the PKI protocols sertel speaks as a client
  * (RFC 3161 time-stamps, RFC 6960 OCSP, RFC 5280 CRL downloads), on
  * libcurl. The peer is untrusted: http and https only, no redirects, a
- * response-size cap, connect and total timeouts.
+ * response-size cap, connect and total timeouts. In a sandboxed worker,
+ * which has no network, every exchange goes through the transport set
+ * with cms_set_http_transport (the worker's caller makes it).
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -10,6 +12,14 @@
 #include <string.h>
 
 #include "cms/cms.h"
+
+/* Set once, before any fetch, in a sandboxed worker process only (cms.h). */
+static cms_http_fn transport;
+
+void cms_set_http_transport(cms_http_fn fn)
+{
+    transport = fn;
+}
 
 typedef struct body {
     unsigned char *p;
@@ -48,6 +58,9 @@ int cms_http_fetch(const char *url, const char *content_type, const unsigned cha
     char *ct = NULL, hdr[128];
     int rc = SERTEL_ERR_IO;
 
+    if (transport != NULL)
+        return transport(url, content_type, req, req_len, max, timeout, resp, resp_len, ctype,
+                         ctype_cap, err);
     *resp = NULL;
     *resp_len = 0;
     if (ctype != NULL && ctype_cap > 0)

@@ -185,4 +185,11 @@ int pdf_crypt_object(pdf_doc *d, pdf_buf *b, size_t start, uint32_t num, uint16_
 /* A direct integer value (no reference following); 0 when o is an integer. */
 int pdf_get_int(const pdf_obj *o, int64_t *v);
 
+/*
+ * Load RC4 (OpenSSL's legacy provider, a module opened from disk) now
+ * rather than at the first R2-R4 document: for a sandboxed worker, which
+ * cannot open files later (crypt.c).
+ */
+void pdf_crypt_preload(void);
+
 #endif

@@ -444,7 +444,9 @@ static size_t frame_max(const xch *x, unsigned type)
 {
     switch (type) {
     case SBX_F_OUTPUT:
-        return x->sb->cfg.output_max;
+        return x->job->output_max > 0 && x->job->output_max < x->sb->cfg.output_max
+                   ? x->job->output_max
+                   : x->sb->cfg.output_max;
     case SBX_F_ERROR:
         return 4 + 4 * SBX_MSG_MAX;
     case SBX_F_CALL:

@@ -52,6 +52,7 @@ static const int job_calls[] = {
     SCMP_SYS(madvise),         /* malloc returning memory */
     SCMP_SYS(futex),           /* libc and OpenSSL locks */
     SCMP_SYS(getrandom),       /* OpenSSL's DRBG, hash-table seeds */
+    SCMP_SYS(sysinfo),         /* glibc's qsort sizes its buffer by the physical memory */
     SCMP_SYS(clock_gettime),   /* "now" for validation (vDSO fallback) */
     SCMP_SYS(clock_getres),    /* ... */
     SCMP_SYS(gettimeofday),    /* ... */

@@ -117,6 +117,7 @@ typedef struct sbx_job {
     size_t params_len;
     unsigned timeout_ms;    /* 0: the sandbox's */
     size_t mem_max;         /* 0: the sandbox's */
+    size_t output_max;      /* 0: the sandbox's; more than the sandbox's is lowered to it */
     sbx_service_fn service; /* NULL: the job may not ask for anything */
     void *service_arg;
     unsigned max_calls; /* service requests allowed; 0: SBX_DEFAULT_MAX_CALLS */
