@@ -42,5 +42,7 @@ int cmd_serve(const cli_global *g, int argc, char **argv);
 int cmd_sign(const cli_global *g, int argc, char **argv);
 int cmd_verify(const cli_global *g, int argc, char **argv);
 int cmd_doc(const cli_global *g, int argc, char **argv);
+/* The sandboxed worker image (argv[1] is SBX_WORKER_ARG); not a command. */
+int cli_worker_main(int argc, char **argv);
 
 #endif

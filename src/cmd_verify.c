@@ -14,15 +14,15 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "pdf/verify.h"
+#include "pdf/verify_job.h"
 #include "pki/pki.h"
 #include "util/fs.h"
 
 static const char verify_usage[] =
     "usage: sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
-    "                                [--pdf-password-file F] FILE.pdf\n"
+    "                                [--pdf-password-file F] [--in-process] FILE.pdf\n"
     "       sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]...\n"
-    "                                --detached SIG.p7s DATA\n"
+    "                                [--in-process] --detached SIG.p7s DATA\n"
     "\n"
     "Validates every signature of FILE.pdf (integrity, ByteRange, certificate\n"
     "chain, time-stamp, changes made after signing) or a detached CMS signature\n"
@@ -32,6 +32,11 @@ static const char verify_usage[] =
     "(AIA URL) or the CRL (CDP URL) fetched online; --offline fetches nothing\n"
     "(no embedded status: INDETERMINATE / TRY_LATER). An encrypted FILE.pdf is\n"
     "opened with the password in --pdf-password-file F, else with the empty one.\n"
+    "\n"
+    "The file is parsed and checked in a sandboxed worker process (no files, no\n"
+    "network, no keys: docs/architecture.md); online revocation data is fetched\n"
+    "by this process on its request. --in-process checks here instead (to compare\n"
+    "or debug; the server always uses the worker).\n"
     "\n"
     "Exit status: 0 every signature TOTAL_PASSED; 1 any signature not (or none);\n"
     "2 error (unreadable file, not a PDF).\n";
@@ -117,15 +122,17 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         {"offline", no_argument, NULL, 'o'},
         {"detached", no_argument, NULL, 'd'},
         {"pdf-password-file", required_argument, NULL, 'W'},
+        {"in-process", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *lang = "id", *pdfpw_file = NULL;
     char *pdfpw = NULL;
-    int c, json = 0, detached = 0, rc = EXIT_ERROR;
+    int c, json = 0, detached = 0, in_process = 0, rc = EXIT_ERROR;
     STACK_OF(X509) *trust = sk_X509_new_null();
     vfy_opts o;
     vfy_report *r = NULL;
+    sbx *sb = NULL;
     sertel_err err = {0};
 
     memset(&o, 0, sizeof(o));
@@ -160,6 +167,9 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         case 'W':
             pdfpw_file = optarg;
             break;
+        case 'I':
+            in_process = 1;
+            break;
         case 'h':
             fputs(verify_usage, stdout);
             rc = EXIT_OK;
@@ -183,10 +193,14 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     }
     add_home_root(g->home, trust);
     o.trust = trust;
+    if (!in_process && sbx_new(NULL, &sb, &err) != SERTEL_OK) {
+        rc = cli_fail(&err);
+        goto out;
+    }
     if (detached)
-        rc = vfy_detached_file(argv[optind], argv[optind + 1], &o, &r, &err);
+        rc = vfy_detached_file_sb(sb, argv[optind], argv[optind + 1], &o, &r, &err);
     else
-        rc = pdf_verify_file(argv[optind], &o, &r, &err);
+        rc = pdf_verify_file_sb(sb, argv[optind], &o, &r, &err);
     if (rc != SERTEL_OK) {
         rc = cli_fail(&err);
         goto out;
@@ -206,6 +220,7 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     }
     rc = r->conclusion == VFY_TOTAL_PASSED && r->n_sigs > 0 ? EXIT_OK : EXIT_NEGATIVE;
 out:
+    sbx_free(sb);
     vfy_report_free(r);
     sk_X509_pop_free(trust, X509_free);
     secret_free(pdfpw);
