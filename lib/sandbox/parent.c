@@ -353,7 +353,7 @@ typedef struct xch {
     int in_payload;
     int job_eof;
     int final; /* an OUTPUT or ERROR frame arrived: p/plen/ptype hold it */
-    int ended, status_eof, refused;
+    int started, ended, status_eof, refused;
     sbx_status end;
     unsigned calls;
     char proto[160]; /* non-empty: the job broke the protocol */
@@ -568,6 +568,8 @@ static void read_status(xch *x)
             x->status_eof = 1;
             return;
         }
+        if (st.type == SBX_ST_STARTED)
+            x->started = 1;
         if (st.type == SBX_ST_ENDED) {
             x->ended = 1;
             x->end = st;
@@ -787,20 +789,108 @@ static int check_job(const sbx *sb, const sbx_job *job, sertel_err *err)
     return SERTEL_OK;
 }
 
+/*
+ * One attempt at a job: sockets, the request to the image, the exchange.
+ * x is filled with what happened; the return is for failures on this side.
+ */
+static int attempt(sbx *sb, const sbx_job *job, const sbx_spawn *sp, int in, unsigned timeout,
+                   xch *x, pid_t *gen, sertel_err *err)
+{
+    int jsv[2] = {-1, -1}, ssv[2] = {-1, -1}, rc = SERTEL_OK;
+    unsigned char nb[1 + SBX_NAME_MAX];
+    size_t nlen = strlen(job->type);
+    int64_t until;
+
+    memset(x, 0, sizeof(*x));
+    x->sb = sb;
+    x->job = job;
+    x->jp = x->sp = -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, jsv) != 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ssv) != 0) {
+        rc = sertel_err_set(err,
+                            errno == EMFILE || errno == ENFILE ? SERTEL_ERR_BUSY : SERTEL_ERR_IO,
+                            "cannot make sockets for the sandbox: %s", strerror(errno));
+        goto out;
+    }
+    {
+        int fds[3] = {jsv[1], ssv[1], in};
+        if ((rc = send_spawn(sb, sp, fds, in >= 0 ? 3 : 2, gen, err)) != SERTEL_OK)
+            goto out;
+    }
+    close(jsv[1]);
+    close(ssv[1]);
+    jsv[1] = ssv[1] = -1;
+    x->jp = jsv[0];
+    x->sp = ssv[0];
+    nb[0] = (unsigned char)nlen;
+    memcpy(nb + 1, job->type, nlen);
+    if (queue(x, SBX_F_JOB, nb, 1 + nlen, job->params, job->params_len) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    until = now_ms() + timeout + GRACE_MS;
+    while (!x->proto[0] && !x->refused &&
+           !((x->final || x->job_eof) && (x->ended || x->status_eof))) {
+        struct pollfd pf[2];
+        nfds_t np = 0;
+        int64_t left = until - now_ms();
+        int r;
+        if (left <= 0)
+            break;
+        if (!x->final && !x->job_eof) {
+            pf[np].fd = x->jp;
+            pf[np].events = (short)(POLLIN | (x->wlen > 0 ? POLLOUT : 0));
+            pf[np++].revents = 0;
+        }
+        if (!x->ended && !x->status_eof) {
+            pf[np].fd = x->sp;
+            pf[np].events = POLLIN;
+            pf[np++].revents = 0;
+        }
+        if (np == 0)
+            break;
+        r = poll(pf, np, (int)(left > 60000 ? 60000 : left));
+        if (r < 0 && errno != EINTR) {
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "waiting for the sandbox: %s", strerror(errno));
+            goto out;
+        }
+        if (r <= 0)
+            continue;
+        if (!x->final && !x->job_eof && x->wlen > 0)
+            write_job(x);
+        if (!x->final && !x->job_eof)
+            read_job(x);
+        if (!x->ended && !x->status_eof)
+            read_status(x);
+    }
+out:
+    free(x->w);
+    x->w = NULL;
+    x->wlen = 0;
+    if (jsv[0] >= 0)
+        close(jsv[0]);
+    if (jsv[1] >= 0)
+        close(jsv[1]);
+    if (ssv[0] >= 0)
+        close(ssv[0]);
+    if (ssv[1] >= 0)
+        close(ssv[1]);
+    x->jp = x->sp = -1;
+    return rc;
+}
+
 int sbx_run(sbx *sb, const sbx_job *job, unsigned char **out, size_t *out_len, sbx_end *end,
             sertel_err *err)
 {
     const char *what = job->what != NULL ? job->what : "the input";
     unsigned timeout = job->timeout_ms ? job->timeout_ms : sb->cfg.timeout_ms;
     size_t mem = job->mem_max ? job->mem_max : sb->cfg.mem_max;
-    int jsv[2] = {-1, -1}, ssv[2] = {-1, -1}, in = -1, owned = 0, rc, counted = 0;
+    int in = -1, owned = 0, rc, counted = 0, tries;
     sbx_end dummy;
     sbx_spawn sp;
     xch x;
     pid_t gen = -1;
-    int64_t until;
     uint64_t in_len = 0;
-    size_t nlen;
 
     *out = NULL;
     *out_len = 0;
@@ -808,7 +898,6 @@ int sbx_run(sbx *sb, const sbx_job *job, unsigned char **out, size_t *out_len, s
         end = &dummy;
     *end = SBX_END_START;
     memset(&x, 0, sizeof(x));
-    x.jp = x.sp = -1;
     if ((rc = check_job(sb, job, err)) != SERTEL_OK)
         return rc;
     if ((rc = input_fd(job, what, &in, &owned, &in_len, err)) != SERTEL_OK)
@@ -825,13 +914,6 @@ int sbx_run(sbx *sb, const sbx_job *job, unsigned char **out, size_t *out_len, s
                             what, sb->cfg.max_jobs);
         goto out;
     }
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, jsv) != 0 ||
-        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ssv) != 0) {
-        rc = sertel_err_set(err,
-                            errno == EMFILE || errno == ENFILE ? SERTEL_ERR_BUSY : SERTEL_ERR_IO,
-                            "cannot make sockets for the sandbox: %s", strerror(errno));
-        goto out;
-    }
     memset(&sp, 0, sizeof(sp));
     sp.magic = SBX_MAGIC;
     sp.timeout_ms = timeout;
@@ -839,66 +921,15 @@ int sbx_run(sbx *sb, const sbx_job *job, unsigned char **out, size_t *out_len, s
     sp.mem_max = mem;
     sp.has_input = in >= 0;
     sp.input_len = in_len;
-    {
-        int fds[3] = {jsv[1], ssv[1], in};
-        if ((rc = send_spawn(sb, &sp, fds, in >= 0 ? 3 : 2, &gen, err)) != SERTEL_OK)
+    for (tries = 0; tries < 2; tries++) {
+        free(x.p);
+        if ((rc = attempt(sb, job, &sp, in, timeout, &x, &gen, err)) != SERTEL_OK)
             goto out;
-    }
-    close(jsv[1]);
-    close(ssv[1]);
-    jsv[1] = ssv[1] = -1;
-    if (owned) {
-        close(in);
-        in = -1;
-        owned = 0;
-    }
-    x.sb = sb;
-    x.job = job;
-    x.jp = jsv[0];
-    x.sp = ssv[0];
-    nlen = strlen(job->type);
-    {
-        unsigned char nb[1 + SBX_NAME_MAX];
-        nb[0] = (unsigned char)nlen;
-        memcpy(nb + 1, job->type, nlen);
-        if (queue(&x, SBX_F_JOB, nb, 1 + nlen, job->params, job->params_len) != 0) {
-            rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-    }
-    until = now_ms() + timeout + GRACE_MS;
-    while (!x.proto[0] && !x.refused && !((x.final || x.job_eof) && (x.ended || x.status_eof))) {
-        struct pollfd pf[2];
-        nfds_t np = 0;
-        int64_t left = until - now_ms();
-        int r;
-        if (left <= 0)
+        if (!(x.status_eof && !x.started && !x.ended && !x.refused))
             break;
-        if (!x.final && !x.job_eof) {
-            pf[np].fd = x.jp;
-            pf[np].events = (short)(POLLIN | (x.wlen > 0 ? POLLOUT : 0));
-            pf[np++].revents = 0;
-        }
-        if (!x.ended && !x.status_eof) {
-            pf[np].fd = x.sp;
-            pf[np].events = POLLIN;
-            pf[np++].revents = 0;
-        }
-        if (np == 0)
-            break;
-        r = poll(pf, np, (int)(left > 60000 ? 60000 : left));
-        if (r < 0 && errno != EINTR) {
-            rc = sertel_err_set(err, SERTEL_ERR_IO, "waiting for the sandbox: %s", strerror(errno));
-            goto out;
-        }
-        if (r <= 0)
-            continue;
-        if (!x.final && !x.job_eof && x.wlen > 0)
-            write_job(&x);
-        if (!x.final && !x.job_eof)
-            read_job(&x);
-        if (!x.ended && !x.status_eof)
-            read_status(&x);
+        /* The image died before it started the job (killed, or gone since the last job):
+         * nothing ran, so a new image may run it. */
+        image_died(sb, gen);
     }
     if (!x.proto[0] && !x.refused && !(x.ended || x.status_eof)) {
         /* The image neither killed the job nor reported: it is stuck. Replace it. */
@@ -919,20 +950,7 @@ out:
         sb->running--;
         pthread_mutex_unlock(&sb->mu);
     }
-    free(x.w);
     free(x.p);
-    if (x.jp >= 0)
-        close(x.jp);
-    else if (jsv[0] >= 0)
-        close(jsv[0]);
-    if (x.sp >= 0)
-        close(x.sp);
-    else if (ssv[0] >= 0)
-        close(ssv[0]);
-    if (jsv[1] >= 0)
-        close(jsv[1]);
-    if (ssv[1] >= 0)
-        close(ssv[1]);
     if (owned && in >= 0)
         close(in);
     return rc;
