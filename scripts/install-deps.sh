@@ -23,7 +23,7 @@ libidn-dev
 libseccomp-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl
-ghostscript
+ghostscript strace
 "
 
 missing=""
