@@ -109,6 +109,11 @@ static int add_job_rules(scmp_filter_ctx c)
     for (i = 0; i < sizeof(job_calls) / sizeof(job_calls[0]); i++)
         if (seccomp_rule_add(c, SCMP_ACT_ALLOW, job_calls[i], 0) != 0)
             return -1;
+#ifdef SBX_ASAN
+    /* AddressSanitizer asks for the signal stack (never sets one) before every noreturn call. */
+    if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 1, SCMP_A0(SCMP_CMP_EQ, 0)) != 0)
+        return -1;
+#endif
     /* Memory may be mapped and protected, never executable: no injected code runs. */
     if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
                          SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0 ||

@@ -45,6 +45,14 @@
 
 /* --- the worker's job types --- */
 
+/* exit_group itself: sanitizers intercept _exit() for a leak check the filter forbids. */
+static void quit(int code) __attribute__((noreturn));
+static void quit(int code)
+{
+    for (;;)
+        syscall(SYS_exit_group, code);
+}
+
 static int out_str(const char *s, unsigned char **out, size_t *out_len)
 {
     *out_len = strlen(s);
@@ -258,8 +266,8 @@ static int job_garbage(const sbx_request *rq, unsigned char **out, size_t *out_l
     (void)out_len;
     (void)err;
     if (write(3, g, sizeof(g) - 1) < 0)
-        _exit(1);
-    _exit(0);
+        quit(1);
+    quit(0);
 }
 
 static int job_silent(const sbx_request *rq, unsigned char **out, size_t *out_len, sertel_err *err)
@@ -268,7 +276,7 @@ static int job_silent(const sbx_request *rq, unsigned char **out, size_t *out_le
     (void)out;
     (void)out_len;
     (void)err;
-    _exit(0);
+    quit(0);
 }
 
 static int job_exit3(const sbx_request *rq, unsigned char **out, size_t *out_len, sertel_err *err)
@@ -277,7 +285,7 @@ static int job_exit3(const sbx_request *rq, unsigned char **out, size_t *out_len
     (void)out;
     (void)out_len;
     (void)err;
-    _exit(3);
+    quit(3);
 }
 
 /* An error whose message holds a newline, an escape sequence and invalid UTF-8. */
