@@ -1,8 +1,10 @@
 #!/bin/bash
 # bench_verify.sh - validations per second of a signed ~100 KB PDF and a
 # signed ~50 MB PDF, offline, `sertel verify` next to poppler's `pdfsig` on
-# the same files in the same run (one process per validation for both).
-# Not a test.
+# the same files in the same run (one process per validation for both),
+# `sertel verify` with the sandboxed worker (the default) and with
+# --in-process; then bench_sandbox, the sandbox's cost per validation in
+# one long-running process (as in `sertel serve`). Not a test.
 #
 # Usage: bench/bench_verify.sh [BUILD_DIR] [N]   (defaults: build, 50)
 set -eu
@@ -70,5 +72,16 @@ for name in small large; do
     pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf" 2>&1 | grep -E "Signature Validation" || true
     rate "sertel verify --offline (trusted home root)" "$N" "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf"
     rate "sertel verify --offline --trust root.pem" "$N" "$S" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf"
+    rate "sertel verify --offline --in-process" "$N" "$S" --home "$W/none" verify --offline --in-process --trust "$W/root.pem" "$W/$name-signed.pdf"
     rate "pdfsig -no-ocsp (NSS db with the root)" "$N" pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf"
 done
+
+# The sandbox in a long-running process: the worker image is started once.
+if cmake --build "$B" --target bench_sandbox >/dev/null 2>&1; then
+    for name in small large; do
+        echo "== bench_sandbox, $name"
+        "$B/bench_sandbox" "$W/$name-signed.pdf" "$W/root.pem" 15 $([ "$name" = small ] && echo 20 || echo 3)
+    done
+else
+    echo "bench_sandbox did not build: cmake --build $B --target bench_sandbox"
+fi
