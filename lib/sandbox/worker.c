@@ -258,7 +258,6 @@ static void job_process(const sbx_spawn *sp, int jfd, int ifd)
 {
     int j = fcntl(jfd, F_DUPFD_CLOEXEC, 10), in = ifd >= 0 ? fcntl(ifd, F_DUPFD_CLOEXEC, 10) : -1;
     sigset_t none;
-    int sig;
 
     if (j < 0 || (ifd >= 0 && in < 0) || dup2(j, SBX_FD_JOB) < 0 ||
         (in >= 0 && dup2(in, SBX_FD_INPUT) < 0))
@@ -269,9 +268,7 @@ static void job_process(const sbx_spawn *sp, int jfd, int ifd)
     close(1);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != W.self)
         sbx_exit(SBX_EXIT_SETUP);
-    for (sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            (void)signal(sig, SIG_DFL);
+    (void)signal(SIGPIPE, SIG_DFL); /* the only one the image changed (sbx_worker_main) */
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
         sbx_exit(SBX_EXIT_SETUP);
@@ -423,8 +420,15 @@ int sbx_worker_main(int argc, char **argv, const sbx_handler *handlers, size_t n
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 &&
                                                     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0))
         sbx_exit(SBX_EXIT_SETUP);
+    /* Default dispositions (exec kept those the caller ignored), once for all job processes;
+     * the image itself ignores SIGPIPE. */
+    {
+        int sig;
+        for (sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                (void)signal(sig, SIG_DFL);
+    }
     (void)signal(SIGPIPE, SIG_IGN);
-    (void)signal(SIGCHLD, SIG_DFL);
     if (init != NULL)
         init();
     W.base = vm_size();
