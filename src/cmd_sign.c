@@ -20,6 +20,7 @@
 #include "conf/conf.h"
 #include "cms/cms.h"
 #include "pades/pades.h"
+#include "pdf/image_job.h"
 #include "pdf/pdf.h"
 #include "pki/pki.h"
 #include "ra/ra.h"
@@ -339,8 +340,14 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         sop->password = pdfpw;
     }
     if (image != NULL) {
-        /* Checked before the key is opened: a bad image costs no passphrase attempt. */
-        if (pdf_image_load_file(image, &img, &err) != SERTEL_OK) {
+        /* Checked before the key is opened: a bad image costs no passphrase attempt. It is
+         * decoded in the sandboxed worker (docs/architecture.md). */
+        sbx *sb = NULL;
+        int irc = sbx_new(NULL, &sb, &err);
+        if (irc == SERTEL_OK)
+            irc = pdf_image_load_file_sb(sb, image, &img, &err);
+        sbx_free(sb);
+        if (irc != SERTEL_OK) {
             if (err.code == SERTEL_ERR_INVALID)
                 sertel_err_prefix(&err, "--image must be a PNG or JPEG file: %s", image);
             else

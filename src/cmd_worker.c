@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pdf/image_job.h"
 #include "pdf/verify_job.h"
 #include "ra/upload_job.h"
 #include "sandbox/sandbox.h"
@@ -19,6 +20,7 @@ static const sbx_handler handlers[] = {
     {VFY_JOB_PDF, vfy_job_pdf},
     {VFY_JOB_DETACHED, vfy_job_detached},
     {UPLOAD_JOB_CHECK, upload_job_check},
+    {PDF_IMAGE_JOB, pdf_image_job},
 };
 
 static void init(void)
