@@ -116,7 +116,8 @@ if [ -s "$T/job.trace" ] && ! grep -Eq '^[0-9]+ +(open|openat|creat|socket|conne
 else
     fail "the job process after its filter: $(grep -E '(open|socket|connect|exec|clone|stat)' "$T/job.trace" | head -3)"
 fi
-grep -Eq '^[0-9]+ +(exit_group\(0\)|\+\+\+ exited with 0)' "$T/job.trace" && pass "the job process exited cleanly" ||
+grep -Eq '^[0-9]+ +exit_group\(0' "$T/job.trace" && ! grep -q 'killed by' "$T/job.trace" &&
+    pass "the job process exited cleanly" ||
     fail "job process end: $(tail -2 "$T/job.trace")"
 MAIN=$(head -1 "$T/trace" | awk '{print $1}')
 grep -Eq "^$MAIN +connect\([0-9]+, \{sa_family=AF_INET, sin_port=htons\($PORT\)" "$T/trace" &&
