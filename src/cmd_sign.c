@@ -343,7 +343,10 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         /* Checked before the key is opened: a bad image costs no passphrase attempt. It is
          * decoded in the sandboxed worker (docs/architecture.md). */
         sbx *sb = NULL;
-        int irc = sbx_new(NULL, &sb, &err);
+        sbx_config sbc;
+        int irc;
+        cli_sandbox_config(&sbc, 1);
+        irc = sbx_new(&sbc, &sb, &err);
         if (irc == SERTEL_OK)
             irc = pdf_image_load_file_sb(sb, image, &img, &err);
         sbx_free(sb);

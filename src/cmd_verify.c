@@ -133,6 +133,7 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     vfy_opts o;
     vfy_report *r = NULL;
     sbx *sb = NULL;
+    sbx_config sbc;
     sertel_err err = {0};
 
     memset(&o, 0, sizeof(o));
@@ -193,7 +194,8 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     }
     add_home_root(g->home, trust);
     o.trust = trust;
-    if (!in_process && sbx_new(NULL, &sb, &err) != SERTEL_OK) {
+    cli_sandbox_config(&sbc, 1);
+    if (!in_process && sbx_new(&sbc, &sb, &err) != SERTEL_OK) {
         rc = cli_fail(&err);
         goto out;
     }

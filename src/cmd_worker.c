@@ -5,9 +5,13 @@
  * library's handlers and initialises, before the seccomp filter, what
  * those handlers' libraries would otherwise open lazily. It is not a
  * command; sertel starts it itself (docs/architecture.md, "Privilege
- * separation").
+ * separation"). The same file is linked into `sertel-worker`
+ * (worker_main.c), the smaller executable sertel prefers as its worker.
  */
+#include <limits.h>
 #include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -34,4 +38,24 @@ static void init(void)
 int cli_worker_main(int argc, char **argv)
 {
     return sbx_worker_main(argc, argv, handlers, sizeof(handlers) / sizeof(handlers[0]), init);
+}
+
+void cli_sandbox_config(sbx_config *c, int few_jobs)
+{
+    static char path[PATH_MAX];
+    struct stat st;
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+    char *slash;
+
+    memset(c, 0, sizeof(*c));
+    c->few_jobs = few_jobs;
+    if (n <= 0)
+        return;
+    path[n] = '\0';
+    slash = strrchr(path, '/');
+    if (slash == NULL || (size_t)(slash - path) + sizeof("/sertel-worker") > sizeof(path))
+        return;
+    memcpy(slash, "/sertel-worker", sizeof("/sertel-worker"));
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
+        c->worker_path = path;
 }

@@ -301,7 +301,8 @@ void vfy_job_init(void)
                         NULL);
     (void)RAND_bytes(&b, 1);
     pdf_crypt_preload();
-    warm_up();
+    if (sbx_worker_warm())
+        warm_up();
     ERR_clear_error();
     tzset();
     json_object_seed(0);

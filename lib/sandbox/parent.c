@@ -142,8 +142,8 @@ fail:
 static void image_child(const sbx *sb, int ctl) __attribute__((noreturn));
 static void image_child(const sbx *sb, int ctl)
 {
-    static char arg0[] = "sertel-sandbox", arg1[] = SBX_WORKER_ARG;
-    char *argv[] = {arg0, arg1, NULL}, *envp[] = {NULL};
+    static char arg0[] = "sertel-sandbox", arg1[] = SBX_WORKER_ARG, arg2[] = SBX_FEW_JOBS_ARG;
+    char *argv[] = {arg0, arg1, sb->cfg.few_jobs ? arg2 : NULL, NULL}, *envp[] = {NULL};
     int c = fcntl(ctl, F_DUPFD_CLOEXEC, 10), x = fcntl(sb->exe_fd, F_DUPFD_CLOEXEC, 10),
         n = fcntl(sb->devnull, F_DUPFD_CLOEXEC, 10);
     sigset_t none;

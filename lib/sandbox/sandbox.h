@@ -93,6 +93,7 @@ typedef struct sbx_config {
     size_t output_max;       /* largest output of a job; SBX_DEFAULT_OUTPUT_MAX */
     unsigned max_jobs;       /* jobs at once (more: SERTEL_ERR_BUSY); SBX_DEFAULT_MAX_JOBS */
     int keep_stderr;         /* 1: workers write diagnostics to our stderr (else /dev/null) */
+    int few_jobs;            /* 1: a job or two (a command line): the image skips warm-ups */
 } sbx_config;
 
 /*
@@ -209,6 +210,13 @@ typedef struct sbx_handler {
  */
 int sbx_worker_main(int argc, char **argv, const sbx_handler *handlers, size_t n_handlers,
                     void (*init)(void));
+
+/*
+ * In the image's init: 1 when warming up (running code paths once so that
+ * every job process inherits their first-use work) is worth its cost, 0
+ * when the caller said it runs few jobs (sbx_config.few_jobs).
+ */
+int sbx_worker_warm(void);
 
 /*
  * From inside a job handler: ask the caller's service name for req.

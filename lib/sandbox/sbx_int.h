@@ -33,6 +33,9 @@
 /* Exit status when exec of the worker failed. */
 #define SBX_EXIT_EXEC 127
 
+/* argv[2] of the image when the caller runs few jobs (sbx_config.few_jobs). */
+#define SBX_FEW_JOBS_ARG "--few-jobs"
+
 #define SBX_MAGIC 0x53425831u /* "SBX1" */
 #define SBX_READY 0x52454459u /* "REDY" */
 

@@ -41,6 +41,7 @@ static struct {
     struct sock_fprog prog; /* the compiled job filter */
     uint64_t base;          /* the image's address-space size after init */
     pid_t self;
+    int warm; /* warm-ups worth their cost (sbx_worker_warm) */
     kid kids[SBX_IMAGE_MAX_JOBS];
     size_t n_kids;
 } W;
@@ -63,6 +64,11 @@ static int job_fd = -1;
 int sbx_in_worker(void)
 {
     return job_fd >= 0;
+}
+
+int sbx_worker_warm(void)
+{
+    return W.warm;
 }
 
 static int64_t now_ms(void)
@@ -406,14 +412,13 @@ int sbx_worker_main(int argc, char **argv, const sbx_handler *handlers, size_t n
     sigset_t chld;
     uint32_t ready = SBX_READY;
 
-    (void)argc;
-    (void)argv;
     if (getsockopt(SBX_FD_CONTROL, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_SEQPACKET)
         return refuse(SBX_WORKER_ARG " runs the sandboxed worker that sertel starts itself; "
                                      "it is not a command");
     if (getuid() == 0 || geteuid() == 0)
         return refuse("the sandboxed worker does not run as root: sertel starts it as an "
                       "unprivileged user");
+    W.warm = !(argc > 2 && strcmp(argv[2], SBX_FEW_JOBS_ARG) == 0);
     W.handlers = handlers;
     W.n_handlers = n_handlers;
     W.self = getpid();

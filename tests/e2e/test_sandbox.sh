@@ -7,8 +7,8 @@
 #   online with the home's OCSP responder reached through the caller),
 #   tampered, unsigned, encrypted, non-PDF and missing files and a detached
 #   .p7s.
-# - strace (independent of sertel) shows the worker: a fresh exec of the
-#   sertel binary with an empty environment, setgroups/setresgid/setresuid
+# - strace (independent of sertel) shows the worker: a fresh exec of
+#   sertel-worker (the sertel binary's smaller twin) with an empty environment, setgroups/setresgid/setresuid
 #   to nobody when run as root, no_new_privs and a seccomp filter; the job
 #   process makes no open, socket, connect or exec after its filter, while
 #   the caller makes the OCSP connection.
@@ -22,6 +22,20 @@ FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
 
 expect_exit 2 "--sandbox-worker is not a command" -- "$SERTEL" --sandbox-worker
 expect_grep "not a command" "$T/err" "--sandbox-worker says what it is"
+# sertel-worker, the smaller image sertel prefers when it lies next to it: not a command either,
+# and without the libraries a worker never calls.
+W=$(dirname "$SERTEL")/sertel-worker
+if [ -x "$W" ]; then
+    expect_exit 2 "sertel-worker is not a command" -- "$W"
+    expect_exit 2 "sertel-worker --sandbox-worker without its caller refuses" -- "$W" --sandbox-worker
+    if ldd "$W" | grep -Eq 'libcurl|libmicrohttpd|libsqlite|libp11|libgnutls'; then
+        fail "sertel-worker loads: $(ldd "$W" | grep -Eo 'lib(curl|microhttpd|sqlite3|p11|gnutls)[^ ]*' | tr '\n' ' ')"
+    else
+        pass "sertel-worker loads no libcurl, GnuTLS, libmicrohttpd, SQLite or libp11"
+    fi
+else
+    fail "no sertel-worker next to $SERTEL (the sertel-worker target)"
+fi
 
 PORT=$("$FUZZ" free-port)
 H=$T/home
@@ -91,9 +105,9 @@ fi
 # (LeakSanitizer, in a sanitizer build, cannot work under strace: both need ptrace.)
 ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -qq -s 200 -o "$T/trace" "$SERTEL" --home "$H" verify --json "$T/twice.pdf" >"$T/out" 2>"$T/err"
 [ "$?" = 0 ] && pass "verify under strace" || fail "verify under strace: $(head -c 300 "$T/err")"
-# the image: execveat of the binary (an fd), argv --sandbox-worker, an empty environment
-if grep -Eq 'execveat\([0-9]+, "", \["sertel-sandbox", "--sandbox-worker"\], (\[\]|0x[0-9a-f]+ /\* 0 vars \*/), AT_EMPTY_PATH\) = 0' "$T/trace"; then
-    pass "the worker is a fresh exec of sertel with an empty environment"
+# the image: execveat of sertel-worker (an fd), argv --sandbox-worker, an empty environment
+if grep -Eq 'execveat\([0-9]+, "", \["sertel-sandbox", "--sandbox-worker"(, "--few-jobs")?\], (\[\]|0x[0-9a-f]+ /\* 0 vars \*/), AT_EMPTY_PATH\) = 0' "$T/trace"; then
+    pass "the worker is a fresh exec with an empty environment"
 else
     fail "no execveat of the worker: $(grep -m3 execve "$T/trace")"
 fi
