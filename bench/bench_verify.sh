@@ -1,8 +1,10 @@
 #!/bin/bash
 # bench_verify.sh - validations per second of a signed ~100 KB PDF and a
 # signed ~50 MB PDF, offline, `sertel verify` next to poppler's `pdfsig` on
-# the same files in the same run (one process per validation for both).
-# Not a test.
+# the same files in the same run (one process per validation for both),
+# `sertel verify` with the sandboxed worker (the default) and with
+# --in-process; then bench_sandbox, the sandbox's cost per validation in
+# one long-running process (as in `sertel serve`). Not a test.
 #
 # Usage: bench/bench_verify.sh [BUILD_DIR] [N]   (defaults: build, 50)
 set -eu
@@ -54,13 +56,11 @@ PY
     "$S" sign --p12 "$W/s.p12" --p12-password-file "$W/pw" "$W/$name.pdf" "$W/$name-signed.pdf" >/dev/null
 done
 
-rate() { # label count command...
-    local label=$1 n=$2 start end
+rate() { # label count command...: wall clock and CPU (user + system, the process and its children)
+    local label=$1 n=$2 t
     shift 2
-    start=$(date +%s.%N)
-    for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 || true; done
-    end=$(date +%s.%N)
-    awk -v l="$label" -v n="$n" -v s="$start" -v e="$end" 'BEGIN { printf "%-44s %8.1f validations/s (%.1f ms each)\n", l, n / (e - s), (e - s) * 1000 / n }'
+    t=$( { TIMEFORMAT='%3R %3U %3S'; time (for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 || true; done); } 2>&1 )
+    awk -v l="$label" -v n="$n" -v t="$t" 'BEGIN { split(t, a, " "); printf "%-44s %8.1f validations/s (%.1f ms each, CPU %.1f ms)\n", l, n / a[1], a[1] * 1000 / n, (a[2] + a[3]) * 1000 / n }'
 }
 for name in small large; do
     sz=$(stat -c %s "$W/$name-signed.pdf")
@@ -70,5 +70,16 @@ for name in small large; do
     pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf" 2>&1 | grep -E "Signature Validation" || true
     rate "sertel verify --offline (trusted home root)" "$N" "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf"
     rate "sertel verify --offline --trust root.pem" "$N" "$S" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf"
+    rate "sertel verify --offline --in-process" "$N" "$S" --home "$W/none" verify --offline --in-process --trust "$W/root.pem" "$W/$name-signed.pdf"
     rate "pdfsig -no-ocsp (NSS db with the root)" "$N" pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf"
 done
+
+# The sandbox in a long-running process: the worker image is started once.
+if cmake --build "$B" --target bench_sandbox >/dev/null 2>&1; then
+    for name in small large; do
+        echo "== bench_sandbox, $name"
+        "$B/bench_sandbox" "$W/$name-signed.pdf" "$W/root.pem" 15 $([ "$name" = small ] && echo 20 || echo 3)
+    done
+else
+    echo "bench_sandbox did not build: cmake --build $B --target bench_sandbox"
+fi

@@ -303,8 +303,18 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
             return rc;
         }
         if ((rc = open_ra(g, &r)) == EXIT_OK) {
-            rc = ra_apply_issuance(r, &a, email, letter, ll, ktp, kl, &id, &err);
+            /* The uploads are checked in the sandboxed worker (sertel-worker when installed). */
+            sbx *sb = NULL;
+            sbx_config sbc;
+            cli_sandbox_config(&sbc, 1);
+            if (sbx_new(&sbc, &sb, &err) == SERTEL_OK) {
+                ra_set_sandbox(r, sb);
+                rc = ra_apply_issuance(r, &a, email, letter, ll, ktp, kl, &id, &err);
+            } else {
+                rc = err.code;
+            }
             rc = done_id(r, rc, id, &err);
+            sbx_free(sb);
         }
         free(letter);
         free(ktp);

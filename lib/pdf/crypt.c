@@ -60,6 +60,11 @@ static void rc4_init(void)
     rc4_cipher = EVP_CIPHER_fetch(rc4_ctx, "RC4", NULL);
 }
 
+void pdf_crypt_preload(void)
+{
+    (void)CRYPTO_THREAD_run_once(&rc4_once, rc4_init);
+}
+
 static int rc4(const unsigned char *key, size_t klen, const unsigned char *in, size_t n,
                unsigned char *out, sertel_err *err)
 {

@@ -5,6 +5,11 @@
  * through the library as the CLI does (the local administrator on the
  * owner's behalf), and small helpers to count rows and verify the audit
  * chain. Included by the tests in tests/unit/ra/ (static functions).
+ *
+ * ra_apply_issuance checks the uploads in a sandboxed worker, which the ra
+ * starts from the running executable (ra_set_sandbox): a test's main()
+ * begins with FX_WORKER_MAIN(argc, argv) so that the test executable
+ * serves the upload job when it is started as that worker.
  */
 #ifndef SERTEL_TEST_RA_FIXTURE_H
 #define SERTEL_TEST_RA_FIXTURE_H
@@ -17,11 +22,21 @@
 
 #include "ra/ra.h"
 #include "ra/ra_int.h"
+#include "ra/upload_job.h"
 #include "testhome.h"
 #include "testutil.h"
 #include "util/fs.h"
 
 #define FX_UNUSED __attribute__((unused))
+
+static FX_UNUSED const sbx_handler fx_worker_jobs[] = {{UPLOAD_JOB_CHECK, upload_job_check}};
+
+/* In main(): when this executable is started as the ra's sandboxed worker, be that worker. */
+#define FX_WORKER_MAIN(argc, argv)                                                                 \
+    do {                                                                                           \
+        if ((argc) > 1 && strcmp((argv)[1], SBX_WORKER_ARG) == 0)                                  \
+            return sbx_worker_main((argc), (argv), fx_worker_jobs, 1, upload_job_init);            \
+    } while (0)
 
 static const unsigned char *letter, *ktp;
 static size_t letter_len, ktp_len;

@@ -465,7 +465,7 @@ static void test_expiry_destroys_key(void **state)
     ra_close(r);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kill_during_approval, setup, teardown),
@@ -476,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_signing_when_suspended_or_revoked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_destroys_key, setup, teardown),
     };
+    FX_WORKER_MAIN(argc, argv);
     if (sodium_init() < 0)
         return 1;
     load_data();

@@ -1,0 +1,141 @@
+#!/bin/bash
+# End-to-end: `sertel verify` parses documents in the sandboxed worker
+# (lib/sandbox, docs/architecture.md "Privilege separation").
+# - The worker mode is not a command: `sertel --sandbox-worker` refuses.
+# - Same answers in the worker and in the process (--in-process): JSON and
+#   text reports, exit codes and messages, for signed (B-B, B-T, twice,
+#   online with the home's OCSP responder reached through the caller),
+#   tampered, unsigned, encrypted, non-PDF and missing files and a detached
+#   .p7s.
+# - strace (independent of sertel) shows the worker: a fresh exec of
+#   sertel-worker (the sertel binary's smaller twin) with an empty environment, setgroups/setresgid/setresuid
+#   to nobody when run as root, no_new_privs and a seccomp filter; the job
+#   process makes no open, socket, connect or exec after its filter, while
+#   the caller makes the OCSP connection.
+. "$(dirname "$0")/lib.sh"
+D=$SERTEL_TEST_DATA
+for tool in jq openssl python3; do
+    command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
+done
+FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
+[ -x "$FUZZ" ] || { echo "missing $FUZZ: build the http_fuzz target"; exit 1; }
+
+expect_exit 2 "--sandbox-worker is not a command" -- "$SERTEL" --sandbox-worker
+expect_grep "not a command" "$T/err" "--sandbox-worker says what it is"
+# sertel-worker, the smaller image sertel prefers when it lies next to it: not a command either,
+# and without the libraries a worker never calls.
+W=$(dirname "$SERTEL")/sertel-worker
+if [ -x "$W" ]; then
+    expect_exit 2 "sertel-worker is not a command" -- "$W"
+    expect_exit 2 "sertel-worker --sandbox-worker without its caller refuses" -- "$W" --sandbox-worker
+    if ldd "$W" | grep -Eq 'libcurl|libmicrohttpd|libsqlite|libp11|libgnutls'; then
+        fail "sertel-worker loads: $(ldd "$W" | grep -Eo 'lib(curl|microhttpd|sqlite3|p11|gnutls)[^ ]*' | tr '\n' ' ')"
+    else
+        pass "sertel-worker loads no libcurl, GnuTLS, libmicrohttpd, SQLite or libp11"
+    fi
+else
+    fail "no sertel-worker next to $SERTEL (the sertel-worker target)"
+fi
+
+PORT=$("$FUZZ" free-port)
+H=$T/home
+new_home "$H" --base-url "http://127.0.0.1:$PORT"
+start_serve serve "$H" --listen "127.0.0.1:$PORT" || exit 1
+make_signers "$H" budi:ec-p256 siti:rsa-2048
+sign() { # sign WHO IN OUT [extra options]
+    local who=$1 in=$2 out=$3
+    shift 3
+    "$SERTEL" --home "$H" sign --p12 "$T/$who.p12" --p12-password-file "$T/p12pw" "$@" "$in" "$out" >/dev/null
+}
+L=$D/letter.pdf
+sign budi "$L" "$T/bb.pdf" --reason Persetujuan || fail "sign B-B"
+sign siti "$L" "$T/bt.pdf" --level B-T || fail "sign B-T"
+sign siti "$T/bb.pdf" "$T/twice.pdf" --level B-T || fail "sign twice"
+python3 - "$T/twice.pdf" "$T/flipped.pdf" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read()); b[200] ^= 0x20
+open(sys.argv[2], 'wb').write(b)
+PY
+printf '<html><body>not a pdf</body></html>' >"$T/junk.pdf"
+printf 'the signed data\n' >"$T/data.txt"
+"$SERTEL" --home "$H" sign --p12 "$T/budi.p12" --p12-password-file "$T/p12pw" --detached \
+    "$T/data.txt" "$T/data.p7s" >/dev/null 2>&1 || fail "sign detached"
+
+# same DESCRIPTION -- verify arguments: worker and in-process agree byte for byte.
+same() {
+    local desc=$1 a b
+    shift 2
+    "$SERTEL" --home "$H" verify "$@" >"$T/w.out" 2>"$T/w.err"
+    a=$?
+    "$SERTEL" --home "$H" verify --in-process "$@" >"$T/p.out" 2>"$T/p.err"
+    b=$?
+    if [ "$a" = "$b" ] && cmp -s "$T/w.out" "$T/p.out" && cmp -s "$T/w.err" "$T/p.err"; then
+        pass "$desc: worker = in-process (exit $a)"
+    else
+        fail "$desc: worker exit $a, in-process exit $b; $(diff "$T/w.out" "$T/p.out" | head -5) $(head -c 300 "$T/w.err") / $(head -c 300 "$T/p.err")"
+    fi
+}
+for f in bb bt twice flipped; do
+    same "$f --json online" -- --json "$T/$f.pdf"
+    same "$f --offline" -- --offline "$T/$f.pdf"
+    same "$f --lang en" -- --lang en --offline "$T/$f.pdf"
+done
+same "unsigned letter" -- --json --offline "$L"
+same "not a PDF" -- --offline "$T/junk.pdf"
+same "a missing file" -- --offline "$T/nothing.pdf"
+same "a directory" -- --offline "$T"
+same "encrypted, no password" -- --offline "$D/pdf/enc-r4.pdf"
+same "detached" -- --json --detached "$T/data.p7s" "$T/data.txt"
+same "detached, other data" -- --offline --detached "$T/data.p7s" "$L"
+
+# Online revocation through the caller: the worker's OCSP request reached the home's responder.
+expect_exit 0 "twice.pdf verifies online in the worker" -- "$SERTEL" --home "$H" verify --json "$T/twice.pdf"
+if [ "$(jq -r '[.signatures[].revocation_source] | all(. == "online OCSP")' "$T/out")" = true ]; then
+    pass "revocation from online OCSP, fetched by the caller for the worker"
+else
+    fail "revocation sources: $(jq -c '[.signatures[].revocation_source]' "$T/out")"
+fi
+
+# ---- strace: what the worker is and does.
+if ! command -v strace >/dev/null; then
+    echo "# strace missing: confinement not traced (scripts/install-deps.sh installs it)"
+    finish
+    exit
+fi
+# (LeakSanitizer, in a sanitizer build, cannot work under strace: both need ptrace.)
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -qq -s 200 -o "$T/trace" "$SERTEL" --home "$H" verify --json "$T/twice.pdf" >"$T/out" 2>"$T/err"
+[ "$?" = 0 ] && pass "verify under strace" || fail "verify under strace: $(head -c 300 "$T/err")"
+# the image: execveat of sertel-worker (an fd), argv --sandbox-worker, an empty environment
+if grep -Eq 'execveat\([0-9]+, "", \["sertel-sandbox", "--sandbox-worker"(, "--few-jobs")?\], (\[\]|0x[0-9a-f]+ /\* 0 vars \*/), AT_EMPTY_PATH\) = 0' "$T/trace"; then
+    pass "the worker is a fresh exec with an empty environment"
+else
+    fail "no execveat of the worker: $(grep -m3 execve "$T/trace")"
+fi
+IMG=$(grep -E 'execveat\(.*--sandbox-worker.*= 0' "$T/trace" | head -1 | awk '{print $1}')
+if [ "$(id -u)" = 0 ]; then
+    NOBODY=$(id -u nobody)
+    grep -Eq "^$IMG +setresuid\($NOBODY, $NOBODY, $NOBODY\) += 0" "$T/trace" &&
+        grep -Eq "^$IMG +setgroups\(0, NULL\) += 0" "$T/trace" &&
+        pass "run as root: the worker dropped to nobody with no groups" ||
+        fail "no privilege drop in $IMG: $(grep -E "^$IMG +set(res|gr)" "$T/trace")"
+fi
+grep -Eq "^$IMG +prctl\(PR_SET_NO_NEW_PRIVS, 1" "$T/trace" && pass "no_new_privs set before exec" ||
+    fail "no PR_SET_NO_NEW_PRIVS"
+# the job process: a child of the image that loads the job filter
+JOB=$(grep -E 'prctl\(PR_SET_SECCOMP, SECCOMP_MODE_FILTER' "$T/trace" | awk '{print $1}' | sort -u | head -1)
+[ -n "$JOB" ] && [ "$JOB" != "$IMG" ] && pass "a job process ($JOB) under its own filter" || fail "no job filter"
+awk -v p="$JOB" '$1 == p' "$T/trace" | sed -n '/SECCOMP_MODE_FILTER, {len=[0-9]*, filter=.*}) = 0/,$p' >"$T/job.trace"
+if [ -s "$T/job.trace" ] && ! grep -Eq '^[0-9]+ +(open|openat|creat|socket|connect|execve|execveat|clone|fork|vfork|ptrace|stat|newfstatat)\(' "$T/job.trace"; then
+    pass "after its filter the job process opens, connects and runs nothing ($(wc -l <"$T/job.trace") calls)"
+else
+    fail "the job process after its filter: $(grep -E '(open|socket|connect|exec|clone|stat)' "$T/job.trace" | head -3)"
+fi
+grep -Eq '^[0-9]+ +exit_group\(0' "$T/job.trace" && ! grep -q 'killed by' "$T/job.trace" &&
+    pass "the job process exited cleanly" ||
+    fail "job process end: $(tail -2 "$T/job.trace")"
+MAIN=$(head -1 "$T/trace" | awk '{print $1}')
+grep -Eq "^$MAIN +connect\([0-9]+, \{sa_family=AF_INET, sin_port=htons\($PORT\)" "$T/trace" &&
+    pass "the OCSP connection is made by the caller, not the worker" ||
+    fail "no OCSP connect from the caller"
+
+finish
