@@ -61,5 +61,12 @@ int cli_worker_main(int argc, char **argv);
  * few_jobs for a command that runs one or two jobs. The path is static.
  */
 void cli_sandbox_config(sbx_config *c, int few_jobs);
+/*
+ * Sandbox settings for a command that has loaded no key or secret yet:
+ * clean-parent mode (sandbox.h), jobs job processes forked by sbx_new from
+ * this process, no exec. Make the sandbox before anything secret is read
+ * (sbx_new refuses otherwise).
+ */
+void cli_sandbox_clean(sbx_config *c, unsigned jobs);
 
 #endif

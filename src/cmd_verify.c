@@ -249,6 +249,14 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
                                       : "verify: give one PDF file (see sertel verify --help)");
         goto out;
     }
+    /* The checking process is forked from this one now, before the password file or the home
+     * is read (a clean parent: this process holds no key or secret yet). It gets ready while
+     * the rest is read here. */
+    cli_sandbox_clean(&sbc, 1);
+    if (!in_process && sbx_new(&sbc, &sb, &err) != SERTEL_OK) {
+        rc = cli_fail(&err);
+        goto out;
+    }
     if (pdfpw_file != NULL) {
         if (secret_read_file(pdfpw_file, &pdfpw, &err) != SERTEL_OK) {
             rc = cli_fail(&err);
@@ -261,11 +269,6 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     o.trust = trust;
     o.fetch.allow = allow;
     o.fetch.n_allow = n_allow;
-    cli_sandbox_config(&sbc, 1);
-    if (!in_process && sbx_new(&sbc, &sb, &err) != SERTEL_OK) {
-        rc = cli_fail(&err);
-        goto out;
-    }
     if (detached)
         rc = vfy_detached_file_sb(sb, argv[optind], argv[optind + 1], &o, &r, &err);
     else

@@ -27,17 +27,42 @@ static const sbx_handler handlers[] = {
     {PDF_IMAGE_JOB, pdf_image_job},
 };
 
+/*
+ * Before the filter: what the jobs' libraries would open lazily. An image
+ * serves all its jobs and warms what they share; a clean-parent job
+ * process (sbx_worker_clean) runs one job and initialises only what any
+ * job needs.
+ */
 static void init(void)
 {
     if (sodium_init() < 0)
         _exit(2);
     vfy_job_init();
-    upload_job_init();
+    if (!sbx_worker_clean())
+        upload_job_init();
 }
 
 int cli_worker_main(int argc, char **argv)
 {
     return sbx_worker_main(argc, argv, handlers, sizeof(handlers) / sizeof(handlers[0]), init);
+}
+
+/* Before the filter of a clean-parent job process: what its PDF input may need. */
+static void prepare(const char *type, const sbx_request *req)
+{
+    if (strcmp(type, VFY_JOB_PDF) == 0 || strcmp(type, UPLOAD_JOB_CHECK) == 0)
+        pdf_job_prepare(req);
+}
+
+void cli_sandbox_clean(sbx_config *c, unsigned jobs)
+{
+    memset(c, 0, sizeof(*c));
+    c->mode = SBX_MODE_CLEAN_PARENT;
+    c->handlers = handlers;
+    c->n_handlers = sizeof(handlers) / sizeof(handlers[0]);
+    c->init = init;
+    c->prepare = prepare;
+    c->jobs = jobs;
 }
 
 void cli_sandbox_config(sbx_config *c, int few_jobs)

@@ -89,6 +89,7 @@ int ca_home_base_url(const char *home, char *out, size_t cap, sertel_err *err)
 
 int ca_open_keystore(const char *home, const conf *c, keystore **out, sertel_err *err)
 {
+    secret_held_mark();
     const char *backend = conf_get_default(c, "keystore", "backend", "software");
     char path[4096], dir[4096];
     unsigned char *secret = NULL;
@@ -264,6 +265,7 @@ int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err)
     int rc, version;
 
     *out = NULL;
+    secret_held_mark(); /* a CA context may load keys: no clean-parent sandbox after this */
     if (stat(home, &stb) != 0 || !S_ISDIR(stb.st_mode))
         return sertel_err_set(err, SERTEL_ERR_NOTFOUND,
                               "no sertel home at %s: create one with 'sertel --home %s init', or "

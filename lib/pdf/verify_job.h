@@ -77,6 +77,15 @@ int vfy_job_detached(const sbx_request *req, unsigned char **out, size_t *out_le
  */
 void vfy_job_init(void);
 
+/*
+ * The prepare hook of a clean-parent job process (sandbox.h) whose input
+ * is a PDF (a validation, an upload): when the bytes name /Encrypt, load
+ * RC4 (OpenSSL's legacy provider, a module from disk) while the process
+ * may still open it; a document without it never pays for the module. Only
+ * a byte search: nothing is parsed before the process is confined.
+ */
+void pdf_job_prepare(const sbx_request *req);
+
 /* --- the report as data (verify_wire.c) --- */
 
 /* r as lossless JSON; *out is malloc'ed (free()). */

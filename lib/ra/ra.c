@@ -121,6 +121,7 @@ int ra_open(const char *home, ra **out, sertel_err *err)
     int rc;
 
     *out = NULL;
+    secret_held_mark(); /* the server secret: no clean-parent sandbox after this */
     if (sodium_init() < 0)
         return sertel_err_set(err, SERTEL_ERR_CRYPTO, "libsodium failed to initialise");
     r = calloc(1, sizeof(*r));

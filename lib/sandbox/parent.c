@@ -25,13 +25,26 @@
 #include <unistd.h>
 
 #include "sandbox/sbx_int.h"
+#include "util/fs.h"
 
 #define IMAGE_START_MS 30000 /* the image must say it is ready within this */
 #define GRACE_MS 5000        /* after a job's timeout, for the image to kill and report */
 
+#define CLEAN_MAX_JOBS 16 /* job processes a clean-parent sandbox forks */
+
+/* A job process of a clean-parent sandbox, forked by sbx_new. */
+typedef struct clean_kid {
+    pid_t pid; /* -1 once reaped */
+    int pidfd; /* for its end, or -1 */
+    int sock;  /* our end of its job socket, or -1 */
+    int taken; /* handed to a job */
+} clean_kid;
+
 struct sbx {
     pthread_mutex_t mu;
     sbx_config cfg;
+    clean_kid kids[CLEAN_MAX_JOBS]; /* SBX_MODE_CLEAN_PARENT */
+    unsigned n_kids;
     int exe_fd;  /* O_PATH of the worker executable */
     int devnull; /* the image's stdin, stdout (and stderr) */
     int drop;    /* running as root: become uid/gid */
@@ -50,12 +63,113 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* The number of threads of this process (/proc/self/stat field 20), or -1. */
+static long thread_count(void)
+{
+    char buf[1024], *p;
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), i;
+    ssize_t n;
+
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* after the command name, which may hold anything */
+    for (i = 0; p != NULL && i < 18; i++)
+        p = strchr(p + 1, ' ');
+    return p != NULL ? strtol(p + 1, NULL, 10) : -1;
+}
+
+static void clean_kid_close(clean_kid *k)
+{
+    if (k->pid > 0) {
+        kill(k->pid, SIGKILL);
+        while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (k->pidfd >= 0)
+        close(k->pidfd);
+    if (k->sock >= 0)
+        close(k->sock);
+    k->pid = -1;
+    k->pidfd = k->sock = -1;
+}
+
+/* SBX_MODE_CLEAN_PARENT: check that this process may fork its job processes, and fork them. */
+static int clean_new(sbx *sb, sertel_err *err)
+{
+    sbx_clean_args a;
+    unsigned i, n = sb->cfg.jobs ? sb->cfg.jobs : 1;
+    long threads;
+
+    if (sb->cfg.handlers == NULL || sb->cfg.n_handlers == 0)
+        return sertel_err_set(err, SERTEL_ERR_INTERNAL,
+                              "a clean-parent sandbox without job handlers: a bug in sertel");
+    if (secret_held())
+        return sertel_err_set(err, SERTEL_ERR_INTERNAL,
+                              "a clean-parent sandbox made after this process loaded a key or "
+                              "secret would copy it into the checking process: a bug in sertel "
+                              "(make the sandbox first, or use an exec'd worker)");
+    threads = thread_count();
+    if (threads != 1)
+        return sertel_err_set(err, SERTEL_ERR_INTERNAL,
+                              "a clean-parent sandbox needs a single-threaded process (this one "
+                              "has %ld threads): a bug in sertel",
+                              threads);
+    if (n > CLEAN_MAX_JOBS)
+        n = CLEAN_MAX_JOBS;
+    memset(&a, 0, sizeof(a));
+    a.handlers = sb->cfg.handlers;
+    a.n_handlers = sb->cfg.n_handlers;
+    a.init = sb->cfg.init;
+    a.prepare = sb->cfg.prepare;
+    a.devnull = sb->devnull;
+    a.keep_stderr = sb->cfg.keep_stderr;
+    a.parent = getpid();
+    a.user = sb->cfg.user != NULL ? sb->cfg.user : "nobody";
+    for (i = 0; i < n; i++) {
+        clean_kid *k = &sb->kids[i];
+        int sv[2];
+        pid_t pid;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+            return sertel_err_set(
+                err, errno == EMFILE || errno == ENFILE ? SERTEL_ERR_BUSY : SERTEL_ERR_IO,
+                "cannot make a socket for the sandbox: %s", strerror(errno));
+        pid = fork();
+        if (pid < 0) {
+            int e = errno;
+            close(sv[0]);
+            close(sv[1]);
+            return sertel_err_set(err, e == EAGAIN ? SERTEL_ERR_BUSY : SERTEL_ERR_IO,
+                                  "cannot start a checking process: %s", strerror(e));
+        }
+        if (pid == 0) {
+            a.sock = sv[1];
+            sbx_clean_child(&a);
+        }
+        close(sv[1]);
+        k->pid = pid;
+        k->sock = sv[0];
+        k->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        k->taken = 0;
+        sb->n_kids++;
+        if (k->pidfd < 0)
+            return sertel_err_set(err, SERTEL_ERR_IO, "cannot watch a checking process: %s",
+                                  strerror(errno));
+    }
+    return SERTEL_OK;
+}
+
 int sbx_new(const sbx_config *cfg, sbx **out, sertel_err *err)
 {
     sbx *sb = NULL;
     const char *path, *user;
     struct stat st;
     int rc;
+    unsigned i;
 
     *out = NULL;
     sb = calloc(1, sizeof(*sb));
@@ -63,8 +177,37 @@ int sbx_new(const sbx_config *cfg, sbx **out, sertel_err *err)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     sb->exe_fd = sb->devnull = sb->ctl = -1;
     sb->pid = -1;
+    for (i = 0; i < CLEAN_MAX_JOBS; i++) {
+        sb->kids[i].pid = -1;
+        sb->kids[i].pidfd = sb->kids[i].sock = -1;
+    }
     if (cfg != NULL)
         sb->cfg = *cfg;
+    if (sb->cfg.mode == SBX_MODE_CLEAN_PARENT) {
+        if (sb->cfg.mem_max == 0)
+            sb->cfg.mem_max = SBX_DEFAULT_MEM;
+        if (sb->cfg.timeout_ms == 0)
+            sb->cfg.timeout_ms = SBX_DEFAULT_TIMEOUT_MS;
+        if (sb->cfg.output_max == 0 || sb->cfg.output_max > UINT32_MAX)
+            sb->cfg.output_max = sb->cfg.output_max == 0 ? SBX_DEFAULT_OUTPUT_MAX : UINT32_MAX;
+        sb->cfg.max_jobs = CLEAN_MAX_JOBS;
+        sb->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (sb->devnull < 0)
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot open /dev/null: %s", strerror(errno));
+        else if (pthread_mutex_init(&sb->mu, NULL) != 0)
+            rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot create a mutex");
+        else if ((rc = clean_new(sb, err)) == SERTEL_OK) {
+            *out = sb;
+            return SERTEL_OK;
+        } else
+            pthread_mutex_destroy(&sb->mu);
+        for (i = 0; i < sb->n_kids; i++)
+            clean_kid_close(&sb->kids[i]);
+        if (sb->devnull >= 0)
+            close(sb->devnull);
+        free(sb);
+        return rc;
+    }
     path = sb->cfg.worker_path != NULL ? sb->cfg.worker_path : "/proc/self/exe";
     user = sb->cfg.user != NULL ? sb->cfg.user : "nobody";
     sb->cfg.worker_path = NULL;
@@ -326,8 +469,12 @@ pid_t sbx_worker_image_pid(sbx *sb)
 
 void sbx_free(sbx *sb)
 {
+    unsigned i;
+
     if (sb == NULL)
         return;
+    for (i = 0; i < sb->n_kids; i++)
+        clean_kid_close(&sb->kids[i]);
     stop_image(sb);
     pthread_mutex_destroy(&sb->mu);
     if (sb->exe_fd >= 0)
@@ -879,6 +1026,148 @@ out:
     return rc;
 }
 
+/* Hand the spawn message and the input's fd to a clean-parent job process. 0 or -1. */
+static int clean_send_spawn(int sock, const sbx_spawn *sp, int in)
+{
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } cm;
+    struct iovec iov = {(void *)sp, sizeof(*sp)};
+    struct msghdr m;
+    ssize_t n;
+
+    memset(&cm, 0, sizeof(cm));
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    if (in >= 0) {
+        struct cmsghdr *c;
+        m.msg_control = cm.buf;
+        m.msg_controllen = CMSG_SPACE(sizeof(int));
+        c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &in, sizeof(int));
+    }
+    do
+        n = sendmsg(sock, &m, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof(*sp) ? 0 : -1;
+}
+
+/*
+ * One job in a clean-parent sandbox's job process k: the spawn message,
+ * the exchange, and its end from its pidfd; this process enforces the
+ * wall-clock timeout itself (SIGKILL). x is filled as attempt() fills it.
+ */
+static int clean_attempt(clean_kid *k, const sbx_job *job, const sbx_spawn *sp, int in,
+                         unsigned timeout, xch *x, sertel_err *err)
+{
+    unsigned char nb[1 + SBX_NAME_MAX];
+    size_t nlen = strlen(job->type);
+    int64_t until = now_ms() + timeout, hard = until + GRACE_MS;
+    int rc = SERTEL_OK;
+
+    x->jp = k->sock;
+    x->sp = -1;
+    x->started = 1;
+    nb[0] = (unsigned char)nlen;
+    memcpy(nb + 1, job->type, nlen);
+    if (queue(x, SBX_F_JOB, nb, 1 + nlen, job->params, job->params_len) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (clean_send_spawn(k->sock, sp, in) != 0)
+        x->job_eof = 1; /* it is gone: its status says why */
+    /* Its answer, once complete, is all that counts: the process is ending then, and is
+     * reaped (killed first, should it linger) by sbx_free, so that its teardown, which for a
+     * copy of a large process takes a millisecond, is not waited for here. */
+    while (!x->proto[0] && !x->final && !(x->job_eof && x->ended)) {
+        struct pollfd pf[2];
+        nfds_t np = 0;
+        int64_t now = now_ms(), left;
+        int r;
+        if (now >= until && !x->end.timed_out) {
+            kill(k->pid, SIGKILL);
+            x->end.timed_out = 1;
+        }
+        if (now >= hard)
+            break; /* cannot happen: a killed process ends */
+        left = (x->end.timed_out ? hard : until) - now;
+        if (!x->final && !x->job_eof) {
+            pf[np].fd = x->jp;
+            pf[np].events = (short)(POLLIN | (x->wlen > 0 ? POLLOUT : 0));
+            pf[np++].revents = 0;
+        }
+        pf[np].fd = k->pidfd;
+        pf[np].events = POLLIN;
+        pf[np++].revents = 0;
+        r = poll(pf, np, (int)(left > 60000 ? 60000 : left));
+        if (r < 0 && errno != EINTR) {
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "waiting for the sandbox: %s", strerror(errno));
+            goto out;
+        }
+        if (r <= 0)
+            continue;
+        if (!x->final && !x->job_eof && x->wlen > 0)
+            write_job(x);
+        if (!x->final && !x->job_eof)
+            read_job(x);
+        if (pf[np - 1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            int st = 0;
+            pid_t w;
+            while ((w = waitpid(k->pid, &st, WNOHANG)) < 0 && errno == EINTR)
+                ;
+            if (w == k->pid) {
+                k->pid = -1;
+                x->ended = 1;
+                x->end.status = st;
+            }
+        }
+    }
+    if (x->final && !x->ended) {
+        x->ended = 1;
+        x->end.status = 0; /* answered: as if it had ended */
+    }
+out:
+    free(x->w);
+    x->w = NULL;
+    x->wlen = 0;
+    x->jp = -1;
+    return rc;
+}
+
+/* sbx_run for a clean-parent sandbox. */
+static int clean_run(sbx *sb, const sbx_job *job, const sbx_spawn *sp, int in, unsigned timeout,
+                     xch *x, sertel_err *err)
+{
+    clean_kid *k = NULL;
+    unsigned i;
+    int rc;
+
+    pthread_mutex_lock(&sb->mu);
+    for (i = 0; i < sb->n_kids && k == NULL; i++)
+        if (!sb->kids[i].taken) {
+            k = &sb->kids[i];
+            k->taken = 1;
+        }
+    pthread_mutex_unlock(&sb->mu);
+    if (k == NULL)
+        return sertel_err_set(err, SERTEL_ERR_INTERNAL,
+                              "this clean-parent sandbox has run all its %u jobs: a bug in sertel "
+                              "(give sbx_config.jobs)",
+                              sb->n_kids);
+    x->sb = sb;
+    x->job = job;
+    rc = clean_attempt(k, job, sp, in, timeout, x, err);
+    /* Its socket goes now; the process, when it has not been reaped, at sbx_free. */
+    close(k->sock);
+    k->sock = -1;
+    return rc;
+}
+
 int sbx_run(sbx *sb, const sbx_job *job, unsigned char **out, size_t *out_len, sbx_end *end,
             sertel_err *err)
 {
@@ -921,6 +1210,11 @@ int sbx_run(sbx *sb, const sbx_job *job, unsigned char **out, size_t *out_len, s
     sp.mem_max = mem;
     sp.has_input = in >= 0;
     sp.input_len = in_len;
+    if (sb->cfg.mode == SBX_MODE_CLEAN_PARENT) {
+        if ((rc = clean_run(sb, job, &sp, in, timeout, &x, err)) == SERTEL_OK)
+            rc = conclude(&x, what, timeout, mem, out, out_len, end, err);
+        goto out;
+    }
     for (tries = 0; tries < 2; tries++) {
         free(x.p);
         if ((rc = attempt(sb, job, &sp, in, timeout, &x, &gen, err)) != SERTEL_OK)

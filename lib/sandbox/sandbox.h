@@ -44,6 +44,38 @@
  * wall-clock timeout (SIGKILL) and reports how each job process ended on a
  * channel the job process cannot write to.
  *
+ * Two ways to make job processes (sbx_config.mode), and when each may be
+ * used:
+ *
+ *  - SBX_MODE_EXEC (the default), as above: the job processes are forked
+ *    from a freshly exec'd image. Nothing of the caller's memory reaches
+ *    them, whatever the caller holds. The only mode for a process that
+ *    holds keys or secrets, or will: `sertel serve`, `sertel sign`, the
+ *    registration authority (ra_set_sandbox), anything after ca_open or
+ *    ra_open.
+ *
+ *  - SBX_MODE_CLEAN_PARENT: the job processes (cfg.jobs of them, one per
+ *    job the sandbox will run) are forked from the caller itself by
+ *    sbx_new, and each confines itself exactly as an image's job process
+ *    does: fds 0-2 /dev/null (or stderr), the job socket and the input
+ *    only, empty environment, chdir /, umask 077, the uid and gid of an
+ *    unprivileged user when running as root (setgroups(0)),
+ *    PR_SET_NO_NEW_PRIVS, not dumpable, PR_SET_PDEATHSIG, the same
+ *    rlimits and the same seccomp filter (sbx_job_confine). No exec and no
+ *    image to initialise: for a command that runs a job or two (`sertel
+ *    verify`) this is most of the sandbox's cost. A job process is a copy
+ *    of the caller as it was at sbx_new, so this mode is for a process
+ *    that has loaded no key and no secret yet - the CLI, first thing in a
+ *    command, before it opens a home or reads a password file - and has
+ *    one thread. sbx_new enforces it: it refuses (SERTEL_ERR_INTERNAL)
+ *    once util's secret_held() is set (by ca_open, ra_open, the keystore,
+ *    secret_read_file, secret_dup) or when the process has more than one
+ *    thread. What the caller loads after sbx_new never reaches the job
+ *    processes. Here the job process reads its job (bytes, not parsed)
+ *    before it confines itself, so the prepare hook can load what that
+ *    input needs and the init left to first use (the legacy provider for
+ *    an RC4-encrypted PDF), instead of every job paying for it.
+ *
  * A job that needs something from outside (e.g. an OCSP response fetched
  * over HTTP) asks its caller: sbx_worker_call in the job, the caller's
  * sbx_service_fn answers; the job process itself never gets a network
@@ -84,6 +116,15 @@
 
 typedef struct sbx sbx;
 
+/* How job processes are made (see above). */
+typedef enum sbx_mode {
+    SBX_MODE_EXEC = 0,     /* forked from an exec'd worker image: any process */
+    SBX_MODE_CLEAN_PARENT, /* forked from the caller at sbx_new: before any secret only */
+} sbx_mode;
+
+typedef struct sbx_handler sbx_handler;
+typedef struct sbx_request sbx_request;
+
 /* How a sandbox is set up; zero values take the defaults. */
 typedef struct sbx_config {
     const char *worker_path; /* the worker executable; NULL: the running binary (/proc/self/exe) */
@@ -94,6 +135,14 @@ typedef struct sbx_config {
     unsigned max_jobs;       /* jobs at once (more: SERTEL_ERR_BUSY); SBX_DEFAULT_MAX_JOBS */
     int keep_stderr;         /* 1: workers write diagnostics to our stderr (else /dev/null) */
     int few_jobs;            /* 1: a job or two (a command line): the image skips warm-ups */
+    sbx_mode mode;           /* SBX_MODE_EXEC */
+    /* SBX_MODE_CLEAN_PARENT only (worker_path and few_jobs are not used): */
+    const sbx_handler *handlers; /* the jobs, as for sbx_worker_main (borrowed: static) */
+    size_t n_handlers;
+    void (*init)(void); /* run in each job process before it takes its job; may be NULL */
+    /* run in a job process with its job, before it confines itself; may be NULL */
+    void (*prepare)(const char *type, const sbx_request *req);
+    unsigned jobs; /* job processes forked by sbx_new: the most jobs the sandbox runs; 0: 1 */
 } sbx_config;
 
 /*
@@ -145,16 +194,24 @@ typedef enum sbx_end {
 const char *sbx_end_name(sbx_end e);
 
 /*
- * A sandbox with configuration cfg (NULL: all defaults). Resolves the
- * worker executable (opened now, so a later rename of the path does not
- * matter) and, when running as root, the user; the worker image itself is
- * started by the first job. Errors: SERTEL_ERR_CONFIG (no such user, the
- * worker cannot be opened or is not executable), SERTEL_ERR_NOMEM.
- * *out is freed with sbx_free.
+ * A sandbox with configuration cfg (NULL: all defaults). SBX_MODE_EXEC:
+ * resolves the worker executable (opened now, so a later rename of the
+ * path does not matter) and, when running as root, the user; the worker
+ * image itself is started by the first job. SBX_MODE_CLEAN_PARENT: forks
+ * the cfg->jobs job processes now (they initialise while the caller goes
+ * on); SERTEL_ERR_INTERNAL when this process already holds a secret
+ * (secret_held) or has several threads, or without handlers - a bug in
+ * the caller, which must make the sandbox earlier or use SBX_MODE_EXEC.
+ * Errors: SERTEL_ERR_CONFIG (no such user, the worker cannot be opened or
+ * is not executable), SERTEL_ERR_IO / SERTEL_ERR_BUSY (no process could be
+ * forked), SERTEL_ERR_NOMEM. *out is freed with sbx_free.
  */
 int sbx_new(const sbx_config *cfg, sbx **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(2);
 
-/* Stop the worker image (and any job process) and free sb. NULL-safe. No job may be running. */
+/*
+ * Stop the worker image (and any job process; a clean-parent sandbox's
+ * unused ones) and free sb. NULL-safe. No job may be running.
+ */
 void sbx_free(sbx *sb);
 
 /*
@@ -168,23 +225,27 @@ void sbx_free(sbx *sb);
  * a message like "the document could not be checked: the checking process
  * crashed (SIGSEGV)"; SERTEL_ERR_BUSY (too many jobs at once, try again);
  * SERTEL_ERR_IO / SERTEL_ERR_CONFIG (the worker could not be started);
- * SERTEL_ERR_INTERNAL (a malformed sbx_job).
+ * SERTEL_ERR_INTERNAL (a malformed sbx_job; a clean-parent sandbox asked
+ * for more jobs than it forked processes for).
  */
 int sbx_run(sbx *sb, const sbx_job *job, unsigned char **out, size_t *out_len, sbx_end *end,
             sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
-/* The worker image's pid, or -1 when it is not running. For tests and monitoring. */
+/*
+ * The worker image's pid, or -1 when it is not running (always -1 in
+ * clean-parent mode). For tests and monitoring.
+ */
 pid_t sbx_worker_image_pid(sbx *sb) SERTEL_NONNULL(1);
 
 /* --- the worker side --- */
 
 /* What a handler gets: the input (mapped read-only) and the parameters. */
-typedef struct sbx_request {
+struct sbx_request {
     const unsigned char *input;
     size_t input_len;
     const unsigned char *params;
     size_t params_len;
-} sbx_request;
+};
 
 /*
  * A job handler. On success *out (malloc'ed; the worker frees it) and
@@ -194,10 +255,10 @@ typedef struct sbx_request {
 typedef int (*sbx_job_fn)(const sbx_request *req, unsigned char **out, size_t *out_len,
                           sertel_err *err);
 
-typedef struct sbx_handler {
+struct sbx_handler {
     const char *type;
     sbx_job_fn run;
-} sbx_handler;
+};
 
 /*
  * The worker image's main: call it from main() when argv[1] is
@@ -230,6 +291,14 @@ int sbx_worker_call(const char *name, const unsigned char *req, size_t req_len,
 
 /* 1 in a job process (where sbx_worker_call works), else 0. */
 int sbx_in_worker(void);
+
+/*
+ * 1 in a clean-parent job process (and so in its init and prepare hook):
+ * the init runs for this one job, so it should load only what every job
+ * needs and leave the rest to the prepare hook, which sees the input.
+ * 0 in an exec'd image, whose init serves every job to come.
+ */
+int sbx_worker_clean(void);
 
 /* --- bounded encoding of parameters and outputs --- */
 

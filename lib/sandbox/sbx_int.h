@@ -90,6 +90,29 @@ int sbx_read_all(int fd, void *p, size_t n);
  */
 void sbx_sanitize(const unsigned char *in, size_t n, char *out, size_t cap);
 
+/* --- clean-parent mode (worker.c) --- */
+
+/* What a clean-parent job process is told when it is forked (sbx_new). */
+typedef struct sbx_clean_args {
+    const sbx_handler *handlers;
+    size_t n_handlers;
+    void (*init)(void);
+    void (*prepare)(const char *type, const sbx_request *req);
+    int sock;    /* its end of the job socket */
+    int devnull; /* for fds 0-2 */
+    int keep_stderr;
+    pid_t parent;
+    const char *user; /* when running as root */
+} sbx_clean_args;
+
+/*
+ * The forked child of a clean-parent sandbox: places its fds, drops
+ * privileges, initialises, waits for its one job (the spawn message on the
+ * job socket, then the job frame), runs the prepare hook, confines itself
+ * exactly as an image's job process (sbx_job_confine) and runs the job.
+ */
+void sbx_clean_child(const sbx_clean_args *a) __attribute__((noreturn));
+
 /* --- confinement (policy.c) --- */
 
 /* rlimits of the worker image: no core dumps, no file writes, fds for its jobs. */

@@ -12,7 +12,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,7 +44,8 @@ static struct {
     struct sock_fprog prog; /* the compiled job filter */
     uint64_t base;          /* the image's address-space size after init */
     pid_t self;
-    int warm; /* warm-ups worth their cost (sbx_worker_warm) */
+    int warm;  /* warm-ups worth their cost (sbx_worker_warm) */
+    int clean; /* a clean-parent job process (sbx_worker_clean) */
     kid kids[SBX_IMAGE_MAX_JOBS];
     size_t n_kids;
 } W;
@@ -202,19 +206,28 @@ int sbx_worker_call(const char *name, const unsigned char *req, size_t req_len,
     return sertel_err_set(err, SERTEL_ERR_IO, "the caller of this job answered nonsense");
 }
 
-static void run_job(const sbx_spawn *sp)
+/* A job read from the job socket: its handler and request (the input mapped). */
+typedef struct job_in {
+    const sbx_handler *h;
+    sbx_request req;
+} job_in;
+
+/*
+ * Read the job frame and map the input (fd SBX_FD_INPUT). A job this
+ * worker has no handler for, or an input it cannot map, is answered here
+ * and the process ends.
+ */
+static void read_job(const sbx_spawn *sp, job_in *j)
 {
-    unsigned char *frame = NULL, *out = NULL;
+    unsigned char *frame = NULL;
     const unsigned char *input = NULL;
     void *map = NULL;
     unsigned type;
     uint32_t len;
-    size_t nlen, out_len = 0, i;
+    size_t nlen, i;
     char name[SBX_NAME_MAX + 1];
-    sbx_request req;
-    sertel_err err = {0};
-    int rc;
 
+    memset(j, 0, sizeof(*j));
     if (read_frame(&type, &frame, &len, 1 + SBX_NAME_MAX + SBX_PARAMS_MAX) != 0 ||
         type != SBX_F_JOB || len < 1 || (nlen = frame[0]) > len - 1 ||
         !sbx_name_ok((const char *)frame + 1, nlen))
@@ -234,10 +247,10 @@ static void run_job(const sbx_spawn *sp)
         input = map;
         close(SBX_FD_INPUT);
     }
-    req.input = input;
-    req.input_len = input != NULL ? (size_t)sp->input_len : 0;
-    req.params = frame + 1 + nlen;
-    req.params_len = len - 1 - nlen;
+    j->req.input = input;
+    j->req.input_len = input != NULL ? (size_t)sp->input_len : 0;
+    j->req.params = frame + 1 + nlen;
+    j->req.params_len = len - 1 - nlen;
     for (i = 0; i < W.n_handlers; i++)
         if (strcmp(W.handlers[i].type, name) == 0)
             break;
@@ -247,7 +260,18 @@ static void run_job(const sbx_spawn *sp)
         (void)write_error(SERTEL_ERR_UNSUPPORTED, msg);
         sbx_exit(0);
     }
-    rc = W.handlers[i].run(&req, &out, &out_len, &err);
+    j->h = &W.handlers[i];
+}
+
+/* Run the job's handler and answer; the process ends here (no cleanup: sbx_exit). */
+static void finish_job(const job_in *j) __attribute__((noreturn));
+static void finish_job(const job_in *j)
+{
+    unsigned char *out = NULL;
+    size_t out_len = 0;
+    sertel_err err = {0};
+    int rc = j->h->run(&j->req, &out, &out_len, &err);
+
     if (rc == SERTEL_OK) {
         if (write_frame(SBX_F_OUTPUT, out, out != NULL ? out_len : 0, NULL, 0) != 0)
             sbx_exit(SBX_EXIT_SETUP);
@@ -255,8 +279,15 @@ static void run_job(const sbx_spawn *sp)
         (void)write_error(rc < 0 ? rc : SERTEL_ERR_INTERNAL,
                           err.msg[0] ? err.msg : sertel_rc_name(rc));
     }
-    /* No cleanup: the process ends here (sbx_exit). */
     sbx_exit(0);
+}
+
+static void run_job(const sbx_spawn *sp)
+{
+    job_in j;
+
+    read_job(sp, &j);
+    finish_job(&j);
 }
 
 /* The new job process: fds, parent check, signals, limits, filter, the job. */
@@ -283,6 +314,136 @@ static void job_process(const sbx_spawn *sp, int jfd, int ifd)
                         sp->cpu_seconds) != 0)
         sbx_exit(SBX_EXIT_SETUP);
     run_job(sp);
+}
+
+/* --- a clean-parent job process (sandbox.h, SBX_MODE_CLEAN_PARENT) --- */
+
+int sbx_worker_clean(void)
+{
+    return W.clean;
+}
+
+/* Receive the spawn message and the input's fd (placed at SBX_FD_INPUT) on the job socket. */
+static int recv_spawn(sbx_spawn *sp)
+{
+    struct iovec iov = {sp, sizeof(*sp)};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int) * 2)];
+    } cm;
+    struct msghdr m;
+    struct cmsghdr *c;
+    int fds[2], nfds = 0, ok;
+    ssize_t n;
+
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = cm.buf;
+    m.msg_controllen = sizeof(cm.buf);
+    do
+        n = recvmsg(SBX_FD_JOB, &m, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+    while (n < 0 && errno == EINTR);
+    for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+        size_t k, cnt;
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (k = 0; k < cnt && nfds < 2; k++)
+            memcpy(&fds[nfds++], CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+    }
+    ok = n == (ssize_t)sizeof(*sp) && !(m.msg_flags & MSG_CTRUNC) && sp->magic == SBX_MAGIC &&
+         sp->has_input <= 1 && nfds == (int)sp->has_input &&
+         (nfds == 0 || dup2(fds[0], SBX_FD_INPUT) == SBX_FD_INPUT);
+    while (nfds > 0)
+        if (fds[--nfds] != SBX_FD_INPUT)
+            close(fds[nfds]);
+    return ok ? 0 : -1;
+}
+
+/*
+ * The user's entry in /etc/passwd, read directly (fgetpwent_r: no NSS
+ * modules, no nscd); else through NSS (getpwnam_r). 0 or -1.
+ */
+static int find_user(const char *user, struct passwd *pw, char *buf, size_t cap)
+{
+    struct passwd *res = NULL;
+    FILE *f = fopen("/etc/passwd", "re");
+
+    if (f != NULL) {
+        while (fgetpwent_r(f, pw, buf, cap, &res) == 0 && res != NULL)
+            if (strcmp(pw->pw_name, user) == 0)
+                break;
+        fclose(f);
+        if (res != NULL)
+            return 0;
+    }
+    return getpwnam_r(user, pw, buf, cap, &res) == 0 && res != NULL ? 0 : -1;
+}
+
+/* Become the user the sandbox runs its jobs as (the caller runs as root). */
+static int drop_to(const char *user)
+{
+    struct passwd pw;
+    char buf[4096];
+
+    if (find_user(user, &pw, buf, sizeof(buf)) != 0 || pw.pw_uid == 0 || pw.pw_gid == 0)
+        return -1;
+    if (setgroups(0, NULL) != 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) != 0 ||
+        setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) != 0)
+        return -1;
+    return getuid() != 0 && geteuid() != 0 && getgid() != 0 && getegid() != 0 ? 0 : -1;
+}
+
+void sbx_clean_child(const sbx_clean_args *a)
+{
+    int s = fcntl(a->sock, F_DUPFD_CLOEXEC, 10), n = fcntl(a->devnull, F_DUPFD_CLOEXEC, 10), sig;
+    char **env;
+    sigset_t none;
+    sbx_spawn sp;
+    job_in j;
+
+    /* The descriptors of a job process: /dev/null, stderr, the job socket; nothing else. */
+    if (s < 0 || n < 0 || dup2(n, 0) < 0 || dup2(n, 1) < 0 || (!a->keep_stderr && dup2(n, 2) < 0) ||
+        dup2(s, SBX_FD_JOB) < 0 || close_range(SBX_FD_JOB + 1, ~0U, 0) != 0)
+        sbx_exit(SBX_EXIT_SETUP);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != a->parent ||
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        sbx_exit(SBX_EXIT_SETUP);
+    for (sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            (void)signal(sig, SIG_DFL);
+    sigemptyset(&none);
+    /* The environment's strings stay in a forked copy's memory: wiped, not just unset. */
+    for (env = environ; env != NULL && *env != NULL; env++)
+        explicit_bzero(*env, strlen(*env));
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0 || chdir("/") != 0 || clearenv() != 0)
+        sbx_exit(SBX_EXIT_SETUP);
+    umask(077);
+    if ((getuid() == 0 || geteuid() == 0) && drop_to(a->user) != 0)
+        sbx_exit(SBX_EXIT_SETUP);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        sbx_exit(SBX_EXIT_SETUP);
+    W.handlers = a->handlers;
+    W.n_handlers = a->n_handlers;
+    W.clean = 1;
+    /* What the job's libraries would open lazily, and the filter: while the caller gets the
+     * job ready. */
+    if (a->init != NULL)
+        a->init();
+    if (sbx_job_filter_compile(&W.prog) != 0)
+        sbx_exit(SBX_EXIT_SETUP);
+    job_fd = SBX_FD_JOB;
+    if (recv_spawn(&sp) != 0)
+        sbx_exit(SBX_EXIT_SETUP);
+    /* The job arrives before the filter: the input is mapped, not looked at, and the prepare
+     * hook may load what this input needs (a module the filter would not let it open). */
+    read_job(&sp, &j);
+    if (a->prepare != NULL)
+        a->prepare(j.h->type, &j.req);
+    if (sbx_job_confine(&W.prog, vm_size(), sp.mem_max, 0, sp.cpu_seconds) != 0)
+        sbx_exit(SBX_EXIT_SETUP);
+    finish_job(&j);
 }
 
 /* --- the image --- */

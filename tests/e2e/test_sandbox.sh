@@ -7,11 +7,14 @@
 #   online with the home's OCSP responder reached through the caller),
 #   tampered, unsigned, encrypted, non-PDF and missing files and a detached
 #   .p7s.
-# - strace (independent of sertel) shows the worker: a fresh exec of
-#   sertel-worker (the sertel binary's smaller twin) with an empty environment, setgroups/setresgid/setresuid
-#   to nobody when run as root, no_new_privs and a seccomp filter; the job
-#   process makes no open, socket, connect or exec after its filter, while
-#   the caller makes the OCSP connection.
+# - strace (independent of sertel) shows the two ways a job process is made:
+#   `sertel verify` forks it from itself before it reads the home or a
+#   password (clean parent: no exec at all), `sertel sign --image`, which
+#   holds a key, from a fresh exec of sertel-worker (the sertel binary's
+#   smaller twin) with an empty environment. Either way: setgroups/
+#   setresgid/setresuid to nobody when run as root, no_new_privs and a
+#   seccomp filter; the job process makes no open, socket, connect or exec
+#   after its filter, while the caller makes the OCSP connection.
 . "$(dirname "$0")/lib.sh"
 D=$SERTEL_TEST_DATA
 for tool in jq openssl python3; do
@@ -103,39 +106,87 @@ if ! command -v strace >/dev/null; then
     exit
 fi
 # (LeakSanitizer, in a sanitizer build, cannot work under strace: both need ptrace.)
-ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -qq -s 200 -o "$T/trace" "$SERTEL" --home "$H" verify --json "$T/twice.pdf" >"$T/out" 2>"$T/err"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0
+# job_checks TRACE JOB DESC: the job process JOB dropped privileges, set no_new_privs, loaded its
+# filter and afterwards opened, connected and ran nothing, and exited cleanly.
+job_checks() {
+    local tr=$1 job=$2 desc=$3
+    if [ "$(id -u)" = 0 ]; then
+        NOBODY=$(id -u nobody)
+        grep -Eq "^$job +setresuid\($NOBODY, $NOBODY, $NOBODY" "$tr" &&
+            grep -Eq "^$job +setgroups\(0, NULL" "$tr" &&
+            pass "$desc: run as root, dropped to nobody with no groups" ||
+            fail "$desc: no privilege drop in $job: $(grep -E "^$job +set(res|gr)" "$tr")"
+    fi
+    grep -Eq "^$job +prctl\(PR_SET_NO_NEW_PRIVS, 1" "$tr" && pass "$desc: no_new_privs" ||
+        fail "$desc: no PR_SET_NO_NEW_PRIVS in $job"
+    awk -v p="$job" '$1 == p' "$tr" | sed -n '/SECCOMP_MODE_FILTER, {len=[0-9]*, filter=.*}) = 0/,$p' >"$T/job.trace"
+    if [ -s "$T/job.trace" ] && ! grep -Eq '^[0-9]+ +(open|openat|creat|socket|connect|execve|execveat|clone|clone3|fork|vfork|ptrace|stat|newfstatat)\(' "$T/job.trace"; then
+        pass "$desc: after its filter the job process opens, connects and runs nothing ($(wc -l <"$T/job.trace") calls)"
+    else
+        fail "$desc: the job process after its filter: $(grep -E '(open|socket|connect|exec|clone|stat)' "$T/job.trace" | head -3)"
+    fi
+    grep -Eq '^[0-9]+ +exit_group\(0' "$T/job.trace" && ! grep -q 'killed by' "$T/job.trace" &&
+        pass "$desc: the job process exited cleanly" ||
+        fail "$desc: job process end: $(tail -2 "$T/job.trace")"
+}
+
+# `sertel verify`: the job process is forked from the command itself (clean parent), no exec.
+strace -f -qq -s 200 -o "$T/trace" "$SERTEL" --home "$H" verify --json "$T/twice.pdf" >"$T/out" 2>"$T/err"
 [ "$?" = 0 ] && pass "verify under strace" || fail "verify under strace: $(head -c 300 "$T/err")"
-# the image: execveat of sertel-worker (an fd), argv --sandbox-worker, an empty environment
-if grep -Eq 'execveat\([0-9]+, "", \["sertel-sandbox", "--sandbox-worker"(, "--few-jobs")?\], (\[\]|0x[0-9a-f]+ /\* 0 vars \*/), AT_EMPTY_PATH\) = 0' "$T/trace"; then
-    pass "the worker is a fresh exec with an empty environment"
-else
-    fail "no execveat of the worker: $(grep -m3 execve "$T/trace")"
-fi
-IMG=$(grep -E 'execveat\(.*--sandbox-worker.*= 0' "$T/trace" | head -1 | awk '{print $1}')
-if [ "$(id -u)" = 0 ]; then
-    NOBODY=$(id -u nobody)
-    grep -Eq "^$IMG +setresuid\($NOBODY, $NOBODY, $NOBODY\) += 0" "$T/trace" &&
-        grep -Eq "^$IMG +setgroups\(0, NULL\) += 0" "$T/trace" &&
-        pass "run as root: the worker dropped to nobody with no groups" ||
-        fail "no privilege drop in $IMG: $(grep -E "^$IMG +set(res|gr)" "$T/trace")"
-fi
-grep -Eq "^$IMG +prctl\(PR_SET_NO_NEW_PRIVS, 1" "$T/trace" && pass "no_new_privs set before exec" ||
-    fail "no PR_SET_NO_NEW_PRIVS"
-# the job process: a child of the image that loads the job filter
-JOB=$(grep -E 'prctl\(PR_SET_SECCOMP, SECCOMP_MODE_FILTER' "$T/trace" | awk '{print $1}' | sort -u | head -1)
-[ -n "$JOB" ] && [ "$JOB" != "$IMG" ] && pass "a job process ($JOB) under its own filter" || fail "no job filter"
-awk -v p="$JOB" '$1 == p' "$T/trace" | sed -n '/SECCOMP_MODE_FILTER, {len=[0-9]*, filter=.*}) = 0/,$p' >"$T/job.trace"
-if [ -s "$T/job.trace" ] && ! grep -Eq '^[0-9]+ +(open|openat|creat|socket|connect|execve|execveat|clone|fork|vfork|ptrace|stat|newfstatat)\(' "$T/job.trace"; then
-    pass "after its filter the job process opens, connects and runs nothing ($(wc -l <"$T/job.trace") calls)"
-else
-    fail "the job process after its filter: $(grep -E '(open|socket|connect|exec|clone|stat)' "$T/job.trace" | head -3)"
-fi
-grep -Eq '^[0-9]+ +exit_group\(0' "$T/job.trace" && ! grep -q 'killed by' "$T/job.trace" &&
-    pass "the job process exited cleanly" ||
-    fail "job process end: $(tail -2 "$T/job.trace")"
 MAIN=$(head -1 "$T/trace" | awk '{print $1}')
+[ "$(grep -cE 'execve(at)?\(' "$T/trace")" = 1 ] && pass "verify: no exec but its own" ||
+    fail "verify: execs: $(grep -E 'execve(at)?\(' "$T/trace" | head -3)"
+JOB=$(grep -E 'prctl\(PR_SET_SECCOMP, SECCOMP_MODE_FILTER' "$T/trace" | awk '{print $1}' | sort -u | head -1)
+if [ -n "$JOB" ] && [ "$JOB" != "$MAIN" ] && grep -Eq "^$MAIN .*clone.*= $JOB\$" "$T/trace"; then
+    pass "verify: a job process ($JOB) forked by the command, under its own filter"
+else
+    fail "verify: no forked job process under a filter ($JOB)"
+fi
+# forked before the command read the home (its root certificate, its configuration)
+FORK=$(grep -nE "^$MAIN .*clone.*= $JOB\$" "$T/trace" | head -1 | cut -d: -f1)
+HOMEREAD=$(grep -nE "^$MAIN +openat\(.*$H/(certs/root.pem|sertel.conf)" "$T/trace" | head -1 | cut -d: -f1)
+[ -n "$FORK" ] && [ -n "$HOMEREAD" ] && [ "$FORK" -lt "$HOMEREAD" ] &&
+    pass "verify: the job process was forked before the home was read" ||
+    fail "verify: fork at trace line $FORK, home read at $HOMEREAD"
+job_checks "$T/trace" "$JOB" "verify"
 grep -Eq "^$MAIN +connect\([0-9]+, \{sa_family=AF_INET, sin_port=htons\($PORT\)" "$T/trace" &&
-    pass "the OCSP connection is made by the caller, not the worker" ||
+    pass "the OCSP connection is made by the caller, not the job" ||
     fail "no OCSP connect from the caller"
+
+# `sertel sign --image`: the signature image is decoded in an exec'd worker image.
+python3 - "$T/sig.png" <<'PY'
+import struct, sys, zlib
+w, h = 40, 20
+raw = b''.join(b'\x00' + b''.join(bytes([(x * 6) & 255, (y * 12) & 255, 90]) for x in range(w)) for y in range(h))
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+PY
+strace -f -qq -s 200 -o "$T/trace2" "$SERTEL" --home "$H" sign --p12 "$T/budi.p12" --p12-password-file "$T/p12pw" \
+    --visible --rect 50,50,250,120 --image "$T/sig.png" "$L" "$T/stamped.pdf" >"$T/out" 2>"$T/err"
+[ "$?" = 0 ] && pass "sign --image under strace" || fail "sign --image under strace: $(head -c 300 "$T/err")"
+if grep -Eq 'execveat\([0-9]+, "", \["sertel-sandbox", "--sandbox-worker"(, "--few-jobs")?\], (\[\]|0x[0-9a-f]+ /\* 0 vars \*/), AT_EMPTY_PATH\) = 0' "$T/trace2"; then
+    pass "sign --image: the worker is a fresh exec with an empty environment"
+else
+    fail "sign --image: no execveat of the worker: $(grep -m3 execve "$T/trace2")"
+fi
+IMG=$(grep -E 'execveat\(.*--sandbox-worker.*= 0' "$T/trace2" | head -1 | awk '{print $1}')
+JOB=$(grep -E 'prctl\(PR_SET_SECCOMP, SECCOMP_MODE_FILTER' "$T/trace2" | awk '{print $1}' | sort -u | grep -v "^$IMG\$" | head -1)
+[ -n "$JOB" ] && [ -n "$IMG" ] && grep -Eq "^$IMG .*clone.*= $JOB\$" "$T/trace2" &&
+    pass "sign --image: a job process ($JOB) forked by the image ($IMG), under its own filter" ||
+    fail "sign --image: no job process of the image"
+if [ "$(id -u)" = 0 ]; then
+    grep -Eq "^$IMG +setresuid\($NOBODY, $NOBODY, $NOBODY" "$T/trace2" &&
+        pass "sign --image: the image dropped to nobody before exec" || fail "sign --image: no drop in $IMG"
+fi
+grep -Eq "^$IMG +prctl\(PR_SET_NO_NEW_PRIVS, 1" "$T/trace2" && pass "sign --image: no_new_privs set before exec" ||
+    fail "sign --image: no PR_SET_NO_NEW_PRIVS"
+awk -v p="$JOB" '$1 == p' "$T/trace2" | sed -n '/SECCOMP_MODE_FILTER, {len=[0-9]*, filter=.*}) = 0/,$p' >"$T/job.trace"
+if [ -s "$T/job.trace" ] && ! grep -Eq '^[0-9]+ +(open|openat|creat|socket|connect|execve|execveat|clone|clone3|fork|vfork|ptrace|stat|newfstatat)\(' "$T/job.trace"; then
+    pass "sign --image: after its filter the job process opens, connects and runs nothing"
+else
+    fail "sign --image: the job process after its filter: $(grep -E '(open|socket|connect|exec|clone|stat)' "$T/job.trace" | head -3)"
+fi
+command -v pdfsig >/dev/null && { pdfsig "$T/stamped.pdf" >"$T/pdfsig.out" 2>&1; grep -q "Signature #1" "$T/pdfsig.out" && pass "the stamped PDF is signed (pdfsig)" || fail "pdfsig: $(head -3 "$T/pdfsig.out")"; }
 
 finish
