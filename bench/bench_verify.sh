@@ -6,11 +6,32 @@
 # --in-process; then bench_sandbox, the sandbox's cost per validation in
 # one long-running process (as in `sertel serve`). Not a test.
 #
-# Usage: bench/bench_verify.sh [BUILD_DIR] [N]   (defaults: build, 50)
+# With --against OLD_SERTEL (repeatable: e.g. /work/baseline/build/sertel,
+# or a build of the commit before a change), the per-process figures are
+# taken in rounds instead (--rounds R, default 9): in each round every
+# command (this build's default and --in-process, each OLD_SERTEL, pdfsig)
+# runs N validations of the 107 KB file, in an order that rotates from
+# round to round, so that a busy machine disturbs all of them alike; the
+# table gives each command's median over the rounds (wall clock per
+# validation, and CPU of the process and its children) and its ratio to
+# the first OLD_SERTEL.
+#
+# Usage: bench/bench_verify.sh [BUILD_DIR] [N] [--against OLD_SERTEL]... [--rounds R]
+#        (defaults: build, 50)
 set -eu
 cd "$(dirname "$0")/.."
-B=${1:-build}
-N=${2:-50}
+B=build
+N=50
+AGAINST=()
+ROUNDS=9
+pos=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --against) AGAINST+=("${2:?--against needs a sertel executable}"); shift 2 ;;
+    --rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
+    *) if [ $pos = 0 ]; then B=$1; else N=$1; fi; pos=$((pos + 1)); shift ;;
+    esac
+done
 S=$PWD/$B/sertel
 [ -x "$S" ] || { echo "build first: cmake --build $B" >&2; exit 2; }
 W=$(mktemp -d /var/tmp/sertel-bench-verify-XXXXXX)
@@ -30,7 +51,9 @@ certutil -N -d "sql:$W/nss" --empty-password
 certutil -A -d "sql:$W/nss" -n root -t "CT,C,C" -i "$W/root.pem"
 
 # Unsigned inputs of ~100 KB and ~50 MB: one page with an image stream.
-for spec in small:102400 large:52428800; do
+specs="small:102400"
+[ ${#AGAINST[@]} -gt 0 ] || specs="$specs large:52428800"
+for spec in $specs; do
     name=${spec%%:*}
     size=${spec#*:}
     python3 - "$W/$name.pdf" "$size" <<'PY'
@@ -55,6 +78,49 @@ out.write(b'trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n' % x)
 PY
     "$S" sign --p12 "$W/s.p12" --p12-password-file "$W/pw" "$W/$name.pdf" "$W/$name-signed.pdf" >/dev/null
 done
+
+# One round's figure: N runs of a command, wall clock and CPU per run in ms ("wall cpu").
+per_run() {
+    local n=$1 t
+    shift
+    t=$( { TIMEFORMAT='%3R %3U %3S'; time (for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 || true; done); } 2>&1 )
+    awk -v n="$n" -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f %.3f\n", a[1] * 1000 / n, (a[2] + a[3]) * 1000 / n }'
+}
+
+if [ ${#AGAINST[@]} -gt 0 ]; then
+    f=$W/small-signed.pdf
+    labels=("sertel verify (this build, sandboxed)" "sertel verify --in-process (this build)")
+    cmds=("$S --home $W/none verify --offline --trust $W/root.pem $f"
+          "$S --home $W/none verify --offline --in-process --trust $W/root.pem $f")
+    for o in "${AGAINST[@]}"; do
+        [ -x "$o" ] || { echo "--against $o: not an executable" >&2; exit 2; }
+        labels+=("sertel verify ($o)")
+        cmds+=("$o --home $W/none verify --offline --trust $W/root.pem $f")
+    done
+    labels+=("pdfsig -no-ocsp (NSS db with the root)")
+    cmds+=("pdfsig -nssdir sql:$W/nss -no-ocsp $f")
+    k=${#cmds[@]}
+    echo "== per process, $(stat -c %s "$f") bytes, $ROUNDS rounds of $N validations, order rotating"
+    : >"$W/rounds"
+    for r in $(seq 0 $((ROUNDS - 1))); do
+        for j in $(seq 0 $((k - 1))); do
+            i=$(((j + r) % k))
+            # shellcheck disable=SC2086
+            echo "$i $(per_run "$N" ${cmds[$i]})" >>"$W/rounds"
+        done
+    done
+    ref=2 # the first --against
+    for i in $(seq 0 $((k - 1))); do
+        awk -v i="$i" '$1 == i { print $2, $3 }' "$W/rounds" | sort -n | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }' >"$W/med.$i"
+        awk -v i="$i" '$1 == i { print $3 }' "$W/rounds" | sort -n | awk '{ c[NR] = $1 } END { print c[int((NR + 1) / 2)] }' >"$W/cpu.$i"
+    done
+    for i in $(seq 0 $((k - 1))); do
+        awk -v l="${labels[$i]}" -v w="$(cat "$W/med.$i")" -v c="$(cat "$W/cpu.$i")" -v r="$(cat "$W/med.$ref")" \
+            'BEGIN { printf "%-58s %7.2f ms (CPU %6.2f ms)  %5.3fx the first --against\n", l, w, c, w / r }'
+    done
+    echo "(all rounds: $W/rounds is removed at exit; medians above)"
+    exit 0
+fi
 
 rate() { # label count command...: wall clock and CPU (user + system, the process and its children)
     local label=$1 n=$2 t

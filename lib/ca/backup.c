@@ -538,9 +538,9 @@ static int manifest_text(ca_ctx *ca, const ca_backup_info *info, const char *dbr
         return err->code;
     j = json_pack("{s:s, s:i, s:I, s:s, s:i, s:s, s:s, s:s, s:I, s:s}", "format", "sertel-backup",
                   "version", (int)BK_VERSION, "created_at", (json_int_t)info->created_at, "sertel",
-                  "0.1.0", "schema", version, "keystore", ks_backend(ca->ks), "token",
-                  info->token, "database", dbrel, "audit_entries",
-                  (json_int_t)info->audit_entries, "home", ca->home);
+                  "0.1.0", "schema", version, "keystore", ks_backend(ca->ks), "token", info->token,
+                  "database", dbrel, "audit_entries", (json_int_t)info->audit_entries, "home",
+                  ca->home);
     if (j != NULL)
         *out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(j);
@@ -643,8 +643,8 @@ int ca_backup(ca_ctx *ca, const char *out, const char *password, const char *act
         goto out;
     randombytes_buf(nonce, sizeof(nonce));
     hex_encode(nonce, sizeof(nonce), rnd);
-    if ((size_t)snprintf(w.snapshot, sizeof(w.snapshot), "%.*s/" BK_SNAPSHOT_PREFIX "%s.db", (int)w.homelen,
-                         ca->home, rnd) >= sizeof(w.snapshot)) {
+    if ((size_t)snprintf(w.snapshot, sizeof(w.snapshot), "%.*s/" BK_SNAPSHOT_PREFIX "%s.db",
+                         (int)w.homelen, ca->home, rnd) >= sizeof(w.snapshot)) {
         rc = sertel_err_set(err, SERTEL_ERR_INVALID, "path too long under %s", ca->home);
         goto out;
     }
@@ -681,6 +681,8 @@ int ca_backup(ca_ctx *ca, const char *out, const char *password, const char *act
     w.s.bytes = BK_HEADER_LEN;
 
     /* The tar stream: manifest, the database snapshot, the rest of the home. */
+    if ((rc = ca_archive_load(err)) != SERTEL_OK)
+        goto out;
     w.a = archive_write_new();
     if (w.a == NULL || archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
@@ -1039,6 +1041,8 @@ int ca_restore(const char *archive, const char *home, const char *password, ca_r
         goto out;
     }
 
+    if ((rc = ca_archive_load(err)) != SERTEL_OK)
+        goto out;
     a = archive_read_new();
     if (a == NULL || archive_read_support_format_tar(a) != ARCHIVE_OK ||
         archive_read_open(a, &s, NULL, r_read, NULL) != ARCHIVE_OK) {

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cms/curl_lazy.h"
 #include "cms/fetch_int.h"
 
 #define CMS_FETCH_CONNECT_MS 10000L
@@ -124,8 +125,10 @@ static int perform(const xfer *x, CURLcode *cc, int *toobig, long *status, unsig
     if (x->ctype != NULL && x->ctype_cap > 0)
         x->ctype[0] = '\0';
     c = curl_easy_init();
-    if (c == NULL)
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    if (c == NULL) /* libcurl is loaded on first use (curl_lazy.c): say why it is not there */
+        return cms_curl_load(err) != SERTEL_OK
+                   ? SERTEL_ERR_UNSUPPORTED
+                   : sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     if (x->cu != NULL)
         curl_easy_setopt(c, CURLOPT_CURLU, x->cu);
     else

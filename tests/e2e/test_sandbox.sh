@@ -40,6 +40,14 @@ else
     fail "no sertel-worker next to $SERTEL (the sertel-worker target)"
 fi
 
+# libcurl, libmicrohttpd and libarchive are loaded on first use (lib/util/dl.h): sertel itself
+# does not map them, nor the libraries behind them, until it fetches, serves or backs up.
+if ldd "$SERTEL" | grep -Eq 'libcurl|libmicrohttpd|libarchive|libgnutls|libicu|libkrb5'; then
+    fail "sertel maps at start: $(ldd "$SERTEL" | grep -Eo 'lib(curl|microhttpd|archive|gnutls|icu[a-z]*|krb5)[^ ]*' | tr '\n' ' ')"
+else
+    pass "sertel maps no libcurl, libmicrohttpd, libarchive (nor GnuTLS, ICU, Kerberos) at start"
+fi
+
 PORT=$("$FUZZ" free-port)
 H=$T/home
 new_home "$H" --base-url "http://127.0.0.1:$PORT"
@@ -153,6 +161,12 @@ job_checks "$T/trace" "$JOB" "verify"
 grep -Eq "^$MAIN +connect\([0-9]+, \{sa_family=AF_INET, sin_port=htons\($PORT\)" "$T/trace" &&
     pass "the OCSP connection is made by the caller, not the job" ||
     fail "no OCSP connect from the caller"
+grep -Eq "^$MAIN +openat\(.*libcurl\.so" "$T/trace" && pass "online: libcurl loaded by the caller when it fetches" ||
+    fail "online: libcurl never loaded"
+# offline: nothing fetched, libcurl never loaded
+strace -f -qq -o "$T/trace3" "$SERTEL" --home "$H" verify --offline --json "$T/twice.pdf" >"$T/out" 2>"$T/err"
+grep -q 'libcurl\.so' "$T/trace3" && fail "offline verify loaded libcurl" ||
+    pass "offline: libcurl is never loaded"
 
 # `sertel sign --image`: the signature image is decoded in an exec'd worker image.
 python3 - "$T/sig.png" <<'PY'
