@@ -14,7 +14,8 @@
 # round to round, so that a busy machine disturbs all of them alike; the
 # table gives each command's median over the rounds (wall clock per
 # validation, and CPU of the process and its children) and its ratio to
-# the first OLD_SERTEL.
+# the first OLD_SERTEL run the same way (trust anchor from --trust, or the
+# home's root with --home).
 #
 # Usage: bench/bench_verify.sh [BUILD_DIR] [N] [--against OLD_SERTEL]... [--rounds R]
 #        (defaults: build, 50)
@@ -89,14 +90,18 @@ per_run() {
 
 if [ ${#AGAINST[@]} -gt 0 ]; then
     f=$W/small-signed.pdf
-    labels=("sertel verify (this build, sandboxed)" "sertel verify --in-process (this build)")
+    labels=("--trust: sertel verify (this build, sandboxed)" "--trust: sertel verify --in-process (this build)")
     cmds=("$S --home $W/none verify --offline --trust $W/root.pem $f"
           "$S --home $W/none verify --offline --in-process --trust $W/root.pem $f")
     for o in "${AGAINST[@]}"; do
         [ -x "$o" ] || { echo "--against $o: not an executable" >&2; exit 2; }
-        labels+=("sertel verify ($o)")
+        labels+=("--trust: sertel verify ($o)")
         cmds+=("$o --home $W/none verify --offline --trust $W/root.pem $f")
     done
+    labels+=("--home: sertel verify (this build, sandboxed)" "--home: sertel verify --in-process (this build)"
+             "--home: sertel verify (${AGAINST[0]})")
+    cmds+=("$S --home $W/h verify --offline $f" "$S --home $W/h verify --offline --in-process $f"
+           "${AGAINST[0]} --home $W/h verify --offline $f")
     labels+=("pdfsig -no-ocsp (NSS db with the root)")
     cmds+=("pdfsig -nssdir sql:$W/nss -no-ocsp $f")
     k=${#cmds[@]}
@@ -109,14 +114,16 @@ if [ ${#AGAINST[@]} -gt 0 ]; then
             echo "$i $(per_run "$N" ${cmds[$i]})" >>"$W/rounds"
         done
     done
-    ref=2 # the first --against
     for i in $(seq 0 $((k - 1))); do
-        awk -v i="$i" '$1 == i { print $2, $3 }' "$W/rounds" | sort -n | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }' >"$W/med.$i"
+        awk -v i="$i" '$1 == i { print $2 }' "$W/rounds" | sort -n | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }' >"$W/med.$i"
         awk -v i="$i" '$1 == i { print $3 }' "$W/rounds" | sort -n | awk '{ c[NR] = $1 } END { print c[int((NR + 1) / 2)] }' >"$W/cpu.$i"
     done
+    # each row next to the first --against measured the same way (--trust or --home)
+    href=$((k - 2))
     for i in $(seq 0 $((k - 1))); do
+        case ${labels[$i]} in --home*) ref=$href ;; *) ref=2 ;; esac
         awk -v l="${labels[$i]}" -v w="$(cat "$W/med.$i")" -v c="$(cat "$W/cpu.$i")" -v r="$(cat "$W/med.$ref")" \
-            'BEGIN { printf "%-58s %7.2f ms (CPU %6.2f ms)  %5.3fx the first --against\n", l, w, c, w / r }'
+            'BEGIN { printf "%-62s %7.2f ms (CPU %6.2f ms)  %5.3fx\n", l, w, c, w / r }'
     done
     echo "(all rounds: $W/rounds is removed at exit; medians above)"
     exit 0

@@ -89,7 +89,6 @@ int ca_home_base_url(const char *home, char *out, size_t cap, sertel_err *err)
 
 int ca_open_keystore(const char *home, const conf *c, keystore **out, sertel_err *err)
 {
-    secret_held_mark();
     const char *backend = conf_get_default(c, "keystore", "backend", "software");
     char path[4096], dir[4096];
     unsigned char *secret = NULL;
@@ -98,6 +97,7 @@ int ca_open_keystore(const char *home, const conf *c, keystore **out, sertel_err
     int rc;
 
     *out = NULL;
+    secret_held_mark(); /* keys: no clean-parent sandbox after this (util/fs.h) */
     if (strcmp(backend, "software") == 0) {
         rc = home_path(home, conf_get_default(c, "keystore", "secret_file", "private/master.key"),
                        path, sizeof(path), err);

@@ -5,6 +5,10 @@
  * threads), handing it jobs over the control socket, serving a job's
  * service requests, and turning whatever comes back (an answer, a
  * malformed frame, a death, silence) into a sertel_rc with a message.
+ * In clean-parent mode (sandbox.h) there is no image: sbx_new forks the
+ * job processes itself (after checking that this process holds no secret
+ * and has one thread) and sbx_run hands each one its job, watching its
+ * end through a pidfd and enforcing the timeout itself.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,11 @@
  * the control socket, enforces each one's wall-clock deadline and reports
  * how it ended on the job's status socket; a job process places its fds,
  * confines itself (policy.c), reads one job frame, maps the input
- * read-only, runs the handler and writes one answer frame.
+ * read-only, runs the handler and writes one answer frame. A clean-parent
+ * job process (sbx_clean_child, forked by the caller's sbx_new) does the
+ * same without an image: it drops what it inherited (fds, environment,
+ * privileges), initialises, takes its job, runs the prepare hook and only
+ * then confines itself, the same way.
  *
  * The image is single-threaded, so its children may use malloc and
  * libseccomp freely after fork. It exits when the caller closes the
