@@ -350,11 +350,19 @@ void vfy_job_init(void)
     json_object_seed(0);
 }
 
+/* Where pdf_job_prepare looks: the first and the last MiB. */
+#define PREPARE_WINDOW ((size_t)1 << 20)
+
 void pdf_job_prepare(const sbx_request *req)
 {
     static const char enc[] = "/Encrypt";
+    const unsigned char *d = req->input;
+    size_t n = req->input_len, w = n < PREPARE_WINDOW ? n : PREPARE_WINDOW;
 
-    if (req->input != NULL && memmem(req->input, req->input_len, enc, sizeof(enc) - 1) != NULL)
+    /* The trailer or cross-reference stream that names the encryption is written last (in a
+     * linearized file also first): no need to search the middle of a large file. */
+    if (d != NULL && (memmem(d, w, enc, sizeof(enc) - 1) != NULL ||
+                      memmem(d + n - w, w, enc, sizeof(enc) - 1) != NULL))
         pdf_crypt_preload();
 }
 

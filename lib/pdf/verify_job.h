@@ -79,10 +79,14 @@ void vfy_job_init(void);
 
 /*
  * The prepare hook of a clean-parent job process (sandbox.h) whose input
- * is a PDF (a validation, an upload): when the bytes name /Encrypt, load
- * RC4 (OpenSSL's legacy provider, a module from disk) while the process
- * may still open it; a document without it never pays for the module. Only
- * a byte search: nothing is parsed before the process is confined.
+ * is a PDF (a validation, an upload): when its first or last MiB names
+ * /Encrypt (the trailer or cross-reference stream that does is written
+ * last, in a linearized file also first), load RC4 (OpenSSL's legacy
+ * provider, a module from disk) while the process may still open it; a
+ * document without it never pays for the module. Only a byte search:
+ * nothing is parsed before the process is confined. A document that needs
+ * RC4 and hides the name elsewhere is refused by the job with a message
+ * (crypt.c), not a crash.
  */
 void pdf_job_prepare(const sbx_request *req);
 

@@ -167,6 +167,16 @@ grep -Eq "^$MAIN +openat\(.*libcurl\.so" "$T/trace" && pass "online: libcurl loa
 strace -f -qq -o "$T/trace3" "$SERTEL" --home "$H" verify --offline --json "$T/twice.pdf" >"$T/out" 2>"$T/err"
 grep -q 'libcurl\.so' "$T/trace3" && fail "offline verify loaded libcurl" ||
     pass "offline: libcurl is never loaded"
+grep -q 'ossl-modules/legacy\.so' "$T/trace3" && fail "a PDF without /Encrypt loaded OpenSSL's legacy provider" ||
+    pass "a PDF without /Encrypt: the legacy provider (RC4) is never loaded"
+# an RC4-encrypted PDF: its job process loads the legacy provider before its filter
+strace -f -qq -o "$T/trace4" "$SERTEL" --home "$H" verify --offline "$D/pdf/enc-r4.pdf" >"$T/out" 2>"$T/err"
+J4=$(grep -E 'prctl\(PR_SET_SECCOMP, SECCOMP_MODE_FILTER' "$T/trace4" | awk '{print $1}' | sort -u | head -1)
+if [ -n "$J4" ] && awk -v p="$J4" '$1 == p' "$T/trace4" | sed '/SECCOMP_MODE_FILTER/q' | grep -q 'ossl-modules/legacy\.so'; then
+    pass "an RC4-encrypted PDF: the job process loaded the legacy provider before its filter"
+else
+    fail "enc-r4.pdf: no legacy provider loaded by the job process ($J4) before its filter"
+fi
 
 # `sertel sign --image`: the signature image is decoded in an exec'd worker image.
 python3 - "$T/sig.png" <<'PY'
