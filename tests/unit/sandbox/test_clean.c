@@ -397,7 +397,7 @@ static int inspect_service(void *arg, const char *name, const unsigned char *req
     while ((e = readdir(d)) != NULL)
         if (e->d_name[0] != '.') {
             size_t l = strlen(fds);
-            assert_true(atoi(e->d_name) <= 4);
+            assert_true(strlen(e->d_name) == 1 && e->d_name[0] >= '0' && e->d_name[0] <= '4');
             snprintf(fds + l, sizeof(fds) - l, "%.8s ", e->d_name);
         }
     closedir(d);
