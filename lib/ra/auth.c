@@ -27,6 +27,13 @@
  *
  * One answer for every refusal (DENIED_MSG), the same work for each: an
  * unknown account or a locked one derives a key from the passphrase too.
+ *
+ * The second factor of a signing ([signing] second_factor) is the owner's
+ * code, or - for an API client registered as vouching for its own user's
+ * login (`sertel client add --vouches-login`; BSrE's v1 carries only the
+ * passphrase) - that login: ra_sign_factor_needed reads the client's row
+ * for each attempt, and the attempt's audit entry names the client and
+ * "second_factor": "vouched_by_client". Nothing else stands in for it.
  */
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -77,8 +84,7 @@ static int busy(sertel_err *err, const sertel_err *cause)
     return sertel_err_set(err, SERTEL_ERR_BUSY, BUSY_MSG);
 }
 
-/* Mail the owner that signing is locked (best effort: the lock holds either way). */
-static void mail_lock(ra *r, const attempt *a)
+void ra_signing_lock_mail(ra *r, const ra_person *p, int64_t failed, int hard)
 {
     char body[1024];
     sertel_err e = {0};
@@ -89,10 +95,59 @@ static void mail_lock(ra *r, const attempt *a)
              "ajukan pencabutan sertifikat.\r\n\r\nSigning with your certificate is locked %s "
              "after %lld failed attempts. If it was not you, contact your verifier at once and "
              "apply for revocation.\r\n",
-             a->p.name, a->set_hard ? "sampai dibuka oleh verifikator" : "selama 30 menit",
-             (long long)a->failed, a->set_hard ? "until your verifier unlocks it" : "for a while",
-             (long long)a->failed);
-    (void)!ra_mail(r, a->p.email, "Penandatanganan dikunci - signing locked", body, &e);
+             p->name, hard ? "sampai dibuka oleh verifikator" : "selama 30 menit",
+             (long long)failed, hard ? "until your verifier unlocks it" : "for a while",
+             (long long)failed);
+    (void)!ra_mail(r, p->email, "Penandatanganan dikunci - signing locked", body, &e);
+}
+
+int ra_signing_lock_state(ra *r, int64_t account, int64_t now, int64_t *failed,
+                          int64_t *locked_until, int *locked, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int64_t hard = 0;
+    int rc;
+
+    *failed = *locked_until = 0;
+    *locked = 0;
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT failed_attempts, locked_until, hard_locked FROM subscribers WHERE "
+                      "account_id = ?",
+                      "i", account);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        *failed = store_col_int64(s, 0);
+        *locked_until = store_col_int64(s, 1);
+        hard = store_col_int64(s, 2);
+        rc = SERTEL_OK;
+    } else if (rc == STORE_DONE) {
+        rc = sertel_err_set(err, SERTEL_ERR_STORE, "the person's signing record is missing");
+    }
+    store_finalize(s);
+    *locked = rc == SERTEL_OK && (hard || *locked_until > now);
+    return rc;
+}
+
+int ra_signing_count_failure(ra *r, const ra_person *p, int64_t now, int64_t failed_before,
+                             int64_t locked_until, int64_t *failed, int *set_soft, int *set_hard,
+                             sertel_err *err)
+{
+    int rc;
+
+    *failed = failed_before + 1;
+    *set_hard = *failed >= r->lock_hard;
+    *set_soft = !*set_hard && *failed % r->lock_soft == 0;
+    rc =
+        store_execf(r->st, err,
+                    "UPDATE subscribers SET failed_attempts = ?, locked_until = ?, hard_locked = ? "
+                    "WHERE account_id = ?",
+                    "iiii", *failed, *set_soft ? now + r->lock_seconds : locked_until,
+                    (int64_t)*set_hard, p->account_id);
+    if (rc == SERTEL_OK && (*set_soft || *set_hard))
+        rc = ra_audit_json(r, p->email, AUDIT_SIGN_LOCKED, p->email,
+                           json_pack("{s:I, s:s}", "failed_in_a_row", (json_int_t)*failed, "until",
+                                     *set_hard ? "unlocked by a verifier" : "timeout"),
+                           err);
+    return rc;
 }
 
 /*
@@ -103,11 +158,10 @@ static void mail_lock(ra *r, const attempt *a)
 static int reserve(ra *r, const ra_actor *by, ra_action act, const char *email, attempt *a,
                    sertel_err *err)
 {
-    store_stmt *s = NULL;
-    int64_t now = (int64_t)time(NULL), locked_until = 0, hard = 0, failed = 0;
+    int64_t now = (int64_t)time(NULL), locked_until = 0, failed = 0;
     ra_target t;
     sertel_err e = {0};
-    int rc;
+    int rc, locked = 0;
 
     memset(a, 0, sizeof(*a));
     rc = ra_person_by_email(r, email, &a->p, &e);
@@ -126,24 +180,12 @@ static int reserve(ra *r, const ra_actor *by, ra_action act, const char *email, 
         return rc;
     if (store_begin(r->st, &e) != SERTEL_OK)
         return busy(err, &e);
-    rc = store_queryf(r->st, &s, &e,
-                      "SELECT failed_attempts, locked_until, hard_locked FROM subscribers WHERE "
-                      "account_id = ?",
-                      "i", a->p.account_id);
-    if (rc == SERTEL_OK && (rc = store_step(s, &e)) == STORE_ROW) {
-        failed = store_col_int64(s, 0);
-        locked_until = store_col_int64(s, 1);
-        hard = store_col_int64(s, 2);
-        rc = SERTEL_OK;
-    } else if (rc == STORE_DONE) {
-        rc = SERTEL_ERR_STORE;
-    }
-    store_finalize(s);
-    if (rc != SERTEL_OK) {
+    if (ra_signing_lock_state(r, a->p.account_id, now, &failed, &locked_until, &locked, &e) !=
+        SERTEL_OK) {
         store_rollback(r->st);
         return busy(err, &e);
     }
-    if (hard || locked_until > now) {
+    if (locked) {
         store_rollback(r->st);
         a->locked = 1;
         return SERTEL_OK;
@@ -158,27 +200,15 @@ static int reserve(ra *r, const ra_actor *by, ra_action act, const char *email, 
             return busy(err, &e);
         }
     }
-    a->failed = failed + 1;
-    a->set_hard = a->failed >= r->lock_hard;
-    a->set_soft = !a->set_hard && a->failed % r->lock_soft == 0;
-    rc =
-        store_execf(r->st, &e,
-                    "UPDATE subscribers SET failed_attempts = ?, locked_until = ?, hard_locked = ? "
-                    "WHERE account_id = ?",
-                    "iiii", a->failed, a->set_soft ? now + r->lock_seconds : locked_until,
-                    (int64_t)a->set_hard, a->p.account_id);
-    if (rc == SERTEL_OK && (a->set_soft || a->set_hard))
-        rc = ra_audit_json(r, a->p.email, AUDIT_SIGN_LOCKED, a->p.email,
-                           json_pack("{s:I, s:s}", "failed_in_a_row", (json_int_t)a->failed,
-                                     "until", a->set_hard ? "unlocked by a verifier" : "timeout"),
-                           &e);
+    rc = ra_signing_count_failure(r, &a->p, now, failed, locked_until, &a->failed, &a->set_soft,
+                                  &a->set_hard, &e);
     if (rc != SERTEL_OK || ca_txn_commit(r->ca, &e) != SERTEL_OK) {
         store_rollback(r->st);
         return busy(err, &e);
     }
     a->counted = 1;
     if (a->set_soft || a->set_hard)
-        mail_lock(r, a);
+        ra_signing_lock_mail(r, &a->p, a->failed, a->set_hard);
     return SERTEL_OK;
 }
 
@@ -314,7 +344,8 @@ static int enroll_in_txn(ra *r, const ra_actor *by, const attempt *a, const unsi
  * purpose's change. *ok is 1 when authorized.
  */
 static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *key, const char *otp,
-                  const unsigned char *new_secret, size_t new_len, int *ok, sertel_err *err)
+                  int vouched, const unsigned char *new_secret, size_t new_len, int *ok,
+                  sertel_err *err)
 {
     const char *why = "ok";
     sertel_err e = {0};
@@ -341,7 +372,10 @@ static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *k
     }
     if (rc == SERTEL_OK && strcmp(why, "ok") == 0 &&
         (rc = ra_totp_enrolled(r, a->p.account_id, &ht, &e)) == SERTEL_OK) {
-        f = factor_ok(r, a, factor_needed(r, pu, ht), otp, &e);
+        factor fn = factor_needed(r, pu, ht);
+        /* An API client that vouches for its own user's login stands for the code (signing
+         * only; ra_sign_factor_needed decided it, and the audit entry says so). */
+        f = vouched && pu == PURPOSE_SIGN && fn != FACTOR_NONE ? 1 : factor_ok(r, a, fn, otp, &e);
         if (f < 0)
             rc = SERTEL_ERR_STORE;
         else if (f == 0)
@@ -362,6 +396,10 @@ static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *k
                       "why", why, "purpose", pu == PURPOSE_SIGN ? "sign" : "enroll");
         if (d != NULL && a->counted && strcmp(why, "ok") != 0)
             json_object_set_new(d, "failed_in_a_row", json_integer(a->failed));
+        if (d != NULL && vouched && pu == PURPOSE_SIGN) {
+            json_object_set_new(d, "second_factor", json_string("vouched_by_client"));
+            json_object_set_new(d, "client", json_string(by->client_id));
+        }
         rc = ra_audit_by(r, by, strcmp(why, "ok") == 0 ? AUDIT_SIGN_AUTHORIZED : AUDIT_SIGN_DENIED,
                          a->p.email, a->known ? a->p.email : NULL, d, &e);
     }
@@ -380,8 +418,9 @@ static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *k
  * *out receives the signer (key, certificate, chain).
  */
 static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, const char *email,
-                        const char *passphrase, const char *otp, const unsigned char *new_secret,
-                        size_t new_len, ra_signer **out, sertel_err *err)
+                        const char *passphrase, const char *otp, int vouched,
+                        const unsigned char *new_secret, size_t new_len, ra_signer **out,
+                        sertel_err *err)
 {
     attempt a;
     EVP_PKEY *key = NULL;
@@ -403,7 +442,7 @@ static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, co
         EVP_PKEY_free(key);
         key = NULL;
     }
-    rc = settle(r, by, &a, pu, key, otp, new_secret, new_len, &ok, err);
+    rc = settle(r, by, &a, pu, key, otp, vouched, new_secret, new_len, &ok, err);
     if (rc != SERTEL_OK || !ok || pu != PURPOSE_SIGN)
         goto out;
     sg = calloc(1, sizeof(*sg));
@@ -430,13 +469,21 @@ out:
 int ra_sign_authorize(ra *r, const ra_actor *by, const char *owner, const char *passphrase,
                       const char *otp, ra_signer **out, sertel_err *err)
 {
+    sertel_err e = {0};
+    int needed = 0, vouched = 0;
+
     *out = NULL;
-    if (strcmp(r->second_factor, "off") != 0 && (otp == NULL || otp[0] == '\0'))
-        return sertel_err_set(err, SERTEL_ERR_INVALID,
-                              "a one-time code is required (--otp): from your authenticator app "
-                              "(totp) or the mail sent by 'sertel otp send' (email)");
-    return authenticate(r, by, RA_ACT_SIGN, PURPOSE_SIGN, owner, passphrase, otp, NULL, 0, out,
-                        err);
+    if (strcmp(r->second_factor, "off") != 0 && (otp == NULL || otp[0] == '\0')) {
+        if (ra_sign_factor_needed(r, by, &needed, &e) != SERTEL_OK)
+            return busy(err, &e);
+        if (needed)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "a one-time code is required (--otp): from your authenticator "
+                                  "app (totp) or the mail sent by 'sertel otp send' (email)");
+        vouched = 1;
+    }
+    return authenticate(r, by, RA_ACT_SIGN, PURPOSE_SIGN, owner, passphrase, otp, vouched, NULL, 0,
+                        out, err);
 }
 
 int ra_sign_authorize_nik(ra *r, const ra_actor *by, const char *nik, const char *passphrase,
@@ -483,7 +530,7 @@ int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *pas
     if (rc == SERTEL_OK && strlen(uri) >= cap)
         rc = sertel_err_set(err, SERTEL_ERR_INVALID, "the otpauth URI does not fit");
     if (rc == SERTEL_OK)
-        rc = authenticate(r, by, RA_ACT_FACTOR_ENROLL, PURPOSE_ENROLL, owner, passphrase, otp,
+        rc = authenticate(r, by, RA_ACT_FACTOR_ENROLL, PURPOSE_ENROLL, owner, passphrase, otp, 0,
                           secret, sizeof(secret), NULL, err);
     if (rc == SERTEL_OK)
         memcpy(uri_out, uri, strlen(uri) + 1);
