@@ -33,6 +33,8 @@ static const struct {
     const size_t *n;
 } tables[] = {
     {api_ep_session, &api_ep_session_n},
+    {api_ep_facade_v1, &api_ep_facade_v1_n},
+    {api_ep_facade_v2, &api_ep_facade_v2_n},
 };
 
 typedef struct api_route {
@@ -128,12 +130,62 @@ int api_no_content(api_call *c)
     return SERTEL_OK;
 }
 
+/* BSrE's shape: {"error": message (detail), "status_code": N}. */
+static int facade_error_v(api_call *c, int status, const char *code, const char *detail_fmt,
+                          va_list ap)
+{
+    char detail[SERTEL_ERR_MSG_MAX], msg[SERTEL_ERR_MSG_MAX + 512];
+    json_t *o, *m;
+
+    if (detail_fmt != NULL) {
+        vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+        snprintf(msg, sizeof(msg), "%s (%s)", api_message(code, c->lang), detail);
+    } else {
+        snprintf(msg, sizeof(msg), "%s", api_message(code, c->lang));
+    }
+    /* json_string refuses invalid UTF-8: a detail quoting input falls back to the message */
+    m = json_string(msg);
+    if (m == NULL)
+        m = json_string(api_message(code, c->lang));
+    o = json_object();
+    if (o == NULL || m == NULL) {
+        json_decref(o);
+        json_decref(m);
+        return SERTEL_ERR_NOMEM;
+    }
+    json_object_set_new(o, "error", m);
+    json_object_set_new(o, "status_code", json_integer(api_facade_code(code, status)));
+    return api_json(c, status, o);
+}
+
+int api_facade_error(api_call *c, int status, const char *code, const char *detail_fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, detail_fmt);
+    rc = facade_error_v(c, status, code, detail_fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 int api_error(api_call *c, int status, const char *code, const char *detail_fmt, ...)
 {
-    json_t *e = json_object(), *o = json_object();
+    json_t *e, *o;
     char detail[SERTEL_ERR_MSG_MAX];
     va_list ap;
 
+    if (status == 401 && strcmp(code, "client_unauthorized") == 0)
+        (void)http_response_header(c->resp, "WWW-Authenticate", "Basic realm=\"sertel\"");
+    if (c->flags & API_F_FACADE) {
+        int rc;
+        va_start(ap, detail_fmt);
+        rc = facade_error_v(c, status, code, detail_fmt, ap);
+        va_end(ap);
+        return rc;
+    }
+    e = json_object();
+    o = json_object();
     if (e == NULL || o == NULL) {
         json_decref(e);
         json_decref(o);
@@ -239,6 +291,23 @@ int api_path_id(api_call *c, size_t i, int64_t *out)
         return SERTEL_ERR_NOTFOUND;
     }
     return SERTEL_OK;
+}
+
+void api_wipe_secret(api_call *c, const char *key)
+{
+    size_t i;
+
+    if (c->in != NULL) {
+        json_t *v = json_object_get(c->in, key);
+        /* jansson keeps the string's bytes in the value it hands out: wipe them there */
+        if (v != NULL && json_is_string(v))
+            sodium_memzero((char *)json_string_value(v), json_string_length(v));
+    }
+    for (i = 0; i < c->req->nfields; i++) {
+        const http_field *f = &c->req->fields[i];
+        if (f->value != NULL && f->name != NULL && strcmp(f->name, key) == 0)
+            sodium_memzero((unsigned char *)f->value, f->len);
+    }
 }
 
 int api_need_secure(api_call *c)
@@ -633,6 +702,8 @@ int api_open(const api_config *cfg, api **out, sertel_err *err)
     }
     a->free_ra[a->nfree++] = r;
     a->nopen = 1;
+    /* What expired while no server ran goes at once. */
+    api_tick(a, (int64_t)time(NULL));
     *out = a;
     return SERTEL_OK;
 fail:
@@ -658,17 +729,18 @@ int api_routes(api *a, http_route *routes, size_t cap, size_t *n, sertel_err *er
         for (i = 0; i < *tables[t].n; i++, k++) {
             const api_endpoint *ep = &tables[t].eps[i];
             api_route *rt = &a->routes[k];
-            size_t max = ep->max_body            ? ep->max_body
-                         : ep->in == API_IN_FORM ? a->max_body
-                         : ep->in == API_IN_JSON ? JSON_BODY_MAX
-                                                 : 0;
+            size_t max = ep->max_body               ? ep->max_body
+                         : ep->in == API_IN_FORM    ? a->max_body
+                         : ep->flags & API_F_UPLOAD ? a->max_body
+                         : ep->in == API_IN_JSON    ? JSON_BODY_MAX
+                                                    : 0;
             rt->a = a;
             rt->ep = ep;
             snprintf(rt->path, sizeof(rt->path), "%s%s", a->base_path, ep->path);
             routes[(*n)++] =
                 (http_route){ep->method,
                              rt->path,
-                             0,
+                             (ep->flags & API_F_PREFIX) != 0,
                              ep->in == API_IN_JSON ? "application/json" : NULL,
                              max,
                              ep->name,
@@ -678,6 +750,33 @@ int api_routes(api *a, http_route *routes, size_t cap, size_t *n, sertel_err *er
         }
     }
     return SERTEL_OK;
+}
+
+#define TICK_SECONDS 60
+
+void api_tick(api *a, int64_t now)
+{
+    sertel_err err = {0};
+    size_t n = 0;
+    ra *r = NULL;
+
+    if (now < a->next_tick)
+        return;
+    a->next_tick = now + TICK_SECONDS;
+    if (ra_acquire(a, &r, &err) != SERTEL_OK) {
+        fprintf(stderr, "sertel: api: housekeeping postponed: %s\n", err.msg);
+        return;
+    }
+    if (ra_download_purge(r, now, &n, &err) != SERTEL_OK) {
+        fprintf(stderr, "sertel: api: kept downloads not purged: %s\n", err.msg);
+        sertel_err_clear(&err);
+    } else if (n > 0) {
+        fprintf(stderr, "sertel: api: %zu signed file(s) past their download retention deleted\n",
+                n);
+    }
+    if (ra_sign_session_purge(r, now, &n, &err) != SERTEL_OK)
+        fprintf(stderr, "sertel: api: expired signing sessions not purged: %s\n", err.msg);
+    ra_release(a, r);
 }
 
 void api_close(api *a)

@@ -54,6 +54,10 @@ typedef enum api_in {
                                 (except loopback and trusted proxies that say https) */
 #define API_F_ENROLMENT 0x2u /* allowed to a session that must still enrol its factor */
 #define API_F_FACADE 0x4u    /* BSrE facade: its own error shape (api_facade_error) */
+#define API_F_UPLOAD                                                                               \
+    0x8u                   /* an API_IN_JSON body carrying files (base64): capped by [api]         \
+                              max_body_mib, not by the 1 MiB of other JSON bodies */
+#define API_F_PREFIX 0x10u /* the path is a prefix: everything below it is routed here */
 
 typedef struct api api;
 
@@ -96,6 +100,10 @@ typedef struct api_endpoint {
 /* The endpoint tables, one per file; api.c lists them. */
 extern const api_endpoint api_ep_session[];
 extern const size_t api_ep_session_n;
+extern const api_endpoint api_ep_facade_v1[];
+extern const size_t api_ep_facade_v1_n;
+extern const api_endpoint api_ep_facade_v2[];
+extern const size_t api_ep_facade_v2_n;
 
 /* --- the API object (api.c) --- */
 
@@ -115,6 +123,7 @@ struct api {
     /* routes handed to the server */
     struct api_route *routes;
     size_t nroutes;
+    int64_t next_tick; /* api_tick: when housekeeping runs next */
 };
 
 /* --- answers --- */
@@ -145,6 +154,24 @@ int api_fail(api_call *c, int rc, const sertel_err *err);
 /* The catalogue's message for code in lang (the code itself when unknown). */
 const char *api_message(const char *code, api_lang lang);
 
+/*
+ * The BSrE facade's error shape, {"error": message, "status_code": N}, as
+ * BSrE's clients parse it (DOMAIN.md: "Passphrase anda salah", 2031). On a
+ * facade route (API_F_FACADE) api_error and so api_fail answer in it: the
+ * catalogue's message for code (the detail, when given, after it in
+ * parentheses) and the status_code api_facade_code gives.
+ */
+int api_facade_error(api_call *c, int status, const char *code, const char *detail_fmt, ...)
+    SERTEL_PRINTF(4, 5);
+
+/*
+ * The BSrE status_code for an error code on a facade route: the facade's
+ * own codes ("facade_passphrase_wrong" 2031, ...: errors.c), 4014 for
+ * field_missing, 4015 for field_invalid, invalid_json and
+ * invalid_request, 4024 for conflict, else the HTTP status.
+ */
+int api_facade_code(const char *code, int http_status);
+
 /* The language Accept-Language prefers among Indonesian (the default) and English. */
 api_lang api_lang_pick(const char *accept_language);
 
@@ -165,6 +192,14 @@ int api_in_int(api_call *c, const char *key, bool required, int64_t min, int64_t
 
 /* A "{}" segment of the path as a positive id (else the answer 404 "not_found"). */
 int api_path_id(api_call *c, size_t i, int64_t *out) API_WUR;
+
+/*
+ * Overwrite a secret the request carried, once the handler has used it: the
+ * JSON body's string member key (API_IN_JSON), or the form's text field of
+ * that name (API_IN_FORM), wiped in place (sodium_memzero), so the freed
+ * memory does not keep it. Absent members are ignored.
+ */
+void api_wipe_secret(api_call *c, const char *key);
 
 /* Refuse (403 "tls_required") a secret over plain HTTP from a non-loopback, untrusted peer. */
 int api_need_secure(api_call *c) API_WUR;

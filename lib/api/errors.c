@@ -26,6 +26,32 @@ static const api_msg catalogue[] = {
     {"conflict", "Data tersebut sudah ada.", "That already exists."},
     {"csrf_invalid", "Token CSRF tidak ada atau tidak valid. Muat ulang halaman lalu coba lagi.",
      "The CSRF token is missing or wrong. Reload the page and try again."},
+    /* BSrE's facade (ep_facade_v1.c, ep_facade_v2.c); status codes: facade_codes below */
+    {"facade_already_downloaded", "Dokumen telah didownload sebelumnya",
+     "The document was downloaded before."},
+    {"facade_factor_required",
+     "Kebijakan penandatanganan mewajibkan dua faktor autentikasi, tetapi aplikasi klien ini "
+     "tidak terdaftar sebagai penjamin login penggunanya. Gunakan API v2 dengan totp, atau minta "
+     "administrator mendaftarkan klien dengan --vouches-login.",
+     "The signing policy asks for two authentication factors, and this client application is "
+     "not registered as vouching for its users' login. Use the v2 API with a totp, or ask the "
+     "administrator to register the client with --vouches-login."},
+    {"facade_locked",
+     "Penandatanganan dikunci karena terlalu banyak percobaan yang salah. Coba lagi nanti atau "
+     "hubungi verifikator.",
+     "Signing is locked after too many failed attempts. Try again later or contact the "
+     "verifier."},
+    {"facade_no_certificate", "User tidak memiliki sertifikat elektronik yang aktif",
+     "The user has no electronic certificate in force."},
+    {"facade_not_registered", "User tidak terdaftar", "The user is not registered."},
+    {"facade_passphrase_wrong", "Passphrase anda salah", "The passphrase is wrong."},
+    {"facade_seal_deferred",
+     "Layanan segel elektronik (seal) belum tersedia di server ini. Gunakan tanda tangan "
+     "perorangan: /api/sign/pdf atau /api/v2/sign/pdf.",
+     "Electronic seals are not offered by this server yet. Sign as a person: /api/sign/pdf or "
+     "/api/v2/sign/pdf."},
+    {"facade_totp_wrong", "Kode TOTP salah, kedaluwarsa atau sudah habis dipakai",
+     "The TOTP code is wrong, expired or used up."},
     {"factor_enrolment_needed",
      "Daftarkan aplikasi autentikator Anda terlebih dahulu sebelum melanjutkan.",
      "Enrol your authenticator app before going on."},
@@ -67,6 +93,35 @@ const char *api_message(const char *code, api_lang lang)
             lo = mid + 1;
     }
     return code;
+}
+
+/* The facade's own codes and BSrE's status_code for each (docs/api.md, "BSrE facade"). */
+static const struct {
+    const char *code;
+    int status_code;
+} facade_codes[] = {
+    {"conflict", 4024},
+    {"facade_already_downloaded", 4044},
+    {"facade_factor_required", 2041},
+    {"facade_locked", 2032},
+    {"facade_no_certificate", 2021},
+    {"facade_not_registered", 2011},
+    {"facade_passphrase_wrong", 2031},
+    {"facade_totp_wrong", 2033},
+    {"field_invalid", 4015},
+    {"field_missing", 4014},
+    {"invalid_json", 4015},
+    {"invalid_request", 4015},
+};
+
+int api_facade_code(const char *code, int http_status)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(facade_codes) / sizeof(facade_codes[0]); i++)
+        if (strcmp(code, facade_codes[i].code) == 0)
+            return facade_codes[i].status_code;
+    return http_status;
 }
 
 /* For the unit tests: the catalogue's size and entries. */

@@ -696,6 +696,17 @@ int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out,
                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
 
 /*
+ * ra_status_for for the person with this e-mail (or, with email NULL, this
+ * NIK), visible when by may do act for them (RA_ACT_STATUS_VIEW to ask
+ * about a person; RA_ACT_SIGN before signing for one, so that a client
+ * signing for its agency learns "not registered" or "no certificate" for
+ * its own agency's people and for no one else: anyone else is
+ * NOT_REGISTERED). A malformed NIK is SERTEL_ERR_INVALID.
+ */
+int ra_status_for_ex(ra *r, const ra_actor *by, ra_action act, const char *email, const char *nik,
+                     ra_status *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 6);
+
+/*
  * Housekeeping run by a timer or the server (`sertel notify`): destroys
  * the keys of expired certificates (audited), and mails expiry reminders
  * 30 and 7 days before expiry, once each. *sent (if not NULL) receives the

@@ -1,0 +1,78 @@
+/*
+ * facade.h - helpers the BSrE facade's endpoint files share (facade.c).
+ * Not for use outside lib/api. Thread safety: none of them keeps state.
+ */
+#ifndef SERTEL_API_FACADE_H
+#define SERTEL_API_FACADE_H
+
+#include <jansson.h>
+
+#include "api/api_int.h"
+#include "pdf/verify.h"
+#include "ra/ra.h"
+
+/* BSrE's status_code for a person's status (1111 ISSUE, 1110 NOT_REGISTERED, ...). */
+int api_facade_status_code(ra_status st);
+
+/* {status_code, status, message} for st, the message in lang. NULL when out of memory. */
+json_t *api_facade_status_json(ra_status st, api_lang lang);
+
+/*
+ * Before an owner's authorization (email, or nik): what the library lets
+ * this client know about the person (ra_status_for_ex with RA_ACT_SIGN:
+ * its own agency's people only, anyone else is NOT_REGISTERED) answered as
+ * 2011 not registered or 2021 no certificate in force; and, when the
+ * request carries no code (has_code 0) while the policy needs a second
+ * factor the client does not vouch for (ra_sign_factor_needed), 2041.
+ * SERTEL_OK to go on; SERTEL_ERR_INVALID when answered; another error for
+ * api_fail.
+ */
+int api_facade_sign_precheck(api_call *c, const char *email, const char *nik, int has_code,
+                             sertel_err *err) API_WUR;
+
+/*
+ * The answer for a refused authorization: SERTEL_ERR_DENIED (the
+ * library's one answer for every refusal) is 2031 "Passphrase anda salah",
+ * or with by_code 2033 (a wrong, expired or used-up totp); a missing
+ * second factor 2041; anything else api_fail's.
+ */
+int api_facade_auth_fail(api_call *c, int rc, const sertel_err *err, int by_code);
+
+/*
+ * Decode a base64 file sent in a JSON field (standard alphabet; blanks and
+ * line breaks ignored; a "data:...;base64," prefix tolerated): *out
+ * malloc'ed (caller frees), at most max bytes. On a bad or empty value the
+ * answer (4015 / 4014) is written and SERTEL_ERR_INVALID returned;
+ * SERTEL_ERR_NOMEM without an answer.
+ */
+int api_facade_b64_decode(api_call *c, const char *field, const char *b64, size_t max,
+                          unsigned char **out, size_t *len) API_WUR;
+
+/* A JSON string holding base64 of data (standard alphabet). NULL when out of memory. */
+json_t *api_facade_b64_json(const unsigned char *data, size_t len);
+
+/*
+ * Read an uploaded file part (f: from http_form_field, may be NULL) into
+ * memory: *out malloc'ed. A missing or empty part, or one over max bytes,
+ * is answered (4014 / 4015) with SERTEL_ERR_INVALID; a read failure is
+ * returned with err set and no answer.
+ */
+int api_facade_read_field(api_call *c, const http_field *f, size_t max, unsigned char **out,
+                          size_t *len, sertel_err *err) API_WUR;
+
+/*
+ * Validate a PDF as `sertel verify` does with this home: its root CA
+ * trusted, its own base URL fetched whatever its address, other URLs only
+ * on public addresses. *out for vfy_report_free. Errors: pdf_verify_mem's
+ * (a file that is not a readable PDF).
+ */
+int api_facade_verify(api_call *c, const unsigned char *pdf, size_t len, const char *password,
+                      vfy_report **out, sertel_err *err) API_WUR;
+
+/* The report in v1's shape: {nama_dokumen, jumlah_signature, notes, summary, details[]}. */
+json_t *api_facade_verify_v1(const vfy_report *r, const char *name);
+
+/* The report in v2's shape: {conclusion, description, signatureCount, signatureInformations[]}. */
+json_t *api_facade_verify_v2(const vfy_report *r, api_lang lang);
+
+#endif
