@@ -25,6 +25,7 @@
 #include "api/api_int.h"
 #include "api/facade.h"
 #include "conf/conf.h"
+#include "pdf/verify_job.h"
 
 static const struct {
     ra_status st;
@@ -247,7 +248,8 @@ int api_facade_verify(api_call *c, const unsigned char *pdf, size_t len, const c
     allow[0] = conf_get_default(ca_get0_conf(ca), "ca", "base_url", CA_DEFAULT_BASE_URL);
     o.fetch.allow = allow;
     o.fetch.n_allow = 1;
-    rc = pdf_verify_mem(pdf, len, &o, out, err);
+    /* Parsed and checked in the API's sandbox worker (no keys, no files, no network). */
+    rc = pdf_verify_mem_sb(c->a->sb, pdf, len, &o, out, err);
     sk_X509_pop_free(trust, X509_free);
     return rc;
 }
