@@ -23,7 +23,7 @@ libidn-dev
 libarchive-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl xxd
-ghostscript
+ghostscript zbar-tools
 "
 
 missing=""

@@ -488,6 +488,44 @@ int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32],
  */
 int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level, char id[33],
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
+
+#define RA_DOC_ID_LEN 32 /* hex digits of a document id (128 random bits) */
+
+/*
+ * Draw a new document id: 128 bits from the CSPRNG as 32 lower-case hex
+ * digits (BSrE's id_dokumen). Drawn before signing when the signed file
+ * itself carries the id (the QR code's <base_url>/verify/<id>).
+ */
+void ra_doc_id_new(char id[RA_DOC_ID_LEN + 1]) SERTEL_NONNULL(1);
+
+/* One document to record with an id the caller drew (ra_doc_id_new). */
+typedef struct ra_sign_rec {
+    char id[RA_DOC_ID_LEN + 1];
+    unsigned char md[32]; /* SHA-256 of the signed file as handed out */
+    const char *level;    /* "B-T", "CAdES B-B", ... (borrowed) */
+} ra_sign_rec;
+
+/*
+ * Record n documents the owner of s signed, with the ids the caller drew,
+ * in ONE durable transaction (a batch under one authorization is one
+ * commit): a signed_documents row and a doc.signed audit entry each. An id
+ * must be 32 lower-case hex digits (else SERTEL_ERR_INVALID); an id that
+ * is in the register already is an error, never an overwrite
+ * (SERTEL_ERR_EXISTS, and nothing of the batch is recorded). Errors:
+ * those of the store (SERTEL_ERR_BUSY, SERTEL_ERR_STORE): nothing recorded.
+ */
+int ra_sign_record_ids(ra *r, const ra_signer *s, const ra_sign_rec *recs, size_t n,
+                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * ra_sign_commit with an id the caller drew before signing (id is read,
+ * not written): record the SHA-256 of what was written to out under id,
+ * then commit out. Takes out over in every case, as ra_sign_commit.
+ */
+int ra_sign_commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level,
+                      const char id[RA_DOC_ID_LEN + 1], sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 4, 5);
+
 /* A document in the register (ra_doc_query). */
 typedef struct ra_doc {
     char id[33];
@@ -582,6 +620,39 @@ typedef enum ra_status {
 } ra_status;
 
 const char *ra_status_name(ra_status s);
+
+/* Why a signing authorization was refused, for an actor allowed to know (ra_sign_authorize_ex). */
+typedef enum ra_refusal {
+    RA_REFUSAL_NONE = 0,    /* authorized */
+    RA_REFUSAL_CREDENTIALS, /* passphrase or second factor wrong, or no such person */
+    RA_REFUSAL_LOCKED,      /* signing is locked after repeated failures */
+    RA_REFUSAL_STATUS,      /* the person's status is not ISSUE (status says which) */
+} ra_refusal;
+
+typedef struct ra_sign_why {
+    ra_refusal refusal;
+    int64_t retry_after; /* RA_REFUSAL_LOCKED: seconds until the lock ends; 0: until a
+                            verifier unlocks it */
+    ra_status status;    /* RA_REFUSAL_STATUS: the person's status */
+} ra_sign_why;
+
+/*
+ * ra_sign_authorize naming the owner by e-mail (email) or by NIK (nik,
+ * email NULL), with the reason of a refusal in *why (may be NULL). The
+ * attempt is accounted exactly as ra_sign_authorize's, and the refusal is
+ * still SERTEL_ERR_DENIED with the one message; why says more, and only
+ * what does not depend on the passphrase: LOCKED when a lock was in force
+ * (the attempt not counted), else STATUS when the person may not sign
+ * (whatever the passphrase), else CREDENTIALS. A wrong passphrase and a
+ * right one with a wrong second factor are the same CREDENTIALS, so the
+ * answer is never an oracle for the passphrase. An unknown person, and a
+ * person by may not act for whose status by may not see either (another
+ * agency's, for an API client), take the unknown-account path (same work,
+ * CREDENTIALS): their existence is not disclosed.
+ */
+int ra_sign_authorize_ex(ra *r, const ra_actor *by, const char *email, const char *nik,
+                         const char *passphrase, const char *otp, ra_signer **out, ra_sign_why *why,
+                         sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5, 7);
 
 /*
  * The status of the person with this NIK (NOT_REGISTERED when unknown).
