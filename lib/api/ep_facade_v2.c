@@ -50,6 +50,7 @@ static int v2_get_totp(api_call *c, sertel_err *err)
     const char *email = NULL, *nik = NULL, *pass = NULL, *code = NULL;
     char totp[RA_SIGN_SESSION_CODE_LEN + 1], until[32];
     ra_sign_session_info info;
+    ra_sign_why why;
     struct tm tm;
     time_t t;
     int rc;
@@ -64,11 +65,11 @@ static int v2_get_totp(api_call *c, sertel_err *err)
         return SERTEL_OK;
     if (rc != SERTEL_OK)
         return rc;
-    rc = ra_sign_session_open(c->r, &c->actor, email, nik, pass, code, totp, &info, err);
+    rc = ra_sign_session_open(c->r, &c->actor, email, nik, pass, code, totp, &info, &why, err);
     api_wipe_secret(c, "passphrase");
     api_wipe_secret(c, "code");
     if (rc != SERTEL_OK)
-        return api_facade_auth_fail(c, rc, err, 0);
+        return api_facade_auth_fail(c, rc, err, &why, 0);
     t = (time_t)info.expires_at;
     gmtime_r(&t, &tm);
     strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -121,8 +121,20 @@ int api_facade_sign_precheck(api_call *c, const char *email, const char *nik, in
  * The answer for a refused authorization: a wrong passphrase (and every
  * other refusal the library gives one answer for) is 2031.
  */
-int api_facade_auth_fail(api_call *c, int rc, const sertel_err *err, int by_code)
+int api_facade_auth_fail(api_call *c, int rc, const sertel_err *err, const ra_sign_why *why,
+                         int by_code)
 {
+    char wait[24];
+
+    if (rc == SERTEL_ERR_DENIED && why != NULL && why->refusal == RA_REFUSAL_LOCKED) {
+        if (why->retry_after > 0) {
+            snprintf(wait, sizeof(wait), "%lld", (long long)why->retry_after);
+            (void)http_response_header(c->resp, "Retry-After", wait);
+        }
+        return api_error(c, 400, "facade_locked", NULL);
+    }
+    if (rc == SERTEL_ERR_DENIED && why != NULL && why->refusal == RA_REFUSAL_STATUS)
+        return api_error(c, 400, "facade_no_certificate", "%s", ra_status_name(why->status));
     if (rc == SERTEL_ERR_DENIED)
         return api_error(c, 400, by_code ? "facade_totp_wrong" : "facade_passphrase_wrong", NULL);
     if (rc == SERTEL_ERR_INVALID && err != NULL && strstr(err->msg, "one-time code") != NULL)

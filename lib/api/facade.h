@@ -31,12 +31,15 @@ int api_facade_sign_precheck(api_call *c, const char *email, const char *nik, in
                              sertel_err *err) API_WUR;
 
 /*
- * The answer for a refused authorization: SERTEL_ERR_DENIED (the
- * library's one answer for every refusal) is 2031 "Passphrase anda salah",
- * or with by_code 2033 (a wrong, expired or used-up totp); a missing
- * second factor 2041; anything else api_fail's.
+ * The answer for a refused authorization (why: what the library said, may
+ * be NULL): a lock 2032 (Retry-After when it ends by itself), a person who
+ * may not sign 2021, every other refusal (the library's one answer: a
+ * wrong passphrase, or second factor) 2031 "Passphrase anda salah", or
+ * with by_code 2033 (a wrong, expired or used-up totp); a missing second
+ * factor 2041; anything else api_fail's.
  */
-int api_facade_auth_fail(api_call *c, int rc, const sertel_err *err, int by_code);
+int api_facade_auth_fail(api_call *c, int rc, const sertel_err *err, const ra_sign_why *why,
+                         int by_code);
 
 /*
  * Decode a base64 file sent in a JSON field (standard alphabet; blanks and

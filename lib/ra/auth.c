@@ -67,6 +67,8 @@ typedef struct attempt {
     int counted;
     int set_soft, set_hard; /* this attempt's reservation started a lock */
     int64_t failed;         /* the count after the reservation */
+    int64_t locked_until;   /* a lock in force: its end (0 with hard_locked) */
+    int hard_locked;        /* a lock in force lasts until a verifier lifts it */
     ra_person p;
     char serial[41]; /* the person's certificate */
     ra_key_row key;
@@ -123,7 +125,7 @@ int ra_signing_lock_state(ra *r, int64_t account, int64_t now, int64_t *failed,
         rc = sertel_err_set(err, SERTEL_ERR_STORE, "the person's signing record is missing");
     }
     store_finalize(s);
-    *locked = rc == SERTEL_OK && (hard || *locked_until > now);
+    *locked = rc != SERTEL_OK ? 0 : hard ? 2 : *locked_until > now ? 1 : 0;
     return rc;
 }
 
@@ -176,8 +178,18 @@ static int reserve(ra *r, const ra_actor *by, ra_action act, const char *email, 
     a->known = 1;
     t.account_id = a->p.account_id;
     t.agency_id = a->p.agency_id;
-    if ((rc = ra_policy_check(by, act, &t, err)) != SERTEL_OK)
-        return rc;
+    if ((rc = ra_policy_check(by, act, &t, err)) != SERTEL_OK) {
+        sertel_err none = {0};
+        /* Someone by may not even see (another agency's person, for an API client) is not
+         * disclosed: the unknown-account path, same work and answer. */
+        if (ra_policy_check(by, RA_ACT_STATUS_VIEW, &t, &none) == SERTEL_OK)
+            return rc;
+        sertel_err_clear(err);
+        a->known = 0;
+        memset(&a->p, 0, sizeof(a->p));
+        snprintf(a->p.email, sizeof(a->p.email), "%s", email);
+        return SERTEL_OK;
+    }
     if (store_begin(r->st, &e) != SERTEL_OK)
         return busy(err, &e);
     if (ra_signing_lock_state(r, a->p.account_id, now, &failed, &locked_until, &locked, &e) !=
@@ -188,6 +200,8 @@ static int reserve(ra *r, const ra_actor *by, ra_action act, const char *email, 
     if (locked) {
         store_rollback(r->st);
         a->locked = 1;
+        a->hard_locked = locked == 2;
+        a->locked_until = locked == 2 ? 0 : locked_until;
         return SERTEL_OK;
     }
     /* The key of the person's certificate, read before anything is counted. */
@@ -417,10 +431,34 @@ static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *k
  * The whole attempt: reserve, derive, settle. On success for PURPOSE_SIGN
  * *out receives the signer (key, certificate, chain).
  */
+/*
+ * What a refused attempt may tell an actor allowed to act for the person
+ * (ra_sign_authorize_ex): nothing that depends on the passphrase.
+ */
+static void explain(ra *r, const attempt *a, ra_sign_why *why)
+{
+    ra_status st = RA_STATUS_NOT_REGISTERED;
+    sertel_err e = {0};
+
+    why->refusal = RA_REFUSAL_CREDENTIALS;
+    if (!a->known)
+        return;
+    if (a->locked) {
+        int64_t now = (int64_t)time(NULL);
+        why->refusal = RA_REFUSAL_LOCKED;
+        why->retry_after = a->hard_locked ? 0 : a->locked_until > now ? a->locked_until - now : 1;
+        return;
+    }
+    if (ra_status_of_account(r, a->p.account_id, &st, &e) == SERTEL_OK && st != RA_STATUS_ISSUE) {
+        why->refusal = RA_REFUSAL_STATUS;
+        why->status = st;
+    }
+}
+
 static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, const char *email,
                         const char *passphrase, const char *otp, int vouched,
                         const unsigned char *new_secret, size_t new_len, ra_signer **out,
-                        sertel_err *err)
+                        ra_sign_why *why, sertel_err *err)
 {
     attempt a;
     EVP_PKEY *key = NULL;
@@ -430,8 +468,14 @@ static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, co
 
     if (out != NULL)
         *out = NULL;
-    if (strlen(passphrase) > 1024)
+    memset(&a, 0, sizeof(a));
+    if (why != NULL)
+        memset(why, 0, sizeof(*why));
+    if (strlen(passphrase) > 1024) {
+        if (why != NULL)
+            why->refusal = RA_REFUSAL_CREDENTIALS;
         return sertel_err_set(err, SERTEL_ERR_DENIED, DENIED_MSG);
+    }
     rc = reserve(r, by, act, email, &a, err);
     if (rc != SERTEL_OK)
         goto out;
@@ -443,6 +487,8 @@ static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, co
         key = NULL;
     }
     rc = settle(r, by, &a, pu, key, otp, vouched, new_secret, new_len, &ok, err);
+    if (rc == SERTEL_ERR_DENIED && why != NULL)
+        explain(r, &a, why);
     if (rc != SERTEL_OK || !ok || pu != PURPOSE_SIGN)
         goto out;
     sg = calloc(1, sizeof(*sg));
@@ -469,31 +515,21 @@ out:
 int ra_sign_authorize(ra *r, const ra_actor *by, const char *owner, const char *passphrase,
                       const char *otp, ra_signer **out, sertel_err *err)
 {
-    sertel_err e = {0};
-    int needed = 0, vouched = 0;
-
-    *out = NULL;
-    if (strcmp(r->second_factor, "off") != 0 && (otp == NULL || otp[0] == '\0')) {
-        if (ra_sign_factor_needed(r, by, &needed, &e) != SERTEL_OK)
-            return busy(err, &e);
-        if (needed)
-            return sertel_err_set(err, SERTEL_ERR_INVALID,
-                                  "a one-time code is required (--otp): from your authenticator "
-                                  "app (totp) or the mail sent by 'sertel otp send' (email)");
-        vouched = 1;
-    }
-    return authenticate(r, by, RA_ACT_SIGN, PURPOSE_SIGN, owner, passphrase, otp, vouched, NULL, 0,
-                        out, err);
+    return ra_sign_authorize_ex(r, by, owner, NULL, passphrase, otp, out, NULL, err);
 }
 
 int ra_sign_authorize_nik(ra *r, const ra_actor *by, const char *nik, const char *passphrase,
                           const char *otp, ra_signer **out, sertel_err *err)
 {
-    char email[320] = "unknown NIK"; /* no account has it: the unknown-account path */
+    return ra_sign_authorize_ex(r, by, NULL, nik, passphrase, otp, out, NULL, err);
+}
+
+int ra_email_of_nik(ra *r, const char *nik, char *email, size_t cap, sertel_err *err)
+{
     store_stmt *s = NULL;
     int rc;
 
-    *out = NULL;
+    snprintf(email, cap, "unknown NIK"); /* no account has it: the unknown-account path */
     if ((rc = nik_check(nik, NULL, err)) != SERTEL_OK)
         return rc;
     rc = store_queryf(r->st, &s, err,
@@ -501,16 +537,46 @@ int ra_sign_authorize_nik(ra *r, const ra_actor *by, const char *nik, const char
                       "WHERE b.nik = ?",
                       "t", nik);
     if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
-        snprintf(email, sizeof(email), "%s", store_col_text(s, 0));
+        snprintf(email, cap, "%s", store_col_text(s, 0));
         rc = SERTEL_OK;
     } else if (rc == STORE_DONE) {
         rc = SERTEL_OK;
     }
     store_finalize(s);
-    if (rc != SERTEL_OK)
-        return rc;
-    /* An unknown NIK does the same work and gets the same answer as a wrong passphrase. */
-    return ra_sign_authorize(r, by, email, passphrase, otp, out, err);
+    return rc;
+}
+
+int ra_sign_authorize_ex(ra *r, const ra_actor *by, const char *email, const char *nik,
+                         const char *passphrase, const char *otp, ra_signer **out, ra_sign_why *why,
+                         sertel_err *err)
+{
+    char byn[320];
+    int rc, vouched = 0;
+
+    *out = NULL;
+    if (why != NULL)
+        memset(why, 0, sizeof(*why));
+    if ((email == NULL) == (nik == NULL))
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "name the owner by e-mail or by NIK");
+    if (nik != NULL) {
+        /* An unknown NIK does the same work and gets the same answer as a wrong passphrase. */
+        if ((rc = ra_email_of_nik(r, nik, byn, sizeof(byn), err)) != SERTEL_OK)
+            return rc;
+        email = byn;
+    }
+    if (strcmp(r->second_factor, "off") != 0 && (otp == NULL || otp[0] == '\0')) {
+        sertel_err e = {0};
+        int needed = 1;
+        if (ra_sign_factor_needed(r, by, &needed, &e) != SERTEL_OK)
+            return busy(err, &e);
+        if (needed)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "a one-time code is required (--otp): from your authenticator "
+                                  "app (totp) or the mail sent by 'sertel otp send' (email)");
+        vouched = 1; /* an API client that vouches for its user's login stands for the code */
+    }
+    return authenticate(r, by, RA_ACT_SIGN, PURPOSE_SIGN, email, passphrase, otp, vouched, NULL, 0,
+                        out, why, err);
 }
 
 int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *passphrase,
@@ -531,7 +597,7 @@ int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *pas
         rc = sertel_err_set(err, SERTEL_ERR_INVALID, "the otpauth URI does not fit");
     if (rc == SERTEL_OK)
         rc = authenticate(r, by, RA_ACT_FACTOR_ENROLL, PURPOSE_ENROLL, owner, passphrase, otp, 0,
-                          secret, sizeof(secret), NULL, err);
+                          secret, sizeof(secret), NULL, NULL, err);
     if (rc == SERTEL_OK)
         memcpy(uri_out, uri, strlen(uri) + 1);
     sodium_memzero(secret, sizeof(secret));

@@ -215,7 +215,8 @@ int ra_totp_store(ra *r, int64_t account, const unsigned char *secret, size_t le
 /*
  * The signing lockout's bookkeeping (auth.c), shared by passphrase attempts
  * and signing-session codes: ra_signing_lock_state reads the person's
- * counter and lock (*locked: a lock in force at now);
+ * counter and lock (*locked: 0 none in force at now, 1 until
+ * *locked_until, 2 until a verifier unlocks);
  * ra_signing_count_failure counts one failed attempt inside the caller's
  * write transaction (a lock starting at lockout_after and its multiples, or
  * lockout_hard_after, audited as sign.locked); after the commit,
@@ -227,6 +228,13 @@ int ra_signing_count_failure(ra *r, const ra_person *p, int64_t now, int64_t fai
                              int64_t locked_until, int64_t *failed, int *set_soft, int *set_hard,
                              sertel_err *err) SERTEL_WUR;
 void ra_signing_lock_mail(ra *r, const ra_person *p, int64_t failed, int hard);
+
+/*
+ * The e-mail of the person with this NIK into email[cap], or "unknown NIK"
+ * when no account has it (the unknown-account path: same work, same
+ * answer). A malformed NIK is SERTEL_ERR_INVALID.
+ */
+int ra_email_of_nik(ra *r, const char *nik, char *email, size_t cap, sertel_err *err) SERTEL_WUR;
 
 /*
  * Void the signing sessions of a certificate inside the caller's

@@ -93,25 +93,6 @@ static int code_parse(const char *code, unsigned char out[CODE_BYTES])
     return 0;
 }
 
-/* The e-mail of the person with this NIK, or "" when none. */
-static int email_of_nik(ra *r, const char *nik, char email[256], sertel_err *err)
-{
-    store_stmt *s = NULL;
-    int rc;
-
-    email[0] = '\0';
-    if ((rc = nik_check(nik, NULL, err)) != SERTEL_OK)
-        return rc;
-    rc = store_queryf(r->st, &s, err,
-                      "SELECT a.email FROM subscribers b JOIN accounts a ON a.id = b.account_id "
-                      "WHERE b.nik = ?",
-                      "t", nik);
-    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW)
-        snprintf(email, 256, "%s", store_col_text(s, 0));
-    store_finalize(s);
-    return rc < 0 ? rc : SERTEL_OK;
-}
-
 /* Seal the signer's key for (id, account) under the code: *box malloc'ed. */
 static int seal_key(EVP_PKEY *key, const unsigned char code[CODE_BYTES], const ra *r,
                     const char id[65], int64_t account, unsigned char **box, size_t *box_len,
@@ -182,7 +163,7 @@ static EVP_PKEY *open_key(const ra *r, const unsigned char code[CODE_BYTES], con
 int ra_sign_session_open(ra *r, const ra_actor *by, const char *email, const char *nik,
                          const char *passphrase, const char *otp,
                          char code_out[RA_SIGN_SESSION_CODE_LEN + 1], ra_sign_session_info *info,
-                         sertel_err *err)
+                         ra_sign_why *why, sertel_err *err)
 {
     unsigned char code[CODE_BYTES], *box = NULL;
     char id[65], serial[41], owner[256] = "";
@@ -196,8 +177,8 @@ int ra_sign_session_open(ra *r, const ra_actor *by, const char *email, const cha
     memset(info, 0, sizeof(*info));
     if (email == NULL && nik == NULL)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "name the owner by e-mail or NIK");
-    rc = email != NULL ? ra_sign_authorize(r, by, email, passphrase, otp, &sg, err)
-                       : ra_sign_authorize_nik(r, by, nik, passphrase, otp, &sg, err);
+    rc = ra_sign_authorize_ex(r, by, email, email != NULL ? NULL : nik, passphrase, otp, &sg, why,
+                              err);
     if (rc != SERTEL_OK)
         return rc;
     randombytes_buf(code, sizeof(code));
@@ -308,11 +289,11 @@ static int sess_load(ra *r, const char *id, int64_t account, const char *actor, 
 }
 
 int ra_sign_session_use(ra *r, const ra_actor *by, const char *email, const char *nik,
-                        const char *code, ra_signer **out, sertel_err *err)
+                        const char *code, ra_signer **out, ra_sign_why *why, sertel_err *err)
 {
     unsigned char raw[CODE_BYTES];
     char id[65] = "", tried[256] = "", cur[41] = "", status[16] = "";
-    const char *why = "ok";
+    const char *what = "ok";
     ra_person p;
     sess_row row;
     ra_status st = RA_STATUS_NOT_REGISTERED;
@@ -325,15 +306,15 @@ int ra_sign_session_use(ra *r, const ra_actor *by, const char *email, const char
     *out = NULL;
     memset(&row, 0, sizeof(row));
     memset(&p, 0, sizeof(p));
+    if (why != NULL)
+        memset(why, 0, sizeof(*why));
     if (email == NULL && nik == NULL)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "name the owner by e-mail or NIK");
     if (email == NULL) {
-        if ((rc = email_of_nik(r, nik, tried, &e)) != SERTEL_OK) {
+        if ((rc = ra_email_of_nik(r, nik, tried, sizeof(tried), &e)) != SERTEL_OK) {
             *err = e;
             return rc == SERTEL_ERR_INVALID ? rc : sertel_err_set(err, SERTEL_ERR_BUSY, BUSY_MSG);
         }
-        if (tried[0] == '\0')
-            snprintf(tried, sizeof(tried), "unknown NIK");
     } else {
         snprintf(tried, sizeof(tried), "%s", email);
     }
@@ -353,25 +334,25 @@ int ra_sign_session_use(ra *r, const ra_actor *by, const char *email, const char
         return sertel_err_set(err, SERTEL_ERR_BUSY, BUSY_MSG);
     rc = SERTEL_OK;
     if (!known) {
-        why = "unknown_account";
+        what = "unknown_account";
     } else if ((rc = ra_signing_lock_state(r, p.account_id, now, &failed, &locked_until, &locked,
                                            &e)) != SERTEL_OK) {
         goto fail;
     } else if (locked) {
-        why = "locked";
+        what = "locked";
     } else {
         if (code_ok &&
             (rc = sess_load(r, id, p.account_id, ra_actor_name(by), now, &row, &e)) != SERTEL_OK)
             goto fail;
         if (!row.found) {
-            why = "wrong_session_code";
+            what = "wrong_session_code";
             rc = ra_signing_count_failure(r, &p, now, failed, locked_until, &failed, &soft, &hard,
                                           &e);
             counted = 1;
         } else if ((rc = ra_status_of_account(r, p.account_id, &st, &e)) == SERTEL_OK &&
                    (rc = ra_current_cert(r, p.account_id, cur, status, &na, &e)) == SERTEL_OK &&
                    (st != RA_STATUS_ISSUE || strcmp(cur, row.serial) != 0)) {
-            why = "status_not_issue";
+            what = "status_not_issue";
             rc = store_execf(r->st, &e, "DELETE FROM sign_sessions WHERE id = ?", "t", id);
         } else if (rc == SERTEL_OK) {
             rc = store_execf(r->st, &e,
@@ -385,22 +366,30 @@ int ra_sign_session_use(ra *r, const ra_actor *by, const char *email, const char
     }
     {
         json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "result",
-                              strcmp(why, "ok") == 0 ? "authorized" : "denied", "why", why,
+                              strcmp(what, "ok") == 0 ? "authorized" : "denied", "why", what,
                               "purpose", "sign", "credential", "signing_session");
         if (d != NULL && counted)
             json_object_set_new(d, "failed_in_a_row", json_integer(failed));
-        if (d != NULL && strcmp(why, "ok") == 0) {
+        if (d != NULL && strcmp(what, "ok") == 0) {
             json_object_set_new(d, "session", json_string(id));
             json_object_set_new(d, "uses_left", json_integer(row.uses_left - 1));
         }
-        rc = ra_audit_by(r, by, strcmp(why, "ok") == 0 ? AUDIT_SIGN_AUTHORIZED : AUDIT_SIGN_DENIED,
+        rc = ra_audit_by(r, by, strcmp(what, "ok") == 0 ? AUDIT_SIGN_AUTHORIZED : AUDIT_SIGN_DENIED,
                          known ? p.email : tried, known ? p.email : NULL, d, &e);
     }
     if (rc != SERTEL_OK || ca_txn_commit(r->ca, &e) != SERTEL_OK)
         goto fail;
     if (soft || hard)
         ra_signing_lock_mail(r, &p, failed, hard);
-    if (strcmp(why, "ok") != 0) {
+    if (strcmp(what, "ok") != 0) {
+        if (why != NULL) {
+            why->refusal = strcmp(what, "locked") == 0 ? RA_REFUSAL_LOCKED
+                           : strcmp(what, "status_not_issue") == 0 && st != RA_STATUS_ISSUE
+                               ? RA_REFUSAL_STATUS
+                               : RA_REFUSAL_CREDENTIALS;
+            why->status = st;
+            why->retry_after = locked == 2 ? 0 : locked_until > now ? locked_until - now : 1;
+        }
         rc = sertel_err_set(err, SERTEL_ERR_DENIED, DENIED_MSG);
         goto out;
     }

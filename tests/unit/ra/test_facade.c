@@ -111,11 +111,13 @@ static void test_session_uses(void **state)
     assert_int_equal(ra_open(f->home, &r, &err), SERTEL_OK);
 
     /* A wrong passphrase opens nothing (and counts, as any attempt does). */
-    assert_int_equal(ra_sign_session_open(r, local(), email, NULL, WRONG, NULL, code, &info, &err),
-                     SERTEL_ERR_DENIED);
+    assert_int_equal(
+        ra_sign_session_open(r, local(), email, NULL, WRONG, NULL, code, &info, NULL, &err),
+        SERTEL_ERR_DENIED);
     assert_int_equal(count0(r, "SELECT count(*) FROM sign_sessions"), 0);
-    assert_int_equal(ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code, &info, &err),
-                     SERTEL_OK);
+    assert_int_equal(
+        ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code, &info, NULL, &err),
+        SERTEL_OK);
     assert_int_equal(strlen(code), RA_SIGN_SESSION_CODE_LEN);
     assert_true(hex_is_lower(code, RA_SIGN_SESSION_CODE_LEN));
     assert_int_equal(info.uses, 3);
@@ -150,32 +152,34 @@ static void test_session_uses(void **state)
 
     /* Three uses, each the owner's key; the fourth is refused and counted. */
     for (i = 0; i < 3; i++) {
-        assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, &err), SERTEL_OK);
+        assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, NULL, &err),
+                         SERTEL_OK);
         expect_key_of(sg);
         ra_signer_free(sg);
         sg = NULL;
         assert_int_equal(count0(r, "SELECT count(*) FROM sign_sessions"), i < 2 ? 1 : 0);
     }
-    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, &err),
+    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, NULL, &err),
                      SERTEL_ERR_DENIED);
     assert_null(sg);
     assert_int_equal(
         count(r, "SELECT failed_attempts FROM subscribers WHERE account_id = ?", NULL, acct), 1);
 
     /* Upper-case hex is the same code; a one-digit change is another (wrong) one. */
-    assert_int_equal(ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code, &info, &err),
-                     SERTEL_OK);
+    assert_int_equal(
+        ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code, &info, NULL, &err),
+        SERTEL_OK);
     for (i = 0; code[i]; i++)
         bad[i] = (char)(code[i] >= 'a' ? code[i] - 32 : code[i]);
     bad[i] = '\0';
-    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, bad, &sg, &err), SERTEL_OK);
+    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, bad, &sg, NULL, &err), SERTEL_OK);
     ra_signer_free(sg);
     sg = NULL;
     memcpy(bad, code, sizeof(bad));
     bad[5] = bad[5] == '0' ? '1' : '0';
-    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, bad, &sg, &err),
+    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, bad, &sg, NULL, &err),
                      SERTEL_ERR_DENIED);
-    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, "not a code", &sg, &err),
+    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, "not a code", &sg, NULL, &err),
                      SERTEL_ERR_DENIED);
     assert_null(sg);
     /* The audit entries say how each use went. */
@@ -204,11 +208,13 @@ static void test_session_expiry_and_purge(void **state)
 
     acct = issue_for(f, email, sizeof(email), PASS);
     assert_int_equal(ra_open(f->home, &r, &err), SERTEL_OK);
-    assert_int_equal(ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code, &info, &err),
-                     SERTEL_OK);
+    assert_int_equal(
+        ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code, &info, NULL, &err),
+        SERTEL_OK);
     assert_int_equal(info.uses, 10); /* the default */
-    assert_int_equal(ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code2, &info, &err),
-                     SERTEL_OK);
+    assert_int_equal(
+        ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code2, &info, NULL, &err),
+        SERTEL_OK);
     assert_string_not_equal(code, code2);
     /* The first one's time is up (set in the store: no waiting in tests). */
     assert_int_equal(store_execf(ca_get0_store(ra_get0_ca(r)), &err,
@@ -216,11 +222,12 @@ static void test_session_expiry_and_purge(void **state)
                                  "min(rowid) FROM sign_sessions)",
                                  "i", (int64_t)time(NULL) - 1),
                      SERTEL_OK);
-    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, &err),
+    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, NULL, &err),
                      SERTEL_ERR_DENIED);
     assert_int_equal(
         count(r, "SELECT failed_attempts FROM subscribers WHERE account_id = ?", NULL, acct), 1);
-    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code2, &sg, &err), SERTEL_OK);
+    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code2, &sg, NULL, &err),
+                     SERTEL_OK);
     ra_signer_free(sg);
     sg = NULL;
     assert_int_equal(ra_sign_session_purge(r, (int64_t)time(NULL), &n, &err), SERTEL_OK);
@@ -248,8 +255,9 @@ static void test_session_lockout(void **state)
 
     acct = issue_for(f, email, sizeof(email), PASS);
     assert_int_equal(ra_open(f->home, &r, &err), SERTEL_OK);
-    assert_int_equal(ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code, &info, &err),
-                     SERTEL_OK);
+    assert_int_equal(
+        ra_sign_session_open(r, local(), email, NULL, PASS, NULL, code, &info, NULL, &err),
+        SERTEL_OK);
     /* Two wrong passphrases and three wrong codes: five failures in a row lock signing. */
     for (i = 0; i < 2; i++)
         assert_int_equal(ra_sign_authorize(r, local(), email, WRONG, NULL, &sg, &err),
@@ -257,7 +265,7 @@ static void test_session_lockout(void **state)
     memset(wrong, 'a', RA_SIGN_SESSION_CODE_LEN);
     wrong[RA_SIGN_SESSION_CODE_LEN] = '\0';
     for (i = 0; i < 3; i++)
-        assert_int_equal(ra_sign_session_use(r, local(), email, NULL, wrong, &sg, &err),
+        assert_int_equal(ra_sign_session_use(r, local(), email, NULL, wrong, &sg, NULL, &err),
                          SERTEL_ERR_DENIED);
     assert_int_equal(
         count(r, "SELECT failed_attempts FROM subscribers WHERE account_id = ?", NULL, acct), 5);
@@ -265,7 +273,7 @@ static void test_session_lockout(void **state)
                 (int64_t)time(NULL));
     assert_int_equal(audit_count(r, AUDIT_SIGN_LOCKED), 1);
     /* Locked: the right code is refused, and not counted. */
-    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, &err),
+    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, NULL, &err),
                      SERTEL_ERR_DENIED);
     assert_null(sg);
     assert_int_equal(
@@ -276,13 +284,14 @@ static void test_session_lockout(void **state)
                       AUDIT_SIGN_DENIED, 0) == 1);
     /* The session itself is intact: once the lock is lifted it works. */
     assert_int_equal(ra_unlock(r, local(), email, &err), SERTEL_OK);
-    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, &err), SERTEL_OK);
+    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, NULL, &err),
+                     SERTEL_OK);
     expect_key_of(sg);
     ra_signer_free(sg);
     /* Ten failures in a row (by codes alone) lock until a verifier unlocks. */
     assert_int_equal(ra_unlock(r, local(), email, &err), SERTEL_OK);
     for (i = 0; i < 10; i++) {
-        assert_int_equal(ra_sign_session_use(r, local(), email, NULL, wrong, &sg, &err),
+        assert_int_equal(ra_sign_session_use(r, local(), email, NULL, wrong, &sg, NULL, &err),
                          SERTEL_ERR_DENIED);
         if (i == 4) /* the soft lock after five: lifted here to reach the hard one */
             assert_int_equal(store_execf(ca_get0_store(ra_get0_ca(r)), &err,
@@ -327,21 +336,25 @@ static void test_session_actor_and_revocation(void **state)
         assert_int_equal(store_step(s, &err), STORE_ROW);
         snprintf(nik, sizeof(nik), "%s", store_col_text(s, 0));
         store_finalize(s);
-        assert_int_equal(ra_sign_session_open(r, &client, NULL, nik, PASS, NULL, code, &info, &err),
-                         SERTEL_OK);
-        assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, &err),
+        assert_int_equal(
+            ra_sign_session_open(r, &client, NULL, nik, PASS, NULL, code, &info, NULL, &err),
+            SERTEL_OK);
+        assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code, &sg, NULL, &err),
                          SERTEL_ERR_DENIED);
-        assert_int_equal(ra_sign_session_use(r, &client, NULL, nik, code, &sg, &err), SERTEL_OK);
+        assert_int_equal(ra_sign_session_use(r, &client, NULL, nik, code, &sg, NULL, &err),
+                         SERTEL_OK);
         expect_key_of(sg);
         ra_signer_free(sg);
         sg = NULL;
     }
     /* Another owner's session code is no code for this owner. */
-    assert_int_equal(ra_sign_session_open(r, local(), email2, NULL, PASS, NULL, code2, &info, &err),
-                     SERTEL_OK);
-    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code2, &sg, &err),
+    assert_int_equal(
+        ra_sign_session_open(r, local(), email2, NULL, PASS, NULL, code2, &info, NULL, &err),
+        SERTEL_OK);
+    assert_int_equal(ra_sign_session_use(r, local(), email, NULL, code2, &sg, NULL, &err),
                      SERTEL_ERR_DENIED);
-    assert_int_equal(ra_sign_session_use(r, local(), email2, NULL, code2, &sg, &err), SERTEL_OK);
+    assert_int_equal(ra_sign_session_use(r, local(), email2, NULL, code2, &sg, NULL, &err),
+                     SERTEL_OK);
     ra_signer_free(sg);
     sg = NULL;
 
@@ -353,14 +366,14 @@ static void test_session_actor_and_revocation(void **state)
     assert_int_equal(
         count(r, "SELECT count(*) FROM sign_sessions WHERE account_id = ?", NULL, acct2), 1);
     assert_int_equal(audit_count(r, AUDIT_SIGNSESS_VOIDED), 1);
-    assert_int_equal(ra_sign_session_use(r, &client, email, NULL, code, &sg, &err),
+    assert_int_equal(ra_sign_session_use(r, &client, email, NULL, code, &sg, NULL, &err),
                      SERTEL_ERR_DENIED);
     /* A revocation too. */
     assert_int_equal(ra_current_cert(r, acct2, serial, st, &na, &err), SERTEL_OK);
     assert_int_equal(ra_cert_revoke(r, local(), serial, &rv, &err), SERTEL_OK);
     assert_int_equal(count0(r, "SELECT count(*) FROM sign_sessions"), 0);
     assert_int_equal(audit_count(r, AUDIT_SIGNSESS_VOIDED), 2);
-    assert_int_equal(ra_sign_session_use(r, local(), email2, NULL, code2, &sg, &err),
+    assert_int_equal(ra_sign_session_use(r, local(), email2, NULL, code2, &sg, NULL, &err),
                      SERTEL_ERR_DENIED);
     assert_null(sg);
     ra_close(r);
@@ -426,10 +439,10 @@ static void test_vouched_factor(void **state)
         char code[RA_SIGN_SESSION_CODE_LEN + 1];
         ra_sign_session_info info;
         assert_int_equal(
-            ra_sign_session_open(r, &vouching, email, NULL, PASS, NULL, code, &info, &err),
+            ra_sign_session_open(r, &vouching, email, NULL, PASS, NULL, code, &info, NULL, &err),
             SERTEL_OK);
         assert_int_equal(
-            ra_sign_session_open(r, &plain, email, NULL, PASS, NULL, code, &info, &err),
+            ra_sign_session_open(r, &plain, email, NULL, PASS, NULL, code, &info, NULL, &err),
             SERTEL_ERR_INVALID);
     }
     /* Disabled: it no longer vouches (read from the store, not from the actor it had). */
@@ -521,7 +534,7 @@ static void test_download_once(void **state)
     check_audit(f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_session_uses, setup, teardown),
@@ -531,6 +544,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vouched_factor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_download_once, setup, teardown),
     };
+    FX_WORKER_MAIN(argc, argv);
     load_data();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
