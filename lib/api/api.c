@@ -15,11 +15,13 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/api_int.h"
 #include "ca/ca.h"
 #include "conf/conf.h"
 #include "sandbox/sandbox.h"
+#include "util/fs.h"
 #include "util/num.h"
 
 #define DEFAULT_HANDLES 8
@@ -27,6 +29,11 @@
 #define JSON_BODY_MAX (1u << 20) /* a JSON body without files */
 #define POOL_WAIT_S 10           /* a call waits this long for a handle, then 503 */
 #define RETRY_AFTER_BUSY "5"
+#define DEFAULT_BATCH_MAX_FILES 50
+#define DEFAULT_MAX_PAGES 2000
+#define DEFAULT_SIGN_MEMORY_MIB 512 /* 8 derivations at the default 64 MiB */
+#define DEFAULT_RATE_PER_MINUTE 600
+#define QUEUE_PER_SLOT 4 /* default queue: 4 x the slots */
 
 /* The tables of endpoints, in the order they are routed. */
 static const struct {
@@ -34,6 +41,7 @@ static const struct {
     const size_t *n;
 } tables[] = {
     {api_ep_session, &api_ep_session_n},
+    {api_ep_sign, &api_ep_sign_n},
     {api_ep_facade_v1, &api_ep_facade_v1_n},
     {api_ep_facade_v2, &api_ep_facade_v2_n},
 };
@@ -615,6 +623,16 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
         rc = SERTEL_OK; /* answered */
         goto out;
     }
+    if (c.by_client) {
+        int64_t wait = 0;
+        if (api_rate_take(c.a, c.actor.client_id, &wait) != SERTEL_OK) {
+            char ra_s[24];
+            snprintf(ra_s, sizeof(ra_s), "%lld", (long long)wait);
+            (void)http_response_header(resp, "Retry-After", ra_s);
+            rc = api_error(&c, 429, "rate_limited", NULL);
+            goto out;
+        }
+    }
     if (ep->in == API_IN_JSON) {
         c.in = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
         if (c.in == NULL || !json_is_object(c.in)) {
@@ -638,7 +656,7 @@ out:
 
 /* ----------------------------------------------------------- lifecycle */
 
-static int load_settings(api *a, const conf *cf, sertel_err *err)
+static int load_settings(api *a, ra *r, const conf *cf, sertel_err *err)
 {
     const char *tp = conf_get(cf, "api", "trusted_proxies");
     int64_t mib;
@@ -648,6 +666,42 @@ static int load_settings(api *a, const conf *cf, sertel_err *err)
     if (rc != SERTEL_OK)
         return rc;
     a->max_body = (size_t)mib << 20;
+    {
+        int64_t files, pages, smem, queue, vqueue, rate, cores = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t kdf = ra_kdf_memory(r), slots;
+        if ((rc = conf_get_int(cf, "api", "batch_max_files", DEFAULT_BATCH_MAX_FILES, 1,
+                               HTTP_FORM_MAX_FIELDS - 16, &files, err)) != SERTEL_OK ||
+            (rc = conf_get_int(cf, "api", "max_pages", DEFAULT_MAX_PAGES, 1, 10000000, &pages,
+                               err)) != SERTEL_OK ||
+            (rc = conf_get_int(cf, "api", "sign_memory_mib", DEFAULT_SIGN_MEMORY_MIB, 1, 1 << 20,
+                               &smem, err)) != SERTEL_OK ||
+            (rc = conf_get_int(cf, "api", "client_rate_per_minute", DEFAULT_RATE_PER_MINUTE, 0,
+                               1000000, &rate, err)) != SERTEL_OK)
+            return rc;
+        if (cores < 1)
+            cores = 1;
+        /* Signing slots: one Argon2id derivation's memory each, no more than the cores. */
+        slots = (size_t)smem * 1024 * 1024 / (kdf > 0 ? kdf : 1);
+        if (slots == 0)
+            return sertel_err_set(err, SERTEL_ERR_CONFIG,
+                                  "[api] sign_memory_mib = %lld holds no passphrase check "
+                                  "(Argon2id takes %zu MiB): raise it",
+                                  (long long)smem, kdf >> 20);
+        if (slots > (size_t)cores)
+            slots = (size_t)cores;
+        if ((rc = conf_get_int(cf, "api", "sign_queue", (int64_t)slots * QUEUE_PER_SLOT, 0, 4096,
+                               &queue, err)) != SERTEL_OK ||
+            (rc = conf_get_int(cf, "api", "verify_queue", cores * QUEUE_PER_SLOT, 0, 4096, &vqueue,
+                               err)) != SERTEL_OK)
+            return rc;
+        a->batch_max_files = (size_t)files;
+        a->max_pages = (size_t)pages;
+        a->sign_memory = (size_t)smem << 20;
+        a->rate_per_min = (unsigned)rate;
+        api_gate_init(&a->sign_gate, (unsigned)slots, (unsigned)queue, 500);
+        api_gate_init(&a->verify_gate, (unsigned)cores, (unsigned)vqueue, 500);
+        a->gates_init = 1;
+    }
     while (tp != NULL && *tp) {
         size_t n = strcspn(tp, ", \t");
         struct in6_addr tmp;
@@ -692,8 +746,10 @@ int api_open(const api_config *cfg, api **out, sertel_err *err)
     a->max_open = cfg->handles ? cfg->handles : DEFAULT_HANDLES;
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
+    pthread_mutex_init(&a->rate_lock, NULL);
     a->free_ra = calloc(a->max_open, sizeof(*a->free_ra));
-    if (a->free_ra == NULL) {
+    a->rate = calloc(API_RATE_SLOTS, sizeof(*a->rate));
+    if (a->free_ra == NULL || a->rate == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -703,12 +759,38 @@ int api_open(const api_config *cfg, api **out, sertel_err *err)
     if ((rc = ra_open_flags(a->home, CA_OPEN_ONLINE, &r, err)) != SERTEL_OK)
         goto fail;
     ra_set_sandbox(r, a->sb);
-    if ((rc = load_settings(a, ca_get0_conf(ra_get0_ca(r)), err)) != SERTEL_OK) {
+    if ((rc = load_settings(a, r, ca_get0_conf(ra_get0_ca(r)), err)) != SERTEL_OK) {
         ra_close(r);
         goto fail;
     }
     a->free_ra[a->nfree++] = r;
     a->nopen = 1;
+    /* A call waiting at a gate holds its handle: room for every one of them. */
+    {
+        size_t more = api_threads_needed(a);
+        ra **grown = realloc(a->free_ra, (a->max_open + more) * sizeof(*a->free_ra));
+        if (grown == NULL) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        a->free_ra = grown;
+        a->max_open += more;
+    }
+    a->services = cfg->services;
+    if (a->services == NULL && (rc = pki_open(a->home, &a->own_services, err)) != SERTEL_OK)
+        goto fail;
+    if (a->services == NULL)
+        a->services = a->own_services;
+    if (cfg->spool_dir != NULL)
+        rc =
+            snprintf(a->spool_dir, sizeof(a->spool_dir), "%s", cfg->spool_dir) <
+                    (int)sizeof(a->spool_dir)
+                ? SERTEL_OK
+                : sertel_err_set(err, SERTEL_ERR_INVALID, "the spool directory's path is too long");
+    else
+        rc = fs_path_join(a->spool_dir, sizeof(a->spool_dir), a->home, "spool", err);
+    if (rc != SERTEL_OK)
+        goto fail;
     /* What expired while no server ran goes at once. */
     api_tick(a, (int64_t)time(NULL));
     *out = a;
@@ -797,7 +879,21 @@ void api_close(api *a)
     free(a->free_ra);
     sbx_free(a->sb); /* after the handles that borrowed it */
     free(a->routes);
+    free(a->rate);
+    pki_close(a->own_services);
+    if (a->gates_init) {
+        api_gate_destroy(&a->sign_gate);
+        api_gate_destroy(&a->verify_gate);
+    }
+    pthread_mutex_destroy(&a->rate_lock);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->cond);
     free(a);
+}
+
+unsigned api_threads_needed(const api *a)
+{
+    if (!a->gates_init)
+        return 0;
+    return a->sign_gate.slots + a->sign_gate.queue + a->verify_gate.slots + a->verify_gate.queue;
 }

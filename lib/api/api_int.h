@@ -21,6 +21,7 @@
 
 #include "api/api.h"
 #include "http/http.h"
+#include "pki/pki.h"
 #include "ra/ra.h"
 #include "util/err.h"
 
@@ -104,6 +105,43 @@ extern const api_endpoint api_ep_facade_v1[];
 extern const size_t api_ep_facade_v1_n;
 extern const api_endpoint api_ep_facade_v2[];
 extern const size_t api_ep_facade_v2_n;
+extern const api_endpoint api_ep_sign[];
+extern const size_t api_ep_sign_n;
+
+/* --- back-pressure (gate.c) --- */
+
+/* A counting gate with a bounded FIFO wait queue (gate.c says why and how). */
+typedef struct api_gate {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned slots, queue;     /* run at once; wait at most */
+    unsigned running, waiting; /* now */
+    uint64_t head, tail;       /* tickets: the next to run, the next to hand out */
+    int64_t avg_ms;            /* moving average of how long a call holds a slot */
+    uint64_t admitted, refused;
+    unsigned max_waiting; /* the longest queue seen */
+} api_gate;
+
+void api_gate_init(api_gate *g, unsigned slots, unsigned queue, int64_t guess_ms);
+void api_gate_destroy(api_gate *g);
+/*
+ * Take a slot, waiting in line when all are taken and the queue has room:
+ * SERTEL_OK (*t0: when the slot was taken, for api_gate_leave), or
+ * SERTEL_ERR_BUSY at once when the queue is full (*retry_after: seconds).
+ */
+int api_gate_enter(api_gate *g, int64_t *retry_after, int64_t *t0) API_WUR;
+void api_gate_leave(api_gate *g, int64_t t0);
+
+#define API_RATE_SLOTS 1024
+#define API_RATE_PROBE 8
+typedef struct api_rate_slot {
+    int used;
+    char id[40];
+    int64_t tokens_ms, last_ms;
+} api_rate_slot;
+
+/* One request of an API client against its rate limit: SERTEL_OK, or SERTEL_ERR_BUSY. */
+int api_rate_take(api *a, const char *client_id, int64_t *retry_after) API_WUR;
 
 /* --- the API object (api.c) --- */
 
@@ -121,6 +159,17 @@ struct api {
     char trusted[16][64]; /* trusted proxies' addresses */
     size_t ntrusted;
     size_t max_body; /* request body cap for uploads */
+    size_t batch_max_files, max_pages;
+    unsigned rate_per_min; /* per API client; 0: none */
+    size_t sign_memory;    /* bytes the signing gate may hold in key derivations */
+    /* signing and validation run behind gates (gate.c) */
+    api_gate sign_gate, verify_gate;
+    int gates_init;
+    pthread_mutex_t rate_lock;
+    api_rate_slot *rate;
+    pki *services;        /* borrowed: the home's TSA etc. for signing (NULL: none) */
+    pki *own_services;    /* opened by api_open when none was given */
+    char spool_dir[4096]; /* where answers are written (unnamed files) */
     /* routes handed to the server */
     struct api_route *routes;
     size_t nroutes;

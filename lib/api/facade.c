@@ -15,11 +15,13 @@
  * 1116 SUSPEND, 1117 REVOKE, 1118 NO_CERTIFICATE.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/x509.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api/api_int.h"
@@ -140,6 +142,206 @@ int api_facade_auth_fail(api_call *c, int rc, const sertel_err *err, const ra_si
     if (rc == SERTEL_ERR_INVALID && err != NULL && strstr(err->msg, "one-time code") != NULL)
         return api_error(c, 403, "facade_factor_required", NULL);
     return api_fail(c, rc, err);
+}
+
+/* ------------------------------------------------------------ signing */
+
+#define FD_PATH_MAX 40
+
+/* A new unnamed file in the API's spool (-1 and err set when it cannot be made). */
+static int spool_fd(api_call *c, sertel_err *err)
+{
+    int fd = open(c->a->spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        (void)sertel_err_set(err, SERTEL_ERR_IO, "cannot create a file in the spool %s: %s",
+                             c->a->spool_dir, strerror(errno));
+    return fd;
+}
+
+int api_facade_spool(api_call *c, const unsigned char *data, size_t len, int *fd, sertel_err *err)
+{
+    size_t off = 0;
+    int f = spool_fd(c, err);
+
+    *fd = -1;
+    if (f < 0)
+        return SERTEL_ERR_IO;
+    while (off < len) {
+        ssize_t k = pwrite(f, data + off, len - off, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            close(f);
+            return sertel_err_set(err, SERTEL_ERR_IO, "cannot write to the spool: %s",
+                                  strerror(errno));
+        }
+        off += (size_t)k;
+    }
+    *fd = f;
+    return SERTEL_OK;
+}
+
+/* The whole of a file into memory. */
+static int slurp(int fd, unsigned char **out, size_t *len, sertel_err *err)
+{
+    struct stat st;
+    unsigned char *b;
+    size_t got = 0;
+
+    *out = NULL;
+    *len = 0;
+    if (fstat(fd, &st) != 0 || st.st_size < 0)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot read the signed file back");
+    b = malloc((size_t)st.st_size + 1);
+    if (b == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    while (got < (size_t)st.st_size) {
+        ssize_t k = pread(fd, b + got, (size_t)st.st_size - got, (off_t)got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            free(b);
+            return sertel_err_set(err, SERTEL_ERR_IO, "cannot read the signed file back");
+        }
+        got += (size_t)k;
+    }
+    *out = b;
+    *len = got;
+    return SERTEL_OK;
+}
+
+/* err's message with every mention of path (a spool file) said as "the file". */
+static void without_path(sertel_err *e, const char *path)
+{
+    char out[SERTEL_ERR_MSG_MAX];
+    const char *m = e->msg, *p;
+    size_t n = 0, pl = strlen(path);
+
+    out[0] = '\0';
+    while ((p = strstr(m, path)) != NULL && n + 1 < sizeof(out)) {
+        int w = snprintf(out + n, sizeof(out) - n, "%.*s%s", (int)(p - m), m, "the file");
+        if (w < 0 || (size_t)w >= sizeof(out) - n) {
+            n = sizeof(out) - 1;
+            break;
+        }
+        n += (size_t)w;
+        m = p + pl;
+    }
+    if (n + 1 < sizeof(out))
+        snprintf(out + n, sizeof(out) - n, "%s", m);
+    snprintf(e->msg, sizeof(e->msg), "%s", out);
+}
+
+int api_facade_sign(api_call *c, const api_facade_auth *au, api_facade_doc *docs, size_t n,
+                    int *answered, sertel_err *err)
+{
+    sign_doc *sd = calloc(n > 0 ? n : 1, sizeof(*sd));
+    int *outs = calloc(n > 0 ? n : 1, sizeof(*outs));
+    char(*paths)[FD_PATH_MAX] = calloc(n > 0 ? n : 1, sizeof(*paths));
+    sign_session *ss = NULL;
+    ra_signer *sg = NULL;
+    ra_sign_why why;
+    sign_ctx sc;
+    int64_t wait = 0, t0 = 0;
+    int rc = SERTEL_OK, entered = 0;
+    size_t i;
+
+    *answered = 0;
+    memset(&why, 0, sizeof(why));
+    if (sd == NULL || outs == NULL || paths == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        outs[i] = -1;
+    for (i = 0; i < n && rc == SERTEL_OK; i++) {
+        docs[i].po.level = API_FACADE_LEVEL;
+        snprintf(paths[i], FD_PATH_MAX, "/proc/self/fd/%d", docs[i].in_fd);
+        sd[i].in_path = paths[i];
+        sd[i].o = &docs[i].po;
+        if ((outs[i] = spool_fd(c, err)) < 0)
+            rc = SERTEL_ERR_IO;
+        else
+            rc = fs_output_open_fd(outs[i], "the signed file", c->a->spool_dir, FS_OUTPUT_SHA256,
+                                   &sd[i].out, err);
+    }
+    if (rc != SERTEL_OK)
+        goto out;
+    /* Back-pressure: one slot holds one key derivation's memory (gate.c). */
+    if (api_gate_enter(&c->a->sign_gate, &wait, &t0) != SERTEL_OK) {
+        char s[24];
+        snprintf(s, sizeof(s), "%lld", (long long)wait);
+        (void)http_response_header(c->resp, "Retry-After", s);
+        rc = api_error(c, 429, "overloaded", NULL);
+        *answered = 1;
+        goto out;
+    }
+    entered = 1;
+    memset(&sc, 0, sizeof(sc));
+    sc.r = c->r;
+    sc.services = c->a->services;
+    sc.max_pages = c->a->max_pages;
+    if (au->totp != NULL) {
+        rc = ra_sign_session_use(c->r, &c->actor, au->email, au->email ? NULL : au->nik, au->totp,
+                                 &sg, &why, err);
+        if (rc == SERTEL_OK)
+            rc = sign_session_adopt(&sc, sg, &ss, err); /* sg taken over */
+    } else {
+        rc = sign_session_open(&sc, &c->actor, au->email, au->email ? NULL : au->nik,
+                               au->passphrase, au->code, &ss, &why, err);
+    }
+    if (rc == SERTEL_ERR_DENIED || (rc == SERTEL_ERR_INVALID && au->totp == NULL &&
+                                    strstr(err->msg, "one-time code") != NULL)) {
+        fprintf(stderr, "sertel: api: facade signing refused for %s: %s\n",
+                ra_actor_name(&c->actor), err->msg);
+        rc = api_facade_auth_fail(c, rc, err, &why, au->totp != NULL);
+        *answered = 1;
+        goto out;
+    }
+    if (rc != SERTEL_OK)
+        goto out;
+    rc = sign_pdf_batch(ss, sd, n, err);
+    for (i = 0; i < n; i++)
+        sd[i].out = NULL; /* taken over by the batch */
+    if (rc != SERTEL_OK)
+        goto out;
+    for (i = 0; i < n; i++) {
+        docs[i].rc = sd[i].rc;
+        docs[i].err = sd[i].err;
+        memcpy(docs[i].id, sd[i].id, sizeof(docs[i].id));
+        if (docs[i].rc == SERTEL_OK)
+            docs[i].rc = slurp(outs[i], &docs[i].pdf, &docs[i].len, &docs[i].err);
+        if (docs[i].rc != SERTEL_OK)
+            without_path(&docs[i].err, paths[i]);
+    }
+out:
+    sign_session_close(ss);
+    if (entered)
+        api_gate_leave(&c->a->sign_gate, t0);
+    for (i = 0; sd != NULL && outs != NULL && i < n; i++) {
+        fs_output_abort(sd[i].out);
+        if (outs[i] >= 0)
+            close(outs[i]);
+    }
+    free(sd);
+    free(outs);
+    free(paths);
+    return rc;
+}
+
+void api_facade_docs_free(api_facade_doc *docs, size_t n)
+{
+    size_t i;
+
+    for (i = 0; docs != NULL && i < n; i++) {
+        pdf_image_free(&docs[i].img);
+        free(docs[i].pdf);
+        docs[i].pdf = NULL;
+        if (docs[i].own_in && docs[i].in_fd >= 0)
+            close(docs[i].in_fd);
+        docs[i].in_fd = -1;
+    }
 }
 
 /* ------------------------------------------------------------- base64 */

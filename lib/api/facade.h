@@ -10,6 +10,55 @@
 #include "api/api_int.h"
 #include "pdf/verify.h"
 #include "ra/ra.h"
+#include "sign/sign.h"
+
+/*
+ * The PAdES level of the facade's signatures: B-LT, the signing time from
+ * the home's TSA and the validation data (OCSP responses, CRLs, chains) in
+ * the document, so that it validates for as long as BSrE's do.
+ */
+#define API_FACADE_LEVEL PADES_B_LT
+
+/* One document of a facade signing request. */
+typedef struct api_facade_doc {
+    pades_opts po; /* in: the appearance (level: API_FACADE_LEVEL, set by api_facade_sign) */
+    pdf_image img; /* the stamp's signature image when po.sign.image points to it */
+    int in_fd;     /* in: the PDF (a spooled upload, or api_facade_spool's file); -1: none */
+    int own_in;    /* 1: in_fd is the facade's (api_facade_docs_free closes it) */
+    char id[SIGN_ID_LEN + 1]; /* out: the document id */
+    unsigned char *pdf;       /* out: the signed file (malloc'ed) */
+    size_t len;
+    int rc;         /* out: SERTEL_OK, or why this document was not signed */
+    sertel_err err; /* out: its message, about the request (spool paths removed) */
+} api_facade_doc;
+
+/* Who signs: email or nik, and passphrase (+ code) or a signing session's totp. */
+typedef struct api_facade_auth {
+    const char *email, *nik;
+    const char *passphrase; /* NULL with totp */
+    const char *code;       /* the owner's one-time code, or NULL */
+    const char *totp;       /* a code from /api/v2/sign/get/totp, or NULL */
+} api_facade_auth;
+
+/*
+ * Sign docs[0..n) under one authorization through the library (lib/sign:
+ * the document id drawn first, the QR code the document's link unless
+ * po.sign.qr_text is given, the register written before the answer),
+ * behind the API's signing gate. The passphrase goes to
+ * sign_session_open; a totp to ra_sign_session_use then
+ * sign_session_adopt. On SERTEL_OK with *answered 0 every document has its
+ * rc (and, when signed, id and pdf); with *answered 1 the refusal (2031,
+ * 2032, 2033, 2021, 2041, 429) is written. Other errors for api_fail.
+ */
+int api_facade_sign(api_call *c, const api_facade_auth *au, api_facade_doc *docs, size_t n,
+                    int *answered, sertel_err *err) API_WUR;
+
+/* Write data to a new unnamed file in the API's spool (*fd, read from offset 0). */
+int api_facade_spool(api_call *c, const unsigned char *data, size_t len, int *fd,
+                     sertel_err *err) API_WUR;
+
+/* Free what the documents hold (images, signed files, the facade's input files). NULL-safe. */
+void api_facade_docs_free(api_facade_doc *docs, size_t n);
 
 /* BSrE's status_code for a person's status (1111 ISSUE, 1110 NOT_REGISTERED, ...). */
 int api_facade_status_code(ra_status st);

@@ -240,6 +240,11 @@ void ra_close(ra *r)
     free(r);
 }
 
+size_t ra_kdf_memory(const ra *r)
+{
+    return (size_t)r->argon_mem;
+}
+
 ca_ctx *ra_get0_ca(ra *r)
 {
     return r->ca;

@@ -47,6 +47,9 @@ int ra_open_flags(const char *home, int flags, ra **out, sertel_err *err) SERTEL
     SERTEL_NONNULL(1, 3);
 void ra_close(ra *r);
 ca_ctx *ra_get0_ca(ra *r) SERTEL_NONNULL(1);
+/* Bytes of memory one passphrase check's Argon2id derivation takes ([signing] argon2_memory_kib).
+ */
+size_t ra_kdf_memory(const ra *r) SERTEL_NONNULL(1);
 
 /*
  * The sandbox (lib/sandbox) in which r checks applicants' uploads
