@@ -344,7 +344,7 @@ static int v1_verify(api_call *c, sertel_err *err)
     unsigned char *pdf = NULL;
     size_t len = 0;
     vfy_report *rep = NULL;
-    int rc;
+    int rc, answered = 0;
 
     if ((rc = ra_policy_check(&c->actor, RA_ACT_VERIFY, NULL, err)) != SERTEL_OK)
         return rc;
@@ -355,8 +355,10 @@ static int v1_verify(api_call *c, sertel_err *err)
         return SERTEL_OK; /* answered */
     if (rc != SERTEL_OK)
         return rc;
-    rc = api_facade_verify(c, pdf, len, NULL, &rep, err);
+    rc = api_facade_verify(c, pdf, len, NULL, &rep, &answered, err);
     free(pdf);
+    if (answered)
+        return rc;
     if (rc == SERTEL_ERR_INVALID || rc == SERTEL_ERR_UNSUPPORTED || rc == SERTEL_ERR_IO)
         return api_error(c, 400, "field_invalid", "'signed_file' is not a readable PDF");
     if (rc != SERTEL_OK)

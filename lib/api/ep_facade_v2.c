@@ -409,7 +409,7 @@ static int v2_verify(api_call *c, sertel_err *err)
     unsigned char *pdf = NULL;
     size_t len = 0;
     vfy_report *rep = NULL;
-    int rc;
+    int rc, answered = 0;
 
     if ((rc = ra_policy_check(&c->actor, RA_ACT_VERIFY, NULL, err)) != SERTEL_OK)
         return rc;
@@ -420,9 +420,11 @@ static int v2_verify(api_call *c, sertel_err *err)
         return SERTEL_OK;
     if (rc != SERTEL_OK)
         return sertel_err_set(err, rc, "out of memory");
-    rc = api_facade_verify(c, pdf, len, pw, &rep, err);
+    rc = api_facade_verify(c, pdf, len, pw, &rep, &answered, err);
     free(pdf);
     api_wipe_secret(c, "password");
+    if (answered)
+        return rc;
     if (rc == SERTEL_ERR_INVALID || rc == SERTEL_ERR_UNSUPPORTED || rc == SERTEL_ERR_IO)
         return api_error(c, 400, "field_invalid", "'file' is not a readable PDF");
     if (rc != SERTEL_OK)

@@ -113,14 +113,15 @@ int api_facade_read_field(api_call *c, const http_field *f, size_t max, unsigned
                           size_t *len, sertel_err *err) API_WUR;
 
 /*
- * Validate a PDF as `sertel verify` does with this home, in the API's
+ * Validate a PDF as `sertel verify` does with this home, behind the API's
+ * validation gate (a full queue: 429 answered, *answered 1) and in its
  * sandbox worker (pdf_verify_mem_sb): its root CA trusted, its own base URL
  * fetched whatever its address, other URLs only on public addresses. *out
  * for vfy_report_free. Errors: pdf_verify_mem_sb's (SERTEL_ERR_INVALID for
  * a file that is not a readable PDF or that made the checker fail).
  */
 int api_facade_verify(api_call *c, const unsigned char *pdf, size_t len, const char *password,
-                      vfy_report **out, sertel_err *err) API_WUR;
+                      vfy_report **out, int *answered, sertel_err *err) API_WUR;
 
 /* The report in v1's shape: {nama_dokumen, jumlah_signature, notes, summary, details[]}. */
 json_t *api_facade_verify_v1(const vfy_report *r, const char *name);
