@@ -72,9 +72,7 @@ static const char usage[] =
     "Options:\n"
     "  --listen ADDR:PORT     address to listen on (default 127.0.0.1:8080; IPv6 as\n"
     "                         [::1]:8080; port 0 picks a free port)\n"
-    "  --threads N            worker threads (default: one per core), to which the\n"
-    "                         API adds one for each signing or validation it may\n"
-    "                         hold running or queued ([api] sign_queue, verify_queue)\n"
+    "  --threads N            worker threads (default: one per core)\n"
     "  --access-log FILE|-    one JSON line per request to FILE (appended) or stderr\n"
     "  --max-connections N    open connections at most (default 1024)\n"
     "  --per-ip-limit N       connections per client address (default 64; 0: no limit,\n"
@@ -581,13 +579,6 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
             goto out;
         }
         cfg.spool_dir = sc->spool;
-        /* Threads a signing or a validation may hold waiting at the API's gates come on top of
-         * those that serve everything else: OCSP, TSA and CRLs never wait behind them. */
-        if (cfg.threads == 0) {
-            long cores = sysconf(_SC_NPROCESSORS_ONLN);
-            cfg.threads = cores > 0 ? (unsigned)cores : 1;
-        }
-        cfg.threads += api_threads_needed(sc->api);
     }
     if (access_path != NULL && (cfg.access_log = open_access_log(access_path)) == NULL) {
         rc = EXIT_ERROR;

@@ -590,6 +590,73 @@ static int authenticate(api_call *c, const api_endpoint *ep)
 
 /* ------------------------------------------------------------ dispatch */
 
+/*
+ * Hand an authenticated call to its pool (pool.c): admitted, the request
+ * is deferred and answered by a worker; refused at once with 429 when the
+ * pool is full. The call (and its JSON body) moves into the job; its
+ * registration authority handle stays with the dispatcher.
+ */
+static int to_pool(api_call *c, const api_endpoint *ep)
+{
+    api_pool *p = (ep->flags & API_F_POOL_SIGN) ? &c->a->sign_pool : &c->a->verify_pool;
+    api_job *j = calloc(1, sizeof(*j));
+    api_call *jc = calloc(1, sizeof(*jc));
+    int64_t wait = 0;
+    char s[24];
+
+    if (j == NULL || jc == NULL) {
+        free(j);
+        free(jc);
+        return SERTEL_ERR_NOMEM;
+    }
+    if (api_pool_reserve(p, &wait) != SERTEL_OK) {
+        free(j);
+        free(jc);
+        snprintf(s, sizeof(s), "%lld", (long long)wait);
+        (void)http_response_header(c->resp, "Retry-After", s);
+        return api_error(c, 429, "overloaded", NULL);
+    }
+    j->d = http_defer(c->req);
+    if (j->d == NULL) {
+        api_pool_unreserve(p);
+        free(j);
+        free(jc);
+        return SERTEL_ERR_INTERNAL;
+    }
+    *jc = *c;
+    jc->r = NULL; /* the worker takes a handle of its own */
+    jc->resp = http_deferred_response(j->d);
+    c->in = NULL; /* the job's now */
+    j->c = jc;
+    j->ep = ep;
+    api_pool_push(p, j);
+    return SERTEL_OK;
+}
+
+void api_job_run(api_job *j)
+{
+    api_call *c = j->c;
+    sertel_err err = {0};
+    int rc;
+
+    rc = ra_acquire(c->a, &c->r, &err);
+    if (rc == SERTEL_OK) {
+        sertel_err_clear(&err);
+        rc = j->ep->fn(c, &err);
+        if (rc != SERTEL_OK)
+            rc = api_fail(c, rc, &err);
+    } else if (rc == SERTEL_ERR_BUSY) {
+        rc = api_fail(c, rc, &err);
+    }
+    json_decref(c->in);
+    ra_release(c->a, c->r);
+    sodium_memzero(c->cookie, sizeof(c->cookie));
+    sodium_memzero(c->csrf, sizeof(c->csrf));
+    http_deferred_finish(j->d, rc, &err);
+    free(c);
+    free(j);
+}
+
 static int dispatch(const http_request *req, http_response *resp, sertel_err *err)
 {
     const api_route *rt = req->arg;
@@ -641,6 +708,10 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
                            je.text);
             goto out;
         }
+    }
+    if (ep->flags & (API_F_POOL_SIGN | API_F_POOL_VERIFY)) {
+        rc = to_pool(&c, ep);
+        goto out;
     }
     sertel_err_clear(err);
     rc = ep->fn(&c, err);
@@ -698,9 +769,12 @@ static int load_settings(api *a, ra *r, const conf *cf, sertel_err *err)
         a->max_pages = (size_t)pages;
         a->sign_memory = (size_t)smem << 20;
         a->rate_per_min = (unsigned)rate;
-        api_gate_init(&a->sign_gate, (unsigned)slots, (unsigned)queue, 500);
-        api_gate_init(&a->verify_gate, (unsigned)cores, (unsigned)vqueue, 500);
-        a->gates_init = 1;
+        a->pools_init = 1;
+        if ((rc = api_pool_start(&a->sign_pool, (unsigned)slots, (unsigned)queue, 500, err)) !=
+                SERTEL_OK ||
+            (rc = api_pool_start(&a->verify_pool, (unsigned)cores, (unsigned)vqueue, 500, err)) !=
+                SERTEL_OK)
+            return rc;
     }
     while (tp != NULL && *tp) {
         size_t n = strcspn(tp, ", \t");
@@ -765,9 +839,9 @@ int api_open(const api_config *cfg, api **out, sertel_err *err)
     }
     a->free_ra[a->nfree++] = r;
     a->nopen = 1;
-    /* A call waiting at a gate holds its handle: room for every one of them. */
+    /* Each pool worker holds a handle while it runs: room for every one of them. */
     {
-        size_t more = api_threads_needed(a);
+        size_t more = a->sign_pool.slots + a->verify_pool.slots;
         ra **grown = realloc(a->free_ra, (a->max_open + more) * sizeof(*a->free_ra));
         if (grown == NULL) {
             rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
@@ -874,6 +948,11 @@ void api_close(api *a)
 
     if (a == NULL)
         return;
+    if (a->pools_init) {
+        api_pool_stop(&a->sign_pool); /* the queues are empty: the server has stopped */
+        api_pool_stop(&a->verify_pool);
+        a->pools_init = 0;
+    }
     for (i = 0; i < a->nfree; i++)
         ra_close(a->free_ra[i]);
     free(a->free_ra);
@@ -881,19 +960,8 @@ void api_close(api *a)
     free(a->routes);
     free(a->rate);
     pki_close(a->own_services);
-    if (a->gates_init) {
-        api_gate_destroy(&a->sign_gate);
-        api_gate_destroy(&a->verify_gate);
-    }
     pthread_mutex_destroy(&a->rate_lock);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->cond);
     free(a);
-}
-
-unsigned api_threads_needed(const api *a)
-{
-    if (!a->gates_init)
-        return 0;
-    return a->sign_gate.slots + a->sign_gate.queue + a->verify_gate.slots + a->verify_gate.queue;
 }

@@ -47,8 +47,8 @@ typedef struct api_config {
     const char *home;      /* the CA home */
     const char *base_path; /* the path of the base URL ("" or "/pki"): routes live under it */
     int tls;               /* 1: the server speaks TLS itself */
-    unsigned handles;      /* registration authority handles in the pool, 0: 8 (the gates'
-                              slots and queues are added) */
+    unsigned handles;      /* registration authority handles in the pool, 0: 8 (one for
+                              each worker of the signing and validation pools is added) */
     struct pki *services;  /* the home's TSA, OCSP, CRLs for signing (borrowed, thread-safe);
                               NULL: api_open opens its own */
     const char *spool_dir; /* where signed answers are written (unnamed files); NULL:
@@ -69,14 +69,6 @@ int api_open(const api_config *cfg, api **out, sertel_err *err) SERTEL_WUR SERTE
  */
 int api_routes(api *a, http_route *routes, size_t cap, size_t *n, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 4);
-
-/*
- * Server threads the API's gates may hold waiting or working (signing and
- * validation: slots + queue each). The server adds them to the threads
- * that serve everything else, so that no OCSP, TSA or CRL answer waits
- * behind a signing (gate.c).
- */
-unsigned api_threads_needed(const api *a) SERTEL_NONNULL(1);
 
 /*
  * Housekeeping the API's stored state needs, run at api_open and then by

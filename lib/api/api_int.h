@@ -51,14 +51,16 @@ typedef enum api_in {
 
 /* Endpoint flags. */
 #define API_F_SECRET                                                                               \
-    0x1u                     /* carries a password or passphrase: refused over plain HTTP          \
-                                (except loopback and trusted proxies that say https) */
-#define API_F_ENROLMENT 0x2u /* allowed to a session that must still enrol its factor */
-#define API_F_FACADE 0x4u    /* BSrE facade: its own error shape (api_facade_error) */
+    0x1u                        /* carries a password or passphrase: refused over plain HTTP       \
+                                   (except loopback and trusted proxies that say https) */
+#define API_F_ENROLMENT 0x2u    /* allowed to a session that must still enrol its factor */
+#define API_F_FACADE 0x4u       /* BSrE facade: its own error shape (api_facade_error) */
+#define API_F_POOL_SIGN 0x8u    /* runs on the signing pool (pool.c): 429 when it is full */
+#define API_F_POOL_VERIFY 0x10u /* runs on the validation pool */
 #define API_F_UPLOAD                                                                               \
-    0x8u                   /* an API_IN_JSON body carrying files (base64): capped by [api]         \
-                              max_body_mib, not by the 1 MiB of other JSON bodies */
-#define API_F_PREFIX 0x10u /* the path is a prefix: everything below it is routed here */
+    0x20u                  /* an API_IN_JSON body carrying files (base64): capped by               \
+                              [api] max_body_mib, not by the 1 MiB of other JSON bodies */
+#define API_F_PREFIX 0x40u /* the path is a prefix: everything below it is routed here */
 
 typedef struct api api;
 
@@ -108,29 +110,45 @@ extern const size_t api_ep_facade_v2_n;
 extern const api_endpoint api_ep_sign[];
 extern const size_t api_ep_sign_n;
 
-/* --- back-pressure (gate.c) --- */
+/* --- back-pressure (pool.c) --- */
 
-/* A counting gate with a bounded FIFO wait queue (gate.c says why and how). */
-typedef struct api_gate {
+/* A request admitted to a pool: its call (authenticated), endpoint and deferred answer. */
+typedef struct api_job {
+    struct api_job *next;
+    const struct api_endpoint *ep;
+    struct http_deferred *d;
+    struct api_call *c;
+} api_job;
+
+/* Worker threads with a bounded FIFO queue (pool.c says why and how). */
+typedef struct api_pool {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    unsigned slots, queue;     /* run at once; wait at most */
-    unsigned running, waiting; /* now */
-    uint64_t head, tail;       /* tickets: the next to run, the next to hand out */
-    int64_t avg_ms;            /* moving average of how long a call holds a slot */
+    pthread_t *threads;
+    unsigned nthreads;
+    unsigned slots, queue;     /* run at once (the threads); wait at most */
+    unsigned running, waiting; /* now (waiting: admitted, not running yet) */
+    api_job *head, *tail;
+    int stop;
+    int64_t avg_ms; /* moving average of how long a request holds a slot */
     uint64_t admitted, refused;
     unsigned max_waiting; /* the longest queue seen */
-} api_gate;
+} api_pool;
 
-void api_gate_init(api_gate *g, unsigned slots, unsigned queue, int64_t guess_ms);
-void api_gate_destroy(api_gate *g);
+int api_pool_start(api_pool *p, unsigned slots, unsigned queue, int64_t guess_ms,
+                   sertel_err *err) API_WUR;
+/* Stop the workers once the queue is empty and join them. */
+void api_pool_stop(api_pool *p);
 /*
- * Take a slot, waiting in line when all are taken and the queue has room:
- * SERTEL_OK (*t0: when the slot was taken, for api_gate_leave), or
- * SERTEL_ERR_BUSY at once when the queue is full (*retry_after: seconds).
+ * Admit one request: SERTEL_OK (a place is held: api_pool_push or
+ * api_pool_unreserve follows), or SERTEL_ERR_BUSY at once when slots +
+ * queue are taken (*retry_after: seconds).
  */
-int api_gate_enter(api_gate *g, int64_t *retry_after, int64_t *t0) API_WUR;
-void api_gate_leave(api_gate *g, int64_t t0);
+int api_pool_reserve(api_pool *p, int64_t *retry_after) API_WUR;
+void api_pool_unreserve(api_pool *p);
+void api_pool_push(api_pool *p, api_job *j);
+/* Run a job on a worker (api.c): the endpoint, its answer, the deferred request finished. */
+void api_job_run(api_job *j);
 
 #define API_RATE_SLOTS 1024
 #define API_RATE_PROBE 8
@@ -161,10 +179,10 @@ struct api {
     size_t max_body; /* request body cap for uploads */
     size_t batch_max_files, max_pages;
     unsigned rate_per_min; /* per API client; 0: none */
-    size_t sign_memory;    /* bytes the signing gate may hold in key derivations */
-    /* signing and validation run behind gates (gate.c) */
-    api_gate sign_gate, verify_gate;
-    int gates_init;
+    size_t sign_memory;    /* bytes the signing pool may hold in key derivations */
+    /* signing and validation run on pools of their own (pool.c) */
+    api_pool sign_pool, verify_pool;
+    int pools_init;
     pthread_mutex_t rate_lock;
     api_rate_slot *rate;
     pki *services;        /* borrowed: the home's TSA etc. for signing (NULL: none) */

@@ -344,7 +344,7 @@ static int v1_verify(api_call *c, sertel_err *err)
     unsigned char *pdf = NULL;
     size_t len = 0;
     vfy_report *rep = NULL;
-    int rc, answered = 0;
+    int rc;
 
     if ((rc = ra_policy_check(&c->actor, RA_ACT_VERIFY, NULL, err)) != SERTEL_OK)
         return rc;
@@ -355,10 +355,8 @@ static int v1_verify(api_call *c, sertel_err *err)
         return SERTEL_OK; /* answered */
     if (rc != SERTEL_OK)
         return rc;
-    rc = api_facade_verify(c, pdf, len, NULL, &rep, &answered, err);
+    rc = api_facade_verify(c, pdf, len, NULL, &rep, err);
     free(pdf);
-    if (answered)
-        return rc;
     if (rc == SERTEL_ERR_INVALID || rc == SERTEL_ERR_UNSUPPORTED || rc == SERTEL_ERR_IO)
         return api_error(c, 400, "field_invalid", "'signed_file' is not a readable PDF");
     if (rc != SERTEL_OK)
@@ -370,13 +368,13 @@ static int v1_verify(api_call *c, sertel_err *err)
 }
 
 const api_endpoint api_ep_facade_v1[] = {
-    {"POST", "/api/sign/pdf", API_AUTH_CLIENT, API_IN_FORM, 0, API_F_FACADE | API_F_SECRET,
-     "facade_v1_sign", v1_sign, RA_ACT_SIGN},
+    {"POST", "/api/sign/pdf", API_AUTH_CLIENT, API_IN_FORM, 0,
+     API_F_FACADE | API_F_SECRET | API_F_POOL_SIGN, "facade_v1_sign", v1_sign, RA_ACT_SIGN},
     {"GET", "/api/user/status/{}", API_AUTH_CLIENT, API_IN_NONE, 0, API_F_FACADE,
      "facade_v1_status", v1_status, RA_ACT_STATUS_VIEW},
     {"GET", "/api/sign/download/{}", API_AUTH_CLIENT, API_IN_NONE, 0, API_F_FACADE,
      "facade_v1_download", v1_download, RA_ACT_DOC_VIEW},
-    {"POST", "/api/sign/verify", API_AUTH_CLIENT, API_IN_FORM, 0, API_F_FACADE, "facade_v1_verify",
-     v1_verify, RA_ACT_VERIFY},
+    {"POST", "/api/sign/verify", API_AUTH_CLIENT, API_IN_FORM, 0, API_F_FACADE | API_F_POOL_VERIFY,
+     "facade_v1_verify", v1_verify, RA_ACT_VERIFY},
 };
 const size_t api_ep_facade_v1_n = sizeof(api_ep_facade_v1) / sizeof(api_ep_facade_v1[0]);

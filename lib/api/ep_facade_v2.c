@@ -409,7 +409,7 @@ static int v2_verify(api_call *c, sertel_err *err)
     unsigned char *pdf = NULL;
     size_t len = 0;
     vfy_report *rep = NULL;
-    int rc, answered = 0;
+    int rc;
 
     if ((rc = ra_policy_check(&c->actor, RA_ACT_VERIFY, NULL, err)) != SERTEL_OK)
         return rc;
@@ -420,11 +420,9 @@ static int v2_verify(api_call *c, sertel_err *err)
         return SERTEL_OK;
     if (rc != SERTEL_OK)
         return sertel_err_set(err, rc, "out of memory");
-    rc = api_facade_verify(c, pdf, len, pw, &rep, &answered, err);
+    rc = api_facade_verify(c, pdf, len, pw, &rep, err);
     free(pdf);
     api_wipe_secret(c, "password");
-    if (answered)
-        return rc;
     if (rc == SERTEL_ERR_INVALID || rc == SERTEL_ERR_UNSUPPORTED || rc == SERTEL_ERR_IO)
         return api_error(c, 400, "field_invalid", "'file' is not a readable PDF");
     if (rc != SERTEL_OK)
@@ -443,13 +441,14 @@ static int v2_seal(api_call *c, sertel_err *err)
 
 const api_endpoint api_ep_facade_v2[] = {
     {"POST", "/api/v2/sign/pdf", API_AUTH_CLIENT, API_IN_JSON, 0,
-     API_F_FACADE | API_F_SECRET | API_F_UPLOAD, "facade_v2_sign", v2_sign, RA_ACT_SIGN},
-    {"POST", "/api/v2/sign/get/totp", API_AUTH_CLIENT, API_IN_JSON, 0, API_F_FACADE | API_F_SECRET,
-     "facade_v2_get_totp", v2_get_totp, RA_ACT_SIGN},
+     API_F_FACADE | API_F_SECRET | API_F_UPLOAD | API_F_POOL_SIGN, "facade_v2_sign", v2_sign,
+     RA_ACT_SIGN},
+    {"POST", "/api/v2/sign/get/totp", API_AUTH_CLIENT, API_IN_JSON, 0,
+     API_F_FACADE | API_F_SECRET | API_F_POOL_SIGN, "facade_v2_get_totp", v2_get_totp, RA_ACT_SIGN},
     {"POST", "/api/v2/user/check/status", API_AUTH_CLIENT, API_IN_JSON, 0, API_F_FACADE,
      "facade_v2_status", v2_status, RA_ACT_STATUS_VIEW},
-    {"POST", "/api/v2/verify/pdf", API_AUTH_CLIENT, API_IN_JSON, 0, API_F_FACADE | API_F_UPLOAD,
-     "facade_v2_verify", v2_verify, RA_ACT_VERIFY},
+    {"POST", "/api/v2/verify/pdf", API_AUTH_CLIENT, API_IN_JSON, 0,
+     API_F_FACADE | API_F_UPLOAD | API_F_POOL_VERIFY, "facade_v2_verify", v2_verify, RA_ACT_VERIFY},
     {"POST", "/api/v2/seal/", API_AUTH_NONE, API_IN_NONE, 1u << 20, API_F_FACADE | API_F_PREFIX,
      "facade_v2_seal", v2_seal, RA_ACT_COUNT},
     {"GET", "/api/v2/seal/", API_AUTH_NONE, API_IN_NONE, 0, API_F_FACADE | API_F_PREFIX,

@@ -18,8 +18,9 @@
  * The signing itself is the library's operation (lib/sign: one
  * authorization, the document id drawn before signing so the QR code is
  * <base_url>/verify/<id>, the register written before the file is
- * answered). Signing and validation run behind the API's gates (gate.c):
- * a full queue answers 429 with Retry-After at once.
+ * answered). Signing and validation run on the API's pools (pool.c), off
+ * the server's event loop: a full queue answers 429 with Retry-After at
+ * once.
  *
  * Stamp fields (text parts): visible (true|false), page (N|first|last),
  * x, y, width, height (points), marker (e.g. #ttd#, instead of x/y),
@@ -431,7 +432,6 @@ static int sign_files(api_call *c, sign_req *q, sign_doc *docs, int *fds,
     sign_ctx sc;
     sign_session *ss = NULL;
     ra_sign_why why;
-    int64_t wait = 0, t0 = 0;
     size_t i;
     int rc;
 
@@ -451,14 +451,7 @@ static int sign_files(api_call *c, sign_req *q, sign_doc *docs, int *fds,
         if (rc != SERTEL_OK)
             goto fail;
     }
-    /* Back-pressure: one slot holds one Argon2id derivation's memory. */
-    if (api_gate_enter(&c->a->sign_gate, &wait, &t0) != SERTEL_OK) {
-        char s[24];
-        snprintf(s, sizeof(s), "%lld", (long long)wait);
-        (void)http_response_header(c->resp, "Retry-After", s);
-        rc = api_error(c, 429, "overloaded", NULL);
-        goto fail;
-    }
+    /* (This runs on the signing pool: one worker, one Argon2id derivation's memory.) */
     memset(&sc, 0, sizeof(sc));
     sc.r = c->r;
     sc.services = c->a->services;
@@ -468,7 +461,6 @@ static int sign_files(api_call *c, sign_req *q, sign_doc *docs, int *fds,
     wipe_field(c, "passphrase");
     wipe_field(c, "code");
     if (rc == SERTEL_ERR_DENIED && why.refusal != RA_REFUSAL_NONE) {
-        api_gate_leave(&c->a->sign_gate, t0);
         fprintf(stderr, "sertel: api: sign refused for %s: %s\n", ra_actor_name(&c->actor),
                 err->msg);
         sertel_err_clear(err);
@@ -476,17 +468,13 @@ static int sign_files(api_call *c, sign_req *q, sign_doc *docs, int *fds,
         goto fail;
     }
     if (rc == SERTEL_ERR_INVALID && q->code == NULL && strstr(err->msg, "one-time code") != NULL) {
-        api_gate_leave(&c->a->sign_gate, t0);
         rc = api_error(c, 400, "code_required", NULL);
         goto fail;
     }
-    if (rc != SERTEL_OK) {
-        api_gate_leave(&c->a->sign_gate, t0);
+    if (rc != SERTEL_OK)
         goto fail;
-    }
     rc = sign_pdf_batch(ss, docs, q->nfiles, err);
     sign_session_close(ss);
-    api_gate_leave(&c->a->sign_gate, t0);
     for (i = 0; i < q->nfiles; i++)
         docs[i].out = NULL; /* taken over by the batch */
     if (rc != SERTEL_OK)
@@ -657,18 +645,11 @@ static int verify(api_call *c, sertel_err *err)
     char path[FD_PATH_MAX], base[512];
     vfy_opts o;
     vfy_report *rep = NULL;
-    int64_t wait = 0, t0 = 0;
     int rc;
 
     if (f == NULL || f->fd < 0) {
         (void)api_error(c, 400, "field_missing", "'file' (the signed PDF) is required");
         return SERTEL_OK;
-    }
-    if (api_gate_enter(&c->a->verify_gate, &wait, &t0) != SERTEL_OK) {
-        char s[24];
-        snprintf(s, sizeof(s), "%lld", (long long)wait);
-        (void)http_response_header(c->resp, "Retry-After", s);
-        return api_error(c, 429, "overloaded", NULL);
     }
     memset(&o, 0, sizeof(o));
     trust = home_trust(c);
@@ -698,17 +679,17 @@ static int verify(api_call *c, sertel_err *err)
         goto out;
     rc = api_json(c, 200, vfy_report_json(rep, shown_name(f)));
 out:
-    api_gate_leave(&c->a->verify_gate, t0);
     vfy_report_free(rep);
     sk_X509_pop_free(trust, X509_free);
     return rc;
 }
 
 const api_endpoint api_ep_sign[] = {
-    {"POST", "/api/v1/sign", API_AUTH_ANY, API_IN_FORM, 0, API_F_SECRET, "sign", sign_one,
-     RA_ACT_SIGN},
-    {"POST", "/api/v1/sign/batch", API_AUTH_ANY, API_IN_FORM, 0, API_F_SECRET, "sign_batch",
-     sign_batch, RA_ACT_SIGN},
-    {"POST", "/api/v1/verify", API_AUTH_NONE, API_IN_FORM, 0, 0, "verify", verify, RA_ACT_VERIFY},
+    {"POST", "/api/v1/sign", API_AUTH_ANY, API_IN_FORM, 0, API_F_SECRET | API_F_POOL_SIGN, "sign",
+     sign_one, RA_ACT_SIGN},
+    {"POST", "/api/v1/sign/batch", API_AUTH_ANY, API_IN_FORM, 0, API_F_SECRET | API_F_POOL_SIGN,
+     "sign_batch", sign_batch, RA_ACT_SIGN},
+    {"POST", "/api/v1/verify", API_AUTH_NONE, API_IN_FORM, 0, API_F_POOL_VERIFY, "verify", verify,
+     RA_ACT_VERIFY},
 };
 const size_t api_ep_sign_n = sizeof(api_ep_sign) / sizeof(api_ep_sign[0]);

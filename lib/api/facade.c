@@ -243,8 +243,7 @@ int api_facade_sign(api_call *c, const api_facade_auth *au, api_facade_doc *docs
     ra_signer *sg = NULL;
     ra_sign_why why;
     sign_ctx sc;
-    int64_t wait = 0, t0 = 0;
-    int rc = SERTEL_OK, entered = 0;
+    int rc = SERTEL_OK;
     size_t i;
 
     *answered = 0;
@@ -268,16 +267,6 @@ int api_facade_sign(api_call *c, const api_facade_auth *au, api_facade_doc *docs
     }
     if (rc != SERTEL_OK)
         goto out;
-    /* Back-pressure: one slot holds one key derivation's memory (gate.c). */
-    if (api_gate_enter(&c->a->sign_gate, &wait, &t0) != SERTEL_OK) {
-        char s[24];
-        snprintf(s, sizeof(s), "%lld", (long long)wait);
-        (void)http_response_header(c->resp, "Retry-After", s);
-        rc = api_error(c, 429, "overloaded", NULL);
-        *answered = 1;
-        goto out;
-    }
-    entered = 1;
     memset(&sc, 0, sizeof(sc));
     sc.r = c->r;
     sc.services = c->a->services;
@@ -317,8 +306,6 @@ int api_facade_sign(api_call *c, const api_facade_auth *au, api_facade_doc *docs
     }
 out:
     sign_session_close(ss);
-    if (entered)
-        api_gate_leave(&c->a->sign_gate, t0);
     for (i = 0; sd != NULL && outs != NULL && i < n; i++) {
         fs_output_abort(sd[i].out);
         if (outs[i] >= 0)
@@ -435,33 +422,21 @@ int api_facade_read_field(api_call *c, const http_field *f, size_t max, unsigned
 /* --------------------------------------------------------- validation */
 
 int api_facade_verify(api_call *c, const unsigned char *pdf, size_t len, const char *password,
-                      vfy_report **out, int *answered, sertel_err *err)
+                      vfy_report **out, sertel_err *err)
 {
     ca_ctx *ca = ra_get0_ca(c->r);
     STACK_OF(X509) *trust = sk_X509_new_null();
     X509 *root = ca_get0_root_cert(ca);
     const char *allow[1];
     vfy_opts o;
-    int64_t wait = 0, t0 = 0;
     int rc;
 
     *out = NULL;
-    *answered = 0;
-    if (api_gate_enter(&c->a->verify_gate, &wait, &t0) != SERTEL_OK) {
-        char w[24];
-        sk_X509_free(trust);
-        snprintf(w, sizeof(w), "%lld", (long long)wait);
-        (void)http_response_header(c->resp, "Retry-After", w);
-        *answered = 1;
-        return api_error(c, 429, "overloaded", NULL);
-    }
     if (trust == NULL || root == NULL || !X509_up_ref(root)) {
-        api_gate_leave(&c->a->verify_gate, t0);
         sk_X509_free(trust);
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot hold the trust anchor");
     }
     if (!sk_X509_push(trust, root)) {
-        api_gate_leave(&c->a->verify_gate, t0);
         X509_free(root);
         sk_X509_free(trust);
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot hold the trust anchor");
@@ -476,7 +451,6 @@ int api_facade_verify(api_call *c, const unsigned char *pdf, size_t len, const c
     o.fetch.n_allow = 1;
     /* Parsed and checked in the API's sandbox worker (no keys, no files, no network). */
     rc = pdf_verify_mem_sb(c->a->sb, pdf, len, &o, out, err);
-    api_gate_leave(&c->a->verify_gate, t0);
     sk_X509_pop_free(trust, X509_free);
     return rc;
 }

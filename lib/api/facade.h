@@ -43,12 +43,13 @@ typedef struct api_facade_auth {
 /*
  * Sign docs[0..n) under one authorization through the library (lib/sign:
  * the document id drawn first, the QR code the document's link unless
- * po.sign.qr_text is given, the register written before the answer),
- * behind the API's signing gate. The passphrase goes to
+ * po.sign.qr_text is given, the register written before the answer), on
+ * the API's signing pool (the endpoint's API_F_POOL_SIGN). The passphrase
+ * goes to
  * sign_session_open; a totp to ra_sign_session_use then
  * sign_session_adopt. On SERTEL_OK with *answered 0 every document has its
  * rc (and, when signed, id and pdf); with *answered 1 the refusal (2031,
- * 2032, 2033, 2021, 2041, 429) is written. Other errors for api_fail.
+ * 2032, 2033, 2021, 2041) is written. Other errors for api_fail.
  */
 int api_facade_sign(api_call *c, const api_facade_auth *au, api_facade_doc *docs, size_t n,
                     int *answered, sertel_err *err) API_WUR;
@@ -113,15 +114,14 @@ int api_facade_read_field(api_call *c, const http_field *f, size_t max, unsigned
                           size_t *len, sertel_err *err) API_WUR;
 
 /*
- * Validate a PDF as `sertel verify` does with this home, behind the API's
- * validation gate (a full queue: 429 answered, *answered 1) and in its
+ * Validate a PDF as `sertel verify` does with this home, in the API's
  * sandbox worker (pdf_verify_mem_sb): its root CA trusted, its own base URL
  * fetched whatever its address, other URLs only on public addresses. *out
  * for vfy_report_free. Errors: pdf_verify_mem_sb's (SERTEL_ERR_INVALID for
  * a file that is not a readable PDF or that made the checker fail).
  */
 int api_facade_verify(api_call *c, const unsigned char *pdf, size_t len, const char *password,
-                      vfy_report **out, int *answered, sertel_err *err) API_WUR;
+                      vfy_report **out, sertel_err *err) API_WUR;
 
 /* The report in v1's shape: {nama_dokumen, jumlah_signature, notes, summary, details[]}. */
 json_t *api_facade_verify_v1(const vfy_report *r, const char *name);
