@@ -236,6 +236,10 @@ void ra_signing_lock_mail(ra *r, const ra_person *p, int64_t failed, int hard);
  */
 int ra_email_of_nik(ra *r, const char *nik, char *email, size_t cap, sertel_err *err) SERTEL_WUR;
 
+/* How many rows of table (sign_sessions, signed_downloads) expired by now (a read). */
+int ra_count_expired(ra *r, const char *table, int64_t now, int64_t *count,
+                     sertel_err *err) SERTEL_WUR;
+
 /*
  * Void the signing sessions of a certificate inside the caller's
  * transaction (a revocation or suspension, ra_revoke_in_txn), audited
