@@ -252,7 +252,7 @@ static int sign_pdf_v2(api_call *c, sertel_err *err)
         const json_t *f = json_array_get(files, i);
         unsigned char *pdf = NULL;
         size_t len = 0;
-        char name[24];
+        char name[32];
         if (np > 0 && v2_props(c, json_array_get(props, np == 1 ? 0 : i), np == 1 ? 0 : i,
                                &docs[i]) != SERTEL_OK)
             goto out; /* answered */
