@@ -161,6 +161,8 @@ done
 # What outlived its retention is purged when the server starts (and by its tick).
 kill "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null
+expect_no_grep 'ERROR: (Address|Leak)Sanitizer|runtime error' "$T/api.err" \
+    "the server stopped without a sanitizer report (under ASan: no leak, no memory error)"
 q2() { sqlite3 "$H/sertel.db" "$1"; }
 q2 "UPDATE signed_downloads SET expires_at = 1; UPDATE sign_sessions SET expires_at = 1"
 start_serve api2 "$H" --listen "127.0.0.1:$PORT" || exit 1
