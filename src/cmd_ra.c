@@ -738,6 +738,9 @@ static int cmd_client(const cli_global *g, int argc, char **argv)
             printf("client %s added for agency %lld\nsecret: %s\n(the secret is shown only "
                    "this once: give it to the agency's system; HTTP Basic user %s)\n",
                    id, (long long)agency, secret, id);
+        if (rc == SERTEL_OK && get(&o, "vouches-login") != NULL)
+            printf("it vouches for its users' login as the second factor of their signings "
+                   "([signing] second_factor); each such signing is audited with its id\n");
         sodium_memzero(secret, sizeof(secret));
         return done(r, rc, &err);
     }
