@@ -11,13 +11,15 @@
 # Not a test. The load generator (api_load.py, python3) runs on the same machine.
 #
 # Usage: bench/bench_api_sign.sh [ROUNDS] [SECONDS]   (default 3 rounds of 15 s per load)
-# Environment: LEVEL (B-T, the API's default), CLIENT_SET ("16 64 128").
+# Environment: LEVEL (B-T, the API's default), CLIENT_SET ("16 64 128": one document a
+# request), BATCH_SET ("8 64": batches of 50).
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 SECS=${2:-15}
 LEVEL=${LEVEL:-B-T}
 CLIENT_SET=${CLIENT_SET:-16 64 128}
+BATCH_SET=${BATCH_SET:-8 64}
 B=build-bench
 cmake -S . -B $B -DCMAKE_BUILD_TYPE=Release -DSERTEL_TESTS=OFF >/dev/null
 cmake --build $B -j"$(nproc)" --target sertel bench_sign_session >/dev/null
@@ -59,7 +61,7 @@ echo "machine: $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2
 echo "document: $(stat -c %s "$T/doc.pdf") bytes; level $LEVEL; $(grep -E '^argon2_(memory_kib|passes)' "$H/sertel.conf" | tr '\n' ' ')"
 load() { python3 bench/api_load.py "$U" "$CRED" 3201015201900001 'rahasia penandatangan' "$T/doc.pdf" "$@"; }
 for r in $(seq 1 "$ROUNDS"); do
-    echo "== round $r"
+    echo "== round $r (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     # in-process: one authorization and a batch of 50 (the library's loop)
     ./$B/bench_sign_session "$H" rina@uji.go.id 'rahasia penandatangan' "$T/doc.pdf" 1 50 "$LEVEL" |
         sed -n 's/^round 1: /inproc /p' | tee -a "$T/inproc.txt"
@@ -73,9 +75,11 @@ for r in $(seq 1 "$ROUNDS"); do
     for c in $CLIENT_SET; do
         load "$c" "$SECS" | sed 's/^/api /' | tee -a "$T/api.txt"
     done
-    load 64 "$SECS" 50 | sed 's/^/api /' | tee -a "$T/api.txt"
+    for c in $BATCH_SET; do
+        load "$c" "$SECS" 50 | sed 's/^/api /' | tee -a "$T/api.txt"
+    done
 done
-echo "server peak RSS: $(grep VmHWM /proc/$SERVE_PID/status | awk '{print $2, $3}')"
+echo "server peak RSS: $(grep VmHWM /proc/$SERVE_PID/status | awk '{print $2, $3}'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$T" "$CORES" <<'PY'
 import json, re, statistics as st, sys
 T, cores = sys.argv[1], int(sys.argv[2])
@@ -94,8 +98,6 @@ print('in-process: crypto_pwhash %.1f ms, authorization %.1f ms, %.3f ms a docum
 print('sertel sign per process: %.2f documents/s' % perproc)
 print('| load | clients | documents/s | bound | ratio | p50 ms | p99 ms | p99 all answers ms | answers |')
 print('|---|---:|---:|---:|---:|---:|---:|---:|---|')
-for a in api:
-    pass
 seen = []
 for a in api:
     k = (a['mode'], a['clients'])

@@ -451,13 +451,17 @@ static int sign_files(api_call *c, sign_req *q, sign_doc *docs, int *fds,
         if (rc != SERTEL_OK)
             goto fail;
     }
-    /* (This runs on the signing pool: one worker, one Argon2id derivation's memory.) */
+    /* (This runs on the signing pool's workers.) */
     memset(&sc, 0, sizeof(sc));
     sc.r = c->r;
     sc.services = c->a->services;
     sc.max_pages = c->a->max_pages;
+    /* At most [api] sign_memory_mib worth of derivations at once, whatever the workers. */
+    while (sem_wait(&c->a->kdf_slots) != 0)
+        ;
     rc =
         sign_session_open(&sc, &c->actor, q->email, q->nik, q->passphrase, q->code, &ss, &why, err);
+    sem_post(&c->a->kdf_slots);
     wipe_field(c, "passphrase");
     wipe_field(c, "code");
     if (rc == SERTEL_ERR_DENIED && why.refusal != RA_REFUSAL_NONE) {
