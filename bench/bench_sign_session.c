@@ -50,7 +50,8 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
     const char *home, *email, *pass, *pdf;
-    int rounds = argc > 5 ? atoi(argv[5]) : 5, batch = argc > 6 ? atoi(argv[6]) : 50, r, i;
+    int64_t rounds_v = 5, batch_v = 50;
+    int rounds, batch, r, i;
     pades_opts po;
     ra *ra_ = NULL;
     pki *p = NULL;
@@ -63,7 +64,12 @@ int main(int argc, char **argv)
     int *fds;
     char tmpdir[] = "/dev/shm";
 
-    if (argc < 5 || rounds < 1 || batch < 1) {
+    if ((argc > 5 && num_parse_i64z(argv[5], 1, 100000, &rounds_v) != SERTEL_OK) ||
+        (argc > 6 && num_parse_i64z(argv[6], 1, 10000, &batch_v) != SERTEL_OK))
+        argc = 0; /* usage */
+    rounds = (int)rounds_v;
+    batch = (int)batch_v;
+    if (argc < 5) {
         fprintf(stderr, "usage: bench_sign_session HOME EMAIL PASSPHRASE PDF [ROUNDS] [BATCH] "
                         "[LEVEL]\n");
         return 2;
