@@ -287,6 +287,12 @@ cmp -s "$T/other.b" "$T/unknown.b" && pass "unknown NIK: the same answer" || fai
 st=$(sign noscope -u "$C2" -F "file=@$L" -F nik=3201015201900001 -F "passphrase=$PASS")
 [ "$st" = 403 ] && [ "$(jget "$T/noscope.b" '["error"]["code"]')" = forbidden ] &&
     pass "a client without the sign scope: 403 forbidden" || fail "no scope: $st"
+st=$(sign nonik -u "$C1" -F "file=@$L" -F "passphrase=$PASS")
+[ "$st" = 400 ] && [ "$(jget "$T/nonik.b" '["error"]["code"]')" = field_missing ] &&
+    pass "a client naming no owner: 400 field_missing" || fail "no nik: $st $(cat "$T/nonik.b")"
+st=$(sign badnik -u "$C1" -F "file=@$L" -F nik=12345 -F "passphrase=$PASS")
+[ "$st" = 400 ] && [ "$(jget "$T/badnik.b" '["error"]["code"]')" = field_invalid ] &&
+    pass "a malformed NIK: 400 field_invalid" || fail "bad nik: $st $(cat "$T/badnik.b")"
 st=$(sign nopass -u "$C1" -F "file=@$L" -F nik=3201015201900001)
 [ "$st" = 400 ] && [ "$(jget "$T/nopass.b" '["error"]["code"]')" = field_missing ] && pass "no passphrase: 400" || fail "no passphrase: $st"
 for i in 1 2 3 4 5; do
