@@ -6,8 +6,12 @@ honoured: the client waits Retry-After seconds, then tries again. Prints one JSO
 documents signed per second, the answers by status, and the latency of the signed answers
 (p50, p99) and of all answers.
 
+With SERVE_PID set, also the server's CPU time (user + system, /proc/PID/stat) per signed
+document over the window: a figure other processes on the machine hardly disturb.
+
 Usage: api_load.py URL CLIENT_ID:SECRET NIK PASSPHRASE PDF CLIENTS SECONDS [BATCH]
 """
+import os
 import base64
 import http.client
 import json
@@ -25,6 +29,14 @@ def form(nik, passphrase, pdf, n):
         parts.append(b'--' + b + b'\r\nContent-Disposition: form-data; name="file"; filename="d%d.pdf"\r\n'
                      b'Content-Type: application/pdf\r\n\r\n' % i + pdf)
     return 'multipart/form-data; boundary=' + b.decode(), b'\r\n'.join(parts) + b'\r\n--' + b + b'--\r\n'
+
+
+def cpu_ticks():
+    pid = os.environ.get('SERVE_PID')
+    if not pid:
+        return None
+    f = open('/proc/%s/stat' % pid).read().rsplit(')', 1)[1].split()
+    return int(f[11]) + int(f[12])
 
 
 def pct(v, p):
@@ -86,14 +98,18 @@ def main():
     end_at[0] = time.monotonic() + seconds
     start.wait()
     t_start = time.monotonic()
+    c0 = cpu_ticks()
     for t in ts:
         t.join()
+    c1 = cpu_ticks()
     elapsed = min(time.monotonic(), end_at[0]) - t_start
     print(json.dumps({
         'mode': 'batch%d' % batch if batch else 'single', 'clients': clients,
         'docs_per_s': stats['docs'] / elapsed, 'status': stats['status'],
         'p50_ms': (pct(stats['ok_lat'], 50) or 0) * 1000, 'p99_ms': (pct(stats['ok_lat'], 99) or 0) * 1000,
-        'p99_all_ms': (pct(stats['all_lat'], 99) or 0) * 1000}))
+        'p99_all_ms': (pct(stats['all_lat'], 99) or 0) * 1000,
+        'server_cpu_ms_per_doc': (c1 - c0) * 1000.0 / os.sysconf('SC_CLK_TCK') / stats['docs']
+        if c0 is not None and stats['docs'] else None}))
 
 
 main()

@@ -11,13 +11,15 @@
 # Not a test. The load generator (api_load.py, python3) runs on the same machine.
 #
 # Usage: bench/bench_api_sign.sh [ROUNDS] [SECONDS]   (default 3 rounds of 15 s per load)
-# Environment: LEVEL (B-T, the API's default), CLIENT_SET ("16 64 128").
+# Environment: LEVEL (B-T, the API's default), CLIENT_SET ("16 64 128": one document a
+# request), BATCH_SET ("8 64": batches of 50).
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 SECS=${2:-15}
 LEVEL=${LEVEL:-B-T}
 CLIENT_SET=${CLIENT_SET:-16 64 128}
+BATCH_SET=${BATCH_SET:-8 64}
 B=build-bench
 cmake -S . -B $B -DCMAKE_BUILD_TYPE=Release -DSERTEL_TESTS=OFF >/dev/null
 cmake --build $B -j"$(nproc)" --target sertel bench_sign_session >/dev/null
@@ -57,9 +59,12 @@ start_serve api "$H" --listen "127.0.0.1:$PORT" --per-ip-limit 0 >/dev/null
 U="http://127.0.0.1:$PORT"
 echo "machine: $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "document: $(stat -c %s "$T/doc.pdf") bytes; level $LEVEL; $(grep -E '^argon2_(memory_kib|passes)' "$H/sertel.conf" | tr '\n' ' ')"
-load() { python3 bench/api_load.py "$U" "$CRED" 3201015201900001 'rahasia penandatangan' "$T/doc.pdf" "$@"; }
+load() { SERVE_PID=$SERVE_PID python3 bench/api_load.py "$U" "$CRED" 3201015201900001 'rahasia penandatangan' "$T/doc.pdf" "$@"; }
+# warm-up (not counted): the server opens its registration authority handles as load grows
+load 16 5 >/dev/null
+load 8 5 50 >/dev/null
 for r in $(seq 1 "$ROUNDS"); do
-    echo "== round $r"
+    echo "== round $r (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     # in-process: one authorization and a batch of 50 (the library's loop)
     ./$B/bench_sign_session "$H" rina@uji.go.id 'rahasia penandatangan' "$T/doc.pdf" 1 50 "$LEVEL" |
         sed -n 's/^round 1: /inproc /p' | tee -a "$T/inproc.txt"
@@ -73,9 +78,11 @@ for r in $(seq 1 "$ROUNDS"); do
     for c in $CLIENT_SET; do
         load "$c" "$SECS" | sed 's/^/api /' | tee -a "$T/api.txt"
     done
-    load 64 "$SECS" 50 | sed 's/^/api /' | tee -a "$T/api.txt"
+    for c in $BATCH_SET; do
+        load "$c" "$SECS" 50 | sed 's/^/api /' | tee -a "$T/api.txt"
+    done
 done
-echo "server peak RSS: $(grep VmHWM /proc/$SERVE_PID/status | awk '{print $2, $3}')"
+echo "server peak RSS: $(grep VmHWM /proc/$SERVE_PID/status | awk '{print $2, $3}'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$T" "$CORES" <<'PY'
 import json, re, statistics as st, sys
 T, cores = sys.argv[1], int(sys.argv[2])
@@ -83,6 +90,8 @@ inproc = [l for l in open(T + '/inproc.txt')]
 kdf = st.median(float(re.search(r'crypto_pwhash ([\d.]+)', l).group(1)) for l in inproc)
 auth = st.median(float(re.search(r'authorization ([\d.]+)', l).group(1)) for l in inproc)
 doc = st.median(float(re.search(r'([\d.]+) ms a document', l).group(1)) for l in inproc)
+ckdf = st.median(float(re.search(r'CPU: crypto_pwhash ([\d.]+)', l).group(1)) for l in inproc)
+cdoc = st.median(float(re.search(r'CPU: .* ([\d.]+) ms a document', l).group(1)) for l in inproc)
 perproc = st.median(float(l.split()[1]) for l in open(T + '/perproc.txt'))
 api = [json.loads(l[4:]) for l in open(T + '/api.txt')]
 def med(mode, clients, key):
@@ -90,12 +99,11 @@ def med(mode, clients, key):
 single_bound = cores / (kdf / 1000)
 batch_bound = cores / ((kdf + 50 * doc) / 1000) * 50
 print('\nmedians of the rounds')
-print('in-process: crypto_pwhash %.1f ms, authorization %.1f ms, %.3f ms a document (%.0f documents/s, 1 thread)' % (kdf, auth, doc, 1000 / doc))
+print('in-process: crypto_pwhash %.1f ms, authorization %.1f ms, %.3f ms a document (%.0f documents/s, 1 thread); CPU: crypto_pwhash %.1f ms, %.3f ms a document' % (kdf, auth, doc, 1000 / doc, ckdf, cdoc))
+print('bounds from the CPU figures (what the machine would give with nothing else running): one document %.1f/s, batches %.1f/s' % (cores / (ckdf / 1000), cores / ((ckdf + 50 * cdoc) / 1000) * 50))
 print('sertel sign per process: %.2f documents/s' % perproc)
-print('| load | clients | documents/s | bound | ratio | p50 ms | p99 ms | p99 all answers ms | answers |')
-print('|---|---:|---:|---:|---:|---:|---:|---:|---|')
-for a in api:
-    pass
+print('| load | clients | documents/s | bound | ratio | p50 ms | p99 ms | p99 all answers ms | server CPU ms a document | in-process CPU ms a document | CPU ratio | answers |')
+print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
 seen = []
 for a in api:
     k = (a['mode'], a['clients'])
@@ -108,8 +116,12 @@ for a in api:
     for x in rows:
         for s, n in x['status'].items():
             statuses[s] = statuses.get(s, 0) + n
-    print('| %s | %d | %.1f | %.1f | %.2f | %.0f | %.0f | %.0f | %s |' % (
+    inproc_doc = (ckdf + 50 * cdoc) / 50 if a['mode'] != 'single' else ckdf + cdoc
+    cpus = [x['server_cpu_ms_per_doc'] for x in rows if x.get('server_cpu_ms_per_doc')]
+    cpu = st.median(cpus) if cpus else float('nan')
+    print('| %s | %d | %.1f | %.1f | %.2f | %.0f | %.0f | %.0f | %.1f | %.1f | %.2f | %s |' % (
         'batches of 50' if a['mode'] != 'single' else 'one document', a['clients'],
         med(*k, 'docs_per_s'), bound, med(*k, 'docs_per_s') / bound, med(*k, 'p50_ms'),
-        med(*k, 'p99_ms'), med(*k, 'p99_all_ms'), ' '.join('%s: %d' % s for s in sorted(statuses.items()))))
+        med(*k, 'p99_ms'), med(*k, 'p99_all_ms'), cpu, inproc_doc, inproc_doc / cpu,
+        ' '.join('%s: %d' % s for s in sorted(statuses.items()))))
 PY

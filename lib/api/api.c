@@ -769,8 +769,11 @@ static int load_settings(api *a, ra *r, const conf *cf, sertel_err *err)
         a->max_pages = (size_t)pages;
         a->sign_memory = (size_t)smem << 20;
         a->rate_per_min = (unsigned)rate;
+        if (sem_init(&a->kdf_slots, 0, (unsigned)slots) != 0)
+            return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot create a semaphore");
+        a->kdf_init = 1;
         a->pools_init = 1;
-        if ((rc = api_pool_start(&a->sign_pool, (unsigned)slots, (unsigned)queue, 500, err)) !=
+        if ((rc = api_pool_start(&a->sign_pool, 2 * (unsigned)slots, (unsigned)queue, 500, err)) !=
                 SERTEL_OK ||
             (rc = api_pool_start(&a->verify_pool, (unsigned)cores, (unsigned)vqueue, 500, err)) !=
                 SERTEL_OK)
@@ -960,6 +963,8 @@ void api_close(api *a)
     free(a->routes);
     free(a->rate);
     pki_close(a->own_services);
+    if (a->kdf_init)
+        sem_destroy(&a->kdf_slots);
     pthread_mutex_destroy(&a->rate_lock);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->cond);

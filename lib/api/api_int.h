@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -183,6 +184,10 @@ struct api {
     /* signing and validation run on pools of their own (pool.c) */
     api_pool sign_pool, verify_pool;
     int pools_init;
+    /* Passphrase checks at once (each holds one Argon2id derivation's memory): the sign pool
+     * has twice as many workers, so one's signing and commits overlap another's derivation. */
+    sem_t kdf_slots;
+    int kdf_init;
     pthread_mutex_t rate_lock;
     api_rate_slot *rate;
     pki *services;        /* borrowed: the home's TSA etc. for signing (NULL: none) */

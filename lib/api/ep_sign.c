@@ -44,6 +44,7 @@
 #include "ca/ca.h"
 #include "pdf/verify.h"
 #include "sign/sign.h"
+#include "util/dynbuf.h"
 #include "util/num.h"
 #include "util/text.h"
 
@@ -340,19 +341,62 @@ static int slurp(int fd, unsigned char **out, size_t *len)
     return SERTEL_OK;
 }
 
-/* base64 of data as a JSON string (NULL when out of memory). */
-static json_t *b64_json(const unsigned char *data, size_t len)
+/*
+ * Append the base64 of the whole file fd (its size now) to b, read in
+ * blocks: no copy of the file in memory, and no JSON escaping (the
+ * alphabet is plain ASCII) - jansson would escape a multi-megabyte string
+ * byte by byte.
+ */
+static int add_b64_file(dynbuf *b, int fd)
 {
-    size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
-    char *s = malloc(n);
-    json_t *j;
+    unsigned char blk[3 * 16384];
+    off_t at = 0;
 
-    if (s == NULL)
-        return NULL;
-    sodium_bin2base64(s, n, data, len, sodium_base64_VARIANT_ORIGINAL);
-    j = json_stringn_nocheck(s, n - 1);
-    free(s);
-    return j;
+    for (;;) {
+        ssize_t n = pread(fd, blk, sizeof(blk), at);
+        size_t need;
+        unsigned char *dst;
+        if (n < 0)
+            return SERTEL_ERR_IO;
+        if (n == 0)
+            return SERTEL_OK;
+        need = sodium_base64_encoded_len((size_t)n, sodium_base64_VARIANT_ORIGINAL);
+        if ((dst = dynbuf_reserve(b, need, NULL)) == NULL)
+            return SERTEL_ERR_NOMEM;
+        sodium_bin2base64((char *)dst, need, blk, (size_t)n, sodium_base64_VARIANT_ORIGINAL);
+        dynbuf_advance(b, need - 1);
+        at += n;
+    }
+}
+
+/* Append a JSON value's text (stolen). */
+static int add_json(dynbuf *b, json_t *v)
+{
+    char *t =
+        v != NULL ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
+    int rc = t != NULL ? dynbuf_addstr(b, t) : SERTEL_ERR_NOMEM;
+
+    free(t);
+    json_decref(v);
+    return rc;
+}
+
+/* Answer 200 with the JSON text built in b (taken). */
+static int answer_json_text(api_call *c, dynbuf *b)
+{
+    size_t len = 0;
+    char *t;
+
+    if (b->failed)
+        return SERTEL_ERR_NOMEM;
+    t = dynbuf_take(b, &len);
+    c->resp->status = 200;
+    snprintf(c->resp->content_type, sizeof(c->resp->content_type),
+             "application/json; charset=utf-8");
+    c->resp->body = (const unsigned char *)t;
+    c->resp->len = len;
+    c->resp->body_free = free;
+    return SERTEL_OK;
 }
 
 static bool wants_json(api_call *c)
@@ -384,6 +428,7 @@ typedef struct sign_req {
 static int read_request(api_call *c, sign_req *q, size_t max_files)
 {
     size_t i;
+    int rc;
 
     memset(q, 0, sizeof(*q));
     /* Only who may sign for someone gets any further (the policy table's reach). */
@@ -391,7 +436,8 @@ static int read_request(api_call *c, sign_req *q, size_t max_files)
         (void)api_error(c, 403, "forbidden", NULL);
         return SERTEL_ERR_DENIED;
     }
-    API_TRY(owner_of(c, &q->email, &q->nik));
+    if ((rc = owner_of(c, &q->email, &q->nik)) != SERTEL_OK)
+        return rc; /* answered */
     q->passphrase = form_text(c, "passphrase");
     q->code = form_text(c, "code");
     if (q->passphrase == NULL || q->passphrase[0] == '\0') {
@@ -451,13 +497,17 @@ static int sign_files(api_call *c, sign_req *q, sign_doc *docs, int *fds,
         if (rc != SERTEL_OK)
             goto fail;
     }
-    /* (This runs on the signing pool: one worker, one Argon2id derivation's memory.) */
+    /* (This runs on the signing pool's workers.) */
     memset(&sc, 0, sizeof(sc));
     sc.r = c->r;
     sc.services = c->a->services;
     sc.max_pages = c->a->max_pages;
+    /* At most [api] sign_memory_mib worth of derivations at once, whatever the workers. */
+    while (sem_wait(&c->a->kdf_slots) != 0)
+        ;
     rc =
         sign_session_open(&sc, &c->actor, q->email, q->nik, q->passphrase, q->code, &ss, &why, err);
+    sem_post(&c->a->kdf_slots);
     wipe_field(c, "passphrase");
     wipe_field(c, "code");
     if (rc == SERTEL_ERR_DENIED && why.refusal != RA_REFUSAL_NONE) {
@@ -524,16 +574,22 @@ static int sign_one(api_call *c, sertel_err *err)
         rc = api_json(c, st, json_pack("{s:o}", "error", e));
         goto out;
     }
-    if ((rc = slurp(fd, &pdf, &len)) != SERTEL_OK) {
-        sertel_err_set(err, rc, "cannot read the signed file back");
-        goto out;
-    }
     (void)http_response_header(c->resp, "X-Document-Id", doc.id);
     if (wants_json(c)) {
-        json_t *b = b64_json(pdf, len);
-        rc = b != NULL ? api_json(c, 200,
-                                  json_pack("{s:s, s:o}", "document_id", doc.id, "file_base64", b))
-                       : SERTEL_ERR_NOMEM;
+        dynbuf b;
+        dynbuf_init(&b, 0);
+        dynbuf_addf(&b, "{\"document_id\":\"%s\",\"file_base64\":\"", doc.id);
+        rc = add_b64_file(&b, fd);
+        dynbuf_addstr(&b, "\"}");
+        if (rc == SERTEL_OK)
+            rc = answer_json_text(c, &b);
+        dynbuf_free(&b);
+        if (rc != SERTEL_OK)
+            sertel_err_set(err, rc, "cannot answer the signed file");
+        goto out;
+    }
+    if ((rc = slurp(fd, &pdf, &len)) != SERTEL_OK) {
+        sertel_err_set(err, rc, "cannot read the signed file back");
         goto out;
     }
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s.pdf\"", doc.id);
@@ -561,10 +617,11 @@ static int sign_batch(api_call *c, sertel_err *err)
     sign_doc *docs = NULL;
     int *fds = NULL, ok = 0, rc;
     char(*paths)[FD_PATH_MAX] = NULL;
-    json_t *arr = NULL;
+    dynbuf ans;
     size_t i, nsigned = 0;
 
     memset(&q, 0, sizeof(q));
+    dynbuf_init(&ans, 0);
     rc = read_request(c, &q, c->a->batch_max_files);
     if (rc != SERTEL_OK) {
         rc = rc == SERTEL_ERR_NOMEM ? rc : SERTEL_OK;
@@ -573,8 +630,7 @@ static int sign_batch(api_call *c, sertel_err *err)
     docs = calloc(q.nfiles, sizeof(*docs));
     fds = calloc(q.nfiles, sizeof(*fds));
     paths = calloc(q.nfiles, sizeof(*paths));
-    arr = json_array();
-    if (docs == NULL || fds == NULL || paths == NULL || arr == NULL) {
+    if (docs == NULL || fds == NULL || paths == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -582,40 +638,33 @@ static int sign_batch(api_call *c, sertel_err *err)
         fds[i] = -1;
     if ((rc = sign_files(c, &q, docs, fds, paths, &ok, err)) != SERTEL_OK || !ok)
         goto out;
+    dynbuf_addstr(&ans, "{\"documents\":[");
     for (i = 0; i < q.nfiles; i++) {
-        json_t *o = json_pack("{s:s}", "file", shown_name(q.files[i]));
-        unsigned char *pdf = NULL;
-        size_t len = 0;
-        if (o == NULL) {
-            rc = SERTEL_ERR_NOMEM;
-            goto out;
-        }
-        if (docs[i].rc == SERTEL_OK && slurp(fds[i], &pdf, &len) == SERTEL_OK) {
-            json_object_set_new(o, "document_id", json_string(docs[i].id));
-            json_object_set_new(o, "file_base64", b64_json(pdf, len));
+        dynbuf_addstr(&ans, i > 0 ? ",{\"file\":" : "{\"file\":");
+        add_json(&ans, json_string(shown_name(q.files[i])));
+        if (docs[i].rc == SERTEL_OK) {
+            dynbuf_addf(&ans, ",\"document_id\":\"%s\",\"file_base64\":\"", docs[i].id);
+            if ((rc = add_b64_file(&ans, fds[i])) != SERTEL_OK) {
+                sertel_err_set(err, rc, "cannot answer the signed files");
+                goto out;
+            }
+            dynbuf_addstr(&ans, "\"}");
             nsigned++;
         } else {
-            sertel_err e = docs[i].err;
-            if (docs[i].rc == SERTEL_OK)
-                sertel_err_set(&e, SERTEL_ERR_IO, "cannot read the signed file back");
-            json_object_set_new(
-                o, "error",
-                doc_error(c, docs[i].rc != SERTEL_OK ? docs[i].rc : SERTEL_ERR_IO, &e, paths[i]));
+            dynbuf_addstr(&ans, ",\"error\":");
+            add_json(&ans, doc_error(c, docs[i].rc, &docs[i].err, paths[i]));
+            dynbuf_addstr(&ans, "}");
         }
-        free(pdf);
-        json_array_append_new(arr, o);
-        /* Each answer file is read once: give its memory and disk back early. */
+        /* Each answer file is read once: give its disk space back early. */
         close(fds[i]);
         fds[i] = -1;
     }
-    rc = api_json(c, 200,
-                  json_pack("{s:o, s:I, s:I}", "documents", arr, "signed", (json_int_t)nsigned,
-                            "failed", (json_int_t)(q.nfiles - nsigned)));
-    arr = NULL;
+    dynbuf_addf(&ans, "],\"signed\":%zu,\"failed\":%zu}", nsigned, q.nfiles - nsigned);
+    rc = answer_json_text(c, &ans);
 out:
     wipe_field(c, "passphrase");
     wipe_field(c, "code");
-    json_decref(arr);
+    dynbuf_free(&ans);
     if (fds != NULL)
         close_all(fds, q.nfiles);
     free(fds);

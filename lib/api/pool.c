@@ -6,16 +6,18 @@
  * Signing (and validation) does not run on the HTTP server's event-loop
  * threads. The dispatcher admits a request to its pool or refuses it at
  * once: a pool runs at most `slots` requests at a time on its own threads
- * (signing: each holds one Argon2id derivation's memory, so slots =
- * min(cores, [api] sign_memory_mib / the KDF's memory)) and keeps at most
- * `queue` more waiting in arrival order; a request that finds the queue
- * full is answered 429 "overloaded" with Retry-After (the pool's estimate
- * of when a place frees: a moving average of how long a request holds a
- * slot). An admitted request is deferred (http_defer: its connection is
- * suspended, its spooled upload kept) and answered by the worker that
- * runs it (http_deferred_finish). So:
- *   - memory is bounded by slots (and the queue's requests, which are
- *     spool files on disk plus a small context each);
+ * and keeps at most `queue` more waiting in arrival order. Signing: the
+ * passphrase checks are what needs memory (one Argon2id derivation each),
+ * so at most K = min(cores, [api] sign_memory_mib / the KDF's memory) run
+ * at once (a semaphore around the authorization, ep_sign.c), and the pool
+ * has 2K workers, so that one request's signing, register commit and
+ * answer overlap another's derivation instead of leaving a core idle; a request that finds the
+ * queue full is answered 429 "overloaded" with Retry-After (the pool's estimate of when a place
+ * frees: a moving average of how long a request holds a slot). An admitted request is deferred
+ * (http_defer: its connection is suspended, its spooled upload kept) and answered by the worker
+ * that runs it (http_deferred_finish). So:
+ *   - memory is bounded by K derivations and 2K requests being signed
+ *     (the queue's requests are spool files on disk plus a small context);
  *   - an admitted request waits at most (queue / slots + 1) x the work's
  *     duration; nothing grows with load;
  *   - no event-loop thread ever waits for a signing, so OCSP, TSA and CRL

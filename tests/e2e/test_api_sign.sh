@@ -181,8 +181,8 @@ done
 expect_grep '^Retry-After: [0-9]+' "$T/rl.h" "rate_limited carries Retry-After"
 
 # 20 stalled uploads (a request head and part of a multipart body, then nothing) hold no
-# thread and no signing slot: a signing still completes; then the pool saturated (two slots,
-# a queue of two): OCSP is answered before the signings end, a full queue answers 429.
+# thread and no signing slot: a signing still completes; then the pool saturated (four
+# workers, a queue of two): OCSP is answered before the signings end, a full queue answers 429.
 openssl ocsp -issuer <(S ca export --issuing) -serial 0x01 -no_nonce -reqout "$T/ocsp.req" >/dev/null 2>&1
 python3 - "$U" "$H" "$T" "$SERTEL" "$PASS" <<'PY' >"$T/sat.txt" 2>&1
 import base64, json, socket, subprocess, sys, threading, time, urllib.error, urllib.request, uuid
@@ -243,16 +243,17 @@ res = {}
 post('/api/v1/sign', client(), 1, res, 'during-stall')
 print('sign during 20 stalled uploads:', res['during-stall'][0])
 assert res['during-stall'][0] == 200
-# saturate: 6 batches of 6 at once: two run, two wait, two are refused at once; OCSP goes out
+# saturate: 8 batches of 6 at once: four workers take them (two passphrase checks at a time),
+# two wait, two are refused at once; OCSP goes out
 # as soon as a refusal shows the queue full (two batches then have not even started)
-auths = [client() for i in range(6)]
+auths = [client() for i in range(8)]
 threads = [threading.Thread(target=post, args=('/api/v1/sign/batch', auths[i], 6, res, 'b%d' % i, big))
-           for i in range(6)]
+           for i in range(8)]
 for t in threads:
     t.start()
 full = None
 while full is None and any(t.is_alive() for t in threads):
-    for i in range(6):
+    for i in range(8):
         if res.get('b%d' % i, (0,))[0] == 429:
             full = res['b%d' % i]
     time.sleep(0.001)
@@ -264,14 +265,14 @@ for t in threads:
     t.join()
 for s in stalled:
     s.close()
-ends = sorted(res['b%d' % i][3] for i in range(6))
+ends = sorted(res['b%d' % i][3] for i in range(8))
 print('full queue answer:', full and full[0], full and full[2].get('Retry-After'), json.loads(full[1]) if full else None)
-print('OCSP', ocsp_status, 'batches', [res['b%d' % i][0] for i in range(6)],
+print('OCSP', ocsp_status, 'batches', [res['b%d' % i][0] for i in range(8)],
       'OCSP done before the last batch ended:', ocsp_done < ends[-1])
 assert full is not None and full[0] == 429 and int(full[2]['Retry-After']) >= 1
 assert json.loads(full[1])['error']['code'] == 'overloaded'
 assert ocsp_status == 200 and ocsp_done < ends[-1]
-assert sorted(res['b%d' % i][0] for i in range(6)) == [200, 200, 200, 200, 429, 429]
+assert sorted(res['b%d' % i][0] for i in range(8)) == [200] * 6 + [429] * 2
 PY
 [ $? = 0 ] && pass "20 stalled uploads: a signing completes; saturated: OCSP answered before the signings ended, a full queue 429 overloaded + Retry-After" ||
     fail "stall/saturation: $(cat "$T/sat.txt")"
@@ -286,6 +287,12 @@ cmp -s "$T/other.b" "$T/unknown.b" && pass "unknown NIK: the same answer" || fai
 st=$(sign noscope -u "$C2" -F "file=@$L" -F nik=3201015201900001 -F "passphrase=$PASS")
 [ "$st" = 403 ] && [ "$(jget "$T/noscope.b" '["error"]["code"]')" = forbidden ] &&
     pass "a client without the sign scope: 403 forbidden" || fail "no scope: $st"
+st=$(sign nonik -u "$C1" -F "file=@$L" -F "passphrase=$PASS")
+[ "$st" = 400 ] && [ "$(jget "$T/nonik.b" '["error"]["code"]')" = field_missing ] &&
+    pass "a client naming no owner: 400 field_missing" || fail "no nik: $st $(cat "$T/nonik.b")"
+st=$(sign badnik -u "$C1" -F "file=@$L" -F nik=12345 -F "passphrase=$PASS")
+[ "$st" = 400 ] && [ "$(jget "$T/badnik.b" '["error"]["code"]')" = field_invalid ] &&
+    pass "a malformed NIK: 400 field_invalid" || fail "bad nik: $st $(cat "$T/badnik.b")"
 st=$(sign nopass -u "$C1" -F "file=@$L" -F nik=3201015201900001)
 [ "$st" = 400 ] && [ "$(jget "$T/nopass.b" '["error"]["code"]')" = field_missing ] && pass "no passphrase: 400" || fail "no passphrase: $st"
 for i in 1 2 3 4 5; do
