@@ -1,21 +1,52 @@
 #!/bin/bash
 # bench_verify.sh - validations per second of a signed ~100 KB PDF, a
 # signed ~50 MB PDF and the same 50 MB PDF signed 20 times (20 revisions,
-# each signature's changes analysed), offline, `sertel verify` next to
-# poppler's `pdfsig` on the same files in the same run (one process per
-# validation for both). With BASE_BUILD_DIR, that build's sertel (an older
-# revision) is measured on the same files too, interleaved with this one
-# (ROUNDS rounds of new, old, pdfsig; the median of each): the ratio
-# new / old is what docs/benchmarks.md records. Not a test.
+# each signature's changes analysed), offline, `sertel verify` (the
+# sandboxed worker, the default, and --in-process) next to poppler's
+# `pdfsig` on the same files in the same run (one process per validation
+# for all). With BASE_BUILD_DIR, that build's sertel (an older revision) is
+# measured on the same files too, interleaved with this one (ROUNDS rounds
+# of new, new --in-process, old, pdfsig; the median of each): the ratio
+# new / old is what docs/benchmarks.md records. Then bench_sandbox, the
+# sandbox's cost per validation in one long-running process (as in
+# `sertel serve`). Not a test.
+#
+# With --against OLD_SERTEL (repeatable: e.g. /work/baseline/build/sertel,
+# or a build of the commit before a change), the per-process figures of the
+# 107 KB file are taken in rounds instead (--rounds R, default 9): in each
+# round every command (this build's default and --in-process, each
+# OLD_SERTEL, pdfsig) runs N validations, in an order that rotates from
+# round to round, so that a busy machine disturbs all of them alike; the
+# table gives each command's median over the rounds (wall clock per
+# validation, and CPU of the process and its children) and its ratio to the
+# first OLD_SERTEL run the same way (trust anchor from --trust, or the
+# home's root with --home).
 #
 # Usage: bench/bench_verify.sh [BUILD_DIR] [N] [BASE_BUILD_DIR] [ROUNDS]
+#        bench/bench_verify.sh [BUILD_DIR] [N] --against OLD_SERTEL... [--rounds R]
 #        (defaults: build, 50, none, 3; the 20-signature file runs N/10 times)
 set -eu
 cd "$(dirname "$0")/.."
-B=${1:-build}
-N=${2:-50}
-BASE=${3:-}
-ROUNDS=${4:-3}
+B=build
+N=50
+BASE=
+ROUNDS=
+AGAINST=()
+pos=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --against) AGAINST+=("${2:?--against needs a sertel executable}"); shift 2 ;;
+    --rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
+    *)
+        case $pos in 0) B=$1 ;; 1) N=$1 ;; 2) BASE=$1 ;; *) ROUNDS=$1 ;; esac
+        pos=$((pos + 1))
+        shift
+        ;;
+    esac
+done
+if [ -z "$ROUNDS" ]; then
+    if [ ${#AGAINST[@]} -gt 0 ]; then ROUNDS=9; else ROUNDS=3; fi
+fi
 S=$(cd "$B" && pwd)/sertel
 O=
 [ -n "$BASE" ] && O=$(cd "$BASE" && pwd)/sertel
@@ -38,7 +69,9 @@ certutil -N -d "sql:$W/nss" --empty-password
 certutil -A -d "sql:$W/nss" -n root -t "CT,C,C" -i "$W/root.pem"
 
 # Unsigned inputs of ~100 KB and ~50 MB: one page with an image stream.
-for spec in small:102400 large:52428800; do
+specs="small:102400"
+[ ${#AGAINST[@]} -gt 0 ] || specs="$specs large:52428800"
+for spec in $specs; do
     name=${spec%%:*}
     size=${spec#*:}
     python3 - "$W/$name.pdf" "$size" <<'PY'
@@ -65,11 +98,62 @@ PY
 done
 
 # The 50 MB PDF signed 19 more times: 20 signatures, 20 revisions.
-cp "$W/large-signed.pdf" "$W/large20-signed.pdf"
-for i in $(seq 2 20); do
-    "$S" sign --p12 "$W/s.p12" --p12-password-file "$W/pw" "$W/large20-signed.pdf" "$W/t.pdf" >/dev/null
-    mv "$W/t.pdf" "$W/large20-signed.pdf"
-done
+if [ ${#AGAINST[@]} -eq 0 ]; then
+    cp "$W/large-signed.pdf" "$W/large20-signed.pdf"
+    for i in $(seq 2 20); do
+        "$S" sign --p12 "$W/s.p12" --p12-password-file "$W/pw" "$W/large20-signed.pdf" "$W/t.pdf" >/dev/null
+        mv "$W/t.pdf" "$W/large20-signed.pdf"
+    done
+fi
+
+# One round's figure: N runs of a command, wall clock and CPU per run in ms ("wall cpu").
+per_run() {
+    local n=$1 t
+    shift
+    t=$( { TIMEFORMAT='%3R %3U %3S'; time (for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 || true; done); } 2>&1 )
+    awk -v n="$n" -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f %.3f\n", a[1] * 1000 / n, (a[2] + a[3]) * 1000 / n }'
+}
+
+if [ ${#AGAINST[@]} -gt 0 ]; then
+    f=$W/small-signed.pdf
+    labels=("--trust: sertel verify (this build, sandboxed)" "--trust: sertel verify --in-process (this build)")
+    cmds=("$S --home $W/none verify --offline --trust $W/root.pem $f"
+          "$S --home $W/none verify --offline --in-process --trust $W/root.pem $f")
+    for o in "${AGAINST[@]}"; do
+        [ -x "$o" ] || { echo "--against $o: not an executable" >&2; exit 2; }
+        labels+=("--trust: sertel verify ($o)")
+        cmds+=("$o --home $W/none verify --offline --trust $W/root.pem $f")
+    done
+    labels+=("--home: sertel verify (this build, sandboxed)" "--home: sertel verify --in-process (this build)"
+             "--home: sertel verify (${AGAINST[0]})")
+    cmds+=("$S --home $W/h verify --offline $f" "$S --home $W/h verify --offline --in-process $f"
+           "${AGAINST[0]} --home $W/h verify --offline $f")
+    labels+=("pdfsig -no-ocsp (NSS db with the root)")
+    cmds+=("pdfsig -nssdir sql:$W/nss -no-ocsp $f")
+    k=${#cmds[@]}
+    echo "== per process, $(stat -c %s "$f") bytes, $ROUNDS rounds of $N validations, order rotating"
+    : >"$W/rounds"
+    for r in $(seq 0 $((ROUNDS - 1))); do
+        for j in $(seq 0 $((k - 1))); do
+            i=$(((j + r) % k))
+            # shellcheck disable=SC2086
+            echo "$i $(per_run "$N" ${cmds[$i]})" >>"$W/rounds"
+        done
+    done
+    for i in $(seq 0 $((k - 1))); do
+        awk -v i="$i" '$1 == i { print $2 }' "$W/rounds" | sort -n | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }' >"$W/med.$i"
+        awk -v i="$i" '$1 == i { print $3 }' "$W/rounds" | sort -n | awk '{ c[NR] = $1 } END { print c[int((NR + 1) / 2)] }' >"$W/cpu.$i"
+    done
+    # each row next to the first --against measured the same way (--trust or --home)
+    href=$((k - 2))
+    for i in $(seq 0 $((k - 1))); do
+        case ${labels[$i]} in --home*) ref=$href ;; *) ref=2 ;; esac
+        awk -v l="${labels[$i]}" -v w="$(cat "$W/med.$i")" -v c="$(cat "$W/cpu.$i")" -v r="$(cat "$W/med.$ref")" \
+            'BEGIN { printf "%-62s %7.2f ms (CPU %6.2f ms)  %5.3fx\n", l, w, c, w / r }'
+    done
+    echo "(all rounds: $W/rounds is removed at exit; medians above)"
+    exit 0
+fi
 
 rate() { # count command... -> validations/s
     local n=$1 start end
@@ -91,21 +175,35 @@ for name in small large large20; do
     "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf" >"$W/v.txt" 2>&1 || true
     grep -m1 -E "Kesimpulan|conclusion" "$W/v.txt" || true
     pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf" 2>&1 | grep -m1 -E "Signature Validation" || true
-    home="" trust="" old="" pdf=""
+    home="" trust="" inproc="" old="" pdf=""
     for _ in $(seq 1 "$ROUNDS"); do
         home="$home $(rate "$n" "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf")"
         trust="$trust $(rate "$n" "$S" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf")"
+        inproc="$inproc $(rate "$n" "$S" --home "$W/none" verify --offline --in-process --trust "$W/root.pem" "$W/$name-signed.pdf")"
         [ -n "$O" ] && old="$old $(rate "$n" "$O" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf")"
         pdf="$pdf $(rate "$n" pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf")"
     done
-    home=$(echo $home | median) trust=$(echo $trust | median) pdf=$(echo $pdf | median)
+    home=$(echo $home | median) trust=$(echo $trust | median) inproc=$(echo $inproc | median)
+    pdf=$(echo $pdf | median)
     show "sertel verify --offline (trusted home root)" "$home"
     show "sertel verify --offline --trust root.pem" "$trust"
+    show "sertel verify --offline --in-process" "$inproc"
     if [ -n "$O" ]; then
         old=$(echo $old | median)
         show "older sertel ($BASE) --trust root.pem" "$old"
         awk -v a="$trust" -v b="$old" 'BEGIN { printf "%-44s %8.2fx\n", "this sertel / older sertel", a / b }'
+        awk -v a="$inproc" -v b="$old" 'BEGIN { printf "%-44s %8.2fx\n", "this --in-process / older sertel", a / b }'
     fi
     show "pdfsig -no-ocsp (NSS db with the root)" "$pdf"
     awk -v a="$trust" -v b="$pdf" 'BEGIN { printf "%-44s %8.2fx\n", "this sertel / pdfsig", a / b }'
 done
+
+# The sandbox in a long-running process: the worker image is started once.
+if cmake --build "$B" --target bench_sandbox >/dev/null 2>&1; then
+    for name in small large; do
+        echo "== bench_sandbox, $name"
+        "$B/bench_sandbox" "$W/$name-signed.pdf" "$W/root.pem" 15 $([ "$name" = small ] && echo 20 || echo 3)
+    done
+else
+    echo "bench_sandbox did not build: cmake --build $B --target bench_sandbox"
+fi

@@ -11,6 +11,7 @@
  *   GET  <base>/audit/head    the signed audit head, no-store -> pki_audit_head
  *   GET  /healthz, /metrics
  *   <base>/api/v1/...  the JSON API (lib/api: logins, the process, signing)
+ *   <base>/api/sign/..., /api/user/..., /api/v2/...  BSrE's API, the facade (lib/api)
  *
  * <base> is the path of the home's base URL ([ca] base_url, set by `sertel
  * init --base-url`), so the URLs certificates carry (AIA, CDP) resolve
@@ -130,12 +131,23 @@ static void blob_to_response(pki_blob *b, http_response *resp)
     b->len = 0;
 }
 
+/* pki answers some failures in the protocol (OCSP internalError, a TSA
+ * rejection) and leaves why in err: the operator reads it in the log. */
+static void log_answered_failure(const char *what, sertel_err *err)
+{
+    if (err->msg[0]) {
+        fprintf(stderr, "sertel: serve: %s: %s\n", what, err->msg);
+        sertel_err_clear(err);
+    }
+}
+
 static int h_ocsp_post(const http_request *req, http_response *resp, sertel_err *err)
 {
     endpoint *ep = req->arg;
     pki_blob b = {0};
     int rc = pki_ocsp(ep->p, req->body, req->body_len, &b, err);
 
+    log_answered_failure("ocsp", err);
     if (rc == SERTEL_OK)
         blob_to_response(&b, resp);
     pki_blob_clear(&b);
@@ -199,6 +211,7 @@ static int h_ocsp_get(const http_request *req, http_response *resp, sertel_err *
     /* Not base64: an empty request, which the responder answers with
      * malformedRequest like any other undecodable request. */
     rc = pki_ocsp(ep->p, der, n > 0 ? (size_t)n : 0, &b, err);
+    log_answered_failure("ocsp", err);
     if (rc == SERTEL_OK)
         blob_to_response(&b, resp);
     pki_blob_clear(&b);
@@ -211,6 +224,7 @@ static int h_tsa(const http_request *req, http_response *resp, sertel_err *err)
     pki_blob b = {0};
     int rc = pki_tsa(ep->p, req->body, req->body_len, &b, err);
 
+    log_answered_failure("tsa", err);
     if (rc == SERTEL_OK)
         blob_to_response(&b, resp);
     pki_blob_clear(&b);
@@ -422,7 +436,7 @@ static void root_crl_warn(pki *p, int64_t *next_at)
 }
 
 /* Serve until SIGTERM/SIGINT, refreshing the services once a second. */
-static void run_until_signal(http_server *s, pki *p, const sigset_t *stop)
+static void run_until_signal(http_server *s, pki *p, api *ap, const sigset_t *stop)
 {
     sertel_err err = {0};
     struct timespec tick = {1, 0};
@@ -447,6 +461,7 @@ static void run_until_signal(http_server *s, pki *p, const sigset_t *stop)
                 sertel_err_clear(&err);
             }
             http_server_flush_log(s);
+            api_tick(ap, (int64_t)time(NULL)); /* the API's stored state past its time */
         }
     }
 }
@@ -555,6 +570,8 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
         ac.home = g->home;
         ac.base_path = sc->base;
         ac.handles = cfg.threads ? cfg.threads * 2 : 0;
+        ac.services = sc->p;
+        ac.spool_dir = sc->spool;
         if (make_spool(g->home, sc->spool, sizeof(sc->spool), &err) != SERTEL_OK ||
             api_open(&ac, &sc->api, &err) != SERTEL_OK ||
             api_routes(sc->api, routes, HTTP_MAX_ROUTES - 2, &nroutes, &err) != SERTEL_OK) {
@@ -581,7 +598,7 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
                 "only through a proxy or name that maps there\n",
                 pki_base_url(sc->p));
 
-    run_until_signal(s, sc->p, &stop);
+    run_until_signal(s, sc->p, sc->api, &stop);
     if (http_server_shutdown(s, SHUTDOWN_WAIT_MS, &err) != SERTEL_OK)
         fprintf(stderr, "sertel: serve: %s\n", err.msg);
     fprintf(stderr, "sertel: serve: stopped\n");

@@ -15,10 +15,13 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/api_int.h"
 #include "ca/ca.h"
 #include "conf/conf.h"
+#include "sandbox/sandbox.h"
+#include "util/fs.h"
 #include "util/num.h"
 
 #define DEFAULT_HANDLES 8
@@ -26,6 +29,11 @@
 #define JSON_BODY_MAX (1u << 20) /* a JSON body without files */
 #define POOL_WAIT_S 10           /* a call waits this long for a handle, then 503 */
 #define RETRY_AFTER_BUSY "5"
+#define DEFAULT_BATCH_MAX_FILES 50
+#define DEFAULT_MAX_PAGES 2000
+#define DEFAULT_SIGN_MEMORY_MIB 512 /* 8 derivations at the default 64 MiB */
+#define DEFAULT_RATE_PER_MINUTE 600
+#define QUEUE_PER_SLOT 4 /* default queue: 4 x the slots */
 
 /* The tables of endpoints, in the order they are routed. */
 static const struct {
@@ -33,6 +41,9 @@ static const struct {
     const size_t *n;
 } tables[] = {
     {api_ep_session, &api_ep_session_n},
+    {api_ep_sign, &api_ep_sign_n},
+    {api_ep_facade_v1, &api_ep_facade_v1_n},
+    {api_ep_facade_v2, &api_ep_facade_v2_n},
 };
 
 typedef struct api_route {
@@ -67,6 +78,8 @@ static int ra_acquire(api *a, ra **out, sertel_err *err)
     a->nopen++;
     pthread_mutex_unlock(&a->lock);
     rc = ra_open_flags(a->home, CA_OPEN_ONLINE, out, err);
+    if (rc == SERTEL_OK)
+        ra_set_sandbox(*out, a->sb);
     if (rc != SERTEL_OK) {
         pthread_mutex_lock(&a->lock);
         a->nopen--;
@@ -128,12 +141,62 @@ int api_no_content(api_call *c)
     return SERTEL_OK;
 }
 
+/* BSrE's shape: {"error": message (detail), "status_code": N}. */
+static int facade_error_v(api_call *c, int status, const char *code, const char *detail_fmt,
+                          va_list ap)
+{
+    char detail[SERTEL_ERR_MSG_MAX], msg[SERTEL_ERR_MSG_MAX + 512];
+    json_t *o, *m;
+
+    if (detail_fmt != NULL) {
+        vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+        snprintf(msg, sizeof(msg), "%s (%s)", api_message(code, c->lang), detail);
+    } else {
+        snprintf(msg, sizeof(msg), "%s", api_message(code, c->lang));
+    }
+    /* json_string refuses invalid UTF-8: a detail quoting input falls back to the message */
+    m = json_string(msg);
+    if (m == NULL)
+        m = json_string(api_message(code, c->lang));
+    o = json_object();
+    if (o == NULL || m == NULL) {
+        json_decref(o);
+        json_decref(m);
+        return SERTEL_ERR_NOMEM;
+    }
+    json_object_set_new(o, "error", m);
+    json_object_set_new(o, "status_code", json_integer(api_facade_code(code, status)));
+    return api_json(c, status, o);
+}
+
+int api_facade_error(api_call *c, int status, const char *code, const char *detail_fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, detail_fmt);
+    rc = facade_error_v(c, status, code, detail_fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 int api_error(api_call *c, int status, const char *code, const char *detail_fmt, ...)
 {
-    json_t *e = json_object(), *o = json_object();
+    json_t *e, *o;
     char detail[SERTEL_ERR_MSG_MAX];
     va_list ap;
 
+    if (status == 401 && strcmp(code, "client_unauthorized") == 0)
+        (void)http_response_header(c->resp, "WWW-Authenticate", "Basic realm=\"sertel\"");
+    if (c->flags & API_F_FACADE) {
+        int rc;
+        va_start(ap, detail_fmt);
+        rc = facade_error_v(c, status, code, detail_fmt, ap);
+        va_end(ap);
+        return rc;
+    }
+    e = json_object();
+    o = json_object();
     if (e == NULL || o == NULL) {
         json_decref(e);
         json_decref(o);
@@ -239,6 +302,23 @@ int api_path_id(api_call *c, size_t i, int64_t *out)
         return SERTEL_ERR_NOTFOUND;
     }
     return SERTEL_OK;
+}
+
+void api_wipe_secret(api_call *c, const char *key)
+{
+    size_t i;
+
+    if (c->in != NULL) {
+        json_t *v = json_object_get(c->in, key);
+        /* jansson keeps the string's bytes in the value it hands out: wipe them there */
+        if (v != NULL && json_is_string(v))
+            sodium_memzero((char *)json_string_value(v), json_string_length(v));
+    }
+    for (i = 0; i < c->req->nfields; i++) {
+        const http_field *f = &c->req->fields[i];
+        if (f->value != NULL && f->name != NULL && strcmp(f->name, key) == 0)
+            sodium_memzero((unsigned char *)f->value, f->len);
+    }
 }
 
 int api_need_secure(api_call *c)
@@ -510,6 +590,73 @@ static int authenticate(api_call *c, const api_endpoint *ep)
 
 /* ------------------------------------------------------------ dispatch */
 
+/*
+ * Hand an authenticated call to its pool (pool.c): admitted, the request
+ * is deferred and answered by a worker; refused at once with 429 when the
+ * pool is full. The call (and its JSON body) moves into the job; its
+ * registration authority handle stays with the dispatcher.
+ */
+static int to_pool(api_call *c, const api_endpoint *ep)
+{
+    api_pool *p = (ep->flags & API_F_POOL_SIGN) ? &c->a->sign_pool : &c->a->verify_pool;
+    api_job *j = calloc(1, sizeof(*j));
+    api_call *jc = calloc(1, sizeof(*jc));
+    int64_t wait = 0;
+    char s[24];
+
+    if (j == NULL || jc == NULL) {
+        free(j);
+        free(jc);
+        return SERTEL_ERR_NOMEM;
+    }
+    if (api_pool_reserve(p, &wait) != SERTEL_OK) {
+        free(j);
+        free(jc);
+        snprintf(s, sizeof(s), "%lld", (long long)wait);
+        (void)http_response_header(c->resp, "Retry-After", s);
+        return api_error(c, 429, "overloaded", NULL);
+    }
+    j->d = http_defer(c->req);
+    if (j->d == NULL) {
+        api_pool_unreserve(p);
+        free(j);
+        free(jc);
+        return SERTEL_ERR_INTERNAL;
+    }
+    *jc = *c;
+    jc->r = NULL; /* the worker takes a handle of its own */
+    jc->resp = http_deferred_response(j->d);
+    c->in = NULL; /* the job's now */
+    j->c = jc;
+    j->ep = ep;
+    api_pool_push(p, j);
+    return SERTEL_OK;
+}
+
+void api_job_run(api_job *j)
+{
+    api_call *c = j->c;
+    sertel_err err = {0};
+    int rc;
+
+    rc = ra_acquire(c->a, &c->r, &err);
+    if (rc == SERTEL_OK) {
+        sertel_err_clear(&err);
+        rc = j->ep->fn(c, &err);
+        if (rc != SERTEL_OK)
+            rc = api_fail(c, rc, &err);
+    } else if (rc == SERTEL_ERR_BUSY) {
+        rc = api_fail(c, rc, &err);
+    }
+    json_decref(c->in);
+    ra_release(c->a, c->r);
+    sodium_memzero(c->cookie, sizeof(c->cookie));
+    sodium_memzero(c->csrf, sizeof(c->csrf));
+    http_deferred_finish(j->d, rc, &err);
+    free(c);
+    free(j);
+}
+
 static int dispatch(const http_request *req, http_response *resp, sertel_err *err)
 {
     const api_route *rt = req->arg;
@@ -543,6 +690,16 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
         rc = SERTEL_OK; /* answered */
         goto out;
     }
+    if (c.by_client) {
+        int64_t wait = 0;
+        if (api_rate_take(c.a, c.actor.client_id, &wait) != SERTEL_OK) {
+            char ra_s[24];
+            snprintf(ra_s, sizeof(ra_s), "%lld", (long long)wait);
+            (void)http_response_header(resp, "Retry-After", ra_s);
+            rc = api_error(&c, 429, "rate_limited", NULL);
+            goto out;
+        }
+    }
     if (ep->in == API_IN_JSON) {
         c.in = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
         if (c.in == NULL || !json_is_object(c.in)) {
@@ -551,6 +708,10 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
                            je.text);
             goto out;
         }
+    }
+    if (ep->flags & (API_F_POOL_SIGN | API_F_POOL_VERIFY)) {
+        rc = to_pool(&c, ep);
+        goto out;
     }
     sertel_err_clear(err);
     rc = ep->fn(&c, err);
@@ -566,7 +727,7 @@ out:
 
 /* ----------------------------------------------------------- lifecycle */
 
-static int load_settings(api *a, const conf *cf, sertel_err *err)
+static int load_settings(api *a, ra *r, const conf *cf, sertel_err *err)
 {
     const char *tp = conf_get(cf, "api", "trusted_proxies");
     int64_t mib;
@@ -576,6 +737,48 @@ static int load_settings(api *a, const conf *cf, sertel_err *err)
     if (rc != SERTEL_OK)
         return rc;
     a->max_body = (size_t)mib << 20;
+    {
+        int64_t files, pages, smem, queue, vqueue, rate, cores = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t kdf = ra_kdf_memory(r), slots;
+        if ((rc = conf_get_int(cf, "api", "batch_max_files", DEFAULT_BATCH_MAX_FILES, 1,
+                               HTTP_FORM_MAX_FIELDS - 16, &files, err)) != SERTEL_OK ||
+            (rc = conf_get_int(cf, "api", "max_pages", DEFAULT_MAX_PAGES, 1, 10000000, &pages,
+                               err)) != SERTEL_OK ||
+            (rc = conf_get_int(cf, "api", "sign_memory_mib", DEFAULT_SIGN_MEMORY_MIB, 1, 1 << 20,
+                               &smem, err)) != SERTEL_OK ||
+            (rc = conf_get_int(cf, "api", "client_rate_per_minute", DEFAULT_RATE_PER_MINUTE, 0,
+                               1000000, &rate, err)) != SERTEL_OK)
+            return rc;
+        if (cores < 1)
+            cores = 1;
+        /* Signing slots: one Argon2id derivation's memory each, no more than the cores. */
+        slots = (size_t)smem * 1024 * 1024 / (kdf > 0 ? kdf : 1);
+        if (slots == 0)
+            return sertel_err_set(err, SERTEL_ERR_CONFIG,
+                                  "[api] sign_memory_mib = %lld holds no passphrase check "
+                                  "(Argon2id takes %zu MiB): raise it",
+                                  (long long)smem, kdf >> 20);
+        if (slots > (size_t)cores)
+            slots = (size_t)cores;
+        if ((rc = conf_get_int(cf, "api", "sign_queue", (int64_t)slots * QUEUE_PER_SLOT, 0, 4096,
+                               &queue, err)) != SERTEL_OK ||
+            (rc = conf_get_int(cf, "api", "verify_queue", cores * QUEUE_PER_SLOT, 0, 4096, &vqueue,
+                               err)) != SERTEL_OK)
+            return rc;
+        a->batch_max_files = (size_t)files;
+        a->max_pages = (size_t)pages;
+        a->sign_memory = (size_t)smem << 20;
+        a->rate_per_min = (unsigned)rate;
+        if (sem_init(&a->kdf_slots, 0, (unsigned)slots) != 0)
+            return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot create a semaphore");
+        a->kdf_init = 1;
+        a->pools_init = 1;
+        if ((rc = api_pool_start(&a->sign_pool, 2 * (unsigned)slots, (unsigned)queue, 500, err)) !=
+                SERTEL_OK ||
+            (rc = api_pool_start(&a->verify_pool, (unsigned)cores, (unsigned)vqueue, 500, err)) !=
+                SERTEL_OK)
+            return rc;
+    }
     while (tp != NULL && *tp) {
         size_t n = strcspn(tp, ", \t");
         struct in6_addr tmp;
@@ -620,19 +823,53 @@ int api_open(const api_config *cfg, api **out, sertel_err *err)
     a->max_open = cfg->handles ? cfg->handles : DEFAULT_HANDLES;
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
+    pthread_mutex_init(&a->rate_lock, NULL);
     a->free_ra = calloc(a->max_open, sizeof(*a->free_ra));
-    if (a->free_ra == NULL) {
+    a->rate = calloc(API_RATE_SLOTS, sizeof(*a->rate));
+    if (a->free_ra == NULL || a->rate == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    /* One worker image for every handle's upload checks (it holds no keys). */
+    if ((rc = sbx_new(NULL, &a->sb, err)) != SERTEL_OK)
+        goto fail;
     if ((rc = ra_open_flags(a->home, CA_OPEN_ONLINE, &r, err)) != SERTEL_OK)
         goto fail;
-    if ((rc = load_settings(a, ca_get0_conf(ra_get0_ca(r)), err)) != SERTEL_OK) {
+    ra_set_sandbox(r, a->sb);
+    if ((rc = load_settings(a, r, ca_get0_conf(ra_get0_ca(r)), err)) != SERTEL_OK) {
         ra_close(r);
         goto fail;
     }
     a->free_ra[a->nfree++] = r;
     a->nopen = 1;
+    /* Each pool worker holds a handle while it runs: room for every one of them. */
+    {
+        size_t more = a->sign_pool.slots + a->verify_pool.slots;
+        ra **grown = realloc(a->free_ra, (a->max_open + more) * sizeof(*a->free_ra));
+        if (grown == NULL) {
+            rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        a->free_ra = grown;
+        a->max_open += more;
+    }
+    a->services = cfg->services;
+    if (a->services == NULL && (rc = pki_open(a->home, &a->own_services, err)) != SERTEL_OK)
+        goto fail;
+    if (a->services == NULL)
+        a->services = a->own_services;
+    if (cfg->spool_dir != NULL)
+        rc =
+            snprintf(a->spool_dir, sizeof(a->spool_dir), "%s", cfg->spool_dir) <
+                    (int)sizeof(a->spool_dir)
+                ? SERTEL_OK
+                : sertel_err_set(err, SERTEL_ERR_INVALID, "the spool directory's path is too long");
+    else
+        rc = fs_path_join(a->spool_dir, sizeof(a->spool_dir), a->home, "spool", err);
+    if (rc != SERTEL_OK)
+        goto fail;
+    /* What expired while no server ran goes at once. */
+    api_tick(a, (int64_t)time(NULL));
     *out = a;
     return SERTEL_OK;
 fail:
@@ -658,17 +895,18 @@ int api_routes(api *a, http_route *routes, size_t cap, size_t *n, sertel_err *er
         for (i = 0; i < *tables[t].n; i++, k++) {
             const api_endpoint *ep = &tables[t].eps[i];
             api_route *rt = &a->routes[k];
-            size_t max = ep->max_body            ? ep->max_body
-                         : ep->in == API_IN_FORM ? a->max_body
-                         : ep->in == API_IN_JSON ? JSON_BODY_MAX
-                                                 : 0;
+            size_t max = ep->max_body               ? ep->max_body
+                         : ep->in == API_IN_FORM    ? a->max_body
+                         : ep->flags & API_F_UPLOAD ? a->max_body
+                         : ep->in == API_IN_JSON    ? JSON_BODY_MAX
+                                                    : 0;
             rt->a = a;
             rt->ep = ep;
             snprintf(rt->path, sizeof(rt->path), "%s%s", a->base_path, ep->path);
             routes[(*n)++] =
                 (http_route){ep->method,
                              rt->path,
-                             0,
+                             (ep->flags & API_F_PREFIX) != 0,
                              ep->in == API_IN_JSON ? "application/json" : NULL,
                              max,
                              ep->name,
@@ -680,16 +918,54 @@ int api_routes(api *a, http_route *routes, size_t cap, size_t *n, sertel_err *er
     return SERTEL_OK;
 }
 
+#define TICK_SECONDS 60
+
+void api_tick(api *a, int64_t now)
+{
+    sertel_err err = {0};
+    size_t n = 0;
+    ra *r = NULL;
+
+    if (now < a->next_tick)
+        return;
+    a->next_tick = now + TICK_SECONDS;
+    if (ra_acquire(a, &r, &err) != SERTEL_OK) {
+        fprintf(stderr, "sertel: api: housekeeping postponed: %s\n", err.msg);
+        return;
+    }
+    if (ra_download_purge(r, now, &n, &err) != SERTEL_OK) {
+        fprintf(stderr, "sertel: api: kept downloads not purged: %s\n", err.msg);
+        sertel_err_clear(&err);
+    } else if (n > 0) {
+        fprintf(stderr, "sertel: api: %zu signed file(s) past their download retention deleted\n",
+                n);
+    }
+    if (ra_sign_session_purge(r, now, &n, &err) != SERTEL_OK)
+        fprintf(stderr, "sertel: api: expired signing sessions not purged: %s\n", err.msg);
+    ra_release(a, r);
+}
+
 void api_close(api *a)
 {
     size_t i;
 
     if (a == NULL)
         return;
+    if (a->pools_init) {
+        api_pool_stop(&a->sign_pool); /* the queues are empty: the server has stopped */
+        api_pool_stop(&a->verify_pool);
+        a->pools_init = 0;
+    }
     for (i = 0; i < a->nfree; i++)
         ra_close(a->free_ra[i]);
     free(a->free_ra);
+    sbx_free(a->sb); /* after the handles that borrowed it */
     free(a->routes);
+    free(a->rate);
+    pki_close(a->own_services);
+    if (a->kdf_init)
+        sem_destroy(&a->kdf_slots);
+    pthread_mutex_destroy(&a->rate_lock);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->cond);
     free(a);

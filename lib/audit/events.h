@@ -59,8 +59,16 @@
 #define AUDIT_CLIENT_DISABLED "client.disabled"
 #define AUDIT_CLIENT_ROTATED "client.rotated"
 
+/* Signing sessions (BSrE v2's totp: the key re-wrapped under a one-time code) */
+#define AUDIT_SIGNSESS_OPENED "signsess.opened"
+#define AUDIT_SIGNSESS_VOIDED "signsess.voided"
+#define AUDIT_SIGNSESS_EXPIRED "signsess.expired"
+
 /* Documents and housekeeping */
 #define AUDIT_DOC_SIGNED "doc.signed"
+#define AUDIT_DOWNLOAD_KEPT "download.kept"
+#define AUDIT_DOWNLOAD_TAKEN "download.taken"
+#define AUDIT_DOWNLOAD_PURGED "download.purged"
 #define AUDIT_NOTIFY_EXPIRY "notify.expiry"
 
 #endif

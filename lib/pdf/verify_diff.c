@@ -125,7 +125,7 @@ void vfy_mod_add(vfy_sig *s, uint32_t object, const char *kind, vfy_modlevel lev
         return;
     memcpy(n[s->n_mods].detail, tmp, l);
     n[s->n_mods].object = object;
-    n[s->n_mods].kind = kind;
+    snprintf(n[s->n_mods].kind, sizeof(n[s->n_mods].kind), "%s", kind);
     n[s->n_mods].level = level;
     n[s->n_mods].permitted = level != VFY_MOD_OTHER;
     s->n_mods++;

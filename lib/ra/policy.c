@@ -8,8 +8,9 @@
  *      open application blocks a new one - ra_app_next_state,
  *      ra_app_may_open;
  *   3. what a revocation does to a person: the certificate revoked, its key
- *      destroyed, the person's unfinished issuance and renewal applications
- *      cancelled and their passphrase links voided - ra_revoke_in_txn.
+ *      destroyed, its signing sessions voided (a suspension voids them too),
+ *      the person's unfinished issuance and renewal applications cancelled
+ *      and their passphrase links voided - ra_revoke_in_txn.
  *
  * The CLI, the HTTP API and the portal call these and write no rule of
  * their own (DOMAIN.md: the verifier approves or rejects every application
@@ -454,6 +455,11 @@ int ra_revoke_in_txn(ra *r, const char *actor, const char *serial, const ra_revo
 {
     int rc = ca_revoke_in_txn(r->ca, serial, rv->reason, rv->invalidity_date, actor, err);
 
+    /* Signing sessions end with the certificate's standing, a suspension too. */
+    if (rc == SERTEL_OK)
+        rc = ra_sign_sessions_void(
+            r, actor, serial, rv->reason == CA_REASON_CERTIFICATE_HOLD ? "suspended" : "revoked",
+            err);
     if (rc != SERTEL_OK || rv->reason == CA_REASON_CERTIFICATE_HOLD)
         return rc; /* a suspension keeps the key and the person's applications */
     rc = ra_key_destroy_for_cert(r, serial, by_renewal ? "superseded" : "revoked", actor, err);

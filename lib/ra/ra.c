@@ -98,8 +98,15 @@ static int load_settings(ra *r, sertel_err *err)
         (rc = conf_get_int(c, "api", "login_lock_minutes", 15, 1, 24 * 60, &r->login_lock_seconds,
                            err)) != SERTEL_OK ||
         (rc = conf_get_int(c, "api", "login_addr_after", 30, 2, 100000, &r->login_addr_after,
-                           err)) != SERTEL_OK)
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "totp_session_seconds", 300, 30, 3600, &r->sess_seconds,
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "totp_session_uses", 10, 1, 1000, &r->sess_uses, err)) !=
+            SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "download_retention_hours", 24, 1, 24 * 30,
+                           &r->download_retention, err)) != SERTEL_OK)
         return rc;
+    r->download_retention *= 3600;
     r->session_idle *= 60;
     r->session_max *= 3600;
     r->login_lock_seconds *= 60;
@@ -191,6 +198,7 @@ int ra_open_flags(const char *home, int flags, ra **out, sertel_err *err)
     int rc;
 
     *out = NULL;
+    secret_held_mark(); /* the server secret: no clean-parent sandbox after this */
     if (sodium_init() < 0)
         return sertel_err_set(err, SERTEL_ERR_CRYPTO, "libsodium failed to initialise");
     r = calloc(1, sizeof(*r));
@@ -224,15 +232,43 @@ void ra_close(ra *r)
     if (r == NULL)
         return;
     mailer_close(r->mail);
+    if (r->sb_owned)
+        sbx_free(r->sb);
     ca_close(r->ca);
     if (r->secret != NULL)
         sodium_free(r->secret);
     free(r);
 }
 
+size_t ra_kdf_memory(const ra *r)
+{
+    return (size_t)r->argon_mem;
+}
+
 ca_ctx *ra_get0_ca(ra *r)
 {
     return r->ca;
+}
+
+void ra_set_sandbox(ra *r, sbx *sb)
+{
+    if (r->sb_owned)
+        sbx_free(r->sb);
+    r->sb = sb;
+    r->sb_owned = 0;
+}
+
+int ra_sandbox(ra *r, sbx **out, sertel_err *err)
+{
+    int rc;
+
+    if (r->sb == NULL) {
+        if ((rc = sbx_new(NULL, &r->sb, err)) != SERTEL_OK)
+            return rc;
+        r->sb_owned = 1;
+    }
+    *out = r->sb;
+    return SERTEL_OK;
 }
 
 int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err)

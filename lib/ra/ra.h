@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "ca/ca.h"
+#include "sandbox/sandbox.h"
 #include "util/err.h"
 #include "util/fs.h"
 
@@ -46,6 +47,28 @@ int ra_open_flags(const char *home, int flags, ra **out, sertel_err *err) SERTEL
     SERTEL_NONNULL(1, 3);
 void ra_close(ra *r);
 ca_ctx *ra_get0_ca(ra *r) SERTEL_NONNULL(1);
+/* Bytes of memory one passphrase check's Argon2id derivation takes ([signing] argon2_memory_kib).
+ */
+size_t ra_kdf_memory(const ra *r) SERTEL_NONNULL(1);
+
+/*
+ * The sandbox (lib/sandbox) in which r checks applicants' uploads
+ * (ra_apply_issuance): the letter and the e-KTP scan are parsed, and the
+ * scan written again, only in a confined worker process, never in this
+ * one, which holds the server secret and opens the CA's keys. sb is
+ * borrowed: it must outlive r; several ra (one per thread) may share one.
+ * It must not be a clean-parent sandbox made after this process loaded a
+ * secret (sbx_new refuses to make one then, sandbox.h); an exec'd worker
+ * sandbox (the default) is always right.
+ *
+ * Without this call r makes its own on the first upload, with the default
+ * configuration: the worker image is the running executable (the sertel
+ * binary serves SBX_WORKER_ARG; a program that does not, such as a test
+ * or a benchmark, must either serve it too or give a sandbox here). A
+ * sandbox given later replaces r's own (which is freed). NULL-safe for sb
+ * (back to r's own, made on first use). Never fails.
+ */
+void ra_set_sandbox(ra *r, sbx *sb) SERTEL_NONNULL(1);
 
 /* Roles. */
 #define RA_ROLE_ADMIN "admin"
@@ -488,6 +511,44 @@ int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32],
  */
 int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level, char id[33],
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
+
+#define RA_DOC_ID_LEN 32 /* hex digits of a document id (128 random bits) */
+
+/*
+ * Draw a new document id: 128 bits from the CSPRNG as 32 lower-case hex
+ * digits (BSrE's id_dokumen). Drawn before signing when the signed file
+ * itself carries the id (the QR code's <base_url>/verify/<id>).
+ */
+void ra_doc_id_new(char id[RA_DOC_ID_LEN + 1]) SERTEL_NONNULL(1);
+
+/* One document to record with an id the caller drew (ra_doc_id_new). */
+typedef struct ra_sign_rec {
+    char id[RA_DOC_ID_LEN + 1];
+    unsigned char md[32]; /* SHA-256 of the signed file as handed out */
+    const char *level;    /* "B-T", "CAdES B-B", ... (borrowed) */
+} ra_sign_rec;
+
+/*
+ * Record n documents the owner of s signed, with the ids the caller drew,
+ * in ONE durable transaction (a batch under one authorization is one
+ * commit): a signed_documents row and a doc.signed audit entry each. An id
+ * must be 32 lower-case hex digits (else SERTEL_ERR_INVALID); an id that
+ * is in the register already is an error, never an overwrite
+ * (SERTEL_ERR_EXISTS, and nothing of the batch is recorded). Errors:
+ * those of the store (SERTEL_ERR_BUSY, SERTEL_ERR_STORE): nothing recorded.
+ */
+int ra_sign_record_ids(ra *r, const ra_signer *s, const ra_sign_rec *recs, size_t n,
+                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * ra_sign_commit with an id the caller drew before signing (id is read,
+ * not written): record the SHA-256 of what was written to out under id,
+ * then commit out. Takes out over in every case, as ra_sign_commit.
+ */
+int ra_sign_commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level,
+                      const char id[RA_DOC_ID_LEN + 1], sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 4, 5);
+
 /* A document in the register (ra_doc_query). */
 typedef struct ra_doc {
     char id[33];
@@ -583,6 +644,139 @@ typedef enum ra_status {
 
 const char *ra_status_name(ra_status s);
 
+/* Why a signing authorization was refused, for an actor allowed to know (ra_sign_authorize_ex). */
+typedef enum ra_refusal {
+    RA_REFUSAL_NONE = 0,    /* authorized */
+    RA_REFUSAL_CREDENTIALS, /* passphrase or second factor wrong, or no such person */
+    RA_REFUSAL_LOCKED,      /* signing is locked after repeated failures */
+    RA_REFUSAL_STATUS,      /* the person's status is not ISSUE (status says which) */
+} ra_refusal;
+
+typedef struct ra_sign_why {
+    ra_refusal refusal;
+    int64_t retry_after; /* RA_REFUSAL_LOCKED: seconds until the lock ends; 0: until a
+                            verifier unlocks it */
+    ra_status status;    /* RA_REFUSAL_STATUS: the person's status */
+} ra_sign_why;
+
+/*
+ * ra_sign_authorize naming the owner by e-mail (email) or by NIK (nik,
+ * email NULL), with the reason of a refusal in *why (may be NULL). The
+ * attempt is accounted exactly as ra_sign_authorize's, and the refusal is
+ * still SERTEL_ERR_DENIED with the one message; why says more, and only
+ * what does not depend on the passphrase: LOCKED when a lock was in force
+ * (the attempt not counted), else STATUS when the person may not sign
+ * (whatever the passphrase), else CREDENTIALS. A wrong passphrase and a
+ * right one with a wrong second factor are the same CREDENTIALS, so the
+ * answer is never an oracle for the passphrase. An unknown person, and a
+ * person by may not act for whose status by may not see either (another
+ * agency's, for an API client), take the unknown-account path (same work,
+ * CREDENTIALS): their existence is not disclosed.
+ */
+int ra_sign_authorize_ex(ra *r, const ra_actor *by, const char *email, const char *nik,
+                         const char *passphrase, const char *otp, ra_signer **out, ra_sign_why *why,
+                         sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5, 7);
+
+/*
+ * Must a signing authorization by `by` carry a one-time code? *needed is 1
+ * when [signing] second_factor asks for two factors (PP 71/2019 art.
+ * 63-64) and by is not an API client registered as vouching for its own
+ * user's login (ra_client.vouches_login, read from the store, the client
+ * not disabled); 0 otherwise. ra_sign_authorize applies the same rule (a
+ * vouched authorization is audited with the client's id); callers that
+ * cannot carry a code (BSrE's v1) ask first to refuse clearly. Errors:
+ * the store's.
+ */
+int ra_sign_factor_needed(ra *r, const ra_actor *by, int *needed, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3);
+
+/* --- signing sessions (signsess.c): BSrE v2's "totp" --- */
+
+#define RA_SIGN_SESSION_CODE_LEN 32 /* hex of 16 random bytes */
+
+/* What a new signing session allows. */
+typedef struct ra_sign_session_info {
+    int64_t expires_at; /* Unix seconds */
+    int64_t uses;       /* signing requests it may authorize */
+} ra_sign_session_info;
+
+/*
+ * Open a short signing session for an owner (by email, or with email NULL
+ * by nik): the full authorization of ra_sign_authorize(_nik) - the
+ * passphrase, the second factor, the attempt accounting and lockout, the
+ * policy (by may sign for the owner) - then the owner's key re-wrapped
+ * under a fresh 128-bit code: XChaCha20-Poly1305 under BLAKE2b-256(key =
+ * server secret, label || code), bound to the session and the account, and
+ * stored (table sign_sessions) with an expiry ([api] totp_session_seconds,
+ * 300) and a use limit ([api] totp_session_uses, 10). The unwrapped key is
+ * freed before this returns; the code (code_out, RA_SIGN_SESSION_CODE_LEN
+ * hex digits + NUL) is shown once and stored only as a keyed hash. The
+ * session belongs to by: only the same actor may use it. At most 16 live
+ * sessions per owner (SERTEL_ERR_STATE beyond). Audited (sign.authorized,
+ * signsess.opened). Errors, and *why (may be NULL), as
+ * ra_sign_authorize_ex's.
+ */
+int ra_sign_session_open(ra *r, const ra_actor *by, const char *email, const char *nik,
+                         const char *passphrase, const char *otp,
+                         char code_out[RA_SIGN_SESSION_CODE_LEN + 1], ra_sign_session_info *info,
+                         ra_sign_why *why, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 5, 7, 8);
+
+/*
+ * Authorize one signing request with a session's code instead of the
+ * passphrase: the owner (email, or nik) is checked against the policy as
+ * for ra_sign_authorize; a lock in force refuses; a wrong, expired, used
+ * up or another actor's code counts as a failed attempt toward the same
+ * signing lockout as a wrong passphrase (lockout_after, lockout_hard_after);
+ * the owner's status must be ISSUE with the session's certificate. On
+ * success the key is unwrapped into *out (free with ra_signer_free after
+ * this request: no unlocked key outlives it) and one use is spent (the row
+ * is deleted with its last). One transaction: counted, spent and audited
+ * (sign.authorized / sign.denied with "credential": "signing_session") together, or
+ * SERTEL_ERR_BUSY and nothing done. Every refusal is the same
+ * SERTEL_ERR_DENIED as ra_sign_authorize's; *why (may be NULL) says what
+ * ra_sign_authorize_ex's would: LOCKED, STATUS, else CREDENTIALS (a wrong,
+ * expired, used-up or another actor's code alike).
+ */
+int ra_sign_session_use(ra *r, const ra_actor *by, const char *email, const char *nik,
+                        const char *code, ra_signer **out, ra_sign_why *why,
+                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5, 6);
+
+/* Delete the sessions that expired by now; *n (may be NULL) their number. Audited when any. */
+int ra_sign_session_purge(ra *r, int64_t now, size_t *n, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1);
+
+/* --- signed files kept for one download (download.c): BSrE v1's download --- */
+
+/*
+ * Keep the signed file of register document doc_id for one download by
+ * the API client by (RA_ROLE_CLIENT; RA_ACT_DOC_VIEW over the document's
+ * owner): stored in the store (table signed_downloads) until it is
+ * downloaded or [api] download_retention_hours (24) have passed. Audited
+ * (download.kept). SERTEL_ERR_NOTFOUND for a document not in the register,
+ * SERTEL_ERR_EXISTS when it is kept already.
+ */
+int ra_download_keep(ra *r, const ra_actor *by, const char *doc_id, const unsigned char *data,
+                     size_t len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/*
+ * Take a kept file, once: *out (malloc'ed, caller frees) and *len. The
+ * content is deleted and the download audited (download.taken) in one
+ * transaction committed before the bytes are handed out. Only the client
+ * that kept it: any other caller, an unknown id and an expired one get
+ * SERTEL_ERR_NOTFOUND; a second download within the retention
+ * SERTEL_ERR_STATE ("already downloaded": BSrE's 4044).
+ */
+int ra_download_take(ra *r, const ra_actor *by, const char *doc_id, unsigned char **out,
+                     size_t *len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
+
+/*
+ * Delete the kept files (and the marks of downloaded ones) whose retention
+ * ended by now; *n (may be NULL) their number. Audited (download.purged)
+ * when any. Run by the server at start and periodically.
+ */
+int ra_download_purge(ra *r, int64_t now, size_t *n, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
 /*
  * The status of the person with this NIK (NOT_REGISTERED when unknown).
  * A NIK that is not 16 digits of a valid shape is SERTEL_ERR_INVALID.
@@ -598,6 +792,17 @@ int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err) SE
  */
 int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out,
                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
+
+/*
+ * ra_status_for for the person with this e-mail (or, with email NULL, this
+ * NIK), visible when by may do act for them (RA_ACT_STATUS_VIEW to ask
+ * about a person; RA_ACT_SIGN before signing for one, so that a client
+ * signing for its agency learns "not registered" or "no certificate" for
+ * its own agency's people and for no one else: anyone else is
+ * NOT_REGISTERED). A malformed NIK is SERTEL_ERR_INVALID.
+ */
+int ra_status_for_ex(ra *r, const ra_actor *by, ra_action act, const char *email, const char *nik,
+                     ra_status *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 6);
 
 /*
  * Housekeeping run by a timer or the server (`sertel notify`): destroys

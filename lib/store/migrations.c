@@ -274,6 +274,35 @@ const struct store_migration store_migrations[] = {
      "  rotated_at BIGINT,"
      "  created_at BIGINT NOT NULL);"
      "CREATE INDEX api_clients_agency ON api_clients (agency_id);"},
+
+    {7,
+     "the BSrE facade: short signing sessions (v2's totp) and signed files kept for one download "
+     "(v1)",
+     /* An owner's key re-wrapped under a one-time code (ra/signsess.c): id is a keyed hash of
+      * the code, box the key sealed under another; never the key in clear. */
+     "CREATE TABLE sign_sessions ("
+     "  id TEXT NOT NULL PRIMARY KEY,"
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  cert_serial TEXT NOT NULL,"
+     "  actor TEXT NOT NULL," /* who opened it: only they use it */
+     "  box BLOB NOT NULL,"
+     "  uses_left BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  created_at BIGINT NOT NULL);"
+     "CREATE INDEX sign_sessions_account ON sign_sessions (account_id);"
+     "CREATE INDEX sign_sessions_serial ON sign_sessions (cert_serial);"
+     "CREATE INDEX sign_sessions_expires ON sign_sessions (expires_at);"
+     /* A signed file for GET /api/sign/download/{id_dokumen}: once, by the client that signed
+      * (ra/download.c); content NULL once downloaded, the row kept to answer 4044. */
+     "CREATE TABLE signed_downloads ("
+     "  doc_id TEXT NOT NULL PRIMARY KEY REFERENCES signed_documents (id),"
+     "  client_id TEXT NOT NULL,"
+     "  content BLOB,"
+     "  size BIGINT NOT NULL,"
+     "  created_at BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  downloaded_at BIGINT);"
+     "CREATE INDEX signed_downloads_expires ON signed_downloads (expires_at);"},
 };
 
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

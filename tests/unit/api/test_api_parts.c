@@ -89,11 +89,33 @@ static void test_loopback(void **state)
 static void test_catalogue(void **state)
 {
     static const char *const used[] = {
-        "busy",          "client_unauthorized", "csrf_invalid",   "factor_enrolment_needed",
-        "field_invalid", "field_missing",       "forbidden",      "internal",
-        "invalid_json",  "invalid_request",     "login_required", "not_found",
-        "conflict",      "session_invalid",     "tls_required",   "wrong_state",
-        "login_failed",  "login_throttled",     "code_required",
+        "busy",
+        "client_unauthorized",
+        "csrf_invalid",
+        "factor_enrolment_needed",
+        "field_invalid",
+        "field_missing",
+        "forbidden",
+        "internal",
+        "invalid_json",
+        "invalid_request",
+        "login_required",
+        "not_found",
+        "conflict",
+        "session_invalid",
+        "tls_required",
+        "wrong_state",
+        "login_failed",
+        "login_throttled",
+        "code_required",
+        /* signing (ep_sign.c) and the dispatcher's rate limit */
+        "cannot_sign",
+        "file_invalid",
+        "overloaded",
+        "passphrase_wrong",
+        "rate_limited",
+        "signing_locked",
+        "too_many_files",
     };
     size_t i, n = api_catalogue_size();
 
@@ -109,13 +131,52 @@ static void test_catalogue(void **state)
     assert_string_equal(api_message("no_such_code", API_LANG_EN), "no_such_code");
 }
 
+/* The BSrE facade's codes: in the catalogue in both languages, with BSrE's numbers. */
+static void test_facade_codes(void **state)
+{
+    static const struct {
+        const char *code;
+        int http, status_code;
+    } want[] = {
+        {"facade_passphrase_wrong", 400, 2031},
+        {"facade_not_registered", 400, 2011},
+        {"facade_no_certificate", 400, 2021},
+        {"facade_locked", 400, 2032},
+        {"facade_totp_wrong", 400, 2033},
+        {"facade_factor_required", 403, 2041},
+        {"facade_already_downloaded", 404, 4044},
+        {"field_missing", 400, 4014},
+        {"field_invalid", 400, 4015},
+        {"invalid_json", 400, 4015},
+        {"invalid_request", 400, 4015},
+        {"conflict", 409, 4024},
+        {"client_unauthorized", 401, 401},
+        {"busy", 503, 503},
+        {"facade_seal_deferred", 404, 404},
+        {"internal", 500, 500},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_int_equal(api_facade_code(want[i].code, want[i].http), want[i].status_code);
+        assert_string_not_equal(api_message(want[i].code, API_LANG_ID), want[i].code);
+        assert_string_not_equal(api_message(want[i].code, API_LANG_ID),
+                                api_message(want[i].code, API_LANG_EN));
+    }
+    /* BSrE's own wording, as its clients compare it. */
+    assert_string_equal(api_message("facade_passphrase_wrong", API_LANG_ID),
+                        "Passphrase anda salah");
+    assert_string_equal(api_message("facade_already_downloaded", API_LANG_ID),
+                        "Dokumen telah didownload sebelumnya");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lang),
-        cmocka_unit_test(test_client_addr),
-        cmocka_unit_test(test_loopback),
-        cmocka_unit_test(test_catalogue),
+        cmocka_unit_test(test_lang),         cmocka_unit_test(test_client_addr),
+        cmocka_unit_test(test_loopback),     cmocka_unit_test(test_catalogue),
+        cmocka_unit_test(test_facade_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
