@@ -13,8 +13,9 @@
 # replaced in place, /Extensions and /Version, DSS with indirect arrays and
 # those arrays appended to in place, a document time-stamp, objects rewritten
 # byte for byte or with equal values written differently, form filling under
-# DocMDP P=2 and P=3 (also with the appearance stream rewritten in place),
-# a comment annotation under P=3 and without certification.
+# DocMDP P=2 and P=3 (also with the appearance stream rewritten in place,
+# and with the certification's DocMDP entries all indirect), a comment
+# annotation under P=3 and without certification.
 # Refused (the first signature fails, level other or beyond the DocMDP
 # permissions): shadow hide, replace, hide-and-replace, a dangling reference
 # defined later, a resource name the signed content already used; sneaky
@@ -138,6 +139,17 @@ $C comment cert3.pdf cert3-comment.pdf
 accepted cert3-comment.pdf annotations "comment annotation added" "DocMDP P=3: comment annotation"
 $C dss cert1.pdf cert1-dss.pdf "${K[@]}"
 accepted cert1-dss.pdf lta_updates "DSS updated" "DocMDP P=1: DSS"
+# A certification whose /Perms, /Reference array, SigRef, /TransformParams
+# and /P are each an object of their own (as some signers write it): read
+# through the references, P=2 applies.
+$C sign base.pdf certind.pdf "${K[@]}" --certify 2 --indirect
+F=certind.pdf V
+jq -e '.conclusion == "TOTAL_PASSED" and .certification.permissions == 2 and .signatures[0].modification_level == "none"' "$T/out" >/dev/null &&
+    pass "certification through indirect references: valid, P=2 read" || fail "certind: $(show)"
+$C fill certind.pdf certind-fill.pdf
+accepted certind-fill.pdf form_filling "form field nama filled in" "certification through indirect references: form filled in"
+$C comment certind.pdf certind-comment.pdf
+refused certind-comment.pdf annotations "DocMDP P=2.*comment annotation added" "certification through indirect references: a comment beyond P=2"
 
 # --- refused classes ---
 $C shadow-hide signed.pdf hide.pdf

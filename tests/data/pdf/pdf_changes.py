@@ -16,9 +16,11 @@ by pdf_cms.py: independent of sertel's writer and signer.
       lack; --shared-ap: the page content also draws nama's appearance 9 as
       /XObject /Nm; --ap-in-trailer: nama's /AP is dictionary 15, which the
       trailer also names (/Foo)
-  pdf_changes.py sign IN OUT --cert C --key K [--certify P] [--field NAME]
+  pdf_changes.py sign IN OUT --cert C --key K [--certify P [--indirect]] [--field NAME]
       a signature in a new invisible field NAME (default TandaN), or, with
-      --certify, a certification (DocMDP P)
+      --certify, a certification (DocMDP P); --indirect: /Perms, the
+      /Reference array, its SigRef, the /TransformParams and /P each an
+      object of their own
   pdf_changes.py MODE IN OUT [--cert C --key K]
       an incremental update after the last signature:
       acrobat           a second signature as Acrobat/Reader writes it: the
@@ -194,7 +196,17 @@ def sign(p, a):
     name = (a.field or 'Tanda%d' % (sig)).encode()
     extra = b''
     objs = []
-    if a.certify:
+    if a.certify and a.indirect:
+        refs, sigref, tp, pv, perms = (fld + k for k in range(1, 6))
+        extra = b'/Reference %d 0 R ' % refs
+        cat = p.last(root)
+        objs += [(root, cat[:cat.rindex(b'>>')] + b' /Perms %d 0 R >>' % perms),
+                 (refs, b'[%d 0 R]' % sigref),
+                 (sigref, b'<< /Type /SigRef /TransformMethod /DocMDP /TransformParams %d 0 R >>' % tp),
+                 (tp, b'<< /Type /TransformParams /P %d 0 R /V /1.2 >>' % pv),
+                 (pv, b'%d' % a.certify),
+                 (perms, b'<< /DocMDP %d 0 R >>' % sig)]
+    elif a.certify:
         extra = (b'/Reference [<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type '
                  b'/TransformParams /P %d /V /1.2 >> >>] ' % a.certify)
         cat = p.last(root)
@@ -275,7 +287,7 @@ def main():
     ap_.add_argument('--key')
     ap_.add_argument('--certify', type=int)
     ap_.add_argument('--field')
-    for f in ('dangling', 'unnamed', 'shared-ap', 'ap-in-trailer'):
+    for f in ('dangling', 'unnamed', 'shared-ap', 'ap-in-trailer', 'indirect'):
         ap_.add_argument('--' + f, action='store_true')
     a = ap_.parse_args()
     if a.mode == 'base':
