@@ -58,7 +58,7 @@ int pdf_open_mem(const unsigned char *data, size_t len, pdf_doc **out, sertel_er
 }
 
 static int open_mem(const unsigned char *data, size_t len, const char *password, int decrypt,
-                    pdf_doc **out, sertel_err *err)
+                    pdf_doc *index_of, pdf_doc **out, sertel_err *err)
 {
     pdf_doc *d = calloc(1, sizeof(*d));
     int rc;
@@ -66,6 +66,7 @@ static int open_mem(const unsigned char *data, size_t len, const char *password,
     if (d == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     d->fd = -1;
+    d->endstreams_of = index_of;
     d->buf = data;
     d->len = data ? len : 0;
     rc = open_common(d, password, decrypt, err);
@@ -80,12 +81,21 @@ static int open_mem(const unsigned char *data, size_t len, const char *password,
 int pdf_open_mem_pw(const unsigned char *data, size_t len, const char *password, pdf_doc **out,
                     sertel_err *err)
 {
-    return open_mem(data, len, password, 1, out, err);
+    return open_mem(data, len, password, 1, NULL, out, err);
 }
 
 int pdf_open_mem_raw(const unsigned char *data, size_t len, pdf_doc **out, sertel_err *err)
 {
-    return open_mem(data, len, NULL, 0, out, err);
+    return open_mem(data, len, NULL, 0, NULL, out, err);
+}
+
+int pdf_open_prefix(pdf_doc *full, size_t len, const char *password, int raw, pdf_doc **out,
+                    sertel_err *err)
+{
+    if (len > full->len)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "a revision beyond the end of the file");
+    return open_mem(full->buf, len, password, !raw,
+                    full->endstreams_of != NULL ? full->endstreams_of : full, out, err);
 }
 
 int pdf_open_file(const char *path, pdf_doc **out, sertel_err *err)

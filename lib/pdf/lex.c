@@ -537,47 +537,50 @@ static size_t eol_len(const unsigned char *p, size_t left)
 
 /*
  * The first "endstream" at or after start in lx. In the file itself this is a
- * binary search in an index of all of them, made once: a file of many
- * streams without a trustworthy /Length (as a hostile one may be, and whose
- * every object a walk reads) costs linear time, not quadratic.
+ * binary search in an index of all of them, made once per file (documents
+ * opened over a prefix of it, its earlier revisions, share it): a file of
+ * many streams without a trustworthy /Length (as a hostile one may be, and
+ * whose every object a walk reads) costs linear time, not quadratic.
  */
 static const unsigned char *find_endstream(pdf_doc *d, const pdf_lexer *lx, size_t start)
 {
+    pdf_doc *ix = d->endstreams_of != NULL ? d->endstreams_of : d; /* same bytes, longer */
     size_t lo = 0, hi;
 
-    if (lx->buf != d->buf)
+    if (lx->buf != ix->buf)
         return memmem(lx->buf + start, lx->len - start, "endstream", 9);
-    if (!d->endstreams_indexed) {
-        const unsigned char *p = d->buf, *end = d->buf + d->len;
+    if (!ix->endstreams_indexed) {
+        const unsigned char *p = ix->buf, *end = ix->buf + ix->len;
         size_t cap = 0;
-        d->endstreams_indexed = 1;
+        ix->endstreams_indexed = 1;
         while (p < end && (p = memmem(p, (size_t)(end - p), "endstream", 9)) != NULL) {
-            if (d->nendstreams == cap) {
-                size_t nc = cap ? cap * 2 : 64, *n = realloc(d->endstreams, nc * sizeof(*n));
+            if (ix->nendstreams == cap) {
+                size_t nc = cap ? cap * 2 : 64, *n = realloc(ix->endstreams, nc * sizeof(*n));
                 if (n == NULL) { /* no index: search the plain way */
-                    free(d->endstreams);
-                    d->endstreams = NULL;
-                    d->nendstreams = 0;
-                    d->endstreams_indexed = 0;
+                    free(ix->endstreams);
+                    ix->endstreams = NULL;
+                    ix->nendstreams = 0;
+                    ix->endstreams_indexed = 0;
                     return memmem(lx->buf + start, lx->len - start, "endstream", 9);
                 }
-                d->endstreams = n;
+                ix->endstreams = n;
                 cap = nc;
             }
-            d->endstreams[d->nendstreams++] = (size_t)(p - d->buf);
+            ix->endstreams[ix->nendstreams++] = (size_t)(p - ix->buf);
             p += 9;
         }
     }
-    hi = d->nendstreams;
+    hi = ix->nendstreams;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (d->endstreams[mid] < start)
+        if (ix->endstreams[mid] < start)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < d->nendstreams && d->endstreams[lo] + 9 <= lx->len ? d->buf + d->endstreams[lo]
-                                                                   : NULL;
+    /* the first at or after start, if it lies within this lexer's bytes */
+    return lo < ix->nendstreams && ix->endstreams[lo] + 9 <= lx->len ? ix->buf + ix->endstreams[lo]
+                                                                     : NULL;
 }
 
 int pdf_parse_indirect(pdf_doc *d, pdf_lexer *lx, uint32_t want_num, pdf_obj **out,

@@ -76,6 +76,8 @@ struct pdf_doc {
     size_t *endstreams;
     size_t nendstreams;
     int endstreams_indexed;
+    /* A document over a prefix of another's bytes (a signed revision) uses that one's index. */
+    pdf_doc *endstreams_of;
 };
 
 /*
@@ -85,6 +87,17 @@ struct pdf_doc {
  */
 int pdf_open_mem_raw(const unsigned char *data, size_t len, pdf_doc **out,
                      sertel_err *err) SERTEL_WUR;
+
+/*
+ * Open the first len bytes of full's buffer as a document of its own (an
+ * earlier revision: the validator's change analysis), decrypted with
+ * password unless raw. It shares full's index of "endstream" keywords, so
+ * opening every revision of a large file does not search the file again
+ * each time. full must stay open while *out is; not thread-safe with
+ * other uses of full.
+ */
+int pdf_open_prefix(pdf_doc *full, size_t len, const char *password, int raw, pdf_doc **out,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 5);
 
 /* Arena allocation (zeroed); NULL when out of memory or over PDF_MAX_ARENA. */
 void *pdf_arena_alloc(pdf_doc *d, size_t n);

@@ -136,17 +136,84 @@ int vfy_check_byterange(const unsigned char *buf, size_t len, const pdf_obj *br,
 
 /* --- the signed data --- */
 
+/*
+ * The digest of the bytes before a signature's /Contents, kept per digest
+ * algorithm: each signature of a document signs the file from its start up
+ * to its own /Contents, so a document signed 20 times has its first part
+ * (often nearly all of it) digested once, not 20 times.
+ */
+#define PREFIX_MDS 4
+typedef struct prefix_md {
+    const unsigned char *buf; /* the bytes it was computed over */
+    size_t len;               /* buf[0..len) digested */
+    int type;                 /* EVP_MD_get_type */
+    EVP_MD_CTX *ctx;
+} prefix_md;
+
 typedef struct ranges {
     const unsigned char *buf;
     uint64_t br[4];
+    prefix_md *pfx; /* PREFIX_MDS entries, NULL: none */
 } ranges;
+
+static void prefix_free(prefix_md *p)
+{
+    size_t i;
+
+    for (i = 0; i < PREFIX_MDS; i++)
+        EVP_MD_CTX_free(p[i].ctx);
+    memset(p, 0, PREFIX_MDS * sizeof(*p));
+}
+
+/* c: md over buf[0..len), from a kept digest of a prefix when there is one. */
+static int digest_prefix(prefix_md *pfx, EVP_MD_CTX *c, const EVP_MD *md, const unsigned char *buf,
+                         size_t len)
+{
+    prefix_md *e = NULL, *slot = NULL;
+    size_t i, done = 0;
+
+    for (i = 0; pfx != NULL && i < PREFIX_MDS; i++)
+        if (pfx[i].ctx != NULL && pfx[i].buf == buf && pfx[i].type == EVP_MD_get_type(md))
+            e = &pfx[i];
+        else if (pfx[i].ctx == NULL && slot == NULL)
+            slot = &pfx[i];
+    if (e != NULL && e->len <= len) {
+        if (!EVP_MD_CTX_copy_ex(c, e->ctx))
+            return 0;
+        done = e->len;
+    } else if (!EVP_DigestInit_ex(c, md, NULL)) {
+        return 0;
+    }
+    if (!EVP_DigestUpdate(c, buf + done, len - done))
+        return 0;
+    /* keep the shortest prefix: later (longer) signatures start from it */
+    if (e == NULL)
+        e = slot;
+    else if (e->len <= len)
+        return 1;
+    if (e != NULL) {
+        if (e->ctx == NULL && (e->ctx = EVP_MD_CTX_new()) == NULL)
+            return 1;
+        if (!EVP_MD_CTX_copy_ex(e->ctx, c)) {
+            EVP_MD_CTX_free(e->ctx);
+            e->ctx = NULL;
+            return 1;
+        }
+        e->buf = buf;
+        e->len = len;
+        e->type = EVP_MD_get_type(md);
+    }
+    return 1;
+}
 
 static int digest_ranges(void *arg, const EVP_MD *md, unsigned char *out, unsigned int *len)
 {
     ranges *r = arg;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
-    int ok = c != NULL && EVP_DigestInit_ex(c, md, NULL) &&
-             EVP_DigestUpdate(c, r->buf + r->br[0], (size_t)r->br[1]) &&
+    int ok = c != NULL &&
+             (r->br[0] == 0 ? digest_prefix(r->pfx, c, md, r->buf, (size_t)r->br[1])
+                            : EVP_DigestInit_ex(c, md, NULL) &&
+                                  EVP_DigestUpdate(c, r->buf + r->br[0], (size_t)r->br[1])) &&
              EVP_DigestUpdate(c, r->buf + r->br[2], (size_t)r->br[3]) && vfy_md_final(c, out, len);
 
     EVP_MD_CTX_free(c);
@@ -434,6 +501,7 @@ typedef struct vctx {
     vfy_report *r;
     vfy_revdata rd;    /* the document's /DSS */
     cms_fetch_ctx *fx; /* the document's fetches, NULL: offline */
+    prefix_md pfx[PREFIX_MDS];
 } vctx;
 
 /* Offsets just after each %%EOF marker (with its end-of-line). */
@@ -675,6 +743,7 @@ static void verify_one(vctx *c, const sigref *ref, vfy_sig *s)
             goto out;
         }
     rg.buf = sbuf;
+    rg.pfx = c->pfx;
     memcpy(rg.br, s->byterange, sizeof(rg.br));
     if (s->doc_timestamp)
         vfy_check_doc_tst(der, total, digest_ranges, &rg, c->o, &c->rd, c->fx, s);
@@ -900,6 +969,7 @@ static int verify_doc(pdf_doc *d, const unsigned char *file, size_t base, const 
     vfy_revdata_free(&c.rd);
     vfy_docdiff_free(&dd);
     cms_fetch_ctx_free(c.fx);
+    prefix_free(c.pfx);
     finish_report(c.r);
     free(eofs);
     free(f.refs);

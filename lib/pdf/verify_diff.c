@@ -1957,8 +1957,7 @@ void vfy_analyse_changes(pdf_doc *d, vfy_docdiff *dd, int p, const vfy_lock *loc
     x->p = p;
     x->locks = locks;
     x->nlocks = nlocks;
-    rc = dd->raw ? pdf_open_mem_raw(d->buf, (size_t)s->revision_end, &x->od, &e)
-                 : pdf_open_mem_pw(d->buf, (size_t)s->revision_end, dd->password, &x->od, &e);
+    rc = pdf_open_prefix(d, (size_t)s->revision_end, dd->password, dd->raw, &x->od, &e);
     if (rc != SERTEL_OK) {
         MOD(x, 0, "unreadable", VFY_MOD_OTHER, "the signed revision cannot be read on its own: %s",
             e.msg);

@@ -86,6 +86,28 @@ jq -e '.signatures[1].conclusion == "TOTAL_PASSED" and .signatures[1].modificati
     pass "Acrobat-style signature: the second signature valid, level none" || fail "second: $(show)"
 $C sign-empty signed.pdf sign-empty.pdf "${K[@]}"
 accepted sign-empty.pdf form_filling "signature added \\(field Kosong" "empty signature field signed, its appearance stream replaced in place"
+# Two signatures digested from one kept digest of the bytes they share:
+# Kosong (the later revision) comes first in /Fields, so the longer prefix is
+# digested first and the shorter one replaces it. A byte changed in the first
+# revision fails both; one changed in the second revision fails only the
+# second signature.
+F=sign-empty.pdf V
+jq -e '[.signatures[] | .integrity] == ["valid", "valid"]' "$T/out" >/dev/null &&
+    pass "two signatures over a shared prefix: both digests match" || fail "shared prefix: $(show)"
+python3 - sign-empty.pdf <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+first = d.index(b'(Surat keputusan)')
+second = d.rindex(b'(Ditandatangani)')
+open('flip1.pdf', 'wb').write(d[:first + 1] + b'Z' + d[first + 2:])
+open('flip2.pdf', 'wb').write(d[:second + 1] + b'Z' + d[second + 2:])
+PY
+F=flip1.pdf V
+jq -e '[.signatures[] | .sub_indication] == ["HASH_FAILURE", "HASH_FAILURE"]' "$T/out" >/dev/null &&
+    pass "a byte changed in the first revision: both signatures HASH_FAILURE" || fail "flip1: $(show)"
+F=flip2.pdf V
+jq -e '.signatures[0].integrity != "hash_mismatch" and .signatures[1].sub_indication == "HASH_FAILURE"' "$T/out" >/dev/null &&
+    pass "a byte changed in the second revision: only the second signature HASH_FAILURE" || fail "flip2: $(show)"
 $C extensions signed.pdf ext.pdf
 accepted ext.pdf lta_updates "catalog: /Version set to 2.0" "catalog /Extensions and /Version raised"
 $C extensions-indirect signed.pdf ext-ind.pdf
