@@ -593,7 +593,9 @@ static void find_duplicates(const unsigned char *buf, size_t start, size_t end, 
         /* skip this object's stream data, if any */
         {
             const unsigned char *s = memmem(buf + after, end - after, "stream", 6);
-            const unsigned char *eo = memmem(buf + after, end - after, "endobj", 6);
+            /* an endobj before the stream keyword, else the stream is this object's */
+            const unsigned char *eo = memmem(
+                buf + after, s != NULL ? (size_t)(s - (buf + after)) : end - after, "endobj", 6);
             if (s != NULL && (eo == NULL || s < eo)) {
                 const unsigned char *es =
                     memmem(s + 6, (size_t)(buf + end - (s + 6)), "endstream", 9);
