@@ -466,6 +466,8 @@ static int decodes(const char *s)
     return rc;
 }
 
+#define LONG32 "abcdefghijklmnopqrstuvwxyz012345" /* 32 characters: over vfy_mod.kind */
+
 /* What a subverted worker might send: refused, never trusted, never a crash. */
 static void test_wire_hostile(void **state)
 {
@@ -519,6 +521,30 @@ static void test_wire_hostile(void **state)
     o.offline = 1;
     assert_int_equal(pdf_verify_file(tu_path(F.dir, "twice.pdf"), &o, &r, &err), SERTEL_OK);
     assert_int_equal(vfy_report_encode(r, &w, &l, &err), SERTEL_OK);
+    /* the named changes: every member checked, as the rest of the report */
+    {
+        static const char *const mutations[][2] = {
+            {"level", "9"},   {"level", "-1"}, {"permitted", "2"},         {"object", "-5"},
+            {"kind", "null"}, {"detail", "7"}, {"kind", "\"" LONG32 "\""}, {"object", "\"1\""},
+        };
+        json_error_t je;
+        for (i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++) {
+            json_t *root = json_loadb((const char *)w, l, 0, &je), *m, *v;
+            char *t;
+            assert_non_null(root);
+            m = json_array_get(
+                json_object_get(json_array_get(json_object_get(root, "sigs"), 0), "mods"), 0);
+            assert_non_null(m);
+            v = json_loads(mutations[i][1], JSON_DECODE_ANY, &je);
+            assert_non_null(v);
+            assert_int_equal(json_object_set_new(m, mutations[i][0], v), 0);
+            t = json_dumps(root, JSON_COMPACT);
+            assert_non_null(t);
+            assert_int_equal(decodes(t), SERTEL_ERR_INVALID);
+            free(t);
+            json_decref(root);
+        }
+    }
     for (i = 0; i < 3000; i++) {
         unsigned char *m = malloc(l);
         size_t k, cut = l;
