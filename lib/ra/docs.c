@@ -1,9 +1,11 @@
 /*
  * docs.c - the register of signed documents: every document an owner signs
  * with a key the home holds is recorded (id, owner, certificate, time,
- * SHA-256 of the signed file, level) and audited (doc.signed); the
- * register is read by id, by file hash or by owner, for disputes ("did
- * this home sign exactly this file?") and for the API's id_dokumen.
+ * SHA-256 of the signed file, level, and when known its name and page
+ * count) and audited (doc.signed); the register is read by id, by file
+ * hash or by owner, for disputes ("did this home sign exactly this
+ * file?") and for the API's id_dokumen; ra_doc_lookup gives what the
+ * public verification page (<base URL>/verify/<id>) shows.
  */
 #include <openssl/x509.h>
 #include <sodium.h>
@@ -14,6 +16,9 @@
 #include "ra/ra_int.h"
 #include "util/fs.h"
 #include "util/hex.h"
+#include "util/text.h"
+
+#define DOC_NAME_MAX 255
 
 int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *level, char id[33],
                    sertel_err *err)
@@ -30,12 +35,24 @@ int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *leve
 int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32], const char *level,
                           char id[33], sertel_err *err)
 {
+    return ra_sign_record_digest_ex(r, s, md, level, NULL, id, err);
+}
+
+int ra_sign_record_digest_ex(ra *r, const ra_signer *s, const unsigned char md[32],
+                             const char *level, const ra_doc_meta *meta, char id[33],
+                             sertel_err *err)
+{
+    const char *name = meta != NULL ? meta->name : NULL;
+    int64_t pages = meta != NULL && meta->pages > 0 ? meta->pages : 0;
     unsigned char rnd[16];
     char serial[41], hex[65], email[300];
     store_stmt *q = NULL;
     int rc;
 
     id[0] = '\0';
+    /* A name that is not plain text is not worth failing a signature over. */
+    if (name != NULL && text_check_field("the document name", name, DOC_NAME_MAX, NULL) != 0)
+        name = NULL;
     if (s->cert == NULL || ca_serial_hex(s->cert, serial, sizeof(serial)) != SERTEL_OK)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "the signer has no certificate");
     randombytes_buf(rnd, sizeof(rnd));
@@ -58,9 +75,9 @@ int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32],
     if (rc == SERTEL_OK)
         rc = store_execf(r->st, err,
                          "INSERT INTO signed_documents (id, account_id, cert_serial, signed_at, "
-                         "sha256, level) VALUES (?, ?, ?, ?, ?, ?)",
-                         "titibt", id, s->account_id, serial, (int64_t)time(NULL), md, (size_t)32,
-                         level);
+                         "sha256, level, name, pages) VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, 0))",
+                         "titibtti", id, s->account_id, serial, (int64_t)time(NULL), md, (size_t)32,
+                         level, name, pages);
     if (rc == SERTEL_OK)
         rc = ra_audit_json(
             r, email, AUDIT_DOC_SIGNED, id,
@@ -129,6 +146,12 @@ int ra_doc_query(ra *r, const ra_actor *by, const char *id, const unsigned char 
 int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level, char id[33],
                    sertel_err *err)
 {
+    return ra_sign_commit_ex(r, s, out, level, NULL, id, err);
+}
+
+int ra_sign_commit_ex(ra *r, const ra_signer *s, fs_output *out, const char *level,
+                      const ra_doc_meta *meta, char id[33], sertel_err *err)
+{
     unsigned char md[32];
     int rc;
 
@@ -136,7 +159,7 @@ int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level,
     /* The register first: a signature the home cannot account for is not kept. */
     rc = fs_output_sha256(out, md, err);
     if (rc == SERTEL_OK)
-        rc = ra_sign_record_digest(r, s, md, level, id, err);
+        rc = ra_sign_record_digest_ex(r, s, md, level, meta, id, err);
     if (rc != SERTEL_OK) {
         if (fs_output_can_rewind(out))
             sertel_err_prefix(err, "the signed file was not kept");
@@ -150,4 +173,59 @@ int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level,
     if (rc != SERTEL_OK)
         sertel_err_prefix(err, "document %s is in the register, but", id);
     return rc;
+}
+
+int ra_doc_lookup(ra *r, const char *id, ra_doc_public *out, sertel_err *err)
+{
+    store_stmt *q = NULL;
+    ca_cert_record rec;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (strlen(id) != 32 || !hex_is_lower(id, 32))
+        return sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no signed document has this id");
+    rc = store_queryf(r->st, &q, err,
+                      "SELECT d.id, d.signed_at, d.level, d.name, d.pages, a.name, s.position, "
+                      "s.unit, g.name, d.cert_serial FROM signed_documents d JOIN accounts a ON "
+                      "a.id = d.account_id LEFT JOIN subscribers s ON s.account_id = a.id LEFT "
+                      "JOIN agencies g ON g.id = a.agency_id WHERE d.id = ?",
+                      "t", id);
+    if (rc == SERTEL_OK && (rc = store_step(q, err)) == STORE_ROW) {
+        snprintf(out->id, sizeof(out->id), "%s", store_col_text(q, 0));
+        out->signed_at = store_col_int64(q, 1);
+        snprintf(out->level, sizeof(out->level), "%s", store_col_text(q, 2));
+        snprintf(out->name, sizeof(out->name), "%s", store_col_text(q, 3));
+        out->pages = store_col_is_null(q, 4) ? 0 : store_col_int64(q, 4);
+        snprintf(out->signer_name, sizeof(out->signer_name), "%s", store_col_text(q, 5));
+        snprintf(out->signer_position, sizeof(out->signer_position), "%s", store_col_text(q, 6));
+        snprintf(out->signer_unit, sizeof(out->signer_unit), "%s", store_col_text(q, 7));
+        snprintf(out->agency, sizeof(out->agency), "%s", store_col_text(q, 8));
+        snprintf(out->cert_serial, sizeof(out->cert_serial), "%s", store_col_text(q, 9));
+        rc = SERTEL_OK;
+    } else if (rc == STORE_DONE) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no signed document has this id");
+    }
+    store_finalize(q);
+    if (rc != SERTEL_OK) {
+        memset(out, 0, sizeof(*out));
+        return rc;
+    }
+    /* The certificate's status now, as its OCSP responder would say it. */
+    if ((rc = ca_cert_get(r->ca, out->cert_serial, &rec, err)) != SERTEL_OK) {
+        memset(out, 0, sizeof(*out));
+        return rc;
+    }
+    out->cert_not_after = rec.not_after;
+    if (strcmp(rec.status, "revoked") == 0) {
+        snprintf(out->cert_status, sizeof(out->cert_status), "%s",
+                 rec.revocation_reason == CA_REASON_CERTIFICATE_HOLD ? "suspended" : "revoked");
+        out->revoked_at = rec.revoked_at;
+        snprintf(out->revocation_reason, sizeof(out->revocation_reason), "%s",
+                 ca_reason_name(rec.revocation_reason));
+    } else {
+        snprintf(out->cert_status, sizeof(out->cert_status), "%s",
+                 rec.not_after <= (int64_t)time(NULL) ? "expired" : "valid");
+    }
+    ca_cert_record_clear(&rec);
+    return SERTEL_OK;
 }
