@@ -70,6 +70,27 @@ static const char sign_usage[] =
     "exists), into a device or FIFO directly, to stdout when it is -; a symbolic\n"
     "link or a directory is refused.\n";
 
+/* The register keeps the document's file name (no directories) for its public page. */
+static const char *doc_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return strcmp(path, "-") == 0 ? NULL : slash != NULL ? slash + 1 : path;
+}
+
+/* ... and its page count (0 when it cannot be read again: it is only for people). */
+static int64_t doc_pages(const char *path, const pdf_sign_opts *sop)
+{
+    pdf_doc *pd = NULL;
+    size_t n = 0;
+
+    if (strcmp(path, "-") == 0 || pdf_open_file_pw(path, sop->password, &pd, NULL) != SERTEL_OK ||
+        pdf_page_count(pd, &n, NULL) != SERTEL_OK)
+        n = 0;
+    pdf_close(pd);
+    return (int64_t)n;
+}
+
 static int load_p12(const char *file, const char *pwfile, cms_signer *s, sertel_err *err)
 {
     unsigned char *der = NULL;
@@ -404,7 +425,8 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         /* An owner's key the home holds: recorded in the register, then committed. */
         char lvl[32];
         snprintf(lvl, sizeof(lvl), "%s%s", detached ? "CAdES " : "", pades_level_name(po.level));
-        rc = ra_sign_commit(r, rs, out, lvl, docid, &err);
+        ra_doc_meta meta = {doc_name(argv[optind]), detached ? 0 : doc_pages(argv[optind], sop)};
+        rc = ra_sign_commit_ex(r, rs, out, lvl, &meta, docid, &err);
     } else {
         rc = fs_output_commit(out, &err);
     }
