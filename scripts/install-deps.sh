@@ -25,6 +25,7 @@ libseccomp-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl xxd
 ghostscript strace
+zbar-tools
 "
 
 missing=""
