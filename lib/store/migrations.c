@@ -311,7 +311,9 @@ const struct store_migration store_migrations[] = {
      "CREATE INDEX applications_account ON applications (account_id);"
 
      /* Every step of an application, written with the step (ra/app.c). Older applications
-      * get what their row still tells: the submission and the last decision. */
+      * get what their row still tells: the submission, the last decision (a pending one
+      * that has a decision was returned and sent again), the completion by its owner, a
+      * cancellation. */
      "CREATE TABLE application_events ("
      "  application_id BIGINT NOT NULL REFERENCES applications (id),"
      "  seq BIGINT NOT NULL,"
@@ -326,8 +328,20 @@ const struct store_migration store_migrations[] = {
      "  JOIN accounts a ON a.id = p.account_id;"
      "INSERT INTO application_events (application_id, seq, happened_at, actor, event, state, "
      "  note) SELECT p.id, 2, p.decided_at, coalesce((SELECT a.email FROM accounts a WHERE "
-     "  a.id = p.decided_by), 'local administrator'), p.state, p.state, p.note "
-     "  FROM applications p WHERE p.decided_at IS NOT NULL;"
+     "  a.id = p.decided_by), 'local administrator'), "
+     "  CASE p.state WHEN 'completed' THEN 'approved' WHEN 'pending' THEN 'returned' "
+     "    ELSE p.state END, "
+     "  CASE WHEN p.state = 'completed' AND p.kind <> 'revocation' THEN 'approved' "
+     "    WHEN p.state = 'pending' THEN 'returned' ELSE p.state END, p.note "
+     "  FROM applications p WHERE p.decided_at IS NOT NULL AND p.state <> 'cancelled';"
+     "INSERT INTO application_events (application_id, seq, happened_at, actor, event, state) "
+     "  SELECT p.id, 3, p.updated_at, a.email, "
+     "  CASE p.state WHEN 'pending' THEN 'resubmitted' ELSE 'completed' END, p.state "
+     "  FROM applications p JOIN accounts a ON a.id = p.account_id WHERE p.decided_at IS NOT "
+     "  NULL AND (p.state = 'pending' OR (p.state = 'completed' AND p.kind <> 'revocation'));"
+     "INSERT INTO application_events (application_id, seq, happened_at, actor, event, state) "
+     "  SELECT p.id, 2, p.updated_at, 'system', 'cancelled', 'cancelled' FROM applications p "
+     "  WHERE p.state = 'cancelled';"
 
      "ALTER TABLE signed_documents ADD COLUMN name TEXT;"
      "ALTER TABLE signed_documents ADD COLUMN pages BIGINT;"},

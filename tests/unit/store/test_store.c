@@ -167,14 +167,17 @@ static void test_migrate_applications_7(void **state)
                    "decided_by, decided_at, created_at, updated_at) VALUES "
                    "(1, 'issuance', 1, 1, 'pending', NULL, NULL, NULL, 100, 100), "
                    "(2, 'renewal', 1, 1, 'rejected', 'terlalu dini', 2, 300, 200, 300), "
-                   "(3, 'revocation', 1, 1, 'completed', NULL, 0, 500, 400, 500);",
+                   "(3, 'revocation', 1, 1, 'completed', NULL, 0, 500, 400, 500), "
+                   "(4, 'issuance', 1, 1, 'completed', NULL, 2, 700, 600, 800), "
+                   "(5, 'issuance', 1, 1, 'pending', 'KTP buram', 2, 950, 900, 990), "
+                   "(6, 'renewal', 1, 1, 'cancelled', NULL, NULL, NULL, 1000, 1100);",
                    &err),
         SERTEL_OK);
     assert_int_equal(store_migrate(st, &err), SERTEL_OK);
     assert_int_equal(store_schema_version(st, &ver, &err), SERTEL_OK);
     assert_true(ver >= 7);
-    assert_int_equal(one_int(st, "SELECT count(*) FROM applications"), 3);
-    assert_int_equal(one_int(st, "SELECT count(*) FROM application_events"), 5);
+    assert_int_equal(one_int(st, "SELECT count(*) FROM applications"), 6);
+    assert_int_equal(one_int(st, "SELECT count(*) FROM application_events"), 13);
     assert_int_equal(store_prepare(st,
                                    "SELECT seq, happened_at, actor, event, state, "
                                    "coalesce(note, '') FROM application_events WHERE "
@@ -194,18 +197,32 @@ static void test_migrate_applications_7(void **state)
     store_finalize(s);
     assert_int_equal(
         one_int(st, "SELECT count(*) FROM application_events WHERE application_id = 3 AND actor = "
-                    "'local administrator'"),
+                    "'local administrator' AND event = 'approved' AND state = 'completed'"),
         1);
+    /* approved by the verifier, completed by its owner */
+    assert_int_equal(one_int(st, "SELECT count(*) FROM application_events WHERE application_id = "
+                                 "4 AND ((seq = 2 AND event = 'approved' AND state = 'approved' "
+                                 "AND happened_at = 700) OR (seq = 3 AND event = 'completed' AND "
+                                 "actor = 'rina@uji.go.id' AND happened_at = 800))"),
+                     2);
+    /* returned, then sent again */
+    assert_int_equal(one_int(st, "SELECT count(*) FROM application_events WHERE application_id = "
+                                 "5 AND ((seq = 2 AND event = 'returned' AND note = 'KTP buram') "
+                                 "OR (seq = 3 AND event = 'resubmitted' AND state = 'pending'))"),
+                     2);
+    assert_int_equal(one_int(st, "SELECT count(*) FROM application_events WHERE application_id = "
+                                 "6 AND seq = 2 AND event = 'cancelled' AND happened_at = 1100"),
+                     1);
     /* The new kind and columns; an unknown kind is still refused. */
     assert_int_equal(store_exec(st,
                                 "INSERT INTO applications (id, kind, account_id, agency_id, state, "
-                                "new_unit, created_at, updated_at) VALUES (4, 'update', 1, 1, "
+                                "new_unit, created_at, updated_at) VALUES (7, 'update', 1, 1, "
                                 "'pending', 'Biro Hukum', 600, 600)",
                                 &err),
                      SERTEL_OK);
     assert_int_not_equal(store_exec(st,
                                     "INSERT INTO applications (id, kind, account_id, agency_id, "
-                                    "state, created_at, updated_at) VALUES (5, 'bogus', 1, 1, "
+                                    "state, created_at, updated_at) VALUES (8, 'bogus', 1, 1, "
                                     "'pending', 600, 600)",
                                     &err),
                          SERTEL_OK);
