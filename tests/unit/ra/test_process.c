@@ -681,8 +681,9 @@ static void test_update_states(void **state)
         assert_true(strlen(ra_app_event_name((ra_app_event)i)) < sizeof(((ra_app_step *)0)->event));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    FX_WORKER_MAIN(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_update_states),
         cmocka_unit_test_setup_teardown(test_update, setup, teardown),
