@@ -62,6 +62,13 @@ typedef enum api_in {
     0x20u                  /* an API_IN_JSON body carrying files (base64): capped by               \
                               [api] max_body_mib, not by the 1 MiB of other JSON bodies */
 #define API_F_PREFIX 0x40u /* the path is a prefix: everything below it is routed here */
+#define API_F_HTML                                                                                 \
+    0x80u /* a page for people (the links in mails): HTML answers, errors                          \
+             as a page, a CSP that allows a form to post back and nothing                          \
+             else (no script, no style, no frames) */
+#define API_F_DOCUMENT                                                                             \
+    0x100u /* an operator's document (the CP/CPS): HTML with its inline style                      \
+              and images, nothing that runs, sandboxed */
 
 typedef struct api api;
 
@@ -161,6 +168,12 @@ typedef struct api_rate_slot {
 
 /* One request of an API client against its rate limit: SERTEL_OK, or SERTEL_ERR_BUSY. */
 int api_rate_take(api *a, const char *client_id, int64_t *retry_after) API_WUR;
+extern const api_endpoint api_ep_people[]; /* ep_people.c: people, passphrase, second factor */
+extern const size_t api_ep_people_n;
+extern const api_endpoint api_ep_apply[]; /* ep_apply.c: applications */
+extern const size_t api_ep_apply_n;
+extern const api_endpoint api_ep_links[]; /* ep_links.c: the links in mails and stamps */
+extern const size_t api_ep_links_n;
 
 /* --- the API object (api.c) --- */
 
@@ -276,6 +289,63 @@ void api_wipe_secret(api_call *c, const char *key);
 
 /* Refuse (403 "tls_required") a secret over plain HTTP from a non-loopback, untrusted peer. */
 int api_need_secure(api_call *c) API_WUR;
+
+/*
+ * A text field of a form body (API_IN_FORM), as api_in_str for JSON:
+ * SERTEL_OK with *out (borrowed; NULL when absent and not required), or
+ * the answer 400 written and SERTEL_ERR_INVALID (missing, sent twice, a
+ * file where text belongs, longer than max bytes, holding NUL).
+ */
+int api_form_str(api_call *c, const char *name, bool required, size_t max,
+                 const char **out) API_WUR;
+
+/*
+ * A file part of a form body: SERTEL_OK with *out (borrowed; its fd is the
+ * spool file), or the answer 400 written and SERTEL_ERR_INVALID (missing,
+ * sent twice, text where a file belongs).
+ */
+int api_form_file(api_call *c, const char *name, const http_field **out) API_WUR;
+
+/*
+ * A string member of the JSON body or, for a form body, a text field:
+ * whichever the endpoint takes (api_in_str / api_form_str).
+ */
+int api_arg_str(api_call *c, const char *name, bool required, size_t max, const char **out) API_WUR;
+
+/* A boolean: JSON true/false, or (forms, JSON strings) "true"/"false"/"1"/"0"/"on". */
+int api_arg_bool(api_call *c, const char *name, bool *out) API_WUR;
+
+/*
+ * Overwrite the secrets a request carried once the answer is made: every
+ * string of the JSON body (in place, before it is freed), the raw body,
+ * and every text field of a form. The dispatcher calls it for API_F_SECRET
+ * endpoints; a handler may call it earlier.
+ */
+void api_wipe_secrets(api_call *c);
+
+/* --- times (RFC 3339, UTC) --- */
+
+/* "2026-12-07T10:00:00Z" for t (Unix seconds), or JSON null when t is 0. */
+json_t *api_time_json(int64_t t);
+
+/* t as "2026-12-07T10:00:00Z" into out (>= 21 bytes). */
+void api_time_str(int64_t t, char out[21]);
+
+/*
+ * Parse an RFC 3339 time with seconds and an offset ("2026-12-07T10:00:00Z",
+ * "2026-12-07T17:00:00+07:00"; fractions of a second are dropped) into Unix
+ * seconds. SERTEL_OK or SERTEL_ERR_INVALID.
+ */
+int api_time_parse(const char *s, int64_t *out) API_WUR;
+
+/* --- pages (API_F_HTML) --- */
+
+/*
+ * Answer an HTML page: a minimal document in Indonesian with title (text,
+ * escaped here) and body_html (HTML the caller built, its text escaped
+ * with text_html_escape). No script, no style.
+ */
+int api_html_page(api_call *c, int status, const char *title, const char *body_html) API_WUR;
 
 /* Run an input step that answers its own errors: on failure the handler is done. */
 #define API_TRY(expr)                                                                              \

@@ -55,6 +55,7 @@
 #define AUDIT_SESSION_EXPIRED "session.expired"
 #define AUDIT_PASSWORD_RESET_REQUESTED "password.reset_requested"
 #define AUDIT_PASSWORD_CHANGED "password.changed"
+#define AUDIT_PASSWORD_CHANGE_FAILED "password.change_failed"
 #define AUDIT_CLIENT_CREATED "client.created"
 #define AUDIT_CLIENT_DISABLED "client.disabled"
 #define AUDIT_CLIENT_ROTATED "client.rotated"

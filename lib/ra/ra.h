@@ -345,6 +345,20 @@ int ra_password_reset(ra *r, const char *token, const char *password, sertel_err
 int ra_password_set(ra *r, const ra_actor *by, const char *email, const char *password,
                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
+/*
+ * A logged-in account changes its own password (by: the session's
+ * account; not the local administrator, not an API client), proving the
+ * current one. A wrong current password is SERTEL_ERR_DENIED and counts
+ * as a failed login of the account's e-mail (the same throttle as
+ * ra_login: after [api] login_lock_after failures the answer is
+ * SERTEL_ERR_BUSY until the lock ends), so a stolen session cannot guess
+ * it. The new password must pass ra_password_check_strength and differ
+ * from the current one. Every session of the account ends (the caller
+ * logs in again). Audited: password.changed, or password.change_failed.
+ */
+int ra_password_change(ra *r, const ra_actor *by, const char *current, const char *password,
+                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
 /* --- applications --- */
 
 /*
@@ -360,9 +374,41 @@ int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsign
                       size_t letter_len, const unsigned char *ktp, size_t ktp_len, int64_t *app_id,
                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 6);
 
+/*
+ * ra_apply_issuance with the documents in open files (the HTTP API's spool
+ * files, a CLI's input): letter_fd and ktp_fd are read-only descriptors of
+ * regular files, read from offset 0 and left open (the caller closes
+ * them). A file larger than [ra] upload_max is refused from its size
+ * alone, before anything is read; the rest is mapped read-only (the page
+ * cache holds it, not the heap) and goes through the same checks. Same
+ * effects and errors as ra_apply_issuance; a descriptor that is not a
+ * regular file is SERTEL_ERR_INVALID.
+ */
+int ra_apply_issuance_fd(ra *r, const ra_actor *by, const char *owner, int letter_fd, int ktp_fd,
+                         int64_t *app_id, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
 /* Apply for renewal (from renewal_window_days before expiry, or after it). */
 int ra_apply_renewal(ra *r, const ra_actor *by, const char *owner, int64_t *app_id,
                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* A change of the person's data: a new work unit and/or position (NULL: unchanged). */
+typedef struct ra_update {
+    const char *unit;     /* becomes the new certificate's OU (RFC 5280 ub-organizational-unit) */
+    const char *position; /* jabatan */
+    const char *note;     /* the owner's words for the verifier, may be NULL */
+} ra_update;
+
+/*
+ * Apply for a data update (the owner moved to another unit or position).
+ * Needs a certificate in force; the new values must differ from the
+ * registered ones and fit the certificate (as at registration). It is
+ * decided like a renewal: the verifier approves (a passphrase link is
+ * mailed) or rejects; creating the passphrase records the new unit and
+ * position, issues a certificate with them and revokes the old one
+ * (affiliationChanged) with its key. A revocation cancels it.
+ */
+int ra_apply_update(ra *r, const ra_actor *by, const char *owner, const ra_update *u,
+                    int64_t *app_id, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* A revocation as asked for: RFC 5280 §5.3.1 reason and, for keyCompromise, §5.3.2's date. */
 typedef struct ra_revocation {
@@ -373,12 +419,60 @@ typedef struct ra_revocation {
 } ra_revocation;
 
 /*
+ * The reasons an owner chooses from, in Indonesian, and what each asks for
+ * in RFC 5280 §5.3.1 terms (the table is in policy.c):
+ *   kunci_hilang     the key (or the means to use it) is lost   keyCompromise, date
+ *   kunci_bocor      the key or passphrase leaked                keyCompromise, date
+ *   dicurigai        misuse suspected: suspend (certificateHold) at once; the verifier
+ *                    revokes (keyCompromise) or releases it      keyCompromise
+ *   data_berubah     the data in the certificate changed        affiliationChanged
+ *   tidak_digunakan  no longer needed (left the post, retired)  cessationOfOperation
+ *   lainnya          another reason, in the note                unspecified
+ * Every keyCompromise choice suspends the certificate the moment it is
+ * asked for, so the owner must confirm it (ra_revocation_request.confirmed).
+ */
+typedef struct ra_revocation_choice {
+    const char *name;     /* "kunci_hilang" */
+    int reason;           /* CA_REASON_*: what an approval revokes with */
+    int takes_date;       /* an invalidity date (RFC 5280 §5.3.2) may be given */
+    int suspends;         /* the certificate is suspended at once: needs confirmation */
+    const char *label_id; /* for people, Indonesian */
+    const char *label_en;
+} ra_revocation_choice;
+
+/* The choice of that name, or NULL. */
+const ra_revocation_choice *ra_revocation_choice_find(const char *name);
+/* The i-th choice (table order), or NULL past the end. */
+const ra_revocation_choice *ra_revocation_choice_at(size_t i);
+
+/*
  * Apply for revocation. keyCompromise suspends the certificate at once
- * (certificateHold) until the verifier decides; its invalidity date, when
- * given, must not be in the future or before the certificate's notBefore.
+ * (certificateHold) until the verifier decides (the caller has the owner's
+ * confirmation of that: the CLI's command is it; the API asks with
+ * ra_apply_revocation_choice); its invalidity date, when given, must not be
+ * in the future or before the certificate's notBefore.
  */
 int ra_apply_revocation(ra *r, const ra_actor *by, const char *owner, const ra_revocation *rv,
                         int64_t *app_id, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/* A revocation request in the owner's words. */
+typedef struct ra_revocation_request {
+    const char *choice;      /* an ra_revocation_choice name ("kunci_hilang") */
+    int64_t invalidity_date; /* choices that take one; 0: not given */
+    const char *note;        /* free text for the verifier, may be NULL */
+    int confirmed;           /* the owner confirmed a choice that suspends at once */
+} ra_revocation_request;
+
+/*
+ * Apply for revocation with one of the choices: ra_apply_revocation with
+ * the choice's reason, the choice recorded with the application. A choice
+ * that suspends at once without q->confirmed, an unknown choice, and a date
+ * with a choice that takes none are SERTEL_ERR_INVALID, before anything
+ * changes.
+ */
+int ra_apply_revocation_choice(ra *r, const ra_actor *by, const char *owner,
+                               const ra_revocation_request *q, int64_t *app_id,
+                               sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* The applicant withdraws a pending or returned application. */
 int ra_withdraw(ra *r, const ra_actor *by, const char *owner, int64_t app_id,
@@ -387,7 +481,7 @@ int ra_withdraw(ra *r, const ra_actor *by, const char *owner, int64_t app_id,
 /* One application, for listings. */
 typedef struct ra_application {
     int64_t id;
-    char kind[16];  /* issuance | renewal | revocation */
+    char kind[16];  /* issuance | renewal | update | revocation */
     char state[16]; /* pending | returned | approved | rejected | withdrawn | completed | cancelled
                      */
     char email[256];
@@ -401,6 +495,14 @@ typedef struct ra_application {
     int64_t invalidity_date; /* keyCompromise: the date the owner gave, 0 if none */
     char note[512];
     int64_t created_at;
+    /* added with schema 7 */
+    char unit[256]; /* the person's registered unit and position */
+    char position[256];
+    char new_unit[256]; /* update: the new values ("" when unchanged) */
+    char new_position[256];
+    char reason_choice[24]; /* revocation: the owner's choice, "" when none */
+    int64_t updated_at;
+    int64_t decided_at; /* 0 when not decided */
 } ra_application;
 
 typedef int (*ra_application_fn)(const ra_application *a, void *arg);
@@ -412,6 +514,39 @@ int ra_review_list(ra *r, const ra_actor *by, ra_application_fn fn, void *arg,
 /* Read one application (the actor must be allowed to see it). */
 int ra_application_get(ra *r, const ra_actor *by, int64_t id, ra_application *out,
                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/*
+ * Applications, newest first: with own only by's own (an account's own
+ * applications, whatever its role); otherwise every one by may see
+ * (RA_ACT_APPLICATION_VIEW's reach: its own, its agency's, or all). state
+ * (NULL: any) filters by state; before_id (0: none) continues a listing
+ * below that id; at most limit (1..500) are passed to fn, which may stop
+ * the listing by returning non-zero. *more (may be NULL) is set to 1 when
+ * more rows matched than were passed.
+ */
+int ra_application_list(ra *r, const ra_actor *by, int own, const char *state, int64_t before_id,
+                        int limit, ra_application_fn fn, void *arg, int *more,
+                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 7);
+
+/* One step in an application's life. */
+typedef struct ra_app_step {
+    int64_t at;
+    char actor[256]; /* who (an e-mail, "local administrator", "system") */
+    char event[16];  /* submitted, resubmitted, approved, rejected, returned, withdrawn,
+                        completed, cancelled, settled */
+    char state[16];  /* the state it left the application in */
+    char note[512];  /* a decision's reason, or "" */
+} ra_app_step;
+
+typedef int (*ra_app_step_fn)(const ra_app_step *s, void *arg);
+
+/*
+ * The history of application id, oldest first (the actor must be allowed
+ * to see the application). Each step is written in the same transaction
+ * as the change it records.
+ */
+int ra_application_history(ra *r, const ra_actor *by, int64_t id, ra_app_step_fn fn, void *arg,
+                           sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 
 typedef enum ra_decision {
     RA_APPROVE = 1,
@@ -432,7 +567,10 @@ int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, c
 
 /*
  * Create the passphrase with the single-use token from the approval mail
- * (by: the token's owner, or the local administrator on their behalf):
+ * (by: the token's owner, the local administrator on their behalf, or
+ * NULL: whoever holds the token without logging in - the token mailed to
+ * the owner is the credential, as a confirmation link's is; the audit
+ * entry names the owner "via" the token):
  * generates the key pair on the server, encrypts the private key under
  * Argon2id(passphrase) combined with the server secret, issues the
  * certificate (revoking the old one as superseded for a renewal) and
@@ -441,7 +579,7 @@ int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, c
  * serial_out (>= 41 bytes) receives the new certificate's serial.
  */
 int ra_passphrase_create(ra *r, const ra_actor *by, const char *token, const char *passphrase,
-                         char *serial_out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+                         char *serial_out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
 
 /* What an authorized signer gets: the unlocked key and its chain. */
 typedef struct ra_signer {
@@ -521,17 +659,27 @@ int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level,
  */
 void ra_doc_id_new(char id[RA_DOC_ID_LEN + 1]) SERTEL_NONNULL(1);
 
+/* What the register keeps about a signed document besides its hash, for its public page. */
+typedef struct ra_doc_meta {
+    const char *name; /* the document's file name, without directories (NULL: unknown) */
+    int64_t pages;    /* its page count (0: unknown) */
+} ra_doc_meta;
+
 /* One document to record with an id the caller drew (ra_doc_id_new). */
 typedef struct ra_sign_rec {
     char id[RA_DOC_ID_LEN + 1];
     unsigned char md[32]; /* SHA-256 of the signed file as handed out */
     const char *level;    /* "B-T", "CAdES B-B", ... (borrowed) */
+    ra_doc_meta meta;     /* name (borrowed) and page count; zeroed: unknown */
 } ra_sign_rec;
 
 /*
  * Record n documents the owner of s signed, with the ids the caller drew,
  * in ONE durable transaction (a batch under one authorization is one
- * commit): a signed_documents row and a doc.signed audit entry each. An id
+ * commit): a signed_documents row and a doc.signed audit entry each. A
+ * name that is not printable UTF-8 text of at most 255 bytes
+ * (text_check_field) is recorded as unknown rather than failing the
+ * signature. An id
  * must be 32 lower-case hex digits (else SERTEL_ERR_INVALID); an id that
  * is in the register already is an error, never an overwrite
  * (SERTEL_ERR_EXISTS, and nothing of the batch is recorded). Errors:
@@ -542,12 +690,18 @@ int ra_sign_record_ids(ra *r, const ra_signer *s, const ra_sign_rec *recs, size_
 
 /*
  * ra_sign_commit with an id the caller drew before signing (id is read,
- * not written): record the SHA-256 of what was written to out under id,
- * then commit out. Takes out over in every case, as ra_sign_commit.
+ * not written) and what more the register keeps (meta, NULL: nothing):
+ * record the SHA-256 of what was written to out under id, then commit
+ * out. Takes out over in every case, as ra_sign_commit.
  */
 int ra_sign_commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level,
-                      const char id[RA_DOC_ID_LEN + 1], sertel_err *err) SERTEL_WUR
-    SERTEL_NONNULL(1, 2, 3, 4, 5);
+                      const ra_doc_meta *meta, const char id[RA_DOC_ID_LEN + 1],
+                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 6);
+
+/* ra_sign_record_digest that also records meta (NULL: nothing more). */
+int ra_sign_record_digest_ex(ra *r, const ra_signer *s, const unsigned char md[32],
+                             const char *level, const ra_doc_meta *meta, char id[33],
+                             sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 6);
 
 /* A document in the register (ra_doc_query). */
 typedef struct ra_doc {
@@ -572,6 +726,37 @@ typedef int (*ra_doc_fn)(void *arg, const ra_doc *d);
 int ra_doc_query(ra *r, const ra_actor *by, const char *id, const unsigned char *sha256,
                  const char *email, ra_doc_fn fn, void *arg, size_t *count,
                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 6, 8);
+
+/*
+ * What anyone holding a document's id may know of it - the id is printed
+ * in the stamp's QR code and is 128 random bits, and this is what the
+ * stamp itself shows, plus the certificate's status now: the public
+ * verification page (<base URL>/verify/<id>). The register keeps no copy
+ * of the content: checking the file itself is pdf_verify's.
+ */
+typedef struct ra_doc_public {
+    char id[33];
+    int64_t signed_at;
+    char level[32];
+    char name[256]; /* "" when not recorded */
+    int64_t pages;  /* 0 when not recorded */
+    char signer_name[256];
+    char signer_position[256];
+    char signer_unit[256];
+    char agency[256];
+    char cert_serial[41];
+    char cert_status[16]; /* valid | suspended | revoked | expired */
+    int64_t cert_not_after;
+    int64_t revoked_at;         /* 0 unless suspended or revoked */
+    char revocation_reason[32]; /* RFC 5280 name, "" unless revoked or suspended */
+} ra_doc_public;
+
+/*
+ * The public facts of document id (32 lower-case hex digits; anything else
+ * is SERTEL_ERR_NOTFOUND, like an unknown id).
+ */
+int ra_doc_lookup(ra *r, const char *id, ra_doc_public *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
 
 /*
  * ra_sign_authorize for the owner with this NIK (BSrE's v1 API names the
@@ -783,6 +968,15 @@ int ra_download_purge(ra *r, int64_t now, size_t *n, sertel_err *err) SERTEL_WUR
  */
 int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * The person's certificate (the newest issued to them, whatever its
+ * status) as by may see it (RA_ACT_STATUS_VIEW: the person, the agency's
+ * staff, administrators). *out is filled (ca_cert_record_clear frees it);
+ * SERTEL_ERR_NOTFOUND when none was issued.
+ */
+int ra_person_cert(ra *r, const ra_actor *by, const char *email, ca_cert_record *out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /*
  * The status of the person with this NIK as by may know it: a person by
