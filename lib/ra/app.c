@@ -300,7 +300,7 @@ static int load_app(ra *r, int64_t id, ra_application *a, int64_t *owner, sertel
     rc = store_queryf(r->st, &s, err,
                       "SELECT p.id, p.kind, p.state, a.email, a.name, s.nik, p.agency_id, "
                       "p.letter_sha256, p.ktp_sha256, p.cert_serial, p.reason, p.note, "
-                      "p.created_at, p.account_id, p.invalidity_date "
+                      "p.created_at, p.account_id, p.invalidity_date, s.unit, s.position "
                       "FROM applications p JOIN accounts a ON a.id = p.account_id "
                       "LEFT JOIN subscribers s ON s.account_id = p.account_id WHERE p.id = ?",
                       "i", id);
@@ -322,6 +322,9 @@ static int load_app(ra *r, int64_t id, ra_application *a, int64_t *owner, sertel
             a->created_at = store_col_int64(s, 12);
             *owner = store_col_int64(s, 13);
             a->invalidity_date = store_col_is_null(s, 14) ? 0 : store_col_int64(s, 14);
+            a->account_id = *owner;
+            snprintf(a->unit, sizeof(a->unit), "%s", store_col_text(s, 15));
+            snprintf(a->position, sizeof(a->position), "%s", store_col_text(s, 16));
             rc = SERTEL_OK;
         } else if (rc == STORE_DONE) {
             rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "there is no application #%lld",
