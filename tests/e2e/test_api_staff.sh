@@ -41,7 +41,8 @@ staff auditor "" audit@bssn.go.id "Auditor BSSN"
 person() { # AGENCY NAME NIK EMAIL -> prints the application id
     S register --agency "$1" --name "$2" --nik "$3" --email "$4" --unit "Biro Umum" --position "Analis" >/dev/null || exit 1
     S email confirm --token "$(token_of "$(mail_in "$H" "$4")")" --password-file "$T/pw" >/dev/null || exit 1
-    S apply issuance --email "$4" --letter "$D/letter.pdf" --ktp "$D/ktp.jpg"
+    S apply issuance --email "$4" --letter "$D/letter.pdf" --ktp "$D/ktp.jpg" >/dev/null || exit 1
+    sqlite3 "file:$H/sertel.db?mode=ro" "SELECT max(p.id) FROM applications p JOIN accounts a ON a.id = p.account_id WHERE a.email = '$4'"
 }
 APP_A=$(person 1 "Rina Wulandari" 6271015201900001 rina@uji.go.id) || exit 1
 APP_B=$(person 2 "Budi Santoso" 6271011203850002 budi@lain.go.id) || exit 1
