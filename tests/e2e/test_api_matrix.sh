@@ -85,4 +85,10 @@ cat "$T/matrix.out"
 grep -q 'internal' "$T/api.err" && fail "the server logged internal failures: $(grep -m3 internal "$T/api.err")" ||
     pass "no internal failure on the way"
 S audit verify >/dev/null && pass "the audit chain is intact" || fail "audit verify"
+# A clean stop: under the sanitizers a leak or a memory error in any handler shows here.
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+rc=$?
+[ "$rc" = 0 ] && ! grep -qE 'Sanitizer|runtime error' "$T/api.err" && pass "the server stops cleanly (exit 0, no sanitizer report)" ||
+    fail "server exit $rc: $(grep -m5 -E 'Sanitizer|runtime error|SUMMARY' "$T/api.err")"
 finish

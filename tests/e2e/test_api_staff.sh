@@ -381,4 +381,10 @@ for p, item in d["paths"].items():
 assert ops >= 20
 PY
 S audit verify >/dev/null && pass "the audit chain is intact" || fail "audit verify"
+# A clean stop: under the sanitizers a leak or a memory error in any handler shows here.
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+rc=$?
+[ "$rc" = 0 ] && ! grep -qE 'Sanitizer|runtime error' "$T/api.err" && pass "the server stops cleanly (exit 0, no sanitizer report)" ||
+    fail "server exit $rc: $(grep -m5 -E 'Sanitizer|runtime error|SUMMARY' "$T/api.err")"
 finish
