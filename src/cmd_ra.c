@@ -299,6 +299,8 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
         const char *lp, *kp;
         unsigned char *letter = NULL, *ktp = NULL;
         size_t ll = 0, kl = 0;
+        sbx *sb = NULL;
+        sbx_config sbc;
         if ((rc = need(&o, "letter", &lp, "apply issuance")) != EXIT_OK ||
             (rc = need(&o, "ktp", &kp, "apply issuance")) != EXIT_OK)
             return rc;
@@ -308,10 +310,17 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
             free(letter);
             return rc;
         }
-        if ((rc = open_ra(g, &r)) == EXIT_OK) {
+        /* The uploads are checked in two job processes forked now, before the home (and the
+         * server secret) is opened: a clean parent (sandbox.h). */
+        cli_sandbox_clean(&sbc, 2);
+        if (sbx_new(&sbc, &sb, &err) != SERTEL_OK) {
+            rc = cli_fail(&err);
+        } else if ((rc = open_ra(g, &r)) == EXIT_OK) {
+            ra_set_sandbox(r, sb);
             rc = ra_apply_issuance(r, &a, email, letter, ll, ktp, kl, &id, &err);
             rc = done_id(r, rc, id, &err);
         }
+        sbx_free(sb);
         free(letter);
         free(ktp);
         return rc;

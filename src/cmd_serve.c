@@ -130,12 +130,23 @@ static void blob_to_response(pki_blob *b, http_response *resp)
     b->len = 0;
 }
 
+/* pki answers some failures in the protocol (OCSP internalError, a TSA
+ * rejection) and leaves why in err: the operator reads it in the log. */
+static void log_answered_failure(const char *what, sertel_err *err)
+{
+    if (err->msg[0]) {
+        fprintf(stderr, "sertel: serve: %s: %s\n", what, err->msg);
+        sertel_err_clear(err);
+    }
+}
+
 static int h_ocsp_post(const http_request *req, http_response *resp, sertel_err *err)
 {
     endpoint *ep = req->arg;
     pki_blob b = {0};
     int rc = pki_ocsp(ep->p, req->body, req->body_len, &b, err);
 
+    log_answered_failure("ocsp", err);
     if (rc == SERTEL_OK)
         blob_to_response(&b, resp);
     pki_blob_clear(&b);
@@ -199,6 +210,7 @@ static int h_ocsp_get(const http_request *req, http_response *resp, sertel_err *
     /* Not base64: an empty request, which the responder answers with
      * malformedRequest like any other undecodable request. */
     rc = pki_ocsp(ep->p, der, n > 0 ? (size_t)n : 0, &b, err);
+    log_answered_failure("ocsp", err);
     if (rc == SERTEL_OK)
         blob_to_response(&b, resp);
     pki_blob_clear(&b);
@@ -211,6 +223,7 @@ static int h_tsa(const http_request *req, http_response *resp, sertel_err *err)
     pki_blob b = {0};
     int rc = pki_tsa(ep->p, req->body, req->body_len, &b, err);
 
+    log_answered_failure("tsa", err);
     if (rc == SERTEL_OK)
         blob_to_response(&b, resp);
     pki_blob_clear(&b);

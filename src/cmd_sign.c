@@ -19,6 +19,7 @@
 #include "conf/conf.h"
 #include "cms/cms.h"
 #include "pades/pades.h"
+#include "pdf/image_job.h"
 #include "pdf/pdf.h"
 #include "pki/pki.h"
 #include "ra/ra.h"
@@ -320,8 +321,17 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (fs_output_open(out_path, 0644, p12 == NULL ? FS_OUTPUT_SHA256 : 0, &out, &err) != SERTEL_OK)
         goto fail;
     if (image != NULL) {
-        /* Checked before the key is opened: a bad image costs no passphrase attempt. */
-        if (pdf_image_load_file(image, &img, &err) != SERTEL_OK) {
+        /* Checked before the key is opened: a bad image costs no passphrase attempt. It is
+         * decoded in the sandboxed worker (docs/architecture.md). */
+        sbx *sb = NULL;
+        sbx_config sbc;
+        int irc;
+        cli_sandbox_config(&sbc, 1);
+        irc = sbx_new(&sbc, &sb, &err);
+        if (irc == SERTEL_OK)
+            irc = pdf_image_load_file_sb(sb, image, &img, &err);
+        sbx_free(sb);
+        if (irc != SERTEL_OK) {
             if (err.code == SERTEL_ERR_INVALID)
                 sertel_err_prefix(&err, "--image must be a PNG or JPEG file: %s", image);
             else

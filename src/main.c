@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sandbox/sandbox.h"
 #include "util/fs.h"
 
 static const char usage[] =
@@ -112,6 +113,9 @@ int main(int argc, char **argv)
     cli_global g = {0};
     int i = 1;
 
+    /* The sandboxed worker that sertel starts for untrusted input (cmd_worker.c). */
+    if (argc > 1 && strcmp(argv[1], SBX_WORKER_ARG) == 0)
+        return cli_worker_main(argc, argv);
     if (sodium_init() < 0) {
         fputs("sertel: libsodium failed to initialise\n", stderr);
         return EXIT_ERROR;

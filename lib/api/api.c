@@ -20,6 +20,7 @@
 #include "api/api_int.h"
 #include "ca/ca.h"
 #include "conf/conf.h"
+#include "sandbox/sandbox.h"
 #include "util/num.h"
 
 #define DEFAULT_HANDLES 8
@@ -91,6 +92,8 @@ static int ra_acquire(api *a, ra **out, sertel_err *err)
     a->nopen++;
     pthread_mutex_unlock(&a->lock);
     rc = ra_open_flags(a->home, CA_OPEN_ONLINE, out, err);
+    if (rc == SERTEL_OK)
+        ra_set_sandbox(*out, a->sb);
     if (rc != SERTEL_OK) {
         pthread_mutex_lock(&a->lock);
         a->nopen--;
@@ -739,8 +742,12 @@ int api_open(const api_config *cfg, api **out, sertel_err *err)
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    /* One worker image for every handle's upload checks (it holds no keys). */
+    if ((rc = sbx_new(NULL, &a->sb, err)) != SERTEL_OK)
+        goto fail;
     if ((rc = ra_open_flags(a->home, CA_OPEN_ONLINE, &r, err)) != SERTEL_OK)
         goto fail;
+    ra_set_sandbox(r, a->sb);
     if ((rc = load_settings(a, ca_get0_conf(ra_get0_ca(r)), err)) != SERTEL_OK) {
         ra_close(r);
         goto fail;
@@ -803,6 +810,7 @@ void api_close(api *a)
     for (i = 0; i < a->nfree; i++)
         ra_close(a->free_ra[i]);
     free(a->free_ra);
+    sbx_free(a->sb); /* after the handles that borrowed it */
     free(a->routes);
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->cond);

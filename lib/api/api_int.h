@@ -127,6 +127,7 @@ struct api {
     char home[4096];
     char base_path[256];
     int tls;
+    struct sbx *sb; /* the sandbox the handles check uploads in (shared) */
     /* the pool of registration authority handles */
     pthread_mutex_t lock;
     pthread_cond_t cond;

@@ -1588,6 +1588,8 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
     /* epoll in internal threads; ITC so the daemon can be quiesced;
      * turbo for fewer system calls per request. */
     flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    if ((rc = http_mhd_load(err)) != SERTEL_OK) /* loaded on first use (mhd_lazy.c) */
+        goto fail;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd, MHD_OPTION_THREAD_POOL_SIZE,

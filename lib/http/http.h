@@ -275,4 +275,12 @@ int http_server_shutdown(http_server *s, unsigned wait_ms, sertel_err *err) SERT
 /* Stop (without waiting) if still running, and free. NULL-safe. */
 void http_server_free(http_server *s);
 
+/*
+ * Load libmicrohttpd now (mhd_lazy.c: it is loaded on first use, once, so
+ * commands other than serve never map it). SERTEL_OK, or
+ * SERTEL_ERR_UNSUPPORTED naming the library and the package to install.
+ * Thread-safe.
+ */
+int http_mhd_load(sertel_err *err);
+
 #endif

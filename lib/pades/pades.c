@@ -267,7 +267,12 @@ out:
 static int gather_from(vdata *v, size_t from, sertel_err *err)
 {
     const cms_fetch_policy pol = {PADES_FETCH_BUDGET * 1000L,
-                                  (size_t)PADES_MAX_CERTS * 2 * CMS_REV_MAX_BODY, 1, NULL, 0};
+                                  (size_t)PADES_MAX_CERTS * 2 * CMS_REV_MAX_BODY,
+                                  1,
+                                  NULL,
+                                  0,
+                                  NULL,
+                                  NULL};
     cms_fetch_ctx *fx = NULL;
     time_t start = time(NULL);
     size_t i;

@@ -6,6 +6,7 @@
 #ifndef SERTEL_PDF_INT_H
 #define SERTEL_PDF_INT_H
 
+#include "img/img.h"
 #include "pdf/pdf.h"
 
 typedef struct arena_chunk arena_chunk;
@@ -237,5 +238,27 @@ int pdf_crypt_object(pdf_doc *d, pdf_buf *b, size_t start, uint32_t num, uint16_
 
 /* A direct integer value (no reference following); 0 when o is an integer. */
 int pdf_get_int(const pdf_obj *o, int64_t *v);
+
+/*
+ * The first half of pdf_image_load (image.c): data (borrowed) checked for
+ * size and decoded by lib/img within the stamp's limits, with
+ * pdf_image_load's refusals. On success *im holds the pixels (img_free).
+ */
+int pdf_image_decode(const unsigned char *data, size_t len, img_pixels *im, sertel_err *err);
+
+/*
+ * The second half: pixels of a PNG or JPEG (as img_decode gives them, the
+ * image's format in im->format) made into a pdf_image: a PNG's samples
+ * (taken from im, which may be changed) and alpha plane, a JPEG written
+ * again. *out is emptied on failure.
+ */
+int pdf_image_from_pixels(img_pixels *im, pdf_image *out, sertel_err *err);
+
+/*
+ * Load RC4 (OpenSSL's legacy provider, a module opened from disk) now
+ * rather than at the first R2-R4 document: for a sandboxed worker, which
+ * cannot open files later (crypt.c).
+ */
+void pdf_crypt_preload(void);
 
 #endif

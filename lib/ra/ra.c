@@ -191,6 +191,7 @@ int ra_open_flags(const char *home, int flags, ra **out, sertel_err *err)
     int rc;
 
     *out = NULL;
+    secret_held_mark(); /* the server secret: no clean-parent sandbox after this */
     if (sodium_init() < 0)
         return sertel_err_set(err, SERTEL_ERR_CRYPTO, "libsodium failed to initialise");
     r = calloc(1, sizeof(*r));
@@ -224,6 +225,8 @@ void ra_close(ra *r)
     if (r == NULL)
         return;
     mailer_close(r->mail);
+    if (r->sb_owned)
+        sbx_free(r->sb);
     ca_close(r->ca);
     if (r->secret != NULL)
         sodium_free(r->secret);
@@ -233,6 +236,27 @@ void ra_close(ra *r)
 ca_ctx *ra_get0_ca(ra *r)
 {
     return r->ca;
+}
+
+void ra_set_sandbox(ra *r, sbx *sb)
+{
+    if (r->sb_owned)
+        sbx_free(r->sb);
+    r->sb = sb;
+    r->sb_owned = 0;
+}
+
+int ra_sandbox(ra *r, sbx **out, sertel_err *err)
+{
+    int rc;
+
+    if (r->sb == NULL) {
+        if ((rc = sbx_new(NULL, &r->sb, err)) != SERTEL_OK)
+            return rc;
+        r->sb_owned = 1;
+    }
+    *out = r->sb;
+    return SERTEL_OK;
 }
 
 int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err)

@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "ca/ca.h"
+#include "sandbox/sandbox.h"
 #include "util/err.h"
 #include "util/fs.h"
 
@@ -46,6 +47,25 @@ int ra_open_flags(const char *home, int flags, ra **out, sertel_err *err) SERTEL
     SERTEL_NONNULL(1, 3);
 void ra_close(ra *r);
 ca_ctx *ra_get0_ca(ra *r) SERTEL_NONNULL(1);
+
+/*
+ * The sandbox (lib/sandbox) in which r checks applicants' uploads
+ * (ra_apply_issuance): the letter and the e-KTP scan are parsed, and the
+ * scan written again, only in a confined worker process, never in this
+ * one, which holds the server secret and opens the CA's keys. sb is
+ * borrowed: it must outlive r; several ra (one per thread) may share one.
+ * It must not be a clean-parent sandbox made after this process loaded a
+ * secret (sbx_new refuses to make one then, sandbox.h); an exec'd worker
+ * sandbox (the default) is always right.
+ *
+ * Without this call r makes its own on the first upload, with the default
+ * configuration: the worker image is the running executable (the sertel
+ * binary serves SBX_WORKER_ARG; a program that does not, such as a test
+ * or a benchmark, must either serve it too or give a sandbox here). A
+ * sandbox given later replaces r's own (which is freed). NULL-safe for sb
+ * (back to r's own, made on first use). Never fails.
+ */
+void ra_set_sandbox(ra *r, sbx *sb) SERTEL_NONNULL(1);
 
 /* Roles. */
 #define RA_ROLE_ADMIN "admin"

@@ -15,6 +15,7 @@ extern atomic_long ra_test_kdf_calls;
 #include "ra/mail.h"
 #include "ra/ra.h"
 #include "ra/upload.h"
+#include "sandbox/sandbox.h"
 #include "store/store.h"
 
 #define RA_SECRET_LEN 32
@@ -33,6 +34,8 @@ struct ra {
     char home[4096];
     char uploads[4096];
     unsigned char *secret; /* server-held secret (sodium_malloc), RA_SECRET_LEN */
+    sbx *sb;               /* where uploads are checked (ra_set_sandbox, or made on first use) */
+    int sb_owned;          /* 1: made by this ra, freed by ra_close */
     /* settings */
     upload_limits upload_lim; /* [ra] upload_* */
     int64_t token_ttl;
@@ -61,6 +64,9 @@ typedef struct ra_person_login {
     char email[256];
     int has_factor;
 } ra_person_login;
+
+/* The sandbox for upload checks: the one given (ra_set_sandbox), else r's own, made now. */
+int ra_sandbox(ra *r, sbx **out, sertel_err *err);
 
 /* Next free id of a table (inside a write transaction). */
 int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err) SERTEL_WUR;

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -718,6 +719,18 @@ void fs_rmtree(const char *path)
     rmdir(path);
 }
 
+static atomic_int held;
+
+int secret_held(void)
+{
+    return atomic_load(&held);
+}
+
+void secret_held_mark(void)
+{
+    atomic_store(&held, 1);
+}
+
 int secret_read_file(const char *path, char **out, sertel_err *err)
 {
     unsigned char *raw = NULL;
@@ -726,6 +739,7 @@ int secret_read_file(const char *path, char **out, sertel_err *err)
     int rc;
 
     *out = NULL;
+    secret_held_mark();
     rc = fs_read_file(path, SECRET_MAX, &raw, &len, err);
     if (rc != SERTEL_OK)
         return rc;
@@ -758,8 +772,10 @@ out:
 char *secret_dup(const char *s)
 {
     size_t n = strlen(s);
-    char *d = sodium_init() < 0 ? NULL : sodium_malloc(n + 1);
+    char *d;
 
+    secret_held_mark();
+    d = sodium_init() < 0 ? NULL : sodium_malloc(n + 1);
     if (d != NULL)
         memcpy(d, s, n + 1);
     return d;

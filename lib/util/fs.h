@@ -196,6 +196,16 @@ char *secret_dup(const char *s);
 void secret_free(char *s);
 
 /*
+ * Whether this process has loaded a key or a secret: 1 from the first
+ * secret_held_mark on (secret_read_file and secret_dup mark; so do ca_open,
+ * the keystore and ra_open). A process that holds one may not fork a
+ * process that parses hostile input (lib/sandbox refuses to make a
+ * clean-parent sandbox then). Thread-safe; the mark is never cleared.
+ */
+int secret_held(void);
+void secret_held_mark(void);
+
+/*
  * out = dir + "/" + name. SERTEL_ERR_INVALID (message naming dir) when the
  * result would not fit in cap bytes.
  */

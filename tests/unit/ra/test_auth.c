@@ -766,7 +766,7 @@ static void test_policy_table(void **state)
         assert_string_not_equal(ra_action_name((ra_action)i), "unknown");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_table),
@@ -779,6 +779,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_action_without_audit, setup, teardown),
 #endif
     };
+    FX_WORKER_MAIN(argc, argv);
     load_data();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

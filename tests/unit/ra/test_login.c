@@ -365,8 +365,9 @@ static void test_legacy_totp_sealed(void **state)
     check_audit(f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    FX_WORKER_MAIN(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_login_and_throttle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
