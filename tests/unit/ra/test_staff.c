@@ -609,8 +609,9 @@ static void test_nik_mask(void **state)
     assert_string_equal(out, "");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    FX_WORKER_MAIN(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_rows),
         cmocka_unit_test(test_nik_mask),
