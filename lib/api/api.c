@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,9 +45,32 @@ static const struct {
 } tables[] = {
     {api_ep_session, &api_ep_session_n},     {api_ep_people, &api_ep_people_n},
     {api_ep_apply, &api_ep_apply_n},         {api_ep_links, &api_ep_links_n},
-    {api_ep_sign, &api_ep_sign_n},           {api_ep_facade_v1, &api_ep_facade_v1_n},
-    {api_ep_facade_v2, &api_ep_facade_v2_n},
+    {api_ep_review, &api_ep_review_n},       {api_ep_admin, &api_ep_admin_n},
+    {api_ep_audit, &api_ep_audit_n},         {api_ep_docs, &api_ep_docs_n},
+    {api_ep_openapi, &api_ep_openapi_n},     {api_ep_sign, &api_ep_sign_n},
+    {api_ep_facade_v1, &api_ep_facade_v1_n}, {api_ep_facade_v2, &api_ep_facade_v2_n},
 };
+
+size_t api_endpoint_count(void)
+{
+    size_t t, n = 0;
+
+    for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+        n += *tables[t].n;
+    return n;
+}
+
+const api_endpoint *api_endpoint_at(size_t i)
+{
+    size_t t;
+
+    for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+        if (i < *tables[t].n)
+            return &tables[t].eps[i];
+        i -= *tables[t].n;
+    }
+    return NULL;
+}
 
 typedef struct api_route {
     api *a;
@@ -154,6 +178,68 @@ int api_json(api_call *c, int status, json_t *v)
     c->resp->len = strlen(s);
     c->resp->body_free = c->flags & API_F_SECRET ? free_wiped : free;
     return SERTEL_OK;
+}
+
+/* Zero every string of a JSON tree in place (the values of a secret answer). */
+static void wipe_json(json_t *v)
+{
+    const char *k;
+    json_t *m;
+    size_t i;
+
+    if (json_is_string(v))
+        sodium_memzero((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+    else if (json_is_object(v))
+        json_object_foreach(v, k, m) wipe_json(m);
+    else if (json_is_array(v))
+        json_array_foreach(v, i, m) wipe_json(m);
+}
+
+int api_json_secret(api_call *c, int status, json_t *v)
+{
+    char *s;
+
+    if (v == NULL)
+        return SERTEL_ERR_NOMEM;
+    s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    wipe_json(v);
+    json_decref(v);
+    if (s == NULL)
+        return SERTEL_ERR_NOMEM;
+    c->resp->status = status;
+    snprintf(c->resp->content_type, sizeof(c->resp->content_type),
+             "application/json; charset=utf-8");
+    c->resp->body = (const unsigned char *)s;
+    c->resp->len = strlen(s);
+    c->resp->body_free = free_wiped;
+    return SERTEL_OK;
+}
+
+json_t *api_link_json(const api_call *c, const char *fmt, ...)
+{
+    char path[512], full[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof(path), fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof(full), "%s%s", c->a->base_path, path);
+    return json_string(full);
+}
+
+int api_query_int(api_call *c, const char *name, int64_t def, int64_t min, int64_t max,
+                  int64_t *out)
+{
+    const char *v = http_query(c->req, name);
+
+    *out = def;
+    if (v == NULL)
+        return SERTEL_OK;
+    if (num_parse_i64z(v, min, max, out) == SERTEL_OK)
+        return SERTEL_OK;
+    (void)api_error(c, 400, "field_invalid", "'%s' must be a whole number from %lld to %lld", name,
+                    (long long)min, (long long)max);
+    return SERTEL_ERR_INVALID;
 }
 
 int api_no_content(api_call *c)
@@ -516,20 +602,6 @@ int api_arg_bool(api_call *c, const char *name, bool *out)
     }
     (void)api_error(c, 400, "field_invalid", "'%s' must be true or false", name);
     return SERTEL_ERR_INVALID;
-}
-
-static void wipe_json(json_t *v)
-{
-    const char *k;
-    json_t *m;
-    size_t i;
-
-    if (json_is_string(v))
-        sodium_memzero((char *)(uintptr_t)json_string_value(v), json_string_length(v));
-    else if (json_is_object(v))
-        json_object_foreach(v, k, m) wipe_json(m);
-    else if (json_is_array(v))
-        json_array_foreach(v, i, m) wipe_json(m);
 }
 
 void api_wipe_secrets(api_call *c)
@@ -1009,6 +1081,15 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
             rc = api_error(&c, 429, "rate_limited", NULL);
             goto out;
         }
+    }
+    /* A caller who may do the endpoint's act for nobody is refused before any input is read. */
+    if (ep->act != RA_ACT_COUNT &&
+        ra_policy_reach(c.authed ? &c.actor : NULL, ep->act) == RA_REACH_NONE) {
+        sertel_err why = {0};
+        if (ra_policy_check(c.authed ? &c.actor : NULL, ep->act, NULL, &why) == SERTEL_OK)
+            sertel_err_set(&why, SERTEL_ERR_DENIED, "not allowed");
+        rc = api_fail(&c, SERTEL_ERR_DENIED, &why);
+        goto out;
     }
     if (ep->in == API_IN_JSON) {
         c.in = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);

@@ -35,7 +35,9 @@
 
 typedef enum api_lang { API_LANG_ID = 0, API_LANG_EN = 1 } api_lang;
 
-/* Who may call an endpoint at all (the policy table decides the rest). */
+/* Who may call an endpoint at all (the policy table decides the rest: a caller with no
+ * reach at all for the endpoint's act, ra_policy_reach, is refused with 403 "forbidden" by
+ * the dispatcher before the handler runs or the body is read). */
 typedef enum api_auth {
     API_AUTH_NONE,    /* anyone; a valid session, when sent, still sets the actor */
     API_AUTH_SESSION, /* a logged-in person */
@@ -174,6 +176,28 @@ extern const api_endpoint api_ep_apply[]; /* ep_apply.c: applications */
 extern const size_t api_ep_apply_n;
 extern const api_endpoint api_ep_links[]; /* ep_links.c: the links in mails and stamps */
 extern const size_t api_ep_links_n;
+extern const api_endpoint api_ep_review[];
+extern const size_t api_ep_review_n;
+extern const api_endpoint api_ep_admin[];
+extern const size_t api_ep_admin_n;
+extern const api_endpoint api_ep_audit[];
+extern const size_t api_ep_audit_n;
+extern const api_endpoint api_ep_docs[];
+extern const size_t api_ep_docs_n;
+extern const api_endpoint api_ep_openapi[];
+extern const size_t api_ep_openapi_n;
+
+/*
+ * Every endpoint of every table, in routing order: api_endpoint_at(i) for
+ * i < api_endpoint_count(), NULL beyond. For the tests that walk them (the
+ * OpenAPI file's coverage, the authorization matrix).
+ */
+size_t api_endpoint_count(void);
+const api_endpoint *api_endpoint_at(size_t i);
+
+/* The OpenAPI 3.1 description (docs/api/openapi.json, embedded at build time). */
+extern const unsigned char api_openapi_json[];
+extern const size_t api_openapi_json_len;
 
 /* --- the API object (api.c) --- */
 
@@ -216,6 +240,24 @@ struct api {
 
 /* Answer with a JSON value (stolen, also on failure), status and no-store. */
 int api_json(api_call *c, int status, json_t *v) API_WUR;
+
+/*
+ * api_json for an answer that carries a secret shown once (a client's
+ * secret): the JSON tree's strings and the answer's bytes are wiped before
+ * they are freed.
+ */
+int api_json_secret(api_call *c, int status, json_t *v) API_WUR;
+
+/* A path below the base path as JSON ("/pki" + "/api/v1/..."), for links in answers. */
+json_t *api_link_json(const api_call *c, const char *fmt, ...) SERTEL_PRINTF(2, 3);
+
+/*
+ * A query argument as a whole number within [min, max]: SERTEL_OK with
+ * *out (def when absent), or the answer 400 "field_invalid" written
+ * (API_TRY).
+ */
+int api_query_int(api_call *c, const char *name, int64_t def, int64_t min, int64_t max,
+                  int64_t *out) API_WUR;
 
 /* Answer 204 No Content. */
 int api_no_content(api_call *c) API_WUR;

@@ -1359,3 +1359,56 @@ int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *
     o.head_path = head_path;
     return audit_verify_ex(st, pub, &o, rep, err);
 }
+
+/* ---- reading ----------------------------------------------------------- */
+
+int audit_read(store *st, int64_t after, int64_t upto, size_t limit, audit_entry_fn fn, void *arg,
+               size_t *count, sertel_err *err)
+{
+    store_stmt *q = NULL;
+    int64_t lim = limit == 0 || limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+    size_t n = 0;
+    int rc;
+
+    if (count != NULL)
+        *count = 0;
+    rc = store_queryf(st, &q, err,
+                      "SELECT seq, ts, actor, event, object, details, prev_hash, hash FROM "
+                      "audit_log WHERE seq > ? AND (? = 0 OR seq <= ?) ORDER BY seq LIMIT ?",
+                      "iiii", after, upto > 0 ? (int64_t)1 : (int64_t)0, upto, lim);
+    while (rc == SERTEL_OK && (rc = store_step(q, err)) == STORE_ROW) {
+        audit_entry e;
+        struct field f[4];
+        int i, bad = store_col_is_null(q, 0) || store_col_is_null(q, 1);
+
+        memset(&e, 0, sizeof(e));
+        e.seq = store_col_int64(q, 0);
+        e.ts = store_col_int64(q, 1);
+        /* The text first, so the store hands the bytes out NUL-terminated; then their length. */
+        for (i = 0; i < 4 && !bad; i++)
+            bad = store_col_is_null(q, 2 + i) || store_col_text(q, 2 + i) == NULL ||
+                  col_field(q, 2 + i, &f[i]) != 0;
+        if (bad || col_hash(q, 6, e.prev_hash) != 0 || col_hash(q, 7, e.hash) != 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                                "audit entry %lld is damaged: run 'sertel audit verify'",
+                                (long long)e.seq);
+            break;
+        }
+        e.actor = (const char *)f[0].p;
+        e.actor_len = f[0].len;
+        e.event = (const char *)f[1].p;
+        e.event_len = f[1].len;
+        e.object = (const char *)f[2].p;
+        e.object_len = f[2].len;
+        e.details = (const char *)f[3].p;
+        e.details_len = f[3].len;
+        n++;
+        rc = fn(&e, arg);
+    }
+    if (rc == STORE_DONE)
+        rc = SERTEL_OK;
+    store_finalize(q);
+    if (count != NULL)
+        *count = n;
+    return rc;
+}

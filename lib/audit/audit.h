@@ -155,6 +155,34 @@ int audit_verify_ex(store *st, EVP_PKEY *pub, const audit_verify_opts *opts, aud
 int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *rep,
                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 
+/* One entry as stored: the fields the hash covers, exactly (audit_read). */
+typedef struct audit_entry {
+    int64_t seq;
+    int64_t ts; /* Unix seconds, as hashed */
+    /* Borrowed for the callback only; NUL-terminated, with their lengths as
+     * hashed (an embedded NUL, which only tampering can put there, is kept
+     * in the length). */
+    const char *actor, *event, *object, *details;
+    size_t actor_len, event_len, object_len, details_len;
+    unsigned char prev_hash[AUDIT_HASH_LEN];
+    unsigned char hash[AUDIT_HASH_LEN];
+} audit_entry;
+
+/* Called once per entry; a non-zero return stops audit_read and is returned. */
+typedef int (*audit_entry_fn)(const audit_entry *e, void *arg);
+
+/*
+ * Read entries of the log in st in sequence order: those with seq > after
+ * and, when upto > 0, seq <= upto; at most limit of them (0: no limit).
+ * One query (one snapshot). Reads only; nothing is verified here (that is
+ * audit_verify's job): a row whose fields are missing or whose hashes are
+ * not AUDIT_HASH_LEN bytes stops the read with SERTEL_ERR_TAMPERED naming
+ * it. *count (if not NULL) receives the number of entries passed to fn.
+ * Thread safety: as the store handle.
+ */
+int audit_read(store *st, int64_t after, int64_t upto, size_t limit, audit_entry_fn fn, void *arg,
+               size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 5);
+
 /*
  * audit_append with the details as a JSON object (jansson). details is
  * taken over (decref'ed) in every case, so a caller may pass json_pack(...)

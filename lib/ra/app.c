@@ -534,6 +534,7 @@ static int load_app(ra *r, int64_t id, ra_application *a, int64_t *owner, sertel
             a->created_at = store_col_int64(s, 12);
             *owner = store_col_int64(s, 13);
             a->invalidity_date = store_col_is_null(s, 14) ? 0 : store_col_int64(s, 14);
+            a->account_id = *owner;
             snprintf(a->unit, sizeof(a->unit), "%s", store_col_text(s, 15));
             snprintf(a->position, sizeof(a->position), "%s", store_col_text(s, 16));
             snprintf(a->new_unit, sizeof(a->new_unit), "%s", store_col_text(s, 17));

@@ -130,6 +130,17 @@ static const rule rules[] = {
     {RA_ACT_VERIFY, R_PUBLIC | R_ACCOUNT | R_LOCAL | R_CLIENT, SCOPE_ANY, 0},
     {RA_ACT_CLIENT_ADMIN, R_ADMIN | R_LOCAL, SCOPE_ANY, 0},
 
+    /* Agencies and accounts: administrators and auditors see all; a verifier its agency's
+     * (the people it unlocks and resets); everyone its own account and agency. */
+    {RA_ACT_AGENCY_VIEW, R_ADMIN | R_AUDITOR | R_LOCAL, SCOPE_ANY, 0},
+    {RA_ACT_AGENCY_VIEW, R_VERIFIER | R_APPLICANT, SCOPE_AGENCY, 0},
+    {RA_ACT_ACCOUNT_VIEW, R_ACCOUNT, SCOPE_SELF, 0},
+    {RA_ACT_ACCOUNT_VIEW, R_VERIFIER, SCOPE_AGENCY, 0},
+    {RA_ACT_ACCOUNT_VIEW, R_ADMIN | R_AUDITOR | R_LOCAL, SCOPE_ANY, 0},
+    /* An application's letter and e-KTP scan (personal data): those who decide it. */
+    {RA_ACT_APPLICATION_DOCS, R_VERIFIER, SCOPE_AGENCY, 0},
+    {RA_ACT_APPLICATION_DOCS, R_ADMIN | R_LOCAL, SCOPE_ANY, 0},
+
     /* Agency systems act for their own agency's people only (the owner still proves
      * consent with the passphrase). */
     {RA_ACT_SIGN, R_CLIENT, SCOPE_AGENCY, 0},
@@ -177,6 +188,9 @@ static const char *const action_names[RA_ACT_COUNT] = {
     [RA_ACT_STATUS_VIEW] = "status.view",
     [RA_ACT_VERIFY] = "document.verify",
     [RA_ACT_CLIENT_ADMIN] = "client.admin",
+    [RA_ACT_AGENCY_VIEW] = "agency.view",
+    [RA_ACT_ACCOUNT_VIEW] = "account.view",
+    [RA_ACT_APPLICATION_DOCS] = "application.documents",
 };
 
 /* Why an action is refused, in words for the person refused. */
@@ -204,6 +218,10 @@ static const char *const refusals[RA_ACT_COUNT] = {
     [RA_ACT_STATUS_VIEW] = "the person belongs to another agency",
     [RA_ACT_VERIFY] = "this client may not have documents checked",
     [RA_ACT_CLIENT_ADMIN] = "only an administrator manages API clients",
+    [RA_ACT_AGENCY_VIEW] = "the agency is another agency",
+    [RA_ACT_ACCOUNT_VIEW] = "the account belongs to another agency or person",
+    [RA_ACT_APPLICATION_DOCS] = "only a verifier of the applicant's agency or an administrator "
+                                "reads an application's documents",
 };
 
 const char *ra_action_name(ra_action act)

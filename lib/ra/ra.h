@@ -131,6 +131,9 @@ typedef enum ra_action {
     RA_ACT_STATUS_VIEW,       /* a person's status (BSrE's user/status) */
     RA_ACT_VERIFY,            /* validate a signed document */
     RA_ACT_CLIENT_ADMIN,      /* add, list, disable, rotate API clients */
+    RA_ACT_AGENCY_VIEW,       /* read an agency and its domains */
+    RA_ACT_ACCOUNT_VIEW,      /* read an account (role, agency, sign-in state) */
+    RA_ACT_APPLICATION_DOCS,  /* read an application's letter and e-KTP scan */
     RA_ACT_COUNT
 } ra_action;
 
@@ -495,8 +498,9 @@ typedef struct ra_application {
     int64_t invalidity_date; /* keyCompromise: the date the owner gave, 0 if none */
     char note[512];
     int64_t created_at;
-    /* added with schema 7 */
-    char unit[256]; /* the person's registered unit and position */
+    int64_t account_id; /* the applicant's account */
+    /* added with schema 8 */
+    char unit[256]; /* the person's registered unit and position ("" when not registered) */
     char position[256];
     char new_unit[256]; /* update: the new values ("" when unchanged) */
     char new_position[256];
@@ -785,8 +789,9 @@ int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *pas
 /*
  * A verifier of the owner's agency (or an administrator; never for their
  * own account) removes the owner's enrolled authenticator, so that the
- * owner can enrol a new one with the passphrase (a lost phone). Audited as
- * totp.reset.
+ * owner can enrol a new one with the passphrase (a lost phone). The owner
+ * may be any account: a staff member's login authenticator is reset the
+ * same way (it enrols a new one at its next login). Audited as totp.reset.
  */
 int ra_totp_reset(ra *r, const ra_actor *by, const char *owner, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
@@ -811,6 +816,123 @@ int ra_unlock(ra *r, const ra_actor *by, const char *owner, sertel_err *err) SER
  */
 int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial, const ra_revocation *rv,
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/* --- for staff: agencies, accounts, an application's documents, the audit log (staff.c) --- */
+
+/* An agency as listed. The domains are borrowed for the callback only. */
+typedef struct ra_agency {
+    int64_t id;
+    char name[256];
+    int64_t created_at;
+    const char *const *domains; /* its official e-mail domains, sorted */
+    size_t ndomains;
+} ra_agency;
+
+typedef int (*ra_agency_fn)(const ra_agency *a, void *arg);
+
+/*
+ * The agencies by may see (RA_ACT_AGENCY_VIEW: administrators and auditors
+ * all, a verifier or applicant its own), by id, each once to fn (a
+ * non-zero return stops the listing and is returned). SERTEL_ERR_DENIED
+ * when by may see none.
+ */
+int ra_agency_list(ra *r, const ra_actor *by, ra_agency_fn fn, void *arg,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3);
+
+/* An account as staff see it: who, which role and agency, its sign-in and signing state. */
+typedef struct ra_account {
+    int64_t id;
+    char email[256];
+    char name[256];
+    char role[16];
+    int64_t agency_id; /* 0 when none */
+    int64_t created_at;
+    int password_set;    /* a login password is set */
+    int factor_enrolled; /* an authenticator is enrolled */
+    int person;          /* a registered person (may hold a certificate) */
+    char nik[17];        /* person: the NIK */
+    char unit[256];      /* person: work unit and position */
+    char position[256];
+    int email_confirmed; /* person: the e-mail address was confirmed */
+    int signing_locked;  /* person: signing is locked (for a while, or until unlocked) */
+} ra_account;
+
+typedef int (*ra_account_fn)(const ra_account *a, void *arg);
+
+/* Which accounts a listing wants (0 / NULL: any). */
+typedef struct ra_account_filter {
+    const char *role;  /* RA_ROLE_* */
+    int64_t agency_id; /* one agency's */
+    int64_t after;     /* ids greater than this (paging) */
+    size_t limit;      /* at most this many (0: no limit) */
+} ra_account_filter;
+
+/*
+ * The accounts by may see (RA_ACT_ACCOUNT_VIEW: administrators and
+ * auditors all, a verifier its agency's, anyone its own) that match f
+ * (NULL: all), by id. fn as for ra_agency_list. *count (if not NULL)
+ * receives how many were passed to fn.
+ */
+int ra_account_list(ra *r, const ra_actor *by, const ra_account_filter *f, ra_account_fn fn,
+                    void *arg, size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
+
+/*
+ * One account by id, when by may see it (RA_ACT_ACCOUNT_VIEW). An account
+ * by may not see gets the same SERTEL_ERR_NOTFOUND as one that does not
+ * exist, so that ids are not confirmed to those who may not know them.
+ */
+int ra_account_get(ra *r, const ra_actor *by, int64_t id, ra_account *out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
+
+/* An application's document as stored (ra_application_file). */
+typedef struct ra_app_file {
+    unsigned char *data; /* the file (malloc'ed; ra_app_file_clear frees it) */
+    size_t len;
+    char content_type[32]; /* application/pdf, image/jpeg or image/png: what the upload check made
+                              of it, never a type a browser runs */
+    char filename[64];     /* "application-12-letter.pdf": a name for a download */
+    char sha256[65];
+} ra_app_file;
+
+/*
+ * Read the recommendation letter (which "letter") or the e-KTP scan
+ * ("ktp") of application app_id, for a verifier of the applicant's agency
+ * or an administrator (RA_ACT_APPLICATION_DOCS). The file is read back from
+ * the uploads without following links and checked against its recorded
+ * SHA-256. Each read is audited (application.document_viewed, naming the
+ * reader, the application and the document) and committed before the
+ * bytes are handed out; when it cannot be recorded nothing is handed out
+ * (SERTEL_ERR_BUSY). SERTEL_ERR_NOTFOUND for an unknown application or
+ * document (a renewal has none), SERTEL_ERR_INVALID for another which.
+ */
+int ra_application_file(ra *r, const ra_actor *by, int64_t app_id, const char *which,
+                        ra_app_file *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+/* Free what ra_application_file handed out. NULL-safe. */
+void ra_app_file_clear(ra_app_file *f);
+
+/*
+ * Entries of the audit log for by (RA_ACT_AUDIT_VIEW: administrators and
+ * auditors), after seq `after`, at most limit (1 to 10000), oldest first,
+ * each with the fields its hash covers (audit_read). *count (if not NULL)
+ * receives how many were passed to fn.
+ */
+int ra_audit_list(ra *r, const ra_actor *by, int64_t after, size_t limit, audit_entry_fn fn,
+                  void *arg, size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5);
+
+/*
+ * An export of the audit log for by (RA_ACT_AUDIT_VIEW), to be checked
+ * away from the CA: first the export itself is audited (audit.exported)
+ * and committed; then *head receives the current signed head (the text of
+ * `sertel audit head`, malloc'ed, the caller frees it) and *head_seq its
+ * seq, and fn gets the entries after `after` up to the head's seq, at most
+ * limit (1 to RA_AUDIT_EXPORT_MAX). The last page's last entry is the
+ * head's: its hash is the head's hash. SERTEL_ERR_NOTFOUND when the log
+ * has no signed head yet.
+ */
+#define RA_AUDIT_EXPORT_MAX 10000
+int ra_audit_export(ra *r, const ra_actor *by, int64_t after, size_t limit, char **head,
+                    size_t *head_len, int64_t *head_seq, audit_entry_fn fn, void *arg,
+                    size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5, 6, 7, 8);
 
 /* --- status and housekeeping --- */
 

@@ -129,6 +129,15 @@ int ra_person_by_email(ra *r, const char *email, ra_person *out, sertel_err *err
 int ra_owner_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
                  sertel_err *err) SERTEL_WUR;
 
+/*
+ * ra_owner_for for an act on an account rather than a person (a staff
+ * member's login factor): the account with this e-mail, registered as a
+ * person or not, once by may act on it. Fills account_id, agency_id, email
+ * and name of out. SERTEL_ERR_NOTFOUND when there is no such account.
+ */
+int ra_account_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
+                   sertel_err *err) SERTEL_WUR;
+
 /* --- the application state machine and revocation (policy.c) --- */
 
 typedef enum ra_app_event {
