@@ -703,6 +703,13 @@ int ra_totp_enroll_staff(ra *r, const ra_actor *by, char *uri_out, size_t cap, s
     uri_out[0] = '\0';
     if (by->account_id == 0 || strcmp(by->role, RA_ROLE_CLIENT) == 0)
         return sertel_err_set(err, SERTEL_ERR_DENIED, "an authenticator belongs to an account");
+    /* A person's authenticator is their signing factor: enrolled with the passphrase (and the
+     * current factor's code), ra_totp_enroll; a session alone must not set it. */
+    if (strcmp(by->role, RA_ROLE_VERIFIER) != 0 && strcmp(by->role, RA_ROLE_ADMIN) != 0 &&
+        strcmp(by->role, RA_ROLE_AUDITOR) != 0)
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "a certificate owner enrols the signing authenticator with the "
+                              "passphrase (and a code of the current factor, if any)");
     if ((rc = totp_generate_secret(secret, sizeof(secret))) != SERTEL_OK)
         return sertel_err_set(err, rc, "cannot generate a TOTP secret");
     rc = totp_uri(r->totp_issuer, by->email, secret, sizeof(secret), uri, sizeof(uri), err);

@@ -266,7 +266,10 @@ int ra_client_auth(ra *r, const char *id, const char *secret, ra_actor *out,
  * A staff account's first authenticator, enrolled by the account itself
  * right after its first password login (ra_login's
  * factor_enrolment_needed): refused when one is enrolled (a verifier's
- * reset comes first). uri_out (TOTP_URI_MAX) receives the otpauth:// URI.
+ * reset comes first), and to anyone but staff (verifiers, administrators,
+ * auditors): a certificate owner's authenticator is the signing factor,
+ * enrolled with the passphrase (ra_totp_enroll) - SERTEL_ERR_DENIED.
+ * uri_out (TOTP_URI_MAX) receives the otpauth:// URI.
  * Audited as totp.enrolled.
  */
 int ra_totp_enroll_staff(ra *r, const ra_actor *by, char *uri_out, size_t cap,
