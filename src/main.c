@@ -1,6 +1,7 @@
 /*
  * main.c - the `sertel` command: global options and command dispatch.
  */
+#include <locale.h>
 #include <openssl/crypto.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -111,6 +112,12 @@ int main(int argc, char **argv)
     cli_global g = {0};
     int i = 1;
 
+    /*
+     * The user's locale, as for any command-line program. Nothing sertel
+     * writes into a file depends on it: numbers in PDFs are formatted and
+     * parsed in the "C" locale (util/num.h), times are numeric.
+     */
+    setlocale(LC_ALL, "");
     if (sodium_init() < 0) {
         fputs("sertel: libsodium failed to initialise\n", stderr);
         return EXIT_ERROR;

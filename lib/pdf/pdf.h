@@ -254,6 +254,8 @@ int pdf_walk(pdf_doc *d, uint64_t objstm_max, pdf_walk_fn fn, void *ctx, sertel_
  * Serialise an object in PDF syntax (for writing updates), into util's
  * growing buffer (dynbuf.h; a zeroed pdf_buf may hold DYNBUF_DEFAULT_MAX).
  * Appends never report: check b->failed once when the update is built.
+ * pdf_buf_printf formats in the "C" locale (num_vsnprintf): a real is
+ * written with a '.' whatever LC_NUMERIC the program runs with.
  */
 typedef dynbuf pdf_buf;
 

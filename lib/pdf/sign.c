@@ -33,6 +33,7 @@
 #include "pdf/pdf_int.h"
 #include "util/fs.h"
 #include "util/hex.h"
+#include "util/num.h"
 #include "util/text.h"
 
 #define BR_WIDTH 64 /* "0 a b c" with three 20-digit numbers fits in 63 */
@@ -716,13 +717,13 @@ static int put_stamp(update *u, const pdf_sign_opts *o, int rot, time_t now, uin
     st.h = rot == 90 || rot == 270 ? o->rect[2] : o->rect[3];
     switch (rot) {
     case 90:
-        snprintf(mtx, sizeof(mtx), "0 1 -1 0 %.2f 0", st.h);
+        (void)num_snprintf(mtx, sizeof(mtx), "0 1 -1 0 %.2f 0", st.h);
         break;
     case 180:
-        snprintf(mtx, sizeof(mtx), "-1 0 0 -1 %.2f %.2f", st.w, st.h);
+        (void)num_snprintf(mtx, sizeof(mtx), "-1 0 0 -1 %.2f %.2f", st.w, st.h);
         break;
     case 270:
-        snprintf(mtx, sizeof(mtx), "0 -1 1 0 0 %.2f", st.w);
+        (void)num_snprintf(mtx, sizeof(mtx), "0 -1 1 0 0 %.2f", st.w);
         break;
     default:
         snprintf(mtx, sizeof(mtx), "1 0 0 1 0 0");
