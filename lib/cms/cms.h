@@ -49,7 +49,16 @@ typedef struct cms_signer {
 typedef struct cms_tsa {
     cms_tsa_fn fn;
     void *arg;
+    /*
+     * The size in bytes of this TSA's answers when known (one answer seen
+     * before), 0 when not: a PDF signer reserves room for the token from
+     * it (else CMS_TST_RESERVE) instead of asking the TSA an extra time.
+     */
+    size_t token_size;
 } cms_tsa;
+
+/* Bytes a PDF signer reserves for a time-stamp token of unknown size. */
+#define CMS_TST_RESERVE 8192
 
 /*
  * Build a detached CAdES signature over content whose SHA-256 is

@@ -367,14 +367,18 @@ static int write_dss(const char *in, const char *out_path, fs_output *out, const
         certs[i].p = ders[i];
         certs[i].len = (size_t)len;
     }
-    if (out_path != NULL)
-        rc = pdf_add_dss_file_pw(in, out_path, password, certs + m.certs, v->ncerts - m.certs,
-                                 v->ocsps + m.ocsps, v->nocsps - m.ocsps, v->crls + m.crls,
-                                 v->ncrls - m.crls, err);
-    else
-        rc = pdf_add_dss_to(in, out, password, certs + m.certs, v->ncerts - m.certs,
-                            v->ocsps + m.ocsps, v->nocsps - m.ocsps, v->crls + m.crls,
-                            v->ncrls - m.crls, err);
+    {
+        pdf_dss dss = {certs + m.certs,
+                       v->ncerts - m.certs,
+                       v->ocsps + m.ocsps,
+                       v->nocsps - m.ocsps,
+                       v->crls + m.crls,
+                       v->ncrls - m.crls,
+                       NULL,
+                       0};
+        rc = out_path != NULL ? pdf_add_dss_file(in, out_path, password, &dss, err)
+                              : pdf_add_dss_to(in, out, password, &dss, err);
+    }
 out:
     for (i = 0; i < v->ncerts; i++)
         OPENSSL_free(ders[i]);
@@ -385,7 +389,7 @@ int pades_sign_to(const char *in_path, fs_output *out, const pades_opts *o, sert
 {
     pdf_sign_opts so = o->sign;
     tsa_watch w = {0}, wd = {0};
-    cms_tsa docts;
+    cms_tsa docts = {0};
     vdata v = {0};
     vmark all = {0, 0, 0}, m2;
     char *t_sig = NULL, *t_dss = NULL, *t_ts = NULL;

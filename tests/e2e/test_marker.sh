@@ -5,9 +5,9 @@
 # LibreOffice's subset fonts (simple TrueType, codes 1, 2, 3 ... in order of
 # use), both with a /ToUnicode map. The files are written here; poppler is the
 # independent reader: pdftotext must read the letter's text from them, and
-# the widget sertel puts at the marker must start where `pdftotext -bbox`
-# says the word "#ttd#" starts (baseline from its box and the font's
-# descent). Also a marker split over TJ elements with character spacing, the
+# the widget sertel puts at the marker must hang from where `pdftotext
+# -bbox` says the word "#ttd#" starts: its left edge at the box's left,
+# its top edge at the box's top. Also a marker split over TJ elements with character spacing, the
 # Word-style letter merged onto another page by qpdf --overlay (a form
 # XObject), and a marker that is not there (exit 2, no output).
 . "$(dirname "$0")/lib.sh"
@@ -100,18 +100,18 @@ for f in word libreoffice merged; do
         pass "$f style: the marker is not stored as its own bytes"
     pdftotext -bbox "$T/$f.pdf" "$T/$f.html" 2>/dev/null
     box=$(grep -o '<word xMin="[0-9.]*" yMin="[0-9.]*" xMax="[0-9.]*" yMax="[0-9.]*">#ttd#' "$T/$f.html" |
-        sed 's/<word xMin="\([0-9.]*\)" yMin="[0-9.]*" xMax="[0-9.]*" yMax="\([0-9.]*\)".*/\1 \2/')
+        sed 's/<word xMin="\([0-9.]*\)" yMin="\([0-9.]*\)" xMax="[0-9.]*" yMax="[0-9.]*".*/\1 \2/')
     [ -n "$box" ] && pass "$f style: pdftotext -bbox places the word #ttd# ($box)" || fail "$f style: no #ttd# box"
     expect_exit 0 "$f style: signed at the marker" -- "$SERTEL" sign --p12 "$T/k.p12" --p12-password-file "$T/pw" \
         --marker "#ttd#" --size 200,80 "$T/$f.pdf" "$T/$f-signed.pdf"
-    rect=$(grep -ao '/Rect \[[0-9. ]*\]' "$T/$f-signed.pdf" | tail -1 | sed 's/\/Rect \[\([0-9.]*\) \([0-9.]*\).*/\1 \2/')
-    # pdftotext's box: x from the glyph origin; yMax = baseline + descent (0.212 em at 11 pt), from the top.
-    python3 - "$box" "$rect" <<'PY' && pass "$f style: the stamp starts where poppler puts the marker (box $box, rect $rect)" || fail "$f style: rect $rect, pdftotext box $box"
+    rect=$(grep -ao '/Rect \[[0-9. ]*\]' "$T/$f-signed.pdf" | tail -1 | sed 's/\/Rect \[\([0-9. ]*\)\]/\1/')
+    # The stamp occupies the space at and below the marker: its left edge where
+    # pdftotext's box starts, its top edge at the box's top (yMin, from the top).
+    python3 - "$box" "$rect" <<'PY' && pass "$f style: the stamp hangs from the marker's top-left (box $box, rect $rect)" || fail "$f style: rect $rect, pdftotext box $box"
 import sys
 bx, by = (float(v) for v in sys.argv[1].split())
-rx, ry = (float(v) for v in sys.argv[2].split())
-base = 842 - (by - 0.212 * 11)
-sys.exit(0 if abs(rx - bx) < 0.6 and abs(ry - base) < 0.6 else 1)
+x0, y0, x1, y1 = (float(v) for v in sys.argv[2].split())
+sys.exit(0 if abs(x0 - bx) < 0.6 and abs(y1 - (842 - by)) < 1.0 and abs(y1 - y0 - 80) < 0.01 else 1)
 PY
     qpdf --check "$T/$f-signed.pdf" >/dev/null 2>&1 && pass "$f style: qpdf --check clean" || fail "$f style: qpdf --check"
     pdfsig "$T/$f-signed.pdf" >"$T/pdfsig.out" 2>&1
