@@ -34,6 +34,8 @@ static const char usage[] =
     "  crl            issue and write a CRL\n"
     "  timestamp      time-stamp a file (RFC 3161)\n"
     "  sign           sign a PDF (PAdES B-B to B-LTA) or any file (detached CAdES .p7s)\n"
+    "  extend         add validation data and a document time-stamp to a signed PDF (B-LT,\n"
+    "                 B-LTA), or renew an archive's time-stamp\n"
     "  verify         validate the signatures of a PDF or a detached .p7s (ETSI TS 119 102-1)\n"
     "  doc show|find|list  the register of documents owners signed here (by id, by file, by "
     "owner)\n"
@@ -166,6 +168,8 @@ int main(int argc, char **argv)
         return cmd_timestamp(&g, argc, argv);
     if (strcmp(argv[0], "sign") == 0)
         return cmd_sign(&g, argc, argv);
+    if (strcmp(argv[0], "extend") == 0)
+        return cmd_extend(&g, argc, argv);
     if (strcmp(argv[0], "verify") == 0)
         return cmd_verify(&g, argc, argv);
     if (strcmp(argv[0], "serve") == 0)

@@ -5,14 +5,14 @@
  * entry (keyed by the SHA-1 of its /Contents) naming those that validate
  * it.
  *
- * What a DSS already holds is kept as it was written, so that validators
- * comparing revisions (pyHanko's DSS rule, sertel's own) see only
- * additions: other keys untouched; /Certs, /OCSPs and /CRLs extended - in
- * a new version of the same array object when the array is indirect, of
- * the DSS object when the DSS is; /VRI entries kept byte for byte (the
- * same references), new ones added. Items already in the DSS (the same
- * bytes) are not added again. The catalog is rewritten only when the DSS
- * is new or was a direct dictionary.
+ * What a DSS already holds is kept, so that validators comparing revisions
+ * (pyHanko's DSS rule, sertel's own) see only additions: a new DSS object
+ * (the catalog's /DSS pointing at it) with the old one's other keys as
+ * they were, /Certs, /OCSPs and /CRLs holding the old items (also those of
+ * indirect arrays) and then the new, and /VRI holding every old entry as
+ * it was written (the same references) and then the new ones. Items
+ * already in the DSS (the same bytes) are not added again. Nothing but the
+ * catalog is rewritten: an object of the old DSS never gets a new version.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -214,85 +214,48 @@ static void put_vri_body(pdf_buf *b, const pdf_obj *old_vri, const pdf_dss *in,
     pdf_buf_put(b, ">>", 2);
 }
 
-/*
- * The DSS dictionary's entries: other keys as they were, each group
- * extended (its array object rewritten where it is one), /VRI extended
- * (likewise).
- */
-static void put_dss_body(pdf_update *u, pdf_doc *d, const pdf_obj *dss, const pdf_dss *in,
-                         const dss_group *g, const uint32_t *vri_nums, int any_vri)
+/* The DSS dictionary: other keys as they were, each group and /VRI extended. */
+static void put_dss(pdf_update *u, pdf_doc *d, const pdf_obj *dss, const pdf_dss *in,
+                    const dss_group *g, const uint32_t *vri_nums, int any_vri)
 {
     static const char *const skip[] = {"Certs", "OCSPs", "CRLs", "VRI", NULL};
-    const pdf_obj *vref = pdf_dict_get(dss, "VRI"), *old_vri = pdf_as_dict(d, vref);
+    const pdf_obj *old_vri = pdf_as_dict(d, pdf_dict_get(dss, "VRI"));
     size_t k;
 
     pdf_buf_put(&u->b, "<<", 2);
     pdf_put_dict_except(&u->b, dss, skip);
     for (k = 0; k < 3; k++) {
-        const pdf_obj *ref = pdf_dict_get(dss, groups[k]), *old = pdf_as_array(d, ref);
+        const pdf_obj *old = pdf_as_array(d, pdf_dict_get(dss, groups[k]));
         if (old == NULL && g[k].n == 0)
             continue;
         pdf_put_key(&u->b, groups[k]);
-        if (ref != NULL && ref->type == PDF_REF && old != NULL) {
-            pdf_buf_obj(&u->b, ref); /* the array object gets its new version below */
-        } else {
-            put_group_items(&u->b, old, &g[k]);
-        }
+        put_group_items(&u->b, old, &g[k]);
         pdf_buf_put(&u->b, "\n", 1);
     }
     if (old_vri != NULL || any_vri) {
         pdf_buf_put(&u->b, "/VRI ", 5);
-        if (vref != NULL && vref->type == PDF_REF && old_vri != NULL)
-            pdf_buf_obj(&u->b, vref);
-        else
-            put_vri_body(&u->b, old_vri, in, vri_nums);
+        put_vri_body(&u->b, old_vri, in, vri_nums);
     }
     pdf_buf_put(&u->b, ">>", 2);
-}
-
-/* New versions of the indirect arrays and /VRI of an old DSS, extended. */
-static void write_indirect_parts(pdf_update *u, pdf_doc *d, const pdf_obj *dss, const pdf_dss *in,
-                                 const dss_group *g, const uint32_t *vri_nums, int any_vri,
-                                 uint32_t dss_num, uint32_t catnum)
-{
-    const pdf_obj *vref = pdf_dict_get(dss, "VRI"), *old_vri = pdf_as_dict(d, vref);
-    size_t k;
-
-    for (k = 0; k < 3; k++) {
-        const pdf_obj *ref = pdf_dict_get(dss, groups[k]), *old = pdf_as_array(d, ref);
-        if (ref == NULL || ref->type != PDF_REF || old == NULL || g[k].n == 0 ||
-            ref->u.ref.num == dss_num || ref->u.ref.num == catnum)
-            continue;
-        pdf_upd_begin(u, ref->u.ref.num, ref->u.ref.gen);
-        put_group_items(&u->b, old, &g[k]);
-        pdf_upd_end(u);
-    }
-    if (vref != NULL && vref->type == PDF_REF && old_vri != NULL && any_vri &&
-        vref->u.ref.num != dss_num && vref->u.ref.num != catnum) {
-        pdf_upd_begin(u, vref->u.ref.num, vref->u.ref.gen);
-        put_vri_body(&u->b, old_vri, in, vri_nums);
-        pdf_upd_end(u);
-    }
 }
 
 /* The revision: items, VRI entries, the DSS (and its parts), the catalog when needed. */
 static int build_dss(pdf_update *u, pdf_doc *d, const pdf_dss *in, sertel_err *err)
 {
+    static const char *const skip[] = {"DSS", NULL};
     const size_t counts[3] = {in->ncerts, in->nocsps, in->ncrls};
     const pdf_bytes *items[3] = {in->certs, in->ocsps, in->crls};
-    const pdf_obj *cat, *dref, *dss;
+    const pdf_obj *cat, *dss;
     dss_group g[3];
     uint32_t catnum, dss_num, *vri_nums = NULL;
-    uint16_t catgen, dss_gen = 0;
+    uint16_t catgen;
     size_t k, v;
-    int rc, any_vri = 0, dss_indirect;
+    int rc, any_vri = 0;
 
     memset(g, 0, sizeof(g));
     if ((rc = pdf_catalog(d, &cat, &catnum, &catgen, err)) != SERTEL_OK)
         return rc;
-    dref = pdf_dict_get(cat, "DSS");
-    dss = pdf_as_dict(d, dref);
-    dss_indirect = dss != NULL && dref->type == PDF_REF && dref->u.ref.num != catnum;
+    dss = pdf_as_dict(d, pdf_dict_get(cat, "DSS"));
     for (k = 0; k < 3; k++) {
         g[k].items = items[k];
         g[k].n = counts[k];
@@ -312,21 +275,15 @@ static int build_dss(pdf_update *u, pdf_doc *d, const pdf_dss *in, sertel_err *e
     write_vri_entries(u, pdf_as_dict(d, pdf_dict_get(dss, "VRI")), in, g, vri_nums);
     for (v = 0; v < in->nvri; v++)
         any_vri |= vri_nums[v] != 0;
-    dss_num = dss_indirect ? dref->u.ref.num : pdf_upd_alloc(u);
-    if (dss_indirect)
-        dss_gen = dref->u.ref.gen;
-    write_indirect_parts(u, d, dss, in, g, vri_nums, any_vri, dss_num, catnum);
-    pdf_upd_begin(u, dss_num, dss_gen);
-    put_dss_body(u, d, dss, in, g, vri_nums, any_vri);
+    dss_num = pdf_upd_alloc(u);
+    pdf_upd_begin(u, dss_num, 0);
+    put_dss(u, d, dss, in, g, vri_nums, any_vri);
     pdf_upd_end(u);
-    if (!dss_indirect) {
-        static const char *const skip[] = {"DSS", NULL};
-        pdf_upd_begin(u, catnum, catgen);
-        pdf_buf_put(&u->b, "<<", 2);
-        pdf_put_dict_except(&u->b, cat, skip);
-        pdf_buf_printf(&u->b, "/DSS %u 0 R>>", dss_num);
-        pdf_upd_end(u);
-    }
+    pdf_upd_begin(u, catnum, catgen);
+    pdf_buf_put(&u->b, "<<", 2);
+    pdf_put_dict_except(&u->b, cat, skip);
+    pdf_buf_printf(&u->b, "/DSS %u 0 R>>", dss_num);
+    pdf_upd_end(u);
     rc = pdf_upd_finish(u);
 out:
     for (k = 0; k < 3; k++)
@@ -379,4 +336,32 @@ int pdf_add_dss_file(const char *in_path, const char *out_path, const char *pass
     if (rc != SERTEL_OK)
         return rc;
     return pdf_finish_output(out, pdf_add_dss_to(in_path, out, password, dss, err), err);
+}
+
+int pdf_dss_certs(pdf_doc *d, void (*fn)(void *arg, const unsigned char *der, size_t len),
+                  void *arg, sertel_err *err)
+{
+    const pdf_obj *cat, *arr;
+    uint32_t catnum;
+    uint16_t catgen;
+    size_t i, left = DSS_DEDUP_MAX;
+    int rc;
+
+    if ((rc = pdf_catalog(d, &cat, &catnum, &catgen, err)) != SERTEL_OK)
+        return rc;
+    arr = pdf_as_array(d, pdf_dict_get(pdf_as_dict(d, pdf_dict_get(cat, "DSS")), "Certs"));
+    for (i = 0; arr != NULL && i < arr->u.arr.n && left > 0; i++) {
+        const pdf_obj *s = pdf_resolve(d, arr->u.arr.items[i]);
+        unsigned char *der = NULL;
+        size_t len = 0;
+        sertel_err e = {0};
+        if (s == NULL || s->type != PDF_STREAM ||
+            pdf_stream_decode(d, s, left < (1u << 20) ? left : (1u << 20), &der, &len, &e) !=
+                SERTEL_OK)
+            continue; /* a damaged item is no certificate */
+        left -= len < left ? len : left;
+        fn(arg, der, len);
+        free(der);
+    }
+    return SERTEL_OK;
 }

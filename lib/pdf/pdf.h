@@ -442,11 +442,12 @@ typedef struct pdf_dss {
  * in_path (opened with password, NULL: the empty one) a revision whose
  * catalog's /DSS holds dss's items (each an uncompressed stream) and VRI
  * entries, written into out (util/fs.h; the caller commits or aborts it;
- * out must not be in_path). A /DSS already there is kept as written and
- * extended (dss.c): its arrays and /VRI grow, in new versions of their own
- * objects when they are indirect; an item with the bytes of one already
- * there is not added again; an existing VRI entry stays as it is. The
- * signatures before it stay valid: nothing they cover changes.
+ * out must not be in_path). What a /DSS already there holds is kept
+ * (dss.c): the new DSS object has its other keys, its items (also of
+ * indirect arrays) and its VRI entries (the same references) before the
+ * new ones; an item with the bytes of one already there is not added
+ * again; no object of the old DSS is rewritten. The signatures before it
+ * stay valid: nothing they cover changes.
  */
 int pdf_add_dss_to(const char *in_path, fs_output *out, const char *password, const pdf_dss *dss,
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
@@ -454,6 +455,14 @@ int pdf_add_dss_to(const char *in_path, fs_output *out, const char *password, co
 /* pdf_add_dss_to into a new file out_path, written atomically. */
 int pdf_add_dss_file(const char *in_path, const char *out_path, const char *password,
                      const pdf_dss *dss, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/*
+ * Hand each certificate of d's /DSS /Certs (decoded; at most 1 MiB each,
+ * 64 MiB in all; damaged items skipped) to fn. SERTEL_OK also when d has
+ * no DSS.
+ */
+int pdf_dss_certs(pdf_doc *d, void (*fn)(void *arg, const unsigned char *der, size_t len),
+                  void *arg, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
 
 /* A signature value in a document (pdf_signature_values). */
 typedef struct pdf_sigval {
