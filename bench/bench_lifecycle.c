@@ -18,6 +18,7 @@
 
 #include "ra/ra.h"
 #include "ra/ra_int.h"
+#include "ra/upload_job.h"
 #include "util/fs.h"
 
 static double now_s(void)
@@ -98,6 +99,8 @@ static int64_t lifecycle(ra *r, int64_t agency, int n, const unsigned char *lett
     return acct;
 }
 
+static const sbx_handler worker_jobs[] = {{UPLOAD_JOB_CHECK, upload_job_check}};
+
 int main(int argc, char **argv)
 {
     char tmpl[] = "/var/tmp/sertel-bench-XXXXXX", home[4096], path[4096], email[64];
@@ -108,6 +111,9 @@ int main(int argc, char **argv)
     sertel_err err = {0};
     static const int params[2][2] = {{65536, 3}, {19456, 2}};
 
+    /* The ra checks uploads in a sandboxed worker started from this executable. */
+    if (argc > 1 && strcmp(argv[1], SBX_WORKER_ARG) == 0)
+        return sbx_worker_main(argc, argv, worker_jobs, 1, upload_job_init);
     if (argc < 2) {
         fputs("usage: bench_lifecycle DATA_DIR [--people N]\n", stderr);
         return 2;

@@ -1,14 +1,38 @@
 #!/bin/bash
 # bench_verify.sh - validations per second of a signed ~100 KB PDF and a
 # signed ~50 MB PDF, offline, `sertel verify` next to poppler's `pdfsig` on
-# the same files in the same run (one process per validation for both).
-# Not a test.
+# the same files in the same run (one process per validation for both),
+# `sertel verify` with the sandboxed worker (the default) and with
+# --in-process; then bench_sandbox, the sandbox's cost per validation in
+# one long-running process (as in `sertel serve`). Not a test.
 #
-# Usage: bench/bench_verify.sh [BUILD_DIR] [N]   (defaults: build, 50)
+# With --against OLD_SERTEL (repeatable: e.g. /work/baseline/build/sertel,
+# or a build of the commit before a change), the per-process figures are
+# taken in rounds instead (--rounds R, default 9): in each round every
+# command (this build's default and --in-process, each OLD_SERTEL, pdfsig)
+# runs N validations of the 107 KB file, in an order that rotates from
+# round to round, so that a busy machine disturbs all of them alike; the
+# table gives each command's median over the rounds (wall clock per
+# validation, and CPU of the process and its children) and its ratio to
+# the first OLD_SERTEL run the same way (trust anchor from --trust, or the
+# home's root with --home).
+#
+# Usage: bench/bench_verify.sh [BUILD_DIR] [N] [--against OLD_SERTEL]... [--rounds R]
+#        (defaults: build, 50)
 set -eu
 cd "$(dirname "$0")/.."
-B=${1:-build}
-N=${2:-50}
+B=build
+N=50
+AGAINST=()
+ROUNDS=9
+pos=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --against) AGAINST+=("${2:?--against needs a sertel executable}"); shift 2 ;;
+    --rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
+    *) if [ $pos = 0 ]; then B=$1; else N=$1; fi; pos=$((pos + 1)); shift ;;
+    esac
+done
 S=$PWD/$B/sertel
 [ -x "$S" ] || { echo "build first: cmake --build $B" >&2; exit 2; }
 W=$(mktemp -d /var/tmp/sertel-bench-verify-XXXXXX)
@@ -28,7 +52,9 @@ certutil -N -d "sql:$W/nss" --empty-password
 certutil -A -d "sql:$W/nss" -n root -t "CT,C,C" -i "$W/root.pem"
 
 # Unsigned inputs of ~100 KB and ~50 MB: one page with an image stream.
-for spec in small:102400 large:52428800; do
+specs="small:102400"
+[ ${#AGAINST[@]} -gt 0 ] || specs="$specs large:52428800"
+for spec in $specs; do
     name=${spec%%:*}
     size=${spec#*:}
     python3 - "$W/$name.pdf" "$size" <<'PY'
@@ -54,13 +80,60 @@ PY
     "$S" sign --p12 "$W/s.p12" --p12-password-file "$W/pw" "$W/$name.pdf" "$W/$name-signed.pdf" >/dev/null
 done
 
-rate() { # label count command...
-    local label=$1 n=$2 start end
+# One round's figure: N runs of a command, wall clock and CPU per run in ms ("wall cpu").
+per_run() {
+    local n=$1 t
+    shift
+    t=$( { TIMEFORMAT='%3R %3U %3S'; time (for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 || true; done); } 2>&1 )
+    awk -v n="$n" -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f %.3f\n", a[1] * 1000 / n, (a[2] + a[3]) * 1000 / n }'
+}
+
+if [ ${#AGAINST[@]} -gt 0 ]; then
+    f=$W/small-signed.pdf
+    labels=("--trust: sertel verify (this build, sandboxed)" "--trust: sertel verify --in-process (this build)")
+    cmds=("$S --home $W/none verify --offline --trust $W/root.pem $f"
+          "$S --home $W/none verify --offline --in-process --trust $W/root.pem $f")
+    for o in "${AGAINST[@]}"; do
+        [ -x "$o" ] || { echo "--against $o: not an executable" >&2; exit 2; }
+        labels+=("--trust: sertel verify ($o)")
+        cmds+=("$o --home $W/none verify --offline --trust $W/root.pem $f")
+    done
+    labels+=("--home: sertel verify (this build, sandboxed)" "--home: sertel verify --in-process (this build)"
+             "--home: sertel verify (${AGAINST[0]})")
+    cmds+=("$S --home $W/h verify --offline $f" "$S --home $W/h verify --offline --in-process $f"
+           "${AGAINST[0]} --home $W/h verify --offline $f")
+    labels+=("pdfsig -no-ocsp (NSS db with the root)")
+    cmds+=("pdfsig -nssdir sql:$W/nss -no-ocsp $f")
+    k=${#cmds[@]}
+    echo "== per process, $(stat -c %s "$f") bytes, $ROUNDS rounds of $N validations, order rotating"
+    : >"$W/rounds"
+    for r in $(seq 0 $((ROUNDS - 1))); do
+        for j in $(seq 0 $((k - 1))); do
+            i=$(((j + r) % k))
+            # shellcheck disable=SC2086
+            echo "$i $(per_run "$N" ${cmds[$i]})" >>"$W/rounds"
+        done
+    done
+    for i in $(seq 0 $((k - 1))); do
+        awk -v i="$i" '$1 == i { print $2 }' "$W/rounds" | sort -n | awk '{ w[NR] = $1 } END { print w[int((NR + 1) / 2)] }' >"$W/med.$i"
+        awk -v i="$i" '$1 == i { print $3 }' "$W/rounds" | sort -n | awk '{ c[NR] = $1 } END { print c[int((NR + 1) / 2)] }' >"$W/cpu.$i"
+    done
+    # each row next to the first --against measured the same way (--trust or --home)
+    href=$((k - 2))
+    for i in $(seq 0 $((k - 1))); do
+        case ${labels[$i]} in --home*) ref=$href ;; *) ref=2 ;; esac
+        awk -v l="${labels[$i]}" -v w="$(cat "$W/med.$i")" -v c="$(cat "$W/cpu.$i")" -v r="$(cat "$W/med.$ref")" \
+            'BEGIN { printf "%-62s %7.2f ms (CPU %6.2f ms)  %5.3fx\n", l, w, c, w / r }'
+    done
+    echo "(all rounds: $W/rounds is removed at exit; medians above)"
+    exit 0
+fi
+
+rate() { # label count command...: wall clock and CPU (user + system, the process and its children)
+    local label=$1 n=$2 t
     shift 2
-    start=$(date +%s.%N)
-    for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 || true; done
-    end=$(date +%s.%N)
-    awk -v l="$label" -v n="$n" -v s="$start" -v e="$end" 'BEGIN { printf "%-44s %8.1f validations/s (%.1f ms each)\n", l, n / (e - s), (e - s) * 1000 / n }'
+    t=$( { TIMEFORMAT='%3R %3U %3S'; time (for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 || true; done); } 2>&1 )
+    awk -v l="$label" -v n="$n" -v t="$t" 'BEGIN { split(t, a, " "); printf "%-44s %8.1f validations/s (%.1f ms each, CPU %.1f ms)\n", l, n / a[1], a[1] * 1000 / n, (a[2] + a[3]) * 1000 / n }'
 }
 for name in small large; do
     sz=$(stat -c %s "$W/$name-signed.pdf")
@@ -70,5 +143,16 @@ for name in small large; do
     pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf" 2>&1 | grep -E "Signature Validation" || true
     rate "sertel verify --offline (trusted home root)" "$N" "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf"
     rate "sertel verify --offline --trust root.pem" "$N" "$S" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf"
+    rate "sertel verify --offline --in-process" "$N" "$S" --home "$W/none" verify --offline --in-process --trust "$W/root.pem" "$W/$name-signed.pdf"
     rate "pdfsig -no-ocsp (NSS db with the root)" "$N" pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf"
 done
+
+# The sandbox in a long-running process: the worker image is started once.
+if cmake --build "$B" --target bench_sandbox >/dev/null 2>&1; then
+    for name in small large; do
+        echo "== bench_sandbox, $name"
+        "$B/bench_sandbox" "$W/$name-signed.pdf" "$W/root.pem" 15 $([ "$name" = small ] && echo 20 || echo 3)
+    done
+else
+    echo "bench_sandbox did not build: cmake --build $B --target bench_sandbox"
+fi

@@ -21,9 +21,10 @@ libqrencode-dev
 libpng-dev libjpeg62-turbo-dev libjpeg-turbo-progs
 libidn-dev
 libarchive-dev
+libseccomp-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl xxd
-ghostscript
+ghostscript strace zbar-tools
 locales
 "
 

@@ -9,6 +9,7 @@
 #ifndef SERTEL_CLI_H
 #define SERTEL_CLI_H
 
+#include "sandbox/sandbox.h"
 #include "util/err.h"
 
 #define EXIT_OK 0
@@ -53,5 +54,20 @@ int cmd_doc(const cli_global *g, int argc, char **argv);
 int cmd_backup(const cli_global *g, int argc, char **argv);
 int cmd_restore(const cli_global *g, int argc, char **argv);
 int cmd_store(const cli_global *g, int argc, char **argv);
+/* The sandboxed worker image (argv[1] is SBX_WORKER_ARG); not a command. */
+int cli_worker_main(int argc, char **argv);
+/*
+ * Sandbox settings for a command: the worker is sertel-worker next to this
+ * executable when it is there (it starts faster), else this executable;
+ * few_jobs for a command that runs one or two jobs. The path is static.
+ */
+void cli_sandbox_config(sbx_config *c, int few_jobs);
+/*
+ * Sandbox settings for a command that has loaded no key or secret yet:
+ * clean-parent mode (sandbox.h), jobs job processes forked by sbx_new from
+ * this process, no exec. Make the sandbox before anything secret is read
+ * (sbx_new refuses otherwise).
+ */
+void cli_sandbox_clean(sbx_config *c, unsigned jobs);
 
 #endif

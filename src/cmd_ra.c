@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include <jansson.h>
 #include <sodium.h>
 
 #include "ra/ra.h"
@@ -161,7 +162,12 @@ static const char ra_usage[] =
     "                                       --email E --name NAME\n"
     "       sertel [--home DIR] register --agency ID --name NAME --nik NIK --email E\n"
     "                                    --unit UNIT --position POSITION [--by E]\n"
-    "       sertel [--home DIR] email confirm --token T\n"
+    "       sertel [--home DIR] email confirm --token T [--password-file F]\n"
+    "       sertel [--home DIR] password set --email E --password-file F\n"
+    "       sertel [--home DIR] client add --agency ID --name N --scopes "
+    "sign,verify,status,register\n"
+    "                                      [--vouches-login]\n"
+    "       sertel [--home DIR] client list [--json] | client disable ID | client rotate ID\n"
     "       sertel [--home DIR] apply issuance --email E --letter FILE.pdf --ktp FILE.jpg|png\n"
     "       sertel [--home DIR] apply renewal --email E\n"
     "       sertel [--home DIR] apply revocation --email E --reason REASON\n"
@@ -293,6 +299,8 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
         const char *lp, *kp;
         unsigned char *letter = NULL, *ktp = NULL;
         size_t ll = 0, kl = 0;
+        sbx *sb = NULL;
+        sbx_config sbc;
         if ((rc = need(&o, "letter", &lp, "apply issuance")) != EXIT_OK ||
             (rc = need(&o, "ktp", &kp, "apply issuance")) != EXIT_OK)
             return rc;
@@ -302,10 +310,17 @@ static int cmd_apply(const cli_global *g, int argc, char **argv)
             free(letter);
             return rc;
         }
-        if ((rc = open_ra(g, &r)) == EXIT_OK) {
+        /* The uploads are checked in two job processes forked now, before the home (and the
+         * server secret) is opened: a clean parent (sandbox.h). */
+        cli_sandbox_clean(&sbc, 2);
+        if (sbx_new(&sbc, &sb, &err) != SERTEL_OK) {
+            rc = cli_fail(&err);
+        } else if ((rc = open_ra(g, &r)) == EXIT_OK) {
+            ra_set_sandbox(r, sb);
             rc = ra_apply_issuance(r, &a, email, letter, ll, ktp, kl, &id, &err);
             rc = done_id(r, rc, id, &err);
         }
+        sbx_free(sb);
         free(letter);
         free(ktp);
         return rc;
@@ -407,6 +422,15 @@ static int cmd_review(const cli_global *g, int argc, char **argv)
     return done(r, rc, &err);
 }
 
+static int read_pass(const char *file, char **out)
+{
+    sertel_err err = {0};
+
+    if (secret_read_file(file, out, &err) != SERTEL_OK)
+        return cli_fail(&err);
+    return EXIT_OK;
+}
+
 static int cmd_email(const cli_global *g, int argc, char **argv)
 {
     opts o;
@@ -415,26 +439,25 @@ static int cmd_email(const cli_global *g, int argc, char **argv)
     sertel_err err = {0};
     int rc;
 
+    const char *pf;
+    char *pw = NULL;
+
     if (argc < 2 || strcmp(argv[1], "confirm") != 0)
-        return cli_usage_error("usage: sertel email confirm --token T");
-    if ((rc = parse(argc, argv, 2, " token ", " ", &o)) != EXIT_OK ||
+        return cli_usage_error("usage: sertel email confirm --token T [--password-file F]");
+    if ((rc = parse(argc, argv, 2, " token password-file ", " ", &o)) != EXIT_OK ||
         (rc = need(&o, "token", &token, "email confirm")) != EXIT_OK)
         return rc;
-    if ((rc = open_ra(g, &r)) != EXIT_OK)
+    if ((pf = get(&o, "password-file")) != NULL && (rc = read_pass(pf, &pw)) != EXIT_OK)
         return rc;
-    rc = ra_email_confirm(r, token, &err);
+    if ((rc = open_ra(g, &r)) != EXIT_OK) {
+        secret_free(pw);
+        return rc;
+    }
+    rc = ra_email_confirm_password(r, token, pw, &err);
+    secret_free(pw);
     if (rc == SERTEL_OK)
-        printf("e-mail address confirmed\n");
+        printf("e-mail address confirmed%s\n", pf ? "; the login password is set" : "");
     return done(r, rc, &err);
-}
-
-static int read_pass(const char *file, char **out)
-{
-    sertel_err err = {0};
-
-    if (secret_read_file(file, out, &err) != SERTEL_OK)
-        return cli_fail(&err);
-    return EXIT_OK;
 }
 
 static int cmd_passphrase(const cli_global *g, int argc, char **argv)
@@ -640,6 +663,132 @@ static int cmd_notify(const cli_global *g, int argc, char **argv)
     return done(r, rc, &err);
 }
 
+static int cmd_password(const cli_global *g, int argc, char **argv)
+{
+    opts o;
+    const char *email, *pf;
+    char *pw = NULL;
+    ra *r = NULL;
+    ra_actor a;
+    sertel_err err = {0};
+    int rc;
+
+    if (argc < 2 || strcmp(argv[1], "set") != 0)
+        return cli_usage_error("usage: sertel password set --email E --password-file F");
+    if ((rc = parse(argc, argv, 2, " email password-file ", " ", &o)) != EXIT_OK ||
+        (rc = need(&o, "email", &email, "password set")) != EXIT_OK ||
+        (rc = need(&o, "password-file", &pf, "password set")) != EXIT_OK ||
+        (rc = read_pass(pf, &pw)) != EXIT_OK)
+        return rc;
+    ra_actor_local_admin(&a);
+    if ((rc = open_ra(g, &r)) == EXIT_OK) {
+        rc = ra_password_set(r, &a, email, pw, &err);
+        if (rc == SERTEL_OK)
+            printf("the login password of %s is set; its sessions ended\n", email);
+        rc = done(r, rc, &err);
+    }
+    secret_free(pw);
+    return rc;
+}
+
+static int print_client(const ra_client *c, void *arg)
+{
+    char sc[64];
+    json_t *arr = arg;
+
+    ra_scopes_name(c->scopes, sc, sizeof(sc));
+    if (arr != NULL)
+        return json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:b, s:b, s:I}", "id",
+                                                    c->id, "agency", (json_int_t)c->agency_id,
+                                                    "name", c->name, "scopes", sc, "disabled",
+                                                    c->disabled, "vouches_login", c->vouches_login,
+                                                    "created_at", (json_int_t)c->created_at));
+    printf("%-28s %-6lld %-9s %-28s %s\n", c->id, (long long)c->agency_id,
+           c->disabled ? "disabled" : "active", sc, c->name);
+    return 0;
+}
+
+static int cmd_client(const cli_global *g, int argc, char **argv)
+{
+    opts o;
+    const char *sub = argc >= 2 ? argv[1] : "", *ag, *name, *sc;
+    char id[40], secret[RA_CLIENT_SECRET_LEN + 1];
+    int64_t agency = 0;
+    unsigned scopes = 0;
+    ra *r = NULL;
+    ra_actor a;
+    sertel_err err = {0};
+    int rc;
+
+    ra_actor_local_admin(&a);
+    if (strcmp(sub, "add") == 0) {
+        if ((rc = parse(argc, argv, 2, " agency name scopes ", " vouches-login ", &o)) != EXIT_OK ||
+            (rc = need(&o, "agency", &ag, "client add")) != EXIT_OK ||
+            (rc = parse_id(ag, &agency, "--agency")) != EXIT_OK ||
+            (rc = need(&o, "name", &name, "client add")) != EXIT_OK ||
+            (rc = need(&o, "scopes", &sc, "client add")) != EXIT_OK)
+            return rc;
+        if (ra_scopes_parse(sc, &scopes, &err) != SERTEL_OK)
+            return cli_fail(&err);
+        if ((rc = open_ra(g, &r)) != EXIT_OK)
+            return rc;
+        rc = ra_client_add(r, &a, agency, name, scopes, get(&o, "vouches-login") != NULL, id,
+                           secret, &err);
+        if (rc == SERTEL_OK)
+            printf("client %s added for agency %lld\nsecret: %s\n(the secret is shown only "
+                   "this once: give it to the agency's system; HTTP Basic user %s)\n",
+                   id, (long long)agency, secret, id);
+        if (rc == SERTEL_OK && get(&o, "vouches-login") != NULL)
+            printf("it vouches for its users' login as the second factor of their signings "
+                   "([signing] second_factor); each such signing is audited with its id\n");
+        sodium_memzero(secret, sizeof(secret));
+        return done(r, rc, &err);
+    }
+    if (strcmp(sub, "rotate") == 0 || strcmp(sub, "disable") == 0) {
+        if ((rc = parse(argc, argv, 2, " ", " ", &o)) != EXIT_OK)
+            return rc;
+        if (o.npos != 1)
+            return cli_usage_error("client %s: give the client id", sub);
+        if ((rc = open_ra(g, &r)) != EXIT_OK)
+            return rc;
+        if (sub[0] == 'r') {
+            rc = ra_client_rotate(r, &a, o.pos[0], secret, &err);
+            if (rc == SERTEL_OK)
+                printf("client %s has a new secret (the old one no longer works):\n%s\n", o.pos[0],
+                       secret);
+            sodium_memzero(secret, sizeof(secret));
+        } else {
+            rc = ra_client_disable(r, &a, o.pos[0], &err);
+            if (rc == SERTEL_OK)
+                printf("client %s is disabled\n", o.pos[0]);
+        }
+        return done(r, rc, &err);
+    }
+    if (strcmp(sub, "list") == 0) {
+        json_t *arr = NULL;
+        if ((rc = parse(argc, argv, 2, " ", " json ", &o)) != EXIT_OK)
+            return rc;
+        if (get(&o, "json") != NULL && (arr = json_array()) == NULL)
+            return cli_usage_error("out of memory");
+        if ((rc = open_ra(g, &r)) != EXIT_OK) {
+            json_decref(arr);
+            return rc;
+        }
+        if (arr == NULL)
+            printf("%-28s %-6s %-9s %-28s %s\n", "ID", "AGENCY", "STATE", "SCOPES", "NAME");
+        rc = ra_client_list(r, &a, print_client, arr, &err);
+        if (rc == SERTEL_OK && arr != NULL) {
+            char *js = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            if (js != NULL)
+                printf("%s\n", js);
+            free(js);
+        }
+        json_decref(arr);
+        return done(r, rc, &err);
+    }
+    return cli_usage_error("usage: sertel client add|list|disable|rotate ...");
+}
+
 int cmd_ra(const cli_global *g, int argc, char **argv)
 {
     static const struct {
@@ -659,6 +808,8 @@ int cmd_ra(const cli_global *g, int argc, char **argv)
         {"unlock", cmd_unlock},
         {"status", cmd_status},
         {"notify", cmd_notify},
+        {"password", cmd_password},
+        {"client", cmd_client},
     };
     size_t i;
 

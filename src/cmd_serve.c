@@ -10,6 +10,8 @@
  *   GET  <base>/ca/{root,issuing}.{crt,pem}                   -> pki_ca_cert
  *   GET  <base>/audit/head    the signed audit head, no-store -> pki_audit_head
  *   GET  /healthz, /metrics
+ *   <base>/api/v1/...  the JSON API (lib/api: logins, the process, signing)
+ *   <base>/api/sign/..., /api/user/..., /api/v2/...  BSrE's API, the facade (lib/api)
  *
  * <base> is the path of the home's base URL ([ca] base_url, set by `sertel
  * init --base-url`), so the URLs certificates carry (AIA, CDP) resolve
@@ -36,12 +38,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "cli.h"
 #include "http/http.h"
 #include "pki/pki.h"
+#include "util/fs.h"
 #include "util/num.h"
 
 #define BODY_MAX (64 * 1024) /* OCSP and time-stamp requests are a few hundred bytes */
@@ -90,6 +95,8 @@ typedef struct endpoint {
 
 typedef struct serve_ctx {
     pki *p;
+    api *api;
+    char spool[4096];
     char base[BASE_PATH_MAX];
     char paths[16][BASE_PATH_MAX + 32];
     endpoint eps[16];
@@ -124,12 +131,23 @@ static void blob_to_response(pki_blob *b, http_response *resp)
     b->len = 0;
 }
 
+/* pki answers some failures in the protocol (OCSP internalError, a TSA
+ * rejection) and leaves why in err: the operator reads it in the log. */
+static void log_answered_failure(const char *what, sertel_err *err)
+{
+    if (err->msg[0]) {
+        fprintf(stderr, "sertel: serve: %s: %s\n", what, err->msg);
+        sertel_err_clear(err);
+    }
+}
+
 static int h_ocsp_post(const http_request *req, http_response *resp, sertel_err *err)
 {
     endpoint *ep = req->arg;
     pki_blob b = {0};
     int rc = pki_ocsp(ep->p, req->body, req->body_len, &b, err);
 
+    log_answered_failure("ocsp", err);
     if (rc == SERTEL_OK)
         blob_to_response(&b, resp);
     pki_blob_clear(&b);
@@ -193,6 +211,7 @@ static int h_ocsp_get(const http_request *req, http_response *resp, sertel_err *
     /* Not base64: an empty request, which the responder answers with
      * malformedRequest like any other undecodable request. */
     rc = pki_ocsp(ep->p, der, n > 0 ? (size_t)n : 0, &b, err);
+    log_answered_failure("ocsp", err);
     if (rc == SERTEL_OK)
         blob_to_response(&b, resp);
     pki_blob_clear(&b);
@@ -205,6 +224,7 @@ static int h_tsa(const http_request *req, http_response *resp, sertel_err *err)
     pki_blob b = {0};
     int rc = pki_tsa(ep->p, req->body, req->body_len, &b, err);
 
+    log_answered_failure("tsa", err);
     if (rc == SERTEL_OK)
         blob_to_response(&b, resp);
     pki_blob_clear(&b);
@@ -343,10 +363,23 @@ static size_t build_routes(serve_ctx *sc, http_route *r)
     for (i = 0; i < n; i++) {
         snprintf(sc->paths[i], sizeof(sc->paths[i]), "%s%s", sc->base, table[i].path);
         sc->eps[i] = (endpoint){sc->p, table[i].what, table[i].der};
-        r[i] = (http_route){table[i].method,   sc->paths[i],  table[i].prefix, table[i].ctype,
-                            table[i].max_body, table[i].name, table[i].fn,     &sc->eps[i]};
+        r[i] = (http_route){table[i].method, sc->paths[i],      table[i].prefix,
+                            table[i].ctype,  table[i].max_body, table[i].name,
+                            table[i].fn,     &sc->eps[i],       HTTP_BODY_BUFFER};
     }
     return n;
+}
+
+/* <home>/spool: where uploads are streamed (unnamed files: nothing stays there). */
+static int make_spool(const char *home, char *out, size_t cap, sertel_err *err)
+{
+    int rc = fs_path_join(out, cap, home, "spool", err);
+
+    if (rc != SERTEL_OK)
+        return rc;
+    if (mkdir(out, 0700) != 0 && errno != EEXIST)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", out, strerror(errno));
+    return SERTEL_OK;
 }
 
 /* A positive count option, within [1, max]. */
@@ -403,7 +436,7 @@ static void root_crl_warn(pki *p, int64_t *next_at)
 }
 
 /* Serve until SIGTERM/SIGINT, refreshing the services once a second. */
-static void run_until_signal(http_server *s, pki *p, const sigset_t *stop)
+static void run_until_signal(http_server *s, pki *p, api *ap, const sigset_t *stop)
 {
     sertel_err err = {0};
     struct timespec tick = {1, 0};
@@ -428,6 +461,7 @@ static void run_until_signal(http_server *s, pki *p, const sigset_t *stop)
                 sertel_err_clear(&err);
             }
             http_server_flush_log(s);
+            api_tick(ap, (int64_t)time(NULL)); /* the API's stored state past its time */
         }
     }
 }
@@ -531,6 +565,21 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
         goto out;
     }
     nroutes = build_routes(sc, routes);
+    {
+        api_config ac = {0};
+        ac.home = g->home;
+        ac.base_path = sc->base;
+        ac.handles = cfg.threads ? cfg.threads * 2 : 0;
+        ac.services = sc->p;
+        ac.spool_dir = sc->spool;
+        if (make_spool(g->home, sc->spool, sizeof(sc->spool), &err) != SERTEL_OK ||
+            api_open(&ac, &sc->api, &err) != SERTEL_OK ||
+            api_routes(sc->api, routes, HTTP_MAX_ROUTES - 2, &nroutes, &err) != SERTEL_OK) {
+            rc = cli_fail(&err);
+            goto out;
+        }
+        cfg.spool_dir = sc->spool;
+    }
     if (access_path != NULL && (cfg.access_log = open_access_log(access_path)) == NULL) {
         rc = EXIT_ERROR;
         goto out;
@@ -549,15 +598,17 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
                 "only through a proxy or name that maps there\n",
                 pki_base_url(sc->p));
 
-    run_until_signal(s, sc->p, &stop);
+    run_until_signal(s, sc->p, sc->api, &stop);
     if (http_server_shutdown(s, SHUTDOWN_WAIT_MS, &err) != SERTEL_OK)
         fprintf(stderr, "sertel: serve: %s\n", err.msg);
     fprintf(stderr, "sertel: serve: stopped\n");
     rc = EXIT_OK;
 out:
     http_server_free(s);
-    if (sc != NULL)
+    if (sc != NULL) {
+        api_close(sc->api);
         pki_close(sc->p);
+    }
     free(sc);
     if (cfg.access_log != NULL && cfg.access_log != stderr)
         fclose(cfg.access_log);

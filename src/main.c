@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sandbox/sandbox.h"
 #include "util/fs.h"
 
 static const char usage[] =
@@ -31,7 +32,7 @@ static const char usage[] =
     "  audit verify   check the audit log's hash chain and signed checkpoints\n"
     "  audit head     print the audit log's signed head, to keep off the machine\n"
     "  audit key      print the audit key's public key (checks heads with openssl)\n"
-    "  crl            issue and write a CRL\n"
+    "  crl            issue and write a CRL (--root: the root ceremony)\n"
     "  timestamp      time-stamp a file (RFC 3161)\n"
     "  sign           sign a PDF (PAdES B-B to B-LTA) or any file (detached CAdES .p7s)\n"
     "  extend         add validation data and a document time-stamp to a signed PDF (B-LT,\n"
@@ -43,7 +44,8 @@ static const char usage[] =
     "\n"
     "Registration and lifecycle (sertel register --help for all of them):\n"
     "  agency add, account add, register, email confirm, apply, review,\n"
-    "  passphrase create, authorize, totp enroll, otp send, unlock, status, notify\n"
+    "  passphrase create, authorize, totp enroll|reset, otp send, unlock, status, notify,\n"
+    "  password set, client add|list|disable|rotate (agency systems of the API)\n"
     "\n"
     "Global options:\n"
     "  --home DIR     the CA home (default: $SERTEL_HOME, else ./sertel-home)\n"
@@ -114,6 +116,9 @@ int main(int argc, char **argv)
     cli_global g = {0};
     int i = 1;
 
+    /* The sandboxed worker that sertel starts for untrusted input (cmd_worker.c). */
+    if (argc > 1 && strcmp(argv[1], SBX_WORKER_ARG) == 0)
+        return cli_worker_main(argc, argv);
     /*
      * The user's locale, as for any command-line program. Nothing sertel
      * writes into a file depends on it: numbers in PDFs are formatted and

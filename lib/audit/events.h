@@ -44,11 +44,31 @@
 #define AUDIT_SIGN_UNLOCKED "sign.unlocked"
 #define AUDIT_TOTP_ENROLLED "totp.enrolled"
 #define AUDIT_TOTP_RESET "totp.reset"
+#define AUDIT_TOTP_SEALED "totp.sealed"
 #define AUDIT_OTP_SENT "otp.sent"
 #define AUDIT_TOKENS_REVOKED "tokens.revoked"
 
+/* Logins and sessions */
+#define AUDIT_LOGIN_SUCCEEDED "login.succeeded"
+#define AUDIT_LOGIN_FAILED "login.failed"
+#define AUDIT_LOGOUT "logout"
+#define AUDIT_SESSION_EXPIRED "session.expired"
+#define AUDIT_PASSWORD_RESET_REQUESTED "password.reset_requested"
+#define AUDIT_PASSWORD_CHANGED "password.changed"
+#define AUDIT_CLIENT_CREATED "client.created"
+#define AUDIT_CLIENT_DISABLED "client.disabled"
+#define AUDIT_CLIENT_ROTATED "client.rotated"
+
+/* Signing sessions (BSrE v2's totp: the key re-wrapped under a one-time code) */
+#define AUDIT_SIGNSESS_OPENED "signsess.opened"
+#define AUDIT_SIGNSESS_VOIDED "signsess.voided"
+#define AUDIT_SIGNSESS_EXPIRED "signsess.expired"
+
 /* Documents and housekeeping */
 #define AUDIT_DOC_SIGNED "doc.signed"
+#define AUDIT_DOWNLOAD_KEPT "download.kept"
+#define AUDIT_DOWNLOAD_TAKEN "download.taken"
+#define AUDIT_DOWNLOAD_PURGED "download.purged"
 #define AUDIT_NOTIFY_EXPIRY "notify.expiry"
 
 #endif

@@ -473,7 +473,8 @@ static int add_tree(bk_writer *w, const char *dir, int depth)
         }
         n++;
     }
-    qsort(names, n, sizeof(*names), name_cmp);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), name_cmp);
     for (i = 0; i < n && rc == SERTEL_OK; i++) {
         rc = fs_path_join(path, sizeof(path), dir, names[i], w->err);
         if (rc == SERTEL_OK)
@@ -681,6 +682,8 @@ int ca_backup(ca_ctx *ca, const char *out, const char *password, const char *act
     w.s.bytes = BK_HEADER_LEN;
 
     /* The tar stream: manifest, the database snapshot, the rest of the home. */
+    if ((rc = ca_archive_load(err)) != SERTEL_OK)
+        goto out;
     w.a = archive_write_new();
     if (w.a == NULL || archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
@@ -1028,6 +1031,8 @@ int ca_restore(const char *archive, const char *home, const char *password, ca_r
         goto out;
     }
 
+    if ((rc = ca_archive_load(err)) != SERTEL_OK)
+        goto out;
     a = archive_read_new();
     if (a == NULL || archive_read_support_format_tar(a) != ARCHIVE_OK ||
         archive_read_open(a, &s, NULL, r_read, NULL) != ARCHIVE_OK) {

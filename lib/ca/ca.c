@@ -99,6 +99,7 @@ int ca_open_keystore(const char *home, const conf *c, keystore **out, sertel_err
     int rc;
 
     *out = NULL;
+    secret_held_mark(); /* keys: no clean-parent sandbox after this (util/fs.h) */
     if (strcmp(backend, "software") == 0) {
         rc = home_path(home, conf_get_default(c, "keystore", "secret_file", "private/master.key"),
                        path, sizeof(path), err);
@@ -266,6 +267,7 @@ int ca_open(const char *home, int flags, ca_ctx **out, sertel_err *err)
     int rc, version;
 
     *out = NULL;
+    secret_held_mark(); /* a CA context may load keys: no clean-parent sandbox after this */
     if (stat(home, &stb) != 0 || !S_ISDIR(stb.st_mode))
         return sertel_err_set(err, SERTEL_ERR_NOTFOUND,
                               "no sertel home at %s: create one with 'sertel --home %s init', or "

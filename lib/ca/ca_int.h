@@ -78,6 +78,12 @@ int ca_account_create(store *st, audit *a, const char *role, const char *email, 
  */
 int ca_home_check_free(const char *home, sertel_err *err) SERTEL_WUR;
 
+/*
+ * Load libarchive now (archive_lazy.c: it is loaded on first use, once).
+ * SERTEL_OK, or SERTEL_ERR_UNSUPPORTED naming the library and package.
+ */
+int ca_archive_load(sertel_err *err) SERTEL_WUR;
+
 /* Validate a base URL: http, host, no spaces/commas/quotes, < CA_URL_MAX. */
 int ca_check_base_url(const char *url, sertel_err *err) SERTEL_WUR;
 

@@ -145,7 +145,7 @@ int cms_http_fetch(const char *url, const char *content_type, const unsigned cha
 int cms_tsa_http(void *arg, const unsigned char *req, size_t req_len, unsigned char **resp,
                  size_t *resp_len, sertel_err *err);
 
-/* --- URLs from certificates: the fetch context (fetch.c, netaddr.c) --- */
+/* --- URLs from certificates: the fetch context (fetch_ctx.c, fetch.c, netaddr.c) --- */
 
 #define CMS_FETCH_TIME_MS 20000L           /* default time budget of one validation's fetches */
 #define CMS_FETCH_BYTES (4u * 1024 * 1024) /* default byte budget of one validation's fetches */
@@ -165,22 +165,6 @@ int cms_tsa_http(void *arg, const unsigned char *req, size_t req_len, unsigned c
 const char *cms_addr_refusal(int family, const unsigned char *addr) SERTEL_NONNULL(2);
 
 /*
- * What a fetch context allows. Zero values mean the defaults. The
- * address rule (cms_addr_refusal) applies unless any_address is set;
- * URLs whose origin (scheme, host, port) is that of one of allow[0..n_allow)
- * are exempt from it (the home's own base URL: a home checking its own
- * documents reaches its own server, on loopback if need be). The strings
- * are copied by cms_fetch_ctx_new.
- */
-typedef struct cms_fetch_policy {
-    long time_ms;             /* all fetches together; 0: CMS_FETCH_TIME_MS */
-    size_t bytes;             /* all response bodies together; 0: CMS_FETCH_BYTES */
-    int any_address;          /* 1: no address rule (signing with one's own certificates) */
-    const char *const *allow; /* http(s) URLs whose origins are exempt from the address rule */
-    size_t n_allow;
-} cms_fetch_policy;
-
-/*
  * One validation's (or one signing's) fetches: the budget they share, the
  * address rule, and a log of every fetch declined ("OCSP at URL not
  * fetched: loopback address (127.0.0.1)") or cut short ("... cut off: the
@@ -188,6 +172,43 @@ typedef struct cms_fetch_policy {
  * validation.
  */
 typedef struct cms_fetch_ctx cms_fetch_ctx;
+
+/*
+ * Where the fetches of a context are made when not in this process
+ * (cms_fetch_policy.forward): one cms_fetch_url, with its parameters and
+ * contract (*resp malloc'ed; SERTEL_OK only for an answer to hand on). The
+ * function must apply the rules itself, under a context of its own (the
+ * caller of a sandboxed worker does: lib/pdf/verify_job.c), and record in
+ * fx, with cms_fetch_ctx_note_skip, every fetch that context declined or
+ * cut short, so that the report names them as when fetching here.
+ */
+typedef int (*cms_fetch_forward_fn)(void *arg, cms_fetch_ctx *fx, const char *what, const char *url,
+                                    const char *content_type, const unsigned char *req,
+                                    size_t req_len, size_t max, unsigned char **resp,
+                                    size_t *resp_len, sertel_err *err);
+
+/*
+ * What a fetch context allows. Zero values mean the defaults. The
+ * address rule (cms_addr_refusal) applies unless any_address is set;
+ * URLs whose origin (scheme, host, port) is that of one of allow[0..n_allow)
+ * are exempt from it (the home's own base URL: a home checking its own
+ * documents reaches its own server, on loopback if need be). The strings
+ * are copied by cms_fetch_ctx_new.
+ *
+ * forward: set in a process that has no network (a sandboxed worker):
+ * every fetch is handed to forward(forward_arg, ...) and the rest of this
+ * policy is not used here - the forwarder's own context, made from the
+ * caller's policy, applies it. Never set it from a document's data.
+ */
+typedef struct cms_fetch_policy {
+    long time_ms;             /* all fetches together; 0: CMS_FETCH_TIME_MS */
+    size_t bytes;             /* all response bodies together; 0: CMS_FETCH_BYTES */
+    int any_address;          /* 1: no address rule (signing with one's own certificates) */
+    const char *const *allow; /* http(s) URLs whose origins are exempt from the address rule */
+    size_t n_allow;
+    cms_fetch_forward_fn forward; /* NULL: fetch here */
+    void *forward_arg;
+} cms_fetch_policy;
 
 /*
  * A new context under pol (NULL: the defaults). SERTEL_ERR_INVALID when
@@ -205,6 +226,13 @@ size_t cms_fetch_ctx_skip_count(const cms_fetch_ctx *fx) SERTEL_NONNULL(1);
 const char *cms_fetch_ctx_skip(const cms_fetch_ctx *fx, size_t i) SERTEL_NONNULL(1);
 
 /*
+ * Add msg (copied) to fx's log of declined and cut-short fetches, for a
+ * forward function reporting what the context that made the fetch logged.
+ * Beyond 64 entries the log keeps nothing more.
+ */
+void cms_fetch_ctx_note_skip(cms_fetch_ctx *fx, const char *msg) SERTEL_NONNULL(1, 2);
+
+/*
  * GET url (content_type NULL) or POST req as content_type, for a URL
  * taken from a certificate; what names it in messages ("OCSP", "CRL",
  * "caIssuers"). As cms_http_fetch (no redirects, HTTP 200 only, *resp
@@ -216,7 +244,8 @@ const char *cms_fetch_ctx_skip(const cms_fetch_ctx *fx, size_t i) SERTEL_NONNULL
  * checked with cms_addr_refusal after DNS resolution (no proxy is used),
  * so no request reaches a refused address (SERTEL_ERR_DENIED, the address
  * named). Declined and cut-short fetches are logged in fx as well as put
- * in err.
+ * in err. With a forwarding context (cms_fetch_policy.forward) the
+ * forwarder does all this and fx only keeps the log.
  */
 int cms_fetch_url(cms_fetch_ctx *fx, const char *what, const char *url, const char *content_type,
                   const unsigned char *req, size_t req_len, size_t max, unsigned char **resp,

@@ -13,7 +13,9 @@
  * same). Proxies are not used for such fetches: the check must see the
  * real peer. Origins the caller vouches for (the home's own base URL) are
  * exempt from the address rule, never from the budget. Every fetch the
- * context declines or cuts short is logged there for the report.
+ * context declines or cuts short is logged there for the report. The
+ * context itself, and the forwarding of a sandboxed worker's fetches to
+ * its caller, are fetch_ctx.c's; this file holds what needs libcurl.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -28,28 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cms/cms.h"
+#include "cms/curl_lazy.h"
+#include "cms/fetch_int.h"
 
-#define CMS_FETCH_MAX_ALLOW 16
-#define CMS_FETCH_MAX_SKIPS 64
-#define CMS_FETCH_URL_MAX 2048
 #define CMS_FETCH_CONNECT_MS 10000L
-
-typedef struct origin {
-    char scheme[8];
-    char host[256];
-    char port[8];
-} origin;
-
-struct cms_fetch_ctx {
-    int any_address;
-    long ms_total, ms_left;
-    size_t bytes_total, bytes_left;
-    origin allow[CMS_FETCH_MAX_ALLOW];
-    size_t n_allow;
-    char *skips[CMS_FETCH_MAX_SKIPS];
-    size_t n_skips;
-};
 
 typedef struct body {
     unsigned char *p;
@@ -141,8 +125,10 @@ static int perform(const xfer *x, CURLcode *cc, int *toobig, long *status, unsig
     if (x->ctype != NULL && x->ctype_cap > 0)
         x->ctype[0] = '\0';
     c = curl_easy_init();
-    if (c == NULL)
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    if (c == NULL) /* libcurl is loaded on first use (curl_lazy.c): say why it is not there */
+        return cms_curl_load(err) != SERTEL_OK
+                   ? SERTEL_ERR_UNSUPPORTED
+                   : sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     if (x->cu != NULL)
         curl_easy_setopt(c, CURLOPT_CURLU, x->cu);
     else
@@ -223,33 +209,21 @@ int cms_http_fetch(const char *url, const char *content_type, const unsigned cha
     return SERTEL_OK;
 }
 
-/* --- the fetch context: budgets, the address rule, the log of what was skipped --- */
+/* --- one fetch of a context: budgets, the address rule --- */
 
-void cms_url_shown(const char *url, char *out, size_t cap)
-{
-    size_t i;
-
-    if (cap == 0)
-        return;
-    for (i = 0; url[i] != '\0' && i + 1 < cap; i++)
-        out[i] = url[i] > 0x20 && url[i] < 0x7f ? url[i] : '?';
-    out[i] = '\0';
-    if (url[i] != '\0' && i >= 3)
-        memcpy(out + i - 3, "...", 3);
-}
-
-/* Parse url into u (kept by the caller) and its origin; -1 unless http(s) with a host. */
-static int parse_origin(const char *url, CURLU **u, origin *o)
+int cms_origin_parse(const char *url, void **up, cms_origin *o)
 {
     char *s = NULL, *h = NULL, *p = NULL;
+    CURLU *u = curl_url();
     int ok = -1;
 
-    *u = curl_url();
-    if (*u == NULL || strlen(url) > CMS_FETCH_URL_MAX ||
-        curl_url_set(*u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(*u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
-        curl_url_get(*u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
-        curl_url_get(*u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
+    if (up != NULL)
+        *up = NULL;
+    if (u == NULL || strlen(url) > CMS_FETCH_URL_MAX ||
+        curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
         goto out;
     if ((strcasecmp(s, "http") != 0 && strcasecmp(s, "https") != 0) || h[0] == '\0' ||
         strlen(h) >= sizeof(o->host) || strlen(p) >= sizeof(o->port))
@@ -262,80 +236,19 @@ out:
     curl_free(s);
     curl_free(h);
     curl_free(p);
+    if (ok == 0 && up != NULL)
+        *up = u;
+    else
+        curl_url_cleanup(u);
     return ok;
 }
 
-int cms_fetch_ctx_new(const cms_fetch_policy *pol, cms_fetch_ctx **out, sertel_err *err)
+void cms_origin_url_free(void *u)
 {
-    cms_fetch_ctx *fx = calloc(1, sizeof(*fx));
-    size_t i;
-    int rc = SERTEL_OK;
-
-    *out = NULL;
-    if (fx == NULL)
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    fx->any_address = pol != NULL && pol->any_address;
-    fx->ms_total = fx->ms_left = pol != NULL && pol->time_ms > 0 ? pol->time_ms : CMS_FETCH_TIME_MS;
-    fx->bytes_total = fx->bytes_left = pol != NULL && pol->bytes > 0 ? pol->bytes : CMS_FETCH_BYTES;
-    for (i = 0; pol != NULL && i < pol->n_allow; i++) {
-        CURLU *u = NULL;
-        char shown[256];
-        if (fx->n_allow == CMS_FETCH_MAX_ALLOW) {
-            rc = sertel_err_set(err, SERTEL_ERR_INVALID,
-                                "more than %d origins exempt from the address rule",
-                                CMS_FETCH_MAX_ALLOW);
-            break;
-        }
-        if (pol->allow[i] == NULL ||
-            parse_origin(pol->allow[i], &u, &fx->allow[fx->n_allow]) != 0) {
-            cms_url_shown(pol->allow[i] != NULL ? pol->allow[i] : "", shown, sizeof(shown));
-            rc = sertel_err_set(err, SERTEL_ERR_INVALID,
-                                "'%s' is not an http(s) URL with a host: give the origin that "
-                                "may be fetched from on any address as http://host[:port]",
-                                shown);
-        }
-        curl_url_cleanup(u);
-        if (rc != SERTEL_OK)
-            break;
-        fx->n_allow++;
-    }
-    if (rc != SERTEL_OK) {
-        cms_fetch_ctx_free(fx);
-        return rc;
-    }
-    *out = fx;
-    return SERTEL_OK;
+    curl_url_cleanup(u);
 }
 
-void cms_fetch_ctx_free(cms_fetch_ctx *fx)
-{
-    size_t i;
-
-    if (fx == NULL)
-        return;
-    for (i = 0; i < fx->n_skips; i++)
-        free(fx->skips[i]);
-    free(fx);
-}
-
-size_t cms_fetch_ctx_skip_count(const cms_fetch_ctx *fx)
-{
-    return fx->n_skips;
-}
-
-const char *cms_fetch_ctx_skip(const cms_fetch_ctx *fx, size_t i)
-{
-    return i < fx->n_skips ? fx->skips[i] : NULL;
-}
-
-/* Log msg (a copy) among the skipped fetches; the log is bounded, the rest is dropped. */
-static void log_skip(cms_fetch_ctx *fx, const char *msg)
-{
-    if (fx->n_skips < CMS_FETCH_MAX_SKIPS && (fx->skips[fx->n_skips] = strdup(msg)) != NULL)
-        fx->n_skips++;
-}
-
-static int exempt(const cms_fetch_ctx *fx, const origin *o)
+static int exempt(const cms_fetch_ctx *fx, const cms_origin *o)
 {
     size_t i;
 
@@ -354,34 +267,12 @@ static long now_ms(void)
     return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* Record a declined or cut fetch in fx's log and in err; returns code. */
-static int skip(cms_fetch_ctx *fx, int code, sertel_err *err, const char *what, const char *url,
-                const char *verb, const char *fmt, ...) SERTEL_PRINTF(7, 8);
-
-static int skip(cms_fetch_ctx *fx, int code, sertel_err *err, const char *what, const char *url,
-                const char *verb, const char *fmt, ...)
+int cms_fetch_direct(cms_fetch_ctx *fx, const char *what, const char *url, const char *content_type,
+                     const unsigned char *req, size_t req_len, size_t max, unsigned char **resp,
+                     size_t *resp_len, sertel_err *err)
 {
-    char shown[204], why[300];
-    va_list ap;
-    sertel_err e = {0};
-
-    cms_url_shown(url, shown, sizeof(shown));
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    (void)sertel_err_set(&e, code, "%s at %s %s: %s", what, shown, verb, why);
-    log_skip(fx, e.msg);
-    if (err != NULL)
-        *err = e;
-    return code;
-}
-
-int cms_fetch_url(cms_fetch_ctx *fx, const char *what, const char *url, const char *content_type,
-                  const unsigned char *req, size_t req_len, size_t max, unsigned char **resp,
-                  size_t *resp_len, sertel_err *err)
-{
-    CURLU *u = NULL;
-    origin o;
+    void *u = NULL;
+    cms_origin o;
     sock_check chk = {NULL, ""};
     xfer x = {url, NULL, content_type, req, req_len, 0, 0, NULL, NULL, 0};
     unsigned char *b = NULL;
@@ -394,19 +285,20 @@ int cms_fetch_url(cms_fetch_ctx *fx, const char *what, const char *url, const ch
     *resp = NULL;
     *resp_len = 0;
     cms_url_shown(url, shown, sizeof(shown));
-    if (parse_origin(url, &u, &o) != 0) {
-        rc = skip(fx, SERTEL_ERR_DENIED, err, what, url, "not fetched",
-                  "only http and https URLs with a host are fetched");
+    if (cms_origin_parse(url, &u, &o) != 0) {
+        rc = cms_fetch_skip(fx, SERTEL_ERR_DENIED, err, what, url, "not fetched",
+                            "only http and https URLs with a host are fetched");
         goto out;
     }
     if (fx->ms_left <= 0) {
-        rc = skip(fx, SERTEL_ERR_IO, err, what, url, "not fetched",
-                  "the fetch time budget (%.1f s) is spent", (double)fx->ms_total / 1000.0);
+        rc = cms_fetch_skip(fx, SERTEL_ERR_IO, err, what, url, "not fetched",
+                            "the fetch time budget (%.1f s) is spent",
+                            (double)fx->ms_total / 1000.0);
         goto out;
     }
     if (fx->bytes_left == 0) {
-        rc = skip(fx, SERTEL_ERR_IO, err, what, url, "not fetched",
-                  "the fetch byte budget (%zu bytes) is spent", fx->bytes_total);
+        rc = cms_fetch_skip(fx, SERTEL_ERR_IO, err, what, url, "not fetched",
+                            "the fetch byte budget (%zu bytes) is spent", fx->bytes_total);
         goto out;
     }
     x.cu = u;
@@ -423,18 +315,20 @@ int cms_fetch_url(cms_fetch_ctx *fx, const char *what, const char *url, const ch
     if (rc != SERTEL_OK)
         goto out;
     if (chk.why != NULL && cc != CURLE_OK) {
-        rc = skip(fx, SERTEL_ERR_DENIED, err, what, url, "not fetched", "%s (%s)", chk.why, chk.ip);
+        rc = cms_fetch_skip(fx, SERTEL_ERR_DENIED, err, what, url, "not fetched", "%s (%s)",
+                            chk.why, chk.ip);
     } else if (toobig && by_bytes) {
         fx->bytes_left = 0;
-        rc = skip(fx, SERTEL_ERR_IO, err, what, url, "cut off",
-                  "the fetch byte budget (%zu bytes) ran out", fx->bytes_total);
+        rc = cms_fetch_skip(fx, SERTEL_ERR_IO, err, what, url, "cut off",
+                            "the fetch byte budget (%zu bytes) ran out", fx->bytes_total);
     } else if (toobig) {
         rc = sertel_err_set(err, SERTEL_ERR_INVALID, "%s at %s answered more than %zu bytes", what,
                             shown, max);
     } else if (cc == CURLE_OPERATION_TIMEDOUT && by_time && spent + 100 >= x.timeout_ms) {
         fx->ms_left = 0;
-        rc = skip(fx, SERTEL_ERR_IO, err, what, url, "cut off",
-                  "the fetch time budget (%.1f s) ran out", (double)fx->ms_total / 1000.0);
+        rc =
+            cms_fetch_skip(fx, SERTEL_ERR_IO, err, what, url, "cut off",
+                           "the fetch time budget (%.1f s) ran out", (double)fx->ms_total / 1000.0);
     } else if (cc != CURLE_OK) {
         rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot reach %s at %s: %s", what, shown,
                             curl_easy_strerror(cc));
@@ -448,6 +342,6 @@ int cms_fetch_url(cms_fetch_ctx *fx, const char *what, const char *url, const ch
     }
 out:
     free(b);
-    curl_url_cleanup(u);
+    cms_origin_url_free(u);
     return rc;
 }

@@ -26,6 +26,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -74,6 +75,16 @@ typedef struct route_stats {
 #define MAX_SLOTS (HTTP_MAX_ROUTES + 3)
 
 typedef struct conn_ctx conn_ctx;
+struct MHD_Connection;
+static void client_ip(struct MHD_Connection *c, char *ip, size_t cap);
+
+/* A field of a form body being received. */
+typedef struct form_part {
+    char *name, *filename, *content_type;
+    dynbuf value; /* text fields */
+    int fd;       /* file parts: the unnamed spool file; else -1 */
+    size_t len;
+} form_part;
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -83,6 +94,7 @@ struct http_server {
     route_stats stats[MAX_SLOTS];
     atomic_int draining;
     atomic_long in_flight;
+    atomic_long deferred; /* requests handed to another thread (http_defer), not answered yet */
     atomic_long connections;
     atomic_int_fast64_t last_activity_ns;
     atomic_int_fast64_t log_window; /* rate limit of libmicrohttpd's messages */
@@ -104,6 +116,7 @@ struct http_server {
     FILE *error_log;
     http_metrics_fn metrics;
     void *metrics_arg;
+    char spool_dir[256];
     char url[80];
     unsigned port;
 };
@@ -123,9 +136,27 @@ struct conn_ctx {
     size_t slot;             /* index into s->stats; s->nroutes: no route */
     const http_route *route; /* NULL: no route matched */
     int64_t t0_ns;
-    dynbuf body; /* the request body, capped at the route's max_body */
+    dynbuf body;     /* the request body, capped at the route's max_body */
+    size_t received; /* body bytes received (form routes count here too) */
+    /* "{}" segments of the route's path, copied out of the URL */
+    char parambuf[1024];
+    const char *params[HTTP_MAX_PARAMS];
+    size_t nparams;
+    /* form routes */
+    struct MHD_PostProcessor *pp;
+    form_part parts[HTTP_FORM_MAX_FIELDS];
+    http_field fields[HTTP_FORM_MAX_FIELDS];
+    size_t nparts;
+    const char *form_problem; /* why the form was refused, or NULL */
+    int form_status;          /* 400, 413 or 500 with form_problem */
     bool too_big;
     bool responded;
+    /* The request as the handler saw it, kept for a deferred answer (http_defer). */
+    bool deferred;
+    struct MHD_Connection *conn;
+    http_request req;
+    http_response resp;
+    char peer[64];
     int status;
     size_t bytes;
     /* for the access log, copied only when it is on */
@@ -433,6 +464,11 @@ static enum MHD_Result queue(conn_ctx *cx, struct MHD_Connection *c, const http_
     }
     if (allow != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    for (size_t at = 0; at < r->extra_len && at < sizeof(r->extra);) {
+        const char *name = r->extra + at, *value = name + strlen(name) + 1;
+        MHD_add_response_header(resp, name, value);
+        at = (size_t)(value - r->extra) + strlen(value) + 1;
+    }
     if (cx->close_after || atomic_load_explicit(&s->draining, memory_order_relaxed))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(c, (unsigned)r->status, resp);
@@ -569,11 +605,50 @@ static bool method_is(const char *m, const char *route_m)
            (strcmp(route_m, "GET") == 0 && strcmp(m, MHD_HTTP_METHOD_HEAD) == 0);
 }
 
+/*
+ * Does url match the route's path? A "{}" segment in the path matches one
+ * non-empty segment of url. With cx, the matched segments are copied into
+ * cx->params (a segment too long for the buffer does not match).
+ */
+static bool match_path(const http_route *r, const char *url, conn_ctx *cx)
+{
+    const char *p = r->path, *u = url;
+    size_t used = 0, np = 0;
+
+    if (strchr(p, '{') == NULL) {
+        if (r->prefix)
+            return strncmp(url, p, strlen(p)) == 0;
+        return strcmp(url, p) == 0;
+    }
+    while (*p) {
+        if (p[0] == '{' && p[1] == '}') {
+            size_t n = strcspn(u, "/");
+            if (n == 0 || np == HTTP_MAX_PARAMS)
+                return false;
+            if (cx != NULL) {
+                if (used + n + 1 > sizeof(cx->parambuf))
+                    return false;
+                memcpy(cx->parambuf + used, u, n);
+                cx->parambuf[used + n] = '\0';
+                cx->params[np] = cx->parambuf + used;
+                used += n + 1;
+            }
+            np++;
+            u += n;
+            p += 2;
+            continue;
+        }
+        if (*p++ != *u++)
+            return false;
+    }
+    if (cx != NULL)
+        cx->nparams = np;
+    return r->prefix || *u == '\0';
+}
+
 static bool path_matches(const http_route *r, const char *url)
 {
-    if (r->prefix)
-        return strncmp(url, r->path, strlen(r->path)) == 0;
-    return strcmp(url, r->path) == 0;
+    return match_path(r, url, NULL);
 }
 
 /* Find the route; on a path match with another method, fill allow. */
@@ -665,6 +740,20 @@ static bool is_field_value(const char *s)
     while (hdr_class[*p] & HDR_VALUE)
         p++;
     return *p == '\0';
+}
+
+int http_response_header(http_response *resp, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+
+    if (nl == 0 || !is_token(name) || !is_field_value(value) ||
+        resp->extra_len > sizeof(resp->extra) ||
+        nl + vl + 2 > sizeof(resp->extra) - resp->extra_len)
+        return SERTEL_ERR_INVALID;
+    memcpy(resp->extra + resp->extra_len, name, nl + 1);
+    memcpy(resp->extra + resp->extra_len + nl + 1, value, vl + 1);
+    resp->extra_len += nl + vl + 2;
+    return SERTEL_OK;
 }
 
 static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -775,6 +864,135 @@ static size_t unescape_target(void *cls, struct MHD_Connection *c, char *str)
     return n;
 }
 
+/* ----------------------------------------------------------- form bodies */
+
+/* Drop a form's parts and spool files (after the answer, or a failure). */
+static void form_reset(conn_ctx *cx)
+{
+    size_t i;
+
+    if (cx->pp != NULL) {
+        MHD_destroy_post_processor(cx->pp);
+        cx->pp = NULL;
+    }
+    for (i = 0; i < cx->nparts; i++) {
+        form_part *fp = &cx->parts[i];
+        free(fp->name);
+        free(fp->filename);
+        free(fp->content_type);
+        dynbuf_free(&fp->value);
+        if (fp->fd >= 0)
+            close(fp->fd);
+    }
+    cx->nparts = 0;
+    cx->form_problem = NULL;
+    cx->form_status = 0;
+}
+
+static enum MHD_Result form_fail(conn_ctx *cx, int status, const char *why)
+{
+    if (cx->form_problem == NULL) {
+        cx->form_problem = why;
+        cx->form_status = status;
+    }
+    return MHD_NO;
+}
+
+static char *dup_or_null(const char *v)
+{
+    return v != NULL ? strdup(v) : NULL;
+}
+
+/* libmicrohttpd's post processor hands each field's bytes here, in pieces
+ * (off: where the piece starts in the field's value). */
+static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *filename, const char *content_type,
+                                 const char *transfer_encoding, const char *data, uint64_t off,
+                                 size_t size)
+{
+    conn_ctx *cx = cls;
+    form_part *fp = cx->nparts > 0 ? &cx->parts[cx->nparts - 1] : NULL;
+
+    (void)kind;
+    (void)transfer_encoding;
+    if (cx->form_problem != NULL)
+        return MHD_NO;
+    if (key == NULL)
+        return form_fail(cx, 400, "a form field has no name");
+    if (fp == NULL || (off == 0 && (fp->len > 0 || strcmp(fp->name, key) != 0))) {
+        if (cx->nparts == HTTP_FORM_MAX_FIELDS)
+            return form_fail(cx, 413, "too many form fields (at most 64)");
+        fp = &cx->parts[cx->nparts++];
+        memset(fp, 0, sizeof(*fp));
+        fp->fd = -1;
+        dynbuf_init(&fp->value, HTTP_FORM_TEXT_MAX);
+        fp->name = strdup(key);
+        fp->filename = dup_or_null(filename);
+        fp->content_type = dup_or_null(content_type);
+        if (fp->name == NULL || (filename != NULL && fp->filename == NULL) ||
+            (content_type != NULL && fp->content_type == NULL))
+            return form_fail(cx, 500, "out of memory");
+        if (filename != NULL) {
+            fp->fd = open(cx->s->spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+            if (fp->fd < 0) {
+                log_error(cx->s, "sertel: http: cannot spool an upload in %s: %s", cx->s->spool_dir,
+                          strerror(errno));
+                return form_fail(cx, 500, "cannot store the upload");
+            }
+        }
+    }
+    if (size == 0)
+        return MHD_YES;
+    if (fp->fd >= 0) {
+        size_t done = 0;
+        while (done < size) {
+            ssize_t w = write(fp->fd, data + done, size - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                log_error(cx->s, "sertel: http: cannot spool an upload in %s: %s", cx->s->spool_dir,
+                          w < 0 ? strerror(errno) : "short write");
+                return form_fail(cx, 500, "cannot store the upload");
+            }
+            done += (size_t)w;
+        }
+    } else if (dynbuf_add(&fp->value, data, size) != SERTEL_OK) {
+        return form_fail(cx, 413, "a text field of the form is longer than 64 KiB");
+    }
+    fp->len += size;
+    return MHD_YES;
+}
+
+/* The form is complete: hand its fields to the handler. */
+static bool form_finish(conn_ctx *cx)
+{
+    size_t i;
+
+    if (cx->pp != NULL) {
+        enum MHD_Result ok = MHD_destroy_post_processor(cx->pp);
+        cx->pp = NULL;
+        if (ok != MHD_YES)
+            form_fail(cx, 400, "the form body is malformed or ended early");
+    }
+    if (cx->form_problem != NULL)
+        return false;
+    for (i = 0; i < cx->nparts; i++) {
+        form_part *fp = &cx->parts[i];
+        http_field *f = &cx->fields[i];
+        f->name = fp->name;
+        f->filename = fp->filename;
+        f->content_type = fp->content_type;
+        f->fd = fp->fd;
+        f->len = fp->len;
+        f->value = NULL;
+        if (fp->fd < 0)
+            f->value = (const unsigned char *)(fp->value.p != NULL ? fp->value.p : "");
+        else if (lseek(fp->fd, 0, SEEK_SET) != 0)
+            return form_fail(cx, 500, "cannot read the stored upload") == MHD_YES;
+    }
+    return true;
+}
+
 /* The first call for a request: route it and check what can be checked
  * before the body arrives. Returns MHD_YES to go on reading the body. */
 static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, const char *url,
@@ -792,6 +1010,9 @@ static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, con
      * the answer has been sent. */
     atomic_store_explicit(&cx->head_since_ns, 0, memory_order_relaxed);
     dynbuf_reset(&cx->body);
+    form_reset(cx);
+    cx->received = 0;
+    cx->nparams = 0;
     cx->too_big = false;
     cx->responded = false;
     cx->close_after = false;
@@ -826,6 +1047,8 @@ static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, con
                           why);
     }
     r = find_route(s, url, method, &cx->slot, allow, sizeof(allow), &path_found);
+    if (r != NULL && !match_path(r, url, cx))
+        r = NULL, path_found = false; /* a segment too long to keep */
     cx->route = r;
     if (r == NULL && !path_found)
         return reply_text(cx, c, 404, NULL, "not found: no resource at this path\n");
@@ -847,6 +1070,14 @@ static enum MHD_Result begin_request(conn_ctx *cx, struct MHD_Connection *c, con
                               ct ? "'" : "", ct ? (strlen(ct) <= 64 ? ct : "(long)") : "(none)",
                               ct ? "'" : "", r->content_type);
     }
+    if (r->body == HTTP_BODY_FORM && r->max_body > 0 && strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        cx->pp = MHD_create_post_processor(c, 16 * 1024, form_iter, cx);
+        if (cx->pp == NULL)
+            return reply_text(cx, c, 415, NULL,
+                              "unsupported content type: send multipart/form-data (with a "
+                              "boundary) or application/x-www-form-urlencoded\n");
+    }
     return MHD_YES;
 }
 
@@ -854,57 +1085,128 @@ static enum MHD_Result take_body(conn_ctx *cx, const char *data, size_t n)
 {
     size_t max = cx->route->max_body;
 
-    if (cx->too_big || n > max - cx->body.len) {
+    if (cx->too_big || n > max - cx->received) {
         cx->too_big = true;
+        form_reset(cx); /* nothing more is spooled */
         return MHD_YES; /* discard; answered with 413 at the end */
+    }
+    cx->received += n;
+    if (cx->route->body == HTTP_BODY_FORM) {
+        if (cx->pp != NULL && cx->form_problem == NULL &&
+            MHD_post_process(cx->pp, data, n) != MHD_YES)
+            form_fail(cx, 400, "the form body is malformed");
+        return MHD_YES; /* a refused form is answered at the end */
     }
     cx->body.max = max;
     return dynbuf_add(&cx->body, data, n) == SERTEL_OK ? MHD_YES : MHD_NO;
 }
 
+static enum MHD_Result answer(conn_ctx *cx, struct MHD_Connection *c, const char *method, int rc,
+                              const sertel_err *err);
+
 static enum MHD_Result finish_request(conn_ctx *cx, struct MHD_Connection *c, const char *url,
                                       const char *method)
 {
-    http_server *s = cx->s;
     const http_route *r = cx->route;
-    http_request req;
-    http_response resp;
     sertel_err err = {0};
-    bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     int rc;
 
     if (cx->too_big)
         return reply_text(cx, c, 413, NULL, "request body too large: the limit here is %zu bytes\n",
                           r->max_body);
-    req.method = method;
-    req.path = url;
-    req.rest = r->prefix ? url + strlen(r->path) : "";
-    req.content_type =
+    if (r->body == HTTP_BODY_FORM && !form_finish(cx))
+        return reply_text(cx, c, cx->form_status, NULL, "%s\n", cx->form_problem);
+    http_request *req = &cx->req;
+    http_response *resp = &cx->resp;
+    memset(req, 0, sizeof(*req));
+    req->method = method;
+    req->path = url;
+    req->rest = r->prefix && strchr(r->path, '{') == NULL ? url + strlen(r->path) : "";
+    memcpy(req->params, cx->params, sizeof(req->params));
+    req->nparams = cx->nparams;
+    req->fields = cx->fields;
+    req->nfields = r->body == HTTP_BODY_FORM ? cx->nparts : 0;
+    client_ip(c, cx->peer, sizeof(cx->peer));
+    req->peer = cx->peer;
+    req->tls = 0;
+    req->conn_ = c;
+    req->content_type =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    req.body = cx->body.len ? (const unsigned char *)cx->body.p : (const unsigned char *)"";
-    req.body_len = cx->body.len;
-    req.arg = r->arg;
-    memset(&resp, 0, sizeof(resp));
-    resp.status = 200;
-    memcpy(resp.content_type, "application/octet-stream", sizeof("application/octet-stream"));
+    req->body = cx->body.len ? (const unsigned char *)cx->body.p : (const unsigned char *)"";
+    req->body_len = cx->body.len;
+    req->arg = r->arg;
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    memcpy(resp->content_type, "application/octet-stream", sizeof("application/octet-stream"));
+    cx->deferred = false;
+    cx->conn = c;
 
-    rc = r->fn(&req, &resp, &err);
+    rc = r->fn(req, resp, &err);
+    if (rc == SERTEL_OK && cx->deferred)
+        return MHD_YES; /* suspended: another thread answers (http_deferred_finish) */
+    return answer(cx, c, method, rc, &err);
+}
+
+/* Queue the handler's answer in cx->resp (or the 500 for its failure rc). */
+static enum MHD_Result answer(conn_ctx *cx, struct MHD_Connection *c, const char *method, int rc,
+                              const sertel_err *err)
+{
+    http_response *resp = &cx->resp;
+    bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+
     if (rc != SERTEL_OK) {
-        if (resp.body_free != NULL && resp.body != NULL)
-            resp.body_free((void *)resp.body);
-        log_error(s, "sertel: serve: %s %s: %s", method, r->name,
-                  err.msg[0] ? err.msg : sertel_rc_name(rc));
+        if (resp->body_free != NULL && resp->body != NULL)
+            resp->body_free((void *)resp->body);
+        log_error(cx->s, "sertel: serve: %s %s: %s", method, cx->route->name,
+                  err->msg[0] ? err->msg : sertel_rc_name(rc));
         return reply_text(cx, c, 500, NULL, "internal error: see the server's log\n");
     }
-    if (resp.status < 100 || resp.status > 599)
-        resp.status = 500;
-    if (resp.status == 200 && resp.etag[0] && (head || strcmp(method, MHD_HTTP_METHOD_GET) == 0)) {
+    if (resp->status < 100 || resp->status > 599)
+        resp->status = 500;
+    if (resp->status == 200 && resp->etag[0] &&
+        (head || strcmp(method, MHD_HTTP_METHOD_GET) == 0)) {
         const char *inm =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-        if (inm != NULL && etag_matches(inm, resp.etag))
-            resp.status = 304;
+        if (inm != NULL && etag_matches(inm, resp->etag))
+            resp->status = 304;
     }
-    return queue(cx, c, &resp, NULL, resp.status != 304);
+    return queue(cx, c, resp, NULL, resp->status != 304);
+}
+
+http_deferred *http_defer(const http_request *req)
+{
+    conn_ctx *cx = NULL;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn_, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    if (ci == NULL || ci->socket_context == NULL)
+        return NULL;
+    cx = ci->socket_context;
+    if (cx->deferred || &cx->req != req)
+        return NULL;
+    cx->deferred = true;
+    atomic_fetch_add_explicit(&cx->s->deferred, 1, memory_order_relaxed);
+    /* Off the event loop until answered; the request and its spool files stay as they are. */
+    MHD_suspend_connection(req->conn_);
+    return (http_deferred *)cx;
+}
+
+http_response *http_deferred_response(http_deferred *d)
+{
+    return &((conn_ctx *)(void *)d)->resp;
+}
+
+void http_deferred_finish(http_deferred *d, int rc, const sertel_err *err)
+{
+    conn_ctx *cx = (conn_ctx *)(void *)d;
+    http_server *s = cx->s;
+    sertel_err none = {0};
+
+    /* A suspended connection takes a queued answer from any thread (libmicrohttpd 0.9.75). */
+    if (answer(cx, cx->conn, cx->req.method, rc, err != NULL ? err : &none) != MHD_YES)
+        log_error(s, "sertel: serve: %s: the deferred answer could not be queued", cx->route->name);
+    MHD_resume_connection(cx->conn);
+    atomic_fetch_sub_explicit(&s->deferred, 1, memory_order_relaxed);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -924,7 +1226,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return begin_request(cx, c, url, method, version);
     }
     if (cx->responded) {
-        *upload_data_size = 0; /* answered early: ignore the rest */
+        *upload_data_size = 0; /* answered early (or deferred and answered): ignore the rest */
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -933,6 +1235,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return ret;
     }
     return finish_request(cx, c, url, method);
+}
+
+const char *http_header(const http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn_, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_cookie(const http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn_, MHD_COOKIE_KIND, name);
+}
+
+const http_field *http_form_field(const http_request *req, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < req->nfields; i++)
+        if (strcmp(req->fields[i].name, name) == 0)
+            return &req->fields[i];
+    return NULL;
 }
 
 /* Append s as JSON string content: quotes, backslashes, control and
@@ -1036,6 +1363,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         write_access_log(s, c, cx, dur_us, toe);
     if (cx->body.cap > BODY_KEEP_MAX)
         dynbuf_free(&cx->body);
+    form_reset(cx);
     cx->bad_target = false;
     /* The answer is out: the next request's head is due within the deadline. */
     atomic_store_explicit(&cx->head_since_ns, now, memory_order_relaxed);
@@ -1080,6 +1408,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             cx->next->prev = cx->prev;
         pthread_mutex_unlock(&s->reg_lock);
         dynbuf_free(&cx->body);
+        form_reset(cx);
         free(cx);
     }
     *socket_context = NULL;
@@ -1276,15 +1605,26 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
         memcpy(s->routes, routes, nroutes * sizeof(*routes));
     s->nroutes = nroutes;
     if (!has_path(routes, nroutes, "/healthz"))
-        s->routes[s->nroutes++] =
-            (http_route){"GET", "/healthz", 0, NULL, 0, "healthz", handle_healthz, s};
+        s->routes[s->nroutes++] = (http_route){
+            "GET", "/healthz", 0, NULL, 0, "healthz", handle_healthz, s, HTTP_BODY_BUFFER};
     if (!has_path(routes, nroutes, "/metrics"))
-        s->routes[s->nroutes++] =
-            (http_route){"GET", "/metrics", 0, NULL, 0, "metrics", handle_metrics, s};
+        s->routes[s->nroutes++] = (http_route){
+            "GET", "/metrics", 0, NULL, 0, "metrics", handle_metrics, s, HTTP_BODY_BUFFER};
     s->access_log = cfg->access_log;
     s->error_log = cfg->error_log ? cfg->error_log : stderr;
     s->metrics = cfg->metrics;
     s->metrics_arg = cfg->metrics_arg;
+    {
+        const char *sd = cfg->spool_dir ? cfg->spool_dir : getenv("TMPDIR");
+        if (sd == NULL || sd[0] == '\0')
+            sd = "/tmp";
+        if (strlen(sd) >= sizeof(s->spool_dir)) {
+            free(s);
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "the spool directory's path is too long");
+        }
+        memcpy(s->spool_dir, sd, strlen(sd) + 1);
+    }
     atomic_init(&s->draining, 0);
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->connections, 0);
@@ -1308,7 +1648,10 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
         goto fail;
     /* epoll in internal threads; ITC so the daemon can be quiesced;
      * turbo for fewer system calls per request. */
-    flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_SUSPEND_RESUME;
+    if ((rc = http_mhd_load(err)) != SERTEL_OK) /* loaded on first use (mhd_lazy.c) */
+        goto fail;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd, MHD_OPTION_THREAD_POOL_SIZE,
@@ -1376,7 +1719,9 @@ int http_server_shutdown(http_server *s, unsigned wait_ms, sertel_err *err)
             break;
         if (busy == 0 && now - atomic_load(&s->last_activity_ns) >= DRAIN_IDLE_NS)
             break; /* only idle keep-alive connections are left */
-        if (now - start >= limit) {
+        if (now - start >= limit && atomic_load(&s->deferred) == 0) {
+            /* (A deferred request is always waited for: its connection is suspended, and
+             * libmicrohttpd must not stop with one; its owner answers it in bounded time.) */
             rc = sertel_err_set(err, SERTEL_ERR_BUSY,
                                 "%ld connection(s) with %ld request(s) in progress were still "
                                 "open after %u ms: closed them",

@@ -86,6 +86,34 @@
 
 typedef struct http_server http_server;
 
+/* How a route takes its request body. */
+typedef enum http_body_mode {
+    HTTP_BODY_BUFFER = 0, /* the body in memory (http_request.body), at most max_body */
+    /* An HTML form, application/x-www-form-urlencoded or multipart/form-data
+     * (parsed as it arrives by libmicrohttpd's post processor): text fields
+     * in memory (each at most HTTP_FORM_TEXT_MAX bytes), file parts
+     * streamed into unnamed files in the spool directory (http_config.
+     * spool_dir), never held whole in memory; max_body caps the whole
+     * request, HTTP_FORM_MAX_FIELDS the number of fields. */
+    HTTP_BODY_FORM = 1,
+} http_body_mode;
+
+#define HTTP_FORM_MAX_FIELDS 64
+#define HTTP_FORM_TEXT_MAX (64 * 1024)
+#define HTTP_MAX_PARAMS 4
+
+/* One field of a form body. */
+typedef struct http_field {
+    const char *name;
+    const char *filename;       /* file parts: the name the client gave (untrusted); else NULL */
+    const char *content_type;   /* file parts: the part's Content-Type as sent, or NULL */
+    const unsigned char *value; /* text fields: the value, NUL-terminated; file parts: NULL */
+    size_t len;                 /* bytes of value, or of the file */
+    int fd; /* file parts: a read-only descriptor of the unnamed spool file, at offset 0
+               when the handler is called, closed by the server after the answer;
+               text fields: -1 */
+} http_field;
+
 /* A request as a handler sees it. Everything is borrowed for the call. */
 typedef struct http_request {
     const char *method;       /* "GET", "HEAD", "POST", ... */
@@ -93,9 +121,31 @@ typedef struct http_request {
     const char *rest;         /* prefix routes: the path after the prefix; else "" */
     const char *content_type; /* the request's Content-Type, NULL when absent */
     const unsigned char *body;
-    size_t body_len; /* at most the route's max_body */
+    size_t body_len; /* at most the route's max_body (form routes: 0) */
     void *arg;       /* the route's arg */
+    /* Segments matched by "{}" in the route's path, percent-decoded. */
+    const char *params[HTTP_MAX_PARAMS];
+    size_t nparams;
+    const http_field *fields; /* form routes: the fields, in the order sent */
+    size_t nfields;
+    const char *peer; /* the connecting address as text ("127.0.0.1", "::1") */
+    int tls;          /* 1: the connection is TLS */
+    void *conn_;      /* the server's; use the accessors below */
 } http_request;
+
+/* A request header's value (case-insensitive name; the first if repeated),
+ * or NULL. */
+const char *http_header(const http_request *req, const char *name) SERTEL_NONNULL(1, 2);
+
+/* A query argument's value, percent-decoded (the first if repeated), or
+ * NULL; "" for "?flag". */
+const char *http_query(const http_request *req, const char *name) SERTEL_NONNULL(1, 2);
+
+/* A cookie's value from the Cookie header, or NULL. */
+const char *http_cookie(const http_request *req, const char *name) SERTEL_NONNULL(1, 2);
+
+/* The first form field of that name, or NULL. */
+const http_field *http_form_field(const http_request *req, const char *name) SERTEL_NONNULL(1, 2);
 
 /* Frees a response body handed to the server (see http_response.body_free). */
 typedef void (*http_free_fn)(void *body);
@@ -120,7 +170,20 @@ typedef struct http_response {
                               0: "no-cache"; < 0: no Cache-Control header */
     char etag[72];         /* quoted ETag, "" for none; enables 304 on If-None-Match */
     int no_store;          /* 1: "Cache-Control: no-store" (max_age is then ignored) */
+    /* Further header lines ("Name: value\r\n"), added by http_response_header. */
+    char extra[1536];
+    size_t extra_len;
 } http_response;
+
+/*
+ * Add a header to an answer (Set-Cookie, Content-Disposition, Retry-After,
+ * Content-Security-Policy...). Fails with SERTEL_ERR_INVALID, adding
+ * nothing, when name is not a token, value holds a control character (no
+ * header injection through a value built from input), or the answer has no
+ * room left (sizeof(resp->extra) bytes in all).
+ */
+int http_response_header(http_response *resp, const char *name, const char *value)
+    SERTEL_NONNULL(1, 2, 3);
 
 /*
  * A handler. Return SERTEL_OK with resp filled, or a sertel_rc with err
@@ -129,15 +192,41 @@ typedef struct http_response {
  */
 typedef int (*http_handler)(const http_request *req, http_response *resp, sertel_err *err);
 
+/*
+ * Deferred answers: a handler whose work would block (signing behind a
+ * bounded pool) hands the request to another thread instead of blocking
+ * the event loop's thread, which goes on serving its other connections.
+ *
+ * In the handler: d = http_defer(req) (NULL when the request cannot be
+ * deferred), hand d to the other thread, return SERTEL_OK without writing
+ * the answer. The connection is suspended: req (its headers, fields and
+ * spool files) and the answer http_deferred_response(d) stay valid, and
+ * the connection's timeouts do not run, until the other thread calls
+ * http_deferred_finish(d, rc, err) exactly once - with the answer written
+ * into http_deferred_response(d), or with a handler's failure (rc, err:
+ * 500). After it, nothing of the request may be touched. Shutdown waits
+ * for deferred requests (libmicrohttpd cannot stop with a suspended
+ * connection): their owner must answer them in bounded time.
+ */
+typedef struct http_deferred http_deferred;
+
+http_deferred *http_defer(const http_request *req) SERTEL_NONNULL(1);
+http_response *http_deferred_response(http_deferred *d) SERTEL_NONNULL(1);
+void http_deferred_finish(http_deferred *d, int rc, const sertel_err *err) SERTEL_NONNULL(1);
+
 typedef struct http_route {
     const char *method; /* "GET" (HEAD is answered by it too) or "POST", ... */
-    const char *path;   /* exact path ("/ocsp"), or a prefix when prefix is 1 ("/ocsp/") */
+    /* An exact path ("/ocsp"), or a prefix when prefix is 1 ("/ocsp/"). A
+     * segment "{}" matches one non-empty path segment (no '/'), handed to
+     * the handler in params: "/api/v1/applications/{}/decision". */
+    const char *path;
     int prefix;
     const char *content_type; /* media type a request body must have, NULL: any */
     size_t max_body;          /* request body cap in bytes; 0: no body allowed */
     const char *name;         /* label in metrics and the access log ("ocsp") */
     http_handler fn;
     void *arg;
+    http_body_mode body; /* HTTP_BODY_BUFFER (0) or HTTP_BODY_FORM */
 } http_route;
 
 /* Appends application metrics (Prometheus text format) to out. */
@@ -159,9 +248,11 @@ typedef struct http_config {
     FILE *error_log;           /* handler failures and server errors; NULL: stderr */
     http_metrics_fn metrics;   /* NULL: server metrics only */
     void *metrics_arg;
+    const char *spool_dir; /* where form file parts are streamed (unnamed files,
+                              O_TMPFILE: nothing is left behind); NULL: TMPDIR or /tmp */
 } http_config;
 
-#define HTTP_MAX_ROUTES 32
+#define HTTP_MAX_ROUTES 160
 
 /* http_config.per_ip_limit: no limit per client address (only when asked). */
 #define HTTP_UNLIMITED 0xffffffffu
@@ -205,5 +296,13 @@ int http_server_shutdown(http_server *s, unsigned wait_ms, sertel_err *err) SERT
 
 /* Stop (without waiting) if still running, and free. NULL-safe. */
 void http_server_free(http_server *s);
+
+/*
+ * Load libmicrohttpd now (mhd_lazy.c: it is loaded on first use, once, so
+ * commands other than serve never map it). SERTEL_OK, or
+ * SERTEL_ERR_UNSUPPORTED naming the library and the package to install.
+ * Thread-safe.
+ */
+int http_mhd_load(sertel_err *err);
 
 #endif

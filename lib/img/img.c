@@ -728,3 +728,120 @@ int img_encode(const img_pixels *im, int orientation, img_format fmt, int qualit
     free(row);
     return rc;
 }
+
+/* --- the layout img_encode writes, checked without decoding --- */
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* PNG (ISO/IEC 15948 §5.3): signature, IHDR, IDAT..., IEND, end of file. */
+static int png_written(const unsigned char *d, size_t len, unsigned *w, unsigned *h)
+{
+    size_t off = sizeof(png_sig);
+    int n = 0, idat = 0, end = 0;
+
+    if (len < off || memcmp(d, png_sig, off) != 0)
+        return 0;
+    while (off < len && !end) {
+        uint32_t clen;
+        const unsigned char *type;
+        if (len - off < 12)
+            return 0;
+        clen = be32(d + off);
+        type = d + off + 4;
+        if (clen > len - off - 12)
+            return 0;
+        if (n == 0) {
+            if (memcmp(type, "IHDR", 4) != 0 || clen != 13)
+                return 0;
+            if (w != NULL)
+                *w = be32(d + off + 8);
+            if (h != NULL)
+                *h = be32(d + off + 12);
+        } else if (memcmp(type, "IDAT", 4) == 0) {
+            idat = 1;
+        } else if (memcmp(type, "IEND", 4) == 0 && clen == 0 && idat) {
+            end = 1;
+        } else {
+            return 0;
+        }
+        off += 12 + (size_t)clen;
+        n++;
+    }
+    return end && off == len;
+}
+
+/* JPEG (ITU-T T.81 Annex B): the markers libjpeg writes for a baseline image, nothing else. */
+static int jpeg_written(const unsigned char *d, size_t len, unsigned *w, unsigned *h)
+{
+    size_t off = 2;
+    int sof = 0;
+
+    if (len < 4 || d[0] != 0xff || d[1] != 0xd8)
+        return 0;
+    for (;;) {
+        unsigned m;
+        size_t seg;
+        if (len - off < 4 || d[off] != 0xff)
+            return 0;
+        m = d[off + 1];
+        seg = (size_t)d[off + 2] << 8 | d[off + 3];
+        if (seg < 2 || seg > len - off - 2)
+            return 0;
+        if (m == 0xe0) { /* APP0: JFIF only */
+            if (seg < 7 || memcmp(d + off + 4, "JFIF", 5) != 0)
+                return 0;
+        } else if (m == 0xee) { /* APP14: Adobe only */
+            if (seg < 7 || memcmp(d + off + 4, "Adobe", 5) != 0)
+                return 0;
+        } else if (m == 0xc0) { /* SOF0, once */
+            if (sof || seg < 8)
+                return 0;
+            sof = 1;
+            if (h != NULL)
+                *h = (unsigned)d[off + 5] << 8 | d[off + 6];
+            if (w != NULL)
+                *w = (unsigned)d[off + 7] << 8 | d[off + 8];
+        } else if (m == 0xda) { /* SOS: the one scan */
+            if (!sof)
+                return 0;
+            off += 2 + seg;
+            break;
+        } else if (m != 0xdb && m != 0xc4 && m != 0xdd) { /* DQT, DHT, DRI */
+            return 0;
+        }
+        off += 2 + seg;
+    }
+    /* Entropy-coded data: 0xFF only as FF00 (stuffing) or a restart marker, up to EOI at the end.
+     */
+    for (; off < len; off++) {
+        if (d[off] != 0xff)
+            continue;
+        if (off + 1 >= len)
+            return 0;
+        if (d[off + 1] == 0x00 || (d[off + 1] >= 0xd0 && d[off + 1] <= 0xd7)) {
+            off++;
+            continue;
+        }
+        return d[off + 1] == 0xd9 && off + 2 == len;
+    }
+    return 0;
+}
+
+int img_check_written(const unsigned char *data, size_t len, img_format fmt, unsigned *w,
+                      unsigned *h)
+{
+    if (w != NULL)
+        *w = 0;
+    if (h != NULL)
+        *h = 0;
+    if (data == NULL)
+        return 0;
+    if (fmt == IMG_PNG)
+        return png_written(data, len, w, h);
+    if (fmt == IMG_JPEG)
+        return jpeg_written(data, len, w, h);
+    return 0;
+}

@@ -114,6 +114,21 @@ int img_encode(const img_pixels *im, int orientation, img_format fmt, int qualit
  */
 int img_exif_orientation(const unsigned char *tiff, size_t len);
 
+/*
+ * 1 when data[0..len) is laid out exactly as img_encode writes a file of
+ * format fmt, else 0, without decoding anything: PNG signature, IHDR,
+ * IDAT chunks, IEND and nothing after it; or JPEG SOI, then only JFIF
+ * APP0, Adobe APP14, DQT, SOF0, DHT and DRI segments, one SOS, its
+ * entropy-coded data, and EOI as the last two bytes. No comment, text,
+ * metadata or profile segment, no second scan, no trailing bytes. *w and
+ * *h (may be NULL) receive the frame's size. For a caller that receives an
+ * image another process wrote (a sandboxed worker, lib/ra/upload_job.c):
+ * whatever that process was made to do, what is stored carries only
+ * image data. Reads only inside the buffer; linear in len.
+ */
+int img_check_written(const unsigned char *data, size_t len, img_format fmt, unsigned *w,
+                      unsigned *h);
+
 /* Free the pixels and empty the image. NULL-safe. */
 void img_free(img_pixels *im);
 

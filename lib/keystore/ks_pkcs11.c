@@ -29,15 +29,24 @@
  * key with its public point), private half CKA_PRIVATE, CKA_SENSITIVE,
  * !CKA_EXTRACTABLE, sign-only; public half verify-only.
  *
- * Limits: one PKCS#11 keystore per module per process at a time (a
- * Cryptoki library is initialised and finalised once per process, and
- * libp11 finalises it on close); ks_key handles must be freed before the
- * keystore is closed, because their EVP_PKEY points into libp11's slot data.
+ * One keystore per process: a Cryptoki library is initialised and
+ * finalised once per process, and a second libp11 context logging in to
+ * the same token invalidates the keys the first one handed out (libp11
+ * issue #89: a later signature with them fails). So ks_open_pkcs11 shares
+ * one open keystore among all its callers in a process (sertel serve opens
+ * the home for the online services and again for each API handle; sertel
+ * sign for the owner's authorization and the home's TSA), counted: the
+ * last ks_close closes it. A second, different module or token in the same
+ * process is refused. The raw session is used under a lock (a PKCS#11
+ * session is not for concurrent calls, §5.6); libp11 locks its own.
+ * ks_key handles must be freed before the last close, because their
+ * EVP_PKEY points into libp11's slot data.
  */
 #include "keystore/keystore_int.h"
 
 #include <dlfcn.h>
 #include <libp11.h>
+#include <pthread.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <sodium.h>
@@ -69,7 +78,13 @@ typedef struct ks_p11 {
     CK_FUNCTION_LIST *fl;
     CK_SESSION_HANDLE sess;
     int have_sess;
+    pthread_mutex_t op_lock; /* the raw session and libp11's key list */
+    unsigned refs;           /* users sharing it, under shared_lock */
 } ks_p11;
+
+/* The process's open PKCS#11 keystore (see the top of the file). */
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static ks_p11 *shared;
 
 static const char *rv_name(CK_RV rv)
 {
@@ -159,7 +174,7 @@ static int find_keys(ks_p11 *p, const char *label, CK_OBJECT_CLASS cls, CK_OBJEC
     return SERTEL_OK;
 }
 
-static int p11_exists(keystore *ks, const char *label)
+static int p11_exists_locked(keystore *ks, const char *label)
 {
     ks_p11 *p = (ks_p11 *)ks;
     CK_OBJECT_HANDLE o;
@@ -197,7 +212,7 @@ static int pct_encode(const char *s, char *out, size_t cap)
     return 0;
 }
 
-static int p11_load(keystore *ks, const char *label, ks_key **out, sertel_err *err)
+static int p11_load_locked(keystore *ks, const char *label, ks_key **out, sertel_err *err)
 {
     ks_p11 *p = (ks_p11 *)ks;
     CK_OBJECT_HANDLE objs[2];
@@ -299,7 +314,7 @@ static int destroy_class(ks_p11 *p, const char *label, CK_OBJECT_CLASS cls, int 
     }
 }
 
-static int p11_destroy(keystore *ks, const char *label, sertel_err *err)
+static int p11_destroy_locked(keystore *ks, const char *label, sertel_err *err)
 {
     ks_p11 *p = (ks_p11 *)ks;
     int found = 0, rc;
@@ -315,8 +330,8 @@ static int p11_destroy(keystore *ks, const char *label, sertel_err *err)
     return SERTEL_OK;
 }
 
-static int p11_generate(keystore *ks, const char *label, ks_keytype type, ks_key **out,
-                        sertel_err *err)
+static int p11_generate_locked(keystore *ks, const char *label, ks_keytype type, ks_key **out,
+                               sertel_err *err)
 {
     /* DER OBJECT IDENTIFIERs of the curves, as CKA_EC_PARAMS (RFC 5480 §2.1.1.1). */
     static const CK_BYTE p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
@@ -334,7 +349,7 @@ static int p11_generate(keystore *ks, const char *label, ks_keytype type, ks_key
     CK_RV rv;
     int rc;
 
-    if (p11_exists(ks, label))
+    if (p11_exists_locked(ks, label))
         return sertel_err_set(err, SERTEL_ERR_EXISTS,
                               "a key labelled '%s' already exists in PKCS#11 token '%s'", label,
                               p->token);
@@ -394,7 +409,7 @@ static int p11_generate(keystore *ks, const char *label, ks_keytype type, ks_key
         return sertel_err_set(err, SERTEL_ERR_TOKEN,
                               "generating a %s key '%s' in PKCS#11 token '%s' failed: %s (0x%lx)",
                               ks_keytype_name(type), label, p->token, rv_name(rv), rv);
-    rc = p11_load(ks, label, out, err);
+    rc = p11_load_locked(ks, label, out, err);
     if (rc == SERTEL_OK && (*out)->type != type) {
         ks_keytype got = (*out)->type;
         ks_key_free(*out);
@@ -411,9 +426,55 @@ static int p11_generate(keystore *ks, const char *label, ks_keytype type, ks_key
     return rc;
 }
 
-static void p11_close(keystore *ks)
+/* The operations, one at a time on the shared raw session. */
+static int p11_exists(keystore *ks, const char *label)
 {
     ks_p11 *p = (ks_p11 *)ks;
+    int r;
+
+    pthread_mutex_lock(&p->op_lock);
+    r = p11_exists_locked(ks, label);
+    pthread_mutex_unlock(&p->op_lock);
+    return r;
+}
+
+static int p11_load(keystore *ks, const char *label, ks_key **out, sertel_err *err)
+{
+    ks_p11 *p = (ks_p11 *)ks;
+    int r;
+
+    pthread_mutex_lock(&p->op_lock);
+    r = p11_load_locked(ks, label, out, err);
+    pthread_mutex_unlock(&p->op_lock);
+    return r;
+}
+
+static int p11_destroy(keystore *ks, const char *label, sertel_err *err)
+{
+    ks_p11 *p = (ks_p11 *)ks;
+    int r;
+
+    pthread_mutex_lock(&p->op_lock);
+    r = p11_destroy_locked(ks, label, err);
+    pthread_mutex_unlock(&p->op_lock);
+    return r;
+}
+
+static int p11_generate(keystore *ks, const char *label, ks_keytype type, ks_key **out,
+                        sertel_err *err)
+{
+    ks_p11 *p = (ks_p11 *)ks;
+    int r;
+
+    pthread_mutex_lock(&p->op_lock);
+    r = p11_generate_locked(ks, label, type, out, err);
+    pthread_mutex_unlock(&p->op_lock);
+    return r;
+}
+
+/* Really close (the last user, or a keystore that failed to open). */
+static void p11_free(ks_p11 *p)
+{
 
     if (p->have_sess)
         p->fl->C_CloseSession(p->sess);
@@ -432,7 +493,23 @@ static void p11_close(keystore *ks)
     free(p->module);
     free(p->token);
     free(p->token_pct);
+    pthread_mutex_destroy(&p->op_lock);
     free(p);
+}
+
+static void p11_close(keystore *ks)
+{
+    ks_p11 *p = (ks_p11 *)ks;
+
+    pthread_mutex_lock(&shared_lock);
+    if (p == shared && --p->refs > 0) {
+        pthread_mutex_unlock(&shared_lock);
+        return;
+    }
+    if (p == shared)
+        shared = NULL;
+    pthread_mutex_unlock(&shared_lock);
+    p11_free(p);
 }
 
 static const ks_ops p11_ops = {
@@ -567,9 +644,32 @@ int ks_open_pkcs11(const char *module, const char *token_label, const char *pin,
                               "PKCS#11 module %s does not exist: install it (for SoftHSM: the "
                               "softhsm2 package) or fix the module path",
                               module);
+    /* Held until the keystore is open and shared, so two first opens do not race. */
+    pthread_mutex_lock(&shared_lock);
+    if (shared != NULL) {
+        if (strcmp(shared->module, module) != 0 || strcmp(shared->token, token_label) != 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_TOKEN,
+                                "this process already uses PKCS#11 token '%s' of %s: one token "
+                                "per process",
+                                shared->token, shared->module);
+        } else if (strlen(shared->pin) != strlen(pin) ||
+                   sodium_memcmp(shared->pin, pin, strlen(pin)) != 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_TOKEN,
+                                "PKCS#11 token '%s' is open in this process with another PIN",
+                                token_label);
+        } else {
+            shared->refs++;
+            *out = &shared->base;
+        }
+        pthread_mutex_unlock(&shared_lock);
+        return rc;
+    }
     p = calloc(1, sizeof(*p));
-    if (p == NULL)
+    if (p == NULL) {
+        pthread_mutex_unlock(&shared_lock);
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&p->op_lock, NULL);
     p->base.ops = &p11_ops;
     p->module = strdup(module);
     p->token = strdup(token_label);
@@ -608,11 +708,14 @@ int ks_open_pkcs11(const char *module, const char *token_label, const char *pin,
     rc = open_raw_session(p, err);
     if (rc != SERTEL_OK)
         goto out;
+    p->refs = 1;
+    shared = p;
     *out = &p->base;
     p = NULL;
 out:
+    pthread_mutex_unlock(&shared_lock);
     if (p != NULL)
-        p11_close(&p->base);
+        p11_free(p);
     ERR_clear_error();
     return rc;
 }

@@ -630,7 +630,7 @@ out:
 
 int pades_sign_to(const char *in_path, fs_output *out, const pades_opts *o, sertel_err *err)
 {
-    const cms_fetch_policy pol = {PADES_FETCH_BUDGET * 1000L, FETCH_BYTES, 1, NULL, 0};
+    const cms_fetch_policy pol = {PADES_FETCH_BUDGET * 1000L, FETCH_BYTES, 1, NULL, 0, NULL, NULL};
     pdf_sign_opts so = o->sign;
     tsa_watch w = {0};
     gather g;
@@ -788,8 +788,13 @@ static void pool_add(void *arg, const unsigned char *der, size_t len)
 int pades_extend_to(const char *in_path, fs_output *out, const pades_extend_opts *o,
                     sertel_err *err)
 {
-    cms_fetch_policy pol = {PADES_FETCH_BUDGET * 1000L, FETCH_BYTES, 0, o->fetch_allow,
-                            o->n_fetch_allow};
+    cms_fetch_policy pol = {PADES_FETCH_BUDGET * 1000L,
+                            FETCH_BYTES,
+                            0,
+                            o->fetch_allow,
+                            o->n_fetch_allow,
+                            NULL,
+                            NULL};
     pdf_doc *d = NULL;
     pdf_sigval *vals = NULL;
     size_t nvals = 0, i, nvri = 0;

@@ -9,8 +9,14 @@
  *
  * Every cipher and hash is OpenSSL's EVP. RC4 lives in OpenSSL 3's legacy
  * provider: it is loaded, with the default provider, into a private
- * library context created once (CRYPTO_THREAD_run_once); the default
- * context never gets the legacy provider.
+ * library context created once (CRYPTO_THREAD_run_once), the first time
+ * a document needs it (loading the module costs ~1.5 ms, which most
+ * documents never need); the default context never gets the legacy
+ * provider. A sandboxed job process cannot open the module once it is
+ * confined: there it must have been loaded before (pdf_crypt_preload:
+ * the worker image does at start, a clean-parent job when its input
+ * names /Encrypt, verify_job.c), else RC4 is refused with a message rather
+ * than the forbidden open killing the process.
  *
  * Passwords arrive as UTF-8 (a file's line). Revisions 2-4 hash
  * PDFDocEncoded bytes truncated to 32: the password as given is tried, then
@@ -39,6 +45,7 @@
 
 #include "pdf/pdf_int.h"
 #include "util/num.h"
+#include "sandbox/sandbox.h"
 
 static const unsigned char pad32[32] = {
     0x28, 0xBF, 0x4E, 0x5E, 0x4E, 0x75, 0x8A, 0x41, 0x64, 0x00, 0x4E, 0x56, 0xFF, 0xFA, 0x01, 0x08,
@@ -49,9 +56,11 @@ static const unsigned char pad32[32] = {
 static CRYPTO_ONCE rc4_once = CRYPTO_ONCE_STATIC_INIT;
 static OSSL_LIB_CTX *rc4_ctx;
 static EVP_CIPHER *rc4_cipher;
+static volatile int rc4_tried; /* rc4_init ran (set inside the once) */
 
 static void rc4_init(void)
 {
+    rc4_tried = 1;
     rc4_ctx = OSSL_LIB_CTX_new();
     if (rc4_ctx == NULL)
         return;
@@ -61,12 +70,22 @@ static void rc4_init(void)
     rc4_cipher = EVP_CIPHER_fetch(rc4_ctx, "RC4", NULL);
 }
 
+void pdf_crypt_preload(void)
+{
+    (void)CRYPTO_THREAD_run_once(&rc4_once, rc4_init);
+}
+
 static int rc4(const unsigned char *key, size_t klen, const unsigned char *in, size_t n,
                unsigned char *out, sertel_err *err)
 {
     EVP_CIPHER_CTX *c = NULL;
     int ok = 0, l1 = 0, l2 = 0;
 
+    if (!rc4_tried && sbx_in_worker())
+        return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
+                              "this PDF's encryption needs RC4, which the checking process did "
+                              "not load before it was confined (the document does not name its "
+                              "/Encrypt dictionary plainly)");
     if (!CRYPTO_THREAD_run_once(&rc4_once, rc4_init) || rc4_cipher == NULL)
         return sertel_err_openssl(err, SERTEL_ERR_UNSUPPORTED,
                                   "RC4 is not available (OpenSSL's legacy provider could not be "

@@ -28,6 +28,7 @@
 
 #include "img/img.h"
 #include "pdf/pdf.h"
+#include "pdf/pdf_int.h"
 #include "util/fs.h"
 
 /* Quality of the JPEG written again: near the source, well above visible loss. */
@@ -108,25 +109,46 @@ static int take_jpeg(img_pixels *im, pdf_image *out, sertel_err *err)
     return SERTEL_OK;
 }
 
-int pdf_image_load(const unsigned char *data, size_t len, pdf_image *out, sertel_err *err)
+int pdf_image_decode(const unsigned char *data, size_t len, img_pixels *im, sertel_err *err)
 {
     static const img_limits lim = {PDF_IMAGE_MAX_SIDE, PDF_IMAGE_MAX_PIXELS};
-    img_pixels im;
-    int rc;
 
-    memset(out, 0, sizeof(*out));
+    memset(im, 0, sizeof(*im));
     if (data == NULL || len == 0)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "the image file is empty");
     if (len > PDF_IMAGE_MAX_FILE)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "the image file has %zu bytes, more than %zu: scale it down", len,
                               (size_t)PDF_IMAGE_MAX_FILE);
-    if (img_decode(data, len, &lim, &im, NULL) != SERTEL_OK)
-        return refused(&im, err);
-    rc = im.format == IMG_PNG ? take_png(&im, out, err) : take_jpeg(&im, out, err);
-    img_free(&im);
+    if (img_decode(data, len, &lim, im, NULL) != SERTEL_OK) {
+        int rc = refused(im, err);
+        img_free(im);
+        return rc;
+    }
+    return SERTEL_OK;
+}
+
+int pdf_image_from_pixels(img_pixels *im, pdf_image *out, sertel_err *err)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = im->format == IMG_PNG ? take_png(im, out, err) : take_jpeg(im, out, err);
     if (rc != SERTEL_OK)
         pdf_image_free(out);
+    return rc;
+}
+
+int pdf_image_load(const unsigned char *data, size_t len, pdf_image *out, sertel_err *err)
+{
+    img_pixels im;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = pdf_image_decode(data, len, &im, err)) != SERTEL_OK)
+        return rc;
+    rc = pdf_image_from_pixels(&im, out, err);
+    img_free(&im);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #ifndef SERTEL_PDF_INT_H
 #define SERTEL_PDF_INT_H
 
+#include "img/img.h"
 #include "pdf/pdf.h"
 
 typedef struct arena_chunk arena_chunk;
@@ -368,5 +369,27 @@ typedef struct pdf_stamp_objs {
  */
 int pdf_stamp_put(pdf_update *u, const pdf_sign_opts *o, int rot, time_t now,
                   const pdf_stamp_objs *n, sertel_err *err) SERTEL_WUR;
+
+/*
+ * The first half of pdf_image_load (image.c): data (borrowed) checked for
+ * size and decoded by lib/img within the stamp's limits, with
+ * pdf_image_load's refusals. On success *im holds the pixels (img_free).
+ */
+int pdf_image_decode(const unsigned char *data, size_t len, img_pixels *im, sertel_err *err);
+
+/*
+ * The second half: pixels of a PNG or JPEG (as img_decode gives them, the
+ * image's format in im->format) made into a pdf_image: a PNG's samples
+ * (taken from im, which may be changed) and alpha plane, a JPEG written
+ * again. *out is emptied on failure.
+ */
+int pdf_image_from_pixels(img_pixels *im, pdf_image *out, sertel_err *err);
+
+/*
+ * Load RC4 (OpenSSL's legacy provider, a module opened from disk) now
+ * rather than at the first R2-R4 document: for a sandboxed worker, which
+ * cannot open files later (crypt.c).
+ */
+void pdf_crypt_preload(void);
 
 #endif

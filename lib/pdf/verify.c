@@ -165,6 +165,21 @@ static int digest_file(void *arg, const EVP_MD *md, unsigned char *out, unsigned
     return fs_digest_file(f->path, md, out, len, &e) == SERTEL_OK ? 0 : -1;
 }
 
+typedef struct mem_src {
+    const unsigned char *p;
+    size_t len;
+} mem_src;
+
+static int digest_mem(void *arg, const EVP_MD *md, unsigned char *out, unsigned int *len)
+{
+    const mem_src *m = arg;
+
+    return EVP_Digest(m->p != NULL ? m->p : (const unsigned char *)"", m->len, out, len, md,
+                      NULL) == 1
+               ? 0
+               : -1;
+}
+
 /* --- report bookkeeping --- */
 
 static void free_strs(char **a, size_t n)
@@ -1496,24 +1511,87 @@ int pdf_verify_file(const char *path, const vfy_opts *o, vfy_report **out, serte
 int pdf_verify_mem(const unsigned char *data, size_t len, const vfy_opts *o, vfy_report **out,
                    sertel_err *err)
 {
+    return pdf_verify_mem_named(data, len, NULL, o, out, err);
+}
+
+int pdf_verify_mem_named(const unsigned char *data, size_t len, const char *name, const vfy_opts *o,
+                         vfy_report **out, sertel_err *err)
+{
     pdf_doc *d = NULL;
     int rc = pdf_open_mem_pw(data, len, o->password, &d, err);
 
-    if (rc != SERTEL_OK)
+    if (rc != SERTEL_OK) {
+        if (name != NULL)
+            sertel_err_prefix(err, "%s", name);
         return rc;
+    }
     rc = verify_doc(d, o, out, err);
     pdf_close(d);
     return rc;
 }
 
-int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opts *o,
-                      vfy_report **out, sertel_err *err)
+/*
+ * The detached signature raw (DER or PEM, len bytes; named name in
+ * messages) over the data that dfn digests.
+ */
+static int detached(const unsigned char *raw, size_t len, const char *name, vfy_digest_fn dfn,
+                    void *darg, const vfy_opts *o, vfy_report **out, sertel_err *err)
 {
     vfy_report *r;
     vfy_sig *s;
     cms_fetch_ctx *fx = NULL;
-    unsigned char *raw = NULL, *der = NULL;
-    size_t len = 0, derlen;
+    unsigned char *pem = NULL;
+    const unsigned char *der = raw;
+    size_t derlen = len;
+    int rc;
+
+    if (len > 10 && memcmp(raw, "-----BEGIN", 10) == 0) { /* PEM */
+        BIO *b = len <= INT32_MAX ? BIO_new_mem_buf(raw, (int)len) : NULL;
+        char *pname = NULL, *hdr = NULL;
+        long dl = 0;
+        if (b == NULL || !PEM_read_bio(b, &pname, &hdr, &pem, &dl) || dl <= 0) {
+            BIO_free(b);
+            OPENSSL_free(pem);
+            ERR_clear_error();
+            return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is not a PEM CMS signature", name);
+        }
+        BIO_free(b);
+        OPENSSL_free(pname);
+        OPENSSL_free(hdr);
+        der = pem;
+        derlen = (size_t)dl;
+    }
+    if (!o->offline && (rc = cms_fetch_ctx_new(&o->fetch, &fx, err)) != SERTEL_OK) {
+        OPENSSL_free(pem);
+        return rc;
+    }
+    r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        OPENSSL_free(pem);
+        cms_fetch_ctx_free(fx);
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    }
+    r->detached = 1;
+    s = new_sig(r);
+    if (s != NULL) {
+        snprintf(s->subfilter, sizeof(s->subfilter), "CAdES-detached");
+        s->covers_whole_document = 1;
+        (void)vfy_check_cms(der, derlen, dfn, darg, o, NULL, fx, s);
+        if (strcmp(s->level, "PKCS7") == 0)
+            snprintf(s->level, sizeof(s->level), "CMS");
+    }
+    cms_fetch_ctx_free(fx);
+    OPENSSL_free(pem);
+    finish_report(r);
+    *out = r;
+    return SERTEL_OK;
+}
+
+int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opts *o,
+                      vfy_report **out, sertel_err *err)
+{
+    unsigned char *raw = NULL;
+    size_t len = 0;
     struct stat st;
     int fd, rc;
     ssize_t n;
@@ -1543,55 +1621,19 @@ int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opt
         free(raw);
         return sertel_err_set(err, SERTEL_ERR_IO, "cannot read %s", data_path);
     }
-    der = raw;
-    derlen = len;
-    if (len > 10 && memcmp(raw, "-----BEGIN", 10) == 0) { /* PEM */
-        BIO *b = BIO_new_mem_buf(raw, (int)len);
-        char *name = NULL, *hdr = NULL;
-        unsigned char *data = NULL;
-        long dl = 0;
-        if (b == NULL || !PEM_read_bio(b, &name, &hdr, &data, &dl)) {
-            BIO_free(b);
-            free(raw);
-            return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is not a PEM CMS signature",
-                                  sig_path);
-        }
-        BIO_free(b);
-        OPENSSL_free(name);
-        OPENSSL_free(hdr);
-        free(raw);
-        raw = malloc((size_t)dl);
-        if (raw == NULL) {
-            OPENSSL_free(data);
-            return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-        }
-        memcpy(raw, data, (size_t)dl);
-        OPENSSL_free(data);
-        der = raw;
-        derlen = (size_t)dl;
-    }
-    if (!o->offline && (rc = cms_fetch_ctx_new(&o->fetch, &fx, err)) != SERTEL_OK) {
-        free(raw);
-        return rc;
-    }
-    r = calloc(1, sizeof(*r));
-    if (r == NULL) {
-        free(raw);
-        cms_fetch_ctx_free(fx);
-        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-    }
-    r->detached = 1;
-    s = new_sig(r);
-    if (s != NULL) {
-        snprintf(s->subfilter, sizeof(s->subfilter), "CAdES-detached");
-        s->covers_whole_document = 1;
-        (void)vfy_check_cms(der, derlen, digest_file, &fs, o, NULL, fx, s);
-        if (strcmp(s->level, "PKCS7") == 0)
-            snprintf(s->level, sizeof(s->level), "CMS");
-    }
-    cms_fetch_ctx_free(fx);
+    rc = detached(raw, len, sig_path, digest_file, &fs, o, out, err);
     free(raw);
-    finish_report(r);
-    *out = r;
-    return SERTEL_OK;
+    return rc;
+}
+
+int vfy_detached_mem(const unsigned char *sig, size_t sig_len, const char *sig_name,
+                     const unsigned char *data, size_t data_len, const vfy_opts *o,
+                     vfy_report **out, sertel_err *err)
+{
+    mem_src m = {data, data_len};
+
+    if (sig_len == 0 || sig_len > 4 * (size_t)VFY_MAX_CMS)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is empty or too large for a signature",
+                              sig_name);
+    return detached(sig, sig_len, sig_name, digest_mem, &m, o, out, err);
 }

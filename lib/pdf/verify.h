@@ -178,9 +178,26 @@ int pdf_verify_file(const char *path, const vfy_opts *o, vfy_report **out,
 int pdf_verify_mem(const unsigned char *data, size_t len, const vfy_opts *o, vfy_report **out,
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(3, 4);
 
+/*
+ * pdf_verify_mem with the messages of pdf_verify_file: an error opening
+ * the document is prefixed with name (the file the buffer was read from),
+ * as pdf_verify_file prefixes its path. name NULL: no prefix.
+ */
+int pdf_verify_mem_named(const unsigned char *data, size_t len, const char *name, const vfy_opts *o,
+                         vfy_report **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(4, 5);
+
 /* Verify a detached CMS signature (DER or PEM .p7s) over the file data_path. */
 int vfy_detached_file(const char *sig_path, const char *data_path, const vfy_opts *o,
                       vfy_report **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/*
+ * The same over memory: the signature sig (DER or PEM, sig_len bytes;
+ * sig_name names it in messages) and the signed data (data may be NULL
+ * when data_len is 0). Both borrowed during the call.
+ */
+int vfy_detached_mem(const unsigned char *sig, size_t sig_len, const char *sig_name,
+                     const unsigned char *data, size_t data_len, const vfy_opts *o,
+                     vfy_report **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 6, 7);
 
 void vfy_report_free(vfy_report *r);
 

@@ -14,6 +14,7 @@
 
 #include "ra/ra_int.h"
 #include "ra/upload.h"
+#include "ra/upload_job.h"
 #include "util/text.h"
 
 /* An application still in progress for this account (0 when none). */
@@ -105,6 +106,7 @@ int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsign
     int64_t open_id = 0, id = 0, na, now = (int64_t)time(NULL);
     const char *to = "pending";
     json_t *d;
+    sbx *sb = NULL;
     int rc;
 
     if ((rc = ra_owner_for(r, by, RA_ACT_APPLY, owner, &p, err)) != SERTEL_OK)
@@ -114,10 +116,12 @@ int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsign
                               "%s has not confirmed the e-mail address yet: use the token from "
                               "the confirmation mail first",
                               p.email);
-    if ((rc = upload_check(letter, letter_len, UPLOAD_ACCEPT_PDF, &r->upload_lim,
-                           "the recommendation letter", &li, &lb, &lbn, err)) != SERTEL_OK ||
-        (rc = upload_check(ktp, ktp_len, UPLOAD_ACCEPT_IMAGE, &r->upload_lim, "the e-KTP scan", &ki,
-                           &kb, &kbn, err)) != SERTEL_OK ||
+    /* The uploads are parsed in the sandbox only: this process holds the server secret. */
+    if ((rc = ra_sandbox(r, &sb, err)) != SERTEL_OK ||
+        (rc = upload_check_sb(sb, letter, letter_len, UPLOAD_ACCEPT_PDF, &r->upload_lim,
+                              "the recommendation letter", &li, &lb, &lbn, err)) != SERTEL_OK ||
+        (rc = upload_check_sb(sb, ktp, ktp_len, UPLOAD_ACCEPT_IMAGE, &r->upload_lim,
+                              "the e-KTP scan", &ki, &kb, &kbn, err)) != SERTEL_OK ||
         (rc = store_begin(r->st, err)) != SERTEL_OK) {
         free(lb);
         free(kb);

@@ -27,20 +27,40 @@ int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *leve
     return ra_sign_record_digest(r, s, md, level, id, err);
 }
 
-int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32], const char *level,
-                          char id[33], sertel_err *err)
+void ra_doc_id_new(char id[RA_DOC_ID_LEN + 1])
 {
-    unsigned char rnd[16];
-    char serial[41], hex[65], email[300];
-    store_stmt *q = NULL;
-    int rc;
+    unsigned char rnd[RA_DOC_ID_LEN / 2];
 
-    id[0] = '\0';
-    if (s->cert == NULL || ca_serial_hex(s->cert, serial, sizeof(serial)) != SERTEL_OK)
-        return sertel_err_set(err, SERTEL_ERR_INVALID, "the signer has no certificate");
     randombytes_buf(rnd, sizeof(rnd));
     hex_encode(rnd, sizeof(rnd), id);
-    hex_encode(md, (size_t)32, hex);
+}
+
+/* 1 when id is 32 lower-case hex digits (what ra_doc_id_new draws). */
+static int id_ok(const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < RA_DOC_ID_LEN; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return id[RA_DOC_ID_LEN] == '\0';
+}
+
+int ra_sign_record_ids(ra *r, const ra_signer *s, const ra_sign_rec *recs, size_t n,
+                       sertel_err *err)
+{
+    char serial[41], hex[65], email[300];
+    store_stmt *q = NULL;
+    int64_t now = (int64_t)time(NULL);
+    size_t i;
+    int rc;
+
+    if (s->cert == NULL || ca_serial_hex(s->cert, serial, sizeof(serial)) != SERTEL_OK)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "the signer has no certificate");
+    for (i = 0; i < n; i++)
+        if (!id_ok(recs[i].id))
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "a document id is 32 lower-case hex digits (ra_doc_id_new)");
     if ((rc = store_begin(r->st, err)) != SERTEL_OK)
         return rc;
     rc =
@@ -55,20 +75,41 @@ int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32],
         }
     }
     store_finalize(q);
-    if (rc == SERTEL_OK)
+    /* One transaction for all: a batch is one durable commit (group commit). A plain INSERT:
+     * an id already in the register fails the statement (unique), it never replaces a row. */
+    for (i = 0; rc == SERTEL_OK && i < n; i++) {
+        hex_encode(recs[i].md, (size_t)32, hex);
         rc = store_execf(r->st, err,
                          "INSERT INTO signed_documents (id, account_id, cert_serial, signed_at, "
                          "sha256, level) VALUES (?, ?, ?, ?, ?, ?)",
-                         "titibt", id, s->account_id, serial, (int64_t)time(NULL), md, (size_t)32,
-                         level);
-    if (rc == SERTEL_OK)
-        rc = ra_audit_json(
-            r, email, AUDIT_DOC_SIGNED, id,
-            json_pack("{s:s, s:s, s:s}", "sha256", hex, "level", level, "cert_serial", serial),
-            err);
-    rc = ra_commit_or_rollback(r, rc, err);
-    if (rc != SERTEL_OK)
-        id[0] = '\0';
+                         "titibt", recs[i].id, s->account_id, serial, now, recs[i].md, (size_t)32,
+                         recs[i].level);
+        if (rc == SERTEL_ERR_EXISTS)
+            sertel_err_set(err, SERTEL_ERR_EXISTS,
+                           "document id %s is in the register already: nothing was recorded "
+                           "(draw a new id and sign again)",
+                           recs[i].id);
+        if (rc == SERTEL_OK)
+            rc = ra_audit_json(r, email, AUDIT_DOC_SIGNED, recs[i].id,
+                               json_pack("{s:s, s:s, s:s}", "sha256", hex, "level", recs[i].level,
+                                         "cert_serial", serial),
+                               err);
+    }
+    return ra_commit_or_rollback(r, rc, err);
+}
+
+int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32], const char *level,
+                          char id[33], sertel_err *err)
+{
+    ra_sign_rec rec;
+    int rc;
+
+    memset(&rec, 0, sizeof(rec));
+    ra_doc_id_new(rec.id);
+    memcpy(rec.md, md, sizeof(rec.md));
+    rec.level = level;
+    rc = ra_sign_record_ids(r, s, &rec, 1, err);
+    memcpy(id, rc == SERTEL_OK ? rec.id : "", rc == SERTEL_OK ? sizeof(rec.id) : 1);
     return rc;
 }
 
@@ -126,17 +167,26 @@ int ra_doc_query(ra *r, const ra_actor *by, const char *id, const unsigned char 
     return rc;
 }
 
-int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level, char id[33],
-                   sertel_err *err)
+/* ra_sign_commit_id; *recorded says whether the document reached the register. */
+static int commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level, const char *id,
+                     int *recorded, sertel_err *err)
 {
-    unsigned char md[32];
+    ra_sign_rec rec;
     int rc;
 
-    id[0] = '\0';
+    *recorded = 0;
+    memset(&rec, 0, sizeof(rec));
+    if (strlen(id) != RA_DOC_ID_LEN) {
+        fs_output_abort(out);
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "a document id is 32 lower-case hex digits (ra_doc_id_new)");
+    }
+    memcpy(rec.id, id, sizeof(rec.id));
+    rec.level = level;
     /* The register first: a signature the home cannot account for is not kept. */
-    rc = fs_output_sha256(out, md, err);
+    rc = fs_output_sha256(out, rec.md, err);
     if (rc == SERTEL_OK)
-        rc = ra_sign_record_digest(r, s, md, level, id, err);
+        rc = ra_sign_record_ids(r, s, &rec, 1, err);
     if (rc != SERTEL_OK) {
         if (fs_output_can_rewind(out))
             sertel_err_prefix(err, "the signed file was not kept");
@@ -146,8 +196,30 @@ int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level,
         fs_output_abort(out);
         return rc;
     }
+    *recorded = 1;
     rc = fs_output_commit(out, err);
     if (rc != SERTEL_OK)
         sertel_err_prefix(err, "document %s is in the register, but", id);
+    return rc;
+}
+
+int ra_sign_commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level,
+                      const char id[RA_DOC_ID_LEN + 1], sertel_err *err)
+{
+    int recorded;
+
+    return commit_id(r, s, out, level, id, &recorded, err);
+}
+
+int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level, char id[33],
+                   sertel_err *err)
+{
+    char drawn[RA_DOC_ID_LEN + 1];
+    int rc, recorded = 0;
+
+    ra_doc_id_new(drawn);
+    rc = commit_id(r, s, out, level, drawn, &recorded, err);
+    /* The id is handed out once the document is in the register. */
+    memcpy(id, recorded ? drawn : "", recorded ? sizeof(drawn) : 1);
     return rc;
 }

@@ -465,3 +465,59 @@ int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot load the certificate chain");
     return signer_position(r, sg, err);
 }
+
+/* The key of a sealed box: BLAKE2b-256(key = server secret, label). */
+static void box_key(const ra *r, const char *label, unsigned char key[32])
+{
+    crypto_generichash(key, 32, (const unsigned char *)label, strlen(label), r->secret,
+                       RA_SECRET_LEN);
+}
+
+int ra_box_seal(const ra *r, const char *label, int64_t bind, const unsigned char *in, size_t len,
+                unsigned char **out, size_t *out_len, sertel_err *err)
+{
+    unsigned char key[32], aad[8], *box;
+    unsigned long long clen = 0;
+    int i;
+
+    *out = NULL;
+    *out_len = 0;
+    box = malloc(NONCE_LEN + len + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    if (box == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    for (i = 0; i < 8; i++)
+        aad[i] = (unsigned char)((uint64_t)bind >> (56 - 8 * i));
+    box_key(r, label, key);
+    randombytes_buf(box, NONCE_LEN);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE_LEN, &clen, in, len, aad, sizeof(aad),
+                                               NULL, box, key);
+    sodium_memzero(key, sizeof(key));
+    *out = box;
+    *out_len = NONCE_LEN + (size_t)clen;
+    return SERTEL_OK;
+}
+
+int ra_box_open(const ra *r, const char *label, int64_t bind, const unsigned char *box,
+                size_t box_len, unsigned char *out, size_t cap, size_t *out_len, sertel_err *err)
+{
+    unsigned char key[32], aad[8];
+    unsigned long long plen = 0;
+    int i, rc;
+
+    *out_len = 0;
+    if (box_len < NONCE_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+        box_len - NONCE_LEN - crypto_aead_xchacha20poly1305_ietf_ABYTES > cap)
+        return sertel_err_set(err, SERTEL_ERR_TAMPERED, "a sealed secret is damaged");
+    for (i = 0; i < 8; i++)
+        aad[i] = (unsigned char)((uint64_t)bind >> (56 - 8 * i));
+    box_key(r, label, key);
+    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        out, &plen, NULL, box + NONCE_LEN, box_len - NONCE_LEN, aad, sizeof(aad), box, key);
+    sodium_memzero(key, sizeof(key));
+    if (rc != 0)
+        return sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                              "a sealed secret does not open with this home's server secret "
+                              "(moved from another home, or changed)");
+    *out_len = (size_t)plen;
+    return SERTEL_OK;
+}

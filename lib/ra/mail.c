@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cms/curl_lazy.h"
 #include "util/dynbuf.h"
 #include "util/fs.h"
 #include "util/hex.h"
@@ -674,6 +675,8 @@ int mailer_open(const conf *c, const char *home, mailer **out, sertel_err *err)
         goto out;
     url = c ? conf_get(c, "mail", "smtp_url") : NULL;
     if (url != NULL && url[0] != '\0') {
+        if ((rc = cms_curl_load(err)) != SERTEL_OK) /* loaded on first use: curl_lazy.c */
+            goto out;
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
             rc = sertel_err_set(err, SERTEL_ERR_INTERNAL, "libcurl cannot be initialised");
             goto out;

@@ -8,8 +8,9 @@
  *      open application blocks a new one - ra_app_next_state,
  *      ra_app_may_open;
  *   3. what a revocation does to a person: the certificate revoked, its key
- *      destroyed, the person's unfinished issuance and renewal applications
- *      cancelled and their passphrase links voided - ra_revoke_in_txn.
+ *      destroyed, its signing sessions voided (a suspension voids them too),
+ *      the person's unfinished issuance and renewal applications cancelled
+ *      and their passphrase links voided - ra_revoke_in_txn.
  *
  * The CLI, the HTTP API and the portal call these and write no rule of
  * their own (DOMAIN.md: the verifier approves or rejects every application
@@ -32,12 +33,13 @@ enum {
     ROLE_VERIFIER,
     ROLE_ADMIN,
     ROLE_AUDITOR,
-    ROLE_LOCAL, /* the operator at the CA host's shell (account 0) */
+    ROLE_LOCAL,  /* the operator at the CA host's shell (account 0) */
+    ROLE_CLIENT, /* an agency system (API client) */
     ROLE_N
 };
 
-const char *const ra_policy_roles[] = {"public", "applicant", "verifier",
-                                       "admin",  "auditor",   "local administrator"};
+const char *const ra_policy_roles[] = {"public",  "applicant",           "verifier", "admin",
+                                       "auditor", "local administrator", "client"};
 const size_t ra_policy_nroles = ROLE_N;
 
 /* Bits for a rule's roles. */
@@ -47,6 +49,7 @@ const size_t ra_policy_nroles = ROLE_N;
 #define R_ADMIN (1u << ROLE_ADMIN)
 #define R_AUDITOR (1u << ROLE_AUDITOR)
 #define R_LOCAL (1u << ROLE_LOCAL)
+#define R_CLIENT (1u << ROLE_CLIENT)
 #define R_ACCOUNT (R_APPLICANT | R_VERIFIER | R_ADMIN | R_AUDITOR) /* anyone logged in */
 
 typedef enum scope {
@@ -112,7 +115,42 @@ static const rule rules[] = {
     {RA_ACT_CERT_REVOKE, R_VERIFIER, SCOPE_AGENCY, 1},
     {RA_ACT_CERT_REVOKE, R_ADMIN, SCOPE_ANY, 1},
     {RA_ACT_CERT_REVOKE, R_LOCAL, SCOPE_ANY, 0},
+
+    /* A person's status: the person, the agency's staff, administrators; a client only for
+     * its own agency's people (any other NIK looks NOT_REGISTERED to it). */
+    {RA_ACT_STATUS_VIEW, R_ACCOUNT, SCOPE_SELF, 0},
+    {RA_ACT_STATUS_VIEW, R_VERIFIER | R_CLIENT, SCOPE_AGENCY, 0},
+    {RA_ACT_STATUS_VIEW, R_ADMIN | R_AUDITOR | R_LOCAL, SCOPE_ANY, 0},
+    /* Anyone may have a document checked (the public verification service). */
+    {RA_ACT_VERIFY, R_PUBLIC | R_ACCOUNT | R_LOCAL | R_CLIENT, SCOPE_ANY, 0},
+    {RA_ACT_CLIENT_ADMIN, R_ADMIN | R_LOCAL, SCOPE_ANY, 0},
+
+    /* Agency systems act for their own agency's people only (the owner still proves
+     * consent with the passphrase). */
+    {RA_ACT_SIGN, R_CLIENT, SCOPE_AGENCY, 0},
+    {RA_ACT_REGISTER, R_CLIENT, SCOPE_AGENCY, 0},
+    {RA_ACT_CODE_REQUEST, R_CLIENT, SCOPE_AGENCY, 0},
+    {RA_ACT_DOC_VIEW, R_CLIENT, SCOPE_AGENCY, 0},
 };
+
+/* The scope an API client needs for an action (0: no client may do it). */
+static unsigned client_scope(ra_action act)
+{
+    switch (act) {
+    case RA_ACT_SIGN:
+    case RA_ACT_CODE_REQUEST:
+    case RA_ACT_DOC_VIEW:
+        return RA_SCOPE_SIGN;
+    case RA_ACT_VERIFY:
+        return RA_SCOPE_VERIFY;
+    case RA_ACT_STATUS_VIEW:
+        return RA_SCOPE_STATUS;
+    case RA_ACT_REGISTER:
+        return RA_SCOPE_REGISTER;
+    default:
+        return 0;
+    }
+}
 
 static const char *const action_names[RA_ACT_COUNT] = {
     [RA_ACT_AGENCY_ADD] = "agency.add",
@@ -131,6 +169,9 @@ static const char *const action_names[RA_ACT_COUNT] = {
     [RA_ACT_CERT_REVOKE] = "certificate.revoke",
     [RA_ACT_DOC_VIEW] = "document.view",
     [RA_ACT_AUDIT_VIEW] = "audit.view",
+    [RA_ACT_STATUS_VIEW] = "status.view",
+    [RA_ACT_VERIFY] = "document.verify",
+    [RA_ACT_CLIENT_ADMIN] = "client.admin",
 };
 
 /* Why an action is refused, in words for the person refused. */
@@ -155,6 +196,9 @@ static const char *const refusals[RA_ACT_COUNT] = {
                            "directly; owners apply for revocation",
     [RA_ACT_DOC_VIEW] = "the document was signed by someone else",
     [RA_ACT_AUDIT_VIEW] = "only administrators and auditors read the audit log",
+    [RA_ACT_STATUS_VIEW] = "the person belongs to another agency",
+    [RA_ACT_VERIFY] = "this client may not have documents checked",
+    [RA_ACT_CLIENT_ADMIN] = "only an administrator manages API clients",
 };
 
 const char *ra_action_name(ra_action act)
@@ -168,6 +212,8 @@ static int role_of(const ra_actor *by)
         return ROLE_PUBLIC;
     if (by->account_id == 0 && by->local)
         return ROLE_LOCAL;
+    if (strcmp(by->role, RA_ROLE_CLIENT) == 0)
+        return ROLE_CLIENT;
     if (strcmp(by->role, RA_ROLE_ADMIN) == 0)
         return ROLE_ADMIN;
     if (strcmp(by->role, RA_ROLE_VERIFIER) == 0)
@@ -199,6 +245,11 @@ int ra_policy_check(const ra_actor *by, ra_action act, const ra_target *t, serte
 
     if ((unsigned)act >= RA_ACT_COUNT || role < 0)
         return sertel_err_set(err, SERTEL_ERR_DENIED, "not allowed");
+    /* An agency system only within the scopes it was given. */
+    if (role == ROLE_CLIENT && !(by->scopes & client_scope(act)))
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "client %s may not do this: its scopes do not include %s",
+                              by->client_id, ra_action_name(act));
     for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
         const rule *ru = &rules[i];
         if (ru->act != act || !(ru->roles & (1u << role)) || !in_scope(ru->scope, by, t))
@@ -224,7 +275,8 @@ ra_reach ra_policy_reach(const ra_actor *by, ra_action act)
     ra_reach best = RA_REACH_NONE;
     size_t i;
 
-    if ((unsigned)act >= RA_ACT_COUNT || role < 0)
+    if ((unsigned)act >= RA_ACT_COUNT || role < 0 ||
+        (role == ROLE_CLIENT && !(by->scopes & client_scope(act))))
         return RA_REACH_NONE;
     for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
         const rule *ru = &rules[i];
@@ -403,6 +455,11 @@ int ra_revoke_in_txn(ra *r, const char *actor, const char *serial, const ra_revo
 {
     int rc = ca_revoke_in_txn(r->ca, serial, rv->reason, rv->invalidity_date, actor, err);
 
+    /* Signing sessions end with the certificate's standing, a suspension too. */
+    if (rc == SERTEL_OK)
+        rc = ra_sign_sessions_void(
+            r, actor, serial, rv->reason == CA_REASON_CERTIFICATE_HOLD ? "suspended" : "revoked",
+            err);
     if (rc != SERTEL_OK || rv->reason == CA_REASON_CERTIFICATE_HOLD)
         return rc; /* a suspension keeps the key and the person's applications */
     rc = ra_key_destroy_for_cert(r, serial, by_renewal ? "superseded" : "revoked", actor, err);

@@ -89,6 +89,27 @@ static int load_settings(ra *r, sertel_err *err)
         (rc = conf_get_int(c, "signing", "lockout_minutes", 30, 1, 24 * 60, &r->lock_seconds,
                            err)) != SERTEL_OK)
         return rc;
+    if ((rc = conf_get_int(c, "api", "session_idle_minutes", 30, 1, 24 * 60, &r->session_idle,
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "session_max_hours", 12, 1, 24 * 30, &r->session_max, err)) !=
+            SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "login_lock_after", 5, 1, 100, &r->login_lock_after, err)) !=
+            SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "login_lock_minutes", 15, 1, 24 * 60, &r->login_lock_seconds,
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "login_addr_after", 30, 2, 100000, &r->login_addr_after,
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "totp_session_seconds", 300, 30, 3600, &r->sess_seconds,
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "totp_session_uses", 10, 1, 1000, &r->sess_uses, err)) !=
+            SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "download_retention_hours", 24, 1, 24 * 30,
+                           &r->download_retention, err)) != SERTEL_OK)
+        return rc;
+    r->download_retention *= 3600;
+    r->session_idle *= 60;
+    r->session_max *= 3600;
+    r->login_lock_seconds *= 60;
     r->token_ttl *= 3600;
     r->renewal_window *= 86400;
     r->lock_seconds *= 60;
@@ -115,25 +136,83 @@ static int load_settings(ra *r, sertel_err *err)
     return SERTEL_OK;
 }
 
+/*
+ * Homes before schema 6 kept authenticator secrets in clear in
+ * subscribers.totp_secret: seal each into its account (ra_totp_store) and
+ * clear the old column, once, in one audited transaction.
+ */
+static int seal_legacy_totp(ra *r, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int64_t ids[64];
+    unsigned char secrets[64][64];
+    size_t lens[64];
+    int n = 0, i, rc;
+
+    do {
+        n = 0;
+        rc = store_queryf(r->st, &s, err,
+                          "SELECT account_id, totp_secret FROM subscribers WHERE totp_secret IS "
+                          "NOT NULL LIMIT 64",
+                          "");
+        while (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+            size_t len = 0;
+            const void *b = store_col_blob(s, 1, &len);
+            ids[n] = store_col_int64(s, 0);
+            lens[n] = len <= sizeof(secrets[0]) ? len : 0;
+            if (b != NULL && lens[n] > 0)
+                memcpy(secrets[n], b, lens[n]);
+            n++;
+            rc = SERTEL_OK;
+        }
+        store_finalize(s);
+        s = NULL;
+        if (rc < 0 || n == 0)
+            break;
+        rc = ca_txn_begin(r->ca, err);
+        for (i = 0; i < n && rc == SERTEL_OK; i++) {
+            if (lens[i] > 0)
+                rc = ra_totp_store(r, ids[i], secrets[i], lens[i], err);
+            if (rc == SERTEL_OK)
+                rc = store_execf(r->st, err,
+                                 "UPDATE subscribers SET totp_secret = NULL WHERE account_id = ?",
+                                 "i", ids[i]);
+        }
+        if (rc == SERTEL_OK)
+            rc = ra_audit_json(r, "system", AUDIT_TOTP_SEALED, "accounts",
+                               json_pack("{s:i}", "count", n), err);
+        rc = ra_commit_or_rollback(r, rc, err);
+    } while (rc == SERTEL_OK && n == 64);
+    sodium_memzero(secrets, sizeof(secrets));
+    return rc < 0 ? rc : SERTEL_OK;
+}
+
 int ra_open(const char *home, ra **out, sertel_err *err)
+{
+    return ra_open_flags(home, 0, out, err);
+}
+
+int ra_open_flags(const char *home, int flags, ra **out, sertel_err *err)
 {
     ra *r;
     int rc;
 
     *out = NULL;
+    secret_held_mark(); /* the server secret: no clean-parent sandbox after this */
     if (sodium_init() < 0)
         return sertel_err_set(err, SERTEL_ERR_CRYPTO, "libsodium failed to initialise");
     r = calloc(1, sizeof(*r));
     if (r == NULL)
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     snprintf(r->home, sizeof(r->home), "%s", home);
-    rc = ca_open(home, 0, &r->ca, err);
+    rc = ca_open(home, flags, &r->ca, err);
     if (rc != SERTEL_OK)
         goto fail;
     r->st = ca_get0_store(r->ca);
     r->aud = ca_get0_audit(r->ca);
     r->conf = ca_get0_conf(r->ca);
-    if ((rc = load_settings(r, err)) != SERTEL_OK || (rc = load_secret(r, err)) != SERTEL_OK)
+    if ((rc = load_settings(r, err)) != SERTEL_OK || (rc = load_secret(r, err)) != SERTEL_OK ||
+        (rc = seal_legacy_totp(r, err)) != SERTEL_OK)
         goto fail;
     rc = fs_path_join(r->uploads, sizeof(r->uploads), home,
                       conf_get_default(r->conf, "ra", "uploads", "uploads"), err);
@@ -153,15 +232,43 @@ void ra_close(ra *r)
     if (r == NULL)
         return;
     mailer_close(r->mail);
+    if (r->sb_owned)
+        sbx_free(r->sb);
     ca_close(r->ca);
     if (r->secret != NULL)
         sodium_free(r->secret);
     free(r);
 }
 
+size_t ra_kdf_memory(const ra *r)
+{
+    return (size_t)r->argon_mem;
+}
+
 ca_ctx *ra_get0_ca(ra *r)
 {
     return r->ca;
+}
+
+void ra_set_sandbox(ra *r, sbx *sb)
+{
+    if (r->sb_owned)
+        sbx_free(r->sb);
+    r->sb = sb;
+    r->sb_owned = 0;
+}
+
+int ra_sandbox(ra *r, sbx **out, sertel_err *err)
+{
+    int rc;
+
+    if (r->sb == NULL) {
+        if ((rc = sbx_new(NULL, &r->sb, err)) != SERTEL_OK)
+            return rc;
+        r->sb_owned = 1;
+    }
+    *out = r->sb;
+    return SERTEL_OK;
 }
 
 int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err)
@@ -677,36 +784,4 @@ out:
     if (rc == SERTEL_OK && account_id)
         *account_id = id;
     return rc;
-}
-
-int ra_email_confirm(ra *r, const char *token, sertel_err *err)
-{
-    int64_t account = 0;
-    char email[256] = "";
-    store_stmt *s = NULL;
-    int rc;
-
-    rc = store_begin(r->st, err);
-    if (rc != SERTEL_OK)
-        return rc;
-    rc = ra_token_consume(r, "email_confirm", token, &account, NULL, err);
-    if (rc == SERTEL_OK)
-        rc = store_execf(r->st, err,
-                         "UPDATE subscribers SET email_confirmed_at = ? WHERE account_id = ?", "ii",
-                         (int64_t)time(NULL), account);
-    if (rc == SERTEL_OK &&
-        (rc = store_queryf(r->st, &s, err, "SELECT email FROM accounts WHERE id = ?", "i",
-                           account)) == SERTEL_OK) {
-        rc = store_step(s, err);
-        if (rc == STORE_ROW) {
-            snprintf(email, sizeof(email), "%s", store_col_text(s, 0));
-            rc = SERTEL_OK;
-        } else if (rc == STORE_DONE) {
-            rc = sertel_err_set(err, SERTEL_ERR_INTERNAL, "token without account");
-        }
-    }
-    store_finalize(s);
-    if (rc == SERTEL_OK)
-        rc = ra_audit_json(r, email, AUDIT_SUBSCRIBER_EMAIL_CONFIRMED, email, json_object(), err);
-    return ra_commit_or_rollback(r, rc, err);
 }

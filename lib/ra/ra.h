@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "ca/ca.h"
+#include "sandbox/sandbox.h"
 #include "util/err.h"
 #include "util/fs.h"
 
@@ -41,14 +42,46 @@ typedef struct ra ra;
 
 /* Open the registration authority of a home (the CA opened for writing). */
 int ra_open(const char *home, ra **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+/* The same with ca_open's flags (the API: CA_OPEN_ONLINE, never the root key). */
+int ra_open_flags(const char *home, int flags, ra **out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3);
 void ra_close(ra *r);
 ca_ctx *ra_get0_ca(ra *r) SERTEL_NONNULL(1);
+/* Bytes of memory one passphrase check's Argon2id derivation takes ([signing] argon2_memory_kib).
+ */
+size_t ra_kdf_memory(const ra *r) SERTEL_NONNULL(1);
+
+/*
+ * The sandbox (lib/sandbox) in which r checks applicants' uploads
+ * (ra_apply_issuance): the letter and the e-KTP scan are parsed, and the
+ * scan written again, only in a confined worker process, never in this
+ * one, which holds the server secret and opens the CA's keys. sb is
+ * borrowed: it must outlive r; several ra (one per thread) may share one.
+ * It must not be a clean-parent sandbox made after this process loaded a
+ * secret (sbx_new refuses to make one then, sandbox.h); an exec'd worker
+ * sandbox (the default) is always right.
+ *
+ * Without this call r makes its own on the first upload, with the default
+ * configuration: the worker image is the running executable (the sertel
+ * binary serves SBX_WORKER_ARG; a program that does not, such as a test
+ * or a benchmark, must either serve it too or give a sandbox here). A
+ * sandbox given later replaces r's own (which is freed). NULL-safe for sb
+ * (back to r's own, made on first use). Never fails.
+ */
+void ra_set_sandbox(ra *r, sbx *sb) SERTEL_NONNULL(1);
 
 /* Roles. */
 #define RA_ROLE_ADMIN "admin"
 #define RA_ROLE_VERIFIER "verifier"
 #define RA_ROLE_AUDITOR "auditor"
 #define RA_ROLE_APPLICANT "applicant"
+#define RA_ROLE_CLIENT "client" /* an agency system (API client), not an account */
+
+/* What an API client may do (ra_actor.scopes). */
+#define RA_SCOPE_SIGN 0x1u
+#define RA_SCOPE_VERIFY 0x2u
+#define RA_SCOPE_STATUS 0x4u
+#define RA_SCOPE_REGISTER 0x8u
 
 /* Who is acting. Filled by ra_actor_local_admin, ra_actor_local_as or (later) the API's login. */
 typedef struct ra_actor {
@@ -57,6 +90,8 @@ typedef struct ra_actor {
     int64_t agency_id;  /* 0 when none */
     char email[256];    /* the account's e-mail; "local administrator" for the CLI */
     int local;          /* 1: vouched for by the operator at the CA host's shell */
+    unsigned scopes;    /* RA_ROLE_CLIENT: RA_SCOPE_* it was given */
+    char client_id[40]; /* RA_ROLE_CLIENT: its id */
 } ra_actor;
 
 /* The local administrator: the operator at the CA host's shell. */
@@ -93,6 +128,9 @@ typedef enum ra_action {
     RA_ACT_CERT_REVOKE,       /* revoke or suspend a certificate directly */
     RA_ACT_DOC_VIEW,          /* read the register of signed documents */
     RA_ACT_AUDIT_VIEW,        /* read the audit log */
+    RA_ACT_STATUS_VIEW,       /* a person's status (BSrE's user/status) */
+    RA_ACT_VERIFY,            /* validate a signed document */
+    RA_ACT_CLIENT_ADMIN,      /* add, list, disable, rotate API clients */
     RA_ACT_COUNT
 } ra_action;
 
@@ -163,6 +201,149 @@ int ra_register(ra *r, const ra_actor *by, const ra_registration *reg, int64_t *
 
 /* Confirm an e-mail address with the token from the confirmation mail. */
 int ra_email_confirm(ra *r, const char *token, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* --- API clients: agency systems (client.c) --- */
+
+#define RA_CLIENT_SECRET_LEN 43 /* base64url of 32 random bytes */
+
+/* An API client as listed (never its secret). */
+typedef struct ra_client {
+    char id[40];
+    int64_t agency_id;
+    char name[129];
+    unsigned scopes;
+    int disabled;
+    int vouches_login; /* the client's own user login counts as the owner's second factor */
+    int64_t created_at, rotated_at;
+} ra_client;
+
+/*
+ * Parse "sign,verify,status,register" (any subset, comma-separated) into
+ * RA_SCOPE_* bits. SERTEL_ERR_INVALID naming an unknown scope.
+ */
+int ra_scopes_parse(const char *s, unsigned *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+/* "sign,verify" for bits (buf >= 40 bytes). */
+const char *ra_scopes_name(unsigned scopes, char *buf, size_t cap) SERTEL_NONNULL(2);
+
+/*
+ * Add an API client for an agency (an administrator): a client id
+ * ("cl_" + 24 hex digits) in id_out and a 256-bit random secret in
+ * secret_out (RA_CLIENT_SECRET_LEN + 1 bytes), shown once; only a keyed
+ * hash of it is stored (BLAKE2b under the server secret). Audited.
+ */
+int ra_client_add(ra *r, const ra_actor *by, int64_t agency_id, const char *name, unsigned scopes,
+                  int vouches_login, char id_out[40], char secret_out[RA_CLIENT_SECRET_LEN + 1],
+                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 7, 8);
+
+/* A new secret for a client (the old one stops working at once). Audited. */
+int ra_client_rotate(ra *r, const ra_actor *by, const char *id,
+                     char secret_out[RA_CLIENT_SECRET_LEN + 1], sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 4);
+
+/* Disable a client for good. Audited. */
+int ra_client_disable(ra *r, const ra_actor *by, const char *id, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+typedef int (*ra_client_fn)(const ra_client *c, void *arg);
+/* The clients by may see (administrators: all), oldest first. */
+int ra_client_list(ra *r, const ra_actor *by, ra_client_fn fn, void *arg,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * Authenticate an agency system (HTTP Basic: id and secret): the client's
+ * actor (role RA_ROLE_CLIENT, its agency and scopes) in *out. The secret
+ * is compared as a keyed hash in constant time; an unknown id does the
+ * same work. A disabled client, an unknown id and a wrong secret give the
+ * same SERTEL_ERR_DENIED.
+ */
+int ra_client_auth(ra *r, const char *id, const char *secret, ra_actor *out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/*
+ * A staff account's first authenticator, enrolled by the account itself
+ * right after its first password login (ra_login's
+ * factor_enrolment_needed): refused when one is enrolled (a verifier's
+ * reset comes first). uri_out (TOTP_URI_MAX) receives the otpauth:// URI.
+ * Audited as totp.enrolled.
+ */
+int ra_totp_enroll_staff(ra *r, const ra_actor *by, char *uri_out, size_t cap,
+                         sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* --- logins (login.c) --- */
+
+/*
+ * Confirm the e-mail and set the account's login password in one step
+ * (password NULL: confirm only). The password (12 to 1024 bytes, UTF-8) is
+ * hashed with Argon2id (crypto_pwhash_str); it is never the signing
+ * passphrase. Audited.
+ */
+int ra_email_confirm_password(ra *r, const char *token, const char *password,
+                              sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* SERTEL_OK when password is acceptable as a login password, else why not. */
+int ra_password_check_strength(const char *password, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
+#define RA_COOKIE_LEN 43 /* base64url of 32 random bytes */
+#define RA_CSRF_LEN 43   /* base64url of a 32-byte HMAC */
+
+/* What a login gives. The cookie and CSRF token are secrets of the client's. */
+typedef struct ra_login_result {
+    ra_actor actor; /* the logged-in account (local 0) */
+    char cookie[RA_COOKIE_LEN + 1];
+    char csrf[RA_CSRF_LEN + 1];
+    int factor_enrolment_needed; /* staff without an authenticator: enrol before anything else */
+    int64_t retry_after;         /* throttled: seconds to wait */
+} ra_login_result;
+
+/*
+ * Log in with e-mail and password (and, for staff with an authenticator, a
+ * TOTP code): a new session in the store. addr is the client's address
+ * (for throttling and the audit log). Failed logins are counted per e-mail
+ * and per address; a locked one is SERTEL_ERR_BUSY with out->retry_after.
+ * An unknown e-mail and a wrong password take the same work and answer
+ * (SERTEL_ERR_DENIED); a staff login without its code is
+ * SERTEL_ERR_INVALID. Audited (login.succeeded / login.failed).
+ */
+int ra_login(ra *r, const char *email, const char *password, const char *code, const char *addr,
+             ra_login_result *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 6);
+
+/* A session looked up by its cookie. */
+typedef struct ra_session_info {
+    ra_actor actor;
+    char csrf[RA_CSRF_LEN + 1]; /* the token unsafe requests must carry */
+    int factor;                 /* a second factor was shown at login */
+    int factor_enrolment_needed;
+} ra_session_info;
+
+/*
+ * The session of a cookie: SERTEL_ERR_DENIED when there is none, or it has
+ * ended (idle or absolute timeout: removed and audited as
+ * session.expired). Refreshes its last use (at most once a minute).
+ */
+int ra_session(ra *r, const char *cookie, ra_session_info *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* 1 when token is the CSRF token of the session of cookie (constant time), else 0. */
+int ra_csrf_check(ra *r, const char *cookie, const char *token) SERTEL_NONNULL(1, 2);
+
+/* End the session of cookie, or with everywhere every session of its account. Audited. */
+int ra_logout(ra *r, const char *cookie, int everywhere, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/*
+ * Mail a single-use password-reset link (1 hour) to the account with this
+ * e-mail; an unknown address gets the same answer and nothing is sent.
+ */
+int ra_password_reset_request(ra *r, const char *email, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2);
+
+/* Set a new password with the reset token; every session of the account ends. Audited. */
+int ra_password_reset(ra *r, const char *token, const char *password, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
+
+/* Set an account's password (the account itself, or the CA host's operator). Ends its sessions. */
+int ra_password_set(ra *r, const ra_actor *by, const char *email, const char *password,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* --- applications --- */
 
@@ -331,6 +512,44 @@ int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32],
  */
 int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level, char id[33],
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
+
+#define RA_DOC_ID_LEN 32 /* hex digits of a document id (128 random bits) */
+
+/*
+ * Draw a new document id: 128 bits from the CSPRNG as 32 lower-case hex
+ * digits (BSrE's id_dokumen). Drawn before signing when the signed file
+ * itself carries the id (the QR code's <base_url>/verify/<id>).
+ */
+void ra_doc_id_new(char id[RA_DOC_ID_LEN + 1]) SERTEL_NONNULL(1);
+
+/* One document to record with an id the caller drew (ra_doc_id_new). */
+typedef struct ra_sign_rec {
+    char id[RA_DOC_ID_LEN + 1];
+    unsigned char md[32]; /* SHA-256 of the signed file as handed out */
+    const char *level;    /* "B-T", "CAdES B-B", ... (borrowed) */
+} ra_sign_rec;
+
+/*
+ * Record n documents the owner of s signed, with the ids the caller drew,
+ * in ONE durable transaction (a batch under one authorization is one
+ * commit): a signed_documents row and a doc.signed audit entry each. An id
+ * must be 32 lower-case hex digits (else SERTEL_ERR_INVALID); an id that
+ * is in the register already is an error, never an overwrite
+ * (SERTEL_ERR_EXISTS, and nothing of the batch is recorded). Errors:
+ * those of the store (SERTEL_ERR_BUSY, SERTEL_ERR_STORE): nothing recorded.
+ */
+int ra_sign_record_ids(ra *r, const ra_signer *s, const ra_sign_rec *recs, size_t n,
+                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * ra_sign_commit with an id the caller drew before signing (id is read,
+ * not written): record the SHA-256 of what was written to out under id,
+ * then commit out. Takes out over in every case, as ra_sign_commit.
+ */
+int ra_sign_commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level,
+                      const char id[RA_DOC_ID_LEN + 1], sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3, 4, 5);
+
 /* A document in the register (ra_doc_query). */
 typedef struct ra_doc {
     char id[33];
@@ -426,12 +645,165 @@ typedef enum ra_status {
 
 const char *ra_status_name(ra_status s);
 
+/* Why a signing authorization was refused, for an actor allowed to know (ra_sign_authorize_ex). */
+typedef enum ra_refusal {
+    RA_REFUSAL_NONE = 0,    /* authorized */
+    RA_REFUSAL_CREDENTIALS, /* passphrase or second factor wrong, or no such person */
+    RA_REFUSAL_LOCKED,      /* signing is locked after repeated failures */
+    RA_REFUSAL_STATUS,      /* the person's status is not ISSUE (status says which) */
+} ra_refusal;
+
+typedef struct ra_sign_why {
+    ra_refusal refusal;
+    int64_t retry_after; /* RA_REFUSAL_LOCKED: seconds until the lock ends; 0: until a
+                            verifier unlocks it */
+    ra_status status;    /* RA_REFUSAL_STATUS: the person's status */
+} ra_sign_why;
+
+/*
+ * ra_sign_authorize naming the owner by e-mail (email) or by NIK (nik,
+ * email NULL), with the reason of a refusal in *why (may be NULL). The
+ * attempt is accounted exactly as ra_sign_authorize's, and the refusal is
+ * still SERTEL_ERR_DENIED with the one message; why says more, and only
+ * what does not depend on the passphrase: LOCKED when a lock was in force
+ * (the attempt not counted), else STATUS when the person may not sign
+ * (whatever the passphrase), else CREDENTIALS. A wrong passphrase and a
+ * right one with a wrong second factor are the same CREDENTIALS, so the
+ * answer is never an oracle for the passphrase. An unknown person, and a
+ * person by may not act for whose status by may not see either (another
+ * agency's, for an API client), take the unknown-account path (same work,
+ * CREDENTIALS): their existence is not disclosed.
+ */
+int ra_sign_authorize_ex(ra *r, const ra_actor *by, const char *email, const char *nik,
+                         const char *passphrase, const char *otp, ra_signer **out, ra_sign_why *why,
+                         sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5, 7);
+
+/*
+ * Must a signing authorization by `by` carry a one-time code? *needed is 1
+ * when [signing] second_factor asks for two factors (PP 71/2019 art.
+ * 63-64) and by is not an API client registered as vouching for its own
+ * user's login (ra_client.vouches_login, read from the store, the client
+ * not disabled); 0 otherwise. ra_sign_authorize applies the same rule (a
+ * vouched authorization is audited with the client's id); callers that
+ * cannot carry a code (BSrE's v1) ask first to refuse clearly. Errors:
+ * the store's.
+ */
+int ra_sign_factor_needed(ra *r, const ra_actor *by, int *needed, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3);
+
+/* --- signing sessions (signsess.c): BSrE v2's "totp" --- */
+
+#define RA_SIGN_SESSION_CODE_LEN 32 /* hex of 16 random bytes */
+
+/* What a new signing session allows. */
+typedef struct ra_sign_session_info {
+    int64_t expires_at; /* Unix seconds */
+    int64_t uses;       /* signing requests it may authorize */
+} ra_sign_session_info;
+
+/*
+ * Open a short signing session for an owner (by email, or with email NULL
+ * by nik): the full authorization of ra_sign_authorize(_nik) - the
+ * passphrase, the second factor, the attempt accounting and lockout, the
+ * policy (by may sign for the owner) - then the owner's key re-wrapped
+ * under a fresh 128-bit code: XChaCha20-Poly1305 under BLAKE2b-256(key =
+ * server secret, label || code), bound to the session and the account, and
+ * stored (table sign_sessions) with an expiry ([api] totp_session_seconds,
+ * 300) and a use limit ([api] totp_session_uses, 10). The unwrapped key is
+ * freed before this returns; the code (code_out, RA_SIGN_SESSION_CODE_LEN
+ * hex digits + NUL) is shown once and stored only as a keyed hash. The
+ * session belongs to by: only the same actor may use it. At most 16 live
+ * sessions per owner (SERTEL_ERR_STATE beyond). Audited (sign.authorized,
+ * signsess.opened). Errors, and *why (may be NULL), as
+ * ra_sign_authorize_ex's.
+ */
+int ra_sign_session_open(ra *r, const ra_actor *by, const char *email, const char *nik,
+                         const char *passphrase, const char *otp,
+                         char code_out[RA_SIGN_SESSION_CODE_LEN + 1], ra_sign_session_info *info,
+                         ra_sign_why *why, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 5, 7, 8);
+
+/*
+ * Authorize one signing request with a session's code instead of the
+ * passphrase: the owner (email, or nik) is checked against the policy as
+ * for ra_sign_authorize; a lock in force refuses; a wrong, expired, used
+ * up or another actor's code counts as a failed attempt toward the same
+ * signing lockout as a wrong passphrase (lockout_after, lockout_hard_after);
+ * the owner's status must be ISSUE with the session's certificate. On
+ * success the key is unwrapped into *out (free with ra_signer_free after
+ * this request: no unlocked key outlives it) and one use is spent (the row
+ * is deleted with its last). One transaction: counted, spent and audited
+ * (sign.authorized / sign.denied with "credential": "signing_session") together, or
+ * SERTEL_ERR_BUSY and nothing done. Every refusal is the same
+ * SERTEL_ERR_DENIED as ra_sign_authorize's; *why (may be NULL) says what
+ * ra_sign_authorize_ex's would: LOCKED, STATUS, else CREDENTIALS (a wrong,
+ * expired, used-up or another actor's code alike).
+ */
+int ra_sign_session_use(ra *r, const ra_actor *by, const char *email, const char *nik,
+                        const char *code, ra_signer **out, ra_sign_why *why,
+                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5, 6);
+
+/* Delete the sessions that expired by now; *n (may be NULL) their number. Audited when any. */
+int ra_sign_session_purge(ra *r, int64_t now, size_t *n, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1);
+
+/* --- signed files kept for one download (download.c): BSrE v1's download --- */
+
+/*
+ * Keep the signed file of register document doc_id for one download by
+ * the API client by (RA_ROLE_CLIENT; RA_ACT_DOC_VIEW over the document's
+ * owner): stored in the store (table signed_downloads) until it is
+ * downloaded or [api] download_retention_hours (24) have passed. Audited
+ * (download.kept). SERTEL_ERR_NOTFOUND for a document not in the register,
+ * SERTEL_ERR_EXISTS when it is kept already.
+ */
+int ra_download_keep(ra *r, const ra_actor *by, const char *doc_id, const unsigned char *data,
+                     size_t len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/*
+ * Take a kept file, once: *out (malloc'ed, caller frees) and *len. The
+ * content is deleted and the download audited (download.taken) in one
+ * transaction committed before the bytes are handed out. Only the client
+ * that kept it: any other caller, an unknown id and an expired one get
+ * SERTEL_ERR_NOTFOUND; a second download within the retention
+ * SERTEL_ERR_STATE ("already downloaded": BSrE's 4044).
+ */
+int ra_download_take(ra *r, const ra_actor *by, const char *doc_id, unsigned char **out,
+                     size_t *len, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
+
+/*
+ * Delete the kept files (and the marks of downloaded ones) whose retention
+ * ended by now; *n (may be NULL) their number. Audited (download.purged)
+ * when any. Run by the server at start and periodically.
+ */
+int ra_download_purge(ra *r, int64_t now, size_t *n, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
 /*
  * The status of the person with this NIK (NOT_REGISTERED when unknown).
  * A NIK that is not 16 digits of a valid shape is SERTEL_ERR_INVALID.
  */
 int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * The status of the person with this NIK as by may know it: a person by
+ * may not see (RA_ACT_STATUS_VIEW: an API client asking about another
+ * agency's people) is NOT_REGISTERED, like an unknown NIK. A malformed NIK
+ * is SERTEL_ERR_INVALID.
+ */
+int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out,
+                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
+
+/*
+ * ra_status_for for the person with this e-mail (or, with email NULL, this
+ * NIK), visible when by may do act for them (RA_ACT_STATUS_VIEW to ask
+ * about a person; RA_ACT_SIGN before signing for one, so that a client
+ * signing for its agency learns "not registered" or "no certificate" for
+ * its own agency's people and for no one else: anyone else is
+ * NOT_REGISTERED). A malformed NIK is SERTEL_ERR_INVALID.
+ */
+int ra_status_for_ex(ra *r, const ra_actor *by, ra_action act, const char *email, const char *nik,
+                     ra_status *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 6);
 
 /*
  * Housekeeping run by a timer or the server (`sertel notify`): destroys

@@ -15,6 +15,7 @@ extern atomic_long ra_test_kdf_calls;
 #include "ra/mail.h"
 #include "ra/ra.h"
 #include "ra/upload.h"
+#include "sandbox/sandbox.h"
 #include "store/store.h"
 
 #define RA_SECRET_LEN 32
@@ -33,6 +34,8 @@ struct ra {
     char home[4096];
     char uploads[4096];
     unsigned char *secret; /* server-held secret (sodium_malloc), RA_SECRET_LEN */
+    sbx *sb;               /* where uploads are checked (ra_set_sandbox, or made on first use) */
+    int sb_owned;          /* 1: made by this ra, freed by ra_close */
     /* settings */
     upload_limits upload_lim; /* [ra] upload_* */
     int64_t token_ttl;
@@ -46,7 +49,27 @@ struct ra {
     char subscriber_key_type[16];
     char base_url[256];
     char totp_issuer[201]; /* TOTP_LABEL_MAX + 1 */
+    /* logins ([api]) */
+    int64_t session_idle, session_max; /* seconds */
+    int64_t login_lock_after, login_lock_seconds, login_addr_after;
+    /* BSrE facade ([api]) */
+    int64_t sess_seconds, sess_uses; /* signing sessions: lifetime, requests */
+    int64_t download_retention;      /* seconds a signed file is kept for its download */
+    char dummy_hash[128]; /* a password hash of nothing, made once: equal work for unknown accounts
+                           */
 };
+
+/* An account as a login sees it (login.c). */
+typedef struct ra_person_login {
+    int64_t account_id; /* 0: no such account */
+    char role[16];
+    int64_t agency_id;
+    char email[256];
+    int has_factor;
+} ra_person_login;
+
+/* The sandbox for upload checks: the one given (ra_set_sandbox), else r's own, made now. */
+int ra_sandbox(ra *r, sbx **out, sertel_err *err);
 
 /* Next free id of a table (inside a write transaction). */
 int ra_next_id(ra *r, const char *table, int64_t *out, sertel_err *err) SERTEL_WUR;
@@ -130,7 +153,8 @@ int ra_app_may_open(const char *kind, const char *open_kind, const char *open_st
 
 /*
  * Revoke (or suspend) a person's certificate inside a transaction, with all
- * a revocation means: the key destroyed, and - unless it is a renewal's own
+ * a revocation means: its signing sessions voided (a suspension's too), the
+ * key destroyed, and - unless it is a renewal's own
  * supersession (by_renewal) - the person's (account's) unfinished issuance
  * and renewal applications cancelled and passphrase links voided.
  */
@@ -160,8 +184,69 @@ void ra_key_row_clear(ra_key_row *k);
  */
 EVP_PKEY *ra_key_unlock(ra *r, const ra_key_row *k, const char *pass);
 
+/*
+ * Secrets kept in the database (an authenticator's secret) are sealed:
+ * XChaCha20-Poly1305 under BLAKE2b-256(key = server secret, label), bound
+ * to bind (an account id) as associated data, a random nonce in front.
+ * *out (malloc'ed) receives the box. ra_box_open fails with
+ * SERTEL_ERR_TAMPERED for a changed box, another binding or another home.
+ */
+#define RA_BOX_TOTP "sertel-totp-v1"
+int ra_box_seal(const ra *r, const char *label, int64_t bind, const unsigned char *in, size_t len,
+                unsigned char **out, size_t *out_len, sertel_err *err) SERTEL_WUR;
+int ra_box_open(const ra *r, const char *label, int64_t bind, const unsigned char *box,
+                size_t box_len, unsigned char *out, size_t cap, size_t *out_len,
+                sertel_err *err) SERTEL_WUR;
+
 /* Fill sg->cert and sg->chain (issuing CA, root) for the certificate with this serial. */
 int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err) SERTEL_WUR;
+
+/*
+ * The account's authenticator (auth.c): ra_totp_use checks a code and, when
+ * right, moves the account's last used step past it - inside the caller's
+ * write transaction, so a code is accepted once (*ok 1); ra_totp_enrolled
+ * says whether one is enrolled; ra_totp_store seals and stores a new secret.
+ */
+int ra_totp_use(ra *r, int64_t account, const char *code, int *ok, sertel_err *err) SERTEL_WUR;
+int ra_totp_enrolled(ra *r, int64_t account, int *out, sertel_err *err) SERTEL_WUR;
+int ra_totp_store(ra *r, int64_t account, const unsigned char *secret, size_t len,
+                  sertel_err *err) SERTEL_WUR;
+
+/*
+ * The signing lockout's bookkeeping (auth.c), shared by passphrase attempts
+ * and signing-session codes: ra_signing_lock_state reads the person's
+ * counter and lock (*locked: 0 none in force at now, 1 until
+ * *locked_until, 2 until a verifier unlocks);
+ * ra_signing_count_failure counts one failed attempt inside the caller's
+ * write transaction (a lock starting at lockout_after and its multiples, or
+ * lockout_hard_after, audited as sign.locked); after the commit,
+ * ra_signing_lock_mail tells the owner a lock started (best effort).
+ */
+int ra_signing_lock_state(ra *r, int64_t account, int64_t now, int64_t *failed,
+                          int64_t *locked_until, int *locked, sertel_err *err) SERTEL_WUR;
+int ra_signing_count_failure(ra *r, const ra_person *p, int64_t now, int64_t failed_before,
+                             int64_t locked_until, int64_t *failed, int *set_soft, int *set_hard,
+                             sertel_err *err) SERTEL_WUR;
+void ra_signing_lock_mail(ra *r, const ra_person *p, int64_t failed, int hard);
+
+/*
+ * The e-mail of the person with this NIK into email[cap], or "unknown NIK"
+ * when no account has it (the unknown-account path: same work, same
+ * answer). A malformed NIK is SERTEL_ERR_INVALID.
+ */
+int ra_email_of_nik(ra *r, const char *nik, char *email, size_t cap, sertel_err *err) SERTEL_WUR;
+
+/* How many rows of table (sign_sessions, signed_downloads) expired by now (a read). */
+int ra_count_expired(ra *r, const char *table, int64_t now, int64_t *count,
+                     sertel_err *err) SERTEL_WUR;
+
+/*
+ * Void the signing sessions of a certificate inside the caller's
+ * transaction (a revocation or suspension, ra_revoke_in_txn), audited
+ * (signsess.voided) when there were any.
+ */
+int ra_sign_sessions_void(ra *r, const char *actor, const char *serial, const char *why,
+                          sertel_err *err) SERTEL_WUR;
 
 /* The BSrE status of the person behind an account (status.c). */
 int ra_status_of_account(ra *r, int64_t account, ra_status *out, sertel_err *err) SERTEL_WUR;

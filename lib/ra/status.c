@@ -102,6 +102,49 @@ int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err)
     return ra_status_of_account(r, account, out, err);
 }
 
+int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out, sertel_err *err)
+{
+    return ra_status_for_ex(r, by, RA_ACT_STATUS_VIEW, NULL, nik, out, err);
+}
+
+int ra_status_for_ex(ra *r, const ra_actor *by, ra_action act, const char *email, const char *nik,
+                     ra_status *out, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    ra_target t = {0, 0};
+    int rc, found = 0;
+
+    *out = RA_STATUS_NOT_REGISTERED;
+    if (email == NULL && nik == NULL)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "name the person by NIK or e-mail");
+    if (email == NULL && (rc = nik_check(nik, NULL, err)) != SERTEL_OK)
+        return rc;
+    if (email != NULL && (email[0] == '\0' || strlen(email) > 254))
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "an e-mail address has 1 to 254 bytes");
+    if (email != NULL)
+        rc = store_queryf(r->st, &s, err,
+                          "SELECT a.id, a.agency_id FROM subscribers b JOIN accounts a ON a.id = "
+                          "b.account_id WHERE a.email = lower(?)",
+                          "t", email);
+    else
+        rc = store_queryf(r->st, &s, err,
+                          "SELECT a.id, a.agency_id FROM subscribers b JOIN accounts a ON a.id = "
+                          "b.account_id WHERE b.nik = ?",
+                          "t", nik);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        t.account_id = store_col_int64(s, 0);
+        t.agency_id = store_col_is_null(s, 1) ? 0 : store_col_int64(s, 1);
+        found = 1;
+    }
+    store_finalize(s);
+    if (rc < 0)
+        return rc;
+    /* Someone by may not see looks exactly like no one. */
+    if (!found || ra_policy_check(by, act, &t, NULL) != SERTEL_OK)
+        return SERTEL_OK;
+    return ra_status_of_account(r, t.account_id, out, err);
+}
+
 int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial_in, const ra_revocation *rv,
                    sertel_err *err)
 {

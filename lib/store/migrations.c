@@ -216,6 +216,93 @@ const struct store_migration store_migrations[] = {
      "CREATE UNIQUE INDEX certificates_seq ON certificates (seq);"
      "CREATE INDEX certificates_account_seq ON certificates (account_id, seq);"
      "CREATE INDEX tokens_account ON tokens (account_id, purpose);"},
+
+    {6,
+     "logins: sessions, throttling, API clients, password-reset tokens; the second factor "
+     "moves to the account, encrypted",
+     /* The account's authenticator (owners sign with it, staff log in with it), sealed with a
+      * key from the server secret (ra/login.c); subscribers.totp_secret is moved by ra_open. */
+     "ALTER TABLE accounts ADD COLUMN totp_box BLOB;"
+     "ALTER TABLE accounts ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE accounts ADD COLUMN password_set_at BIGINT;"
+     "UPDATE accounts SET totp_last_step = coalesce((SELECT s.totp_last_step FROM subscribers s "
+     "  WHERE s.account_id = accounts.id), 0);"
+
+     /* Rebuilt so the purpose check names password_reset. */
+     "CREATE TABLE tokens_v6 ("
+     "  hash TEXT NOT NULL PRIMARY KEY,"
+     "  purpose TEXT NOT NULL CHECK (purpose IN ('email_confirm', 'passphrase', 'email_otp',"
+     "                                           'password_reset')),"
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  application_id BIGINT,"
+     "  expires_at BIGINT NOT NULL,"
+     "  used_at BIGINT,"
+     "  created_at BIGINT NOT NULL);"
+     "INSERT INTO tokens_v6 SELECT hash, purpose, account_id, application_id, expires_at, used_at,"
+     "  created_at FROM tokens;"
+     "DROP TABLE tokens;"
+     "ALTER TABLE tokens_v6 RENAME TO tokens;"
+     "CREATE INDEX tokens_account ON tokens (account_id, purpose);"
+
+     /* Logged-in sessions: only the SHA-256 of the cookie is kept. */
+     "CREATE TABLE sessions ("
+     "  id_hash TEXT NOT NULL PRIMARY KEY,"
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  created_at BIGINT NOT NULL,"
+     "  last_seen BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  factor BIGINT NOT NULL DEFAULT 0," /* 1: a second factor was shown at login */
+     "  client_addr TEXT);"
+     "CREATE INDEX sessions_account ON sessions (account_id);"
+
+     /* Failed attempts per key (an e-mail's hash, a client address) in a window. */
+     "CREATE TABLE throttle ("
+     "  key TEXT NOT NULL PRIMARY KEY,"
+     "  failures BIGINT NOT NULL,"
+     "  window_start BIGINT NOT NULL,"
+     "  locked_until BIGINT NOT NULL DEFAULT 0);"
+
+     /* Agency systems (BSrE's API clients): the secret only as a MAC under the server secret. */
+     "CREATE TABLE api_clients ("
+     "  id TEXT NOT NULL PRIMARY KEY,"
+     "  agency_id BIGINT NOT NULL REFERENCES agencies (id),"
+     "  name TEXT NOT NULL,"
+     "  scopes TEXT NOT NULL,"
+     "  secret_mac BLOB NOT NULL,"
+     "  vouches_login BIGINT NOT NULL DEFAULT 0," /* the client's own user login is a factor */
+     "  disabled_at BIGINT,"
+     "  rotated_at BIGINT,"
+     "  created_at BIGINT NOT NULL);"
+     "CREATE INDEX api_clients_agency ON api_clients (agency_id);"},
+
+    {7,
+     "the BSrE facade: short signing sessions (v2's totp) and signed files kept for one download "
+     "(v1)",
+     /* An owner's key re-wrapped under a one-time code (ra/signsess.c): id is a keyed hash of
+      * the code, box the key sealed under another; never the key in clear. */
+     "CREATE TABLE sign_sessions ("
+     "  id TEXT NOT NULL PRIMARY KEY,"
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  cert_serial TEXT NOT NULL,"
+     "  actor TEXT NOT NULL," /* who opened it: only they use it */
+     "  box BLOB NOT NULL,"
+     "  uses_left BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  created_at BIGINT NOT NULL);"
+     "CREATE INDEX sign_sessions_account ON sign_sessions (account_id);"
+     "CREATE INDEX sign_sessions_serial ON sign_sessions (cert_serial);"
+     "CREATE INDEX sign_sessions_expires ON sign_sessions (expires_at);"
+     /* A signed file for GET /api/sign/download/{id_dokumen}: once, by the client that signed
+      * (ra/download.c); content NULL once downloaded, the row kept to answer 4044. */
+     "CREATE TABLE signed_downloads ("
+     "  doc_id TEXT NOT NULL PRIMARY KEY REFERENCES signed_documents (id),"
+     "  client_id TEXT NOT NULL,"
+     "  content BLOB,"
+     "  size BIGINT NOT NULL,"
+     "  created_at BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  downloaded_at BIGINT);"
+     "CREATE INDEX signed_downloads_expires ON signed_downloads (expires_at);"},
 };
 
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

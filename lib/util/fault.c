@@ -28,8 +28,8 @@ static void write_report(void)
     if (report_path[0] == '\0' || (f = fopen(report_path, "w")) == NULL)
         return;
     for (s = 0; s < FAULT_SITES; s++)
-        fprintf(f, "%s %ld %ld %d\n", site_names[s], atomic_load(&armed[s]),
-                atomic_load(&seen[s]), atomic_load(&fired[s]));
+        fprintf(f, "%s %ld %ld %d\n", site_names[s], atomic_load(&armed[s]), atomic_load(&seen[s]),
+                atomic_load(&fired[s]));
     fclose(f);
 }
 

@@ -13,10 +13,10 @@
  * read on the first call: the Nth call at that site from then on fails,
  * once. With SERTEL_FAULT_REPORT=FILE the process writes, at exit, one line
  * per site: "<site> <armed N> <calls seen> <fired 0|1>" (scripts/torture.sh
- * steps N until the fault no longer fires). fault_seen() tells how many calls a site saw, so a driver can
- * step N from 1 until a run no longer reaches it. Allocation failures
- * reach sertel's own code through the linker's --wrap=malloc/calloc/realloc
- * (test executables of a fault-injection build only).
+ * steps N until the fault no longer fires). fault_seen() tells how many calls a site saw, so a
+ * driver can step N from 1 until a run no longer reaches it. Allocation failures reach sertel's own
+ * code through the linker's --wrap=malloc/calloc/realloc (test executables of a fault-injection
+ * build only).
  *
  * Thread safety: counters are atomic; arming is for single-threaded
  * test set-up.

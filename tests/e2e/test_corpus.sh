@@ -12,7 +12,8 @@
 # second signature on top), and every output is checked by qpdf --check,
 # poppler's pdfsig (NSS database trusting only the test root), mutool and
 # sertel's own verifier, whose verdicts must agree with pdfsig's signature by
-# signature (tests/data/corpus/compare.py); every tool is given the user
+# signature (tests/data/corpus/compare.py) and whose report from the
+# sandboxed worker must equal the in-process one; every tool is given the user
 # password of an encrypted file. Attacked copies (a flipped byte, an appended
 # revision changing page content) must fail for both.
 # A table of the results ends the log.
@@ -164,6 +165,10 @@ check() {
     $PDFSIG "${upw[@]}" "$f" >"$T/pdfsig.out" 2>&1
     mutool sign "${mpw[@]}" -v "$f" >"$T/mutool.out" 2>&1
     "$SERTEL" verify --trust "$T/root.pem" --fetch-allow "http://127.0.0.1:$PORT" "${spw[@]}" --json "$f" >"$T/sertel.json" 2>"$T/sertel.err"
+    # The sandboxed worker (the default) and the in-process validator agree byte for byte.
+    "$SERTEL" verify --in-process --trust "$T/root.pem" --fetch-allow "http://127.0.0.1:$PORT" "${spw[@]}" --json "$f" >"$T/sertel-ip.json" 2>&1
+    cmp -s "$T/sertel.json" "$T/sertel-ip.json" && pass "$label: worker and in-process reports are identical" ||
+        fail "$label: worker and in-process reports differ: $(diff "$T/sertel.json" "$T/sertel-ip.json" | head -5)"
     python3 "$C/compare.py" good "$nsig" "$T/pdfsig.out" "$T/mutool.out" "$T/sertel.json" >"$T/cmp.out"
     r=$?
     [ "$r" = 0 ] && pass "$label: pdfsig, mutool and sertel agree: $(head -1 "$T/cmp.out")" ||

@@ -110,7 +110,7 @@ SECRET=$(sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' "$T/out")
 [ -n "$SECRET" ] && pass "otpauth URI printed" || fail "no URI: $(cat "$T/out")"
 expect_exit 1 "re-enrolment with the passphrase alone is refused" -- S totp enroll --email totp@contoh.go.id --passphrase-file "$T/pass"
 expect_no_grep "otpauth://" "$T/out" "no new secret printed"
-[ "$(db "SELECT hex(totp_secret) FROM subscribers s JOIN accounts a ON a.id = s.account_id WHERE a.email = 'totp@contoh.go.id'")" != "" ] &&
+[ "$(db "SELECT hex(totp_box) FROM accounts WHERE email = 'totp@contoh.go.id'")" != "" ] &&
     pass "the enrolled authenticator is kept" || fail "secret lost"
 expect_exit 0 "re-enrolment with the current code" -- S totp enroll --email totp@contoh.go.id --passphrase-file "$T/pass" --otp "$(totp_now "$SECRET")"
 SECRET2=$(sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' "$T/out")

@@ -183,7 +183,7 @@ static void server_stop(server *s)
 /* A fetch context with the given budgets, exempting allow (may be NULL) from the address rule. */
 static cms_fetch_ctx *ctx_new(long ms, size_t bytes, const char *allow)
 {
-    cms_fetch_policy pol = {ms, bytes, 0, &allow, allow != NULL ? 1 : 0};
+    cms_fetch_policy pol = {ms, bytes, 0, &allow, allow != NULL ? 1 : 0, NULL, NULL};
     cms_fetch_ctx *fx = NULL;
     sertel_err err = {0};
 
@@ -589,7 +589,7 @@ static void test_fetch_no_redirect(void **state)
 static void test_fetch_policy(void **state)
 {
     const char *bad[] = {"127.0.0.1:8080", "file:///etc/passwd", "http://", "ftp://x/"};
-    cms_fetch_policy pol = {0, 0, 0, NULL, 1};
+    cms_fetch_policy pol = {0, 0, 0, NULL, 1, NULL, NULL};
     cms_fetch_ctx *fx = NULL;
     sertel_err err = {0};
     size_t i;

@@ -25,6 +25,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,11 +88,76 @@ typedef struct fixture {
     int metric;
 } fixture;
 
+/* Echoes the "{}" segments, a header, a query argument, a cookie and the
+ * peer; adds headers to the answer, and shows that a value with CR LF is
+ * refused (no header injection). */
+static int param_handler(const http_request *req, http_response *resp, sertel_err *err)
+{
+    char *s = NULL;
+    const char *h = http_header(req, "x-thing"), *q = http_query(req, "q"),
+               *ck = http_cookie(req, "sid");
+    int n;
+
+    (void)err;
+    n = asprintf(&s, "n=%zu p0=%s p1=%s h=%s q=%s c=%s peer=%s tls=%d", req->nparams,
+                 req->nparams > 0 ? req->params[0] : "-", req->nparams > 1 ? req->params[1] : "-",
+                 h ? h : "-", q ? q : "-", ck ? ck : "-", req->peer, req->tls);
+    if (n < 0)
+        return SERTEL_ERR_NOMEM;
+    resp->body = (const unsigned char *)s;
+    resp->len = (size_t)n;
+    resp->body_free = free;
+    if (http_response_header(resp, "Set-Cookie", "sid=abc; HttpOnly; SameSite=Strict") !=
+            SERTEL_OK ||
+        http_response_header(resp, "X-Other", "1") != SERTEL_OK)
+        return SERTEL_ERR_INTERNAL;
+    if (http_response_header(resp, "X-Evil", "a\r\nSet-Cookie: x=y") != SERTEL_ERR_INVALID ||
+        http_response_header(resp, "Bad Name", "v") != SERTEL_ERR_INVALID)
+        return SERTEL_ERR_INTERNAL;
+    return SERTEL_OK;
+}
+
+/* Lists a form's fields: name, file name, length, and the content (files
+ * read back from their spool descriptor). */
+static int form_handler(const http_request *req, http_response *resp, sertel_err *err)
+{
+    char *out = malloc(8192), buf[512];
+    size_t i, used = 0;
+
+    (void)err;
+    if (out == NULL)
+        return SERTEL_ERR_NOMEM;
+    out[0] = '\0';
+    for (i = 0; i < req->nfields; i++) {
+        const http_field *f = &req->fields[i];
+        ssize_t n = 0;
+        if (f->fd >= 0) {
+            n = read(f->fd, buf, sizeof(buf) - 1);
+            if (n < 0)
+                n = 0;
+            buf[n] = '\0';
+        }
+        used += (size_t)snprintf(out + used, 8192 - used, "[%s|%s|%s|%zu|%s]", f->name,
+                                 f->filename ? f->filename : "-",
+                                 f->content_type ? f->content_type : "-", f->len,
+                                 f->fd >= 0 ? buf : (const char *)f->value);
+    }
+    if (http_form_field(req, "nope") != NULL)
+        used += (size_t)snprintf(out + used, 8192 - used, "BUG");
+    resp->body = (const unsigned char *)out;
+    resp->len = used;
+    resp->body_free = free;
+    return SERTEL_OK;
+}
+
 static const http_route routes[] = {
-    {"POST", "/echo", 0, "application/x-test", 100, "echo", echo_handler, NULL},
-    {"GET", "/get/", 1, NULL, 0, "get", rest_handler, NULL},
-    {"GET", "/fail", 0, NULL, 0, "fail", failing_handler, NULL},
+    {"POST", "/echo", 0, "application/x-test", 100, "echo", echo_handler, NULL, HTTP_BODY_BUFFER},
+    {"GET", "/get/", 1, NULL, 0, "get", rest_handler, NULL, HTTP_BODY_BUFFER},
+    {"GET", "/fail", 0, NULL, 0, "fail", failing_handler, NULL, HTTP_BODY_BUFFER},
+    {"GET", "/item/{}/sub/{}", 0, NULL, 0, "item", param_handler, NULL, HTTP_BODY_BUFFER},
+    {"POST", "/form", 0, NULL, 2048, "form", form_handler, NULL, HTTP_BODY_FORM},
 };
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 static int setup(void **state)
 {
@@ -108,7 +175,7 @@ static int setup(void **state)
     cfg.error_log = f->errors;
     cfg.metrics = app_metrics;
     cfg.metrics_arg = &f->metric;
-    assert_int_equal(http_server_start(&cfg, routes, 3, &f->s, &err), SERTEL_OK);
+    assert_int_equal(http_server_start(&cfg, routes, NROUTES, &f->s, &err), SERTEL_OK);
     assert_true(http_server_port(f->s) > 0);
     *state = f;
     return 0;
@@ -226,6 +293,106 @@ static void test_routing(void **state)
     assert_non_null(strstr(r, "rest=a/b="));
     r = ASK(f, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_non_null(strstr(r, "\r\n\r\nok\n"));
+}
+
+static void test_params_and_accessors(void **state)
+{
+    fixture *f = *state;
+    char *r;
+
+    r = ASK(f, "GET /item/42/sub/a%20b?q=x%26y&z=1 HTTP/1.1\r\nHost: x\r\nX-Thing: t1\r\n"
+               "Cookie: other=1; sid=s3cr3t\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 200"));
+    assert_non_null(strstr(r, "n=2 p0=42 p1=a b h=t1 q=x&y c=s3cr3t peer=127.0.0.1 tls=0"));
+    assert_non_null(strstr(r, "Set-Cookie: sid=abc; HttpOnly; SameSite=Strict\r\n"));
+    assert_non_null(strstr(r, "X-Other: 1\r\n"));
+    assert_null(strstr(r, "X-Evil"));
+    assert_null(strstr(r, "x=y"));
+    /* a segment may not be empty, and "{}" does not span a '/' */
+    r = ASK(f, "GET /item//sub/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 404"));
+    r = ASK(f, "GET /item/1/2/sub/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 404"));
+    r = ASK(f, "GET /item/1/sub/3/more HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 404"));
+    r = ASK(f, "POST /item/1/sub/3 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 405"));
+    r = ASK(f, "GET /item/1/sub/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(r, "h=- q=- c=-"));
+}
+
+static void test_forms(void **state)
+{
+    fixture *f = *state;
+    char req[8192], body[4096], *r;
+    int n, bl;
+
+    /* multipart: a text field and a file part, the file read back from its spool file */
+    bl = snprintf(body, sizeof(body),
+                  "--XyZ\r\nContent-Disposition: form-data; name=\"nik\"\r\n\r\n"
+                  "3201234567890123\r\n"
+                  "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
+                  "Content-Type: application/pdf\r\n\r\n%%PDF-1.7 body\r\nline2\r\n"
+                  "--XyZ--\r\n");
+    n = snprintf(req, sizeof(req),
+                 "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                 "boundary=XyZ\r\nContent-Length: %d\r\n\r\n%s",
+                 bl, body);
+    r = ask(f, req, (size_t)n);
+    assert_non_null(strstr(r, "HTTP/1.1 200"));
+    assert_non_null(strstr(r, "[nik|-|-|16|3201234567890123]"));
+    assert_non_null(strstr(r, "[file|a.pdf|application/pdf|20|%PDF-1.7 body\r\nline2]"));
+    /* urlencoded */
+    r = ASK(f, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+               "\r\nContent-Length: 17\r\n\r\na=1%202&b=x&c=end");
+    assert_non_null(strstr(r, "HTTP/1.1 200"));
+    assert_non_null(strstr(r, "[a|-|-|3|1 2][b|-|-|1|x][c|-|-|3|end]"));
+    /* not a form */
+    r = ASK(f, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               "Content-Length: 2\r\n\r\n{}");
+    assert_non_null(strstr(r, "HTTP/1.1 415"));
+    /* a multipart body that ends before its closing boundary */
+    bl = snprintf(body, sizeof(body),
+                  "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n"
+                  "abc");
+    n = snprintf(req, sizeof(req),
+                 "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                 "boundary=XyZ\r\nContent-Length: %d\r\n\r\n%s",
+                 bl, body);
+    r = ask(f, req, (size_t)n);
+    assert_non_null(strstr(r, "HTTP/1.1 400"));
+    /* over the route's cap (2048): 413, streaming stops */
+    memset(body, 'a', 3000);
+    body[3000] = '\0';
+    n = snprintf(req, sizeof(req),
+                 "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+                 "\r\nTransfer-Encoding: chunked\r\n\r\nbb8\r\nv=%.2998s\r\n0\r\n\r\n",
+                 body);
+    r = ask(f, req, (size_t)n);
+    assert_non_null(strstr(r, "HTTP/1.1 413"));
+    /* the form's state does not leak into the next request on the connection */
+    r = ASK(f, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+               "\r\nContent-Length: 3\r\n\r\nk=v");
+    assert_non_null(strstr(r, "\r\n\r\n[k|-|-|1|v]"));
+}
+
+static void test_too_many_fields(void **state)
+{
+    fixture *f = *state;
+    char req[4096], body[2048];
+    size_t bl = 0;
+    int i, n;
+    char *r;
+
+    for (i = 0; i < HTTP_FORM_MAX_FIELDS + 1; i++)
+        bl += (size_t)snprintf(body + bl, sizeof(body) - bl, "%sf%d=1", i ? "&" : "", i);
+    n = snprintf(req, sizeof(req),
+                 "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+                 "\r\nContent-Length: %zu\r\n\r\n%s",
+                 bl, body);
+    r = ask(f, req, (size_t)n);
+    assert_non_null(strstr(r, "HTTP/1.1 413"));
+    assert_non_null(strstr(r, "too many form fields"));
 }
 
 static void test_bodies(void **state)
@@ -398,7 +565,7 @@ static void test_bad_config(void **state)
     http_config cfg = {0};
     http_server *s = NULL;
     sertel_err err = {0};
-    http_route bad = {"GET", "nopath", 0, NULL, 0, "bad", rest_handler, NULL};
+    http_route bad = {"GET", "nopath", 0, NULL, 0, "bad", rest_handler, NULL, HTTP_BODY_BUFFER};
 
     (void)state;
     cfg.listen = "127.0.0.1:0";
@@ -589,7 +756,7 @@ static int setup_deadline(void **state)
     cfg.timeout_s = 60;
     cfg.header_timeout_s = 1;
     cfg.error_log = f->errors;
-    assert_int_equal(http_server_start(&cfg, routes, 3, &f->s, &err), SERTEL_OK);
+    assert_int_equal(http_server_start(&cfg, routes, NROUTES, &f->s, &err), SERTEL_OK);
     *state = f;
     return 0;
 }
@@ -704,6 +871,160 @@ static void test_per_ip_default(void **state)
         close(fds[i]);
 }
 
+/* --- deferred answers (http_defer): the event loop goes on while another thread works --- */
+
+typedef struct deferral {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    http_deferred *d;
+    const http_request *req;
+    int release; /* the test lets the worker answer */
+    int answered;
+} deferral;
+
+static deferral dfr = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0};
+
+/* The other thread: waits to be released, reads the spooled upload, answers. */
+static void *deferred_worker(void *arg)
+{
+    char buf[256];
+    ssize_t n = 0;
+    http_response *resp;
+    const http_field *f;
+    char *out;
+
+    (void)arg;
+    pthread_mutex_lock(&dfr.lock);
+    while (!dfr.release)
+        pthread_cond_wait(&dfr.cond, &dfr.lock);
+    pthread_mutex_unlock(&dfr.lock);
+    f = http_form_field(dfr.req, "file");
+    if (f != NULL && f->fd >= 0)
+        n = pread(f->fd, buf, sizeof(buf) - 1, 0);
+    resp = http_deferred_response(dfr.d);
+    out = malloc(300);
+    snprintf(out, 300, "late:%.*s:%s", (int)(n > 0 ? n : 0), buf,
+             http_header(dfr.req, "X-Tag") ? http_header(dfr.req, "X-Tag") : "");
+    resp->status = 202;
+    resp->body = (const unsigned char *)out;
+    resp->len = strlen(out);
+    resp->body_free = free;
+    http_deferred_finish(dfr.d, SERTEL_OK, NULL);
+    pthread_mutex_lock(&dfr.lock);
+    dfr.answered = 1;
+    pthread_cond_broadcast(&dfr.cond);
+    pthread_mutex_unlock(&dfr.lock);
+    return NULL;
+}
+
+static int deferring_handler(const http_request *req, http_response *resp, sertel_err *err)
+{
+    pthread_t t;
+
+    (void)resp;
+    (void)err;
+    pthread_mutex_lock(&dfr.lock);
+    dfr.d = http_defer(req);
+    dfr.req = req;
+    pthread_cond_broadcast(&dfr.cond);
+    pthread_mutex_unlock(&dfr.lock);
+    if (dfr.d == NULL)
+        return SERTEL_ERR_INTERNAL;
+    pthread_create(&t, NULL, deferred_worker, NULL);
+    pthread_detach(t);
+    return SERTEL_OK;
+}
+
+static const http_route defer_routes[] = {
+    {"POST", "/slow", 0, NULL, 4096, "slow", deferring_handler, NULL, HTTP_BODY_FORM},
+    {"GET", "/get/", 1, NULL, 0, "get", rest_handler, NULL, HTTP_BODY_BUFFER},
+};
+
+static void *shutdown_thread(void *arg)
+{
+    sertel_err err = {0};
+
+    /* wait_ms far shorter than the deferred work: it is waited for anyway */
+    return (void *)(intptr_t)http_server_shutdown(arg, 20, &err);
+}
+
+static void test_defer(void **state)
+{
+    http_config cfg = {0};
+    http_server *s = NULL;
+    sertel_err err = {0};
+    char buf[4096], req[1024];
+    const char body[] = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n"
+                        "\r\nspooled bytes\r\n--XyZ--\r\n";
+    int a, b, round;
+    FILE *errs = tmpfile();
+
+    (void)state;
+    cfg.listen = "127.0.0.1:0";
+    cfg.threads = 1; /* one event loop: a handler that blocked it would stop every answer */
+    cfg.error_log = errs;
+    assert_int_equal(http_server_start(&cfg, defer_routes, 2, &s, &err), SERTEL_OK);
+    snprintf(req, sizeof(req),
+             "POST /slow HTTP/1.1\r\nHost: x\r\nX-Tag: t1\r\nContent-Type: multipart/form-data; "
+             "boundary=XyZ\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    for (round = 0; round < 2; round++) {
+        memset(&dfr, 0, sizeof(dfr));
+        pthread_mutex_init(&dfr.lock, NULL);
+        pthread_cond_init(&dfr.cond, NULL);
+        a = dial(http_server_port(s));
+        assert_true(a >= 0);
+        assert_int_equal(send(a, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+        pthread_mutex_lock(&dfr.lock);
+        while (dfr.d == NULL)
+            pthread_cond_wait(&dfr.cond, &dfr.lock);
+        pthread_mutex_unlock(&dfr.lock);
+        if (round == 0) {
+            /* While /slow is deferred, the only event-loop thread answers another client. */
+            b = dial(http_server_port(s));
+            assert_true(b >= 0);
+            assert_true(exchange(b, "GET /get/other HTTP/1.1\r\nHost: x\r\n\r\n", 36, buf,
+                                 sizeof(buf)) > 0);
+            assert_non_null(strstr(buf, "HTTP/1.1 200"));
+            assert_non_null(strstr(buf, "rest=other"));
+            close(b);
+            pthread_mutex_lock(&dfr.lock);
+            assert_int_equal(dfr.answered, 0);
+            dfr.release = 1;
+            pthread_cond_broadcast(&dfr.cond);
+            pthread_mutex_unlock(&dfr.lock);
+            /* The deferred answer: written by the other thread from the request it kept. */
+            assert_true(exchange(a, "", 0, buf, sizeof(buf)) > 0);
+            assert_non_null(strstr(buf, "HTTP/1.1 202"));
+            assert_non_null(strstr(buf, "late:spooled bytes:t1"));
+            /* and the connection serves the next request */
+            assert_true(exchange(a, "GET /get/again HTTP/1.1\r\nHost: x\r\n\r\n", 36, buf,
+                                 sizeof(buf)) > 0);
+            assert_non_null(strstr(buf, "rest=again"));
+        } else {
+            /* Shutdown with a deferred request: it is waited for, answered, then stopped. */
+            pthread_t t;
+            void *ret;
+            assert_int_equal(pthread_create(&t, NULL, shutdown_thread, s), 0);
+            usleep(100 * 1000);
+            pthread_mutex_lock(&dfr.lock);
+            dfr.release = 1;
+            pthread_cond_broadcast(&dfr.cond);
+            pthread_mutex_unlock(&dfr.lock);
+            assert_true(exchange(a, "", 0, buf, sizeof(buf)) > 0);
+            assert_non_null(strstr(buf, "late:spooled bytes:t1"));
+            pthread_join(t, &ret);
+        }
+        close(a);
+        pthread_mutex_lock(&dfr.lock);
+        while (!dfr.answered)
+            pthread_cond_wait(&dfr.cond, &dfr.lock);
+        pthread_mutex_unlock(&dfr.lock);
+    }
+    http_server_free(s);
+    fclose(errs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -711,6 +1032,9 @@ int main(void)
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bodies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_params_and_accessors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_and_logs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_log_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caching, setup, teardown),
@@ -721,6 +1045,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_field_name_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_per_ip_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_deadline, setup_deadline, teardown),
+        cmocka_unit_test(test_defer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

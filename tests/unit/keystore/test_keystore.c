@@ -735,6 +735,46 @@ static void test_p11_several_keys(void **state)
     EVP_PKEY_free(pubb);
 }
 
+/*
+ * Two opens in one process share the keystore: a key loaded through the
+ * first still signs after the second has opened, loaded and closed (a
+ * second libp11 context logging in used to invalidate it); another PIN, or
+ * another token, while it is open is refused; after the last close it
+ * opens anew.
+ */
+static void test_p11_shared(void **state)
+{
+    sertel_err err = {0};
+    keystore *ks1, *ks2, *ks3 = NULL;
+    ks_key *a = NULL, *a2 = NULL;
+    EVP_PKEY *pub;
+
+    (void)state;
+    ks1 = p11_open();
+    assert_int_equal(ks_generate(ks1, "shared", KS_KEY_EC_P256, &a, &err), SERTEL_OK);
+    pub = public_of(ks_key_get0_pkey(a));
+    ks2 = p11_open();
+    assert_ptr_equal(ks1, ks2);
+    assert_int_equal(ks_load(ks2, "shared", &a2, &err), SERTEL_OK);
+    check_sign(a2, pub);
+    ks_key_free(a2);
+    assert_int_equal(ks_open_pkcs11(SOFTHSM_MODULE, TOKEN, "9999", &ks3, &err), SERTEL_ERR_TOKEN);
+    assert_null(ks3);
+    assert_non_null(strstr(err.msg, "another PIN"));
+    assert_int_equal(ks_open_pkcs11(SOFTHSM_MODULE, "other-token", PIN, &ks3, &err),
+                     SERTEL_ERR_TOKEN);
+    assert_non_null(strstr(err.msg, "one token per process"));
+    ks_close(ks2);
+    check_sign(a, pub); /* the first user's key still works */
+    ks_key_free(a);
+    assert_int_equal(ks_destroy(ks1, "shared", &err), SERTEL_OK);
+    ks_close(ks1);
+    ks1 = p11_open(); /* really closed: opens anew */
+    assert_int_equal(ks_exists(ks1, "shared"), 0);
+    ks_close(ks1);
+    EVP_PKEY_free(pub);
+}
+
 static void test_p11_wrong_pin(void **state)
 {
     sertel_err err = {0};
@@ -814,9 +854,10 @@ int main(void)
     };
     const struct CMUnitTest p11[] = {
         cmocka_unit_test(test_p11_missing_token), cmocka_unit_test(test_p11_bad_module),
-        cmocka_unit_test(test_p11_wrong_pin),     cmocka_unit_test(test_p11_bad_label),
-        cmocka_unit_test(test_p11_ec_p256),       cmocka_unit_test(test_p11_ec_p384),
-        cmocka_unit_test(test_p11_rsa_2048),      cmocka_unit_test(test_p11_several_keys),
+        cmocka_unit_test(test_p11_shared),        cmocka_unit_test(test_p11_wrong_pin),
+        cmocka_unit_test(test_p11_bad_label),     cmocka_unit_test(test_p11_ec_p256),
+        cmocka_unit_test(test_p11_ec_p384),       cmocka_unit_test(test_p11_rsa_2048),
+        cmocka_unit_test(test_p11_several_keys),
     };
     int failed = 0;
 

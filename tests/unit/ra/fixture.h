@@ -5,6 +5,11 @@
  * through the library as the CLI does (the local administrator on the
  * owner's behalf), and small helpers to count rows and verify the audit
  * chain. Included by the tests in tests/unit/ra/ (static functions).
+ *
+ * ra_apply_issuance checks the uploads in a sandboxed worker, which the ra
+ * starts from the running executable (ra_set_sandbox): a test's main()
+ * begins with FX_WORKER_MAIN(argc, argv) so that the test executable
+ * serves the upload job when it is started as that worker.
  */
 #ifndef SERTEL_TEST_RA_FIXTURE_H
 #define SERTEL_TEST_RA_FIXTURE_H
@@ -17,11 +22,43 @@
 
 #include "ra/ra.h"
 #include "ra/ra_int.h"
+#include "ra/upload_job.h"
 #include "testhome.h"
 #include "testutil.h"
 #include "util/fs.h"
 
 #define FX_UNUSED __attribute__((unused))
+
+/*
+ * The worker's upload job: the real one, except for an upload that starts
+ * with "LIE", for which it claims a 1 x 1 PNG whatever was accepted - a
+ * worker taken over by its input. (upload_check in the ra's own process
+ * would call such an upload "not a PDF"; only the worker's answer is
+ * "impossible".)
+ */
+static FX_UNUSED int fx_upload_job(const sbx_request *req, unsigned char **out, size_t *out_len,
+                                   sertel_err *err)
+{
+    sbx_buf b = {0};
+
+    if (req->input_len < 3 || memcmp(req->input, "LIE", 3) != 0)
+        return upload_job_check(req, out, out_len, err);
+    sbx_put_u32(&b, UPLOAD_PNG);
+    sbx_put_u32(&b, 1);
+    sbx_put_u32(&b, 1);
+    sbx_put_bytes(&b, "\x89PNG", 4);
+    *out = sbx_buf_take(&b, out_len);
+    return SERTEL_OK;
+}
+
+static FX_UNUSED const sbx_handler fx_worker_jobs[] = {{UPLOAD_JOB_CHECK, fx_upload_job}};
+
+/* In main(): when this executable is started as the ra's sandboxed worker, be that worker. */
+#define FX_WORKER_MAIN(argc, argv)                                                                 \
+    do {                                                                                           \
+        if ((argc) > 1 && strcmp((argv)[1], SBX_WORKER_ARG) == 0)                                  \
+            return sbx_worker_main((argc), (argv), fx_worker_jobs, 1, upload_job_init);            \
+    } while (0)
 
 static const unsigned char *letter, *ktp;
 static size_t letter_len, ktp_len;

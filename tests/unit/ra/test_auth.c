@@ -666,10 +666,12 @@ static void test_no_action_without_audit(void **state)
 
 static void test_policy_table(void **state)
 {
-    ra_actor admin = {1, RA_ROLE_ADMIN, 0, "admin@uji.go.id", 0};
-    ra_actor ver = {2, RA_ROLE_VERIFIER, 10, "verif@uji.go.id", 0};
-    ra_actor aud = {3, RA_ROLE_AUDITOR, 0, "audit@uji.go.id", 0};
-    ra_actor app = {4, RA_ROLE_APPLICANT, 10, "rina@uji.go.id", 0};
+    ra_actor admin = {1, RA_ROLE_ADMIN, 0, "admin@uji.go.id", 0, 0, ""};
+    ra_actor ver = {2, RA_ROLE_VERIFIER, 10, "verif@uji.go.id", 0, 0, ""};
+    ra_actor aud = {3, RA_ROLE_AUDITOR, 0, "audit@uji.go.id", 0, 0, ""};
+    ra_actor app = {4, RA_ROLE_APPLICANT, 10, "rina@uji.go.id", 0, 0, ""};
+    ra_actor cl = {0,     RA_ROLE_CLIENT, 10, "client:cl_1", 0, RA_SCOPE_SIGN | RA_SCOPE_STATUS,
+                   "cl_1"};
     ra_actor local_admin;
     const ra_target own = {4, 10}, same_agency = {5, 10}, other_agency = {6, 20},
                     ver_self = {2, 10}, admin_self = {1, 0};
@@ -726,6 +728,21 @@ static void test_policy_table(void **state)
         {&ver, RA_ACT_DOC_VIEW, &same_agency, 1},
         {NULL, RA_ACT_SIGN, &own, 0},
         {NULL, RA_ACT_REVIEW_LIST, NULL, 0},
+        /* An agency system: its own agency's people, within its scopes. */
+        {&cl, RA_ACT_SIGN, &same_agency, 1},
+        {&cl, RA_ACT_SIGN, &other_agency, 0},
+        {&cl, RA_ACT_STATUS_VIEW, &same_agency, 1},
+        {&cl, RA_ACT_STATUS_VIEW, &other_agency, 0},
+        {&cl, RA_ACT_REGISTER, &same_agency, 0}, /* no register scope */
+        {&cl, RA_ACT_VERIFY, NULL, 0},           /* no verify scope */
+        {&cl, RA_ACT_REVIEW_DECIDE, &same_agency, 0},
+        {&cl, RA_ACT_APPLY, &same_agency, 0},
+        {&cl, RA_ACT_CLIENT_ADMIN, NULL, 0},
+        {&admin, RA_ACT_CLIENT_ADMIN, NULL, 1},
+        {&ver, RA_ACT_CLIENT_ADMIN, NULL, 0},
+        {NULL, RA_ACT_VERIFY, NULL, 1},
+        {&app, RA_ACT_STATUS_VIEW, &own, 1},
+        {&app, RA_ACT_STATUS_VIEW, &same_agency, 0},
     };
     size_t i;
 
@@ -749,7 +766,7 @@ static void test_policy_table(void **state)
         assert_string_not_equal(ra_action_name((ra_action)i), "unknown");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_table),
@@ -762,6 +779,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_action_without_audit, setup, teardown),
 #endif
     };
+    FX_WORKER_MAIN(argc, argv);
     load_data();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

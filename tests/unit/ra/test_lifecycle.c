@@ -465,7 +465,58 @@ static void test_expiry_destroys_key(void **state)
     ra_close(r);
 }
 
-int main(void)
+/*
+ * ra_apply_issuance parses the uploads in its sandboxed worker, never in
+ * the ra's process: a letter the worker lies about is refused with the
+ * caller's "impossible verdict" (in-process it would be "not a PDF"), and
+ * nothing is recorded; the same ra then takes a real application, and its
+ * worker image is another process.
+ */
+static void test_uploads_in_sandbox(void **state)
+{
+    struct fx *f = *state;
+    ra *r = NULL;
+    ra_registration reg;
+    ra_actor admin;
+    int64_t acct = 0, app = 0, uploads;
+    static const unsigned char lie[] = "LIE: a letter that took over its checker";
+    sertel_err err = {0};
+
+    assert_int_equal(ra_open(f->home, &r, &err), SERTEL_OK);
+    memset(&reg, 0, sizeof(reg));
+    reg.agency_id = f->agency;
+    reg.name = "Pegawai Kotak Pasir";
+    reg.nik = "6271011201900077";
+    reg.email = "pasir@uji.go.id";
+    reg.unit = "Biro Uji";
+    reg.position = "Analis";
+    ra_actor_local_admin(&admin);
+    if (ra_register(r, &admin, &reg, &acct, &err) != SERTEL_OK)
+        fail_msg("register: %s", err.msg);
+    assert_int_equal(store_execf(ca_get0_store(ra_get0_ca(r)), &err,
+                                 "UPDATE subscribers SET email_confirmed_at = 1 WHERE "
+                                 "account_id = ?",
+                                 "i", acct),
+                     SERTEL_OK);
+    uploads = count(r, "SELECT count(*) FROM uploads WHERE size >= ?", NULL, 0);
+    assert_int_equal(ra_apply_issuance(r, local(), "pasir@uji.go.id", lie, sizeof(lie) - 1, ktp,
+                                       ktp_len, &app, &err),
+                     SERTEL_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "impossible verdict"));
+    assert_int_equal(count(r, "SELECT count(*) FROM applications WHERE account_id = ?", NULL, acct),
+                     0);
+    assert_int_equal(count(r, "SELECT count(*) FROM uploads WHERE size >= ?", NULL, 0), uploads);
+    assert_non_null(r->sb);
+    assert_true(sbx_worker_image_pid(r->sb) > 0);
+    assert_int_not_equal(sbx_worker_image_pid(r->sb), getpid());
+    assert_int_equal(ra_apply_issuance(r, local(), "pasir@uji.go.id", letter, letter_len, ktp,
+                                       ktp_len, &app, &err),
+                     SERTEL_OK);
+    assert_true(app > 0);
+    ra_close(r);
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kill_during_approval, setup, teardown),
@@ -475,7 +526,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timing_unknown_vs_wrong, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_signing_when_suspended_or_revoked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_destroys_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uploads_in_sandbox, setup, teardown),
     };
+    FX_WORKER_MAIN(argc, argv);
     if (sodium_init() < 0)
         return 1;
     load_data();
