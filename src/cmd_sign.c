@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "conf/conf.h"
@@ -398,6 +399,15 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             po.home = p;
         }
     }
+    if (p12 != NULL && p == NULL && access(g->home, F_OK) == 0) {
+        /* A home is here: it says, at every level, whether it revoked the signer's certificate. */
+        if (pki_open(g->home, &p, &err) != SERTEL_OK) {
+            sertel_err_prefix(&err, "checking the signer's certificate with the home %s", g->home);
+            goto fail;
+        }
+    }
+    if (p12 != NULL && p != NULL)
+        po.home = p;
     if (p12 != NULL) {
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
             goto fail;

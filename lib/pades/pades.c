@@ -183,8 +183,9 @@ typedef struct gather {
     cms_fetch_ctx *fx;              /* online fetches (NULL: none) */
     STACK_OF(X509) * pool;          /* more certificates issuers may be found among (borrowed) */
     time_t start;
-    int partial;  /* missing data is a note, not an error */
-    int only_bad; /* only a revoked status matters (a check before signing) */
+    int partial;      /* missing data is a note, not an error */
+    int only_bad;     /* only a revoked status matters (a check before signing) */
+    int keep_revoked; /* a revoked status is embedded with a note (extending), not refused */
     void (*note)(void *arg, const char *msg);
     void *note_arg;
 } gather;
@@ -219,16 +220,28 @@ static int gather_init(gather *g, pki *home, int online, const cms_fetch_policy 
     return rc;
 }
 
-/* A status found revoked: the refusal naming the certificate and who says so. */
-static int revoked(X509 *c, const char *by, sertel_err *err)
+/*
+ * A status found revoked: signing is refused, naming the certificate and
+ * who says so; extending embeds the status (the proof that signatures
+ * made before the revocation stay valid) with a note. SERTEL_OK: store it.
+ */
+static int revoked(const gather *g, X509 *c, const char *by, sertel_err *err)
 {
-    char name[256];
+    char name[256], msg[512];
 
     cms_cert_name(c, name, sizeof(name));
-    return sertel_err_set(err, SERTEL_ERR_DENIED,
-                          "%.200s is revoked (%s says so): no signature or validation data may "
-                          "rest on it",
-                          name, by);
+    if (!g->keep_revoked)
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "%.200s is revoked (%s says so): it may not sign, nor may a "
+                              "signature rest on it",
+                              name, by);
+    snprintf(msg, sizeof(msg),
+             "%.200s is revoked (%s says so): its status is embedded (signatures time-stamped "
+             "before the revocation stay valid)",
+             name, by);
+    if (g->note != NULL)
+        g->note(g->note_arg, msg);
+    return SERTEL_OK;
 }
 
 /* The status in OCSP response der for c: V_OCSP_CERTSTATUS_*, -1 when it names no status. */
@@ -280,11 +293,10 @@ static int from_home(gather *g, vdata *v, size_t i, sertel_err *err)
     rc = pki_validation_data(g->home, &c, ee ? 1 : 0, &ocsps, &nocsps, &crls, &ncrls, err);
     if (rc == SERTEL_OK && ee) {
         int st = nocsps == 1 ? ocsp_status(ocsps[0].data, ocsps[0].len) : -1;
-        if (st == V_OCSP_CERTSTATUS_REVOKED)
-            rc = revoked(c, "this home's OCSP responder", err);
-        else if (st != V_OCSP_CERTSTATUS_GOOD)
+        if (st != V_OCSP_CERTSTATUS_GOOD && st != V_OCSP_CERTSTATUS_REVOKED)
             rc = 0; /* the home does not know it: not its certificate */
-        else
+        else if (st == V_OCSP_CERTSTATUS_GOOD ||
+                 (rc = revoked(g, c, "this home's OCSP responder", err)) == SERTEL_OK)
             rc = vdata_copy(v->ocsps, &v->nocsps, ocsps[0].data, ocsps[0].len, &v->ocsp_of[i], err);
     } else if (rc == SERTEL_OK) {
         for (k = 0; k < ncrls; k++) {
@@ -295,10 +307,9 @@ static int from_home(gather *g, vdata *v, size_t i, sertel_err *err)
             X509_CRL_free(crl);
             if (!mine)
                 continue;
-            rc =
-                crl_lists(crls[k].data, crls[k].len, c)
-                    ? revoked(c, "this home's root CRL", err)
-                    : vdata_copy(v->crls, &v->ncrls, crls[k].data, crls[k].len, &v->crl_of[i], err);
+            if (!crl_lists(crls[k].data, crls[k].len, c) ||
+                (rc = revoked(g, c, "this home's root CRL", err)) == SERTEL_OK)
+                rc = vdata_copy(v->crls, &v->ncrls, crls[k].data, crls[k].len, &v->crl_of[i], err);
             break;
         }
     }
@@ -338,9 +349,10 @@ static int from_online(gather *g, vdata *v, size_t i, X509 *issuer, sertel_err *
                               "no revocation data for %.200s, which B-LT must embed: OCSP: "
                               "%.300s; CRL: %.300s",
                               name, eo.msg, ec.msg);
-    if (st == V_OCSP_CERTSTATUS_REVOKED) {
+    if (st == V_OCSP_CERTSTATUS_REVOKED &&
+        (rc = revoked(g, c, via_crl ? "its CRL" : "its OCSP responder", err)) != SERTEL_OK) {
         free(der);
-        return revoked(c, via_crl ? "its CRL" : "its OCSP responder", err);
+        return rc;
     }
     return via_crl ? vdata_take(v->crls, &v->ncrls, der, len, &v->crl_of[i], err)
                    : vdata_take(v->ocsps, &v->nocsps, der, len, &v->ocsp_of[i], err);
@@ -596,6 +608,34 @@ static void vri_for(const vdata *v, vmark m, const unsigned char *contents, size
 }
 
 /*
+ * The VRI entry of the newest signature in signed (the one just made),
+ * whose chains start at starts[0..2), as items of v from m on.
+ */
+static int own_vri(const char *signed_path, const char *password, const vdata *v, vmark m,
+                   X509 *const starts[2], vri_build *out, sertel_err *err)
+{
+    pdf_doc *d = NULL;
+    pdf_sigval *vals = NULL;
+    size_t n = 0;
+    int rc;
+
+    if ((rc = pdf_open_file_pw(signed_path, password, &d, err)) != SERTEL_OK ||
+        (rc = pdf_signature_values(d, &vals, &n, err)) != SERTEL_OK)
+        goto out;
+    while (n > 0 && vals[n - 1].doc_ts)
+        n--;
+    if (n == 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_INTERNAL, "the new signature is not in the document");
+        goto out;
+    }
+    vri_for(v, m, vals[n - 1].contents, vals[n - 1].len, starts, 2, out);
+out:
+    free(vals);
+    pdf_close(d);
+    return rc;
+}
+
+/*
  * B-LTA's end (t_dss holds the document with its DSS): the document
  * time-stamp into out, and when the TSA stamped with a certificate the DSS
  * lacks, a second DSS revision with that chain's data after it.
@@ -636,6 +676,8 @@ int pades_sign_to(const char *in_path, fs_output *out, const pades_opts *o, sert
     gather g;
     vdata v = {0};
     vmark all = {0, 0, 0};
+    vri_build vri;
+    X509 *starts[2] = {o->sign.signer.cert, NULL}; /* starts[1]: the TSA's, owned */
     char *t_sig = NULL, *t_dss = NULL;
     int rc, lt = o->level >= PADES_B_LT;
 
@@ -667,15 +709,17 @@ int pades_sign_to(const char *in_path, fs_output *out, const pades_opts *o, sert
         (rc = pdf_sign_file(in_path, t_sig, &so, err)) != SERTEL_OK)
         goto out;
     /* The signer's chain and the TSA's (from the token): fetched statuses, revoked refuses. */
-    if ((rc = add_token(&v, w.last, w.last_len, NULL, "signature-time-stamp", err)) != SERTEL_OK ||
-        (rc = gather_all(&g, &v, err)) != SERTEL_OK)
+    if ((rc = add_token(&v, w.last, w.last_len, &starts[1], "signature-time-stamp", err)) !=
+            SERTEL_OK ||
+        (rc = gather_all(&g, &v, err)) != SERTEL_OK ||
+        (rc = own_vri(t_sig, o->sign.password, &v, all, starts, &vri, err)) != SERTEL_OK)
         goto out;
     if (o->level == PADES_B_LT) {
-        rc = write_dss(t_sig, NULL, out, o->sign.password, &v, all, NULL, 0, err);
+        rc = write_dss(t_sig, NULL, out, o->sign.password, &v, all, &vri, 1, err);
         goto out;
     }
     if ((rc = fs_output_temp(out, "lt", &t_dss, err)) != SERTEL_OK ||
-        (rc = write_dss(t_sig, t_dss, NULL, o->sign.password, &v, all, NULL, 0, err)) != SERTEL_OK)
+        (rc = write_dss(t_sig, t_dss, NULL, o->sign.password, &v, all, &vri, 1, err)) != SERTEL_OK)
         goto out;
     /* The document time-stamp: the TSA's answers are w.last_len bytes long. */
     {
@@ -691,6 +735,7 @@ out:
     free(t_sig);
     free(t_dss);
     free(w.last);
+    X509_free(starts[1]);
     vdata_free(&v);
     gather_free(&g);
     return rc;
@@ -788,13 +833,8 @@ static void pool_add(void *arg, const unsigned char *der, size_t len)
 int pades_extend_to(const char *in_path, fs_output *out, const pades_extend_opts *o,
                     sertel_err *err)
 {
-    cms_fetch_policy pol = {PADES_FETCH_BUDGET * 1000L,
-                            FETCH_BYTES,
-                            0,
-                            o->fetch_allow,
-                            o->n_fetch_allow,
-                            NULL,
-                            NULL};
+    cms_fetch_policy pol = {PADES_FETCH_BUDGET * 1000L, FETCH_BYTES, 0,   o->fetch_allow,
+                            o->n_fetch_allow,           NULL,        NULL};
     pdf_doc *d = NULL;
     pdf_sigval *vals = NULL;
     size_t nvals = 0, i, nvri = 0;
@@ -865,6 +905,7 @@ int pades_extend_to(const char *in_path, fs_output *out, const pades_extend_opts
         goto out;
     g.partial = o->partial;
     g.pool = pool;
+    g.keep_revoked = 1;
     g.note = o->note;
     g.note_arg = o->note_arg;
     if (o->home != NULL && o->level == PADES_B_LTA && o->tsa.fn == pki_tsa_exchange) {

@@ -49,8 +49,9 @@
 #include "util/err.h"
 
 /* Limits on what one B-LT revision gathers online. */
-#define PADES_MAX_CERTS 64 /* the chains of one revision's signatures and TSAs, issuers included   \
-                            */
+#define PADES_MAX_CERTS                                                                            \
+    64 /* the chains of one revision's signatures and TSAs, issuers included                       \
+        */
 /*
  * Seconds of fetching before no further certificate is started (each
  * HTTP exchange has its own CMS_REV_TIMEOUT; one certificate tries at
@@ -141,10 +142,15 @@ typedef struct pades_extend_opts {
  * only while the newest time-stamp's TSA certificate is valid: after it
  * expired, B-LTA is refused (SERTEL_ERR_STATE), so renew before.
  *
+ * A certificate found revoked has its status embedded all the same (it
+ * proves that signatures time-stamped before the revocation stay valid),
+ * with a note: an archive stays renewable after a signer's certificate is
+ * revoked.
+ *
  * Errors: SERTEL_ERR_INVALID (not B-LT/B-LTA, no TSA for B-LTA, no
  * signature in the document, a signature that does not carry its signer's
- * certificate), SERTEL_ERR_DENIED (a certificate in a chain is revoked),
- * SERTEL_ERR_NOTFOUND / SERTEL_ERR_IO (no revocation data, unless partial),
+ * certificate), SERTEL_ERR_NOTFOUND / SERTEL_ERR_IO (no revocation data,
+ * unless partial),
  * those of pdf_add_dss_to and pdf_timestamp_to. On any error out holds
  * nothing to commit.
  */
