@@ -121,4 +121,47 @@ PY
     expect_grep "marker '#paraf#' not found" "$T/err" "$f style: the message names the marker"
     [ ! -e "$T/$f-none.pdf" ] && pass "$f style: no output for a missing marker" || fail "$f style: output left"
 done
+# A stamp that would cover text below the marker is signed with a warning
+# naming the page (exit 0); the stamp shows the position (jabatan), the NIP
+# and the UU ITE footer, wrapped without a word alone on a last line.
+python3 - "$T" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ["SERTEL_TEST_DATA"] + "/pdf")
+import mkpdf
+c = b"BT /F1 11 Tf 72 700 Td (Kepala Biro Umum) Tj ET BT /F1 11 Tf 72 560 Td (Tanda tangan: #ttd#) Tj ET "
+c += b"BT /F1 11 Tf 72 520 Td (Tembusan: Sekretaris Jenderal) Tj ET"
+mkpdf.write(sys.argv[1] + "/below.pdf", [
+    b"<< /Type /Catalog /Pages 2 0 R >>",
+    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    mkpdf.stream(c),
+    b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"])
+PY
+expect_exit 0 "a stamp over the text below the marker: signed" -- "$SERTEL" sign --p12 "$T/k.p12" \
+    --p12-password-file "$T/pw" --marker "#ttd#" --size 260,120 --footer --position "Kepala Biro Umum" \
+    --nip 198001012005011001 "$T/below.pdf" "$T/below-signed.pdf"
+expect_grep "warning: the stamp on page 1 covers [0-9]+ characters.*Jenderal" "$T/err" "the warning names the page and the text covered"
+expect_exit 0 "a stamp clear of other text: no warning" -- "$SERTEL" sign --p12 "$T/k.p12" \
+    --p12-password-file "$T/pw" --marker "#ttd#" --size 200,30 "$T/below.pdf" "$T/clear-signed.pdf"
+expect_no_grep "warning" "$T/err" "no warning when nothing is covered"
+expect_exit 2 "--nip takes 18 digits" -- "$SERTEL" sign --p12 "$T/k.p12" --p12-password-file "$T/pw" \
+    --visible --nip 12345 "$T/below.pdf" "$T/bad-nip.pdf"
+# The stamp's text as poppler reads it (the page's own text left out).
+pdftotext -bbox-layout "$T/below-signed.pdf" "$T/below.html" 2>/dev/null
+python3 - "$T/below.html" <<'PY' >"$T/stamp-lines.txt"
+import re, sys
+h = open(sys.argv[1]).read()
+for block in re.findall(r'<block.*?</block>', h, re.S):
+    lines = [re.findall(r'>([^<]+)</word>', l) for l in re.findall(r'<line.*?</line>', block, re.S)]
+    print("|".join(" ".join(w) for w in lines))
+PY
+expect_grep "Kepala Biro Umum.*" "$T/stamp-lines.txt" "the stamp shows the position"
+expect_grep "198001012005011001" "$T/stamp-lines.txt" "the stamp shows the NIP"
+tr '|' ' ' <"$T/stamp-lines.txt" | grep -q "secara elektronik.*sesuai UU ITE" && pass "the footer cites UU ITE" ||
+    fail "footer: $(cat "$T/stamp-lines.txt")"
+# A wrapped paragraph (a block of several lines) never ends with one word alone.
+awk -F'|' 'NF > 1 && $NF !~ / / {print}' "$T/stamp-lines.txt" >"$T/orphans"
+[ ! -s "$T/orphans" ] && pass "no wrapped paragraph ends with a word alone" || fail "orphaned words: $(cat "$T/orphans")"
+pdfsig "$T/below-signed.pdf" >"$T/pdfsig.out" 2>&1
+expect_grep "Signature is Valid" "$T/pdfsig.out" "the stamped signature is valid (pdfsig)"
 finish
