@@ -15,6 +15,9 @@
 #    (with --email the home refuses to authorise); extend embeds the revoked
 #    status with a warning (signatures made before stay provable);
 #  - a PDF without a signature is refused, nothing written; in-place extend.
+# The home's server stays up for pyHanko: its LTV profiles validate the newest
+# time-stamp's chain at the current time, fetching its revocation data (the
+# DSS serves the earlier times), as pyhanko-validate.sh runs them.
 . "$(dirname "$0")/lib.sh"
 for tool in jq mutool qpdf; do
     command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
