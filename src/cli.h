@@ -48,6 +48,7 @@ int cmd_crl(const cli_global *g, int argc, char **argv);
 int cmd_timestamp(const cli_global *g, int argc, char **argv);
 int cmd_serve(const cli_global *g, int argc, char **argv);
 int cmd_sign(const cli_global *g, int argc, char **argv);
+int cmd_extend(const cli_global *g, int argc, char **argv);
 int cmd_verify(const cli_global *g, int argc, char **argv);
 int cmd_doc(const cli_global *g, int argc, char **argv);
 int cmd_backup(const cli_global *g, int argc, char **argv);

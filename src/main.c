@@ -1,6 +1,7 @@
 /*
  * main.c - the `sertel` command: global options and command dispatch.
  */
+#include <locale.h>
 #include <openssl/crypto.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -34,6 +35,8 @@ static const char usage[] =
     "  crl            issue and write a CRL (--root: the root ceremony)\n"
     "  timestamp      time-stamp a file (RFC 3161)\n"
     "  sign           sign a PDF (PAdES B-B to B-LTA) or any file (detached CAdES .p7s)\n"
+    "  extend         add validation data and a document time-stamp to a signed PDF (B-LT,\n"
+    "                 B-LTA), or renew an archive's time-stamp\n"
     "  verify         validate the signatures of a PDF or a detached .p7s (ETSI TS 119 102-1)\n"
     "  doc show|find|list  the register of documents owners signed here (by id, by file, by "
     "owner)\n"
@@ -116,6 +119,12 @@ int main(int argc, char **argv)
     /* The sandboxed worker that sertel starts for untrusted input (cmd_worker.c). */
     if (argc > 1 && strcmp(argv[1], SBX_WORKER_ARG) == 0)
         return cli_worker_main(argc, argv);
+    /*
+     * The user's locale, as for any command-line program. Nothing sertel
+     * writes into a file depends on it: numbers in PDFs are formatted and
+     * parsed in the "C" locale (util/num.h), times are numeric.
+     */
+    setlocale(LC_ALL, "");
     if (sodium_init() < 0) {
         fputs("sertel: libsodium failed to initialise\n", stderr);
         return EXIT_ERROR;
@@ -164,6 +173,8 @@ int main(int argc, char **argv)
         return cmd_timestamp(&g, argc, argv);
     if (strcmp(argv[0], "sign") == 0)
         return cmd_sign(&g, argc, argv);
+    if (strcmp(argv[0], "extend") == 0)
+        return cmd_extend(&g, argc, argv);
     if (strcmp(argv[0], "verify") == 0)
         return cmd_verify(&g, argc, argv);
     if (strcmp(argv[0], "serve") == 0)

@@ -529,6 +529,7 @@ static void write_metrics(http_server *s, FILE *f)
 {
     static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     size_t i, k;
+    uint64_t us;
 
     fputs("# HELP sertel_http_requests_total HTTP requests answered, by route and status "
           "class.\n# TYPE sertel_http_requests_total counter\n",
@@ -553,8 +554,10 @@ static void write_metrics(http_server *s, FILE *f)
             fprintf(f, "sertel_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %llu\n",
                     name, bucket_le[k], (unsigned long long)cum);
         }
-        fprintf(f, "sertel_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
-                (double)atomic_load_explicit(&s->stats[i].sum_us, memory_order_relaxed) / 1e6);
+        /* Seconds from whole microseconds: a '.' whatever the locale (no %f). */
+        us = atomic_load_explicit(&s->stats[i].sum_us, memory_order_relaxed);
+        fprintf(f, "sertel_http_request_duration_seconds_sum{route=\"%s\"} %llu.%06llu\n", name,
+                (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000));
         fprintf(f, "sertel_http_request_duration_seconds_count{route=\"%s\"} %llu\n", name,
                 (unsigned long long)cum);
     }

@@ -462,6 +462,22 @@ out:
     return key;
 }
 
+/* The position (jabatan) the owner registered with, for the stamp ("" when none). */
+static int signer_position(ra *r, ra_signer *sg, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc = store_queryf(r->st, &s, err, "SELECT position FROM subscribers WHERE account_id = ?",
+                          "i", sg->account_id);
+
+    sg->position[0] = '\0';
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        const char *v = store_col_text(s, 0);
+        snprintf(sg->position, sizeof(sg->position), "%s", v != NULL ? v : "");
+    }
+    store_finalize(s);
+    return rc < 0 ? rc : SERTEL_OK;
+}
+
 int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err)
 {
     ca_cert_record rec;
@@ -478,7 +494,7 @@ int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err)
         !sk_X509_push(sg->chain, X509_dup(ca_get0_issuing_cert(r->ca))) ||
         !sk_X509_push(sg->chain, X509_dup(ca_get0_root_cert(r->ca))))
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot load the certificate chain");
-    return SERTEL_OK;
+    return signer_position(r, sg, err);
 }
 
 /* The key of a sealed box: BLAKE2b-256(key = server secret, label). */

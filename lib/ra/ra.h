@@ -594,6 +594,7 @@ typedef struct ra_signer {
     X509 *cert;             /* the owner's certificate */
     STACK_OF(X509) * chain; /* issuing CA, root */
     int64_t account_id;
+    char position[129]; /* the position (jabatan) registered, for a visible stamp; "" when none */
 } ra_signer;
 
 void ra_signer_free(ra_signer *s);

@@ -155,6 +155,8 @@ static int sign_one(sign_session *s, const pades_opts *o, const char *in_path, f
         sop->tsa.arg = s->ctx.services;
         po.home = s->ctx.services;
     }
+    if (sop->position == NULL && s->sg->position[0] != '\0')
+        sop->position = s->sg->position; /* as registered */
     if ((sop->visible || sop->field != NULL) && sop->qr_text == NULL) {
         if ((rc = sign_doc_link(&s->ctx, id, qr, sizeof(qr), err)) != SERTEL_OK) {
             id[0] = '\0';

@@ -4,6 +4,12 @@
 set -u
 
 : "${SERTEL:?run through ctest, which sets SERTEL}"
+# A run under another locale (ctest's *.id_ID tests) needs that locale made.
+if [ -n "${SERTEL_E2E_LOCALE:-}" ] &&
+    ! locale -a 2>/dev/null | grep -qix "$(echo "$SERTEL_E2E_LOCALE" | sed 's/UTF-8/utf-\\?8/I')"; then
+    echo "the locale $SERTEL_E2E_LOCALE is missing: run scripts/install-deps.sh (it makes it)"
+    exit 1
+fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/sertel-e2e-XXXXXX")
 # Background processes a test starts (servers, relays) are killed when it
 # ends, whatever happens; then its directory is removed.

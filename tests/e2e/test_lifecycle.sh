@@ -293,11 +293,18 @@ mutool show "$T/siti-cert2.pdf" trailer/Root/Perms >"$T/perms.txt" 2>&1
 expect_grep "/DocMDP [0-9]+ 0 R" "$T/perms.txt" "catalog has /Perms /DocMDP"
 expect_grep "/TransformMethod /DocMDP" "$T/siti-cert2.pdf" "signature has a DocMDP /Reference"
 expect_grep "/P 2 /V /1.2" "$T/siti-cert2.pdf" "DocMDP /P 2"
-expect_exit 0 "second signature on a P=2 document" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" "$T/siti-cert2.pdf" "$T/siti-cert2b.pdf"
-pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-cert2b.pdf" >"$T/pdfsig-cert2b.txt" 2>&1
-[ "$(grep -c 'Signature is Valid' "$T/pdfsig-cert2b.txt")" = 2 ] && pass "pdfsig: both signatures valid after signing a P=2 document" ||
-    fail "pdfsig: $(cat "$T/pdfsig-cert2b.txt")"
-mutool show "$T/siti-cert2b.pdf" trailer/Root/Perms >"$T/perms2.txt" 2>&1
+# P=2 permits signing the document's empty signature fields only (it has none).
+expect_exit 2 "a new signature on a P=2 document refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" "$T/siti-cert2.pdf" "$T/siti-cert2b.pdf"
+expect_grep "DocMDP P=2" "$T/err" "the P=2 refusal says why"
+[ ! -e "$T/siti-cert2b.pdf" ] && pass "no output after the P=2 refusal" || fail "output written"
+# P=3 permits a new invisible one.
+expect_exit 0 "certify with P=3" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 3 "$D/letter.pdf" "$T/siti-cert3.pdf"
+mutool show "$T/siti-cert3.pdf" trailer/Root/Perms >"$T/perms.txt" 2>&1
+expect_exit 0 "second signature on a P=3 document" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" "$T/siti-cert3.pdf" "$T/siti-cert3b.pdf"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-cert3b.pdf" >"$T/pdfsig-cert3b.txt" 2>&1
+[ "$(grep -c 'Signature is Valid' "$T/pdfsig-cert3b.txt")" = 2 ] && pass "pdfsig: both signatures valid after signing a P=3 document" ||
+    fail "pdfsig: $(cat "$T/pdfsig-cert3b.txt")"
+mutool show "$T/siti-cert3b.pdf" trailer/Root/Perms >"$T/perms2.txt" 2>&1
 cmp -s "$T/perms.txt" "$T/perms2.txt" && pass "/Perms kept by the second signature" || fail "/Perms changed: $(cat "$T/perms2.txt")"
 expect_exit 2 "--certify on a signed document refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 2 "$T/siti-cert2.pdf" "$T/nope-cert.pdf"
 expect_grep "first signature" "$T/err" "certify refusal says why"

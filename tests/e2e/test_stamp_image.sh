@@ -368,10 +368,12 @@ expect_exit 0 "sign at marker #ttd# with --image" -- sign "$T/marker.pdf" "$T/ma
 [ -f "$T/marker-1.pdf" ] && check_signed "$T/marker-1.pdf" "marker stamp"
 pdfimages -list "$T/marker-1.pdf" >"$T/list" 2>&1
 expect_grep "smask +300 +100 +gray" "$T/list" "marker stamp: image with its soft mask"
-# The stamp's lower left is the marker's baseline start, about (150, 610).
-x=$(grep -ao '/Rect \[[0-9.]* 610\.00 ' "$T/marker-1.pdf" | head -1 | sed 's/.*\[\([0-9]*\).*/\1/')
-[ -n "$x" ] && pass "marker stamp: widget at the marker (x $x, y 610)" || fail "marker stamp: /Rect $(grep -ao '/Rect \[[^]]*\]' "$T/marker-1.pdf" | tail -1)"
-[ -n "$x" ] && RECT=$x,610,240,100 expect_exit 0 "marker stamp: blue ink inside the stamp (pdftoppm)" -- ink "$T/marker-1.pdf" blue
+# The stamp occupies the space at and below the marker: its left edge at the
+# marker's (about 150), its top at the marker's top (the baseline 610 plus
+# Helvetica's ascent, 0.718 x 11 = 7.9), 100 points high.
+x=$(grep -ao '/Rect \[[0-9.]* 517\.90 [0-9.]* 617\.90\]' "$T/marker-1.pdf" | head -1 | sed 's/.*\[\([0-9]*\).*/\1/')
+[ -n "$x" ] && pass "marker stamp: widget at and below the marker (x $x, top 617.9)" || fail "marker stamp: /Rect $(grep -ao '/Rect \[[^]]*\]' "$T/marker-1.pdf" | tail -1)"
+[ -n "$x" ] && RECT=$x,518,240,100 expect_exit 0 "marker stamp: blue ink inside the stamp (pdftoppm)" -- ink "$T/marker-1.pdf" blue
 
 # Bad images: exit 2, a clear message, no output file.
 head -c 300 "$T/ttd.png" >"$T/trunc.png"
