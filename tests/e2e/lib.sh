@@ -81,7 +81,7 @@ start_serve() {
     SERVE_PID=$!
     bg_track "$SERVE_PID"
     for i in $(seq 150); do
-        grep -q '^listening on http://' "$T/$name.out" && return 0
+        grep -Eq '^listening on https?://' "$T/$name.out" && return 0
         kill -0 "$SERVE_PID" 2>/dev/null || break
         sleep 0.1
     done
