@@ -166,4 +166,42 @@ int audit_append_json(audit *a, const char *actor, const char *event, const char
                       json_t *details, int64_t *seq, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3, 4);
 
+/* --- reading entries (audit_list.c) --- */
+
+/* One entry as read. The strings are borrowed for the callback only. */
+typedef struct audit_entry {
+    int64_t seq;
+    int64_t ts;
+    const char *actor;
+    const char *event;
+    const char *object;
+    const char *details; /* a JSON object text (compact, keys sorted) */
+    unsigned char prev_hash[AUDIT_HASH_LEN];
+    unsigned char hash[AUDIT_HASH_LEN];
+} audit_entry;
+
+/* Which entries audit_list gives; zeroed fields do not filter. */
+typedef struct audit_filter {
+    int64_t after;            /* only entries with seq > after */
+    int64_t since;            /* only entries with ts >= since (Unix seconds) */
+    int64_t limit;            /* at most this many; 0: no limit */
+    const char *event_prefix; /* only events starting with this ("application.") */
+    const char *object;       /* only entries about exactly this object */
+    const char *details_has;  /* only entries whose details text contains this, as written
+                                 (compact JSON, e.g. "\"application\":12"): a pre-filter */
+} audit_filter;
+
+/* Called once per entry, oldest first; a non-zero return stops the listing and is returned. */
+typedef int (*audit_entry_fn)(void *arg, const audit_entry *e);
+
+/*
+ * The entries of the log in st that f selects (f NULL: all), oldest first,
+ * each passed to fn; *count (if not NULL) receives how many. Reads only
+ * (a read-only store will do); the chain is not checked here (that is
+ * audit_verify's job). Who may read the log is the caller's to decide
+ * (ra_audit_list asks the policy). Thread safety: as the store handle.
+ */
+int audit_list(store *st, const audit_filter *f, audit_entry_fn fn, void *arg, int64_t *count,
+               sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3);
+
 #endif

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "ca/ca.h"
 #include "sandbox/sandbox.h"
 #include "util/err.h"
@@ -176,6 +177,106 @@ int ra_agency_add(ra *r, const ra_actor *by, const char *name, const char *const
 int ra_account_add(ra *r, const ra_actor *by, const char *role, int64_t agency_id,
                    const char *email, const char *name, int64_t *id, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3, 5, 6);
+
+/* --- listings (list.c) ---
+ *
+ * Who sees which rows is the policy's: listings of agencies and accounts
+ * use the reach of RA_ACT_APPLICATION_VIEW (a person's records): an
+ * account sees itself (and its agency), a verifier its own agency's,
+ * administrators, auditors and the local administrator everything.
+ * Callbacks return 0 to go on; anything else stops the listing and is
+ * returned. Strings in the structures are copies (they outlive the row).
+ */
+
+/* An agency as listed. */
+typedef struct ra_agency {
+    int64_t id;
+    char name[256];
+    char domains[1024]; /* its official e-mail domains, comma-separated, sorted */
+    int64_t people;     /* persons registered for it */
+    int64_t verifiers;  /* its verifier accounts */
+    int64_t created_at;
+} ra_agency;
+
+typedef int (*ra_agency_fn)(const ra_agency *a, void *arg);
+
+/* The agencies by may see, by id. SERTEL_ERR_DENIED when it may see none. */
+int ra_agency_list(ra *r, const ra_actor *by, ra_agency_fn fn, void *arg,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* An account as listed: a staff member, a registered person, or both. */
+typedef struct ra_account {
+    int64_t id;
+    char email[256];
+    char name[256];
+    char role[16];     /* RA_ROLE_* */
+    int64_t agency_id; /* 0 for none (admins, auditors) */
+    int64_t created_at;
+    int has_password; /* may log in to the API */
+    int has_totp;     /* an authenticator is enrolled */
+    /* a registered person (person 1): */
+    int person;
+    char nik[17];
+    char unit[256];
+    char position[256];
+    int email_confirmed;
+    int signing_locked;   /* locked now (for a while, or until a verifier unlocks) */
+    char status[32];      /* BSrE's status (ra_status_name) */
+    char cert_serial[41]; /* the person's newest certificate, "" for none */
+} ra_account;
+
+typedef int (*ra_account_fn)(const ra_account *a, void *arg);
+
+/* The accounts by may see, by id. SERTEL_ERR_DENIED when it may see none. */
+int ra_account_list(ra *r, const ra_actor *by, ra_account_fn fn, void *arg,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* One account (RA_ACT_APPLICATION_VIEW on it). SERTEL_ERR_NOTFOUND, SERTEL_ERR_DENIED. */
+int ra_account_get(ra *r, const ra_actor *by, int64_t id, ra_account *out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/* One step in an application's history: an audit entry that names it. */
+typedef struct ra_history {
+    int64_t seq; /* the audit entry */
+    int64_t ts;
+    const char *actor;   /* borrowed for the callback */
+    const char *event;   /* AUDIT_* (application.submitted, key.created ...) */
+    const char *details; /* the entry's details (JSON object text) */
+} ra_history;
+
+typedef int (*ra_history_fn)(const ra_history *h, void *arg);
+
+/*
+ * The history of application id (who may see the application may see it):
+ * every audit entry whose details name it ("application": id), oldest
+ * first - submitted, resubmitted, decided, cancelled, the key made when the
+ * passphrase was created.
+ */
+int ra_application_history(ra *r, const ra_actor *by, int64_t id, ra_history_fn fn, void *arg,
+                           sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/* A document of an application as stored (the letter or the e-KTP). */
+typedef struct ra_document {
+    char kind[16];   /* "letter" | "ktp" */
+    char sha256[65]; /* of the stored file */
+    int64_t size;    /* bytes; -1 when the record is missing */
+    char path[4200]; /* the stored file (for the CA host's operator) */
+} ra_document;
+
+/*
+ * The documents of application id (who may see the application): *n
+ * receives 0 to 2 (renewals and revocations have none).
+ */
+int ra_application_documents(ra *r, const ra_actor *by, int64_t id, ra_document out[2], size_t *n,
+                             sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+
+/*
+ * The audit log's entries for those who may read it (RA_ACT_AUDIT_VIEW:
+ * administrators, auditors, the local administrator), as audit_list gives
+ * them (f NULL: all). SERTEL_ERR_DENIED for anyone else.
+ */
+int ra_audit_list(ra *r, const ra_actor *by, const audit_filter *f, audit_entry_fn fn, void *arg,
+                  int64_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 
 /* --- registration --- */
 

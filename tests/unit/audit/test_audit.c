@@ -28,6 +28,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -402,6 +403,110 @@ static void test_intact(void **state)
     assert_int_equal(verify(f, f->pub, f->head, &rep), SERTEL_OK);
     assert_non_null(strstr(rep.what, "3 entries (21..23) not yet covered"));
     assert_non_null(strstr(rep.what, "head file at entry 20"));
+    fx_free(f);
+}
+
+struct chk {
+    unsigned char prev[32];
+    int ok;
+};
+
+static int chain_check(void *arg, const audit_entry *e)
+{
+    struct chk *c = arg;
+
+    if (memcmp(c->prev, e->prev_hash, 32) != 0)
+        c->ok = 0;
+    memcpy(c->prev, e->hash, 32);
+    return 0;
+}
+
+/* audit_list: entries gathered as they are listed. */
+struct seen {
+    int n;
+    int64_t seqs[64];
+    char objects[64][32];
+    int stop_at; /* return 1 at this count (0: never) */
+};
+
+static int collect(void *arg, const audit_entry *e)
+{
+    struct seen *s = arg;
+
+    assert_true(s->n < 64);
+    s->seqs[s->n] = e->seq;
+    snprintf(s->objects[s->n], sizeof(s->objects[0]), "%s", e->object);
+    s->n++;
+    return s->stop_at != 0 && s->n == s->stop_at;
+}
+
+static void test_list(void **state)
+{
+    struct fx *f = fx_new(0);
+    struct seen s;
+    audit_filter flt;
+    sertel_err err = {0};
+    int64_t n = 0;
+
+    (void)state;
+    /* All, oldest first, with the hashes that chain them. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(audit_list(f->st, NULL, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, LAST);
+    assert_int_equal(s.n, LAST);
+    assert_int_equal(s.seqs[0], 1);
+    assert_int_equal(s.seqs[LAST - 1], LAST);
+    /* Paging: after 10, 5 of them. */
+    memset(&s, 0, sizeof(s));
+    memset(&flt, 0, sizeof(flt));
+    flt.after = 10;
+    flt.limit = 5;
+    assert_int_equal(audit_list(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(s.seqs[0], 11);
+    assert_int_equal(s.seqs[4], 15);
+    /* By object, and by a piece of the details: LIKE's wildcards are taken literally. */
+    memset(&s, 0, sizeof(s));
+    memset(&flt, 0, sizeof(flt));
+    flt.object = "serial-2";
+    assert_int_equal(audit_list(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, TXNS);
+    assert_string_equal(s.objects[0], "serial-2");
+    memset(&flt, 0, sizeof(flt));
+    flt.details_has = "\"n\":3";
+    assert_int_equal(audit_list(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, TXNS);
+    flt.details_has = "\"n\":_";
+    assert_int_equal(audit_list(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 0);
+    flt.details_has = "%";
+    assert_int_equal(audit_list(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 0);
+    /* By event prefix; a prefix that matches nothing gives nothing. */
+    memset(&s, 0, sizeof(s));
+    memset(&flt, 0, sizeof(flt));
+    flt.event_prefix = "cert.";
+    assert_int_equal(audit_list(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, LAST);
+    flt.event_prefix = "cert_";
+    assert_int_equal(audit_list(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 0);
+    /* By time: nothing from the future. */
+    memset(&flt, 0, sizeof(flt));
+    flt.since = (int64_t)time(NULL) + 3600;
+    assert_int_equal(audit_list(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 0);
+    /* The callback stops the listing with its answer. */
+    memset(&s, 0, sizeof(s));
+    s.stop_at = 3;
+    assert_int_equal(audit_list(f->st, NULL, collect, &s, &n, &err), 1);
+    assert_int_equal(s.n, 3);
+    /* Each entry's prev_hash is the previous entry's hash (the first's: zeros). */
+    {
+        struct chk c = {{0}, 1};
+        assert_int_equal(audit_list(f->st, NULL, chain_check, &c, &n, &err), SERTEL_OK);
+        assert_true(c.ok);
+    }
     fx_free(f);
 }
 
@@ -1637,6 +1742,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_intact),
         cmocka_unit_test(test_chain_matches_header_formula),
+        cmocka_unit_test(test_list),
         cmocka_unit_test(test_head_file_format),
         cmocka_unit_test(test_append_rules),
         cmocka_unit_test(test_empty_log),
