@@ -499,6 +499,7 @@ typedef struct ra_application {
     int64_t invalidity_date; /* keyCompromise: the date the owner gave, 0 if none */
     char note[512];
     int64_t created_at;
+    int64_t account_id; /* the applicant's account */
 } ra_application;
 
 typedef int (*ra_application_fn)(const ra_application *a, void *arg);
