@@ -24,7 +24,7 @@ libarchive-dev
 libseccomp-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl xxd
-ghostscript strace
+ghostscript strace zbar-tools
 "
 
 missing=""

@@ -29,7 +29,7 @@ static const char usage[] =
     "       sertel [--home DIR] audit head [--out FILE]\n"
     "       sertel [--home DIR] audit key [--out FILE]\n"
     "       sertel [--home DIR] audit list [--after SEQ] [--limit N] [--event PREFIX]\n"
-    "                                      [--object OBJ] [--by E] [--json]\n"
+    "                                      [--object OBJ] [--details TEXT] [--by E] [--json]\n"
     "\n"
     "verify  recompute the audit log's hash chain, check every signed checkpoint\n"
     "        with the audit key, and compare with the signed head kept outside the\n"
@@ -43,7 +43,8 @@ static const char usage[] =
     "key     print the audit key's public key (PEM), to check heads with openssl\n"
     "list    the entries, oldest first: sequence number, time (UTC), actor, event,\n"
     "        object and details; --after SEQ and --limit N page through the log,\n"
-    "        --event PREFIX (e.g. application.) and --object OBJ select. For\n"
+    "        --event PREFIX (e.g. application.), --object OBJ and --details TEXT\n"
+    "        (as written in the details, e.g. '\"application\":12') select. For\n"
     "        administrators and auditors (--by E: as account E). --json: an array of\n"
     "        objects (seq, time, actor, event, object, details, prev_hash, hash); the\n"
     "        chain is checked by 'audit verify', not here.\n"
@@ -170,14 +171,17 @@ typedef struct list_out {
     FILE *f;     /* text rows, printed once the listing was allowed */
     char *buf;
     size_t len;
+    int64_t last; /* the last entry listed */
 } list_out;
 
-static int list_entry(void *arg, const audit_entry *e)
+static int list_entry(const audit_entry *e, void *arg)
 {
     list_out *lo = arg;
     char when[32], ph[2 * AUDIT_HASH_LEN + 1], h[2 * AUDIT_HASH_LEN + 1];
     time_t t = (time_t)e->ts;
     struct tm tm;
+
+    lo->last = e->seq;
 
     if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(when, sizeof(when), "?");
@@ -199,20 +203,18 @@ static int list_entry(void *arg, const audit_entry *e)
 static int do_list(const cli_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"after", required_argument, NULL, 'a'},
-        {"limit", required_argument, NULL, 'l'},
-        {"event", required_argument, NULL, 'e'},
-        {"object", required_argument, NULL, 'o'},
-        {"by", required_argument, NULL, 'b'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
+        {"after", required_argument, NULL, 'a'},   {"limit", required_argument, NULL, 'l'},
+        {"event", required_argument, NULL, 'e'},   {"object", required_argument, NULL, 'o'},
+        {"details", required_argument, NULL, 'd'}, {"by", required_argument, NULL, 'b'},
+        {"json", no_argument, NULL, 'j'},          {NULL, 0, NULL, 0},
     };
     audit_filter f;
-    list_out lo = {NULL, NULL, NULL, 0};
+    list_out lo = {NULL, NULL, NULL, 0, 0};
     const char *by = NULL;
     ra *r = NULL;
     ra_actor a;
-    int64_t n = 0;
+    int64_t limit = 0, left;
+    size_t n = 0;
     sertel_err err = {0};
     int c, json = 0, rc;
 
@@ -227,7 +229,7 @@ static int do_list(const cli_global *g, int argc, char **argv)
                                        optarg);
             break;
         case 'l':
-            if (num_parse_i64z(optarg, 1, INT64_MAX, &f.limit) != SERTEL_OK)
+            if (num_parse_i64z(optarg, 1, INT64_MAX, &limit) != SERTEL_OK)
                 return cli_usage_error("audit list: --limit needs a count from 1, not '%.40s'",
                                        optarg);
             break;
@@ -236,6 +238,9 @@ static int do_list(const cli_global *g, int argc, char **argv)
             break;
         case 'o':
             f.object = optarg;
+            break;
+        case 'd':
+            f.details_has = optarg;
             break;
         case 'b':
             by = optarg;
@@ -259,7 +264,14 @@ static int do_list(const cli_global *g, int argc, char **argv)
         ra_actor_local_admin(&a);
     else if ((rc = ra_actor_local_as(r, by, &a, &err)) != SERTEL_OK)
         goto out;
-    rc = ra_audit_list(r, &a, &f, list_entry, &lo, &n, &err);
+    /* In pages the library allows, each going on after the last entry listed. */
+    left = limit > 0 ? limit : INT64_MAX;
+    do {
+        f.limit = left < RA_AUDIT_EXPORT_MAX ? (size_t)left : (size_t)RA_AUDIT_EXPORT_MAX;
+        rc = ra_audit_list(r, &a, &f, list_entry, &lo, &n, &err);
+        f.after = lo.last;
+        left -= (int64_t)n;
+    } while (rc == SERTEL_OK && n == f.limit && left > 0);
 out:
     ra_close(r);
     if (lo.f != NULL && fclose(lo.f) != 0 && rc == SERTEL_OK)

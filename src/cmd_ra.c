@@ -361,23 +361,27 @@ static int print_agency(const ra_agency *ag, void *arg)
 {
     lister *l = arg;
     json_t *arr = l->arr;
-    char when[32];
+    char when[32], doms[1024];
+    size_t i, len = 0;
 
     if (arr != NULL) {
         json_t *d = json_array();
-        const char *p = ag->domains;
-        while (*p != '\0') {
-            size_t n = strcspn(p, ",");
-            json_array_append_new(d, json_stringn(p, n));
-            p += n + (p[n] == ',');
-        }
+        for (i = 0; d != NULL && i < ag->ndomains; i++)
+            json_array_append_new(d, json_string(ag->domains[i]));
         return json_array_append_new(
             arr, json_pack("{s:I, s:s, s:o, s:I, s:I, s:o}", "id", (json_int_t)ag->id, "name",
                            ag->name, "domains", d, "people", (json_int_t)ag->people, "verifiers",
                            (json_int_t)ag->verifiers, "created_at", jtime(ag->created_at)));
     }
+    doms[0] = '\0';
+    for (i = 0; i < ag->ndomains && len < sizeof(doms); i++) {
+        int k = snprintf(doms + len, sizeof(doms) - len, "%s%s", i ? "," : "", ag->domains[i]);
+        if (k < 0)
+            break;
+        len += (size_t)k;
+    }
     fprintf(l->f, "%-6lld %-7lld %-9lld %-20.20s %-32s %s\n", (long long)ag->id,
-            (long long)ag->people, (long long)ag->verifiers, utc(ag->created_at, when), ag->domains,
+            (long long)ag->people, (long long)ag->verifiers, utc(ag->created_at, when), doms,
             ag->name);
     return 0;
 }
@@ -455,8 +459,8 @@ static json_t *account_json(const ra_account *ac)
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id", (json_int_t)ac->id,
                           "email", ac->email, "name", ac->name, "role", ac->role, "agency",
                           ac->agency_id ? json_integer(ac->agency_id) : json_null(), "created_at",
-                          jtime(ac->created_at), "login_password", ac->has_password,
-                          "authenticator", ac->has_totp);
+                          jtime(ac->created_at), "login_password", ac->password_set,
+                          "authenticator", ac->factor_enrolled);
 
     if (o == NULL)
         return NULL;
@@ -504,7 +508,7 @@ static int account_list(const cli_global *g, int argc, char **argv)
         lister_close(&l, 0, "");
         return rc;
     }
-    rc = ra_account_list(r, &a, print_account, &l, &err);
+    rc = ra_account_list(r, &a, NULL, print_account, &l, NULL, &err);
     ra_close(r);
     if (rc != SERTEL_OK) {
         lister_close(&l, 0, "");
@@ -790,15 +794,11 @@ static int review_list(const cli_global *g, int argc, char **argv)
     }
 }
 
-static int add_history(const ra_history *h, void *arg)
+static int add_history(const ra_app_step *h, void *arg)
 {
-    json_t *arr = arg;
-    json_t *d = json_loads(h->details, 0, NULL);
-
-    return json_array_append_new(arr,
-                                 json_pack("{s:I, s:o, s:s, s:s, s:o}", "seq", (json_int_t)h->seq,
-                                           "time", jtime(h->ts), "actor", h->actor, "event",
-                                           h->event, "details", d != NULL ? d : json_object()));
+    return json_array_append_new(arg, json_pack("{s:o, s:s, s:s, s:s, s:s?}", "time", jtime(h->at),
+                                                "actor", h->actor, "event", h->event, "state",
+                                                h->state, "note", h->note[0] ? h->note : NULL));
 }
 
 static int review_show(const cli_global *g, int argc, char **argv)
@@ -811,6 +811,7 @@ static int review_show(const cli_global *g, int argc, char **argv)
     ra_document docs[2];
     int64_t id = 0;
     size_t ndocs = 0, i;
+    char nodocs[sizeof(((sertel_err *)0)->msg)] = "";
     json_t *js = NULL, *hist = NULL, *jd = NULL;
     sertel_err err = {0};
     int rc;
@@ -829,9 +830,18 @@ static int review_show(const cli_global *g, int argc, char **argv)
         goto out;
     }
     if ((rc = ra_application_get(r, &a, id, &app, &err)) != SERTEL_OK ||
-        (rc = ra_application_documents(r, &a, id, docs, &ndocs, &err)) != SERTEL_OK ||
         (rc = ra_application_history(r, &a, id, add_history, hist, &err)) != SERTEL_OK)
         goto out;
+    /* The documents for those who decide (RA_ACT_APPLICATION_DOCS); others see why not. */
+    rc = ra_application_documents(r, &a, id, docs, &ndocs, &err);
+    if (rc == SERTEL_ERR_DENIED) {
+        snprintf(nodocs, sizeof(nodocs), "%s", err.msg);
+        sertel_err_clear(&err);
+        json_decref(jd);
+        jd = json_null();
+    } else if (rc != SERTEL_OK) {
+        goto out;
+    }
     if ((rc = ra_account_get(r, &a, app.account_id, &person, &err)) != SERTEL_OK)
         goto out;
     for (i = 0; i < ndocs; i++)
@@ -875,7 +885,9 @@ static int review_show(const cli_global *g, int argc, char **argv)
         if (person.cert_serial[0])
             printf("  certificate:  %s\n", person.cert_serial);
         printf("\ndocuments\n");
-        if (ndocs == 0)
+        if (nodocs[0])
+            printf("  (not shown: %s)\n", nodocs);
+        else if (ndocs == 0)
             printf("  (none: a %s application has no documents)\n", app.kind);
         for (i = 0; i < ndocs; i++)
             printf("  %-7s %lld bytes, sha256 %s\n          %s\n",
@@ -884,11 +896,11 @@ static int review_show(const cli_global *g, int argc, char **argv)
         printf("\nhistory\n");
         json_array_foreach(hist, k, h)
         {
-            char *d = json_dumps(json_object_get(h, "details"), JSON_COMPACT | JSON_SORT_KEYS);
-            printf("  %s  %-24s %-28s %s\n", json_string_value(json_object_get(h, "time")),
+            const char *note = json_string_value(json_object_get(h, "note"));
+            printf("  %s  %-12s -> %-10s %-28s %s\n", json_string_value(json_object_get(h, "time")),
                    json_string_value(json_object_get(h, "event")),
-                   json_string_value(json_object_get(h, "actor")), d ? d : "");
-            free(d);
+                   json_string_value(json_object_get(h, "state")),
+                   json_string_value(json_object_get(h, "actor")), note ? note : "");
         }
     }
     json_decref(js);
@@ -1236,8 +1248,9 @@ static int client_add(const cli_global *g, int argc, char **argv)
     rc = ra_client_add(r, &a, agency, name, scopes, get(&o, "vouches-login") != NULL, id, secret,
                        &err);
     if (rc == SERTEL_OK && m == OUT_JSON) {
-        json_t *js = json_pack("{s:s, s:I, s:s, s:s}", "id", id, "agency", (json_int_t)agency,
-                               "name", name, "secret", secret);
+        json_t *js =
+            json_pack("{s:s, s:I, s:s, s:s, s:b}", "id", id, "agency", (json_int_t)agency, "name",
+                      name, "secret", secret, "vouches_login", get(&o, "vouches-login") != NULL);
         ra_close(r);
         rc = print_json(js);
         sodium_memzero(secret, sizeof(secret));
@@ -1247,6 +1260,9 @@ static int client_add(const cli_global *g, int argc, char **argv)
         printf("client %s added for agency %lld\nsecret: %s\n(the secret is shown only "
                "this once: give it to the agency's system; HTTP Basic user %s)\n",
                id, (long long)agency, secret, id);
+    if (rc == SERTEL_OK && get(&o, "vouches-login") != NULL)
+        printf("it vouches for its users' login as the second factor of their signings "
+               "([signing] second_factor); each such signing is audited with its id\n");
     sodium_memzero(secret, sizeof(secret));
     return done(r, rc, &err);
 }
@@ -1394,8 +1410,9 @@ static const ra_cmd cmds[] = {
     {"review", "show", "one application: the person, documents and history",
      "ID [--verifier E] [--json]",
      "One application in full: the person (name, NIK, unit, position, status), the\n"
-     "documents (size, SHA-256 and where they are stored) and its history from the\n"
-     "audit log (submitted, returned, decided, the key made). --json: one object.",
+     "documents (size, SHA-256 and where they are stored; for its agency's verifiers\n"
+     "and administrators) and its history (submitted, returned, resubmitted, decided,\n"
+     "completed, each with the state it left and the reason). --json: one object.",
      review_show},
     {"review", "approve", "approve an application", "ID [--verifier E] [--reason R] " Q_J,
      "Approve: an issuance or renewal mails the owner the link to create the\n"

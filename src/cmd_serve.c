@@ -11,6 +11,7 @@
  *   GET  <base>/audit/head    the signed audit head, no-store -> pki_audit_head
  *   GET  /healthz, /metrics
  *   <base>/api/v1/...  the JSON API (lib/api: logins, the process, signing)
+ *   <base>/api/sign/..., /api/user/..., /api/v2/...  BSrE's API, the facade (lib/api)
  *
  * <base> is the path of the home's base URL ([ca] base_url, set by `sertel
  * init --base-url`), so the URLs certificates carry (AIA, CDP) resolve
@@ -517,7 +518,7 @@ static void root_crl_warn(pki *p, int64_t *next_at)
 }
 
 /* Serve until SIGTERM/SIGINT, refreshing the services once a second. */
-static void run_until_signal(http_server *s, pki *p, const sigset_t *stop)
+static void run_until_signal(http_server *s, pki *p, api *ap, const sigset_t *stop)
 {
     sertel_err err = {0};
     struct timespec tick = {1, 0};
@@ -542,6 +543,7 @@ static void run_until_signal(http_server *s, pki *p, const sigset_t *stop)
                 sertel_err_clear(&err);
             }
             http_server_flush_log(s);
+            api_tick(ap, (int64_t)time(NULL)); /* the API's stored state past its time */
         }
     }
 }
@@ -681,6 +683,8 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
         ac.home = g->home;
         ac.base_path = sc->base;
         ac.handles = cfg.threads ? cfg.threads * 2 : 0;
+        ac.services = sc->p;
+        ac.spool_dir = sc->spool;
         ac.tls = cfg.tls_cert_pem != NULL;
         if (make_spool(g->home, sc->spool, sizeof(sc->spool), &err) != SERTEL_OK ||
             api_open(&ac, &sc->api, &err) != SERTEL_OK ||
@@ -713,7 +717,7 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
                 "only through a proxy or name that maps there\n",
                 pki_base_url(sc->p));
 
-    run_until_signal(s, sc->p, &stop);
+    run_until_signal(s, sc->p, sc->api, &stop);
     if (http_server_shutdown(s, SHUTDOWN_WAIT_MS, &err) != SERTEL_OK)
         fprintf(stderr, "sertel: serve: %s\n", err.msg);
     fprintf(stderr, "sertel: serve: stopped\n");

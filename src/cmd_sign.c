@@ -24,6 +24,7 @@
 #include "pdf/pdf.h"
 #include "pki/pki.h"
 #include "ra/ra.h"
+#include "sign/sign.h"
 #include "util/fs.h"
 #include "util/text.h"
 #include "util/num.h"
@@ -148,9 +149,9 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     pdf_image img;
     cms_signer *s = &po.sign.signer;
     int c, detached = 0, rc = EXIT_ERROR, has_rect = 0, has_size = 0, as_json = 0;
-    char *pass = NULL, *pdfpw = NULL, qrbuf[300];
+    char *pass = NULL, *pdfpw = NULL;
     ra *r = NULL;
-    ra_signer *rs = NULL;
+    sign_session *ss = NULL;
     char docid[33] = "";
     pki *p = NULL;
     fs_output *out = NULL;
@@ -346,44 +347,39 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         }
         sop->image = &img;
     }
-    if (p12 != NULL) {
-        if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
+    if (po.level >= PADES_B_T && tsa_url != NULL) {
+        /* An external TSA: B-LT/B-LTA data is fetched online from the certificates' URLs. */
+        sop->tsa.fn = cms_tsa_http;
+        sop->tsa.arg = (void *)tsa_url;
+    } else if (po.level >= PADES_B_T) {
+        if (pki_open(g->home, &p, &err) != SERTEL_OK) {
+            sertel_err_prefix(&err, "%s without --tsa URL uses the home's TSA",
+                              pades_level_name(po.level));
             goto fail;
-    } else {
-        ra_actor by;
-        ra_actor_local_admin(&by); /* the CA host's operator, on the owner's behalf */
-        if (cli_secret_get(ppfile, "--passphrase-file", "passphrase", 0, &pass, &err) !=
-                SERTEL_OK ||
-            ra_open(g->home, &r, &err) != SERTEL_OK ||
-            (nik != NULL ? ra_sign_authorize_nik(r, &by, nik, pass, otp, &rs, &err)
-                         : ra_sign_authorize(r, &by, email, pass, otp, &rs, &err)) != SERTEL_OK)
-            goto fail;
-        s->key = rs->key;
-        s->cert = rs->cert;
-        s->chain = rs->chain;
-        if ((sop->visible || sop->field != NULL) && sop->qr_text == NULL) {
-            /* The home's verification page, for the QR code. */
-            snprintf(qrbuf, sizeof(qrbuf), "%s/verify",
-                     conf_get_default(ca_get0_conf(ra_get0_ca(r)), "ca", "base_url",
-                                      CA_DEFAULT_BASE_URL));
-            sop->qr_text = qrbuf;
         }
-    }
-    if (po.level >= PADES_B_T) {
-        if (tsa_url != NULL) {
-            /* An external TSA: B-LT/B-LTA data is fetched online from the certificates' URLs. */
-            sop->tsa.fn = cms_tsa_http;
-            sop->tsa.arg = (void *)tsa_url;
-        } else {
-            if (pki_open(g->home, &p, &err) != SERTEL_OK) {
-                sertel_err_prefix(&err, "%s without --tsa URL uses the home's TSA",
-                                  pades_level_name(po.level));
-                goto fail;
-            }
+        if (p12 != NULL) {
             sop->tsa.fn = pki_tsa_exchange;
             sop->tsa.arg = p;
             po.home = p;
         }
+    }
+    if (p12 != NULL) {
+        if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
+            goto fail;
+    } else {
+        /* An owner's key the home holds: one authorization, then the library's signing
+         * operation (the QR code carries the document's own link, the register records it). */
+        ra_actor by;
+        sign_ctx sc = {0};
+        ra_actor_local_admin(&by); /* the CA host's operator, on the owner's behalf */
+        if (cli_secret_get(ppfile, "--passphrase-file", "passphrase", 0, &pass, &err) !=
+                SERTEL_OK ||
+            ra_open(g->home, &r, &err) != SERTEL_OK)
+            goto fail;
+        sc.r = r;
+        sc.services = p;
+        if (sign_session_open(&sc, &by, email, nik, pass, otp, &ss, NULL, &err) != SERTEL_OK)
+            goto fail;
     }
     if (!detached && sop->visible) {
         /* The stamp's text uses the standard Helvetica, not embedded: say what that means for
@@ -401,21 +397,20 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
                     "signature keeps it)\n",
                     argv[optind], part);
     }
-    if (detached)
+    if (ss != NULL && detached)
+        rc = sign_detached(ss, argv[optind], po.level, tsa_url != NULL ? &sop->tsa : NULL, out,
+                           docid, &err);
+    else if (ss != NULL)
+        rc = sign_pdf(ss, &po, argv[optind], out, docid, &err);
+    else if (detached)
         rc = cms_sign_to(argv[optind], out, s, po.level == PADES_B_T ? &sop->tsa : NULL, &err);
     else
         rc = pades_sign_to(argv[optind], out, &po, &err);
-    if (rc != SERTEL_OK)
-        goto fail;
-    if (rs != NULL) {
-        /* An owner's key the home holds: recorded in the register, then committed. */
-        char lvl[32];
-        snprintf(lvl, sizeof(lvl), "%s%s", detached ? "CAdES " : "", pades_level_name(po.level));
-        rc = ra_sign_commit(r, rs, out, lvl, docid, &err);
-    } else {
+    if (ss == NULL && rc == SERTEL_OK)
         rc = fs_output_commit(out, &err);
-    }
-    out = NULL;
+    else if (ss == NULL)
+        fs_output_abort(out);
+    out = NULL; /* taken over: committed, or aborted */
     if (rc != SERTEL_OK)
         goto fail;
     if (as_json) {
@@ -454,7 +449,7 @@ out:
         X509_free(s->cert);
         sk_X509_pop_free(s->chain, X509_free);
     }
-    ra_signer_free(rs);
+    sign_session_close(ss);
     ra_close(r);
     pki_close(p);
     secret_free(pass);

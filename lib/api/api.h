@@ -21,7 +21,11 @@
  * are stable and listed in docs/api.md and the OpenAPI file.
  *
  * Settings ([api] in sertel.conf): trusted_proxies (addresses whose
- * X-Forwarded-For and X-Forwarded-Proto are believed), max_body_mib.
+ * X-Forwarded-For and X-Forwarded-Proto are believed), max_body_mib;
+ * signing limits (docs/operations.md): batch_max_files, max_pages,
+ * sign_memory_mib, sign_queue, verify_queue, client_rate_per_minute. The
+ * library's own [api] settings (sessions, logins, the facade's signing
+ * sessions and download retention) are read by lib/ra.
  *
  * Ownership: api_open returns an api freed by api_close after the server
  * that uses its routes has stopped.
@@ -32,6 +36,7 @@
 #define SERTEL_API_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/http.h"
 #include "util/err.h"
@@ -42,7 +47,12 @@ typedef struct api_config {
     const char *home;      /* the CA home */
     const char *base_path; /* the path of the base URL ("" or "/pki"): routes live under it */
     int tls;               /* 1: the server speaks TLS itself */
-    unsigned handles;      /* registration authority handles in the pool, 0: 8 */
+    unsigned handles;      /* registration authority handles in the pool, 0: 8 (one for
+                              each worker of the signing and validation pools is added) */
+    struct pki *services;  /* the home's TSA, OCSP, CRLs for signing (borrowed, thread-safe);
+                              NULL: api_open opens its own */
+    const char *spool_dir; /* where signed answers are written (unnamed files); NULL:
+                              <home>/spool */
 } api_config;
 
 /*
@@ -59,6 +69,16 @@ int api_open(const api_config *cfg, api **out, sertel_err *err) SERTEL_WUR SERTE
  */
 int api_routes(api *a, http_route *routes, size_t cap, size_t *n, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 4);
+
+/*
+ * Housekeeping the API's stored state needs, run at api_open and then by
+ * the server's periodic tick (at most once a minute, whatever the calling
+ * rate): signed files kept for download past [api]
+ * download_retention_hours and expired signing sessions are deleted
+ * (audited by the library). Failures go to stderr; the next tick tries
+ * again. Call from one thread (the server's controlling thread).
+ */
+void api_tick(api *a, int64_t now) SERTEL_NONNULL(1);
 
 /* Close the handles. NULL-safe. Call only after the server has stopped. */
 void api_close(api *a);

@@ -16,11 +16,13 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "api/api.h"
 #include "http/http.h"
+#include "pki/pki.h"
 #include "ra/ra.h"
 #include "util/err.h"
 
@@ -33,7 +35,9 @@
 
 typedef enum api_lang { API_LANG_ID = 0, API_LANG_EN = 1 } api_lang;
 
-/* Who may call an endpoint at all (the policy table decides the rest). */
+/* Who may call an endpoint at all (the policy table decides the rest: a caller with no
+ * reach at all for the endpoint's act, ra_policy_reach, is refused with 403 "forbidden" by
+ * the dispatcher before the handler runs or the body is read). */
 typedef enum api_auth {
     API_AUTH_NONE,    /* anyone; a valid session, when sent, still sets the actor */
     API_AUTH_SESSION, /* a logged-in person */
@@ -50,10 +54,23 @@ typedef enum api_in {
 
 /* Endpoint flags. */
 #define API_F_SECRET                                                                               \
-    0x1u                     /* carries a password or passphrase: refused over plain HTTP          \
-                                (except loopback and trusted proxies that say https) */
-#define API_F_ENROLMENT 0x2u /* allowed to a session that must still enrol its factor */
-#define API_F_FACADE 0x4u    /* BSrE facade: its own error shape (api_facade_error) */
+    0x1u                        /* carries a password or passphrase: refused over plain HTTP       \
+                                   (except loopback and trusted proxies that say https) */
+#define API_F_ENROLMENT 0x2u    /* allowed to a session that must still enrol its factor */
+#define API_F_FACADE 0x4u       /* BSrE facade: its own error shape (api_facade_error) */
+#define API_F_POOL_SIGN 0x8u    /* runs on the signing pool (pool.c): 429 when it is full */
+#define API_F_POOL_VERIFY 0x10u /* runs on the validation pool */
+#define API_F_UPLOAD                                                                               \
+    0x20u                  /* an API_IN_JSON body carrying files (base64): capped by               \
+                              [api] max_body_mib, not by the 1 MiB of other JSON bodies */
+#define API_F_PREFIX 0x40u /* the path is a prefix: everything below it is routed here */
+#define API_F_HTML                                                                                 \
+    0x80u /* a page for people (the links in mails): HTML answers, errors                          \
+             as a page, a CSP that allows a form to post back and nothing                          \
+             else (no script, no style, no frames) */
+#define API_F_DOCUMENT                                                                             \
+    0x100u /* an operator's document (the CP/CPS): HTML with its inline style                      \
+              and images, nothing that runs, sandboxed */
 
 typedef struct api api;
 
@@ -96,6 +113,91 @@ typedef struct api_endpoint {
 /* The endpoint tables, one per file; api.c lists them. */
 extern const api_endpoint api_ep_session[];
 extern const size_t api_ep_session_n;
+extern const api_endpoint api_ep_facade_v1[];
+extern const size_t api_ep_facade_v1_n;
+extern const api_endpoint api_ep_facade_v2[];
+extern const size_t api_ep_facade_v2_n;
+extern const api_endpoint api_ep_sign[];
+extern const size_t api_ep_sign_n;
+
+/* --- back-pressure (pool.c) --- */
+
+/* A request admitted to a pool: its call (authenticated), endpoint and deferred answer. */
+typedef struct api_job {
+    struct api_job *next;
+    const struct api_endpoint *ep;
+    struct http_deferred *d;
+    struct api_call *c;
+} api_job;
+
+/* Worker threads with a bounded FIFO queue (pool.c says why and how). */
+typedef struct api_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t *threads;
+    unsigned nthreads;
+    unsigned slots, queue;     /* run at once (the threads); wait at most */
+    unsigned running, waiting; /* now (waiting: admitted, not running yet) */
+    api_job *head, *tail;
+    int stop;
+    int64_t avg_ms; /* moving average of how long a request holds a slot */
+    uint64_t admitted, refused;
+    unsigned max_waiting; /* the longest queue seen */
+} api_pool;
+
+int api_pool_start(api_pool *p, unsigned slots, unsigned queue, int64_t guess_ms,
+                   sertel_err *err) API_WUR;
+/* Stop the workers once the queue is empty and join them. */
+void api_pool_stop(api_pool *p);
+/*
+ * Admit one request: SERTEL_OK (a place is held: api_pool_push or
+ * api_pool_unreserve follows), or SERTEL_ERR_BUSY at once when slots +
+ * queue are taken (*retry_after: seconds).
+ */
+int api_pool_reserve(api_pool *p, int64_t *retry_after) API_WUR;
+void api_pool_unreserve(api_pool *p);
+void api_pool_push(api_pool *p, api_job *j);
+/* Run a job on a worker (api.c): the endpoint, its answer, the deferred request finished. */
+void api_job_run(api_job *j);
+
+#define API_RATE_SLOTS 1024
+#define API_RATE_PROBE 8
+typedef struct api_rate_slot {
+    int used;
+    char id[40];
+    int64_t tokens_ms, last_ms;
+} api_rate_slot;
+
+/* One request of an API client against its rate limit: SERTEL_OK, or SERTEL_ERR_BUSY. */
+int api_rate_take(api *a, const char *client_id, int64_t *retry_after) API_WUR;
+extern const api_endpoint api_ep_people[]; /* ep_people.c: people, passphrase, second factor */
+extern const size_t api_ep_people_n;
+extern const api_endpoint api_ep_apply[]; /* ep_apply.c: applications */
+extern const size_t api_ep_apply_n;
+extern const api_endpoint api_ep_links[]; /* ep_links.c: the links in mails and stamps */
+extern const size_t api_ep_links_n;
+extern const api_endpoint api_ep_review[];
+extern const size_t api_ep_review_n;
+extern const api_endpoint api_ep_admin[];
+extern const size_t api_ep_admin_n;
+extern const api_endpoint api_ep_audit[];
+extern const size_t api_ep_audit_n;
+extern const api_endpoint api_ep_docs[];
+extern const size_t api_ep_docs_n;
+extern const api_endpoint api_ep_openapi[];
+extern const size_t api_ep_openapi_n;
+
+/*
+ * Every endpoint of every table, in routing order: api_endpoint_at(i) for
+ * i < api_endpoint_count(), NULL beyond. For the tests that walk them (the
+ * OpenAPI file's coverage, the authorization matrix).
+ */
+size_t api_endpoint_count(void);
+const api_endpoint *api_endpoint_at(size_t i);
+
+/* The OpenAPI 3.1 description (docs/api/openapi.json, embedded at build time). */
+extern const unsigned char api_openapi_json[];
+extern const size_t api_openapi_json_len;
 
 /* --- the API object (api.c) --- */
 
@@ -113,15 +215,49 @@ struct api {
     char trusted[16][64]; /* trusted proxies' addresses */
     size_t ntrusted;
     size_t max_body; /* request body cap for uploads */
+    size_t batch_max_files, max_pages;
+    unsigned rate_per_min; /* per API client; 0: none */
+    size_t sign_memory;    /* bytes the signing pool may hold in key derivations */
+    /* signing and validation run on pools of their own (pool.c) */
+    api_pool sign_pool, verify_pool;
+    int pools_init;
+    /* Passphrase checks at once (each holds one Argon2id derivation's memory): the sign pool
+     * has twice as many workers, so one's signing and commits overlap another's derivation. */
+    sem_t kdf_slots;
+    int kdf_init;
+    pthread_mutex_t rate_lock;
+    api_rate_slot *rate;
+    pki *services;        /* borrowed: the home's TSA etc. for signing (NULL: none) */
+    pki *own_services;    /* opened by api_open when none was given */
+    char spool_dir[4096]; /* where answers are written (unnamed files) */
     /* routes handed to the server */
     struct api_route *routes;
     size_t nroutes;
+    int64_t next_tick; /* api_tick: when housekeeping runs next */
 };
 
 /* --- answers --- */
 
 /* Answer with a JSON value (stolen, also on failure), status and no-store. */
 int api_json(api_call *c, int status, json_t *v) API_WUR;
+
+/*
+ * api_json for an answer that carries a secret shown once (a client's
+ * secret): the JSON tree's strings and the answer's bytes are wiped before
+ * they are freed.
+ */
+int api_json_secret(api_call *c, int status, json_t *v) API_WUR;
+
+/* A path below the base path as JSON ("/pki" + "/api/v1/..."), for links in answers. */
+json_t *api_link_json(const api_call *c, const char *fmt, ...) SERTEL_PRINTF(2, 3);
+
+/*
+ * A query argument as a whole number within [min, max]: SERTEL_OK with
+ * *out (def when absent), or the answer 400 "field_invalid" written
+ * (API_TRY).
+ */
+int api_query_int(api_call *c, const char *name, int64_t def, int64_t min, int64_t max,
+                  int64_t *out) API_WUR;
 
 /* Answer 204 No Content. */
 int api_no_content(api_call *c) API_WUR;
@@ -146,6 +282,24 @@ int api_fail(api_call *c, int rc, const sertel_err *err);
 /* The catalogue's message for code in lang (the code itself when unknown). */
 const char *api_message(const char *code, api_lang lang);
 
+/*
+ * The BSrE facade's error shape, {"error": message, "status_code": N}, as
+ * BSrE's clients parse it (DOMAIN.md: "Passphrase anda salah", 2031). On a
+ * facade route (API_F_FACADE) api_error and so api_fail answer in it: the
+ * catalogue's message for code (the detail, when given, after it in
+ * parentheses) and the status_code api_facade_code gives.
+ */
+int api_facade_error(api_call *c, int status, const char *code, const char *detail_fmt, ...)
+    SERTEL_PRINTF(4, 5);
+
+/*
+ * The BSrE status_code for an error code on a facade route: the facade's
+ * own codes ("facade_passphrase_wrong" 2031, ...: errors.c), 4014 for
+ * field_missing, 4015 for field_invalid, invalid_json and
+ * invalid_request, 4024 for conflict, else the HTTP status.
+ */
+int api_facade_code(const char *code, int http_status);
+
 /* The language Accept-Language prefers among Indonesian (the default) and English. */
 api_lang api_lang_pick(const char *accept_language);
 
@@ -167,8 +321,73 @@ int api_in_int(api_call *c, const char *key, bool required, int64_t min, int64_t
 /* A "{}" segment of the path as a positive id (else the answer 404 "not_found"). */
 int api_path_id(api_call *c, size_t i, int64_t *out) API_WUR;
 
+/*
+ * Overwrite a secret the request carried, once the handler has used it: the
+ * JSON body's string member key (API_IN_JSON), or the form's text field of
+ * that name (API_IN_FORM), wiped in place (sodium_memzero), so the freed
+ * memory does not keep it. Absent members are ignored.
+ */
+void api_wipe_secret(api_call *c, const char *key);
+
 /* Refuse (403 "tls_required") a secret over plain HTTP from a non-loopback, untrusted peer. */
 int api_need_secure(api_call *c) API_WUR;
+
+/*
+ * A text field of a form body (API_IN_FORM), as api_in_str for JSON:
+ * SERTEL_OK with *out (borrowed; NULL when absent and not required), or
+ * the answer 400 written and SERTEL_ERR_INVALID (missing, sent twice, a
+ * file where text belongs, longer than max bytes, holding NUL).
+ */
+int api_form_str(api_call *c, const char *name, bool required, size_t max,
+                 const char **out) API_WUR;
+
+/*
+ * A file part of a form body: SERTEL_OK with *out (borrowed; its fd is the
+ * spool file), or the answer 400 written and SERTEL_ERR_INVALID (missing,
+ * sent twice, text where a file belongs).
+ */
+int api_form_file(api_call *c, const char *name, const http_field **out) API_WUR;
+
+/*
+ * A string member of the JSON body or, for a form body, a text field:
+ * whichever the endpoint takes (api_in_str / api_form_str).
+ */
+int api_arg_str(api_call *c, const char *name, bool required, size_t max, const char **out) API_WUR;
+
+/* A boolean: JSON true/false, or (forms, JSON strings) "true"/"false"/"1"/"0"/"on". */
+int api_arg_bool(api_call *c, const char *name, bool *out) API_WUR;
+
+/*
+ * Overwrite the secrets a request carried once the answer is made: every
+ * string of the JSON body (in place, before it is freed), the raw body,
+ * and every text field of a form. The dispatcher calls it for API_F_SECRET
+ * endpoints; a handler may call it earlier.
+ */
+void api_wipe_secrets(api_call *c);
+
+/* --- times (RFC 3339, UTC) --- */
+
+/* "2026-12-07T10:00:00Z" for t (Unix seconds), or JSON null when t is 0. */
+json_t *api_time_json(int64_t t);
+
+/* t as "2026-12-07T10:00:00Z" into out (>= 21 bytes). */
+void api_time_str(int64_t t, char out[21]);
+
+/*
+ * Parse an RFC 3339 time with seconds and an offset ("2026-12-07T10:00:00Z",
+ * "2026-12-07T17:00:00+07:00"; fractions of a second are dropped) into Unix
+ * seconds. SERTEL_OK or SERTEL_ERR_INVALID.
+ */
+int api_time_parse(const char *s, int64_t *out) API_WUR;
+
+/* --- pages (API_F_HTML) --- */
+
+/*
+ * Answer an HTML page: a minimal document in Indonesian with title (text,
+ * escaped here) and body_html (HTML the caller built, its text escaped
+ * with text_html_escape). No script, no style.
+ */
+int api_html_page(api_call *c, int status, const char *title, const char *body_html) API_WUR;
 
 /* Run an input step that answers its own errors: on failure the handler is done. */
 #define API_TRY(expr)                                                                              \

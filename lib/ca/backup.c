@@ -473,7 +473,8 @@ static int add_tree(bk_writer *w, const char *dir, int depth)
         }
         n++;
     }
-    qsort(names, n, sizeof(*names), name_cmp);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), name_cmp);
     for (i = 0; i < n && rc == SERTEL_OK; i++) {
         rc = fs_path_join(path, sizeof(path), dir, names[i], w->err);
         if (rc == SERTEL_OK)

@@ -26,6 +26,7 @@
 
 #include "ca/ca_int.h"
 #include "audit/events.h"
+#include "util/dynbuf.h"
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/text.h"
@@ -249,6 +250,83 @@ static int record_authority(store *st, audit *a, const char *name, ks_keytype kt
     return rc;
 }
 
+/*
+ * cps.html: the CP/CPS document the certificates' cps_uri (<base URL>/cps)
+ * points to, served by `sertel serve` from the home. A starting point in
+ * Indonesian, in the outline of RFC 3647 §6, that the operator edits into
+ * the agency's own policy; it says so at the top.
+ */
+static int write_cps(const char *dir, const char *org, const char *base_url, const char *policy,
+                     sertel_err *err)
+{
+    static const char *const sections[] = {
+        "<h2>1. Pengenalan</h2>\n<p>Dokumen ini menjelaskan kebijakan sertifikat (CP) dan "
+        "pernyataan praktik sertifikasi (CPS) penyelenggara sertifikasi elektronik ",
+        /* org */
+        " untuk sertifikat tanda tangan elektronik pegawai, sesuai PP 71/2019 dan Permenkominfo "
+        "11/2022. Susunannya mengikuti RFC 3647.</p>\n"
+        "<h2>2. Identifikasi</h2>\n<p>Kebijakan sertifikat: OID <code>",
+        /* policy */
+        "</code>. Alamat layanan: <code>",
+        /* base_url */
+        "</code>.</p>\n"
+        "<h2>3. Pihak yang terlibat</h2>\n<ul>\n<li>Otoritas sertifikat (CA): menerbitkan dan "
+        "mencabut sertifikat, menerbitkan CRL dan menjalankan OCSP.</li>\n<li>Verifikator "
+        "instansi (otoritas pendaftaran): memeriksa identitas dan surat rekomendasi, menyetujui "
+        "atau menolak setiap permohonan penerbitan, pembaruan, perubahan data dan "
+        "pencabutan.</li>\n<li>Pemilik sertifikat: pegawai yang namanya tercantum dalam "
+        "sertifikat.</li>\n<li>Pihak yang mengandalkan: siapa pun yang memeriksa tanda tangan "
+        "elektronik.</li>\n</ul>\n"
+        "<h2>4. Pendaftaran dan verifikasi identitas</h2>\n<p>Pemohon didaftarkan dengan nama, "
+        "NIK, email dinas, unit kerja dan jabatan; mengonfirmasi email dinasnya; mengunggah "
+        "surat rekomendasi dan e-KTP. Verifikator instansi memeriksa dan memutuskan.</p>\n"
+        "<h2>5. Kunci dan passphrase</h2>\n<p>Kunci privat pemilik dibuat dan disimpan "
+        "terenkripsi oleh penyelenggara, dan hanya dapat digunakan dengan passphrase yang dibuat "
+        "sendiri oleh pemilik (serta faktor autentikasi kedua bila diwajibkan). Passphrase "
+        "tidak dapat dipulihkan: bila lupa, ajukan pencabutan lalu permohonan baru.</p>\n"
+        "<h2>6. Pencabutan dan penangguhan</h2>\n<p>Pemilik wajib mengajukan pencabutan bila "
+        "kunci atau passphrase hilang atau diketahui orang lain, atau data dalam sertifikat "
+        "berubah. Status sertifikat tersedia melalui OCSP (<code>",
+        /* base_url */
+        "/ocsp</code>) dan CRL (<code>",
+        /* base_url */
+        "/crl/issuing.crl</code>).</p>\n"
+        "<h2>7. Kewajiban dan kontak</h2>\n<p>Lengkapi bagian ini: kewajiban para pihak, "
+        "batas tanggung jawab, perlindungan data pribadi, serta alamat dan email yang dapat "
+        "dihubungi.</p>\n",
+    };
+    const char *fill[] = {org, policy, base_url, base_url, base_url};
+    char path[4096];
+    dynbuf b;
+    size_t i;
+    int rc;
+
+    dynbuf_init(&b, 64 * 1024);
+    dynbuf_addstr(&b, "<!DOCTYPE html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n"
+                      "<title>Kebijakan Sertifikat dan Pernyataan Praktik Sertifikasi - ");
+    text_html_escape(&b, org);
+    dynbuf_addstr(&b, "</title>\n</head>\n<body>\n<h1>Kebijakan Sertifikat dan Pernyataan "
+                      "Praktik Sertifikasi (CP/CPS)</h1>\n<p><strong>");
+    text_html_escape(&b, org);
+    dynbuf_addstr(&b, "</strong></p>\n<p><em>Templat awal yang dibuat oleh sertel init: "
+                      "sesuaikan isinya dengan kebijakan instansi Anda sebelum layanan "
+                      "digunakan (berkas cps.html di direktori home).</em></p>\n");
+    for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        dynbuf_addstr(&b, sections[i]);
+        if (i < sizeof(fill) / sizeof(fill[0]))
+            text_html_escape(&b, fill[i]);
+    }
+    rc = dynbuf_addstr(&b, "</body>\n</html>\n");
+    if (rc != SERTEL_OK)
+        rc = sertel_err_set(err, rc, "the CP/CPS document does not fit in 64 KiB");
+    if (rc == SERTEL_OK)
+        rc = fs_path_join(path, sizeof(path), dir, "cps.html", err);
+    if (rc == SERTEL_OK)
+        rc = fs_create_excl(path, b.p, b.len, 0644, err);
+    dynbuf_free(&b);
+    return rc;
+}
+
 static int init_home(const ca_init_opts *o, sertel_err *err)
 {
     char tmp[PATH_MAX], path[PATH_MAX], parent[PATH_MAX], ksconf[1024], serial[41];
@@ -386,6 +464,8 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
     if ((rc = fs_path_join(path, sizeof(path), tmp, "sertel.conf", err)) != SERTEL_OK)
         goto out;
     if ((rc = fs_create_excl(path, conftext, strlen(conftext), 0644, err)) != SERTEL_OK)
+        goto out;
+    if ((rc = write_cps(tmp, o->org, base_url, policy, err)) != SERTEL_OK)
         goto out;
 
     /* Store. */

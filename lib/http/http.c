@@ -99,6 +99,7 @@ struct http_server {
     route_stats stats[MAX_SLOTS];
     atomic_int draining;
     atomic_long in_flight;
+    atomic_long deferred; /* requests handed to another thread (http_defer), not answered yet */
     atomic_long connections;
     atomic_int_fast64_t last_activity_ns;
     atomic_int_fast64_t log_window; /* rate limit of libmicrohttpd's messages */
@@ -156,6 +157,12 @@ struct conn_ctx {
     int form_status;          /* 400, 413 or 500 with form_problem */
     bool too_big;
     bool responded;
+    /* The request as the handler saw it, kept for a deferred answer (http_defer). */
+    bool deferred;
+    struct MHD_Connection *conn;
+    http_request req;
+    http_response resp;
+    char peer[64];
     int status;
     size_t bytes;
     /* for the access log, copied only when it is on */
@@ -1097,16 +1104,14 @@ static enum MHD_Result take_body(conn_ctx *cx, const char *data, size_t n)
     return dynbuf_add(&cx->body, data, n) == SERTEL_OK ? MHD_YES : MHD_NO;
 }
 
+static enum MHD_Result answer(conn_ctx *cx, struct MHD_Connection *c, const char *method, int rc,
+                              const sertel_err *err);
+
 static enum MHD_Result finish_request(conn_ctx *cx, struct MHD_Connection *c, const char *url,
                                       const char *method)
 {
-    http_server *s = cx->s;
     const http_route *r = cx->route;
-    http_request req;
-    http_response resp;
     sertel_err err = {0};
-    char peer[INET6_ADDRSTRLEN + 1];
-    bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     int rc;
 
     if (cx->too_big)
@@ -1114,44 +1119,97 @@ static enum MHD_Result finish_request(conn_ctx *cx, struct MHD_Connection *c, co
                           r->max_body);
     if (r->body == HTTP_BODY_FORM && !form_finish(cx))
         return reply_text(cx, c, cx->form_status, NULL, "%s\n", cx->form_problem);
-    memset(&req, 0, sizeof(req));
-    req.method = method;
-    req.path = url;
-    req.rest = r->prefix && strchr(r->path, '{') == NULL ? url + strlen(r->path) : "";
-    memcpy(req.params, cx->params, sizeof(req.params));
-    req.nparams = cx->nparams;
-    req.fields = cx->fields;
-    req.nfields = r->body == HTTP_BODY_FORM ? cx->nparts : 0;
-    client_ip(c, peer, sizeof(peer));
-    req.peer = peer;
-    req.tls = cx->s->tls;
-    req.conn_ = c;
-    req.content_type =
+    http_request *req = &cx->req;
+    http_response *resp = &cx->resp;
+    memset(req, 0, sizeof(*req));
+    req->method = method;
+    req->path = url;
+    req->rest = r->prefix && strchr(r->path, '{') == NULL ? url + strlen(r->path) : "";
+    memcpy(req->params, cx->params, sizeof(req->params));
+    req->nparams = cx->nparams;
+    req->fields = cx->fields;
+    req->nfields = r->body == HTTP_BODY_FORM ? cx->nparts : 0;
+    client_ip(c, cx->peer, sizeof(cx->peer));
+    req->peer = cx->peer;
+    req->tls = cx->s->tls;
+    req->conn_ = c;
+    req->content_type =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    req.body = cx->body.len ? (const unsigned char *)cx->body.p : (const unsigned char *)"";
-    req.body_len = cx->body.len;
-    req.arg = r->arg;
-    memset(&resp, 0, sizeof(resp));
-    resp.status = 200;
-    memcpy(resp.content_type, "application/octet-stream", sizeof("application/octet-stream"));
+    req->body = cx->body.len ? (const unsigned char *)cx->body.p : (const unsigned char *)"";
+    req->body_len = cx->body.len;
+    req->arg = r->arg;
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    memcpy(resp->content_type, "application/octet-stream", sizeof("application/octet-stream"));
+    cx->deferred = false;
+    cx->conn = c;
 
-    rc = r->fn(&req, &resp, &err);
+    rc = r->fn(req, resp, &err);
+    if (rc == SERTEL_OK && cx->deferred)
+        return MHD_YES; /* suspended: another thread answers (http_deferred_finish) */
+    return answer(cx, c, method, rc, &err);
+}
+
+/* Queue the handler's answer in cx->resp (or the 500 for its failure rc). */
+static enum MHD_Result answer(conn_ctx *cx, struct MHD_Connection *c, const char *method, int rc,
+                              const sertel_err *err)
+{
+    http_response *resp = &cx->resp;
+    bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+
     if (rc != SERTEL_OK) {
-        if (resp.body_free != NULL && resp.body != NULL)
-            resp.body_free((void *)resp.body);
-        log_error(s, "sertel: serve: %s %s: %s", method, r->name,
-                  err.msg[0] ? err.msg : sertel_rc_name(rc));
+        if (resp->body_free != NULL && resp->body != NULL)
+            resp->body_free((void *)resp->body);
+        log_error(cx->s, "sertel: serve: %s %s: %s", method, cx->route->name,
+                  err->msg[0] ? err->msg : sertel_rc_name(rc));
         return reply_text(cx, c, 500, NULL, "internal error: see the server's log\n");
     }
-    if (resp.status < 100 || resp.status > 599)
-        resp.status = 500;
-    if (resp.status == 200 && resp.etag[0] && (head || strcmp(method, MHD_HTTP_METHOD_GET) == 0)) {
+    if (resp->status < 100 || resp->status > 599)
+        resp->status = 500;
+    if (resp->status == 200 && resp->etag[0] &&
+        (head || strcmp(method, MHD_HTTP_METHOD_GET) == 0)) {
         const char *inm =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-        if (inm != NULL && etag_matches(inm, resp.etag))
-            resp.status = 304;
+        if (inm != NULL && etag_matches(inm, resp->etag))
+            resp->status = 304;
     }
-    return queue(cx, c, &resp, NULL, resp.status != 304);
+    return queue(cx, c, resp, NULL, resp->status != 304);
+}
+
+http_deferred *http_defer(const http_request *req)
+{
+    conn_ctx *cx = NULL;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn_, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    if (ci == NULL || ci->socket_context == NULL)
+        return NULL;
+    cx = ci->socket_context;
+    if (cx->deferred || &cx->req != req)
+        return NULL;
+    cx->deferred = true;
+    atomic_fetch_add_explicit(&cx->s->deferred, 1, memory_order_relaxed);
+    /* Off the event loop until answered; the request and its spool files stay as they are. */
+    MHD_suspend_connection(req->conn_);
+    return (http_deferred *)cx;
+}
+
+http_response *http_deferred_response(http_deferred *d)
+{
+    return &((conn_ctx *)(void *)d)->resp;
+}
+
+void http_deferred_finish(http_deferred *d, int rc, const sertel_err *err)
+{
+    conn_ctx *cx = (conn_ctx *)(void *)d;
+    http_server *s = cx->s;
+    sertel_err none = {0};
+
+    /* A suspended connection takes a queued answer from any thread (libmicrohttpd 0.9.75). */
+    if (answer(cx, cx->conn, cx->req.method, rc, err != NULL ? err : &none) != MHD_YES)
+        log_error(s, "sertel: serve: %s: the deferred answer could not be queued", cx->route->name);
+    MHD_resume_connection(cx->conn);
+    atomic_fetch_sub_explicit(&s->deferred, 1, memory_order_relaxed);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -1171,7 +1229,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return begin_request(cx, c, url, method, version);
     }
     if (cx->responded) {
-        *upload_data_size = 0; /* answered early: ignore the rest */
+        *upload_data_size = 0; /* answered early (or deferred and answered): ignore the rest */
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -1608,7 +1666,8 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
         goto fail;
     /* epoll in internal threads; ITC so the daemon can be quiesced;
      * turbo for fewer system calls per request. */
-    flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_SUSPEND_RESUME;
     if ((rc = http_mhd_load(err)) != SERTEL_OK) /* loaded on first use (mhd_lazy.c) */
         goto fail;
     if (s->tls) {
@@ -1700,7 +1759,9 @@ int http_server_shutdown(http_server *s, unsigned wait_ms, sertel_err *err)
             break;
         if (busy == 0 && now - atomic_load(&s->last_activity_ns) >= DRAIN_IDLE_NS)
             break; /* only idle keep-alive connections are left */
-        if (now - start >= limit) {
+        if (now - start >= limit && atomic_load(&s->deferred) == 0) {
+            /* (A deferred request is always waited for: its connection is suspended, and
+             * libmicrohttpd must not stop with one; its owner answers it in bounded time.) */
             rc = sertel_err_set(err, SERTEL_ERR_BUSY,
                                 "%ld connection(s) with %ld request(s) in progress were still "
                                 "open after %u ms: closed them",

@@ -192,6 +192,28 @@ int http_response_header(http_response *resp, const char *name, const char *valu
  */
 typedef int (*http_handler)(const http_request *req, http_response *resp, sertel_err *err);
 
+/*
+ * Deferred answers: a handler whose work would block (signing behind a
+ * bounded pool) hands the request to another thread instead of blocking
+ * the event loop's thread, which goes on serving its other connections.
+ *
+ * In the handler: d = http_defer(req) (NULL when the request cannot be
+ * deferred), hand d to the other thread, return SERTEL_OK without writing
+ * the answer. The connection is suspended: req (its headers, fields and
+ * spool files) and the answer http_deferred_response(d) stay valid, and
+ * the connection's timeouts do not run, until the other thread calls
+ * http_deferred_finish(d, rc, err) exactly once - with the answer written
+ * into http_deferred_response(d), or with a handler's failure (rc, err:
+ * 500). After it, nothing of the request may be touched. Shutdown waits
+ * for deferred requests (libmicrohttpd cannot stop with a suspended
+ * connection): their owner must answer them in bounded time.
+ */
+typedef struct http_deferred http_deferred;
+
+http_deferred *http_defer(const http_request *req) SERTEL_NONNULL(1);
+http_response *http_deferred_response(http_deferred *d) SERTEL_NONNULL(1);
+void http_deferred_finish(http_deferred *d, int rc, const sertel_err *err) SERTEL_NONNULL(1);
+
 typedef struct http_route {
     const char *method; /* "GET" (HEAD is answered by it too) or "POST", ... */
     /* An exact path ("/ocsp"), or a prefix when prefix is 1 ("/ocsp/"). A

@@ -34,8 +34,10 @@ enum {
     F_POST_PROCESS,
     F_QUEUE_RESPONSE,
     F_QUIESCE_DAEMON,
+    F_RESUME_CONNECTION,
     F_START_DAEMON_VA,
     F_STOP_DAEMON,
+    F_SUSPEND_CONNECTION,
     F_COUNT
 };
 
@@ -54,8 +56,10 @@ static const char *const names[F_COUNT] = {
     "MHD_post_process",
     "MHD_queue_response",
     "MHD_quiesce_daemon",
+    "MHD_resume_connection",
     "MHD_start_daemon_va",
     "MHD_stop_daemon",
+    "MHD_suspend_connection",
 };
 static void *fns[F_COUNT];
 static dl_lib lib = DL_LIB_INIT(SERTEL_SONAME_MHD, "libmicrohttpd12", names, fns);
@@ -201,4 +205,16 @@ void MHD_stop_daemon(struct MHD_Daemon *daemon)
 {
     if (LOADED())
         FN(F_STOP_DAEMON, void (*)(struct MHD_Daemon *))(daemon);
+}
+
+void MHD_suspend_connection(struct MHD_Connection *connection)
+{
+    if (LOADED())
+        FN(F_SUSPEND_CONNECTION, void (*)(struct MHD_Connection *))(connection);
+}
+
+void MHD_resume_connection(struct MHD_Connection *connection)
+{
+    if (LOADED())
+        FN(F_RESUME_CONNECTION, void (*)(struct MHD_Connection *))(connection);
 }

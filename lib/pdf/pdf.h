@@ -448,6 +448,17 @@ int pdf_stamp_build(const pdf_stamp *s, pdf_buf *content, unsigned char **qr_pix
                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /*
+ * The QR code of text (ISO/IEC 18004, error correction level M, the same
+ * encoder the stamp uses) as a grayscale PNG, each module scale (1..16)
+ * pixels wide, with a quiet zone: *png (malloc'ed, the caller frees) and
+ * *len. For showing a QR code to people, e.g. an authenticator app's
+ * otpauth URI at enrolment. SERTEL_ERR_INVALID when text cannot be
+ * encoded or scale is out of range.
+ */
+int pdf_qr_png(const char *text, int scale, unsigned char **png, size_t *len,
+               sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
+
+/*
  * Sign in_path into out_path as a new incremental revision (PAdES B-B or
  * B-T, invisible signature). The original bytes are copied unchanged and
  * hashed while they are copied; the output is written to a temporary file

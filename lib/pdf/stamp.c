@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "img/img.h"
 #include "pdf/pdf.h"
 
 #define QR_QUIET 2
@@ -130,6 +131,36 @@ static int make_qr(const char *text, unsigned char **pixels, int *n_out, sertel_
     *pixels = px;
     *n_out = n;
     return SERTEL_OK;
+}
+
+int pdf_qr_png(const char *text, int scale, unsigned char **png, size_t *len, sertel_err *err)
+{
+    unsigned char *px = NULL;
+    img_pixels im;
+    int n = 0, x, y, rc;
+
+    *png = NULL;
+    *len = 0;
+    if (scale < 1 || scale > 16)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "a QR module is 1 to 16 pixels wide");
+    if ((rc = make_qr(text, &px, &n, err)) != SERTEL_OK)
+        return rc;
+    memset(&im, 0, sizeof(im));
+    im.format = IMG_PNG;
+    im.width = im.height = (unsigned)(n * scale);
+    im.channels = 1;
+    im.pix = malloc((size_t)im.width * im.height);
+    if (im.pix == NULL) {
+        free(px);
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    }
+    for (y = 0; y < n * scale; y++)
+        for (x = 0; x < n * scale; x++)
+            im.pix[(size_t)y * im.width + (size_t)x] = px[(y / scale) * n + x / scale];
+    free(px);
+    rc = img_encode(&im, 1, IMG_PNG, 9, png, len, err);
+    free(im.pix);
+    return rc;
 }
 
 /*

@@ -27,6 +27,13 @@
  *
  * One answer for every refusal (DENIED_MSG), the same work for each: an
  * unknown account or a locked one derives a key from the passphrase too.
+ *
+ * The second factor of a signing ([signing] second_factor) is the owner's
+ * code, or - for an API client registered as vouching for its own user's
+ * login (`sertel client add --vouches-login`; BSrE's v1 carries only the
+ * passphrase) - that login: ra_sign_factor_needed reads the client's row
+ * for each attempt, and the attempt's audit entry names the client and
+ * "second_factor": "vouched_by_client". Nothing else stands in for it.
  */
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -60,6 +67,8 @@ typedef struct attempt {
     int counted;
     int set_soft, set_hard; /* this attempt's reservation started a lock */
     int64_t failed;         /* the count after the reservation */
+    int64_t locked_until;   /* a lock in force: its end (0 with hard_locked) */
+    int hard_locked;        /* a lock in force lasts until a verifier lifts it */
     ra_person p;
     char serial[41]; /* the person's certificate */
     ra_key_row key;
@@ -77,8 +86,7 @@ static int busy(sertel_err *err, const sertel_err *cause)
     return sertel_err_set(err, SERTEL_ERR_BUSY, BUSY_MSG);
 }
 
-/* Mail the owner that signing is locked (best effort: the lock holds either way). */
-static void mail_lock(ra *r, const attempt *a)
+void ra_signing_lock_mail(ra *r, const ra_person *p, int64_t failed, int hard)
 {
     char body[1024];
     sertel_err e = {0};
@@ -89,10 +97,59 @@ static void mail_lock(ra *r, const attempt *a)
              "ajukan pencabutan sertifikat.\r\n\r\nSigning with your certificate is locked %s "
              "after %lld failed attempts. If it was not you, contact your verifier at once and "
              "apply for revocation.\r\n",
-             a->p.name, a->set_hard ? "sampai dibuka oleh verifikator" : "selama 30 menit",
-             (long long)a->failed, a->set_hard ? "until your verifier unlocks it" : "for a while",
-             (long long)a->failed);
-    (void)!ra_mail(r, a->p.email, "Penandatanganan dikunci - signing locked", body, &e);
+             p->name, hard ? "sampai dibuka oleh verifikator" : "selama 30 menit",
+             (long long)failed, hard ? "until your verifier unlocks it" : "for a while",
+             (long long)failed);
+    (void)!ra_mail(r, p->email, "Penandatanganan dikunci - signing locked", body, &e);
+}
+
+int ra_signing_lock_state(ra *r, int64_t account, int64_t now, int64_t *failed,
+                          int64_t *locked_until, int *locked, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int64_t hard = 0;
+    int rc;
+
+    *failed = *locked_until = 0;
+    *locked = 0;
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT failed_attempts, locked_until, hard_locked FROM subscribers WHERE "
+                      "account_id = ?",
+                      "i", account);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        *failed = store_col_int64(s, 0);
+        *locked_until = store_col_int64(s, 1);
+        hard = store_col_int64(s, 2);
+        rc = SERTEL_OK;
+    } else if (rc == STORE_DONE) {
+        rc = sertel_err_set(err, SERTEL_ERR_STORE, "the person's signing record is missing");
+    }
+    store_finalize(s);
+    *locked = rc != SERTEL_OK ? 0 : hard ? 2 : *locked_until > now ? 1 : 0;
+    return rc;
+}
+
+int ra_signing_count_failure(ra *r, const ra_person *p, int64_t now, int64_t failed_before,
+                             int64_t locked_until, int64_t *failed, int *set_soft, int *set_hard,
+                             sertel_err *err)
+{
+    int rc;
+
+    *failed = failed_before + 1;
+    *set_hard = *failed >= r->lock_hard;
+    *set_soft = !*set_hard && *failed % r->lock_soft == 0;
+    rc =
+        store_execf(r->st, err,
+                    "UPDATE subscribers SET failed_attempts = ?, locked_until = ?, hard_locked = ? "
+                    "WHERE account_id = ?",
+                    "iiii", *failed, *set_soft ? now + r->lock_seconds : locked_until,
+                    (int64_t)*set_hard, p->account_id);
+    if (rc == SERTEL_OK && (*set_soft || *set_hard))
+        rc = ra_audit_json(r, p->email, AUDIT_SIGN_LOCKED, p->email,
+                           json_pack("{s:I, s:s}", "failed_in_a_row", (json_int_t)*failed, "until",
+                                     *set_hard ? "unlocked by a verifier" : "timeout"),
+                           err);
+    return rc;
 }
 
 /*
@@ -103,11 +160,10 @@ static void mail_lock(ra *r, const attempt *a)
 static int reserve(ra *r, const ra_actor *by, ra_action act, const char *email, attempt *a,
                    sertel_err *err)
 {
-    store_stmt *s = NULL;
-    int64_t now = (int64_t)time(NULL), locked_until = 0, hard = 0, failed = 0;
+    int64_t now = (int64_t)time(NULL), locked_until = 0, failed = 0;
     ra_target t;
     sertel_err e = {0};
-    int rc;
+    int rc, locked = 0;
 
     memset(a, 0, sizeof(*a));
     rc = ra_person_by_email(r, email, &a->p, &e);
@@ -122,30 +178,30 @@ static int reserve(ra *r, const ra_actor *by, ra_action act, const char *email, 
     a->known = 1;
     t.account_id = a->p.account_id;
     t.agency_id = a->p.agency_id;
-    if ((rc = ra_policy_check(by, act, &t, err)) != SERTEL_OK)
-        return rc;
+    if ((rc = ra_policy_check(by, act, &t, err)) != SERTEL_OK) {
+        sertel_err none = {0};
+        /* Someone by may not even see (another agency's person, for an API client) is not
+         * disclosed: the unknown-account path, same work and answer. */
+        if (ra_policy_check(by, RA_ACT_STATUS_VIEW, &t, &none) == SERTEL_OK)
+            return rc;
+        sertel_err_clear(err);
+        a->known = 0;
+        memset(&a->p, 0, sizeof(a->p));
+        snprintf(a->p.email, sizeof(a->p.email), "%s", email);
+        return SERTEL_OK;
+    }
     if (store_begin(r->st, &e) != SERTEL_OK)
         return busy(err, &e);
-    rc = store_queryf(r->st, &s, &e,
-                      "SELECT failed_attempts, locked_until, hard_locked FROM subscribers WHERE "
-                      "account_id = ?",
-                      "i", a->p.account_id);
-    if (rc == SERTEL_OK && (rc = store_step(s, &e)) == STORE_ROW) {
-        failed = store_col_int64(s, 0);
-        locked_until = store_col_int64(s, 1);
-        hard = store_col_int64(s, 2);
-        rc = SERTEL_OK;
-    } else if (rc == STORE_DONE) {
-        rc = SERTEL_ERR_STORE;
-    }
-    store_finalize(s);
-    if (rc != SERTEL_OK) {
+    if (ra_signing_lock_state(r, a->p.account_id, now, &failed, &locked_until, &locked, &e) !=
+        SERTEL_OK) {
         store_rollback(r->st);
         return busy(err, &e);
     }
-    if (hard || locked_until > now) {
+    if (locked) {
         store_rollback(r->st);
         a->locked = 1;
+        a->hard_locked = locked == 2;
+        a->locked_until = locked == 2 ? 0 : locked_until;
         return SERTEL_OK;
     }
     /* The key of the person's certificate, read before anything is counted. */
@@ -158,27 +214,15 @@ static int reserve(ra *r, const ra_actor *by, ra_action act, const char *email, 
             return busy(err, &e);
         }
     }
-    a->failed = failed + 1;
-    a->set_hard = a->failed >= r->lock_hard;
-    a->set_soft = !a->set_hard && a->failed % r->lock_soft == 0;
-    rc =
-        store_execf(r->st, &e,
-                    "UPDATE subscribers SET failed_attempts = ?, locked_until = ?, hard_locked = ? "
-                    "WHERE account_id = ?",
-                    "iiii", a->failed, a->set_soft ? now + r->lock_seconds : locked_until,
-                    (int64_t)a->set_hard, a->p.account_id);
-    if (rc == SERTEL_OK && (a->set_soft || a->set_hard))
-        rc = ra_audit_json(r, a->p.email, AUDIT_SIGN_LOCKED, a->p.email,
-                           json_pack("{s:I, s:s}", "failed_in_a_row", (json_int_t)a->failed,
-                                     "until", a->set_hard ? "unlocked by a verifier" : "timeout"),
-                           &e);
+    rc = ra_signing_count_failure(r, &a->p, now, failed, locked_until, &a->failed, &a->set_soft,
+                                  &a->set_hard, &e);
     if (rc != SERTEL_OK || ca_txn_commit(r->ca, &e) != SERTEL_OK) {
         store_rollback(r->st);
         return busy(err, &e);
     }
     a->counted = 1;
     if (a->set_soft || a->set_hard)
-        mail_lock(r, a);
+        ra_signing_lock_mail(r, &a->p, a->failed, a->set_hard);
     return SERTEL_OK;
 }
 
@@ -314,7 +358,8 @@ static int enroll_in_txn(ra *r, const ra_actor *by, const attempt *a, const unsi
  * purpose's change. *ok is 1 when authorized.
  */
 static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *key, const char *otp,
-                  const unsigned char *new_secret, size_t new_len, int *ok, sertel_err *err)
+                  int vouched, const unsigned char *new_secret, size_t new_len, int *ok,
+                  sertel_err *err)
 {
     const char *why = "ok";
     sertel_err e = {0};
@@ -341,7 +386,10 @@ static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *k
     }
     if (rc == SERTEL_OK && strcmp(why, "ok") == 0 &&
         (rc = ra_totp_enrolled(r, a->p.account_id, &ht, &e)) == SERTEL_OK) {
-        f = factor_ok(r, a, factor_needed(r, pu, ht), otp, &e);
+        factor fn = factor_needed(r, pu, ht);
+        /* An API client that vouches for its own user's login stands for the code (signing
+         * only; ra_sign_factor_needed decided it, and the audit entry says so). */
+        f = vouched && pu == PURPOSE_SIGN && fn != FACTOR_NONE ? 1 : factor_ok(r, a, fn, otp, &e);
         if (f < 0)
             rc = SERTEL_ERR_STORE;
         else if (f == 0)
@@ -362,6 +410,10 @@ static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *k
                       "why", why, "purpose", pu == PURPOSE_SIGN ? "sign" : "enroll");
         if (d != NULL && a->counted && strcmp(why, "ok") != 0)
             json_object_set_new(d, "failed_in_a_row", json_integer(a->failed));
+        if (d != NULL && vouched && pu == PURPOSE_SIGN) {
+            json_object_set_new(d, "second_factor", json_string("vouched_by_client"));
+            json_object_set_new(d, "client", json_string(by->client_id));
+        }
         rc = ra_audit_by(r, by, strcmp(why, "ok") == 0 ? AUDIT_SIGN_AUTHORIZED : AUDIT_SIGN_DENIED,
                          a->p.email, a->known ? a->p.email : NULL, d, &e);
     }
@@ -379,9 +431,34 @@ static int settle(ra *r, const ra_actor *by, attempt *a, purpose pu, EVP_PKEY *k
  * The whole attempt: reserve, derive, settle. On success for PURPOSE_SIGN
  * *out receives the signer (key, certificate, chain).
  */
+/*
+ * What a refused attempt may tell an actor allowed to act for the person
+ * (ra_sign_authorize_ex): nothing that depends on the passphrase.
+ */
+static void explain(ra *r, const attempt *a, ra_sign_why *why)
+{
+    ra_status st = RA_STATUS_NOT_REGISTERED;
+    sertel_err e = {0};
+
+    why->refusal = RA_REFUSAL_CREDENTIALS;
+    if (!a->known)
+        return;
+    if (a->locked) {
+        int64_t now = (int64_t)time(NULL);
+        why->refusal = RA_REFUSAL_LOCKED;
+        why->retry_after = a->hard_locked ? 0 : a->locked_until > now ? a->locked_until - now : 1;
+        return;
+    }
+    if (ra_status_of_account(r, a->p.account_id, &st, &e) == SERTEL_OK && st != RA_STATUS_ISSUE) {
+        why->refusal = RA_REFUSAL_STATUS;
+        why->status = st;
+    }
+}
+
 static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, const char *email,
-                        const char *passphrase, const char *otp, const unsigned char *new_secret,
-                        size_t new_len, ra_signer **out, sertel_err *err)
+                        const char *passphrase, const char *otp, int vouched,
+                        const unsigned char *new_secret, size_t new_len, ra_signer **out,
+                        ra_sign_why *why, sertel_err *err)
 {
     attempt a;
     EVP_PKEY *key = NULL;
@@ -391,8 +468,14 @@ static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, co
 
     if (out != NULL)
         *out = NULL;
-    if (strlen(passphrase) > 1024)
+    memset(&a, 0, sizeof(a));
+    if (why != NULL)
+        memset(why, 0, sizeof(*why));
+    if (strlen(passphrase) > 1024) {
+        if (why != NULL)
+            why->refusal = RA_REFUSAL_CREDENTIALS;
         return sertel_err_set(err, SERTEL_ERR_DENIED, DENIED_MSG);
+    }
     rc = reserve(r, by, act, email, &a, err);
     if (rc != SERTEL_OK)
         goto out;
@@ -403,7 +486,9 @@ static int authenticate(ra *r, const ra_actor *by, ra_action act, purpose pu, co
         EVP_PKEY_free(key);
         key = NULL;
     }
-    rc = settle(r, by, &a, pu, key, otp, new_secret, new_len, &ok, err);
+    rc = settle(r, by, &a, pu, key, otp, vouched, new_secret, new_len, &ok, err);
+    if (rc == SERTEL_ERR_DENIED && why != NULL)
+        explain(r, &a, why);
     if (rc != SERTEL_OK || !ok || pu != PURPOSE_SIGN)
         goto out;
     sg = calloc(1, sizeof(*sg));
@@ -430,23 +515,21 @@ out:
 int ra_sign_authorize(ra *r, const ra_actor *by, const char *owner, const char *passphrase,
                       const char *otp, ra_signer **out, sertel_err *err)
 {
-    *out = NULL;
-    if (strcmp(r->second_factor, "off") != 0 && (otp == NULL || otp[0] == '\0'))
-        return sertel_err_set(err, SERTEL_ERR_INVALID,
-                              "a one-time code is required (--otp): from your authenticator app "
-                              "(totp) or the mail sent by 'sertel otp send' (email)");
-    return authenticate(r, by, RA_ACT_SIGN, PURPOSE_SIGN, owner, passphrase, otp, NULL, 0, out,
-                        err);
+    return ra_sign_authorize_ex(r, by, owner, NULL, passphrase, otp, out, NULL, err);
 }
 
 int ra_sign_authorize_nik(ra *r, const ra_actor *by, const char *nik, const char *passphrase,
                           const char *otp, ra_signer **out, sertel_err *err)
 {
-    char email[320] = "unknown NIK"; /* no account has it: the unknown-account path */
+    return ra_sign_authorize_ex(r, by, NULL, nik, passphrase, otp, out, NULL, err);
+}
+
+int ra_email_of_nik(ra *r, const char *nik, char *email, size_t cap, sertel_err *err)
+{
     store_stmt *s = NULL;
     int rc;
 
-    *out = NULL;
+    snprintf(email, cap, "unknown NIK"); /* no account has it: the unknown-account path */
     if ((rc = nik_check(nik, NULL, err)) != SERTEL_OK)
         return rc;
     rc = store_queryf(r->st, &s, err,
@@ -454,16 +537,46 @@ int ra_sign_authorize_nik(ra *r, const ra_actor *by, const char *nik, const char
                       "WHERE b.nik = ?",
                       "t", nik);
     if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
-        snprintf(email, sizeof(email), "%s", store_col_text(s, 0));
+        snprintf(email, cap, "%s", store_col_text(s, 0));
         rc = SERTEL_OK;
     } else if (rc == STORE_DONE) {
         rc = SERTEL_OK;
     }
     store_finalize(s);
-    if (rc != SERTEL_OK)
-        return rc;
-    /* An unknown NIK does the same work and gets the same answer as a wrong passphrase. */
-    return ra_sign_authorize(r, by, email, passphrase, otp, out, err);
+    return rc;
+}
+
+int ra_sign_authorize_ex(ra *r, const ra_actor *by, const char *email, const char *nik,
+                         const char *passphrase, const char *otp, ra_signer **out, ra_sign_why *why,
+                         sertel_err *err)
+{
+    char byn[320];
+    int rc, vouched = 0;
+
+    *out = NULL;
+    if (why != NULL)
+        memset(why, 0, sizeof(*why));
+    if ((email == NULL) == (nik == NULL))
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "name the owner by e-mail or by NIK");
+    if (nik != NULL) {
+        /* An unknown NIK does the same work and gets the same answer as a wrong passphrase. */
+        if ((rc = ra_email_of_nik(r, nik, byn, sizeof(byn), err)) != SERTEL_OK)
+            return rc;
+        email = byn;
+    }
+    if (strcmp(r->second_factor, "off") != 0 && (otp == NULL || otp[0] == '\0')) {
+        sertel_err e = {0};
+        int needed = 1;
+        if (ra_sign_factor_needed(r, by, &needed, &e) != SERTEL_OK)
+            return busy(err, &e);
+        if (needed)
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "a one-time code is required (--otp): from your authenticator "
+                                  "app (totp) or the mail sent by 'sertel otp send' (email)");
+        vouched = 1; /* an API client that vouches for its user's login stands for the code */
+    }
+    return authenticate(r, by, RA_ACT_SIGN, PURPOSE_SIGN, email, passphrase, otp, vouched, NULL, 0,
+                        out, why, err);
 }
 
 int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *passphrase,
@@ -483,8 +596,8 @@ int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *pas
     if (rc == SERTEL_OK && strlen(uri) >= cap)
         rc = sertel_err_set(err, SERTEL_ERR_INVALID, "the otpauth URI does not fit");
     if (rc == SERTEL_OK)
-        rc = authenticate(r, by, RA_ACT_FACTOR_ENROLL, PURPOSE_ENROLL, owner, passphrase, otp,
-                          secret, sizeof(secret), NULL, err);
+        rc = authenticate(r, by, RA_ACT_FACTOR_ENROLL, PURPOSE_ENROLL, owner, passphrase, otp, 0,
+                          secret, sizeof(secret), NULL, NULL, err);
     if (rc == SERTEL_OK)
         memcpy(uri_out, uri, strlen(uri) + 1);
     sodium_memzero(secret, sizeof(secret));
@@ -494,15 +607,17 @@ int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *pas
 
 /*
  * A staff act on an owner's sign-in state that needs no passphrase (reset
- * a factor, lift a lock): the policy for act, then one update of the
- * person's subscriber row (sql, its one parameter the account) with its
- * audit entry, in one transaction.
+ * a factor, lift a lock): the policy for act on the person (account 0) or
+ * on any account (account 1: a staff member's login factor too), then one
+ * update (sql, its one parameter the account id) with its audit entry, in
+ * one transaction.
  */
-static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner, const char *sql,
-                     const char *event, json_t *details, sertel_err *err)
+static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner, int account,
+                     const char *sql, const char *event, json_t *details, sertel_err *err)
 {
     ra_person p;
-    int rc = ra_owner_for(r, by, act, owner, &p, err);
+    int rc = account ? ra_account_for(r, by, act, owner, &p, err)
+                     : ra_owner_for(r, by, act, owner, &p, err);
 
     if (rc == SERTEL_OK)
         rc = ca_txn_begin(r->ca, err);
@@ -520,14 +635,15 @@ static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner
 
 int ra_totp_reset(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
 {
-    return staff_act(r, by, RA_ACT_FACTOR_RESET, owner,
+    /* Any account's authenticator: an owner's (signing) or a staff member's (login). */
+    return staff_act(r, by, RA_ACT_FACTOR_RESET, owner, 1,
                      "UPDATE accounts SET totp_box = NULL, totp_last_step = 0 WHERE id = ?",
                      AUDIT_TOTP_RESET, json_pack("{s:s}", "factor", "totp"), err);
 }
 
 int ra_unlock(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
 {
-    return staff_act(r, by, RA_ACT_UNLOCK, owner,
+    return staff_act(r, by, RA_ACT_UNLOCK, owner, 0,
                      "UPDATE subscribers SET failed_attempts = 0, locked_until = 0, "
                      "hard_locked = 0 WHERE account_id = ?",
                      AUDIT_SIGN_UNLOCKED, json_object(), err);

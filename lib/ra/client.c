@@ -283,3 +283,23 @@ int ra_client_auth(ra *r, const char *id, const char *secret, ra_actor *out, ser
         out->scopes = 0;
     return SERTEL_OK;
 }
+
+int ra_sign_factor_needed(ra *r, const ra_actor *by, int *needed, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc;
+
+    *needed = strcmp(r->second_factor, "off") != 0;
+    if (!*needed || by == NULL || strcmp(by->role, RA_ROLE_CLIENT) != 0 || by->client_id[0] == '\0')
+        return SERTEL_OK;
+    /* Read from the store, not from the actor: a client disabled or changed since it
+     * authenticated does not vouch. */
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT 1 FROM api_clients WHERE id = ? AND vouches_login = 1 AND "
+                      "disabled_at IS NULL",
+                      "t", by->client_id);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW)
+        *needed = 0;
+    store_finalize(s);
+    return rc < 0 ? rc : SERTEL_OK;
+}

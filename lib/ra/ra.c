@@ -98,8 +98,15 @@ static int load_settings(ra *r, sertel_err *err)
         (rc = conf_get_int(c, "api", "login_lock_minutes", 15, 1, 24 * 60, &r->login_lock_seconds,
                            err)) != SERTEL_OK ||
         (rc = conf_get_int(c, "api", "login_addr_after", 30, 2, 100000, &r->login_addr_after,
-                           err)) != SERTEL_OK)
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "totp_session_seconds", 300, 30, 3600, &r->sess_seconds,
+                           err)) != SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "totp_session_uses", 10, 1, 1000, &r->sess_uses, err)) !=
+            SERTEL_OK ||
+        (rc = conf_get_int(c, "api", "download_retention_hours", 24, 1, 24 * 30,
+                           &r->download_retention, err)) != SERTEL_OK)
         return rc;
+    r->download_retention *= 3600;
     r->session_idle *= 60;
     r->session_max *= 3600;
     r->login_lock_seconds *= 60;
@@ -231,6 +238,11 @@ void ra_close(ra *r)
     if (r->secret != NULL)
         sodium_free(r->secret);
     free(r);
+}
+
+size_t ra_kdf_memory(const ra *r)
+{
+    return (size_t)r->argon_mem;
 }
 
 ca_ctx *ra_get0_ca(ra *r)

@@ -52,6 +52,9 @@ struct ra {
     /* logins ([api]) */
     int64_t session_idle, session_max; /* seconds */
     int64_t login_lock_after, login_lock_seconds, login_addr_after;
+    /* BSrE facade ([api]) */
+    int64_t sess_seconds, sess_uses; /* signing sessions: lifetime, requests */
+    int64_t download_retention;      /* seconds a signed file is kept for its download */
     char dummy_hash[128]; /* a password hash of nothing, made once: equal work for unknown accounts
                            */
 };
@@ -126,6 +129,15 @@ int ra_person_by_email(ra *r, const char *email, ra_person *out, sertel_err *err
 int ra_owner_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
                  sertel_err *err) SERTEL_WUR;
 
+/*
+ * ra_owner_for for an act on an account rather than a person (a staff
+ * member's login factor): the account with this e-mail, registered as a
+ * person or not, once by may act on it. Fills account_id, agency_id, email
+ * and name of out. SERTEL_ERR_NOTFOUND when there is no such account.
+ */
+int ra_account_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
+                   sertel_err *err) SERTEL_WUR;
+
 /* --- the application state machine and revocation (policy.c) --- */
 
 typedef enum ra_app_event {
@@ -144,13 +156,25 @@ typedef enum ra_app_event {
 int ra_app_next_state(const char *kind, const char *from, ra_app_event ev, const char **to,
                       sertel_err *err) SERTEL_WUR;
 
+/* The name an event has in an application's history ("approved", "cancelled"...). */
+const char *ra_app_event_name(ra_app_event ev);
+
+/*
+ * Record a step of application app_id in its history (application_events),
+ * inside the caller's transaction: who, what (event), the state it left
+ * and a note (a decision's reason; NULL or "" for none).
+ */
+int ra_app_log(ra *r, int64_t app_id, const char *actor, const char *event, const char *state,
+               const char *note, sertel_err *err) SERTEL_WUR;
+
 /* May a new application of kind be opened while one of open_kind (NULL/"" none) is open_state? */
 int ra_app_may_open(const char *kind, const char *open_kind, const char *open_state,
                     sertel_err *err) SERTEL_WUR;
 
 /*
  * Revoke (or suspend) a person's certificate inside a transaction, with all
- * a revocation means: the key destroyed, and - unless it is a renewal's own
+ * a revocation means: its signing sessions voided (a suspension's too), the
+ * key destroyed, and - unless it is a renewal's own
  * supersession (by_renewal) - the person's (account's) unfinished issuance
  * and renewal applications cancelled and passphrase links voided.
  */
@@ -207,6 +231,42 @@ int ra_totp_use(ra *r, int64_t account, const char *code, int *ok, sertel_err *e
 int ra_totp_enrolled(ra *r, int64_t account, int *out, sertel_err *err) SERTEL_WUR;
 int ra_totp_store(ra *r, int64_t account, const unsigned char *secret, size_t len,
                   sertel_err *err) SERTEL_WUR;
+
+/*
+ * The signing lockout's bookkeeping (auth.c), shared by passphrase attempts
+ * and signing-session codes: ra_signing_lock_state reads the person's
+ * counter and lock (*locked: 0 none in force at now, 1 until
+ * *locked_until, 2 until a verifier unlocks);
+ * ra_signing_count_failure counts one failed attempt inside the caller's
+ * write transaction (a lock starting at lockout_after and its multiples, or
+ * lockout_hard_after, audited as sign.locked); after the commit,
+ * ra_signing_lock_mail tells the owner a lock started (best effort).
+ */
+int ra_signing_lock_state(ra *r, int64_t account, int64_t now, int64_t *failed,
+                          int64_t *locked_until, int *locked, sertel_err *err) SERTEL_WUR;
+int ra_signing_count_failure(ra *r, const ra_person *p, int64_t now, int64_t failed_before,
+                             int64_t locked_until, int64_t *failed, int *set_soft, int *set_hard,
+                             sertel_err *err) SERTEL_WUR;
+void ra_signing_lock_mail(ra *r, const ra_person *p, int64_t failed, int hard);
+
+/*
+ * The e-mail of the person with this NIK into email[cap], or "unknown NIK"
+ * when no account has it (the unknown-account path: same work, same
+ * answer). A malformed NIK is SERTEL_ERR_INVALID.
+ */
+int ra_email_of_nik(ra *r, const char *nik, char *email, size_t cap, sertel_err *err) SERTEL_WUR;
+
+/* How many rows of table (sign_sessions, signed_downloads) expired by now (a read). */
+int ra_count_expired(ra *r, const char *table, int64_t now, int64_t *count,
+                     sertel_err *err) SERTEL_WUR;
+
+/*
+ * Void the signing sessions of a certificate inside the caller's
+ * transaction (a revocation or suspension, ra_revoke_in_txn), audited
+ * (signsess.voided) when there were any.
+ */
+int ra_sign_sessions_void(ra *r, const char *actor, const char *serial, const char *why,
+                          sertel_err *err) SERTEL_WUR;
 
 /* The BSrE status of the person behind an account (status.c). */
 int ra_status_of_account(ra *r, int64_t account, ra_status *out, sertel_err *err) SERTEL_WUR;

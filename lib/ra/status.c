@@ -104,17 +104,33 @@ int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err)
 
 int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out, sertel_err *err)
 {
+    return ra_status_for_ex(r, by, RA_ACT_STATUS_VIEW, NULL, nik, out, err);
+}
+
+int ra_status_for_ex(ra *r, const ra_actor *by, ra_action act, const char *email, const char *nik,
+                     ra_status *out, sertel_err *err)
+{
     store_stmt *s = NULL;
     ra_target t = {0, 0};
     int rc, found = 0;
 
     *out = RA_STATUS_NOT_REGISTERED;
-    if ((rc = nik_check(nik, NULL, err)) != SERTEL_OK)
+    if (email == NULL && nik == NULL)
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "name the person by NIK or e-mail");
+    if (email == NULL && (rc = nik_check(nik, NULL, err)) != SERTEL_OK)
         return rc;
-    rc = store_queryf(r->st, &s, err,
-                      "SELECT a.id, a.agency_id FROM subscribers b JOIN accounts a ON a.id = "
-                      "b.account_id WHERE b.nik = ?",
-                      "t", nik);
+    if (email != NULL && (email[0] == '\0' || strlen(email) > 254))
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "an e-mail address has 1 to 254 bytes");
+    if (email != NULL)
+        rc = store_queryf(r->st, &s, err,
+                          "SELECT a.id, a.agency_id FROM subscribers b JOIN accounts a ON a.id = "
+                          "b.account_id WHERE a.email = lower(?)",
+                          "t", email);
+    else
+        rc = store_queryf(r->st, &s, err,
+                          "SELECT a.id, a.agency_id FROM subscribers b JOIN accounts a ON a.id = "
+                          "b.account_id WHERE b.nik = ?",
+                          "t", nik);
     if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
         t.account_id = store_col_int64(s, 0);
         t.agency_id = store_col_is_null(s, 1) ? 0 : store_col_int64(s, 1);
@@ -124,9 +140,58 @@ int ra_status_for(ra *r, const ra_actor *by, const char *nik, ra_status *out, se
     if (rc < 0)
         return rc;
     /* Someone by may not see looks exactly like no one. */
-    if (!found || ra_policy_check(by, RA_ACT_STATUS_VIEW, &t, NULL) != SERTEL_OK)
+    if (!found || ra_policy_check(by, act, &t, NULL) != SERTEL_OK)
         return SERTEL_OK;
     return ra_status_of_account(r, t.account_id, out, err);
+}
+
+/* A direct revocation settles the pending revocation applications of its certificate. */
+static int settle_pending(ra *r, const ra_actor *by, const char *serial, int64_t now,
+                          sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int64_t ids[16];
+    const char *to = NULL;
+    int n = 0, i, rc;
+
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT id FROM applications WHERE cert_serial = ? AND kind = 'revocation' "
+                      "AND state = 'pending' ORDER BY id",
+                      "t", serial);
+    while (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        if (n < 16)
+            ids[n++] = store_col_int64(s, 0);
+        rc = SERTEL_OK;
+    }
+    store_finalize(s);
+    if (rc < 0)
+        return rc;
+    rc = ra_app_next_state("revocation", "pending", RA_EV_SETTLE, &to, err);
+    for (i = 0; i < n && rc == SERTEL_OK; i++) {
+        rc = store_execf(r->st, err,
+                         "UPDATE applications SET state = ?, decided_by = ?, decided_at = ?, "
+                         "updated_at = ? WHERE id = ? AND state = 'pending'",
+                         "tiiii", to, by->account_id, now, now, ids[i]);
+        if (rc == SERTEL_OK)
+            rc = ra_app_log(r, ids[i], ra_actor_name(by), ra_app_event_name(RA_EV_SETTLE), to, NULL,
+                            err);
+    }
+    return rc;
+}
+
+int ra_person_cert(ra *r, const ra_actor *by, const char *email, ca_cert_record *out,
+                   sertel_err *err)
+{
+    ra_person p;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = ra_owner_for(r, by, RA_ACT_STATUS_VIEW, email, &p, err)) != SERTEL_OK)
+        return rc;
+    rc = ca_cert_newest_of_account(r->ca, p.account_id, out, err);
+    if (rc == SERTEL_ERR_NOTFOUND)
+        sertel_err_set(err, rc, "%s has no certificate yet", p.email);
+    return rc;
 }
 
 int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial_in, const ra_revocation *rv,
@@ -159,11 +224,7 @@ int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial_in, const ra_re
     rc = ra_revoke_in_txn(r, ra_actor_name(by), rec.serial, rv, rec.account_id, 0, err);
     /* Any pending revocation application for it is settled by this. */
     if (rc == SERTEL_OK && rv->reason != CA_REASON_CERTIFICATE_HOLD)
-        rc = store_execf(r->st, err,
-                         "UPDATE applications SET state = 'completed', decided_by = ?, "
-                         "decided_at = ?, updated_at = ? WHERE cert_serial = ? AND kind = "
-                         "'revocation' AND state = 'pending'",
-                         "iiit", by->account_id, now, now, rec.serial);
+        rc = settle_pending(r, by, rec.serial, now, err);
     rc = ra_commit_or_rollback(r, rc, err);
 done:
     ca_cert_record_clear(&rec);

@@ -195,13 +195,14 @@ static int check_target(const char *path, int streams, struct stat *st, int *exi
     return SERTEL_OK;
 }
 
-enum { OUT_FILE, OUT_STREAM, OUT_STDOUT };
+enum { OUT_FILE, OUT_STREAM, OUT_STDOUT, OUT_FD };
 
 struct fs_output {
     int kind;
     int fd;
     char *path; /* as given ("-" for stdout) */
-    char *tmp;  /* OUT_FILE: the temporary renamed at commit */
+    char *tmp;  /* OUT_FILE: the temporary renamed at commit; OUT_FD: the directory for
+                   intermediate files */
     int exists; /* the target existed when opened: dev/ino below */
     dev_t dev;
     ino_t ino;
@@ -212,9 +213,9 @@ static void output_free(fs_output *o)
 {
     if (o == NULL)
         return;
-    if (o->fd >= 0 && o->kind != OUT_STDOUT)
+    if (o->fd >= 0 && o->kind != OUT_STDOUT && o->kind != OUT_FD)
         close(o->fd);
-    if (o->tmp != NULL)
+    if (o->tmp != NULL && o->kind != OUT_FD)
         unlink(o->tmp);
     free(o->tmp);
     free(o->path);
@@ -376,12 +377,12 @@ out:
 
 int fs_output_can_rewind(const fs_output *o)
 {
-    return o->kind == OUT_FILE;
+    return o->kind == OUT_FILE || o->kind == OUT_FD;
 }
 
 int fs_output_rewind(fs_output *o, sertel_err *err)
 {
-    if (o->kind != OUT_FILE || o->fd < 0)
+    if ((o->kind != OUT_FILE && o->kind != OUT_FD) || o->fd < 0)
         return sertel_err_set(err, SERTEL_ERR_STATE,
                               "%s cannot be rewound: what was written to it stays written",
                               fs_output_name(o));
@@ -407,6 +408,22 @@ int fs_output_temp(const fs_output *o, const char *tag, char **path, sertel_err 
     int fd, rc;
 
     *path = NULL;
+    if (o->kind == OUT_FD) {
+        /* "<tmpdir>/sertel-<tag>-XXXXXX" */
+        n = strlen(o->tmp) + strlen(tag) + 20;
+        if ((t = malloc(n)) == NULL)
+            return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        if ((size_t)snprintf(t, n, "%s/sertel-%s-XXXXXX", o->tmp, tag) >= n ||
+            (fd = mkostemp(t, O_CLOEXEC)) < 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot create a temporary file in %s: %s",
+                                o->tmp, strerror(errno));
+            free(t);
+            return rc;
+        }
+        close(fd);
+        *path = t;
+        return SERTEL_OK;
+    }
     if (o->kind == OUT_FILE) {
         rc = temp_beside(o->path, tag, path, &fd, err);
         if (rc == SERTEL_OK)
@@ -460,8 +477,8 @@ int fs_output_commit(fs_output *o, sertel_err *err)
     int exists = 0, rc = SERTEL_OK, fd = o->fd;
 
     o->fd = -1;
-    if (o->kind == OUT_STDOUT)
-        goto out; /* written with write(2): nothing buffered */
+    if (o->kind == OUT_STDOUT || o->kind == OUT_FD)
+        goto out; /* written with write(2): nothing buffered; OUT_FD: the caller's file */
     if (o->kind == OUT_STREAM) {
         if (close(fd) != 0 && errno != EINTR)
             rc =
@@ -498,7 +515,47 @@ out:
 
 void fs_output_abort(fs_output *o)
 {
+    if (o != NULL && o->kind == OUT_FD && o->fd >= 0 && ftruncate(o->fd, 0) == 0)
+        (void)lseek(o->fd, 0, SEEK_SET); /* nothing of an abandoned output stays readable */
     output_free(o);
+}
+
+int fs_output_open_fd(int fd, const char *name, const char *tmpdir, int flags, fs_output **out,
+                      sertel_err *err)
+{
+    fs_output *o = NULL;
+    struct stat st;
+    int rc;
+
+    *out = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "%s is not a regular file", name);
+    if ((o = calloc(1, sizeof(*o))) == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    o->kind = OUT_FD; /* the descriptor and the directory are never closed or removed */
+    o->fd = -1;
+    if ((o->path = strdup(name)) == NULL || (o->tmp = strdup(tmpdir)) == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    o->fd = fd;
+    o->exists = 1;
+    o->dev = st.st_dev;
+    o->ino = st.st_ino;
+    if ((flags & FS_OUTPUT_SHA256) &&
+        ((o->md = EVP_MD_CTX_new()) == NULL || !EVP_DigestInit_ex(o->md, EVP_sha256(), NULL))) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+        rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot write %s: %s", name, strerror(errno));
+        goto fail;
+    }
+    *out = o;
+    return SERTEL_OK;
+fail:
+    output_free(o);
+    return rc;
 }
 
 int fs_write_output(const char *path, const void *data, size_t len, mode_t mode, sertel_err *err)

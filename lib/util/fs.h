@@ -149,6 +149,18 @@ int fs_output_commit(fs_output *o, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1)
 /* Give up: a regular file's temporary is removed, the target untouched. Frees o. NULL-safe. */
 void fs_output_abort(fs_output *o);
 
+/*
+ * An output into a regular file the caller holds open (fd; e.g. an unnamed
+ * O_TMPFILE file for an HTTP answer): truncated at open, written from its
+ * start, rewindable; intermediate files of multi-step writers
+ * (fs_output_temp) go to tmpdir. Commit only finishes the hashing (no
+ * fsync, no rename: the file is the caller's, and ephemeral); abort
+ * truncates it to nothing. fd stays open and the caller's. name is for
+ * messages.
+ */
+int fs_output_open_fd(int fd, const char *name, const char *tmpdir, int flags, fs_output **out,
+                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(2, 3, 5);
+
 /* fs_output_open, write data, fs_output_commit: a whole buffer to a user's output. */
 int fs_write_output(const char *path, const void *data, size_t len, mode_t mode,
                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);

@@ -123,7 +123,8 @@ expect_exit 0 "review show --json" -- S review show 1 --json
 jq_ok "$T/out" && [ "$(jget "$T/out" '["person"]["name"]')" = "Rina Wulandari" ] &&
     [ "$(jget "$T/out" '[x["kind"] for x in d["documents"]]')" = "['letter', 'ktp']" ] &&
     [ "$(jget "$T/out" '[x["event"] for x in d["history"]]')" = \
-        "['application.submitted', 'application.returned', 'application.submitted', 'application.approved']" ] &&
+        "['submitted', 'returned', 'resubmitted', 'approved']" ] &&
+    [ "$(jget "$T/out" 'd["history"][1]["note"]')" = "foto e-KTP buram" ] &&
     pass "review show --json: person, documents, history" || fail "review show --json: $(cat "$T/out")"
 DOC=$(jget "$T/out" '[x["path"] for x in d["documents"] if x["kind"]=="letter"][0]')
 SHA=$(jget "$T/out" '[x["sha256"] for x in d["documents"] if x["kind"]=="letter"][0]')
@@ -133,6 +134,10 @@ expect_exit 0 "review show (text)" -- S review show 1
 expect_grep "^  name: +Rina Wulandari" "$T/out" "review show: the person"
 expect_grep "foto e-KTP buram" "$T/out" "review show: the history has the return's reason"
 expect_exit 2 "another agency's verifier may not see the application" -- S review show 1 --verifier verif@lain.go.id
+expect_exit 0 "review show by the auditor" -- S review show 1 --by audit@bssn.go.id --json
+[ "$(jget "$T/out" 'd["documents"]')" = None ] && [ "$(jget "$T/out" 'len(d["history"])')" = 4 ] &&
+    pass "the auditor sees the history, not the documents (application.documents)" ||
+    fail "auditor's review show: $(cat "$T/out")"
 expect_exit 0 "audit list --json" -- S audit list --json --event application.
 jq_ok "$T/out" && [ "$(jget "$T/out" 'len(d)')" = 5 ] && [ "$(jget "$T/out" 'len(d[0]["hash"])')" = 64 ] &&
     [ "$(jget "$T/out" 'all(d[i]["seq"] < d[i+1]["seq"] for i in range(len(d)-1))')" = True ] &&
@@ -143,6 +148,9 @@ expect_exit 0 "audit list --after --limit" -- S audit list --after 3 --limit 2 -
 sqlite3 "file:$H/sertel.db?mode=ro" "SELECT seq, hex(hash) FROM audit_log WHERE seq = 4" | tr 'A-F' 'a-f' >"$T/db4"
 [ "$(jget "$T/out" 'str(d[0]["seq"])+"|"+d[0]["hash"]')" = "$(cat "$T/db4")" ] &&
     pass "the hash listed is the one stored (sqlite3)" || fail "hash: $(cat "$T/db4")"
+expect_exit 0 "audit list --details" -- S audit list --json --details '"application":1'
+[ "$(jget "$T/out" 'len(d) > 0 and all(x["details"].get("application") == 1 for x in d)')" = True ] &&
+    pass "audit list --details: the entries naming application 1" || fail "--details: $(head -c 600 "$T/out")"
 expect_exit 0 "audit list by the auditor" -- S audit list --by audit@bssn.go.id
 expect_exit 2 "audit list by a verifier is refused" -- S audit list --by verif@uji.go.id --json
 [ -s "$T/out" ] && fail "a refused listing printed: $(head -c 200 "$T/out")" || pass "a refused listing prints nothing"

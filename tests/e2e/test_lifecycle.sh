@@ -316,6 +316,7 @@ expect_exit 0 "sertel verify accepts the certified B-LTA file" -- S verify "$T/s
 
 # A visible stamp: QR code, signer, agency, date and time in WIB, reason, footer.
 expect_exit 0 "visible signature with QR code and footer" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --reason "Menyetujui" --visible --page 1 --rect 330,60,240,90 --footer "$D/letter.pdf" "$T/siti-visible.pdf"
+VID=$(sed -n 's/.*document id \([0-9a-f]\{32\}\)$/\1/p' "$T/out")
 pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-visible.pdf" >"$T/pdfsig2.txt" 2>&1
 expect_grep "Signature is Valid" "$T/pdfsig2.txt" "pdfsig: visible signature valid"
 expect_grep "Certificate is Trusted" "$T/pdfsig2.txt" "pdfsig: visible signature trusted"
@@ -327,6 +328,15 @@ expect_grep "Tanggal: [0-9]{2}-[0-9]{2}-[0-9]{4} [0-9:]{8} WIB" "$T/visible.txt"
 expect_grep "diterbitkan oleh" "$T/visible.txt" "footer statement"
 expect_exit 0 "qpdf --check on the stamped file" -- qpdf --check "$T/siti-visible.pdf"
 expect_exit 0 "the stamped page renders" -- pdftoppm -png -r 40 -f 1 -l 1 "$T/siti-visible.pdf" "$T/page"
+# The QR code is the document's own verification link, with the id the register holds (zbarimg
+# reads it from the rendered page).
+for dpi in 150 200 300; do
+    pdftoppm -png -r $dpi -f 1 -l 1 "$T/siti-visible.pdf" "$T/qrpage$dpi"
+    zbarimg -q --raw "$T"/qrpage$dpi*.png >"$T/qr.txt" 2>"$T/zbar.err" && break
+done
+expect_grep "^http://[^ ]*/verify/$VID\$" "$T/qr.txt" "the QR code reads <base_url>/verify/<document id> ($VID)"
+[ "$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM signed_documents WHERE id = '$VID'")" = 1 ] &&
+    pass "the QR code's document id is in the register" || fail "QR id $VID not in the register"
 expect_exit 2 "--visible without --rect refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --visible "$D/letter.pdf" "$T/nope2.pdf"
 expect_exit 2 "signing with a wrong passphrase refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/wrong" "$D/letter.pdf" "$T/nope.pdf"
 [ ! -e "$T/nope.pdf" ] && pass "no output after a refused signing" || fail "output written"

@@ -28,6 +28,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -889,6 +891,160 @@ static void test_per_ip_default(void **state)
         close(fds[i]);
 }
 
+/* --- deferred answers (http_defer): the event loop goes on while another thread works --- */
+
+typedef struct deferral {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    http_deferred *d;
+    const http_request *req;
+    int release; /* the test lets the worker answer */
+    int answered;
+} deferral;
+
+static deferral dfr = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0};
+
+/* The other thread: waits to be released, reads the spooled upload, answers. */
+static void *deferred_worker(void *arg)
+{
+    char buf[256];
+    ssize_t n = 0;
+    http_response *resp;
+    const http_field *f;
+    char *out;
+
+    (void)arg;
+    pthread_mutex_lock(&dfr.lock);
+    while (!dfr.release)
+        pthread_cond_wait(&dfr.cond, &dfr.lock);
+    pthread_mutex_unlock(&dfr.lock);
+    f = http_form_field(dfr.req, "file");
+    if (f != NULL && f->fd >= 0)
+        n = pread(f->fd, buf, sizeof(buf) - 1, 0);
+    resp = http_deferred_response(dfr.d);
+    out = malloc(300);
+    snprintf(out, 300, "late:%.*s:%s", (int)(n > 0 ? n : 0), buf,
+             http_header(dfr.req, "X-Tag") ? http_header(dfr.req, "X-Tag") : "");
+    resp->status = 202;
+    resp->body = (const unsigned char *)out;
+    resp->len = strlen(out);
+    resp->body_free = free;
+    http_deferred_finish(dfr.d, SERTEL_OK, NULL);
+    pthread_mutex_lock(&dfr.lock);
+    dfr.answered = 1;
+    pthread_cond_broadcast(&dfr.cond);
+    pthread_mutex_unlock(&dfr.lock);
+    return NULL;
+}
+
+static int deferring_handler(const http_request *req, http_response *resp, sertel_err *err)
+{
+    pthread_t t;
+
+    (void)resp;
+    (void)err;
+    pthread_mutex_lock(&dfr.lock);
+    dfr.d = http_defer(req);
+    dfr.req = req;
+    pthread_cond_broadcast(&dfr.cond);
+    pthread_mutex_unlock(&dfr.lock);
+    if (dfr.d == NULL)
+        return SERTEL_ERR_INTERNAL;
+    pthread_create(&t, NULL, deferred_worker, NULL);
+    pthread_detach(t);
+    return SERTEL_OK;
+}
+
+static const http_route defer_routes[] = {
+    {"POST", "/slow", 0, NULL, 4096, "slow", deferring_handler, NULL, HTTP_BODY_FORM},
+    {"GET", "/get/", 1, NULL, 0, "get", rest_handler, NULL, HTTP_BODY_BUFFER},
+};
+
+static void *shutdown_thread(void *arg)
+{
+    sertel_err err = {0};
+
+    /* wait_ms far shorter than the deferred work: it is waited for anyway */
+    return (void *)(intptr_t)http_server_shutdown(arg, 20, &err);
+}
+
+static void test_defer(void **state)
+{
+    http_config cfg = {0};
+    http_server *s = NULL;
+    sertel_err err = {0};
+    char buf[4096], req[1024];
+    const char body[] = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n"
+                        "\r\nspooled bytes\r\n--XyZ--\r\n";
+    int a, b, round;
+    FILE *errs = tmpfile();
+
+    (void)state;
+    cfg.listen = "127.0.0.1:0";
+    cfg.threads = 1; /* one event loop: a handler that blocked it would stop every answer */
+    cfg.error_log = errs;
+    assert_int_equal(http_server_start(&cfg, defer_routes, 2, &s, &err), SERTEL_OK);
+    snprintf(req, sizeof(req),
+             "POST /slow HTTP/1.1\r\nHost: x\r\nX-Tag: t1\r\nContent-Type: multipart/form-data; "
+             "boundary=XyZ\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    for (round = 0; round < 2; round++) {
+        memset(&dfr, 0, sizeof(dfr));
+        pthread_mutex_init(&dfr.lock, NULL);
+        pthread_cond_init(&dfr.cond, NULL);
+        a = dial(http_server_port(s));
+        assert_true(a >= 0);
+        assert_int_equal(send(a, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+        pthread_mutex_lock(&dfr.lock);
+        while (dfr.d == NULL)
+            pthread_cond_wait(&dfr.cond, &dfr.lock);
+        pthread_mutex_unlock(&dfr.lock);
+        if (round == 0) {
+            /* While /slow is deferred, the only event-loop thread answers another client. */
+            b = dial(http_server_port(s));
+            assert_true(b >= 0);
+            assert_true(exchange(b, "GET /get/other HTTP/1.1\r\nHost: x\r\n\r\n", 36, buf,
+                                 sizeof(buf)) > 0);
+            assert_non_null(strstr(buf, "HTTP/1.1 200"));
+            assert_non_null(strstr(buf, "rest=other"));
+            close(b);
+            pthread_mutex_lock(&dfr.lock);
+            assert_int_equal(dfr.answered, 0);
+            dfr.release = 1;
+            pthread_cond_broadcast(&dfr.cond);
+            pthread_mutex_unlock(&dfr.lock);
+            /* The deferred answer: written by the other thread from the request it kept. */
+            assert_true(exchange(a, "", 0, buf, sizeof(buf)) > 0);
+            assert_non_null(strstr(buf, "HTTP/1.1 202"));
+            assert_non_null(strstr(buf, "late:spooled bytes:t1"));
+            /* and the connection serves the next request */
+            assert_true(exchange(a, "GET /get/again HTTP/1.1\r\nHost: x\r\n\r\n", 36, buf,
+                                 sizeof(buf)) > 0);
+            assert_non_null(strstr(buf, "rest=again"));
+        } else {
+            /* Shutdown with a deferred request: it is waited for, answered, then stopped. */
+            pthread_t t;
+            void *ret;
+            assert_int_equal(pthread_create(&t, NULL, shutdown_thread, s), 0);
+            usleep(100 * 1000);
+            pthread_mutex_lock(&dfr.lock);
+            dfr.release = 1;
+            pthread_cond_broadcast(&dfr.cond);
+            pthread_mutex_unlock(&dfr.lock);
+            assert_true(exchange(a, "", 0, buf, sizeof(buf)) > 0);
+            assert_non_null(strstr(buf, "late:spooled bytes:t1"));
+            pthread_join(t, &ret);
+        }
+        close(a);
+        pthread_mutex_lock(&dfr.lock);
+        while (!dfr.answered)
+            pthread_cond_wait(&dfr.cond, &dfr.lock);
+        pthread_mutex_unlock(&dfr.lock);
+    }
+    http_server_free(s);
+    fclose(errs);
+}
+
 /* A self-signed P-256 certificate for 127.0.0.1 and its key, as PEM (free with free()). */
 static void make_tls_pair(char **cert, char **key)
 {
@@ -1045,6 +1201,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_field_name_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_per_ip_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_deadline, setup_deadline, teardown),
+        cmocka_unit_test(test_defer),
         cmocka_unit_test_setup_teardown(test_plain_is_not_tls, setup, teardown),
         cmocka_unit_test(test_tls),
     };
