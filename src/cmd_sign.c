@@ -31,7 +31,7 @@
 
 static const char sign_usage[] =
     "usage: sertel [--home H] sign (--p12 FILE --p12-password-file F |\n"
-    "                              (--email E | --nik NIK) --passphrase-file F [--otp CODE])\n"
+    "                              (--email E | --nik NIK) [--passphrase-file F|-] [--otp CODE])\n"
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N|first|last]\n"
     "                  [--certify 1|2|3]\n"
@@ -42,7 +42,10 @@ static const char sign_usage[] =
     "                  FILE OUT.p7s\n"
     "\n"
     "Signs IN.pdf as a new incremental revision (PAdES baseline) into OUT.pdf, or\n"
-    "writes a detached CAdES signature of FILE. --visible draws a stamp on --page\n"
+    "writes a detached CAdES signature of FILE. With --email or --nik the owner's\n"
+    "key in the home signs: the passphrase is asked on the terminal without echo,\n"
+    "or read from the first line of F (- : standard input); never an argument.\n"
+    "--visible draws a stamp on --page\n"
     "in --rect (points from the page's lower left): a QR code of --qr (the\n"
     "document's verification URL; default <base URL>/verify with --home), the\n"
     "signer, organisation, date and time in WIB and the reason; --position and\n"
@@ -318,8 +321,10 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         return cli_usage_error("sign: give one of --p12 FILE, --email E or --nik NIK");
     if (p12 != NULL && p12pw == NULL)
         return cli_usage_error("sign: --p12 needs --p12-password-file F");
-    if ((email != NULL || nik != NULL) && ppfile == NULL)
-        return cli_usage_error("sign: --email and --nik need --passphrase-file F");
+    if ((email != NULL || nik != NULL) && ppfile == NULL && !isatty(STDIN_FILENO))
+        return cli_usage_error("sign: --email and --nik need the owner's passphrase: give "
+                               "--passphrase-file F (or - for standard input), or run on a "
+                               "terminal to be asked");
     if (sop->marker != NULL && has_rect)
         return cli_usage_error("sign: give either --rect or --marker, not both");
     if (has_size && sop->marker == NULL)
@@ -417,7 +422,8 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         ra_actor by;
         sign_ctx sc = {0};
         ra_actor_local_admin(&by); /* the CA host's operator, on the owner's behalf */
-        if (secret_read_file(ppfile, &pass, &err) != SERTEL_OK ||
+        if (cli_secret_get(ppfile, "--passphrase-file", "passphrase", 0, &pass, &err) !=
+                SERTEL_OK ||
             ra_open(g->home, &r, &err) != SERTEL_OK)
             goto fail;
         sc.r = r;

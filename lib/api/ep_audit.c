@@ -93,6 +93,7 @@ static int list_one(const audit_entry *e, void *arg)
 static int audit_list(api_call *c, sertel_err *err)
 {
     struct listing l = {json_array(), 0};
+    audit_filter f;
     int64_t after, limit;
     size_t n = 0;
     int rc;
@@ -104,7 +105,10 @@ static int audit_list(api_call *c, sertel_err *err)
         json_decref(l.arr);
         return SERTEL_OK; /* answered */
     }
-    rc = ra_audit_list(c->r, &c->actor, after, (size_t)limit, list_one, &l, &n, err);
+    memset(&f, 0, sizeof(f));
+    f.after = after;
+    f.limit = (size_t)limit;
+    rc = ra_audit_list(c->r, &c->actor, &f, list_one, &l, &n, err);
     if (rc != SERTEL_OK) {
         json_decref(l.arr);
         return rc > 0 ? SERTEL_ERR_NOMEM : rc;

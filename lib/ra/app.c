@@ -533,6 +533,7 @@ static int load_app(ra *r, int64_t id, ra_application *a, int64_t *owner, sertel
             snprintf(a->note, sizeof(a->note), "%s", store_col_text(s, 11));
             a->created_at = store_col_int64(s, 12);
             *owner = store_col_int64(s, 13);
+            a->account_id = *owner;
             a->invalidity_date = store_col_is_null(s, 14) ? 0 : store_col_int64(s, 14);
             a->account_id = *owner;
             snprintf(a->unit, sizeof(a->unit), "%s", store_col_text(s, 15));

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "ca/ca.h"
 #include "sandbox/sandbox.h"
 #include "util/err.h"
@@ -830,6 +831,8 @@ typedef struct ra_agency {
     int64_t created_at;
     const char *const *domains; /* its official e-mail domains, sorted */
     size_t ndomains;
+    int64_t people;    /* persons registered for it */
+    int64_t verifiers; /* its verifier accounts */
 } ra_agency;
 
 typedef int (*ra_agency_fn)(const ra_agency *a, void *arg);
@@ -857,8 +860,10 @@ typedef struct ra_account {
     char nik[17];        /* person: the NIK */
     char unit[256];      /* person: work unit and position */
     char position[256];
-    int email_confirmed; /* person: the e-mail address was confirmed */
-    int signing_locked;  /* person: signing is locked (for a while, or until unlocked) */
+    int email_confirmed;  /* person: the e-mail address was confirmed */
+    int signing_locked;   /* person: signing is locked (for a while, or until unlocked) */
+    char status[32];      /* person: BSrE's status (ra_status_name), "" otherwise */
+    char cert_serial[41]; /* person: the newest certificate (hex serial), "" for none */
 } ra_account;
 
 typedef int (*ra_account_fn)(const ra_account *a, void *arg);
@@ -888,6 +893,24 @@ int ra_account_list(ra *r, const ra_actor *by, const ra_account_filter *f, ra_ac
 int ra_account_get(ra *r, const ra_actor *by, int64_t id, ra_account *out,
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
 
+/* An application's document as listed (ra_application_documents). */
+typedef struct ra_document {
+    char kind[16];   /* "letter" | "ktp" */
+    char sha256[65]; /* of the stored file */
+    int64_t size;    /* bytes; -1 when the uploads table has no record of it */
+    char path[4200]; /* the stored file (for the CA host's operator) */
+} ra_document;
+
+/*
+ * The documents of application app_id, for those who may read them
+ * (RA_ACT_APPLICATION_DOCS, as ra_application_file): what is stored, not
+ * the bytes, so nothing is audited. *n receives 0 to 2 (renewals, updates
+ * and revocations have none). SERTEL_ERR_NOTFOUND for an unknown
+ * application, SERTEL_ERR_DENIED for a reader the policy refuses.
+ */
+int ra_application_documents(ra *r, const ra_actor *by, int64_t app_id, ra_document out[2],
+                             size_t *n, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+
 /* An application's document as stored (ra_application_file). */
 typedef struct ra_app_file {
     unsigned char *data; /* the file (malloc'ed; ra_app_file_clear frees it) */
@@ -914,14 +937,20 @@ int ra_application_file(ra *r, const ra_actor *by, int64_t app_id, const char *w
 /* Free what ra_application_file handed out. NULL-safe. */
 void ra_app_file_clear(ra_app_file *f);
 
+/* The most entries one listing or export page gives. */
+#define RA_AUDIT_EXPORT_MAX 10000
+
 /*
- * Entries of the audit log for by (RA_ACT_AUDIT_VIEW: administrators and
- * auditors), after seq `after`, at most limit (1 to 10000), oldest first,
- * each with the fields its hash covers (audit_read). *count (if not NULL)
- * receives how many were passed to fn.
+ * Entries of the audit log for by (RA_ACT_AUDIT_VIEW with a reach over
+ * everything: administrators, auditors, the local administrator; the log
+ * is read whole or not at all) that f selects (audit_read), oldest first,
+ * each with the fields its hash covers: f->after 0 or more, f->limit 1 to
+ * RA_AUDIT_EXPORT_MAX (a longer listing goes on from the last seq seen).
+ * *count (if not NULL) receives how many were passed to fn.
+ * SERTEL_ERR_DENIED for anyone else, SERTEL_ERR_INVALID for another range.
  */
-int ra_audit_list(ra *r, const ra_actor *by, int64_t after, size_t limit, audit_entry_fn fn,
-                  void *arg, size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5);
+int ra_audit_list(ra *r, const ra_actor *by, const audit_filter *f, audit_entry_fn fn, void *arg,
+                  size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /*
  * An export of the audit log for by (RA_ACT_AUDIT_VIEW), to be checked
@@ -933,7 +962,6 @@ int ra_audit_list(ra *r, const ra_actor *by, int64_t after, size_t limit, audit_
  * head's: its hash is the head's hash. SERTEL_ERR_NOTFOUND when the log
  * has no signed head yet.
  */
-#define RA_AUDIT_EXPORT_MAX 10000
 int ra_audit_export(ra *r, const ra_actor *by, int64_t after, size_t limit, char **head,
                     size_t *head_len, int64_t *head_seq, audit_entry_fn fn, void *arg,
                     size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5, 6, 7, 8);

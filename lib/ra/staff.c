@@ -1,11 +1,13 @@
 /*
- * staff.c - what staff read: the agencies and accounts they may see
- * (filtered by the policy table's reach, ra_policy_reach), an
- * application's recommendation letter and e-KTP scan for those who decide
- * it (each read audited before the bytes leave), and the audit log for
- * administrators and auditors, listed or exported with its signed head so
- * that it can be checked away from the CA (audit.h gives the hash chain and
- * the signed bytes).
+ * staff.c - what staff read, through the API (lib/api/ep_*.c) and the CLI
+ * (src/cmd_*.c) alike: the agencies and accounts they may see (filtered by
+ * the policy table's reach, ra_policy_reach; a person's status and newest
+ * certificate in the account's row), an application's recommendation letter
+ * and e-KTP scan for those who decide it (listed, or read with each read
+ * audited before the bytes leave), and the audit log for administrators and
+ * auditors, listed with filters (audit_read) or exported with its signed
+ * head so that it can be checked away from the CA (audit.h gives the hash
+ * chain and the signed bytes).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -93,11 +95,17 @@ int ra_agency_list(ra *r, const ra_actor *by, ra_agency_fn fn, void *arg, sertel
 
             memset(&a, 0, sizeof(a));
             a.id = ids[i];
-            rc = store_queryf(r->st, &s, err, "SELECT name, created_at FROM agencies WHERE id = ?",
+            rc = store_queryf(r->st, &s, err,
+                              "SELECT g.name, g.created_at, (SELECT count(*) FROM subscribers s "
+                              "JOIN accounts a ON a.id = s.account_id WHERE a.agency_id = g.id), "
+                              "(SELECT count(*) FROM accounts a WHERE a.agency_id = g.id AND "
+                              "a.role = 'verifier') FROM agencies g WHERE g.id = ?",
                               "i", ids[i]);
             if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
                 snprintf(a.name, sizeof(a.name), "%s", store_col_text(s, 0));
                 a.created_at = store_col_int64(s, 1);
+                a.people = store_col_int64(s, 2);
+                a.verifiers = store_col_int64(s, 3);
                 rc = SERTEL_OK;
             } else if (rc == STORE_DONE) {
                 rc = SERTEL_OK; /* removed meanwhile: not listed */
@@ -129,6 +137,7 @@ int ra_agency_list(ra *r, const ra_actor *by, ra_agency_fn fn, void *arg, sertel
     "s.email_confirmed_at IS NOT NULL, coalesce(s.hard_locked, 0), coalesce(s.locked_until, 0) "   \
     "FROM accounts a LEFT JOIN subscribers s ON s.account_id = a.id "
 
+/* The row of s into a. */
 static void account_row(store_stmt *s, ra_account *a)
 {
     memset(a, 0, sizeof(*a));
@@ -147,6 +156,22 @@ static void account_row(store_stmt *s, ra_account *a)
     a->email_confirmed = store_col_int64(s, 12) != 0;
     a->signing_locked =
         a->person && (store_col_int64(s, 13) != 0 || store_col_int64(s, 14) > (int64_t)time(NULL));
+}
+
+/* A person's status and newest certificate into a (nothing for staff). */
+static int account_person(ra *r, ra_account *a, sertel_err *err)
+{
+    ra_status st;
+    char cstatus[16];
+    int64_t not_after = 0;
+    int rc;
+
+    if (!a->person)
+        return SERTEL_OK;
+    if ((rc = ra_status_of_account(r, a->id, &st, err)) == SERTEL_OK &&
+        (rc = ra_current_cert(r, a->id, a->cert_serial, cstatus, &not_after, err)) == SERTEL_OK)
+        snprintf(a->status, sizeof(a->status), "%s", ra_status_name(st));
+    return rc;
 }
 
 int ra_account_list(ra *r, const ra_actor *by, const ra_account_filter *f, ra_account_fn fn,
@@ -180,6 +205,8 @@ int ra_account_list(ra *r, const ra_actor *by, const ra_account_filter *f, ra_ac
     while (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
         ra_account a;
         account_row(s, &a);
+        if ((rc = account_person(r, &a, err)) != SERTEL_OK)
+            break;
         n++;
         rc = fn(&a, arg);
     }
@@ -217,7 +244,9 @@ int ra_account_get(ra *r, const ra_actor *by, int64_t id, ra_account *out, serte
         return sertel_err_set(err, SERTEL_ERR_NOTFOUND, "there is no account #%lld you may see",
                               (long long)id);
     }
-    return SERTEL_OK;
+    if ((rc = account_person(r, out, err)) != SERTEL_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
 }
 
 int ra_account_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
@@ -250,6 +279,75 @@ int ra_account_for(ra *r, const ra_actor *by, ra_action act, const char *email, 
 
 /* --- an application's documents --- */
 
+/* May by read the documents of application app_id (its owner's account and agency)? */
+static int docs_allowed(const ra_actor *by, int64_t app_id, int64_t account_id, int64_t agency_id,
+                        sertel_err *err)
+{
+    ra_target t;
+    int rc;
+
+    t.account_id = account_id;
+    t.agency_id = agency_id;
+    if ((rc = ra_policy_check(by, RA_ACT_APPLICATION_DOCS, &t, err)) != SERTEL_OK)
+        sertel_err_prefix(err, "application #%lld", (long long)app_id);
+    return rc;
+}
+
+int ra_application_documents(ra *r, const ra_actor *by, int64_t app_id, ra_document out[2],
+                             size_t *n, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    char sha[2][65];
+    int64_t account_id = 0, agency_id = 0;
+    size_t i;
+    int rc;
+
+    *n = 0;
+    memset(out, 0, 2 * sizeof(*out));
+    memset(sha, 0, sizeof(sha));
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT account_id, agency_id, letter_sha256, ktp_sha256 FROM applications "
+                      "WHERE id = ?",
+                      "i", app_id);
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        account_id = store_col_int64(s, 0);
+        agency_id = store_col_int64(s, 1);
+        snprintf(sha[0], sizeof(sha[0]), "%s", store_col_text(s, 2));
+        snprintf(sha[1], sizeof(sha[1]), "%s", store_col_text(s, 3));
+        rc = SERTEL_OK;
+    } else if (rc == STORE_DONE) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "there is no application #%lld",
+                            (long long)app_id);
+    }
+    store_finalize(s);
+    s = NULL;
+    if (rc != SERTEL_OK || (rc = docs_allowed(by, app_id, account_id, agency_id, err)) != SERTEL_OK)
+        return rc;
+    for (i = 0; i < 2; i++) {
+        ra_document *d = &out[*n];
+
+        if (sha[i][0] == '\0')
+            continue;
+        snprintf(d->kind, sizeof(d->kind), "%s", i == 0 ? "letter" : "ktp");
+        snprintf(d->sha256, sizeof(d->sha256), "%.64s", sha[i]);
+        /* Stored content-addressed: <uploads>/<first two digits>/<sha256> (upload_store). */
+        snprintf(d->path, sizeof(d->path), "%s/%.2s/%.64s", r->uploads, sha[i], sha[i]);
+        d->size = -1;
+        rc = store_queryf(r->st, &s, err, "SELECT size FROM uploads WHERE sha256 = ?", "t", sha[i]);
+        if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW)
+            d->size = store_col_int64(s, 0);
+        store_finalize(s);
+        s = NULL;
+        if (rc < 0) {
+            memset(out, 0, 2 * sizeof(*out));
+            *n = 0;
+            return rc;
+        }
+        (*n)++;
+    }
+    return SERTEL_OK;
+}
+
 void ra_app_file_clear(ra_app_file *f)
 {
     if (f == NULL)
@@ -266,7 +364,6 @@ int ra_application_file(ra *r, const ra_actor *by, int64_t app_id, const char *w
     const char *sha, *ext;
     char kind[16] = "", obj[48];
     upload_kind k;
-    ra_target t;
     int rc, letter;
 
     memset(out, 0, sizeof(*out));
@@ -295,12 +392,8 @@ int ra_application_file(ra *r, const ra_actor *by, int64_t app_id, const char *w
     store_finalize(s);
     if (rc != SERTEL_OK)
         return rc;
-    t.account_id = a.account_id;
-    t.agency_id = a.agency_id;
-    if ((rc = ra_policy_check(by, RA_ACT_APPLICATION_DOCS, &t, err)) != SERTEL_OK) {
-        sertel_err_prefix(err, "application #%lld", (long long)app_id);
+    if ((rc = docs_allowed(by, app_id, a.account_id, a.agency_id, err)) != SERTEL_OK)
         return rc;
-    }
     sha = letter ? a.letter_sha256 : a.ktp_sha256;
     if (sha[0] == '\0')
         return sertel_err_set(err, SERTEL_ERR_NOTFOUND, "application #%lld has no %s",
@@ -343,8 +436,8 @@ int ra_application_file(ra *r, const ra_actor *by, int64_t app_id, const char *w
 
 /* --- the audit log --- */
 
-int ra_audit_list(ra *r, const ra_actor *by, int64_t after, size_t limit, audit_entry_fn fn,
-                  void *arg, size_t *count, sertel_err *err)
+int ra_audit_list(ra *r, const ra_actor *by, const audit_filter *f, audit_entry_fn fn, void *arg,
+                  size_t *count, sertel_err *err)
 {
     int rc;
 
@@ -352,12 +445,15 @@ int ra_audit_list(ra *r, const ra_actor *by, int64_t after, size_t limit, audit_
         *count = 0;
     if ((rc = ra_policy_check(by, RA_ACT_AUDIT_VIEW, NULL, err)) != SERTEL_OK)
         return rc;
-    if (after < 0 || limit < 1 || limit > RA_AUDIT_EXPORT_MAX)
+    /* The log is read whole or not at all: only a reach over everything reads it. */
+    if (ra_policy_reach(by, RA_ACT_AUDIT_VIEW) != RA_REACH_ALL)
+        return sertel_err_set(err, SERTEL_ERR_DENIED, "the audit log is read whole");
+    if (f->after < 0 || f->limit < 1 || f->limit > RA_AUDIT_EXPORT_MAX)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "list from a sequence number of 0 or more, 1 to %d entries at a "
                               "time",
                               RA_AUDIT_EXPORT_MAX);
-    return audit_read(r->st, after, 0, limit, fn, arg, count, err);
+    return audit_read(r->st, f, fn, arg, count, err);
 }
 
 /* The seq of a signed head's text ("seq N" on its second line). */
@@ -407,8 +503,14 @@ int ra_audit_export(ra *r, const ra_actor *by, int64_t after, size_t limit, char
     EVP_PKEY_free(pub);
     if (rc == SERTEL_OK)
         rc = head_seq_of(*head, *head_len, head_seq, err);
-    if (rc == SERTEL_OK)
-        rc = audit_read(r->st, after, *head_seq, limit, fn, arg, count, err);
+    if (rc == SERTEL_OK) {
+        audit_filter f;
+        memset(&f, 0, sizeof(f));
+        f.after = after;
+        f.upto = *head_seq;
+        f.limit = limit;
+        rc = audit_read(r->st, &f, fn, arg, count, err);
+    }
     if (rc != SERTEL_OK) {
         free(*head);
         *head = NULL;

@@ -410,14 +410,14 @@ expect_exit 2 "--image with --detached refused" -- sign "$L" "$T/bad.p7s" --deta
 [ ! -e "$T/bad-novis.pdf" ] && [ ! -e "$T/bad.p7s" ] && pass "usage errors: no output" || fail "usage errors left output"
 
 # An owner's key (--email): the stamp with the image and the home's QR code.
-S agency add --name "Kementerian Contoh" --domain contoh.go.id >"$T/agency" || { echo "agency add failed"; exit 1; }
+S agency add --name "Kementerian Contoh" --domain contoh.go.id --quiet >"$T/agency" || { echo "agency add failed"; exit 1; }
 S account add --role verifier --agency "$(cat "$T/agency")" --email verif@contoh.go.id --name Verifikator >/dev/null
 S register --agency "$(cat "$T/agency")" --name "Siti Rahayu" --nik 6271015201900001 --email siti@contoh.go.id \
     --unit "Biro Umum" --position Analis >/dev/null || { echo "register failed"; exit 1; }
 mail_to() { grep -l "^To: $1" $(ls -r "$H"/outbox/*.eml) 2>/dev/null | head -1; }
 token_in() { grep -ho '^  [0-9a-f]\{64\}' "$1" | head -1 | tr -d ' '; }
 S email confirm --token "$(token_in "$(mail_to siti@contoh.go.id)")" >/dev/null
-APP=$(S apply issuance --email siti@contoh.go.id --letter "$L" --ktp "$D/ktp.jpg")
+APP=$(S apply issuance --email siti@contoh.go.id --letter "$L" --ktp "$D/ktp.jpg" --quiet)
 S review approve "$APP" --verifier verif@contoh.go.id >/dev/null || { echo "approve failed"; exit 1; }
 printf 'rahasia siti 2026\n' >"$T/pass"
 S passphrase create --token "$(token_in "$(mail_to siti@contoh.go.id)")" --passphrase-file "$T/pass" >/dev/null ||

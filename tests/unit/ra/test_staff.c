@@ -12,6 +12,11 @@
  *   - the audit log: entries with exactly the fields their hash covers
  *     (recomputed here from audit.h's formula, independently of audit.c),
  *     the export audited and ending at its signed head;
+ *   - the rows as `sertel agency list`, `account list` and `review show`
+ *     show them: an agency's people and verifiers, a person's status,
+ *     newest certificate and lock, an application's history (its steps)
+ *     and documents listed, the audit log filtered and refused to those
+ *     who may not read it whole;
  *   - a staff member's login authenticator reset like an owner's;
  *   - masked NIKs.
  */
@@ -485,6 +490,18 @@ static int check_entry(const audit_entry *e, void *arg)
     return 0;
 }
 
+/* ra_audit_list from after, at most limit entries, each checked by check_entry. */
+static int audit_page(ra *r, const ra_actor *by, int64_t after, size_t limit, struct entries *x,
+                      size_t *n, sertel_err *err)
+{
+    audit_filter f;
+
+    memset(&f, 0, sizeof(f));
+    f.after = after;
+    f.limit = limit;
+    return ra_audit_list(r, by, &f, check_entry, x, n, err);
+}
+
 static void test_audit(void **state)
 {
     struct fx *f = *state;
@@ -504,17 +521,17 @@ static void test_audit(void **state)
     total = count(r, "SELECT max(seq) FROM audit_log WHERE seq > ?", NULL, 0);
 
     memset(&x, 0, sizeof(x));
-    assert_int_equal(ra_audit_list(r, &aud, 0, 10000, check_entry, &x, &n, &err), SERTEL_OK);
+    assert_int_equal(audit_page(r, &aud, 0, 10000, &x, &n, &err), SERTEL_OK);
     assert_int_equal(x.first, 1);
     assert_int_equal(x.last, total);
     assert_int_equal((int64_t)n, total);
     memset(&x, 0, sizeof(x));
-    assert_int_equal(ra_audit_list(r, local(), 3, 4, check_entry, &x, &n, &err), SERTEL_OK);
+    assert_int_equal(audit_page(r, local(), 3, 4, &x, &n, &err), SERTEL_OK);
     assert_int_equal(x.first, 4);
     assert_int_equal(x.last, 7);
-    assert_int_equal(ra_audit_list(r, &va, 0, 10, check_entry, &x, &n, &err), SERTEL_ERR_DENIED);
-    assert_int_equal(ra_audit_list(r, &aud, 0, 0, check_entry, &x, &n, &err), SERTEL_ERR_INVALID);
-    assert_int_equal(ra_audit_list(r, &aud, -1, 5, check_entry, &x, &n, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(audit_page(r, &va, 0, 10, &x, &n, &err), SERTEL_ERR_DENIED);
+    assert_int_equal(audit_page(r, &aud, 0, 0, &x, &n, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(audit_page(r, &aud, -1, 5, &x, &n, &err), SERTEL_ERR_INVALID);
 
     /* the export: on record first, then everything up to the signed head */
     exports = count(r, "SELECT count(*) FROM audit_log WHERE event = ?", "audit.exported", 0);
@@ -551,6 +568,345 @@ static void test_audit(void **state)
     free(head);
     ra_close(r);
     check_audit(f);
+}
+
+/* --- the rows as the CLI shows them (sertel agency list, account list, review show) --- */
+
+/* What a listing gave: ids, and e-mails or names. */
+struct got {
+    int n;
+    int64_t ids[32];
+    char text[32][1600];
+};
+
+static int got_agency(const ra_agency *a, void *arg)
+{
+    struct got *g = arg;
+    char doms[1024] = "";
+    size_t i, len = 0;
+
+    assert_true(g->n < 32);
+    for (i = 0; i < a->ndomains; i++)
+        len +=
+            (size_t)snprintf(doms + len, sizeof(doms) - len, "%s%s", i ? "," : "", a->domains[i]);
+    assert_true(len < sizeof(doms));
+    g->ids[g->n] = a->id;
+    snprintf(g->text[g->n], sizeof(g->text[0]), "%s|%s|%lld|%lld", a->name, doms,
+             (long long)a->people, (long long)a->verifiers);
+    g->n++;
+    return 0;
+}
+
+static int got_account(const ra_account *a, void *arg)
+{
+    struct got *g = arg;
+
+    assert_true(g->n < 32);
+    g->ids[g->n] = a->id;
+    snprintf(g->text[g->n], sizeof(g->text[0]), "%s", a->email);
+    g->n++;
+    return 0;
+}
+
+static int got_has(const struct got *g, const char *text)
+{
+    int i;
+
+    for (i = 0; i < g->n; i++)
+        if (strcmp(g->text[i], text) == 0)
+            return 1;
+    return 0;
+}
+
+static ra_actor actor_of(ra *r, const char *email)
+{
+    ra_actor a;
+
+    as(r, email, &a);
+    return a;
+}
+
+/* A second agency with a person, a verifier for each agency, an auditor. */
+static void populate(struct fx *f, ra *r, int64_t *agency2)
+{
+    const char *doms[] = {"lain.go.id"};
+    ra_registration reg;
+    int64_t id = 0;
+    sertel_err err = {0};
+
+    assert_int_equal(ra_agency_add(r, local(), "Dinas Lain", doms, 1, agency2, &err), SERTEL_OK);
+    assert_int_equal(ra_account_add(r, local(), RA_ROLE_VERIFIER, f->agency, "verif@uji.go.id",
+                                    "Verifikator Uji", &id, &err),
+                     SERTEL_OK);
+    assert_int_equal(ra_account_add(r, local(), RA_ROLE_VERIFIER, *agency2, "verif@lain.go.id",
+                                    "Verifikator Lain", &id, &err),
+                     SERTEL_OK);
+    assert_int_equal(
+        ra_account_add(r, local(), RA_ROLE_AUDITOR, 0, "audit@bssn.go.id", "Auditor", &id, &err),
+        SERTEL_OK);
+    memset(&reg, 0, sizeof(reg));
+    reg.agency_id = *agency2;
+    reg.name = "Orang Lain";
+    reg.nik = "6271015201900009";
+    reg.email = "orang@lain.go.id";
+    reg.unit = "Bagian Umum";
+    reg.position = "Staf";
+    assert_int_equal(ra_register(r, local(), &reg, &id, &err), SERTEL_OK);
+}
+
+static void test_rows_by_reach(void **state)
+{
+    struct fx *f = *state;
+    ra *r = NULL;
+    ra_actor v1, v2, aud, app, client;
+    struct got g;
+    char email[64];
+    int64_t agency2 = 0;
+    sertel_err err = {0};
+
+    assert_int_equal(ra_open(f->home, &r, &err), SERTEL_OK);
+    (void)new_applicant(f, r, email, sizeof(email)); /* pegawai1@uji.go.id, pending */
+    populate(f, r, &agency2);
+    v1 = actor_of(r, "verif@uji.go.id");
+    v2 = actor_of(r, "verif@lain.go.id");
+    aud = actor_of(r, "audit@bssn.go.id");
+    app = actor_of(r, email);
+
+    /* Agencies: everything for the local administrator and the auditor, with domains and
+     * counts; the own agency for a verifier and an applicant. */
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_agency_list(r, local(), got_agency, &g, &err), SERTEL_OK);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.text[0], "Kementerian Uji|uji.go.id|1|1");
+    assert_string_equal(g.text[1], "Dinas Lain|lain.go.id|1|1");
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_agency_list(r, &aud, got_agency, &g, &err), SERTEL_OK);
+    assert_int_equal(g.n, 2);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_agency_list(r, &v2, got_agency, &g, &err), SERTEL_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.ids[0], agency2);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_agency_list(r, &app, got_agency, &g, &err), SERTEL_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.ids[0], f->agency);
+
+    /* Accounts. */
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_account_list(r, local(), NULL, got_account, &g, NULL, &err), SERTEL_OK);
+    assert_int_equal(g.n, 6); /* the admin from init, the person, 2 verifiers, auditor, person */
+    assert_true(got_has(&g, "admin@uji.go.id") && got_has(&g, "orang@lain.go.id"));
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_account_list(r, &v1, NULL, got_account, &g, NULL, &err), SERTEL_OK);
+    assert_int_equal(g.n, 2);
+    assert_true(got_has(&g, email) && got_has(&g, "verif@uji.go.id"));
+    assert_false(got_has(&g, "orang@lain.go.id") || got_has(&g, "admin@uji.go.id"));
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_account_list(r, &app, NULL, got_account, &g, NULL, &err), SERTEL_OK);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.text[0], email);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_account_list(r, &aud, NULL, got_account, &g, NULL, &err), SERTEL_OK);
+    assert_int_equal(g.n, 6);
+
+    /* An agency system sees no people through these listings. */
+    memset(&client, 0, sizeof(client));
+    snprintf(client.role, sizeof(client.role), "%s", RA_ROLE_CLIENT);
+    client.agency_id = f->agency;
+    client.scopes = RA_SCOPE_SIGN | RA_SCOPE_STATUS | RA_SCOPE_REGISTER | RA_SCOPE_VERIFY;
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_account_list(r, &client, NULL, got_account, &g, NULL, &err),
+                     SERTEL_ERR_DENIED);
+    assert_int_equal(ra_agency_list(r, &client, got_agency, &g, &err), SERTEL_ERR_DENIED);
+    assert_int_equal(g.n, 0);
+    ra_close(r);
+}
+
+static void test_account_row(void **state)
+{
+    struct fx *f = *state;
+    ra *r = NULL;
+    ra_account a;
+    ra_actor v2;
+    char email[64], email2[64];
+    int64_t agency2 = 0, id, id2;
+    sertel_err err = {0};
+
+    id2 = issue_for(f, email2, sizeof(email2), "passphrase rahasia"); /* pegawai1: ISSUE */
+    assert_int_equal(ra_open(f->home, &r, &err), SERTEL_OK);
+    (void)new_applicant(f, r, email, sizeof(email)); /* pegawai2: waiting */
+    populate(f, r, &agency2);
+    id = count(r, "SELECT id FROM accounts WHERE email = ?", email, 0);
+    assert_int_equal(ra_account_get(r, local(), id, &a, &err), SERTEL_OK);
+    assert_string_equal(a.email, email);
+    assert_string_equal(a.role, RA_ROLE_APPLICANT);
+    assert_int_equal(a.agency_id, f->agency);
+    assert_true(a.person && a.email_confirmed);
+    assert_string_equal(a.unit, "Biro Uji");
+    assert_string_equal(a.position, "Analis");
+    assert_int_equal(strlen(a.nik), 16);
+    assert_string_equal(a.status, "WAITING_FOR_VERIFICATION");
+    assert_string_equal(a.cert_serial, "");
+    assert_false(a.signing_locked);
+
+    assert_int_equal(ra_account_get(r, local(), id2, &a, &err), SERTEL_OK);
+    assert_string_equal(a.status, "ISSUE");
+    assert_int_equal(strlen(a.cert_serial) > 0, 1);
+    /* A hard lock shows. */
+    assert_int_equal(store_execf(ca_get0_store(ra_get0_ca(r)), &err,
+                                 "UPDATE subscribers SET hard_locked = 1 WHERE account_id = ?", "i",
+                                 id2),
+                     SERTEL_OK);
+    assert_int_equal(ra_account_get(r, local(), id2, &a, &err), SERTEL_OK);
+    assert_true(a.signing_locked);
+
+    /* Staff accounts are not persons. */
+    assert_int_equal(ra_account_get(r, local(), 1, &a, &err), SERTEL_OK);
+    assert_string_equal(a.role, RA_ROLE_ADMIN);
+    assert_false(a.person);
+    assert_string_equal(a.status, "");
+    assert_true(a.password_set);
+
+    /* Another agency's verifier may not read the row, told as for an unknown id. */
+    v2 = actor_of(r, "verif@lain.go.id");
+    assert_int_equal(ra_account_get(r, &v2, id, &a, &err), SERTEL_ERR_NOTFOUND);
+    assert_string_equal(a.email, "");
+    assert_int_equal(ra_account_get(r, local(), 999, &a, &err), SERTEL_ERR_NOTFOUND);
+    assert_non_null(strstr(err.msg, "no account #999"));
+    ra_close(r);
+}
+
+static int got_step(const ra_app_step *h, void *arg)
+{
+    struct got *g = arg;
+
+    assert_true(g->n < 32);
+    g->ids[g->n] = h->at;
+    snprintf(g->text[g->n], sizeof(g->text[0]), "%s>%s|%s", h->event, h->state, h->note);
+    g->n++;
+    return 0;
+}
+
+static void test_history_and_document_list(void **state)
+{
+    struct fx *f = *state;
+    ra *r = NULL;
+    ra_actor v2;
+    ra_document docs[2];
+    struct got g;
+    char email[64], path[4200];
+    int64_t app1, app, agency2 = 0, i;
+    size_t n = 0;
+    sertel_err err = {0};
+
+    assert_int_equal(ra_open(f->home, &r, &err), SERTEL_OK);
+    /* Application 1, then nine more, so that the history of 1 is not that of 10..19. */
+    app1 = new_applicant(f, r, email, sizeof(email));
+    for (i = 0; i < 9; i++)
+        (void)new_applicant(f, r, email, sizeof(email));
+    app = new_applicant(f, r, email, sizeof(email));
+    assert_int_equal(app, 11);
+    assert_int_equal(ra_review_decide(r, local(), app, RA_RETURN, "foto buram", &err), SERTEL_OK);
+    assert_int_equal(
+        ra_apply_issuance(r, local(), email, letter, letter_len, ktp, ktp_len, &app, &err),
+        SERTEL_OK);
+    assert_int_equal(app, 11);
+    assert_int_equal(ra_review_decide(r, local(), app, RA_APPROVE, NULL, &err), SERTEL_OK);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_application_history(r, local(), app, got_step, &g, &err), SERTEL_OK);
+    assert_int_equal(g.n, 4);
+    assert_string_equal(g.text[0], "submitted>pending|");
+    assert_string_equal(g.text[1], "returned>returned|foto buram");
+    assert_string_equal(g.text[2], "resubmitted>pending|");
+    assert_string_equal(g.text[3], "approved>approved|");
+    assert_true(g.ids[0] <= g.ids[1] && g.ids[2] <= g.ids[3]);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_application_history(r, local(), app1, got_step, &g, &err), SERTEL_OK);
+    assert_int_equal(g.n, 1); /* not application 11's steps */
+
+    assert_int_equal(ra_application_documents(r, local(), app, docs, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(docs[0].kind, "letter");
+    assert_string_equal(docs[1].kind, "ktp");
+    assert_int_equal(docs[0].size, (int64_t)letter_len);
+    assert_true(docs[1].size > 0);
+    snprintf(path, sizeof(path), "%s/uploads/%.2s/%s", f->home, docs[0].sha256, docs[0].sha256);
+    assert_string_equal(docs[0].path, path);
+    {
+        unsigned char *b = NULL;
+        size_t len = 0;
+        assert_int_equal(fs_read_file(docs[0].path, 1 << 20, &b, &len, &err), SERTEL_OK);
+        assert_int_equal(len, letter_len);
+        free(b);
+    }
+    assert_int_equal(ra_application_documents(r, local(), 999, docs, &n, &err),
+                     SERTEL_ERR_NOTFOUND);
+
+    /* Another agency's verifier sees neither; the auditor the history but not the documents
+     * (application.documents: the agency's verifiers and administrators). */
+    populate(f, r, &agency2);
+    v2 = actor_of(r, "verif@lain.go.id");
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ra_application_history(r, &v2, app, got_step, &g, &err), SERTEL_ERR_DENIED);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(ra_application_documents(r, &v2, app, docs, &n, &err), SERTEL_ERR_DENIED);
+    assert_int_equal(n, 0);
+    v2 = actor_of(r, "audit@bssn.go.id");
+    assert_int_equal(ra_application_history(r, &v2, app, got_step, &g, &err), SERTEL_OK);
+    assert_int_equal(ra_application_documents(r, &v2, app, docs, &n, &err), SERTEL_ERR_DENIED);
+    v2 = actor_of(r, "verif@uji.go.id");
+    assert_int_equal(ra_application_documents(r, &v2, app, docs, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 2);
+    ra_close(r);
+}
+
+static int got_entry(const audit_entry *e, void *arg)
+{
+    size_t *n = arg;
+
+    (void)e;
+    (*n)++;
+    return 0;
+}
+
+static void test_audit_reach(void **state)
+{
+    struct fx *f = *state;
+    ra *r = NULL;
+    ra_actor v1, aud, app;
+    audit_filter flt;
+    char email[64];
+    int64_t agency2 = 0;
+    size_t seen = 0, n = 0;
+    sertel_err err = {0};
+
+    assert_int_equal(ra_open(f->home, &r, &err), SERTEL_OK);
+    (void)new_applicant(f, r, email, sizeof(email));
+    populate(f, r, &agency2);
+    v1 = actor_of(r, "verif@uji.go.id");
+    aud = actor_of(r, "audit@bssn.go.id");
+    app = actor_of(r, email);
+    memset(&flt, 0, sizeof(flt));
+    flt.limit = RA_AUDIT_EXPORT_MAX;
+    assert_int_equal(ra_audit_list(r, local(), &flt, got_entry, &seen, &n, &err), SERTEL_OK);
+    assert_true(n > 5);
+    assert_int_equal(seen, n);
+    seen = 0;
+    assert_int_equal(ra_audit_list(r, &aud, &flt, got_entry, &seen, &n, &err), SERTEL_OK);
+    assert_int_equal(seen, n);
+    /* The filters reach the log: one event family, one object. */
+    seen = 0;
+    flt.event_prefix = "application.";
+    assert_int_equal(ra_audit_list(r, &aud, &flt, got_entry, &seen, &n, &err), SERTEL_OK);
+    assert_int_equal((int64_t)n, count(r, "SELECT count(*) FROM audit_log WHERE event LIKE ?",
+                                       "application.%", 0));
+    assert_true(n >= 1);
+    seen = 0;
+    assert_int_equal(ra_audit_list(r, &v1, &flt, got_entry, &seen, &n, &err), SERTEL_ERR_DENIED);
+    assert_int_equal(ra_audit_list(r, &app, &flt, got_entry, &seen, &n, &err), SERTEL_ERR_DENIED);
+    assert_int_equal(seen, 0);
+    assert_int_equal(n, 0);
+    ra_close(r);
 }
 
 /* --- a staff member's authenticator --- */
@@ -618,6 +974,10 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_listings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_documents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rows_by_reach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_and_document_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_reach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_staff_factor_reset, setup, teardown),
 #ifdef SERTEL_FAULT_INJECTION
         cmocka_unit_test_setup_teardown(test_documents_fail_closed, setup, teardown),
