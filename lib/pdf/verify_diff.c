@@ -1631,13 +1631,20 @@ static int walk_pages(diff *x, uint8_t *seen, const pdf_obj *oref, const pdf_obj
     const char *key = NULL;
     size_t i;
 
-    if (depth > PDF_MAX_DEPTH || x->npages >= MAX_PAGES || on == 0 || nn == 0 ||
-        on >= x->od->nxref || seen[on] || !is_dict(o) || !is_dict(n)) {
+    /* A node reached again as the same unchanged object (a page tree with a
+     * cycle in the signed revision already): compared the first time. */
+    if (on != 0 && on == nn && on < x->od->nxref && seen[on] && !changed(x, on))
+        return 1;
+    /* A node may be direct (a page dictionary written inside /Kids) in both
+     * revisions: it is then part of its parent, compared as any node. */
+    if (depth > PDF_MAX_DEPTH || x->npages >= MAX_PAGES || (on == 0) != (nn == 0) ||
+        on >= x->od->nxref || (on != 0 && seen[on]) || !is_dict(o) || !is_dict(n)) {
         MOD(x, nn, "page_tree", VFY_MOD_OTHER, "the page tree changed or is damaged (object %u)",
             nn);
         return 0;
     }
-    seen[on] = 1;
+    if (on != 0)
+        seen[on] = 1;
     if (nn != on && !is_new(x, nn)) {
         MOD(x, nn, "page_tree", VFY_MOD_OTHER,
             "the page tree now uses object %u of the signed revision, rewritten", nn);
@@ -1848,6 +1855,13 @@ static void reachability(diff *x)
     free(w.v);
 }
 
+/* num is not reachable from the final document's trailer: no reader uses it. */
+static int unreachable(diff *x, uint32_t num)
+{
+    reachability(x);
+    return x->dd->reach != NULL && num < x->dd->nreach && !x->dd->reach[num];
+}
+
 static void sweep(diff *x)
 {
     uint32_t num, first_unused = 0;
@@ -1856,6 +1870,15 @@ static void sweep(diff *x)
     for (num = 1; num < x->n; num++) {
         if (x->ch[num] == CH_SAME || x->lvl[num] != LVL_UNEXPLAINED)
             continue;
+        /* Objects the final document does not use (new, or redefined after
+         * whatever referred to them was changed to refer elsewhere: a DSS
+         * replaced by a new one); the change of the referrer is judged. */
+        if (x->ch[num] != CH_FREED && unreachable(x, num)) {
+            x->lvl[num] = VFY_MOD_LTA;
+            if (unused++ == 0)
+                first_unused = num;
+            continue;
+        }
         if (x->ch[num] == CH_FREED) {
             MOD(x, num, "deleted", VFY_MOD_OTHER, "object %u deleted", num);
         } else if (x->ch[num] == CH_REDEF) {
@@ -1871,13 +1894,6 @@ static void sweep(diff *x)
             else
                 MOD(x, num, "object", VFY_MOD_OTHER, "%s changed (object %u)", type_name(a), num);
         } else {
-            reachability(x);
-            if (x->dd->reach != NULL && num < x->dd->nreach && !x->dd->reach[num]) {
-                x->lvl[num] = VFY_MOD_LTA;
-                if (unused++ == 0)
-                    first_unused = num;
-                continue;
-            }
             if (x->refs[num] > 0)
                 MOD(x, num, "shadow", VFY_MOD_OTHER,
                     "object %u, which the signed revision referred to while it did not exist, was "
@@ -1892,7 +1908,8 @@ static void sweep(diff *x)
     }
     if (unused)
         MOD(x, first_unused, "unused_objects", VFY_MOD_LTA,
-            "new objects the document does not use (cross-reference or object streams): %zu",
+            "objects the document does not use (cross-reference or object streams, replaced "
+            "objects): %zu",
             unused);
     if (x->rewritten)
         MOD(x, 0, "rewritten", VFY_MOD_NONE, "objects written again unchanged: %zu", x->rewritten);

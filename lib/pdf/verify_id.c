@@ -236,8 +236,10 @@ static const tr TR[] = {
     {"%s changed (object %u)", "%1 diubah (objek %2)"},
     {"new object %u (%s) that no permitted change explains",
      "objek baru %1 (%2) yang tidak dijelaskan oleh perubahan yang diizinkan"},
-    {"new objects the document does not use (cross-reference or object streams): %zu",
-     "objek baru yang tidak dipakai dokumen (stream referensi silang atau stream objek): %1"},
+    {"objects the document does not use (cross-reference or object streams, replaced "
+     "objects): %zu",
+     "objek yang tidak dipakai dokumen (stream referensi silang atau stream objek, objek yang "
+     "telah diganti): %1"},
     {"objects written again unchanged: %zu", "objek yang ditulis ulang tanpa perubahan: %1"},
     {"object %u is defined twice in a revision after this signature: readers may disagree on "
      "which definition counts (object collision)",
