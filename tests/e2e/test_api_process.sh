@@ -273,7 +273,8 @@ expect_no_grep 'rahasia sekali|a-good-long-password|verifier-password' "$T/api.e
 
 # the certificate, checked with openssl
 st=$(call pem GET '/certificates/mine?format=pem' "${R[@]}")
-[ "$st" = 200 ] && openssl x509 -in "$T/pem.b" -noout -serial | grep -qi "=$SERIAL$" &&
+# openssl prints whole bytes in upper case; sertel's serials are lower case without leading zeros
+[ "$st" = 200 ] && [ "$(openssl x509 -in "$T/pem.b" -noout -serial | sed 's/^serial=0*//' | tr 'A-F' 'a-f')" = "$SERIAL" ] &&
     pass "GET /certificates/mine (PEM): the new certificate (openssl)" || fail "pem: $st $(head -c 200 "$T/pem.b")"
 st=$(call der GET '/certificates/mine?format=der' "${R[@]}")
 [ "$st" = 200 ] && cmp -s <(openssl x509 -in "$T/der.b" -inform DER -outform PEM) <(openssl x509 -in "$T/pem.b") &&
