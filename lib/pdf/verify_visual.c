@@ -63,8 +63,9 @@
 #define VIS_MAX_ANNOTS 1024          /* annotations of a page matched */
 #define VIS_MAX_NODES 200000         /* objects followed by one structural comparison */
 #define VIS_MAX_DEPTH 64
-#define WANT_SCAN ((size_t)2 << 20) /* vfy_visual_wanted: bytes searched before the last revision  \
-                                     */
+#define WANT_SCAN                                                                                  \
+    ((size_t)2 << 20) /* vfy_visual_wanted: bytes searched before the last revision                \
+                       */
 
 /* --- the renderer module --- */
 

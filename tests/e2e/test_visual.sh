@@ -76,4 +76,20 @@ for f in cert2-fill cert2-fillin; do
             pass "$f (P=2 form filling) ${mode:-(default)}: compared, no difference" || fail "$f $mode: $(show)"
     done
 done
+
+# Probes that a visual change slips past the rules, with pdf_visual.py:
+# a form XObject without resources that paints a name the page gains later
+# (the rules refuse it: the signed content already names it) ...
+V2() { "$SERTEL" --home "$T/none" verify --json --offline --trust s.crt "$@" >"$T/out" 2>"$T/err"; }
+P="python3 $D/pdf/pdf_visual.py"
+$P latent-form base.pdf lf.pdf && $C sign lf.pdf lfs.pdf --cert s.crt --key s.key && $P stamp lfs.pdf stamp.pdf || fail "stamp files"
+V2 stamp.pdf
+[ "$(jq -r '.signatures[0] | .conclusion == "TOTAL_FAILED" and .modification_level == "other" and .visual.checked == false' "$T/out")" = true ] &&
+    pass "a form painting a resource added later: refused by the rules, not compared" || fail "stamp: $(show)"
+# ... and /NeedAppearances set over a field whose value its appearance does not show
+# (accepted, compared; MuPDF draws the stored appearance, so no page differs: a known limit)
+$P latent base.pdf lt.pdf && $C sign lt.pdf lts.pdf --cert s.crt --key s.key && $P need-appearances lts.pdf na.pdf || fail "latent files"
+V2 --visual-all na.pdf
+[ "$(jq -r '.signatures[0] | .modification_level == "form_filling" and .visual.checked == true and .visual.pages_rendered == 2' "$T/out")" = true ] &&
+    pass "/NeedAppearances set after signing: accepted, pages rendered and compared" || fail "need-appearances: $(show)"
 finish
