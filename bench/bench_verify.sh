@@ -175,13 +175,16 @@ for name in small large large20; do
     "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf" >"$W/v.txt" 2>&1 || true
     grep -m1 -E "Kesimpulan|conclusion" "$W/v.txt" || true
     pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf" 2>&1 | grep -m1 -E "Signature Validation" || true
-    home="" trust="" inproc="" old="" pdf=""
+    home="" trust="" inproc="" old="" pdf="" novis="" visall=""
     for _ in $(seq 1 "$ROUNDS"); do
         home="$home $(rate "$n" "$S" --home "$W/h" verify --offline "$W/$name-signed.pdf")"
         trust="$trust $(rate "$n" "$S" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf")"
         inproc="$inproc $(rate "$n" "$S" --home "$W/none" verify --offline --in-process --trust "$W/root.pem" "$W/$name-signed.pdf")"
         [ -n "$O" ] && old="$old $(rate "$n" "$O" --home "$W/none" verify --offline --trust "$W/root.pem" "$W/$name-signed.pdf")"
         pdf="$pdf $(rate "$n" pdfsig -nssdir "sql:$W/nss" -no-ocsp "$W/$name-signed.pdf")"
+        # The visual check's cost: left out, and every compared page rendered.
+        novis="$novis $(rate "$n" "$S" --home "$W/none" verify --offline --no-visual --trust "$W/root.pem" "$W/$name-signed.pdf")"
+        visall="$visall $(rate "$n" "$S" --home "$W/none" verify --offline --visual-all --trust "$W/root.pem" "$W/$name-signed.pdf")"
     done
     home=$(echo $home | median) trust=$(echo $trust | median) inproc=$(echo $inproc | median)
     pdf=$(echo $pdf | median)
@@ -196,6 +199,12 @@ for name in small large large20; do
     fi
     show "pdfsig -no-ocsp (NSS db with the root)" "$pdf"
     awk -v a="$trust" -v b="$pdf" 'BEGIN { printf "%-44s %8.2fx\n", "this sertel / pdfsig", a / b }'
+    novis=$(echo $novis | median) visall=$(echo $visall | median)
+    show "sertel verify --trust --no-visual" "$novis"
+    show "sertel verify --trust --visual-all" "$visall"
+    awk -v a="$trust" -v b="$novis" 'BEGIN { printf "%-44s %8.2fx\n", "visual check (default) / --no-visual", b / a }'
+    awk -v a="$visall" -v b="$novis" 'BEGIN { printf "%-44s %8.2fx\n", "--visual-all / --no-visual", b / a }'
+    awk -v a="$visall" -v b="$pdf" 'BEGIN { printf "%-44s %8.2fx\n", "--visual-all sertel / pdfsig", a / b }'
 done
 
 # The sandbox in a long-running process: the worker image is started once.

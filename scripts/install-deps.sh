@@ -22,6 +22,7 @@ libpng-dev libjpeg62-turbo-dev libjpeg-turbo-progs
 libidn-dev
 libarchive-dev
 libseccomp-dev
+libmupdf-dev libfreetype-dev libharfbuzz-dev libopenjp2-7-dev libjbig2dec0-dev libgumbo-dev libmujs-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl xxd
 ghostscript strace zbar-tools

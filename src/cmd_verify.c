@@ -28,7 +28,8 @@
 static const char verify_usage[] =
     "usage: sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
     "                                [--fetch-time S] [--fetch-bytes N] [--fetch-allow URL]...\n"
-    "                                [--pdf-password-file F] [--in-process] FILE.pdf\n"
+    "                                [--pdf-password-file F] [--in-process]\n"
+    "                                [--no-visual | --visual-all] FILE.pdf\n"
     "       sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
     "                                [--fetch-...] [--in-process] --detached SIG.p7s DATA\n"
     "\n"
@@ -52,6 +53,13 @@ static const char verify_usage[] =
     "network, no keys: docs/architecture.md); online revocation data is fetched\n"
     "by this process on its request, under the rules above. --in-process checks\n"
     "here instead (to compare or debug; the server always uses the worker).\n"
+    "\n"
+    "Where changes made after a signature were accepted, the pages of the signed\n"
+    "revision and of the document are compared as a reader shows them (the first\n"
+    "32; pages whose drawing inputs changed are rendered at 50 dpi); a page that\n"
+    "differs outside the changed annotations makes the signature INDETERMINATE /\n"
+    "SIG_CONSTRAINTS_FAILURE. --no-visual leaves this out (for measurement);\n"
+    "--visual-all renders every compared page.\n"
     "\n"
     "Exit status: 0 every signature TOTAL_PASSED; 1 any signature not (or none);\n"
     "2 error (unreadable file, not a PDF).\n";
@@ -162,6 +170,8 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         {"fetch-bytes", required_argument, NULL, 'B'},
         {"fetch-allow", required_argument, NULL, 'A'},
         {"in-process", no_argument, NULL, 'I'},
+        {"no-visual", no_argument, NULL, 'V'},
+        {"visual-all", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -203,6 +213,12 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
             break;
         case 'o':
             o.offline = 1;
+            break;
+        case 'V':
+            o.no_visual = 1;
+            break;
+        case 'R':
+            o.visual_all = 1;
             break;
         case 'd':
             detached = 1;

@@ -953,6 +953,7 @@ static int verify_doc(pdf_doc *d, const unsigned char *file, size_t base, const 
         }
     }
     analyse(&c, &f, &dd);
+    vfy_visual_check(d, o, raw_why != NULL, c.r);
     /* B-LTA: B-LT and a valid document time-stamp in a later revision. */
     for (i = 0; i < c.r->n_sigs; i++) {
         vfy_sig *s = &c.r->sigs[i];

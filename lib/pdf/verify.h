@@ -96,6 +96,8 @@ typedef struct vfy_opts {
                                empty user password is tried */
     cms_fetch_policy fetch; /* online: budgets and the origins exempt from the address rule
                                (zero: 20 s, 4 MiB, none); any_address is for tests only */
+    int no_visual;          /* 1: do not compare the pages of signed revisions (verify_visual.c) */
+    int visual_all;         /* 1: render every page compared, also those structurally equal */
 } vfy_opts;
 
 /* Revocation status of one certificate of the signer's or the TSA's chain. */
@@ -134,6 +136,9 @@ typedef struct vfy_mod {
     int permitted;      /* within the certification's permissions and the locks */
     char *detail;       /* English, as in changes / harmless */
 } vfy_mod;
+
+/* Pages of a document compared with each signed revision (the first ones). */
+#define VFY_VISUAL_MAX_PAGES 32
 
 typedef struct vfy_sig {
     char field[256];    /* field name (/T), UTF-8 as far as ASCII; "" for detached */
@@ -183,6 +188,14 @@ typedef struct vfy_sig {
     size_t n_reasons;
     uint64_t byterange[4];
     uint64_t revision_end; /* c + d */
+    /* The visual check (verify_visual.c): pages of the signed revision and of the document. */
+    int visual_checked;                      /* pages were compared */
+    int visual_compared;                     /* pages compared (rendered or found equal) */
+    int visual_rendered;                     /* pages rendered for this signature */
+    int visual_pages;                        /* pages of the document */
+    int visual_dpi;                          /* resolution of the renderings */
+    int visual_differ[VFY_VISUAL_MAX_PAGES]; /* pages (1-based) that look different */
+    size_t n_visual_differ;
 } vfy_sig;
 
 typedef struct vfy_report {

@@ -276,6 +276,24 @@ static const tr TR[] = {
      "first signature of the document",
      "tanda tangan sebelum tanda tangan sertifikasi: tanda tangan sertifikasi harus menjadi "
      "tanda tangan pertama dokumen"},
+    /* the visual check (verify_visual.c) */
+    {"page %s of the document looks different from the signed revision outside the areas the "
+     "accepted changes may paint",
+     "halaman %1 dokumen tampak berbeda dari revisi yang ditandatangani di luar area yang boleh "
+     "digambar oleh perubahan yang diterima"},
+    {"pages not compared: %s", "halaman tidak dibandingkan: %1"},
+    {"pages not compared from page %zu on: %s", "halaman tidak dibandingkan mulai halaman %1: %2"},
+    {"pages not compared from page %zu on: the document's rendering budget (%zu Mpixel) is spent",
+     "halaman tidak dibandingkan mulai halaman %1: anggaran perenderan dokumen (%2 Mpiksel) habis"},
+    {"page %zu not compared: %s", "halaman %1 tidak dibandingkan: %2"},
+    {"the signed revision has %zu pages, the document %zu",
+     "revisi yang ditandatangani memiliki %1 halaman, dokumen %2"},
+    {"pages compared with the signed revision: the first %d of %zu",
+     "halaman yang dibandingkan dengan revisi yang ditandatangani: %1 pertama dari %2"},
+    {"pages not compared with the signed revision: %s",
+     "halaman tidak dibandingkan dengan revisi yang ditandatangani: %1"},
+    {"the document was read without decrypting it", "dokumen dibaca tanpa didekripsi"},
+    {"the visual check is turned off", "pemeriksaan tampilan dimatikan"},
     {"the document was changed after this signature: %s",
      "dokumen diubah setelah tanda tangan ini: %1"},
     {"the document has no signatures", "dokumen tidak memiliki tanda tangan"},

@@ -77,6 +77,26 @@ void vfy_docdiff_free(vfy_docdiff *dd);
 void vfy_mod_add(vfy_sig *s, uint32_t object, const char *kind, vfy_modlevel level, const char *fmt,
                  ...) SERTEL_PRINTF(5, 6);
 
+/*
+ * The visual check (verify_visual.c): for each signature whose later
+ * changes were accepted (a modification level above none), the first
+ * VFY_VISUAL_MAX_PAGES pages of its signed revision and of d compared, the
+ * pages that differ outside the changed annotations named in s and the
+ * signature made INDETERMINATE / SIG_CONSTRAINTS_FAILURE. raw: d was read
+ * without decrypting (nothing is rendered). Does nothing when no
+ * signature has accepted changes.
+ */
+void vfy_visual_check(pdf_doc *d, const vfy_opts *o, int raw, vfy_report *r)
+    SERTEL_NONNULL(1, 2, 4);
+/* Load the renderer now (before a job process is confined); a failure is remembered. */
+void vfy_visual_preload(void);
+/*
+ * 1 when the file buf may need pages rendered: a /ByteRange lies before
+ * the last revision (searched in the WANT_SCAN bytes before it: cheap, and
+ * a false answer is reported as "not compared", never as a difference).
+ */
+int vfy_visual_wanted(const unsigned char *buf, size_t len);
+
 /* Validation data of the document (its /DSS); all members may be empty. */
 typedef struct vfy_revdata {
     STACK_OF(X509) * certs; /* /Certs: untrusted, for chain building */

@@ -12,7 +12,8 @@
  *
  * Parameters (sbx_buf, wiped: they carry the PDF password): u32 format 1,
  * u32 offline, u64 now, u32 has password, the password, u32 count and the
- * trust anchors (DER), the name of the input for messages; for a detached
+ * trust anchors (DER), the name of the input for messages, u32 the visual
+ * check's flags (1 off, 2 render every page); for a detached
  * signature also the signature's bytes and name.
  * A fetch request (service VFY_JOB_FETCH): what ("OCSP", "CRL"), the URL,
  * u32 has content type, the content type, the body, u64 max; its answer:
@@ -35,6 +36,7 @@
 
 #include "cms/cms.h"
 #include "pdf/pdf_int.h"
+#include "pdf/verify_int.h"
 #include "pdf/verify_job.h"
 
 #define PARAMS_FORMAT 1
@@ -70,6 +72,7 @@ static int put_opts(sbx_buf *b, const vfy_opts *o, const char *name, sertel_err 
         OPENSSL_free(der);
     }
     sbx_put_str(b, name);
+    sbx_put_u32(b, (o->no_visual ? 1u : 0u) | (o->visual_all ? 2u : 0u));
     return sbx_buf_ok(b) ? SERTEL_OK : sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
 }
 
@@ -129,6 +132,9 @@ static int get_opts(sbx_rd *r, wopts *w, sertel_err *err)
     }
     w->o.trust = w->trust;
     sbx_get_str(r, w->name, sizeof(w->name));
+    n = sbx_get_u32(r);
+    w->o.no_visual = (n & 1u) != 0;
+    w->o.visual_all = (n & 2u) != 0;
     if (r->failed)
         return sertel_err_set(err, SERTEL_ERR_INTERNAL, "malformed validation parameters");
     return SERTEL_OK;
@@ -342,6 +348,7 @@ void vfy_job_init(void)
     if (!sbx_worker_clean()) {
         (void)RAND_bytes(&b, 1);
         pdf_crypt_preload();
+        vfy_visual_preload(); /* the image serves every document to come */
     }
     if (sbx_worker_warm())
         warm_up();
@@ -364,6 +371,10 @@ void pdf_job_prepare(const sbx_request *req)
     if (d != NULL && (memmem(d, w, enc, sizeof(enc) - 1) != NULL ||
                       memmem(d + n - w, w, enc, sizeof(enc) - 1) != NULL))
         pdf_crypt_preload();
+    /* The renderer, only when a signature may have later revisions to compare (the
+     * usual document, signed once, never maps it). */
+    if (d != NULL && vfy_visual_wanted(d, n))
+        vfy_visual_preload();
 }
 
 static int answer(vfy_report *r, unsigned char **out, size_t *out_len, sertel_err *err)

@@ -45,6 +45,44 @@ static json_t *strs_id(char **a, size_t n)
 }
 
 /* Every change named: {object, kind, level, permitted, detail, detail_id}. */
+/* The visual check of s (verify_visual.c; docs/verify-json.md "visual"). */
+static json_t *visual_json(const vfy_sig *s)
+{
+    json_t *o = json_object(), *pd = json_array();
+    size_t k;
+
+    for (k = 0; pd != NULL && k < s->n_visual_differ; k++)
+        json_array_append_new(pd, json_integer(s->visual_differ[k]));
+    json_object_set_new(o, "checked", json_boolean(s->visual_checked));
+    json_object_set_new(o, "pages_compared", json_integer(s->visual_compared));
+    json_object_set_new(o, "pages_rendered", json_integer(s->visual_rendered));
+    json_object_set_new(o, "pages",
+                        s->visual_checked ? json_integer(s->visual_pages) : json_null());
+    json_object_set_new(o, "pages_differing", pd);
+    json_object_set_new(o, "dpi", s->visual_checked ? json_integer(s->visual_dpi) : json_null());
+    return o;
+}
+
+static void print_visual(FILE *f, const vfy_sig *s, int en)
+{
+    size_t k;
+
+    fprintf(f,
+            en ? "  Visual check: %d of %d pages compared with the signed revision (%d rendered "
+                 "at %d dpi): "
+               : "  Pemeriksaan tampilan: %d dari %d halaman dibandingkan dengan revisi yang "
+                 "ditandatangani (%d dirender pada %d dpi): ",
+            s->visual_compared, s->visual_pages, s->visual_rendered, s->visual_dpi);
+    if (s->n_visual_differ == 0) {
+        fprintf(f, "%s\n", en ? "no difference" : "tidak ada perbedaan");
+        return;
+    }
+    fprintf(f, "%s ", en ? "pages that look different:" : "halaman yang tampak berbeda:");
+    for (k = 0; k < s->n_visual_differ; k++)
+        fprintf(f, "%s%d", k ? ", " : "", s->visual_differ[k]);
+    fprintf(f, "\n");
+}
+
 static json_t *mods_json(const vfy_sig *s)
 {
     json_t *arr = json_array();
@@ -132,6 +170,7 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
                                 ? json_string(vfy_modlevel_name(s->modification_level))
                                 : json_null());
         json_object_set_new(o, "modifications", mods_json(s));
+        json_object_set_new(o, "visual", visual_json(s));
         json_object_set_new(signer, "name", str_or_null(s->signer_name));
         json_object_set_new(signer, "subject", str_or_null(s->signer_subject));
         json_object_set_new(signer, "issuer", str_or_null(s->signer_issuer));
@@ -406,6 +445,8 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
                     vfy_modlevel_name(s->modification_level),
                     (w == &EN ? len : lid)[s->modification_level]);
         }
+        if (s->visual_checked)
+            print_visual(f, s, w == &EN);
         if (s->n_changes) {
             fprintf(f, "  %s:\n", w->changes);
             for (k = 0; k < s->n_changes; k++)

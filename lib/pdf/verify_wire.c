@@ -13,6 +13,7 @@
  * VFY_MAX_CHAIN_REV revocation entries), every number its range, and a
  * missing or mistyped member fails the whole report.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,11 @@ static const int_field sig_ints[] = {
     SIG_INT(modified_after_signing, 0, 1),
     SIG_INT(has_timestamp, 0, 1),
     SIG_INT(changes_analysed, 0, 1),
+    SIG_INT(visual_checked, 0, 1),
+    SIG_INT(visual_compared, 0, VFY_VISUAL_MAX_PAGES),
+    SIG_INT(visual_rendered, 0, VFY_VISUAL_MAX_PAGES),
+    SIG_INT(visual_pages, 0, INT_MAX),
+    SIG_INT(visual_dpi, 0, 1200),
 };
 
 #define SIG_LIST(f)                                                                                \
@@ -143,6 +149,36 @@ static json_t *mods_json(const vfy_sig *s)
     return arr;
 }
 
+/* The pages that look different (verify_visual.c). */
+static json_t *differ_json(const vfy_sig *s)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; a != NULL && i < s->n_visual_differ && i < VFY_VISUAL_MAX_PAGES; i++)
+        if (json_array_append_new(a, json_integer(s->visual_differ[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static int read_differ(const json_t *a, vfy_sig *s)
+{
+    size_t i;
+
+    if (!json_is_array(a) || json_array_size(a) > VFY_VISUAL_MAX_PAGES)
+        return -1;
+    for (i = 0; i < json_array_size(a); i++) {
+        const json_t *v = json_array_get(a, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > INT_MAX)
+            return -1;
+        s->visual_differ[i] = (int)json_integer_value(v);
+    }
+    s->n_visual_differ = json_array_size(a);
+    return 0;
+}
+
 static json_t *sig_json(const vfy_sig *s)
 {
     json_t *o = json_object(), *cr = json_array(), *br = json_array();
@@ -161,7 +197,7 @@ static json_t *sig_json(const vfy_sig *s)
     if (!bad)
         bad = put(o, "conclusion", json_integer((json_int_t)s->conclusion)) != 0 ||
               put(o, "modification_level", json_integer((json_int_t)s->modification_level)) != 0 ||
-              put(o, "mods", mods_json(s)) != 0;
+              put(o, "mods", mods_json(s)) != 0 || put(o, "visual_differ", differ_json(s)) != 0;
     for (i = 0; !bad && i < s->n_chain_rev && i < VFY_MAX_CHAIN_REV; i++) {
         const char *e = (const char *)&s->chain_rev[i];
         json_t *x = json_object();
@@ -365,7 +401,8 @@ static int read_sig(const json_t *o, vfy_sig *s)
     if (get_int(o, "modification_level", VFY_MOD_NONE, VFY_MOD_OTHER, &v) != 0)
         return -1;
     s->modification_level = (vfy_modlevel)v;
-    if (read_mods(json_object_get(o, "mods"), s) != 0)
+    if (read_mods(json_object_get(o, "mods"), s) != 0 ||
+        read_differ(json_object_get(o, "visual_differ"), s) != 0)
         return -1;
     cr = json_object_get(o, "chain_rev");
     if (!json_is_array(cr) || json_array_size(cr) > VFY_MAX_CHAIN_REV)
