@@ -1212,7 +1212,8 @@ void http_deferred_finish(http_deferred *d, int rc, const sertel_err *err)
     if (answer(cx, cx->conn, cx->req.method, rc, err != NULL ? err : &none) != MHD_YES)
         log_error(s, "sertel: serve: %s: the deferred answer could not be queued", cx->route->name);
     MHD_resume_connection(cx->conn);
-    atomic_fetch_sub_explicit(&s->deferred, 1, memory_order_relaxed);
+    /* s->deferred drops when the answer is out (on_completed), not here: a shutdown that
+     * stopped the daemon between the two would close the connection unanswered. */
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -1374,6 +1375,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     /* The answer is out: the next request's head is due within the deadline. */
     atomic_store_explicit(&cx->head_since_ns, now, memory_order_relaxed);
     atomic_store_explicit(&s->last_activity_ns, now, memory_order_relaxed);
+    if (cx->deferred) {
+        /* A deferred request's answer has been sent (or its client has gone). */
+        cx->deferred = false;
+        atomic_fetch_sub_explicit(&s->deferred, 1, memory_order_relaxed);
+    }
     atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_relaxed);
 }
 

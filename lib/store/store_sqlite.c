@@ -484,10 +484,13 @@ int store_sqlite_open(const char *path, int flags, store **out, sertel_err *err)
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    /* Before the first read: another process's writer or checkpoint is waited for, not an
+     * error (a read-only probe ran without it and failed "database is locked"). */
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     /* Read-only: also on a read-only disk, without creating anything. */
     if (s->base.readonly && sq_readonly_probe(s, path, err) != SERTEL_OK)
         goto fail_ctx;
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS); /* the probe may have opened it again */
     /* A read-only connection cannot switch journal mode; the file already has WAL. */
     if (!s->base.readonly && sq_exec(&s->base, "PRAGMA journal_mode = WAL", err) != SERTEL_OK)
         goto fail_ctx;

@@ -97,6 +97,24 @@ expect_exit 0 "verify --against an older head after more entries" -- S audit ver
 expect_grep "extends the witnessed head" "$T/out" "says it extends the witnessed head"
 S audit head >"$T/head2"
 S audit head | S audit verify --against - >"$T/out" 2>&1 && pass "--against - reads the head from stdin" || fail "--against -: $(cat "$T/out")"
+# Another process holding the database's lock (a writer, a checkpoint) when
+# verify opens it: waited for, not "database is locked".
+python3 - "$H/sertel.db" "$T/locked" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA locking_mode = EXCLUSIVE")
+c.execute("BEGIN EXCLUSIVE")
+c.execute("SELECT count(*) FROM meta").fetchall()
+open(sys.argv[2], "w").close()
+time.sleep(1.5)
+c.execute("COMMIT")
+c.close()
+PY
+LOCKER=$!
+for _ in $(seq 100); do [ -e "$T/locked" ] && break; sleep 0.05; done
+S audit verify >"$T/out" 2>&1 && pass "verify waits for another process's lock" ||
+    fail "verify under another process's lock: $(cat "$T/out")"
+wait "$LOCKER"
 
 # Truncated below the saved head, audit.head rewritten to match (no key needed):
 # only the head kept elsewhere tells.
