@@ -16,6 +16,32 @@
 #   seccomp filter; the job process makes no open, socket, connect or exec
 #   after its filter, while the caller makes the OCSP connection.
 . "$(dirname "$0")/lib.sh"
+# strace -f splits a call that another process interrupts into "<unfinished
+# ...>" and "<... NAME resumed>" lines: joined again, each call is one line.
+strace_join() {
+    python3 - "$1" <<'PY'
+import re, sys
+path = sys.argv[1]
+out, pending = [], {}
+for line in open(path, errors='replace'):
+    line = line.rstrip('\n')
+    m = re.match(r'^(\d+) +(.*) <unfinished \.\.\.>$', line)
+    if m:
+        pending[m.group(1)] = (len(out), m.group(2))
+        out.append(None)
+        continue
+    m = re.match(r'^(\d+) +<\.\.\. \S+ resumed>(.*)$', line)
+    if m and m.group(1) in pending:
+        k, head = pending.pop(m.group(1))
+        # the resumed part is padded to strace's column of results: one space, as unsplit
+        out[k] = '%s %s%s' % (m.group(1), head, re.sub(r'^(\)?) +(= )', r'\1 \2', m.group(2)))
+        continue
+    out.append(line)
+for k, head in pending.values():
+    out[k] = head
+open(path, 'w').write('\n'.join(l for l in out if l is not None) + '\n')
+PY
+}
 D=$SERTEL_TEST_DATA
 for tool in jq openssl python3; do
     command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
@@ -141,6 +167,7 @@ job_checks() {
 
 # `sertel verify`: the job process is forked from the command itself (clean parent), no exec.
 strace -f -qq -s 200 -o "$T/trace" "$SERTEL" --home "$H" verify --json "$T/twice.pdf" >"$T/out" 2>"$T/err"
+rc_strace=$?; strace_join "$T/trace"; (exit $rc_strace)
 [ "$?" = 0 ] && pass "verify under strace" || fail "verify under strace: $(head -c 300 "$T/err")"
 MAIN=$(head -1 "$T/trace" | awk '{print $1}')
 [ "$(grep -cE 'execve(at)?\(' "$T/trace")" = 1 ] && pass "verify: no exec but its own" ||
@@ -165,12 +192,14 @@ grep -Eq "^$MAIN +openat\(.*libcurl\.so" "$T/trace" && pass "online: libcurl loa
     fail "online: libcurl never loaded"
 # offline: nothing fetched, libcurl never loaded
 strace -f -qq -o "$T/trace3" "$SERTEL" --home "$H" verify --offline --json "$T/twice.pdf" >"$T/out" 2>"$T/err"
+rc_strace=$?; strace_join "$T/trace3"; (exit $rc_strace)
 grep -q 'libcurl\.so' "$T/trace3" && fail "offline verify loaded libcurl" ||
     pass "offline: libcurl is never loaded"
 grep -q 'ossl-modules/legacy\.so' "$T/trace3" && fail "a PDF without /Encrypt loaded OpenSSL's legacy provider" ||
     pass "a PDF without /Encrypt: the legacy provider (RC4) is never loaded"
 # an RC4-encrypted PDF: its job process loads the legacy provider before its filter
 strace -f -qq -o "$T/trace4" "$SERTEL" --home "$H" verify --offline "$D/pdf/enc-r4.pdf" >"$T/out" 2>"$T/err"
+rc_strace=$?; strace_join "$T/trace4"; (exit $rc_strace)
 J4=$(grep -E 'prctl\(PR_SET_SECCOMP, SECCOMP_MODE_FILTER' "$T/trace4" | awk '{print $1}' | sort -u | head -1)
 if [ -n "$J4" ] && awk -v p="$J4" '$1 == p' "$T/trace4" | sed '/SECCOMP_MODE_FILTER/q' | grep -q 'ossl-modules/legacy\.so'; then
     pass "an RC4-encrypted PDF: the job process loaded the legacy provider before its filter"
@@ -188,6 +217,7 @@ open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack(
 PY
 strace -f -qq -s 200 -o "$T/trace2" "$SERTEL" --home "$H" sign --p12 "$T/budi.p12" --p12-password-file "$T/p12pw" \
     --visible --rect 50,50,250,120 --image "$T/sig.png" "$L" "$T/stamped.pdf" >"$T/out" 2>"$T/err"
+rc_strace=$?; strace_join "$T/trace2"; (exit $rc_strace)
 [ "$?" = 0 ] && pass "sign --image under strace" || fail "sign --image under strace: $(head -c 300 "$T/err")"
 if grep -Eq 'execveat\([0-9]+, "", \["sertel-sandbox", "--sandbox-worker"(, "--few-jobs")?\], (\[\]|0x[0-9a-f]+ /\* 0 vars \*/), AT_EMPTY_PATH\) = 0' "$T/trace2"; then
     pass "sign --image: the worker is a fresh exec with an empty environment"
