@@ -4,7 +4,8 @@
 # modification level asserted. The files are written at test time by
 # tests/data/pdf/pdf_changes.py (and pdf_attack.py, pdf_form.py, pdf_cms.py:
 # hand-written incremental updates, CMS values by openssl), independent of
-# sertel's writer; qpdf checks that the accepted ones are well-formed PDFs.
+# sertel's writer; qpdf checks that the accepted ones are well-formed PDFs
+# (the page trees left odd on purpose: that qpdf names the oddity).
 #
 # Accepted (the first signature stays valid): a second signature as
 # Acrobat/Reader writes it (metadata rewritten, /DR /DA /NeedAppearances,
@@ -15,7 +16,10 @@
 # byte for byte or with equal values written differently, form filling under
 # DocMDP P=2 and P=3 (also with the appearance stream rewritten in place,
 # and with the certification's DocMDP entries all indirect), a comment
-# annotation under P=3 and without certification.
+# annotation under P=3 and without certification, a comment on a page
+# written directly inside /Kids, a comment in a page tree that already had a
+# cycle when signed, a DSS of the signed revision replaced by a new DSS
+# object, the old object redefined but used by nothing.
 # Refused (the first signature fails, level other or beyond the DocMDP
 # permissions): shadow hide, replace, hide-and-replace, a dangling reference
 # defined later, a resource name the signed content already used; sneaky
@@ -23,8 +27,12 @@
 # dictionary the trailer also names); a new text field; a new unsigned
 # visible signature field; Sneaky Signature and Evil Annotation in certified
 # documents; Incremental Saving (content, annotation, page); form filling and
-# signing under P=1, comments under P=2; Universal Signature Forgery,
-# Signature Wrapping and coverage anomalies (no level: no signed revision).
+# signing under P=1, comments under P=2; the content of a page written
+# inside /Kids changed; a cycle made after signing (hiding page 2), the node
+# that was a cycle when signed changed to show page 1 again; a DSS replaced
+# while the old DSS object is still used (the /OpenAction, the trailer);
+# Universal Signature Forgery, Signature Wrapping and coverage anomalies (no
+# level: no signed revision).
 . "$(dirname "$0")/lib.sh"
 D=$SERTEL_TEST_DATA/pdf
 C="python3 $D/pdf_changes.py"
@@ -40,7 +48,9 @@ K=(--cert s.crt --key s.key)
 
 V() { "$SERTEL" --home "$T/none" verify --json --offline --trust s.crt "$@" "$F" >"$T/out" 2>"$T/err"; }
 show() { jq -c '[.signatures[] | {conclusion, modification_level, changes, harmless_changes}]' "$T/out" 2>&1 | head -c 1200; head -c 300 "$T/err"; }
-# accepted FILE LEVEL REGEX DESCRIPTION: the first signature valid, every change permitted
+# accepted FILE LEVEL REGEX DESCRIPTION [QPDF_REGEX]: the first signature
+# valid, every change permitted; qpdf --check passes, or, for a file damaged
+# on purpose, names the damage (QPDF_REGEX)
 accepted() {
     F=$1
     V
@@ -52,7 +62,12 @@ accepted() {
     else
         fail "$4: $(show)"
     fi
-    if command -v qpdf >/dev/null; then
+    if ! command -v qpdf >/dev/null; then
+        :
+    elif [ -n "${5:-}" ]; then
+        qpdf --check "$F" >"$T/qpdf" 2>&1
+        grep -Eq "$5" "$T/qpdf" && pass "$4: qpdf --check names it: $5" || fail "$4: qpdf --check: $(head -c 400 "$T/qpdf")"
+    else
         qpdf --check "$F" >"$T/qpdf" 2>&1 && pass "$4: qpdf --check" || fail "$4: qpdf --check: $(head -c 400 "$T/qpdf")"
     fi
 }
@@ -172,6 +187,26 @@ $C fill certind.pdf certind-fill.pdf
 accepted certind-fill.pdf form_filling "form field nama filled in" "certification through indirect references: form filled in"
 $C comment certind.pdf certind-comment.pdf
 refused certind-comment.pdf annotations "DocMDP P=2.*comment annotation added" "certification through indirect references: a comment beyond P=2"
+# Page trees as other writers leave them: the page a dictionary inside
+# /Kids (compared as part of its parent), a /Pages node whose /Kids lists
+# itself (pyHanko's circular-page-tree.pdf; the node unchanged, walked once).
+$C base base-direct.pdf --direct-page && $C sign base-direct.pdf s-direct.pdf "${K[@]}"
+$C comment s-direct.pdf direct-comment.pdf
+accepted direct-comment.pdf annotations "page 1: comment annotation added: a Text annotation" \
+    "a comment on a page written inside /Kids" "kid 0 .* is direct"
+$C base base-cycle.pdf --cycle && $C sign base-cycle.pdf s-cycle.pdf "${K[@]}"
+$C comment s-cycle.pdf cycle-comment.pdf
+accepted cycle-comment.pdf annotations "page 1: comment annotation added: a Text annotation" \
+    "a comment in a page tree that had a cycle when signed" "Loop detected in /Pages"
+# A DSS of the signed revision replaced by a new DSS object, the old one
+# redefined (as a writer updating it and then writing another may leave it):
+# nothing uses it any more.
+$C dss base.pdf base-dss.pdf "${K[@]}" && $C sign base-dss.pdf s-dss.pdf "${K[@]}"
+$C dss-replace s-dss.pdf dss-replace.pdf
+accepted dss-replace.pdf lta_updates "objects the document does not use \\(.*replaced objects\\): 1" \
+    "a DSS replaced by a new object, the old one redefined and unused"
+jq -e '.signatures[0].harmless_changes | map(test("DSS updated \\(object 21\\)")) | any' "$T/out" >/dev/null &&
+    pass "DSS replaced: the new DSS named" || fail "DSS replaced: $(show)"
 
 # --- refused classes ---
 $C shadow-hide signed.pdf hide.pdf
@@ -214,6 +249,17 @@ $C sign-empty cert1.pdf cert1-sign.pdf "${K[@]}"
 refused cert1-sign.pdf form_filling "DocMDP P=1.*signature added" "DocMDP P=1: a second signature not permitted"
 $C comment cert2.pdf cert2-comment.pdf
 refused cert2-comment.pdf annotations "DocMDP P=2.*comment annotation added" "DocMDP P=2: a comment not permitted"
+$C content-inplace s-direct.pdf direct-content.pdf
+refused direct-content.pdf other "content of page 1 changed \\(object 4\\)" "the content of a page written inside /Kids changed"
+$C base base-subtree.pdf --subtree && $C sign base-subtree.pdf s-subtree.pdf "${K[@]}"
+$C make-cycle s-subtree.pdf make-cycle.pdf
+refused make-cycle.pdf other "page tree now uses object 16 of the signed revision" "a cycle made after signing (page 2 hidden)"
+$C cycle-to-page s-cycle.pdf cycle-to-page.pdf
+refused cycle-to-page.pdf other "the page tree changed or is damaged \\(object 3\\)" "the node that was a cycle when signed now shows page 1 again"
+$C dss-replace-used s-dss.pdf dss-used.pdf
+refused dss-used.pdf other "DSS changed \\(object 15\\)" "a DSS replaced, the old DSS object made the /OpenAction"
+$C dss-replace-trailer s-dss.pdf dss-trailer.pdf
+refused dss-trailer.pdf other "DSS changed \\(object 15\\)" "a DSS replaced, the old DSS object redefined and named by the trailer"
 # The structure is refused before any comparison: no level, or none where the
 # /ByteRange itself was well formed (a missing /Contents).
 for m in usf-empty usf-null usf-nocontents usf-br3 usf-beyond usf-nobr wrap-gap wrap-overlap wrap-move; do

@@ -6,6 +6,7 @@ tables, objects found by regular expressions), signed with CMS values made
 by pdf_cms.py: independent of sertel's writer and signer.
 
   pdf_changes.py base OUT [--dangling] [--unnamed] [--shared-ap] [--ap-in-trailer]
+                         [--direct-page | --cycle | --subtree]
       the unsigned document: catalog 1 (with /Metadata 7), pages 2, page 3
       (content 4 draws text, then the form XObject /Cover 12 that paints a
       white box with other text over part of it), font 5, AcroForm 6, a text
@@ -15,7 +16,12 @@ by pdf_cms.py: independent of sertel's writer and signer.
       exist; --unnamed: the content uses font /FX that the page's resources
       lack; --shared-ap: the page content also draws nama's appearance 9 as
       /XObject /Nm; --ap-in-trailer: nama's /AP is dictionary 15, which the
-      trailer also names (/Foo)
+      trailer also names (/Foo); --direct-page: the page is a dictionary
+      written directly inside the /Kids of pages 2 (no object 3, the widgets
+      without /P); --cycle: pages 2 also lists a /Pages node 16 whose /Kids
+      is [16 0 R] (a page tree with a cycle, as pyHanko's
+      circular-page-tree.pdf); --subtree: node 16 lists a second page 17
+      (content 18)
   pdf_changes.py sign IN OUT --cert C --key K [--certify P [--indirect]] [--field NAME]
       a signature in a new invisible field NAME (default TandaN), or, with
       --certify, a certification (DocMDP P); --indirect: /Perms, the
@@ -52,6 +58,20 @@ by pdf_cms.py: independent of sertel's writer and signer.
       sneaky-trailer    nama given a new /AP, leaving dictionary 15 the trailer
                         names (--ap-in-trailer base)
       new-text-field    a new visible text field over the page
+      content-inplace   page 1's content stream 4 rewritten in place (the
+                        amount changed)
+      make-cycle        node 16's /Kids made [16 0 R] (--subtree base: a
+                        cycle that hides page 2 appears after signing)
+      cycle-to-page     node 16's /Kids made [3 0 R] (--cycle base: the node
+                        that was a cycle when signed now shows page 1 again)
+      dss-replace       (a DSS already in the signed revision) a new DSS
+                        object with a VRI entry added, the catalog pointed at
+                        it, the old DSS object redefined the same: nothing
+                        uses the old object any more
+      dss-replace-used  as dss-replace, but the old DSS object becomes a
+                        JavaScript action the catalog names (/OpenAction)
+      dss-replace-trailer  as dss-replace, but the trailer names the old,
+                        redefined DSS object (/Foo)
 """
 import argparse, os, re, sys, types
 
@@ -92,7 +112,13 @@ class Pdf:
         return int(re.search(rb'/Root\s+(\d+) 0 R', self.trailer()).group(1))
 
     def page(self):
-        return int(re.search(rb'/Kids\s*\[\s*(\d+) 0 R', self.last(2)).group(1))
+        """The object holding page 1: the page, or pages 2 when the page is written inside /Kids."""
+        m = re.search(rb'/Kids\s*\[\s*(\d+) 0 R', self.last(2))
+        return int(m.group(1)) if m else 2
+
+    def pref(self):
+        """An annotation's /P entry for page 1 (none for a page written inside /Kids)."""
+        return b'/P %d 0 R ' % self.page() if self.page() != 2 else b''
 
     def update(self, objs, root=None, extra=b''):
         """Append objs [(num, body)] as one revision with a classic cross-reference section."""
@@ -153,19 +179,21 @@ def base(a):
         res += b' /Nm 9 0 R'
     res += b' >>'
     contents = b'[4 0 R 40 0 R]' if a.dangling else b'4 0 R'
+    page = (b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ' + contents +
+            b' /Resources << ' + res + b' >> /Annots [8 0 R 10 0 R] >>')
+    pref = b'' if a.direct_page else b'/P 3 0 R '
     objs = {
         1: b'<< /Type /Catalog /Pages 2 0 R /AcroForm 6 0 R /Metadata 7 0 R >>',
         2: b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-        3: b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ' + contents +
-           b' /Resources << ' + res + b' >> /Annots [8 0 R 10 0 R] >>',
+        3: page,
         4: stream(b'', content),
         5: b'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>',
         6: b'<< /Fields [8 0 R 10 0 R] >>',
         7: stream(b'/Type /Metadata /Subtype /XML', XMP),
-        8: (b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (nama) /F 4 /P 3 0 R /Rect [72 600 272 620] '
+        8: (b'<< /Type /Annot /Subtype /Widget /FT /Tx /T (nama) /F 4 ' + pref + b'/Rect [72 600 272 620] '
             b'/DA (/Helv 12 Tf 0 g) /AP ' + (b'15 0 R' if a.ap_in_trailer else b'<< /N 9 0 R >>') + b' >>'),
         9: ap(b''),
-        10: (b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Kosong) /F 4 /P 3 0 R /Rect [300 80 540 180] '
+        10: (b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Kosong) /F 4 ' + pref + b'/Rect [300 80 540 180] '
              b'/AP << /N 11 0 R >> >>'),
         11: stream(b'/Type /XObject /Subtype /Form /BBox [0 0 240 100] /Resources << >>',
                    b'0.9 g 0 0 240 100 re f'),
@@ -176,6 +204,18 @@ def base(a):
     }
     if a.ap_in_trailer:
         objs[15] = b'<< /N 9 0 R >>'
+    if a.direct_page:
+        objs[2] = b'<< /Type /Pages /Kids [' + page + b'] /Count 1 >>'
+        del objs[3]
+    elif a.cycle:
+        objs[2] = b'<< /Type /Pages /Kids [3 0 R 16 0 R] /Count 2 >>'
+        objs[16] = b'<< /Type /Pages /Parent 2 0 R /Kids [16 0 R] /Count 1 >>'
+    elif a.subtree:
+        objs[2] = b'<< /Type /Pages /Kids [3 0 R 16 0 R] /Count 2 >>'
+        objs[16] = b'<< /Type /Pages /Parent 2 0 R /Kids [17 0 R] /Count 1 >>'
+        objs[17] = (b'<< /Type /Page /Parent 16 0 R /MediaBox [0 0 595 842] /Contents 18 0 R '
+                    b'/Resources << /Font << /F1 5 0 R >> >> >>')
+        objs[18] = stream(b'', b'BT /F1 18 Tf 72 760 Td (Lampiran: rincian pembayaran) Tj ET')
     out = bytearray(b'%PDF-1.7\n%\xe2\xe3\xcf\xd3\n')
     offs = {}
     for num in sorted(objs):
@@ -213,7 +253,7 @@ def sign(p, a):
         objs.append((root, cat[:cat.rindex(b'>>')] + b' /Perms << /DocMDP %d 0 R >> >>' % sig))
     objs += [(sig, sigdict(extra)),
              (fld, b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (' + name +
-              b') /F 132 /P %d 0 R /Rect [0 0 0 0] /V %d 0 R >>' % (pg, sig)),
+              b') /F 132 ' + p.pref() + b'/Rect [0 0 0 0] /V %d 0 R >>' % sig),
              (6, add_to_array(p.last(6), b'Fields', b'%d 0 R' % fld)),
              (pg, add_to_array(p.last(pg), b'Annots', b'%d 0 R' % fld))]
     p.update(objs)
@@ -278,6 +318,23 @@ def fill(p, inplace):
     p.update(objs)
 
 
+def dss_replace(p, m):
+    """A new DSS object in place of the one the signed revision had, the old object redefined."""
+    n, root = p.size(), p.root()
+    old = int(re.search(rb'/DSS (\d+) 0 R', p.last(root)).group(1))
+    body = p.last(old).replace(b'/VRI <<', b'/VRI << /%s << /TU (D:20261126000000Z) >>' % (b'C' * 40))
+    cat = p.last(root).replace(b'/DSS %d 0 R' % old, b'/DSS %d 0 R' % n)
+    extra = b''
+    if m == 'dss-replace-used':
+        cat = cat[:cat.rindex(b'>>')] + b' /OpenAction %d 0 R >>' % old
+        redef = b"<< /Type /Action /S /JavaScript /JS (app.alert\\('Dokumen sah'\\);) >>"
+    else:
+        redef = body
+        if m == 'dss-replace-trailer':
+            extra = b'/Foo %d 0 R ' % old
+    p.update([(n, body), (root, cat), (old, redef)], extra=extra)
+
+
 def main():
     ap_ = argparse.ArgumentParser()
     ap_.add_argument('mode')
@@ -287,7 +344,7 @@ def main():
     ap_.add_argument('--key')
     ap_.add_argument('--certify', type=int)
     ap_.add_argument('--field')
-    for f in ('dangling', 'unnamed', 'shared-ap', 'ap-in-trailer', 'indirect'):
+    for f in ('dangling', 'unnamed', 'shared-ap', 'ap-in-trailer', 'indirect', 'direct-page', 'cycle', 'subtree'):
         ap_.add_argument('--' + f, action='store_true')
     a = ap_.parse_args()
     if a.mode == 'base':
@@ -340,7 +397,7 @@ def main():
         fill(p, True)
     elif m == 'comment':
         p.update([(n, b'<< /Type /Annot /Subtype /Text /Rect [500 780 520 800] /Contents (Mohon diperiksa) '
-                      b'/Open false /P %d 0 R >>' % pg),
+                      b'/Open false ' + p.pref() + b'>>'),
                   (pg, add_to_array(p.last(pg), b'Annots', b'%d 0 R' % n))])
     elif m == 'shadow-hide':
         p.update([(12, stream(b'/Type /XObject /Subtype /Form /BBox [0 0 400 40] /Resources << >>', b''))])
@@ -365,6 +422,15 @@ def main():
                                  b'1 g 0 0 410 50 re f 0 g BT /Helv 24 Tf 10 15 Td (LUNAS) Tj ET')),
                   (6, add_to_array(p.last(6), b'Fields', b'%d 0 R' % n)),
                   (pg, add_to_array(p.last(pg), b'Annots', b'%d 0 R' % n))])
+    elif m == 'content-inplace':
+        p.update([(4, stream(b'', b'BT /F1 18 Tf 72 760 Td (Surat keputusan) Tj ET\n'
+                                  b'BT /F1 14 Tf 72 700 Td (Dibayar Rp 1.000) Tj ET\n'))])
+    elif m == 'make-cycle':
+        p.update([(16, p.last(16).replace(b'/Kids [17 0 R]', b'/Kids [16 0 R]'))])
+    elif m == 'cycle-to-page':
+        p.update([(16, p.last(16).replace(b'/Kids [16 0 R]', b'/Kids [3 0 R]'))])
+    elif m in ('dss-replace', 'dss-replace-used', 'dss-replace-trailer'):
+        dss_replace(p, m)
     else:
         sys.exit('unknown mode ' + m)
     open(a.out, 'wb').write(p.d)
