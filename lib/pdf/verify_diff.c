@@ -1631,9 +1631,11 @@ static int walk_pages(diff *x, uint8_t *seen, const pdf_obj *oref, const pdf_obj
     const char *key = NULL;
     size_t i;
 
-    /* A node reached again as the same unchanged object (a page tree with a
-     * cycle in the signed revision already): compared the first time. */
-    if (on != 0 && on == nn && on < x->od->nxref && seen[on] && !changed(x, on))
+    /* A node reached again as the same object, unchanged or written again with
+     * the same value (a page tree with a cycle in the signed revision
+     * already): compared the first time. */
+    if (on != 0 && on == nn && on < x->od->nxref && seen[on] &&
+        (!changed(x, on) || (is_dict(o) && is_dict(n) && eq(x, o, n, 0))))
         return 1;
     /* A node may be direct (a page dictionary written inside /Kids) in both
      * revisions: it is then part of its parent, compared as any node. */

@@ -198,6 +198,9 @@ $C base base-cycle.pdf --cycle && $C sign base-cycle.pdf s-cycle.pdf "${K[@]}"
 $C comment s-cycle.pdf cycle-comment.pdf
 accepted cycle-comment.pdf annotations "page 1: comment annotation added: a Text annotation" \
     "a comment in a page tree that had a cycle when signed" "Loop detected in /Pages"
+$C cycle-same s-cycle.pdf cycle-same.pdf
+accepted cycle-same.pdf lta_updates "objects written again unchanged: 1" \
+    "the node that was a cycle when signed written again with the same value" "Loop detected in /Pages"
 # A DSS of the signed revision replaced by a new DSS object, the old one
 # redefined (as a writer updating it and then writing another may leave it):
 # nothing uses it any more.

@@ -64,6 +64,8 @@ by pdf_cms.py: independent of sertel's writer and signer.
                         cycle that hides page 2 appears after signing)
       cycle-to-page     node 16's /Kids made [3 0 R] (--cycle base: the node
                         that was a cycle when signed now shows page 1 again)
+      cycle-same        node 16 written again with the same value, spelled
+                        differently (--cycle base)
       dss-replace       (a DSS already in the signed revision) a new DSS
                         object with a VRI entry added, the catalog pointed at
                         it, the old DSS object redefined the same: nothing
@@ -429,6 +431,9 @@ def main():
         p.update([(16, p.last(16).replace(b'/Kids [17 0 R]', b'/Kids [16 0 R]'))])
     elif m == 'cycle-to-page':
         p.update([(16, p.last(16).replace(b'/Kids [16 0 R]', b'/Kids [3 0 R]'))])
+    elif m == 'cycle-same':
+        # the node that was a cycle written again with the same value, spelled differently
+        p.update([(16, p.last(16).replace(b'/Kids [16 0 R]', b'/Kids  [ 16 0 R ]').replace(b'/Count 1', b'/Count 1.0'))])
     elif m in ('dss-replace', 'dss-replace-used', 'dss-replace-trailer'):
         dss_replace(p, m)
     else:
