@@ -5,7 +5,11 @@
 # with sqlite3 straight into a home made by `sertel init` (the real schema
 # and indexes). Results go to stdout; copy them into docs/benchmarks.md.
 #
-# Usage: bench/bench_store_check.sh [COUNT]
+# With BASE=REV, the check as revision REV builds it runs on the same file
+# too, ROUNDS times in turn with this tree's (BASE's figures are its own
+# library's store_check); NO_QUICK_CHECK=1 leaves out PRAGMA quick_check.
+#
+# Usage: [BASE=REV] [ROUNDS=3] [NO_QUICK_CHECK=1] bench/bench_store_check.sh [COUNT]
 set -eu
 cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
@@ -13,7 +17,16 @@ cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSERTEL_TESTS=OFF >/dev/nu
 cmake --build build-bench -j"$(nproc)" --target sertel bench_store_check >/dev/null
 
 W=$(mktemp -d /var/tmp/sertel-bench-XXXXXX)
-trap 'rm -rf "$W"' EXIT
+cleanup() {
+    [ -n "${BASE:-}" ] && git worktree remove --force "$W/base-src" >/dev/null 2>&1
+    rm -rf "$W"
+}
+trap cleanup EXIT
+if [ -n "${BASE:-}" ]; then
+    git worktree add -q --detach "$W/base-src" "$BASE"
+    cmake -S "$W/base-src" -B "$W/base-build" -DCMAKE_BUILD_TYPE=Release -DSERTEL_TESTS=OFF >/dev/null
+    cmake --build "$W/base-build" -j"$(nproc)" --target bench_store_check >/dev/null
+fi
 printf 'correct horse battery staple\n' >"$W/pw"
 ./build-bench/sertel --home "$W/home" init --admin-password-file "$W/pw" </dev/null >/dev/null
 DB=$W/home/sertel.db
@@ -45,4 +58,14 @@ PRAGMA wal_checkpoint(TRUNCATE);
 SQL
 echo "store:   $COUNT certificates and audit entries, $(du -h "$DB" | cut -f1) (built in $(($(date +%s) - start)) s)"
 echo
-./build-bench/bench_store_check "$DB" 9
+if [ -z "${BASE:-}" ]; then
+    ./build-bench/bench_store_check "$DB" 9
+else
+    for r in $(seq 1 "${ROUNDS:-3}"); do
+        echo "== round $r: this tree"
+        NO_QUICK_CHECK=1 ./build-bench/bench_store_check "$DB" 9 | grep store_check
+        echo "== round $r: $BASE"
+        NO_QUICK_CHECK=1 "$W/base-build/bench_store_check" "$DB" 9 | grep store_check
+    done
+    [ -n "${NO_QUICK_CHECK:-}" ] || ./build-bench/bench_store_check "$DB" 1 | grep quick_check
+fi
