@@ -1,6 +1,6 @@
 #!/bin/bash
-# bench_api_sign.sh - signed PDFs per second through the sign endpoint (POST /api/v1/sign and
-# /api/v1/sign/batch) for a 100 KB PDF, one document a request and batches of 50 under one
+# bench_api_sign.sh - signed PDFs per second through the sign endpoints (the native POST
+# /api/v1/sign and /api/v1/sign/batch, and the BSrE facade's POST /api/v2/sign/pdf) for a 100 KB PDF, one document a request and batches of 50 under one
 # authorization, Argon2id at the shipped default (64 MiB, 3 passes), the signing limits at
 # their defaults; p50 and p99 latency at 16, 64 and 128 concurrent clients. In the same run,
 # interleaved round by round: the in-process figure (bench_sign_session: the library's loop,
@@ -11,13 +11,13 @@
 # Not a test. The load generator (api_load.py, python3) runs on the same machine.
 #
 # Usage: bench/bench_api_sign.sh [ROUNDS] [SECONDS]   (default 3 rounds of 15 s per load)
-# Environment: LEVEL (B-T, the API's default), CLIENT_SET ("16 64 128": one document a
+# Environment: LEVEL (B-LT: the facade's level, so that every figure signs alike), CLIENT_SET ("16 64 128": one document a
 # request), BATCH_SET ("8 64": batches of 50).
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 SECS=${2:-15}
-LEVEL=${LEVEL:-B-T}
+LEVEL=${LEVEL:-B-LT}
 CLIENT_SET=${CLIENT_SET:-16 64 128}
 BATCH_SET=${BATCH_SET:-8 64}
 B=build-bench
@@ -59,7 +59,7 @@ start_serve api "$H" --listen "127.0.0.1:$PORT" --per-ip-limit 0 >/dev/null
 U="http://127.0.0.1:$PORT"
 echo "machine: $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "document: $(stat -c %s "$T/doc.pdf") bytes; level $LEVEL; $(grep -E '^argon2_(memory_kib|passes)' "$H/sertel.conf" | tr '\n' ' ')"
-load() { SERVE_PID=$SERVE_PID python3 bench/api_load.py "$U" "$CRED" 3201015201900001 'rahasia penandatangan' "$T/doc.pdf" "$@"; }
+load() { LEVEL=$LEVEL SERVE_PID=$SERVE_PID python3 bench/api_load.py "$U" "$CRED" 3201015201900001 'rahasia penandatangan' "$T/doc.pdf" "$@"; }
 # warm-up (not counted): the server opens its registration authority handles as load grows
 load 16 5 >/dev/null
 load 8 5 50 >/dev/null
@@ -77,9 +77,11 @@ for r in $(seq 1 "$ROUNDS"); do
         tee -a "$T/perproc.txt"
     for c in $CLIENT_SET; do
         load "$c" "$SECS" | sed 's/^/api /' | tee -a "$T/api.txt"
+        API=v2 load "$c" "$SECS" | sed 's/^/api /' | tee -a "$T/api.txt"
     done
     for c in $BATCH_SET; do
         load "$c" "$SECS" 50 | sed 's/^/api /' | tee -a "$T/api.txt"
+        API=v2 load "$c" "$SECS" 50 | sed 's/^/api /' | tee -a "$T/api.txt"
     done
 done
 echo "server peak RSS: $(grep VmHWM /proc/$SERVE_PID/status | awk '{print $2, $3}'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -94,24 +96,24 @@ ckdf = st.median(float(re.search(r'CPU: crypto_pwhash ([\d.]+)', l).group(1)) fo
 cdoc = st.median(float(re.search(r'CPU: .* ([\d.]+) ms a document', l).group(1)) for l in inproc)
 perproc = st.median(float(l.split()[1]) for l in open(T + '/perproc.txt'))
 api = [json.loads(l[4:]) for l in open(T + '/api.txt')]
-def med(mode, clients, key):
-    return st.median(a[key] for a in api if a['mode'] == mode and a['clients'] == clients)
+def med(api_, mode, clients, key):
+    return st.median(a[key] for a in api if (a['api'], a['mode'], a['clients']) == (api_, mode, clients))
 single_bound = cores / (kdf / 1000)
 batch_bound = cores / ((kdf + 50 * doc) / 1000) * 50
 print('\nmedians of the rounds')
 print('in-process: crypto_pwhash %.1f ms, authorization %.1f ms, %.3f ms a document (%.0f documents/s, 1 thread); CPU: crypto_pwhash %.1f ms, %.3f ms a document' % (kdf, auth, doc, 1000 / doc, ckdf, cdoc))
 print('bounds from the CPU figures (what the machine would give with nothing else running): one document %.1f/s, batches %.1f/s' % (cores / (ckdf / 1000), cores / ((ckdf + 50 * cdoc) / 1000) * 50))
 print('sertel sign per process: %.2f documents/s' % perproc)
-print('| load | clients | documents/s | bound | ratio | p50 ms | p99 ms | p99 all answers ms | server CPU ms a document | in-process CPU ms a document | CPU ratio | answers |')
-print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+print('| endpoint | load | clients | documents/s | bound | ratio | p50 ms | p99 ms | p99 all answers ms | server CPU ms a document | in-process CPU ms a document | CPU ratio | answers |')
+print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
 seen = []
 for a in api:
-    k = (a['mode'], a['clients'])
+    k = (a['api'], a['mode'], a['clients'])
     if k in seen:
         continue
     seen.append(k)
     bound = batch_bound if a['mode'] != 'single' else single_bound
-    rows = [x for x in api if (x['mode'], x['clients']) == k]
+    rows = [x for x in api if (x['api'], x['mode'], x['clients']) == k]
     statuses = {}
     for x in rows:
         for s, n in x['status'].items():
@@ -119,7 +121,8 @@ for a in api:
     inproc_doc = (ckdf + 50 * cdoc) / 50 if a['mode'] != 'single' else ckdf + cdoc
     cpus = [x['server_cpu_ms_per_doc'] for x in rows if x.get('server_cpu_ms_per_doc')]
     cpu = st.median(cpus) if cpus else float('nan')
-    print('| %s | %d | %.1f | %.1f | %.2f | %.0f | %.0f | %.0f | %.1f | %.1f | %.2f | %s |' % (
+    print('| %s | %s | %d | %.1f | %.1f | %.2f | %.0f | %.0f | %.0f | %.1f | %.1f | %.2f | %s |' % (
+        '/api/v2/sign/pdf' if a['api'] == 'v2' else '/api/v1/sign' + ('/batch' if a['mode'] != 'single' else ''),
         'batches of 50' if a['mode'] != 'single' else 'one document', a['clients'],
         med(*k, 'docs_per_s'), bound, med(*k, 'docs_per_s') / bound, med(*k, 'p50_ms'),
         med(*k, 'p99_ms'), med(*k, 'p99_all_ms'), cpu, inproc_doc, inproc_doc / cpu,

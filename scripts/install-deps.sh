@@ -25,6 +25,7 @@ libseccomp-dev
 libcmocka-dev
 poppler-utils qpdf mupdf-tools libnss3-tools jq util-linux python3 curl xxd
 ghostscript strace zbar-tools
+locales
 "
 
 missing=""
@@ -34,12 +35,26 @@ for p in $PKGS; do
     fi
 done
 
+# The e2e tests that sign also run under LANG=id_ID.UTF-8 (a decimal comma):
+# numbers written into PDFs must not follow the locale.
+make_locale() {
+    if locale -a 2>/dev/null | grep -qi '^id_ID\.utf-\?8$'; then
+        return 0
+    fi
+    echo "install-deps: generating the locale id_ID.UTF-8"
+    $SUDO localedef -i id_ID -f UTF-8 id_ID.UTF-8
+}
+
+SUDO=""
 if [ -z "$missing" ]; then
     echo "install-deps: all packages present"
+    if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    fi
+    make_locale
     exit 0
 fi
 
-SUDO=""
 if [ "$(id -u)" != 0 ]; then
     if command -v sudo >/dev/null 2>&1; then
         SUDO="sudo"
@@ -55,3 +70,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
+make_locale

@@ -9,6 +9,8 @@
 #ifndef SERTEL_CLI_H
 #define SERTEL_CLI_H
 
+#include <stdio.h>
+
 #include "sandbox/sandbox.h"
 #include "util/err.h"
 
@@ -30,9 +32,26 @@ int cli_usage_error(const char *fmt, ...) SERTEL_PRINTF(1, 2);
 /*
  * Read a line from the terminal (stdin) without echo into secure memory;
  * NULL when stdin is not a terminal or on end of input. Free with
- * secret_free().
+ * secret_free(). (cli_secret.c)
  */
 char *cli_prompt_secret(const char *prompt);
+
+/* cli_prompt_secret with the reason in err when there is no line. */
+int cli_secret_prompt(const char *prompt, char **out, sertel_err *err);
+
+#define CLI_SECRET_NEW 0x1      /* a new secret: asked twice on a terminal, both must match */
+#define CLI_SECRET_OPTIONAL 0x2 /* none given (no terminal, or Enter alone): *out NULL, OK */
+
+/*
+ * A secret a person gives (cli_secret.c): from file (its first line), from
+ * the first line of standard input when file is "-", else asked on the
+ * terminal without echo ("New <what>: ", twice with CLI_SECRET_NEW). opt
+ * names the option for messages ("--passphrase-file"), what the secret
+ * ("passphrase"). Without a file and a terminal: an error saying to give
+ * opt (unless CLI_SECRET_OPTIONAL). *out is secure memory: secret_free.
+ */
+int cli_secret_get(const char *file, const char *opt, const char *what, int flags, char **out,
+                   sertel_err *err);
 
 /* 1 when argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
@@ -43,11 +62,14 @@ int cmd_cert(const cli_global *g, int argc, char **argv);
 int cmd_audit(const cli_global *g, int argc, char **argv);
 /* Registration-authority commands; returns -1 when argv[0] is not one of them. */
 int cmd_ra(const cli_global *g, int argc, char **argv);
+/* One line per registration-authority command ("  agency add    Register ..."), for --help. */
+void cli_ra_summary(FILE *f);
 int cmd_cert_revoke(const cli_global *g, int argc, char **argv);
 int cmd_crl(const cli_global *g, int argc, char **argv);
 int cmd_timestamp(const cli_global *g, int argc, char **argv);
 int cmd_serve(const cli_global *g, int argc, char **argv);
 int cmd_sign(const cli_global *g, int argc, char **argv);
+int cmd_extend(const cli_global *g, int argc, char **argv);
 int cmd_verify(const cli_global *g, int argc, char **argv);
 int cmd_doc(const cli_global *g, int argc, char **argv);
 int cmd_backup(const cli_global *g, int argc, char **argv);

@@ -155,7 +155,7 @@ int cmd_timestamp(const cli_global *g, int argc, char **argv)
     unsigned dlen = 0;
     int c, rc = EXIT_ERROR;
     pki *p = NULL;
-    cms_tsa tsa;
+    cms_tsa tsa = {0};
     cms_ts_result res;
     fs_output *o = NULL;
     sertel_err err = {0};

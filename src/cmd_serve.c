@@ -23,6 +23,12 @@
  * log warns, at start and daily, when its nextUpdate is less than 30 days
  * away (also in /metrics).
  *
+ * TLS: with --tls-cert and --tls-key the server speaks HTTPS itself (TLS 1.2
+ * and 1.3, GnuTLS inside libmicrohttpd); the key file must be readable by
+ * its owner only, and its bytes are wiped once libmicrohttpd has them.
+ * Without them it speaks plain HTTP, for a reverse proxy that terminates
+ * TLS (docs/operations.md).
+ *
  * Signals: SIGTERM and SIGINT are blocked in every thread and taken by the
  * main thread with sigtimedwait, which also paces pki_refresh (once a
  * second); on a signal the server drains (http_server_shutdown) and the
@@ -32,6 +38,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,20 +60,25 @@
 #define OCSP_GET_MAX 4096    /* base64 characters in a GET request */
 #define SHUTDOWN_WAIT_MS 10000
 #define BASE_PATH_MAX 200
+#define TLS_CERT_MAX (1024 * 1024) /* a certificate with its chain */
+#define TLS_KEY_MAX (64 * 1024)    /* a PEM private key (RSA-8192 is under 7 KiB) */
 
 static const char usage[] =
     "usage: sertel [--home DIR] serve [--listen ADDR:PORT] [--threads N]\n"
     "                                 [--access-log FILE|-] [--max-connections N]\n"
     "                                 [--per-ip-limit N] [--timeout SECONDS]\n"
     "                                 [--header-timeout SECONDS]\n"
+    "                                 [--tls-cert CERT.pem --tls-key KEY.pem]\n"
     "\n"
-    "Serve the CA's public services over HTTP until SIGTERM or SIGINT:\n"
+    "Serve the CA's public services and the API over HTTP (or HTTPS) until\n"
+    "SIGTERM or SIGINT:\n"
     "  POST /ocsp, GET /ocsp/<base64>   OCSP responder (RFC 6960, RFC 5019)\n"
     "  POST /tsa                        time-stamping authority (RFC 3161)\n"
     "  GET  /crl/issuing.crl, /crl/root.crl\n"
     "  GET  /ca/root.crt, /ca/issuing.crt (DER), /ca/root.pem, /ca/issuing.pem\n"
     "  GET  /audit/head                 the audit log's signed head (as `audit head`)\n"
     "  GET  /healthz, /metrics (Prometheus)\n"
+    "  /api/v1/...                      the JSON API (logins, the process, signing)\n"
     "under the path of the base URL given to `sertel init --base-url`.\n"
     "\n"
     "Options:\n"
@@ -82,8 +94,13 @@ static const char usage[] =
     "                         close a connection that has not sent a complete request\n"
     "                         head this long after it opened or after the previous\n"
     "                         answer, however slowly it trickles (default 10)\n"
+    "  --tls-cert CERT.pem    serve HTTPS (TLS 1.2 and 1.3) with this certificate\n"
+    "                         (PEM, the server's first, then its chain)\n"
+    "  --tls-key KEY.pem      its private key (PEM, unencrypted; the file must not be\n"
+    "                         readable by group or others: chmod 600)\n"
+    "Without --tls-*, plain HTTP for a reverse proxy that terminates TLS.\n"
     "\n"
-    "Prints \"listening on http://ADDR:PORT\" once ready. On SIGTERM/SIGINT it stops\n"
+    "Prints \"listening on http://ADDR:PORT\" (https://) once ready. On SIGTERM/SIGINT it stops\n"
     "accepting, lets requests in progress finish (at most 10 s) and exits 0.\n";
 
 /* What a route's handler needs. */
@@ -324,7 +341,9 @@ static void pki_metrics(void *arg, FILE *f)
 /* The path part of the base URL ("" for "http://host:port"). */
 static int base_path(const char *url, char *out, size_t cap)
 {
-    const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
+    const char *p = strncmp(url, "http://", 7) == 0    ? url + 7
+                    : strncmp(url, "https://", 8) == 0 ? url + 8
+                                                       : url;
 
     p = strchr(p, '/');
     if (p == NULL)
@@ -380,6 +399,69 @@ static int make_spool(const char *home, char *out, size_t cap, sertel_err *err)
     if (mkdir(out, 0700) != 0 && errno != EEXIST)
         return sertel_err_set(err, SERTEL_ERR_IO, "cannot create %s: %s", out, strerror(errno));
     return SERTEL_OK;
+}
+
+/*
+ * The TLS private key: a regular file readable by its owner only (not by
+ * group or others), at most TLS_KEY_MAX bytes, read into secure memory
+ * (NUL-terminated for libmicrohttpd). *out is freed with secret_free.
+ */
+static int read_tls_key(const char *path, char **out, sertel_err *err)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t n = 0;
+    ssize_t got;
+    int fd, rc = SERTEL_OK;
+
+    *out = NULL;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return sertel_err_set(err, SERTEL_ERR_IO, "cannot read the TLS key %s: %s", path,
+                              strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "the TLS key %s is not a regular file", path);
+        goto out;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID,
+                            "the TLS key %s may be read by others (mode %04o): make it readable "
+                            "by its owner only (chmod 600 %s)",
+                            path, (unsigned)(st.st_mode & 07777), path);
+        goto out;
+    }
+    if (st.st_size <= 0 || st.st_size > TLS_KEY_MAX) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "the TLS key %s is %s: give a PEM private key",
+                            path, st.st_size <= 0 ? "empty" : "too large");
+        goto out;
+    }
+    buf = sodium_malloc((size_t)st.st_size + 1);
+    if (buf == NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of secure memory");
+        goto out;
+    }
+    while (n < (size_t)st.st_size && (got = read(fd, buf + n, (size_t)st.st_size - n)) != 0) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_IO, "cannot read the TLS key %s: %s", path,
+                                strerror(errno));
+            goto out;
+        }
+        n += (size_t)got;
+    }
+    buf[n] = '\0';
+    if (n == 0 || memchr(buf, '\0', n) != NULL) {
+        rc = sertel_err_set(err, SERTEL_ERR_INVALID, "the TLS key %s is not a PEM file", path);
+        goto out;
+    }
+    *out = buf;
+    buf = NULL;
+out:
+    if (buf != NULL)
+        sodium_free(buf); /* wipes */
+    close(fd);
+    return rc;
 }
 
 /* A positive count option, within [1, max]. */
@@ -476,6 +558,8 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
         {"per-ip-limit", required_argument, NULL, 'i'},
         {"timeout", required_argument, NULL, 'T'},
         {"header-timeout", required_argument, NULL, 'H'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -485,7 +569,10 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
     http_server *s = NULL;
     struct sockaddr_storage ss;
     unsigned sslen = 0;
-    const char *access_path = NULL;
+    const char *access_path = NULL, *tls_cert = NULL, *tls_key = NULL;
+    unsigned char *cert_pem = NULL;
+    char *key_pem = NULL;
+    size_t cert_len = 0;
     sigset_t stop, old;
     sertel_err err = {0};
     size_t nroutes;
@@ -534,6 +621,12 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
             if (cfg.header_timeout_s == 0)
                 return cli_usage_error("serve: --header-timeout must be at least 1 second");
             break;
+        case 'c':
+            tls_cert = optarg;
+            break;
+        case 'k':
+            tls_key = optarg;
+            break;
         default:
             fputs(usage, stderr);
             return cli_usage_error("serve: unknown or incomplete option %s", argv[optind - 1]);
@@ -543,6 +636,24 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
         return cli_usage_error("serve: unexpected argument '%s'", argv[optind]);
     if (http_parse_listen(cfg.listen, &ss, &sslen, &err) != SERTEL_OK)
         return cli_fail(&err);
+    if ((tls_cert != NULL) != (tls_key != NULL))
+        return cli_usage_error("serve: --tls-cert and --tls-key go together");
+    if (tls_cert != NULL && !http_tls_supported())
+        return cli_usage_error("serve: this libmicrohttpd has no TLS: serve plain HTTP behind a "
+                               "reverse proxy that terminates TLS (docs/operations.md)");
+    if (tls_cert != NULL) {
+        /* Read before anything starts: a bad key file is refused at once. */
+        if (fs_read_file(tls_cert, TLS_CERT_MAX, &cert_pem, &cert_len, &err) != SERTEL_OK) {
+            sertel_err_prefix(&err, "--tls-cert");
+            return cli_fail(&err);
+        }
+        if (read_tls_key(tls_key, &key_pem, &err) != SERTEL_OK) {
+            free(cert_pem);
+            return cli_fail(&err);
+        }
+        cfg.tls_cert_pem = (const char *)cert_pem;
+        cfg.tls_key_pem = key_pem;
+    }
 
     /* Before any thread exists, so all of them inherit the mask: only
      * the main thread takes the stop signals. */
@@ -553,8 +664,10 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     sc = calloc(1, sizeof(*sc));
-    if (sc == NULL)
-        return cli_usage_error("out of memory");
+    if (sc == NULL) {
+        rc = cli_usage_error("out of memory");
+        goto out;
+    }
     if (pki_open(g->home, &sc->p, &err) != SERTEL_OK) {
         rc = cli_fail(&err);
         goto out;
@@ -572,6 +685,7 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
         ac.handles = cfg.threads ? cfg.threads * 2 : 0;
         ac.services = sc->p;
         ac.spool_dir = sc->spool;
+        ac.tls = cfg.tls_cert_pem != NULL;
         if (make_spool(g->home, sc->spool, sizeof(sc->spool), &err) != SERTEL_OK ||
             api_open(&ac, &sc->api, &err) != SERTEL_OK ||
             api_routes(sc->api, routes, HTTP_MAX_ROUTES - 2, &nroutes, &err) != SERTEL_OK) {
@@ -586,7 +700,12 @@ int cmd_serve(const cli_global *g, int argc, char **argv)
     }
     cfg.metrics = pki_metrics;
     cfg.metrics_arg = sc->p;
-    if (http_server_start(&cfg, routes, nroutes, &s, &err) != SERTEL_OK) {
+    rc = http_server_start(&cfg, routes, nroutes, &s, &err);
+    /* libmicrohttpd's GnuTLS credentials hold the key now: wipe our copy. */
+    secret_free(key_pem);
+    key_pem = NULL;
+    cfg.tls_key_pem = NULL;
+    if (rc != SERTEL_OK) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -612,6 +731,8 @@ out:
     free(sc);
     if (cfg.access_log != NULL && cfg.access_log != stderr)
         fclose(cfg.access_log);
+    secret_free(key_pem);
+    free(cert_pem);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "conf/conf.h"
@@ -30,7 +31,7 @@
 
 static const char sign_usage[] =
     "usage: sertel [--home H] sign (--p12 FILE --p12-password-file F |\n"
-    "                              (--email E | --nik NIK) --passphrase-file F [--otp CODE])\n"
+    "                              (--email E | --nik NIK) [--passphrase-file F|-] [--otp CODE])\n"
     "                  [--level B-B|B-T|B-LT|B-LTA] [--tsa URL] [--reason R] [--location L]\n"
     "                  [--contact C] [--name N] [--field NAME] [--page N|first|last]\n"
     "                  [--certify 1|2|3]\n"
@@ -41,15 +42,25 @@ static const char sign_usage[] =
     "                  FILE OUT.p7s\n"
     "\n"
     "Signs IN.pdf as a new incremental revision (PAdES baseline) into OUT.pdf, or\n"
-    "writes a detached CAdES signature of FILE. --visible draws a stamp on --page\n"
+    "writes a detached CAdES signature of FILE. With --email or --nik the owner's\n"
+    "key in the home signs: the passphrase is asked on the terminal without echo,\n"
+    "or read from the first line of F (- : standard input); never an argument.\n"
+    "--visible draws a stamp on --page\n"
     "in --rect (points from the page's lower left): a QR code of --qr (the\n"
     "document's verification URL; default <base URL>/verify with --home), the\n"
-    "signer, organisation, date and time in WIB and the reason; --footer adds\n"
-    "the Indonesian statement naming the issuing CA; --image FILE (PNG or JPEG,\n"
+    "signer, organisation, date and time in WIB and the reason; --position and\n"
+    "--nip add the signer's position (jabatan; an owner's registered one by\n"
+    "default) and NIP under the name; --footer adds the statement that the\n"
+    "document was signed electronically under UU ITE, naming the issuing CA;\n"
+    "the text wraps at spaces without leaving one word alone on a last line;\n"
+    "--image FILE (PNG or JPEG,\n"
     "at most 4 MiB and 4096x4096 pixels) adds the signer's handwritten signature\n"
-    "above the text, transparency kept. --marker TEXT places the\n"
-    "stamp's lower left at TEXT in the page (e.g. #ttd#; as a reader extracts it), on\n"
-    "--page N or the first page that has it; --size W,H (default 220,80).\n"
+    "above the text, transparency kept. --marker TEXT places the stamp in the\n"
+    "space at and below TEXT (e.g. #ttd#; as a reader extracts it): its top edge\n"
+    "at the marker's top, its left edge at the marker's left, on the page; on\n"
+    "--page N or the first page that has it; --size W,H (default 220,80). A stamp\n"
+    "that would cover text already on the page is signed with a warning naming\n"
+    "the page.\n"
     "B-LT adds a revision with a Document Security Store: the signer's and the\n"
     "TSA's chains, OCSP responses and CRLs. With --tsa URL they are fetched\n"
     "online from the OCSP, CRL and caIssuers URLs the certificates carry (no home\n"
@@ -62,7 +73,11 @@ static const char sign_usage[] =
     "--visible), and a /Lock on it becomes the signature's FieldMDP reference.\n"
     "--certify P makes a certification signature (DocMDP), only as the first\n"
     "signature: P=1 no changes allowed, 2 form filling and signing, 3 also\n"
-    "annotations.\n"
+    "annotations. A certified document is signed only as it permits: P=2 into\n"
+    "one of its empty signature fields (--field NAME), P=3 also with a new\n"
+    "invisible signature; never with a new visible field; P=1 not at all.\n"
+    "A certificate known to be revoked (by the home, or by the status fetched\n"
+    "for B-LT and B-LTA) does not sign.\n"
     "B-T adds a signature time-stamp from --tsa URL, or from the home's TSA.\n"
     "An encrypted IN.pdf is opened with the password in --pdf-password-file F\n"
     "(user or owner password), else with the empty user password; the new\n"
@@ -106,6 +121,21 @@ out:
     return rc;
 }
 
+/* An NIP (Nomor Induk Pegawai): 18 digits. 0 when it is one. */
+static int check_nip(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n == 18 && strspn(s, "0123456789") == n ? 0 : -1;
+}
+
+/* What the signer should know (a stamp over text): on stderr, the signing goes on. */
+static void print_note(void *arg, const char *msg)
+{
+    (void)arg;
+    fprintf(stderr, "sertel: warning: %s\n", msg);
+}
+
 int cmd_sign(const cli_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -132,6 +162,8 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         {"text", required_argument, NULL, 'X'},
         {"footer", no_argument, NULL, 'O'},
         {"image", required_argument, NULL, 'I'},
+        {"position", required_argument, NULL, 'j'},
+        {"nip", required_argument, NULL, 'N'},
         {"certify", required_argument, NULL, 'C'},
         {"pdf-password-file", required_argument, NULL, 'W'},
         {"json", no_argument, NULL, 'J'},
@@ -157,6 +189,7 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
 
     memset(&po, 0, sizeof(po));
     memset(&img, 0, sizeof(img));
+    sop->note = print_note;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -213,6 +246,17 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             break;
         case 'Q':
             sop->qr_text = optarg;
+            break;
+        case 'j':
+            if (text_check_field("--position", optarg, 128, &err) != SERTEL_OK)
+                return cli_fail(&err);
+            sop->position = optarg;
+            break;
+        case 'N':
+            if (check_nip(optarg) != 0)
+                return cli_usage_error("sign: --nip takes the signer's NIP, 18 digits (e.g. "
+                                       "198001012005011001)");
+            sop->nip = optarg;
             break;
         case 'W':
             pdfpw_file = optarg;
@@ -277,8 +321,10 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         return cli_usage_error("sign: give one of --p12 FILE, --email E or --nik NIK");
     if (p12 != NULL && p12pw == NULL)
         return cli_usage_error("sign: --p12 needs --p12-password-file F");
-    if ((email != NULL || nik != NULL) && ppfile == NULL)
-        return cli_usage_error("sign: --email and --nik need --passphrase-file F");
+    if ((email != NULL || nik != NULL) && ppfile == NULL && !isatty(STDIN_FILENO))
+        return cli_usage_error("sign: --email and --nik need the owner's passphrase: give "
+                               "--passphrase-file F (or - for standard input), or run on a "
+                               "terminal to be asked");
     if (sop->marker != NULL && has_rect)
         return cli_usage_error("sign: give either --rect or --marker, not both");
     if (has_size && sop->marker == NULL)
@@ -291,10 +337,11 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
     if (!sop->visible && sop->rect[2] > 0)
         return cli_usage_error("sign: --rect goes with --visible");
     if (!sop->visible && sop->field == NULL &&
-        (sop->qr_text != NULL || sop->footer || image != NULL || sop->stamp_text != NULL))
+        (sop->qr_text != NULL || sop->footer || image != NULL || sop->stamp_text != NULL ||
+         sop->position != NULL || sop->nip != NULL))
         return cli_usage_error(
-            "sign: --qr, --text, --footer and --image go with --visible (or with "
-            "--field NAME of a visible empty signature field)");
+            "sign: --qr, --text, --position, --nip, --footer and --image go with --visible (or "
+            "with --field NAME of a visible empty signature field)");
     if (sop->visible && detached)
         return cli_usage_error("sign: a detached signature has no visible stamp");
     if (po.level >= PADES_B_LT && detached)
@@ -357,6 +404,15 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
             po.home = p;
         }
     }
+    if (p12 != NULL && p == NULL && access(g->home, F_OK) == 0) {
+        /* A home is here: it says, at every level, whether it revoked the signer's certificate. */
+        if (pki_open(g->home, &p, &err) != SERTEL_OK) {
+            sertel_err_prefix(&err, "checking the signer's certificate with the home %s", g->home);
+            goto fail;
+        }
+    }
+    if (p12 != NULL && p != NULL)
+        po.home = p;
     if (p12 != NULL) {
         if (load_p12(p12, p12pw, s, &err) != SERTEL_OK)
             goto fail;
@@ -366,7 +422,8 @@ int cmd_sign(const cli_global *g, int argc, char **argv)
         ra_actor by;
         sign_ctx sc = {0};
         ra_actor_local_admin(&by); /* the CA host's operator, on the owner's behalf */
-        if (secret_read_file(ppfile, &pass, &err) != SERTEL_OK ||
+        if (cli_secret_get(ppfile, "--passphrase-file", "passphrase", 0, &pass, &err) !=
+                SERTEL_OK ||
             ra_open(g->home, &r, &err) != SERTEL_OK)
             goto fail;
         sc.r = r;

@@ -1,48 +1,56 @@
 /*
  * main.c - the `sertel` command: global options and command dispatch.
  */
+#include <locale.h>
 #include <openssl/crypto.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "sandbox/sandbox.h"
 #include "util/fs.h"
 
-static const char usage[] =
+static const char usage_head[] =
     "usage: sertel [--home DIR] COMMAND [OPTIONS]\n"
     "\n"
     "sertel is a certificate authority and electronic-signature service.\n"
     "\n"
-    "Commands:\n"
-    "  init           create a new CA home (root, issuing CA, OCSP, TSA, audit key, admin)\n"
-    "  ca show        print the CA certificates and settings\n"
-    "  ca rekey       a new key and certificate for the OCSP responder or the TSA\n"
-    "  ca export      print the root or issuing CA certificate as PEM\n"
-    "  cert issue     issue a certificate for a PKCS#10 request\n"
-    "  cert list      list issued certificates\n"
-    "  cert show      print one certificate and its record\n"
-    "  cert revoke    revoke or suspend a certificate (verifier or admin)\n"
-    "  audit verify   check the audit log's hash chain and signed checkpoints\n"
-    "  audit head     print the audit log's signed head, to keep off the machine\n"
-    "  audit key      print the audit key's public key (checks heads with openssl)\n"
-    "  crl            issue and write a CRL (--root: the root ceremony)\n"
-    "  timestamp      time-stamp a file (RFC 3161)\n"
-    "  sign           sign a PDF (PAdES B-B to B-LTA) or any file (detached CAdES .p7s)\n"
-    "  verify         validate the signatures of a PDF or a detached .p7s (ETSI TS 119 102-1)\n"
-    "  doc show|find|list  the register of documents owners signed here (by id, by file, by "
-    "owner)\n"
-    "  serve          run the HTTP services: OCSP, time-stamping, CRLs, CA certificates\n"
+    "The CA:\n"
+    "  init                 create a new CA home (root, issuing CA, OCSP, TSA, audit key, admin)\n"
+    "  ca show              print the CA certificates and settings\n"
+    "  ca export            print the root, issuing, OCSP or TSA certificate\n"
+    "  ca rekey             a new key and certificate for the OCSP responder or the TSA\n"
+    "  cert issue           issue a certificate for a PKCS#10 request\n"
+    "  cert list            list issued certificates\n"
+    "  cert show            print one certificate and its record\n"
+    "  cert revoke          revoke or suspend a certificate (verifier or admin)\n"
+    "  crl                  issue and write a CRL (--root: the root ceremony)\n"
+    "  timestamp            time-stamp a file (RFC 3161)\n"
+    "  serve                run the HTTP(S) services: OCSP, time-stamps, CRLs, CA certificates,\n"
+    "                       the API\n"
+    "  audit verify         check the audit log's hash chain and signed checkpoints\n"
+    "  audit head           print the audit log's signed head, to keep off the machine\n"
+    "  audit key            print the audit key's public key (checks heads with openssl)\n"
+    "  audit list           the audit log's entries, oldest first\n"
+    "  backup               the whole home in one encrypted archive\n"
+    "  restore              a new home from a backup\n"
+    "  store check          look for damage in the database\n"
     "\n"
-    "Registration and lifecycle (sertel register --help for all of them):\n"
-    "  agency add, account add, register, email confirm, apply, review,\n"
-    "  passphrase create, authorize, totp enroll|reset, otp send, unlock, status, notify,\n"
-    "  password set, client add|list|disable|rotate (agency systems of the API)\n"
+    "Documents:\n"
+    "  sign                 sign a PDF (PAdES B-B to B-LTA) or any file (detached CAdES)\n"
+    "  extend               add validation data and a document time-stamp to a signed\n"
+    "                       PDF (B-LT, B-LTA), or renew an archive's time-stamp\n"
+    "  verify               validate the signatures of a PDF or a detached .p7s\n"
+    "  doc show|find|list   the register of documents owners signed here\n"
+    "\n"
+    "Registration and the certificate's life (the agency, its people, their\n"
+    "applications, passphrases and second factors):\n";
+
+static const char usage_tail[] =
     "\n"
     "Global options:\n"
     "  --home DIR     the CA home (default: $SERTEL_HOME, else ./sertel-home)\n"
@@ -50,6 +58,13 @@ static const char usage[] =
     "  --version      print the version\n"
     "\n"
     "Exit status: 0 success, 1 negative answer (e.g. tampered), 2 error.\n";
+
+static void print_usage(FILE *f)
+{
+    fputs(usage_head, f);
+    cli_ra_summary(f);
+    fputs(usage_tail, f);
+}
 
 int cli_fail(const sertel_err *err)
 {
@@ -67,32 +82,6 @@ int cli_usage_error(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return EXIT_ERROR;
-}
-
-/* Read a line from the terminal without echo into secure memory. */
-char *cli_prompt_secret(const char *prompt)
-{
-    struct termios old, noecho;
-    char buf[256];
-    char *s = NULL;
-    size_t n;
-
-    fputs(prompt, stderr);
-    fflush(stderr);
-    if (tcgetattr(STDIN_FILENO, &old) != 0)
-        return NULL;
-    noecho = old;
-    noecho.c_lflag &= ~(tcflag_t)ECHO;
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
-    if (fgets(buf, sizeof(buf), stdin) != NULL) {
-        n = strcspn(buf, "\r\n");
-        buf[n] = '\0';
-        s = secret_dup(buf);
-    }
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    fputc('\n', stderr);
-    sodium_memzero(buf, sizeof(buf));
-    return s;
 }
 
 int cli_wants_help(int argc, char **argv)
@@ -116,6 +105,12 @@ int main(int argc, char **argv)
     /* The sandboxed worker that sertel starts for untrusted input (cmd_worker.c). */
     if (argc > 1 && strcmp(argv[1], SBX_WORKER_ARG) == 0)
         return cli_worker_main(argc, argv);
+    /*
+     * The user's locale, as for any command-line program. Nothing sertel
+     * writes into a file depends on it: numbers in PDFs are formatted and
+     * parsed in the "C" locale (util/num.h), times are numeric.
+     */
+    setlocale(LC_ALL, "");
     if (sodium_init() < 0) {
         fputs("sertel: libsodium failed to initialise\n", stderr);
         return EXIT_ERROR;
@@ -130,13 +125,13 @@ int main(int argc, char **argv)
             g.home = argv[i] + 7;
             i++;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(usage, stdout);
+            print_usage(stdout);
             return EXIT_OK;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("sertel 0.1.0 (%s)\n", OpenSSL_version(OPENSSL_VERSION));
             return EXIT_OK;
         } else {
-            fputs(usage, stderr);
+            print_usage(stderr);
             return cli_usage_error("unknown option %s", argv[i]);
         }
     }
@@ -145,7 +140,7 @@ int main(int argc, char **argv)
     if (g.home == NULL || *g.home == '\0')
         g.home = "./sertel-home";
     if (i >= argc) {
-        fputs(usage, stderr);
+        print_usage(stderr);
         return EXIT_ERROR;
     }
     argc -= i;
@@ -164,6 +159,8 @@ int main(int argc, char **argv)
         return cmd_timestamp(&g, argc, argv);
     if (strcmp(argv[0], "sign") == 0)
         return cmd_sign(&g, argc, argv);
+    if (strcmp(argv[0], "extend") == 0)
+        return cmd_extend(&g, argc, argv);
     if (strcmp(argv[0], "verify") == 0)
         return cmd_verify(&g, argc, argv);
     if (strcmp(argv[0], "serve") == 0)
@@ -181,6 +178,6 @@ int main(int argc, char **argv)
         if (rc >= 0)
             return rc;
     }
-    fputs(usage, stderr);
+    print_usage(stderr);
     return cli_usage_error("unknown command '%s'", argv[0]);
 }

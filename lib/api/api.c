@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,7 +23,9 @@
 #include "conf/conf.h"
 #include "sandbox/sandbox.h"
 #include "util/fs.h"
+#include "util/dynbuf.h"
 #include "util/num.h"
+#include "util/text.h"
 
 #define DEFAULT_HANDLES 8
 #define DEFAULT_MAX_BODY_MIB 50
@@ -40,11 +43,34 @@ static const struct {
     const api_endpoint *eps;
     const size_t *n;
 } tables[] = {
-    {api_ep_session, &api_ep_session_n},
-    {api_ep_sign, &api_ep_sign_n},
-    {api_ep_facade_v1, &api_ep_facade_v1_n},
-    {api_ep_facade_v2, &api_ep_facade_v2_n},
+    {api_ep_session, &api_ep_session_n},     {api_ep_people, &api_ep_people_n},
+    {api_ep_apply, &api_ep_apply_n},         {api_ep_links, &api_ep_links_n},
+    {api_ep_review, &api_ep_review_n},       {api_ep_admin, &api_ep_admin_n},
+    {api_ep_audit, &api_ep_audit_n},         {api_ep_docs, &api_ep_docs_n},
+    {api_ep_openapi, &api_ep_openapi_n},     {api_ep_sign, &api_ep_sign_n},
+    {api_ep_facade_v1, &api_ep_facade_v1_n}, {api_ep_facade_v2, &api_ep_facade_v2_n},
 };
+
+size_t api_endpoint_count(void)
+{
+    size_t t, n = 0;
+
+    for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+        n += *tables[t].n;
+    return n;
+}
+
+const api_endpoint *api_endpoint_at(size_t i)
+{
+    size_t t;
+
+    for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+        if (i < *tables[t].n)
+            return &tables[t].eps[i];
+        i -= *tables[t].n;
+    }
+    return NULL;
+}
 
 typedef struct api_route {
     api *a;
@@ -107,12 +133,30 @@ static void security_headers(api_call *c)
 
     r->no_store = 1;
     (void)http_response_header(r, "X-Content-Type-Options", "nosniff");
-    (void)http_response_header(r, "Content-Security-Policy",
-                               "default-src 'none'; frame-ancestors 'none'; sandbox");
+    /* Pages post their one form back to this server and load nothing; an operator's document
+     * keeps its inline style and images but runs nothing; everything else is data. */
+    (void)http_response_header(
+        r, "Content-Security-Policy",
+        c->flags & API_F_HTML ? "default-src 'none'; form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'"
+        : c->flags & API_F_DOCUMENT
+            ? "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+              "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox"
+            : "default-src 'none'; frame-ancestors 'none'; sandbox");
     (void)http_response_header(r, "Referrer-Policy", "no-referrer");
     (void)http_response_header(r, "X-Frame-Options", "DENY");
     if (c->a->tls)
         (void)http_response_header(r, "Strict-Transport-Security", "max-age=31536000");
+}
+
+static void wipe_json(json_t *v);
+
+/* An answer that may carry a secret (an authenticator's) is wiped once sent. */
+static void free_wiped(void *p)
+{
+    if (p != NULL)
+        sodium_memzero(p, strlen(p));
+    free(p);
 }
 
 int api_json(api_call *c, int status, json_t *v)
@@ -122,6 +166,8 @@ int api_json(api_call *c, int status, json_t *v)
     if (v == NULL)
         return SERTEL_ERR_NOMEM;
     s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    if (c->flags & API_F_SECRET)
+        wipe_json(v);
     json_decref(v);
     if (s == NULL)
         return SERTEL_ERR_NOMEM;
@@ -130,8 +176,70 @@ int api_json(api_call *c, int status, json_t *v)
              "application/json; charset=utf-8");
     c->resp->body = (const unsigned char *)s;
     c->resp->len = strlen(s);
-    c->resp->body_free = free;
+    c->resp->body_free = c->flags & API_F_SECRET ? free_wiped : free;
     return SERTEL_OK;
+}
+
+/* Zero every string of a JSON tree in place (the values of a secret answer). */
+static void wipe_json(json_t *v)
+{
+    const char *k;
+    json_t *m;
+    size_t i;
+
+    if (json_is_string(v))
+        sodium_memzero((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+    else if (json_is_object(v))
+        json_object_foreach(v, k, m) wipe_json(m);
+    else if (json_is_array(v))
+        json_array_foreach(v, i, m) wipe_json(m);
+}
+
+int api_json_secret(api_call *c, int status, json_t *v)
+{
+    char *s;
+
+    if (v == NULL)
+        return SERTEL_ERR_NOMEM;
+    s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    wipe_json(v);
+    json_decref(v);
+    if (s == NULL)
+        return SERTEL_ERR_NOMEM;
+    c->resp->status = status;
+    snprintf(c->resp->content_type, sizeof(c->resp->content_type),
+             "application/json; charset=utf-8");
+    c->resp->body = (const unsigned char *)s;
+    c->resp->len = strlen(s);
+    c->resp->body_free = free_wiped;
+    return SERTEL_OK;
+}
+
+json_t *api_link_json(const api_call *c, const char *fmt, ...)
+{
+    char path[512], full[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof(path), fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof(full), "%s%s", c->a->base_path, path);
+    return json_string(full);
+}
+
+int api_query_int(api_call *c, const char *name, int64_t def, int64_t min, int64_t max,
+                  int64_t *out)
+{
+    const char *v = http_query(c->req, name);
+
+    *out = def;
+    if (v == NULL)
+        return SERTEL_OK;
+    if (num_parse_i64z(v, min, max, out) == SERTEL_OK)
+        return SERTEL_OK;
+    (void)api_error(c, 400, "field_invalid", "'%s' must be a whole number from %lld to %lld", name,
+                    (long long)min, (long long)max);
+    return SERTEL_ERR_INVALID;
 }
 
 int api_no_content(api_call *c)
@@ -180,6 +288,59 @@ int api_facade_error(api_call *c, int status, const char *code, const char *deta
     return rc;
 }
 
+int api_html_page(api_call *c, int status, const char *title, const char *body_html)
+{
+    dynbuf b;
+    char *s;
+    size_t len = 0;
+
+    dynbuf_init(&b, 1u << 20);
+    dynbuf_addstr(&b, "<!DOCTYPE html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                      "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
+    text_html_escape(&b, title);
+    dynbuf_addstr(&b, "</title>\n</head>\n<body>\n<h1>");
+    text_html_escape(&b, title);
+    dynbuf_addstr(&b, "</h1>\n");
+    dynbuf_addstr(&b, body_html);
+    if (dynbuf_addstr(&b, "\n</body>\n</html>\n") != SERTEL_OK) {
+        dynbuf_free(&b);
+        return SERTEL_ERR_NOMEM;
+    }
+    s = dynbuf_take(&b, &len);
+    c->resp->status = status;
+    snprintf(c->resp->content_type, sizeof(c->resp->content_type), "text/html; charset=utf-8");
+    c->resp->body = (const unsigned char *)s;
+    c->resp->len = len;
+    c->resp->body_free = free;
+    return SERTEL_OK;
+}
+
+/* An error as a page, for the pages people open from a mail (API_F_HTML). */
+static int error_page(api_call *c, int status, const char *code, const char *detail)
+{
+    dynbuf b;
+    int rc;
+
+    dynbuf_init(&b, 64 * 1024);
+    dynbuf_addstr(&b, "<p>");
+    text_html_escape(&b, api_message(code, c->lang));
+    dynbuf_addstr(&b, "</p>\n");
+    if (detail != NULL && detail[0]) {
+        dynbuf_addstr(&b, "<p><small>");
+        text_html_escape(&b, detail);
+        dynbuf_addstr(&b, "</small></p>\n");
+    }
+    dynbuf_addstr(&b, "<p><small>Kode: ");
+    text_html_escape(&b, code);
+    rc = dynbuf_addstr(&b, "</small></p>");
+    if (rc == SERTEL_OK)
+        rc = api_html_page(c, status,
+                           status >= 500 ? "Layanan sedang bermasalah" : "Tidak berhasil", b.p);
+    dynbuf_free(&b);
+    return rc;
+}
+
 int api_error(api_call *c, int status, const char *code, const char *detail_fmt, ...)
 {
     json_t *e, *o;
@@ -194,6 +355,18 @@ int api_error(api_call *c, int status, const char *code, const char *detail_fmt,
         rc = facade_error_v(c, status, code, detail_fmt, ap);
         va_end(ap);
         return rc;
+    }
+    if (c->flags & (API_F_HTML | API_F_DOCUMENT)) {
+        detail[0] = '\0';
+        if (detail_fmt != NULL) {
+            va_start(ap, detail_fmt);
+            vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+            va_end(ap);
+            /* shown as text: never as markup, and only when it is valid UTF-8 */
+            if (!text_utf8_valid((const unsigned char *)detail, strlen(detail), NULL))
+                detail[0] = '\0';
+        }
+        return error_page(c, status, code, detail);
     }
     e = json_object();
     o = json_object();
@@ -327,6 +500,209 @@ int api_need_secure(api_call *c)
         return SERTEL_OK;
     (void)api_error(c, 403, "tls_required", NULL);
     return SERTEL_ERR_DENIED;
+}
+
+/* The one field of that name (*out), or NULL; -1 when it was sent twice. */
+static int form_field(const api_call *c, const char *name, const http_field **out)
+{
+    size_t i;
+
+    *out = NULL;
+    for (i = 0; i < c->req->nfields; i++) {
+        if (strcmp(c->req->fields[i].name, name) != 0)
+            continue;
+        if (*out != NULL)
+            return -1;
+        *out = &c->req->fields[i];
+    }
+    return 0;
+}
+
+int api_form_str(api_call *c, const char *name, bool required, size_t max, const char **out)
+{
+    const http_field *f;
+
+    *out = NULL;
+    if (form_field(c, name, &f) != 0) {
+        (void)api_error(c, 400, "field_invalid", "'%s' is sent more than once", name);
+        return SERTEL_ERR_INVALID;
+    }
+    if (f == NULL || (f->value != NULL && f->value[0] == '\0' && f->len == 0)) {
+        if (!required)
+            return SERTEL_OK;
+        (void)api_error(c, 400, "field_missing", "'%s' is required", name);
+        return SERTEL_ERR_INVALID;
+    }
+    if (f->value == NULL || f->fd >= 0) {
+        (void)api_error(c, 400, "field_invalid", "'%s' must be text, not a file", name);
+        return SERTEL_ERR_INVALID;
+    }
+    if (strlen((const char *)f->value) != f->len) {
+        (void)api_error(c, 400, "field_invalid", "'%s' holds a NUL character", name);
+        return SERTEL_ERR_INVALID;
+    }
+    if (f->len > max) {
+        (void)api_error(c, 400, "field_invalid", "'%s' is longer than %zu bytes", name, max);
+        return SERTEL_ERR_INVALID;
+    }
+    *out = (const char *)f->value;
+    return SERTEL_OK;
+}
+
+int api_form_file(api_call *c, const char *name, const http_field **out)
+{
+    const http_field *f;
+
+    *out = NULL;
+    if (form_field(c, name, &f) != 0) {
+        (void)api_error(c, 400, "field_invalid", "'%s' is sent more than once", name);
+        return SERTEL_ERR_INVALID;
+    }
+    if (f == NULL) {
+        (void)api_error(c, 400, "field_missing", "the file '%s' is required", name);
+        return SERTEL_ERR_INVALID;
+    }
+    if (f->fd < 0) {
+        (void)api_error(c, 400, "field_invalid",
+                        "'%s' must be a file part (multipart/form-data with a filename)", name);
+        return SERTEL_ERR_INVALID;
+    }
+    *out = f;
+    return SERTEL_OK;
+}
+
+int api_arg_str(api_call *c, const char *name, bool required, size_t max, const char **out)
+{
+    if (c->req->fields != NULL || c->in == NULL)
+        return api_form_str(c, name, required, max, out);
+    return api_in_str(c, name, required, max, out);
+}
+
+int api_arg_bool(api_call *c, const char *name, bool *out)
+{
+    json_t *v = c->in != NULL ? json_object_get(c->in, name) : NULL;
+    const char *s = NULL;
+
+    *out = false;
+    if (v != NULL && json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return SERTEL_OK;
+    }
+    if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
+        (void)api_error(c, 400, "field_invalid", "'%s' must be true or false", name);
+        return SERTEL_ERR_INVALID;
+    }
+    if (api_arg_str(c, name, false, 8, &s) != SERTEL_OK)
+        return SERTEL_ERR_INVALID;
+    if (s == NULL || strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+        return SERTEL_OK;
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "on") == 0) {
+        *out = true;
+        return SERTEL_OK;
+    }
+    (void)api_error(c, 400, "field_invalid", "'%s' must be true or false", name);
+    return SERTEL_ERR_INVALID;
+}
+
+void api_wipe_secrets(api_call *c)
+{
+    size_t i;
+
+    if (c->in != NULL)
+        wipe_json(c->in);
+    if (c->req->body != NULL && c->req->body_len > 0)
+        sodium_memzero((unsigned char *)(uintptr_t)c->req->body, c->req->body_len);
+    for (i = 0; i < c->req->nfields; i++)
+        if (c->req->fields[i].value != NULL && c->req->fields[i].len > 0)
+            sodium_memzero((unsigned char *)(uintptr_t)c->req->fields[i].value,
+                           c->req->fields[i].len);
+}
+
+/* ---------------------------------------------------------------- times */
+
+void api_time_str(int64_t t, char out[21])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (gmtime_r(&tt, &tm) == NULL || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 21, "1970-01-01T00:00:00Z");
+}
+
+json_t *api_time_json(int64_t t)
+{
+    char s[21];
+
+    if (t == 0)
+        return json_null();
+    api_time_str(t, s);
+    return json_string(s);
+}
+
+/* Digits s[0..n) as a number in [lo, hi], else -1. */
+static int digits(const char *s, int n, int lo, int hi)
+{
+    int v = 0, i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v >= lo && v <= hi ? v : -1;
+}
+
+int api_time_parse(const char *s, int64_t *out)
+{
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h, mi, se, oh = 0, om = 0, sign = 0;
+    const char *p;
+    int64_t days;
+
+    *out = 0;
+    /* RFC 3339 §5.6: date-time = full-date "T" full-time */
+    if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+        s[13] != ':' || s[16] != ':')
+        return SERTEL_ERR_INVALID;
+    if ((y = digits(s, 4, 1970, 9999)) < 0 || (mo = digits(s + 5, 2, 1, 12)) < 0 ||
+        (d = digits(s + 8, 2, 1, 31)) < 0 || (h = digits(s + 11, 2, 0, 23)) < 0 ||
+        (mi = digits(s + 14, 2, 0, 59)) < 0 || (se = digits(s + 17, 2, 0, 60)) < 0)
+        return SERTEL_ERR_INVALID;
+    if (d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+        return SERTEL_ERR_INVALID;
+    if (se == 60)
+        se = 59; /* a leap second counts as the second before it */
+    p = s + 19;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+        if (p == s + 20)
+            return SERTEL_ERR_INVALID;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        sign = *p == '-' ? -1 : 1;
+        if (strlen(p) != 6 || p[3] != ':' || (oh = digits(p + 1, 2, 0, 23)) < 0 ||
+            (om = digits(p + 4, 2, 0, 59)) < 0)
+            return SERTEL_ERR_INVALID;
+        p += 6;
+    } else {
+        return SERTEL_ERR_INVALID;
+    }
+    if (*p != '\0')
+        return SERTEL_ERR_INVALID;
+    /* days from 1970-01-01 to y-mo-d (the civil calendar, proleptic Gregorian) */
+    {
+        int yy = mo <= 2 ? y - 1 : y;
+        int era = yy / 400, yoe = yy - era * 400;
+        int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        days = (int64_t)era * 146097 + doe - 719468;
+    }
+    *out = days * 86400 + h * 3600 + mi * 60 + se - sign * (oh * 3600 + om * 60);
+    return SERTEL_OK;
 }
 
 /* ------------------------------------------------------------ language */
@@ -596,7 +972,7 @@ static int authenticate(api_call *c, const api_endpoint *ep)
  * pool is full. The call (and its JSON body) moves into the job; its
  * registration authority handle stays with the dispatcher.
  */
-static int to_pool(api_call *c, const api_endpoint *ep)
+static int to_pool(api_call *c, const api_endpoint *ep, int *deferred)
 {
     api_pool *p = (ep->flags & API_F_POOL_SIGN) ? &c->a->sign_pool : &c->a->verify_pool;
     api_job *j = calloc(1, sizeof(*j));
@@ -630,6 +1006,7 @@ static int to_pool(api_call *c, const api_endpoint *ep)
     j->c = jc;
     j->ep = ep;
     api_pool_push(p, j);
+    *deferred = 1; /* the request is the worker's: its secrets are wiped there */
     return SERTEL_OK;
 }
 
@@ -648,6 +1025,8 @@ void api_job_run(api_job *j)
     } else if (rc == SERTEL_ERR_BUSY) {
         rc = api_fail(c, rc, &err);
     }
+    if (j->ep->flags & API_F_SECRET)
+        api_wipe_secrets(c);
     json_decref(c->in);
     ra_release(c->a, c->r);
     sodium_memzero(c->cookie, sizeof(c->cookie));
@@ -664,6 +1043,7 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
     api_call c;
     const char *proto;
     json_error_t je;
+    int deferred = 0;
     int rc;
 
     memset(&c, 0, sizeof(c));
@@ -679,8 +1059,10 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
                (api_addr_loopback(req->peer) && !addr_trusted(c.a, req->peer));
     security_headers(&c);
 
-    if ((ep->flags & API_F_SECRET) && api_need_secure(&c) != SERTEL_OK)
+    if ((ep->flags & API_F_SECRET) && api_need_secure(&c) != SERTEL_OK) {
+        api_wipe_secrets(&c); /* refused unread: the secret is not kept either */
         return SERTEL_OK;
+    }
     if ((rc = ra_acquire(c.a, &c.r, err)) != SERTEL_OK) {
         if (rc == SERTEL_ERR_BUSY)
             return api_fail(&c, rc, err);
@@ -700,6 +1082,15 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
             goto out;
         }
     }
+    /* A caller who may do the endpoint's act for nobody is refused before any input is read. */
+    if (ep->act != RA_ACT_COUNT &&
+        ra_policy_reach(c.authed ? &c.actor : NULL, ep->act) == RA_REACH_NONE) {
+        sertel_err why = {0};
+        if (ra_policy_check(c.authed ? &c.actor : NULL, ep->act, NULL, &why) == SERTEL_OK)
+            sertel_err_set(&why, SERTEL_ERR_DENIED, "not allowed");
+        rc = api_fail(&c, SERTEL_ERR_DENIED, &why);
+        goto out;
+    }
     if (ep->in == API_IN_JSON) {
         c.in = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
         if (c.in == NULL || !json_is_object(c.in)) {
@@ -710,7 +1101,7 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
         }
     }
     if (ep->flags & (API_F_POOL_SIGN | API_F_POOL_VERIFY)) {
-        rc = to_pool(&c, ep);
+        rc = to_pool(&c, ep, &deferred);
         goto out;
     }
     sertel_err_clear(err);
@@ -718,6 +1109,8 @@ static int dispatch(const http_request *req, http_response *resp, sertel_err *er
     if (rc != SERTEL_OK)
         rc = api_fail(&c, rc, err);
 out:
+    if ((ep->flags & API_F_SECRET) && !deferred)
+        api_wipe_secrets(&c);
     json_decref(c.in);
     ra_release(c.a, c.r);
     sodium_memzero(c.cookie, sizeof(c.cookie));

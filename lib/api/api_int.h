@@ -35,7 +35,9 @@
 
 typedef enum api_lang { API_LANG_ID = 0, API_LANG_EN = 1 } api_lang;
 
-/* Who may call an endpoint at all (the policy table decides the rest). */
+/* Who may call an endpoint at all (the policy table decides the rest: a caller with no
+ * reach at all for the endpoint's act, ra_policy_reach, is refused with 403 "forbidden" by
+ * the dispatcher before the handler runs or the body is read). */
 typedef enum api_auth {
     API_AUTH_NONE,    /* anyone; a valid session, when sent, still sets the actor */
     API_AUTH_SESSION, /* a logged-in person */
@@ -62,6 +64,13 @@ typedef enum api_in {
     0x20u                  /* an API_IN_JSON body carrying files (base64): capped by               \
                               [api] max_body_mib, not by the 1 MiB of other JSON bodies */
 #define API_F_PREFIX 0x40u /* the path is a prefix: everything below it is routed here */
+#define API_F_HTML                                                                                 \
+    0x80u /* a page for people (the links in mails): HTML answers, errors                          \
+             as a page, a CSP that allows a form to post back and nothing                          \
+             else (no script, no style, no frames) */
+#define API_F_DOCUMENT                                                                             \
+    0x100u /* an operator's document (the CP/CPS): HTML with its inline style                      \
+              and images, nothing that runs, sandboxed */
 
 typedef struct api api;
 
@@ -161,6 +170,34 @@ typedef struct api_rate_slot {
 
 /* One request of an API client against its rate limit: SERTEL_OK, or SERTEL_ERR_BUSY. */
 int api_rate_take(api *a, const char *client_id, int64_t *retry_after) API_WUR;
+extern const api_endpoint api_ep_people[]; /* ep_people.c: people, passphrase, second factor */
+extern const size_t api_ep_people_n;
+extern const api_endpoint api_ep_apply[]; /* ep_apply.c: applications */
+extern const size_t api_ep_apply_n;
+extern const api_endpoint api_ep_links[]; /* ep_links.c: the links in mails and stamps */
+extern const size_t api_ep_links_n;
+extern const api_endpoint api_ep_review[];
+extern const size_t api_ep_review_n;
+extern const api_endpoint api_ep_admin[];
+extern const size_t api_ep_admin_n;
+extern const api_endpoint api_ep_audit[];
+extern const size_t api_ep_audit_n;
+extern const api_endpoint api_ep_docs[];
+extern const size_t api_ep_docs_n;
+extern const api_endpoint api_ep_openapi[];
+extern const size_t api_ep_openapi_n;
+
+/*
+ * Every endpoint of every table, in routing order: api_endpoint_at(i) for
+ * i < api_endpoint_count(), NULL beyond. For the tests that walk them (the
+ * OpenAPI file's coverage, the authorization matrix).
+ */
+size_t api_endpoint_count(void);
+const api_endpoint *api_endpoint_at(size_t i);
+
+/* The OpenAPI 3.1 description (docs/api/openapi.json, embedded at build time). */
+extern const unsigned char api_openapi_json[];
+extern const size_t api_openapi_json_len;
 
 /* --- the API object (api.c) --- */
 
@@ -203,6 +240,24 @@ struct api {
 
 /* Answer with a JSON value (stolen, also on failure), status and no-store. */
 int api_json(api_call *c, int status, json_t *v) API_WUR;
+
+/*
+ * api_json for an answer that carries a secret shown once (a client's
+ * secret): the JSON tree's strings and the answer's bytes are wiped before
+ * they are freed.
+ */
+int api_json_secret(api_call *c, int status, json_t *v) API_WUR;
+
+/* A path below the base path as JSON ("/pki" + "/api/v1/..."), for links in answers. */
+json_t *api_link_json(const api_call *c, const char *fmt, ...) SERTEL_PRINTF(2, 3);
+
+/*
+ * A query argument as a whole number within [min, max]: SERTEL_OK with
+ * *out (def when absent), or the answer 400 "field_invalid" written
+ * (API_TRY).
+ */
+int api_query_int(api_call *c, const char *name, int64_t def, int64_t min, int64_t max,
+                  int64_t *out) API_WUR;
 
 /* Answer 204 No Content. */
 int api_no_content(api_call *c) API_WUR;
@@ -276,6 +331,63 @@ void api_wipe_secret(api_call *c, const char *key);
 
 /* Refuse (403 "tls_required") a secret over plain HTTP from a non-loopback, untrusted peer. */
 int api_need_secure(api_call *c) API_WUR;
+
+/*
+ * A text field of a form body (API_IN_FORM), as api_in_str for JSON:
+ * SERTEL_OK with *out (borrowed; NULL when absent and not required), or
+ * the answer 400 written and SERTEL_ERR_INVALID (missing, sent twice, a
+ * file where text belongs, longer than max bytes, holding NUL).
+ */
+int api_form_str(api_call *c, const char *name, bool required, size_t max,
+                 const char **out) API_WUR;
+
+/*
+ * A file part of a form body: SERTEL_OK with *out (borrowed; its fd is the
+ * spool file), or the answer 400 written and SERTEL_ERR_INVALID (missing,
+ * sent twice, text where a file belongs).
+ */
+int api_form_file(api_call *c, const char *name, const http_field **out) API_WUR;
+
+/*
+ * A string member of the JSON body or, for a form body, a text field:
+ * whichever the endpoint takes (api_in_str / api_form_str).
+ */
+int api_arg_str(api_call *c, const char *name, bool required, size_t max, const char **out) API_WUR;
+
+/* A boolean: JSON true/false, or (forms, JSON strings) "true"/"false"/"1"/"0"/"on". */
+int api_arg_bool(api_call *c, const char *name, bool *out) API_WUR;
+
+/*
+ * Overwrite the secrets a request carried once the answer is made: every
+ * string of the JSON body (in place, before it is freed), the raw body,
+ * and every text field of a form. The dispatcher calls it for API_F_SECRET
+ * endpoints; a handler may call it earlier.
+ */
+void api_wipe_secrets(api_call *c);
+
+/* --- times (RFC 3339, UTC) --- */
+
+/* "2026-12-07T10:00:00Z" for t (Unix seconds), or JSON null when t is 0. */
+json_t *api_time_json(int64_t t);
+
+/* t as "2026-12-07T10:00:00Z" into out (>= 21 bytes). */
+void api_time_str(int64_t t, char out[21]);
+
+/*
+ * Parse an RFC 3339 time with seconds and an offset ("2026-12-07T10:00:00Z",
+ * "2026-12-07T17:00:00+07:00"; fractions of a second are dropped) into Unix
+ * seconds. SERTEL_OK or SERTEL_ERR_INVALID.
+ */
+int api_time_parse(const char *s, int64_t *out) API_WUR;
+
+/* --- pages (API_F_HTML) --- */
+
+/*
+ * Answer an HTML page: a minimal document in Indonesian with title (text,
+ * escaped here) and body_html (HTML the caller built, its text escaped
+ * with text_html_escape). No script, no style.
+ */
+int api_html_page(api_call *c, int status, const char *title, const char *body_html) API_WUR;
 
 /* Run an input step that answers its own errors: on failure the handler is done. */
 #define API_TRY(expr)                                                                              \

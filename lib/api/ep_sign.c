@@ -491,6 +491,7 @@ static int sign_files(api_call *c, sign_req *q, sign_doc *docs, int *fds,
             return sertel_err_set(err, SERTEL_ERR_IO, "cannot create an answer file");
         fd_path(q->files[i]->fd, paths[i]);
         docs[i].in_path = paths[i];
+        docs[i].name = shown_name(q->files[i])[0] != '\0' ? shown_name(q->files[i]) : NULL;
         docs[i].o = &q->st.po;
         rc = fs_output_open_fd(fds[i], "the signed file", c->a->spool_dir, FS_OUTPUT_SHA256,
                                &docs[i].out, err);

@@ -1359,3 +1359,92 @@ int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *
     o.head_path = head_path;
     return audit_verify_ex(st, pub, &o, rep, err);
 }
+
+/* ---- reading ----------------------------------------------------------- */
+
+/* "%" + s + "%" with %, _ and \ escaped for LIKE ... ESCAPE '\' (malloc'ed), NULL: no memory. */
+static char *like_contains(const char *s)
+{
+    size_t n = strlen(s), i, j = 0;
+    char *p = n < (SIZE_MAX - 3) / 2 ? malloc(2 * n + 3) : NULL;
+
+    if (p == NULL)
+        return NULL;
+    p[j++] = '%';
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
+            p[j++] = '\\';
+        p[j++] = s[i];
+    }
+    p[j++] = '%';
+    p[j] = '\0';
+    return p;
+}
+
+int audit_read(store *st, const audit_filter *f, audit_entry_fn fn, void *arg, size_t *count,
+               sertel_err *err)
+{
+    static const audit_filter all = {0, 0, 0, 0, NULL, NULL, NULL};
+    store_stmt *q = NULL;
+    char *det = NULL;
+    int64_t lim;
+    size_t n = 0;
+    int rc;
+
+    if (count != NULL)
+        *count = 0;
+    if (f == NULL)
+        f = &all;
+    lim = f->limit == 0 || f->limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)f->limit;
+    if (f->details_has != NULL && (det = like_contains(f->details_has)) == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    /* Portable SQL (store.h): flags instead of typeless NULL tests; the event prefix compared
+     * exactly (LIKE would ignore case in SQLite), the details with an explicit escape. */
+    rc = store_queryf(st, &q, err,
+                      "SELECT seq, ts, actor, event, object, details, prev_hash, hash FROM "
+                      "audit_log WHERE seq > ? AND (? = 0 OR seq <= ?) AND ts >= ? "
+                      "AND (? = 0 OR substr(event, 1, length(?)) = ?) "
+                      "AND (? = 0 OR object = ?) "
+                      "AND (? = 0 OR details LIKE ? ESCAPE '\\') "
+                      "ORDER BY seq LIMIT ?",
+                      "iiiiittititi", f->after, (int64_t)(f->upto > 0), f->upto, f->since,
+                      (int64_t)(f->event_prefix != NULL), f->event_prefix ? f->event_prefix : "",
+                      f->event_prefix ? f->event_prefix : "", (int64_t)(f->object != NULL),
+                      f->object ? f->object : "", (int64_t)(det != NULL), det ? det : "", lim);
+    while (rc == SERTEL_OK && (rc = store_step(q, err)) == STORE_ROW) {
+        audit_entry e;
+        struct field fl[4];
+        int i, bad = store_col_is_null(q, 0) || store_col_is_null(q, 1);
+
+        memset(&e, 0, sizeof(e));
+        e.seq = store_col_int64(q, 0);
+        e.ts = store_col_int64(q, 1);
+        /* The text first, so the store hands the bytes out NUL-terminated; then their length. */
+        for (i = 0; i < 4 && !bad; i++)
+            bad = store_col_is_null(q, 2 + i) || store_col_text(q, 2 + i) == NULL ||
+                  col_field(q, 2 + i, &fl[i]) != 0;
+        if (bad || col_hash(q, 6, e.prev_hash) != 0 || col_hash(q, 7, e.hash) != 0) {
+            rc = sertel_err_set(err, SERTEL_ERR_TAMPERED,
+                                "audit entry %lld is damaged: run 'sertel audit verify'",
+                                (long long)e.seq);
+            break;
+        }
+        e.actor = (const char *)fl[0].p;
+        e.actor_len = fl[0].len;
+        e.event = (const char *)fl[1].p;
+        e.event_len = fl[1].len;
+        e.object = (const char *)fl[2].p;
+        e.object_len = fl[2].len;
+        e.details = (const char *)fl[3].p;
+        e.details_len = fl[3].len;
+        n++;
+        rc = fn(&e, arg);
+    }
+    if (rc == STORE_DONE)
+        rc = SERTEL_OK;
+    store_finalize(q);
+    free(det);
+    if (count != NULL)
+        *count = n;
+    return rc;
+}

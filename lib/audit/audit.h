@@ -155,6 +155,50 @@ int audit_verify_ex(store *st, EVP_PKEY *pub, const audit_verify_opts *opts, aud
 int audit_verify(store *st, EVP_PKEY *pub, const char *head_path, audit_report *rep,
                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 
+/* One entry as stored: the fields the hash covers, exactly (audit_read). */
+typedef struct audit_entry {
+    int64_t seq;
+    int64_t ts; /* Unix seconds, as hashed */
+    /* Borrowed for the callback only; NUL-terminated, with their lengths as
+     * hashed (an embedded NUL, which only tampering can put there, is kept
+     * in the length). */
+    const char *actor, *event, *object, *details;
+    size_t actor_len, event_len, object_len, details_len;
+    unsigned char prev_hash[AUDIT_HASH_LEN];
+    unsigned char hash[AUDIT_HASH_LEN];
+} audit_entry;
+
+/* Called once per entry; a non-zero return stops audit_read and is returned. */
+typedef int (*audit_entry_fn)(const audit_entry *e, void *arg);
+
+/* Which entries audit_read gives; zeroed fields select nothing out. */
+typedef struct audit_filter {
+    int64_t after;            /* only entries with seq > after */
+    int64_t upto;             /* when > 0, only entries with seq <= upto */
+    int64_t since;            /* only entries with ts >= since (Unix seconds) */
+    size_t limit;             /* at most this many; 0: no limit */
+    const char *event_prefix; /* only events starting with this ("application.") */
+    const char *object;       /* only entries about exactly this object */
+    const char *details_has;  /* only entries whose details text contains this, as written
+                                 (compact JSON, keys sorted: "\"application\":12"); a
+                                 pre-filter, the caller checks the parsed details */
+} audit_filter;
+
+/*
+ * Read the entries of the log in st that f selects (NULL: all) in sequence
+ * order, each passed to fn. One query (one snapshot, streamed: memory does
+ * not grow with the log); the text filters match literally (LIKE with %, _
+ * and \ escaped). Reads only (a read-only store will do); nothing is
+ * verified here (that is audit_verify's job), but a row whose fields are
+ * missing or whose hashes are not AUDIT_HASH_LEN bytes stops the read with
+ * SERTEL_ERR_TAMPERED naming it. Who may read the log is the caller's to
+ * decide (ra_audit_list asks the policy). *count (if not NULL) receives the
+ * number of entries passed to fn.
+ * Thread safety: as the store handle.
+ */
+int audit_read(store *st, const audit_filter *f, audit_entry_fn fn, void *arg, size_t *count,
+               sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3);
+
 /*
  * audit_append with the details as a JSON object (jansson). details is
  * taken over (decref'ed) in every case, so a caller may pass json_pack(...)

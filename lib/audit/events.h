@@ -36,6 +36,7 @@
 #define AUDIT_APPLICATION_RETURNED "application.returned"
 #define AUDIT_APPLICATION_WITHDRAWN "application.withdrawn"
 #define AUDIT_APPLICATION_CANCELLED "application.cancelled"
+#define AUDIT_APPLICATION_DOCUMENT_VIEWED "application.document_viewed"
 
 /* Owner authentication: passphrase, second factor, lockout */
 #define AUDIT_SIGN_AUTHORIZED "sign.authorized"
@@ -55,6 +56,7 @@
 #define AUDIT_SESSION_EXPIRED "session.expired"
 #define AUDIT_PASSWORD_RESET_REQUESTED "password.reset_requested"
 #define AUDIT_PASSWORD_CHANGED "password.changed"
+#define AUDIT_PASSWORD_CHANGE_FAILED "password.change_failed"
 #define AUDIT_CLIENT_CREATED "client.created"
 #define AUDIT_CLIENT_DISABLED "client.disabled"
 #define AUDIT_CLIENT_ROTATED "client.rotated"
@@ -70,5 +72,8 @@
 #define AUDIT_DOWNLOAD_TAKEN "download.taken"
 #define AUDIT_DOWNLOAD_PURGED "download.purged"
 #define AUDIT_NOTIFY_EXPIRY "notify.expiry"
+
+/* Reading the log itself */
+#define AUDIT_AUDIT_EXPORTED "audit.exported"
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "ca/ca_int.h"
@@ -29,6 +30,26 @@ static int home_path(const char *home, const char *rel, char *out, size_t cap, s
     if ((size_t)snprintf(out, cap, "%s/%s", home, rel) >= cap)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "path too long under %s", home);
     return SERTEL_OK;
+}
+
+int ca_oid_is_example(const char *oid)
+{
+    return strcmp(oid, "2.999") == 0 || strncmp(oid, "2.999.", 6) == 0;
+}
+
+int ca_url_is_loopback(const char *url)
+{
+    const char *h = strstr(url, "://");
+    size_t n;
+
+    h = h != NULL ? h + 3 : url;
+    if (strncmp(h, "[::1]", 5) == 0)
+        return 1;
+    n = strcspn(h, ":/");
+    if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) ||
+        (n > 10 && strncasecmp(h + n - 10, ".localhost", 10) == 0))
+        return 1;
+    return strncmp(h, "127.", 4) == 0 && n >= 7 && strspn(h, "0123456789.") >= n;
 }
 
 int ca_check_base_url(const char *url, sertel_err *err)

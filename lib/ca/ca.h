@@ -62,12 +62,29 @@ typedef struct ca_init_opts {
     const char *admin_email; /* first administrator */
     const char *admin_name;
     const char *admin_password; /* secret; never logged or stored in clear */
+    const char *tsa_policy_oid; /* the TSA's policy OID ([tsa] policy_oid); NULL: the default */
+    const char *mail_from;      /* [mail] from ("Name <address>"); NULL: MAIL_DEFAULT_FROM */
 } ca_init_opts;
 
 /* The default base URL of `sertel init`. */
 #define CA_DEFAULT_BASE_URL "http://127.0.0.1:8080"
-/* Placeholder policy OID; an operator sets the CA's registered OID. */
-#define CA_DEFAULT_POLICY_OID "1.3.6.1.4.1.57264.1.1.1"
+/*
+ * Example policy OIDs, under the arc ITU-T X.660 reserves for examples
+ * (2.999): subscriber certificates' certificatePolicies and the TSA's
+ * policy until the operator sets the agency's registered OIDs (sertel
+ * init --policy-oid / --tsa-policy-oid). ca_oid_is_example tells them.
+ */
+#define CA_DEFAULT_POLICY_OID "2.999.1.1"
+#define CA_DEFAULT_TSA_POLICY_OID "2.999.1.2"
+
+/* 1 when oid (dotted) lies under the example arc 2.999, else 0. */
+int ca_oid_is_example(const char *oid) SERTEL_NONNULL(1);
+
+/*
+ * 1 when the base URL's host is a loopback address or name (127.0.0.0/8,
+ * [::1], localhost), which relying parties elsewhere cannot reach, else 0.
+ */
+int ca_url_is_loopback(const char *url) SERTEL_NONNULL(1);
 
 /*
  * Create a home: configuration, database, keys, the self-signed root CA

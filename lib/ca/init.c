@@ -26,6 +26,7 @@
 
 #include "ca/ca_int.h"
 #include "audit/events.h"
+#include "util/dynbuf.h"
 #include "util/fs.h"
 #include "util/hex.h"
 #include "util/text.h"
@@ -34,7 +35,8 @@ static const char *const authority_labels[] = {"root", "issuing", "ocsp", "tsa",
 #define N_AUTHORITIES (sizeof(authority_labels) / sizeof(authority_labels[0]))
 
 /* The configuration a new home starts with. %s: org, base_url, key type,
- * keystore section, policy OID (x2 for the two subscriber-facing profiles). */
+ * keystore section, the TOTP issuer (the org), mail from, the TSA policy
+ * OID, policy OID and base URL (x2 for the two subscriber-facing profiles). */
 static const char conf_template[] =
     "# sertel.conf - configuration of this sertel home.\n"
     "# Paths are relative to the home directory. Profiles are data: edit them\n"
@@ -76,14 +78,21 @@ static const char conf_template[] =
     "lockout_after = 5\n"
     "lockout_hard_after = 10\n"
     "lockout_minutes = 30\n"
+    "# The issuer authenticator apps show next to the owner's codes.\n"
+    "totp_issuer = %s\n"
     "\n"
     "# Outgoing mail: written to the outbox directory unless smtp_url is set.\n"
     "[mail]\n"
-    "from = sertel <noreply@localhost>\n"
+    "from = %s\n"
     "outbox = outbox\n"
     "# smtp_url = smtp://mail.example.go.id:587\n"
     "# smtp_user = sertel\n"
     "# smtp_password_file = private/smtp.password\n"
+    "\n"
+    "# The time-stamping authority. policy_oid: the TSA policy its tokens name\n"
+    "# (RFC 3161 2.4.2); 2.999.x is an example arc: set the agency's own.\n"
+    "[tsa]\n"
+    "policy_oid = %s\n"
     "\n"
     "[profile root-ca]\n"
     "validity_days = 7305\n"
@@ -121,6 +130,8 @@ static const char conf_template[] =
     "\n"
     "# Subscriber certificates for signing documents (BSrE-style: 2 years,\n"
     "# CN = full name, O = agency, OU = work unit, e-mail in subjectAltName).\n"
+    "# policy_oid: the certificate policy (2.999.x is an example arc: set the\n"
+    "# OID registered for the agency's CP/CPS).\n"
     "[profile document-signing]\n"
     "validity_days = 730\n"
     "key_usage = digitalSignature, nonRepudiation\n"
@@ -239,6 +250,83 @@ static int record_authority(store *st, audit *a, const char *name, ks_keytype kt
     return rc;
 }
 
+/*
+ * cps.html: the CP/CPS document the certificates' cps_uri (<base URL>/cps)
+ * points to, served by `sertel serve` from the home. A starting point in
+ * Indonesian, in the outline of RFC 3647 §6, that the operator edits into
+ * the agency's own policy; it says so at the top.
+ */
+static int write_cps(const char *dir, const char *org, const char *base_url, const char *policy,
+                     sertel_err *err)
+{
+    static const char *const sections[] = {
+        "<h2>1. Pengenalan</h2>\n<p>Dokumen ini menjelaskan kebijakan sertifikat (CP) dan "
+        "pernyataan praktik sertifikasi (CPS) penyelenggara sertifikasi elektronik ",
+        /* org */
+        " untuk sertifikat tanda tangan elektronik pegawai, sesuai PP 71/2019 dan Permenkominfo "
+        "11/2022. Susunannya mengikuti RFC 3647.</p>\n"
+        "<h2>2. Identifikasi</h2>\n<p>Kebijakan sertifikat: OID <code>",
+        /* policy */
+        "</code>. Alamat layanan: <code>",
+        /* base_url */
+        "</code>.</p>\n"
+        "<h2>3. Pihak yang terlibat</h2>\n<ul>\n<li>Otoritas sertifikat (CA): menerbitkan dan "
+        "mencabut sertifikat, menerbitkan CRL dan menjalankan OCSP.</li>\n<li>Verifikator "
+        "instansi (otoritas pendaftaran): memeriksa identitas dan surat rekomendasi, menyetujui "
+        "atau menolak setiap permohonan penerbitan, pembaruan, perubahan data dan "
+        "pencabutan.</li>\n<li>Pemilik sertifikat: pegawai yang namanya tercantum dalam "
+        "sertifikat.</li>\n<li>Pihak yang mengandalkan: siapa pun yang memeriksa tanda tangan "
+        "elektronik.</li>\n</ul>\n"
+        "<h2>4. Pendaftaran dan verifikasi identitas</h2>\n<p>Pemohon didaftarkan dengan nama, "
+        "NIK, email dinas, unit kerja dan jabatan; mengonfirmasi email dinasnya; mengunggah "
+        "surat rekomendasi dan e-KTP. Verifikator instansi memeriksa dan memutuskan.</p>\n"
+        "<h2>5. Kunci dan passphrase</h2>\n<p>Kunci privat pemilik dibuat dan disimpan "
+        "terenkripsi oleh penyelenggara, dan hanya dapat digunakan dengan passphrase yang dibuat "
+        "sendiri oleh pemilik (serta faktor autentikasi kedua bila diwajibkan). Passphrase "
+        "tidak dapat dipulihkan: bila lupa, ajukan pencabutan lalu permohonan baru.</p>\n"
+        "<h2>6. Pencabutan dan penangguhan</h2>\n<p>Pemilik wajib mengajukan pencabutan bila "
+        "kunci atau passphrase hilang atau diketahui orang lain, atau data dalam sertifikat "
+        "berubah. Status sertifikat tersedia melalui OCSP (<code>",
+        /* base_url */
+        "/ocsp</code>) dan CRL (<code>",
+        /* base_url */
+        "/crl/issuing.crl</code>).</p>\n"
+        "<h2>7. Kewajiban dan kontak</h2>\n<p>Lengkapi bagian ini: kewajiban para pihak, "
+        "batas tanggung jawab, perlindungan data pribadi, serta alamat dan email yang dapat "
+        "dihubungi.</p>\n",
+    };
+    const char *fill[] = {org, policy, base_url, base_url, base_url};
+    char path[4096];
+    dynbuf b;
+    size_t i;
+    int rc;
+
+    dynbuf_init(&b, 64 * 1024);
+    dynbuf_addstr(&b, "<!DOCTYPE html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n"
+                      "<title>Kebijakan Sertifikat dan Pernyataan Praktik Sertifikasi - ");
+    text_html_escape(&b, org);
+    dynbuf_addstr(&b, "</title>\n</head>\n<body>\n<h1>Kebijakan Sertifikat dan Pernyataan "
+                      "Praktik Sertifikasi (CP/CPS)</h1>\n<p><strong>");
+    text_html_escape(&b, org);
+    dynbuf_addstr(&b, "</strong></p>\n<p><em>Templat awal yang dibuat oleh sertel init: "
+                      "sesuaikan isinya dengan kebijakan instansi Anda sebelum layanan "
+                      "digunakan (berkas cps.html di direktori home).</em></p>\n");
+    for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        dynbuf_addstr(&b, sections[i]);
+        if (i < sizeof(fill) / sizeof(fill[0]))
+            text_html_escape(&b, fill[i]);
+    }
+    rc = dynbuf_addstr(&b, "</body>\n</html>\n");
+    if (rc != SERTEL_OK)
+        rc = sertel_err_set(err, rc, "the CP/CPS document does not fit in 64 KiB");
+    if (rc == SERTEL_OK)
+        rc = fs_path_join(path, sizeof(path), dir, "cps.html", err);
+    if (rc == SERTEL_OK)
+        rc = fs_create_excl(path, b.p, b.len, 0644, err);
+    dynbuf_free(&b);
+    return rc;
+}
+
 static int init_home(const ca_init_opts *o, sertel_err *err)
 {
     char tmp[PATH_MAX], path[PATH_MAX], parent[PATH_MAX], ksconf[1024], serial[41];
@@ -254,6 +342,8 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
     char secret_hex[65];
     const char *base_url = o->base_url ? o->base_url : CA_DEFAULT_BASE_URL;
     const char *policy = o->policy_oid ? o->policy_oid : CA_DEFAULT_POLICY_OID;
+    const char *tsa_policy = o->tsa_policy_oid ? o->tsa_policy_oid : CA_DEFAULT_TSA_POLICY_OID;
+    const char *mail_from = o->mail_from ? o->mail_from : "sertel <noreply@localhost>";
     int rc, made_tmp = 0, pkcs11 = o->pkcs11_module != NULL;
     size_t i, n;
     time_t now = time(NULL);
@@ -262,7 +352,8 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
     if ((rc = text_check_field("the organisation (--org)", o->org, 64, err)) != SERTEL_OK ||
         (rc = ca_check_base_url(base_url, err)) != SERTEL_OK ||
         (rc = text_check_field("the admin e-mail", o->admin_email, 254, err)) != SERTEL_OK ||
-        (rc = text_check_field("the admin name", o->admin_name, 64, err)) != SERTEL_OK)
+        (rc = text_check_field("the admin name", o->admin_name, 64, err)) != SERTEL_OK ||
+        (rc = text_check_field("the mail sender (--mail-from)", mail_from, 320, err)) != SERTEL_OK)
         return rc;
     if (strchr(o->admin_email, '@') == NULL)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "admin e-mail '%s' has no '@'",
@@ -272,12 +363,14 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
                               "the admin password must have at least 12 characters");
     if (ks_keytype_name(o->key_type) == NULL)
         return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED, "unsupported CA key type");
-    {
-        ASN1_OBJECT *ob = OBJ_txt2obj(policy, 1);
+    for (i = 0; i < 2; i++) {
+        const char *oid = i == 0 ? policy : tsa_policy;
+        ASN1_OBJECT *ob = strlen(oid) < 128 ? OBJ_txt2obj(oid, 1) : NULL;
         ASN1_OBJECT_free(ob);
         if (ob == NULL)
-            return sertel_err_set(err, SERTEL_ERR_INVALID, "policy OID '%s' is not a dotted OID",
-                                  policy);
+            return sertel_err_set(err, SERTEL_ERR_INVALID,
+                                  "%s OID '%.130s' is not a dotted OID (such as 2.16.360.1.2.3)",
+                                  i == 0 ? "the certificate policy" : "the TSA policy", oid);
     }
     if (pkcs11 && (o->pkcs11_token == NULL || o->pkcs11_pin == NULL))
         return sertel_err_set(err, SERTEL_ERR_INVALID,
@@ -354,15 +447,15 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
         if (rc != SERTEL_OK)
             goto out;
     }
-    n = sizeof(conf_template) + strlen(o->org) + 3 * strlen(base_url) + strlen(ksconf) +
-        2 * strlen(policy) + 64;
+    n = sizeof(conf_template) + 2 * strlen(o->org) + 3 * strlen(base_url) + strlen(ksconf) +
+        2 * strlen(policy) + strlen(tsa_policy) + strlen(mail_from) + 64;
     conftext = malloc(n);
     if (conftext == NULL) {
         rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
         goto out;
     }
     snprintf(conftext, n, conf_template, o->org, base_url, ks_keytype_name(o->key_type), ksconf,
-             policy, base_url, policy, base_url);
+             o->org, mail_from, tsa_policy, policy, base_url, policy, base_url);
     rc = conf_parse(conftext, "sertel.conf", &c, err);
     if (rc != SERTEL_OK) {
         sertel_err_prefix(err, "the values given make an invalid configuration");
@@ -371,6 +464,8 @@ static int init_home(const ca_init_opts *o, sertel_err *err)
     if ((rc = fs_path_join(path, sizeof(path), tmp, "sertel.conf", err)) != SERTEL_OK)
         goto out;
     if ((rc = fs_create_excl(path, conftext, strlen(conftext), 0644, err)) != SERTEL_OK)
+        goto out;
+    if ((rc = write_cps(tmp, o->org, base_url, policy, err)) != SERTEL_OK)
         goto out;
 
     /* Store. */

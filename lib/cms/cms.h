@@ -49,7 +49,16 @@ typedef struct cms_signer {
 typedef struct cms_tsa {
     cms_tsa_fn fn;
     void *arg;
+    /*
+     * The size in bytes of this TSA's answers when known (one answer seen
+     * before), 0 when not: a PDF signer reserves room for the token from
+     * it (else CMS_TST_RESERVE) instead of asking the TSA an extra time.
+     */
+    size_t token_size;
 } cms_tsa;
+
+/* Bytes a PDF signer reserves for a time-stamp token of unknown size. */
+#define CMS_TST_RESERVE 8192
 
 /*
  * Build a detached CAdES signature over content whose SHA-256 is
@@ -307,6 +316,25 @@ int cms_fetch_issuer(cms_fetch_ctx *fx, X509 *cert, X509 **issuer, sertel_err *e
  */
 int cms_tst_certs(const unsigned char *der, size_t len, STACK_OF(X509) * *certs,
                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3);
+
+/* What a signature (or a time-stamp token) carries (parts.c). */
+typedef struct cms_parts {
+    X509 *signer;           /* the signer's certificate when the CMS carries it, else NULL */
+    STACK_OF(X509) * certs; /* every certificate it carries (may be empty) */
+    unsigned char *tst;     /* its signature-time-stamp token (DER ContentInfo), NULL: none */
+    size_t tst_len;
+} cms_parts;
+
+/*
+ * Read a CMS SignedData (DER or BER, at most 16 MiB; trailing bytes such
+ * as a PDF's zero padding are ignored): the first SignerInfo's certificate,
+ * all certificates, its signature-time-stamp token. Nothing is verified.
+ * On success free *out with cms_parts_free; SERTEL_ERR_INVALID for
+ * anything but a SignedData with a signer.
+ */
+int cms_parts_read(const unsigned char *der, size_t len, cms_parts *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3);
+void cms_parts_free(cms_parts *p);
 
 /* The subject of cert in OpenSSL's one-line form, for messages (cut at cap). */
 void cms_cert_name(X509 *cert, char *buf, size_t cap) SERTEL_NONNULL(2);

@@ -14,6 +14,9 @@
  * §3.2, §5.1) when a request's head is complete, and a percent-decoder
  * that marks request targets carrying spaces or control characters.
  *
+ * Native TLS (optional): libmicrohttpd with GnuTLS, TLS 1.2 (RFC 5246) and
+ * 1.3 (RFC 8446) only; the certificate and key are handed over in memory.
+ *
  * Per-request state lives in a context that belongs to the connection
  * (libmicrohttpd handles one request at a time per connection), so a
  * request costs no allocation here beyond libmicrohttpd's own response
@@ -46,6 +49,8 @@
 #define DEFAULT_HEADER_MEMORY (16 * 1024)
 #define DEFAULT_PER_IP_LIMIT 64
 #define DEFAULT_HEADER_TIMEOUT_S 10
+/* GnuTLS priorities of native TLS: its defaults, without anything older than TLS 1.2. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 /* File descriptors kept aside from the connection cap: the listening
  * socket, each thread's epoll and wake-up descriptors, the database, logs. */
 #define FD_RESERVE 64
@@ -119,6 +124,7 @@ struct http_server {
     char spool_dir[256];
     char url[80];
     unsigned port;
+    int tls; /* 1: every connection is TLS */
 };
 
 /* One per connection; describes the request in progress on it. */
@@ -236,7 +242,7 @@ bad:
                           s);
 }
 
-static int open_listener(const char *listen_s, int *fd_out, unsigned *port_out, char *url,
+static int open_listener(const char *listen_s, int tls, int *fd_out, unsigned *port_out, char *url,
                          size_t urlcap, sertel_err *err)
 {
     struct sockaddr_storage ss;
@@ -282,12 +288,12 @@ static int open_listener(const char *listen_s, int *fd_out, unsigned *port_out, 
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
         *port_out = ntohs(a6->sin6_port);
-        snprintf(url, urlcap, "http://[%s]:%u", host, *port_out);
+        snprintf(url, urlcap, "%s://[%s]:%u", tls ? "https" : "http", host, *port_out);
     } else {
         struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &a4->sin_addr, host, sizeof(host));
         *port_out = ntohs(a4->sin_port);
-        snprintf(url, urlcap, "http://%s:%u", host, *port_out);
+        snprintf(url, urlcap, "%s://%s:%u", tls ? "https" : "http", host, *port_out);
     }
     *fd_out = fd;
     return SERTEL_OK;
@@ -529,6 +535,7 @@ static void write_metrics(http_server *s, FILE *f)
 {
     static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     size_t i, k;
+    uint64_t us;
 
     fputs("# HELP sertel_http_requests_total HTTP requests answered, by route and status "
           "class.\n# TYPE sertel_http_requests_total counter\n",
@@ -553,8 +560,10 @@ static void write_metrics(http_server *s, FILE *f)
             fprintf(f, "sertel_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %llu\n",
                     name, bucket_le[k], (unsigned long long)cum);
         }
-        fprintf(f, "sertel_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
-                (double)atomic_load_explicit(&s->stats[i].sum_us, memory_order_relaxed) / 1e6);
+        /* Seconds from whole microseconds: a '.' whatever the locale (no %f). */
+        us = atomic_load_explicit(&s->stats[i].sum_us, memory_order_relaxed);
+        fprintf(f, "sertel_http_request_duration_seconds_sum{route=\"%s\"} %llu.%06llu\n", name,
+                (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000));
         fprintf(f, "sertel_http_request_duration_seconds_count{route=\"%s\"} %llu\n", name,
                 (unsigned long long)cum);
     }
@@ -1125,7 +1134,7 @@ static enum MHD_Result finish_request(conn_ctx *cx, struct MHD_Connection *c, co
     req->nfields = r->body == HTTP_BODY_FORM ? cx->nparts : 0;
     client_ip(c, cx->peer, sizeof(cx->peer));
     req->peer = cx->peer;
-    req->tls = 0;
+    req->tls = cx->s->tls;
     req->conn_ = c;
     req->content_type =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -1586,6 +1595,10 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
     http_server *s = NULL;
     unsigned threads = cfg->threads;
     unsigned flags, max_conns, per_ip;
+    struct MHD_OptionItem tls_opts[4] = {{MHD_OPTION_END, 0, NULL},
+                                         {MHD_OPTION_END, 0, NULL},
+                                         {MHD_OPTION_END, 0, NULL},
+                                         {MHD_OPTION_END, 0, NULL}};
     long cores;
     int rc;
 
@@ -1632,8 +1645,19 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
              : cfg->per_ip_limit == HTTP_UNLIMITED ? 0 /* libmicrohttpd: no limit */
                                                    : cfg->per_ip_limit;
 
-    if ((rc = open_listener(cfg->listen ? cfg->listen : "127.0.0.1:8080", &s->lfd, &s->port, s->url,
-                            sizeof(s->url), err)) != SERTEL_OK)
+    if ((cfg->tls_cert_pem != NULL) != (cfg->tls_key_pem != NULL)) {
+        free(s);
+        return sertel_err_set(err, SERTEL_ERR_INVALID, "TLS needs both a certificate and a key");
+    }
+    s->tls = cfg->tls_cert_pem != NULL;
+    if (s->tls && !http_tls_supported()) {
+        free(s);
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "this libmicrohttpd was built without TLS: serve plain HTTP "
+                              "behind a reverse proxy that terminates TLS (docs/operations.md)");
+    }
+    if ((rc = open_listener(cfg->listen ? cfg->listen : "127.0.0.1:8080", s->tls, &s->lfd, &s->port,
+                            s->url, sizeof(s->url), err)) != SERTEL_OK)
         goto fail;
     if (threads == 0) {
         cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1649,6 +1673,17 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
             MHD_ALLOW_SUSPEND_RESUME;
     if ((rc = http_mhd_load(err)) != SERTEL_OK) /* loaded on first use (mhd_lazy.c) */
         goto fail;
+    if (s->tls) {
+        /* GnuTLS parses the certificate and key into its own credentials during the start;
+         * the strings are not used afterwards. TLS 1.2 and 1.3 only. */
+        flags |= MHD_USE_TLS;
+        tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                              (void *)(uintptr_t)cfg->tls_cert_pem};
+        tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                              (void *)(uintptr_t)cfg->tls_key_pem};
+        tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                              (void *)(uintptr_t)TLS_PRIORITIES};
+    }
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd, MHD_OPTION_THREAD_POOL_SIZE,
@@ -1659,12 +1694,18 @@ int http_server_start(const http_config *cfg, const http_route *routes, size_t n
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(cfg->header_memory ? cfg->header_memory : DEFAULT_HEADER_MEMORY),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        s, MHD_OPTION_END);
+        s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (s->d == NULL) {
-        rc = sertel_err_set(err, SERTEL_ERR_IO,
-                            "cannot start the HTTP server on %s (libmicrohttpd refused the "
-                            "settings: see the messages above)",
-                            s->url);
+        rc = s->tls ? sertel_err_set(err, SERTEL_ERR_INVALID,
+                                     "cannot start the HTTPS server on %s: the TLS certificate "
+                                     "or key was refused (see the messages above): give the "
+                                     "certificate (PEM, with its chain) and its unencrypted "
+                                     "PEM private key",
+                                     s->url)
+                    : sertel_err_set(err, SERTEL_ERR_IO,
+                                     "cannot start the HTTP server on %s (libmicrohttpd refused "
+                                     "the settings: see the messages above)",
+                                     s->url);
         goto fail;
     }
     s->lfd = -1; /* libmicrohttpd owns it now */
@@ -1676,6 +1717,11 @@ fail:
         close(s->lfd);
     free(s);
     return rc;
+}
+
+int http_tls_supported(void)
+{
+    return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
 }
 
 const char *http_server_url(const http_server *s)

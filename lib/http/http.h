@@ -250,6 +250,13 @@ typedef struct http_config {
     void *metrics_arg;
     const char *spool_dir; /* where form file parts are streamed (unnamed files,
                               O_TMPFILE: nothing is left behind); NULL: TMPDIR or /tmp */
+    /* Native TLS (GnuTLS inside libmicrohttpd): the server's certificate
+     * (with its chain, PEM) and private key (PEM, unencrypted), both
+     * NUL-terminated; NULL: plain HTTP. Only TLS 1.2 and 1.3 are offered.
+     * Read during http_server_start and not kept: the caller may wipe and
+     * free the key as soon as the call returns. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
 } http_config;
 
 #define HTTP_MAX_ROUTES 160
@@ -273,11 +280,20 @@ int http_parse_listen(const char *s, void *out, unsigned *outlen, sertel_err *er
  * soft RLIMIT_NOFILE (see above). Fails with SERTEL_ERR_INVALID for a bad
  * listen address or route table, SERTEL_ERR_IO when the address cannot be
  * bound (in use, not local), SERTEL_ERR_NOMEM when a thread cannot start.
+ * With tls_cert_pem/tls_key_pem: SERTEL_ERR_INVALID when this
+ * libmicrohttpd has no TLS or GnuTLS refuses the certificate or key (not
+ * PEM, not a pair, encrypted); every request then has http_request.tls 1.
  */
 int http_server_start(const http_config *cfg, const http_route *routes, size_t nroutes,
                       http_server **out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
 
-/* "http://127.0.0.1:8080" with the port actually bound. Borrowed. */
+/*
+ * 1 when this libmicrohttpd can serve TLS (built with GnuTLS, as Debian's
+ * is), else 0.
+ */
+int http_tls_supported(void);
+
+/* "http://127.0.0.1:8080" (https:// with TLS) with the port actually bound. Borrowed. */
 const char *http_server_url(const http_server *s) SERTEL_NONNULL(1);
 
 /* The port actually bound. */

@@ -29,6 +29,7 @@ enum {
     F_GET_CONNECTION_INFO,
     F_GET_CONNECTION_VALUES,
     F_HTTP_UNESCAPE,
+    F_IS_FEATURE_SUPPORTED,
     F_LOOKUP_CONNECTION_VALUE,
     F_POST_PROCESS,
     F_QUEUE_RESPONSE,
@@ -50,6 +51,7 @@ static const char *const names[F_COUNT] = {
     "MHD_get_connection_info",
     "MHD_get_connection_values",
     "MHD_http_unescape",
+    "MHD_is_feature_supported",
     "MHD_lookup_connection_value",
     "MHD_post_process",
     "MHD_queue_response",
@@ -151,6 +153,12 @@ int MHD_get_connection_values(struct MHD_Connection *connection, enum MHD_ValueK
 size_t MHD_http_unescape(char *val)
 {
     return LOADED() ? FN(F_HTTP_UNESCAPE, size_t(*)(char *))(val) : 0;
+}
+
+enum MHD_Result MHD_is_feature_supported(enum MHD_FEATURE feature)
+{
+    return LOADED() ? FN(F_IS_FEATURE_SUPPORTED, enum MHD_Result(*)(enum MHD_FEATURE))(feature)
+                    : MHD_NO;
 }
 
 const char *MHD_lookup_connection_value(struct MHD_Connection *connection, enum MHD_ValueKind kind,

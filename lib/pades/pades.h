@@ -6,19 +6,23 @@
  * signature-time-stamp's TSA chain; B-LTA adds after it a document
  * time-stamp revision (pdf_timestamp_file) from the same TSA.
  *
- * Validation data comes from one of two sources:
- *  - a home (pades_opts.home): this CA's own OCSP responder, CRLs and TSA
- *    certificate, in-process (pki_validation_data);
- *  - online (home NULL): for each certificate of the signer's chain and of
- *    the TSA's chain (the certificates in the time-stamp token just
- *    received), up to a self-signed root, an OCSP response from its AIA
- *    OCSP URL, else the CRL from its CRL distribution point; issuers that
- *    are missing are fetched from AIA caIssuers (lib/cms revfetch.c).
- *    A certificate without reachable, valid revocation data, or a revoked
- *    one, fails the signing with a message naming it and the URL. These
- *    URLs are the signer's own certificates' and the chosen TSA's, so,
- *    unlike a validation's, they may name any address (a CA on the
- *    agency's network); time and bytes are bounded (cms_fetch_policy).
+ * Validation data, for each certificate of the signer's chain and of the
+ * TSA's chain (the certificates in the time-stamp token just received), up
+ * to a self-signed root, comes
+ *  - from a home (pades_opts.home) for the certificates it issued: its own
+ *    OCSP responder for those its issuing CA issued, its root CRL for the
+ *    issuing CA, in-process (pki_validation_data);
+ *  - online (B-LT and B-LTA) for the others: an OCSP response from the
+ *    certificate's AIA OCSP URL, else the CRL from its CRL distribution
+ *    point; issuers that are missing are fetched from AIA caIssuers (lib/cms
+ *    revfetch.c). These URLs are the signer's own certificates' and the
+ *    chosen TSA's, so, unlike a validation's, they may name any address (a
+ *    CA on the agency's network); time and bytes are bounded.
+ * A certificate without reachable, valid revocation data fails the signing
+ * with a message naming it and the URL; a revoked one fails it too. The
+ * signer's chain is checked before anything is signed (with a home at every
+ * level, the home's own knowledge only below B-LT): a certificate known to
+ * be revoked does not sign.
  *
  * The DSS of B-LTA is written before the document time-stamp, so the data
  * for the document time-stamp's TSA is already there when it is the same
@@ -45,7 +49,9 @@
 #include "util/err.h"
 
 /* Limits on what one B-LT revision gathers online. */
-#define PADES_MAX_CERTS 16 /* signer chain + TSA chain, issuers fetched included */
+#define PADES_MAX_CERTS                                                                            \
+    64 /* the chains of one revision's signatures and TSAs, issuers included                       \
+        */
 /*
  * Seconds of fetching before no further certificate is started (each
  * HTTP exchange has its own CMS_REV_TIMEOUT; one certificate tries at
@@ -69,9 +75,10 @@ typedef struct pades_opts {
     pdf_sign_opts sign;
     pades_level level;
     /*
-     * Source of B-LT/B-LTA validation data: a home's services
-     * (borrowed), or NULL to fetch it online from the URLs the
-     * certificates carry.
+     * A home's services (borrowed): the validation data and revocation
+     * status of the certificates it issued (checked before signing at
+     * every level); the others' are fetched online (B-LT, B-LTA). NULL:
+     * everything online.
      */
     pki *home;
 } pades_opts;
@@ -96,6 +103,63 @@ int pades_sign_file(const char *in_path, const char *out_path, const pades_opts 
  */
 int pades_sign_to(const char *in_path, fs_output *out, const pades_opts *o,
                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * Extending a signed document (`sertel extend`): validation data for every
+ * signature and time-stamp already in it, also ones made elsewhere, and
+ * for B-LTA a document time-stamp over it all.
+ */
+typedef struct pades_extend_opts {
+    pades_level level;    /* PADES_B_LT or PADES_B_LTA */
+    cms_tsa tsa;          /* B-LTA: who stamps the document (pki_tsa_exchange: the home's TSA) */
+    pki *home;            /* answers for the certificates it issued (borrowed), or NULL */
+    const char *password; /* of an encrypted input; NULL: the empty one */
+    /*
+     * Online fetches for the other certificates follow the validator's
+     * address rule (a document signed elsewhere names the URLs): public
+     * addresses only, but for the origins of fetch_allow[0..n_fetch_allow).
+     */
+    const char *const *fetch_allow;
+    size_t n_fetch_allow;
+    /* 1: a certificate without reachable revocation data is left out with a note, not an error */
+    int partial;
+    void (*note)(void *note_arg, const char *msg); /* told of what was left out; may be NULL */
+    void *note_arg;
+} pades_extend_opts;
+
+/*
+ * Add to in_path, into out (util/fs.h; the caller commits or aborts it), a
+ * DSS revision with the validation data of every signature and document
+ * time-stamp in it (the signer's and its signature-time-stamp TSA's chains,
+ * their OCSP responses or CRLs, a VRI entry per signature keyed by the SHA-1
+ * of its /Contents; what the DSS holds stays), and for B-LTA a document
+ * time-stamp after it (a second DSS revision follows when its TSA's chain
+ * is not in the first). Issuers are looked for in the signatures, the
+ * tokens, the DSS, the home, and caIssuers URLs.
+ *
+ * An archive is renewed this way: the new document time-stamp covers the
+ * previous one, whose TSA chain gets its validation data first. That works
+ * only while the newest time-stamp's TSA certificate is valid: after it
+ * expired, B-LTA is refused (SERTEL_ERR_STATE), so renew before.
+ *
+ * A certificate found revoked has its status embedded all the same (it
+ * proves that signatures time-stamped before the revocation stay valid),
+ * with a note: an archive stays renewable after a signer's certificate is
+ * revoked.
+ *
+ * Errors: SERTEL_ERR_INVALID (not B-LT/B-LTA, no TSA for B-LTA, no
+ * signature in the document, a signature that does not carry its signer's
+ * certificate), SERTEL_ERR_NOTFOUND / SERTEL_ERR_IO (no revocation data,
+ * unless partial),
+ * those of pdf_add_dss_to and pdf_timestamp_to. On any error out holds
+ * nothing to commit.
+ */
+int pades_extend_to(const char *in_path, fs_output *out, const pades_extend_opts *o,
+                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* pades_extend_to into a new file out_path, written atomically. */
+int pades_extend_file(const char *in_path, const char *out_path, const pades_extend_opts *o,
+                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
 
 /* "B-B", "B-T", "B-LT", "B-LTA" (NULL for other values). */
 const char *pades_level_name(pades_level l);

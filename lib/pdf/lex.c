@@ -677,7 +677,7 @@ void pdf_buf_printf(pdf_buf *b, const char *fmt, ...)
     int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    n = num_vsnprintf(tmp, sizeof(tmp), fmt, ap); /* a '.' in every real, whatever the locale */
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof(tmp)) {
         b->failed = SERTEL_ERR_INVALID;

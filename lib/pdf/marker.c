@@ -72,6 +72,7 @@ typedef struct mk_font {
     mk_width *w; /* composite: /W, sorted by lo; /DW otherwise */
     size_t nw;
     double dw;
+    double asc, desc; /* the font's ascent and descent, in em (for glyph boxes) */
 } mk_font;
 
 typedef struct gstate {
@@ -96,12 +97,18 @@ typedef struct mk {
     mk_font font[MK_MAX_FONTS];
     size_t nfont;
     int pending; /* the first byte of a two-byte code, -1: none */
-    /* The last mlen characters shown: a ring of code points and glyph origins. */
+    /* The last mlen characters shown: a ring of code points, glyph origins and boxes. */
     uint32_t ring[MK_MAX_MARKER];
-    double rx[MK_MAX_MARKER], ry[MK_MAX_MARKER];
+    double rx[MK_MAX_MARKER], ry[MK_MAX_MARKER], rbox[MK_MAX_MARKER][4];
     size_t rn, rhead;
     int found;
-    double fx, fy;
+    double fx, fy, fbox[4];
+    /* Probing (mlen 0): glyphs whose box meets probe[], unless their centre is in except[]. */
+    int probing;
+    double probe[4], except[4];
+    size_t hits;
+    char *sample; /* the text of the first glyphs hit (UTF-8) */
+    size_t sample_cap, sample_len;
 } mk;
 
 /* r = a x b (3x3 affine matrices as [a b c d e f]) */
@@ -200,8 +207,74 @@ static size_t code_text(const mk_font *f, uint32_t c, uint32_t cp[4])
     return 1;
 }
 
-/* One character at glyph origin x, y into the ring; compare the ring with the marker. */
-static void ring_push(mk *m, uint32_t cp, double x, double y)
+/* The bounding box (llx, lly, urx, ury) in user space of text-space rectangle x0..x1, y0..y1. */
+static void text_box(const double trm[6], double x0, double y0, double x1, double y1, double box[4])
+{
+    const double xs[4] = {x0, x1, x0, x1}, ys[4] = {y0, y0, y1, y1};
+    int k;
+
+    for (k = 0; k < 4; k++) {
+        double ux = trm[0] * xs[k] + trm[2] * ys[k] + trm[4];
+        double uy = trm[1] * xs[k] + trm[3] * ys[k] + trm[5];
+        if (k == 0 || ux < box[0])
+            box[0] = ux;
+        if (k == 0 || uy < box[1])
+            box[1] = uy;
+        if (k == 0 || ux > box[2])
+            box[2] = ux;
+        if (k == 0 || uy > box[3])
+            box[3] = uy;
+    }
+}
+
+static int boxes_meet(const double a[4], const double b[4])
+{
+    return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
+/* Probing: count a glyph whose box meets the probe, and keep its text for the message. */
+static void probe_glyph(mk *m, const uint32_t *cp, size_t n, const double box[4])
+{
+    double cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
+    size_t k;
+
+    if (n == 1 && (cp[0] == ' ' || cp[0] == 0xA0 || cp[0] < 0x20))
+        return; /* white space covers nothing */
+    if (!boxes_meet(box, m->probe) ||
+        (cx > m->except[0] && cx < m->except[2] && cy > m->except[1] && cy < m->except[3]))
+        return;
+    m->hits++;
+    for (k = 0; k < n && m->sample != NULL; k++) {
+        unsigned char u[4];
+        size_t ul = 0;
+        uint32_t c = cp[k];
+        if (c == MK_NO_CHAR)
+            c = '?';
+        if (c < 0x80) {
+            u[ul++] = (unsigned char)c;
+        } else if (c < 0x800) {
+            u[ul++] = (unsigned char)(0xC0 | (c >> 6));
+            u[ul++] = (unsigned char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            u[ul++] = (unsigned char)(0xE0 | (c >> 12));
+            u[ul++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            u[ul++] = (unsigned char)(0x80 | (c & 0x3F));
+        } else {
+            u[ul++] = (unsigned char)(0xF0 | ((c >> 18) & 0x07));
+            u[ul++] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+            u[ul++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            u[ul++] = (unsigned char)(0x80 | (c & 0x3F));
+        }
+        if (m->sample_len + ul + 1 > m->sample_cap)
+            return;
+        memcpy(m->sample + m->sample_len, u, ul);
+        m->sample_len += ul;
+        m->sample[m->sample_len] = '\0';
+    }
+}
+
+/* One character at glyph origin x, y (box: its glyph) into the ring; compare with the marker. */
+static void ring_push(mk *m, uint32_t cp, double x, double y, const double box[4])
 {
     size_t i = (m->rhead + m->rn) % m->mlen;
 
@@ -214,6 +287,7 @@ static void ring_push(mk *m, uint32_t cp, double x, double y)
     m->ring[i] = cp;
     m->rx[i] = x;
     m->ry[i] = y;
+    memcpy(m->rbox[i], box, sizeof(m->rbox[i]));
     if (m->rn == m->mlen) {
         size_t k;
         for (k = 0; k < m->mlen; k++)
@@ -223,6 +297,14 @@ static void ring_push(mk *m, uint32_t cp, double x, double y)
             m->found = 1;
             m->fx = m->rx[m->rhead];
             m->fy = m->ry[m->rhead];
+            memcpy(m->fbox, m->rbox[m->rhead], sizeof(m->fbox));
+            for (k = 1; k < m->mlen; k++) {
+                const double *b = m->rbox[(m->rhead + k) % m->mlen];
+                m->fbox[0] = b[0] < m->fbox[0] ? b[0] : m->fbox[0];
+                m->fbox[1] = b[1] < m->fbox[1] ? b[1] : m->fbox[1];
+                m->fbox[2] = b[2] > m->fbox[2] ? b[2] : m->fbox[2];
+                m->fbox[3] = b[3] > m->fbox[3] ? b[3] : m->fbox[3];
+            }
         }
     }
 }
@@ -233,20 +315,25 @@ static void show_code(mk *m, uint32_t c)
     gstate *g = &m->gs[m->depth];
     const mk_font *f = g->font >= 0 ? &m->font[g->font] : NULL;
     uint32_t cp[4];
-    double trm[6], w;
+    double trm[6], w, gw, box[4];
     size_t n, k;
 
     if (m->found)
         return;
     mat_mul(m->tm, g->ctm, trm);
     n = code_text(f, c, cp);
-    for (k = 0; k < n && !m->found; k++)
-        ring_push(m, cp[k], trm[4], trm[5]);
+    gw = glyph_width(m->d, f, c);
+    /* The glyph's box: its advance across, the font's descent to ascent up (§9.2.4). */
+    text_box(trm, 0, (f != NULL ? f->desc : -0.2) * g->fs, gw * g->fs * g->th,
+             (f != NULL ? f->asc : 0.8) * g->fs, box);
+    if (m->probing)
+        probe_glyph(m, cp, n, box);
+    for (k = 0; k < n && !m->found && !m->probing; k++)
+        ring_push(m, cp[k], trm[4], trm[5], box);
     if (m->found)
         return;
     /* Word spacing applies to the single-byte code 32 only (ISO 32000-1 §9.3.3). */
-    w = glyph_width(m->d, f, c) * g->fs + g->tc +
-        (c == ' ' && (f == NULL || !f->two_byte) ? g->tw : 0);
+    w = gw * g->fs + g->tc + (c == ' ' && (f == NULL || !f->two_byte) ? g->tw : 0);
     translate(m->tm, w * g->th, 0);
 }
 
@@ -670,6 +757,51 @@ done:
         qsort(f->w, f->nw, sizeof(f->w[0]), width_cmp);
 }
 
+/*
+ * The font's ascent and descent (§9.8.1 /Ascent, /Descent of its font
+ * descriptor, or its descendant's for a composite font), else those of the
+ * standard font its name suggests (AFM: Helvetica 718/-207, Times 683/-217,
+ * Courier 629/-157), else 0.8 and -0.2 em.
+ */
+static void font_metrics(mk *m, mk_font *f, const pdf_obj *fd)
+{
+    const pdf_obj *desc_font = fd, *bf, *des;
+    double a, dsc;
+
+    f->asc = 0.8;
+    f->desc = -0.2;
+    if (f->two_byte) {
+        const pdf_obj *df = pdf_resolve(m->d, pdf_dict_get(fd, "DescendantFonts"));
+        desc_font = df != NULL && df->type == PDF_ARRAY && df->u.arr.n > 0
+                        ? pdf_resolve(m->d, df->u.arr.items[0])
+                        : NULL;
+        if (desc_font == NULL || desc_font->type != PDF_DICT)
+            desc_font = fd;
+    }
+    bf = pdf_resolve(m->d, pdf_dict_get(fd, "BaseFont"));
+    if (bf != NULL && bf->type == PDF_NAME) {
+        if (strstr(bf->u.str.p, "Times") != NULL) {
+            f->asc = 0.683;
+            f->desc = -0.217;
+        } else if (strstr(bf->u.str.p, "Courier") != NULL) {
+            f->asc = 0.629;
+            f->desc = -0.157;
+        } else if (strstr(bf->u.str.p, "Helvetica") != NULL || strstr(bf->u.str.p, "Arial")) {
+            f->asc = 0.718;
+            f->desc = -0.207;
+        }
+    }
+    des = pdf_resolve(m->d, pdf_dict_get(desc_font, "FontDescriptor"));
+    if (des == NULL || des->type != PDF_DICT)
+        return;
+    a = num_of(m->d, pdf_dict_get(des, "Ascent"));
+    dsc = pdf_num(pdf_resolve(m->d, pdf_dict_get(des, "Descent")));
+    if (a > 0 && a < 2000)
+        f->asc = a / 1000.0;
+    if (dsc < 0 && dsc > -2000)
+        f->desc = dsc / 1000.0;
+}
+
 /* The page font f (a dictionary) decoded, from the cache or now; -1 when the cache is full. */
 static int font_index(mk *m, const pdf_obj *fd)
 {
@@ -698,6 +830,7 @@ static int font_index(mk *m, const pdf_obj *fd)
         }
     }
     load_tounicode(m, f, pdf_resolve(m->d, pdf_dict_get(fd, "ToUnicode")));
+    font_metrics(m, f, fd);
     return (int)m->nfont++;
 }
 
@@ -1012,11 +1145,58 @@ static int page_content(pdf_doc *d, const pdf_obj *page, size_t max, unsigned ch
     return SERTEL_OK;
 }
 
-int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_out, double *x,
-                    double *y, sertel_err *err)
+/*
+ * Run page p's content with m (set up for a search or a probe): its
+ * fonts and forms, within the page's and the whole search's budgets
+ * (*left). SERTEL_OK also when nothing was found.
+ */
+static int run_page(pdf_doc *d, size_t p, mk *m, size_t *left, sertel_err *err)
+{
+    pdf_page pg;
+    unsigned char *content = NULL;
+    size_t clen = 0;
+    int rc;
+
+    rc = pdf_page_get(d, p, &pg, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    rc = *left == 0 ? SERTEL_ERR_UNSUPPORTED
+                    : page_content(d, pg.dict, *left < MK_MAX_CONTENT ? *left : MK_MAX_CONTENT,
+                                   &content, &clen, err);
+    if (rc != SERTEL_OK && *left < MK_MAX_CONTENT)
+        /* Over what is left of the whole search's budget (not necessarily damaged). */
+        return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
+                              "the pages up to page %zu decode to more than %u MiB: give "
+                              "--page N to search the page with the marker",
+                              p, MK_MAX_SEARCH >> 20);
+    if (rc != SERTEL_OK) {
+        sertel_err_prefix(err, "reading the text of page %zu", p);
+        return rc;
+    }
+    m->d = d;
+    m->pending = -1;
+    m->fonts = res_dict(d, pg.resources, "Font");
+    m->xobjs = res_dict(d, pg.resources, "XObject");
+    m->budget = MK_MAX_CONTENT > clen ? MK_MAX_CONTENT - clen : 0;
+    *left -= clen < *left ? clen : *left;
+    m->left = left;
+    mat_id(m->gs[0].ctm);
+    m->gs[0].font = -1;
+    m->gs[0].th = 1;
+    m->gs[0].fs = 1;
+    mat_id(m->tm);
+    mat_id(m->tlm);
+    if (content != NULL)
+        run_content(m, content, clen);
+    free(content);
+    return SERTEL_OK;
+}
+
+int pdf_find_marker_at(pdf_doc *d, const char *marker, size_t page, pdf_marker_pos *out,
+                       sertel_err *err)
 {
     size_t count, p, first, last, left = MK_MAX_SEARCH;
-    int rc;
+    int rc, found;
 
     if (marker == NULL || marker[0] == '\0' || strlen(marker) > MK_MAX_MARKER)
         return sertel_err_set(err, SERTEL_ERR_INVALID, "the marker must be 1 to %u bytes",
@@ -1030,35 +1210,9 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
     first = page ? page : 1;
     last = page ? page : count;
     for (p = first; p <= last; p++) {
-        pdf_page pg;
-        unsigned char *content = NULL;
-        size_t clen = 0;
-        const pdf_obj *res;
-        mk *m;
-
-        rc = pdf_page_get(d, p, &pg, err);
-        if (rc != SERTEL_OK)
-            return rc;
-        rc = left == 0 ? SERTEL_ERR_UNSUPPORTED
-                       : page_content(d, pg.dict, left < MK_MAX_CONTENT ? left : MK_MAX_CONTENT,
-                                      &content, &clen, err);
-        if (rc != SERTEL_OK && left < MK_MAX_CONTENT)
-            /* Over what is left of the whole search's budget (not necessarily damaged). */
-            return sertel_err_set(err, SERTEL_ERR_UNSUPPORTED,
-                                  "the pages up to page %zu decode to more than %u MiB: give "
-                                  "--page N to search the page with the marker",
-                                  p, MK_MAX_SEARCH >> 20);
-        if (rc != SERTEL_OK) {
-            sertel_err_prefix(err, "searching page %zu for the marker", p);
-            return rc;
-        }
-        m = calloc(1, sizeof(*m));
-        if (m == NULL) {
-            free(content);
+        mk *m = calloc(1, sizeof(*m));
+        if (m == NULL)
             return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-        }
-        m->d = d;
-        m->pending = -1;
         {
             /* The marker's characters (UTF-8; a byte that is not is taken as Latin-1). */
             const unsigned char *u = (const unsigned char *)marker;
@@ -1070,29 +1224,17 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
                 m->marker[m->mlen++] = (uint32_t)cp;
             }
         }
-        res = pg.resources;
-        m->fonts = res_dict(d, res, "Font");
-        m->xobjs = res_dict(d, res, "XObject");
-        m->budget = MK_MAX_CONTENT > clen ? MK_MAX_CONTENT - clen : 0;
-        left -= clen < left ? clen : left;
-        m->left = &left;
-        mat_id(m->gs[0].ctm);
-        m->gs[0].font = -1;
-        m->gs[0].th = 1;
-        m->gs[0].fs = 1;
-        mat_id(m->tm);
-        mat_id(m->tlm);
-        if (content != NULL)
-            run_content(m, content, clen);
-        free(content);
-        if (m->found) {
-            *page_out = p;
-            *x = m->fx;
-            *y = m->fy;
-            mk_free(m);
-            return SERTEL_OK;
+        rc = run_page(d, p, m, &left, err);
+        found = rc == SERTEL_OK && m->found;
+        if (found) {
+            out->page = p;
+            out->x = m->fx;
+            out->y = m->fy;
+            memcpy(out->box, m->fbox, sizeof(out->box));
         }
         mk_free(m);
+        if (rc != SERTEL_OK || found)
+            return rc;
     }
     if (page != 0)
         return sertel_err_set(
@@ -1105,4 +1247,43 @@ int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_ou
         "marker '%s' not found on any page (composite fonts without a /ToUnicode map, "
         "annotations and text drawn as images are not searched)",
         marker);
+}
+
+int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_out, double *x,
+                    double *y, sertel_err *err)
+{
+    pdf_marker_pos pos;
+    int rc = pdf_find_marker_at(d, marker, page, &pos, err);
+
+    if (rc == SERTEL_OK) {
+        *page_out = pos.page;
+        *x = pos.x;
+        *y = pos.y;
+    }
+    return rc;
+}
+
+int pdf_text_overlap(pdf_doc *d, size_t page, const double rect[4], const double except[4],
+                     size_t *glyphs, char *sample, size_t cap, sertel_err *err)
+{
+    size_t left = MK_MAX_SEARCH;
+    mk *m = calloc(1, sizeof(*m));
+    int rc;
+
+    *glyphs = 0;
+    if (cap > 0)
+        sample[0] = '\0';
+    if (m == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    m->probing = 1;
+    memcpy(m->probe, rect, sizeof(m->probe));
+    if (except != NULL)
+        memcpy(m->except, except, sizeof(m->except));
+    m->sample = cap > 0 ? sample : NULL;
+    m->sample_cap = cap;
+    rc = run_page(d, page, m, &left, err);
+    if (rc == SERTEL_OK)
+        *glyphs = m->hits;
+    mk_free(m);
+    return rc;
 }

@@ -254,6 +254,8 @@ int pdf_walk(pdf_doc *d, uint64_t objstm_max, pdf_walk_fn fn, void *ctx, sertel_
  * Serialise an object in PDF syntax (for writing updates), into util's
  * growing buffer (dynbuf.h; a zeroed pdf_buf may hold DYNBUF_DEFAULT_MAX).
  * Appends never report: check b->failed once when the update is built.
+ * pdf_buf_printf formats in the "C" locale (num_vsnprintf): a real is
+ * written with a '.' whatever LC_NUMERIC the program runs with.
  */
 typedef dynbuf pdf_buf;
 
@@ -354,14 +356,18 @@ typedef struct pdf_sign_opts {
     double rect[4];
     /*
      * With visible: place the stamp at a marker text instead (BSrE's
-     * tag_koordinat, e.g. "#ttd#"): the rectangle's lower left goes to the
-     * marker's first glyph, found by pdf_find_marker on page (0: the first
-     * page that has it); rect[2], rect[3] give the size (0: 220x80) and
-     * rect[0], rect[1] are ignored.
+     * tag_koordinat, e.g. "#ttd#"), found by pdf_find_marker_at on page
+     * (0: the first page that has it): the stamp occupies the space at and
+     * below the marker, its left edge at the marker's left (moved left to
+     * stay on the page), its top edge at the marker's top; no room below
+     * the marker is an error. rect[2], rect[3] give the size (0: 220x80)
+     * and rect[0], rect[1] are ignored.
      */
     const char *marker;
     const char *qr_text;    /* NULL: no QR code */
     const char *stamp_text; /* an extra line under the reason (BSrE's text); NULL: none */
+    const char *position;   /* the signer's position (jabatan), under the name; NULL: none */
+    const char *nip;        /* the signer's NIP (civil servant number), as "NIP. ..."; NULL: none */
     int footer;
     /*
      * With visible: the signer's handwritten signature (pdf_image_load),
@@ -373,8 +379,14 @@ typedef struct pdf_sign_opts {
      * Certification signature (ISO 32000-1 §12.8.2.2, DocMDP): 0 none, or
      * the permitted changes P: 1 none, 2 filling forms and signing, 3 also
      * annotations. Only on a document without signatures and without
-     * /Perms /DocMDP. Any signature is refused on a document certified
-     * with P=1 (document time-stamps and DSS revisions stay allowed).
+     * /Perms /DocMDP.
+     * On a certified document a signature is made only as the
+     * certification permits (document time-stamps and DSS revisions are
+     * always permitted): P=1 refuses any; P=2 needs an existing empty
+     * signature field (field); P=3 takes an existing empty field or a new
+     * invisible one. A new visible signature field after a certification
+     * is refused at every P (validators reject it as a possible Sneaky
+     * Signature: pyHanko, and sertel's own).
      */
     int certify;
     /*
@@ -383,6 +395,13 @@ typedef struct pdf_sign_opts {
      * encrypted like the file.
      */
     const char *password;
+    /*
+     * What the signer should know but does not stop the signing (a stamp
+     * covering text on its page): note is called with one sentence
+     * (valid during the call). NULL: not told.
+     */
+    void (*note)(void *note_arg, const char *msg);
+    void *note_arg;
 } pdf_sign_opts;
 
 /* A DER item for the Document Security Store. */
@@ -392,31 +411,78 @@ typedef struct pdf_bytes {
 } pdf_bytes;
 
 /*
- * PAdES B-LT (ETSI EN 319 142-1 §5.4; ISO 32000-2 §12.8.4.3): append a
- * revision to in_path, written atomically to out_path, whose catalog has a
- * /DSS with the given certificates, OCSP responses and CRLs (each an
- * uncompressed stream), merged with any /DSS already there. The signatures
- * before it stay valid: nothing they cover changes.
+ * A signature's VRI entry (ISO 32000-2 §12.8.4.4; ETSI EN 319 142-1
+ * §5.4.2): the validation data of one signature or time-stamp, by index
+ * into the pdf_dss arrays.
  */
-int pdf_add_dss_file(const char *in_path, const char *out_path, const pdf_bytes *certs,
-                     size_t ncerts, const pdf_bytes *ocsps, size_t nocsps, const pdf_bytes *crls,
-                     size_t ncrls, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+typedef struct pdf_vri {
+    unsigned char key[20]; /* SHA-1 of the signature's /Contents string (pdf_sigval.contents) */
+    const size_t *certs;
+    size_t ncerts;
+    const size_t *ocsps;
+    size_t nocsps;
+    const size_t *crls;
+    size_t ncrls;
+} pdf_vri;
 
-/* pdf_add_dss_file for an encrypted input opened with password (NULL: the empty one). */
-int pdf_add_dss_file_pw(const char *in_path, const char *out_path, const char *password,
-                        const pdf_bytes *certs, size_t ncerts, const pdf_bytes *ocsps,
-                        size_t nocsps, const pdf_bytes *crls, size_t ncrls,
-                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+/* What one Document Security Store revision adds (DER items, borrowed). */
+typedef struct pdf_dss {
+    const pdf_bytes *certs;
+    size_t ncerts;
+    const pdf_bytes *ocsps;
+    size_t nocsps;
+    const pdf_bytes *crls;
+    size_t ncrls;
+    const pdf_vri *vri; /* may be NULL */
+    size_t nvri;
+} pdf_dss;
 
 /*
- * pdf_add_dss_file_pw into an open output (util/fs.h; a device, FIFO or
- * stdout too). Appends to out; the caller commits or aborts it. Refuses an
- * out that is in_path itself.
+ * PAdES B-LT (ETSI EN 319 142-1 §5.4; ISO 32000-2 §12.8.4.3): append to
+ * in_path (opened with password, NULL: the empty one) a revision whose
+ * catalog's /DSS holds dss's items (each an uncompressed stream) and VRI
+ * entries, written into out (util/fs.h; the caller commits or aborts it;
+ * out must not be in_path). What a /DSS already there holds is kept
+ * (dss.c): the new DSS object has its other keys, its items (also of
+ * indirect arrays) and its VRI entries (the same references) before the
+ * new ones; an item with the bytes of one already there is not added
+ * again; no object of the old DSS is rewritten. The signatures before it
+ * stay valid: nothing they cover changes.
  */
-int pdf_add_dss_to(const char *in_path, fs_output *out, const char *password,
-                   const pdf_bytes *certs, size_t ncerts, const pdf_bytes *ocsps, size_t nocsps,
-                   const pdf_bytes *crls, size_t ncrls, sertel_err *err) SERTEL_WUR
-    SERTEL_NONNULL(1, 2);
+int pdf_add_dss_to(const char *in_path, fs_output *out, const char *password, const pdf_dss *dss,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/* pdf_add_dss_to into a new file out_path, written atomically. */
+int pdf_add_dss_file(const char *in_path, const char *out_path, const char *password,
+                     const pdf_dss *dss, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/*
+ * Hand each certificate of d's /DSS /Certs (decoded; at most 1 MiB each,
+ * 64 MiB in all; damaged items skipped) to fn. SERTEL_OK also when d has
+ * no DSS.
+ */
+int pdf_dss_certs(pdf_doc *d, void (*fn)(void *arg, const unsigned char *der, size_t len),
+                  void *arg, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* A signature value in a document (pdf_signature_values). */
+typedef struct pdf_sigval {
+    int doc_ts;                    /* a document time-stamp (/DocTimeStamp, ETSI.RFC3161) */
+    const unsigned char *contents; /* the /Contents string as read (padding included), borrowed */
+    size_t len;
+    uint64_t end;       /* where its /ByteRange ends: the revision it signs */
+    char subfilter[32]; /* /SubFilter without '/', "" when absent */
+    char field[128];    /* the field's fully qualified name */
+} pdf_sigval;
+
+/*
+ * The signatures and document time-stamps of d (signature fields with a
+ * value that has a /Contents string and a /ByteRange), oldest first.
+ * *out is malloc'ed (caller frees); its contents point into d (valid until
+ * pdf_close). Errors: the reader's, SERTEL_ERR_UNSUPPORTED (a form with too
+ * many fields), SERTEL_ERR_NOMEM.
+ */
+int pdf_signature_values(pdf_doc *d, pdf_sigval **out, size_t *n, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
 
 /* What a stamp shows; filled by the signer from the options and certificate. */
 typedef struct pdf_stamp {
@@ -426,7 +492,9 @@ typedef struct pdf_stamp {
     const char *issuer;
     const char *reason;
     const char *qr_text;
-    const char *text; /* an extra line under the reason; NULL or "": none */
+    const char *text;     /* an extra line under the reason; NULL or "": none */
+    const char *position; /* the signer's position (jabatan) under the name; NULL or "": none */
+    const char *nip;      /* the signer's NIP; NULL or "": none */
     time_t when;
     int footer;
     unsigned image_w, image_h; /* the signature image's size in pixels; 0: no image */
@@ -448,8 +516,23 @@ int pdf_stamp_build(const pdf_stamp *s, pdf_buf *content, unsigned char **qr_pix
                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /*
+ * The QR code of text (ISO/IEC 18004, error correction level M, the same
+ * encoder the stamp uses) as a grayscale PNG, each module scale (1..16)
+ * pixels wide, with a quiet zone: *png (malloc'ed, the caller frees) and
+ * *len. For showing a QR code to people, e.g. an authenticator app's
+ * otpauth URI at enrolment. SERTEL_ERR_INVALID when text cannot be
+ * encoded or scale is out of range.
+ */
+int pdf_qr_png(const char *text, int scale, unsigned char **png, size_t *len,
+               sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
+
+/*
  * Sign in_path into out_path as a new incremental revision (PAdES B-B or
- * B-T, invisible signature). The original bytes are copied unchanged and
+ * B-T, invisible or visible). For B-T the TSA is asked once: /Contents
+ * reserves the signature's size plus o->tsa.token_size (else
+ * CMS_TST_RESERVE) for the token; should the signature not fit, the
+ * revision is written and signed again around its real size (a second
+ * time-stamp), once. The original bytes are copied unchanged and
  * hashed while they are copied; the output is written to a temporary file
  * in out_path's directory, fsync'ed and renamed: on any failure no output
  * file exists. in_path and out_path must differ.
@@ -483,8 +566,9 @@ int pdf_build_sig_update(pdf_doc *d, const pdf_sign_opts *o, size_t contents_hex
  * revision with a document time-stamp: a /Type /DocTimeStamp signature
  * dictionary (/SubFilter /ETSI.RFC3161) whose /Contents is an RFC 3161
  * TimeStampToken over SHA-256 of its /ByteRange, with an invisible field
- * and widget on page 1. /Contents is sized by asking the TSA once over a
- * dummy digest. Streaming and atomic like pdf_sign_file.
+ * and widget on page 1. /Contents reserves tsa->token_size bytes for the
+ * token (else CMS_TST_RESERVE): the TSA is asked once. Streaming and
+ * atomic like pdf_sign_file.
  */
 int pdf_timestamp_file(const char *in_path, const char *out_path, const cms_tsa *tsa,
                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
@@ -513,6 +597,34 @@ int pdf_build_ts_update(pdf_doc *d, size_t contents_hex, unsigned char **update,
  */
 int pdf_find_marker(pdf_doc *d, const char *marker, size_t page, size_t *page_out, double *x,
                     double *y, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4, 5, 6);
+
+/* Where a marker text is (pdf_find_marker_at). */
+typedef struct pdf_marker_pos {
+    size_t page;   /* 1-based */
+    double x, y;   /* the origin of its first glyph, in the page's default user space */
+    double box[4]; /* llx, lly, urx, ury around its glyphs: their advances across, the fonts'
+                      descent to ascent up (as pdftotext -bbox measures words) */
+} pdf_marker_pos;
+
+/*
+ * pdf_find_marker with the marker's box too. Same rules, bounds and
+ * errors.
+ */
+int pdf_find_marker_at(pdf_doc *d, const char *marker, size_t page, pdf_marker_pos *out,
+                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
+
+/*
+ * How many glyphs of page's text (found as pdf_find_marker follows it:
+ * content streams and the form XObjects they draw; white space not
+ * counted) have a box meeting rect (llx, lly, urx, ury, default user
+ * space), leaving out those whose centre lies inside except (NULL: none;
+ * the marker the rectangle was placed at). *glyphs receives the count;
+ * sample (cap bytes, may be 0) the UTF-8 text of the first glyphs hit,
+ * for a message. Errors as pdf_find_marker's for reading the page.
+ */
+int pdf_text_overlap(pdf_doc *d, size_t page, const double rect[4], const double except[4],
+                     size_t *glyphs, char *sample, size_t cap, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 3, 5);
 
 /*
  * The PDF/A part (1-4) the document claims in its XMP metadata

@@ -260,6 +260,137 @@ int pdf_crypt_object(pdf_doc *d, pdf_buf *b, size_t start, uint32_t num, uint16_
 /* A direct integer value (no reference following); 0 when o is an integer. */
 int pdf_get_int(const pdf_obj *o, int64_t *v);
 
+/* --- Signature fields (field.c) --- */
+
+/* An empty signature field and its widget (the same object when merged). */
+typedef struct pdf_sigfield {
+    uint32_t num, wnum;
+    uint16_t gen, wgen;
+    const pdf_obj *dict, *wdict;
+    double rect[4]; /* the widget's rectangle: x, y, width, height (0 x 0: invisible) */
+} pdf_sigfield;
+
+/*
+ * The field of fully qualified name want (partial names joined by '.')
+ * under fields (the AcroForm's /Fields). SERTEL_OK with *out filled;
+ * SERTEL_ERR_NOTFOUND when no field has that name; a clear error when it
+ * is there but cannot take a signature (another type, already signed,
+ * several widgets, too many fields).
+ */
+int pdf_field_find(pdf_doc *d, const pdf_obj *fields, const char *want, pdf_sigfield *out,
+                   sertel_err *err) SERTEL_WUR;
+/* 1 when a top-level field is called name. */
+int pdf_field_name_taken(pdf_doc *d, const pdf_obj *fields, const char *name);
+/* 1 when a signature field (at any depth) holds a value. */
+int pdf_fields_signed(pdf_doc *d, const pdf_obj *fields);
+/* The number of empty signature fields; their names, ", "-separated, into names (cap bytes). */
+size_t pdf_fields_empty_sig(pdf_doc *d, const pdf_obj *fields, char *names, size_t cap);
+
+/* --- Where a stamp goes (place.c) --- */
+
+typedef struct pdf_placement {
+    size_t page;      /* 1-based */
+    double rect[4];   /* x, y, width, height in the page's user space: the widget's /Rect */
+    int rot;          /* 0, 90, 180, 270: the page is shown turned, the stamp turns with it */
+    double marker[4]; /* placed at a marker: its box (llx, lly, urx, ury), else zeros */
+} pdf_placement;
+
+/*
+ * Place a new visible stamp of o: at o->rect as the page shows it, or at
+ * o->marker (searched on page, or on every page when page is 0), its top
+ * edge at the marker's top, within the page (an error when there is no
+ * room below the marker). When the stamp would cover text already on the
+ * page, o->note is told (a sentence naming the page).
+ */
+int pdf_place_stamp(pdf_doc *d, const pdf_sign_opts *o, size_t page, pdf_placement *pl,
+                    sertel_err *err) SERTEL_WUR;
+/* How an existing field's stamp turns: its widget's /MK /R, else its page's /Rotate. */
+int pdf_field_rotation(pdf_doc *d, const pdf_obj *wdict);
+
+/* --- The incremental update being written (update.c) --- */
+
+typedef struct pdf_upd_ent {
+    uint32_t num;
+    uint16_t gen;
+    uint64_t off; /* type 1: file offset; type 2: the object stream */
+    uint32_t idx; /* type 2: index in the object stream */
+    int type;
+} pdf_upd_ent;
+
+/*
+ * An update to d: the bytes to append after d's (b, starting at file
+ * offset base), the objects it defines, the next free object number.
+ * Writing never reports: the first failure is kept (rc, or b.failed) and
+ * pdf_upd_status / pdf_upd_finish return it, with its message in err.
+ */
+typedef struct pdf_update {
+    pdf_buf b;
+    uint64_t base;
+    pdf_upd_ent *ents;
+    size_t n, cap;
+    pdf_doc *d;
+    uint32_t next;
+    size_t obj_start; /* where the current object's body starts in b */
+    uint32_t cur_num;
+    uint16_t cur_gen;
+    size_t *track[2]; /* offsets into the current object kept pointing at the same text */
+    size_t ntrack;
+    int rc;
+    sertel_err *err;
+} pdf_update;
+
+/* Start an update of d (a newline first when the file does not end with one). */
+void pdf_upd_init(pdf_update *u, pdf_doc *d, sertel_err *err);
+void pdf_upd_free(pdf_update *u);
+/* A new object number (0 after a failure: too many objects). */
+uint32_t pdf_upd_alloc(pdf_update *u);
+/* "num gen obj": a new version of object num (or a new object). */
+void pdf_upd_begin(pdf_update *u, uint32_t num, uint16_t gen);
+/* Keep *pos (an offset into u->b within the current object) on its text through encryption. */
+void pdf_upd_track(pdf_update *u, size_t *pos);
+/* "endobj": the object is encrypted here when the file is (all but a signature's /Contents). */
+void pdf_upd_end(pdf_update *u);
+/* SERTEL_OK, or the first failure (message in the update's err). */
+int pdf_upd_status(pdf_update *u) SERTEL_WUR;
+/* The cross-reference section and trailer that end the update; then pdf_upd_status. */
+int pdf_upd_finish(pdf_update *u) SERTEL_WUR;
+
+/* A text string (ISO 32000-1 §7.9.2.2): ASCII literal, else UTF-16BE with BOM; -1: bad UTF-8. */
+int pdf_put_text(pdf_buf *b, const char *s);
+/* "/key " */
+void pdf_put_key(pdf_buf *b, const char *key);
+/* An array's items (arr may be NULL) and then a reference to object extra (none when 0). */
+void pdf_put_items_plus(pdf_buf *b, const pdf_obj *arr, uint32_t extra);
+/* A dictionary's entries except the keys in skip (NULL-terminated), without << >>. */
+void pdf_put_dict_except(pdf_buf *b, const pdf_obj *dict, const char *const *skip);
+/* o resolved when it is an array (a dictionary); else NULL. */
+const pdf_obj *pdf_as_array(pdf_doc *d, const pdf_obj *o);
+const pdf_obj *pdf_as_dict(pdf_doc *d, const pdf_obj *o);
+
+/*
+ * Copy d's file (read again from its descriptor in 1 MiB blocks through
+ * blk) into out (NULL: only hash it), hashing it into md when set.
+ */
+int pdf_copy_original(pdf_doc *d, const char *in_path, fs_output *out, struct evp_md_ctx_st *md,
+                      unsigned char *blk, sertel_err *err) SERTEL_WUR;
+/* Commit out when rc is SERTEL_OK, else abort it; returns the outcome. */
+int pdf_finish_output(fs_output *out, int rc, sertel_err *err) SERTEL_WUR;
+
+/* --- The stamp's objects (stamp.c) --- */
+
+/* The numbers of a stamp's objects: appearance, QR image, signature image and its mask. */
+typedef struct pdf_stamp_objs {
+    uint32_t ap, qr, img, smask; /* img, smask: 0 when there is no image (no mask) */
+} pdf_stamp_objs;
+
+/*
+ * Write a visible signature's stamp for o (turned by rot, dated now) into
+ * u: the QR image, the signature image, the form XObject n->ap. Returns
+ * SERTEL_OK or the first failure.
+ */
+int pdf_stamp_put(pdf_update *u, const pdf_sign_opts *o, int rot, time_t now,
+                  const pdf_stamp_objs *n, sertel_err *err) SERTEL_WUR;
+
 /*
  * The first half of pdf_image_load (image.c): data (borrowed) checked for
  * size and decoded by lib/img within the stamp's limits, with

@@ -27,7 +27,7 @@
 #include "pki/pki_int.h"
 
 #define TSA_REQ_MAX 16384
-#define TSA_DEFAULT_POLICY "1.3.6.1.4.1.57264.1.2.1"
+#define TSA_DEFAULT_POLICY CA_DEFAULT_TSA_POLICY_OID
 
 /*
  * The token's serial number. It is also where a TSA whose certificate was

@@ -607,15 +607,17 @@ int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *pas
 
 /*
  * A staff act on an owner's sign-in state that needs no passphrase (reset
- * a factor, lift a lock): the policy for act, then one update of the
- * person's subscriber row (sql, its one parameter the account) with its
- * audit entry, in one transaction.
+ * a factor, lift a lock): the policy for act on the person (account 0) or
+ * on any account (account 1: a staff member's login factor too), then one
+ * update (sql, its one parameter the account id) with its audit entry, in
+ * one transaction.
  */
-static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner, const char *sql,
-                     const char *event, json_t *details, sertel_err *err)
+static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner, int account,
+                     const char *sql, const char *event, json_t *details, sertel_err *err)
 {
     ra_person p;
-    int rc = ra_owner_for(r, by, act, owner, &p, err);
+    int rc = account ? ra_account_for(r, by, act, owner, &p, err)
+                     : ra_owner_for(r, by, act, owner, &p, err);
 
     if (rc == SERTEL_OK)
         rc = ca_txn_begin(r->ca, err);
@@ -633,14 +635,15 @@ static int staff_act(ra *r, const ra_actor *by, ra_action act, const char *owner
 
 int ra_totp_reset(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
 {
-    return staff_act(r, by, RA_ACT_FACTOR_RESET, owner,
+    /* Any account's authenticator: an owner's (signing) or a staff member's (login). */
+    return staff_act(r, by, RA_ACT_FACTOR_RESET, owner, 1,
                      "UPDATE accounts SET totp_box = NULL, totp_last_step = 0 WHERE id = ?",
                      AUDIT_TOTP_RESET, json_pack("{s:s}", "factor", "totp"), err);
 }
 
 int ra_unlock(ra *r, const ra_actor *by, const char *owner, sertel_err *err)
 {
-    return staff_act(r, by, RA_ACT_UNLOCK, owner,
+    return staff_act(r, by, RA_ACT_UNLOCK, owner, 0,
                      "UPDATE subscribers SET failed_attempts = 0, locked_until = 0, "
                      "hard_locked = 0 WHERE account_id = ?",
                      AUDIT_SIGN_UNLOCKED, json_object(), err);
@@ -700,6 +703,13 @@ int ra_totp_enroll_staff(ra *r, const ra_actor *by, char *uri_out, size_t cap, s
     uri_out[0] = '\0';
     if (by->account_id == 0 || strcmp(by->role, RA_ROLE_CLIENT) == 0)
         return sertel_err_set(err, SERTEL_ERR_DENIED, "an authenticator belongs to an account");
+    /* A person's authenticator is their signing factor: enrolled with the passphrase (and the
+     * current factor's code), ra_totp_enroll; a session alone must not set it. */
+    if (strcmp(by->role, RA_ROLE_VERIFIER) != 0 && strcmp(by->role, RA_ROLE_ADMIN) != 0 &&
+        strcmp(by->role, RA_ROLE_AUDITOR) != 0)
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "a certificate owner enrols the signing authenticator with the "
+                              "passphrase (and a code of the current factor, if any)");
     if ((rc = totp_generate_secret(secret, sizeof(secret))) != SERTEL_OK)
         return sertel_err_set(err, rc, "cannot generate a TOTP secret");
     rc = totp_uri(r->totp_issuer, by->email, secret, sizeof(secret), uri, sizeof(uri), err);

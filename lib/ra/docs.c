@@ -1,9 +1,11 @@
 /*
  * docs.c - the register of signed documents: every document an owner signs
  * with a key the home holds is recorded (id, owner, certificate, time,
- * SHA-256 of the signed file, level) and audited (doc.signed); the
- * register is read by id, by file hash or by owner, for disputes ("did
- * this home sign exactly this file?") and for the API's id_dokumen.
+ * SHA-256 of the signed file, level, and when known its name and page
+ * count) and audited (doc.signed); the register is read by id, by file
+ * hash or by owner, for disputes ("did this home sign exactly this
+ * file?") and for the API's id_dokumen; ra_doc_lookup gives what the
+ * public verification page (<base URL>/verify/<id>) shows.
  */
 #include <openssl/x509.h>
 #include <sodium.h>
@@ -14,6 +16,9 @@
 #include "ra/ra_int.h"
 #include "util/fs.h"
 #include "util/hex.h"
+#include "util/text.h"
+
+#define DOC_NAME_MAX 255
 
 int ra_sign_record(ra *r, const ra_signer *s, const char *path, const char *level, char id[33],
                    sertel_err *err)
@@ -33,6 +38,15 @@ void ra_doc_id_new(char id[RA_DOC_ID_LEN + 1])
 
     randombytes_buf(rnd, sizeof(rnd));
     hex_encode(rnd, sizeof(rnd), id);
+}
+
+/* The name the register keeps: NULL when unknown or not plain text (not worth failing a
+ * signature over). */
+static const char *doc_name(const ra_doc_meta *m)
+{
+    if (m->name == NULL || text_check_field("the document name", m->name, DOC_NAME_MAX, NULL) != 0)
+        return NULL;
+    return m->name;
 }
 
 /* 1 when id is 32 lower-case hex digits (what ra_doc_id_new draws). */
@@ -81,9 +95,10 @@ int ra_sign_record_ids(ra *r, const ra_signer *s, const ra_sign_rec *recs, size_
         hex_encode(recs[i].md, (size_t)32, hex);
         rc = store_execf(r->st, err,
                          "INSERT INTO signed_documents (id, account_id, cert_serial, signed_at, "
-                         "sha256, level) VALUES (?, ?, ?, ?, ?, ?)",
-                         "titibt", recs[i].id, s->account_id, serial, now, recs[i].md, (size_t)32,
-                         recs[i].level);
+                         "sha256, level, name, pages) VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, 0))",
+                         "titibtti", recs[i].id, s->account_id, serial, now, recs[i].md, (size_t)32,
+                         recs[i].level, doc_name(&recs[i].meta),
+                         recs[i].meta.pages > 0 ? recs[i].meta.pages : (int64_t)0);
         if (rc == SERTEL_ERR_EXISTS)
             sertel_err_set(err, SERTEL_ERR_EXISTS,
                            "document id %s is in the register already: nothing was recorded "
@@ -101,6 +116,13 @@ int ra_sign_record_ids(ra *r, const ra_signer *s, const ra_sign_rec *recs, size_
 int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32], const char *level,
                           char id[33], sertel_err *err)
 {
+    return ra_sign_record_digest_ex(r, s, md, level, NULL, id, err);
+}
+
+int ra_sign_record_digest_ex(ra *r, const ra_signer *s, const unsigned char md[32],
+                             const char *level, const ra_doc_meta *meta, char id[33],
+                             sertel_err *err)
+{
     ra_sign_rec rec;
     int rc;
 
@@ -108,6 +130,8 @@ int ra_sign_record_digest(ra *r, const ra_signer *s, const unsigned char md[32],
     ra_doc_id_new(rec.id);
     memcpy(rec.md, md, sizeof(rec.md));
     rec.level = level;
+    if (meta != NULL)
+        rec.meta = *meta;
     rc = ra_sign_record_ids(r, s, &rec, 1, err);
     memcpy(id, rc == SERTEL_OK ? rec.id : "", rc == SERTEL_OK ? sizeof(rec.id) : 1);
     return rc;
@@ -168,8 +192,8 @@ int ra_doc_query(ra *r, const ra_actor *by, const char *id, const unsigned char 
 }
 
 /* ra_sign_commit_id; *recorded says whether the document reached the register. */
-static int commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level, const char *id,
-                     int *recorded, sertel_err *err)
+static int commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level,
+                     const ra_doc_meta *meta, const char *id, int *recorded, sertel_err *err)
 {
     ra_sign_rec rec;
     int rc;
@@ -183,6 +207,8 @@ static int commit_id(ra *r, const ra_signer *s, fs_output *out, const char *leve
     }
     memcpy(rec.id, id, sizeof(rec.id));
     rec.level = level;
+    if (meta != NULL)
+        rec.meta = *meta;
     /* The register first: a signature the home cannot account for is not kept. */
     rc = fs_output_sha256(out, rec.md, err);
     if (rc == SERTEL_OK)
@@ -204,11 +230,11 @@ static int commit_id(ra *r, const ra_signer *s, fs_output *out, const char *leve
 }
 
 int ra_sign_commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level,
-                      const char id[RA_DOC_ID_LEN + 1], sertel_err *err)
+                      const ra_doc_meta *meta, const char id[RA_DOC_ID_LEN + 1], sertel_err *err)
 {
     int recorded;
 
-    return commit_id(r, s, out, level, id, &recorded, err);
+    return commit_id(r, s, out, level, meta, id, &recorded, err);
 }
 
 int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level, char id[33],
@@ -218,8 +244,63 @@ int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level,
     int rc, recorded = 0;
 
     ra_doc_id_new(drawn);
-    rc = commit_id(r, s, out, level, drawn, &recorded, err);
+    rc = commit_id(r, s, out, level, NULL, drawn, &recorded, err);
     /* The id is handed out once the document is in the register. */
     memcpy(id, recorded ? drawn : "", recorded ? sizeof(drawn) : 1);
     return rc;
+}
+
+int ra_doc_lookup(ra *r, const char *id, ra_doc_public *out, sertel_err *err)
+{
+    store_stmt *q = NULL;
+    ca_cert_record rec;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (strlen(id) != 32 || !hex_is_lower(id, 32))
+        return sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no signed document has this id");
+    rc = store_queryf(r->st, &q, err,
+                      "SELECT d.id, d.signed_at, d.level, d.name, d.pages, a.name, s.position, "
+                      "s.unit, g.name, d.cert_serial FROM signed_documents d JOIN accounts a ON "
+                      "a.id = d.account_id LEFT JOIN subscribers s ON s.account_id = a.id LEFT "
+                      "JOIN agencies g ON g.id = a.agency_id WHERE d.id = ?",
+                      "t", id);
+    if (rc == SERTEL_OK && (rc = store_step(q, err)) == STORE_ROW) {
+        snprintf(out->id, sizeof(out->id), "%s", store_col_text(q, 0));
+        out->signed_at = store_col_int64(q, 1);
+        snprintf(out->level, sizeof(out->level), "%s", store_col_text(q, 2));
+        snprintf(out->name, sizeof(out->name), "%s", store_col_text(q, 3));
+        out->pages = store_col_is_null(q, 4) ? 0 : store_col_int64(q, 4);
+        snprintf(out->signer_name, sizeof(out->signer_name), "%s", store_col_text(q, 5));
+        snprintf(out->signer_position, sizeof(out->signer_position), "%s", store_col_text(q, 6));
+        snprintf(out->signer_unit, sizeof(out->signer_unit), "%s", store_col_text(q, 7));
+        snprintf(out->agency, sizeof(out->agency), "%s", store_col_text(q, 8));
+        snprintf(out->cert_serial, sizeof(out->cert_serial), "%s", store_col_text(q, 9));
+        rc = SERTEL_OK;
+    } else if (rc == STORE_DONE) {
+        rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "no signed document has this id");
+    }
+    store_finalize(q);
+    if (rc != SERTEL_OK) {
+        memset(out, 0, sizeof(*out));
+        return rc;
+    }
+    /* The certificate's status now, as its OCSP responder would say it. */
+    if ((rc = ca_cert_get(r->ca, out->cert_serial, &rec, err)) != SERTEL_OK) {
+        memset(out, 0, sizeof(*out));
+        return rc;
+    }
+    out->cert_not_after = rec.not_after;
+    if (strcmp(rec.status, "revoked") == 0) {
+        snprintf(out->cert_status, sizeof(out->cert_status), "%s",
+                 rec.revocation_reason == CA_REASON_CERTIFICATE_HOLD ? "suspended" : "revoked");
+        out->revoked_at = rec.revoked_at;
+        snprintf(out->revocation_reason, sizeof(out->revocation_reason), "%s",
+                 ca_reason_name(rec.revocation_reason));
+    } else {
+        snprintf(out->cert_status, sizeof(out->cert_status), "%s",
+                 rec.not_after <= (int64_t)time(NULL) ? "expired" : "valid");
+    }
+    ca_cert_record_clear(&rec);
+    return SERTEL_OK;
 }

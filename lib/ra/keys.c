@@ -222,18 +222,26 @@ static int load_person(ra *r, int64_t account, char *email, char *name, char *un
     return rc;
 }
 
-/* The application a passphrase token belongs to: kind, state, and a renewal's certificate. */
+/*
+ * The application a passphrase token belongs to: kind, state, a renewal's
+ * or update's certificate, and an update's new unit and position ("" when
+ * unchanged).
+ */
 static int token_app(ra *r, int64_t app, char kind[16], char state[16], char old[41],
-                     sertel_err *err)
+                     char new_unit[256], char new_position[256], sertel_err *err)
 {
     store_stmt *s = NULL;
-    int rc = store_queryf(
-        r->st, &s, err, "SELECT kind, state, cert_serial FROM applications WHERE id = ?", "i", app);
+    int rc = store_queryf(r->st, &s, err,
+                          "SELECT kind, state, cert_serial, new_unit, new_position FROM "
+                          "applications WHERE id = ?",
+                          "i", app);
 
     if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
         snprintf(kind, 16, "%s", store_col_text(s, 0));
         snprintf(state, 16, "%s", store_col_text(s, 1));
         snprintf(old, 41, "%s", store_col_text(s, 2));
+        snprintf(new_unit, 256, "%s", store_col_text(s, 3));
+        snprintf(new_position, 256, "%s", store_col_text(s, 4));
         rc = SERTEL_OK;
     } else if (rc == STORE_DONE) {
         rc = sertel_err_set(err, SERTEL_ERR_NOTFOUND, "the token's application is gone");
@@ -247,7 +255,9 @@ int ra_passphrase_create(ra *r, const ra_actor *by, const char *token, const cha
 {
     int64_t account = 0, app = 0, key_id = 0, agency = 0;
     char email[256], name[256], unit[256], agency_name[256],
-        kind[16] = "", state[16] = "", old[41] = "", serial[41] = "", body[1024];
+        new_unit[256] = "", new_position[256] = "", kind[16] = "", state[16] = "", old[41] = "",
+        serial[41] = "", body[1024];
+    int replaces; /* a renewal or an update: the certificate in force is replaced */
     const char *to = NULL;
     ks_keytype kt;
     EVP_PKEY *pkey = NULL;
@@ -270,12 +280,13 @@ int ra_passphrase_create(ra *r, const ra_actor *by, const char *token, const cha
     t.account_id = account;
     t.agency_id = agency;
     if ((rc = ra_policy_check(by, RA_ACT_PASSPHRASE_CREATE, &t, err)) != SERTEL_OK ||
-        (rc = token_app(r, app, kind, state, old, err)) != SERTEL_OK ||
+        (rc = token_app(r, app, kind, state, old, new_unit, new_position, err)) != SERTEL_OK ||
         (rc = ra_app_next_state(kind, state, RA_EV_COMPLETE, &to, err)) != SERTEL_OK)
         goto out;
+    replaces = strcmp(kind, "renewal") == 0 || strcmp(kind, "update") == 0;
     /* A renewal renews a certificate in force; one suspended or revoked meanwhile does not come
-     * back. */
-    if (strcmp(kind, "renewal") == 0) {
+     * back. Nor does an update's. */
+    if (replaces) {
         char st[16];
         int64_t na;
         char cur[41];
@@ -283,11 +294,22 @@ int ra_passphrase_create(ra *r, const ra_actor *by, const char *token, const cha
             goto out;
         if (strcmp(cur, old) != 0 || (strcmp(st, "valid") != 0 && strcmp(st, "expired") != 0)) {
             rc = sertel_err_set(err, SERTEL_ERR_STATE,
-                                "certificate %s is %s: the renewal cannot complete; apply for "
+                                "certificate %s is %s: the %s cannot complete; apply for "
                                 "issuance",
-                                old, st[0] ? st : "gone");
+                                old, st[0] ? st : "gone", kind);
             goto out;
         }
+    }
+    /* An update: the new data are the person's from now on, and the new certificate's. */
+    if (strcmp(kind, "update") == 0) {
+        rc = store_execf(r->st, err,
+                         "UPDATE subscribers SET unit = coalesce(nullif(?, ''), unit), position = "
+                         "coalesce(nullif(?, ''), position) WHERE account_id = ?",
+                         "tti", new_unit, new_position, account);
+        if (rc != SERTEL_OK)
+            goto out;
+        if (new_unit[0])
+            snprintf(unit, sizeof(unit), "%s", new_unit);
     }
     memset(&req, 0, sizeof(req));
     req.profile = "document-signing";
@@ -309,16 +331,25 @@ int ra_passphrase_create(ra *r, const ra_actor *by, const char *token, const cha
                      "UPDATE applications SET state = ?, cert_serial = ?, updated_at = ? WHERE id "
                      "= ? AND state = ?",
                      "ttiit", to, serial, (int64_t)time(NULL), app, state);
-    /* Renewal: the old certificate is superseded and its key destroyed. */
-    if (rc == SERTEL_OK && strcmp(kind, "renewal") == 0 && old[0]) {
-        ra_revocation rv = {CA_REASON_SUPERSEDED, 0, NULL};
+    /* Renewal: the old certificate is superseded and its key destroyed; an update's old one no
+     * longer says who the owner is (affiliationChanged, RFC 5280 §5.3.1). */
+    if (rc == SERTEL_OK && replaces && old[0]) {
+        ra_revocation rv = {.reason = strcmp(kind, "update") == 0 ? CA_REASON_AFFILIATION_CHANGED
+                                                                  : CA_REASON_SUPERSEDED};
         rc = ra_revoke_in_txn(r, email, old, &rv, account, 1, err);
     }
     if (rc == SERTEL_OK)
-        rc = ra_audit_by(r, by, AUDIT_KEY_CREATED, serial, email,
-                         json_pack("{s:I, s:s, s:s}", "application", (json_int_t)app, "certificate",
-                                   serial, "key_type", r->subscriber_key_type),
-                         err);
+        rc = ra_app_log(r, app, by != NULL ? ra_actor_name(by) : email,
+                        ra_app_event_name(RA_EV_COMPLETE), to, NULL, err);
+    if (rc == SERTEL_OK) {
+        json_t *d = json_pack("{s:I, s:s, s:s}", "application", (json_int_t)app, "certificate",
+                              serial, "key_type", r->subscriber_key_type);
+        /* Without a login the owner acted through the token mailed to them. */
+        if (by == NULL && d != NULL)
+            json_object_set_new(d, "via", json_string("token link"));
+        rc = by != NULL ? ra_audit_by(r, by, AUDIT_KEY_CREATED, serial, email, d, err)
+                        : ra_audit_json(r, email, AUDIT_KEY_CREATED, serial, d, err);
+    }
     if (rc == SERTEL_OK) {
         snprintf(body, sizeof(body),
                  "Yth. %s,\r\n\r\nSertifikat elektronik Anda telah terbit (nomor seri %s). "
@@ -431,6 +462,22 @@ out:
     return key;
 }
 
+/* The position (jabatan) the owner registered with, for the stamp ("" when none). */
+static int signer_position(ra *r, ra_signer *sg, sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int rc = store_queryf(r->st, &s, err, "SELECT position FROM subscribers WHERE account_id = ?",
+                          "i", sg->account_id);
+
+    sg->position[0] = '\0';
+    if (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        const char *v = store_col_text(s, 0);
+        snprintf(sg->position, sizeof(sg->position), "%s", v != NULL ? v : "");
+    }
+    store_finalize(s);
+    return rc < 0 ? rc : SERTEL_OK;
+}
+
 int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err)
 {
     ca_cert_record rec;
@@ -447,7 +494,7 @@ int ra_signer_chain(ra *r, const char *serial, ra_signer *sg, sertel_err *err)
         !sk_X509_push(sg->chain, X509_dup(ca_get0_issuing_cert(r->ca))) ||
         !sk_X509_push(sg->chain, X509_dup(ca_get0_root_cert(r->ca))))
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "cannot load the certificate chain");
-    return SERTEL_OK;
+    return signer_position(r, sg, err);
 }
 
 /* The key of a sealed box: BLAKE2b-256(key = server secret, label). */

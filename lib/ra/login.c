@@ -488,7 +488,7 @@ int ra_password_reset_request(ra *r, const char *email, sertel_err *err)
     rc = ra_token_create(r, "password_reset", who.account_id, 0, 3600, token, err);
     snprintf(body, sizeof(body),
              "Permintaan untuk mengatur ulang kata sandi akun sertifikat elektronik Anda.\r\n"
-             "Token (sekali pakai, berlaku 1 jam):\r\n\r\n  %s\r\n\r\n  %s/password-reset?token=%s"
+             "Token (sekali pakai, berlaku 1 jam):\r\n\r\n  %s\r\n\r\n  %s/password/reset?token=%s"
              "\r\n\r\nJika bukan Anda yang meminta, abaikan email ini.\r\n\r\nA password reset "
              "was requested for your account; use the token above within an hour, or ignore "
              "this mail.\r\n",
@@ -520,6 +520,66 @@ int ra_password_reset(ra *r, const char *token, const char *password, sertel_err
         rc = ra_audit_json(
             r, "password reset link", AUDIT_PASSWORD_CHANGED, "account",
             json_pack("{s:I, s:s}", "account", (json_int_t)account, "how", "reset link"), err);
+    return ra_commit_or_rollback(r, rc, err);
+}
+
+int ra_password_change(ra *r, const ra_actor *by, const char *current, const char *password,
+                       sertel_err *err)
+{
+    ra_person_login who;
+    char hash[crypto_pwhash_STRBYTES + 1], k1[80], k2[80];
+    throttle_rule per_email = {r->login_lock_after, r->login_lock_seconds, r->login_lock_seconds};
+    int64_t left = 0;
+    int rc, ok, locked = 0;
+
+    if (by->account_id == 0 || by->local || strcmp(by->role, RA_ROLE_CLIENT) == 0)
+        return sertel_err_set(err, SERTEL_ERR_DENIED,
+                              "a password is changed by its account, logged in (the CA host's "
+                              "operator sets one with 'sertel password set')");
+    if ((rc = ra_password_check_strength(password, err)) != SERTEL_OK)
+        return rc;
+    if (strlen(current) > PASSWORD_MAX || strcmp(current, password) == 0)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "choose a new password, not the current one");
+    if ((rc = load_login(r, by->email, &who, hash, sizeof(hash), err)) != SERTEL_OK)
+        return rc;
+    if (who.account_id != by->account_id) {
+        sodium_memzero(hash, sizeof(hash));
+        return sertel_err_set(err, SERTEL_ERR_DENIED, "the account is gone: log in again");
+    }
+    throttle_keys(who.email, NULL, k1, k2);
+    if ((rc = throttled(r, k1, &left, err)) != SERTEL_OK) {
+        sodium_memzero(hash, sizeof(hash));
+        return rc;
+    }
+    if (left > 0) {
+        sodium_memzero(hash, sizeof(hash));
+        return sertel_err_set(err, SERTEL_ERR_BUSY,
+                              "too many wrong passwords: try again in %lld minutes",
+                              (long long)((left + 59) / 60));
+    }
+    ok = hash[0] != '\0' && crypto_pwhash_str_verify(hash, current, strlen(current)) == 0;
+    sodium_memzero(hash, sizeof(hash));
+    rc = ca_txn_begin(r->ca, err);
+    if (rc != SERTEL_OK)
+        return rc;
+    if (!ok) {
+        rc = throttle_fail(r, k1, &per_email, &locked, err);
+        if (rc == SERTEL_OK)
+            rc = ra_audit_json(
+                r, who.email, AUDIT_PASSWORD_CHANGE_FAILED, who.email,
+                json_pack("{s:s, s:b}", "why", "wrong_current_password", "locked", locked), err);
+        rc = ra_commit_or_rollback(r, rc, err);
+        if (rc != SERTEL_OK)
+            return rc;
+        return sertel_err_set(err, SERTEL_ERR_DENIED, "the current password is wrong");
+    }
+    rc = store_execf(r->st, err, "DELETE FROM throttle WHERE key = ?", "t", k1);
+    if (rc == SERTEL_OK)
+        rc = set_password(r, who.account_id, password, err);
+    if (rc == SERTEL_OK)
+        rc = ra_audit_json(r, who.email, AUDIT_PASSWORD_CHANGED, who.email,
+                           json_pack("{s:s}", "how", "changed"), err);
     return ra_commit_or_rollback(r, rc, err);
 }
 

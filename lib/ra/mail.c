@@ -695,6 +695,18 @@ out:
     return rc;
 }
 
+int mailer_check_from(const char *from, sertel_err *err)
+{
+    mailer *m = calloc(1, sizeof(*m));
+    int rc;
+
+    if (m == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    rc = parse_from(m, from, err);
+    mailer_close(m);
+    return rc;
+}
+
 void mailer_close(mailer *m)
 {
     if (m == NULL)

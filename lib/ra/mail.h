@@ -63,6 +63,13 @@ int mailer_open(const conf *c, const char *home, mailer **out, sertel_err *err) 
 /* Wipe the password and free. NULL-safe. */
 void mailer_close(mailer *m);
 
+/*
+ * SERTEL_OK when from is acceptable as [mail] from ("Name <address>" or
+ * "address"), else SERTEL_ERR_CONFIG saying why (what mailer_open would
+ * refuse). Touches nothing (sertel init checks --mail-from with it).
+ */
+int mailer_check_from(const char *from, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1);
+
 /* "outbox" or "smtp". */
 const char *mailer_mode(const mailer *m) SERTEL_NONNULL(1);
 

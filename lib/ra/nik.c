@@ -227,3 +227,16 @@ int nik_check(const char *nik, nik_info *out, sertel_err *err)
 {
     return nik_check_at(nik, time(NULL), out, err);
 }
+
+void nik_mask(const char *nik, char out[NIK_LEN + 1])
+{
+    size_t i;
+
+    out[0] = '\0';
+    if (strlen(nik) != NIK_LEN)
+        return;
+    for (i = 0; i < NIK_LEN - 4; i++)
+        out[i] = '*';
+    memcpy(out + NIK_LEN - 4, nik + NIK_LEN - 4, 4);
+    out[NIK_LEN] = '\0';
+}

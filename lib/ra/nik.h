@@ -60,6 +60,14 @@ int nik_check(const char *nik, nik_info *out, sertel_err *err) SERTEL_WUR SERTEL
 int nik_check_at(const char *nik, time_t now, nik_info *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1);
 
+/*
+ * The NIK as shown in listings: every digit but the last four masked
+ * ("************0001"), so that a queue or a list does not spread whole
+ * population numbers. Anything that is not 16 characters gives "". out
+ * has room for NIK_LEN + 1 bytes.
+ */
+void nik_mask(const char *nik, char out[NIK_LEN + 1]) SERTEL_NONNULL(1, 2);
+
 /* The province's name for a code ("Kalimantan Tengah"), or NULL. */
 const char *nik_province_name(int code);
 

@@ -9,8 +9,10 @@
  *      ra_app_may_open;
  *   3. what a revocation does to a person: the certificate revoked, its key
  *      destroyed, its signing sessions voided (a suspension voids them too),
- *      the person's unfinished issuance and renewal applications cancelled
- *      and their passphrase links voided - ra_revoke_in_txn.
+ *      the person's unfinished issuance, renewal and update applications
+ *      cancelled and their passphrase links voided - ra_revoke_in_txn;
+ *   4. the revocation reasons an owner chooses from, in Indonesian, and
+ *      the RFC 5280 §5.3.1 reason each asks for - ra_revocation_choice_find.
  *
  * The CLI, the HTTP API and the portal call these and write no rule of
  * their own (DOMAIN.md: the verifier approves or rejects every application
@@ -84,6 +86,9 @@ static const rule rules[] = {
     {RA_ACT_APPLY, R_LOCAL, SCOPE_ANY, 0},
     {RA_ACT_PASSPHRASE_CREATE, R_ACCOUNT, SCOPE_SELF, 0},
     {RA_ACT_PASSPHRASE_CREATE, R_LOCAL, SCOPE_ANY, 0},
+    /* ... or whoever holds the single-use token mailed to the owner, without logging in (the
+     * link in the approval mail): the token is the credential, as a confirmation link's is. */
+    {RA_ACT_PASSPHRASE_CREATE, R_PUBLIC, SCOPE_ANY, 0},
     {RA_ACT_FACTOR_ENROLL, R_ACCOUNT, SCOPE_SELF, 0},
     {RA_ACT_FACTOR_ENROLL, R_LOCAL, SCOPE_ANY, 0},
     {RA_ACT_CODE_REQUEST, R_ACCOUNT, SCOPE_SELF, 0},
@@ -124,6 +129,17 @@ static const rule rules[] = {
     /* Anyone may have a document checked (the public verification service). */
     {RA_ACT_VERIFY, R_PUBLIC | R_ACCOUNT | R_LOCAL | R_CLIENT, SCOPE_ANY, 0},
     {RA_ACT_CLIENT_ADMIN, R_ADMIN | R_LOCAL, SCOPE_ANY, 0},
+
+    /* Agencies and accounts: administrators and auditors see all; a verifier its agency's
+     * (the people it unlocks and resets); everyone its own account and agency. */
+    {RA_ACT_AGENCY_VIEW, R_ADMIN | R_AUDITOR | R_LOCAL, SCOPE_ANY, 0},
+    {RA_ACT_AGENCY_VIEW, R_VERIFIER | R_APPLICANT, SCOPE_AGENCY, 0},
+    {RA_ACT_ACCOUNT_VIEW, R_ACCOUNT, SCOPE_SELF, 0},
+    {RA_ACT_ACCOUNT_VIEW, R_VERIFIER, SCOPE_AGENCY, 0},
+    {RA_ACT_ACCOUNT_VIEW, R_ADMIN | R_AUDITOR | R_LOCAL, SCOPE_ANY, 0},
+    /* An application's letter and e-KTP scan (personal data): those who decide it. */
+    {RA_ACT_APPLICATION_DOCS, R_VERIFIER, SCOPE_AGENCY, 0},
+    {RA_ACT_APPLICATION_DOCS, R_ADMIN | R_LOCAL, SCOPE_ANY, 0},
 
     /* Agency systems act for their own agency's people only (the owner still proves
      * consent with the passphrase). */
@@ -172,6 +188,9 @@ static const char *const action_names[RA_ACT_COUNT] = {
     [RA_ACT_STATUS_VIEW] = "status.view",
     [RA_ACT_VERIFY] = "document.verify",
     [RA_ACT_CLIENT_ADMIN] = "client.admin",
+    [RA_ACT_AGENCY_VIEW] = "agency.view",
+    [RA_ACT_ACCOUNT_VIEW] = "account.view",
+    [RA_ACT_APPLICATION_DOCS] = "application.documents",
 };
 
 /* Why an action is refused, in words for the person refused. */
@@ -199,6 +218,10 @@ static const char *const refusals[RA_ACT_COUNT] = {
     [RA_ACT_STATUS_VIEW] = "the person belongs to another agency",
     [RA_ACT_VERIFY] = "this client may not have documents checked",
     [RA_ACT_CLIENT_ADMIN] = "only an administrator manages API clients",
+    [RA_ACT_AGENCY_VIEW] = "the agency is another agency",
+    [RA_ACT_ACCOUNT_VIEW] = "the account belongs to another agency or person",
+    [RA_ACT_APPLICATION_DOCS] = "only a verifier of the applicant's agency or an administrator "
+                                "reads an application's documents",
 };
 
 const char *ra_action_name(ra_action act)
@@ -306,6 +329,7 @@ static const transition transitions[] = {
     {"issuance", "returned", RA_EV_RESUBMIT, "pending"},
     {"issuance", "pending", RA_EV_APPROVE, "approved"},
     {"renewal", "pending", RA_EV_APPROVE, "approved"},
+    {"update", "pending", RA_EV_APPROVE, "approved"},
     {"revocation", "pending", RA_EV_APPROVE, "completed"},
     {NULL, "pending", RA_EV_REJECT, "rejected"},
     {"issuance", "pending", RA_EV_RETURN, "returned"},
@@ -313,6 +337,7 @@ static const transition transitions[] = {
     {NULL, "returned", RA_EV_WITHDRAW, "withdrawn"},
     {"issuance", "approved", RA_EV_COMPLETE, "completed"},
     {"renewal", "approved", RA_EV_COMPLETE, "completed"},
+    {"update", "approved", RA_EV_COMPLETE, "completed"},
     /* A direct revocation settles a pending revocation application. */
     {"revocation", "pending", RA_EV_SETTLE, "completed"},
     /* A revocation of the person's certificate cancels what would issue a new one. */
@@ -321,6 +346,8 @@ static const transition transitions[] = {
     {"issuance", "approved", RA_EV_CANCEL, "cancelled"},
     {"renewal", "pending", RA_EV_CANCEL, "cancelled"},
     {"renewal", "approved", RA_EV_CANCEL, "cancelled"},
+    {"update", "pending", RA_EV_CANCEL, "cancelled"},
+    {"update", "approved", RA_EV_CANCEL, "cancelled"},
 };
 
 static const char *const event_words[] = {
@@ -329,6 +356,20 @@ static const char *const event_words[] = {
     [RA_EV_WITHDRAW] = "withdrawn",   [RA_EV_COMPLETE] = "completed",
     [RA_EV_SETTLE] = "settled",       [RA_EV_CANCEL] = "cancelled",
 };
+
+/* The names of the events in an application's history (application_events.event). */
+static const char *const event_names[] = {
+    [RA_EV_RESUBMIT] = "resubmitted", [RA_EV_APPROVE] = "approved",
+    [RA_EV_REJECT] = "rejected",      [RA_EV_RETURN] = "returned",
+    [RA_EV_WITHDRAW] = "withdrawn",   [RA_EV_COMPLETE] = "completed",
+    [RA_EV_SETTLE] = "settled",       [RA_EV_CANCEL] = "cancelled",
+};
+
+const char *ra_app_event_name(ra_app_event ev)
+{
+    SERTEL_ASSERT((unsigned)ev < sizeof(event_names) / sizeof(event_names[0]));
+    return event_names[ev];
+}
 
 int ra_app_next_state(const char *kind, const char *from, ra_app_event ev, const char **to,
                       sertel_err *err)
@@ -348,8 +389,8 @@ int ra_app_next_state(const char *kind, const char *from, ra_app_event ev, const
     if (ev == RA_EV_RETURN && strcmp(from, "pending") == 0)
         return sertel_err_set(err, SERTEL_ERR_INVALID,
                               "only issuance applications are returned for revision; approve or "
-                              "reject a %s application",
-                              kind);
+                              "reject a%s %s application",
+                              strchr("aeiou", kind[0]) != NULL ? "n" : "", kind);
     if (ev == RA_EV_APPROVE || ev == RA_EV_REJECT || ev == RA_EV_RETURN)
         return sertel_err_set(err, SERTEL_ERR_STATE,
                               "the %s application is %s: decisions are final, only a pending "
@@ -393,7 +434,8 @@ int ra_app_may_open(const char *kind, const char *open_kind, const char *open_st
 
 /* --- 3. revocation and what it does to a person --- */
 
-/* Cancel the person's unfinished issuance and renewal applications; void passphrase links. */
+/* Cancel the person's unfinished issuance, renewal and update applications; void passphrase
+ * links. */
 static int cancel_unfinished(ra *r, const char *actor, int64_t account, const char *serial,
                              sertel_err *err)
 {
@@ -404,8 +446,8 @@ static int cancel_unfinished(ra *r, const char *actor, int64_t account, const ch
 
     rc = store_queryf(r->st, &s, err,
                       "SELECT id, kind, state FROM applications WHERE account_id = ? AND kind IN "
-                      "('issuance', 'renewal') AND state IN ('pending', 'returned', 'approved') "
-                      "ORDER BY id",
+                      "('issuance', 'renewal', 'update') AND state IN ('pending', 'returned', "
+                      "'approved') ORDER BY id",
                       "i", account);
     while (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
         if (n < 64) {
@@ -429,6 +471,8 @@ static int cancel_unfinished(ra *r, const char *actor, int64_t account, const ch
                          "state = ?",
                          "tiit", to, now, ids[i], states[i]);
         snprintf(obj, sizeof(obj), "application:%lld", (long long)ids[i]);
+        if (rc == SERTEL_OK)
+            rc = ra_app_log(r, ids[i], actor, ra_app_event_name(RA_EV_CANCEL), to, NULL, err);
         if (rc == SERTEL_OK)
             rc = ra_audit_json(r, actor, AUDIT_APPLICATION_CANCELLED, obj,
                                json_pack("{s:I, s:s, s:s, s:s}", "application", (json_int_t)ids[i],
@@ -467,4 +511,48 @@ int ra_revoke_in_txn(ra *r, const char *actor, const char *serial, const ra_revo
     if (rc == SERTEL_OK && !by_renewal && account != 0)
         rc = cancel_unfinished(r, actor, account, serial, err);
     return rc;
+}
+
+/* --- 4. the revocation reasons an owner chooses from --- */
+
+/*
+ * What an owner may say, and what it asks for (RFC 5280 §5.3.1). Every
+ * keyCompromise choice suspends the certificate at once (ra_apply_revocation),
+ * so each needs the owner's confirmation; "dicurigai" is the suspension
+ * BSrE's owners ask for when they only suspect misuse: certificateHold now,
+ * and the verifier then revokes (keyCompromise) or releases.
+ */
+static const ra_revocation_choice choices[] = {
+    {"kunci_hilang", CA_REASON_KEY_COMPROMISE, 1, 1,
+     "Kunci privat atau sarana penggunaannya hilang",
+     "The private key, or the means to use it, is lost"},
+    {"kunci_bocor", CA_REASON_KEY_COMPROMISE, 1, 1,
+     "Kunci privat atau passphrase diketahui orang lain",
+     "The private key or the passphrase is known to someone else"},
+    {"dicurigai", CA_REASON_KEY_COMPROMISE, 0, 1,
+     "Dicurigai disalahgunakan: tangguhkan sekarang, verifikator memutuskan",
+     "Misuse suspected: suspend now, the verifier decides"},
+    {"data_berubah", CA_REASON_AFFILIATION_CHANGED, 0, 0,
+     "Data dalam sertifikat berubah (nama, unit kerja, instansi)",
+     "The data in the certificate changed (name, unit, agency)"},
+    {"tidak_digunakan", CA_REASON_CESSATION_OF_OPERATION, 0, 0,
+     "Sertifikat tidak digunakan lagi (pindah tugas, pensiun)",
+     "The certificate is no longer needed (transfer, retirement)"},
+    {"lainnya", CA_REASON_UNSPECIFIED, 0, 0, "Alasan lain (jelaskan dalam catatan)",
+     "Another reason (explain in the note)"},
+};
+
+const ra_revocation_choice *ra_revocation_choice_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < sizeof(choices) / sizeof(choices[0]); i++)
+        if (strcmp(choices[i].name, name) == 0)
+            return &choices[i];
+    return NULL;
+}
+
+const ra_revocation_choice *ra_revocation_choice_at(size_t i)
+{
+    return i < sizeof(choices) / sizeof(choices[0]) ? &choices[i] : NULL;
 }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "ca/ca.h"
 #include "sandbox/sandbox.h"
 #include "util/err.h"
@@ -131,6 +132,9 @@ typedef enum ra_action {
     RA_ACT_STATUS_VIEW,       /* a person's status (BSrE's user/status) */
     RA_ACT_VERIFY,            /* validate a signed document */
     RA_ACT_CLIENT_ADMIN,      /* add, list, disable, rotate API clients */
+    RA_ACT_AGENCY_VIEW,       /* read an agency and its domains */
+    RA_ACT_ACCOUNT_VIEW,      /* read an account (role, agency, sign-in state) */
+    RA_ACT_APPLICATION_DOCS,  /* read an application's letter and e-KTP scan */
     RA_ACT_COUNT
 } ra_action;
 
@@ -263,7 +267,10 @@ int ra_client_auth(ra *r, const char *id, const char *secret, ra_actor *out,
  * A staff account's first authenticator, enrolled by the account itself
  * right after its first password login (ra_login's
  * factor_enrolment_needed): refused when one is enrolled (a verifier's
- * reset comes first). uri_out (TOTP_URI_MAX) receives the otpauth:// URI.
+ * reset comes first), and to anyone but staff (verifiers, administrators,
+ * auditors): a certificate owner's authenticator is the signing factor,
+ * enrolled with the passphrase (ra_totp_enroll) - SERTEL_ERR_DENIED.
+ * uri_out (TOTP_URI_MAX) receives the otpauth:// URI.
  * Audited as totp.enrolled.
  */
 int ra_totp_enroll_staff(ra *r, const ra_actor *by, char *uri_out, size_t cap,
@@ -345,6 +352,20 @@ int ra_password_reset(ra *r, const char *token, const char *password, sertel_err
 int ra_password_set(ra *r, const ra_actor *by, const char *email, const char *password,
                     sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
+/*
+ * A logged-in account changes its own password (by: the session's
+ * account; not the local administrator, not an API client), proving the
+ * current one. A wrong current password is SERTEL_ERR_DENIED and counts
+ * as a failed login of the account's e-mail (the same throttle as
+ * ra_login: after [api] login_lock_after failures the answer is
+ * SERTEL_ERR_BUSY until the lock ends), so a stolen session cannot guess
+ * it. The new password must pass ra_password_check_strength and differ
+ * from the current one. Every session of the account ends (the caller
+ * logs in again). Audited: password.changed, or password.change_failed.
+ */
+int ra_password_change(ra *r, const ra_actor *by, const char *current, const char *password,
+                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
 /* --- applications --- */
 
 /*
@@ -360,9 +381,41 @@ int ra_apply_issuance(ra *r, const ra_actor *by, const char *owner, const unsign
                       size_t letter_len, const unsigned char *ktp, size_t ktp_len, int64_t *app_id,
                       sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 6);
 
+/*
+ * ra_apply_issuance with the documents in open files (the HTTP API's spool
+ * files, a CLI's input): letter_fd and ktp_fd are read-only descriptors of
+ * regular files, read from offset 0 and left open (the caller closes
+ * them). A file larger than [ra] upload_max is refused from its size
+ * alone, before anything is read; the rest is mapped read-only (the page
+ * cache holds it, not the heap) and goes through the same checks. Same
+ * effects and errors as ra_apply_issuance; a descriptor that is not a
+ * regular file is SERTEL_ERR_INVALID.
+ */
+int ra_apply_issuance_fd(ra *r, const ra_actor *by, const char *owner, int letter_fd, int ktp_fd,
+                         int64_t *app_id, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
 /* Apply for renewal (from renewal_window_days before expiry, or after it). */
 int ra_apply_renewal(ra *r, const ra_actor *by, const char *owner, int64_t *app_id,
                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3);
+
+/* A change of the person's data: a new work unit and/or position (NULL: unchanged). */
+typedef struct ra_update {
+    const char *unit;     /* becomes the new certificate's OU (RFC 5280 ub-organizational-unit) */
+    const char *position; /* jabatan */
+    const char *note;     /* the owner's words for the verifier, may be NULL */
+} ra_update;
+
+/*
+ * Apply for a data update (the owner moved to another unit or position).
+ * Needs a certificate in force; the new values must differ from the
+ * registered ones and fit the certificate (as at registration). It is
+ * decided like a renewal: the verifier approves (a passphrase link is
+ * mailed) or rejects; creating the passphrase records the new unit and
+ * position, issues a certificate with them and revokes the old one
+ * (affiliationChanged) with its key. A revocation cancels it.
+ */
+int ra_apply_update(ra *r, const ra_actor *by, const char *owner, const ra_update *u,
+                    int64_t *app_id, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* A revocation as asked for: RFC 5280 §5.3.1 reason and, for keyCompromise, §5.3.2's date. */
 typedef struct ra_revocation {
@@ -373,12 +426,60 @@ typedef struct ra_revocation {
 } ra_revocation;
 
 /*
+ * The reasons an owner chooses from, in Indonesian, and what each asks for
+ * in RFC 5280 §5.3.1 terms (the table is in policy.c):
+ *   kunci_hilang     the key (or the means to use it) is lost   keyCompromise, date
+ *   kunci_bocor      the key or passphrase leaked                keyCompromise, date
+ *   dicurigai        misuse suspected: suspend (certificateHold) at once; the verifier
+ *                    revokes (keyCompromise) or releases it      keyCompromise
+ *   data_berubah     the data in the certificate changed        affiliationChanged
+ *   tidak_digunakan  no longer needed (left the post, retired)  cessationOfOperation
+ *   lainnya          another reason, in the note                unspecified
+ * Every keyCompromise choice suspends the certificate the moment it is
+ * asked for, so the owner must confirm it (ra_revocation_request.confirmed).
+ */
+typedef struct ra_revocation_choice {
+    const char *name;     /* "kunci_hilang" */
+    int reason;           /* CA_REASON_*: what an approval revokes with */
+    int takes_date;       /* an invalidity date (RFC 5280 §5.3.2) may be given */
+    int suspends;         /* the certificate is suspended at once: needs confirmation */
+    const char *label_id; /* for people, Indonesian */
+    const char *label_en;
+} ra_revocation_choice;
+
+/* The choice of that name, or NULL. */
+const ra_revocation_choice *ra_revocation_choice_find(const char *name);
+/* The i-th choice (table order), or NULL past the end. */
+const ra_revocation_choice *ra_revocation_choice_at(size_t i);
+
+/*
  * Apply for revocation. keyCompromise suspends the certificate at once
- * (certificateHold) until the verifier decides; its invalidity date, when
- * given, must not be in the future or before the certificate's notBefore.
+ * (certificateHold) until the verifier decides (the caller has the owner's
+ * confirmation of that: the CLI's command is it; the API asks with
+ * ra_apply_revocation_choice); its invalidity date, when given, must not be
+ * in the future or before the certificate's notBefore.
  */
 int ra_apply_revocation(ra *r, const ra_actor *by, const char *owner, const ra_revocation *rv,
                         int64_t *app_id, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/* A revocation request in the owner's words. */
+typedef struct ra_revocation_request {
+    const char *choice;      /* an ra_revocation_choice name ("kunci_hilang") */
+    int64_t invalidity_date; /* choices that take one; 0: not given */
+    const char *note;        /* free text for the verifier, may be NULL */
+    int confirmed;           /* the owner confirmed a choice that suspends at once */
+} ra_revocation_request;
+
+/*
+ * Apply for revocation with one of the choices: ra_apply_revocation with
+ * the choice's reason, the choice recorded with the application. A choice
+ * that suspends at once without q->confirmed, an unknown choice, and a date
+ * with a choice that takes none are SERTEL_ERR_INVALID, before anything
+ * changes.
+ */
+int ra_apply_revocation_choice(ra *r, const ra_actor *by, const char *owner,
+                               const ra_revocation_request *q, int64_t *app_id,
+                               sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /* The applicant withdraws a pending or returned application. */
 int ra_withdraw(ra *r, const ra_actor *by, const char *owner, int64_t app_id,
@@ -387,7 +488,7 @@ int ra_withdraw(ra *r, const ra_actor *by, const char *owner, int64_t app_id,
 /* One application, for listings. */
 typedef struct ra_application {
     int64_t id;
-    char kind[16];  /* issuance | renewal | revocation */
+    char kind[16];  /* issuance | renewal | update | revocation */
     char state[16]; /* pending | returned | approved | rejected | withdrawn | completed | cancelled
                      */
     char email[256];
@@ -401,6 +502,15 @@ typedef struct ra_application {
     int64_t invalidity_date; /* keyCompromise: the date the owner gave, 0 if none */
     char note[512];
     int64_t created_at;
+    int64_t account_id; /* the applicant's account */
+    /* added with schema 8 */
+    char unit[256]; /* the person's registered unit and position ("" when not registered) */
+    char position[256];
+    char new_unit[256]; /* update: the new values ("" when unchanged) */
+    char new_position[256];
+    char reason_choice[24]; /* revocation: the owner's choice, "" when none */
+    int64_t updated_at;
+    int64_t decided_at; /* 0 when not decided */
 } ra_application;
 
 typedef int (*ra_application_fn)(const ra_application *a, void *arg);
@@ -412,6 +522,39 @@ int ra_review_list(ra *r, const ra_actor *by, ra_application_fn fn, void *arg,
 /* Read one application (the actor must be allowed to see it). */
 int ra_application_get(ra *r, const ra_actor *by, int64_t id, ra_application *out,
                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
+
+/*
+ * Applications, newest first: with own only by's own (an account's own
+ * applications, whatever its role); otherwise every one by may see
+ * (RA_ACT_APPLICATION_VIEW's reach: its own, its agency's, or all). state
+ * (NULL: any) filters by state; before_id (0: none) continues a listing
+ * below that id; at most limit (1..500) are passed to fn, which may stop
+ * the listing by returning non-zero. *more (may be NULL) is set to 1 when
+ * more rows matched than were passed.
+ */
+int ra_application_list(ra *r, const ra_actor *by, int own, const char *state, int64_t before_id,
+                        int limit, ra_application_fn fn, void *arg, int *more,
+                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 7);
+
+/* One step in an application's life. */
+typedef struct ra_app_step {
+    int64_t at;
+    char actor[256]; /* who (an e-mail, "local administrator", "system") */
+    char event[16];  /* submitted, resubmitted, approved, rejected, returned, withdrawn,
+                        completed, cancelled, settled */
+    char state[16];  /* the state it left the application in */
+    char note[512];  /* a decision's reason, or "" */
+} ra_app_step;
+
+typedef int (*ra_app_step_fn)(const ra_app_step *s, void *arg);
+
+/*
+ * The history of application id, oldest first (the actor must be allowed
+ * to see the application). Each step is written in the same transaction
+ * as the change it records.
+ */
+int ra_application_history(ra *r, const ra_actor *by, int64_t id, ra_app_step_fn fn, void *arg,
+                           sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4);
 
 typedef enum ra_decision {
     RA_APPROVE = 1,
@@ -432,7 +575,10 @@ int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, c
 
 /*
  * Create the passphrase with the single-use token from the approval mail
- * (by: the token's owner, or the local administrator on their behalf):
+ * (by: the token's owner, the local administrator on their behalf, or
+ * NULL: whoever holds the token without logging in - the token mailed to
+ * the owner is the credential, as a confirmation link's is; the audit
+ * entry names the owner "via" the token):
  * generates the key pair on the server, encrypts the private key under
  * Argon2id(passphrase) combined with the server secret, issues the
  * certificate (revoking the old one as superseded for a renewal) and
@@ -441,7 +587,7 @@ int ra_review_decide(ra *r, const ra_actor *by, int64_t app_id, ra_decision d, c
  * serial_out (>= 41 bytes) receives the new certificate's serial.
  */
 int ra_passphrase_create(ra *r, const ra_actor *by, const char *token, const char *passphrase,
-                         char *serial_out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+                         char *serial_out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3, 4);
 
 /* What an authorized signer gets: the unlocked key and its chain. */
 typedef struct ra_signer {
@@ -449,6 +595,7 @@ typedef struct ra_signer {
     X509 *cert;             /* the owner's certificate */
     STACK_OF(X509) * chain; /* issuing CA, root */
     int64_t account_id;
+    char position[129]; /* the position (jabatan) registered, for a visible stamp; "" when none */
 } ra_signer;
 
 void ra_signer_free(ra_signer *s);
@@ -521,17 +668,27 @@ int ra_sign_commit(ra *r, const ra_signer *s, fs_output *out, const char *level,
  */
 void ra_doc_id_new(char id[RA_DOC_ID_LEN + 1]) SERTEL_NONNULL(1);
 
+/* What the register keeps about a signed document besides its hash, for its public page. */
+typedef struct ra_doc_meta {
+    const char *name; /* the document's file name, without directories (NULL: unknown) */
+    int64_t pages;    /* its page count (0: unknown) */
+} ra_doc_meta;
+
 /* One document to record with an id the caller drew (ra_doc_id_new). */
 typedef struct ra_sign_rec {
     char id[RA_DOC_ID_LEN + 1];
     unsigned char md[32]; /* SHA-256 of the signed file as handed out */
     const char *level;    /* "B-T", "CAdES B-B", ... (borrowed) */
+    ra_doc_meta meta;     /* name (borrowed) and page count; zeroed: unknown */
 } ra_sign_rec;
 
 /*
  * Record n documents the owner of s signed, with the ids the caller drew,
  * in ONE durable transaction (a batch under one authorization is one
- * commit): a signed_documents row and a doc.signed audit entry each. An id
+ * commit): a signed_documents row and a doc.signed audit entry each. A
+ * name that is not printable UTF-8 text of at most 255 bytes
+ * (text_check_field) is recorded as unknown rather than failing the
+ * signature. An id
  * must be 32 lower-case hex digits (else SERTEL_ERR_INVALID); an id that
  * is in the register already is an error, never an overwrite
  * (SERTEL_ERR_EXISTS, and nothing of the batch is recorded). Errors:
@@ -542,12 +699,18 @@ int ra_sign_record_ids(ra *r, const ra_signer *s, const ra_sign_rec *recs, size_
 
 /*
  * ra_sign_commit with an id the caller drew before signing (id is read,
- * not written): record the SHA-256 of what was written to out under id,
- * then commit out. Takes out over in every case, as ra_sign_commit.
+ * not written) and what more the register keeps (meta, NULL: nothing):
+ * record the SHA-256 of what was written to out under id, then commit
+ * out. Takes out over in every case, as ra_sign_commit.
  */
 int ra_sign_commit_id(ra *r, const ra_signer *s, fs_output *out, const char *level,
-                      const char id[RA_DOC_ID_LEN + 1], sertel_err *err) SERTEL_WUR
-    SERTEL_NONNULL(1, 2, 3, 4, 5);
+                      const ra_doc_meta *meta, const char id[RA_DOC_ID_LEN + 1],
+                      sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 6);
+
+/* ra_sign_record_digest that also records meta (NULL: nothing more). */
+int ra_sign_record_digest_ex(ra *r, const ra_signer *s, const unsigned char md[32],
+                             const char *level, const ra_doc_meta *meta, char id[33],
+                             sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 6);
 
 /* A document in the register (ra_doc_query). */
 typedef struct ra_doc {
@@ -572,6 +735,37 @@ typedef int (*ra_doc_fn)(void *arg, const ra_doc *d);
 int ra_doc_query(ra *r, const ra_actor *by, const char *id, const unsigned char *sha256,
                  const char *email, ra_doc_fn fn, void *arg, size_t *count,
                  sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 6, 8);
+
+/*
+ * What anyone holding a document's id may know of it - the id is printed
+ * in the stamp's QR code and is 128 random bits, and this is what the
+ * stamp itself shows, plus the certificate's status now: the public
+ * verification page (<base URL>/verify/<id>). The register keeps no copy
+ * of the content: checking the file itself is pdf_verify's.
+ */
+typedef struct ra_doc_public {
+    char id[33];
+    int64_t signed_at;
+    char level[32];
+    char name[256]; /* "" when not recorded */
+    int64_t pages;  /* 0 when not recorded */
+    char signer_name[256];
+    char signer_position[256];
+    char signer_unit[256];
+    char agency[256];
+    char cert_serial[41];
+    char cert_status[16]; /* valid | suspended | revoked | expired */
+    int64_t cert_not_after;
+    int64_t revoked_at;         /* 0 unless suspended or revoked */
+    char revocation_reason[32]; /* RFC 5280 name, "" unless revoked or suspended */
+} ra_doc_public;
+
+/*
+ * The public facts of document id (32 lower-case hex digits; anything else
+ * is SERTEL_ERR_NOTFOUND, like an unknown id).
+ */
+int ra_doc_lookup(ra *r, const char *id, ra_doc_public *out, sertel_err *err) SERTEL_WUR
+    SERTEL_NONNULL(1, 2, 3);
 
 /*
  * ra_sign_authorize for the owner with this NIK (BSrE's v1 API names the
@@ -600,8 +794,9 @@ int ra_totp_enroll(ra *r, const ra_actor *by, const char *owner, const char *pas
 /*
  * A verifier of the owner's agency (or an administrator; never for their
  * own account) removes the owner's enrolled authenticator, so that the
- * owner can enrol a new one with the passphrase (a lost phone). Audited as
- * totp.reset.
+ * owner can enrol a new one with the passphrase (a lost phone). The owner
+ * may be any account: a staff member's login authenticator is reset the
+ * same way (it enrols a new one at its next login). Audited as totp.reset.
  */
 int ra_totp_reset(ra *r, const ra_actor *by, const char *owner, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
@@ -626,6 +821,150 @@ int ra_unlock(ra *r, const ra_actor *by, const char *owner, sertel_err *err) SER
  */
 int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial, const ra_revocation *rv,
                    sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/* --- for staff: agencies, accounts, an application's documents, the audit log (staff.c) --- */
+
+/* An agency as listed. The domains are borrowed for the callback only. */
+typedef struct ra_agency {
+    int64_t id;
+    char name[256];
+    int64_t created_at;
+    const char *const *domains; /* its official e-mail domains, sorted */
+    size_t ndomains;
+    int64_t people;    /* persons registered for it */
+    int64_t verifiers; /* its verifier accounts */
+} ra_agency;
+
+typedef int (*ra_agency_fn)(const ra_agency *a, void *arg);
+
+/*
+ * The agencies by may see (RA_ACT_AGENCY_VIEW: administrators and auditors
+ * all, a verifier or applicant its own), by id, each once to fn (a
+ * non-zero return stops the listing and is returned). SERTEL_ERR_DENIED
+ * when by may see none.
+ */
+int ra_agency_list(ra *r, const ra_actor *by, ra_agency_fn fn, void *arg,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 3);
+
+/* An account as staff see it: who, which role and agency, its sign-in and signing state. */
+typedef struct ra_account {
+    int64_t id;
+    char email[256];
+    char name[256];
+    char role[16];
+    int64_t agency_id; /* 0 when none */
+    int64_t created_at;
+    int password_set;    /* a login password is set */
+    int factor_enrolled; /* an authenticator is enrolled */
+    int person;          /* a registered person (may hold a certificate) */
+    char nik[17];        /* person: the NIK */
+    char unit[256];      /* person: work unit and position */
+    char position[256];
+    int email_confirmed;  /* person: the e-mail address was confirmed */
+    int signing_locked;   /* person: signing is locked (for a while, or until unlocked) */
+    char status[32];      /* person: BSrE's status (ra_status_name), "" otherwise */
+    char cert_serial[41]; /* person: the newest certificate (hex serial), "" for none */
+} ra_account;
+
+typedef int (*ra_account_fn)(const ra_account *a, void *arg);
+
+/* Which accounts a listing wants (0 / NULL: any). */
+typedef struct ra_account_filter {
+    const char *role;  /* RA_ROLE_* */
+    int64_t agency_id; /* one agency's */
+    int64_t after;     /* ids greater than this (paging) */
+    size_t limit;      /* at most this many (0: no limit) */
+} ra_account_filter;
+
+/*
+ * The accounts by may see (RA_ACT_ACCOUNT_VIEW: administrators and
+ * auditors all, a verifier its agency's, anyone its own) that match f
+ * (NULL: all), by id. fn as for ra_agency_list. *count (if not NULL)
+ * receives how many were passed to fn.
+ */
+int ra_account_list(ra *r, const ra_actor *by, const ra_account_filter *f, ra_account_fn fn,
+                    void *arg, size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
+
+/*
+ * One account by id, when by may see it (RA_ACT_ACCOUNT_VIEW). An account
+ * by may not see gets the same SERTEL_ERR_NOTFOUND as one that does not
+ * exist, so that ids are not confirmed to those who may not know them.
+ */
+int ra_account_get(ra *r, const ra_actor *by, int64_t id, ra_account *out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 4);
+
+/* An application's document as listed (ra_application_documents). */
+typedef struct ra_document {
+    char kind[16];   /* "letter" | "ktp" */
+    char sha256[65]; /* of the stored file */
+    int64_t size;    /* bytes; -1 when the uploads table has no record of it */
+    char path[4200]; /* the stored file (for the CA host's operator) */
+} ra_document;
+
+/*
+ * The documents of application app_id, for those who may read them
+ * (RA_ACT_APPLICATION_DOCS, as ra_application_file): what is stored, not
+ * the bytes, so nothing is audited. *n receives 0 to 2 (renewals, updates
+ * and revocations have none). SERTEL_ERR_NOTFOUND for an unknown
+ * application, SERTEL_ERR_DENIED for a reader the policy refuses.
+ */
+int ra_application_documents(ra *r, const ra_actor *by, int64_t app_id, ra_document out[2],
+                             size_t *n, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+
+/* An application's document as stored (ra_application_file). */
+typedef struct ra_app_file {
+    unsigned char *data; /* the file (malloc'ed; ra_app_file_clear frees it) */
+    size_t len;
+    char content_type[32]; /* application/pdf, image/jpeg or image/png: what the upload check made
+                              of it, never a type a browser runs */
+    char filename[64];     /* "application-12-letter.pdf": a name for a download */
+    char sha256[65];
+} ra_app_file;
+
+/*
+ * Read the recommendation letter (which "letter") or the e-KTP scan
+ * ("ktp") of application app_id, for a verifier of the applicant's agency
+ * or an administrator (RA_ACT_APPLICATION_DOCS). The file is read back from
+ * the uploads without following links and checked against its recorded
+ * SHA-256. Each read is audited (application.document_viewed, naming the
+ * reader, the application and the document) and committed before the
+ * bytes are handed out; when it cannot be recorded nothing is handed out
+ * (SERTEL_ERR_BUSY). SERTEL_ERR_NOTFOUND for an unknown application or
+ * document (a renewal has none), SERTEL_ERR_INVALID for another which.
+ */
+int ra_application_file(ra *r, const ra_actor *by, int64_t app_id, const char *which,
+                        ra_app_file *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 4, 5);
+/* Free what ra_application_file handed out. NULL-safe. */
+void ra_app_file_clear(ra_app_file *f);
+
+/* The most entries one listing or export page gives. */
+#define RA_AUDIT_EXPORT_MAX 10000
+
+/*
+ * Entries of the audit log for by (RA_ACT_AUDIT_VIEW with a reach over
+ * everything: administrators, auditors, the local administrator; the log
+ * is read whole or not at all) that f selects (audit_read), oldest first,
+ * each with the fields its hash covers: f->after 0 or more, f->limit 1 to
+ * RA_AUDIT_EXPORT_MAX (a longer listing goes on from the last seq seen).
+ * *count (if not NULL) receives how many were passed to fn.
+ * SERTEL_ERR_DENIED for anyone else, SERTEL_ERR_INVALID for another range.
+ */
+int ra_audit_list(ra *r, const ra_actor *by, const audit_filter *f, audit_entry_fn fn, void *arg,
+                  size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
+
+/*
+ * An export of the audit log for by (RA_ACT_AUDIT_VIEW), to be checked
+ * away from the CA: first the export itself is audited (audit.exported)
+ * and committed; then *head receives the current signed head (the text of
+ * `sertel audit head`, malloc'ed, the caller frees it) and *head_seq its
+ * seq, and fn gets the entries after `after` up to the head's seq, at most
+ * limit (1 to RA_AUDIT_EXPORT_MAX). The last page's last entry is the
+ * head's: its hash is the head's hash. SERTEL_ERR_NOTFOUND when the log
+ * has no signed head yet.
+ */
+int ra_audit_export(ra *r, const ra_actor *by, int64_t after, size_t limit, char **head,
+                    size_t *head_len, int64_t *head_seq, audit_entry_fn fn, void *arg,
+                    size_t *count, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 5, 6, 7, 8);
 
 /* --- status and housekeeping --- */
 
@@ -783,6 +1122,15 @@ int ra_download_purge(ra *r, int64_t now, size_t *n, sertel_err *err) SERTEL_WUR
  */
 int ra_status_by_nik(ra *r, const char *nik, ra_status *out, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2, 3);
+
+/*
+ * The person's certificate (the newest issued to them, whatever its
+ * status) as by may see it (RA_ACT_STATUS_VIEW: the person, the agency's
+ * staff, administrators). *out is filled (ca_cert_record_clear frees it);
+ * SERTEL_ERR_NOTFOUND when none was issued.
+ */
+int ra_person_cert(ra *r, const ra_actor *by, const char *email, ca_cert_record *out,
+                   sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4);
 
 /*
  * The status of the person with this NIK as by may know it: a person by

@@ -129,6 +129,15 @@ int ra_person_by_email(ra *r, const char *email, ra_person *out, sertel_err *err
 int ra_owner_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
                  sertel_err *err) SERTEL_WUR;
 
+/*
+ * ra_owner_for for an act on an account rather than a person (a staff
+ * member's login factor): the account with this e-mail, registered as a
+ * person or not, once by may act on it. Fills account_id, agency_id, email
+ * and name of out. SERTEL_ERR_NOTFOUND when there is no such account.
+ */
+int ra_account_for(ra *r, const ra_actor *by, ra_action act, const char *email, ra_person *out,
+                   sertel_err *err) SERTEL_WUR;
+
 /* --- the application state machine and revocation (policy.c) --- */
 
 typedef enum ra_app_event {
@@ -146,6 +155,17 @@ typedef enum ra_app_event {
  */
 int ra_app_next_state(const char *kind, const char *from, ra_app_event ev, const char **to,
                       sertel_err *err) SERTEL_WUR;
+
+/* The name an event has in an application's history ("approved", "cancelled"...). */
+const char *ra_app_event_name(ra_app_event ev);
+
+/*
+ * Record a step of application app_id in its history (application_events),
+ * inside the caller's transaction: who, what (event), the state it left
+ * and a note (a decision's reason; NULL or "" for none).
+ */
+int ra_app_log(ra *r, int64_t app_id, const char *actor, const char *event, const char *state,
+               const char *note, sertel_err *err) SERTEL_WUR;
 
 /* May a new application of kind be opened while one of open_kind (NULL/"" none) is open_state? */
 int ra_app_may_open(const char *kind, const char *open_kind, const char *open_state,

@@ -145,6 +145,55 @@ int ra_status_for_ex(ra *r, const ra_actor *by, ra_action act, const char *email
     return ra_status_of_account(r, t.account_id, out, err);
 }
 
+/* A direct revocation settles the pending revocation applications of its certificate. */
+static int settle_pending(ra *r, const ra_actor *by, const char *serial, int64_t now,
+                          sertel_err *err)
+{
+    store_stmt *s = NULL;
+    int64_t ids[16];
+    const char *to = NULL;
+    int n = 0, i, rc;
+
+    rc = store_queryf(r->st, &s, err,
+                      "SELECT id FROM applications WHERE cert_serial = ? AND kind = 'revocation' "
+                      "AND state = 'pending' ORDER BY id",
+                      "t", serial);
+    while (rc == SERTEL_OK && (rc = store_step(s, err)) == STORE_ROW) {
+        if (n < 16)
+            ids[n++] = store_col_int64(s, 0);
+        rc = SERTEL_OK;
+    }
+    store_finalize(s);
+    if (rc < 0)
+        return rc;
+    rc = ra_app_next_state("revocation", "pending", RA_EV_SETTLE, &to, err);
+    for (i = 0; i < n && rc == SERTEL_OK; i++) {
+        rc = store_execf(r->st, err,
+                         "UPDATE applications SET state = ?, decided_by = ?, decided_at = ?, "
+                         "updated_at = ? WHERE id = ? AND state = 'pending'",
+                         "tiiii", to, by->account_id, now, now, ids[i]);
+        if (rc == SERTEL_OK)
+            rc = ra_app_log(r, ids[i], ra_actor_name(by), ra_app_event_name(RA_EV_SETTLE), to, NULL,
+                            err);
+    }
+    return rc;
+}
+
+int ra_person_cert(ra *r, const ra_actor *by, const char *email, ca_cert_record *out,
+                   sertel_err *err)
+{
+    ra_person p;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = ra_owner_for(r, by, RA_ACT_STATUS_VIEW, email, &p, err)) != SERTEL_OK)
+        return rc;
+    rc = ca_cert_newest_of_account(r->ca, p.account_id, out, err);
+    if (rc == SERTEL_ERR_NOTFOUND)
+        sertel_err_set(err, rc, "%s has no certificate yet", p.email);
+    return rc;
+}
+
 int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial_in, const ra_revocation *rv,
                    sertel_err *err)
 {
@@ -175,11 +224,7 @@ int ra_cert_revoke(ra *r, const ra_actor *by, const char *serial_in, const ra_re
     rc = ra_revoke_in_txn(r, ra_actor_name(by), rec.serial, rv, rec.account_id, 0, err);
     /* Any pending revocation application for it is settled by this. */
     if (rc == SERTEL_OK && rv->reason != CA_REASON_CERTIFICATE_HOLD)
-        rc = store_execf(r->st, err,
-                         "UPDATE applications SET state = 'completed', decided_by = ?, "
-                         "decided_at = ?, updated_at = ? WHERE cert_serial = ? AND kind = "
-                         "'revocation' AND state = 'pending'",
-                         "iiit", by->account_id, now, now, rec.serial);
+        rc = settle_pending(r, by, rec.serial, now, err);
     rc = ra_commit_or_rollback(r, rc, err);
 done:
     ca_cert_record_clear(&rec);

@@ -85,26 +85,41 @@ int sign_doc_link(const sign_ctx *ctx, const char *id, char *buf, size_t cap, se
     return SERTEL_OK;
 }
 
-/* Refuse a document with more pages than the context allows (before any key is used on it). */
+/*
+ * Count the document's pages for the register (*pages; 0 when they cannot
+ * be counted) and refuse a document with more pages than the context
+ * allows (before any key is used on it).
+ */
 static int check_pages(const sign_session *s, const char *in_path, const char *password,
-                       sertel_err *err)
+                       int64_t *pages, sertel_err *err)
 {
     pdf_doc *d = NULL;
-    size_t pages = 0;
+    size_t n = 0;
     int rc;
 
-    if (s->ctx.max_pages == 0)
-        return SERTEL_OK;
+    *pages = 0;
     rc = pdf_open_file_pw(in_path, password, &d, err);
     if (rc == SERTEL_OK)
-        rc = pdf_page_count(d, &pages, err);
+        rc = pdf_page_count(d, &n, err);
     pdf_close(d);
-    if (rc == SERTEL_OK && pages > s->ctx.max_pages)
+    if (rc != SERTEL_OK)
+        /* Without a limit the count is only for people: signing decides whether it is a PDF. */
+        return s->ctx.max_pages == 0 ? SERTEL_OK : rc;
+    *pages = (int64_t)n;
+    if (s->ctx.max_pages != 0 && n > s->ctx.max_pages)
         rc = sertel_err_set(err, SERTEL_ERR_INVALID,
                             "the document has %zu pages; at most %zu are signed here ([api] "
                             "max_pages)",
-                            pages, s->ctx.max_pages);
+                            n, s->ctx.max_pages);
     return rc;
+}
+
+/* The file name the register keeps for a path (no directories; NULL for standard input). */
+static const char *path_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return strcmp(path, "-") == 0 ? NULL : slash != NULL ? slash + 1 : path;
 }
 
 /*
@@ -113,7 +128,7 @@ static int check_pages(const sign_session *s, const char *in_path, const char *p
  * given, and the document's link in the QR code unless overridden.
  */
 static int sign_one(sign_session *s, const pades_opts *o, const char *in_path, fs_output *out,
-                    char id[SIGN_ID_LEN + 1], sertel_err *err)
+                    char id[SIGN_ID_LEN + 1], int64_t *pages, sertel_err *err)
 {
     pades_opts po = *o;
     pdf_sign_opts *sop = &po.sign;
@@ -121,7 +136,7 @@ static int sign_one(sign_session *s, const pades_opts *o, const char *in_path, f
     int rc;
 
     id[0] = '\0';
-    if ((rc = check_pages(s, in_path, sop->password, err)) != SERTEL_OK)
+    if ((rc = check_pages(s, in_path, sop->password, pages, err)) != SERTEL_OK)
         return rc;
     ra_doc_id_new(id);
     sop->signer.key = s->sg->key;
@@ -140,6 +155,8 @@ static int sign_one(sign_session *s, const pades_opts *o, const char *in_path, f
         sop->tsa.arg = s->ctx.services;
         po.home = s->ctx.services;
     }
+    if (sop->position == NULL && s->sg->position[0] != '\0')
+        sop->position = s->sg->position; /* as registered */
     if ((sop->visible || sop->field != NULL) && sop->qr_text == NULL) {
         if ((rc = sign_doc_link(&s->ctx, id, qr, sizeof(qr), err)) != SERTEL_OK) {
             id[0] = '\0';
@@ -161,6 +178,7 @@ int sign_pdf(sign_session *s, const pades_opts *o, const char *in_path, fs_outpu
 
     memset(&d, 0, sizeof(d));
     d.in_path = in_path;
+    d.name = path_name(in_path);
     d.out = out;
     d.o = o;
     rc = sign_pdf_batch(s, &d, 1, err);
@@ -195,7 +213,7 @@ int sign_pdf_batch(sign_session *s, sign_doc *docs, size_t n, sertel_err *err)
     for (i = 0; i < n; i++) {
         sign_doc *d = &docs[i];
         sertel_err_clear(&d->err);
-        d->rc = sign_one(s, d->o, d->in_path, d->out, d->id, &d->err);
+        d->rc = sign_one(s, d->o, d->in_path, d->out, d->id, &recs[nrec].meta.pages, &d->err);
         if (d->rc == SERTEL_OK)
             d->rc = fs_output_sha256(d->out, recs[nrec].md, &d->err);
         if (d->rc != SERTEL_OK) {
@@ -207,6 +225,7 @@ int sign_pdf_batch(sign_session *s, sign_doc *docs, size_t n, sertel_err *err)
         level = pades_level_name(d->o->level);
         memcpy(recs[nrec].id, d->id, sizeof(recs[nrec].id));
         recs[nrec].level = level != NULL ? level : "B-B";
+        recs[nrec].meta.name = d->name;
         nrec++;
     }
     /* Then the register, in one transaction: the signed files exist only once it is durable. */
@@ -241,6 +260,7 @@ int sign_detached(sign_session *s, const char *in_path, pades_level level, const
 {
     cms_signer cs;
     cms_tsa home;
+    ra_doc_meta meta;
     char lvl[32];
     int rc;
 
@@ -272,7 +292,9 @@ int sign_detached(sign_session *s, const char *in_path, pades_level level, const
     }
     snprintf(lvl, sizeof(lvl), "CAdES %s", pades_level_name(level));
     ra_doc_id_new(id);
-    rc = ra_sign_commit_id(s->ctx.r, s->sg, out, lvl, id, err);
+    meta.name = path_name(in_path);
+    meta.pages = 0;
+    rc = ra_sign_commit_id(s->ctx.r, s->sg, out, lvl, &meta, id, err);
     if (rc != SERTEL_OK)
         id[0] = '\0'; /* the message names it when it reached the register */
     return rc;

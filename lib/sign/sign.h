@@ -93,8 +93,9 @@ void sign_session_close(sign_session *s);
  * over in every case: committed after the register row is durable, else
  * aborted. Errors: those of pades_sign_to; SERTEL_ERR_INVALID (more pages
  * than ctx->max_pages, B-T and above without any TSA); those of
- * ra_sign_record_ids. On any error id is "" and nothing is in the
- * register.
+ * ra_sign_record_ids. The register keeps the file name of in_path (no
+ * directories) and the page count. On any error id is "" and nothing is
+ * in the register.
  */
 int sign_pdf(sign_session *s, const pades_opts *o, const char *in_path, fs_output *out,
              char id[SIGN_ID_LEN + 1], sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2, 3, 4, 5);
@@ -102,6 +103,7 @@ int sign_pdf(sign_session *s, const pades_opts *o, const char *in_path, fs_outpu
 /* One document of a batch. */
 typedef struct sign_doc {
     const char *in_path;      /* in: the PDF */
+    const char *name;         /* in: its file name for the register (NULL: unknown) */
     fs_output *out;           /* in: opened with FS_OUTPUT_SHA256; taken over by the batch */
     const pades_opts *o;      /* in: as for sign_pdf */
     char id[SIGN_ID_LEN + 1]; /* out: the document id ("" when not signed) */

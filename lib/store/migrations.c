@@ -303,6 +303,77 @@ const struct store_migration store_migrations[] = {
      "  expires_at BIGINT NOT NULL,"
      "  downloaded_at BIGINT);"
      "CREATE INDEX signed_downloads_expires ON signed_downloads (expires_at);"},
+
+    {8,
+     "applications: data updates (new unit or position), the revocation choice, each "
+     "application's history; the register keeps the document's name and page count",
+     /* Rebuilt so the kind check names 'update'. */
+     "CREATE TABLE applications_v8 ("
+     "  id BIGINT NOT NULL PRIMARY KEY,"
+     "  kind TEXT NOT NULL CHECK (kind IN ('issuance', 'renewal', 'update', 'revocation')),"
+     "  account_id BIGINT NOT NULL REFERENCES accounts (id),"
+     "  agency_id BIGINT NOT NULL REFERENCES agencies (id),"
+     "  state TEXT NOT NULL CHECK (state IN ('pending', 'returned', 'approved', 'rejected',"
+     "                                       'withdrawn', 'completed', 'cancelled')),"
+     "  letter_sha256 TEXT REFERENCES uploads (sha256),"
+     "  ktp_sha256 TEXT REFERENCES uploads (sha256),"
+     "  cert_serial TEXT REFERENCES certificates (serial),"
+     "  reason BIGINT,"
+     "  reason_choice TEXT," /* the owner's words for it (ra_revocation_choice) */
+     "  invalidity_date BIGINT,"
+     "  note TEXT,"
+     "  new_unit TEXT," /* update: the new work unit, NULL when unchanged */
+     "  new_position TEXT,"
+     "  decided_by BIGINT,"
+     "  decided_at BIGINT,"
+     "  created_at BIGINT NOT NULL,"
+     "  updated_at BIGINT NOT NULL);"
+     "INSERT INTO applications_v8 (id, kind, account_id, agency_id, state, letter_sha256, "
+     "  ktp_sha256, cert_serial, reason, invalidity_date, note, decided_by, decided_at, "
+     "  created_at, updated_at) "
+     "  SELECT id, kind, account_id, agency_id, state, letter_sha256, ktp_sha256, cert_serial, "
+     "  reason, invalidity_date, note, decided_by, decided_at, created_at, updated_at "
+     "  FROM applications;"
+     "DROP TABLE applications;"
+     "ALTER TABLE applications_v8 RENAME TO applications;"
+     "CREATE INDEX applications_agency_state ON applications (agency_id, state);"
+     "CREATE INDEX applications_account ON applications (account_id);"
+
+     /* Every step of an application, written with the step (ra/app.c). Older applications
+      * get what their row still tells: the submission, the last decision (a pending one
+      * that has a decision was returned and sent again), the completion by its owner, a
+      * cancellation. */
+     "CREATE TABLE application_events ("
+     "  application_id BIGINT NOT NULL REFERENCES applications (id),"
+     "  seq BIGINT NOT NULL,"
+     "  happened_at BIGINT NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  event TEXT NOT NULL,"
+     "  state TEXT NOT NULL,"
+     "  note TEXT,"
+     "  PRIMARY KEY (application_id, seq));"
+     "INSERT INTO application_events (application_id, seq, happened_at, actor, event, state) "
+     "  SELECT p.id, 1, p.created_at, a.email, 'submitted', 'pending' FROM applications p "
+     "  JOIN accounts a ON a.id = p.account_id;"
+     "INSERT INTO application_events (application_id, seq, happened_at, actor, event, state, "
+     "  note) SELECT p.id, 2, p.decided_at, coalesce((SELECT a.email FROM accounts a WHERE "
+     "  a.id = p.decided_by), 'local administrator'), "
+     "  CASE p.state WHEN 'completed' THEN 'approved' WHEN 'pending' THEN 'returned' "
+     "    ELSE p.state END, "
+     "  CASE WHEN p.state = 'completed' AND p.kind <> 'revocation' THEN 'approved' "
+     "    WHEN p.state = 'pending' THEN 'returned' ELSE p.state END, p.note "
+     "  FROM applications p WHERE p.decided_at IS NOT NULL AND p.state <> 'cancelled';"
+     "INSERT INTO application_events (application_id, seq, happened_at, actor, event, state) "
+     "  SELECT p.id, 3, p.updated_at, a.email, "
+     "  CASE p.state WHEN 'pending' THEN 'resubmitted' ELSE 'completed' END, p.state "
+     "  FROM applications p JOIN accounts a ON a.id = p.account_id WHERE p.decided_at IS NOT "
+     "  NULL AND (p.state = 'pending' OR (p.state = 'completed' AND p.kind <> 'revocation'));"
+     "INSERT INTO application_events (application_id, seq, happened_at, actor, event, state) "
+     "  SELECT p.id, 2, p.updated_at, 'system', 'cancelled', 'cancelled' FROM applications p "
+     "  WHERE p.state = 'cancelled';"
+
+     "ALTER TABLE signed_documents ADD COLUMN name TEXT;"
+     "ALTER TABLE signed_documents ADD COLUMN pages BIGINT;"},
 };
 
 const int store_migrations_count = (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

@@ -1,5 +1,6 @@
 /*
- * num.c - checked, locale-independent number parsing (see num.h).
+ * num.c - checked, locale-independent number parsing, and formatting in
+ * the "C" locale (see num.h).
  *
  * Decimals are accumulated as an integer of their significant digits and a
  * power of ten (exact up to 2^53), then divided once: "612.0", "612" and
@@ -7,6 +8,9 @@
  */
 #include "util/num.h"
 
+#include <locale.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -179,4 +183,37 @@ int num_parse_time(const char *s, int64_t *out)
     tm.tm_sec = se;
     *out = (int64_t)timegm(&tm) - off;
     return SERTEL_OK;
+}
+
+/* The "C" locale, made once; NULL when it could not be made (out of memory). */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+int num_vsnprintf(char *out, size_t cap, const char *fmt, va_list ap)
+{
+    locale_t old;
+    int n;
+
+    if (pthread_once(&c_locale_once, make_c_locale) != 0 || c_locale == (locale_t)0)
+        return -1; /* never a number in another locale's form */
+    old = uselocale(c_locale);
+    n = vsnprintf(out, cap, fmt, ap);
+    uselocale(old);
+    return n;
+}
+
+int num_snprintf(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = num_vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    return n;
 }

@@ -2,15 +2,18 @@
  * num.h - checked number parsing, the one copy in sertel: whole numbers
  * with range checks (options, configuration, headers, PDF integers) and
  * plain decimals (PDF reals, ISO 32000-1 §7.3.3, and coordinates typed on
- * the command line). Input is a byte range, not necessarily
+ * the command line) - and the one formatter of numbers written into
+ * files (num_snprintf: PDF reals). Input is a byte range, not necessarily
  * NUL-terminated; nothing depends on the locale (LC_NUMERIC never changes
- * what a number means).
+ * what a number means, read or written).
  *
- * Thread safety: no state; safe from any thread.
+ * Thread safety: safe from any thread (the formatter makes its "C" locale
+ * object once, under pthread_once).
  */
 #ifndef SERTEL_UTIL_NUM_H
 #define SERTEL_UTIL_NUM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,5 +62,17 @@ int num_parse_decimal_list(const char *s, char sep, double min, double max, doub
  * are SERTEL_ERR_INVALID.
  */
 int num_parse_time(const char *s, int64_t *out) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/*
+ * vsnprintf in the "C" locale, whatever locale the process or the calling
+ * thread has set (uselocale, thread-local): a %f or %g always has a '.'
+ * decimal point and no grouping, so numbers written into files (a PDF's
+ * coordinates, a stamp's content stream) read back the same everywhere.
+ * Same return as vsnprintf. Thread-safe.
+ */
+int num_vsnprintf(char *out, size_t cap, const char *fmt, va_list ap) SERTEL_PRINTF(3, 0);
+
+/* num_vsnprintf with arguments. */
+int num_snprintf(char *out, size_t cap, const char *fmt, ...) SERTEL_PRINTF(3, 4);
 
 #endif

@@ -7,6 +7,8 @@
  */
 #include "util/text.h"
 
+#include "util/dynbuf.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -233,4 +235,32 @@ int text_check_email(const char *what, const char *addr, sertel_err *err)
     return sertel_err_set(err, SERTEL_ERR_INVALID,
                           "%s '%s' is not an address of the form name@agency.go.id: %s", what,
                           shown(addr), why);
+}
+
+int text_html_escape(dynbuf *b, const char *s)
+{
+    int rc = SERTEL_OK;
+
+    for (; *s && rc == SERTEL_OK; s++) {
+        switch (*s) {
+        case '&':
+            rc = dynbuf_addstr(b, "&amp;");
+            break;
+        case '<':
+            rc = dynbuf_addstr(b, "&lt;");
+            break;
+        case '>':
+            rc = dynbuf_addstr(b, "&gt;");
+            break;
+        case '"':
+            rc = dynbuf_addstr(b, "&quot;");
+            break;
+        case '\'':
+            rc = dynbuf_addstr(b, "&#39;");
+            break;
+        default:
+            rc = dynbuf_add(b, s, 1);
+        }
+    }
+    return rc != SERTEL_OK ? rc : dynbuf_add(b, "", 0);
 }

@@ -16,6 +16,8 @@
 
 #include "util/err.h"
 
+struct dynbuf;
+
 /*
  * Decode one UTF-8 sequence at s[*i] (i < len): on success *cp is the code
  * point, *i moves past it and 1 is returned; 0 for an ill-formed sequence
@@ -74,5 +76,13 @@ const char *text_email_problem(const char *addr, size_t len, int need_dot) SERTE
 /* text_email_problem (with need_dot) as a sertel_err naming what ("the e-mail address"). */
 int text_check_email(const char *what, const char *addr, sertel_err *err) SERTEL_WUR
     SERTEL_NONNULL(1, 2);
+
+/*
+ * Append s to b as HTML text (WHATWG HTML "escapable raw text" is not
+ * needed: this is for element content and quoted attribute values): & < >
+ * " ' become character references, everything else is copied. Returns
+ * dynbuf_add's result.
+ */
+int text_html_escape(struct dynbuf *b, const char *s) SERTEL_NONNULL(1, 2);
 
 #endif

@@ -4,6 +4,16 @@
 set -u
 
 : "${SERTEL:?run through ctest, which sets SERTEL}"
+# A run under another locale (ctest's *.id_ID tests) needs that locale made.
+if [ -n "${SERTEL_E2E_LOCALE:-}" ] &&
+    ! locale -a 2>/dev/null | grep -qix "$(echo "$SERTEL_E2E_LOCALE" | sed 's/UTF-8/utf-\\?8/I')"; then
+    echo "the locale $SERTEL_E2E_LOCALE is missing: run scripts/install-deps.sh (it makes it)"
+    exit 1
+fi
+# ctest hands a terminal to the tests when run from one, and sertel asks for
+# passphrases and passwords on a terminal: no test may wait for a person.
+# Tests that type into a terminal make their own (tests/e2e/test_cli.sh).
+exec </dev/null
 T=$(mktemp -d "${TMPDIR:-/tmp}/sertel-e2e-XXXXXX")
 # Background processes a test starts (servers, relays) are killed when it
 # ends, whatever happens; then its directory is removed.
@@ -81,7 +91,7 @@ start_serve() {
     SERVE_PID=$!
     bg_track "$SERVE_PID"
     for i in $(seq 150); do
-        grep -q '^listening on http://' "$T/$name.out" && return 0
+        grep -Eq '^listening on https?://' "$T/$name.out" && return 0
         kill -0 "$SERVE_PID" 2>/dev/null || break
         sleep 0.1
     done
@@ -140,6 +150,9 @@ fast_kdf() {
     sed -i 's/^argon2_memory_kib = .*/argon2_memory_kib = 19456/; s/^argon2_passes = .*/argon2_passes = 2/' "$1/sertel.conf"
 }
 
+# Commands that make something (agency add, register, apply, passphrase create ...) say so in a
+# sentence; with --quiet they print only the new id or serial: capture that.
+#
 # new_owner HOME AGENCY_ID NAME NIK EMAIL PASSFILE: register, confirm, apply
 # (tests/data letter and e-KTP), approve as the local administrator, create
 # the passphrase (from PASSFILE). Prints the certificate's serial.
@@ -150,11 +163,10 @@ new_owner() {
     tok=$(token_of "$(mail_in "$h" "$email")")
     "$SERTEL" --home "$h" email confirm --token "$tok" >/dev/null || return 1
     app=$("$SERTEL" --home "$h" apply issuance --email "$email" --letter "$SERTEL_TEST_DATA/letter.pdf" \
-        --ktp "$SERTEL_TEST_DATA/ktp.jpg") || return 1
+        --ktp "$SERTEL_TEST_DATA/ktp.jpg" --quiet) || return 1
     "$SERTEL" --home "$h" review approve "$app" >/dev/null || return 1
     tok=$(token_of "$(mail_in "$h" "$email")")
-    "$SERTEL" --home "$h" passphrase create --token "$tok" --passphrase-file "$pf" |
-        sed -n 's/^certificate issued: \([0-9a-f]*\).*/\1/p'
+    "$SERTEL" --home "$h" passphrase create --token "$tok" --passphrase-file "$pf" --quiet
 }
 
 # totp_now SECRET_BASE32 [OFFSET_STEPS]: the current RFC 6238 code (SHA-1, 6 digits).

@@ -25,18 +25,18 @@ mail_to() { grep -l "^To: $1" $(ls -r "$2"/outbox/*.eml) 2>/dev/null | head -1; 
 token_in() { grep -ho '^  [0-9a-f]\{64\}' "$1" | head -1 | tr -d ' '; }
 
 # A registered owner with a certificate and a passphrase (as test_lifecycle.sh).
-S agency add --name "Kementerian Contoh" --domain contoh.go.id >"$T/out" || fail "agency add"
+S agency add --name "Kementerian Contoh" --domain contoh.go.id --quiet >"$T/out" || fail "agency add"
 A1=$(cat "$T/out")
 S account add --role verifier --agency "$A1" --email verif@contoh.go.id --name "Verifikator" >/dev/null || fail "verifier"
 S register --by verif@contoh.go.id --agency "$A1" --name "Siti Rahayu" --nik 3171014501900001 \
     --email siti@contoh.go.id --unit "Biro Umum" --position Analis >/dev/null || fail "register"
 S email confirm --token "$(token_in "$(mail_to siti@contoh.go.id "$H")")" >/dev/null || fail "confirm"
-S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg" >"$T/out" || fail "apply"
+S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg" --quiet >"$T/out" || fail "apply"
 APP=$(cat "$T/out")
 S review approve "$APP" --verifier verif@contoh.go.id >/dev/null || fail "approve"
 printf 'rahasia siti 2026\n' >"$T/pass"
-S passphrase create --token "$(token_in "$(mail_to siti@contoh.go.id "$H")")" --passphrase-file "$T/pass" >"$T/out" || fail "passphrase"
-SERIAL=$(sed -n 's/^certificate issued: //p' "$T/out")
+S passphrase create --token "$(token_in "$(mail_to siti@contoh.go.id "$H")")" --passphrase-file "$T/pass" --quiet >"$T/out" || fail "passphrase"
+SERIAL=$(cat "$T/out")
 [ -n "$SERIAL" ] && pass "the owner has certificate $SERIAL" || fail "no certificate: $(cat "$T/out")"
 S ca export --root >"$T/root.pem"
 S ca export --issuing >"$T/issuing.pem"

@@ -17,7 +17,7 @@ new_home "$H"
 fast_kdf "$H"
 S() { "$SERTEL" --home "$H" "$@"; }
 db() { sqlite3 "$H/sertel.db" "$@"; }
-A=$(S agency add --name "Kementerian Contoh" --domain contoh.go.id) || { fail "agency"; finish; exit 1; }
+A=$(S agency add --name "Kementerian Contoh" --domain contoh.go.id --quiet) || { fail "agency"; finish; exit 1; }
 S account add --role verifier --agency "$A" --email verif@contoh.go.id --name "Verifikator" >/dev/null
 printf 'rahasia yang benar\n' >"$T/pass"
 printf 'salah sekali\n' >"$T/wrong"
@@ -152,7 +152,7 @@ owner renew@contoh.go.id
 RS=$(db "SELECT serial FROM certificates WHERE email = 'renew@contoh.go.id'")
 sed -i 's/^renewal_window_days = .*/renewal_window_days = 3650/' "$H/sertel.conf"
 grep -q '^renewal_window_days' "$H/sertel.conf" || sed -i 's/^\[ra\]$/[ra]\nrenewal_window_days = 3650/' "$H/sertel.conf"
-RAPP=$(S apply renewal --email renew@contoh.go.id) || fail "apply renewal: $(cat "$T/err")"
+RAPP=$(S apply renewal --email renew@contoh.go.id --quiet) || fail "apply renewal: $(cat "$T/err")"
 S review approve "$RAPP" >/dev/null
 RTOK=$(token_of "$(mail_in "$H" renew@contoh.go.id)")
 expect_exit 0 "the verifier revokes the certificate while the renewal is approved" -- S cert revoke "$RS" --reason privilegeWithdrawn --by verif@contoh.go.id
@@ -185,7 +185,7 @@ expect_exit 2 "a malformed NIK in status is an error, not NOT_REGISTERED" -- S s
 expect_no_grep "NOT_REGISTERED" "$T/out" "no status printed for a malformed NIK"
 owner reason@contoh.go.id
 reason=$(printf 'Alasan %.0s' $(seq 60))
-RA2=$(S apply renewal --email reason@contoh.go.id)
+RA2=$(S apply renewal --email reason@contoh.go.id --quiet)
 expect_exit 0 "a 480-byte reason is accepted" -- S review reject "$RA2" --verifier verif@contoh.go.id --reason "$reason"
 got=$(db "SELECT json_extract(details, '$.reason') FROM audit_log WHERE event = 'application.rejected' ORDER BY seq DESC LIMIT 1")
 [ "$got" = "$reason" ] && pass "the reason is stored whole in the audit entry" || fail "audit reason: ${#got} of ${#reason} bytes"

@@ -8,6 +8,11 @@ H=$T/home
 expect_exit 0 "init with generated admin password (no terminal)" -- \
     "$SERTEL" --home "$H" init --org "Kementerian Contoh" </dev/null
 expect_grep "admin password \(shown once" "$T/out" "generated admin password printed once"
+expect_grep "warning: the base URL http://127\.0\.0\.1:8080 is a loopback address" "$T/err" \
+    "init warns that a loopback base URL cannot be reached by relying parties"
+expect_grep "warning: the policy OIDs 2\.999\.1\.1 and 2\.999\.1\.2 are examples" "$T/err" \
+    "init warns that the default policy OIDs are examples"
+expect_grep "^totp_issuer = Kementerian Contoh$" "$H/sertel.conf" "the TOTP issuer is the organisation"
 for f in sertel.conf sertel.db audit.head private/master.key keys/root.key keys/issuing.key \
     keys/ocsp.key keys/tsa.key keys/audit.key certs/root.pem certs/issuing.pem; do
     [ -e "$H/$f" ] && pass "home has $f" || fail "home lacks $f"
@@ -73,7 +78,9 @@ expect_grep "X509v3 Authority Key Identifier" "$T/ee.txt" "AKI"
 expect_grep "OCSP - URI:http://127\.0\.0\.1:8080/ocsp" "$T/ee.txt" "AIA OCSP URL from base URL"
 expect_grep "CA Issuers - URI:http://127\.0\.0\.1:8080/ca/issuing\.crt" "$T/ee.txt" "AIA caIssuers URL"
 expect_grep "URI:http://127\.0\.0\.1:8080/crl/issuing\.crl" "$T/ee.txt" "CRL distribution point"
-expect_grep "Policy: 1\.3\.6\.1\.4\.1\.57264\.1\.1\.1" "$T/ee.txt" "certificate policy OID"
+expect_grep "Policy: 2\.999\.1\.1$" "$T/ee.txt" "certificate policy OID: the example arc 2.999 by default"
+expect_exit 0 "a time-stamp from the home's TSA" -- "$SERTEL" --home "$H" timestamp "$T/ee.txt"
+expect_grep "policy: 2\.999\.1\.2$" "$T/out" "the TSA's policy: the example arc 2.999 by default"
 expect_grep "CPS: http://127\.0\.0\.1:8080/cps" "$T/ee.txt" "CPS URI"
 expect_grep "CA:FALSE" "$T/ee.txt" "end entity basicConstraints CA:FALSE"
 expect_grep "Basic Constraints: critical" "$T/ee.txt" "basicConstraints critical"
@@ -82,12 +89,31 @@ days=$(( ($(date -d "$(openssl x509 -in "$T/ec-p256.pem" -noout -enddate | cut -
 serial=$(openssl x509 -in "$T/ec-p256.pem" -noout -serial | cut -d= -f2)
 [ ${#serial} -eq 32 ] && pass "serial is 16 bytes ($serial)" || fail "serial length ${#serial}: $serial"
 
-# A base URL given to init ends up in the certificates.
+# A base URL, policy OIDs and a mail sender given to init end up in the certificates,
+# the time-stamps and the mails; no warning for a reachable base URL and the agency's OIDs.
 H2=$T/home2
-new_home "$H2" --base-url http://pki.contoh.go.id --key-type ec-p384
+new_home "$H2" --base-url http://pki.contoh.go.id --key-type ec-p384 --policy-oid 2.16.360.1.7.1 \
+    --tsa-policy-oid 2.16.360.1.7.2 --mail-from "Kementerian Contoh <noreply@contoh.go.id>"
+[ -s "$T/init.err" ] && fail "init warned: $(cat "$T/init.err")" || pass "no warning for a reachable base URL and own OIDs"
 "$SERTEL" --home "$H2" cert issue --csr "$T/ec-p256.csr" --profile document-signing >"$T/h2.pem"
 openssl x509 -in "$T/h2.pem" -noout -text >"$T/h2.txt"
 expect_grep "OCSP - URI:http://pki\.contoh\.go\.id/ocsp" "$T/h2.txt" "custom base URL in AIA"
+expect_grep "Policy: 2\.16\.360\.1\.7\.1$" "$T/h2.txt" "--policy-oid in the certificate"
+"$SERTEL" --home "$H2" timestamp "$T/h2.txt" --out "$T/h2.tsr" >/dev/null
+openssl ts -reply -in "$T/h2.tsr" -text >"$T/h2.tsr.txt" 2>&1
+expect_grep "Policy OID: 2\.16\.360\.1\.7\.2" "$T/h2.tsr.txt" "--tsa-policy-oid in the time-stamp token (openssl ts)"
+"$SERTEL" --home "$H2" agency add --name "Kementerian Contoh" --domain contoh.go.id >/dev/null
+"$SERTEL" --home "$H2" register --agency 1 --name "Siti Rahayu" --nik 6271015201900001 --email siti@contoh.go.id \
+    --unit "Biro Umum" --position Analis >/dev/null
+expect_grep "^From: Kementerian Contoh <noreply@contoh\.go\.id>" "$(mail_in "$H2" siti@contoh.go.id)" \
+    "--mail-from is the mails' sender"
+expect_exit 2 "a --mail-from that is not an address is refused" -- "$SERTEL" --home "$T/h3" init \
+    --admin-password-file "$T/adminpw" --mail-from "Kementerian <noreply>"
+expect_grep "mail-from" "$T/err" "the refusal names --mail-from"
+[ -e "$T/h3" ] && fail "a refused init left $T/h3" || pass "a refused init leaves no home"
+expect_exit 2 "a policy OID that is not one is refused" -- "$SERTEL" --home "$T/h3" init \
+    --admin-password-file "$T/adminpw" --tsa-policy-oid "1.2.x"
+expect_grep "TSA policy OID '1\.2\.x' is not a dotted OID" "$T/err" "the refusal names the TSA policy OID"
 expect_exit 2 "https base URL refused" -- "$SERTEL" --home "$T/https" init --base-url https://pki.contoh.go.id
 expect_grep "must start with http://" "$T/err" "https base URL message"
 expect_grep "ecdsa-with-SHA384" "$T/h2.txt" "P-384 CA signs with SHA-384"

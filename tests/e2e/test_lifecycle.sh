@@ -17,9 +17,9 @@ S() { "$SERTEL" --home "$H" "$@"; }
 mail_to() { grep -l "^To: $1" $(ls -r "$H"/outbox/*.eml) 2>/dev/null | head -1; }
 token_in() { grep -ho '^  [0-9a-f]\{64\}' "$1" | head -1 | tr -d ' '; }
 
-expect_exit 0 "agency add" -- S agency add --name "Kementerian Contoh" --domain contoh.go.id --domain kemcontoh.go.id
+expect_exit 0 "agency add" -- S agency add --name "Kementerian Contoh" --domain contoh.go.id --domain kemcontoh.go.id --quiet
 A1=$(cat "$T/out")
-expect_exit 0 "second agency" -- S agency add --name "Dinas Lain" --domain lain.go.id
+expect_exit 0 "second agency" -- S agency add --name "Dinas Lain" --domain lain.go.id --quiet
 A2=$(cat "$T/out")
 expect_exit 2 "duplicate domain refused" -- S agency add --name "Dup" --domain contoh.go.id
 expect_exit 0 "verifier for agency 1" -- S account add --role verifier --agency "$A1" --email verif@contoh.go.id --name "Verifikator Satu"
@@ -84,7 +84,7 @@ n=$(find "$H/uploads" -type f 2>/dev/null | wc -l)
 [ "$n" = 0 ] && pass "nothing stored for bad uploads" || fail "$n files stored"
 [ "$(sqlite3 "$H/sertel.db" 'SELECT count(*) FROM applications')" = 0 ] && pass "no application recorded" || fail "application recorded"
 
-expect_exit 0 "apply issuance" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg"
+expect_exit 0 "apply issuance" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg" --quiet
 APP=$(cat "$T/out")
 [ -f "$H/uploads/$(sha256sum "$D/letter.pdf" | cut -c1-2)/$(sha256sum "$D/letter.pdf" | cut -d' ' -f1)" ] && pass "letter stored content-addressed" || fail "letter not stored by hash"
 [ "$(sqlite3 "$H/sertel.db" "SELECT letter_sha256 FROM applications WHERE id = $APP")" = "$(sha256sum "$D/letter.pdf" | cut -d' ' -f1)" ] && pass "letter SHA-256 recorded" || fail "letter hash not recorded"
@@ -110,7 +110,7 @@ expect_exit 2 "reject without a reason refused" -- S review reject "$APP" --veri
 expect_exit 0 "return for revision" -- S review return "$APP" --verifier verif@contoh.go.id --reason "Surat belum ditandatangani"
 expect_grep "Surat belum ditandatangani" "$(mail_to siti@contoh.go.id)" "applicant told the note"
 expect_exit 2 "approve after return refused" -- S review approve "$APP" --verifier verif@contoh.go.id
-expect_exit 0 "resubmit" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.png"
+expect_exit 0 "resubmit" -- S apply issuance --email siti@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.png" --quiet
 [ "$(cat "$T/out")" = "$APP" ] && pass "resubmission keeps the application id" || fail "new id on resubmission"
 expect_exit 0 "queue shows it" -- S review list --verifier verif@contoh.go.id
 expect_grep "siti@contoh.go.id" "$T/out" "pending application listed"
@@ -125,8 +125,8 @@ PTOK=$(token_in "$(mail_to siti@contoh.go.id)")
 printf 'rahasia siti 2026\n' >"$T/pass"
 printf 'short\n' >"$T/short"
 expect_exit 2 "too short passphrase" -- S passphrase create --token "$PTOK" --passphrase-file "$T/short"
-expect_exit 0 "passphrase create" -- S passphrase create --token "$PTOK" --passphrase-file "$T/pass"
-SERIAL=$(sed -n 's/^certificate issued: //p' "$T/out")
+expect_exit 0 "passphrase create" -- S passphrase create --token "$PTOK" --passphrase-file "$T/pass" --quiet
+SERIAL=$(cat "$T/out")
 expect_exit 2 "passphrase token replay refused" -- S passphrase create --token "$PTOK" --passphrase-file "$T/pass"
 expect_exit 0 "status ISSUE" -- S status --nik $NIK --json
 expect_grep '"status_code":1111,"status":"ISSUE"' "$T/out" "ISSUE"
@@ -293,11 +293,18 @@ mutool show "$T/siti-cert2.pdf" trailer/Root/Perms >"$T/perms.txt" 2>&1
 expect_grep "/DocMDP [0-9]+ 0 R" "$T/perms.txt" "catalog has /Perms /DocMDP"
 expect_grep "/TransformMethod /DocMDP" "$T/siti-cert2.pdf" "signature has a DocMDP /Reference"
 expect_grep "/P 2 /V /1.2" "$T/siti-cert2.pdf" "DocMDP /P 2"
-expect_exit 0 "second signature on a P=2 document" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" "$T/siti-cert2.pdf" "$T/siti-cert2b.pdf"
-pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-cert2b.pdf" >"$T/pdfsig-cert2b.txt" 2>&1
-[ "$(grep -c 'Signature is Valid' "$T/pdfsig-cert2b.txt")" = 2 ] && pass "pdfsig: both signatures valid after signing a P=2 document" ||
-    fail "pdfsig: $(cat "$T/pdfsig-cert2b.txt")"
-mutool show "$T/siti-cert2b.pdf" trailer/Root/Perms >"$T/perms2.txt" 2>&1
+# P=2 permits signing the document's empty signature fields only (it has none).
+expect_exit 2 "a new signature on a P=2 document refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" "$T/siti-cert2.pdf" "$T/siti-cert2b.pdf"
+expect_grep "DocMDP P=2" "$T/err" "the P=2 refusal says why"
+[ ! -e "$T/siti-cert2b.pdf" ] && pass "no output after the P=2 refusal" || fail "output written"
+# P=3 permits a new invisible one.
+expect_exit 0 "certify with P=3" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 3 "$D/letter.pdf" "$T/siti-cert3.pdf"
+mutool show "$T/siti-cert3.pdf" trailer/Root/Perms >"$T/perms.txt" 2>&1
+expect_exit 0 "second signature on a P=3 document" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" "$T/siti-cert3.pdf" "$T/siti-cert3b.pdf"
+pdfsig -nssdir "sql:$T/nss" -no-ocsp "$T/siti-cert3b.pdf" >"$T/pdfsig-cert3b.txt" 2>&1
+[ "$(grep -c 'Signature is Valid' "$T/pdfsig-cert3b.txt")" = 2 ] && pass "pdfsig: both signatures valid after signing a P=3 document" ||
+    fail "pdfsig: $(cat "$T/pdfsig-cert3b.txt")"
+mutool show "$T/siti-cert3b.pdf" trailer/Root/Perms >"$T/perms2.txt" 2>&1
 cmp -s "$T/perms.txt" "$T/perms2.txt" && pass "/Perms kept by the second signature" || fail "/Perms changed: $(cat "$T/perms2.txt")"
 expect_exit 2 "--certify on a signed document refused" -- S sign --email siti@contoh.go.id --passphrase-file "$T/pass" --certify 2 "$T/siti-cert2.pdf" "$T/nope-cert.pdf"
 expect_grep "first signature" "$T/err" "certify refusal says why"
@@ -346,7 +353,7 @@ n=$(sqlite3 "$H/sertel.db" "SELECT count(*) FROM audit_log WHERE event IN ('sign
 # Self-approval: the verifier registers as a subscriber and applies.
 expect_exit 0 "verifier registers as a subscriber" -- S register --agency "$A1" --name "Verifikator Satu" --nik 6271010505850002 --email verif@contoh.go.id --unit "Biro TI" --position Verifikator
 S email confirm --token "$(token_in "$(mail_to verif@contoh.go.id)")" >/dev/null
-VAPP=$(S apply issuance --email verif@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg")
+VAPP=$(S apply issuance --email verif@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg" --quiet)
 expect_exit 2 "self-approval refused" -- S review approve "$VAPP" --verifier verif@contoh.go.id
 expect_grep "your own" "$T/err" "self-approval message"
 expect_exit 0 "admin rejects with a reason" -- S review reject "$VAPP" --reason "Tidak memenuhi syarat"
@@ -356,14 +363,14 @@ expect_grep "Tidak memenuhi syarat" "$(mail_to verif@contoh.go.id)" "rejection m
 expect_exit 2 "renewal refused outside the window" -- S apply renewal --email siti@contoh.go.id
 expect_grep "renewed from 30 days" "$T/err" "window message"
 sed -i 's/^renewal_window_days = .*/renewal_window_days = 731/' "$H/sertel.conf"
-expect_exit 0 "apply renewal" -- S apply renewal --email siti@contoh.go.id
+expect_exit 0 "apply renewal" -- S apply renewal --email siti@contoh.go.id --quiet
 RAPP=$(cat "$T/out")
 expect_exit 0 "status RENEW" -- S status --nik $NIK
 expect_grep "^RENEW$" "$T/out" "RENEW"
 expect_exit 0 "approve renewal" -- S review approve "$RAPP" --verifier verif@contoh.go.id
 printf 'rahasia baru 2028\n' >"$T/pass2"
-expect_exit 0 "passphrase for the new key" -- S passphrase create --token "$(token_in "$(mail_to siti@contoh.go.id)")" --passphrase-file "$T/pass2"
-SERIAL2=$(sed -n 's/^certificate issued: //p' "$T/out")
+expect_exit 0 "passphrase for the new key" -- S passphrase create --token "$(token_in "$(mail_to siti@contoh.go.id)")" --passphrase-file "$T/pass2" --quiet
+SERIAL2=$(cat "$T/out")
 expect_exit 0 "old certificate" -- S cert show "$SERIAL" --json
 expect_grep '"status": "revoked"' "$T/out" "old certificate revoked"
 expect_grep '"revocation_reason": 4' "$T/out" "with reason superseded"
@@ -372,7 +379,7 @@ expect_exit 1 "old passphrase no longer works" -- S authorize --email siti@conto
 expect_exit 0 "new passphrase works" -- S authorize --email siti@contoh.go.id --passphrase-file "$T/pass2"
 
 # Revocation by the owner: keyCompromise suspends at once.
-expect_exit 0 "apply revocation (keyCompromise)" -- S apply revocation --email siti@contoh.go.id --reason keyCompromise
+expect_exit 0 "apply revocation (keyCompromise)" -- S apply revocation --email siti@contoh.go.id --reason keyCompromise --quiet
 VREV=$(cat "$T/out")
 expect_exit 0 "status SUSPEND" -- S status --nik $NIK
 expect_grep "^SUSPEND$" "$T/out" "suspended at once"
@@ -390,10 +397,10 @@ expect_grep '"revocation_reason": 1' "$T/rev.json" "reason keyCompromise recorde
 # Direct revocation by a verifier.
 S register --agency "$A1" --name "Budi Santoso" --nik 6271011203880003 --email budi@contoh.go.id --unit "Biro Hukum" --position Analis >/dev/null
 S email confirm --token "$(token_in "$(mail_to budi@contoh.go.id)")" >/dev/null
-BAPP=$(S apply issuance --email budi@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg")
+BAPP=$(S apply issuance --email budi@contoh.go.id --letter "$D/letter.pdf" --ktp "$D/ktp.jpg" --quiet)
 S review approve "$BAPP" --verifier verif@contoh.go.id
-S passphrase create --token "$(token_in "$(mail_to budi@contoh.go.id)")" --passphrase-file "$T/pass" >"$T/out"
-BSER=$(sed -n 's/^certificate issued: //p' "$T/out")
+S passphrase create --token "$(token_in "$(mail_to budi@contoh.go.id)")" --passphrase-file "$T/pass" --quiet >"$T/out"
+BSER=$(cat "$T/out")
 expect_exit 2 "other agency's verifier may not revoke" -- S cert revoke "$BSER" --reason affiliationChanged --by verif@lain.go.id
 expect_exit 0 "verifier revokes directly" -- S cert revoke "$BSER" --reason affiliationChanged --by verif@contoh.go.id
 expect_exit 2 "revoking twice refused" -- S cert revoke "$BSER" --reason affiliationChanged

@@ -5,9 +5,9 @@
 # LibreOffice's subset fonts (simple TrueType, codes 1, 2, 3 ... in order of
 # use), both with a /ToUnicode map. The files are written here; poppler is the
 # independent reader: pdftotext must read the letter's text from them, and
-# the widget sertel puts at the marker must start where `pdftotext -bbox`
-# says the word "#ttd#" starts (baseline from its box and the font's
-# descent). Also a marker split over TJ elements with character spacing, the
+# the widget sertel puts at the marker must hang from where `pdftotext
+# -bbox` says the word "#ttd#" starts: its left edge at the box's left,
+# its top edge at the box's top. Also a marker split over TJ elements with character spacing, the
 # Word-style letter merged onto another page by qpdf --overlay (a form
 # XObject), and a marker that is not there (exit 2, no output).
 . "$(dirname "$0")/lib.sh"
@@ -100,18 +100,18 @@ for f in word libreoffice merged; do
         pass "$f style: the marker is not stored as its own bytes"
     pdftotext -bbox "$T/$f.pdf" "$T/$f.html" 2>/dev/null
     box=$(grep -o '<word xMin="[0-9.]*" yMin="[0-9.]*" xMax="[0-9.]*" yMax="[0-9.]*">#ttd#' "$T/$f.html" |
-        sed 's/<word xMin="\([0-9.]*\)" yMin="[0-9.]*" xMax="[0-9.]*" yMax="\([0-9.]*\)".*/\1 \2/')
+        sed 's/<word xMin="\([0-9.]*\)" yMin="\([0-9.]*\)" xMax="[0-9.]*" yMax="[0-9.]*".*/\1 \2/')
     [ -n "$box" ] && pass "$f style: pdftotext -bbox places the word #ttd# ($box)" || fail "$f style: no #ttd# box"
     expect_exit 0 "$f style: signed at the marker" -- "$SERTEL" sign --p12 "$T/k.p12" --p12-password-file "$T/pw" \
         --marker "#ttd#" --size 200,80 "$T/$f.pdf" "$T/$f-signed.pdf"
-    rect=$(grep -ao '/Rect \[[0-9. ]*\]' "$T/$f-signed.pdf" | tail -1 | sed 's/\/Rect \[\([0-9.]*\) \([0-9.]*\).*/\1 \2/')
-    # pdftotext's box: x from the glyph origin; yMax = baseline + descent (0.212 em at 11 pt), from the top.
-    python3 - "$box" "$rect" <<'PY' && pass "$f style: the stamp starts where poppler puts the marker (box $box, rect $rect)" || fail "$f style: rect $rect, pdftotext box $box"
+    rect=$(grep -ao '/Rect \[[0-9. ]*\]' "$T/$f-signed.pdf" | tail -1 | sed 's/\/Rect \[\([0-9. ]*\)\]/\1/')
+    # The stamp occupies the space at and below the marker: its left edge where
+    # pdftotext's box starts, its top edge at the box's top (yMin, from the top).
+    python3 - "$box" "$rect" <<'PY' && pass "$f style: the stamp hangs from the marker's top-left (box $box, rect $rect)" || fail "$f style: rect $rect, pdftotext box $box"
 import sys
 bx, by = (float(v) for v in sys.argv[1].split())
-rx, ry = (float(v) for v in sys.argv[2].split())
-base = 842 - (by - 0.212 * 11)
-sys.exit(0 if abs(rx - bx) < 0.6 and abs(ry - base) < 0.6 else 1)
+x0, y0, x1, y1 = (float(v) for v in sys.argv[2].split())
+sys.exit(0 if abs(x0 - bx) < 0.6 and abs(y1 - (842 - by)) < 1.0 and abs(y1 - y0 - 80) < 0.01 else 1)
 PY
     qpdf --check "$T/$f-signed.pdf" >/dev/null 2>&1 && pass "$f style: qpdf --check clean" || fail "$f style: qpdf --check"
     pdfsig "$T/$f-signed.pdf" >"$T/pdfsig.out" 2>&1
@@ -121,4 +121,47 @@ PY
     expect_grep "marker '#paraf#' not found" "$T/err" "$f style: the message names the marker"
     [ ! -e "$T/$f-none.pdf" ] && pass "$f style: no output for a missing marker" || fail "$f style: output left"
 done
+# A stamp that would cover text below the marker is signed with a warning
+# naming the page (exit 0); the stamp shows the position (jabatan), the NIP
+# and the UU ITE footer, wrapped without a word alone on a last line.
+python3 - "$T" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ["SERTEL_TEST_DATA"] + "/pdf")
+import mkpdf
+c = b"BT /F1 11 Tf 72 700 Td (Kepala Biro Umum) Tj ET BT /F1 11 Tf 72 560 Td (Tanda tangan: #ttd#) Tj ET "
+c += b"BT /F1 11 Tf 72 520 Td (Tembusan: Sekretaris Jenderal) Tj ET"
+mkpdf.write(sys.argv[1] + "/below.pdf", [
+    b"<< /Type /Catalog /Pages 2 0 R >>",
+    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    mkpdf.stream(c),
+    b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"])
+PY
+expect_exit 0 "a stamp over the text below the marker: signed" -- "$SERTEL" sign --p12 "$T/k.p12" \
+    --p12-password-file "$T/pw" --marker "#ttd#" --size 260,120 --footer --position "Kepala Biro Umum" \
+    --nip 198001012005011001 "$T/below.pdf" "$T/below-signed.pdf"
+expect_grep "warning: the stamp on page 1 covers [0-9]+ characters.*Jenderal" "$T/err" "the warning names the page and the text covered"
+expect_exit 0 "a stamp clear of other text: no warning" -- "$SERTEL" sign --p12 "$T/k.p12" \
+    --p12-password-file "$T/pw" --marker "#ttd#" --size 200,30 "$T/below.pdf" "$T/clear-signed.pdf"
+expect_no_grep "warning" "$T/err" "no warning when nothing is covered"
+expect_exit 2 "--nip takes 18 digits" -- "$SERTEL" sign --p12 "$T/k.p12" --p12-password-file "$T/pw" \
+    --visible --nip 12345 "$T/below.pdf" "$T/bad-nip.pdf"
+# The stamp's text as poppler reads it (the page's own text left out).
+pdftotext -bbox-layout "$T/below-signed.pdf" "$T/below.html" 2>/dev/null
+python3 - "$T/below.html" <<'PY' >"$T/stamp-lines.txt"
+import re, sys
+h = open(sys.argv[1]).read()
+for block in re.findall(r'<block.*?</block>', h, re.S):
+    lines = [re.findall(r'>([^<]+)</word>', l) for l in re.findall(r'<line.*?</line>', block, re.S)]
+    print("|".join(" ".join(w) for w in lines))
+PY
+expect_grep "Kepala Biro Umum.*" "$T/stamp-lines.txt" "the stamp shows the position"
+expect_grep "198001012005011001" "$T/stamp-lines.txt" "the stamp shows the NIP"
+tr '|' ' ' <"$T/stamp-lines.txt" | grep -q "secara elektronik.*sesuai UU ITE" && pass "the footer cites UU ITE" ||
+    fail "footer: $(cat "$T/stamp-lines.txt")"
+# A wrapped paragraph (a block of several lines) never ends with one word alone.
+awk -F'|' 'NF > 1 && $NF !~ / / {print}' "$T/stamp-lines.txt" >"$T/orphans"
+[ ! -s "$T/orphans" ] && pass "no wrapped paragraph ends with a word alone" || fail "orphaned words: $(cat "$T/orphans")"
+pdfsig "$T/below-signed.pdf" >"$T/pdfsig.out" 2>&1
+expect_grep "Signature is Valid" "$T/pdfsig.out" "the stamped signature is valid (pdfsig)"
 finish

@@ -191,8 +191,8 @@ done
     fail "other TSA: verify: $(cat "$T/v.err") $(head -c 1500 "$T/v.json")"
 
 # A TSA that changes certificates between the signature-time-stamp and the
-# document time-stamp (a relay: requests 1-2, the dry run and the real
-# signature-time-stamp, go to the first CA's TSA, later ones to the
+# document time-stamp (a relay: request 1, the signature-time-stamp - one
+# request per time-stamp -, goes to the first CA's TSA, later ones to the
 # second's): a second DSS revision after the document time-stamp carries
 # the new TSA's chain and status.
 PORT3=$("$FUZZ" free-port)
@@ -204,7 +204,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers['Content-Length']))
         n[0] += 1
-        url = first if n[0] <= 2 else second
+        url = first if n[0] <= 1 else second
         req = urllib.request.Request(url, data=body, headers={'Content-Type': 'application/timestamp-query'})
         data = urllib.request.urlopen(req, timeout=20).read()
         self.send_response(200)

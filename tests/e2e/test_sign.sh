@@ -144,13 +144,25 @@ expect_exit 4 "detached: a changed file fails openssl cms -verify" -- openssl cm
     -inform DER -in "$T/blob-B-B.p7s" -content "$T/blob.bin" -CAfile "$T/root.pem" -out /dev/null
 
 # Certification (DocMDP) on the qpdf variants: the certifying signature first,
-# then an approval signature by the other signer (P=2 and P=3 allow it).
-for cv in objstm:2 linear:3 multirev:2 broken:2; do
+# then an approval signature by the other signer where the certification
+# permits one: P=3 a new invisible signature field; P=2 only the document's
+# empty signature fields, which these letters have none of (refused, named).
+for cv in objstm:3 linear:3 multirev:2 broken:3; do
     v=${cv%%:*} p=${cv#*:}
     expect_exit 0 "certify $v (P=$p)" -- sign budi "$T/$v.pdf" "$T/$v-c.pdf" --certify "$p"
     [ -f "$T/$v-c.pdf" ] && check_pdf "$T/$v-c.pdf" 1 "$v certified"
     mutool show "$T/$v-c.pdf" trailer/Root/Perms >"$T/perms.out" 2>&1
     expect_grep "/DocMDP [0-9]+ 0 R" "$T/perms.out" "$v certified: /Perms /DocMDP in the catalog"
+    if [ "$p" = 2 ]; then
+        expect_exit 2 "P=2 without an empty field: new signature refused on $v" -- \
+            sign siti "$T/$v-c.pdf" "$T/$v-c2.pdf" --level B-T
+        expect_grep "DocMDP P=2.*empty signature fields" "$T/err" "$v: the refusal says what P=2 permits"
+        [ ! -e "$T/$v-c2.pdf" ] && pass "$v: no output" || fail "$v: output written"
+        continue
+    fi
+    expect_exit 2 "P=3: a new visible signature refused on $v" -- \
+        sign siti "$T/$v-c.pdf" "$T/$v-c2.pdf" --visible --rect 300,50,220,80
+    expect_grep "new visible signature" "$T/err" "$v: the refusal names the visible field"
     expect_exit 0 "approval signature on certified $v" -- sign siti "$T/$v-c.pdf" "$T/$v-c2.pdf" --level B-T
     [ -f "$T/$v-c2.pdf" ] && check_pdf "$T/$v-c2.pdf" 2 "$v certified, then signed"
     expect_exit 2 "certify the signed $v refused" -- sign siti "$T/$v-c.pdf" "$T/$v-c3.pdf" --certify 2
@@ -164,8 +176,8 @@ expect_exit 2 "--certify with --detached refused" -- sign budi "$T/plain.pdf" "$
 
 # Visible signature at a marker text (BSrE's tag_koordinat): a hand-made two-page
 # PDF (FlateDecode content, cm, Tm, T*, ' and a TJ that splits the marker) and a
-# qpdf rewrite with object streams; the stamp lands with its lower left on the
-# marker, as pdftotext -bbox sees both.
+# qpdf rewrite with object streams; the stamp occupies the space at and below
+# the marker (its top edge at the marker's top), as pdftotext -bbox sees both.
 python3 - "$T/marker.pdf" <<'PY'
 import os, sys, zlib
 p1 = b"BT /F1 12 Tf 72 770 Td (Halaman satu, tanpa penanda) Tj ET\n"
@@ -187,8 +199,8 @@ import mkpdf
 mkpdf.write(sys.argv[1], objs)
 PY
 qpdf --object-streams=generate "$T/marker.pdf" "$T/marker-os.pdf"
-# near WORD MARKER FILE PAGE W H: WORD (the stamp's first line) lies in the W x H box whose
-# lower left is MARKER's baseline start; pdftotext -bbox has y from the top.
+# near WORD MARKER FILE PAGE W H: WORD (the stamp's first line) lies in the W x H box that
+# hangs from MARKER's top left; pdftotext -bbox has y from the top.
 near() {
     pdftotext -bbox -f "$4" -l "$4" "$3" - | python3 -c '
 import re, sys
@@ -201,10 +213,9 @@ def box(s):
     return [float(v) for v in m[-1]]  # the last: the newest stamp
 mx0, my0, mx1, my1 = box(mark)
 sx0, sy0, sx1, sy1 = box(word)
-# The marker baseline (PDF y) lies a little above the bottom of its box (descent).
-base = H - my1
-ok = mx0 - 2 <= sx0 <= mx0 + 0.3 * w and base - 4 <= H - sy1 and H - sy0 <= base + h + 4
-print("marker %.1f,%.1f stamp word %.1f..%.1f,%.1f..%.1f" % (mx0, base, sx0, sx1, H - sy1, H - sy0), file=sys.stderr)
+top = H - my0  # the top of the marker (PDF y)
+ok = mx0 - 2 <= sx0 <= mx0 + 0.3 * w and H - sy0 <= top + 2 and H - sy1 >= top - h - 2
+print("marker %.1f,%.1f stamp word %.1f..%.1f,%.1f..%.1f" % (mx0, top, sx0, sx1, H - sy1, H - sy0), file=sys.stderr)
 sys.exit(0 if ok else 1)' "$1" "$2" "$5" "$6"
 }
 for v in marker marker-os; do
@@ -213,8 +224,8 @@ for v in marker marker-os; do
     [ -f "$T/$v-1.pdf" ] && check_pdf "$T/$v-1.pdf" 1 "$v at marker"
     expect_exit 0 "$v: the stamp is drawn at the marker on page 2 (pdftotext -bbox)" -- \
         near Ditandatangani "#ttd#" "$T/$v-1.pdf" 2 220 80
-    grep -aq '/Rect \[24[0-9.]* 392\.00 46[0-9.]* 472\.00\]' "$T/$v-1.pdf" &&
-        pass "$v: widget /Rect starts at the marker (x ~244, baseline 392), 220x80" ||
+    grep -aq '/Rect \[24[0-9.]* 319\.90 46[0-9.]* 399\.90\]' "$T/$v-1.pdf" &&
+        pass "$v: widget /Rect hangs from the marker (x ~244, top 392 + 0.718 x 11), 220x80" ||
         fail "$v: widget /Rect $(grep -ao '/Rect \[[^]]*\]' "$T/$v-1.pdf" | tail -1)"
     mutool draw -q -F txt -o "$T/mudraw.txt" "$T/$v-1.pdf" 2 2>"$T/mudraw.err" &&
         pass "$v: mutool renders the stamped page" || fail "$v: mutool draw: $(cat "$T/mudraw.err")"

@@ -368,10 +368,12 @@ expect_exit 0 "sign at marker #ttd# with --image" -- sign "$T/marker.pdf" "$T/ma
 [ -f "$T/marker-1.pdf" ] && check_signed "$T/marker-1.pdf" "marker stamp"
 pdfimages -list "$T/marker-1.pdf" >"$T/list" 2>&1
 expect_grep "smask +300 +100 +gray" "$T/list" "marker stamp: image with its soft mask"
-# The stamp's lower left is the marker's baseline start, about (150, 610).
-x=$(grep -ao '/Rect \[[0-9.]* 610\.00 ' "$T/marker-1.pdf" | head -1 | sed 's/.*\[\([0-9]*\).*/\1/')
-[ -n "$x" ] && pass "marker stamp: widget at the marker (x $x, y 610)" || fail "marker stamp: /Rect $(grep -ao '/Rect \[[^]]*\]' "$T/marker-1.pdf" | tail -1)"
-[ -n "$x" ] && RECT=$x,610,240,100 expect_exit 0 "marker stamp: blue ink inside the stamp (pdftoppm)" -- ink "$T/marker-1.pdf" blue
+# The stamp occupies the space at and below the marker: its left edge at the
+# marker's (about 150), its top at the marker's top (the baseline 610 plus
+# Helvetica's ascent, 0.718 x 11 = 7.9), 100 points high.
+x=$(grep -ao '/Rect \[[0-9.]* 517\.90 [0-9.]* 617\.90\]' "$T/marker-1.pdf" | head -1 | sed 's/.*\[\([0-9]*\).*/\1/')
+[ -n "$x" ] && pass "marker stamp: widget at and below the marker (x $x, top 617.9)" || fail "marker stamp: /Rect $(grep -ao '/Rect \[[^]]*\]' "$T/marker-1.pdf" | tail -1)"
+[ -n "$x" ] && RECT=$x,518,240,100 expect_exit 0 "marker stamp: blue ink inside the stamp (pdftoppm)" -- ink "$T/marker-1.pdf" blue
 
 # Bad images: exit 2, a clear message, no output file.
 head -c 300 "$T/ttd.png" >"$T/trunc.png"
@@ -408,14 +410,14 @@ expect_exit 2 "--image with --detached refused" -- sign "$L" "$T/bad.p7s" --deta
 [ ! -e "$T/bad-novis.pdf" ] && [ ! -e "$T/bad.p7s" ] && pass "usage errors: no output" || fail "usage errors left output"
 
 # An owner's key (--email): the stamp with the image and the home's QR code.
-S agency add --name "Kementerian Contoh" --domain contoh.go.id >"$T/agency" || { echo "agency add failed"; exit 1; }
+S agency add --name "Kementerian Contoh" --domain contoh.go.id --quiet >"$T/agency" || { echo "agency add failed"; exit 1; }
 S account add --role verifier --agency "$(cat "$T/agency")" --email verif@contoh.go.id --name Verifikator >/dev/null
 S register --agency "$(cat "$T/agency")" --name "Siti Rahayu" --nik 6271015201900001 --email siti@contoh.go.id \
     --unit "Biro Umum" --position Analis >/dev/null || { echo "register failed"; exit 1; }
 mail_to() { grep -l "^To: $1" $(ls -r "$H"/outbox/*.eml) 2>/dev/null | head -1; }
 token_in() { grep -ho '^  [0-9a-f]\{64\}' "$1" | head -1 | tr -d ' '; }
 S email confirm --token "$(token_in "$(mail_to siti@contoh.go.id)")" >/dev/null
-APP=$(S apply issuance --email siti@contoh.go.id --letter "$L" --ktp "$D/ktp.jpg")
+APP=$(S apply issuance --email siti@contoh.go.id --letter "$L" --ktp "$D/ktp.jpg" --quiet)
 S review approve "$APP" --verifier verif@contoh.go.id >/dev/null || { echo "approve failed"; exit 1; }
 printf 'rahasia siti 2026\n' >"$T/pass"
 S passphrase create --token "$(token_in "$(mail_to siti@contoh.go.id)")" --passphrase-file "$T/pass" >/dev/null ||

@@ -348,10 +348,12 @@ expect_exit 0 "certified P=3: English text" -- V --lang en "$T/cert3.pdf"
 expect_grep "Certification signature \(DocMDP P=3\)" "$T/out" "certified: English certification line"
 expect_exit 0 "not certified: certification null" -- V --json "$T/bb.pdf"
 jqt "$T/out" '.certification == null and .signatures[0].certification == null' "not certified: certification null"
-# P=2 then a second signature by sertel sign: signing is permitted.
-sign "$T/cert2.pdf" "$T/cert2-signed.pdf" || fail "sign a P=2 certified file"
-expect_exit 0 "P=2 then a second signature: verifies" -- V --json "$T/cert2-signed.pdf"
-jqt "$T/out" '(.signatures|length) == 2 and .signatures[0].certification.permissions == 2 and .signatures[0].modified_after_signing == false and (.signatures[0].harmless_changes|length) > 0' "P=2 then signed: certification kept, changes permitted"
+# P=3 then a second (invisible) signature by sertel sign: permitted. (On P=2
+# sertel signs only into an empty signature field the document has: cert2 has none.)
+expect_exit 2 "sign refuses a new signature field on a P=2 document" -- sign "$T/cert2.pdf" "$T/cert2-signed.pdf"
+sign "$T/cert3.pdf" "$T/cert3-signed.pdf" || fail "sign a P=3 certified file"
+expect_exit 0 "P=3 then a second signature: verifies" -- V --json "$T/cert3-signed.pdf"
+jqt "$T/out" '(.signatures|length) == 2 and .signatures[0].certification.permissions == 3 and .signatures[0].modified_after_signing == false and (.signatures[0].harmless_changes|length) > 0' "P=3 then signed: certification kept, changes permitted"
 # P=1 at B-LTA: the DSS and document time-stamp revisions are tolerated.
 if sign "$L" "$T/cert1-lta.pdf" --certify 1 --level B-LTA 2>/dev/null; then
     expect_exit 0 "P=1 B-LTA (DSS + document time-stamp after certification): verifies" -- V --json --offline "$T/cert1-lta.pdf"

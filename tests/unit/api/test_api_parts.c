@@ -2,8 +2,10 @@
  * test_api_parts.c - the API's pieces that need no server: the language
  * Accept-Language picks, the client's address behind trusted proxies
  * (X-Forwarded-For read from the right, never believed from others),
- * loopback addresses, and the error catalogue (sorted, both languages,
- * every code the dispatcher itself answers).
+ * loopback addresses, the error catalogue (sorted, both languages,
+ * every code the dispatcher and the endpoints answer), RFC 3339 times read
+ * and written, form fields (one of each, text or file as asked), and
+ * secrets wiped from a request once answered.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -116,6 +118,17 @@ static void test_catalogue(void **state)
         "rate_limited",
         "signing_locked",
         "too_many_files",
+        /* the people, applications and link pages */
+        "confirmation_required",
+        "cps_missing",
+        "current_password_wrong",
+        "factor_enrolled",
+        "nik_invalid",
+        "no_certificate",
+        "passphrase_weak",
+        "password_weak",
+        "token_invalid",
+        "upload_refused",
     };
     size_t i, n = api_catalogue_size();
 
@@ -171,9 +184,110 @@ static void test_facade_codes(void **state)
                         "Dokumen telah didownload sebelumnya");
 }
 
+static void test_times(void **state)
+{
+    int64_t t = 0;
+    char s[21];
+
+    (void)state;
+    assert_int_equal(api_time_parse("1970-01-01T00:00:00Z", &t), SERTEL_OK);
+    assert_int_equal(t, 0);
+    assert_int_equal(api_time_parse("2026-12-07T10:00:00Z", &t), SERTEL_OK);
+    assert_int_equal(t, 1796637600);
+    api_time_str(t, s);
+    assert_string_equal(s, "2026-12-07T10:00:00Z");
+    /* an offset: WIB is UTC+7 */
+    assert_int_equal(api_time_parse("2026-12-07T17:00:00+07:00", &t), SERTEL_OK);
+    assert_int_equal(t, 1796637600);
+    assert_int_equal(api_time_parse("2026-12-07T09:30:00.123-00:30", &t), SERTEL_OK);
+    assert_int_equal(t, 1796637600);
+    assert_int_equal(api_time_parse("2024-02-29T00:00:00Z", &t), SERTEL_OK);
+    assert_int_equal(t, 1709164800);
+    assert_int_equal(api_time_parse("2000-03-01T00:00:00z", &t), SERTEL_OK);
+    assert_int_equal(t, 951868800);
+    /* refused */
+    const char *bad[] = {"",
+                         "2026-12-07",
+                         "2026-12-07 10:00:00Z",
+                         "2026-12-07T10:00:00",
+                         "2026-13-07T10:00:00Z",
+                         "2025-02-29T00:00:00Z",
+                         "2026-04-31T00:00:00Z",
+                         "2026-12-07T24:00:00Z",
+                         "2026-12-07T10:00:00+7:00",
+                         "2026-12-07T10:00:00Zjunk",
+                         "2026-12-07T10:00:00.Z",
+                         "+026-12-07T10:00:00Z",
+                         "1969-12-31T23:59:59Z",
+                         "1800000000"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (api_time_parse(bad[i], &t) != SERTEL_ERR_INVALID)
+            fail_msg("accepted '%s'", bad[i]);
+    assert_true(json_is_null(api_time_json(0)));
+}
+
+static void test_form_fields(void **state)
+{
+    char pw[] = "rahasia sekali", again[] = "rahasia sekali", body[] = "{\"x\":\"y\"}",
+         type[] = "issuance";
+    http_field f[4] = {
+        {"type", NULL, NULL, (const unsigned char *)type, 8, -1},
+        {"letter", "a.pdf", "application/pdf", NULL, 10, 7},
+        {"secret", NULL, NULL, (const unsigned char *)pw, sizeof(pw) - 1, -1},
+        {"secret", NULL, NULL, (const unsigned char *)again, sizeof(again) - 1, -1},
+    };
+    http_request req;
+    http_response resp;
+    api a;
+    api_call c;
+    const char *v;
+    const http_field *file;
+
+    (void)state;
+    memset(&req, 0, sizeof(req));
+    memset(&resp, 0, sizeof(resp));
+    memset(&a, 0, sizeof(a));
+    memset(&c, 0, sizeof(c));
+    req.method = "POST";
+    req.path = "/api/v1/applications";
+    req.fields = f;
+    req.nfields = 4;
+    req.body = (const unsigned char *)body;
+    req.body_len = strlen(body);
+    c.a = &a;
+    c.req = &req;
+    c.resp = &resp;
+    assert_int_equal(api_form_str(&c, "type", true, 16, &v), SERTEL_OK);
+    assert_string_equal(v, "issuance");
+    assert_int_equal(api_form_str(&c, "type", true, 4, &v), SERTEL_ERR_INVALID); /* too long */
+    assert_int_equal(resp.status, 400);
+    resp.body_free((void *)resp.body);
+    assert_int_equal(api_form_str(&c, "note", false, 16, &v), SERTEL_OK);
+    assert_null(v);
+    assert_int_equal(api_form_str(&c, "note", true, 16, &v), SERTEL_ERR_INVALID);
+    resp.body_free((void *)resp.body);
+    /* a file where text belongs, and the other way round */
+    assert_int_equal(api_form_str(&c, "letter", true, 16, &v), SERTEL_ERR_INVALID);
+    resp.body_free((void *)resp.body);
+    assert_int_equal(api_form_file(&c, "type", &file), SERTEL_ERR_INVALID);
+    resp.body_free((void *)resp.body);
+    assert_int_equal(api_form_file(&c, "letter", &file), SERTEL_OK);
+    assert_int_equal(file->fd, 7);
+    /* a field sent twice is refused, not the first one taken */
+    assert_int_equal(api_form_str(&c, "secret", true, 64, &v), SERTEL_ERR_INVALID);
+    assert_non_null(strstr((const char *)resp.body, "more than once"));
+    resp.body_free((void *)resp.body);
+    /* wiped once answered */
+    api_wipe_secrets(&c);
+    assert_int_equal(pw[0], 0);
+    assert_int_equal(again[sizeof(again) - 2], 0);
+    assert_int_equal(body[0], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_times),        cmocka_unit_test(test_form_fields),
         cmocka_unit_test(test_lang),         cmocka_unit_test(test_client_addr),
         cmocka_unit_test(test_loopback),     cmocka_unit_test(test_catalogue),
         cmocka_unit_test(test_facade_codes),

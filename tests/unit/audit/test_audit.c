@@ -28,6 +28,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -402,6 +403,152 @@ static void test_intact(void **state)
     assert_int_equal(verify(f, f->pub, f->head, &rep), SERTEL_OK);
     assert_non_null(strstr(rep.what, "3 entries (21..23) not yet covered"));
     assert_non_null(strstr(rep.what, "head file at entry 20"));
+    fx_free(f);
+}
+
+struct chk {
+    unsigned char prev[32];
+    int ok;
+};
+
+static int chain_check(const audit_entry *e, void *arg)
+{
+    struct chk *c = arg;
+
+    if (memcmp(c->prev, e->prev_hash, 32) != 0)
+        c->ok = 0;
+    memcpy(c->prev, e->hash, 32);
+    return 0;
+}
+
+/* audit_read: entries gathered as they are read. */
+struct seen {
+    int n;
+    int64_t seqs[64];
+    char objects[64][32];
+    int stop_at; /* return 1 at this count (0: never) */
+};
+
+static int collect(const audit_entry *e, void *arg)
+{
+    struct seen *s = arg;
+
+    assert_true(s->n < 64);
+    s->seqs[s->n] = e->seq;
+    snprintf(s->objects[s->n], sizeof(s->objects[0]), "%s", e->object);
+    s->n++;
+    return s->stop_at != 0 && s->n == s->stop_at;
+}
+
+struct lens {
+    char object[64];
+    size_t object_len;
+};
+
+static int object_len(const audit_entry *e, void *arg)
+{
+    struct lens *l = arg;
+
+    snprintf(l->object, sizeof(l->object), "%s", e->object);
+    l->object_len = e->object_len;
+    return 0;
+}
+
+static void test_read(void **state)
+{
+    struct fx *f = fx_new(0);
+    struct seen s;
+    audit_filter flt;
+    sertel_err err = {0};
+    size_t n = 0;
+
+    (void)state;
+    /* All, oldest first, with the hashes that chain them. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(audit_read(f->st, NULL, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, LAST);
+    assert_int_equal(s.n, LAST);
+    assert_int_equal(s.seqs[0], 1);
+    assert_int_equal(s.seqs[LAST - 1], LAST);
+    /* Paging: after 10, 5 of them. */
+    memset(&s, 0, sizeof(s));
+    memset(&flt, 0, sizeof(flt));
+    flt.after = 10;
+    flt.limit = 5;
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(s.seqs[0], 11);
+    assert_int_equal(s.seqs[4], 15);
+    /* A range: after 10 up to 12 (the export's page up to its signed head). */
+    memset(&s, 0, sizeof(s));
+    flt.upto = 12;
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(s.seqs[0], 11);
+    assert_int_equal(s.seqs[1], 12);
+    /* By object, and by a piece of the details: LIKE's wildcards are taken literally. */
+    memset(&s, 0, sizeof(s));
+    memset(&flt, 0, sizeof(flt));
+    flt.object = "serial-2";
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, TXNS);
+    assert_string_equal(s.objects[0], "serial-2");
+    memset(&flt, 0, sizeof(flt));
+    flt.details_has = "\"n\":3";
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, TXNS);
+    flt.details_has = "\"n\":_";
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 0);
+    flt.details_has = "%";
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 0);
+    /* By event prefix; a prefix that matches nothing gives nothing. */
+    memset(&s, 0, sizeof(s));
+    memset(&flt, 0, sizeof(flt));
+    flt.event_prefix = "cert.";
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, LAST);
+    flt.event_prefix = "cert_";
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 0);
+    flt.event_prefix = "CERT."; /* exactly as written, not LIKE's ASCII case folding */
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 0);
+    /* By time: nothing from the future. */
+    memset(&flt, 0, sizeof(flt));
+    flt.since = (int64_t)time(NULL) + 3600;
+    assert_int_equal(audit_read(f->st, &flt, collect, &s, &n, &err), SERTEL_OK);
+    assert_int_equal(n, 0);
+    /* The callback stops the listing with its answer. */
+    memset(&s, 0, sizeof(s));
+    s.stop_at = 3;
+    assert_int_equal(audit_read(f->st, NULL, collect, &s, &n, &err), 1);
+    assert_int_equal(s.n, 3);
+    /* Each entry's prev_hash is the previous entry's hash (the first's: zeros). */
+    {
+        struct chk c = {{0}, 1};
+        assert_int_equal(audit_read(f->st, NULL, chain_check, &c, &n, &err), SERTEL_OK);
+        assert_true(c.ok);
+    }
+    /* An embedded NUL (only tampering puts one there) is kept in the hashed length. */
+    sql(f, "UPDATE audit_log SET object = CAST(object || char(0) || 'x' AS TEXT) WHERE seq = 3");
+    memset(&s, 0, sizeof(s));
+    memset(&flt, 0, sizeof(flt));
+    flt.after = 2;
+    flt.limit = 1;
+    {
+        struct lens l = {0};
+        assert_int_equal(audit_read(f->st, &flt, object_len, &l, &n, &err), SERTEL_OK);
+        assert_int_equal(l.object_len, strlen(l.object) + 2);
+    }
+    /* A row whose hash is not AUDIT_HASH_LEN bytes stops the read there, named. */
+    sql(f, "UPDATE audit_log SET hash = x'00' WHERE seq = 5");
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(audit_read(f->st, NULL, collect, &s, &n, &err), SERTEL_ERR_TAMPERED);
+    assert_int_equal(s.n, 4);
+    assert_int_equal(n, 4);
+    assert_non_null(strstr(err.msg, "audit entry 5 is damaged"));
     fx_free(f);
 }
 
@@ -1637,6 +1784,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_intact),
         cmocka_unit_test(test_chain_matches_header_formula),
+        cmocka_unit_test(test_read),
         cmocka_unit_test(test_head_file_format),
         cmocka_unit_test(test_append_rules),
         cmocka_unit_test(test_empty_log),

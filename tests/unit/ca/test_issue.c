@@ -272,6 +272,28 @@ static void test_serial_normalize(void **state)
     assert_int_equal(ca_serial_normalize("123456", out, 4), SERTEL_ERR_INVALID);
 }
 
+/* sertel init's warnings: the example OID arc and loopback base URLs. */
+static void test_init_warnings(void **state)
+{
+    (void)state;
+    assert_true(ca_oid_is_example(CA_DEFAULT_POLICY_OID));
+    assert_true(ca_oid_is_example(CA_DEFAULT_TSA_POLICY_OID));
+    assert_true(ca_oid_is_example("2.999"));
+    assert_false(ca_oid_is_example("2.9990.1"));
+    assert_false(ca_oid_is_example("1.3.6.1.4.1.57264.1.1.1"));
+    assert_false(ca_oid_is_example("2.16.360.1"));
+    assert_true(ca_url_is_loopback(CA_DEFAULT_BASE_URL));
+    assert_true(ca_url_is_loopback("http://127.1.2.3/pki"));
+    assert_true(ca_url_is_loopback("http://localhost:8080"));
+    assert_true(ca_url_is_loopback("http://LOCALHOST"));
+    assert_true(ca_url_is_loopback("http://ca.localhost/pki"));
+    assert_true(ca_url_is_loopback("http://[::1]:8080"));
+    assert_false(ca_url_is_loopback("http://127.example.go.id"));
+    assert_false(ca_url_is_loopback("http://pki.contoh.go.id"));
+    assert_false(ca_url_is_loopback("http://10.0.0.1:8080"));
+    assert_false(ca_url_is_loopback("http://localhost.contoh.go.id"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +305,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_injection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_refuses_existing, setup, teardown),
         cmocka_unit_test(test_serial_normalize),
+        cmocka_unit_test(test_init_warnings),
     };
     if (sodium_init() < 0)
         return 1;

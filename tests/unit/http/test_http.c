@@ -11,6 +11,9 @@
  * connection, control characters in the target, HTTP/1.1 without Host, the
  * request-head deadline against trickling clients (on a fresh and on a
  * keep-alive connection), and the default per-address connection limit.
+ * Native TLS: handlers see http_request.tls, TLS 1.2 and 1.3 are served
+ * and TLS 1.1 is not, plain HTTP to the TLS port is closed without an
+ * answer, and a key that does not match the certificate is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,7 +38,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "http/http.h"
+
+/* What the handler saw of the connection. */
+static int tls_handler(const http_request *req, http_response *resp, sertel_err *err)
+{
+    static const char *const answer[2] = {"tls=0", "tls=1"};
+
+    (void)err;
+    resp->body = (const unsigned char *)answer[req->tls ? 1 : 0];
+    resp->len = 5;
+    return SERTEL_OK;
+}
 
 static int echo_handler(const http_request *req, http_response *resp, sertel_err *err)
 {
@@ -156,6 +175,7 @@ static const http_route routes[] = {
     {"GET", "/fail", 0, NULL, 0, "fail", failing_handler, NULL, HTTP_BODY_BUFFER},
     {"GET", "/item/{}/sub/{}", 0, NULL, 0, "item", param_handler, NULL, HTTP_BODY_BUFFER},
     {"POST", "/form", 0, NULL, 2048, "form", form_handler, NULL, HTTP_BODY_FORM},
+    {"GET", "/tls", 0, NULL, 0, "tls", tls_handler, NULL, HTTP_BODY_BUFFER},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -1025,6 +1045,142 @@ static void test_defer(void **state)
     fclose(errs);
 }
 
+/* A self-signed P-256 certificate for 127.0.0.1 and its key, as PEM (free with free()). */
+static void make_tls_pair(char **cert, char **key)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *name;
+    BIO *b;
+    char *p;
+    long n;
+
+    assert_non_null(k);
+    assert_non_null(x);
+    assert_true(ASN1_INTEGER_set(X509_get_serialNumber(x), 1));
+    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -60));
+    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+    assert_true(X509_set_pubkey(x, k));
+    name = X509_get_subject_name(x);
+    assert_true(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                           (const unsigned char *)"127.0.0.1", -1, -1, 0));
+    assert_true(X509_set_issuer_name(x, name));
+    assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+    for (int i = 0; i < 2; i++) {
+        b = BIO_new(BIO_s_mem());
+        assert_true(i == 0 ? PEM_write_bio_X509(b, x)
+                           : PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL));
+        n = BIO_get_mem_data(b, &p);
+        *(i == 0 ? cert : key) = strndup(p, (size_t)n);
+        assert_non_null(*(i == 0 ? cert : key));
+        BIO_free(b);
+    }
+    X509_free(x);
+    EVP_PKEY_free(k);
+}
+
+/*
+ * One request over TLS limited to version v (TLS1_1_VERSION...): the
+ * answer in out (NUL-terminated), or -1 when the handshake fails.
+ */
+static int tls_ask(unsigned port, int v, const char *req, char *out, size_t cap)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = NULL;
+    size_t have = 0;
+    int fd = dial(port), rc = -1, n;
+
+    assert_non_null(ctx);
+    assert_true(fd >= 0);
+    /* The client offers exactly v, old versions too: the server must be the one refusing. */
+    SSL_CTX_set_security_level(ctx, 0);
+    assert_true(SSL_CTX_set_cipher_list(ctx, "DEFAULT@SECLEVEL=0"));
+    assert_true(SSL_CTX_set_min_proto_version(ctx, v));
+    assert_true(SSL_CTX_set_max_proto_version(ctx, v));
+    ssl = SSL_new(ctx);
+    assert_non_null(ssl);
+    SSL_set_fd(ssl, fd);
+    out[0] = '\0';
+    if (SSL_connect(ssl) == 1) {
+        assert_int_equal(SSL_write(ssl, req, (int)strlen(req)), (int)strlen(req));
+        while (have + 1 < cap && (n = SSL_read(ssl, out + have, (int)(cap - 1 - have))) > 0)
+            have += (size_t)n;
+        out[have] = '\0';
+        rc = (int)have;
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    return rc;
+}
+
+static void test_tls(void **state)
+{
+    http_config cfg = {0};
+    http_server *s = NULL;
+    sertel_err err = {0};
+    char *cert = NULL, *key = NULL, *cert2 = NULL, *key2 = NULL;
+    static char buf[8192];
+    const char *req = "GET /tls HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    int closed;
+    FILE *errors = tmpfile();
+
+    (void)state;
+    make_tls_pair(&cert, &key);
+    make_tls_pair(&cert2, &key2);
+    cfg.listen = "127.0.0.1:0";
+    cfg.threads = 1;
+    cfg.error_log = errors;
+    /* Half a pair, or a key that is not the certificate's: refused. */
+    cfg.tls_cert_pem = cert;
+    assert_int_equal(http_server_start(&cfg, routes, NROUTES, &s, &err), SERTEL_ERR_INVALID);
+    cfg.tls_key_pem = key2;
+    assert_int_equal(http_server_start(&cfg, routes, NROUTES, &s, &err), SERTEL_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "TLS certificate or key was refused"));
+    assert_null(s);
+    cfg.tls_key_pem = key;
+    assert_int_equal(http_server_start(&cfg, routes, NROUTES, &s, &err), SERTEL_OK);
+    /* The server keeps no pointer to the key: wiping it now changes nothing. */
+    memset(key, 'x', strlen(key));
+    assert_non_null(strstr(http_server_url(s), "https://127.0.0.1:"));
+
+    assert_true(tls_ask(http_server_port(s), TLS1_3_VERSION, req, buf, sizeof(buf)) > 0);
+    assert_non_null(strstr(buf, "HTTP/1.1 200"));
+    assert_non_null(strstr(buf, "\r\n\r\ntls=1"));
+    assert_true(tls_ask(http_server_port(s), TLS1_2_VERSION, req, buf, sizeof(buf)) > 0);
+    assert_non_null(strstr(buf, "\r\n\r\ntls=1"));
+    assert_int_equal(tls_ask(http_server_port(s), TLS1_1_VERSION, req, buf, sizeof(buf)), -1);
+    assert_int_equal(tls_ask(http_server_port(s), TLS1_VERSION, req, buf, sizeof(buf)), -1);
+
+    /* Plain HTTP to the TLS port: closed, never answered in clear; TLS still works after. */
+    {
+        int fd = dial(http_server_port(s));
+        assert_true(fd >= 0);
+        (void)send(fd, req, strlen(req), MSG_NOSIGNAL);
+        drain(fd, buf, sizeof(buf), 5, &closed);
+        assert_true(closed);
+        assert_null(strstr(buf, "HTTP/1.1"));
+        assert_null(strstr(buf, "tls="));
+        close(fd);
+    }
+    assert_true(tls_ask(http_server_port(s), TLS1_3_VERSION, req, buf, sizeof(buf)) > 0);
+    assert_non_null(strstr(buf, "\r\n\r\ntls=1"));
+    http_server_free(s);
+    free(cert);
+    free(key);
+    free(cert2);
+    free(key2);
+    fclose(errors);
+}
+
+static void test_plain_is_not_tls(void **state)
+{
+    fixture *f = *state;
+
+    assert_non_null(strstr(ASK(f, "GET /tls HTTP/1.1\r\nHost: x\r\n\r\n"), "\r\n\r\ntls=0"));
+    assert_non_null(strstr(http_server_url(f->s), "http://127.0.0.1:"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1046,6 +1202,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_per_ip_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_deadline, setup_deadline, teardown),
         cmocka_unit_test(test_defer),
+        cmocka_unit_test_setup_teardown(test_plain_is_not_tls, setup, teardown),
+        cmocka_unit_test(test_tls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

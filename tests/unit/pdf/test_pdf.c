@@ -807,14 +807,33 @@ static void test_certify(void **state)
     /* A certification must be the first signature. */
     assert_int_equal(pdf_sign_file(c2, no, &o, &err), SERTEL_ERR_STATE);
     assert_false(access(no, F_OK) == 0);
-    /* P=2 allows another (approval) signature; /Perms stays. */
+    /* P=2 permits signing empty signature fields only: this document has none. */
+    o.certify = 0;
+    assert_int_equal(pdf_sign_file(c2, no, &o, &err), SERTEL_ERR_DENIED);
+    assert_non_null(strstr(err.msg, "P=2"));
+    assert_non_null(strstr(err.msg, "has none"));
+    assert_false(access(no, F_OK) == 0);
+    /* P=3 permits a new invisible signature; /Perms stays. */
+    o.certify = 3;
+    if (pdf_sign_file(ip, c2, &o, &err) != SERTEL_OK)
+        fail_msg("certify P=3: %s", err.msg);
     o.certify = 0;
     if (pdf_sign_file(c2, c2b, &o, &err) != SERTEL_OK)
-        fail_msg("sign certified P=2: %s", err.msg);
-    assert_int_equal(docmdp_of(c2b), 2);
+        fail_msg("sign certified P=3: %s", err.msg);
+    assert_int_equal(docmdp_of(c2b), 3);
     assert_int_equal(
         pdf_sign_file(c2b, no, &(pdf_sign_opts){.signer = o.signer, .certify = 3}, &err),
         SERTEL_ERR_STATE);
+    /* ... but no new visible one (a possible Sneaky Signature). */
+    o.visible = 1;
+    o.rect[0] = o.rect[1] = 10;
+    o.rect[2] = 200;
+    o.rect[3] = 80;
+    assert_int_equal(pdf_sign_file(c2, no, &o, &err), SERTEL_ERR_DENIED);
+    assert_non_null(strstr(err.msg, "new visible signature"));
+    assert_false(access(no, F_OK) == 0);
+    memset(o.rect, 0, sizeof(o.rect));
+    o.visible = 0;
     /* P=1: no further signature. */
     o.certify = 1;
     if (pdf_sign_file(ip, c1, &o, &err) != SERTEL_OK)
@@ -835,6 +854,66 @@ static void test_certify(void **state)
     tu_rmtree(dir);
 }
 
+/* A letter with two empty signature fields (one visible), as a form made for signing. */
+static const char *const form_objs[] = {
+    "<</Type /Catalog /Pages 2 0 R /AcroForm <</Fields [5 0 R 6 0 R]>>>>",
+    "<</Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 612 792]>>",
+    "<</Type /Page /Parent 2 0 R /Contents 4 0 R /Annots [5 0 R 6 0 R]>>",
+    "<</Length 8>>\nstream\nBT ET q\nendstream",
+    "<</Type /Annot /Subtype /Widget /FT /Sig /T (Kepala) /F 4 /P 3 0 R /Rect [300 60 520 140]>>",
+    "<</Type /Annot /Subtype /Widget /FT /Sig /T (Sekretaris) /F 4 /P 3 0 R /Rect [0 0 0 0]>>",
+};
+
+/*
+ * A document certified with P=2 (form filling and signing) is signed only
+ * into its empty signature fields: a new field is refused with their
+ * names; each empty field, visible or not, takes a signature.
+ */
+static void test_certify_p2_fields(void **state)
+{
+    char *dir = tu_mkdtemp();
+    char *ip = strdup(tu_path(dir, "in.pdf")), *c = strdup(tu_path(dir, "c.pdf")),
+         *s1 = strdup(tu_path(dir, "s1.pdf")), *s2 = strdup(tu_path(dir, "s2.pdf")),
+         *no = strdup(tu_path(dir, "no.pdf"));
+    sb b = {0};
+    uint64_t offs[16];
+    pdf_sign_opts o;
+    sertel_err err = {0};
+
+    (void)state;
+    build_classic(&b, form_objs, 6, offs);
+    write_file(ip, b.p, b.len);
+    memset(&o, 0, sizeof(o));
+    tu_signer(&o.signer, "Uji Tanda Tangan");
+    o.certify = 2;
+    if (pdf_sign_file(ip, c, &o, &err) != SERTEL_OK)
+        fail_msg("certify P=2: %s", err.msg);
+    o.certify = 0;
+    assert_int_equal(pdf_sign_file(c, no, &o, &err), SERTEL_ERR_DENIED);
+    assert_non_null(strstr(err.msg, "Kepala, Sekretaris"));
+    assert_false(access(no, F_OK) == 0);
+    o.field = "Kepala"; /* visible: its own rectangle holds the stamp */
+    if (pdf_sign_file(c, s1, &o, &err) != SERTEL_OK)
+        fail_msg("sign field Kepala: %s", err.msg);
+    o.field = "Sekretaris";
+    if (pdf_sign_file(s1, s2, &o, &err) != SERTEL_OK)
+        fail_msg("sign field Sekretaris: %s", err.msg);
+    assert_int_equal(docmdp_of(s2), 2);
+    o.field = "Kepala"; /* signed now */
+    assert_int_equal(pdf_sign_file(s2, no, &o, &err), SERTEL_ERR_EXISTS);
+    o.field = NULL;
+    assert_int_equal(pdf_sign_file(s2, no, &o, &err), SERTEL_ERR_DENIED);
+    assert_non_null(strstr(err.msg, "has none"));
+    tu_signer_free(&o.signer);
+    free(b.p);
+    free(ip);
+    free(c);
+    free(s1);
+    free(s2);
+    free(no);
+    tu_rmtree(dir);
+}
+
 /* Sign, then add a document time-stamp; check the token's imprint over the ByteRange. */
 static void timestamp_and_check(sb *in)
 {
@@ -843,7 +922,7 @@ static void timestamp_and_check(sb *in)
          *op = strdup(tu_path(dir, "out.pdf")), *no = strdup(tu_path(dir, "no.pdf"));
     pdf_sign_opts o;
     tu_tsa t;
-    cms_tsa tsa;
+    cms_tsa tsa = {0};
     sertel_err err = {0};
     unsigned char *m, *out, *der, dig[32];
     size_t mlen = 0, olen = 0, dl = 0, hexlen;
@@ -867,7 +946,7 @@ static void timestamp_and_check(sb *in)
         fail_msg("sign: %s", err.msg);
     if (pdf_timestamp_file(mid, op, &tsa, &err) != SERTEL_OK)
         fail_msg("timestamp: %s", err.msg);
-    assert_int_equal(t.calls, 2); /* the dry run and the real one */
+    assert_int_equal(t.calls, 1); /* one time-stamp: /Contents was reserved, not measured */
     m = read_all(mid, &mlen);
     out = read_all(op, &olen);
     assert_true(olen > mlen);
@@ -886,7 +965,7 @@ static void timestamp_and_check(sb *in)
     hex = strndup((char *)out + br[1] + 1, hexlen);
     der = malloc(hexlen / 2 + 1);
     assert_int_equal(hex_decode(hex, der, hexlen / 2 + 1, &dl), 0);
-    assert_true(hexlen < 2 * dl + 1024); /* sized by the dry run, little waste */
+    assert_int_equal(hexlen, 2 * (CMS_TST_RESERVE + 64 + 192)); /* a TSA of unknown size */
     q = der;
     p7 = d2i_PKCS7(NULL, &q, (long)dl);
     assert_non_null(p7);
@@ -913,6 +992,17 @@ static void timestamp_and_check(sb *in)
         assert_memory_equal(tn->u.str.p, "DocTimeStamp1", 13);
     }
     pdf_close(d);
+    /* With the TSA's answer size known, little is wasted (and still one call). */
+    unlink(op);
+    t.calls = 0;
+    tsa.token_size = dl;
+    if (pdf_timestamp_file(mid, op, &tsa, &err) != SERTEL_OK)
+        fail_msg("timestamp: %s", err.msg);
+    assert_int_equal(t.calls, 1);
+    free(out);
+    out = read_all(op, &olen);
+    byterange((char *)out, olen, br);
+    assert_true(br[2] - br[1] - 2 < 2 * dl + 1024);
     /* A TSA failure leaves no output. */
     t.fail = 1;
     assert_int_equal(pdf_timestamp_file(mid, no, &tsa, &err), SERTEL_ERR_IO);
@@ -951,9 +1041,10 @@ static void test_doc_timestamp(void **state)
 }
 
 /*
- * /Contents retry: the TSA's token grows by several certificates after the
- * dry run, beyond the margin. The update is built again around the real
- * size (one more TSA call), and the signature verifies over its ByteRange.
+ * /Contents retry: the TSA's token is larger than the size it was known to
+ * answer with (it now adds certificates), beyond the margin. The update is
+ * built again around the real size (one more TSA call), and the signature
+ * verifies over its ByteRange.
  */
 static void test_contents_retry(void **state)
 {
@@ -974,7 +1065,7 @@ static void test_contents_retry(void **state)
     memset(&o, 0, sizeof(o));
     tu_signer(&o.signer, "Uji Tanda Tangan");
     tu_tsa_init(&t);
-    t.grow_from = 2; /* the dry run is small, every later answer is bigger by 4 certificates */
+    t.grow_from = 1; /* every answer carries 4 certificates more than the size it gave */
     t.extra = sk_X509_new_null();
     for (i = 0; i < 12; i++) {
         cms_signer x;
@@ -985,6 +1076,7 @@ static void test_contents_retry(void **state)
     o.level = PDF_LEVEL_BT;
     o.tsa.fn = tu_tsa_fn;
     o.tsa.arg = &t;
+    o.tsa.token_size = 600; /* a bare token's size */
     /* (only the first 4 extra certificates for grow_from) */
     {
         STACK_OF(X509) *all = t.extra;
@@ -996,7 +1088,7 @@ static void test_contents_retry(void **state)
         sk_X509_free(t.extra);
         t.extra = all;
     }
-    assert_int_equal(t.calls, 3); /* dry run, too big, again with room */
+    assert_int_equal(t.calls, 2); /* too big, again with room */
     out = read_all(op, &olen);
     assert_memory_equal(out, b.p, b.len);
     byterange((char *)out, olen, br);
@@ -1019,9 +1111,10 @@ static void test_contents_retry(void **state)
     t.calls = 0;
     t.grow_from = 0;
     t.grow_each = 1;
+    o.tsa.token_size = 200;
     assert_int_equal(pdf_sign_file(ip, op, &o, &err), SERTEL_ERR_CRYPTO);
     assert_non_null(strstr(err.msg, "grew again"));
-    assert_int_equal(t.calls, 3);
+    assert_int_equal(t.calls, 2);
     assert_false(access(op, F_OK) == 0);
     tu_signer_free(&o.signer);
     tu_tsa_free(&t);
@@ -1263,8 +1356,9 @@ int main(void)
         cmocka_unit_test(test_cms_attrs),        cmocka_unit_test(test_sign_classic_twice),
         cmocka_unit_test(test_sign_xref_stream), cmocka_unit_test(test_sign_hybrid),
         cmocka_unit_test(test_sign_recovered),   cmocka_unit_test(test_sign_failure_no_output),
-        cmocka_unit_test(test_certify),          cmocka_unit_test(test_doc_timestamp),
-        cmocka_unit_test(test_contents_retry),   cmocka_unit_test(test_marker),
+        cmocka_unit_test(test_certify),          cmocka_unit_test(test_certify_p2_fields),
+        cmocka_unit_test(test_doc_timestamp),    cmocka_unit_test(test_contents_retry),
+        cmocka_unit_test(test_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -294,7 +294,7 @@ static void test_detached(void **state)
     const char *d = tu_path(F.dir, "data.bin");
     char *dp = strdup(d), *sig, *other;
     sertel_err err = {0};
-    cms_tsa tsa = {tu_tsa_fn, &F.tsa};
+    cms_tsa tsa = {tu_tsa_fn, &F.tsa, 0};
 
     (void)state;
     write_all(dp, "the signed data\n", 16);

@@ -701,6 +701,8 @@ static void test_policy_table(void **state)
         {&ver, RA_ACT_SIGN, &ver_self, 1}, /* a verifier holding a certificate signs for itself */
         {&app, RA_ACT_FACTOR_ENROLL, &own, 1},
         {&app, RA_ACT_PASSPHRASE_CREATE, &same_agency, 0},
+        {NULL, RA_ACT_PASSPHRASE_CREATE, &own, 1}, /* the mailed token, without a login */
+        {&ver, RA_ACT_PASSPHRASE_CREATE, &same_agency, 0},
         {&ver, RA_ACT_REVIEW_DECIDE, &same_agency, 1},
         {&ver, RA_ACT_REVIEW_DECIDE, &other_agency, 0},
         {&ver, RA_ACT_REVIEW_DECIDE, &ver_self, 0}, /* not on your own */

@@ -156,6 +156,17 @@ static void test_sessions(void **state)
     assert_int_equal(ra_session(r, a.cookie, &si, &err), SERTEL_OK);
     assert_string_equal(si.actor.email, "rina@uji.go.id");
     assert_string_equal(si.csrf, a.csrf);
+    {
+        /* A session alone does not set a certificate owner's signing authenticator: the staff
+         * enrolment is for staff, an owner's goes through ra_totp_enroll with the passphrase. */
+        char uri[TOTP_URI_MAX];
+        int has = 1;
+        assert_int_equal(ra_totp_enroll_staff(r, &si.actor, uri, sizeof(uri), &err),
+                         SERTEL_ERR_DENIED);
+        assert_string_equal(uri, "");
+        assert_int_equal(ra_totp_enrolled(r, si.actor.account_id, &has, &err), SERTEL_OK);
+        assert_false(has);
+    }
     assert_true(ra_csrf_check(r, a.cookie, a.csrf));
     assert_false(ra_csrf_check(r, a.cookie, b.csrf)); /* another session's token */
     snprintf(csrf, sizeof(csrf), "%s", a.csrf);

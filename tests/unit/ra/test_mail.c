@@ -619,6 +619,13 @@ static void test_config(void **state)
                         "'>' is missing");
     expect_config_error("[mail]\nfrom = sertel <a b@x.id>\n", home, SERTEL_ERR_CONFIG,
                         "[mail] from address");
+    /* sertel init --mail-from: the same checks, nothing opened */
+    assert_int_equal(mailer_check_from("Kementerian Contoh <noreply@contoh.go.id>", &err),
+                     SERTEL_OK);
+    assert_int_equal(mailer_check_from("noreply@contoh.go.id", &err), SERTEL_OK);
+    assert_int_equal(mailer_check_from("Kementerian <noreply>", &err), SERTEL_ERR_CONFIG);
+    assert_int_equal(mailer_check_from("a@b.id\r\nBcc: x@y.id", &err), SERTEL_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "line break"));
     expect_config_error("[mail]\nsmtp_url = http://mail.example.go.id\n", home, SERTEL_ERR_CONFIG,
                         "must start with smtp:// or smtps:// (found http://)");
     expect_config_error("[mail]\nsmtp_url = mail.example.go.id:25\n", home, SERTEL_ERR_CONFIG,

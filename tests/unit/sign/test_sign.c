@@ -73,7 +73,8 @@ static int t_setup(void **state)
     if (d == NULL)
         return -1;
     snprintf(letter_path, sizeof(letter_path), "%s/letter.pdf", d);
-    load_data();
+    if (letter == NULL)
+        load_data(); /* once: the files stay for every test */
     return setup(state);
 }
 

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "util/dynbuf.h"
 #include "util/text.h"
 
 static void test_utf8(void **state)
@@ -149,6 +150,20 @@ static void test_email(void **state)
     assert_non_null(strstr(text_email_problem(longaddr, strlen(longaddr), 1), "longer than 64"));
 }
 
+static void test_html(void **state)
+{
+    dynbuf b;
+
+    (void)state;
+    dynbuf_init(&b, 256);
+    assert_int_equal(text_html_escape(&b, "<a href=\"x\" onclick='y'>R&D</a> é"), SERTEL_OK);
+    assert_string_equal(b.p, "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;R&amp;D&lt;/a&gt; é");
+    dynbuf_free(&b);
+    dynbuf_init(&b, 8); /* past the buffer's maximum: the failure, not a cut */
+    assert_int_not_equal(text_html_escape(&b, "<<<<<<<<"), SERTEL_OK);
+    dynbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_invisible_and_bidi),
         cmocka_unit_test(test_email),
+        cmocka_unit_test(test_html),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
