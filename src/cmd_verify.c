@@ -17,6 +17,7 @@
 
 #include "ca/ca.h"
 #include "cli.h"
+#include "cli_vhome.h"
 #include "conf/conf.h"
 #include "pdf/verify_job.h"
 #include "pki/pki.h"
@@ -27,7 +28,8 @@
 
 static const char verify_usage[] =
     "usage: sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
-    "                                [--fetch-time S] [--fetch-bytes N] [--fetch-allow URL]...\n"
+    "                                [--at TIME] [--fetch-time S] [--fetch-bytes N] [--fetch-allow "
+    "URL]...\n"
     "                                [--pdf-password-file F] [--in-process] FILE.pdf\n"
     "       sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
     "                                [--fetch-...] [--in-process] --detached SIG.p7s DATA\n"
@@ -38,8 +40,16 @@ static const char verify_usage[] =
     "CA and the certificates in each --trust file. Revocation of the signer's and\n"
     "the TSA's chains: from the PDF's /DSS and the signature's CRLs, then OCSP\n"
     "(AIA URL) or the CRL (CDP URL) fetched online; --offline fetches nothing\n"
-    "(no embedded status: INDETERMINATE / TRY_LATER). An encrypted FILE.pdf is\n"
+    "(no embedded status: INDETERMINATE / TRY_LATER). With a CA home, its\n"
+    "database is the authority on the certificates it issued (their status,\n"
+    "online or offline, reported as \"home database\"). An encrypted FILE.pdf is\n"
     "opened with the password in --pdf-password-file F, else with the empty one.\n"
+    "\n"
+    "--at TIME validates as of TIME (RFC 3339, 2020-11-01T12:00:00Z, or a date,\n"
+    "2020-11-01 = its start in UTC) instead of now: the chains' validity periods,\n"
+    "revocation (a certificate revoked after TIME was not revoked then) and the\n"
+    "algorithms allowed are judged at that time; a time-stamp still proves the\n"
+    "signing time. Fetched revocation data must still be current.\n"
     "\n"
     "Online, only the chains that end at a trusted root are checked, only over\n"
     "http(s), only on public addresses (no loopback, private, link-local...\n"
@@ -162,6 +172,7 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         {"fetch-bytes", required_argument, NULL, 'B'},
         {"fetch-allow", required_argument, NULL, 'A'},
         {"in-process", no_argument, NULL, 'I'},
+        {"at", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -169,6 +180,8 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     const char *allow[VERIFY_MAX_ALLOW + 1];
     size_t n_allow = 0;
     char *pdfpw = NULL, home_url[512];
+    vfy_home_cert *home_certs = NULL;
+    size_t n_home = 0;
     int64_t v;
     int c, json = 0, detached = 0, in_process = 0, rc = EXIT_ERROR;
     STACK_OF(X509) *trust = sk_X509_new_null();
@@ -235,6 +248,12 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         case 'I':
             in_process = 1;
             break;
+        case 'a':
+            if (vfy_parse_time(optarg, &o.at, &err) != SERTEL_OK) {
+                rc = cli_usage_error("verify: --at: %s", err.msg);
+                goto out;
+            }
+            break;
         case 'h':
             fputs(verify_usage, stdout);
             rc = EXIT_OK;
@@ -266,6 +285,13 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     }
     add_home_root(g->home, trust);
     add_home_origin(g->home, home_url, sizeof(home_url), allow, &n_allow);
+    /* The home's database: the status of the certificates it issued, offline too. */
+    if (cli_vhome_load(g->home, &home_certs, &n_home, &err) != SERTEL_OK) {
+        fprintf(stderr, "sertel: note: the home's certificate records are not used: %s\n", err.msg);
+        memset(&err, 0, sizeof(err));
+    }
+    o.home = home_certs;
+    o.n_home = n_home;
     o.trust = trust;
     o.fetch.allow = allow;
     o.fetch.n_allow = n_allow;
@@ -296,5 +322,6 @@ out:
     vfy_report_free(r);
     sk_X509_pop_free(trust, X509_free);
     secret_free(pdfpw);
+    free(home_certs);
     return rc;
 }

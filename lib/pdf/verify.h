@@ -48,11 +48,17 @@
  * allow, the home's base URL, excepted), all within one time and byte
  * budget per document (vfy_opts.fetch). Every fetch declined or cut
  * short is named in the signature's reasons ("OCSP at URL not fetched:
- * loopback address (127.0.0.1)"). The signer's certificate revoked before the time-stamp's
- * time is TOTAL_FAILED/REVOKED; revoked after it passes with a note
- * (ETSI EN 319 102-1 past signature validation: the time-stamp is proof of
- * existence before the revocation, whatever the reason); revoked without a
- * time-stamp is INDETERMINATE/REVOKED_NO_POE; no status obtainable is
+ * loopback address (127.0.0.1)"). Online, the current status is fetched
+ * even when the document embeds one; the home's records (vfy_opts.home)
+ * decide for the certificates it issued when nothing current was fetched
+ * and the document embeds nothing or the home knows of a revocation. The
+ * signer's certificate revoked after the time-stamp's time passes with a
+ * note saying it is now revoked (ETSI EN 319 102-1 past signature
+ * validation: the time-stamp is proof of existence before the revocation,
+ * whatever the reason); revoked before it, or without a time-stamp, is
+ * INDETERMINATE/REVOKED_NO_POE (the time-stamp proves existence, not
+ * creation before the revocation); revoked after vfy_opts.at was not
+ * revoked then; no status obtainable is
  * INDETERMINATE/TRY_LATER unless the certificate has ocsp-nocheck. A
  * document time-stamp's TSA chain is checked the same way: its TSA
  * revoked before the time-stamp's time is TOTAL_FAILED/REVOKED, no status
@@ -88,14 +94,33 @@ typedef enum vfy_conclusion {
     VFY_TOTAL_FAILED = 2,
 } vfy_conclusion;
 
+/*
+ * A certificate a CA home issued, as the home's database records it
+ * (verify --home): an authoritative revocation source for that very
+ * certificate (matched by the SHA-256 of its DER), offline too.
+ */
+typedef struct vfy_home_cert {
+    unsigned char sha256[32]; /* of the certificate's DER */
+    int revoked;              /* 1: revoked (or suspended: certificateHold) */
+    int reason;               /* CRLReason when revoked */
+    int64_t rev_time;         /* when revoked */
+    int64_t invalidity;       /* the invalidity date, 0: none */
+} vfy_home_cert;
+
+#define VFY_MAX_HOME_CERTS 100000 /* records passed to one validation */
+
 typedef struct vfy_opts {
-    STACK_OF(X509) * trust; /* trust anchors (borrowed); NULL or empty: nothing is trusted */
-    int offline;            /* do not fetch revocation data (OCSP, CRL) online */
-    time_t now;             /* 0: time(NULL) */
-    const char *password;   /* of an encrypted PDF (user or owner, UTF-8; borrowed); NULL: the
-                               empty user password is tried */
-    cms_fetch_policy fetch; /* online: budgets and the origins exempt from the address rule
-                               (zero: 20 s, 4 MiB, none); any_address is for tests only */
+    STACK_OF(X509) * trust;    /* trust anchors (borrowed); NULL or empty: nothing is trusted */
+    int offline;               /* do not fetch revocation data (OCSP, CRL) online */
+    time_t now;                /* the clock: 0: time(NULL) (fetched data must be current) */
+    time_t at;                 /* validate as of this time (verify --at; verify_time.c): chains,
+                                  revocation and algorithms judged then; 0: now */
+    const char *password;      /* of an encrypted PDF (user or owner, UTF-8; borrowed); NULL: the
+                                  empty user password is tried */
+    const vfy_home_cert *home; /* the home's records, sorted by sha256 (vfy_home_sort; */
+    size_t n_home;             /* borrowed); NULL: none */
+    cms_fetch_policy fetch;    /* online: budgets and the origins exempt from the address rule
+                                  (zero: 20 s, 4 MiB, none); any_address is for tests only */
 } vfy_opts;
 
 /* Revocation status of one certificate of the signer's or the TSA's chain. */
@@ -175,6 +200,8 @@ typedef struct vfy_sig {
     char revocation_source[32];  /* of the signer's status: "DSS OCSP", "online OCSP", ... */
     char revocation_time[40];    /* when the signer's certificate was revoked */
     char revocation_reason[32];
+    char revocation_invalidity[40];           /* the invalidity date of that revocation (RFC 5280
+                                                 §5.3.2), ISO 8601 UTC; "" when none given */
     vfy_certrev chain_rev[VFY_MAX_CHAIN_REV]; /* signer's chain, then the TSA's */
     size_t n_chain_rev;
     char reason[256]; /* /Reason, /Location */
@@ -195,6 +222,8 @@ typedef struct vfy_report {
     int detached;
     char **notes; /* document-level findings (duplicate objects ...) */
     size_t n_notes;
+    char validation_time[40];  /* the time validated at, ISO 8601 UTC (vfy_opts.at, else now) */
+    int validation_time_given; /* 1: vfy_opts.at was set (verify --at) */
 } vfy_report;
 
 /*
@@ -242,6 +271,17 @@ void vfy_report_free(vfy_report *r);
  */
 int vfy_check_byterange(const unsigned char *buf, size_t len, const pdf_obj *byterange,
                         uint64_t out[4], const char **why) SERTEL_NONNULL(1, 4, 5);
+
+/*
+ * A validation time for vfy_opts.at (verify_time.c): RFC 3339
+ * ("2020-11-01T12:00:00Z", "2020-11-01T19:00:00+07:00", fractions
+ * ignored) or a date "2020-11-01" (its start, 00:00:00 UTC), from 1970 to
+ * 9999. SERTEL_ERR_INVALID with a message naming the expected forms.
+ */
+int vfy_parse_time(const char *s, time_t *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* Sort home records by sha256 for vfy_opts.home (verify_rev.c). */
+void vfy_home_sort(vfy_home_cert *h, size_t n);
 
 /* Names for reports. */
 const char *vfy_conclusion_name(vfy_conclusion c);

@@ -311,13 +311,29 @@ static const tr TR[] = {
     {" without signed attributes", " tanpa atribut bertanda tangan"},
     {"the digest algorithm %s is not allowed with %s (RFC 8419: %s)",
      "algoritma digest %1 tidak diizinkan dengan %2 (RFC 8419: %3)"},
-    {"the signer's certificate was revoked at %s (%s, %s), after the time-stamped signing time: "
-     "the signature was made before the revocation",
-     "sertifikat penanda tangan dicabut pada %1 (%2, %3), setelah waktu penandatanganan yang "
-     "dibubuhi stempel waktu: tanda tangan dibuat sebelum pencabutan"},
-    {"the signer's certificate was revoked at %s (%s, %s), before the time-stamped signing time",
-     "sertifikat penanda tangan dicabut pada %1 (%2, %3), sebelum waktu penandatanganan yang "
-     "dibubuhi stempel waktu"},
+    {"the signer's certificate is now revoked: revoked at %s (%s%s%s, %s), after the "
+     "time-stamped signing time %s: the signature was made before the revocation and stays valid",
+     "sertifikat penanda tangan kini dicabut: dicabut pada %1 (%2%3%4, %5), setelah waktu "
+     "penandatanganan yang dibubuhi stempel waktu %6: tanda tangan dibuat sebelum pencabutan dan "
+     "tetap sah"},
+    {", invalid since ", ", tidak sah sejak "},
+    {"the signer's certificate was revoked at %s (%s, %s), before the signature time-stamp %s: no "
+     "proof that the signature existed before the revocation",
+     "sertifikat penanda tangan dicabut pada %1 (%2, %3), sebelum stempel waktu tanda tangan %4: "
+     "tidak ada bukti bahwa tanda tangan sudah ada sebelum pencabutan"},
+    {"the signer's certificate was revoked at %s (%s, %s), after the validation time: it was not "
+     "revoked then",
+     "sertifikat penanda tangan dicabut pada %1 (%2, %3), setelah waktu validasi: saat itu belum "
+     "dicabut"},
+    {"the signature time-stamp is later than the validation time: the chain was checked at the "
+     "validation time",
+     "stempel waktu tanda tangan lebih lambat dari waktu validasi: rantai diperiksa pada waktu "
+     "validasi"},
+    {"%s is accepted: the signature is %s %s, before %s, from when it no longer binds a signature",
+     "%1 diterima: tanda tangan %2 %3, sebelum %4, sejak saat itu algoritma tersebut tidak lagi "
+     "mengikat tanda tangan"},
+    {"proven by its time-stamp to exist at", "terbukti oleh stempel waktunya sudah ada pada"},
+    {"validated as of", "divalidasi per"},
     {"the signer's certificate was revoked at %s (%s, %s) and no time-stamp proves the signature "
      "existed before",
      "sertifikat penanda tangan dicabut pada %1 (%2, %3) dan tidak ada stempel waktu yang "

@@ -91,6 +91,8 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
     json_object_set_new(root, "conclusion", json_string(vfy_conclusion_name(r->conclusion)));
     json_object_set_new(root, "sub_indication", str_or_null(r->sub_indication));
     json_object_set_new(root, "revisions", json_integer((json_int_t)r->n_revisions));
+    json_object_set_new(root, "validation_time", str_or_null(r->validation_time));
+    json_object_set_new(root, "validation_time_given", json_boolean(r->validation_time_given));
     if (r->certification) {
         json_t *cj = json_object();
         json_object_set_new(cj, "permissions", json_integer(r->certification));
@@ -158,6 +160,7 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(o, "revocation_source", str_or_null(s->revocation_source));
         json_object_set_new(o, "revocation_time", str_or_null(s->revocation_time));
         json_object_set_new(o, "revocation_reason", str_or_null(s->revocation_reason));
+        json_object_set_new(o, "revocation_invalidity_date", str_or_null(s->revocation_invalidity));
         {
             json_t *cr = json_array();
             size_t j;
@@ -375,6 +378,11 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
                 src = en ? src : strcmp(src, "online OCSP") == 0 ? "OCSP daring" : "CRL daring";
             else if (strcmp(src, "CMS CRL") == 0)
                 src = en ? "CRL in the signature" : "CRL dalam tanda tangan";
+            else if (strcmp(src, "CMS OCSP") == 0)
+                src = en ? "OCSP in the signature" : "OCSP dalam tanda tangan";
+            else if (strcmp(src, "home database") == 0)
+                src = en ? "the issuing CA's database, authoritative"
+                         : "basis data CA penerbit, otoritatif";
             fprintf(f, "  %s: %s%s%s%s\n", w->revoc,
                     strcmp(s->revocation, "good") == 0      ? (en ? "good" : "baik (tidak dicabut)")
                     : strcmp(s->revocation, "revoked") == 0 ? (en ? "REVOKED" : "DICABUT")
@@ -390,6 +398,9 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
             if (s->revocation_time[0])
                 fprintf(f, "  %s: %s (%s)\n", en ? "Revoked at" : "Dicabut pada",
                         s->revocation_time, s->revocation_reason);
+            if (s->revocation_invalidity[0])
+                fprintf(f, "  %s: %s\n", en ? "Invalid since" : "Tidak sah sejak",
+                        s->revocation_invalidity);
         }
         if (s->integrity && !s->modified_after_signing)
             fprintf(f, "  %s\n", s->covers_whole_document ? w->unchanged : w->partial);
