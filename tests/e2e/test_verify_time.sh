@@ -8,7 +8,8 @@
 #  - a B-LT signature whose signer is revoked after its time-stamp: with
 #    the home (offline) the report says the certificate is now revoked
 #    (time, reason, from the home's database) and the signature passes;
-#    without the home only the embedded (older) status is known.
+#    without the home only the embedded (older) status is known offline;
+#    online the current status is fetched over the embedded one.
 #  - a signature time-stamped after the revocation (the time-stamp token
 #    is added here to a signature made before, as an unsigned attribute):
 #    INDETERMINATE / REVOKED_NO_POE, not TOTAL_FAILED.
@@ -17,8 +18,12 @@ D=$SERTEL_TEST_DATA
 for tool in python3 jq openssl; do
     command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
 done
+FUZZ=${SERTEL_BUILD:?run through ctest, which sets SERTEL_BUILD}/http_fuzz
+[ -x "$FUZZ" ] || { echo "missing $FUZZ: build the http_fuzz target"; exit 1; }
+PORT=$("$FUZZ" free-port)
+URL=http://127.0.0.1:$PORT
 H=$T/home
-new_home "$H"
+new_home "$H" --base-url "$URL"
 make_signers "$H" budi:ec-p256
 L=$D/letter.pdf
 sign() { # sign IN OUT [extra options]
@@ -84,6 +89,12 @@ expect_grep "Revocation: REVOKED \(the issuing CA's database, authoritative\)" "
 expect_grep "Revoked at: .* \(keyCompromise\)" "$T/out.txt" "text: revocation time and reason"
 VN --json "$T/blt.pdf" >"$T/out"
 jqt "$T/out" '.signatures[0].conclusion == "TOTAL_PASSED" and .signatures[0].revocation == "good" and .signatures[0].revocation_source == "DSS OCSP"' "without the home, offline: only the document's older status (good)"
+# Online (the home's OCSP responder on loopback), without the home: the current status is
+# fetched although the DSS holds an older one.
+start_serve serve "$H" --listen "127.0.0.1:$PORT" || exit 1
+"$SERTEL" --home "$NOHOME" verify --json --trust "$T/root.pem" --fetch-allow "$URL" "$T/blt.pdf" >"$T/out"
+jqt "$T/out" '.signatures[0].conclusion == "TOTAL_PASSED" and .signatures[0].level == "B-LT" and .signatures[0].revocation == "revoked" and .signatures[0].revocation_source == "online OCSP" and .signatures[0].revocation_reason == "keyCompromise"' "online: the current status (revoked) fetched over the DSS's older one; still B-LT, still valid"
+kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null
 expect_exit 1 "B-B revoked, no time-stamp: not passed" -- VH --json "$T/bb.pdf"
 jqt "$T/out" '.signatures[0].conclusion == "INDETERMINATE" and .signatures[0].sub_indication == "REVOKED_NO_POE" and .signatures[0].revocation_source == "home database"' "B-B revoked: INDETERMINATE / REVOKED_NO_POE (home)"
 expect_exit 0 "B-B --at the claimed signing time: not revoked then" -- VH --json --at "$claimed" "$T/bb.pdf"
