@@ -28,7 +28,8 @@
 
 static const char verify_usage[] =
     "usage: sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
-    "                                [--at TIME] [--fetch-time S] [--fetch-bytes N] [--fetch-allow "
+    "                                [--trust-list FILE.json]... [--at TIME] [--fetch-time S] "
+    "[--fetch-bytes N] [--fetch-allow "
     "URL]...\n"
     "                                [--pdf-password-file F] [--in-process] FILE.pdf\n"
     "       sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
@@ -37,7 +38,9 @@ static const char verify_usage[] =
     "Validates every signature of FILE.pdf (integrity, ByteRange, certificate\n"
     "chain, time-stamp, changes made after signing) or a detached CMS signature\n"
     "of DATA, with conclusions after ETSI TS 119 102-1. Trusted: the home's root\n"
-    "CA and the certificates in each --trust file. Revocation of the signer's and\n"
+    "CA, the certificates in each --trust file and the entries of each\n"
+    "--trust-list (docs/trust.md: named, and marked when certified Indonesian\n"
+    "CAs, PP 71/2019 art. 59-60: \"tersertifikasi\"). Revocation of the signer's and\n"
     "the TSA's chains: from the PDF's /DSS and the signature's CRLs, then OCSP\n"
     "(AIA URL) or the CRL (CDP URL) fetched online; --offline fetches nothing\n"
     "(no embedded status: INDETERMINATE / TRY_LATER). With a CA home, its\n"
@@ -173,6 +176,7 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         {"fetch-allow", required_argument, NULL, 'A'},
         {"in-process", no_argument, NULL, 'I'},
         {"at", required_argument, NULL, 'a'},
+        {"trust-list", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -181,6 +185,7 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     size_t n_allow = 0;
     char *pdfpw = NULL, home_url[512];
     vfy_home_cert *home_certs = NULL;
+    vfy_trust_list tl = {0};
     size_t n_home = 0;
     int64_t v;
     int c, json = 0, detached = 0, in_process = 0, rc = EXIT_ERROR;
@@ -248,6 +253,12 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         case 'I':
             in_process = 1;
             break;
+        case 'L':
+            if (vfy_trust_list_load(optarg, &tl, trust, &err) != SERTEL_OK) {
+                rc = cli_fail(&err);
+                goto out;
+            }
+            break;
         case 'a':
             if (vfy_parse_time(optarg, &o.at, &err) != SERTEL_OK) {
                 rc = cli_usage_error("verify: --at: %s", err.msg);
@@ -303,6 +314,7 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
+    vfy_report_apply_trust(r, &tl);
     if (json) {
         json_t *j = vfy_report_json(r, argv[optind + (detached ? 1 : 0)]);
         char *s = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -323,5 +335,6 @@ out:
     sk_X509_pop_free(trust, X509_free);
     secret_free(pdfpw);
     free(home_certs);
+    vfy_trust_list_free(&tl);
     return rc;
 }

@@ -204,7 +204,12 @@ typedef struct vfy_sig {
                                                  §5.3.2), ISO 8601 UTC; "" when none given */
     vfy_certrev chain_rev[VFY_MAX_CHAIN_REV]; /* signer's chain, then the TSA's */
     size_t n_chain_rev;
-    char reason[256]; /* /Reason, /Location */
+    char anchor_sha256[65]; /* the trust anchor the signer's chain ends at: SHA-256 of its */
+                            /* DER, hex; "" when no chain */
+    char anchor_name[256];  /* its name in the trust list (vfy_report_apply_trust), else "" */
+    int anchor_certified;   /* the trust list marks it a certified Indonesian CA (PP 71/2019 */
+                            /* art. 59-60) and the chain is valid: "tersertifikasi" */
+    char reason[256];       /* /Reason, /Location */
     char location[256];
     char **reasons; /* why it is not TOTAL_PASSED, and notes */
     size_t n_reasons;
@@ -279,6 +284,41 @@ int vfy_check_byterange(const unsigned char *buf, size_t len, const pdf_obj *byt
  * 9999. SERTEL_ERR_INVALID with a message naming the expected forms.
  */
 int vfy_parse_time(const char *s, time_t *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* One trust anchor of a trust list (verify --trust-list, docs/trust.md). */
+typedef struct vfy_trust_entry {
+    X509 *cert;
+    char sha256[65]; /* of its DER, lower-case hex */
+    char name[256];  /* the list's name, else the certificate's CN */
+    int certified;   /* a certified Indonesian CA (PP 71/2019 art. 59-60) */
+} vfy_trust_entry;
+
+typedef struct vfy_trust_list {
+    vfy_trust_entry *e;
+    size_t n;
+} vfy_trust_list;
+
+#define VFY_TRUST_LIST_MAX (4u << 20) /* bytes of a trust list file */
+
+/*
+ * Read the trust list at path (JSON, docs/trust.md) and append its entries
+ * to *list (start from {0}); certificate files are read relative to the
+ * list's directory. Every entry's certificate is also pushed (up-ref'd) on
+ * anchors when it is not NULL. SERTEL_ERR_INVALID / SERTEL_ERR_IO with the
+ * entry and the problem named (an unknown key, a certificate that does not
+ * match its sha256, a file that cannot be read); nothing is added then.
+ * Free with vfy_trust_list_free.
+ */
+int vfy_trust_list_load(const char *path, vfy_trust_list *list, STACK_OF(X509) * anchors,
+                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+void vfy_trust_list_free(vfy_trust_list *list);
+
+/*
+ * Name each signature's trust anchor from list (anchor_name,
+ * anchor_certified: the entry is certified and the certificate status is
+ * valid). Signatures whose anchor is not on the list keep "" and 0.
+ */
+void vfy_report_apply_trust(vfy_report *r, const vfy_trust_list *list) SERTEL_NONNULL(1, 2);
 
 /* Sort home records by sha256 for vfy_opts.home (verify_rev.c). */
 void vfy_home_sort(vfy_home_cert *h, size_t n);

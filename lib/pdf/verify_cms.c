@@ -1059,6 +1059,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     if (X509_verify_cert(xc) == 1) {
         snprintf(s->certificate_status, sizeof(s->certificate_status), "valid");
         chain = X509_STORE_CTX_get1_chain(xc);
+        vfy_sig_set_anchor(s, chain);
     } else {
         chain_error(s, X509_STORE_CTX_get_error(xc), have_tst);
         lt = 0;

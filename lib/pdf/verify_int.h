@@ -34,6 +34,9 @@ void vfy_iso_time(time_t t, char out[40]);
  */
 const char *vfy_text_id(const char *en, char *out, size_t cap) SERTEL_NONNULL(1, 2);
 
+/* The trust anchor of a verified chain (its last certificate) into s->anchor_sha256. */
+void vfy_sig_set_anchor(vfy_sig *s, STACK_OF(X509) * chain) SERTEL_NONNULL(1);
+
 /* --- the validation time (verify_time.c) --- */
 
 /* The report's validation_time from o (o->at, else the clock). */

@@ -156,6 +156,16 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
         json_object_set_new(o, "hash_value", str_or_null(s->hash_value));
         json_object_set_new(o, "signature_value", str_or_null(s->signature_value));
         json_object_set_new(o, "certificate_status", str_or_null(s->certificate_status));
+        if (s->anchor_sha256[0]) {
+            json_t *ta = json_object();
+            json_object_set_new(ta, "sha256", json_string(s->anchor_sha256));
+            json_object_set_new(ta, "name", str_or_null(s->anchor_name));
+            json_object_set_new(ta, "certified", json_boolean(s->anchor_certified));
+            json_object_set_new(o, "trust_anchor", ta);
+        } else {
+            json_object_set_new(o, "trust_anchor", json_null());
+        }
+        json_object_set_new(o, "certified", json_boolean(s->anchor_certified));
         json_object_set_new(o, "revocation", str_or_null(s->revocation));
         json_object_set_new(o, "revocation_source", str_or_null(s->revocation_source));
         json_object_set_new(o, "revocation_time", str_or_null(s->revocation_time));
@@ -369,6 +379,16 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
         fprintf(f, "  %s: %s\n", w->level, s->level[0] ? s->level : "-");
         fprintf(f, "  %s: %s\n", w->cert,
                 w == &EN ? s->certificate_status : cert_status_id(s->certificate_status));
+        if (s->anchor_name[0])
+            fprintf(f, "  %s: %s%s\n", w == &EN ? "Trust anchor" : "Akar kepercayaan",
+                    s->anchor_name,
+                    !s->anchor_certified ? ""
+                    : w == &EN           ? " (certified Indonesian CA, PP 71/2019 art. 59-60)"
+                               : " (tersertifikasi: PSrE Indonesia, PP 71/2019 pasal 59-60)");
+        if (s->anchor_certified)
+            fprintf(f, "  %s\n",
+                    w == &EN ? "Certified electronic certificate: yes"
+                             : "Sertifikat elektronik: tersertifikasi");
         if (s->revocation[0]) {
             const char *src = s->revocation_source;
             int en = w == &EN;

@@ -66,6 +66,7 @@ static const str_field sig_strs[] = {
     SIG_STR(revocation_time),
     SIG_STR(revocation_reason),
     SIG_STR(revocation_invalidity),
+    SIG_STR(anchor_sha256),
     SIG_STR(reason),
     SIG_STR(location),
 };

@@ -13,6 +13,9 @@
 #  - a signature time-stamped after the revocation (the time-stamp token
 #    is added here to a signature made before, as an unsigned attribute):
 #    INDETERMINATE / REVOKED_NO_POE, not TOTAL_FAILED.
+#  - --trust-list (docs/trust.md): an anchor marked certified is reported
+#    "tersertifikasi" / certified with its name and SHA-256 (sha256sum);
+#    lists with a wrong fingerprint, unknown keys, ... are refused.
 . "$(dirname "$0")/lib.sh"
 D=$SERTEL_TEST_DATA
 for tool in python3 jq openssl; do
@@ -173,5 +176,45 @@ expect_exit 1 "time-stamped after the revocation: not passed" -- VH --json "$T/l
 cp "$T/out" "$T/late.json"
 jqt "$T/late.json" '.signatures[0] | .integrity == "valid" and .timestamp != null and .conclusion == "INDETERMINATE" and .sub_indication == "REVOKED_NO_POE" and .revocation_time <= .timestamp.time' "time-stamp after the revocation: INDETERMINATE / REVOKED_NO_POE (EN 319 102-1), not TOTAL_FAILED"
 jqt "$T/late.json" '.signatures[0].reasons[0] | test("before the signature time-stamp .*: no proof that the signature existed before the revocation")' "time-stamp after the revocation: the reason says why"
+
+# --- trust lists ---
+mkdir -p "$T/tl"
+cp "$T/root.pem" "$T/tl/agency-root.pem"
+fp=$(openssl x509 -in "$T/root.pem" -outform DER | sha256sum | cut -d' ' -f1)
+FP=$(echo "$fp" | tr a-f A-F | sed 's/../&:/g; s/:$//')
+printf '{"format": "sertel-trust-list/1",\n "entries": [{"name": "Root CA Contoh", "certificate_file": "agency-root.pem", "sha256": "%s",\n              "certified": true, "note": "the test home root"}]}\n' "$FP" >"$T/tl/list.json"
+TL() { "$SERTEL" --home "$NOHOME" verify --trust-list "$1" "${@:2}"; }
+( cd "$T" && "$SERTEL" --home "$NOHOME" verify --offline --json --trust-list tl/list.json "$T/blt.pdf" ) >"$T/out" 2>"$T/err"
+jqt "$T/out" ".signatures[0].certified == true and .signatures[0].trust_anchor == {\"sha256\": \"$fp\", \"name\": \"Root CA Contoh\", \"certified\": true}" "trust list: the anchor named, its SHA-256 (sha256sum) and certified (list read from a relative path)"
+TL "$T/tl/list.json" --offline "$T/blt.pdf" >"$T/out.txt"
+expect_grep "Akar kepercayaan: Root CA Contoh \(tersertifikasi: PSrE Indonesia, PP 71/2019 pasal 59-60\)" "$T/out.txt" "trust list: 'tersertifikasi' in the Indonesian report"
+expect_grep "^  Sertifikat elektronik: tersertifikasi" "$T/out.txt" "trust list: the certified line"
+TL "$T/tl/list.json" --offline --lang en "$T/blt.pdf" >"$T/out.txt"
+expect_grep "Trust anchor: Root CA Contoh \(certified Indonesian CA" "$T/out.txt" "trust list: certified in English"
+VN --json "$T/blt.pdf" >"$T/out"
+jqt "$T/out" ".signatures[0].certified == false and .signatures[0].trust_anchor.sha256 == \"$fp\" and .signatures[0].trust_anchor.name == null" "--trust alone: the anchor by its SHA-256, not certified"
+# an invalid chain is never certified: --at before the certificates existed
+TL "$T/tl/list.json" --offline --json --at 2020-11-01 "$T/blt.pdf" >"$T/out" 2>/dev/null
+jqt "$T/out" '.signatures[0].certified == false' "trust list: a chain not valid at the validation time is not certified"
+# inline PEM, certified false
+python3 - "$T/root.pem" "$T/tl/inline.json" <<'PY'
+import json, sys
+json.dump({"format": "sertel-trust-list/1", "entries": [{"certificate": open(sys.argv[1]).read()}]}, open(sys.argv[2], "w"))
+PY
+TL "$T/tl/inline.json" --offline --json "$T/blt.pdf" >"$T/out"
+jqt "$T/out" '.conclusion == "TOTAL_PASSED" and .signatures[0].certified == false and (.signatures[0].trust_anchor.name|test("Root"))' "trust list: inline PEM, named by its CN, not certified"
+# refused lists: a wrong fingerprint, an unknown key, both certificates, another format, bad JSON, a missing file
+bad() { # bad NAME JSON PATTERN
+    printf '%s' "$2" >"$T/tl/$1.json"
+    expect_exit 2 "trust list $1: refused" -- TL "$T/tl/$1.json" --offline "$T/blt.pdf"
+    expect_grep "$3" "$T/err" "trust list $1: says why"
+}
+zeros=$(printf '%064d' 0)
+bad wrongfp '{"format":"sertel-trust-list/1","entries":[{"certificate_file":"agency-root.pem","sha256":"'"$zeros"'","certified":true}]}' "entry 1: the certificate's SHA-256 is $fp, not the sha256 the list gives"
+bad typo '{"format":"sertel-trust-list/1","entries":[{"certificate_file":"agency-root.pem","certifed":true}]}' "entry 1: unknown key or wrong type: certifed"
+bad both '{"format":"sertel-trust-list/1","entries":[{"certificate_file":"agency-root.pem","certificate":"x"}]}' "needs exactly one of certificate"
+bad format '{"format":"other","entries":[]}' '"format" must be "sertel-trust-list/1"'
+bad json '{"format":' "is not JSON"
+bad nofile '{"format":"sertel-trust-list/1","entries":[{"certificate_file":"missing.pem"}]}' "entry 1: cannot read .*missing.pem"
 
 finish
