@@ -28,9 +28,8 @@
 
 static const char verify_usage[] =
     "usage: sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
-    "                                [--trust-list FILE.json]... [--at TIME] [--fetch-time S] "
-    "[--fetch-bytes N] [--fetch-allow "
-    "URL]...\n"
+    "                                [--trust-list FILE.json]... [--at TIME] [--tz WIB|WITA|WIT]\n"
+    "                                [--fetch-time S] [--fetch-bytes N] [--fetch-allow URL]...\n"
     "                                [--pdf-password-file F] [--in-process] FILE.pdf\n"
     "       sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
     "                                [--fetch-...] [--in-process] --detached SIG.p7s DATA\n"
@@ -53,6 +52,10 @@ static const char verify_usage[] =
     "revocation (a certificate revoked after TIME was not revoked then) and the\n"
     "algorithms allowed are judged at that time; a time-stamp still proves the\n"
     "signing time. Fetched revocation data must still be current.\n"
+    "\n"
+    "Times in the Indonesian report are in the agency's zone: --tz WIB (UTC+7,\n"
+    "the default), WITA (UTC+8) or WIT (UTC+9), else [verify] timezone of the\n"
+    "home's sertel.conf; the English report gives UTC unless --tz; JSON is UTC.\n"
     "\n"
     "Online, only the chains that end at a trusted root are checked, only over\n"
     "http(s), only on public addresses (no loopback, private, link-local...\n"
@@ -88,6 +91,34 @@ static void add_home_origin(const char *home, char *buf, size_t cap, const char 
         fprintf(stderr,
                 "sertel: note: the home's base URL is not exempt from the address rule: %s\n",
                 err.msg);
+}
+
+/*
+ * The home's [verify] timezone (WIB, WITA, WIT, UTC) into out: 1 when set
+ * and valid; a bad value is named on stderr and ignored.
+ */
+static int home_timezone(const char *home, char *out, size_t cap)
+{
+    char path[4096];
+    conf *c = NULL;
+    sertel_err err = {0};
+    const char *v;
+    int off, ok = 0;
+    struct stat sb;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/sertel.conf", home) >= sizeof(path) ||
+        stat(path, &sb) != 0 || conf_load(path, &c, &err) != SERTEL_OK) {
+        conf_free(c);
+        return 0;
+    }
+    v = conf_get(c, "verify", "timezone");
+    if (v != NULL && vfy_tz_offset(v, &off, &err) == SERTEL_OK &&
+        (size_t)snprintf(out, cap, "%s", v) < cap)
+        ok = 1;
+    else if (v != NULL)
+        fprintf(stderr, "sertel: note: %s [verify] timezone: %s\n", path, err.msg);
+    conf_free(c);
+    return ok;
 }
 
 static int add_pem(STACK_OF(X509) * st, const char *file, sertel_err *err)
@@ -177,10 +208,13 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         {"in-process", no_argument, NULL, 'I'},
         {"at", required_argument, NULL, 'a'},
         {"trust-list", required_argument, NULL, 'L'},
+        {"tz", required_argument, NULL, 'z'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *lang = "id", *pdfpw_file = NULL;
+    const char *lang = "id", *pdfpw_file = NULL, *tz = NULL;
+    char conf_tz[16];
+    int tzoff = 0;
     const char *allow[VERIFY_MAX_ALLOW + 1];
     size_t n_allow = 0;
     char *pdfpw = NULL, home_url[512];
@@ -252,6 +286,13 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
             break;
         case 'I':
             in_process = 1;
+            break;
+        case 'z':
+            if (vfy_tz_offset(optarg, &tzoff, &err) != SERTEL_OK) {
+                rc = cli_usage_error("verify: --tz: %s", err.msg);
+                goto out;
+            }
+            tz = optarg;
             break;
         case 'L':
             if (vfy_trust_list_load(optarg, &tl, trust, &err) != SERTEL_OK) {
@@ -326,7 +367,9 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         puts(s);
         free(s);
     } else {
-        vfy_report_text(r, argv[optind + (detached ? 1 : 0)], lang, stdout);
+        if (tz == NULL && home_timezone(g->home, conf_tz, sizeof(conf_tz)))
+            tz = conf_tz;
+        vfy_report_text_tz(r, argv[optind + (detached ? 1 : 0)], lang, tz, stdout);
     }
     rc = r->conclusion == VFY_TOTAL_PASSED && r->n_sigs > 0 ? EXIT_OK : EXIT_NEGATIVE;
 out:

@@ -190,9 +190,12 @@ typedef struct vfy_sig {
                                 /* "" when longer than 512 bytes */
     char claimed_time[40];      /* /M or signing-time, ISO 8601 UTC; "" if none */
     int has_timestamp;          /* a valid signature time-stamp */
-    char timestamp_time[40];    /* its genTime, ISO 8601 UTC */
-    char timestamp_tsa[512];    /* its signer's subject */
-    char tsa_not_before[40];    /* that TSA certificate's validity, ISO 8601 UTC */
+    int timestamp_present;      /* a signature time-stamp token is in the file, verified or not */
+    char timestamp_unverified[40]; /* the genTime of a token that did not verify (read */
+                                   /* unverified), ISO 8601 UTC; "" otherwise */
+    char timestamp_time[40];       /* its genTime, ISO 8601 UTC */
+    char timestamp_tsa[512];       /* its signer's subject */
+    char tsa_not_before[40];       /* that TSA certificate's validity, ISO 8601 UTC */
     char tsa_not_after[40];
     char level[16];              /* "B-B", "B-T", "B-LT", "B-LTA", "PKCS7" (not PAdES), "" (none) */
     char certificate_status[24]; /* "valid", "expired", "revoked", "untrusted", "unknown" */
@@ -323,6 +326,20 @@ void vfy_report_apply_trust(vfy_report *r, const vfy_trust_list *list) SERTEL_NO
 /* Sort home records by sha256 for vfy_opts.home (verify_rev.c). */
 void vfy_home_sort(vfy_home_cert *h, size_t n);
 
+/*
+ * Indonesia's time zones for the text report: "WIB" (UTC+7), "WITA"
+ * (UTC+8), "WIT" (UTC+9), or "UTC" (any case): *offset in seconds.
+ * SERTEL_ERR_INVALID naming the zones otherwise.
+ */
+int vfy_tz_offset(const char *tz, int *offset, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/*
+ * The ISO 8601 UTC time iso as "YYYY-MM-DD HH:MM:SS WIB" in zone tz
+ * (vfy_tz_offset); iso unchanged when tz is NULL, UTC or unknown, or iso
+ * is not a time. Always NUL-terminated within cap.
+ */
+void vfy_time_in_zone(const char *iso, const char *tz, char *out, size_t cap) SERTEL_NONNULL(1, 3);
+
 /* Names for reports. */
 const char *vfy_conclusion_name(vfy_conclusion c);
 /* "none", "lta_updates", "form_filling", "annotations", "other". */
@@ -331,8 +348,15 @@ const char *vfy_modlevel_name(vfy_modlevel l);
 /* The report as JSON (docs/verify-json.md); NULL when out of memory. */
 json_t *vfy_report_json(const vfy_report *r, const char *file);
 
-/* The human-readable report, lang "id" (default) or "en". */
+/*
+ * The human-readable report, lang "id" (default) or "en", times in WIB for
+ * "id" and in UTC for "en" (vfy_report_text_tz).
+ */
 void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FILE *f)
     SERTEL_NONNULL(1, 4);
+
+/* The same with times in zone tz ("WIB", "WITA", "WIT", "UTC"; NULL: by lang). */
+void vfy_report_text_tz(const vfy_report *r, const char *file, const char *lang, const char *tz,
+                        FILE *f) SERTEL_NONNULL(1, 5);
 
 #endif

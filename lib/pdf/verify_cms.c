@@ -1006,6 +1006,10 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
         X509_ATTRIBUTE *a = CMS_unsigned_get_attr(si, idx);
         ASN1_TYPE *t = X509_ATTRIBUTE_count(a) >= 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
         ASN1_OCTET_STRING *sv = CMS_SignerInfo_get0_signature(si);
+        if (t != NULL && t->type == V_ASN1_SEQUENCE) /* present, whether it verifies or not */
+            s->timestamp_present = vfy_tst_peek_time(ASN1_STRING_get0_data(t->value.sequence),
+                                                     (size_t)ASN1_STRING_length(t->value.sequence),
+                                                     s->timestamp_unverified);
         if (t != NULL && t->type == V_ASN1_SEQUENCE && sv != NULL &&
             check_tst(t->value.sequence, sv, st, certs, s, &gen, &tsa)) {
             have_tst = 1;
@@ -1078,9 +1082,18 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
             strcmp(s->subfilter, "ETSI.CAdES.detached") == 0) {
             vfy_note(s, "signing-time is a signed attribute: not PAdES baseline");
             snprintf(s->level, sizeof(s->level), "PKCS7");
+        } else if (!have_tst && s->timestamp_present && chain == NULL) {
+            /* the chain is not trusted: the level the file claims, from what it carries */
+            int embeds = (rd != NULL && (rd->n_ocsps > 0 || sk_X509_CRL_num(rd->crls) > 0)) ||
+                         cmsrd.n_ocsps > 0 || sk_X509_CRL_num(cmsrd.crls) > 0;
+            snprintf(s->level, sizeof(s->level), embeds ? "B-LT" : "B-T");
+            vfy_note(s, "the level is read from the file: its time-stamp and validation data "
+                        "could not be checked");
         } else {
             snprintf(s->level, sizeof(s->level), have_tst ? (lt ? "B-LT" : "B-T") : "B-B");
         }
+        if (s->has_timestamp)
+            s->timestamp_unverified[0] = '\0';
     } else {
         snprintf(s->level, sizeof(s->level), "PKCS7");
     }

@@ -333,6 +333,8 @@ static const tr TR[] = {
      "%1 diterima: tanda tangan %2 %3, sebelum %4, sejak saat itu algoritma tersebut tidak lagi "
      "mengikat tanda tangan"},
     {"proven by its time-stamp to exist at", "terbukti oleh stempel waktunya sudah ada pada"},
+    {"the level is read from the file: its time-stamp and validation data could not be checked",
+     "level dibaca dari berkas: stempel waktu dan data validasinya tidak dapat diperiksa"},
     {"validated as of", "divalidasi per"},
     {"the signer's certificate was revoked at %s (%s, %s) and no time-stamp proves the signature "
      "existed before",

@@ -39,6 +39,9 @@ void vfy_sig_set_anchor(vfy_sig *s, STACK_OF(X509) * chain) SERTEL_NONNULL(1);
 
 /* --- the validation time (verify_time.c) --- */
 
+/* The genTime of the TimeStampToken der (not verified) into out; 1 when read. */
+int vfy_tst_peek_time(const unsigned char *der, size_t len, char out[40]) SERTEL_NONNULL(1, 3);
+
 /* The report's validation_time from o (o->at, else the clock). */
 void vfy_report_set_time(vfy_report *r, const vfy_opts *o) SERTEL_NONNULL(1, 2);
 /*

@@ -152,6 +152,8 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
             ts = json_null();
         }
         json_object_set_new(o, "timestamp", ts);
+        json_object_set_new(o, "timestamp_present", json_boolean(s->timestamp_present));
+        json_object_set_new(o, "timestamp_unverified_time", str_or_null(s->timestamp_unverified));
         json_object_set_new(o, "level", str_or_null(s->level));
         json_object_set_new(o, "hash_value", str_or_null(s->hash_value));
         json_object_set_new(o, "signature_value", str_or_null(s->signature_value));
@@ -326,9 +328,18 @@ static const char *cert_status_id(const char *s)
 
 void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FILE *f)
 {
+    vfy_report_text_tz(r, file, lang, NULL, f);
+}
+
+void vfy_report_text_tz(const vfy_report *r, const char *file, const char *lang, const char *tz,
+                        FILE *f)
+{
     const words *w = lang != NULL && strcmp(lang, "en") == 0 ? &EN : &ID;
     size_t i, k;
-    char t[1024];
+    char t[1024], z1[64], z2[64];
+
+    if (tz == NULL)
+        tz = w == &EN ? "UTC" : "WIB";
 
     if (file != NULL)
         fprintf(f, "%s\n", file);
@@ -367,11 +378,19 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
             fprintf(f, "  %s: %s\n", w->issuer, s->signer_issuer);
         if (s->signer_serial[0])
             fprintf(f, "  %s: %s\n", w->serial, s->signer_serial);
-        fprintf(f, "  %s: %s\n", w->claimed, s->claimed_time[0] ? s->claimed_time : w->none);
-        if (s->has_timestamp)
-            fprintf(f, "  %s: %s (%s)\n", w->tstamp, s->timestamp_time, s->timestamp_tsa);
-        else
+        vfy_time_in_zone(s->claimed_time, tz, z1, sizeof(z1));
+        fprintf(f, "  %s: %s\n", w->claimed, s->claimed_time[0] ? z1 : w->none);
+        if (s->has_timestamp) {
+            vfy_time_in_zone(s->timestamp_time, tz, z1, sizeof(z1));
+            fprintf(f, "  %s: %s (%s)\n", w->tstamp, z1, s->timestamp_tsa);
+        } else if (s->timestamp_present && !s->doc_timestamp) {
+            vfy_time_in_zone(s->timestamp_unverified, tz, z1, sizeof(z1));
+            fprintf(f, "  %s: %s (%s %s)\n", w->tstamp,
+                    w == &EN ? "present, not verified" : "ada, tidak terverifikasi",
+                    w == &EN ? "its time:" : "waktunya:", z1);
+        } else {
             fprintf(f, "  %s: %s\n", w->tstamp, w->none);
+        }
         if (s->reason[0])
             fprintf(f, "  %s: %s\n", w->reason, s->reason);
         if (s->location[0])
@@ -415,12 +434,13 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
                         ? (en ? "not needed (ocsp-nocheck)" : "tidak diperlukan (ocsp-nocheck)")
                         : s->revocation,
                     src[0] ? " (" : "", src, src[0] ? ")" : "");
+            vfy_time_in_zone(s->revocation_time, tz, z1, sizeof(z1));
+            vfy_time_in_zone(s->revocation_invalidity, tz, z2, sizeof(z2));
             if (s->revocation_time[0])
-                fprintf(f, "  %s: %s (%s)\n", en ? "Revoked at" : "Dicabut pada",
-                        s->revocation_time, s->revocation_reason);
+                fprintf(f, "  %s: %s (%s)\n", en ? "Revoked at" : "Dicabut pada", z1,
+                        s->revocation_reason);
             if (s->revocation_invalidity[0])
-                fprintf(f, "  %s: %s\n", en ? "Invalid since" : "Tidak sah sejak",
-                        s->revocation_invalidity);
+                fprintf(f, "  %s: %s\n", en ? "Invalid since" : "Tidak sah sejak", z2);
         }
         if (s->integrity && !s->modified_after_signing)
             fprintf(f, "  %s\n", s->covers_whole_document ? w->unchanged : w->partial);
@@ -452,6 +472,10 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
             for (k = 0; k < s->n_reasons; k++)
                 fprintf(f, "    - %s\n", say(w, s->reasons[k], t, sizeof(t)));
         }
+    }
+    if (r->validation_time_given) {
+        vfy_time_in_zone(r->validation_time, tz, z1, sizeof(z1));
+        fprintf(f, "\n%s: %s\n", w == &EN ? "Validated as of" : "Divalidasi per waktu", z1);
     }
     fprintf(f, "\n%s: %s (%s%s%s)\n", w->doc,
             r->conclusion == VFY_TOTAL_PASSED    ? w->valid

@@ -4,9 +4,16 @@
  * it, and the algorithm constraints judged at the time of proof of
  * existence (ETSI EN 319 102-1 §5.2.8 and §5.6.2.5: an algorithm no longer
  * reliable passes when the signature is proven to exist before the date
- * it stopped being so).
+ * it stopped being so); the times of the text report in the agency's zone
+ * (WIB, WITA, WIT: Indonesia's zones, UTC+7/+8/+9); the time of a
+ * time-stamp token read without verifying it (RFC 3161 §2.4.2 genTime),
+ * to say a token is present when its chain cannot be checked.
  */
+#include <openssl/err.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "pdf/verify_int.h"
@@ -135,4 +142,73 @@ void vfy_check_algo_poe(vfy_sig *s, const EVP_MD *md, int sha1_doc, int weak, ti
         vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
                 "the digest algorithm %s is too weak (SHA-256 or stronger needed)",
                 EVP_MD_get0_name(md));
+}
+
+/* --- the agency's time zone for the text report --- */
+
+int vfy_tz_offset(const char *tz, int *offset, sertel_err *err)
+{
+    static const struct {
+        const char *name;
+        int hours;
+    } zones[] = {{"WIB", 7}, {"WITA", 8}, {"WIT", 9}, {"UTC", 0}};
+    size_t i;
+
+    for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+        if (strcasecmp(tz, zones[i].name) == 0) {
+            *offset = zones[i].hours * 3600;
+            return SERTEL_OK;
+        }
+    return sertel_err_set(err, SERTEL_ERR_INVALID,
+                          "unknown time zone '%.40s': use WIB (UTC+7), WITA (UTC+8), WIT (UTC+9) "
+                          "or UTC",
+                          tz);
+}
+
+void vfy_time_in_zone(const char *iso, const char *tz, char *out, size_t cap)
+{
+    sertel_err err = {0};
+    time_t t;
+    int off = 0;
+    struct tm tm;
+    char zone[8];
+    size_t i;
+
+    if (cap == 0)
+        return;
+    if (tz == NULL || iso[0] == '\0' || vfy_parse_time(iso, &t, &err) != SERTEL_OK ||
+        vfy_tz_offset(tz, &off, &err) != SERTEL_OK || off == 0) {
+        snprintf(out, cap, "%s", iso); /* UTC as it is (ISO 8601, Z) */
+        return;
+    }
+    t += off;
+    for (i = 0; tz[i] != '\0' && i + 1 < sizeof(zone); i++)
+        zone[i] = (char)(tz[i] >= 'a' && tz[i] <= 'z' ? tz[i] - 'a' + 'A' : tz[i]);
+    zone[i] = '\0';
+    if (gmtime_r(&t, &tm) == NULL ||
+        snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d %s", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, zone) < 0)
+        snprintf(out, cap, "%s", iso);
+}
+
+/* --- a time-stamp token present in the file, whatever its chain --- */
+
+int vfy_tst_peek_time(const unsigned char *der, size_t len, char out[40])
+{
+    const unsigned char *p = der;
+    PKCS7 *p7 = len > 0 && len <= VFY_MAX_CMS ? d2i_PKCS7(NULL, &p, (long)len) : NULL;
+    TS_TST_INFO *ti = p7 != NULL ? PKCS7_to_TS_TST_INFO(p7) : NULL;
+    const ASN1_GENERALIZEDTIME *g = ti != NULL ? TS_TST_INFO_get_time(ti) : NULL;
+    struct tm tm;
+    int ok = 0;
+
+    out[0] = '\0';
+    if (g != NULL && ASN1_TIME_to_tm(g, &tm)) {
+        vfy_iso_time(timegm(&tm), out);
+        ok = out[0] != '\0';
+    }
+    TS_TST_INFO_free(ti);
+    PKCS7_free(p7);
+    ERR_clear_error();
+    return ok;
 }

@@ -67,6 +67,7 @@ static const str_field sig_strs[] = {
     SIG_STR(revocation_reason),
     SIG_STR(revocation_invalidity),
     SIG_STR(anchor_sha256),
+    SIG_STR(timestamp_unverified),
     SIG_STR(reason),
     SIG_STR(location),
 };
@@ -82,6 +83,7 @@ static const int_field sig_ints[] = {
     SIG_INT(covers_whole_document, 0, 1),
     SIG_INT(modified_after_signing, 0, 1),
     SIG_INT(has_timestamp, 0, 1),
+    SIG_INT(timestamp_present, 0, 1),
     SIG_INT(changes_analysed, 0, 1),
 };
 

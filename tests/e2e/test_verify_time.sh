@@ -16,6 +16,11 @@
 #  - --trust-list (docs/trust.md): an anchor marked certified is reported
 #    "tersertifikasi" / certified with its name and SHA-256 (sha256sum);
 #    lists with a wrong fingerprint, unknown keys, ... are refused.
+#  - the text report's times in WIB (default), --tz WITA / WIT, or the
+#    home's [verify] timezone (checked against date -u); JSON stays UTC;
+#    a file whose chain is not trusted still shows its time-stamp ("ada,
+#    tidak terverifikasi") and its level (B-T, B-LT) from the file; every
+#    finding of the validator has an Indonesian form.
 . "$(dirname "$0")/lib.sh"
 D=$SERTEL_TEST_DATA
 for tool in python3 jq openssl; do
@@ -216,5 +221,77 @@ bad both '{"format":"sertel-trust-list/1","entries":[{"certificate_file":"agency
 bad format '{"format":"other","entries":[]}' '"format" must be "sertel-trust-list/1"'
 bad json '{"format":' "is not JSON"
 bad nofile '{"format":"sertel-trust-list/1","entries":[{"certificate_file":"missing.pem"}]}' "entry 1: cannot read .*missing.pem"
+
+# --- times in the agency's zone; the time-stamp and level of an untrusted file ---
+VN --json "$T/bt.pdf" >"$T/bt.json"
+ts=$(jq -r '.signatures[0].timestamp.time' "$T/bt.json")
+in_zone() { date -u -d "$1 + $2 hours" '+%Y-%m-%d %H:%M:%S'; }
+VN "$T/bt.pdf" >"$T/out.txt"
+expect_grep "^  Stempel waktu: $(in_zone "$ts" 7) WIB \(" "$T/out.txt" "Indonesian report: the time-stamp in WIB by default"
+VN --tz WITA "$T/bt.pdf" >"$T/out.txt"
+expect_grep "^  Stempel waktu: $(in_zone "$ts" 8) WITA \(" "$T/out.txt" "--tz WITA: UTC+8"
+VN --tz wit "$T/bt.pdf" >"$T/out.txt"
+expect_grep "^  Waktu penandatanganan \(klaim\): .* WIT$" "$T/out.txt" "--tz wit: the claimed time in WIT too"
+VN --lang en "$T/bt.pdf" >"$T/out.txt"
+expect_grep "^  Time-stamp: $ts \(" "$T/out.txt" "English report: UTC by default"
+expect_exit 2 "--tz CET refused" -- VN --tz CET "$T/bt.pdf"
+expect_grep "use WIB \(UTC\+7\), WITA \(UTC\+8\), WIT \(UTC\+9\)" "$T/err" "--tz: the refusal names the zones"
+jqt "$T/bt.json" ".signatures[0].timestamp.time == \"$ts\" and (\"$ts\"|test(\"Z$\"))" "JSON: times stay UTC"
+printf '\n[verify]\ntimezone = WIT\n' >>"$H/sertel.conf"
+"$SERTEL" --home "$H" verify --offline "$T/bt.pdf" >"$T/out.txt" 2>"$T/err"
+expect_grep "^  Stempel waktu: $(in_zone "$ts" 9) WIT \(" "$T/out.txt" "[verify] timezone = WIT in the home's sertel.conf"
+"$SERTEL" --home "$H" verify --offline --tz WIB "$T/bt.pdf" >"$T/out.txt" 2>"$T/err"
+expect_grep "^  Stempel waktu: $(in_zone "$ts" 7) WIB \(" "$T/out.txt" "--tz overrides [verify] timezone"
+"$SERTEL" --home "$H" verify --offline --at "$ts" "$T/bt.pdf" >"$T/out.txt" 2>"$T/err"
+expect_grep "^Divalidasi per waktu: $(in_zone "$ts" 9) WIT" "$T/out.txt" "--at: the validation time in the report, in the zone"
+# Untrusted chain: the time-stamp is reported present (not verified) and the level from the file.
+"$SERTEL" --home "$NOHOME" verify --offline "$T/bt.pdf" >"$T/out.txt"
+expect_grep "^  Stempel waktu: ada, tidak terverifikasi \(waktunya: $(in_zone "$ts" 7) WIB\)" "$T/out.txt" "untrusted: 'Stempel waktu: ada, tidak terverifikasi' with its time"
+expect_grep "^  Level: B-T$" "$T/out.txt" "untrusted B-T: level B-T from the file"
+expect_grep "level dibaca dari berkas" "$T/out.txt" "untrusted: the note says the level is read from the file (Indonesian)"
+"$SERTEL" --home "$NOHOME" verify --offline --json "$T/blt.pdf" >"$T/out"
+jqt "$T/out" ".signatures[0].level == \"B-LT\" and .signatures[0].timestamp == null and .signatures[0].timestamp_present == true and (.signatures[0].timestamp_unverified_time|test(\"Z$\")) and .signatures[0].sub_indication == \"NO_CERTIFICATE_CHAIN_FOUND\"" "untrusted B-LT: level B-LT, time-stamp present but unverified (JSON)"
+"$SERTEL" --home "$NOHOME" verify --offline --lang en "$T/bt.pdf" >"$T/out.txt"
+expect_grep "^  Time-stamp: present, not verified \(its time: $ts\)" "$T/out.txt" "untrusted, English: present, not verified"
+# Every finding the validator writes has an Indonesian form (verify_id.c).
+python3 - "$SERTEL_TEST_DATA/../.." <<'PY' && pass "every finding of lib/pdf/verify*.c has an Indonesian translation" || fail "findings without a translation (above)"
+import glob, re, sys
+root = sys.argv[1]
+lit = r'"((?:[^"\\]|\\.)*)"'
+grp = lit + r'(?:\s*' + lit + r')*'
+fmts = {}
+for f in glob.glob(root + "/lib/pdf/verify*.c"):
+    if f.endswith("verify_id.c"):
+        continue
+    t = open(f).read()
+    for m in re.finditer(r'\b(vfy_note|vfy_set|vfy_change|vfy_report_note|vfy_mod_add)\s*\(', t):
+        i, depth, j = m.end(), 1, m.end()
+        while depth and j < len(t):
+            c = t[j]
+            if c == '"':
+                j += 1
+                while t[j] != '"':
+                    j += 2 if t[j] == '\\' else 1
+            elif c == '(':
+                depth += 1
+            elif c == ')':
+                depth -= 1
+            j += 1
+        call = t[i:j - 1]
+        groups = [g.group(0) for g in re.finditer(grp, call)]
+        groups = [g for g in groups if not re.fullmatch(r'"[A-Z_]+"', g)]  # sub-indications
+        k = 1 if m.group(1) == "vfy_mod_add" else 0
+        if len(groups) > k:
+            fmts.setdefault("".join(re.findall(lit, groups[k])), f)
+idt = open(root + "/lib/pdf/verify_id.c").read()
+have = {"".join(re.findall(lit, m.group(1))) for m in re.finditer(r'\{\s*((?:' + lit + r'\s*)+),', idt)}
+def known(s):  # a "%s" that is " (offline)" or nothing is translated in both forms
+    return s in have or (s.count("%s") > 1 and all(
+        s.replace("%s", v, 1) in have for v in ("", " (offline)")))
+missing = sorted(s for s in fmts if not known(s) and s != "%s")
+for s in missing:
+    print("no translation:", s)
+sys.exit(1 if missing or len(fmts) < 40 else 0)
+PY
 
 finish

@@ -2,8 +2,9 @@
  * test_verify_time.c - the validation time (verify --at): RFC 3339 and
  * date parsing (offsets, fractions, leap days, what is refused), the
  * algorithm constraints at the time of proof of existence (SHA-1 before
- * and after its sunset, SHA-224 never), and the home's records as a
- * revocation source (found by the certificate's SHA-256, revoked or good).
+ * and after its sunset, SHA-224 never), and Indonesia's time zones for
+ * the text report (WIB, WITA, WIT; the home's records as a revocation
+ * source are tested end to end, tests/e2e/test_verify_time.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,10 +112,49 @@ static void test_algo_poe(void **state)
     free(s);
 }
 
+static void test_zones(void **state)
+{
+    sertel_err err = {0};
+    char out[64];
+    int off = -1;
+
+    (void)state;
+    assert_int_equal(vfy_tz_offset("WIB", &off, &err), SERTEL_OK);
+    assert_int_equal(off, 7 * 3600);
+    assert_int_equal(vfy_tz_offset("wita", &off, &err), SERTEL_OK);
+    assert_int_equal(off, 8 * 3600);
+    assert_int_equal(vfy_tz_offset("WIT", &off, &err), SERTEL_OK);
+    assert_int_equal(off, 9 * 3600);
+    assert_int_equal(vfy_tz_offset("UTC", &off, &err), SERTEL_OK);
+    assert_int_equal(off, 0);
+    assert_int_equal(vfy_tz_offset("WITX", &off, &err), SERTEL_ERR_INVALID);
+    assert_int_equal(vfy_tz_offset("", &off, &err), SERTEL_ERR_INVALID);
+    /* across midnight and the year */
+    vfy_time_in_zone("2020-12-31T20:30:05Z", "WIB", out, sizeof(out));
+    assert_string_equal(out, "2021-01-01 03:30:05 WIB");
+    vfy_time_in_zone("2020-12-31T20:30:05Z", "wit", out, sizeof(out));
+    assert_string_equal(out, "2021-01-01 05:30:05 WIT");
+    vfy_time_in_zone("2024-02-28T16:00:00Z", "WITA", out, sizeof(out));
+    assert_string_equal(out, "2024-02-29 00:00:00 WITA");
+    /* UTC, no zone, not a time: as it is */
+    vfy_time_in_zone("2020-12-31T20:30:05Z", "UTC", out, sizeof(out));
+    assert_string_equal(out, "2020-12-31T20:30:05Z");
+    vfy_time_in_zone("2020-12-31T20:30:05Z", NULL, out, sizeof(out));
+    assert_string_equal(out, "2020-12-31T20:30:05Z");
+    vfy_time_in_zone("garbage", "WIB", out, sizeof(out));
+    assert_string_equal(out, "garbage");
+    vfy_time_in_zone("", "WIB", out, sizeof(out));
+    assert_string_equal(out, "");
+    /* cut to the buffer */
+    vfy_time_in_zone("2020-12-31T20:30:05Z", "WIB", out, 11);
+    assert_string_equal(out, "2021-01-01");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_zones),
         cmocka_unit_test(test_algo_poe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
