@@ -17,6 +17,7 @@
 
 #include "ca/ca.h"
 #include "cli.h"
+#include "cli_vhome.h"
 #include "conf/conf.h"
 #include "pdf/verify_job.h"
 #include "pki/pki.h"
@@ -27,6 +28,7 @@
 
 static const char verify_usage[] =
     "usage: sertel [--home H] verify [--json] [--lang id|en] [--trust FILE.pem]... [--offline]\n"
+    "                                [--trust-list FILE.json]... [--at TIME] [--tz WIB|WITA|WIT]\n"
     "                                [--fetch-time S] [--fetch-bytes N] [--fetch-allow URL]...\n"
     "                                [--pdf-password-file F] [--in-process]\n"
     "                                [--no-visual | --visual-all] FILE.pdf\n"
@@ -36,11 +38,25 @@ static const char verify_usage[] =
     "Validates every signature of FILE.pdf (integrity, ByteRange, certificate\n"
     "chain, time-stamp, changes made after signing) or a detached CMS signature\n"
     "of DATA, with conclusions after ETSI TS 119 102-1. Trusted: the home's root\n"
-    "CA and the certificates in each --trust file. Revocation of the signer's and\n"
+    "CA, the certificates in each --trust file and the entries of each\n"
+    "--trust-list (docs/trust.md: named, and marked when certified Indonesian\n"
+    "CAs, PP 71/2019 art. 59-60: \"tersertifikasi\"). Revocation of the signer's and\n"
     "the TSA's chains: from the PDF's /DSS and the signature's CRLs, then OCSP\n"
     "(AIA URL) or the CRL (CDP URL) fetched online; --offline fetches nothing\n"
-    "(no embedded status: INDETERMINATE / TRY_LATER). An encrypted FILE.pdf is\n"
+    "(no embedded status: INDETERMINATE / TRY_LATER). With a CA home, its\n"
+    "database is the authority on the certificates it issued (their status,\n"
+    "online or offline, reported as \"home database\"). An encrypted FILE.pdf is\n"
     "opened with the password in --pdf-password-file F, else with the empty one.\n"
+    "\n"
+    "--at TIME validates as of TIME (RFC 3339, 2020-11-01T12:00:00Z, or a date,\n"
+    "2020-11-01 = its start in UTC) instead of now: the chains' validity periods,\n"
+    "revocation (a certificate revoked after TIME was not revoked then) and the\n"
+    "algorithms allowed are judged at that time; a time-stamp still proves the\n"
+    "signing time. Fetched revocation data must still be current.\n"
+    "\n"
+    "Times in the Indonesian report are in the agency's zone: --tz WIB (UTC+7,\n"
+    "the default), WITA (UTC+8) or WIT (UTC+9), else [verify] timezone of the\n"
+    "home's sertel.conf; the English report gives UTC unless --tz; JSON is UTC.\n"
     "\n"
     "Online, only the chains that end at a trusted root are checked, only over\n"
     "http(s), only on public addresses (no loopback, private, link-local...\n"
@@ -83,6 +99,34 @@ static void add_home_origin(const char *home, char *buf, size_t cap, const char 
         fprintf(stderr,
                 "sertel: note: the home's base URL is not exempt from the address rule: %s\n",
                 err.msg);
+}
+
+/*
+ * The home's [verify] timezone (WIB, WITA, WIT, UTC) into out: 1 when set
+ * and valid; a bad value is named on stderr and ignored.
+ */
+static int home_timezone(const char *home, char *out, size_t cap)
+{
+    char path[4096];
+    conf *c = NULL;
+    sertel_err err = {0};
+    const char *v;
+    int off, ok = 0;
+    struct stat sb;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/sertel.conf", home) >= sizeof(path) ||
+        stat(path, &sb) != 0 || conf_load(path, &c, &err) != SERTEL_OK) {
+        conf_free(c);
+        return 0;
+    }
+    v = conf_get(c, "verify", "timezone");
+    if (v != NULL && vfy_tz_offset(v, &off, &err) == SERTEL_OK &&
+        (size_t)snprintf(out, cap, "%s", v) < cap)
+        ok = 1;
+    else if (v != NULL)
+        fprintf(stderr, "sertel: note: %s [verify] timezone: %s\n", path, err.msg);
+    conf_free(c);
+    return ok;
 }
 
 static int add_pem(STACK_OF(X509) * st, const char *file, sertel_err *err)
@@ -172,13 +216,21 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         {"in-process", no_argument, NULL, 'I'},
         {"no-visual", no_argument, NULL, 'V'},
         {"visual-all", no_argument, NULL, 'R'},
+        {"at", required_argument, NULL, 'a'},
+        {"trust-list", required_argument, NULL, 'L'},
+        {"tz", required_argument, NULL, 'z'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *lang = "id", *pdfpw_file = NULL;
+    const char *lang = "id", *pdfpw_file = NULL, *tz = NULL;
+    char conf_tz[16];
+    int tzoff = 0;
     const char *allow[VERIFY_MAX_ALLOW + 1];
     size_t n_allow = 0;
     char *pdfpw = NULL, home_url[512];
+    vfy_home_cert *home_certs = NULL;
+    vfy_trust_list tl = {0};
+    size_t n_home = 0;
     int64_t v;
     int c, json = 0, detached = 0, in_process = 0, rc = EXIT_ERROR;
     STACK_OF(X509) *trust = sk_X509_new_null();
@@ -251,6 +303,25 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         case 'I':
             in_process = 1;
             break;
+        case 'z':
+            if (vfy_tz_offset(optarg, &tzoff, &err) != SERTEL_OK) {
+                rc = cli_usage_error("verify: --tz: %s", err.msg);
+                goto out;
+            }
+            tz = optarg;
+            break;
+        case 'L':
+            if (vfy_trust_list_load(optarg, &tl, trust, &err) != SERTEL_OK) {
+                rc = cli_fail(&err);
+                goto out;
+            }
+            break;
+        case 'a':
+            if (vfy_parse_time(optarg, &o.at, &err) != SERTEL_OK) {
+                rc = cli_usage_error("verify: --at: %s", err.msg);
+                goto out;
+            }
+            break;
         case 'h':
             fputs(verify_usage, stdout);
             rc = EXIT_OK;
@@ -282,6 +353,13 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
     }
     add_home_root(g->home, trust);
     add_home_origin(g->home, home_url, sizeof(home_url), allow, &n_allow);
+    /* The home's database: the status of the certificates it issued, offline too. */
+    if (cli_vhome_load(g->home, &home_certs, &n_home, &err) != SERTEL_OK) {
+        fprintf(stderr, "sertel: note: the home's certificate records are not used: %s\n", err.msg);
+        memset(&err, 0, sizeof(err));
+    }
+    o.home = home_certs;
+    o.n_home = n_home;
     o.trust = trust;
     o.fetch.allow = allow;
     o.fetch.n_allow = n_allow;
@@ -293,6 +371,7 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
+    vfy_report_apply_trust(r, &tl);
     if (json) {
         json_t *j = vfy_report_json(r, argv[optind + (detached ? 1 : 0)]);
         char *s = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -304,7 +383,9 @@ int cmd_verify(const cli_global *g, int argc, char **argv)
         puts(s);
         free(s);
     } else {
-        vfy_report_text(r, argv[optind + (detached ? 1 : 0)], lang, stdout);
+        if (tz == NULL && home_timezone(g->home, conf_tz, sizeof(conf_tz)))
+            tz = conf_tz;
+        vfy_report_text_tz(r, argv[optind + (detached ? 1 : 0)], lang, tz, stdout);
     }
     rc = r->conclusion == VFY_TOTAL_PASSED && r->n_sigs > 0 ? EXIT_OK : EXIT_NEGATIVE;
 out:
@@ -312,5 +393,7 @@ out:
     vfy_report_free(r);
     sk_X509_pop_free(trust, X509_free);
     secret_free(pdfpw);
+    free(home_certs);
+    vfy_trust_list_free(&tl);
     return rc;
 }

@@ -915,6 +915,8 @@ static int verify_doc(pdf_doc *d, const unsigned char *file, size_t base, const 
                         "covers them only when its /ByteRange counts them",
                         base);
     vfy_revdata_load_dss(d, cat, &c.rd);
+    c.rd.home = o->home;
+    c.rd.n_home = o->home != NULL ? o->n_home : 0;
     if (pdf_was_recovered(d))
         vfy_report_note(c.r, "the cross-reference is damaged and was recovered by scanning");
     af = pdf_resolve(d, pdf_dict_get(cat, "AcroForm"));
@@ -969,6 +971,7 @@ static int verify_doc(pdf_doc *d, const unsigned char *file, size_t base, const 
     }
     if (c.r->n_sigs == 0)
         vfy_report_note(c.r, "the document has no signatures");
+    vfy_report_set_time(c.r, o);
     vfy_revdata_free(&c.rd);
     vfy_docdiff_free(&dd);
     cms_fetch_ctx_free(c.fx);
@@ -1107,11 +1110,15 @@ static int detached(const unsigned char *raw, size_t len, const char *name, vfy_
         return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
     }
     r->detached = 1;
+    vfy_report_set_time(r, o);
     s = new_sig(r);
     if (s != NULL) {
+        vfy_revdata home = {0};
+        home.home = o->home;
+        home.n_home = o->home != NULL ? o->n_home : 0;
         snprintf(s->subfilter, sizeof(s->subfilter), "CAdES-detached");
         s->covers_whole_document = 1;
-        (void)vfy_check_cms(der, derlen, dfn, darg, o, NULL, fx, s);
+        (void)vfy_check_cms(der, derlen, dfn, darg, o, home.home != NULL ? &home : NULL, fx, s);
         if (strcmp(s->level, "PKCS7") == 0)
             snprintf(s->level, sizeof(s->level), "CMS");
     }

@@ -48,11 +48,17 @@
  * allow, the home's base URL, excepted), all within one time and byte
  * budget per document (vfy_opts.fetch). Every fetch declined or cut
  * short is named in the signature's reasons ("OCSP at URL not fetched:
- * loopback address (127.0.0.1)"). The signer's certificate revoked before the time-stamp's
- * time is TOTAL_FAILED/REVOKED; revoked after it passes with a note
- * (ETSI EN 319 102-1 past signature validation: the time-stamp is proof of
- * existence before the revocation, whatever the reason); revoked without a
- * time-stamp is INDETERMINATE/REVOKED_NO_POE; no status obtainable is
+ * loopback address (127.0.0.1)"). Online, the current status is fetched
+ * even when the document embeds one; the home's records (vfy_opts.home)
+ * decide for the certificates it issued when nothing current was fetched
+ * and the document embeds nothing or the home knows of a revocation. The
+ * signer's certificate revoked after the time-stamp's time passes with a
+ * note saying it is now revoked (ETSI EN 319 102-1 past signature
+ * validation: the time-stamp is proof of existence before the revocation,
+ * whatever the reason); revoked before it, or without a time-stamp, is
+ * INDETERMINATE/REVOKED_NO_POE (the time-stamp proves existence, not
+ * creation before the revocation); revoked after vfy_opts.at was not
+ * revoked then; no status obtainable is
  * INDETERMINATE/TRY_LATER unless the certificate has ocsp-nocheck. A
  * document time-stamp's TSA chain is checked the same way: its TSA
  * revoked before the time-stamp's time is TOTAL_FAILED/REVOKED, no status
@@ -88,16 +94,35 @@ typedef enum vfy_conclusion {
     VFY_TOTAL_FAILED = 2,
 } vfy_conclusion;
 
+/*
+ * A certificate a CA home issued, as the home's database records it
+ * (verify --home): an authoritative revocation source for that very
+ * certificate (matched by the SHA-256 of its DER), offline too.
+ */
+typedef struct vfy_home_cert {
+    unsigned char sha256[32]; /* of the certificate's DER */
+    int revoked;              /* 1: revoked (or suspended: certificateHold) */
+    int reason;               /* CRLReason when revoked */
+    int64_t rev_time;         /* when revoked */
+    int64_t invalidity;       /* the invalidity date, 0: none */
+} vfy_home_cert;
+
+#define VFY_MAX_HOME_CERTS 100000 /* records passed to one validation */
+
 typedef struct vfy_opts {
-    STACK_OF(X509) * trust; /* trust anchors (borrowed); NULL or empty: nothing is trusted */
-    int offline;            /* do not fetch revocation data (OCSP, CRL) online */
-    time_t now;             /* 0: time(NULL) */
-    const char *password;   /* of an encrypted PDF (user or owner, UTF-8; borrowed); NULL: the
-                               empty user password is tried */
-    cms_fetch_policy fetch; /* online: budgets and the origins exempt from the address rule
-                               (zero: 20 s, 4 MiB, none); any_address is for tests only */
-    int no_visual;          /* 1: do not compare the pages of signed revisions (verify_visual.c) */
-    int visual_all;         /* 1: render every page compared, also those structurally equal */
+    STACK_OF(X509) * trust;    /* trust anchors (borrowed); NULL or empty: nothing is trusted */
+    int offline;               /* do not fetch revocation data (OCSP, CRL) online */
+    time_t now;                /* the clock: 0: time(NULL) (fetched data must be current) */
+    time_t at;                 /* validate as of this time (verify --at; verify_time.c): chains,
+                                  revocation and algorithms judged then; 0: now */
+    const char *password;      /* of an encrypted PDF (user or owner, UTF-8; borrowed); NULL: the
+                                  empty user password is tried */
+    const vfy_home_cert *home; /* the home's records, sorted by sha256 (vfy_home_sort; */
+    size_t n_home;             /* borrowed); NULL: none */
+    cms_fetch_policy fetch;    /* online: budgets and the origins exempt from the address rule
+                                  (zero: 20 s, 4 MiB, none); any_address is for tests only */
+    int no_visual;  /* 1: do not compare the pages of signed revisions (verify_visual.c) */
+    int visual_all; /* 1: render every page compared, also those structurally equal */
 } vfy_opts;
 
 /* Revocation status of one certificate of the signer's or the TSA's chain. */
@@ -170,9 +195,12 @@ typedef struct vfy_sig {
                                 /* "" when longer than 512 bytes */
     char claimed_time[40];      /* /M or signing-time, ISO 8601 UTC; "" if none */
     int has_timestamp;          /* a valid signature time-stamp */
-    char timestamp_time[40];    /* its genTime, ISO 8601 UTC */
-    char timestamp_tsa[512];    /* its signer's subject */
-    char tsa_not_before[40];    /* that TSA certificate's validity, ISO 8601 UTC */
+    int timestamp_present;      /* a signature time-stamp token is in the file, verified or not */
+    char timestamp_unverified[40]; /* the genTime of a token that did not verify (read */
+                                   /* unverified), ISO 8601 UTC; "" otherwise */
+    char timestamp_time[40];       /* its genTime, ISO 8601 UTC */
+    char timestamp_tsa[512];       /* its signer's subject */
+    char tsa_not_before[40];       /* that TSA certificate's validity, ISO 8601 UTC */
     char tsa_not_after[40];
     char level[16];              /* "B-B", "B-T", "B-LT", "B-LTA", "PKCS7" (not PAdES), "" (none) */
     char certificate_status[24]; /* "valid", "expired", "revoked", "untrusted", "unknown" */
@@ -180,9 +208,16 @@ typedef struct vfy_sig {
     char revocation_source[32];  /* of the signer's status: "DSS OCSP", "online OCSP", ... */
     char revocation_time[40];    /* when the signer's certificate was revoked */
     char revocation_reason[32];
+    char revocation_invalidity[40];           /* the invalidity date of that revocation (RFC 5280
+                                                 §5.3.2), ISO 8601 UTC; "" when none given */
     vfy_certrev chain_rev[VFY_MAX_CHAIN_REV]; /* signer's chain, then the TSA's */
     size_t n_chain_rev;
-    char reason[256]; /* /Reason, /Location */
+    char anchor_sha256[65]; /* the trust anchor the signer's chain ends at: SHA-256 of its */
+                            /* DER, hex; "" when no chain */
+    char anchor_name[256];  /* its name in the trust list (vfy_report_apply_trust), else "" */
+    int anchor_certified;   /* the trust list marks it a certified Indonesian CA (PP 71/2019 */
+                            /* art. 59-60) and the chain is valid: "tersertifikasi" */
+    char reason[256];       /* /Reason, /Location */
     char location[256];
     char **reasons; /* why it is not TOTAL_PASSED, and notes */
     size_t n_reasons;
@@ -208,6 +243,8 @@ typedef struct vfy_report {
     int detached;
     char **notes; /* document-level findings (duplicate objects ...) */
     size_t n_notes;
+    char validation_time[40];  /* the time validated at, ISO 8601 UTC (vfy_opts.at, else now) */
+    int validation_time_given; /* 1: vfy_opts.at was set (verify --at) */
 } vfy_report;
 
 /*
@@ -256,6 +293,66 @@ void vfy_report_free(vfy_report *r);
 int vfy_check_byterange(const unsigned char *buf, size_t len, const pdf_obj *byterange,
                         uint64_t out[4], const char **why) SERTEL_NONNULL(1, 4, 5);
 
+/*
+ * A validation time for vfy_opts.at (verify_time.c): RFC 3339
+ * ("2020-11-01T12:00:00Z", "2020-11-01T19:00:00+07:00", fractions
+ * ignored) or a date "2020-11-01" (its start, 00:00:00 UTC), from 1970 to
+ * 9999. SERTEL_ERR_INVALID with a message naming the expected forms.
+ */
+int vfy_parse_time(const char *s, time_t *out, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/* One trust anchor of a trust list (verify --trust-list, docs/trust.md). */
+typedef struct vfy_trust_entry {
+    X509 *cert;
+    char sha256[65]; /* of its DER, lower-case hex */
+    char name[256];  /* the list's name, else the certificate's CN */
+    int certified;   /* a certified Indonesian CA (PP 71/2019 art. 59-60) */
+} vfy_trust_entry;
+
+typedef struct vfy_trust_list {
+    vfy_trust_entry *e;
+    size_t n;
+} vfy_trust_list;
+
+#define VFY_TRUST_LIST_MAX (4u << 20) /* bytes of a trust list file */
+
+/*
+ * Read the trust list at path (JSON, docs/trust.md) and append its entries
+ * to *list (start from {0}); certificate files are read relative to the
+ * list's directory. Every entry's certificate is also pushed (up-ref'd) on
+ * anchors when it is not NULL. SERTEL_ERR_INVALID / SERTEL_ERR_IO with the
+ * entry and the problem named (an unknown key, a certificate that does not
+ * match its sha256, a file that cannot be read); nothing is added then.
+ * Free with vfy_trust_list_free.
+ */
+int vfy_trust_list_load(const char *path, vfy_trust_list *list, STACK_OF(X509) * anchors,
+                        sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+void vfy_trust_list_free(vfy_trust_list *list);
+
+/*
+ * Name each signature's trust anchor from list (anchor_name,
+ * anchor_certified: the entry is certified and the certificate status is
+ * valid). Signatures whose anchor is not on the list keep "" and 0.
+ */
+void vfy_report_apply_trust(vfy_report *r, const vfy_trust_list *list) SERTEL_NONNULL(1, 2);
+
+/* Sort home records by sha256 for vfy_opts.home (verify_rev.c). */
+void vfy_home_sort(vfy_home_cert *h, size_t n);
+
+/*
+ * Indonesia's time zones for the text report: "WIB" (UTC+7), "WITA"
+ * (UTC+8), "WIT" (UTC+9), or "UTC" (any case): *offset in seconds.
+ * SERTEL_ERR_INVALID naming the zones otherwise.
+ */
+int vfy_tz_offset(const char *tz, int *offset, sertel_err *err) SERTEL_WUR SERTEL_NONNULL(1, 2);
+
+/*
+ * The ISO 8601 UTC time iso as "YYYY-MM-DD HH:MM:SS WIB" in zone tz
+ * (vfy_tz_offset); iso unchanged when tz is NULL, UTC or unknown, or iso
+ * is not a time. Always NUL-terminated within cap.
+ */
+void vfy_time_in_zone(const char *iso, const char *tz, char *out, size_t cap) SERTEL_NONNULL(1, 3);
+
 /* Names for reports. */
 const char *vfy_conclusion_name(vfy_conclusion c);
 /* "none", "lta_updates", "form_filling", "annotations", "other". */
@@ -264,8 +361,15 @@ const char *vfy_modlevel_name(vfy_modlevel l);
 /* The report as JSON (docs/verify-json.md); NULL when out of memory. */
 json_t *vfy_report_json(const vfy_report *r, const char *file);
 
-/* The human-readable report, lang "id" (default) or "en". */
+/*
+ * The human-readable report, lang "id" (default) or "en", times in WIB for
+ * "id" and in UTC for "en" (vfy_report_text_tz).
+ */
 void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FILE *f)
     SERTEL_NONNULL(1, 4);
+
+/* The same with times in zone tz ("WIB", "WITA", "WIT", "UTC"; NULL: by lang). */
+void vfy_report_text_tz(const vfy_report *r, const char *file, const char *lang, const char *tz,
+                        FILE *f) SERTEL_NONNULL(1, 5);
 
 #endif

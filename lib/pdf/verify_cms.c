@@ -227,6 +227,8 @@ static X509_STORE *make_store(const vfy_opts *o)
         return NULL;
     for (i = 0; o->trust != NULL && i < sk_X509_num(o->trust); i++)
         X509_STORE_add_cert(st, sk_X509_value(o->trust, i));
+    if (o->at != 0) /* verify --at: time-stamp tokens' chains are checked then too */
+        X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(st), o->at);
     return st;
 }
 
@@ -585,29 +587,46 @@ static int report_revocation(vfy_sig *s, const vfy_rev_result *l, int offline, c
     return 0;
 }
 
-/* The signer's chain: revocation and its conclusion (see verify.h). */
+/*
+ * The signer's chain: revocation and its conclusion (see verify.h), as of
+ * the validation time vt (the clock now for the freshness of fetched data).
+ */
 static void check_signer_rev(const vfy_opts *o, cms_fetch_ctx *fx, const vfy_revdata *rd,
                              const vfy_revdata *crls, STACK_OF(X509) * pool, STACK_OF(X509) * chain,
-                             int have_tst, time_t gen, time_t now, vfy_sig *s, int *lt)
+                             int have_tst, time_t gen, time_t now, time_t vt, vfy_sig *s, int *lt)
 {
     chain_rev cr;
     const vfy_rev_result *l = &cr.leaf;
-    char rt[40] = "";
+    char rt[40] = "", tt[40] = "";
 
     check_chain_rev(fx, rd, crls, pool, chain, 0, now, s, &cr);
     if (!cr.all_embedded || cr.unknown > 0)
         *lt = 0;
+    vfy_iso_time(gen, tt);
     if (report_revocation(s, l, o->offline, rt)) {
-        if (have_tst && l->rev_time > gen)
+        if (l->invalidity != 0)
+            vfy_iso_time(l->invalidity, s->revocation_invalidity);
+        if (o->at != 0 && l->rev_time > vt) {
+            /* verify --at before the revocation: the certificate was not revoked then */
+            snprintf(s->certificate_status, sizeof(s->certificate_status), "valid");
             vfy_note(s,
-                     "the signer's certificate was revoked at %s (%s, %s), after the "
-                     "time-stamped signing time: the signature was made before the revocation",
+                     "the signer's certificate was revoked at %s (%s, %s), after the validation "
+                     "time: it was not revoked then",
                      rt, s->revocation_reason, l->source);
+        } else if (have_tst && l->rev_time > gen)
+            vfy_note(s,
+                     "the signer's certificate is now revoked: revoked at %s (%s%s%s, %s), after "
+                     "the time-stamped signing time %s: the signature was made before the "
+                     "revocation and stays valid",
+                     rt, s->revocation_reason, l->invalidity ? ", invalid since " : "",
+                     l->invalidity ? s->revocation_invalidity : "", l->source, tt);
         else if (have_tst)
-            vfy_set(s, VFY_TOTAL_FAILED, "REVOKED",
-                    "the signer's certificate was revoked at %s (%s, %s), before the "
-                    "time-stamped signing time",
-                    rt, s->revocation_reason, l->source);
+            /* EN 319 102-1 §5.6.2.1: the time-stamp proves the signature existed at its time,
+             * not that it was made before the revocation */
+            vfy_set(s, VFY_INDETERMINATE, "REVOKED_NO_POE",
+                    "the signer's certificate was revoked at %s (%s, %s), before the signature "
+                    "time-stamp %s: no proof that the signature existed before the revocation",
+                    rt, s->revocation_reason, l->source, tt);
         else
             vfy_set(s, VFY_INDETERMINATE, "REVOKED_NO_POE",
                     "the signer's certificate was revoked at %s (%s, %s) and no time-stamp "
@@ -790,7 +809,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     unsigned int dlen = 0;
     X509_STORE *st = NULL;
     X509_STORE_CTX *xc = NULL;
-    time_t now = o->now ? o->now : time(NULL), when = now, gen = 0;
+    time_t now = o->now ? o->now : time(NULL), vt = o->at ? o->at : now, when = vt, gen = 0;
     int i, idx, have_tst = 0, lt = 1;
     ASN1_OCTET_STRING **content;
     X509 *tsa = NULL;
@@ -955,14 +974,6 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
                 EVP_MD_get0_name(md),
                 EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED448 ? "Ed448" : "Ed25519",
                 EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED448 ? "SHAKE256" : "SHA-512");
-    if (sha1_doc)
-        vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
-                "the signature binds the document with SHA-1 (SubFilter adbe.pkcs7.sha1), no "
-                "longer accepted for electronic signatures");
-    if (weak)
-        vfy_set(s, VFY_INDETERMINATE, "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
-                "the digest algorithm %s is too weak (SHA-256 or stronger needed)",
-                EVP_MD_get0_name(md));
     if (!no_attrs && CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1) < 0)
         vfy_note(s, "no content-type signed attribute");
     check_signing_cert(si, signer, s);
@@ -995,6 +1006,10 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
         X509_ATTRIBUTE *a = CMS_unsigned_get_attr(si, idx);
         ASN1_TYPE *t = X509_ATTRIBUTE_count(a) >= 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
         ASN1_OCTET_STRING *sv = CMS_SignerInfo_get0_signature(si);
+        if (t != NULL && t->type == V_ASN1_SEQUENCE) /* present, whether it verifies or not */
+            s->timestamp_present = vfy_tst_peek_time(ASN1_STRING_get0_data(t->value.sequence),
+                                                     (size_t)ASN1_STRING_length(t->value.sequence),
+                                                     s->timestamp_unverified);
         if (t != NULL && t->type == V_ASN1_SEQUENCE && sv != NULL &&
             check_tst(t->value.sequence, sv, st, certs, s, &gen, &tsa)) {
             have_tst = 1;
@@ -1011,7 +1026,7 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
                                 "signing time is not proven");
                     have_tst = 0;
                     s->has_timestamp = 0;
-                    when = now;
+                    when = vt;
                 } else if (cr.unknown > 0) {
                     vfy_set(s, VFY_INDETERMINATE, "TRY_LATER",
                             "no revocation status for the TSA's chain: %s", cr.unknown_why);
@@ -1029,6 +1044,14 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     if (!have_tst)
         vfy_note(s, "no valid signature time-stamp: the signing time is only claimed; the "
                     "certificate was checked at the validation time");
+    else if (o->at != 0 && gen > vt)
+        vfy_note(s, "the signature time-stamp is later than the validation time: the chain was "
+                    "checked at the validation time");
+    if (have_tst && gen > vt)
+        when = vt;
+    /* Algorithm constraints at the time of proof of existence (EN 319 102-1 §5.2.8): the
+     * time-stamp's time, else the validation time. */
+    vfy_check_algo_poe(s, md, sha1_doc, weak, have_tst ? (gen < vt ? gen : vt) : vt, have_tst);
 
     /* The chain, at the proven time (else now). */
     xc = X509_STORE_CTX_new();
@@ -1040,13 +1063,14 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
     if (X509_verify_cert(xc) == 1) {
         snprintf(s->certificate_status, sizeof(s->certificate_status), "valid");
         chain = X509_STORE_CTX_get1_chain(xc);
+        vfy_sig_set_anchor(s, chain);
     } else {
         chain_error(s, X509_STORE_CTX_get_error(xc), have_tst);
         lt = 0;
     }
     ERR_clear_error();
     if (chain != NULL)
-        check_signer_rev(o, fx, rd, &cmsrd, certs, chain, have_tst, gen, now, s, &lt);
+        check_signer_rev(o, fx, rd, &cmsrd, certs, chain, have_tst, gen, now, vt, s, &lt);
     if (s->revocation[0] == '\0')
         snprintf(s->revocation, sizeof(s->revocation), "not checked");
     check_usage(signer, s);
@@ -1058,9 +1082,18 @@ int vfy_check_cms(const unsigned char *der, size_t len, vfy_digest_fn dfn, void 
             strcmp(s->subfilter, "ETSI.CAdES.detached") == 0) {
             vfy_note(s, "signing-time is a signed attribute: not PAdES baseline");
             snprintf(s->level, sizeof(s->level), "PKCS7");
+        } else if (!have_tst && s->timestamp_present && chain == NULL) {
+            /* the chain is not trusted: the level the file claims, from what it carries */
+            int embeds = (rd != NULL && (rd->n_ocsps > 0 || sk_X509_CRL_num(rd->crls) > 0)) ||
+                         cmsrd.n_ocsps > 0 || sk_X509_CRL_num(cmsrd.crls) > 0;
+            snprintf(s->level, sizeof(s->level), embeds ? "B-LT" : "B-T");
+            vfy_note(s, "the level is read from the file: its time-stamp and validation data "
+                        "could not be checked");
         } else {
             snprintf(s->level, sizeof(s->level), have_tst ? (lt ? "B-LT" : "B-T") : "B-B");
         }
+        if (s->has_timestamp)
+            s->timestamp_unverified[0] = '\0';
     } else {
         snprintf(s->level, sizeof(s->level), "PKCS7");
     }

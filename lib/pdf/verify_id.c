@@ -286,6 +286,8 @@ static const tr TR[] = {
     {"pages not compared from page %zu on: the document's rendering budget (%zu Mpixel) is spent",
      "halaman tidak dibandingkan mulai halaman %1: anggaran perenderan dokumen (%2 Mpiksel) habis"},
     {"page %zu not compared: %s", "halaman %1 tidak dibandingkan: %2"},
+    {"page %zu not compared: neither revision gives it (%s)",
+     "halaman %1 tidak dibandingkan: tidak ada di kedua revisi (%2)"},
     {"the signed revision has %zu pages, the document %zu",
      "revisi yang ditandatangani memiliki %1 halaman, dokumen %2"},
     {"pages compared with the signed revision: the first %d of %zu",
@@ -331,13 +333,31 @@ static const tr TR[] = {
     {" without signed attributes", " tanpa atribut bertanda tangan"},
     {"the digest algorithm %s is not allowed with %s (RFC 8419: %s)",
      "algoritma digest %1 tidak diizinkan dengan %2 (RFC 8419: %3)"},
-    {"the signer's certificate was revoked at %s (%s, %s), after the time-stamped signing time: "
-     "the signature was made before the revocation",
-     "sertifikat penanda tangan dicabut pada %1 (%2, %3), setelah waktu penandatanganan yang "
-     "dibubuhi stempel waktu: tanda tangan dibuat sebelum pencabutan"},
-    {"the signer's certificate was revoked at %s (%s, %s), before the time-stamped signing time",
-     "sertifikat penanda tangan dicabut pada %1 (%2, %3), sebelum waktu penandatanganan yang "
-     "dibubuhi stempel waktu"},
+    {"the signer's certificate is now revoked: revoked at %s (%s%s%s, %s), after the "
+     "time-stamped signing time %s: the signature was made before the revocation and stays valid",
+     "sertifikat penanda tangan kini dicabut: dicabut pada %1 (%2%3%4, %5), setelah waktu "
+     "penandatanganan yang dibubuhi stempel waktu %6: tanda tangan dibuat sebelum pencabutan dan "
+     "tetap sah"},
+    {", invalid since ", ", tidak sah sejak "},
+    {"the signer's certificate was revoked at %s (%s, %s), before the signature time-stamp %s: no "
+     "proof that the signature existed before the revocation",
+     "sertifikat penanda tangan dicabut pada %1 (%2, %3), sebelum stempel waktu tanda tangan %4: "
+     "tidak ada bukti bahwa tanda tangan sudah ada sebelum pencabutan"},
+    {"the signer's certificate was revoked at %s (%s, %s), after the validation time: it was not "
+     "revoked then",
+     "sertifikat penanda tangan dicabut pada %1 (%2, %3), setelah waktu validasi: saat itu belum "
+     "dicabut"},
+    {"the signature time-stamp is later than the validation time: the chain was checked at the "
+     "validation time",
+     "stempel waktu tanda tangan lebih lambat dari waktu validasi: rantai diperiksa pada waktu "
+     "validasi"},
+    {"%s is accepted: the signature is %s %s, before %s, from when it no longer binds a signature",
+     "%1 diterima: tanda tangan %2 %3, sebelum %4, sejak saat itu algoritma tersebut tidak lagi "
+     "mengikat tanda tangan"},
+    {"proven by its time-stamp to exist at", "terbukti oleh stempel waktunya sudah ada pada"},
+    {"the level is read from the file: its time-stamp and validation data could not be checked",
+     "level dibaca dari berkas: stempel waktu dan data validasinya tidak dapat diperiksa"},
+    {"validated as of", "divalidasi per"},
     {"the signer's certificate was revoked at %s (%s, %s) and no time-stamp proves the signature "
      "existed before",
      "sertifikat penanda tangan dicabut pada %1 (%2, %3) dan tidak ada stempel waktu yang "

@@ -34,6 +34,32 @@ void vfy_iso_time(time_t t, char out[40]);
  */
 const char *vfy_text_id(const char *en, char *out, size_t cap) SERTEL_NONNULL(1, 2);
 
+/* The trust anchor of a verified chain (its last certificate) into s->anchor_sha256. */
+void vfy_sig_set_anchor(vfy_sig *s, STACK_OF(X509) * chain) SERTEL_NONNULL(1);
+
+/* --- the validation time (verify_time.c) --- */
+
+/* The genTime of the TimeStampToken der (not verified) into out; 1 when read. */
+int vfy_tst_peek_time(const unsigned char *der, size_t len, char out[40]) SERTEL_NONNULL(1, 3);
+
+/* The report's validation_time from o (o->at, else the clock). */
+void vfy_report_set_time(vfy_report *r, const vfy_opts *o) SERTEL_NONNULL(1, 2);
+/*
+ * The date from which the digest algorithm md no longer binds a signature
+ * (0: it never did, or it still does: the caller knows which it asked):
+ * a signature proven to exist before it passes the algorithm constraints.
+ */
+time_t vfy_algo_sunset(const EVP_MD *md);
+/*
+ * The algorithm constraints of a signature whose integrity verified: md
+ * weak (shorter than SHA-256) or the document bound with SHA-1 (sha1_doc)
+ * is INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE_NO_POE unless poe (the
+ * time-stamp's time when tst, else the validation time) lies before the
+ * algorithm's sunset (vfy_algo_sunset), which is then noted.
+ */
+void vfy_check_algo_poe(vfy_sig *s, const EVP_MD *md, int sha1_doc, int weak, time_t poe, int tst)
+    SERTEL_NONNULL(1);
+
 /* A PDF text string (ISO 32000-2 §7.9.2.2) as UTF-8, cut to cap (verify.c). */
 void vfy_pdf_text(const pdf_obj *o, char *out, size_t cap) SERTEL_NONNULL(2);
 
@@ -104,17 +130,20 @@ typedef struct vfy_revdata {
     size_t n_ocsps;
     STACK_OF(X509_CRL) * crls;
     int have_dss;
+    const vfy_home_cert *home; /* the home's records (vfy_opts.home, borrowed), n_home */
+    size_t n_home;
 } vfy_revdata;
 
 typedef enum vfy_rev_status { VFY_REV_UNKNOWN, VFY_REV_GOOD, VFY_REV_REVOKED } vfy_rev_status;
 
 typedef struct vfy_rev_result {
     vfy_rev_status status;
-    time_t rev_time; /* when revoked */
-    int reason;      /* CRLReason when revoked */
-    int nocheck;     /* the certificate carries id-pkix-ocsp-nocheck */
-    int embedded;    /* from the DSS or the CMS */
-    char source[32]; /* "DSS OCSP", "DSS CRL", "CMS CRL", "online OCSP", "online CRL" */
+    time_t rev_time;   /* when revoked */
+    time_t invalidity; /* the invalidity date given with the revocation, 0: none */
+    int reason;        /* CRLReason when revoked */
+    int nocheck;       /* the certificate carries id-pkix-ocsp-nocheck */
+    int embedded;      /* from the DSS or the CMS */
+    char source[32];   /* "DSS OCSP", "DSS CRL", "CMS CRL", "online OCSP", "online CRL" */
     char produced[40];
     char why[160]; /* why unknown */
 } vfy_rev_result;
@@ -131,10 +160,12 @@ const char *vfy_rev_reason_name(int reason);
 void vfy_revdata_load_cms(CMS_ContentInfo *cms, CMS_SignerInfo *si, vfy_revdata *out);
 
 /*
- * Status of cert (issued by issuer) at validation time now: from the DSS
- * (rd), then from the CMS (cms, vfy_revdata_load_cms), then online through
- * fx (NULL: offline); see verify_rev.c. rd and cms may be NULL. The caller
- * asks only for certificates of a chain proven to end at a trust anchor.
+ * Status of cert (issued by issuer) now: the first of the DSS (rd) and
+ * the CMS (cms, vfy_revdata_load_cms) that knows it, then, unless that
+ * says revoked, the current status online through fx (NULL: offline),
+ * else the home's record (rd->home), else the embedded one; out->embedded
+ * says whether the document carries a status (B-LT); see verify_rev.c. rd and cms may be NULL. The
+ * caller asks only for certificates of a chain proven to end at a trust anchor.
  */
 void vfy_rev_check(const vfy_revdata *rd, const vfy_revdata *cms, STACK_OF(X509) * pool, X509 *cert,
                    X509 *issuer, cms_fetch_ctx *fx, time_t now, vfy_rev_result *out);

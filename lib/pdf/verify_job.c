@@ -10,9 +10,11 @@
  * fetches that context declined or cut short, which the worker's context
  * logs for the report as if it had fetched itself.
  *
- * Parameters (sbx_buf, wiped: they carry the PDF password): u32 format 1,
- * u32 offline, u64 now, u32 has password, the password, u32 count and the
- * trust anchors (DER), the name of the input for messages, u32 the visual
+ * Parameters (sbx_buf, wiped: they carry the PDF password): u32 format 2,
+ * u32 offline, u64 now, u64 at (verify --at, 0: now), u32 has password,
+ * the password, u32 count and the trust anchors (DER), u32 count and the
+ * home's records (sha256, u32 revoked, u32 reason, u64 revocation time,
+ * u64 invalidity date), the name of the input for messages, u32 the visual
  * check's flags (1 off, 2 render every page); for a detached
  * signature also the signature's bytes and name.
  * A fetch request (service VFY_JOB_FETCH): what ("OCSP", "CRL"), the URL,
@@ -39,7 +41,7 @@
 #include "pdf/verify_int.h"
 #include "pdf/verify_job.h"
 
-#define PARAMS_FORMAT 1
+#define PARAMS_FORMAT 2
 #define URL_MAX 4096
 #define CTYPE_MAX 256
 #define NAME_MAX_LEN 4096
@@ -58,6 +60,7 @@ static int put_opts(sbx_buf *b, const vfy_opts *o, const char *name, sertel_err 
     sbx_put_u32(b, PARAMS_FORMAT);
     sbx_put_u32(b, o->offline ? 1u : 0u);
     sbx_put_u64(b, (uint64_t)(int64_t)o->now);
+    sbx_put_u64(b, (uint64_t)(int64_t)o->at);
     sbx_put_u32(b, o->password != NULL ? 1u : 0u);
     sbx_put_str(b, o->password);
     sbx_put_u32(b, (uint32_t)n);
@@ -71,6 +74,19 @@ static int put_opts(sbx_buf *b, const vfy_opts *o, const char *name, sertel_err 
         sbx_put_bytes(b, der, (size_t)len);
         OPENSSL_free(der);
     }
+    if (o->home != NULL && o->n_home > VFY_MAX_HOME_CERTS)
+        return sertel_err_set(err, SERTEL_ERR_INVALID,
+                              "%zu home records: at most %d can be used for one validation",
+                              o->n_home, VFY_MAX_HOME_CERTS);
+    sbx_put_u32(b, o->home != NULL ? (uint32_t)o->n_home : 0u);
+    for (i = 0; o->home != NULL && (size_t)i < o->n_home; i++) {
+        const vfy_home_cert *h = &o->home[i];
+        sbx_put_bytes(b, h->sha256, sizeof(h->sha256));
+        sbx_put_u32(b, h->revoked ? 1u : 0u);
+        sbx_put_u32(b, (uint32_t)h->reason);
+        sbx_put_u64(b, (uint64_t)h->rev_time);
+        sbx_put_u64(b, (uint64_t)h->invalidity);
+    }
     sbx_put_str(b, name);
     sbx_put_u32(b, (o->no_visual ? 1u : 0u) | (o->visual_all ? 2u : 0u));
     return sbx_buf_ok(b) ? SERTEL_OK : sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
@@ -81,11 +97,13 @@ typedef struct wopts {
     vfy_opts o;
     STACK_OF(X509) * trust;
     char *password;
+    vfy_home_cert *home;
     char name[NAME_MAX_LEN];
 } wopts;
 
 static void opts_free(wopts *w)
 {
+    free(w->home);
     sk_X509_pop_free(w->trust, X509_free);
     if (w->password != NULL) {
         OPENSSL_cleanse(w->password, strlen(w->password));
@@ -107,6 +125,7 @@ static int get_opts(sbx_rd *r, wopts *w, sertel_err *err)
         return sertel_err_set(err, SERTEL_ERR_INTERNAL, "validation parameters of another format");
     w->o.offline = sbx_get_u32(r) != 0;
     w->o.now = (time_t)(int64_t)sbx_get_u64(r);
+    w->o.at = (time_t)(int64_t)sbx_get_u64(r);
     has_pw = sbx_get_u32(r);
     p = sbx_get_bytes(r, 4096, &len);
     if (has_pw && !r->failed) {
@@ -131,6 +150,28 @@ static int get_opts(sbx_rd *r, wopts *w, sertel_err *err)
         }
     }
     w->o.trust = w->trust;
+    n = sbx_get_u32(r);
+    if (n > VFY_MAX_HOME_CERTS)
+        r->failed = 1;
+    if (!r->failed && n > 0 && (w->home = calloc(n, sizeof(*w->home))) == NULL)
+        return sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
+    for (i = 0; !r->failed && i < n; i++) {
+        const unsigned char *h = sbx_get_bytes(r, 32, &len);
+        if (h == NULL || len != 32) {
+            r->failed = 1;
+            break;
+        }
+        memcpy(w->home[i].sha256, h, 32);
+        w->home[i].revoked = sbx_get_u32(r) != 0;
+        w->home[i].reason = (int)sbx_get_u32(r);
+        w->home[i].rev_time = (int64_t)sbx_get_u64(r);
+        w->home[i].invalidity = (int64_t)sbx_get_u64(r);
+    }
+    if (!r->failed && n > 0) {
+        vfy_home_sort(w->home, n);
+        w->o.home = w->home;
+        w->o.n_home = n;
+    }
     sbx_get_str(r, w->name, sizeof(w->name));
     n = sbx_get_u32(r);
     w->o.no_visual = (n & 1u) != 0;

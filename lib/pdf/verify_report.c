@@ -129,6 +129,8 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
     json_object_set_new(root, "conclusion", json_string(vfy_conclusion_name(r->conclusion)));
     json_object_set_new(root, "sub_indication", str_or_null(r->sub_indication));
     json_object_set_new(root, "revisions", json_integer((json_int_t)r->n_revisions));
+    json_object_set_new(root, "validation_time", str_or_null(r->validation_time));
+    json_object_set_new(root, "validation_time_given", json_boolean(r->validation_time_given));
     if (r->certification) {
         json_t *cj = json_object();
         json_object_set_new(cj, "permissions", json_integer(r->certification));
@@ -189,14 +191,27 @@ json_t *vfy_report_json(const vfy_report *r, const char *file)
             ts = json_null();
         }
         json_object_set_new(o, "timestamp", ts);
+        json_object_set_new(o, "timestamp_present", json_boolean(s->timestamp_present));
+        json_object_set_new(o, "timestamp_unverified_time", str_or_null(s->timestamp_unverified));
         json_object_set_new(o, "level", str_or_null(s->level));
         json_object_set_new(o, "hash_value", str_or_null(s->hash_value));
         json_object_set_new(o, "signature_value", str_or_null(s->signature_value));
         json_object_set_new(o, "certificate_status", str_or_null(s->certificate_status));
+        if (s->anchor_sha256[0]) {
+            json_t *ta = json_object();
+            json_object_set_new(ta, "sha256", json_string(s->anchor_sha256));
+            json_object_set_new(ta, "name", str_or_null(s->anchor_name));
+            json_object_set_new(ta, "certified", json_boolean(s->anchor_certified));
+            json_object_set_new(o, "trust_anchor", ta);
+        } else {
+            json_object_set_new(o, "trust_anchor", json_null());
+        }
+        json_object_set_new(o, "certified", json_boolean(s->anchor_certified));
         json_object_set_new(o, "revocation", str_or_null(s->revocation));
         json_object_set_new(o, "revocation_source", str_or_null(s->revocation_source));
         json_object_set_new(o, "revocation_time", str_or_null(s->revocation_time));
         json_object_set_new(o, "revocation_reason", str_or_null(s->revocation_reason));
+        json_object_set_new(o, "revocation_invalidity_date", str_or_null(s->revocation_invalidity));
         {
             json_t *cr = json_array();
             size_t j;
@@ -352,9 +367,18 @@ static const char *cert_status_id(const char *s)
 
 void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FILE *f)
 {
+    vfy_report_text_tz(r, file, lang, NULL, f);
+}
+
+void vfy_report_text_tz(const vfy_report *r, const char *file, const char *lang, const char *tz,
+                        FILE *f)
+{
     const words *w = lang != NULL && strcmp(lang, "en") == 0 ? &EN : &ID;
     size_t i, k;
-    char t[1024];
+    char t[1024], z1[64], z2[64];
+
+    if (tz == NULL)
+        tz = w == &EN ? "UTC" : "WIB";
 
     if (file != NULL)
         fprintf(f, "%s\n", file);
@@ -393,11 +417,19 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
             fprintf(f, "  %s: %s\n", w->issuer, s->signer_issuer);
         if (s->signer_serial[0])
             fprintf(f, "  %s: %s\n", w->serial, s->signer_serial);
-        fprintf(f, "  %s: %s\n", w->claimed, s->claimed_time[0] ? s->claimed_time : w->none);
-        if (s->has_timestamp)
-            fprintf(f, "  %s: %s (%s)\n", w->tstamp, s->timestamp_time, s->timestamp_tsa);
-        else
+        vfy_time_in_zone(s->claimed_time, tz, z1, sizeof(z1));
+        fprintf(f, "  %s: %s\n", w->claimed, s->claimed_time[0] ? z1 : w->none);
+        if (s->has_timestamp) {
+            vfy_time_in_zone(s->timestamp_time, tz, z1, sizeof(z1));
+            fprintf(f, "  %s: %s (%s)\n", w->tstamp, z1, s->timestamp_tsa);
+        } else if (s->timestamp_present && !s->doc_timestamp) {
+            vfy_time_in_zone(s->timestamp_unverified, tz, z1, sizeof(z1));
+            fprintf(f, "  %s: %s (%s %s)\n", w->tstamp,
+                    w == &EN ? "present, not verified" : "ada, tidak terverifikasi",
+                    w == &EN ? "its time:" : "waktunya:", z1);
+        } else {
             fprintf(f, "  %s: %s\n", w->tstamp, w->none);
+        }
         if (s->reason[0])
             fprintf(f, "  %s: %s\n", w->reason, s->reason);
         if (s->location[0])
@@ -405,6 +437,16 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
         fprintf(f, "  %s: %s\n", w->level, s->level[0] ? s->level : "-");
         fprintf(f, "  %s: %s\n", w->cert,
                 w == &EN ? s->certificate_status : cert_status_id(s->certificate_status));
+        if (s->anchor_name[0])
+            fprintf(f, "  %s: %s%s\n", w == &EN ? "Trust anchor" : "Akar kepercayaan",
+                    s->anchor_name,
+                    !s->anchor_certified ? ""
+                    : w == &EN           ? " (certified Indonesian CA, PP 71/2019 art. 59-60)"
+                               : " (tersertifikasi: PSrE Indonesia, PP 71/2019 pasal 59-60)");
+        if (s->anchor_certified)
+            fprintf(f, "  %s\n",
+                    w == &EN ? "Certified electronic certificate: yes"
+                             : "Sertifikat elektronik: tersertifikasi");
         if (s->revocation[0]) {
             const char *src = s->revocation_source;
             int en = w == &EN;
@@ -414,6 +456,11 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
                 src = en ? src : strcmp(src, "online OCSP") == 0 ? "OCSP daring" : "CRL daring";
             else if (strcmp(src, "CMS CRL") == 0)
                 src = en ? "CRL in the signature" : "CRL dalam tanda tangan";
+            else if (strcmp(src, "CMS OCSP") == 0)
+                src = en ? "OCSP in the signature" : "OCSP dalam tanda tangan";
+            else if (strcmp(src, "home database") == 0)
+                src = en ? "the issuing CA's database, authoritative"
+                         : "basis data CA penerbit, otoritatif";
             fprintf(f, "  %s: %s%s%s%s\n", w->revoc,
                     strcmp(s->revocation, "good") == 0      ? (en ? "good" : "baik (tidak dicabut)")
                     : strcmp(s->revocation, "revoked") == 0 ? (en ? "REVOKED" : "DICABUT")
@@ -426,9 +473,13 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
                         ? (en ? "not needed (ocsp-nocheck)" : "tidak diperlukan (ocsp-nocheck)")
                         : s->revocation,
                     src[0] ? " (" : "", src, src[0] ? ")" : "");
+            vfy_time_in_zone(s->revocation_time, tz, z1, sizeof(z1));
+            vfy_time_in_zone(s->revocation_invalidity, tz, z2, sizeof(z2));
             if (s->revocation_time[0])
-                fprintf(f, "  %s: %s (%s)\n", en ? "Revoked at" : "Dicabut pada",
-                        s->revocation_time, s->revocation_reason);
+                fprintf(f, "  %s: %s (%s)\n", en ? "Revoked at" : "Dicabut pada", z1,
+                        s->revocation_reason);
+            if (s->revocation_invalidity[0])
+                fprintf(f, "  %s: %s\n", en ? "Invalid since" : "Tidak sah sejak", z2);
         }
         if (s->integrity && !s->modified_after_signing)
             fprintf(f, "  %s\n", s->covers_whole_document ? w->unchanged : w->partial);
@@ -462,6 +513,10 @@ void vfy_report_text(const vfy_report *r, const char *file, const char *lang, FI
             for (k = 0; k < s->n_reasons; k++)
                 fprintf(f, "    - %s\n", say(w, s->reasons[k], t, sizeof(t)));
         }
+    }
+    if (r->validation_time_given) {
+        vfy_time_in_zone(r->validation_time, tz, z1, sizeof(z1));
+        fprintf(f, "\n%s: %s\n", w == &EN ? "Validated as of" : "Divalidasi per waktu", z1);
     }
     fprintf(f, "\n%s: %s (%s%s%s)\n", w->doc,
             r->conclusion == VFY_TOTAL_PASSED    ? w->valid

@@ -223,8 +223,8 @@ static int ocsp_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, STACK_OF(X5
                        time_t now, int fetched, vfy_rev_result *out)
 {
     const EVP_MD *mds[2] = {EVP_sha1(), EVP_sha256()};
-    int k, status = -1, reason = -1;
-    ASN1_GENERALIZEDTIME *rev = NULL, *thisu = NULL, *nextu = NULL;
+    int k, status = -1, reason = -1, idx = -1;
+    ASN1_GENERALIZEDTIME *rev = NULL, *thisu = NULL, *nextu = NULL, *inv = NULL;
     time_t tu = 0, nu = 0;
 
     for (k = 0; k < 2 && status < 0; k++) {
@@ -232,6 +232,8 @@ static int ocsp_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, STACK_OF(X5
         if (id != NULL &&
             OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisu, &nextu) != 1)
             status = -1;
+        if (status >= 0)
+            idx = OCSP_resp_find(bs, id, -1);
         OCSP_CERTID_free(id);
     }
     ERR_clear_error();
@@ -258,6 +260,13 @@ static int ocsp_status(OCSP_BASICRESP *bs, X509 *cert, X509 *issuer, STACK_OF(X5
         if (to_time(rev, &out->rev_time) != 0)
             out->rev_time = 0;
         out->reason = reason;
+        /* the invalidity date, a singleExtension (RFC 6960 §4.4, RFC 5280 §5.3.2) */
+        if (idx >= 0 &&
+            (inv = OCSP_SINGLERESP_get1_ext_d2i(OCSP_resp_get0(bs, idx), NID_invalidity_date, NULL,
+                                                NULL)) != NULL &&
+            to_time(inv, &out->invalidity) != 0)
+            out->invalidity = 0;
+        ASN1_GENERALIZEDTIME_free(inv);
     } else {
         out->status = VFY_REV_UNKNOWN;
         snprintf(out->why, sizeof(out->why), "the OCSP responder does not know the certificate");
@@ -293,6 +302,10 @@ static int crl_status(X509_CRL *crl, X509 *cert, X509 *issuer, time_t now, int f
     }
     if (X509_CRL_get0_by_cert(crl, &rv, cert) == 1 && rv != NULL) {
         ASN1_ENUMERATED *re = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, NULL, NULL);
+        ASN1_GENERALIZEDTIME *inv = X509_REVOKED_get_ext_d2i(rv, NID_invalidity_date, NULL, NULL);
+        if (inv == NULL || to_time(inv, &out->invalidity) != 0)
+            out->invalidity = 0;
+        ASN1_GENERALIZEDTIME_free(inv);
         out->status = VFY_REV_REVOKED;
         if (to_time(X509_REVOKED_get0_revocationDate(rv), &out->rev_time) != 0)
             out->rev_time = 0;
@@ -363,53 +376,115 @@ static int fetch_crl(cms_fetch_ctx *fx, X509 *cert, X509 *issuer, time_t now, vf
     return done;
 }
 
-void vfy_rev_check(const vfy_revdata *rd, const vfy_revdata *cms, STACK_OF(X509) * pool, X509 *cert,
-                   X509 *issuer, cms_fetch_ctx *fx, time_t now, vfy_rev_result *out)
+static int home_cmp(const void *a, const void *b)
+{
+    return memcmp(((const vfy_home_cert *)a)->sha256, ((const vfy_home_cert *)b)->sha256, 32);
+}
+
+void vfy_home_sort(vfy_home_cert *h, size_t n)
+{
+    if (h != NULL && n > 1)
+        qsort(h, n, sizeof(*h), home_cmp);
+}
+
+/* The home's record of cert (rd->home): 1 and out filled when it has one. */
+static int home_status(const vfy_revdata *rd, X509 *cert, vfy_rev_result *out)
+{
+    vfy_home_cert key;
+    const vfy_home_cert *h;
+    unsigned int len = 0;
+
+    if (rd == NULL || rd->home == NULL || rd->n_home == 0 ||
+        !X509_digest(cert, EVP_sha256(), key.sha256, &len) || len != 32) {
+        ERR_clear_error();
+        return 0;
+    }
+    h = bsearch(&key, rd->home, rd->n_home, sizeof(*h), home_cmp);
+    if (h == NULL)
+        return 0;
+    out->status = h->revoked ? VFY_REV_REVOKED : VFY_REV_GOOD;
+    out->rev_time = h->revoked ? (time_t)h->rev_time : 0;
+    out->invalidity = h->revoked ? (time_t)h->invalidity : 0;
+    out->reason = h->revoked ? h->reason : 0;
+    out->why[0] = '\0';
+    snprintf(out->source, sizeof(out->source), "home database");
+    return 1;
+}
+
+/* The first embedded status of cert: the DSS's OCSP responses and CRLs, then the CMS's. */
+static int embedded_status(const vfy_revdata *rd, const vfy_revdata *cms, STACK_OF(X509) * pool,
+                           X509 *cert, X509 *issuer, time_t now, vfy_rev_result *out)
 {
     size_t i;
     int k;
 
-    memset(out, 0, sizeof(*out));
-    out->status = VFY_REV_UNKNOWN;
-    out->nocheck = X509_get_ext_by_NID(cert, NID_id_pkix_OCSP_noCheck, -1) >= 0;
     for (i = 0; rd != NULL && i < rd->n_ocsps; i++)
         if (ocsp_status(rd->ocsps[i], cert, issuer, pool, now, 0, out)) {
             snprintf(out->source, sizeof(out->source), "DSS OCSP");
-            out->embedded = 1;
-            return;
+            return 1;
         }
     for (k = 0; rd != NULL && rd->crls != NULL && k < sk_X509_CRL_num(rd->crls); k++)
         if (crl_status(sk_X509_CRL_value(rd->crls, k), cert, issuer, now, 0, out)) {
             snprintf(out->source, sizeof(out->source), "DSS CRL");
-            out->embedded = 1;
-            return;
+            return 1;
         }
     for (i = 0; cms != NULL && i < cms->n_ocsps; i++)
         if (ocsp_status(cms->ocsps[i], cert, issuer, pool, now, 0, out)) {
             snprintf(out->source, sizeof(out->source), "CMS OCSP");
-            out->embedded = 1;
-            return;
+            return 1;
         }
     for (k = 0; cms != NULL && cms->crls != NULL && k < sk_X509_CRL_num(cms->crls); k++)
         if (crl_status(sk_X509_CRL_value(cms->crls, k), cert, issuer, now, 0, out)) {
             snprintf(out->source, sizeof(out->source), "CMS CRL");
-            out->embedded = 1;
-            return;
+            return 1;
         }
-    if (fx == NULL) {
-        if (!out->why[0])
-            snprintf(out->why, sizeof(out->why), "no embedded revocation data (offline)");
+    return 0;
+}
+
+void vfy_rev_check(const vfy_revdata *rd, const vfy_revdata *cms, STACK_OF(X509) * pool, X509 *cert,
+                   X509 *issuer, cms_fetch_ctx *fx, time_t now, vfy_rev_result *out)
+{
+    vfy_rev_result emb, cur;
+    int have_emb, nocheck = X509_get_ext_by_NID(cert, NID_id_pkix_OCSP_noCheck, -1) >= 0;
+
+    memset(out, 0, sizeof(*out));
+    memset(&emb, 0, sizeof(emb));
+    emb.status = VFY_REV_UNKNOWN;
+    have_emb = embedded_status(rd, cms, pool, cert, issuer, now, &emb);
+    /* Embedded data is what the document proves (B-LT); a revocation it holds stands. */
+    if (have_emb && emb.status == VFY_REV_REVOKED) {
+        *out = emb;
+        out->nocheck = nocheck;
+        out->embedded = 1;
         return;
     }
-    if (fetch_ocsp(fx, cert, issuer, pool, now, out)) {
-        snprintf(out->source, sizeof(out->source), "online OCSP");
-        return;
+    /* The current status: online (the document's data may be older), else the home's record,
+     * which is authoritative for the certificates it issued, offline too: it decides when the
+     * document embeds nothing or when it knows of a revocation (an embedded "good" it agrees
+     * with stays the document's own evidence). */
+    memset(&cur, 0, sizeof(cur));
+    cur.status = VFY_REV_UNKNOWN;
+    if (fx != NULL && fetch_ocsp(fx, cert, issuer, pool, now, &cur)) {
+        snprintf(cur.source, sizeof(cur.source), "online OCSP");
+    } else if (fx != NULL && fetch_crl(fx, cert, issuer, now, &cur)) {
+        snprintf(cur.source, sizeof(cur.source), "online CRL");
+    } else if (!home_status(rd, cert, &cur) || (have_emb && cur.status == VFY_REV_GOOD)) {
+        cur.status = VFY_REV_UNKNOWN;
+        cur.source[0] = '\0';
     }
-    if (fetch_crl(fx, cert, issuer, now, out)) {
-        snprintf(out->source, sizeof(out->source), "online CRL");
-        return;
+    if (cur.status != VFY_REV_UNKNOWN)
+        *out = cur;
+    else if (have_emb)
+        *out = emb;
+    else {
+        *out = cur;
+        if (emb.why[0])
+            memcpy(out->why, emb.why, sizeof(out->why));
+        else if (!out->why[0])
+            snprintf(out->why, sizeof(out->why), "%s",
+                     fx == NULL ? "no embedded revocation data (offline)"
+                                : "no revocation data embedded or obtainable online");
     }
-    out->status = VFY_REV_UNKNOWN;
-    if (!out->why[0])
-        snprintf(out->why, sizeof(out->why), "no revocation data embedded or obtainable online");
+    out->nocheck = nocheck;
+    out->embedded = have_emb;
 }

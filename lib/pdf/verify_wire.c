@@ -66,6 +66,9 @@ static const str_field sig_strs[] = {
     SIG_STR(revocation_source),
     SIG_STR(revocation_time),
     SIG_STR(revocation_reason),
+    SIG_STR(revocation_invalidity),
+    SIG_STR(anchor_sha256),
+    SIG_STR(timestamp_unverified),
     SIG_STR(reason),
     SIG_STR(location),
 };
@@ -81,6 +84,7 @@ static const int_field sig_ints[] = {
     SIG_INT(covers_whole_document, 0, 1),
     SIG_INT(modified_after_signing, 0, 1),
     SIG_INT(has_timestamp, 0, 1),
+    SIG_INT(timestamp_present, 0, 1),
     SIG_INT(changes_analysed, 0, 1),
     SIG_INT(visual_checked, 0, 1),
     SIG_INT(visual_compared, 0, VFY_VISUAL_MAX_PAGES),
@@ -247,6 +251,8 @@ int vfy_report_encode(const vfy_report *r, unsigned char **out, size_t *len, ser
               put(root, "n_revisions", json_integer((json_int_t)r->n_revisions)) != 0 ||
               put(root, "certification", json_integer(r->certification)) != 0 ||
               put(root, "detached", json_integer(r->detached)) != 0 ||
+              put(root, "validation_time", json_string(r->validation_time)) != 0 ||
+              put(root, "validation_time_given", json_integer(r->validation_time_given)) != 0 ||
               put(root, "notes", str_list(r->notes, r->n_notes)) != 0;
     for (i = 0; !bad && i < r->n_sigs; i++) {
         json_t *o = sig_json(&r->sigs[i]);
@@ -465,6 +471,10 @@ int vfy_report_decode(const unsigned char *in, size_t len, vfy_report **out, ser
     if (get_int(root, "detached", 0, 1, &v) != 0)
         goto bad;
     r->detached = (int)v;
+    if (get_str(root, "validation_time", r->validation_time, sizeof(r->validation_time)) != 0 ||
+        get_int(root, "validation_time_given", 0, 1, &v) != 0)
+        goto bad;
+    r->validation_time_given = (int)v;
     if (get_list(root, "notes", &r->notes, &r->n_notes) != 0)
         goto bad;
     sigs = json_object_get(root, "sigs");

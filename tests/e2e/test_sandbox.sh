@@ -106,6 +106,8 @@ same() {
     a=$?
     "$SERTEL" --home "$H" verify --in-process "$@" >"$T/p.out" 2>"$T/p.err"
     b=$?
+    # the validation time is the second each run was made in
+    sed -i '/^  "validation_time": /d' "$T/w.out" "$T/p.out"
     if [ "$a" = "$b" ] && cmp -s "$T/w.out" "$T/p.out" && cmp -s "$T/w.err" "$T/p.err"; then
         pass "$desc: worker = in-process (exit $a)"
     else

@@ -496,10 +496,17 @@ static void test_wire_hostile(void **state)
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(decodes(bad[i]), SERTEL_ERR_INVALID);
+    /* without the validation time: refused */
     assert_int_equal(decodes("{\"version\":1,\"conclusion\":0,\"sub_indication\":\"\","
                              "\"n_revisions\":1,\"certification\":0,\"detached\":0,\"notes\":[],"
                              "\"sigs\":[]}"),
-                     SERTEL_OK);
+                     SERTEL_ERR_INVALID);
+    assert_int_equal(
+        decodes("{\"version\":1,\"conclusion\":0,\"sub_indication\":\"\","
+                "\"n_revisions\":1,\"certification\":0,\"detached\":0,"
+                "\"validation_time\":\"2020-11-01T00:00:00Z\",\"validation_time_given\":1,"
+                "\"notes\":[],\"sigs\":[]}"),
+        SERTEL_OK);
     /* a string longer than its field */
     big = malloc(100000);
     assert_non_null(big);
