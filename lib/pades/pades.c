@@ -364,7 +364,7 @@ static int issuer_of(gather *g, vdata *v, size_t i, X509 **out, sertel_err *err)
     X509 *c = v->certs[i], *iss = find_issuer_in(v->certs, v->ncerts, c), *fetched = NULL;
     sertel_err e = {0};
     char name[256];
-    size_t at;
+    size_t at = 0;
     int k, rc;
 
     for (k = 0; iss == NULL && g->pool != NULL && k < sk_X509_num(g->pool); k++)
