@@ -43,6 +43,7 @@
 #include "api/api_int.h"
 #include "ca/ca.h"
 #include "pdf/verify.h"
+#include "pdf/verify_job.h"
 #include "sign/sign.h"
 #include "util/dynbuf.h"
 #include "util/num.h"
@@ -717,7 +718,8 @@ static int verify(api_call *c, sertel_err *err)
     }
     sertel_err_clear(err);
     fd_path(f->fd, path);
-    rc = pdf_verify_file(path, &o, &rep, err);
+    /* Parsed and checked in the API's sandbox worker (no keys, no files, no network). */
+    rc = pdf_verify_file_sb(c->a->sb, path, &o, &rep, err);
     if (rc == SERTEL_ERR_INVALID || rc == SERTEL_ERR_UNSUPPORTED || rc == SERTEL_ERR_DENIED) {
         char detail[SERTEL_ERR_MSG_MAX];
         file_detail(err, path, detail, sizeof(detail));

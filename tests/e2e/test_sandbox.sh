@@ -245,4 +245,36 @@ else
 fi
 command -v pdfsig >/dev/null && { pdfsig "$T/stamped.pdf" >"$T/pdfsig.out" 2>&1; grep -q "Signature #1" "$T/pdfsig.out" && pass "the stamped PDF is signed (pdfsig)" || fail "pdfsig: $(head -3 "$T/pdfsig.out")"; }
 
+# The API's validations (POST /api/v1/verify) are parsed in the server's
+# worker image, never in the server that holds the keys: a job process under
+# its own filter appears for the request.
+"$SERTEL" --home "$H" agency add --name "Kementerian Uji" --domain uji.go.id >/dev/null &&
+    "$SERTEL" --home "$H" client add --agency 1 --name vfy --scopes verify >"$T/cl" || fail "client add"
+CRED="$(grep -o 'cl_[0-9a-f]*' "$T/cl" | head -1):$(sed -n 's/^secret: //p' "$T/cl")"
+# (the worker image starts with the first job: a first request starts it)
+curl -s -o /dev/null -u "$CRED" -F "file=@$T/bb.pdf;type=application/pdf" "http://127.0.0.1:$PORT/api/v1/verify"
+WPID=$(pgrep -P "$SERVE_PID" -f -- '--sandbox-worker' | head -1)
+if [ -n "$WPID" ]; then
+    strace -f -qq -e trace=clone,clone3,fork,vfork,prctl -o "$T/trace5" -p "$SERVE_PID" -p "$WPID" 2>"$T/strace5.err" &
+    STRACE_PID=$!
+    for _ in $(seq 50); do [ -s "$T/strace5.err" ] || [ -e "$T/trace5" ] && break; sleep 0.1; done
+    sleep 1
+    st=$(curl -s -o "$T/v.json" -w '%{http_code}' -u "$CRED" -F "file=@$T/twice.pdf;type=application/pdf" \
+        "http://127.0.0.1:$PORT/api/v1/verify")
+    sleep 0.5
+    kill "$STRACE_PID" 2>/dev/null
+    wait "$STRACE_PID" 2>/dev/null
+    strace_join "$T/trace5"
+    [ "$st" = 200 ] && [ "$(jq -r '.signatures | length' "$T/v.json")" = 2 ] &&
+        pass "POST /api/v1/verify: 200, the report" || fail "api verify: $st $(head -c 300 "$T/v.json")"
+    if grep -Eq '^[0-9]+ +prctl\(PR_SET_SECCOMP, SECCOMP_MODE_FILTER' "$T/trace5" &&
+        ! grep -Eq "^$SERVE_PID +prctl\(PR_SET_SECCOMP" "$T/trace5"; then
+        pass "POST /api/v1/verify: parsed in a job process under its own filter, not in the server"
+    else
+        fail "POST /api/v1/verify: no sandboxed job for the request: $(grep -c . "$T/trace5" 2>&1) lines traced, $(head -c 300 "$T/strace5.err")"
+    fi
+else
+    fail "no worker image under the server ($SERVE_PID)"
+fi
+
 finish
