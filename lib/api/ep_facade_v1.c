@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "pdf/image_job.h"
 #include "api/facade.h"
 #include "util/hex.h"
 #include "util/num.h"
@@ -175,7 +176,7 @@ static int v1_appearance(api_call *c, api_facade_doc *doc)
         r = api_facade_read_field(c, img, PDF_IMAGE_MAX_FILE, &buf, &len, &re);
         if (r != SERTEL_OK)
             return r == SERTEL_ERR_INVALID ? r : bad(c, "imageTTD", "could not be read");
-        r = pdf_image_load(buf, len, &doc->img, &re);
+        r = pdf_image_load_sb(c->a->sb, buf, len, &doc->img, &re); /* decoded in the worker */
         free(buf);
         if (r != SERTEL_OK)
             return bad(c, "imageTTD", "must be a PNG or JPEG image (4096 x 4096 pixels at most)");

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "api/api_int.h"
+#include "pdf/image_job.h"
 #include "api/facade.h"
 #include "util/num.h"
 #include "util/text.h"
@@ -179,7 +180,7 @@ static int v2_props(api_call *c, const json_t *o, size_t i, api_facade_doc *doc)
         r = api_facade_b64_decode(c, name, v, PDF_IMAGE_MAX_FILE, &buf, &len);
         if (r != SERTEL_OK)
             return r;
-        r = pdf_image_load(buf, len, &doc->img, &e);
+        r = pdf_image_load_sb(c->a->sb, buf, len, &doc->img, &e); /* decoded in the worker */
         free(buf);
         if (r != SERTEL_OK)
             return prop_bad(c, i, "imageBase64",

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "pdf/image_job.h"
 #include "ca/ca.h"
 #include "pdf/verify.h"
 #include "pdf/verify_job.h"
@@ -195,7 +196,7 @@ static int parse_stamp(api_call *c, stamp_in *s)
             return SERTEL_ERR_NOMEM;
         n = pread(img->fd, buf, img->len, 0);
         if (n < 0 || (size_t)n != img->len ||
-            pdf_image_load(buf, img->len, &s->img, &e) != SERTEL_OK) {
+            pdf_image_load_sb(c->a->sb, buf, img->len, &s->img, &e) != SERTEL_OK) {
             free(buf);
             return bad_field(c, "image", "must be a PNG or JPEG file (4096 x 4096 pixels at most)");
         }
