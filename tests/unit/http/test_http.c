@@ -1071,7 +1071,10 @@ static void make_tls_pair(char **cert, char **key)
         assert_true(i == 0 ? PEM_write_bio_X509(b, x)
                            : PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL));
         n = BIO_get_mem_data(b, &p);
-        *(i == 0 ? cert : key) = strndup(p, (size_t)n);
+        /* the BIO's bytes have no NUL: copied, then terminated */
+        *(i == 0 ? cert : key) = calloc((size_t)n + 1, 1);
+        if (*(i == 0 ? cert : key) != NULL)
+            memcpy(*(i == 0 ? cert : key), p, (size_t)n);
         assert_non_null(*(i == 0 ? cert : key));
         BIO_free(b);
     }

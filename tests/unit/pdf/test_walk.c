@@ -365,7 +365,7 @@ static void test_walk_revisions(void **state)
     walk_seen seen;
 
     (void)state;
-    p = strstr((const char *)pdf.p + pdf.len - 40, "startxref\n");
+    p = memmem(pdf.p + pdf.len - 40, 40, "startxref\n", 10); /* the buffer has no NUL */
     assert_non_null(p);
     sx = strtoul(p + 10, NULL, 10);
     adds(&os, "6 0 7 11 << /A 1 >> [1 2 3]");
