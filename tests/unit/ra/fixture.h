@@ -89,10 +89,13 @@ static FX_UNUSED void load_data(void)
     assert_non_null(d);
     snprintf(p, sizeof(p), "%s/letter.pdf", d);
     assert_int_equal(fs_read_file(p, 1 << 20, &b, &n, NULL), SERTEL_OK);
+    free((void *)(uintptr_t)
+             letter); /* loaded again after a load that failed half-way (failure injection) */
     letter = b;
     letter_len = n;
     snprintf(p, sizeof(p), "%s/ktp.jpg", d);
     assert_int_equal(fs_read_file(p, 1 << 20, &b, &n, NULL), SERTEL_OK);
+    free((void *)(uintptr_t)ktp);
     ktp = b;
     ktp_len = n;
 }

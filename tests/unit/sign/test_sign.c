@@ -73,8 +73,8 @@ static int t_setup(void **state)
     if (d == NULL)
         return -1;
     snprintf(letter_path, sizeof(letter_path), "%s/letter.pdf", d);
-    if (letter == NULL)
-        load_data(); /* once: the files stay for every test */
+    if (letter == NULL || ktp == NULL)
+        load_data(); /* once: the files stay for every test (again if a load failed) */
     return setup(state);
 }
 
