@@ -195,6 +195,23 @@ static void wipe_json(json_t *v)
         json_array_foreach(v, i, m) wipe_json(m);
 }
 
+int api_json_text(api_call *c, dynbuf *b)
+{
+    size_t len = 0;
+    char *t;
+
+    if (b->failed)
+        return SERTEL_ERR_NOMEM;
+    t = dynbuf_take(b, &len);
+    c->resp->status = 200;
+    snprintf(c->resp->content_type, sizeof(c->resp->content_type),
+             "application/json; charset=utf-8");
+    c->resp->body = (const unsigned char *)t;
+    c->resp->len = len;
+    c->resp->body_free = free;
+    return SERTEL_OK;
+}
+
 int api_json_secret(api_call *c, int status, json_t *v)
 {
     char *s;

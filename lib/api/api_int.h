@@ -248,6 +248,14 @@ int api_json(api_call *c, int status, json_t *v) API_WUR;
  */
 int api_json_secret(api_call *c, int status, json_t *v) API_WUR;
 
+/*
+ * Answer 200 with the JSON text built in b (taken over: b is empty after),
+ * for answers too large to build as a jansson tree (signed files in
+ * base64). SERTEL_ERR_NOMEM when b failed to grow.
+ */
+struct dynbuf;
+int api_json_text(api_call *c, struct dynbuf *b) API_WUR;
+
 /* A path below the base path as JSON ("/pki" + "/api/v1/..."), for links in answers. */
 json_t *api_link_json(const api_call *c, const char *fmt, ...) SERTEL_PRINTF(2, 3);
 

@@ -326,20 +326,8 @@ static int sign_pdf_v2(api_call *c, sertel_err *err)
     for (i = 0; i < n; i++) /* ids are 32 hex digits: nothing to escape */
         dynbuf_addf(&ans, "%s\"%s\"", i > 0 ? "," : "", docs[i].id);
     dynbuf_addstr(&ans, "]}");
-    if (ans.failed) {
-        rc = sertel_err_set(err, SERTEL_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    {
-        size_t len = 0;
-        char *t = dynbuf_take(&ans, &len);
-        c->resp->status = 200;
-        snprintf(c->resp->content_type, sizeof(c->resp->content_type),
-                 "application/json; charset=utf-8");
-        c->resp->body = (const unsigned char *)t;
-        c->resp->len = len;
-        c->resp->body_free = free;
-    }
+    if ((rc = api_json_text(c, &ans)) != SERTEL_OK)
+        rc = sertel_err_set(err, rc, "out of memory");
 out:
     dynbuf_free(&ans);
     api_facade_docs_free(docs, n);

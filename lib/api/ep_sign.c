@@ -383,24 +383,6 @@ static int add_json(dynbuf *b, json_t *v)
     return rc;
 }
 
-/* Answer 200 with the JSON text built in b (taken). */
-static int answer_json_text(api_call *c, dynbuf *b)
-{
-    size_t len = 0;
-    char *t;
-
-    if (b->failed)
-        return SERTEL_ERR_NOMEM;
-    t = dynbuf_take(b, &len);
-    c->resp->status = 200;
-    snprintf(c->resp->content_type, sizeof(c->resp->content_type),
-             "application/json; charset=utf-8");
-    c->resp->body = (const unsigned char *)t;
-    c->resp->len = len;
-    c->resp->body_free = free;
-    return SERTEL_OK;
-}
-
 static bool wants_json(api_call *c)
 {
     const char *acc = http_header(c->req, "Accept");
@@ -585,7 +567,7 @@ static int sign_one(api_call *c, sertel_err *err)
         rc = add_b64_file(&b, fd);
         dynbuf_addstr(&b, "\"}");
         if (rc == SERTEL_OK)
-            rc = answer_json_text(c, &b);
+            rc = api_json_text(c, &b);
         dynbuf_free(&b);
         if (rc != SERTEL_OK)
             sertel_err_set(err, rc, "cannot answer the signed file");
@@ -663,7 +645,7 @@ static int sign_batch(api_call *c, sertel_err *err)
         fds[i] = -1;
     }
     dynbuf_addf(&ans, "],\"signed\":%zu,\"failed\":%zu}", nsigned, q.nfiles - nsigned);
-    rc = answer_json_text(c, &ans);
+    rc = api_json_text(c, &ans);
 out:
     wipe_field(c, "passphrase");
     wipe_field(c, "code");
